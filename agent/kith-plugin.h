@@ -39,8 +39,9 @@ typedef struct {
 
 typedef const KithPluginInfo *(*KithPluginDescribeFunc) (void);
 
-/* Put in front of the plugin's entry point: KITH_PLUGIN_EXPORT const KithPluginInfo *kith_plugin_describe (void) */
+/* The entry point every plugin defines (declared here so plugins need no prototype). */
 #define KITH_PLUGIN_EXPORT G_MODULE_EXPORT
+KITH_PLUGIN_EXPORT const KithPluginInfo *kith_plugin_describe (void);
 
 typedef enum {
   KITH_PLUGIN_STATE_LOADED,
