@@ -1,0 +1,53 @@
+/* kith-cli.h — what every `kith` command shares: global options, connecting, output, exit codes */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <kith.h>
+
+G_BEGIN_DECLS
+
+/* Exit codes of `kith`, listed in `kith --help`. */
+typedef enum {
+  KITH_EXIT_OK = 0,
+  KITH_EXIT_FAILED = 1,
+  KITH_EXIT_NO_AGENT = 2,
+  KITH_EXIT_PERMISSION_DENIED = 3,
+  KITH_EXIT_PLUGIN_MISSING = 4,
+  KITH_EXIT_USAGE = 64,
+} KithExit;
+
+/* Global options, valid before or after the command name. */
+typedef struct {
+  gchar *address;
+  gboolean session;
+  gboolean system;
+  gboolean json;
+  gboolean verbose;
+} KithCli;
+
+/* One command: `kith NAME …` runs run() with argv[0] = NAME. */
+typedef struct _KithCommand KithCommand;
+struct _KithCommand {
+  const gchar *name;
+  const gchar *summary;
+  gint (*run) (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
+};
+
+/* Parses @argv for command @command: its own @entries (may be NULL) plus the global options. */
+gboolean kith_cli_parse (KithCli *cli, const KithCommand *command, const gchar *parameter_string,
+                         const GOptionEntry *entries, gint *argc, gchar ***argv, GError **error);
+/* Adds the global options to @context. */
+void kith_cli_add_global_options (KithCli *cli, GOptionContext *context);
+/* A client connected as the global options say; caller owns it. */
+KithClient *kith_cli_connect (KithCli *cli, GError **error);
+/* Prints @error (a JSON object on stdout with --json, else a line on stderr); returns the exit code. */
+gint kith_cli_report_error (KithCli *cli, const GError *error);
+/* Writes @node as pretty JSON and a newline on stdout. */
+void kith_cli_print_json (JsonNode *node);
+/* A one-line rendering of @value for people (strings bare, booleans yes/no); caller owns it. */
+gchar *kith_cli_format_value (GVariant *value);
+
+/* The commands, one file each. */
+gint kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
+
+G_END_DECLS

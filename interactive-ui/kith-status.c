@@ -1,0 +1,141 @@
+/* kith-status.c — `kith status`: who the agent is, its plugins, and every status section */
+#include "kith-cli.h"
+
+static void kith_status_print_dict (GString *out, GVariant *dict, guint indent);
+
+/* Dictionaries (a{sv}) nest; anything else fits on the key's line. */
+static gboolean
+kith_status_is_dict (GVariant *value)
+{
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT);
+}
+
+static void
+kith_status_print_dict (GString *out, GVariant *dict, guint indent)
+{
+  GVariantIter iter;
+  const gchar *key;
+  GVariant *value;
+  gsize width = 0;
+
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+    width = MAX (width, strlen (key));
+  if (width == 0) {
+    g_string_append_printf (out, "%*s(empty)\n", (gint) indent, "");
+    return;
+  }
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value)) {
+    g_autoptr(GVariant) owned = value;
+    if (kith_status_is_dict (value)) {
+      g_string_append_printf (out, "%*s%s:\n", (gint) indent, "", key);
+      kith_status_print_dict (out, value, indent + 2);
+    } else {
+      g_autofree gchar *text = kith_cli_format_value (value);
+      g_string_append_printf (out, "%*s%-*s  %s\n", (gint) indent, "", (gint) width, key, text);
+    }
+  }
+}
+
+static void
+kith_status_print_human (KithClient *client, GVariant *status)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GPtrArray) plugins = kith_client_get_plugins (client);
+  GVariantIter iter;
+  const gchar *section;
+  GVariant *value;
+  gsize width = 0;
+
+  g_string_append_printf (out, "Agent:    %s\n", kith_client_get_target (client));
+  g_string_append_printf (out, "Node id:  %s\n", kith_client_get_node_id (client));
+  g_string_append_printf (out, "Version:  %s\n", kith_client_get_version (client));
+  g_string_append (out, "Plugins:");
+  for (guint i = 0; i < plugins->len; i++) {
+    KithClientPlugin *plugin = g_ptr_array_index (plugins, i);
+    width = MAX (width, strlen (plugin->name));
+  }
+  if (plugins->len == 0)
+    g_string_append (out, "  (none)");
+  g_string_append_c (out, '\n');
+  for (guint i = 0; i < plugins->len; i++) {
+    KithClientPlugin *plugin = g_ptr_array_index (plugins, i);
+    g_string_append_printf (out, "  %-*s  %-10s  %s\n", (gint) width, plugin->name,
+                            plugin->version, plugin->state);
+  }
+
+  g_variant_iter_init (&iter, status);
+  while (g_variant_iter_next (&iter, "{&sv}", &section, &value)) {
+    g_autoptr(GVariant) owned = value;
+    g_string_append_printf (out, "\n[%s]\n", section);
+    if (kith_status_is_dict (value)) {
+      kith_status_print_dict (out, value, 2);
+    } else {
+      g_autofree gchar *text = kith_cli_format_value (value);
+      g_string_append_printf (out, "  %s\n", text);
+    }
+  }
+  g_print ("%s", out->str);
+}
+
+static JsonNode *
+kith_status_to_json (KithClient *client, GVariant *status)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(GPtrArray) plugins = kith_client_get_plugins (client);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "node_id");
+  json_builder_add_string_value (builder, kith_client_get_node_id (client));
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, kith_client_get_version (client));
+  json_builder_set_member_name (builder, "plugins");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < plugins->len; i++) {
+    KithClientPlugin *plugin = g_ptr_array_index (plugins, i);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "name");
+    json_builder_add_string_value (builder, plugin->name);
+    json_builder_set_member_name (builder, "version");
+    json_builder_add_string_value (builder, plugin->version);
+    json_builder_set_member_name (builder, "state");
+    json_builder_add_string_value (builder, plugin->state);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "sections");
+  json_builder_add_value (builder, json_gvariant_serialize (status));
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+gint
+kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KithClient) client = NULL;
+  g_autoptr(GVariant) status = NULL;
+
+  if (!kith_cli_parse (cli, command, NULL, NULL, &argc, &argv, &error))
+    return kith_cli_report_error (cli, error);
+  if (argc > 1) {
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "status takes no arguments, got '%s'", argv[1]);
+    return kith_cli_report_error (cli, error);
+  }
+  client = kith_cli_connect (cli, &error);
+  if (client == NULL)
+    return kith_cli_report_error (cli, error);
+  status = kith_client_get_status (client, NULL, &error);
+  if (status == NULL)
+    return kith_cli_report_error (cli, error);
+
+  if (cli->json) {
+    g_autoptr(JsonNode) root = kith_status_to_json (client, status);
+    kith_cli_print_json (root);
+  } else {
+    kith_status_print_human (client, status);
+  }
+  return KITH_EXIT_OK;
+}

@@ -1,0 +1,84 @@
+/* kith.c — the `kith` command line: global options, then one command from the table */
+#include "kith-cli.h"
+
+#include <locale.h>
+
+/* A new command is one row here and one kith-NAME.c file. */
+static const KithCommand kith_commands[] = {
+  { "status", "Show the agent's node id, version, plugins and the status of each part", kith_cmd_status },
+};
+
+static const gchar kith_help_description[] =
+  "Which agent: --address ADDR, else the environment variable KITH_AGENT_ADDRESS\n"
+  "(the dbus= address of an agent listening peer-to-peer, e.g. unix:path=/run/kith.sock),\n"
+  "else org.kith.Agent1 on the system bus (or the session bus with --session).\n"
+  "\n"
+  "Exit status:\n"
+  "  0   success\n"
+  "  1   the agent reported an error, or something else failed\n"
+  "  2   no kith agent answers (not running, or a wrong address or bus)\n"
+  "  3   not allowed to talk to the agent\n"
+  "  4   a plugin the command needs is not running in the agent\n"
+  "  64  bad command line\n";
+
+static gchar *
+kith_commands_summary (void)
+{
+  GString *str = g_string_new ("Commands:");
+  for (gsize i = 0; i < G_N_ELEMENTS (kith_commands); i++)
+    g_string_append_printf (str, "\n  %-10s %s", kith_commands[i].name, kith_commands[i].summary);
+  g_string_append (str, "\n\nRun 'kith COMMAND --help' for a command's own options.");
+  return g_string_free (str, FALSE);
+}
+
+static const KithCommand *
+kith_command_find (const gchar *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (kith_commands); i++) {
+    if (g_strcmp0 (kith_commands[i].name, name) == 0)
+      return &kith_commands[i];
+  }
+  return NULL;
+}
+
+static gint
+kith_run (KithCli *cli, gint argc, gchar **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *summary = kith_commands_summary ();
+  const KithCommand *command;
+
+  /* global options up to the command name; the command parses the rest */
+  context = g_option_context_new ("COMMAND [ARGS…]");
+  g_option_context_set_strict_posix (context, TRUE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_description (context, kith_help_description);
+  kith_cli_add_global_options (cli, context);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return kith_cli_report_error (cli, error);
+  if (argc < 2) {
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "no command given");
+    return kith_cli_report_error (cli, error);
+  }
+  command = kith_command_find (argv[1]);
+  if (command == NULL) {
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION,
+                 "unknown command '%s'", argv[1]);
+    return kith_cli_report_error (cli, error);
+  }
+  return command->run (cli, command, argc - 1, argv + 1);
+}
+
+int
+main (int argc, char *argv[])
+{
+  KithCli cli = { 0 };
+  gint rc;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("kith");
+  rc = kith_run (&cli, argc, argv);
+  g_free (cli.address);
+  return rc;
+}
