@@ -6,9 +6,11 @@
 #include "kith-config.h"
 #include "kith-dbus.h"
 #include "kith-error.h"
+#include "kith-fetcher.h"
 #include "kith-http.h"
 #include "kith-metrics.h"
 #include "kith-plugin.h"
+#include "kith-transfer.h"
 
 G_BEGIN_DECLS
 

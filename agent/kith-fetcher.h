@@ -1,0 +1,29 @@
+/* kith-fetcher.h — the in-process fetch service (FIG. 8, 516): how the update,
+ * relay and upload plugins get a URL through peering without linking it */
+#pragma once
+
+#include "kith-transfer.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  KITH_FETCH_FLAG_NONE = 0,
+  KITH_FETCH_FLAG_CACHED_ONLY = 1 << 0, /* only from peers' caches, never the origin */
+  KITH_FETCH_FLAG_NO_ORIGIN = 1 << 1,   /* peers or a relay, but not the origin itself */
+} KithFetchFlags;
+
+#define KITH_TYPE_FETCHER (kith_fetcher_get_type ())
+G_DECLARE_INTERFACE (KithFetcher, kith_fetcher, KITH, FETCHER, GObject)
+
+struct _KithFetcherInterface {
+  GTypeInterface parent_iface;
+  KithTransfer *(*fetch) (KithFetcher *self, const gchar *url, const gchar *sha256,
+                          KithFetchFlags flags);
+};
+
+/* Starts fetching @url, verified against @sha256 when given (64 hex digits, or NULL);
+ * returns the transfer (caller owns a ref) — watch its "finished" signal. */
+KithTransfer *kith_fetcher_fetch (KithFetcher *self, const gchar *url, const gchar *sha256,
+                                  KithFetchFlags flags);
+
+G_END_DECLS
