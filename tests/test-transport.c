@@ -351,6 +351,33 @@ START_TEST (test_transport_multicast_ipv6)
 }
 END_TEST
 
+/* IPv6 send sockets: unicast between two transports on ::1 with no listener at all. */
+START_TEST (test_transport_ipv6_unicast)
+{
+  g_autofree gchar *nonce = make_nonce ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Peer) a = peer_new (nonce, kith_transport_new (1, NULL, "::1", NULL, NULL));
+  g_autoptr(Peer) b = peer_new (nonce, kith_transport_new (1, NULL, "::1", NULL, NULL));
+  g_autoptr(GSocketAddress) b_local = NULL;
+
+  ck_assert_msg (kith_transport_start (a->transport, &error), "start: %s", error->message);
+  ck_assert_msg (kith_transport_start (b->transport, &error), "start: %s", error->message);
+  /* nothing to broadcast to: a no-op that succeeds */
+  send_word (a, "nobody", NULL);
+  ck_assert_uint_eq (kith_transport_get_datagrams_out (a->transport), 0);
+  b_local = kith_transport_get_local_address (b->transport);
+  ck_assert_int_eq (g_socket_address_get_family (b_local), G_SOCKET_FAMILY_IPV6);
+  send_word (a, "hello", b_local);
+  wait_for_word (b, "hello", 1);
+  send_word (b, "reply", b->hello_from);
+  wait_for_word (a, "reply", 1);
+  {
+    g_autoptr(GSocketAddress) a_local = kith_transport_get_local_address (a->transport);
+    ck_assert_uint_eq (address_port (b->hello_from), address_port (a_local));
+  }
+}
+END_TEST
+
 START_TEST (test_transport_oversize)
 {
   g_autofree gchar *nonce = make_nonce ();
@@ -476,6 +503,7 @@ transport_suite (void)
   tcase_add_test (tc, test_transport_broadcast_unicast);
   tcase_add_test (tc, test_transport_multicast_ipv4);
   tcase_add_test (tc, test_transport_multicast_ipv6);
+  tcase_add_test (tc, test_transport_ipv6_unicast);
   tcase_add_test (tc, test_transport_oversize);
   tcase_add_test (tc, test_transport_restart);
   tcase_add_test (tc, test_transport_errors);

@@ -339,16 +339,21 @@ kith_transport_start (KithTransport *self, GError **error)
 }
 
 static gboolean
+kith_transport_check_started (KithTransport *self, GError **error)
+{
+  if (self->sender.socket != NULL)
+    return TRUE;
+  g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
+                       "the peering transport is not started");
+  return FALSE;
+}
+
+static gboolean
 kith_transport_send_one (KithTransport *self, GBytes *datagram, GSocketAddress *to, GError **error)
 {
   gsize size = 0;
   const gchar *data = g_bytes_get_data (datagram, &size);
 
-  if (self->sender.socket == NULL) {
-    g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
-                         "the peering transport is not started");
-    return FALSE;
-  }
   if (g_socket_send_to (self->sender.socket, to, data, size, NULL, error) < 0) {
     g_autofree gchar *text = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (to));
     self->send_errors++;
@@ -365,6 +370,8 @@ kith_transport_send_to (KithTransport *self, GBytes *datagram, GSocketAddress *t
   g_return_val_if_fail (KITH_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (datagram != NULL, FALSE);
   g_return_val_if_fail (G_IS_SOCKET_ADDRESS (to), FALSE);
+  if (!kith_transport_check_started (self, error))
+    return FALSE;
   return kith_transport_send_one (self, datagram, to, error);
 }
 
@@ -376,8 +383,8 @@ kith_transport_broadcast (KithTransport *self, GBytes *datagram, GError **error)
   g_return_val_if_fail (KITH_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (datagram != NULL, FALSE);
 
-  if (self->sender.socket == NULL)
-    return kith_transport_send_one (self, datagram, NULL, error);
+  if (!kith_transport_check_started (self, error))
+    return FALSE;
   /* one unreachable destination must not silence the others */
   for (guint i = 0; i < self->destinations->len; i++) {
     g_autoptr(GError) error_local = NULL;
