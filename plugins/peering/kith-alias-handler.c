@@ -1,0 +1,354 @@
+/* kith-alias-handler.c — serves the alias store to peers over HTTP
+ *
+ * The body is the file's mapping handed to libsoup as one GBytes (a range is
+ * a sub-GBytes of it), so the only copy is the kernel's socket write. The
+ * response body does not accumulate, which also keeps libsoup's own Range
+ * code (it flattens the body) out of the way: ranges are answered here.
+ */
+#include "kith-alias-handler.h"
+
+#include <string.h>
+
+
+#define SHA256_HEX_LEN 64
+
+struct _KithAliasHandler {
+  GObject parent_instance;
+  KithAliasStore *store;
+  guint64 bytes_served;
+  guint64 hits;
+};
+
+enum { SIGNAL_SERVED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
+
+G_DEFINE_TYPE (KithAliasHandler, kith_alias_handler, G_TYPE_OBJECT)
+
+/* One response in flight: counts what libsoup actually writes. */
+typedef struct {
+  KithAliasHandler *handler; /* ref */
+  gchar *sha256;
+  guint64 bytes;
+} ServeCtx;
+
+static void
+serve_ctx_free (ServeCtx *ctx)
+{
+  g_object_unref (ctx->handler);
+  g_free (ctx->sha256);
+  g_free (ctx);
+}
+
+static void
+wrote_body_data_cb (SoupServerMessage *msg, guint chunk_size, gpointer user_data)
+{
+  ServeCtx *ctx = user_data;
+  ctx->bytes += chunk_size;
+  ctx->handler->bytes_served += chunk_size;
+}
+
+static void
+finished_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  ServeCtx *ctx = user_data;
+  g_signal_emit (ctx->handler, signals[SIGNAL_SERVED], 0, ctx->sha256, ctx->bytes);
+}
+
+/* The sha256 named by @path, or NULL when @path is not exactly an alias path. */
+static gchar *
+parse_alias_path (const gchar *path)
+{
+  const gchar *p;
+
+  if (path == NULL || !g_str_has_prefix (path, KITH_ALIAS_HANDLER_PREFIX))
+    return NULL;
+  p = path + strlen (KITH_ALIAS_HANDLER_PREFIX);
+  for (guint i = 0; i < SHA256_HEX_LEN; i++) {
+    if (!g_ascii_isdigit (p[i]) && !(p[i] >= 'a' && p[i] <= 'f'))
+      return NULL;
+  }
+  /* optional cosmetic name: one segment, nothing below it */
+  if (p[SHA256_HEX_LEN] != '\0' &&
+      (p[SHA256_HEX_LEN] != '/' || strchr (p + SHA256_HEX_LEN + 1, '/') != NULL))
+    return NULL;
+  return g_strndup (p, SHA256_HEX_LEN);
+}
+
+/* TRUE if the If-None-Match value @inm names @etag (or is "*"). */
+static gboolean
+etag_list_matches (const gchar *inm, const gchar *etag)
+{
+  g_auto (GStrv) tags = g_strsplit (inm, ",", -1);
+
+  for (guint i = 0; tags[i] != NULL; i++) {
+    const gchar *tag = g_strstrip (tags[i]);
+    if (g_str_has_prefix (tag, "W/")) /* weak comparison for If-None-Match */
+      tag += 2;
+    if (g_strcmp0 (tag, "*") == 0 || g_strcmp0 (tag, etag) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+typedef enum {
+  RANGE_NONE,          /* serve everything */
+  RANGE_OK,            /* serve [start, end] */
+  RANGE_UNSATISFIABLE, /* 416 */
+} RangeResult;
+
+/* Parses a decimal without sign or overflow; FALSE otherwise. */
+static gboolean
+parse_u64 (const gchar *s, gsize len, guint64 *out)
+{
+  guint64 v = 0;
+
+  if (len == 0 || len > 19)
+    return FALSE;
+  for (gsize i = 0; i < len; i++) {
+    if (!g_ascii_isdigit (s[i]))
+      return FALSE;
+    v = v * 10 + (guint64) (s[i] - '0');
+  }
+  *out = v;
+  return TRUE;
+}
+
+/* One "bytes=a-b", "bytes=a-" or "bytes=-n" against @size. Several ranges or a
+ * malformed header are ignored (the whole file is served, as RFC 9110 allows). */
+static RangeResult
+parse_range (const gchar *value, guint64 size, guint64 *start, guint64 *end)
+{
+  const gchar *spec, *dash;
+  guint64 a = 0, b = 0;
+  gboolean has_a, has_b;
+
+  if (value == NULL || !g_str_has_prefix (value, "bytes="))
+    return RANGE_NONE;
+  spec = value + strlen ("bytes=");
+  dash = strchr (spec, '-');
+  if (dash == NULL || strchr (spec, ',') != NULL)
+    return RANGE_NONE;
+  has_a = dash > spec;
+  has_b = dash[1] != '\0';
+  if ((has_a && !parse_u64 (spec, (gsize) (dash - spec), &a)) ||
+      (has_b && !parse_u64 (dash + 1, strlen (dash + 1), &b)) || (!has_a && !has_b) ||
+      (has_a && has_b && b < a))
+    return RANGE_NONE;
+
+  if (!has_a) { /* suffix: the last b bytes */
+    if (b == 0 || size == 0)
+      return RANGE_UNSATISFIABLE;
+    *start = b >= size ? 0 : size - b;
+    *end = size - 1;
+    return RANGE_OK;
+  }
+  if (a >= size)
+    return RANGE_UNSATISFIABLE;
+  *start = a;
+  *end = has_b && b < size ? b : size - 1;
+  return RANGE_OK;
+}
+
+/* Sets the status with an empty body, for every answer that is not the file. */
+static void
+respond_empty (SoupServerMessage *msg, guint status)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_body_complete (soup_server_message_get_response_body (msg));
+}
+
+/* Maps the entry's file; NULL (and the entry is dropped) if it is gone or changed on disk. */
+static GBytes *
+map_entry (KithAliasHandler *self, KithAliasEntry *entry)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (entry->path, FALSE, &error);
+
+  if (mapped == NULL || g_mapped_file_get_length (mapped) != entry->size) {
+    g_warning ("alias %s vanished or changed on disk, dropping it: %s", entry->sha256,
+               error != NULL ? error->message : "size differs");
+    kith_alias_store_remove (self->store, entry->sha256, NULL);
+    return NULL;
+  }
+  return g_mapped_file_get_bytes (mapped);
+}
+
+/* Writes the 200/206 headers and, for GET, the (partial) mapped body. */
+static void
+respond_file (KithAliasHandler *self, SoupServerMessage *msg, KithAliasEntry *entry,
+              GBytes *bytes, gboolean partial, guint64 start, guint64 end)
+{
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  guint64 len = entry->size == 0 ? 0 : end - start + 1;
+  ServeCtx *ctx;
+
+  if (partial)
+    soup_message_headers_set_content_range (hdrs, (goffset) start, (goffset) end,
+                                            (goffset) entry->size);
+  soup_message_headers_set_content_length (hdrs, (goffset) len);
+  soup_server_message_set_status (msg, partial ? SOUP_STATUS_PARTIAL_CONTENT : SOUP_STATUS_OK,
+                                  NULL);
+  soup_message_body_set_accumulate (body, FALSE);
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_GET && len > 0) {
+    g_autoptr (GBytes) part = partial ? g_bytes_new_from_bytes (bytes, start, len)
+                                      : g_bytes_ref (bytes);
+    soup_message_body_append_bytes (body, part);
+  }
+  soup_message_body_complete (body);
+
+  self->hits++;
+  kith_alias_store_touch (self->store, entry->sha256);
+  ctx = g_new0 (ServeCtx, 1);
+  ctx->handler = g_object_ref (self);
+  ctx->sha256 = g_strdup (entry->sha256);
+  g_object_set_data_full (G_OBJECT (msg), "kith-alias-serve", ctx, (GDestroyNotify) serve_ctx_free);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (wrote_body_data_cb), ctx);
+  g_signal_connect (msg, "finished", G_CALLBACK (finished_cb), ctx);
+}
+
+void
+kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
+                             GHashTable *query, gpointer user_data)
+{
+  KithAliasHandler *self = KITH_ALIAS_HANDLER (user_data);
+  SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *inm, *if_range;
+  g_autofree gchar *sha256 = parse_alias_path (path);
+  g_autofree gchar *etag = NULL;
+  g_autoptr (KithAliasEntry) entry = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  guint64 start = 0, end = 0;
+  RangeResult range;
+
+  entry = sha256 != NULL ? kith_alias_store_lookup_sha256 (self->store, sha256) : NULL;
+  if (entry == NULL) {
+    respond_empty (msg, SOUP_STATUS_NOT_FOUND);
+    return;
+  }
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+    soup_message_headers_replace (hdrs, "Allow", "GET, HEAD");
+    respond_empty (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+    return;
+  }
+
+  etag = g_strdup_printf ("\"%s\"", entry->sha256);
+  soup_message_headers_replace (hdrs, "ETag", etag);
+  soup_message_headers_replace (hdrs, "Accept-Ranges", "bytes");
+  soup_message_headers_set_content_type (hdrs, "application/octet-stream", NULL);
+  /* content-addressed: the bytes behind this URL can never change */
+  soup_message_headers_replace (hdrs, "Cache-Control", "public, max-age=31536000, immutable");
+
+  inm = soup_message_headers_get_one (req, "If-None-Match");
+  if (inm != NULL && etag_list_matches (inm, etag)) {
+    respond_empty (msg, SOUP_STATUS_NOT_MODIFIED);
+    return;
+  }
+
+  range = parse_range (soup_message_headers_get_one (req, "Range"), entry->size, &start, &end);
+  if_range = soup_message_headers_get_one (req, "If-Range");
+  if (if_range != NULL && g_strcmp0 (if_range, etag) != 0)
+    range = RANGE_NONE;
+  if (range == RANGE_UNSATISFIABLE) {
+    g_autofree gchar *cr = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, entry->size);
+    soup_message_headers_replace (hdrs, "Content-Range", cr);
+    respond_empty (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE);
+    return;
+  }
+  if (range == RANGE_NONE)
+    end = entry->size > 0 ? entry->size - 1 : 0;
+
+  bytes = map_entry (self, entry);
+  if (bytes == NULL) {
+    respond_empty (msg, SOUP_STATUS_NOT_FOUND);
+    return;
+  }
+  respond_file (self, msg, entry, bytes, range == RANGE_OK, start, end);
+}
+
+void
+kith_alias_handler_add_to_server (KithAliasHandler *self, SoupServer *server)
+{
+  g_return_if_fail (KITH_IS_ALIAS_HANDLER (self));
+  g_return_if_fail (SOUP_IS_SERVER (server));
+  soup_server_add_handler (server, KITH_ALIAS_HANDLER_PREFIX, kith_alias_handler_callback,
+                           g_object_ref (self), g_object_unref);
+}
+
+/* TRUE if @name is safe and readable as a URL segment. */
+static gboolean
+is_plain_name (const gchar *name)
+{
+  if (*name == '\0' || g_strcmp0 (name, ".") == 0 || g_strcmp0 (name, "..") == 0)
+    return FALSE;
+  for (const gchar *p = name; *p != '\0'; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_' && *p != '+')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gchar *
+kith_alias_handler_build_path (const gchar *sha256, const gchar *href)
+{
+  g_autoptr (GUri) uri = href != NULL ? g_uri_parse (href, G_URI_FLAGS_ENCODED, NULL) : NULL;
+  const gchar *path = uri != NULL ? g_uri_get_path (uri) : NULL;
+  const gchar *slash = path != NULL ? strrchr (path, '/') : NULL;
+  const gchar *name = slash != NULL ? slash + 1 : path;
+
+  g_return_val_if_fail (sha256 != NULL, NULL);
+  if (name != NULL && is_plain_name (name))
+    return g_strdup_printf (KITH_ALIAS_HANDLER_PREFIX "%s/%s", sha256, name);
+  return g_strdup_printf (KITH_ALIAS_HANDLER_PREFIX "%s", sha256);
+}
+
+guint64
+kith_alias_handler_get_bytes_served (KithAliasHandler *self)
+{
+  g_return_val_if_fail (KITH_IS_ALIAS_HANDLER (self), 0);
+  return self->bytes_served;
+}
+
+guint64
+kith_alias_handler_get_hits (KithAliasHandler *self)
+{
+  g_return_val_if_fail (KITH_IS_ALIAS_HANDLER (self), 0);
+  return self->hits;
+}
+
+static void
+kith_alias_handler_finalize (GObject *object)
+{
+  KithAliasHandler *self = KITH_ALIAS_HANDLER (object);
+
+  g_object_unref (self->store);
+  G_OBJECT_CLASS (kith_alias_handler_parent_class)->finalize (object);
+}
+
+static void
+kith_alias_handler_class_init (KithAliasHandlerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = kith_alias_handler_finalize;
+  /* served (sha256, body bytes written): a 200/206 response finished or was cut */
+  signals[SIGNAL_SERVED] = g_signal_new ("served", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+                                         G_TYPE_UINT64);
+}
+
+static void
+kith_alias_handler_init (KithAliasHandler *self)
+{
+}
+
+KithAliasHandler *
+kith_alias_handler_new (KithAliasStore *store)
+{
+  KithAliasHandler *self;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (store), NULL);
+  self = g_object_new (KITH_TYPE_ALIAS_HANDLER, NULL);
+  self->store = g_object_ref (store);
+  return self;
+}

@@ -1,0 +1,982 @@
+/* kith-alias-store.c — the node's verified copies of files, named by sha256
+ *
+ * Layout of the cache directory:
+ *   <sha256>          a complete, verified file
+ *   .partial-XXXXXX   a file being written (deleted on abort and at startup)
+ *   index.json        {"version":1,"files":[{"sha256","size","created",
+ *                      "last-access","hrefs":[...]}]}, replaced atomically
+ *
+ * Several hrefs may name the same content, so the index is keyed by file
+ * (sha256) and each file lists its hrefs. At startup a file that is missing
+ * or has the wrong size is dropped at once; the others are re-hashed in a
+ * worker thread (so a large cache does not delay startup) and stay invisible
+ * until their digest is confirmed: only verified bytes are ever served.
+ */
+#include "kith-alias-store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#ifdef G_OS_UNIX
+#include <gio/gfiledescriptorbased.h>
+#endif
+
+#include "kith-peering-error.h"
+
+#define INDEX_NAME "index.json"
+#define PARTIAL_PREFIX ".partial-"
+#define INDEX_VERSION 1
+#define SAVE_DELAY_S 2
+#define COPY_BUFFER_SIZE (256 * 1024)
+
+typedef struct {
+  gchar *sha256;
+  guint64 size;
+  gint64 created;
+  gint64 last_access;
+  GPtrArray *hrefs; /* gchar*, never empty */
+  gboolean verified;
+} KithAliasFile;
+
+struct _KithAliasStore {
+  GObject parent_instance;
+  gchar *cache_dir;
+  gchar *index_path;
+  guint64 max_bytes;
+  guint64 max_age_ms;
+  GHashTable *files; /* sha256 → KithAliasFile (owned) */
+  GHashTable *hrefs; /* href → KithAliasFile (borrowed) */
+  guint64 total_bytes;
+  KithAliasClockFunc clock_func;
+  gpointer clock_data;
+  GCancellable *cancellable;
+  gboolean verifying;
+  gboolean dirty;
+  guint save_id;
+};
+
+struct _KithAliasWriter {
+  KithAliasStore *store;
+  gchar *href;
+  gchar *expected_sha256;
+  guint64 expected_size;
+  gchar *tmp_path;
+  GOutputStream *stream;
+  GChecksum *checksum;
+  guint64 size;
+  gboolean finished;
+};
+
+enum { SIGNAL_CHANGED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
+
+G_DEFINE_TYPE (KithAliasStore, kith_alias_store, G_TYPE_OBJECT)
+
+/* ---------------------------------------------------------------- entries */
+
+KithAliasEntry *
+kith_alias_entry_copy (const KithAliasEntry *entry)
+{
+  KithAliasEntry *copy = g_new0 (KithAliasEntry, 1);
+  copy->href = g_strdup (entry->href);
+  copy->sha256 = g_strdup (entry->sha256);
+  copy->size = entry->size;
+  copy->created = entry->created;
+  copy->last_access = entry->last_access;
+  copy->path = g_strdup (entry->path);
+  return copy;
+}
+
+void
+kith_alias_entry_free (KithAliasEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->href);
+  g_free (entry->sha256);
+  g_free (entry->path);
+  g_free (entry);
+}
+
+static void
+kith_alias_file_free (KithAliasFile *file)
+{
+  g_free (file->sha256);
+  g_ptr_array_unref (file->hrefs);
+  g_free (file);
+}
+
+static gboolean
+is_sha256_hex (const gchar *s)
+{
+  if (s == NULL || strlen (s) != 64)
+    return FALSE;
+  for (guint i = 0; i < 64; i++) {
+    if (!g_ascii_isxdigit (s[i]))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Lower-case hex, or NULL with an error when @s is not a sha256. */
+static gchar *
+normalize_sha256 (const gchar *s, GError **error)
+{
+  if (!is_sha256_hex (s)) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
+                 "not a sha256 in hex: %s", s != NULL ? s : "(null)");
+    return NULL;
+  }
+  return g_ascii_strdown (s, -1);
+}
+
+static gchar *
+file_path (KithAliasStore *self, const gchar *sha256)
+{
+  return g_build_filename (self->cache_dir, sha256, NULL);
+}
+
+static gint64
+store_now (KithAliasStore *self)
+{
+  if (self->clock_func != NULL)
+    return self->clock_func (self->clock_data);
+  return g_get_real_time () / 1000;
+}
+
+static gboolean
+file_is_expired (KithAliasStore *self, KithAliasFile *file, gint64 now)
+{
+  return self->max_age_ms > 0 && now - file->created >= (gint64) self->max_age_ms;
+}
+
+static gboolean
+file_is_visible (KithAliasStore *self, KithAliasFile *file)
+{
+  return file->verified && !file_is_expired (self, file, store_now (self));
+}
+
+static KithAliasEntry *
+entry_for (KithAliasStore *self, KithAliasFile *file, const gchar *href)
+{
+  KithAliasEntry *entry = g_new0 (KithAliasEntry, 1);
+  entry->href = g_strdup (href);
+  entry->sha256 = g_strdup (file->sha256);
+  entry->size = file->size;
+  entry->created = file->created;
+  entry->last_access = file->last_access;
+  entry->path = file_path (self, file->sha256);
+  return entry;
+}
+
+/* ------------------------------------------------------------ index table */
+
+static KithAliasFile *
+store_insert_file (KithAliasStore *self, const gchar *sha256, guint64 size)
+{
+  KithAliasFile *file = g_new0 (KithAliasFile, 1);
+  file->sha256 = g_strdup (sha256);
+  file->size = size;
+  file->hrefs = g_ptr_array_new_with_free_func (g_free);
+  g_hash_table_insert (self->files, file->sha256, file);
+  self->total_bytes += size;
+  return file;
+}
+
+/* Forgets @file and deletes it from disk; @file is freed. */
+static void
+store_drop_file (KithAliasStore *self, KithAliasFile *file, const gchar *why)
+{
+  g_autofree gchar *path = file_path (self, file->sha256);
+
+  g_debug ("dropping %s (%s)", file->sha256, why);
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    g_warning ("cannot delete %s: %s", path, g_strerror (errno));
+  for (guint i = 0; i < file->hrefs->len; i++)
+    g_hash_table_remove (self->hrefs, g_ptr_array_index (file->hrefs, i));
+  self->total_bytes -= file->size;
+  g_hash_table_remove (self->files, file->sha256);
+}
+
+/* Points @href at @file, detaching it from any other file (dropped if left without hrefs). */
+static void
+store_link_href (KithAliasStore *self, KithAliasFile *file, const gchar *href)
+{
+  KithAliasFile *old = g_hash_table_lookup (self->hrefs, href);
+
+  if (old == file)
+    return;
+  if (old != NULL) {
+    /* the table's key is the string in old->hrefs: unhook it before freeing that */
+    g_hash_table_remove (self->hrefs, href);
+    for (guint i = 0; i < old->hrefs->len; i++) {
+      if (g_strcmp0 (g_ptr_array_index (old->hrefs, i), href) == 0) {
+        g_ptr_array_remove_index (old->hrefs, i);
+        break;
+      }
+    }
+    if (old->hrefs->len == 0)
+      store_drop_file (self, old, "its href now names other content");
+  }
+  g_ptr_array_add (file->hrefs, g_strdup (href));
+  g_hash_table_insert (self->hrefs, g_ptr_array_index (file->hrefs, file->hrefs->len - 1), file);
+}
+
+/* The least recently used file other than @keep, or NULL. */
+static KithAliasFile *
+store_find_lru (KithAliasStore *self, const gchar *keep)
+{
+  GHashTableIter iter;
+  KithAliasFile *file, *lru = NULL;
+
+  g_hash_table_iter_init (&iter, self->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
+    if (g_strcmp0 (file->sha256, keep) == 0)
+      continue;
+    if (lru == NULL || file->last_access < lru->last_access)
+      lru = file;
+  }
+  return lru;
+}
+
+/* Evicts LRU files until within budget; @keep (just added) is never evicted,
+ * so a single file larger than the budget stays alone. Returns TRUE if any. */
+static gboolean
+store_evict (KithAliasStore *self, const gchar *keep)
+{
+  gboolean evicted = FALSE;
+
+  while (self->max_bytes > 0 && self->total_bytes > self->max_bytes) {
+    KithAliasFile *lru = store_find_lru (self, keep);
+    if (lru == NULL)
+      break;
+    store_drop_file (self, lru, "evicted, over cache-max-mb");
+    evicted = TRUE;
+  }
+  return evicted;
+}
+
+/* ------------------------------------------------------------ persistence */
+
+static gchar *
+index_to_data (KithAliasStore *self, gsize *len)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  GHashTableIter iter;
+  KithAliasFile *file;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, INDEX_VERSION);
+  json_builder_set_member_name (builder, "files");
+  json_builder_begin_array (builder);
+  g_hash_table_iter_init (&iter, self->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "sha256");
+    json_builder_add_string_value (builder, file->sha256);
+    json_builder_set_member_name (builder, "size");
+    json_builder_add_int_value (builder, (gint64) file->size);
+    json_builder_set_member_name (builder, "created");
+    json_builder_add_int_value (builder, file->created);
+    json_builder_set_member_name (builder, "last-access");
+    json_builder_add_int_value (builder, file->last_access);
+    json_builder_set_member_name (builder, "hrefs");
+    json_builder_begin_array (builder);
+    for (guint i = 0; i < file->hrefs->len; i++)
+      json_builder_add_string_value (builder, g_ptr_array_index (file->hrefs, i));
+    json_builder_end_array (builder);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, len);
+}
+
+gboolean
+kith_alias_store_save (KithAliasStore *self, GError **error)
+{
+  gsize len = 0;
+  g_autofree gchar *data = NULL;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), FALSE);
+  g_clear_handle_id (&self->save_id, g_source_remove);
+  data = index_to_data (self, &len);
+  if (!g_file_set_contents_full (self->index_path, data, (gssize) len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0644, error))
+    return FALSE;
+  self->dirty = FALSE;
+  return TRUE;
+}
+
+/* Saves after a change; a failure is logged, the in-memory state stays authoritative. */
+static void
+store_changed (KithAliasStore *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!kith_alias_store_save (self, &error))
+    g_warning ("cannot save alias index %s: %s", self->index_path, error->message);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+static gboolean
+save_timeout_cb (gpointer user_data)
+{
+  KithAliasStore *self = KITH_ALIAS_STORE (user_data);
+  g_autoptr (GError) error = NULL;
+
+  self->save_id = 0;
+  if (self->dirty && !kith_alias_store_save (self, &error))
+    g_warning ("cannot save alias index %s: %s", self->index_path, error->message);
+  return G_SOURCE_REMOVE;
+}
+
+/* The string member @name, or NULL if absent or of another type. */
+static const gchar *
+json_get_string (JsonObject *obj, const gchar *name)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* The integer member @name, or @fallback if absent or of another type. */
+static gint64
+json_get_int (JsonObject *obj, const gchar *name, gint64 fallback)
+{
+  JsonNode *node = json_object_get_member (obj, name);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
+  return json_node_get_int (node);
+}
+
+/* Adds one index record; anything malformed is skipped with a message. */
+static void
+load_one (KithAliasStore *self, JsonObject *obj)
+{
+  const gchar *sha256 = json_get_string (obj, "sha256");
+  gint64 size = json_get_int (obj, "size", -1);
+  JsonNode *hrefs_node = json_object_get_member (obj, "hrefs");
+  JsonArray *hrefs = hrefs_node != NULL && JSON_NODE_HOLDS_ARRAY (hrefs_node)
+                         ? json_node_get_array (hrefs_node)
+                         : NULL;
+  g_autofree gchar *path = NULL;
+  GStatBuf st;
+  KithAliasFile *file;
+
+  if (!is_sha256_hex (sha256) || size < 0 || hrefs == NULL || json_array_get_length (hrefs) == 0 ||
+      g_hash_table_contains (self->files, sha256)) {
+    g_message ("alias index: skipping a malformed record");
+    return;
+  }
+  path = file_path (self, sha256);
+  if (g_stat (path, &st) != 0 || (guint64) st.st_size != (guint64) size) {
+    g_message ("alias index: %s is missing or has the wrong size, dropped", sha256);
+    self->dirty = TRUE;
+    return;
+  }
+  file = store_insert_file (self, sha256, (guint64) size);
+  file->created = json_get_int (obj, "created", 0);
+  file->last_access = json_get_int (obj, "last-access", 0);
+  for (guint i = 0; i < json_array_get_length (hrefs); i++) {
+    JsonNode *node = json_array_get_element (hrefs, i);
+    const gchar *href = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+                            ? json_node_get_string (node)
+                            : NULL;
+    if (href != NULL && *href != '\0' && !g_hash_table_contains (self->hrefs, href))
+      store_link_href (self, file, href);
+  }
+  if (file->hrefs->len == 0)
+    store_drop_file (self, file, "no usable href");
+}
+
+/* Reads index.json; an unreadable index is logged and treated as empty. */
+static void
+store_load (KithAliasStore *self)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonNode *root;
+  JsonObject *obj;
+  JsonArray *files;
+
+  if (!g_file_test (self->index_path, G_FILE_TEST_EXISTS))
+    return;
+  if (!json_parser_load_from_mapped_file (parser, self->index_path, &error)) {
+    g_warning ("alias index %s unreadable, starting empty: %s", self->index_path, error->message);
+    return;
+  }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_warning ("alias index %s is not an object, starting empty", self->index_path);
+    return;
+  }
+  obj = json_node_get_object (root);
+  if (json_get_int (obj, "version", 0) != INDEX_VERSION ||
+      !json_object_has_member (obj, "files") ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "files"))) {
+    g_warning ("alias index %s has an unknown format, starting empty", self->index_path);
+    return;
+  }
+  files = json_object_get_array_member (obj, "files");
+  for (guint i = 0; i < json_array_get_length (files); i++) {
+    JsonNode *node = json_array_get_element (files, i);
+    if (JSON_NODE_HOLDS_OBJECT (node))
+      load_one (self, json_node_get_object (node));
+  }
+}
+
+/* Deletes leftovers of a crash: partial downloads and content files the index does not know. */
+static void
+store_remove_strays (KithAliasStore *self)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->cache_dir, 0, NULL);
+  const gchar *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    if (g_str_has_prefix (name, PARTIAL_PREFIX) ||
+        (is_sha256_hex (name) && !g_hash_table_contains (self->files, name))) {
+      g_autofree gchar *path = g_build_filename (self->cache_dir, name, NULL);
+      g_debug ("removing stray %s", path);
+      g_unlink (path);
+    }
+  }
+}
+
+/* ----------------------------------------------------- startup re-hashing */
+
+typedef struct {
+  gchar *sha256;
+  gchar *path;
+} VerifyItem;
+
+static void
+verify_item_free (VerifyItem *item)
+{
+  g_free (item->sha256);
+  g_free (item->path);
+  g_free (item);
+}
+
+/* Lower-case hex sha256 of the file at @path, or NULL. */
+static gchar *
+hash_file (const gchar *path, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GFile) gfile = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) stream = g_file_read (gfile, cancellable, error);
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buf = g_malloc (COPY_BUFFER_SIZE);
+
+  if (stream == NULL)
+    return NULL;
+  for (;;) {
+    gssize n = g_input_stream_read (G_INPUT_STREAM (stream), buf, COPY_BUFFER_SIZE, cancellable,
+                                    error);
+    if (n < 0)
+      return NULL;
+    if (n == 0)
+      break;
+    g_checksum_update (checksum, buf, n);
+  }
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+/* Worker thread: returns the sha256s (of @task_data's items) whose bytes do not match. */
+static void
+verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  GPtrArray *items = task_data;
+  g_autoptr (GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < items->len; i++) {
+    VerifyItem *item = g_ptr_array_index (items, i);
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *digest = hash_file (item->path, cancellable, &error);
+
+    if (g_cancellable_set_error_if_cancelled (cancellable, &error)) {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+    if (g_strcmp0 (digest, item->sha256) != 0)
+      g_ptr_array_add (bad, g_strdup (item->sha256));
+  }
+  g_task_return_pointer (task, g_steal_pointer (&bad), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+verify_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr (KithAliasStore) self = g_weak_ref_get (weak);
+  g_autoptr (GPtrArray) bad = g_task_propagate_pointer (G_TASK (res), NULL);
+  GHashTableIter iter;
+  KithAliasFile *file;
+
+  g_weak_ref_clear (weak);
+  g_free (weak);
+  if (self == NULL || bad == NULL)
+    return;
+  for (guint i = 0; i < bad->len; i++) {
+    file = g_hash_table_lookup (self->files, g_ptr_array_index (bad, i));
+    if (file != NULL && !file->verified) {
+      g_message ("alias %s is corrupt, dropped", file->sha256);
+      store_drop_file (self, file, "corrupt");
+    }
+  }
+  /* anything still unverified was in the worker's list and is good, or was
+   * re-committed meanwhile (and then already verified) */
+  g_hash_table_iter_init (&iter, self->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file))
+    file->verified = TRUE;
+  self->verifying = FALSE;
+  store_changed (self);
+}
+
+static void
+store_start_verify (KithAliasStore *self)
+{
+  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) verify_item_free);
+  g_autoptr (GTask) task = NULL;
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
+  GHashTableIter iter;
+  KithAliasFile *file;
+
+  g_hash_table_iter_init (&iter, self->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
+    VerifyItem *item = g_new0 (VerifyItem, 1);
+    item->sha256 = g_strdup (file->sha256);
+    item->path = file_path (self, file->sha256);
+    g_ptr_array_add (items, item);
+  }
+  /* the task holds no ref on the store, so dropping it cancels the work */
+  g_weak_ref_init (weak, self);
+  self->verifying = TRUE;
+  task = g_task_new (NULL, self->cancellable, verify_done_cb, weak);
+  g_task_set_task_data (task, g_steal_pointer (&items), (GDestroyNotify) g_ptr_array_unref);
+  g_task_run_in_thread (task, verify_thread);
+}
+
+/* ------------------------------------------------------------ the GObject */
+
+static void
+kith_alias_store_dispose (GObject *object)
+{
+  KithAliasStore *self = KITH_ALIAS_STORE (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->save_id, g_source_remove);
+  if (self->dirty && self->files != NULL) {
+    g_autoptr (GError) error = NULL;
+    if (!kith_alias_store_save (self, &error))
+      g_warning ("cannot save alias index: %s", error->message);
+  }
+  G_OBJECT_CLASS (kith_alias_store_parent_class)->dispose (object);
+}
+
+static void
+kith_alias_store_finalize (GObject *object)
+{
+  KithAliasStore *self = KITH_ALIAS_STORE (object);
+
+  g_hash_table_unref (self->hrefs);
+  g_hash_table_unref (self->files);
+  g_object_unref (self->cancellable);
+  g_free (self->cache_dir);
+  g_free (self->index_path);
+  G_OBJECT_CLASS (kith_alias_store_parent_class)->finalize (object);
+}
+
+static void
+kith_alias_store_class_init (KithAliasStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = kith_alias_store_dispose;
+  object_class->finalize = kith_alias_store_finalize;
+  /* emitted after any entry appears, disappears or becomes visible */
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+kith_alias_store_init (KithAliasStore *self)
+{
+  self->files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify) kith_alias_file_free);
+  self->hrefs = g_hash_table_new (g_str_hash, g_str_equal);
+  self->cancellable = g_cancellable_new ();
+}
+
+KithAliasStore *
+kith_alias_store_new (const gchar *cache_dir, guint64 max_bytes, guint64 max_age_ms,
+                      GError **error)
+{
+  g_autoptr (KithAliasStore) self = NULL;
+
+  g_return_val_if_fail (cache_dir != NULL, NULL);
+  if (g_mkdir_with_parents (cache_dir, 0755) != 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
+                 cache_dir, g_strerror (errno));
+    return NULL;
+  }
+  self = g_object_new (KITH_TYPE_ALIAS_STORE, NULL);
+  self->cache_dir = g_canonicalize_filename (cache_dir, NULL);
+  self->index_path = g_build_filename (self->cache_dir, INDEX_NAME, NULL);
+  self->max_bytes = max_bytes;
+  self->max_age_ms = max_age_ms;
+  store_load (self);
+  store_remove_strays (self);
+  if (self->dirty && !kith_alias_store_save (self, error))
+    return NULL;
+  if (g_hash_table_size (self->files) > 0)
+    store_start_verify (self);
+  return g_steal_pointer (&self);
+}
+
+void
+kith_alias_store_set_clock (KithAliasStore *self, KithAliasClockFunc func, gpointer user_data)
+{
+  g_return_if_fail (KITH_IS_ALIAS_STORE (self));
+  self->clock_func = func;
+  self->clock_data = user_data;
+}
+
+gboolean
+kith_alias_store_is_verifying (KithAliasStore *self)
+{
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), FALSE);
+  return self->verifying;
+}
+
+const gchar *
+kith_alias_store_get_cache_dir (KithAliasStore *self)
+{
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), NULL);
+  return self->cache_dir;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+KithAliasEntry *
+kith_alias_store_lookup_href (KithAliasStore *self, const gchar *href)
+{
+  KithAliasFile *file;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), NULL);
+  g_return_val_if_fail (href != NULL, NULL);
+  file = g_hash_table_lookup (self->hrefs, href);
+  if (file == NULL || !file_is_visible (self, file))
+    return NULL;
+  return entry_for (self, file, href);
+}
+
+KithAliasEntry *
+kith_alias_store_lookup_sha256 (KithAliasStore *self, const gchar *sha256)
+{
+  KithAliasFile *file;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), NULL);
+  if (sha256 == NULL)
+    return NULL;
+  file = g_hash_table_lookup (self->files, sha256);
+  if (file == NULL || !file_is_visible (self, file))
+    return NULL;
+  return entry_for (self, file, g_ptr_array_index (file->hrefs, 0));
+}
+
+void
+kith_alias_store_touch (KithAliasStore *self, const gchar *sha256)
+{
+  KithAliasFile *file;
+
+  g_return_if_fail (KITH_IS_ALIAS_STORE (self));
+  file = g_hash_table_lookup (self->files, sha256);
+  if (file == NULL)
+    return;
+  file->last_access = store_now (self);
+  self->dirty = TRUE;
+  /* serving is hot: batch the writes of last-access */
+  if (self->save_id == 0)
+    self->save_id = g_timeout_add_seconds (SAVE_DELAY_S, save_timeout_cb, self);
+}
+
+gboolean
+kith_alias_store_remove (KithAliasStore *self, const gchar *sha256, GError **error)
+{
+  KithAliasFile *file;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), FALSE);
+  file = sha256 != NULL ? g_hash_table_lookup (self->files, sha256) : NULL;
+  if (file == NULL) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND,
+                 "no alias %s in the store", sha256);
+    return FALSE;
+  }
+  store_drop_file (self, file, "removed");
+  store_changed (self);
+  return TRUE;
+}
+
+guint
+kith_alias_store_expire (KithAliasStore *self)
+{
+  g_autoptr (GPtrArray) expired = g_ptr_array_new ();
+  gint64 now;
+  GHashTableIter iter;
+  KithAliasFile *file;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), 0);
+  now = store_now (self);
+  g_hash_table_iter_init (&iter, self->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
+    if (file_is_expired (self, file, now))
+      g_ptr_array_add (expired, file);
+  }
+  for (guint i = 0; i < expired->len; i++)
+    store_drop_file (self, g_ptr_array_index (expired, i), "expired, over cache-max-age");
+  if (expired->len > 0)
+    store_changed (self);
+  return expired->len;
+}
+
+guint64
+kith_alias_store_get_total_bytes (KithAliasStore *self)
+{
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), 0);
+  return self->total_bytes;
+}
+
+static gint
+entry_cmp_access (gconstpointer a, gconstpointer b)
+{
+  const KithAliasEntry *ea = *(const KithAliasEntry **) a;
+  const KithAliasEntry *eb = *(const KithAliasEntry **) b;
+  if (ea->last_access != eb->last_access)
+    return ea->last_access < eb->last_access ? -1 : 1;
+  return g_strcmp0 (ea->href, eb->href);
+}
+
+GPtrArray *
+kith_alias_store_get_entries (KithAliasStore *self)
+{
+  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_alias_entry_free);
+  GHashTableIter iter;
+  KithAliasFile *file;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), entries);
+  g_hash_table_iter_init (&iter, self->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
+    if (!file_is_visible (self, file))
+      continue;
+    for (guint i = 0; i < file->hrefs->len; i++)
+      g_ptr_array_add (entries, entry_for (self, file, g_ptr_array_index (file->hrefs, i)));
+  }
+  g_ptr_array_sort (entries, entry_cmp_access);
+  return entries;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+KithAliasWriter *
+kith_alias_store_begin (KithAliasStore *self, const gchar *href, const gchar *expected_sha256,
+                        guint64 expected_size, GError **error)
+{
+  g_autoptr (KithAliasWriter) writer = g_new0 (KithAliasWriter, 1);
+  g_autoptr (GFile) gfile = NULL;
+  GFileOutputStream *stream;
+  gint fd;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), NULL);
+  writer->store = g_object_ref (self);
+  writer->finished = TRUE; /* nothing to clean up until the temp file exists */
+  if (href == NULL || *href == '\0') {
+    g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED, "empty href");
+    return NULL;
+  }
+  writer->href = g_strdup (href);
+  if (expected_sha256 != NULL) {
+    writer->expected_sha256 = normalize_sha256 (expected_sha256, error);
+    if (writer->expected_sha256 == NULL)
+      return NULL;
+  }
+  writer->expected_size = expected_size;
+
+  writer->tmp_path = g_build_filename (self->cache_dir, PARTIAL_PREFIX "XXXXXX", NULL);
+  fd = g_mkstemp_full (writer->tmp_path, O_RDWR, 0644);
+  if (fd < 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
+                 writer->tmp_path, g_strerror (errno));
+    return NULL;
+  }
+  g_close (fd, NULL);
+  writer->finished = FALSE;
+  gfile = g_file_new_for_path (writer->tmp_path);
+  stream = g_file_append_to (gfile, G_FILE_CREATE_PRIVATE, NULL, error);
+  if (stream == NULL)
+    return NULL;
+  writer->stream = G_OUTPUT_STREAM (stream);
+  writer->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  return g_steal_pointer (&writer);
+}
+
+gboolean
+kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len, GError **error)
+{
+  g_return_val_if_fail (writer != NULL, FALSE);
+  g_return_val_if_fail (!writer->finished, FALSE);
+  if (len == 0)
+    return TRUE;
+  if (!g_output_stream_write_all (writer->stream, data, len, NULL, NULL, error))
+    return FALSE;
+  g_checksum_update (writer->checksum, data, (gssize) len);
+  writer->size += len;
+  return TRUE;
+}
+
+guint64
+kith_alias_writer_get_size (KithAliasWriter *writer)
+{
+  g_return_val_if_fail (writer != NULL, 0);
+  return writer->size;
+}
+
+/* Flushes, fsyncs and closes the temp file. */
+static gboolean
+writer_close_durable (KithAliasWriter *writer, GError **error)
+{
+  if (!g_output_stream_flush (writer->stream, NULL, error))
+    return FALSE;
+#ifdef G_OS_UNIX
+  if (G_IS_FILE_DESCRIPTOR_BASED (writer->stream)) {
+    gint fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (writer->stream));
+    if (g_fsync (fd) != 0) {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot sync %s: %s",
+                   writer->tmp_path, g_strerror (errno));
+      return FALSE;
+    }
+  }
+#endif
+  return g_output_stream_close (writer->stream, NULL, error);
+}
+
+/* Checks what was written against what the caller expected. */
+static gboolean
+writer_check (KithAliasWriter *writer, const gchar *digest, GError **error)
+{
+  if (writer->expected_size > 0 && writer->size != writer->expected_size) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s: got %" G_GUINT64_FORMAT " bytes, expected %" G_GUINT64_FORMAT,
+                 writer->href, writer->size, writer->expected_size);
+    return FALSE;
+  }
+  if (writer->expected_sha256 != NULL && g_strcmp0 (digest, writer->expected_sha256) != 0) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s: sha256 is %s, expected %s", writer->href, digest, writer->expected_sha256);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+KithAliasEntry *
+kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
+{
+  KithAliasStore *self;
+  KithAliasFile *file;
+  g_autofree gchar *path = NULL;
+  const gchar *digest;
+  gint64 now;
+
+  g_return_val_if_fail (writer != NULL, NULL);
+  g_return_val_if_fail (!writer->finished, NULL);
+  self = writer->store;
+  digest = g_checksum_get_string (writer->checksum);
+  if (!writer_close_durable (writer, error))
+    return NULL; /* the temp file is deleted by kith_alias_writer_free() */
+  if (!writer_check (writer, digest, error)) {
+    g_unlink (writer->tmp_path);
+    writer->finished = TRUE;
+    return NULL;
+  }
+
+  path = file_path (self, digest);
+  if (g_rename (writer->tmp_path, path) != 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot rename %s to %s: %s",
+                 writer->tmp_path, path, g_strerror (errno));
+    return NULL;
+  }
+  writer->finished = TRUE;
+
+  file = g_hash_table_lookup (self->files, digest);
+  if (file == NULL)
+    file = store_insert_file (self, digest, writer->size);
+  now = store_now (self);
+  file->created = now;
+  file->last_access = now;
+  file->verified = TRUE;
+  store_link_href (self, file, writer->href);
+  store_evict (self, digest);
+  store_changed (self);
+  g_debug ("stored %s as %s (%" G_GUINT64_FORMAT " bytes)", writer->href, digest, writer->size);
+  return entry_for (self, file, writer->href);
+}
+
+void
+kith_alias_writer_free (KithAliasWriter *writer)
+{
+  if (writer == NULL)
+    return;
+  if (!writer->finished) {
+    if (writer->stream != NULL && !g_output_stream_is_closed (writer->stream))
+      g_output_stream_close (writer->stream, NULL, NULL);
+    g_unlink (writer->tmp_path);
+  }
+  g_clear_object (&writer->stream);
+  g_clear_pointer (&writer->checksum, g_checksum_free);
+  g_clear_object (&writer->store);
+  g_free (writer->href);
+  g_free (writer->expected_sha256);
+  g_free (writer->tmp_path);
+  g_free (writer);
+}
+
+KithAliasEntry *
+kith_alias_store_add_file (KithAliasStore *self, const gchar *href, const gchar *path,
+                           const gchar *expected_sha256, GError **error)
+{
+  g_autoptr (GFile) gfile = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) stream = NULL;
+  g_autoptr (KithAliasWriter) writer = NULL;
+  g_autofree guint8 *buf = g_malloc (COPY_BUFFER_SIZE);
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), NULL);
+  stream = g_file_read (gfile, NULL, error);
+  if (stream == NULL)
+    return NULL;
+  writer = kith_alias_store_begin (self, href, expected_sha256, 0, error);
+  if (writer == NULL)
+    return NULL;
+  for (;;) {
+    gssize n = g_input_stream_read (G_INPUT_STREAM (stream), buf, COPY_BUFFER_SIZE, NULL, error);
+    if (n < 0)
+      return NULL;
+    if (n == 0)
+      break;
+    if (!kith_alias_writer_write (writer, buf, (gsize) n, error))
+      return NULL;
+  }
+  return kith_alias_writer_commit (writer, error);
+}
