@@ -236,6 +236,7 @@ START_TEST (test_parse_limits)
   ck_assert_ptr_nonnull (p);
   g_string_insert_c (s, 0, ' ');
   assert_parse_fails (s->str, s->len, KITH_PEERING_ERROR_PACKET_TOO_LARGE);
+  assert_parse_fails (NULL, 0, KITH_PEERING_ERROR_PACKET_MALFORMED);
 }
 END_TEST
 

@@ -472,6 +472,11 @@ kith_packet_parse (const guint8 *data, gsize len, GError **error)
                  KITH_PACKET_MAX_SIZE);
     return NULL;
   }
+  if (len == 0) {
+    g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_PACKET_MALFORMED,
+                         "empty packet");
+    return NULL;
+  }
   /* also refuses NUL, which GMarkup would otherwise report as bad syntax */
   if (!g_utf8_validate_len ((const gchar *) data, len, NULL)) {
     g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_PACKET_NOT_UTF8,
