@@ -136,6 +136,7 @@ kith_client_connect_connection_cb (GObject *source, GAsyncResult *res, gpointer 
 {
   g_autoptr(GTask) task = G_TASK (user_data);
   KithClient *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -149,10 +150,10 @@ kith_client_connect_connection_cb (GObject *source, GAsyncResult *res, gpointer 
     return;
   }
   g_task_set_task_data (task, g_object_ref (connection), g_object_unref);
+  /* not inline below: argument evaluation order would let the steal run first */
   kith_dbus_agent1_proxy_new (connection, kith_client_proxy_flags (),
                               kith_client_get_bus_name (self), KITH_CLIENT_AGENT_PATH,
-                              g_task_get_cancellable (task),
-                              kith_client_connect_proxy_cb, g_steal_pointer (&task));
+                              cancellable, kith_client_connect_proxy_cb, g_steal_pointer (&task));
 }
 
 void
@@ -164,6 +165,8 @@ kith_client_connect_async (KithClient *self, GCancellable *cancellable,
 
   g_return_if_fail (KITH_IS_CLIENT (self));
   task = g_task_new (self, cancellable, callback, user_data);
+  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_source_tag (task, kith_client_connect_async);
   if (!kith_client_prepare (self, &error)) {
     g_task_return_error (task, g_steal_pointer (&error));
@@ -292,6 +295,8 @@ kith_client_get_status_async (KithClient *self, GCancellable *cancellable,
 
   g_return_if_fail (KITH_IS_CLIENT (self));
   task = g_task_new (self, cancellable, callback, user_data);
+  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_source_tag (task, kith_client_get_status_async);
   if (!kith_client_check_connected (self, &error)) {
     g_task_return_error (task, g_steal_pointer (&error));
@@ -414,6 +419,8 @@ kith_client_call_plugin_async (KithClient *self, const gchar *object,
   g_return_if_fail (KITH_IS_CLIENT (self));
   g_return_if_fail (object != NULL && interface_name != NULL && method != NULL);
   task = g_task_new (self, cancellable, callback, user_data);
+  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_source_tag (task, kith_client_call_plugin_async);
   g_task_set_task_data (task, g_strdup (object), g_free);
   if (!kith_client_check_connected (self, &error)) {

@@ -15,7 +15,6 @@ kith_status_print_dict (GString *out, GVariant *dict, guint indent)
 {
   GVariantIter iter;
   const gchar *key;
-  GVariant *value;
   gsize width = 0;
 
   g_variant_iter_init (&iter, dict);
@@ -25,9 +24,9 @@ kith_status_print_dict (GString *out, GVariant *dict, guint indent)
     g_string_append_printf (out, "%*s(empty)\n", (gint) indent, "");
     return;
   }
-  g_variant_iter_init (&iter, dict);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value)) {
-    g_autoptr(GVariant) owned = value;
+  for (gsize i = 0; i < g_variant_n_children (dict); i++) {
+    g_autoptr(GVariant) value = NULL;
+    g_variant_get_child (dict, i, "{&sv}", &key, &value);
     if (kith_status_is_dict (value)) {
       g_string_append_printf (out, "%*s%s:\n", (gint) indent, "", key);
       kith_status_print_dict (out, value, indent + 2);
@@ -43,9 +42,7 @@ kith_status_print_human (KithClient *client, GVariant *status)
 {
   g_autoptr(GString) out = g_string_new (NULL);
   g_autoptr(GPtrArray) plugins = kith_client_get_plugins (client);
-  GVariantIter iter;
   const gchar *section;
-  GVariant *value;
   gsize width = 0;
 
   g_string_append_printf (out, "Agent:    %s\n", kith_client_get_target (client));
@@ -65,9 +62,9 @@ kith_status_print_human (KithClient *client, GVariant *status)
                             plugin->version, plugin->state);
   }
 
-  g_variant_iter_init (&iter, status);
-  while (g_variant_iter_next (&iter, "{&sv}", &section, &value)) {
-    g_autoptr(GVariant) owned = value;
+  for (gsize i = 0; i < g_variant_n_children (status); i++) {
+    g_autoptr(GVariant) value = NULL;
+    g_variant_get_child (status, i, "{&sv}", &section, &value);
     g_string_append_printf (out, "\n[%s]\n", section);
     if (kith_status_is_dict (value)) {
       kith_status_print_dict (out, value, 2);
