@@ -1,0 +1,585 @@
+/* kith-fetch-job.c — the requesting side for one URL (FIG. 4A, 4B, 6, 7)
+ *
+ * SEARCHING   broadcast "I need", wait client-wait-ms; the first "I have" wins
+ *             (broadcast "I found", fetch the alias).
+ * WAITING     someone announced "downloading": follow its progress, fetch from it
+ *             on "complete"; if it goes silent, give up on it.
+ * FROM_ORIGIN nobody has it: the elected requester (lowest node id among those that
+ *             asked at the same time) fetches it, announcing progress; the others
+ *             wait for it — so a boot storm costs one origin download.
+ * Every copy is verified (sha256) into the alias store before it is handed on.
+ */
+#include "kith-peering-private.h"
+
+#include "kith-peering-error.h"
+
+#define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
+#define KITH_FETCH_JOB_CHUNK (256 * 1024)
+
+typedef enum {
+  KITH_FETCH_JOB_SEARCHING,
+  KITH_FETCH_JOB_WAITING,
+  KITH_FETCH_JOB_FROM_PEER,
+  KITH_FETCH_JOB_FROM_ORIGIN,
+  KITH_FETCH_JOB_FINISHED,
+} KithFetchJobState;
+
+struct _KithFetchJob {
+  KithPeering *peering; /* owns the job */
+  gchar *href;
+  gchar *expected_sha256;
+  KithFetchFlags flags;
+  GPtrArray *transfers; /* KithTransfer* */
+  KithFetchJobState state;
+  guint32 request_id;
+  guint timer_id;
+  guint attempts;
+  GHashTable *skip; /* node ids not to elect or wait for again in this job */
+  gchar *waiting_for; /* node announcing or elected to download */
+  gchar *source;      /* node id or "origin" */
+  /* the HTTP download in progress */
+  GCancellable *cancellable;
+  KithAliasWriter *writer;
+  GInputStream *stream;
+  guint8 *buffer;
+  guint64 done;
+  guint64 total;
+  gint64 last_announce_us;
+  guint cancel_idle_id;
+  guint start_idle_id;
+};
+
+static void kith_fetch_job_search (KithFetchJob *job);
+static void kith_fetch_job_decide (KithFetchJob *job);
+
+const gchar *
+kith_fetch_job_get_href (KithFetchJob *job)
+{
+  return job->href;
+}
+
+KithFetchJob *
+kith_fetch_job_new (KithPeering *peering, const gchar *href, const gchar *sha256, guint flags)
+{
+  KithFetchJob *job = g_new0 (KithFetchJob, 1);
+  job->peering = peering;
+  job->href = g_strdup (href);
+  job->expected_sha256 = g_strdup (sha256);
+  job->flags = flags;
+  job->transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  job->cancellable = g_cancellable_new ();
+  return job;
+}
+
+static void
+kith_fetch_job_clear_timer (KithFetchJob *job)
+{
+  if (job->timer_id != 0)
+    g_source_remove (job->timer_id);
+  job->timer_id = 0;
+}
+
+static void
+kith_fetch_job_reset_download (KithFetchJob *job)
+{
+  g_clear_object (&job->stream);
+  g_clear_pointer (&job->writer, kith_alias_writer_free);
+  g_clear_pointer (&job->buffer, g_free);
+  job->done = job->total = 0;
+}
+
+void
+kith_fetch_job_free (KithFetchJob *job)
+{
+  for (guint i = 0; i < job->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (job->transfers, i);
+    g_signal_handlers_disconnect_by_data (kith_transfer_get_cancellable (transfer), job);
+  }
+  if (job->cancel_idle_id != 0)
+    g_source_remove (job->cancel_idle_id);
+  if (job->start_idle_id != 0)
+    g_source_remove (job->start_idle_id);
+  kith_fetch_job_clear_timer (job);
+  g_cancellable_cancel (job->cancellable);
+  kith_fetch_job_reset_download (job);
+  g_object_unref (job->cancellable);
+  g_ptr_array_unref (job->transfers);
+  g_hash_table_unref (job->skip);
+  g_free (job->href);
+  g_free (job->expected_sha256);
+  g_free (job->waiting_for);
+  g_free (job->source);
+  g_free (job);
+}
+
+static gboolean
+kith_fetch_job_may_use_origin (KithFetchJob *job)
+{
+  return kith_peering_can_reach_origin (job->peering) &&
+         (job->flags & (KITH_FETCH_FLAG_CACHED_ONLY | KITH_FETCH_FLAG_NO_ORIGIN)) == 0;
+}
+
+/* Mirrors the job onto every transfer attached to it. */
+static void
+kith_fetch_job_publish (KithFetchJob *job, KithTransferState state)
+{
+  for (guint i = 0; i < job->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (job->transfers, i);
+    if (kith_transfer_is_finished (transfer))
+      continue;
+    kith_transfer_set_source (transfer, job->source);
+    kith_transfer_set_progress (transfer, job->done, job->total);
+    kith_transfer_set_state (transfer, state);
+  }
+}
+
+static void
+kith_fetch_job_finish (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
+{
+  g_autoptr(GPtrArray) transfers = g_ptr_array_ref (job->transfers);
+
+  kith_fetch_job_clear_timer (job);
+  job->state = KITH_FETCH_JOB_FINISHED;
+  for (guint i = 0; i < transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (transfers, i);
+    if (kith_transfer_is_finished (transfer))
+      continue;
+    if (entry != NULL) {
+      kith_transfer_set_source (transfer, job->source);
+      kith_transfer_set_progress (transfer, entry->size, entry->size);
+      kith_transfer_complete (transfer, entry->path, entry->sha256);
+    } else {
+      kith_transfer_fail (transfer, error);
+    }
+  }
+  kith_peering_job_finished (job->peering, job); /* frees the job */
+}
+
+void
+kith_fetch_job_abort (KithFetchJob *job, const GError *error)
+{
+  kith_fetch_job_finish (job, NULL, error);
+}
+
+static void
+kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gchar *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (KITH_PEERING_ERROR, code, message);
+  kith_fetch_job_finish (job, NULL, error);
+}
+
+/* When every transfer of the job has been cancelled, the job stops too; from an
+ * idle, because cancellation can happen inside one of the job's own callbacks. */
+static gboolean
+kith_fetch_job_collect_cancelled (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  job->cancel_idle_id = 0;
+  for (guint i = 0; i < job->transfers->len; i++) {
+    if (!kith_transfer_is_finished (g_ptr_array_index (job->transfers, i)))
+      return G_SOURCE_REMOVE;
+  }
+  if (job->state == KITH_FETCH_JOB_SEARCHING) {
+    g_autoptr(KithPacket) end = kith_packet_new (KITH_PACKET_TYPE_END_REQUEST);
+    end->id = job->request_id;
+    kith_peering_broadcast (job->peering, end);
+  }
+  kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_CANCELLED, "cancelled");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_fetch_job_transfer_cancelled (GCancellable *cancellable, KithFetchJob *job)
+{
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                 "the transfer was cancelled");
+
+  for (guint i = 0; i < job->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (job->transfers, i);
+    if (kith_transfer_get_cancellable (transfer) == cancellable &&
+        !kith_transfer_is_finished (transfer))
+      kith_transfer_fail (transfer, error);
+  }
+  if (job->cancel_idle_id == 0)
+    job->cancel_idle_id = g_idle_add (kith_fetch_job_collect_cancelled, job);
+}
+
+void
+kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer)
+{
+  g_ptr_array_add (job->transfers, g_object_ref (transfer));
+  g_signal_connect (kith_transfer_get_cancellable (transfer), "cancelled",
+                    G_CALLBACK (kith_fetch_job_transfer_cancelled), job);
+}
+
+/* ---- announcing our own origin download ---- */
+
+static void
+kith_fetch_job_announce (KithFetchJob *job, gboolean force)
+{
+  g_autoptr(KithPacket) packet = NULL;
+  gint64 now = g_get_monotonic_time ();
+  const KithPeeringTimings *timings = kith_peering_get_timings (job->peering);
+
+  if (!force && now - job->last_announce_us < (gint64) timings->progress_interval_ms * 1000)
+    return;
+  job->last_announce_us = now;
+  packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
+  packet->href = g_strdup (job->href);
+  packet->alias = kith_peering_alias_url (job->peering, NULL, NULL, NULL);
+  packet->done = MIN (job->done, job->total > 0 ? job->total : job->done);
+  packet->total = job->total;
+  kith_peering_broadcast (job->peering, packet);
+}
+
+static void
+kith_fetch_job_announce_complete (KithFetchJob *job, const KithAliasEntry *entry)
+{
+  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
+
+  packet->href = g_strdup (job->href);
+  packet->alias = kith_peering_alias_url (job->peering, entry->sha256, entry->href, NULL);
+  packet->size = entry->size;
+  packet->sha256 = g_strdup (entry->sha256);
+  kith_peering_broadcast (job->peering, packet);
+}
+
+gboolean
+kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total)
+{
+  if (job->state != KITH_FETCH_JOB_FROM_ORIGIN)
+    return FALSE;
+  *done = job->done;
+  *total = job->total;
+  return TRUE;
+}
+
+/* ---- one HTTP download into the alias store, from a peer or the origin ---- */
+
+static void kith_fetch_job_read_next (KithFetchJob *job);
+
+static void
+kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *error)
+{
+  KithMetrics *metrics = kith_peering_get_metrics (job->peering);
+  gboolean from_origin = job->state == KITH_FETCH_JOB_FROM_ORIGIN;
+
+  kith_fetch_job_reset_download (job);
+  if (entry != NULL) {
+    kith_metrics_add (metrics, from_origin ? "kith_peering_misses_total" : "kith_peering_hits_total",
+                      NULL, 1);
+    kith_metrics_add (metrics, from_origin ? "kith_peering_origin_bytes_total"
+                                           : "kith_peering_peer_bytes_total", NULL, entry->size);
+    if (from_origin) {
+      job->done = job->total = entry->size;
+      kith_fetch_job_announce (job, TRUE);
+      kith_fetch_job_announce_complete (job, entry);
+    }
+    g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", job->href, entry->size, job->source);
+    kith_fetch_job_finish (job, entry, NULL);
+    return;
+  }
+  if (from_origin) {
+    g_warning ("%s: origin download failed: %s", job->href, error->message);
+    kith_fetch_job_finish (job, NULL, error);
+    return;
+  }
+  /* a peer failed us: remember it, and look again elsewhere */
+  kith_peering_mark_bad (job->peering, job->source, error->message);
+  g_hash_table_add (job->skip, g_strdup (job->source));
+  if (++job->attempts >= KITH_FETCH_JOB_MAX_PEER_ATTEMPTS && !kith_fetch_job_may_use_origin (job)) {
+    kith_fetch_job_finish (job, NULL, error);
+    return;
+  }
+  kith_fetch_job_search (job);
+}
+
+static void
+kith_fetch_job_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  KithFetchJob *job = user_data;
+  KithAliasEntry *entry = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the job is gone */
+  if (n > 0 && kith_alias_writer_write (job->writer, job->buffer, n, &error)) {
+    job->done += n;
+    if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
+      kith_fetch_job_announce (job, FALSE);
+    kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN
+                                     ? KITH_TRANSFER_STATE_FROM_ORIGIN
+                                     : KITH_TRANSFER_STATE_FROM_PEER);
+    kith_fetch_job_read_next (job);
+    return;
+  }
+  if (n == 0)
+    entry = kith_alias_writer_commit (job->writer, &error);
+  kith_fetch_job_downloaded (job, entry, error);
+  kith_alias_entry_free (entry);
+}
+
+static void
+kith_fetch_job_read_next (KithFetchJob *job)
+{
+  g_input_stream_read_async (job->stream, job->buffer, KITH_FETCH_JOB_CHUNK, G_PRIORITY_DEFAULT,
+                             job->cancellable, kith_fetch_job_read_done, job);
+}
+
+static void
+kith_fetch_job_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  KithFetchJob *job = user_data;
+  SoupMessage *msg;
+  goffset length;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (stream == NULL) {
+    kith_fetch_job_downloaded (job, NULL, error);
+    return;
+  }
+  msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND, "%s answered HTTP %u %s",
+                 g_uri_get_host (soup_message_get_uri (msg)), soup_message_get_status (msg),
+                 soup_message_get_reason_phrase (msg));
+    kith_fetch_job_downloaded (job, NULL, error);
+    return;
+  }
+  length = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
+  if (length > 0)
+    job->total = length;
+  job->stream = g_steal_pointer (&stream);
+  job->buffer = g_malloc (KITH_FETCH_JOB_CHUNK);
+  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
+    kith_fetch_job_announce (job, TRUE);
+  kith_fetch_job_read_next (job);
+}
+
+static void
+kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+
+  kith_fetch_job_clear_timer (job);
+  kith_fetch_job_reset_download (job);
+  job->total = size;
+  if (msg == NULL) {
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED, "'%s' is not a URL", url);
+    kith_fetch_job_downloaded (job, NULL, error);
+    return;
+  }
+  job->writer = kith_alias_store_begin (kith_peering_get_store (job->peering), job->href, sha256,
+                                        size, &error);
+  if (job->writer == NULL) {
+    kith_fetch_job_downloaded (job, NULL, error);
+    return;
+  }
+  kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN
+                                   ? KITH_TRANSFER_STATE_FROM_ORIGIN
+                                   : KITH_TRANSFER_STATE_FROM_PEER);
+  soup_session_send_async (kith_peering_get_session (job->peering), msg, G_PRIORITY_DEFAULT,
+                           job->cancellable, kith_fetch_job_sent, job);
+}
+
+static void
+kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *alias,
+                          const gchar *sha256, guint64 size)
+{
+  g_debug ("%s: fetching from %s at %s", job->href, node, alias);
+  job->state = KITH_FETCH_JOB_FROM_PEER;
+  g_free (job->source);
+  job->source = g_strdup (node);
+  kith_fetch_job_download (job, alias, job->expected_sha256 != NULL ? job->expected_sha256 : sha256,
+                           size);
+}
+
+static void
+kith_fetch_job_from_origin (KithFetchJob *job)
+{
+  g_debug ("%s: fetching from the origin", job->href);
+  job->state = KITH_FETCH_JOB_FROM_ORIGIN;
+  g_free (job->source);
+  job->source = g_strdup ("origin");
+  job->last_announce_us = 0;
+  kith_fetch_job_download (job, job->href, job->expected_sha256, 0);
+}
+
+/* ---- searching and waiting ---- */
+
+static gboolean
+kith_fetch_job_search_timeout (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+  job->timer_id = 0;
+  kith_fetch_job_decide (job);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_fetch_job_search (KithFetchJob *job)
+{
+  g_autoptr(KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+
+  job->state = KITH_FETCH_JOB_SEARCHING;
+  job->request_id = kith_peering_next_id (job->peering);
+  g_clear_pointer (&job->source, g_free);
+  job->done = job->total = 0;
+  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
+  request->id = job->request_id;
+  request->method = KITH_PACKET_METHOD_GET;
+  request->href = g_strdup (job->href);
+  request->acceptprotocol = g_strdup ("http");
+  request->cachedonly = !kith_fetch_job_may_use_origin (job);
+  kith_peering_broadcast (job->peering, request);
+  kith_fetch_job_clear_timer (job);
+  job->timer_id = g_timeout_add (kith_peering_get_timings (job->peering)->client_wait_ms,
+                                 kith_fetch_job_search_timeout, job);
+}
+
+/* A downloader or an elected one that stays silent is given up on. */
+static gboolean
+kith_fetch_job_wait_timeout (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  job->timer_id = 0;
+  g_debug ("%s: %s went silent", job->href, job->waiting_for);
+  g_hash_table_add (job->skip, g_steal_pointer (&job->waiting_for));
+  kith_fetch_job_decide (job);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms)
+{
+  if (g_strcmp0 (job->waiting_for, node) != 0) {
+    g_free (job->waiting_for);
+    job->waiting_for = g_strdup (node);
+  }
+  job->state = KITH_FETCH_JOB_WAITING;
+  g_free (job->source);
+  job->source = g_strdup (node);
+  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_WAITING_FOR_PEER);
+  kith_fetch_job_clear_timer (job);
+  job->timer_id = g_timeout_add (timeout_ms, kith_fetch_job_wait_timeout, job);
+}
+
+/* Nobody answered "I have": wait for a downloader, or fetch from the origin if elected. */
+static void
+kith_fetch_job_decide (KithFetchJob *job)
+{
+  const KithPeeringTimings *timings = kith_peering_get_timings (job->peering);
+  const gchar *leader;
+
+  if (job->waiting_for != NULL) {
+    kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms);
+    return;
+  }
+  leader = kith_peering_elect (job->peering, job->href, job->skip,
+                               kith_fetch_job_may_use_origin (job));
+  if (leader == NULL) {
+    kith_fetch_job_fail_literal (job, kith_peering_can_reach_origin (job->peering)
+                                          ? KITH_PEERING_ERROR_NO_SOURCE
+                                          : KITH_PEERING_ERROR_OFFLINE,
+                                 "no peer on the LAN has it, and this fetch may not use the origin");
+    return;
+  }
+  if (g_strcmp0 (leader, kith_peering_get_node_id (job->peering)) == 0) {
+    kith_fetch_job_from_origin (job);
+    return;
+  }
+  /* the leader asked at about the same time; its own wait may end a little later */
+  g_debug ("%s: %s will fetch it from the origin; waiting", job->href, leader);
+  kith_fetch_job_wait_for (job, leader, 2 * timings->client_wait_ms + timings->max_delay_ms);
+}
+
+static gboolean
+kith_fetch_job_start_now (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+  KithAliasStore *store = kith_peering_get_store (job->peering);
+  g_autoptr(KithAliasEntry) entry = NULL;
+
+  job->start_idle_id = 0;
+  if (job->expected_sha256 != NULL)
+    entry = kith_alias_store_lookup_sha256 (store, job->expected_sha256);
+  else
+    entry = kith_alias_store_lookup_href (store, job->href);
+  if (entry != NULL) {
+    g_free (job->source);
+    job->source = g_strdup ("cache");
+    kith_fetch_job_finish (job, entry, NULL);
+    return G_SOURCE_REMOVE;
+  }
+  kith_fetch_job_search (job);
+  return G_SOURCE_REMOVE;
+}
+
+/* Starts from an idle, so the caller can connect to its transfer first. */
+void
+kith_fetch_job_start (KithFetchJob *job)
+{
+  job->start_idle_id = g_idle_add (kith_fetch_job_start_now, job);
+}
+
+/* ---- packets from other nodes ---- */
+
+static void
+kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet)
+{
+  g_autoptr(KithPacket) found = NULL;
+
+  if (packet->id != job->request_id ||
+      (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING))
+    return;
+  if (job->expected_sha256 != NULL && packet->sha256 != NULL &&
+      g_ascii_strcasecmp (job->expected_sha256, packet->sha256) != 0)
+    return; /* another version of the URL */
+  found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+  found->id = job->request_id;
+  kith_peering_broadcast (job->peering, found);
+  kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size);
+}
+
+void
+kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet)
+{
+  const KithPeeringTimings *timings = kith_peering_get_timings (job->peering);
+
+  if (kith_peering_is_bad (job->peering, packet->node) ||
+      g_hash_table_contains (job->skip, packet->node))
+    return;
+  switch (packet->type) {
+  case KITH_PACKET_TYPE_RESPONSE:
+    kith_fetch_job_handle_response (job, packet);
+    break;
+  case KITH_PACKET_TYPE_DOWNLOADING:
+    if (job->state == KITH_FETCH_JOB_SEARCHING) {
+      g_free (job->waiting_for);
+      job->waiting_for = g_strdup (packet->node);
+    } else if (job->state == KITH_FETCH_JOB_WAITING) {
+      job->done = packet->done;
+      job->total = packet->total;
+      kith_fetch_job_wait_for (job, packet->node, timings->stall_ms);
+    }
+    break;
+  case KITH_PACKET_TYPE_COMPLETE:
+    if (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING)
+      break;
+    if (job->expected_sha256 != NULL &&
+        g_ascii_strcasecmp (job->expected_sha256, packet->sha256) != 0)
+      break;
+    kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size);
+    break;
+  default:
+    break;
+  }
+}

@@ -1,0 +1,149 @@
+/* kith-peering-server.c — the responding side (FIG. 3, 5)
+ *
+ * Each holder waits a random delay before saying "I have", so the load
+ * spreads over holders and the first answer usually silences the others
+ * (the requester broadcasts "I found", which cancels pending replies).
+ */
+#include "kith-peering-server.h"
+
+struct _KithPeeringServer {
+  KithPeering *peering;
+  GHashTable *pending; /* "node:id" → KithPendingReply* */
+};
+
+typedef struct {
+  KithPeeringServer *server;
+  gchar *key;
+  KithPacket *reply;
+  GSocketAddress *to;
+  guint timeout_id;
+} KithPendingReply;
+
+static void
+kith_pending_reply_free (KithPendingReply *pending)
+{
+  if (pending->timeout_id != 0)
+    g_source_remove (pending->timeout_id);
+  g_free (pending->key);
+  kith_packet_free (pending->reply);
+  g_object_unref (pending->to);
+  g_free (pending);
+}
+
+KithPeeringServer *
+kith_peering_server_new (KithPeering *peering)
+{
+  KithPeeringServer *self = g_new0 (KithPeeringServer, 1);
+  self->peering = peering;
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) kith_pending_reply_free);
+  return self;
+}
+
+void
+kith_peering_server_free (KithPeeringServer *self)
+{
+  g_hash_table_unref (self->pending);
+  g_free (self);
+}
+
+guint
+kith_peering_server_get_pending (KithPeeringServer *self)
+{
+  return g_hash_table_size (self->pending);
+}
+
+static gchar *
+kith_peering_server_key (const KithPacket *packet)
+{
+  return g_strdup_printf ("%s:%u", packet->node, packet->id);
+}
+
+static gboolean
+kith_peering_server_reply_due (gpointer user_data)
+{
+  KithPendingReply *pending = user_data;
+  KithPeeringServer *self = pending->server;
+
+  pending->timeout_id = 0;
+  kith_peering_send_to (self->peering, pending->reply, pending->to);
+  g_hash_table_remove (self->pending, pending->key);
+  return G_SOURCE_REMOVE;
+}
+
+/* Someone fetching @packet's href from the origin says so at once: the requester
+ * then waits for it instead of starting a second origin download. */
+static gboolean
+kith_peering_server_answer_downloading (KithPeeringServer *self, const KithPacket *packet,
+                                        GSocketAddress *from)
+{
+  KithFetchJob *job = kith_peering_find_origin_job (self->peering, packet->href);
+  g_autoptr(KithPacket) reply = NULL;
+  guint64 done = 0, total = 0;
+
+  if (job == NULL || !kith_fetch_job_get_origin_progress (job, &done, &total))
+    return FALSE;
+  reply = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
+  reply->id = packet->id;
+  reply->href = g_strdup (packet->href);
+  reply->alias = kith_peering_alias_url (self->peering, NULL, NULL, from);
+  reply->done = done;
+  reply->total = total;
+  kith_peering_send_to (self->peering, reply, from);
+  return TRUE;
+}
+
+static void
+kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *packet,
+                                    GSocketAddress *from)
+{
+  KithAliasStore *store = kith_peering_get_store (self->peering);
+  g_autoptr(KithAliasEntry) entry = NULL;
+  KithPendingReply *pending;
+  guint delay_ms;
+
+  if (packet->method != KITH_PACKET_METHOD_GET || packet->href == NULL)
+    return; /* tasks (post) are answered by the plugins that perform them */
+  if (!packet->cachedonly)
+    kith_peering_note_requester (self->peering, packet->href, packet->node);
+  entry = kith_alias_store_lookup_href (store, packet->href);
+  if (entry == NULL) {
+    kith_peering_server_answer_downloading (self, packet, from);
+    return;
+  }
+  pending = g_new0 (KithPendingReply, 1);
+  pending->server = self;
+  pending->key = kith_peering_server_key (packet);
+  pending->to = g_object_ref (from);
+  pending->reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  pending->reply->id = packet->id;
+  pending->reply->href = g_strdup (packet->href);
+  pending->reply->alias = kith_peering_alias_url (self->peering, entry->sha256, entry->href, from);
+  pending->reply->size = entry->size;
+  pending->reply->sha256 = g_strdup (entry->sha256);
+  delay_ms = g_random_int_range (0, kith_peering_get_timings (self->peering)->max_delay_ms + 1);
+  pending->timeout_id = g_timeout_add (delay_ms, kith_peering_server_reply_due, pending);
+  g_debug ("will answer %s for %s in %u ms", pending->key, packet->href, delay_ms);
+  g_hash_table_replace (self->pending, pending->key, pending);
+}
+
+void
+kith_peering_server_handle_packet (KithPeeringServer *self, const KithPacket *packet,
+                                   GSocketAddress *from)
+{
+  g_autofree gchar *key = NULL;
+
+  switch (packet->type) {
+  case KITH_PACKET_TYPE_REQUEST:
+    kith_peering_server_handle_request (self, packet, from);
+    break;
+  case KITH_PACKET_TYPE_FOUND:
+  case KITH_PACKET_TYPE_END_REQUEST:
+    key = kith_peering_server_key (packet);
+    if (g_hash_table_remove (self->pending, key))
+      g_debug ("reply to %s cancelled by %s", key, kith_packet_type_to_string (packet->type));
+    break;
+  default:
+    break;
+  }
+}

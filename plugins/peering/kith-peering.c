@@ -1,0 +1,587 @@
+/* kith-peering.c — the peering service: packets in and out, the responder, the
+ * fetch jobs, who may fetch from the origin, and the counters */
+#include "kith-peering.h"
+
+#include "kith-alias-handler.h"
+#include "kith-peering-error.h"
+#include "kith-peering-private.h"
+#include "kith-peering-server.h"
+#include "kith-transport.h"
+
+struct _KithPeering {
+  GObject parent_instance;
+  KithAgent *agent; /* borrowed: the agent outlives its plugins */
+  KithPeeringTimings timings;
+  KithAliasStore *store;
+  KithAliasHandler *handler;
+  KithTransport *transport;
+  KithPeeringServer *server;
+  SoupSession *session;
+  GPtrArray *jobs;       /* KithFetchJob* */
+  GHashTable *requesters; /* href → (node → gint64 monotonic µs) */
+  GHashTable *bad;        /* node → gint64 until, monotonic µs */
+  guint32 next_id;
+  gchar *http_host;       /* host part of our alias URLs; NULL when listening on any */
+};
+
+enum {
+  SIGNAL_PEER_DOWNLOAD,
+  N_SIGNALS,
+};
+static guint signals[N_SIGNALS];
+
+static void kith_peering_fetcher_init (KithFetcherInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (KithPeering, kith_peering, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (KITH_TYPE_FETCHER, kith_peering_fetcher_init))
+
+static const gchar *const kith_peering_keys[] = {
+  "port", "listen", "send-address", "broadcast", "multicast",
+  "max-delay-ms", "client-wait-ms", "progress-interval-ms", "stall-ms", "bad-peer-time",
+  "cache-dir", "cache-max-mb", "cache-max-age", NULL,
+};
+
+static void
+kith_peering_finalize (GObject *object)
+{
+  KithPeering *self = KITH_PEERING (object);
+
+  kith_peering_stop (self);
+  g_ptr_array_unref (self->jobs);
+  g_clear_object (&self->transport);
+  g_clear_object (&self->handler);
+  g_clear_object (&self->store);
+  g_clear_object (&self->session);
+  g_hash_table_unref (self->requesters);
+  g_hash_table_unref (self->bad);
+  g_free (self->http_host);
+  G_OBJECT_CLASS (kith_peering_parent_class)->finalize (object);
+}
+
+static void
+kith_peering_class_init (KithPeeringClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = kith_peering_finalize;
+  signals[SIGNAL_PEER_DOWNLOAD] =
+      g_signal_new ("peer-download", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64, G_TYPE_UINT64);
+}
+
+static void
+kith_peering_init (KithPeering *self)
+{
+  self->jobs = g_ptr_array_new ();
+  self->requesters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) g_hash_table_unref);
+  self->bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->next_id = g_random_int ();
+}
+
+/* ---- configuration ---- */
+
+static gboolean
+kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error)
+{
+  guint64 max_delay, client_wait, progress, stall, bad_peer;
+
+  /* defaults chosen by measurement (bench/RESULTS.md): a hit is found in ~25 ms and a
+   * miss costs 100 ms on a LAN; the patent's 2000/2200 ms still work by config */
+  if (!kith_config_get_uint64 (config, "peering", "max-delay-ms", 50, 0, 60000, &max_delay, error) ||
+      !kith_config_get_uint64 (config, "peering", "client-wait-ms", 100, 1, 60000, &client_wait, error) ||
+      !kith_config_get_uint64 (config, "peering", "progress-interval-ms", 250, 10, 60000, &progress, error) ||
+      !kith_config_get_uint64 (config, "peering", "stall-ms", 5000, 100, 600000, &stall, error) ||
+      !kith_config_get_duration_ms (config, "peering", "bad-peer-time", 10 * 60 * 1000, &bad_peer, error))
+    return FALSE;
+  if (client_wait <= max_delay) {
+    kith_config_set_error (config, error, "peering", "client-wait-ms",
+                           "%" G_GUINT64_FORMAT " must exceed max-delay-ms (%" G_GUINT64_FORMAT
+                           ") so that the slowest responder is still heard", client_wait, max_delay);
+    return FALSE;
+  }
+  self->timings.max_delay_ms = max_delay;
+  self->timings.client_wait_ms = client_wait;
+  self->timings.progress_interval_ms = progress;
+  self->timings.stall_ms = stall;
+  self->timings.bad_peer_ms = MIN (bad_peer, G_MAXUINT);
+  return TRUE;
+}
+
+static gboolean
+kith_peering_load_store (KithPeering *self, KithConfig *config, GError **error)
+{
+  g_autofree gchar *default_dir = g_build_filename (kith_agent_get_state_dir (self->agent),
+                                                    "peering-cache", NULL);
+  g_autofree gchar *dir = kith_config_get_string (config, "peering", "cache-dir", default_dir, error);
+  guint64 max_mb, max_age;
+
+  if (dir == NULL ||
+      !kith_config_get_uint64 (config, "peering", "cache-max-mb", 1024, 0, G_MAXUINT32, &max_mb, error) ||
+      !kith_config_get_duration_ms (config, "peering", "cache-max-age", 30ull * 24 * 3600 * 1000,
+                                    &max_age, error))
+    return FALSE;
+  self->store = kith_alias_store_new (dir, max_mb * 1024 * 1024, max_age, error);
+  return self->store != NULL;
+}
+
+static gboolean
+kith_peering_load_transport (KithPeering *self, KithConfig *config, GError **error)
+{
+  static const gchar *const default_broadcast[] = { "255.255.255.255", NULL };
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *send = NULL;
+  g_autofree gchar *multicast = NULL;
+  g_auto(GStrv) broadcast = NULL;
+  g_autoptr(GError) error_local = NULL;
+  guint64 port;
+
+  if (!kith_config_get_uint64 (config, "peering", "port", 1967, 1, G_MAXUINT16, &port, error) ||
+      (listen = kith_config_get_string (config, "peering", "listen", "0.0.0.0", error)) == NULL ||
+      (send = kith_config_get_string (config, "peering", "send-address", "0.0.0.0", error)) == NULL ||
+      (broadcast = kith_config_get_strv (config, "peering", "broadcast", default_broadcast, error)) == NULL)
+    return FALSE;
+  multicast = kith_config_get_string (config, "peering", "multicast", NULL, &error_local);
+  if (error_local != NULL) {
+    g_propagate_error (error, g_steal_pointer (&error_local));
+    return FALSE;
+  }
+  self->transport = kith_transport_new (port, listen[0] != '\0' ? listen : NULL, send,
+                                        (const gchar *const *) broadcast, multicast);
+  if (!kith_transport_start (self->transport, &error_local)) {
+    kith_config_set_error (config, error, "peering", "port", "cannot open the peering sockets: %s",
+                           error_local->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- packets ---- */
+
+static void
+kith_peering_count_packet (KithPeering *self, const gchar *direction, KithPacketType type)
+{
+  g_autofree gchar *labels = g_strdup_printf ("type=\"%s\"", kith_packet_type_to_string (type));
+  g_autofree gchar *name = g_strdup_printf ("kith_peering_packets_%s_total", direction);
+  kith_metrics_add (kith_peering_get_metrics (self), name, labels, 1);
+}
+
+static void
+kith_peering_send (KithPeering *self, KithPacket *packet, GSocketAddress *to)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (packet->node);
+  packet->node = g_strdup (kith_agent_get_node_id (self->agent));
+  bytes = kith_packet_write (packet, &error);
+  if (bytes == NULL) {
+    g_warning ("cannot write a %s packet: %s", kith_packet_type_to_string (packet->type), error->message);
+    return;
+  }
+  if (to != NULL ? !kith_transport_send_to (self->transport, bytes, to, &error)
+                 : !kith_transport_broadcast (self->transport, bytes, &error)) {
+    g_debug ("sending %s: %s", kith_packet_type_to_string (packet->type), error->message);
+    return;
+  }
+  kith_peering_count_packet (self, "out", packet->type);
+}
+
+void
+kith_peering_broadcast (KithPeering *self, KithPacket *packet)
+{
+  kith_peering_send (self, packet, NULL);
+}
+
+void
+kith_peering_send_to (KithPeering *self, KithPacket *packet, GSocketAddress *to)
+{
+  kith_peering_send (self, packet, to);
+}
+
+/* An alias announced from a node listening on any address names no host: use the
+ * address the packet came from. */
+static void
+kith_peering_fix_alias_host (KithPacket *packet, GSocketAddress *from)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInetAddress) host = NULL;
+  g_autofree gchar *source = NULL;
+  GUri *fixed;
+
+  if (packet->alias == NULL || packet->alias[0] == '\0' || !G_IS_INET_SOCKET_ADDRESS (from))
+    return;
+  uri = g_uri_parse (packet->alias, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL)
+    return;
+  host = g_inet_address_new_from_string (g_uri_get_host (uri));
+  if (host == NULL || !g_inet_address_get_is_any (host))
+    return;
+  source = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)));
+  fixed = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL, source, g_uri_get_port (uri),
+                       g_uri_get_path (uri), NULL, NULL);
+  g_free (packet->alias);
+  packet->alias = g_uri_to_string (fixed);
+  g_uri_unref (fixed);
+}
+
+static void
+kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *from)
+{
+  kith_peering_fix_alias_host (packet, from);
+  kith_peering_server_handle_packet (self->server, packet, from);
+  if (packet->type == KITH_PACKET_TYPE_DOWNLOADING || packet->type == KITH_PACKET_TYPE_COMPLETE) {
+    guint64 done = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->done;
+    guint64 total = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->total;
+    g_signal_emit (self, signals[SIGNAL_PEER_DOWNLOAD], 0, packet->href, packet->node, done, total);
+  }
+  /* a job may finish (and leave the array) while handling the packet */
+  for (guint i = self->jobs->len; i > 0; i--) {
+    KithFetchJob *job;
+    if (i > self->jobs->len)
+      continue;
+    job = g_ptr_array_index (self->jobs, i - 1);
+    if (packet->type == KITH_PACKET_TYPE_RESPONSE ||
+        g_strcmp0 (packet->href, kith_fetch_job_get_href (job)) == 0)
+      kith_fetch_job_handle_packet (job, packet);
+  }
+}
+
+static void
+kith_peering_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from,
+                       KithPeering *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KithPacket) packet = NULL;
+  gsize len = 0;
+  const guint8 *raw = g_bytes_get_data (data, &len);
+
+  packet = kith_packet_parse (raw, len, &error);
+  if (packet == NULL) {
+    g_autofree gchar *labels =
+        g_strdup_printf ("reason=\"%s\"", kith_peering_error_to_reason (error->code));
+    kith_metrics_add (kith_peering_get_metrics (self), "kith_peering_packets_dropped_total", labels, 1);
+    g_debug ("dropped a packet: %s", error->message);
+    return;
+  }
+  if (g_strcmp0 (packet->node, kith_agent_get_node_id (self->agent)) == 0)
+    return; /* our own broadcast */
+  kith_peering_count_packet (self, "in", packet->type);
+  kith_peering_dispatch (self, packet, from);
+}
+
+/* ---- what jobs and the server share ---- */
+
+const KithPeeringTimings *
+kith_peering_get_timings (KithPeering *self)
+{
+  return &self->timings;
+}
+
+const gchar *
+kith_peering_get_node_id (KithPeering *self)
+{
+  return kith_agent_get_node_id (self->agent);
+}
+
+SoupSession *
+kith_peering_get_session (KithPeering *self)
+{
+  return self->session;
+}
+
+KithMetrics *
+kith_peering_get_metrics (KithPeering *self)
+{
+  return kith_agent_get_metrics (self->agent);
+}
+
+KithAliasStore *
+kith_peering_get_store (KithPeering *self)
+{
+  return self->store;
+}
+
+gboolean
+kith_peering_can_reach_origin (KithPeering *self)
+{
+  return !kith_agent_get_offline (self->agent);
+}
+
+guint32
+kith_peering_next_id (KithPeering *self)
+{
+  return self->next_id++;
+}
+
+/* The local address the kernel would use to reach @peer (connecting a UDP socket
+ * sends nothing). */
+static gchar *
+kith_peering_local_host_for (GSocketAddress *peer)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (peer))
+    return NULL;
+  socket = g_socket_new (g_socket_address_get_family (peer), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, NULL);
+  if (socket == NULL || !g_socket_connect (socket, peer, NULL, NULL))
+    return NULL;
+  local = g_socket_get_local_address (socket, NULL);
+  if (local == NULL)
+    return NULL;
+  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
+}
+
+gchar *
+kith_peering_alias_url (KithPeering *self, const gchar *sha256, const gchar *href,
+                        GSocketAddress *peer)
+{
+  KithHttp *http = kith_agent_get_http (self->agent);
+  g_autofree gchar *path = sha256 != NULL ? kith_alias_handler_build_path (sha256, href)
+                                          : g_strdup (KITH_ALIAS_HANDLER_PREFIX);
+  g_autofree gchar *host = NULL;
+  g_autoptr(GUri) uri = NULL;
+
+  if (self->http_host != NULL)
+    host = g_strdup (self->http_host);
+  else if (peer != NULL)
+    host = kith_peering_local_host_for (peer);
+  if (host == NULL)
+    host = g_strdup ("0.0.0.0"); /* receivers use the packet's source address */
+  uri = g_uri_build (G_URI_FLAGS_ENCODED_PATH, "http", NULL, host, kith_http_get_port (http), path,
+                     NULL, NULL);
+  return g_uri_to_string (uri);
+}
+
+KithFetchJob *
+kith_peering_find_origin_job (KithPeering *self, const gchar *href)
+{
+  guint64 done, total;
+  for (guint i = 0; i < self->jobs->len; i++) {
+    KithFetchJob *job = g_ptr_array_index (self->jobs, i);
+    if (g_strcmp0 (kith_fetch_job_get_href (job), href) == 0 &&
+        kith_fetch_job_get_origin_progress (job, &done, &total))
+      return job;
+  }
+  return NULL;
+}
+
+void
+kith_peering_mark_bad (KithPeering *self, const gchar *node, const gchar *reason)
+{
+  gint64 *until = g_new (gint64, 1);
+
+  if (node == NULL || g_strcmp0 (node, "origin") == 0) {
+    g_free (until);
+    return;
+  }
+  *until = g_get_monotonic_time () + (gint64) self->timings.bad_peer_ms * 1000;
+  g_hash_table_replace (self->bad, g_strdup (node), until);
+  kith_metrics_add (kith_peering_get_metrics (self), "kith_peering_bad_peers_total", NULL, 1);
+  g_message ("skipping peer %s for %u s: %s", node, self->timings.bad_peer_ms / 1000, reason);
+}
+
+gboolean
+kith_peering_is_bad (KithPeering *self, const gchar *node)
+{
+  gint64 *until = g_hash_table_lookup (self->bad, node);
+
+  if (until == NULL)
+    return FALSE;
+  if (*until > g_get_monotonic_time ())
+    return TRUE;
+  g_hash_table_remove (self->bad, node);
+  return FALSE;
+}
+
+void
+kith_peering_note_requester (KithPeering *self, const gchar *href, const gchar *node)
+{
+  GHashTable *nodes = g_hash_table_lookup (self->requesters, href);
+  gint64 *when = g_new (gint64, 1);
+
+  if (nodes == NULL) {
+    nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert (self->requesters, g_strdup (href), nodes);
+  }
+  *when = g_get_monotonic_time ();
+  g_hash_table_replace (nodes, g_strdup (node), when);
+}
+
+/* Everyone who asked within a few waits of now took part in the same round. */
+const gchar *
+kith_peering_elect (KithPeering *self, const gchar *href, GHashTable *skip, gboolean include_self)
+{
+  GHashTable *nodes = g_hash_table_lookup (self->requesters, href);
+  gint64 horizon = g_get_monotonic_time () - 4 * (gint64) self->timings.client_wait_ms * 1000;
+  const gchar *leader = include_self ? kith_agent_get_node_id (self->agent) : NULL;
+  GHashTableIter iter;
+  gpointer node, when;
+
+  if (nodes == NULL)
+    return leader;
+  g_hash_table_iter_init (&iter, nodes);
+  while (g_hash_table_iter_next (&iter, &node, &when)) {
+    if (*(gint64 *) when < horizon) {
+      g_hash_table_iter_remove (&iter);
+      continue;
+    }
+    if (g_hash_table_contains (skip, node) || kith_peering_is_bad (self, node))
+      continue;
+    if (leader == NULL || g_strcmp0 (node, leader) < 0)
+      leader = node;
+  }
+  return leader;
+}
+
+void
+kith_peering_job_finished (KithPeering *self, KithFetchJob *job)
+{
+  g_ptr_array_remove (self->jobs, job);
+  kith_metrics_set (kith_peering_get_metrics (self), "kith_peering_transfers_active", NULL,
+                    self->jobs->len);
+  kith_fetch_job_free (job);
+}
+
+/* ---- KithFetcher ---- */
+
+static KithTransfer *
+kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256, KithFetchFlags flags)
+{
+  KithPeering *self = KITH_PEERING (fetcher);
+  KithTransfer *transfer = kith_transfer_new (url);
+  KithFetchJob *job = NULL;
+
+  /* one job per URL: a second caller rides along */
+  for (guint i = 0; i < self->jobs->len && sha256 == NULL; i++) {
+    if (g_strcmp0 (kith_fetch_job_get_href (g_ptr_array_index (self->jobs, i)), url) == 0)
+      job = g_ptr_array_index (self->jobs, i);
+  }
+  if (job == NULL) {
+    job = kith_fetch_job_new (self, url, sha256, flags);
+    g_ptr_array_add (self->jobs, job);
+    kith_metrics_set (kith_peering_get_metrics (self), "kith_peering_transfers_active", NULL,
+                      self->jobs->len);
+    kith_fetch_job_start (job);
+  }
+  kith_fetch_job_add_transfer (job, transfer);
+  return transfer;
+}
+
+static void
+kith_peering_fetcher_init (KithFetcherInterface *iface)
+{
+  iface->fetch = kith_peering_fetch;
+}
+
+/* ---- life cycle ---- */
+
+static void
+kith_peering_register_metrics (KithMetrics *metrics)
+{
+  kith_metrics_register (metrics, "kith_peering_packets_in_total", KITH_METRIC_COUNTER, "Packets received, by type");
+  kith_metrics_register (metrics, "kith_peering_packets_out_total", KITH_METRIC_COUNTER, "Packets sent, by type");
+  kith_metrics_register (metrics, "kith_peering_packets_dropped_total", KITH_METRIC_COUNTER, "Malformed packets dropped, by reason");
+  kith_metrics_register (metrics, "kith_peering_hits_total", KITH_METRIC_COUNTER, "Fetches served by a peer");
+  kith_metrics_register (metrics, "kith_peering_misses_total", KITH_METRIC_COUNTER, "Fetches that went to the origin");
+  kith_metrics_register (metrics, "kith_peering_peer_bytes_total", KITH_METRIC_COUNTER, "Bytes fetched from peers");
+  kith_metrics_register (metrics, "kith_peering_origin_bytes_total", KITH_METRIC_COUNTER, "Bytes fetched from origins");
+  kith_metrics_register (metrics, "kith_peering_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers");
+  kith_metrics_register (metrics, "kith_peering_bad_peers_total", KITH_METRIC_COUNTER, "Peers skipped for serving bad bytes or failing");
+  kith_metrics_register (metrics, "kith_peering_transfers_active", KITH_METRIC_GAUGE, "Fetches in progress");
+}
+
+static void
+kith_peering_served (KithAliasHandler *handler, const gchar *sha256, guint64 bytes, KithPeering *self)
+{
+  kith_metrics_add (kith_peering_get_metrics (self), "kith_peering_served_bytes_total", NULL, bytes);
+}
+
+static void
+kith_peering_find_http_host (KithPeering *self)
+{
+  g_autoptr(GUri) uri = g_uri_parse (kith_http_get_base_url (kith_agent_get_http (self->agent)),
+                                     G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (uri == NULL)
+    return;
+  address = g_inet_address_new_from_string (g_uri_get_host (uri));
+  if (address != NULL && !g_inet_address_get_is_any (address))
+    self->http_host = g_strdup (g_uri_get_host (uri));
+}
+
+KithPeering *
+kith_peering_new (KithAgent *agent, GError **error)
+{
+  g_autoptr(KithPeering) self = g_object_new (KITH_TYPE_PEERING, NULL);
+  KithConfig *config = kith_agent_get_config (agent);
+
+  self->agent = agent;
+  if (!kith_config_check_keys (config, "peering", kith_peering_keys, error) ||
+      !kith_peering_load_timings (self, config, error) ||
+      !kith_peering_load_store (self, config, error) ||
+      !kith_peering_load_transport (self, config, error))
+    return NULL;
+  kith_peering_register_metrics (kith_agent_get_metrics (agent));
+  kith_peering_find_http_host (self);
+  self->session = soup_session_new_with_options ("max-conns-per-host", 8, "timeout", 60,
+                                                 "user-agent", "kith ", NULL);
+  self->server = kith_peering_server_new (self);
+  self->handler = kith_alias_handler_new (self->store);
+  g_signal_connect (self->handler, "served", G_CALLBACK (kith_peering_served), self);
+  kith_http_add_handler (kith_agent_get_http (agent), KITH_ALIAS_HANDLER_PREFIX,
+                         kith_alias_handler_callback, g_object_ref (self->handler), g_object_unref);
+  g_signal_connect (self->transport, "datagram", G_CALLBACK (kith_peering_datagram), self);
+  return g_steal_pointer (&self);
+}
+
+void
+kith_peering_stop (KithPeering *self)
+{
+  g_autoptr(GError) error = g_error_new_literal (KITH_PEERING_ERROR, KITH_PEERING_ERROR_CANCELLED,
+                                                 "the agent is stopping");
+
+  if (self->server == NULL)
+    return;
+  while (self->jobs->len > 0)
+    kith_fetch_job_abort (g_ptr_array_index (self->jobs, 0), error);
+  kith_transport_stop (self->transport);
+  g_signal_handlers_disconnect_by_data (self->transport, self);
+  kith_http_remove_handler (kith_agent_get_http (self->agent), KITH_ALIAS_HANDLER_PREFIX);
+  g_clear_pointer (&self->server, kith_peering_server_free);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+}
+
+GVariant *
+kith_peering_get_status (KithPeering *self)
+{
+  KithMetrics *metrics = kith_peering_get_metrics (self);
+  GVariantDict dict;
+  static const struct {
+    const gchar *key;
+    const gchar *metric;
+  } counters[] = {
+    { "hits", "kith_peering_hits_total" },
+    { "misses", "kith_peering_misses_total" },
+    { "bytes-from-peers", "kith_peering_peer_bytes_total" },
+    { "bytes-from-origin", "kith_peering_origin_bytes_total" },
+    { "bytes-served", "kith_peering_served_bytes_total" },
+  };
+
+  g_variant_dict_init (&dict, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (counters); i++)
+    g_variant_dict_insert (&dict, counters[i].key, "t",
+                           (guint64) kith_metrics_get (metrics, counters[i].metric, NULL));
+  g_variant_dict_insert_value (&dict, "packets-in", kith_metrics_to_variant (metrics, "kith_peering_packets_in_total"));
+  g_variant_dict_insert_value (&dict, "packets-out", kith_metrics_to_variant (metrics, "kith_peering_packets_out_total"));
+  g_variant_dict_insert_value (&dict, "packets-dropped", kith_metrics_to_variant (metrics, "kith_peering_packets_dropped_total"));
+  g_variant_dict_insert (&dict, "transfers-active", "u", self->jobs->len);
+  g_variant_dict_insert (&dict, "replies-pending", "u",
+                         self->server != NULL ? kith_peering_server_get_pending (self->server) : 0);
+  g_variant_dict_insert (&dict, "cache-bytes", "t", kith_alias_store_get_total_bytes (self->store));
+  g_variant_dict_insert (&dict, "max-delay-ms", "u", self->timings.max_delay_ms);
+  g_variant_dict_insert (&dict, "client-wait-ms", "u", self->timings.client_wait_ms);
+  return g_variant_dict_end (&dict);
+}

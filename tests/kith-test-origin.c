@@ -1,0 +1,235 @@
+/* kith-test-origin.c — a small origin HTTP server for tests, in its own thread */
+#include "kith-test-origin.h"
+
+#include <libsoup/soup.h>
+
+#define KITH_TEST_ORIGIN_SLICE_MS 50
+
+struct _KithTestOrigin {
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  guint16 port;
+  GMutex mutex;
+  GCond cond;
+  gboolean ready;
+  GHashTable *files;    /* path → KithTestOriginFile* */
+  GHashTable *requests; /* path → count */
+};
+
+typedef struct {
+  GBytes *content;
+  guint rate;
+} KithTestOriginFile;
+
+typedef struct {
+  SoupServerMessage *msg;
+  GBytes *content;
+  gsize offset;
+  guint rate;
+  GSource *timer;
+} KithTestOriginSlow;
+
+static void
+kith_test_origin_file_free (KithTestOriginFile *file)
+{
+  g_bytes_unref (file->content);
+  g_free (file);
+}
+
+/* Throttled bodies go out a slice at a time from a timer in the server's thread. */
+static gboolean
+kith_test_origin_slow_tick (gpointer user_data)
+{
+  KithTestOriginSlow *slow = user_data;
+  gsize size = g_bytes_get_size (slow->content);
+  gsize slice = MAX (1, (gsize) slow->rate * KITH_TEST_ORIGIN_SLICE_MS / 1000);
+  gsize n = MIN (slice, size - slow->offset);
+  SoupMessageBody *body = soup_server_message_get_response_body (slow->msg);
+  g_autoptr(GBytes) part = g_bytes_new_from_bytes (slow->content, slow->offset, n);
+
+  soup_message_body_append_bytes (body, part);
+  slow->offset += n;
+  if (slow->offset >= size)
+    soup_message_body_complete (body);
+  soup_server_message_unpause (slow->msg);
+  if (slow->offset < size)
+    return G_SOURCE_CONTINUE;
+  slow->timer = NULL;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_test_origin_slow_finished (SoupServerMessage *msg, KithTestOriginSlow *slow)
+{
+  if (slow->timer != NULL) {
+    g_source_destroy (slow->timer);
+    g_source_unref (slow->timer);
+  }
+  g_bytes_unref (slow->content);
+  g_free (slow);
+}
+
+static void
+kith_test_origin_serve_slow (KithTestOrigin *self, SoupServerMessage *msg, KithTestOriginFile *file)
+{
+  KithTestOriginSlow *slow = g_new0 (KithTestOriginSlow, 1);
+
+  slow->msg = msg;
+  slow->content = g_bytes_ref (file->content);
+  slow->rate = file->rate;
+  soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                     SOUP_ENCODING_CONTENT_LENGTH);
+  soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
+                                           g_bytes_get_size (file->content));
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  g_signal_connect (msg, "finished", G_CALLBACK (kith_test_origin_slow_finished), slow);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (kith_test_origin_slow_finished), slow);
+  slow->timer = g_timeout_source_new (KITH_TEST_ORIGIN_SLICE_MS);
+  g_source_set_callback (slow->timer, kith_test_origin_slow_tick, slow, NULL);
+  g_source_attach (slow->timer, self->context);
+  soup_server_message_pause (msg);
+}
+
+static void
+kith_test_origin_handle (SoupServer *server, SoupServerMessage *msg, const char *path,
+                         GHashTable *query, gpointer user_data)
+{
+  KithTestOrigin *self = user_data;
+  KithTestOriginFile *file;
+
+  g_mutex_lock (&self->mutex);
+  file = g_hash_table_lookup (self->files, path);
+  if (file != NULL && g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0) {
+    guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, path));
+    g_hash_table_insert (self->requests, g_strdup (path), GUINT_TO_POINTER (count + 1));
+  }
+  g_mutex_unlock (&self->mutex);
+  if (file == NULL) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (file->rate > 0) {
+    kith_test_origin_serve_slow (self, msg, file);
+    return;
+  }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), file->content);
+}
+
+static gpointer
+kith_test_origin_thread (gpointer user_data)
+{
+  KithTestOrigin *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  GSList *uris;
+
+  g_main_context_push_thread_default (self->context);
+  self->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (self->server, NULL, kith_test_origin_handle, self, NULL);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_assert_true (soup_server_listen (self->server, address, 0, &error));
+  uris = soup_server_get_uris (self->server);
+  self->port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_mutex_lock (&self->mutex);
+  self->ready = TRUE;
+  g_cond_signal (&self->cond);
+  g_mutex_unlock (&self->mutex);
+  g_main_loop_run (self->loop);
+  soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  while (g_main_context_iteration (self->context, FALSE))
+    ;
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+KithTestOrigin *
+kith_test_origin_new (void)
+{
+  KithTestOrigin *self = g_new0 (KithTestOrigin, 1);
+
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+  self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) kith_test_origin_file_free);
+  self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  self->thread = g_thread_new ("kith-test-origin", kith_test_origin_thread, self);
+  g_mutex_lock (&self->mutex);
+  while (!self->ready)
+    g_cond_wait (&self->cond, &self->mutex);
+  g_mutex_unlock (&self->mutex);
+  return self;
+}
+
+static gboolean
+kith_test_origin_quit (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kith_test_origin_free (KithTestOrigin *self)
+{
+  g_main_context_invoke (self->context, kith_test_origin_quit, self->loop);
+  g_thread_join (self->thread);
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+  g_hash_table_unref (self->files);
+  g_hash_table_unref (self->requests);
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}
+
+void
+kith_test_origin_add (KithTestOrigin *self, const gchar *path, GBytes *content, guint rate)
+{
+  KithTestOriginFile *file = g_new0 (KithTestOriginFile, 1);
+
+  file->content = g_bytes_ref (content);
+  file->rate = rate;
+  g_mutex_lock (&self->mutex);
+  g_hash_table_replace (self->files, g_strdup (path), file);
+  g_mutex_unlock (&self->mutex);
+}
+
+gchar *
+kith_test_origin_url (KithTestOrigin *self, const gchar *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", self->port, path);
+}
+
+guint
+kith_test_origin_get_requests (KithTestOrigin *self, const gchar *path)
+{
+  guint count;
+  g_mutex_lock (&self->mutex);
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, path));
+  g_mutex_unlock (&self->mutex);
+  return count;
+}
+
+GBytes *
+kith_test_make_content (gsize size, guint32 seed)
+{
+  guint8 *data = g_malloc (size);
+  GRand *rand = g_rand_new_with_seed (seed);
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = g_rand_int (rand) & 0xff;
+  g_rand_free (rand);
+  return g_bytes_new_take (data, size);
+}
+
+gchar *
+kith_test_sha256 (GBytes *bytes)
+{
+  return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+}

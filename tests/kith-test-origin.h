@@ -1,0 +1,29 @@
+/* kith-test-origin.h — a small origin HTTP server for tests: it plays "the Internet",
+ * counts requests per path and can be slow. It runs in its own thread, so tests may
+ * block on D-Bus calls while it serves. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _KithTestOrigin KithTestOrigin;
+
+/* Listens on 127.0.0.1, a free port; caller frees. */
+KithTestOrigin *kith_test_origin_new (void);
+void kith_test_origin_free (KithTestOrigin *self);
+/* Serves @content at @path, at most @rate bytes per second (0: as fast as it can). */
+void kith_test_origin_add (KithTestOrigin *self, const gchar *path, GBytes *content, guint rate);
+/* "http://127.0.0.1:PORT@path"; caller frees. */
+gchar *kith_test_origin_url (KithTestOrigin *self, const gchar *path);
+/* GET requests received for @path. */
+guint kith_test_origin_get_requests (KithTestOrigin *self, const gchar *path);
+
+/* @size deterministic pseudo-random bytes derived from @seed. */
+GBytes *kith_test_make_content (gsize size, guint32 seed);
+/* The sha256 of @bytes as 64 hex digits; caller frees. */
+gchar *kith_test_sha256 (GBytes *bytes);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithTestOrigin, kith_test_origin_free)
+
+G_END_DECLS
