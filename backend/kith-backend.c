@@ -1,0 +1,211 @@
+/* kith-backend.c — the reference vendor backend: init, publish, serve */
+#include <glib.h>
+#include <locale.h>
+#include <stdio.h>
+#ifdef G_OS_UNIX
+#include <glib-unix.h>
+#include <signal.h>
+#endif
+
+#include "kith-backend-error.h"
+#include "kith-backend-server.h"
+#include "kith-backend-store.h"
+#include "kith-crypto.h"
+
+#define KITH_BACKEND_USAGE \
+  "Usage:\n" \
+  "  kith-backend init DIR\n" \
+  "  kith-backend publish [--expires-in 7d] DIR SRC-DIR\n" \
+  "  kith-backend serve [--listen ADDR:PORT] [--rate-limit BYTES/S] DIR\n"
+
+/* "90", "90s", "15m", "12h", "7d" → seconds. */
+static gboolean
+kith_backend_parse_duration (const gchar *text, gint64 *seconds, GError **error)
+{
+  gchar *end = NULL;
+  guint64 n = g_ascii_strtoull (text, &end, 10);
+  gint64 unit = 1;
+
+  if (end != text) {
+    if (g_str_equal (end, "d"))
+      unit = 24 * 3600;
+    else if (g_str_equal (end, "h"))
+      unit = 3600;
+    else if (g_str_equal (end, "m"))
+      unit = 60;
+    else if (!g_str_equal (end, "s") && *end != '\0')
+      end = (gchar *) text;
+  }
+  if (end == text || n == 0 || n > G_MAXINT32) {
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS,
+                 "--expires-in %s: expected a positive duration such as 3600, 90m, 12h or 7d", text);
+    return FALSE;
+  }
+  *seconds = (gint64) n * unit;
+  return TRUE;
+}
+
+/* "100000", "100k", "1M" (decimal units, bytes per second). */
+static gboolean
+kith_backend_parse_rate (const gchar *text, guint64 *rate, GError **error)
+{
+  gchar *end = NULL;
+  guint64 n = g_ascii_strtoull (text, &end, 10);
+
+  if (end != text && (g_str_equal (end, "k") || g_str_equal (end, "K")))
+    n *= 1000, end++;
+  else if (end != text && g_str_equal (end, "M"))
+    n *= 1000 * 1000, end++;
+  if (end == text || *end != '\0' || n == 0 || n > G_MAXUINT32) {
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS,
+                 "--rate-limit %s: expected bytes per second, e.g. 100000, 100k or 1M", text);
+    return FALSE;
+  }
+  *rate = n;
+  return TRUE;
+}
+
+static gboolean
+kith_backend_check_args (gint argc, gint wanted, const gchar *command, GError **error)
+{
+  if (argc == wanted)
+    return TRUE;
+  g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS,
+               "%s takes %d argument%s\n%s", command, wanted - 2, wanted == 3 ? "" : "s", KITH_BACKEND_USAGE);
+  return FALSE;
+}
+
+static gboolean
+kith_backend_cmd_init (gint argc, gchar **argv, GError **error)
+{
+  g_autofree gchar *ca = NULL;
+
+  if (!kith_backend_check_args (argc, 3, "init", error))
+    return FALSE;
+  ca = kith_backend_store_init (argv[2], error);
+  if (ca == NULL)
+    return FALSE;
+  g_print ("%s\n", ca);
+  return TRUE;
+}
+
+static gboolean
+kith_backend_cmd_publish (gint argc, gchar **argv, GError **error)
+{
+  g_autofree gchar *expires_text = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR SRC-DIR");
+  g_autoptr (KithCatalog) catalog = NULL;
+  gint64 expires_in = 7 * 24 * 3600;
+  const GOptionEntry entries[] = {
+    { "expires-in", 0, 0, G_OPTION_ARG_STRING, &expires_text, "How long the catalog stays valid (7d)", "DURATION" },
+    { NULL },
+  };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, error))
+    return FALSE;
+  if (expires_text != NULL && !kith_backend_parse_duration (expires_text, &expires_in, error))
+    return FALSE;
+  if (!kith_backend_check_args (argc, 4, "publish", error))
+    return FALSE;
+  catalog = kith_backend_store_publish (argv[2], argv[3], expires_in, error);
+  if (catalog == NULL)
+    return FALSE;
+  g_print ("kith-backend: published catalog version %" G_GINT64_FORMAT " with %u files\n", catalog->version,
+           catalog->files->len);
+  return TRUE;
+}
+
+#ifdef G_OS_UNIX
+static gboolean
+kith_backend_quit_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+#endif
+
+static gboolean
+kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
+{
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *rate_text = NULL;
+  g_autofree gchar *url = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR");
+  g_autoptr (KithBackendServer) server = NULL;
+  g_autoptr (KithCatalog) catalog = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GError) catalog_error = NULL;
+  guint64 rate = 0;
+  const GOptionEntry entries[] = {
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (127.0.0.1:8080)", "ADDR:PORT" },
+    { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &rate_text, "Uplink limit shared by all clients", "BYTES/S" },
+    { NULL },
+  };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, error))
+    return FALSE;
+  if (rate_text != NULL && !kith_backend_parse_rate (rate_text, &rate, error))
+    return FALSE;
+  if (!kith_backend_check_args (argc, 3, "serve", error) || !kith_backend_store_check (argv[2], error))
+    return FALSE;
+  if (!kith_backend_store_load_catalog (argv[2], g_get_real_time () / G_USEC_PER_SEC, &catalog, &catalog_error)) {
+    if (!g_error_matches (catalog_error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_EXPIRED)) {
+      g_propagate_error (error, g_steal_pointer (&catalog_error));
+      return FALSE;
+    }
+    g_warning ("%s; agents will refuse it until you publish again", catalog_error->message);
+  } else if (catalog == NULL) {
+    g_message ("nothing published yet in %s; agents will find no catalog", argv[2]);
+  }
+  server = kith_backend_server_new (argv[2], rate);
+  if (!kith_backend_server_listen (server, listen != NULL ? listen : "127.0.0.1:8080", error))
+    return FALSE;
+  loop = g_main_loop_new (NULL, FALSE);
+#ifdef G_OS_UNIX
+  g_unix_signal_add (SIGTERM, kith_backend_quit_cb, loop);
+  g_unix_signal_add (SIGINT, kith_backend_quit_cb, loop);
+#endif
+  url = kith_backend_server_get_base_url (server);
+  /* the ready line: tests and the demo wait for it */
+  g_print ("kith-backend: serving %s on %s\n", argv[2], url);
+  fflush (stdout);
+  g_main_loop_run (loop);
+  kith_backend_server_stop (server);
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  const gchar *command = argc > 1 ? argv[1] : "";
+  gboolean ok;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("kith-backend");
+  if (g_str_equal (command, "init"))
+    ok = kith_backend_cmd_init (argc, argv, &error);
+  else if (g_str_equal (command, "publish"))
+    ok = kith_backend_cmd_publish (argc, argv, &error);
+  else if (g_str_equal (command, "serve"))
+    ok = kith_backend_cmd_serve (argc, argv, &error);
+  else if (g_str_equal (command, "--help") || g_str_equal (command, "-h")) {
+    g_print ("%s", KITH_BACKEND_USAGE);
+    return 0;
+  } else {
+    g_set_error (&error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS, "unknown command \"%s\"\n%s",
+                 command, KITH_BACKEND_USAGE);
+    ok = FALSE;
+  }
+  if (!ok) {
+    g_printerr ("kith-backend: %s\n", error->message);
+    return g_error_matches (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS) ||
+                   g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION) ||
+                   g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE)
+               ? 2
+               : 1;
+  }
+  return 0;
+}
