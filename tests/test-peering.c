@@ -186,6 +186,253 @@ START_TEST (test_origin_once_then_peers)
 }
 END_TEST
 
+
+/* One series of a{sd} status map (e.g. packets-out, "type=\"response\""). */
+static gdouble
+peering_counter (Node *node, const gchar *map, const gchar *labels)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (node->connection, NULL, "/org/kith/Agent1",
+                                                           "org.kith.Agent1", "GetStatus", NULL,
+                                                           G_VARIANT_TYPE ("(a{sv})"),
+                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
+  g_autoptr(GVariant) section = g_variant_lookup_value (dict, "peering", G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
+  gdouble value = 0;
+
+  if (labels == NULL) {
+    GVariantIter iter;
+    gdouble v;
+    g_variant_iter_init (&iter, series);
+    while (g_variant_iter_next (&iter, "{&sd}", NULL, &v))
+      value += v;
+    return value;
+  }
+  g_variant_lookup (series, labels, "d", &value);
+  return value;
+}
+
+#define SLOW_TIMINGS "max-delay-ms=1000\nclient-wait-ms=1200\n"
+
+START_TEST (test_found_cancels_other_holders)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (200 * 1024, 2);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/f");
+  Node *holders[3];
+  g_autoptr(Node) d = node_start (SLOW_TIMINGS);
+  gdouble responses_before = 0, responses_after = 0;
+  guint64 served_before[3], serving = 0;
+  g_autofree gchar *source = NULL;
+
+  kith_test_origin_add (origin, "/f", content, 0);
+  for (guint i = 0; i < 3; i++) {
+    g_autofree gchar *src = NULL;
+    holders[i] = node_start (SLOW_TIMINGS);
+    src = fetch_sync (holders[i], url, content);
+  }
+  for (guint i = 0; i < 3; i++) {
+    responses_before += peering_counter (holders[i], "packets-out", "type=\"response\"");
+    served_before[i] = peering_status (holders[i], "bytes-served");
+  }
+  source = fetch_sync (d, url, content);
+  for (guint i = 0; i < 3; i++) {
+    responses_after += peering_counter (holders[i], "packets-out", "type=\"response\"");
+    if (peering_status (holders[i], "bytes-served") > served_before[i])
+      serving++;
+    /* nothing left pending: the others were cancelled by "I found" */
+    ck_assert_uint_eq (peering_status (holders[i], "replies-pending") , 0);
+  }
+  ck_assert_uint_eq (serving, 1);          /* one transfer */
+  ck_assert (responses_after - responses_before < 3); /* not everyone answered */
+  ck_assert (responses_after - responses_before >= 1);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/f"), 1);
+  for (guint i = 0; i < 3; i++)
+    node_free (holders[i]);
+}
+END_TEST
+
+typedef struct {
+  Fetch *fetch;
+  gboolean waited;        /* seen in waiting-for-peer */
+  guint64 progress_seen;  /* BytesDone while waiting */
+  gchar *waited_for;
+} Watch;
+
+static void
+watch_notify (GObject *proxy, GParamSpec *pspec, Watch *watch)
+{
+  KithDbusTransfer1 *transfer = KITH_DBUS_TRANSFER1 (proxy);
+  if (g_strcmp0 (kith_dbus_transfer1_get_state (transfer), "waiting-for-peer") != 0)
+    return;
+  watch->waited = TRUE;
+  watch->progress_seen = MAX (watch->progress_seen, kith_dbus_transfer1_get_bytes_done (transfer));
+  g_free (watch->waited_for);
+  watch->waited_for = g_strdup (kith_dbus_transfer1_get_source (transfer));
+}
+
+static gboolean
+fetch_has_origin_bytes (gpointer user_data)
+{
+  Fetch *fetch = user_data;
+  return g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "from-origin") == 0 &&
+         kith_dbus_transfer1_get_bytes_done (fetch->proxy) > 0;
+}
+
+static gboolean
+count_packets_dropped (gpointer user_data)
+{
+  return peering_counter (user_data, "packets-dropped", NULL) >= 100;
+}
+
+/* FIG. 7: B asks while A is still downloading: B waits, follows A's progress, gets it
+ * from A. A flood of garbage packets meanwhile changes nothing. */
+START_TEST (test_wait_for_downloading_peer)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (600 * 1024, 3);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/slow");
+  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr(Node) b = node_start (NULL);
+  g_autoptr(Fetch) fa = NULL;
+  g_autoptr(Fetch) fb = NULL;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) broadcast = NULL;
+  Watch watch = { 0 };
+
+  kith_test_origin_add (origin, "/slow", content, 400 * 1024);
+  fa = fetch_start (a, url, NULL, FALSE);
+  ck_assert (kith_test_wait_until (fetch_has_origin_bytes, fa, 10000));
+  fb = fetch_start (b, url, NULL, FALSE);
+  watch.fetch = fb;
+  g_signal_connect (fb->proxy, "notify", G_CALLBACK (watch_notify), &watch);
+
+  /* garbage on the peering port while both transfers run */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_socket_set_broadcast (socket, TRUE);
+  broadcast = g_inet_socket_address_new_from_string ("127.255.255.255", test_port);
+  for (guint i = 0; i < 500; i++) {
+    gchar junk[64];
+    gsize len = g_snprintf (junk, sizeof junk, i % 2 ? "<service type='request' %u" : "\xff\xfe%u", i);
+    g_socket_send_to (socket, broadcast, junk, len, NULL, NULL);
+  }
+
+  ck_assert_str_eq (fetch_wait_done (fa, content), "origin");
+  ck_assert_str_eq (fetch_wait_done (fb, content), kith_test_agent_get_node_id (a->agent));
+  ck_assert (watch.waited);
+  ck_assert_str_eq (watch.waited_for, kith_test_agent_get_node_id (a->agent));
+  ck_assert_uint_gt (watch.progress_seen, 0);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/slow"), 1);
+  /* the garbage was counted and dropped; both agents still answer */
+  ck_assert (kith_test_wait_until (count_packets_dropped, a, 5000));
+  ck_assert (peering_counter (b, "packets-dropped", NULL) >= 100);
+  g_free (watch.waited_for);
+}
+END_TEST
+
+START_TEST (test_boot_storm)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (500 * 1024, 4);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/storm");
+  Node *nodes[5];
+  Fetch *fetches[5];
+  guint from_origin = 0;
+
+  kith_test_origin_add (origin, "/storm", content, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    nodes[i] = node_start (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    fetches[i] = fetch_start (nodes[i], url, NULL, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
+    if (g_strcmp0 (fetch_wait_done (fetches[i], content), "origin") == 0)
+      from_origin++;
+  }
+  ck_assert_uint_eq (from_origin, 1);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/storm"), 1);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
+    fetch_free (fetches[i]);
+    node_free (nodes[i]);
+  }
+}
+END_TEST
+
+START_TEST (test_restart_still_serves)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (100 * 1024, 5);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/keep");
+  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr(Node) b = node_start (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *first = NULL;
+  g_autofree gchar *second = NULL;
+
+  kith_test_origin_add (origin, "/keep", content, 0);
+  first = fetch_sync (a, url, content);
+  g_clear_object (&a->connection);
+  ck_assert_int_eq (kith_test_agent_stop (a->agent), 0);
+  ck_assert (kith_test_agent_start (a->agent, &error));
+  a->connection = kith_test_agent_connect (a->agent, &error);
+  g_assert_no_error (error);
+  second = fetch_sync (b, url, content);
+  ck_assert_str_eq (second, kith_test_agent_get_node_id (a->agent));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/keep"), 1);
+}
+END_TEST
+
+START_TEST (test_range_on_alias)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 6);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/r.bin");
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autoptr(Node) a = node_start (NULL);
+  g_autofree gchar *source = NULL;
+  g_autofree gchar *alias = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  kith_test_origin_add (origin, "/r.bin", content, 0);
+  source = fetch_sync (a, url, content);
+  alias = g_strdup_printf ("%s/alias/%s", kith_test_agent_get_http_url (a->agent), sha);
+  msg = soup_message_new ("GET", alias);
+  soup_message_headers_set_range (soup_message_get_request_headers (msg), 100, 199);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  ck_assert_uint_eq (soup_message_get_status (msg), 206);
+  ck_assert_uint_eq (g_bytes_get_size (body), 100);
+  ck_assert (memcmp (g_bytes_get_data (body, NULL), (const guint8 *) g_bytes_get_data (content, NULL) + 100, 100) == 0);
+}
+END_TEST
+
+START_TEST (test_cache_eviction)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) x = kith_test_make_content (700 * 1024, 7);
+  g_autoptr(GBytes) y = kith_test_make_content (700 * 1024, 8);
+  g_autofree gchar *url_x = kith_test_origin_url (origin, "/x");
+  g_autofree gchar *url_y = kith_test_origin_url (origin, "/y");
+  g_autoptr(Node) a = node_start ("cache-max-mb=1\n");
+  g_autoptr(Node) b = node_start (NULL);
+  g_autofree gchar *s1 = NULL;
+  g_autofree gchar *s2 = NULL;
+  g_autofree gchar *s3 = NULL;
+  g_autoptr(Fetch) miss = NULL;
+
+  kith_test_origin_add (origin, "/x", x, 0);
+  kith_test_origin_add (origin, "/y", y, 0);
+  s1 = fetch_sync (a, url_x, x);
+  s2 = fetch_sync (a, url_y, y);
+  ck_assert_uint_eq (peering_status (a, "cache-bytes"), g_bytes_get_size (y));
+  /* X was evicted: nobody can serve it from cache any more */
+  miss = fetch_start (b, url_x, NULL, TRUE);
+  ck_assert (kith_test_wait_until (fetch_is_finished, miss, 10000));
+  ck_assert_str_eq (kith_dbus_transfer1_get_state (miss->proxy), "failed");
+  s3 = g_strdup (fetch_wait_done (fetch_start (b, url_y, NULL, TRUE), y));
+}
+END_TEST
 static Suite *
 peering_suite (void)
 {
@@ -194,6 +441,12 @@ peering_suite (void)
 
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_origin_once_then_peers);
+  tcase_add_test (tc, test_found_cancels_other_holders);
+  tcase_add_test (tc, test_wait_for_downloading_peer);
+  tcase_add_test (tc, test_boot_storm);
+  tcase_add_test (tc, test_restart_still_serves);
+  tcase_add_test (tc, test_range_on_alias);
+  tcase_add_test (tc, test_cache_eviction);
   suite_add_tcase (suite, tc);
   return suite;
 }

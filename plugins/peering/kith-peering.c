@@ -568,6 +568,7 @@ kith_peering_get_status (KithPeering *self)
     { "bytes-from-peers", "kith_peering_peer_bytes_total" },
     { "bytes-from-origin", "kith_peering_origin_bytes_total" },
     { "bytes-served", "kith_peering_served_bytes_total" },
+    { "bad-peers", "kith_peering_bad_peers_total" },
   };
 
   g_variant_dict_init (&dict, NULL);
@@ -577,9 +578,9 @@ kith_peering_get_status (KithPeering *self)
   g_variant_dict_insert_value (&dict, "packets-in", kith_metrics_to_variant (metrics, "kith_peering_packets_in_total"));
   g_variant_dict_insert_value (&dict, "packets-out", kith_metrics_to_variant (metrics, "kith_peering_packets_out_total"));
   g_variant_dict_insert_value (&dict, "packets-dropped", kith_metrics_to_variant (metrics, "kith_peering_packets_dropped_total"));
-  g_variant_dict_insert (&dict, "transfers-active", "u", self->jobs->len);
-  g_variant_dict_insert (&dict, "replies-pending", "u",
-                         self->server != NULL ? kith_peering_server_get_pending (self->server) : 0);
+  g_variant_dict_insert (&dict, "transfers-active", "t", (guint64) self->jobs->len);
+  g_variant_dict_insert (&dict, "replies-pending", "t", (guint64) (
+                         self->server != NULL ? kith_peering_server_get_pending (self->server) : 0));
   g_variant_dict_insert (&dict, "cache-bytes", "t", kith_alias_store_get_total_bytes (self->store));
   g_variant_dict_insert (&dict, "max-delay-ms", "u", self->timings.max_delay_ms);
   g_variant_dict_insert (&dict, "client-wait-ms", "u", self->timings.client_wait_ms);
