@@ -79,13 +79,16 @@ static gboolean
 kith_client_adopt (KithClient *self, GDBusConnection *connection, KithDbusAgent1 *proxy,
                    GCancellable *cancellable, GError **error)
 {
+  g_autofree gchar *owner = NULL;
+
   /* the proxy swallows a failed (or cancelled) GetAll; tell those apart here */
   if (g_cancellable_set_error_if_cancelled (cancellable, error)) {
     kith_client_convert_error (self, error);
     return FALSE;
   }
-  if (self->resolved_address == NULL &&
-      g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy)) == NULL) {
+  if (self->resolved_address == NULL)
+    owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
+  if (self->resolved_address == NULL && owner == NULL) {
     g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
                  "nobody owns %s", KITH_CLIENT_AGENT_NAME);
     kith_client_convert_error (self, error);

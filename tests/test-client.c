@@ -3,6 +3,7 @@
 #include "kith-test-agent.h"
 
 #include <check.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -617,6 +618,80 @@ START_TEST (test_cli_usage)
 }
 END_TEST
 
+#ifdef KITH_TEST_DBUS_DAEMON
+/* A private session bus daemon on a unix socket; its address is exported as the session bus. */
+static GSubprocess *
+start_session_bus (const gchar *dir)
+{
+  g_autofree gchar *listen = g_strdup_printf ("--address=unix:path=%s/session-bus", dir);
+  g_autoptr(GSubprocess) daemon = NULL;
+  g_autoptr(GDataInputStream) input = NULL;
+  g_autofree gchar *address = NULL;
+  g_autoptr(GError) error = NULL;
+
+  daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                             &error, "timeout", "60", /* bounded even if the test dies */
+                             KITH_TEST_DBUS_DAEMON, "--session", "--nofork",
+                             "--print-address=1", listen, NULL);
+  g_assert_no_error (error);
+  /* the daemon prints its address once it listens (or exits: EOF) */
+  input = g_data_input_stream_new (g_subprocess_get_stdout_pipe (daemon));
+  address = g_data_input_stream_read_line_utf8 (input, NULL, NULL, &error);
+  ck_assert_msg (address != NULL, "dbus-daemon did not start");
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+  return g_steal_pointer (&daemon);
+}
+
+START_TEST (test_session_bus)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("kith-bus-XXXXXX", NULL);
+  g_autoptr(GSubprocess) daemon = start_session_bus (dir);
+  g_autoptr(KithTestAgent) agent = NULL;
+  g_autoptr(KithClient) lonely = kith_client_new ();
+  g_autoptr(KithClient) client = kith_client_new ();
+  g_autoptr(GVariant) status = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree gchar *out = NULL, *err = NULL;
+  const gchar *args[] = { "--session", "status", "--json", NULL };
+  g_autofree gchar *socket_path = g_build_filename (dir, "session-bus", NULL);
+  JsonObject *root;
+  gint rc;
+
+  /* a bus without an agent: nobody owns org.kith.Agent1 */
+  g_unsetenv ("KITH_AGENT_ADDRESS");
+  kith_client_set_bus_type (lonely, G_BUS_TYPE_SESSION);
+  ck_assert (!kith_client_connect (lonely, NULL, &error));
+  assert_kith_error (error, KITH_CLIENT_ERROR_AGENT_NOT_RUNNING);
+  assert_contains (error->message, "session bus");
+  g_clear_error (&error);
+
+  /* the last dbus= wins over the helper's peer-to-peer default */
+  agent = kith_test_agent_new ("alpha", "dbus=session");
+  ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
+  kith_client_set_bus_type (client, G_BUS_TYPE_SESSION);
+  ck_assert_msg (kith_client_connect (client, NULL, &error), "%s", error ? error->message : "");
+  ck_assert_str_eq (kith_client_get_node_id (client), kith_test_agent_get_node_id (agent));
+  ck_assert_str_eq (kith_client_get_target (client), "session bus");
+  status = kith_client_get_status (client, NULL, &error);
+  g_assert_no_error (error);
+  ck_assert (g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT) != NULL);
+
+  rc = run_kith (args, NULL, &out, &err);
+  ck_assert_msg (rc == 0, "kith --session status exited %d: %s %s", rc, g_strdelimit (out, "\n", ' '), err);
+  root = parse_json_object (parser, out);
+  ck_assert_str_eq (json_object_get_string_member (root, "node_id"),
+                    kith_test_agent_get_node_id (agent));
+
+  ck_assert_int_eq (kith_test_agent_stop (agent), 0);
+  g_subprocess_send_signal (daemon, SIGTERM);
+  ck_assert (g_subprocess_wait (daemon, NULL, NULL));
+  g_unlink (socket_path);
+  g_rmdir (dir);
+}
+END_TEST
+#endif
+
 static Suite *
 client_suite (void)
 {
@@ -648,6 +723,9 @@ client_suite (void)
   tcase_add_test (cli, test_cli_status_human_and_environment);
   tcase_add_test (cli, test_cli_no_agent);
   tcase_add_test (cli, test_cli_usage);
+#ifdef KITH_TEST_DBUS_DAEMON
+  tcase_add_test (cli, test_session_bus);
+#endif
   suite_add_tcase (suite, cli);
   return suite;
 }
