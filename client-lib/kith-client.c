@@ -273,6 +273,19 @@ kith_client_get_plugins (KithClient *self)
   return plugins;
 }
 
+/* A caller's cancel wins even over a reply already on its way, so cancelling is deterministic. */
+static gboolean
+kith_client_task_return_if_cancelled (KithClient *self, GTask *task)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    return FALSE;
+  kith_client_convert_error (self, &error);
+  g_task_return_error (task, g_steal_pointer (&error));
+  return TRUE;
+}
+
 static void
 kith_client_get_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -286,6 +299,8 @@ kith_client_get_status_cb (GObject *source, GAsyncResult *res, gpointer user_dat
     g_task_return_error (task, g_steal_pointer (&error));
     return;
   }
+  if (kith_client_task_return_if_cancelled (self, task))
+    return;
   g_task_return_pointer (task, g_steal_pointer (&status), (GDestroyNotify) g_variant_unref);
 }
 
@@ -402,6 +417,8 @@ kith_client_call_plugin_cb (GObject *source, GAsyncResult *res, gpointer user_da
     g_task_return_error (task, g_steal_pointer (&error));
     return;
   }
+  if (kith_client_task_return_if_cancelled (self, task))
+    return;
   reply = g_new0 (KithClientReply, 1);
   reply->reply = g_steal_pointer (&body);
   reply->fd_list = g_steal_pointer (&fd_list);

@@ -58,8 +58,9 @@ kith_status_print_human (KithClient *client, GVariant *status)
   g_string_append_c (out, '\n');
   for (guint i = 0; i < plugins->len; i++) {
     KithClientPlugin *plugin = g_ptr_array_index (plugins, i);
+    const gchar *version = plugin->version != NULL && plugin->version[0] != '\0' ? plugin->version : "-";
     g_string_append_printf (out, "  %-*s  %-10s  %s\n", (gint) width, plugin->name,
-                            plugin->version, plugin->state);
+                            version, plugin->state);
   }
 
   for (gsize i = 0; i < g_variant_n_children (status); i++) {
