@@ -168,6 +168,21 @@ kith_crypto_key_get_public (const gchar *key_pem, GError **error)
   return kith_datum_steal_string (&out);
 }
 
+/* Makes a rename durable: the directory entry is data too. Best effort. */
+static void
+kith_crypto_sync_parent (const gchar *path)
+{
+#ifdef G_OS_UNIX
+  g_autofree gchar *dir = g_path_get_dirname (path);
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  if (fsync (fd) != 0)
+    g_debug ("fsync %s: %s", dir, g_strerror (errno));
+  close (fd);
+#endif
+}
+
 gboolean
 kith_crypto_write_file (const gchar *path, const gchar *contents, gsize length, int mode,
                         GError **error)
@@ -206,6 +221,7 @@ kith_crypto_write_file (const gchar *path, const gchar *contents, gsize length, 
                  path, g_strerror (saved));
     return FALSE;
   }
+  kith_crypto_sync_parent (path);
   return TRUE;
 }
 

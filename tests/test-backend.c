@@ -529,10 +529,32 @@ START_TEST (test_sample_release)
     g_autoptr (GBytes) bytes = read_bytes (d->path, name);
     ck_assert_uint_eq (g_bytes_get_size (bytes), expected[i].kb * 1024);
   }
-  /* different files differ; the same name and stamp give the same bytes */
+  /* different files differ */
   a = read_bytes (d->path, "vsasap-2611211200.cab");
   b = read_bytes (d->path, "cioagt-2611211200.cab");
   ck_assert (memcmp (g_bytes_get_data (a, NULL), g_bytes_get_data (b, NULL), 4096) != 0);
+
+  /* and it is a release: six entries named as in the patent, versioned by the stamp */
+  {
+    g_autoptr (TestDir) backend = test_dir_new ();
+    g_autofree gchar *dir = init_backend (backend, "vendor");
+    g_autofree gchar *out = NULL;
+    g_autofree gchar *err = NULL;
+    g_autoptr (KithCatalog) cat = NULL;
+    guint64 total = 0;
+
+    ck_assert_int_eq (run_backend (&out, &err, "publish", dir, d->path, NULL), 0);
+    cat = verify_dir (dir, dir, now_s (), 0, &error);
+    ck_assert_msg (cat != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq (cat->files->len, 6);
+    for (guint i = 0; i < G_N_ELEMENTS (expected); i++) {
+      const KithCatalogFile *f = kith_catalog_get_file (cat, expected[i].name);
+      ck_assert_ptr_nonnull (f);
+      ck_assert_str_eq (f->version, "2611211200");
+      total += f->size;
+    }
+    ck_assert_uint_eq (total, 2236 * 1024);
+  }
 }
 END_TEST
 
@@ -877,6 +899,54 @@ START_TEST (test_rate_limit)
 }
 END_TEST
 
+START_TEST (test_rate_limit_client_gone)
+{
+  g_autoptr (TestDir) d = test_dir_new ();
+  g_autofree gchar *dir = init_backend (d, "vendor");
+  g_autofree gchar *rel = make_release (d, "rel", "2611211200", 200000);
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  g_autofree gchar *url = NULL;
+  g_autoptr (Server) s = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupSession) gone = soup_session_new ();
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GInputStream) stream = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) whole = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  const gchar *path = "/files/avdat-2611211200.cab";
+  guint8 buf[4096];
+  gssize n;
+  gsize got = 0;
+  guint status = 0;
+  JsonObject *stats;
+
+  ck_assert_int_eq (run_backend (&out, &err, "publish", dir, rel, NULL), 0);
+  s = server_start (dir, "0", "100000", NULL);
+  ck_assert_ptr_nonnull (s);
+  url = g_strconcat (s->url, path, NULL);
+  msg = soup_message_new ("GET", url);
+  stream = soup_session_send (gone, msg, NULL, &error);
+  ck_assert_msg (stream != NULL, "%s", error ? error->message : "");
+  /* the client gives up mid-body, as an agent does when a peer answers first */
+  while (got < 20000 && (n = g_input_stream_read (stream, buf, sizeof (buf), NULL, NULL)) > 0)
+    got += (gsize) n;
+  ck_assert_uint_ge (got, 20000);
+  g_clear_object (&stream);
+  g_clear_object (&gone);
+
+  /* the server carries on: the next client gets the whole file */
+  whole = http (session, "GET", s, path, NULL, &status, NULL);
+  ck_assert_uint_eq (status, 200);
+  ck_assert_uint_eq (g_bytes_get_size (whole), 200000);
+  stats = fetch_stats (session, s, parser);
+  ck_assert_int_eq (stats_get (stats, path, "requests"), 2);
+  ck_assert_int_lt (stats_get (stats, path, "bytes"), 400000);
+  ck_assert_int_ge (stats_get (stats, path, "bytes"), 200000);
+}
+END_TEST
+
 static Suite *
 backend_suite (void)
 {
@@ -895,6 +965,7 @@ backend_suite (void)
   tcase_add_test (tc, test_serve);
   tcase_add_test (tc, test_serve_port_in_use);
   tcase_add_test (tc, test_rate_limit);
+  tcase_add_test (tc, test_rate_limit_client_gone);
   suite_add_tcase (s, tc);
   return s;
 }
