@@ -78,6 +78,8 @@ main (int argc, char *argv[])
 
   setlocale (LC_ALL, "");
   g_set_prgname ("kith");
+  /* stdout is for results only (--json must parse); every log line goes to stderr */
+  g_log_writer_default_set_use_stderr (TRUE);
   rc = kith_run (&cli, argc, argv);
   g_free (cli.address);
   return rc;

@@ -508,7 +508,8 @@ START_TEST (test_cli_status_json)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
-  const gchar *args[] = { "status", "--json", "--address",
+  /* --verbose too: debug lines must not reach stdout */
+  const gchar *args[] = { "status", "--json", "--verbose", "--address",
                           kith_test_agent_get_dbus_address (agent), NULL };
   JsonObject *root, *plugin, *sections;
   JsonArray *plugins;
