@@ -2,7 +2,12 @@
 #include "kith-backend-store.h"
 
 #include <errno.h>
+#include <gio/gio.h>
 #include <glib/gstdio.h>
+#ifdef G_OS_UNIX
+#include <gio/gfiledescriptorbased.h>
+#include <unistd.h>
+#endif
 #include <string.h>
 
 #include "kith-backend-error.h"
@@ -11,6 +16,7 @@
 #define KITH_BACKEND_CA_LIFETIME (10 * 365 * 24 * 3600LL)
 #define KITH_BACKEND_SIGNING_LIFETIME (2 * 365 * 24 * 3600LL)
 #define KITH_BACKEND_TOKEN_BYTES 16 /* 128 bits */
+#define KITH_BACKEND_COPY_CHUNK (64 * 1024)
 
 static gboolean
 kith_backend_store_write (const gchar *dir, const gchar *name, const gchar *contents, int mode,
@@ -174,6 +180,65 @@ kith_backend_store_split_stamp (const gchar *filename, gchar **name, gchar **ver
   return TRUE;
 }
 
+/* Discards a half-written replacement: GIO drops the temp file when close is cancelled. */
+static void
+kith_backend_store_abandon (GOutputStream *out)
+{
+  g_autoptr (GCancellable) cancelled = g_cancellable_new ();
+  g_cancellable_cancel (cancelled);
+  g_output_stream_close (out, cancelled, NULL);
+}
+
+/* Copies @src to @dest in bounded chunks, hashing on the way; @dest is replaced atomically
+ * and synced so a catalog never names a file that a crash could leave half written. */
+static gboolean
+kith_backend_store_copy (const gchar *src, const gchar *dest, guint64 *size, gchar **sha256, GError **error)
+{
+  g_autoptr (GFile) src_file = g_file_new_for_path (src);
+  g_autoptr (GFile) dest_file = g_file_new_for_path (dest);
+  g_autoptr (GFileInputStream) in = NULL;
+  g_autoptr (GFileOutputStream) out = NULL;
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GError) local = NULL;
+  g_autofree guint8 *buf = g_malloc (KITH_BACKEND_COPY_CHUNK);
+  gssize n;
+
+  *size = 0;
+  in = g_file_read (src_file, NULL, &local);
+  if (in == NULL) {
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_BAD_RELEASE, "cannot read %s: %s", src,
+                 local->message);
+    return FALSE;
+  }
+  out = g_file_replace (dest_file, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION, NULL, error);
+  if (out == NULL)
+    return FALSE;
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buf, KITH_BACKEND_COPY_CHUNK, NULL, &local)) > 0) {
+    g_checksum_update (sum, buf, (gsize) n);
+    if (!g_output_stream_write_all (G_OUTPUT_STREAM (out), buf, (gsize) n, NULL, NULL, error)) {
+      kith_backend_store_abandon (G_OUTPUT_STREAM (out));
+      return FALSE;
+    }
+    *size += (guint64) n;
+  }
+  if (n < 0) {
+    kith_backend_store_abandon (G_OUTPUT_STREAM (out));
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_BAD_RELEASE, "cannot read %s: %s", src,
+                 local->message);
+    return FALSE;
+  }
+#ifdef G_OS_UNIX
+  if (!g_output_stream_flush (G_OUTPUT_STREAM (out), NULL, error))
+    return FALSE;
+  if (G_IS_FILE_DESCRIPTOR_BASED (out) && fsync (g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (out))) != 0)
+    g_debug ("fsync %s: %s", dest, g_strerror (errno));
+#endif
+  if (!g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error))
+    return FALSE;
+  *sha256 = g_strdup (g_checksum_get_string (sum));
+  return TRUE;
+}
+
 static gboolean
 kith_backend_store_add_file (const gchar *dir, const gchar *src_dir, const gchar *filename,
                              KithCatalog *catalog, GError **error)
@@ -181,36 +246,30 @@ kith_backend_store_add_file (const gchar *dir, const gchar *src_dir, const gchar
   g_autofree gchar *src = g_build_filename (src_dir, filename, NULL);
   g_autofree gchar *dest = g_build_filename (dir, KITH_BACKEND_FILES_DIR, filename, NULL);
   g_autofree gchar *url = g_strconcat ("/" KITH_BACKEND_FILES_DIR "/", filename, NULL);
-  g_autofree gchar *contents = NULL;
   g_autofree gchar *sha256 = NULL;
   g_autofree gchar *name = NULL;
   g_autofree gchar *version = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GError) local = NULL;
-  gsize size = 0;
+  gboolean stamped;
+  guint64 size = 0;
 
   if (!kith_backend_store_is_safe_name (filename)) {
     g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_BAD_RELEASE,
                  "%s: file names may only use letters, digits and ._+- and not start with a dot", src);
     return FALSE;
   }
-  if (!g_file_get_contents (src, &contents, &size, &local)) {
-    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_BAD_RELEASE, "%s", local->message);
-    return FALSE;
-  }
-  bytes = g_bytes_new_take (g_steal_pointer (&contents), size);
-  sha256 = kith_crypto_sha256_hex (bytes);
-  if (!kith_backend_store_split_stamp (filename, &name, &version)) {
-    name = g_strdup (filename);
-    version = g_strndup (sha256, 16);
-  }
-  if (kith_catalog_get_file (catalog, name) != NULL) {
+  /* an unstamped file keeps its whole (unique) file name, so only stamped ones can clash */
+  stamped = kith_backend_store_split_stamp (filename, &name, &version);
+  if (stamped && kith_catalog_get_file (catalog, name) != NULL) {
     g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_BAD_RELEASE,
                  "%s: two files of the release are both named \"%s\"", src_dir, name);
     return FALSE;
   }
-  if (!kith_crypto_write_file (dest, g_bytes_get_data (bytes, NULL), size, 0644, error))
+  if (!kith_backend_store_copy (src, dest, &size, &sha256, error))
     return FALSE;
+  if (!stamped) {
+    name = g_strdup (filename);
+    version = g_strndup (sha256, 16);
+  }
   g_ptr_array_add (catalog->files, kith_catalog_file_new (name, version, size, sha256, url));
   return TRUE;
 }
@@ -231,7 +290,8 @@ kith_backend_store_list_release (const gchar *src_dir, GError **error)
   const gchar *entry;
 
   if (d == NULL) {
-    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_BAD_RELEASE, "%s", local->message);
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_BAD_RELEASE, "cannot open release directory: %s",
+                 local->message);
     return NULL;
   }
   while ((entry = g_dir_read_name (d)) != NULL) {

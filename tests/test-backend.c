@@ -473,6 +473,8 @@ START_TEST (test_cli_errors)
   g_autofree gchar *empty = test_dir_sub (d, "empty");
   g_autofree gchar *rel = make_release (d, "rel", "1", 10);
   g_autofree gchar *key = g_build_filename (dir, "signing-key.pem", NULL);
+  g_autofree gchar *spaced = test_dir_sub (d, "spaced");
+  g_autofree gchar *twice = test_dir_sub (d, "twice");
   struct {
     const gchar *args[6];
     const gchar *message;
@@ -481,7 +483,9 @@ START_TEST (test_cli_errors)
     { { "publish", dir, NULL }, "publish takes 2 arguments" },
     { { "publish", missing, rel, NULL }, "does not exist" },
     { { "publish", dir, empty, NULL }, "no regular files" },
-    { { "publish", dir, missing, NULL }, "missing" },
+    { { "publish", dir, missing, NULL }, "cannot open release directory" },
+    { { "publish", dir, spaced, NULL }, "file names may only use" },
+    { { "publish", dir, twice, NULL }, "both named \"avdat\"" },
     { { "publish", "--expires-in", "soon", dir, rel, NULL }, "positive duration" },
     { { "serve", missing, "--listen", "127.0.0.1:0", NULL }, "does not exist" },
     { { "serve", dir, "--listen", "localhost", NULL }, "expected an IP address and a port" },
@@ -489,6 +493,11 @@ START_TEST (test_cli_errors)
   };
 
   ck_assert_int_eq (g_mkdir (empty, 0755), 0);
+  ck_assert_int_eq (g_mkdir (spaced, 0755), 0);
+  write_file (spaced, "av dat.cab", "x", 1);
+  ck_assert_int_eq (g_mkdir (twice, 0755), 0);
+  write_file (twice, "avdat-1.cab", "x", 1);
+  write_file (twice, "avdat-2.cab", "y", 1);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autofree gchar *out = NULL;
     g_autofree gchar *err = NULL;
