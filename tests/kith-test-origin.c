@@ -16,6 +16,7 @@ struct _KithTestOrigin {
   gboolean ready;
   GHashTable *files;    /* path → KithTestOriginFile* */
   GHashTable *requests; /* path → count */
+  GPtrArray *slow;      /* KithTestOriginSlow*, freed with the origin */
 };
 
 typedef struct {
@@ -56,17 +57,19 @@ kith_test_origin_slow_tick (gpointer user_data)
   soup_server_message_unpause (slow->msg);
   if (slow->offset < size)
     return G_SOURCE_CONTINUE;
+  g_source_unref (slow->timer);
   slow->timer = NULL;
   return G_SOURCE_REMOVE;
 }
 
 static void
-kith_test_origin_slow_finished (SoupServerMessage *msg, KithTestOriginSlow *slow)
+kith_test_origin_slow_free (KithTestOriginSlow *slow)
 {
   if (slow->timer != NULL) {
     g_source_destroy (slow->timer);
     g_source_unref (slow->timer);
   }
+  g_object_unref (slow->msg);
   g_bytes_unref (slow->content);
   g_free (slow);
 }
@@ -76,7 +79,6 @@ kith_test_origin_serve_slow (KithTestOrigin *self, SoupServerMessage *msg, KithT
 {
   KithTestOriginSlow *slow = g_new0 (KithTestOriginSlow, 1);
 
-  slow->msg = msg;
   slow->content = g_bytes_ref (file->content);
   slow->rate = file->rate;
   soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
@@ -84,8 +86,8 @@ kith_test_origin_serve_slow (KithTestOrigin *self, SoupServerMessage *msg, KithT
   soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
                                            g_bytes_get_size (file->content));
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  g_signal_connect (msg, "finished", G_CALLBACK (kith_test_origin_slow_finished), slow);
-  g_signal_connect (msg, "disconnected", G_CALLBACK (kith_test_origin_slow_finished), slow);
+  g_ptr_array_add (self->slow, slow);
+  slow->msg = g_object_ref (msg);
   slow->timer = g_timeout_source_new (KITH_TEST_ORIGIN_SLICE_MS);
   g_source_set_callback (slow->timer, kith_test_origin_slow_tick, slow, NULL);
   g_source_attach (slow->timer, self->context);
@@ -139,6 +141,7 @@ kith_test_origin_thread (gpointer user_data)
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->mutex);
   g_main_loop_run (self->loop);
+  g_ptr_array_set_size (self->slow, 0);
   soup_server_disconnect (self->server);
   g_clear_object (&self->server);
   while (g_main_context_iteration (self->context, FALSE))
@@ -157,6 +160,7 @@ kith_test_origin_new (void)
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) kith_test_origin_file_free);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->slow = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_test_origin_slow_free);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
   self->thread = g_thread_new ("kith-test-origin", kith_test_origin_thread, self);
@@ -183,6 +187,7 @@ kith_test_origin_free (KithTestOrigin *self)
   g_main_context_unref (self->context);
   g_hash_table_unref (self->files);
   g_hash_table_unref (self->requests);
+  g_ptr_array_unref (self->slow);
   g_mutex_clear (&self->mutex);
   g_cond_clear (&self->cond);
   g_free (self);

@@ -167,6 +167,8 @@ START_TEST (test_hello_over_dbus)
   g_autofree gchar *expected = NULL;
   g_autoptr(GVariant) status = NULL;
   g_autoptr(GVariant) plugins = NULL;
+  g_autofree gchar *printed = NULL;
+  g_autofree gchar *remote = NULL;
 
   ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
   connection = kith_test_agent_connect (agent, &error);
@@ -180,13 +182,15 @@ START_TEST (test_hello_over_dbus)
   /* a bad argument comes back as the agent's error, by name */
   ck_assert (!kith_dbus_hello1_call_greet_sync (hello, "", NULL, NULL, &error));
   ck_assert (g_dbus_error_is_remote_error (error));
-  ck_assert_str_eq (g_dbus_error_get_remote_error (error), "org.kith.Error.InvalidArgs");
+  remote = g_dbus_error_get_remote_error (error);
+  ck_assert_str_eq (remote, "org.kith.Error.InvalidArgs");
 
   proxy = kith_dbus_agent1_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
                                            "/org/kith/Agent1", NULL, NULL);
   ck_assert_str_eq (kith_dbus_agent1_get_node_id (proxy), kith_test_agent_get_node_id (agent));
   plugins = kith_dbus_agent1_dup_plugins (proxy);
-  ck_assert_str_eq (g_variant_print (plugins, FALSE), "[('hello', '1.0', 'running')]");
+  printed = g_variant_print (plugins, FALSE);
+  ck_assert_str_eq (printed, "[('hello', '1.0', 'running')]");
   status = get_status (connection);
   {
     g_autoptr(GVariant) dict = g_variant_get_child_value (status, 0);

@@ -420,6 +420,7 @@ START_TEST (test_cache_eviction)
   g_autofree gchar *s2 = NULL;
   g_autofree gchar *s3 = NULL;
   g_autoptr(Fetch) miss = NULL;
+  g_autoptr(Fetch) hit = NULL;
 
   kith_test_origin_add (origin, "/x", x, 0);
   kith_test_origin_add (origin, "/y", y, 0);
@@ -430,7 +431,9 @@ START_TEST (test_cache_eviction)
   miss = fetch_start (b, url_x, NULL, TRUE);
   ck_assert (kith_test_wait_until (fetch_is_finished, miss, 10000));
   ck_assert_str_eq (kith_dbus_transfer1_get_state (miss->proxy), "failed");
-  s3 = g_strdup (fetch_wait_done (fetch_start (b, url_y, NULL, TRUE), y));
+  hit = fetch_start (b, url_y, NULL, TRUE);
+  s3 = g_strdup (fetch_wait_done (hit, y));
+  ck_assert_str_eq (s3, kith_test_agent_get_node_id (a->agent));
 }
 END_TEST
 static Suite *
