@@ -10,6 +10,7 @@
 #include "kith-http.h"
 #include "kith-metrics.h"
 #include "kith-plugin.h"
+#include "kith-task-broker.h"
 #include "kith-transfer.h"
 
 G_BEGIN_DECLS

@@ -48,6 +48,9 @@ void kith_peering_note_requester (KithPeering *self, const gchar *href, const gc
  * that can reach the origin, this node too if @include_self, minus @skip. NULL if none. */
 const gchar *kith_peering_elect (KithPeering *self, const gchar *href, GHashTable *skip,
                                  gboolean include_self);
+/* The responder registered for @task, or NULL. */
+KithTaskResponder kith_peering_get_responder (KithPeering *self, const gchar *task,
+                                              gpointer *user_data);
 /* Called by a job when it has finished; the service drops it. */
 void kith_peering_job_finished (KithPeering *self, KithFetchJob *job);
 

@@ -93,17 +93,66 @@ kith_peering_server_answer_downloading (KithPeeringServer *self, const KithPacke
   return TRUE;
 }
 
+/* Sends @reply to @from after a random delay in [0, max-delay], unless "I found" or
+ * "end-request" for @request comes first. Takes @reply. */
+static void
+kith_peering_server_schedule (KithPeeringServer *self, const KithPacket *request,
+                              KithPacket *reply, GSocketAddress *from)
+{
+  KithPendingReply *pending = g_new0 (KithPendingReply, 1);
+  guint delay_ms = g_random_int_range (0, kith_peering_get_timings (self->peering)->max_delay_ms + 1);
+
+  pending->server = self;
+  pending->key = kith_peering_server_key (request);
+  pending->to = g_object_ref (from);
+  pending->reply = reply;
+  pending->reply->id = request->id;
+  pending->timeout_id = g_timeout_add (delay_ms, kith_peering_server_reply_due, pending);
+  g_debug ("will answer %s for %s in %u ms", pending->key, request->href, delay_ms);
+  g_hash_table_replace (self->pending, pending->key, pending);
+}
+
+/* A task (method post, want=TASK) is offered by the plugin that performs it. */
+static void
+kith_peering_server_handle_task (KithPeeringServer *self, const KithPacket *packet,
+                                 GSocketAddress *from)
+{
+  gpointer user_data = NULL;
+  KithTaskResponder responder = kith_peering_get_responder (self->peering, packet->want, &user_data);
+  KithTaskAsk ask = { packet->want, packet->href, packet->node, packet->id, from };
+  KithTaskOffer offer = { 0 };
+  KithPacket *reply;
+
+  if (responder == NULL || !responder (&ask, &offer, user_data)) {
+    g_free (offer.alias);
+    g_free (offer.cert);
+    g_free (offer.sig);
+    return;
+  }
+  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  reply->method = KITH_PACKET_METHOD_POST;
+  reply->want = g_strdup (packet->want);
+  reply->alias = offer.alias;
+  reply->cert = offer.cert;
+  reply->sig = offer.sig;
+  reply->interval = offer.interval;
+  kith_peering_server_schedule (self, packet, reply, from);
+}
+
 static void
 kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *packet,
                                     GSocketAddress *from)
 {
   KithAliasStore *store = kith_peering_get_store (self->peering);
   g_autoptr(KithAliasEntry) entry = NULL;
-  KithPendingReply *pending;
-  guint delay_ms;
+  KithPacket *reply;
 
+  if (packet->method == KITH_PACKET_METHOD_POST && packet->want != NULL) {
+    kith_peering_server_handle_task (self, packet, from);
+    return;
+  }
   if (packet->method != KITH_PACKET_METHOD_GET || packet->href == NULL)
-    return; /* tasks (post) are answered by the plugins that perform them */
+    return;
   if (!packet->cachedonly)
     kith_peering_note_requester (self->peering, packet->href, packet->node);
   entry = kith_alias_store_lookup_href (store, packet->href);
@@ -111,20 +160,12 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
     kith_peering_server_answer_downloading (self, packet, from);
     return;
   }
-  pending = g_new0 (KithPendingReply, 1);
-  pending->server = self;
-  pending->key = kith_peering_server_key (packet);
-  pending->to = g_object_ref (from);
-  pending->reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
-  pending->reply->id = packet->id;
-  pending->reply->href = g_strdup (packet->href);
-  pending->reply->alias = kith_peering_alias_url (self->peering, entry->sha256, entry->href, from);
-  pending->reply->size = entry->size;
-  pending->reply->sha256 = g_strdup (entry->sha256);
-  delay_ms = g_random_int_range (0, kith_peering_get_timings (self->peering)->max_delay_ms + 1);
-  pending->timeout_id = g_timeout_add (delay_ms, kith_peering_server_reply_due, pending);
-  g_debug ("will answer %s for %s in %u ms", pending->key, packet->href, delay_ms);
-  g_hash_table_replace (self->pending, pending->key, pending);
+  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  reply->href = g_strdup (packet->href);
+  reply->alias = kith_peering_alias_url (self->peering, entry->sha256, entry->href, from);
+  reply->size = entry->size;
+  reply->sha256 = g_strdup (entry->sha256);
+  kith_peering_server_schedule (self, packet, reply, from);
 }
 
 void

@@ -20,6 +20,8 @@ struct _KithPeering {
   GPtrArray *jobs;       /* KithFetchJob* */
   GHashTable *requesters; /* href → (node → gint64 monotonic µs) */
   GHashTable *bad;        /* node → gint64 until, monotonic µs */
+  GHashTable *responders;    /* task → KithPeeringResponder* */
+  GHashTable *task_requests; /* request id → KithPeeringTaskRequest* */
   guint32 next_id;
   gchar *http_host;       /* host part of our alias URLs; NULL when listening on any */
 };
@@ -30,10 +32,22 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
+typedef struct {
+  KithTaskResponder func;
+  gpointer user_data;
+} KithPeeringResponder;
+
+typedef struct {
+  KithTaskOfferFunc func;
+  gpointer user_data;
+} KithPeeringTaskRequest;
+
 static void kith_peering_fetcher_init (KithFetcherInterface *iface);
+static void kith_peering_task_broker_init (KithTaskBrokerInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE (KithPeering, kith_peering, G_TYPE_OBJECT,
-                         G_IMPLEMENT_INTERFACE (KITH_TYPE_FETCHER, kith_peering_fetcher_init))
+                         G_IMPLEMENT_INTERFACE (KITH_TYPE_FETCHER, kith_peering_fetcher_init)
+                         G_IMPLEMENT_INTERFACE (KITH_TYPE_TASK_BROKER, kith_peering_task_broker_init))
 
 static const gchar *const kith_peering_keys[] = {
   "port", "listen", "send-address", "broadcast", "multicast",
@@ -54,6 +68,8 @@ kith_peering_finalize (GObject *object)
   g_clear_object (&self->session);
   g_hash_table_unref (self->requesters);
   g_hash_table_unref (self->bad);
+  g_hash_table_unref (self->responders);
+  g_hash_table_unref (self->task_requests);
   g_free (self->http_host);
   G_OBJECT_CLASS (kith_peering_parent_class)->finalize (object);
 }
@@ -74,6 +90,8 @@ kith_peering_init (KithPeering *self)
   self->requesters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) g_hash_table_unref);
   self->bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->responders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->task_requests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->next_id = g_random_int ();
 }
 
@@ -223,9 +241,33 @@ kith_peering_fix_alias_host (KithPacket *packet, GSocketAddress *from)
   g_uri_unref (fixed);
 }
 
+/* An offer for one of our task requests goes to whoever asked. */
+static gboolean
+kith_peering_deliver_offer (KithPeering *self, const KithPacket *packet, GSocketAddress *from)
+{
+  KithPeeringTaskRequest *request;
+  KithTaskOffer offer = { 0 };
+
+  if (packet->type != KITH_PACKET_TYPE_RESPONSE)
+    return FALSE;
+  request = g_hash_table_lookup (self->task_requests, GUINT_TO_POINTER (packet->id));
+  if (request == NULL)
+    return FALSE;
+  offer.node = packet->node;
+  offer.alias = packet->alias;
+  offer.cert = packet->cert;
+  offer.sig = packet->sig;
+  offer.interval = packet->interval;
+  offer.from = from;
+  request->func (packet->id, &offer, request->user_data);
+  return TRUE;
+}
+
 static void
 kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *from)
 {
+  if (kith_peering_deliver_offer (self, packet, from))
+    return; /* the alias of a task offer is checked, not fixed: it must name its sender */
   kith_peering_fix_alias_host (packet, from);
   kith_peering_server_handle_packet (self->server, packet, from);
   if (packet->type == KITH_PACKET_TYPE_DOWNLOADING || packet->type == KITH_PACKET_TYPE_COMPLETE) {
@@ -472,6 +514,87 @@ static void
 kith_peering_fetcher_init (KithFetcherInterface *iface)
 {
   iface->fetch = kith_peering_fetch;
+}
+
+/* ---- KithTaskBroker ---- */
+
+KithTaskResponder
+kith_peering_get_responder (KithPeering *self, const gchar *task, gpointer *user_data)
+{
+  KithPeeringResponder *responder = g_hash_table_lookup (self->responders, task);
+
+  if (responder == NULL)
+    return NULL;
+  *user_data = responder->user_data;
+  return responder->func;
+}
+
+static guint32
+kith_peering_task_request (KithTaskBroker *broker, const gchar *task, const gchar *href,
+                           KithTaskOfferFunc func, gpointer user_data)
+{
+  KithPeering *self = KITH_PEERING (broker);
+  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+  KithPeeringTaskRequest *request = g_new0 (KithPeeringTaskRequest, 1);
+
+  request->func = func;
+  request->user_data = user_data;
+  packet->id = kith_peering_next_id (self);
+  packet->method = KITH_PACKET_METHOD_POST;
+  packet->href = g_strdup (href);
+  packet->want = g_strdup (task);
+  packet->acceptprotocol = g_strdup ("http");
+  g_hash_table_insert (self->task_requests, GUINT_TO_POINTER (packet->id), request);
+  kith_peering_broadcast (self, packet);
+  return packet->id;
+}
+
+static void
+kith_peering_task_found (KithTaskBroker *broker, guint32 id)
+{
+  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+  packet->id = id;
+  kith_peering_broadcast (KITH_PEERING (broker), packet);
+}
+
+static void
+kith_peering_task_end (KithTaskBroker *broker, guint32 id)
+{
+  KithPeering *self = KITH_PEERING (broker);
+  g_autoptr(KithPacket) packet = NULL;
+
+  if (!g_hash_table_remove (self->task_requests, GUINT_TO_POINTER (id)))
+    return;
+  packet = kith_packet_new (KITH_PACKET_TYPE_END_REQUEST);
+  packet->id = id;
+  kith_peering_broadcast (self, packet);
+}
+
+static void
+kith_peering_task_add_responder (KithTaskBroker *broker, const gchar *task,
+                                 KithTaskResponder func, gpointer user_data)
+{
+  KithPeeringResponder *responder = g_new0 (KithPeeringResponder, 1);
+
+  responder->func = func;
+  responder->user_data = user_data;
+  g_hash_table_replace (KITH_PEERING (broker)->responders, g_strdup (task), responder);
+}
+
+static void
+kith_peering_task_remove_responder (KithTaskBroker *broker, const gchar *task)
+{
+  g_hash_table_remove (KITH_PEERING (broker)->responders, task);
+}
+
+static void
+kith_peering_task_broker_init (KithTaskBrokerInterface *iface)
+{
+  iface->request = kith_peering_task_request;
+  iface->found = kith_peering_task_found;
+  iface->end = kith_peering_task_end;
+  iface->add_responder = kith_peering_task_add_responder;
+  iface->remove_responder = kith_peering_task_remove_responder;
 }
 
 /* ---- life cycle ---- */
