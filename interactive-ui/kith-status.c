@@ -10,23 +10,34 @@ kith_status_is_dict (GVariant *value)
   return g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT);
 }
 
+static gint
+kith_status_compare_keys (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/* Keys in alphabetical order: agents build these dictionaries in hash order. */
 static void
 kith_status_print_dict (GString *out, GVariant *dict, guint indent)
 {
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
   GVariantIter iter;
   const gchar *key;
   gsize width = 0;
 
   g_variant_iter_init (&iter, dict);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL))
+  while (g_variant_iter_next (&iter, "{&sv}", &key, NULL)) {
+    g_ptr_array_add (keys, (gpointer) key);
     width = MAX (width, strlen (key));
+  }
   if (width == 0) {
     g_string_append_printf (out, "%*s(empty)\n", (gint) indent, "");
     return;
   }
-  for (gsize i = 0; i < g_variant_n_children (dict); i++) {
-    g_autoptr(GVariant) value = NULL;
-    g_variant_get_child (dict, i, "{&sv}", &key, &value);
+  g_ptr_array_sort (keys, kith_status_compare_keys);
+  for (guint i = 0; i < keys->len; i++) {
+    g_autoptr(GVariant) value = g_variant_lookup_value (dict, g_ptr_array_index (keys, i), NULL);
+    key = g_ptr_array_index (keys, i);
     if (kith_status_is_dict (value)) {
       g_string_append_printf (out, "%*s%s:\n", (gint) indent, "", key);
       kith_status_print_dict (out, value, indent + 2);
