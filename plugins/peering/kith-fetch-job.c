@@ -50,6 +50,7 @@ struct _KithFetchJob {
 };
 
 static void kith_fetch_job_search (KithFetchJob *job);
+static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
 
 const gchar *
@@ -289,11 +290,12 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
   /* a peer failed us: remember it, and look again elsewhere */
   kith_peering_mark_bad (job->peering, job->source, error->message);
   g_hash_table_add (job->skip, g_strdup (job->source));
-  if (++job->attempts >= KITH_FETCH_JOB_MAX_PEER_ATTEMPTS && !kith_fetch_job_may_use_origin (job)) {
+  if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
+    kith_fetch_job_search (job);
+  else if (kith_fetch_job_may_use_origin (job))
+    kith_fetch_job_from_origin (job);
+  else
     kith_fetch_job_finish (job, NULL, error);
-    return;
-  }
-  kith_fetch_job_search (job);
 }
 
 static void
