@@ -180,13 +180,23 @@ wait_bytes_served (guint64 expected)
   ck_assert_uint_eq (kith_alias_handler_get_bytes_served (handler), expected);
 }
 
+/* Loop tests run with sendfile (0) and with the memory-mapped libsoup body (1). */
+static void
+use_mode (gint mode)
+{
+  kith_alias_handler_set_use_sendfile (handler, mode == 0);
+}
+
 START_TEST (test_get_full)
 {
   g_autofree gchar *path = alias_path ();
   g_autofree gchar *etag = g_strdup_printf ("\"%s\"", file_sha);
   g_autofree gchar *len = g_strdup_printf ("%u", FILE_SIZE);
   g_autoptr (GBytes) body = NULL;
-  g_autoptr (SoupMessage) msg = request ("GET", path, NULL, NULL, &body);
+  g_autoptr (SoupMessage) msg = NULL;
+
+  use_mode (_i);
+  msg = request ("GET", path, NULL, NULL, &body);
 
   ck_assert_uint_eq (soup_message_get_status (msg), 200);
   assert_slice (body, 0, FILE_SIZE);
@@ -194,8 +204,22 @@ START_TEST (test_get_full)
   ck_assert_str_eq (resp_header (msg, "ETag"), etag);
   ck_assert_str_eq (resp_header (msg, "Content-Type"), "application/octet-stream");
   ck_assert_str_eq (resp_header (msg, "Accept-Ranges"), "bytes");
+#ifdef __linux__
+  /* the sendfile path takes the connection over and closes it afterwards */
+  ck_assert_str_eq (resp_header (msg, "Connection") != NULL ? resp_header (msg, "Connection") : "",
+                    _i == 0 ? "close" : "");
+#endif
   wait_bytes_served (FILE_SIZE);
   ck_assert_uint_eq (kith_alias_handler_get_hits (handler), 1);
+
+  /* and again, on a new or reused connection */
+  {
+    g_autoptr (GBytes) again = NULL;
+    g_autoptr (SoupMessage) msg2 = request ("GET", path, NULL, NULL, &again);
+    ck_assert_uint_eq (soup_message_get_status (msg2), 200);
+    assert_slice (again, 0, FILE_SIZE);
+    wait_bytes_served (2 * (guint64) FILE_SIZE);
+  }
 }
 END_TEST
 
@@ -242,10 +266,16 @@ START_TEST (test_ranges)
   g_autoptr (GBytes) b2 = NULL;
   g_autoptr (GBytes) b3 = NULL;
   g_autoptr (GBytes) b4 = NULL;
-  g_autoptr (SoupMessage) first = request ("GET", path, "Range", "bytes=0-9", &b1);
-  g_autoptr (SoupMessage) last = request ("GET", path, "Range", "bytes=-10", &b2);
-  g_autoptr (SoupMessage) open = request ("GET", path, "Range", "bytes=100-", &b3);
-  g_autoptr (SoupMessage) clamp = request ("GET", path, "Range", "bytes=5-99999999999", &b4);
+  g_autoptr (SoupMessage) first = NULL;
+  g_autoptr (SoupMessage) last = NULL;
+  g_autoptr (SoupMessage) open = NULL;
+  g_autoptr (SoupMessage) clamp = NULL;
+
+  use_mode (_i);
+  first = request ("GET", path, "Range", "bytes=0-9", &b1);
+  last = request ("GET", path, "Range", "bytes=-10", &b2);
+  open = request ("GET", path, "Range", "bytes=100-", &b3);
+  clamp = request ("GET", path, "Range", "bytes=5-99999999999", &b4);
 
   ck_assert_uint_eq (soup_message_get_status (first), 206);
   ck_assert_str_eq (resp_header (first, "Content-Range"), cr_first);
@@ -432,6 +462,63 @@ START_TEST (test_traversal)
 }
 END_TEST
 
+static void
+served_cb (KithAliasHandler *h, const gchar *sha256, guint64 bytes, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+typedef struct {
+  gboolean done;
+  gssize n;
+} FirstRead;
+
+static void
+first_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  FirstRead *first = user_data;
+  first->n = g_input_stream_read_finish (G_INPUT_STREAM (source), res, NULL);
+  first->done = TRUE;
+}
+
+START_TEST (test_client_hangs_up)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *req = g_strdup_printf ("GET /alias/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                                           file_sha);
+  g_autofree gchar *path = alias_path ();
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  gboolean served = FALSE;
+  FirstRead first = { FALSE, 0 };
+  gchar buf[4096];
+
+  use_mode (_i);
+  g_signal_connect (handler, "served", G_CALLBACK (served_cb), &served);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  ck_assert_ptr_nonnull (conn);
+  ck_assert (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), req,
+                                        strlen (req), NULL, NULL, &error));
+  /* read a little of the response (the server runs on this thread), then hang up mid-body */
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf,
+                             sizeof (buf) - 1, G_PRIORITY_DEFAULT, NULL, first_read_cb, &first);
+  run_until (&first.done);
+  ck_assert_int_gt (first.n, 0);
+  buf[first.n] = '\0';
+  ck_assert (g_str_has_prefix (buf, "HTTP/1.1 200"));
+  ck_assert (g_io_stream_close (G_IO_STREAM (conn), NULL, &error));
+  run_until (&served);
+  ck_assert_uint_le (kith_alias_handler_get_bytes_served (handler), FILE_SIZE);
+
+  /* the server is unharmed */
+  msg = request ("GET", path, NULL, NULL, &body);
+  ck_assert_uint_eq (soup_message_get_status (msg), 200);
+  assert_slice (body, 0, FILE_SIZE);
+}
+END_TEST
+
 static Suite *
 alias_handler_suite (void)
 {
@@ -440,14 +527,15 @@ alias_handler_suite (void)
 
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_get_full);
+  tcase_add_loop_test (tc, test_get_full, 0, 2);
   tcase_add_test (tc, test_get_with_name);
   tcase_add_test (tc, test_head);
-  tcase_add_test (tc, test_ranges);
+  tcase_add_loop_test (tc, test_ranges, 0, 2);
   tcase_add_test (tc, test_range_unsatisfiable_or_ignored);
   tcase_add_test (tc, test_etag_304);
   tcase_add_test (tc, test_not_found);
   tcase_add_test (tc, test_traversal);
+  tcase_add_loop_test (tc, test_client_hangs_up, 0, 2);
   suite_add_tcase (s, tc);
   return s;
 }

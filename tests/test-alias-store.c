@@ -262,10 +262,9 @@ START_TEST (test_restart)
 
   {
     g_autoptr (KithAliasStore) store = open_store (0, 0);
-    g_autoptr (KithAliasEntry) e1 = put (store, "http://o.example/a", a);
-    g_autoptr (KithAliasEntry) e2 = NULL;
+    kith_alias_entry_free (put (store, "http://o.example/a", a));
     fake_now += 10;
-    e2 = put (store, "http://o.example/b", b);
+    kith_alias_entry_free (put (store, "http://o.example/b", b));
     fake_now += 10;
     kith_alias_store_touch (store, sha_a); /* saved lazily, flushed on dispose */
   }
@@ -309,10 +308,12 @@ START_TEST (test_startup_drops_bad_files)
 
   {
     g_autoptr (KithAliasStore) store = open_store (0, 0);
-    g_autoptr (KithAliasEntry) e1 = put (store, "http://o.example/good", good);
-    g_autoptr (KithAliasEntry) e2 = put (store, "http://o.example/gone", gone);
-    g_autoptr (KithAliasEntry) e3 = put (store, "http://o.example/trunc", trunc);
-    g_autoptr (KithAliasEntry) e4 = put (store, "http://o.example/flipped", flipped);
+    g_autoptr (KithAliasEntry) e2 = NULL;
+    g_autoptr (KithAliasEntry) e3 = NULL;
+    kith_alias_entry_free (put (store, "http://o.example/good", good));
+    e2 = put (store, "http://o.example/gone", gone);
+    e3 = put (store, "http://o.example/trunc", trunc);
+    kith_alias_entry_free (put (store, "http://o.example/flipped", flipped));
     path_gone = g_strdup (e2->path);
     path_trunc = g_strdup (e3->path);
   }
@@ -409,13 +410,14 @@ START_TEST (test_oversize_kept_alone)
   g_autoptr (KithAliasStore) store = open_store (1500, 0);
   g_autoptr (GBytes) small = make_data (1000, 16);
   g_autoptr (GBytes) big = make_data (2000, 17);
-  g_autoptr (KithAliasEntry) es = put (store, "http://o.example/small", small);
   g_autoptr (KithAliasEntry) eb = NULL;
   g_autoptr (KithAliasEntry) lb = NULL;
 
+  kith_alias_entry_free (put (store, "http://o.example/small", small));
   fake_now++;
   eb = put (store, "http://o.example/big", big);
   /* the file just added is never evicted, even alone over the budget */
+  ck_assert_uint_eq (eb->size, 2000);
   lb = kith_alias_store_lookup_href (store, "http://o.example/big");
   ck_assert_ptr_nonnull (lb);
   ck_assert_ptr_null (kith_alias_store_lookup_href (store, "http://o.example/small"));
@@ -442,6 +444,19 @@ START_TEST (test_max_age)
   ck_assert_uint_eq (kith_alias_store_expire (store), 1);
   ck_assert (!g_file_test (entry->path, G_FILE_TEST_EXISTS));
   ck_assert_uint_eq (kith_alias_store_get_total_bytes (store), 0);
+
+  /* a commit also sweeps what has expired meanwhile */
+  {
+    g_autoptr (GBytes) d2 = make_data (300, 22);
+    g_autoptr (GBytes) d3 = make_data (200, 23);
+    g_autoptr (KithAliasEntry) e2 = put (store, "http://o.example/second", d2);
+    g_autoptr (KithAliasEntry) e3 = NULL;
+    fake_now += 1000;
+    e3 = put (store, "http://o.example/third", d3);
+    ck_assert (!g_file_test (e2->path, G_FILE_TEST_EXISTS));
+    ck_assert (g_file_test (e3->path, G_FILE_TEST_EXISTS));
+    ck_assert_uint_eq (kith_alias_store_get_total_bytes (store), 200);
+  }
 }
 END_TEST
 

@@ -1,13 +1,15 @@
 /* kith-alias-handler.c — serves the alias store to peers over HTTP
  *
- * The body is the file's mapping handed to libsoup as one GBytes (a range is
- * a sub-GBytes of it), so the only copy is the kernel's socket write. The
- * response body does not accumulate, which also keeps libsoup's own Range
- * code (it flattens the body) out of the way: ranges are answered here.
+ * A GET body goes out with sendfile(2) on plain HTTP under Linux (see
+ * kith-sendfile.c: no user-space copy at all); otherwise the file's mapping
+ * is handed to libsoup as one GBytes (a range is a sub-GBytes of it), so the
+ * file is never read into the heap. Ranges are answered here, not by libsoup.
  */
 #include "kith-alias-handler.h"
 
 #include <string.h>
+
+#include "kith-sendfile.h"
 
 
 #define SHA256_HEX_LEN 64
@@ -17,6 +19,7 @@ struct _KithAliasHandler {
   KithAliasStore *store;
   guint64 bytes_served;
   guint64 hits;
+  gboolean use_sendfile;
 };
 
 enum { SIGNAL_SERVED, SIGNAL_LAST };
@@ -173,38 +176,78 @@ map_entry (KithAliasHandler *self, KithAliasEntry *entry)
   return g_mapped_file_get_bytes (mapped);
 }
 
-/* Writes the 200/206 headers and, for GET, the (partial) mapped body. */
+static ServeCtx *
+serve_ctx_new (KithAliasHandler *self, const gchar *sha256)
+{
+  ServeCtx *ctx = g_new0 (ServeCtx, 1);
+  ctx->handler = g_object_ref (self);
+  ctx->sha256 = g_strdup (sha256);
+  return ctx;
+}
+
 static void
-respond_file (KithAliasHandler *self, SoupServerMessage *msg, KithAliasEntry *entry,
-              GBytes *bytes, gboolean partial, guint64 start, guint64 end)
+sendfile_done_cb (guint64 bytes, gboolean complete, gpointer user_data)
+{
+  ServeCtx *ctx = user_data;
+  ctx->bytes = bytes;
+  ctx->handler->bytes_served += bytes;
+  g_signal_emit (ctx->handler, signals[SIGNAL_SERVED], 0, ctx->sha256, ctx->bytes);
+}
+
+/* Arranges the body of a GET: sendfile where possible, else the mapping
+ * (counted through libsoup's signals). FALSE if the file is unusable. */
+static gboolean
+attach_body (KithAliasHandler *self, SoupServer *server, SoupServerMessage *msg,
+             KithAliasEntry *entry, guint64 start, guint64 len)
+{
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) part = NULL;
+  ServeCtx *ctx = serve_ctx_new (self, entry->sha256);
+
+  if (self->use_sendfile &&
+      kith_sendfile_respond (server, msg, entry->path, entry->size, start, len, sendfile_done_cb,
+                             ctx, (GDestroyNotify) serve_ctx_free))
+    return TRUE;
+  bytes = map_entry (self, entry);
+  if (bytes == NULL) {
+    serve_ctx_free (ctx);
+    return FALSE;
+  }
+  part = g_bytes_new_from_bytes (bytes, start, len);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), part);
+  g_object_set_data_full (G_OBJECT (msg), "kith-alias-serve", ctx, (GDestroyNotify) serve_ctx_free);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (wrote_body_data_cb), ctx);
+  g_signal_connect (msg, "finished", G_CALLBACK (finished_cb), ctx);
+  return TRUE;
+}
+
+/* Answers 200/206 with the file (or only its headers, for HEAD). */
+static void
+respond_file (KithAliasHandler *self, SoupServer *server, SoupServerMessage *msg,
+              KithAliasEntry *entry, gboolean partial, guint64 start, guint64 end)
 {
   SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
   SoupMessageBody *body = soup_server_message_get_response_body (msg);
   guint64 len = entry->size == 0 ? 0 : end - start + 1;
-  ServeCtx *ctx;
 
+  /* no accumulation: libsoup drops each chunk once written, and its own
+   * Range code (which would flatten the body) stays out of the way */
+  soup_message_body_set_accumulate (body, FALSE);
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_GET && len > 0) {
+    if (!attach_body (self, server, msg, entry, start, len)) {
+      respond_empty (msg, SOUP_STATUS_NOT_FOUND);
+      return;
+    }
+    self->hits++;
+    kith_alias_store_touch (self->store, entry->sha256);
+  }
   if (partial)
     soup_message_headers_set_content_range (hdrs, (goffset) start, (goffset) end,
                                             (goffset) entry->size);
   soup_message_headers_set_content_length (hdrs, (goffset) len);
   soup_server_message_set_status (msg, partial ? SOUP_STATUS_PARTIAL_CONTENT : SOUP_STATUS_OK,
                                   NULL);
-  soup_message_body_set_accumulate (body, FALSE);
-  if (soup_server_message_get_method (msg) == SOUP_METHOD_GET && len > 0) {
-    g_autoptr (GBytes) part = partial ? g_bytes_new_from_bytes (bytes, start, len)
-                                      : g_bytes_ref (bytes);
-    soup_message_body_append_bytes (body, part);
-  }
   soup_message_body_complete (body);
-
-  self->hits++;
-  kith_alias_store_touch (self->store, entry->sha256);
-  ctx = g_new0 (ServeCtx, 1);
-  ctx->handler = g_object_ref (self);
-  ctx->sha256 = g_strdup (entry->sha256);
-  g_object_set_data_full (G_OBJECT (msg), "kith-alias-serve", ctx, (GDestroyNotify) serve_ctx_free);
-  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (wrote_body_data_cb), ctx);
-  g_signal_connect (msg, "finished", G_CALLBACK (finished_cb), ctx);
 }
 
 void
@@ -219,7 +262,6 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
   g_autofree gchar *sha256 = parse_alias_path (path);
   g_autofree gchar *etag = NULL;
   g_autoptr (KithAliasEntry) entry = NULL;
-  g_autoptr (GBytes) bytes = NULL;
   guint64 start = 0, end = 0;
   RangeResult range;
 
@@ -259,13 +301,7 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
   }
   if (range == RANGE_NONE)
     end = entry->size > 0 ? entry->size - 1 : 0;
-
-  bytes = map_entry (self, entry);
-  if (bytes == NULL) {
-    respond_empty (msg, SOUP_STATUS_NOT_FOUND);
-    return;
-  }
-  respond_file (self, msg, entry, bytes, range == RANGE_OK, start, end);
+  respond_file (self, server, msg, entry, range == RANGE_OK, start, end);
 }
 
 void
@@ -340,6 +376,14 @@ kith_alias_handler_class_init (KithAliasHandlerClass *klass)
 static void
 kith_alias_handler_init (KithAliasHandler *self)
 {
+  self->use_sendfile = TRUE;
+}
+
+void
+kith_alias_handler_set_use_sendfile (KithAliasHandler *self, gboolean use_sendfile)
+{
+  g_return_if_fail (KITH_IS_ALIAS_HANDLER (self));
+  self->use_sendfile = use_sendfile;
 }
 
 KithAliasHandler *

@@ -6,7 +6,8 @@
  * `curl -O` and humans see something meaningful. Every other path is 404:
  * the request path is never used as a file name.
  * GET and HEAD, one byte range (206 / 416), ETag "<sha256>" with
- * If-None-Match (304) and If-Range; bodies are memory-mapped, never copied.
+ * If-None-Match (304) and If-Range; bodies go out with sendfile(2) on plain
+ * HTTP under Linux, else memory-mapped: the file is never read into the heap.
  */
 #pragma once
 
@@ -33,6 +34,9 @@ void kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, co
 void kith_alias_handler_add_to_server (KithAliasHandler *self, SoupServer *server);
 /* "/alias/<sha256>/<name>" for @href's last path segment (without it when unsafe); caller owns. */
 gchar *kith_alias_handler_build_path (const gchar *sha256, const gchar *href);
+/* Whether GET bodies may use sendfile(2) (default TRUE; it closes the connection
+ * after the response); FALSE always serves the memory-mapped file through libsoup. */
+void kith_alias_handler_set_use_sendfile (KithAliasHandler *self, gboolean use_sendfile);
 /* Body bytes actually written to peers so far. */
 guint64 kith_alias_handler_get_bytes_served (KithAliasHandler *self);
 /* Requests answered with 200 or 206 so far. Signal "served" (sha256, guint64 bytes)

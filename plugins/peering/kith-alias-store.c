@@ -570,6 +570,8 @@ store_start_verify (KithAliasStore *self)
   g_task_run_in_thread (task, verify_thread);
 }
 
+static guint store_drop_expired (KithAliasStore *self);
+
 /* ------------------------------------------------------------ the GObject */
 
 static void
@@ -639,6 +641,8 @@ kith_alias_store_new (const gchar *cache_dir, guint64 max_bytes, guint64 max_age
   self->max_bytes = max_bytes;
   self->max_age_ms = max_age_ms;
   store_load (self);
+  if (store_drop_expired (self) > 0) /* by the wall clock: no test clock is set yet */
+    self->dirty = TRUE;
   store_remove_strays (self);
   if (self->dirty && !kith_alias_store_save (self, error))
     return NULL;
@@ -731,16 +735,15 @@ kith_alias_store_remove (KithAliasStore *self, const gchar *sha256, GError **err
   return TRUE;
 }
 
-guint
-kith_alias_store_expire (KithAliasStore *self)
+/* Drops every expired file; returns how many (the caller saves). */
+static guint
+store_drop_expired (KithAliasStore *self)
 {
   g_autoptr (GPtrArray) expired = g_ptr_array_new ();
-  gint64 now;
+  gint64 now = store_now (self);
   GHashTableIter iter;
   KithAliasFile *file;
 
-  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), 0);
-  now = store_now (self);
   g_hash_table_iter_init (&iter, self->files);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
     if (file_is_expired (self, file, now))
@@ -748,9 +751,19 @@ kith_alias_store_expire (KithAliasStore *self)
   }
   for (guint i = 0; i < expired->len; i++)
     store_drop_file (self, g_ptr_array_index (expired, i), "expired, over cache-max-age");
-  if (expired->len > 0)
-    store_changed (self);
   return expired->len;
+}
+
+guint
+kith_alias_store_expire (KithAliasStore *self)
+{
+  guint n;
+
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), 0);
+  n = store_drop_expired (self);
+  if (n > 0)
+    store_changed (self);
+  return n;
 }
 
 guint64
@@ -928,6 +941,8 @@ kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
   file->last_access = now;
   file->verified = TRUE;
   store_link_href (self, file, writer->href);
+  /* expired copies are invisible already; reclaim their space before evicting live ones */
+  store_drop_expired (self);
   store_evict (self, digest);
   store_changed (self);
   g_debug ("stored %s as %s (%" G_GUINT64_FORMAT " bytes)", writer->href, digest, writer->size);

@@ -66,7 +66,8 @@ KithAliasEntry *kith_alias_store_lookup_sha256 (KithAliasStore *self, const gcha
 void kith_alias_store_touch (KithAliasStore *self, const gchar *sha256);
 /* Deletes the file @sha256 and every href pointing at it; FALSE if unknown. */
 gboolean kith_alias_store_remove (KithAliasStore *self, const gchar *sha256, GError **error);
-/* Drops expired copies now (they are also hidden lazily); returns how many. */
+/* Drops expired copies now; returns how many. Expired copies are hidden at once and
+ * deleted here, at startup and on every commit; call it on a timer to reclaim sooner. */
 guint kith_alias_store_expire (KithAliasStore *self);
 /* Bytes of all files in the index (verified or not). */
 guint64 kith_alias_store_get_total_bytes (KithAliasStore *self);
