@@ -1,0 +1,151 @@
+#!/bin/sh
+# bench/run.sh BUILD — the kith benchmarks (issue 3 item 11, design §8), run by `make bench`.
+#
+# Measures on loopback, with real agent processes: (a) origin GETs for N agents wanting
+# one URL, (b) hit discovery latency, (c) miss penalty, (d) an agent's alias GET against
+# nginx on the same file, (e) packets parsed per second, and an idle agent's RSS/CPU.
+# Drivers are built optimized: if BUILD is not a release build, a sibling BUILD-bench is
+# set up. nginx is installed here if missing (a bench-only need; `make check` does not
+# need it), run with a private config on 127.0.0.1 and stopped at the end.
+# Prints a summary table and writes it to BUILD-dir/bench-summary.md.
+set -eu
+
+BUILD=${1:-build}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+STEP_TIMEOUT=600 # seconds, for each driver run
+
+buildtype=$(meson introspect --buildoptions "$BUILD" |
+  python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"))')
+case $buildtype in
+  release|debugoptimized|minsize) BENCH_BUILD=$BUILD ;;
+  *)
+    BENCH_BUILD=$BUILD-bench
+    echo "bench: $BUILD is a '$buildtype' build; building optimized drivers in $BENCH_BUILD"
+    [ -f "$BENCH_BUILD/build.ninja" ] || meson setup "$BENCH_BUILD" "$SRC" --buildtype=release
+    meson compile -C "$BENCH_BUILD"
+    ;;
+esac
+PACKET=$BENCH_BUILD/bench/bench-packet
+PEERING=$BENCH_BUILD/bench/bench-peering
+for exe in "$PACKET" "$PEERING"; do
+  [ -x "$exe" ] || { echo "bench: $exe was not built (needs -Dtests=true and the peering plugin)" >&2; exit 1; }
+done
+
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+if [ ! -x "$NGINX" ]; then
+  echo "bench: installing nginx (only the benchmark needs it)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx-light ||
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+fi
+
+TMP=$(mktemp -d /tmp/kith-bench-XXXXXX)
+NGINX_PID=
+cleanup () {
+  if [ -n "$NGINX_PID" ]; then
+    kill "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+RESULTS=$TMP/results
+: > "$RESULTS"
+
+# run NAME ARGS… — one driver run, bounded; keeps its "bench:" lines, tagged with NAME
+run () {
+  name=$1
+  shift
+  echo "== $name: $*"
+  timeout --kill-after=10 $STEP_TIMEOUT "$@" > "$TMP/out" 2> "$TMP/err" || {
+    cat "$TMP/out" "$TMP/err" >&2
+    echo "bench: '$name' failed" >&2
+    exit 1
+  }
+  cat "$TMP/out"
+  sed -n "s/^bench: /$name /p" "$TMP/out" >> "$RESULTS"
+}
+
+# (e) packets parsed per second
+run packet "$PACKET"
+sed -n 's/^packet-parse: median \([0-9]*\) parses.*/packet packet-parse \1/p' "$TMP/out" >> "$RESULTS"
+
+# (a)–(c) with the stock timings, then (b)–(c) with shorter ones
+run stock "$PEERING" origin
+run stock "$PEERING" discovery 30
+run stock "$PEERING" miss 30
+run short "$PEERING" --set client-wait-ms=80 --set max-delay-ms=40 discovery 30
+run short "$PEERING" --set client-wait-ms=80 --set max-delay-ms=40 miss 30
+
+# (d) against nginx: one worker (the agent serves from one thread too), sendfile on
+mkdir -p "$TMP/www" "$TMP/logs" "$TMP/nginx-tmp"
+head -c 200M /dev/urandom > "$TMP/www/big.bin"
+chmod 755 "$TMP" "$TMP/www"
+chmod 644 "$TMP/www/big.bin"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$TMP/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/logs/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $TMP/nginx-tmp/body;
+  proxy_temp_path $TMP/nginx-tmp/proxy;
+  fastcgi_temp_path $TMP/nginx-tmp/fastcgi;
+  uwsgi_temp_path $TMP/nginx-tmp/uwsgi;
+  scgi_temp_path $TMP/nginx-tmp/scgi;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$PORT; root $TMP/www; }
+}
+EOF
+"$NGINX" -p "$TMP" -c "$TMP/nginx.conf" &
+NGINX_PID=$!
+tries=0
+until curl -s -o /dev/null -r 0-0 "http://127.0.0.1:$PORT/big.bin"; do
+  tries=$((tries + 1))
+  [ $tries -lt 100 ] || { cat "$TMP/logs/error.log" >&2; echo "bench: nginx did not start" >&2; exit 1; }
+  sleep 0.1
+done
+run stock "$PEERING" throughput "$TMP/www/big.bin" "http://127.0.0.1:$PORT/big.bin" 5
+kill "$NGINX_PID"
+wait "$NGINX_PID" 2>/dev/null || true
+NGINX_PID=
+
+run stock "$PEERING" idle 10
+
+# the summary: one row per figure, against its target
+val () { awk -v tag="$1" -v key="$2" -v col="$3" '$1 == tag && $2 == key { print $(col + 2); exit }' "$RESULTS"; }
+row () { printf '| %-44s | %-22s | %-14s |\n' "$1" "$2" "$3"; }
+{
+  echo "kith bench - $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, Linux $(uname -r), build $BENCH_BUILD ($buildtype)"
+  echo "command: make bench (bench/run.sh $BUILD)"
+  echo
+  row "figure" "measured" "target"
+  row "---" "---" "---"
+  for n in 2 5 10 20; do
+    seq=$(awk -v n=$n '$2 == "origin-one-by-one" && $3 == n { print $4 }' "$RESULTS")
+    all=$(awk -v n=$n '$2 == "origin-at-once" && $3 == n { print $4 }' "$RESULTS")
+    row "(a) origin GETs, N=$n one by one / at once" "$seq / $all" "1 / 1"
+  done
+  row "(b) hit discovery median / p95 (stock)" "$(val stock discovery-ms 1) / $(val stock discovery-ms 2) ms" "<= 40 ms median"
+  row "(b) ... with client-wait 80, max-delay 40" "$(val short discovery-ms 1) / $(val short discovery-ms 2) ms" "<= 40 ms median"
+  row "(c) miss penalty median / p95 (stock)" "$(val stock miss-ms 1) / $(val stock miss-ms 2) ms" "<= 100 ms"
+  row "(c) ... with client-wait 80, max-delay 40" "$(val short miss-ms 1) / $(val short miss-ms 2) ms" "<= 100 ms"
+  row "(d) alias GET 200 MB: agent / nginx MB/s" "$(val stock throughput-mbps 1) / $(val stock throughput-mbps 2)" "-"
+  row "(d) agent / nginx, ratio of medians of 5" "$(val stock throughput-mbps 3)x" ">= 1.0x"
+  row "(e) packets parsed per second (1 core)" "$(val packet packet-parse 1)" ">= 100000"
+  row "idle agent over 10 s: RSS kB / CPU %" "$(val stock idle 1) / $(val stock idle 2)" "-"
+} > "$TMP/summary"
+echo
+cat "$TMP/summary"
+cp "$TMP/summary" "$BENCH_BUILD/bench-summary.md"
+echo
+echo "(raw lines: $BENCH_BUILD/bench-results.txt; summary: $BENCH_BUILD/bench-summary.md)"
+cp "$RESULTS" "$BENCH_BUILD/bench-results.txt"
