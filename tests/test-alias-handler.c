@@ -519,6 +519,46 @@ START_TEST (test_client_hangs_up)
 }
 END_TEST
 
+START_TEST (test_restart_serves_after_verification)
+{
+  g_autofree gchar *path = alias_path ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GBytes) after = NULL;
+  g_autoptr (SoupMessage) early = NULL;
+  g_autoptr (SoupMessage) late = NULL;
+  gboolean timed_out = FALSE;
+  guint id;
+
+  /* the node restarts: a new store on the same directory, a new handler */
+  soup_server_remove_handler (server, KITH_ALIAS_HANDLER_PREFIX);
+  g_clear_object (&handler);
+  g_clear_object (&store);
+  store = kith_alias_store_new (tmp_dir, 0, 0, &error);
+  ck_assert_ptr_nonnull (store);
+  handler = kith_alias_handler_new (store);
+  kith_alias_handler_add_to_server (handler, server);
+
+  /* nothing is served before the startup re-hash has confirmed the file */
+  ck_assert (kith_alias_store_is_verifying (store));
+  ck_assert_ptr_null (kith_alias_store_lookup_sha256 (store, file_sha));
+  /* the worker may finish while the request runs the main loop: check if it did not */
+  early = request ("HEAD", path, NULL, NULL, &before);
+  if (kith_alias_store_is_verifying (store))
+    ck_assert_uint_eq (soup_message_get_status (early), 404);
+
+  id = g_timeout_add_seconds (WAIT_TIMEOUT_S, timeout_cb, &timed_out);
+  while (kith_alias_store_is_verifying (store) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert (!timed_out);
+  g_source_remove (id);
+
+  late = request ("GET", path, NULL, NULL, &after);
+  ck_assert_uint_eq (soup_message_get_status (late), 200);
+  assert_slice (after, 0, FILE_SIZE);
+}
+END_TEST
+
 static Suite *
 alias_handler_suite (void)
 {
@@ -536,6 +576,7 @@ alias_handler_suite (void)
   tcase_add_test (tc, test_not_found);
   tcase_add_test (tc, test_traversal);
   tcase_add_loop_test (tc, test_client_hangs_up, 0, 2);
+  tcase_add_test (tc, test_restart_serves_after_verification);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -35,6 +35,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithAliasEntry, kith_alias_entry_free)
 /* The store's clock in ms since the epoch; injectable for tests. */
 typedef gint64 (*KithAliasClockFunc) (gpointer user_data);
 
+/* The store belongs to the thread (main context) that created it; it is not thread-safe.
+ * Signal "changed" (no arguments): an entry appeared, disappeared or became visible. */
 #define KITH_TYPE_ALIAS_STORE (kith_alias_store_get_type ())
 G_DECLARE_FINAL_TYPE (KithAliasStore, kith_alias_store, KITH, ALIAS_STORE, GObject)
 
