@@ -1,0 +1,99 @@
+/* kith-update-state.c — state.json:
+ *   {"catalog-version": 2, "installed": {"avdat": "2611211200", …},
+ *    "last-check": 1795000000, "last-result": "installed catalog 2 (6 files)",
+ *    "next-check": 1795043200} */
+#include "kith-update-state.h"
+
+#include "kith-crypto.h"
+#include "kith-update-error.h"
+
+#include <json-glib/json-glib.h>
+
+KithUpdateState *
+kith_update_state_new (void)
+{
+  KithUpdateState *state = g_new0 (KithUpdateState, 1);
+  state->installed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  state->last_result = g_strdup ("");
+  return state;
+}
+
+void
+kith_update_state_free (KithUpdateState *state)
+{
+  if (state == NULL)
+    return;
+  g_hash_table_unref (state->installed);
+  g_free (state->last_result);
+  g_free (state);
+}
+
+KithUpdateState *
+kith_update_state_load (const gchar *path, GError **error)
+{
+  g_autoptr(KithUpdateState) state = kith_update_state_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error_local = NULL;
+  JsonObject *root;
+  JsonObject *installed;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&state);
+  if (!json_parser_load_from_mapped_file (parser, path, &error_local) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FAILED, "%s: not a state file: %s",
+                 path, error_local != NULL ? error_local->message : "not a JSON object");
+    return NULL;
+  }
+  root = json_node_get_object (json_parser_get_root (parser));
+  state->catalog_version = json_object_get_int_member_with_default (root, "catalog-version", 0);
+  state->last_check = json_object_get_int_member_with_default (root, "last-check", 0);
+  state->next_check = json_object_get_int_member_with_default (root, "next-check", 0);
+  g_free (state->last_result);
+  state->last_result = g_strdup (json_object_get_string_member_with_default (root, "last-result", ""));
+  installed = json_object_get_object_member (root, "installed");
+  if (installed != NULL) {
+    g_autoptr(GList) names = json_object_get_members (installed);
+    for (GList *l = names; l != NULL; l = l->next) {
+      const gchar *version = json_object_get_string_member_with_default (installed, l->data, NULL);
+      if (version != NULL)
+        g_hash_table_insert (state->installed, g_strdup (l->data), g_strdup (version));
+    }
+  }
+  return g_steal_pointer (&state);
+}
+
+gboolean
+kith_update_state_save (const KithUpdateState *state, const gchar *path, GError **error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GList) names = g_hash_table_get_keys (state->installed);
+  g_autofree gchar *text = NULL;
+  gsize length = 0;
+
+  names = g_list_sort (names, (GCompareFunc) g_strcmp0);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "catalog-version");
+  json_builder_add_int_value (builder, state->catalog_version);
+  json_builder_set_member_name (builder, "installed");
+  json_builder_begin_object (builder);
+  for (GList *l = names; l != NULL; l = l->next) {
+    json_builder_set_member_name (builder, l->data);
+    json_builder_add_string_value (builder, g_hash_table_lookup (state->installed, l->data));
+  }
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "last-check");
+  json_builder_add_int_value (builder, state->last_check);
+  json_builder_set_member_name (builder, "last-result");
+  json_builder_add_string_value (builder, state->last_result);
+  json_builder_set_member_name (builder, "next-check");
+  json_builder_add_int_value (builder, state->next_check);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, &length);
+  return kith_crypto_write_file (path, text, length, 0644, error);
+}

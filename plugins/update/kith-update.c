@@ -1,0 +1,729 @@
+/* kith-update.c — the update service: schedule, catalog, file transactions, install
+ *
+ * A check: GET /catalog.json and /catalog.json.sig from [agent] backend-url (never through
+ * peers: a catalog must come from the vendor), kith_catalog_verify() against the trust
+ * anchor and the installed version, then one KithFetcher transaction per file whose version
+ * differs from the installed one (so one set may come from several peers and the origin),
+ * then the installer switches the whole set in from a worker thread.
+ */
+#include "kith-update.h"
+
+#include "kith-catalog.h"
+#include "kith-update-error.h"
+#include "kith-update-installer.h"
+#include "kith-update-schedule.h"
+#include "kith-update-state.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#define KITH_UPDATE_CATALOG_MAX (4 * 1024 * 1024)
+
+typedef struct {
+  KithUpdate *self;   /* a ref */
+  GPtrArray *waiters; /* GTask, each completed with the result */
+  GCancellable *cancellable;
+  GBytes *catalog_bytes;
+  KithCatalog *catalog;
+  GPtrArray *transfers;  /* KithTransfer */
+  GHashTable *sources;   /* name → verified path in peering's cache */
+  GHashTable *names;     /* KithTransfer → name (borrowed from catalog) */
+  guint pending;
+  gboolean ended; /* the waiters have their answer; late callbacks only drop their ref */
+} KithUpdateCheck;
+
+struct _KithUpdate {
+  GObject parent_instance;
+  KithAgent *agent; /* borrowed: the agent outlives its services */
+  KithFetcher *fetcher;
+  gchar *signatures_dir;
+  gchar *state_path;
+  KithUpdateSchedule schedule;
+  SoupSession *session;
+  KithCatalog *installed;
+  KithUpdateState *state;
+  KithUpdateStatus status;
+  KithUpdateCheck *check;
+  guint timer_id;
+  gboolean stopped;
+};
+
+G_DEFINE_TYPE (KithUpdate, kith_update, G_TYPE_OBJECT)
+
+enum { SIGNAL_CHANGED, SIGNAL_FILE_PROGRESS, SIGNAL_SET_INSTALLED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void kith_update_check_start (KithUpdate *self);
+
+const gchar *
+kith_update_status_to_string (KithUpdateStatus status)
+{
+  static const gchar *const names[] = { "idle", "checking", "downloading", "installing" };
+  return status < G_N_ELEMENTS (names) ? names[status] : "unknown";
+}
+
+static void
+kith_update_set_status (KithUpdate *self, KithUpdateStatus status)
+{
+  if (self->status == status)
+    return;
+  self->status = status;
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+/* ---- schedule ---- */
+
+static gboolean
+kith_update_timer_cb (gpointer user_data)
+{
+  KithUpdate *self = user_data;
+  self->timer_id = 0;
+  g_debug ("scheduled check");
+  kith_update_check_start (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_update_schedule_after (KithUpdate *self, KithUpdateScheduleEvent event)
+{
+  guint64 delay = kith_update_schedule_delay_ms (&self->schedule, event, g_random_double ());
+
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  self->state->next_check = g_get_real_time () / G_USEC_PER_SEC + (gint64) (delay / 1000);
+  self->timer_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) MIN (delay, G_MAXUINT),
+                                       kith_update_timer_cb, self, NULL);
+}
+
+/* ---- the end of a check ---- */
+
+static void
+kith_update_check_clear (KithUpdateCheck *check)
+{
+  for (guint i = 0; check->transfers != NULL && i < check->transfers->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (check->transfers, i), check);
+  g_clear_pointer (&check->transfers, g_ptr_array_unref);
+  g_clear_pointer (&check->sources, g_hash_table_unref);
+  g_clear_pointer (&check->names, g_hash_table_unref);
+  g_clear_pointer (&check->catalog, kith_catalog_free);
+  g_clear_pointer (&check->catalog_bytes, g_bytes_unref);
+  g_clear_object (&check->cancellable);
+  g_ptr_array_unref (check->waiters);
+  g_object_unref (check->self);
+}
+
+/* Checks are shared by the service and each callback in flight (soup, installer thread). */
+static KithUpdateCheck *
+kith_update_check_ref (KithUpdateCheck *check)
+{
+  return g_rc_box_acquire (check);
+}
+
+static void
+kith_update_check_unref (KithUpdateCheck *check)
+{
+  g_rc_box_release_full (check, (GDestroyNotify) kith_update_check_clear);
+}
+
+static void
+kith_update_save_state (KithUpdate *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  self->state->catalog_version = self->installed->version;
+  g_hash_table_remove_all (self->state->installed);
+  for (guint i = 0; i < self->installed->files->len; i++) {
+    KithCatalogFile *file = g_ptr_array_index (self->installed->files, i);
+    g_hash_table_insert (self->state->installed, g_strdup (file->name), g_strdup (file->version));
+  }
+  if (!kith_update_state_save (self->state, self->state_path, &error))
+    g_warning ("cannot save the update state: %s", error->message);
+}
+
+/* Ends the running check with @result or @error (one of them NULL). */
+static void
+kith_update_check_end (KithUpdateCheck *check, const gchar *result, const GError *error)
+{
+  KithUpdate *self = check->self;
+
+  g_return_if_fail (!check->ended);
+  check->ended = TRUE;
+  for (guint i = 0; check->transfers != NULL && i < check->transfers->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (check->transfers, i), check);
+  if (error != NULL)
+    g_warning ("update check failed: %s", error->message);
+  else
+    g_message ("update check: %s", result);
+  self->check = NULL;
+  if (!self->stopped) {
+    g_free (self->state->last_result);
+    self->state->last_result = error != NULL ? g_strdup_printf ("error: %s", error->message)
+                                             : g_strdup (result);
+    self->state->last_check = g_get_real_time () / G_USEC_PER_SEC;
+    kith_update_schedule_after (self, error != NULL ? KITH_UPDATE_SCHEDULE_FAILURE
+                                                    : KITH_UPDATE_SCHEDULE_SUCCESS);
+    kith_update_save_state (self);
+    kith_metrics_add (kith_agent_get_metrics (self->agent), "kith_update_checks_total",
+                      error != NULL ? "result=\"failed\"" : "result=\"ok\"", 1);
+    self->status = KITH_UPDATE_STATUS_IDLE;
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  }
+  for (guint i = 0; i < check->waiters->len; i++) {
+    GTask *task = g_ptr_array_index (check->waiters, i);
+    if (error != NULL)
+      g_task_return_error (task, g_error_copy (error));
+    else
+      g_task_return_pointer (task, g_strdup (result), g_free);
+  }
+  g_ptr_array_set_size (check->waiters, 0);
+  kith_update_check_unref (check); /* the service's ref */
+}
+
+static void
+kith_update_check_fail (KithUpdateCheck *check, GQuark domain, gint code, const gchar *format, ...)
+    G_GNUC_PRINTF (4, 5);
+
+static void
+kith_update_check_fail (KithUpdateCheck *check, GQuark domain, gint code, const gchar *format, ...)
+{
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (domain, code, format, args);
+  va_end (args);
+  kith_update_check_end (check, NULL, error);
+}
+
+/* ---- install ---- */
+
+static GVariant *
+kith_update_files_variant (KithCatalog *catalog)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  for (guint i = 0; catalog != NULL && i < catalog->files->len; i++) {
+    KithCatalogFile *file = g_ptr_array_index (catalog->files, i);
+    g_variant_builder_add (&builder, "{ss}", file->name, file->version);
+  }
+  return g_variant_builder_end (&builder);
+}
+
+static void
+kith_update_install_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  KithUpdateCheck *check = task_data;
+  GError *error = NULL;
+
+  if (!kith_update_installer_install (check->self->signatures_dir, check->catalog, check->sources, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+kith_update_install_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KithUpdateCheck *check = user_data;
+  KithUpdate *self = check->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *message = NULL;
+
+  if (check->ended) {
+    kith_update_check_unref (check);
+    return;
+  }
+  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
+    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_INSTALL,
+                            "installing catalog %" G_GINT64_FORMAT ": %s", check->catalog->version,
+                            error->message);
+    kith_update_check_unref (check);
+    return;
+  }
+  kith_catalog_free (self->installed);
+  self->installed = g_steal_pointer (&check->catalog);
+  message = g_strdup_printf ("installed catalog %" G_GINT64_FORMAT " (%u files, %u fetched)",
+                             self->installed->version, self->installed->files->len,
+                             g_hash_table_size (check->sources));
+  if (!self->stopped)
+    g_signal_emit (self, signals[SIGNAL_SET_INSTALLED], 0, self->installed->version,
+                   kith_update_files_variant (self->installed));
+  kith_update_check_end (check, message, NULL);
+  kith_update_check_unref (check);
+}
+
+static void
+kith_update_install (KithUpdateCheck *check)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, kith_update_install_done,
+                                      kith_update_check_ref (check));
+
+  kith_update_set_status (check->self, KITH_UPDATE_STATUS_INSTALLING);
+  g_task_set_task_data (task, check, NULL);
+  g_task_run_in_thread (task, kith_update_install_thread);
+}
+
+/* ---- files ---- */
+
+static void
+kith_update_transfer_notify (KithTransfer *transfer, GParamSpec *pspec, KithUpdateCheck *check)
+{
+  const gchar *name = g_hash_table_lookup (check->names, transfer);
+  const gchar *source = kith_transfer_get_source (transfer);
+
+  if (kith_transfer_is_finished (transfer))
+    return; /* reported once verified */
+  g_signal_emit (check->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
+                 kith_transfer_get_bytes_done (transfer), kith_transfer_get_bytes_total (transfer));
+}
+
+/* The size on disk, which the catalog must match before the installer even looks. */
+static gboolean
+kith_update_transfer_check_size (KithTransfer *transfer, const KithCatalogFile *entry, GError **error)
+{
+  GStatBuf st;
+
+  if (g_strcmp0 (kith_transfer_get_sha256 (transfer), entry->sha256) != 0) {
+    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE,
+                 "%s: sha256 %s where the catalog says %s", entry->name,
+                 kith_transfer_get_sha256 (transfer), entry->sha256);
+    return FALSE;
+  }
+  if (g_stat (kith_transfer_get_path (transfer), &st) != 0 || (guint64) st.st_size != entry->size) {
+    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE,
+                 "%s: the fetched file is not the %" G_GUINT64_FORMAT " bytes the catalog says",
+                 entry->name, entry->size);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+kith_update_transfer_finished (KithTransfer *transfer, KithUpdateCheck *check)
+{
+  const gchar *name = g_hash_table_lookup (check->names, transfer);
+  const KithCatalogFile *entry = kith_catalog_get_file (check->catalog, name);
+  g_autoptr(GError) error = NULL;
+
+  check->pending--;
+  if (kith_transfer_get_state (transfer) == KITH_TRANSFER_STATE_FAILED) {
+    error = g_error_new (KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE, "%s: %s", name,
+                         kith_transfer_get_error (transfer)->message);
+  } else if (kith_update_transfer_check_size (transfer, entry, &error)) {
+    g_hash_table_insert (check->sources, g_strdup (name), g_strdup (kith_transfer_get_path (transfer)));
+    g_signal_emit (check->self, signals[SIGNAL_FILE_PROGRESS], 0, name,
+                   kith_transfer_get_source (transfer), entry->size, entry->size);
+  }
+  if (error != NULL) {
+    /* one bad file fails the set: stop the others, keep the installed set */
+    for (guint i = 0; i < check->transfers->len; i++) {
+      KithTransfer *other = g_ptr_array_index (check->transfers, i);
+      g_signal_handlers_disconnect_by_data (other, check);
+      kith_transfer_cancel (other);
+    }
+    kith_update_check_end (check, NULL, error);
+    return;
+  }
+  if (check->pending == 0)
+    kith_update_install (check);
+}
+
+static void
+kith_update_fetch_files (KithUpdateCheck *check)
+{
+  KithUpdate *self = check->self;
+  const gchar *base = kith_agent_get_backend_url (self->agent);
+
+  check->transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  check->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  check->names = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < check->catalog->files->len; i++) {
+    KithCatalogFile *entry = g_ptr_array_index (check->catalog->files, i);
+    const KithCatalogFile *old = kith_catalog_get_file (self->installed, entry->name);
+    g_autofree gchar *url = NULL;
+    KithTransfer *transfer;
+
+    if (old != NULL && g_strcmp0 (old->version, entry->version) == 0 &&
+        g_strcmp0 (old->sha256, entry->sha256) == 0)
+      continue;
+    url = g_strconcat (base, g_str_has_suffix (base, "/") && entry->url[0] == '/' ? entry->url + 1
+                                                                                  : entry->url, NULL);
+    transfer = kith_fetcher_fetch (self->fetcher, url, entry->sha256, KITH_FETCH_FLAG_NONE);
+    g_ptr_array_add (check->transfers, transfer);
+    g_hash_table_insert (check->names, transfer, entry->name);
+    check->pending++;
+  }
+  kith_update_set_status (self, check->pending > 0 ? KITH_UPDATE_STATUS_DOWNLOADING
+                                                   : KITH_UPDATE_STATUS_INSTALLING);
+  if (check->pending == 0) {
+    kith_update_install (check);
+    return;
+  }
+  /* connect only now: a transfer served from the cache may finish at once */
+  for (guint i = 0; i < check->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (check->transfers, i);
+    g_signal_connect (transfer, "notify", G_CALLBACK (kith_update_transfer_notify), check);
+    g_signal_connect (transfer, "finished", G_CALLBACK (kith_update_transfer_finished), check);
+  }
+  for (guint i = 0; i < check->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (check->transfers, i);
+    if (kith_transfer_is_finished (transfer)) {
+      g_signal_handlers_disconnect_by_data (transfer, check);
+      kith_update_transfer_finished (transfer, check);
+      if (check->ended || check->pending == 0)
+        return; /* failed, or went on to install */
+    }
+  }
+}
+
+/* ---- catalog ---- */
+
+static void
+kith_update_catalog_verified (KithUpdateCheck *check, GBytes *signature)
+{
+  KithUpdate *self = check->self;
+  g_autoptr(GError) error = NULL;
+
+  check->catalog = kith_catalog_verify (check->catalog_bytes, signature,
+                                        kith_agent_get_trust_anchor (self->agent),
+                                        g_get_real_time () / G_USEC_PER_SEC,
+                                        self->installed->version, &error);
+  if (check->catalog == NULL) {
+    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_CATALOG,
+                            "catalog rejected: %s", error->message);
+    return;
+  }
+  if (check->catalog->version == self->installed->version) {
+    g_autofree gchar *message = g_strdup_printf ("up to date (catalog %" G_GINT64_FORMAT ")",
+                                                 check->catalog->version);
+    kith_update_check_end (check, message, NULL);
+    return;
+  }
+  g_message ("catalog %" G_GINT64_FORMAT " verified (installed: %" G_GINT64_FORMAT ")",
+             check->catalog->version, self->installed->version);
+  kith_update_fetch_files (check);
+}
+
+/* Reads the whole body of a GET, bounded; NULL with an error naming @what. */
+static GBytes *
+kith_update_get_finish (SoupSession *session, GAsyncResult *result, const gchar *what, GError **error)
+{
+  SoupMessage *msg = soup_session_get_async_result_message (session, result);
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (session, result, error);
+
+  if (body == NULL) {
+    g_prefix_error (error, "cannot fetch %s: ", what);
+    return NULL;
+  }
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
+    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_CATALOG, "cannot fetch %s: HTTP %u %s",
+                 what, soup_message_get_status (msg), soup_message_get_reason_phrase (msg));
+    return NULL;
+  }
+  if (g_bytes_get_size (body) > KITH_UPDATE_CATALOG_MAX) {
+    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_CATALOG, "%s is larger than %u bytes",
+                 what, KITH_UPDATE_CATALOG_MAX);
+    return NULL;
+  }
+  return g_steal_pointer (&body);
+}
+
+static void
+kith_update_get (KithUpdateCheck *check, const gchar *path, GAsyncReadyCallback callback)
+{
+  const gchar *base = kith_agent_get_backend_url (check->self->agent);
+  g_autofree gchar *url = g_strconcat (base, g_str_has_suffix (base, "/") ? path + 1 : path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+
+  soup_session_send_and_read_async (check->self->session, msg, G_PRIORITY_DEFAULT,
+                                    check->cancellable, callback, kith_update_check_ref (check));
+}
+
+static void
+kith_update_signature_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KithUpdateCheck *check = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) signature = kith_update_get_finish (SOUP_SESSION (source), result,
+                                                        "catalog.json.sig", &error);
+
+  if (check->ended)
+    ;
+  else if (signature == NULL)
+    kith_update_check_end (check, NULL, error);
+  else
+    kith_update_catalog_verified (check, signature);
+  kith_update_check_unref (check);
+}
+
+static void
+kith_update_catalog_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KithUpdateCheck *check = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_autoptr(GBytes) body = kith_update_get_finish (SOUP_SESSION (source), result, "catalog.json", &error);
+
+  if (check->ended)
+    ;
+  else if (body == NULL)
+    kith_update_check_end (check, NULL, error);
+  else {
+    check->catalog_bytes = g_steal_pointer (&body);
+    kith_update_get (check, "/catalog.json.sig", kith_update_signature_cb);
+  }
+  kith_update_check_unref (check);
+}
+
+/* A new check, registered as the running one; nothing happens until kith_update_check_run(). */
+static KithUpdateCheck *
+kith_update_check_new (KithUpdate *self)
+{
+  KithUpdateCheck *check = g_rc_box_new0 (KithUpdateCheck);
+
+  check->self = g_object_ref (self);
+  check->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  check->cancellable = g_cancellable_new ();
+  self->check = check;
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  return check;
+}
+
+static void
+kith_update_check_run (KithUpdateCheck *check)
+{
+  KithUpdate *self = check->self;
+
+  kith_update_set_status (self, KITH_UPDATE_STATUS_CHECKING);
+  if (kith_agent_get_offline (self->agent)) {
+    /* the catalog only ever comes from the vendor; relaying it is a later issue */
+    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_OFFLINE,
+                            "offline: no catalog ([agent] offline=true: this node never contacts "
+                            "the backend, and catalogs are not relayed yet)");
+    return;
+  }
+  if (kith_agent_get_backend_url (self->agent) == NULL || kith_agent_get_trust_anchor (self->agent) == NULL) {
+    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_NOT_CONFIGURED,
+                            "no catalog: [agent] backend-url and trust-anchor must both be set");
+    return;
+  }
+  kith_update_get (check, "/catalog.json", kith_update_catalog_cb);
+}
+
+static void
+kith_update_check_start (KithUpdate *self)
+{
+  if (self->check == NULL && !self->stopped)
+    kith_update_check_run (kith_update_check_new (self));
+}
+
+void
+kith_update_check_async (KithUpdate *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  KithUpdateCheck *check = self->check;
+
+  if (self->stopped) {
+    g_task_return_new_error (task, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_STOPPED,
+                             "the update service is stopping");
+    return;
+  }
+  if (check != NULL) {
+    g_ptr_array_add (check->waiters, g_steal_pointer (&task));
+    return;
+  }
+  check = kith_update_check_new (self);
+  g_ptr_array_add (check->waiters, g_steal_pointer (&task));
+  kith_update_check_run (check);
+}
+
+gchar *
+kith_update_check_finish (KithUpdate *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- the service ---- */
+
+KithUpdateStatus
+kith_update_get_status (KithUpdate *self)
+{
+  return self->status;
+}
+
+gint64
+kith_update_get_catalog_version (KithUpdate *self)
+{
+  return self->installed->version;
+}
+
+GVariant *
+kith_update_get_installed (KithUpdate *self)
+{
+  return kith_update_files_variant (self->installed);
+}
+
+gint64
+kith_update_get_last_check (KithUpdate *self)
+{
+  return self->state->last_check;
+}
+
+const gchar *
+kith_update_get_last_result (KithUpdate *self)
+{
+  return self->state->last_result;
+}
+
+gint64
+kith_update_get_next_check (KithUpdate *self)
+{
+  return self->state->next_check;
+}
+
+GVariant *
+kith_update_get_status_variant (KithUpdate *self)
+{
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "state", "s", kith_update_status_to_string (self->status));
+  g_variant_dict_insert (&dict, "catalog-version", "x", self->installed->version);
+  g_variant_dict_insert (&dict, "files", "u", self->installed->files->len);
+  g_variant_dict_insert (&dict, "last-check", "x", self->state->last_check);
+  g_variant_dict_insert (&dict, "last-result", "s", self->state->last_result);
+  g_variant_dict_insert (&dict, "next-check", "x", self->state->next_check);
+  g_variant_dict_insert (&dict, "signatures-dir", "s", self->signatures_dir);
+  return g_variant_dict_end (&dict);
+}
+
+/* [update]: every duration through kith_config_get_duration_ms, jitter in percent. */
+static gboolean
+kith_update_read_config (KithUpdate *self, gboolean *check_on_start, GError **error)
+{
+  static const gchar *const keys[] = { "signatures-dir", "first-check", "interval", "retry-interval",
+                                       "jitter", "check-on-start", NULL };
+  KithConfig *config = kith_agent_get_config (self->agent);
+  g_autofree gchar *default_dir = g_build_filename (kith_agent_get_state_dir (self->agent), "update",
+                                                    "signatures", NULL);
+  guint64 jitter = 0;
+
+  kith_update_schedule_init (&self->schedule);
+  if (!kith_config_check_keys (config, "update", keys, error))
+    return FALSE;
+  self->signatures_dir = kith_config_get_string (config, "update", "signatures-dir", default_dir, error);
+  return self->signatures_dir != NULL &&
+         kith_config_get_duration_ms (config, "update", "first-check", self->schedule.first_check_ms,
+                                      &self->schedule.first_check_ms, error) &&
+         kith_config_get_duration_ms (config, "update", "interval", self->schedule.interval_ms,
+                                      &self->schedule.interval_ms, error) &&
+         kith_config_get_duration_ms (config, "update", "retry-interval", self->schedule.retry_interval_ms,
+                                      &self->schedule.retry_interval_ms, error) &&
+         kith_config_get_uint64 (config, "update", "jitter", self->schedule.jitter_percent, 0, 50,
+                                 &jitter, error) &&
+         kith_config_get_boolean (config, "update", "check-on-start", FALSE, check_on_start, error) &&
+         ((self->schedule.jitter_percent = (guint) jitter), TRUE);
+}
+
+KithUpdate *
+kith_update_new (KithAgent *agent, GError **error)
+{
+  g_autoptr(KithUpdate) self = g_object_new (KITH_TYPE_UPDATE, NULL);
+  GObject *peering = kith_agent_get_service (agent, "peering");
+  g_autofree gchar *state_dir = g_build_filename (kith_agent_get_state_dir (agent), "update", NULL);
+  gboolean check_on_start = FALSE;
+
+  self->agent = agent;
+  if (peering == NULL || !KITH_IS_FETCHER (peering)) {
+    g_set_error_literal (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_PLUGIN_MISSING,
+                         "the update plugin needs the peering service (KithFetcher)");
+    return NULL;
+  }
+  self->fetcher = g_object_ref (KITH_FETCHER (peering));
+  if (!kith_update_read_config (self, &check_on_start, error))
+    return NULL;
+  if (g_mkdir_with_parents (state_dir, 0755) != 0) {
+    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FAILED, "cannot create %s: %s",
+                 state_dir, g_strerror (errno));
+    return NULL;
+  }
+  self->state_path = g_build_filename (state_dir, "state.json", NULL);
+  self->state = kith_update_state_load (self->state_path, error);
+  if (self->state == NULL || !kith_update_installer_recover (self->signatures_dir, error))
+    return NULL;
+  /* the set current points to is the truth, whatever the state file says */
+  self->installed = kith_update_installer_get_installed (self->signatures_dir, error);
+  if (self->installed == NULL) {
+    g_prefix_error (error, "the installed set in %s: ", self->signatures_dir);
+    return NULL;
+  }
+  self->session = soup_session_new_with_options ("timeout", 60, "user-agent", "kith-update/1.0", NULL);
+  kith_metrics_register (kith_agent_get_metrics (agent), "kith_update_checks_total", KITH_METRIC_COUNTER,
+                         "Update checks, by result");
+  if (check_on_start) {
+    self->state->next_check = g_get_real_time () / G_USEC_PER_SEC;
+    self->timer_id = g_idle_add (kith_update_timer_cb, self);
+  } else {
+    kith_update_schedule_after (self, KITH_UPDATE_SCHEDULE_START);
+  }
+  g_message ("signatures in %s: catalog %" G_GINT64_FORMAT ", %u files", self->signatures_dir,
+             self->installed->version, self->installed->files->len);
+  return g_steal_pointer (&self);
+}
+
+void
+kith_update_stop (KithUpdate *self)
+{
+  KithUpdateCheck *check = self->check;
+
+  self->stopped = TRUE;
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (check == NULL || self->status == KITH_UPDATE_STATUS_INSTALLING)
+    return; /* an install runs to its end: it is atomic, not cancellable */
+  g_cancellable_cancel (check->cancellable);
+  for (guint i = 0; check->transfers != NULL && i < check->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (check->transfers, i);
+    g_signal_handlers_disconnect_by_data (transfer, check);
+    kith_transfer_cancel (transfer);
+  }
+  kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_STOPPED,
+                          "the update service stopped during the check");
+}
+
+static void
+kith_update_finalize (GObject *object)
+{
+  KithUpdate *self = KITH_UPDATE (object);
+
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  g_clear_object (&self->fetcher);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->installed, kith_catalog_free);
+  g_clear_pointer (&self->state, kith_update_state_free);
+  g_free (self->signatures_dir);
+  g_free (self->state_path);
+  G_OBJECT_CLASS (kith_update_parent_class)->finalize (object);
+}
+
+static void
+kith_update_class_init (KithUpdateClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = kith_update_finalize;
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_FILE_PROGRESS] = g_signal_new ("file-progress", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                                                G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64,
+                                                G_TYPE_UINT64);
+  signals[SIGNAL_SET_INSTALLED] = g_signal_new ("set-installed", G_TYPE_FROM_CLASS (klass),
+                                                G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                                G_TYPE_INT64, G_TYPE_VARIANT);
+}
+
+static void
+kith_update_init (KithUpdate *self)
+{
+}

@@ -1,0 +1,32 @@
+/* kith-test-backend.h — a real kith-backend (init, publish, serve) for multi-agent tests:
+ * $KITH_BACKEND names the binary, $KITH_SAMPLE_RELEASE the sample release script */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _KithTestBackend KithTestBackend;
+
+/* `kith-backend init` in a fresh temporary directory; caller frees (stops it, removes it). */
+KithTestBackend *kith_test_backend_new (void);
+void kith_test_backend_free (KithTestBackend *self);
+/* The backend directory and its ca.pem; owned by @self. */
+const gchar *kith_test_backend_get_dir (KithTestBackend *self);
+const gchar *kith_test_backend_get_ca (KithTestBackend *self);
+/* Runs make-sample-release.sh with @stamp into a new directory and publishes it; returns
+ * that directory (owned by @self). */
+const gchar *kith_test_backend_publish_sample (KithTestBackend *self, const gchar *stamp);
+/* `kith-backend serve` on 127.0.0.1, a free port, at @rate ("1M"; NULL: unlimited);
+ * waits for its ready line. */
+void kith_test_backend_serve (KithTestBackend *self, const gchar *rate);
+/* "http://127.0.0.1:PORT" once serving; owned by @self. */
+const gchar *kith_test_backend_get_url (KithTestBackend *self);
+/* From GET /stats: requests or body bytes for @path (0 when absent), or for all paths
+ * starting with @path when it ends with '/'. */
+guint64 kith_test_backend_get_requests (KithTestBackend *self, const gchar *path);
+guint64 kith_test_backend_get_bytes (KithTestBackend *self, const gchar *path);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithTestBackend, kith_test_backend_free)
+
+G_END_DECLS
