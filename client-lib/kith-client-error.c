@@ -2,6 +2,8 @@
 #include "kith-client-error.h"
 #include "kith-client-private.h"
 
+#include <string.h>
+
 /* Names the agent uses on the wire (data/org.kith.Agent1.xml). */
 static const GDBusErrorEntry kith_client_error_entries[] = {
   { KITH_CLIENT_ERROR_FAILED, "org.kith.Error.Failed" },
@@ -163,4 +165,40 @@ void
 kith_client_error_convert_connect (GError **error, const gchar *address, GBusType bus_type)
 {
   kith_client_error_convert_full (error, address, bus_type, TRUE);
+}
+
+/* Which client code a transfer's failure gets: the agent's own names map one to one. */
+static KithClientError
+code_from_transfer (const GError *error)
+{
+  if (error->domain == KITH_CLIENT_ERROR)
+    return error->code;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return KITH_CLIENT_ERROR_CANCELLED;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    return KITH_CLIENT_ERROR_NOT_FOUND;
+  return KITH_CLIENT_ERROR_FAILED;
+}
+
+GError *
+kith_client_error_new_for_transfer (const gchar *url, const gchar *reason)
+{
+  g_autoptr(GError) remote = NULL;
+  g_autofree gchar *name = NULL;
+  const gchar *sep = reason != NULL ? strstr (reason, ": ") : NULL;
+
+  if (reason == NULL || reason[0] == '\0')
+    return g_error_new (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
+                        "Fetching %s failed, the agent gave no reason", url);
+  if (sep != NULL)
+    name = g_strndup (reason, sep - reason);
+  if (name == NULL || !g_dbus_is_error_name (name))
+    return g_error_new (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
+                        "Fetching %s failed: %s", url, reason);
+  /* the name is a D-Bus error name: registered ones (ours, GIO's) come back as themselves */
+  remote = g_dbus_error_new_for_dbus_error (name, sep + 2);
+  if (g_dbus_error_is_remote_error (remote))
+    g_dbus_error_strip_remote_error (remote);
+  return g_error_new (KITH_CLIENT_ERROR, code_from_transfer (remote),
+                      "Fetching %s failed: %s", url, remote->message);
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "kith-client.h"
+#include "kith-client-transfer.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,12 @@ G_BEGIN_DECLS
 void kith_client_error_convert (GError **error, const gchar *address, GBusType bus_type);
 /* The same for a failed connect, where any unreachable transport means AGENT_NOT_RUNNING. */
 void kith_client_error_convert_connect (GError **error, const gchar *address, GBusType bus_type);
+/* A KITH_CLIENT_ERROR for a transfer of @url that failed with @reason, the Error
+ * property of org.kith.Transfer1 ("org.kith.Error.Name: message"); caller owns it. */
+GError *kith_client_error_new_for_transfer (const gchar *url, const gchar *reason);
+
+/* kith_client_error_convert() for @self's address or bus. */
+void kith_client_convert_error (KithClient *self, GError **error);
 
 /* The connection to the agent; NULL before connecting; owned by @self. */
 GDBusConnection *kith_client_get_connection (KithClient *self);
@@ -45,5 +52,13 @@ guint kith_client_subscribe_plugin_signal (KithClient *self, const gchar *object
                                            GDestroyNotify user_data_free);
 /* Drops a subscription made with kith_client_subscribe_plugin_signal(). */
 void kith_client_unsubscribe_plugin_signal (KithClient *self, guint id);
+
+/* A transfer of @url into @destination, SEARCHING, its clock started; caller owns it. */
+KithClientTransfer *kith_client_transfer_new (const gchar *url, const gchar *destination);
+/* Records the agent's object path for it. */
+void kith_client_transfer_set_object_path (KithClientTransfer *self, const gchar *object_path);
+/* Takes the agent's values (empty strings mean unset), notifying each change; TRUE if any changed. */
+gboolean kith_client_transfer_update (KithClientTransfer *self, const gchar *state, const gchar *source,
+                                      guint64 bytes_done, guint64 bytes_total, const gchar *error);
 
 G_END_DECLS

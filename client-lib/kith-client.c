@@ -15,10 +15,14 @@ struct _KithClient {
   gchar *target;           /* for people: the address, or "system bus" */
   GDBusConnection *connection;
   KithDbusAgent1 *proxy;
+  guint peer_download_id; /* PeerDownload subscription, 0 when not watching */
 };
 
 enum { PROP_0, PROP_ADDRESS, PROP_BUS_TYPE, PROP_LAST };
 static GParamSpec *props[PROP_LAST];
+
+enum { SIGNAL_PEER_DOWNLOAD, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
 
 G_DEFINE_TYPE (KithClient, kith_client, G_TYPE_OBJECT)
 
@@ -42,7 +46,7 @@ kith_client_resolve (KithClient *self)
     self->target = g_strdup (self->bus_type == G_BUS_TYPE_SESSION ? "session bus" : "system bus");
 }
 
-static void
+void
 kith_client_convert_error (KithClient *self, GError **error)
 {
   kith_client_error_convert (error, self->resolved_address, self->bus_type);
@@ -60,6 +64,8 @@ kith_client_prepare (KithClient *self, GError **error)
 {
   g_autoptr(GError) error_local = NULL;
 
+  kith_client_unsubscribe_plugin_signal (self, self->peer_download_id);
+  self->peer_download_id = 0;
   g_clear_object (&self->proxy);
   g_clear_object (&self->connection);
   kith_client_resolve (self);
@@ -507,6 +513,54 @@ kith_client_unsubscribe_plugin_signal (KithClient *self, guint id)
     g_dbus_connection_signal_unsubscribe (self->connection, id);
 }
 
+static void
+kith_client_peer_download_cb (GDBusConnection *connection, const gchar *sender_name,
+                              const gchar *object_path, const gchar *interface_name,
+                              const gchar *signal_name, GVariant *parameters, gpointer user_data)
+{
+  KithClient *self = KITH_CLIENT (user_data);
+  const gchar *href, *node;
+  guint64 done, total;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sstt)"))) {
+    g_debug ("PeerDownload with signature %s ignored", g_variant_get_type_string (parameters));
+    return;
+  }
+  g_variant_get (parameters, "(&s&stt)", &href, &node, &done, &total);
+  g_signal_emit (self, signals[SIGNAL_PEER_DOWNLOAD], 0, href, node, done, total);
+}
+
+gboolean
+kith_client_watch_peers (KithClient *self, GError **error)
+{
+  g_autoptr(GPtrArray) plugins = NULL;
+  gboolean running = FALSE;
+
+  g_return_val_if_fail (KITH_IS_CLIENT (self), FALSE);
+  if (!kith_client_check_connected (self, error))
+    return FALSE;
+  if (self->peer_download_id != 0)
+    return TRUE;
+  plugins = kith_client_get_plugins (self);
+  for (guint i = 0; i < plugins->len; i++) {
+    KithClientPlugin *plugin = g_ptr_array_index (plugins, i);
+    if (g_strcmp0 (plugin->name, "peering") == 0)
+      running = kith_client_plugin_is_running (plugin);
+  }
+  /* a signal never comes from a missing plugin: say so now rather than wait forever */
+  if (!running) {
+    g_set_error (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_PLUGIN_MISSING,
+                 "The kith agent at %s runs no peering plugin: add peering to plugins= in "
+                 "its config; `kith status` says why a plugin failed", self->target);
+    return FALSE;
+  }
+  self->peer_download_id = kith_client_subscribe_plugin_signal (self, "Peering", "org.kith.Peering1",
+                                                                "PeerDownload",
+                                                                kith_client_peer_download_cb,
+                                                                self, NULL);
+  return TRUE;
+}
+
 void
 kith_client_set_address (KithClient *self, const gchar *address)
 {
@@ -590,6 +644,7 @@ static void
 kith_client_finalize (GObject *object)
 {
   KithClient *self = KITH_CLIENT (object);
+  kith_client_unsubscribe_plugin_signal (self, self->peer_download_id);
   g_clear_object (&self->proxy);
   g_clear_object (&self->connection);
   g_free (self->address);
@@ -624,6 +679,12 @@ kith_client_class_init (KithClientClass *klass)
     g_param_spec_enum ("bus-type", NULL, NULL, G_TYPE_BUS_TYPE, G_BUS_TYPE_SYSTEM,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, PROP_LAST, props);
+
+  /* KithClient::peer-download: another node's download (href, node, done, total); see
+   * kith_client_watch_peers(). */
+  signals[SIGNAL_PEER_DOWNLOAD] =
+    g_signal_new ("peer-download", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT64, G_TYPE_UINT64);
 }
 
 KithClient *

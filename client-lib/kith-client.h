@@ -5,6 +5,7 @@
 
 #include "kith-client-error.h"
 #include "kith-client-plugin.h"
+#include "kith-client-transfer.h"
 
 G_BEGIN_DECLS
 
@@ -57,5 +58,52 @@ void kith_client_get_status_async (KithClient *self, GCancellable *cancellable,
 GVariant *kith_client_get_status_finish (KithClient *self, GAsyncResult *res, GError **error);
 /* Blocking kith_client_get_status_async(); the a{sv} is the caller's. */
 GVariant *kith_client_get_status (KithClient *self, GCancellable *cancellable, GError **error);
+
+/**
+ * KithClientFetchFlags:
+ * @KITH_CLIENT_FETCH_FLAG_NONE: peers first, the origin when no peer has it
+ * @KITH_CLIENT_FETCH_FLAG_CACHED_ONLY: only from a peer's cache; fail when no peer holds it
+ * @KITH_CLIENT_FETCH_FLAG_NO_ORIGIN: never from the origin itself (peers and their downloads only)
+ */
+typedef enum {
+  KITH_CLIENT_FETCH_FLAG_NONE = 0,
+  KITH_CLIENT_FETCH_FLAG_CACHED_ONLY = 1 << 0,
+  KITH_CLIENT_FETCH_FLAG_NO_ORIGIN = 1 << 1,
+} KithClientFetchFlags;
+
+/* Called after each change the agent reports (state, source, bytes), the last one DONE or FAILED. */
+typedef void (*KithClientProgressFunc) (KithClientTransfer *transfer, gpointer user_data);
+
+/*
+ * Fetches @url through the agent (the LAN first, the origin once) into the file at
+ * @destination, which libkith opens (created 0644, or truncated) and hands to the agent:
+ * the agent writes only to that descriptor, verified bytes only, before DONE.
+ * @sha256 (64 hex digits, or NULL) is the expected hash; other bytes are refused.
+ * @progress (may be NULL) runs in the caller's thread-default main context; @progress_data_free
+ * frees @progress_data once the fetch is over. Cancelling @cancellable cancels the agent's
+ * transfer too and ends with KITH_CLIENT_ERROR_CANCELLED. On any failure a destination file
+ * this call created is removed again.
+ */
+void kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destination,
+                              const gchar *sha256, KithClientFetchFlags flags,
+                              KithClientProgressFunc progress, gpointer progress_data,
+                              GDestroyNotify progress_data_free, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+/* Finishes kith_client_fetch_async(): the DONE transfer (source, bytes, time), the caller's;
+ * NULL on failure, with the agent's reason mapped into KITH_CLIENT_ERROR. */
+KithClientTransfer *kith_client_fetch_finish (KithClient *self, GAsyncResult *res, GError **error);
+/* Blocking kith_client_fetch_async(); @progress runs inside this call. */
+KithClientTransfer *kith_client_fetch (KithClient *self, const gchar *url, const gchar *destination,
+                                       const gchar *sha256, KithClientFetchFlags flags,
+                                       KithClientProgressFunc progress, gpointer progress_data,
+                                       GCancellable *cancellable, GError **error);
+
+/*
+ * Emits KithClient::peer-download (href, node, done, total: s, s, guint64, guint64) for every
+ * download another node announces on the LAN (done = total when it finished), in the
+ * thread-default main context of this call, until @self is freed. Fails with
+ * PLUGIN_MISSING when the agent runs no peering plugin. Calling it again changes nothing.
+ */
+gboolean kith_client_watch_peers (KithClient *self, GError **error);
 
 G_END_DECLS

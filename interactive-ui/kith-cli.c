@@ -3,6 +3,15 @@
 
 #include <stdio.h>
 
+#ifdef G_OS_UNIX
+#include <glib-unix.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#endif
+
+#define KITH_CLI_RATE_SAMPLE_US (G_USEC_PER_SEC / 4)
+
 void
 kith_cli_add_global_options (KithCli *cli, GOptionContext *context)
 {
@@ -137,4 +146,93 @@ kith_cli_format_value (GVariant *value)
     return strv[0] != NULL ? g_strjoinv (", ", (gchar **) strv) : g_strdup ("(none)");
   }
   return g_variant_print (value, FALSE);
+}
+
+gboolean
+kith_cli_is_interactive (KithCli *cli)
+{
+#ifdef G_OS_UNIX
+  return !cli->json && isatty (STDOUT_FILENO);
+#else
+  return FALSE;
+#endif
+}
+
+guint
+kith_cli_terminal_width (void)
+{
+#if defined(G_OS_UNIX) && defined(TIOCGWINSZ)
+  struct winsize size = { 0 };
+  if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col >= 20)
+    return size.ws_col;
+#endif
+  return 80;
+}
+
+#ifdef G_OS_UNIX
+static gboolean
+kith_cli_interrupted (gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+  return G_SOURCE_CONTINUE;
+}
+#endif
+
+guint
+kith_cli_cancel_on_interrupt (GCancellable *cancellable)
+{
+#ifdef G_OS_UNIX
+  return g_unix_signal_add_full (G_PRIORITY_DEFAULT, SIGINT, kith_cli_interrupted,
+                                 g_object_ref (cancellable), g_object_unref);
+#else
+  return 0;
+#endif
+}
+
+gchar *
+kith_cli_format_rate (gdouble bytes_per_second)
+{
+  g_autofree gchar *size = g_format_size ((guint64) MAX (bytes_per_second, 0));
+  return g_strdup_printf ("%s/s", size);
+}
+
+gchar *
+kith_cli_format_eta (gdouble seconds)
+{
+  guint64 s;
+
+  if (seconds < 0 || seconds > 100 * 3600)
+    return g_strdup ("--:--");
+  s = (guint64) (seconds + 0.5);
+  if (s >= 3600)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT ":%02u:%02u", s / 3600,
+                            (guint) (s / 60 % 60), (guint) (s % 60));
+  return g_strdup_printf ("%u:%02u", (guint) (s / 60), (guint) (s % 60));
+}
+
+gchar *
+kith_cli_short_node (const gchar *node)
+{
+  if (node == NULL)
+    return g_strdup ("?");
+  return g_strndup (node, 8);
+}
+
+void
+kith_cli_rate_update (KithCliRate *rate, guint64 bytes, gint64 now_us)
+{
+  gdouble instant;
+
+  if (rate->sample_us == 0 || bytes < rate->sample_bytes) {
+    rate->sample_us = now_us;
+    rate->sample_bytes = bytes;
+    return;
+  }
+  /* samples closer than this make a jumpy rate out of bursty progress reports */
+  if (now_us - rate->sample_us < KITH_CLI_RATE_SAMPLE_US)
+    return;
+  instant = (bytes - rate->sample_bytes) * (gdouble) G_USEC_PER_SEC / (now_us - rate->sample_us);
+  rate->rate = rate->rate == 0 ? instant : 0.6 * rate->rate + 0.4 * instant;
+  rate->sample_us = now_us;
+  rate->sample_bytes = bytes;
 }

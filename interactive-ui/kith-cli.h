@@ -47,7 +47,32 @@ void kith_cli_print_json (JsonNode *node);
 /* A one-line rendering of @value for people (strings bare, booleans yes/no); caller owns it. */
 gchar *kith_cli_format_value (GVariant *value);
 
+/* TRUE when stdout is a terminal (progress bars, redrawn views) and --json is off. */
+gboolean kith_cli_is_interactive (KithCli *cli);
+/* Columns of the terminal on stdout (80 when unknown). */
+guint kith_cli_terminal_width (void);
+/* Cancels @cancellable on SIGINT (Ctrl-C) until the returned source id is removed. */
+guint kith_cli_cancel_on_interrupt (GCancellable *cancellable);
+/* "1.2 MB/s"; caller owns it. */
+gchar *kith_cli_format_rate (gdouble bytes_per_second);
+/* "0:42", "1:02:03", or "--:--" for a negative (unknown) number of seconds; caller owns it. */
+gchar *kith_cli_format_eta (gdouble seconds);
+/* The first 8 hex digits of a node id, enough to tell peers apart on a LAN; caller owns it. */
+gchar *kith_cli_short_node (const gchar *node);
+
+/* A transfer rate, smoothed over the last second or two; zero-initialise it. */
+typedef struct {
+  gint64 sample_us;     /* when the last sample was taken; 0 before the first */
+  guint64 sample_bytes;
+  gdouble rate;         /* bytes per second; 0 until two samples are far enough apart */
+} KithCliRate;
+
+/* Records that @bytes (a running total) were reached at @now_us (monotonic). */
+void kith_cli_rate_update (KithCliRate *rate, guint64 bytes, gint64 now_us);
+
 /* The commands, one file each. */
 gint kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
+gint kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
+gint kith_cmd_watch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
 
 G_END_DECLS

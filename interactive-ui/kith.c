@@ -6,6 +6,8 @@
 /* A new command is one row here and one kith-NAME.c file. */
 static const KithCommand kith_commands[] = {
   { "status", "Show the agent's node id, version, plugins and the status of each part", kith_cmd_status },
+  { "fetch", "Fetch a URL through the agent: from a peer on the LAN, else from the origin", kith_cmd_fetch },
+  { "watch", "Watch downloads in progress on the LAN and this agent's peering counters", kith_cmd_watch },
 };
 
 static const gchar kith_help_description[] =

@@ -63,12 +63,27 @@ kith_test_origin_slow_tick (gpointer user_data)
 }
 
 static void
+kith_test_origin_slow_stop (KithTestOriginSlow *slow)
+{
+  if (slow->timer == NULL)
+    return;
+  g_source_destroy (slow->timer);
+  g_source_unref (slow->timer);
+  slow->timer = NULL;
+}
+
+/* A client that leaves mid-body (a cancelled fetch) finishes the message: no more slices. */
+static void
+kith_test_origin_slow_finished (SoupServerMessage *msg, KithTestOriginSlow *slow)
+{
+  kith_test_origin_slow_stop (slow);
+}
+
+static void
 kith_test_origin_slow_free (KithTestOriginSlow *slow)
 {
-  if (slow->timer != NULL) {
-    g_source_destroy (slow->timer);
-    g_source_unref (slow->timer);
-  }
+  kith_test_origin_slow_stop (slow);
+  g_signal_handlers_disconnect_by_data (slow->msg, slow);
   g_object_unref (slow->msg);
   g_bytes_unref (slow->content);
   g_free (slow);
@@ -88,6 +103,7 @@ kith_test_origin_serve_slow (KithTestOrigin *self, SoupServerMessage *msg, KithT
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   g_ptr_array_add (self->slow, slow);
   slow->msg = g_object_ref (msg);
+  g_signal_connect (msg, "finished", G_CALLBACK (kith_test_origin_slow_finished), slow);
   slow->timer = g_timeout_source_new (KITH_TEST_ORIGIN_SLICE_MS);
   g_source_set_callback (slow->timer, kith_test_origin_slow_tick, slow, NULL);
   g_source_attach (slow->timer, self->context);

@@ -1,0 +1,322 @@
+/* kith-fetch.c — `kith fetch URL -o FILE`: one fetch through the agent, with its progress
+ *
+ * On a terminal a single line is redrawn in place; otherwise (logs, pipes) one line per
+ * state change and at most one progress line a second; --json prints only the result.
+ */
+#include "kith-cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define KITH_FETCH_REDRAW_US (G_USEC_PER_SEC / 10)
+#define KITH_FETCH_LINE_US G_USEC_PER_SEC
+#define KITH_FETCH_TICK_MS 250
+
+typedef struct {
+  KithCli *cli;
+  gboolean interactive;
+  GMainLoop *loop;
+  KithClientTransfer *transfer; /* the last one the progress callback saw */
+  KithClientTransfer *result;
+  GError *error;
+  KithClientTransferState last_state;
+  gboolean seen_state;
+  gchar *last_source;
+  gint64 last_draw_us;
+  gint64 last_line_us;
+  KithCliRate rate;
+  gboolean line_dirty;          /* a progress line is on screen and needs a newline */
+} KithFetchView;
+
+/* Where the bytes come from, for people: "origin", "peer 1a2b3c4d", "waiting for 1a2b3c4d". */
+static gchar *
+kith_fetch_describe_source (KithClientTransfer *transfer, gboolean full_node)
+{
+  const gchar *source = kith_client_transfer_get_source (transfer);
+  g_autofree gchar *node = full_node ? g_strdup (source) : kith_cli_short_node (source);
+
+  switch (kith_client_transfer_get_state (transfer)) {
+  case KITH_CLIENT_TRANSFER_STATE_SEARCHING:
+    return g_strdup ("searching the LAN");
+  case KITH_CLIENT_TRANSFER_STATE_WAITING_FOR_PEER:
+    return g_strdup_printf ("waiting for peer %s", node);
+  default:
+    break;
+  }
+  if (source == NULL)
+    return g_strdup (kith_client_transfer_get_state (transfer) == KITH_CLIENT_TRANSFER_STATE_FROM_ORIGIN
+                     ? "origin" : "unknown source");
+  if (!kith_client_transfer_is_from_peer (transfer))
+    return g_strdup (source);
+  return g_strdup_printf ("peer %s", node);
+}
+
+/* "1.2 MB / 3.4 MB  35%" or "1.2 MB" while the size is unknown. */
+static gchar *
+kith_fetch_describe_bytes (KithClientTransfer *transfer)
+{
+  guint64 done = kith_client_transfer_get_bytes_done (transfer);
+  guint64 total = kith_client_transfer_get_bytes_total (transfer);
+  g_autofree gchar *done_str = g_format_size (done);
+  g_autofree gchar *total_str = NULL;
+
+  if (total == 0)
+    return g_steal_pointer (&done_str);
+  total_str = g_format_size (total);
+  return g_strdup_printf ("%s / %s  %3u%%", done_str, total_str,
+                          (guint) (MIN (done, total) * 100 / total));
+}
+
+static gdouble
+kith_fetch_eta (KithFetchView *view)
+{
+  guint64 done = kith_client_transfer_get_bytes_done (view->transfer);
+  guint64 total = kith_client_transfer_get_bytes_total (view->transfer);
+
+  if (total == 0 || view->rate.rate <= 0 || done > total)
+    return -1;
+  return (total - done) / view->rate.rate;
+}
+
+static void
+kith_fetch_draw_bar (GString *line, KithClientTransfer *transfer, guint width)
+{
+  guint64 done = kith_client_transfer_get_bytes_done (transfer);
+  guint64 total = kith_client_transfer_get_bytes_total (transfer);
+  guint filled = total > 0 ? (guint) (MIN (done, total) * width / total) : 0;
+
+  g_string_append_c (line, '[');
+  for (guint i = 0; i < width; i++)
+    g_string_append_c (line, i < filled ? '#' : '.');
+  g_string_append (line, "] ");
+}
+
+/* The terminal line: bar, bytes, percentage, rate, ETA, source; cut to the width. */
+static void
+kith_fetch_redraw (KithFetchView *view)
+{
+  g_autoptr(GString) line = g_string_new ("\r");
+  g_autofree gchar *bytes = kith_fetch_describe_bytes (view->transfer);
+  g_autofree gchar *rate = kith_cli_format_rate (view->rate.rate);
+  g_autofree gchar *eta = kith_cli_format_eta (kith_fetch_eta (view));
+  g_autofree gchar *source = kith_fetch_describe_source (view->transfer, FALSE);
+  guint width = kith_cli_terminal_width () - 1;
+
+  kith_fetch_draw_bar (line, view->transfer, width >= 100 ? 30 : 20);
+  g_string_append_printf (line, "%s  %s  ETA %s  %s", bytes, rate, eta, source);
+  if (line->len - 1 > width)
+    g_string_truncate (line, width + 1);
+  g_string_append (line, "\033[K");
+  g_print ("%s", line->str);
+  fflush (stdout);
+  view->line_dirty = TRUE;
+  view->last_draw_us = g_get_monotonic_time ();
+}
+
+static void
+kith_fetch_print_line (KithFetchView *view, const gchar *what)
+{
+  gdouble elapsed = kith_client_transfer_get_elapsed (view->transfer) / (gdouble) G_USEC_PER_SEC;
+  g_print ("%6.1fs  %s\n", elapsed, what);
+  view->last_line_us = g_get_monotonic_time ();
+}
+
+/* Plain output: a line per state or source change, a progress line at most each second. */
+static void
+kith_fetch_report_plain (KithFetchView *view, gboolean changed)
+{
+  KithClientTransfer *transfer = view->transfer;
+  g_autofree gchar *source = kith_fetch_describe_source (transfer, TRUE);
+  g_autofree gchar *bytes = kith_fetch_describe_bytes (transfer);
+  g_autofree gchar *rate = kith_cli_format_rate (view->rate.rate);
+  g_autofree gchar *what = NULL;
+
+  if (changed) {
+    what = g_strdup_printf ("%s: %s", kith_client_transfer_state_to_string (kith_client_transfer_get_state (transfer)),
+                            source);
+    kith_fetch_print_line (view, what);
+    return;
+  }
+  if (kith_client_transfer_is_finished (transfer) ||
+      g_get_monotonic_time () - view->last_line_us < KITH_FETCH_LINE_US)
+    return;
+  what = g_strdup_printf ("%s  %s  from %s", bytes, rate, source);
+  kith_fetch_print_line (view, what);
+}
+
+static void
+kith_fetch_progress (KithClientTransfer *transfer, gpointer user_data)
+{
+  KithFetchView *view = user_data;
+  KithClientTransferState state = kith_client_transfer_get_state (transfer);
+  gboolean changed = !view->seen_state || state != view->last_state ||
+                     g_strcmp0 (view->last_source, kith_client_transfer_get_source (transfer)) != 0;
+
+  g_set_object (&view->transfer, transfer);
+  view->seen_state = TRUE;
+  view->last_state = state;
+  g_free (view->last_source);
+  view->last_source = g_strdup (kith_client_transfer_get_source (transfer));
+  kith_cli_rate_update (&view->rate, kith_client_transfer_get_bytes_done (transfer), g_get_monotonic_time ());
+  if (view->cli->json)
+    return;
+  if (!view->interactive) {
+    kith_fetch_report_plain (view, changed);
+    return;
+  }
+  if (changed || kith_client_transfer_is_finished (transfer) ||
+      g_get_monotonic_time () - view->last_draw_us >= KITH_FETCH_REDRAW_US)
+    kith_fetch_redraw (view);
+}
+
+/* Keeps the rate and ETA moving on a terminal while the agent reports nothing. */
+static gboolean
+kith_fetch_tick (gpointer user_data)
+{
+  KithFetchView *view = user_data;
+
+  if (view->transfer != NULL && !kith_client_transfer_is_finished (view->transfer))
+    kith_fetch_redraw (view);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+kith_fetch_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  KithFetchView *view = user_data;
+
+  view->result = kith_client_fetch_finish (KITH_CLIENT (source), res, &view->error);
+  g_main_loop_quit (view->loop);
+}
+
+static gdouble
+kith_fetch_average_rate (KithClientTransfer *transfer)
+{
+  gint64 elapsed = kith_client_transfer_get_elapsed (transfer);
+  return elapsed > 0 ? kith_client_transfer_get_bytes_done (transfer) * (gdouble) G_USEC_PER_SEC / elapsed : 0;
+}
+
+static void
+kith_fetch_print_summary (KithClientTransfer *transfer)
+{
+  g_autofree gchar *bytes = g_format_size (kith_client_transfer_get_bytes_done (transfer));
+  g_autofree gchar *rate = kith_cli_format_rate (kith_fetch_average_rate (transfer));
+  g_autofree gchar *source = kith_fetch_describe_source (transfer, TRUE);
+
+  g_print ("Fetched %s in %.2f s (%s) from %s into %s\n", bytes,
+           kith_client_transfer_get_elapsed (transfer) / (gdouble) G_USEC_PER_SEC, rate, source,
+           kith_client_transfer_get_destination (transfer));
+}
+
+static JsonNode *
+kith_fetch_to_json (KithClientTransfer *transfer)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "url");
+  json_builder_add_string_value (builder, kith_client_transfer_get_url (transfer));
+  json_builder_set_member_name (builder, "file");
+  json_builder_add_string_value (builder, kith_client_transfer_get_destination (transfer));
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, kith_client_transfer_state_to_string (kith_client_transfer_get_state (transfer)));
+  json_builder_set_member_name (builder, "source");
+  json_builder_add_string_value (builder, kith_client_transfer_get_source (transfer));
+  json_builder_set_member_name (builder, "bytes");
+  json_builder_add_int_value (builder, (gint64) kith_client_transfer_get_bytes_done (transfer));
+  json_builder_set_member_name (builder, "seconds");
+  json_builder_add_double_value (builder, kith_client_transfer_get_elapsed (transfer) / (gdouble) G_USEC_PER_SEC);
+  json_builder_set_member_name (builder, "bytes_per_second");
+  json_builder_add_double_value (builder, kith_fetch_average_rate (transfer));
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+/* Checks the command line; fills the flags. */
+static gboolean
+kith_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, GError **error)
+{
+  if (argc != 2) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         argc < 2 ? "fetch needs a URL" : "fetch takes exactly one URL");
+    return FALSE;
+  }
+  if (output == NULL) {
+    g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         "fetch needs --output FILE (-o FILE): where to write the bytes");
+    return FALSE;
+  }
+  if (sha256 != NULL && (strlen (sha256) != 64 || strspn (sha256, "0123456789abcdefABCDEF") != 64)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--sha256 needs 64 hex digits, not '%s'", sha256);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gint
+kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar *sha256,
+                KithClientFetchFlags flags)
+{
+  g_autoptr(KithClient) client = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  KithFetchView view = { .cli = cli, .loop = loop, .interactive = kith_cli_is_interactive (cli) };
+  guint interrupt_id, tick_id = 0;
+  gint rc;
+
+  client = kith_cli_connect (cli, &error);
+  if (client == NULL)
+    return kith_cli_report_error (cli, error);
+  interrupt_id = kith_cli_cancel_on_interrupt (cancellable);
+  if (view.interactive)
+    tick_id = g_timeout_add (KITH_FETCH_TICK_MS, kith_fetch_tick, &view);
+  kith_client_fetch_async (client, url, output, sha256, flags, kith_fetch_progress, &view, NULL,
+                           cancellable, kith_fetch_done, &view);
+  g_main_loop_run (loop);
+  if (interrupt_id != 0)
+    g_source_remove (interrupt_id);
+  if (tick_id != 0)
+    g_source_remove (tick_id);
+  if (view.line_dirty)
+    g_print ("\n");
+  if (view.result == NULL) {
+    rc = kith_cli_report_error (cli, view.error);
+  } else if (cli->json) {
+    g_autoptr(JsonNode) root = kith_fetch_to_json (view.result);
+    kith_cli_print_json (root);
+    rc = KITH_EXIT_OK;
+  } else {
+    kith_fetch_print_summary (view.result);
+    rc = KITH_EXIT_OK;
+  }
+  g_clear_error (&view.error);
+  g_clear_object (&view.result);
+  g_clear_object (&view.transfer);
+  g_free (view.last_source);
+  return rc;
+}
+
+gint
+kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *output = NULL;
+  g_autofree gchar *sha256 = NULL;
+  gboolean cached_only = FALSE, no_origin = FALSE;
+  const GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the bytes to FILE (created or truncated)", "FILE" },
+    { "sha256", 0, 0, G_OPTION_ARG_STRING, &sha256, "Expected sha256 (64 hex digits); other bytes are refused", "HEX" },
+    { "cached-only", 0, 0, G_OPTION_ARG_NONE, &cached_only, "Only from a peer's cache on the LAN", NULL },
+    { "no-origin", 0, 0, G_OPTION_ARG_NONE, &no_origin, "Never from the origin URL itself", NULL },
+    { NULL },
+  };
+
+  if (!kith_cli_parse (cli, command, "URL", entries, &argc, &argv, &error) ||
+      !kith_fetch_check_args (argc, output, sha256, &error))
+    return kith_cli_report_error (cli, error);
+  return kith_fetch_run (cli, argv[1], output, sha256,
+                         (cached_only ? KITH_CLIENT_FETCH_FLAG_CACHED_ONLY : 0) |
+                         (no_origin ? KITH_CLIENT_FETCH_FLAG_NO_ORIGIN : 0));
+}

@@ -1,0 +1,446 @@
+/* test-fetch-cli.c — kith_client_fetch_async(), kith_client_watch_peers() and the `kith fetch`
+ * and `kith watch` commands against real agents running the peering plugin on loopback,
+ * with kith-test-origin playing the Internet */
+#include "kith-client-private.h"
+#include "kith-test-agent.h"
+#include "kith-test-origin.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static guint16 test_port;
+
+/* An agent with the peering plugin on loopback and a libkith client connected to it. */
+typedef struct {
+  KithTestAgent *agent;
+  KithClient *client;
+} Node;
+
+static Node *
+node_start (void)
+{
+  g_autofree gchar *config = g_strdup_printf ("[peering]\n"
+                                              "port=%u\n"
+                                              "listen=127.255.255.255\n"
+                                              "send-address=127.0.0.1\n"
+                                              "broadcast=127.255.255.255\n",
+                                              test_port);
+  g_autoptr(GError) error = NULL;
+  Node *node = g_new0 (Node, 1);
+
+  node->agent = kith_test_agent_new ("peering", config);
+  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
+  node->client = kith_client_new ();
+  kith_client_set_address (node->client, kith_test_agent_get_dbus_address (node->agent));
+  ck_assert_msg (kith_client_connect (node->client, NULL, &error), "%s", error ? error->message : "");
+  return node;
+}
+
+static void
+node_free (Node *node)
+{
+  g_clear_object (&node->client);
+  ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
+  kith_test_agent_free (node->agent);
+  g_free (node);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
+
+/* A path in @node's private directory. */
+static gchar *
+node_path (Node *node, const gchar *name)
+{
+  return g_build_filename (kith_test_agent_get_dir (node->agent), name, NULL);
+}
+
+static void
+assert_file_equals (const gchar *path, GBytes *content)
+{
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+
+  ck_assert_msg (g_file_get_contents (path, &data, &len, NULL), "%s missing", path);
+  ck_assert_uint_eq (len, g_bytes_get_size (content));
+  ck_assert (memcmp (data, g_bytes_get_data (content, NULL), len) == 0);
+}
+
+/* What the progress callback saw, and the result. */
+typedef struct {
+  guint calls;
+  guint64 last_bytes;
+  gboolean bytes_went_back;
+  guint distinct_bytes;          /* how many different BytesDone values were reported */
+  KithClientTransferState last_state;
+  gboolean saw_from_origin;
+  KithClientTransfer *transfer;  /* from the callback */
+  GCancellable *cancel_when_downloading;
+  KithClientTransfer *result;
+  GError *error;
+  gboolean finished;
+} Progress;
+
+static void
+progress_clear (Progress *progress)
+{
+  g_clear_object (&progress->transfer);
+  g_clear_object (&progress->result);
+  g_clear_error (&progress->error);
+}
+
+static void
+progress_cb (KithClientTransfer *transfer, gpointer user_data)
+{
+  Progress *progress = user_data;
+  guint64 bytes = kith_client_transfer_get_bytes_done (transfer);
+
+  progress->calls++;
+  if (bytes < progress->last_bytes)
+    progress->bytes_went_back = TRUE;
+  if (bytes != progress->last_bytes)
+    progress->distinct_bytes++;
+  progress->last_bytes = bytes;
+  progress->last_state = kith_client_transfer_get_state (transfer);
+  if (progress->last_state == KITH_CLIENT_TRANSFER_STATE_FROM_ORIGIN)
+    progress->saw_from_origin = TRUE;
+  g_set_object (&progress->transfer, transfer);
+  if (progress->cancel_when_downloading != NULL && progress->saw_from_origin && bytes > 0)
+    g_cancellable_cancel (progress->cancel_when_downloading);
+}
+
+static void
+fetch_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Progress *progress = user_data;
+  progress->result = kith_client_fetch_finish (KITH_CLIENT (source), res, &progress->error);
+  progress->finished = TRUE;
+}
+
+static gboolean
+progress_is_finished (gpointer user_data)
+{
+  return ((Progress *) user_data)->finished;
+}
+
+static gboolean
+progress_is_downloading (gpointer user_data)
+{
+  Progress *progress = user_data;
+  return progress->saw_from_origin && progress->last_bytes > 0;
+}
+
+static void
+fetch_start (Node *node, const gchar *url, const gchar *dest, GCancellable *cancellable,
+             Progress *progress)
+{
+  kith_client_fetch_async (node->client, url, dest, NULL, KITH_CLIENT_FETCH_FLAG_NONE,
+                           progress_cb, progress, NULL, cancellable, fetch_done_cb, progress);
+}
+
+static void
+fetch_wait (Progress *progress)
+{
+  ck_assert_msg (kith_test_wait_until (progress_is_finished, progress, 30000), "fetch did not end");
+}
+
+/* A from origin (with progress along the way), then B from A. */
+START_TEST (test_fetch_origin_then_peer)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (600 * 1024, 11);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/pkg/a.deb");
+  g_autoptr(Node) a = node_start ();
+  g_autoptr(Node) b = node_start ();
+  g_autofree gchar *dest_a = node_path (a, "a.deb");
+  g_autofree gchar *dest_b = node_path (b, "a.deb");
+  g_autoptr(KithClientTransfer) transfer_b = NULL;
+  g_autoptr(GError) error = NULL;
+  Progress progress = { 0 };
+
+  /* slow enough for several progress reports */
+  kith_test_origin_add (origin, "/pkg/a.deb", content, 1024 * 1024);
+  fetch_start (a, url, dest_a, NULL, &progress);
+  fetch_wait (&progress);
+  ck_assert_msg (progress.result != NULL, "%s", progress.error->message);
+  assert_file_equals (dest_a, content);
+  ck_assert_str_eq (kith_client_transfer_get_source (progress.result), "origin");
+  ck_assert (!kith_client_transfer_is_from_peer (progress.result));
+  ck_assert_uint_eq (kith_client_transfer_get_bytes_done (progress.result), g_bytes_get_size (content));
+  ck_assert_uint_eq (kith_client_transfer_get_bytes_total (progress.result), g_bytes_get_size (content));
+  ck_assert_ptr_nonnull (kith_client_transfer_get_object_path (progress.result));
+  ck_assert (progress.saw_from_origin);
+  ck_assert (!progress.bytes_went_back);
+  ck_assert_uint_ge (progress.distinct_bytes, 2); /* something between 0 and the end */
+  ck_assert_int_eq (progress.last_state, KITH_CLIENT_TRANSFER_STATE_DONE);
+  ck_assert_uint_eq (progress.last_bytes, g_bytes_get_size (content));
+
+  /* the blocking wrapper, on the second agent: the first one serves it */
+  transfer_b = kith_client_fetch (b->client, url, dest_b, NULL, KITH_CLIENT_FETCH_FLAG_NONE,
+                                  NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_file_equals (dest_b, content);
+  ck_assert_str_eq (kith_client_transfer_get_source (transfer_b), kith_test_agent_get_node_id (a->agent));
+  ck_assert (kith_client_transfer_is_from_peer (transfer_b));
+  ck_assert_int_eq (kith_client_transfer_get_state (transfer_b), KITH_CLIENT_TRANSFER_STATE_DONE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/pkg/a.deb"), 1);
+  progress_clear (&progress);
+}
+END_TEST
+
+/* The agent refuses bytes that do not hash to what the caller expects. */
+START_TEST (test_fetch_sha256_mismatch)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 12);
+  g_autoptr(GBytes) other = kith_test_make_content (64 * 1024, 13);
+  g_autofree gchar *wrong = kith_test_sha256 (other);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/signed.bin");
+  g_autoptr(Node) a = node_start ();
+  g_autofree gchar *dest = node_path (a, "signed.bin");
+  g_autoptr(KithClientTransfer) transfer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  kith_test_origin_add (origin, "/signed.bin", content, 0);
+  transfer = kith_client_fetch (a->client, url, dest, wrong, KITH_CLIENT_FETCH_FLAG_NONE,
+                                NULL, NULL, NULL, &error);
+  ck_assert_ptr_null (transfer);
+  ck_assert (g_error_matches (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED));
+  ck_assert_msg (strstr (error->message, "expected") != NULL && strstr (error->message, wrong) != NULL,
+                 "unclear error: %s", error->message);
+  ck_assert_msg (strstr (error->message, url) != NULL, "error names no URL: %s", error->message);
+  /* the file this call created is gone again */
+  ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
+/* Cancelling mid-download cancels the agent's transfer too. */
+START_TEST (test_fetch_cancel)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (2 * 1024 * 1024, 14);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/big.iso");
+  g_autoptr(Node) a = node_start ();
+  g_autofree gchar *dest = node_path (a, "big.iso");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Progress progress = { .cancel_when_downloading = cancellable };
+
+  kith_test_origin_add (origin, "/big.iso", content, 100 * 1024); /* 20 s if left alone */
+  fetch_start (a, url, dest, cancellable, &progress);
+  fetch_wait (&progress);
+  ck_assert_ptr_null (progress.result);
+  ck_assert_msg (g_error_matches (progress.error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_CANCELLED),
+                 "%s", progress.error->message);
+  ck_assert (g_cancellable_is_cancelled (cancellable));
+  /* the agent said so: its transfer failed (not just our side giving up) */
+  ck_assert_ptr_nonnull (progress.transfer);
+  ck_assert_int_eq (kith_client_transfer_get_state (progress.transfer), KITH_CLIENT_TRANSFER_STATE_FAILED);
+  ck_assert_ptr_nonnull (kith_client_transfer_get_error (progress.transfer));
+  ck_assert_uint_lt (kith_client_transfer_get_bytes_done (progress.transfer), g_bytes_get_size (content));
+  ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
+  progress_clear (&progress);
+}
+END_TEST
+
+/* Runs `kith --address AGENT ARGS…`; returns the exit status. */
+static gint
+run_kith (Node *node, const gchar *const *args, gchar **out, gchar **err)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("KITH_CLI_BIN"));
+  g_ptr_array_add (argv, (gpointer) "--address");
+  g_ptr_array_add (argv, (gpointer) kith_test_agent_get_dbus_address (node->agent));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return kith_test_run ((const gchar *const *) argv->pdata, NULL, out, err);
+}
+
+/* `kith fetch` as a process, output to a pipe: plain lines naming the source. */
+START_TEST (test_cli_fetch)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (400 * 1024, 15);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/cli.tar");
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autoptr(Node) a = node_start ();
+  g_autoptr(Node) b = node_start ();
+  g_autofree gchar *dest_a = node_path (a, "cli.tar");
+  g_autofree gchar *dest_b = node_path (b, "cli.tar");
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  g_autofree gchar *json_out = NULL;
+  g_autofree gchar *json_err = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object;
+  gint rc;
+
+  kith_test_origin_add (origin, "/cli.tar", content, 0);
+  rc = run_kith (a, (const gchar *[]) { "fetch", url, "-o", dest_a, "--sha256", sha, NULL }, &out, &err);
+  ck_assert_msg (rc == 0, "rc %d: %s", rc, err);
+  assert_file_equals (dest_a, content);
+  ck_assert_msg (strstr (out, "from-origin: origin") != NULL, "no state line: %s", out);
+  ck_assert_msg (strstr (out, "Fetched ") != NULL && strstr (out, "from origin") != NULL,
+                 "no summary: %s", out);
+  ck_assert_msg (strchr (out, '\r') == NULL && strstr (out, "\033[") == NULL,
+                 "terminal codes in plain output: %s", out);
+
+  /* --json: one object, the source is A */
+  rc = run_kith (b, (const gchar *[]) { "--json", "fetch", url, "-o", dest_b, NULL }, &json_out, &json_err);
+  ck_assert_msg (rc == 0, "rc %d: %s", rc, json_err);
+  assert_file_equals (dest_b, content);
+  ck_assert_msg (json_parser_load_from_data (parser, json_out, -1, NULL), "not JSON: %s", json_out);
+  object = json_node_get_object (json_parser_get_root (parser));
+  ck_assert_str_eq (json_object_get_string_member (object, "source"), kith_test_agent_get_node_id (a->agent));
+  ck_assert_str_eq (json_object_get_string_member (object, "state"), "done");
+  ck_assert_int_eq (json_object_get_int_member (object, "bytes"), (gint64) g_bytes_get_size (content));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/cli.tar"), 1);
+}
+END_TEST
+
+/* Bad URLs: a non-zero exit and a message that says what went wrong. */
+START_TEST (test_cli_fetch_bad_url)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autofree gchar *missing = kith_test_origin_url (origin, "/nothing-here");
+  g_autoptr(Node) a = node_start ();
+  g_autofree gchar *dest = node_path (a, "out");
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  g_autofree gchar *out2 = NULL;
+  g_autofree gchar *err2 = NULL;
+  g_autofree gchar *out3 = NULL;
+  g_autofree gchar *err3 = NULL;
+  gint rc;
+
+  rc = run_kith (a, (const gchar *[]) { "fetch", "ftp://example.invalid/x", "-o", dest, NULL }, &out, &err);
+  ck_assert_int_eq (rc, 1);
+  ck_assert_msg (strstr (err, "ftp://example.invalid/x") != NULL && strstr (err, "http") != NULL,
+                 "unclear: %s", err);
+  ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
+
+  /* a URL the origin does not have */
+  rc = run_kith (a, (const gchar *[]) { "fetch", missing, "-o", dest, NULL }, &out2, &err2);
+  ck_assert_int_ne (rc, 0);
+  ck_assert_msg (strstr (err2, "Fetching") != NULL && strstr (err2, missing) != NULL, "unclear: %s", err2);
+  ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
+
+  /* no -o: a usage error */
+  rc = run_kith (a, (const gchar *[]) { "fetch", missing, NULL }, &out3, &err3);
+  ck_assert_int_eq (rc, 64);
+  ck_assert_msg (strstr (err3, "--output") != NULL, "unclear: %s", err3);
+}
+END_TEST
+
+typedef struct {
+  const gchar *href;
+  const gchar *node;
+  guint seen;
+  guint64 last_done;
+} PeerWatch;
+
+static void
+peer_download_cb (KithClient *client, const gchar *href, const gchar *node, guint64 done,
+                  guint64 total, PeerWatch *watch)
+{
+  if (g_strcmp0 (href, watch->href) != 0 || g_strcmp0 (node, watch->node) != 0)
+    return;
+  watch->seen++;
+  watch->last_done = done;
+}
+
+static gboolean
+peer_download_seen (gpointer user_data)
+{
+  PeerWatch *watch = user_data;
+  return watch->seen > 0 && watch->last_done > 0;
+}
+
+/* W hears A's download announcements: through libkith, then through `kith watch`. */
+START_TEST (test_watch_peer_downloads)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (1024 * 1024, 16);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/watched.img");
+  g_autoptr(Node) w = node_start ();
+  g_autoptr(Node) a = node_start ();
+  g_autofree gchar *dest = node_path (a, "watched.img");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  PeerWatch watch = { .href = url, .node = kith_test_agent_get_node_id (a->agent) };
+  Progress progress = { 0 };
+  gint rc;
+
+  kith_test_origin_add (origin, "/watched.img", content, 200 * 1024); /* about 5 s */
+  ck_assert (kith_client_watch_peers (w->client, &error));
+  ck_assert (kith_client_watch_peers (w->client, &error)); /* again: no second subscription */
+  g_signal_connect (w->client, "peer-download", G_CALLBACK (peer_download_cb), &watch);
+  fetch_start (a, url, dest, cancellable, &progress);
+  ck_assert (kith_test_wait_until (progress_is_downloading, &progress, 10000));
+  ck_assert_msg (kith_test_wait_until (peer_download_seen, &watch, 5000), "no PeerDownload for %s", url);
+
+  /* A still downloads (announcing every 250 ms) while the command watches for a second */
+  rc = run_kith (w, (const gchar *[]) { "watch", "--duration", "1", NULL }, &out, &err);
+  ck_assert_msg (rc == 0, "rc %d: %s", rc, err);
+  ck_assert_msg (strstr (out, url) != NULL, "href not in output: %s", out);
+  ck_assert_msg (strstr (out, kith_test_agent_get_node_id (a->agent)) != NULL, "node not in output: %s", out);
+  ck_assert_msg (strstr (out, "counters: ") != NULL && strstr (out, "misses") != NULL,
+                 "no counters: %s", out);
+  ck_assert (!progress.finished); /* it really watched a download in progress */
+
+  g_cancellable_cancel (cancellable);
+  fetch_wait (&progress);
+  g_signal_handlers_disconnect_by_data (w->client, &watch);
+  progress_clear (&progress);
+}
+END_TEST
+
+/* An agent without the peering plugin: watching says so at once. */
+START_TEST (test_watch_without_peering)
+{
+  g_autoptr(KithTestAgent) agent = kith_test_agent_new ("", NULL);
+  g_autoptr(KithClient) client = kith_client_new ();
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
+  kith_client_set_address (client, kith_test_agent_get_dbus_address (agent));
+  ck_assert (kith_client_connect (client, NULL, &error));
+  ck_assert (!kith_client_watch_peers (client, &error));
+  ck_assert (g_error_matches (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_PLUGIN_MISSING));
+}
+END_TEST
+
+static Suite *
+fetch_cli_suite (void)
+{
+  Suite *suite = suite_create ("fetch-cli");
+  TCase *tc = tcase_create ("fetch-cli");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_fetch_origin_then_peer);
+  tcase_add_test (tc, test_fetch_sha256_mismatch);
+  tcase_add_test (tc, test_fetch_cancel);
+  tcase_add_test (tc, test_cli_fetch);
+  tcase_add_test (tc, test_cli_fetch_bad_url);
+  tcase_add_test (tc, test_watch_peer_downloads);
+  tcase_add_test (tc, test_watch_without_peering);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (void)
+{
+  SRunner *runner = srunner_create (fetch_cli_suite ());
+  int failed;
+
+  /* our own port: other suites' agents on this host must not answer ours */
+  test_port = g_random_int_range (20000, 60000);
+  srunner_run_all (runner, CK_NORMAL);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? 0 : 1;
+}
