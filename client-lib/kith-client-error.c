@@ -187,6 +187,8 @@ kith_client_error_new_for_transfer (const gchar *url, const gchar *reason)
   g_autofree gchar *name = NULL;
   const gchar *sep = reason != NULL ? strstr (reason, ": ") : NULL;
 
+  /* registers the org.kith.Error.* names before they are looked up */
+  (void) kith_client_error_quark ();
   if (reason == NULL || reason[0] == '\0')
     return g_error_new (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
                         "Fetching %s failed, the agent gave no reason", url);

@@ -11,6 +11,23 @@
  *   }
  *   g_print ("node %s\n", kith_client_get_node_id (client));
  *
+ * Fetching a URL (the LAN first, the origin once), blocking, with progress:
+ *
+ *   static void
+ *   on_progress (KithClientTransfer *transfer, gpointer user_data)
+ *   {
+ *     g_print ("%s %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\n",
+ *              kith_client_transfer_state_to_string (kith_client_transfer_get_state (transfer)),
+ *              kith_client_transfer_get_bytes_done (transfer),
+ *              kith_client_transfer_get_bytes_total (transfer));
+ *   }
+ *
+ *   g_autoptr(KithClientTransfer) transfer =
+ *     kith_client_fetch (client, "https://example.org/f.cab", "/var/tmp/f.cab", NULL,
+ *                        KITH_CLIENT_FETCH_FLAG_NONE, on_progress, NULL, NULL, &error);
+ *   if (transfer != NULL)
+ *     g_print ("from %s\n", kith_client_transfer_get_source (transfer)); // "origin" or a node id
+ *
  * Build with: pkg-config --cflags --libs kith
  */
 #pragma once
@@ -18,4 +35,5 @@
 #include "kith-client-error.h"
 #include "kith-client-plugin.h"
 #include "kith-client-transfer.h"
+#include "kith-client-update.h"
 #include "kith-client.h"

@@ -51,6 +51,14 @@ kith_fetch_describe_source (KithClientTransfer *transfer, gboolean full_node)
   return g_strdup_printf ("peer %s", node);
 }
 
+/* TRUE while bytes flow from a source (not while searching or waiting for a peer). */
+static gboolean
+kith_fetch_is_copying (KithClientTransfer *transfer)
+{
+  KithClientTransferState state = kith_client_transfer_get_state (transfer);
+  return state == KITH_CLIENT_TRANSFER_STATE_FROM_PEER || state == KITH_CLIENT_TRANSFER_STATE_FROM_ORIGIN;
+}
+
 /* "1.2 MB / 3.4 MB  35%" or "1.2 MB" while the size is unknown. */
 static gchar *
 kith_fetch_describe_bytes (KithClientTransfer *transfer)
@@ -140,7 +148,7 @@ kith_fetch_report_plain (KithFetchView *view, gboolean changed)
   if (kith_client_transfer_is_finished (transfer) ||
       g_get_monotonic_time () - view->last_line_us < KITH_FETCH_LINE_US)
     return;
-  what = g_strdup_printf ("%s  %s  from %s", bytes, rate, source);
+  what = g_strdup_printf ("%s  %s  %s%s", bytes, rate, kith_fetch_is_copying (transfer) ? "from " : "", source);
   kith_fetch_print_line (view, what);
 }
 

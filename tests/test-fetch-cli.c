@@ -413,6 +413,37 @@ START_TEST (test_watch_without_peering)
 }
 END_TEST
 
+/* The Error property of a failed transfer becomes a KITH_CLIENT_ERROR code. */
+START_TEST (test_transfer_error_mapping)
+{
+  static const struct {
+    const gchar *reason;
+    KithClientError code;
+    const gchar *message_part;
+  } cases[] = {
+    { "org.kith.Error.NotFound: nobody has it", KITH_CLIENT_ERROR_NOT_FOUND, "nobody has it" },
+    { "org.kith.Error.InvalidArgs: bad sha256", KITH_CLIENT_ERROR_INVALID_ARGS, "bad sha256" },
+    { "org.kith.Error.Cancelled: stopped", KITH_CLIENT_ERROR_CANCELLED, "stopped" },
+    /* what the agent sends for a GIO cancel */
+    { "org.gtk.GDBus.UnmappedGError.Quark._g_2dio_2derror_2dquark.Code19: the transfer was cancelled",
+      KITH_CLIENT_ERROR_CANCELLED, "the transfer was cancelled" },
+    { "org.example.Unknown: odd", KITH_CLIENT_ERROR_FAILED, "odd" },
+    { "no name here", KITH_CLIENT_ERROR_FAILED, "no name here" },
+    { "", KITH_CLIENT_ERROR_FAILED, "no reason" },
+    { NULL, KITH_CLIENT_ERROR_FAILED, "no reason" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr(GError) error = kith_client_error_new_for_transfer ("http://o/x", cases[i].reason);
+    ck_assert_msg (g_error_matches (error, KITH_CLIENT_ERROR, cases[i].code), "%s: got %s",
+                   cases[i].reason, error->message);
+    ck_assert_msg (strstr (error->message, cases[i].message_part) != NULL &&
+                   strstr (error->message, "http://o/x") != NULL, "%s", error->message);
+    ck_assert_msg (strstr (error->message, "GDBus") == NULL, "%s", error->message);
+  }
+}
+END_TEST
+
 static Suite *
 fetch_cli_suite (void)
 {
@@ -420,6 +451,7 @@ fetch_cli_suite (void)
   TCase *tc = tcase_create ("fetch-cli");
 
   tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_transfer_error_mapping);
   tcase_add_test (tc, test_fetch_origin_then_peer);
   tcase_add_test (tc, test_fetch_sha256_mismatch);
   tcase_add_test (tc, test_fetch_cancel);
