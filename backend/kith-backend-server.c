@@ -6,6 +6,7 @@
 
 #include "kith-backend-error.h"
 #include "kith-backend-store.h"
+#include "kith-backend-upload.h"
 #include "kith-rate-limiter.h"
 
 typedef struct {
@@ -22,6 +23,7 @@ struct _KithBackendServer {
   GHashTable *stats; /* URL path → KithPathStats; only paths that name a resource */
   guint64 total_requests;
   guint64 total_bytes;
+  KithBackendUploads *uploads;
 };
 
 G_DEFINE_TYPE (KithBackendServer, kith_backend_server, G_TYPE_OBJECT)
@@ -245,9 +247,15 @@ kith_backend_server_handler (SoupServer *server, SoupServerMessage *msg, const c
 
   self->total_requests++;
   g_debug ("%s %s", method, path);
-  /* Routes. The upload issue adds POST /enroll (node certificates issued with ca-key.pem
-   * against the enrollment token) and POST /upload (signed receipts, with the
-   * --delay-receipts and --drop-receipts knobs), each in its own kith-backend-*.c. */
+  /* Routes: the upload service's POST endpoints live in kith-backend-upload.c */
+  if (method == SOUP_METHOD_POST && g_str_equal (path, "/enroll")) {
+    kith_backend_uploads_handle_enroll (self->uploads, msg);
+    return;
+  }
+  if (method == SOUP_METHOD_POST && g_str_equal (path, "/upload")) {
+    kith_backend_uploads_handle_upload (self->uploads, msg);
+    return;
+  }
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
     kith_backend_server_set_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -288,6 +296,10 @@ kith_backend_server_get_stats_json (KithBackendServer *self)
   json_builder_add_int_value (builder, (gint64) self->total_requests);
   json_builder_set_member_name (builder, "total_bytes");
   json_builder_add_int_value (builder, (gint64) self->total_bytes);
+  json_builder_set_member_name (builder, "uploads");
+  json_builder_add_int_value (builder, (gint64) kith_backend_uploads_get_count (self->uploads));
+  json_builder_set_member_name (builder, "enrolled");
+  json_builder_add_int_value (builder, (gint64) kith_backend_uploads_get_enrolled (self->uploads));
   json_builder_set_member_name (builder, "rate_limit");
   json_builder_add_int_value (builder, (gint64) self->rate_limit);
   json_builder_end_object (builder);
@@ -363,6 +375,7 @@ kith_backend_server_finalize (GObject *object)
 
   g_clear_pointer (&self->limiter, kith_rate_limiter_free);
   g_hash_table_unref (self->stats);
+  kith_backend_uploads_free (self->uploads);
   g_free (self->dir);
   G_OBJECT_CLASS (kith_backend_server_parent_class)->finalize (object);
 }
@@ -389,7 +402,15 @@ kith_backend_server_new (const gchar *dir, guint64 rate_limit)
   self->rate_limit = rate_limit;
   if (rate_limit > 0)
     self->limiter = kith_rate_limiter_new (rate_limit);
+  self->uploads = kith_backend_uploads_new (dir, &(KithBackendUploadOptions){ 0 });
   self->server = soup_server_new ("server-header", "kith-backend ", NULL);
   soup_server_add_handler (self->server, NULL, kith_backend_server_handler, self, NULL);
   return self;
+}
+
+void
+kith_backend_server_set_upload_options (KithBackendServer *self, const KithBackendUploadOptions *options)
+{
+  kith_backend_uploads_free (self->uploads);
+  self->uploads = kith_backend_uploads_new (self->dir, options);
 }

@@ -4,6 +4,8 @@
 
 #include <glib-object.h>
 
+#include "kith-backend-upload.h"
+
 G_BEGIN_DECLS
 
 #define KITH_TYPE_BACKEND_SERVER (kith_backend_server_get_type ())
@@ -17,8 +19,10 @@ gboolean kith_backend_server_listen (KithBackendServer *self, const gchar *addre
 /* The base URL listened on, e.g. "http://127.0.0.1:40123"; caller frees. */
 gchar *kith_backend_server_get_base_url (KithBackendServer *self);
 /* The GET /stats document: {"paths": {PATH: {"requests": n, "bytes": n}}, "total_requests": n,
- * "total_bytes": n, "rate_limit": n}, counting body bytes actually written; caller frees. */
+ * "total_bytes": n, "uploads": n (distinct reports stored), "enrolled": n, "rate_limit": n}, counting body bytes actually written; caller frees. */
 gchar *kith_backend_server_get_stats_json (KithBackendServer *self);
+/* Replaces the options of POST /enroll and /upload (certificate validity, receipt knobs). */
+void kith_backend_server_set_upload_options (KithBackendServer *self, const KithBackendUploadOptions *options);
 /* Closes the listening sockets and every connection. Idempotent. */
 void kith_backend_server_stop (KithBackendServer *self);
 

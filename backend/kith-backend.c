@@ -16,7 +16,8 @@
   "Usage:\n" \
   "  kith-backend init DIR\n" \
   "  kith-backend publish [--expires-in 7d] DIR SRC-DIR\n" \
-  "  kith-backend serve [--listen ADDR:PORT] [--rate-limit BYTES/S] DIR\n"
+  "  kith-backend serve [--listen ADDR:PORT] [--rate-limit BYTES/S] [--cert-validity 24h]\n" \
+  "                     [--delay-receipts MS] [--drop-receipts] DIR\n"
 
 /* "90", "90s", "15m", "12h", "7d" → seconds. */
 static gboolean
@@ -136,10 +137,17 @@ kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
   g_autoptr (KithCatalog) catalog = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autoptr (GError) catalog_error = NULL;
+  g_autofree gchar *validity_text = NULL;
   guint64 rate = 0;
+  gint delay_receipts = 0;
+  KithBackendUploadOptions upload_options = { .cert_validity = KITH_BACKEND_CERT_VALIDITY };
   const GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (127.0.0.1:8080)", "ADDR:PORT" },
     { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &rate_text, "Uplink limit shared by all clients", "BYTES/S" },
+    { "cert-validity", 0, 0, G_OPTION_ARG_STRING, &validity_text, "Validity of node certificates (24h)", "DURATION" },
+    { "delay-receipts", 0, 0, G_OPTION_ARG_INT, &delay_receipts, "Hold each upload receipt back (test)", "MS" },
+    { "drop-receipts", 0, 0, G_OPTION_ARG_NONE, &upload_options.drop_receipts, "Store uploads, send no receipt (test)",
+      NULL },
     { NULL },
   };
 
@@ -148,6 +156,15 @@ kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
     return FALSE;
   if (rate_text != NULL && !kith_backend_parse_rate (rate_text, &rate, error))
     return FALSE;
+  if (validity_text != NULL && !kith_backend_parse_duration (validity_text, &upload_options.cert_validity, error)) {
+    g_prefix_error (error, "--cert-validity: ");
+    return FALSE;
+  }
+  if (delay_receipts < 0) {
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS, "--delay-receipts: expected milliseconds");
+    return FALSE;
+  }
+  upload_options.delay_receipts = (guint) delay_receipts;
   if (!kith_backend_check_args (argc, 3, "serve", error) || !kith_backend_store_check (argv[2], error))
     return FALSE;
   if (!kith_backend_store_load_catalog (argv[2], g_get_real_time () / G_USEC_PER_SEC, &catalog, &catalog_error)) {
@@ -160,6 +177,7 @@ kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
     g_message ("nothing published yet in %s; agents will find no catalog", argv[2]);
   }
   server = kith_backend_server_new (argv[2], rate);
+  kith_backend_server_set_upload_options (server, &upload_options);
   if (!kith_backend_server_listen (server, listen != NULL ? listen : "127.0.0.1:8080", error))
     return FALSE;
   loop = g_main_loop_new (NULL, FALSE);

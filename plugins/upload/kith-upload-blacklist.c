@@ -1,0 +1,182 @@
+/* kith-upload-blacklist.c — the persisted, expiring blacklist */
+#include "kith-upload-blacklist.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "kith-crypto.h"
+
+struct _KithUploadBlacklist {
+  gchar *path;
+  gint64 ttl;
+  GPtrArray *entries; /* KithBlacklistEntry* */
+};
+
+static void
+kith_blacklist_entry_free (KithBlacklistEntry *entry)
+{
+  g_free (entry->node);
+  g_free (entry->reason);
+  g_free (entry);
+}
+
+static void
+kith_upload_blacklist_load (KithUploadBlacklist *self)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonArray *array;
+
+  if (!g_file_test (self->path, G_FILE_TEST_EXISTS))
+    return;
+  if (!json_parser_load_from_file (parser, self->path, &error) ||
+      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser))) {
+    g_warning ("%s: unreadable blacklist, starting empty: %s", self->path,
+               error != NULL ? error->message : "not a JSON array");
+    return;
+  }
+  array = json_node_get_array (json_parser_get_root (parser));
+  for (guint i = 0; i < json_array_get_length (array); i++) {
+    JsonObject *obj = json_array_get_object_element (array, i);
+    KithBlacklistEntry *entry;
+    if (obj == NULL || !json_object_has_member (obj, "node") || !json_object_has_member (obj, "reason"))
+      continue;
+    entry = g_new0 (KithBlacklistEntry, 1);
+    entry->node = g_strdup (json_object_get_string_member (obj, "node"));
+    entry->reason = g_strdup (json_object_get_string_member (obj, "reason"));
+    entry->since = json_object_get_int_member_with_default (obj, "since", 0);
+    entry->until = json_object_get_int_member_with_default (obj, "until", 0);
+    if (entry->node == NULL || entry->reason == NULL) {
+      kith_blacklist_entry_free (entry);
+      continue;
+    }
+    g_ptr_array_add (self->entries, entry);
+  }
+}
+
+static gboolean
+kith_upload_blacklist_save (KithUploadBlacklist *self, GError **error)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < self->entries->len; i++) {
+    KithBlacklistEntry *entry = g_ptr_array_index (self->entries, i);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "node");
+    json_builder_add_string_value (builder, entry->node);
+    json_builder_set_member_name (builder, "reason");
+    json_builder_add_string_value (builder, entry->reason);
+    json_builder_set_member_name (builder, "since");
+    json_builder_add_int_value (builder, entry->since);
+    json_builder_set_member_name (builder, "until");
+    json_builder_add_int_value (builder, entry->until);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, &len);
+  return kith_crypto_write_file (self->path, text, len, 0644, error);
+}
+
+KithUploadBlacklist *
+kith_upload_blacklist_new (const gchar *path, gint64 ttl)
+{
+  KithUploadBlacklist *self = g_new0 (KithUploadBlacklist, 1);
+
+  self->path = g_strdup (path);
+  self->ttl = ttl;
+  self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_blacklist_entry_free);
+  kith_upload_blacklist_load (self);
+  return self;
+}
+
+void
+kith_upload_blacklist_free (KithUploadBlacklist *self)
+{
+  if (self == NULL)
+    return;
+  g_ptr_array_unref (self->entries);
+  g_free (self->path);
+  g_free (self);
+}
+
+static KithBlacklistEntry *
+kith_upload_blacklist_find (KithUploadBlacklist *self, const gchar *node)
+{
+  for (guint i = 0; i < self->entries->len; i++) {
+    KithBlacklistEntry *entry = g_ptr_array_index (self->entries, i);
+    if (g_strcmp0 (entry->node, node) == 0)
+      return entry;
+  }
+  return NULL;
+}
+
+gboolean
+kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const gchar *reason, gint64 now,
+                           GError **error)
+{
+  KithBlacklistEntry *entry = kith_upload_blacklist_find (self, node);
+
+  /* expired entries are dropped when the file is next written */
+  for (guint i = self->entries->len; i > 0; i--) {
+    KithBlacklistEntry *old = g_ptr_array_index (self->entries, i - 1);
+    if (old != entry && old->until <= now)
+      g_ptr_array_remove_index (self->entries, i - 1);
+  }
+  if (entry == NULL) {
+    entry = g_new0 (KithBlacklistEntry, 1);
+    entry->node = g_strdup (node);
+    g_ptr_array_add (self->entries, entry);
+  }
+  g_free (entry->reason);
+  entry->reason = g_strdup (reason);
+  entry->since = now;
+  entry->until = now + self->ttl;
+  g_message ("blacklisted node %s until %" G_GINT64_FORMAT ": %s", node, entry->until, reason);
+  return kith_upload_blacklist_save (self, error);
+}
+
+gboolean
+kith_upload_blacklist_contains (KithUploadBlacklist *self, const gchar *node, gint64 now)
+{
+  KithBlacklistEntry *entry = kith_upload_blacklist_find (self, node);
+  return entry != NULL && entry->until > now;
+}
+
+GPtrArray *
+kith_upload_blacklist_list (KithUploadBlacklist *self, gint64 now)
+{
+  GPtrArray *live = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->entries->len; i++) {
+    KithBlacklistEntry *entry = g_ptr_array_index (self->entries, i);
+    if (entry->until > now)
+      g_ptr_array_add (live, entry);
+  }
+  return live;
+}
+
+gchar *
+kith_upload_blacklist_to_header (KithUploadBlacklist *self, gint64 now)
+{
+  g_autoptr (GPtrArray) live = kith_upload_blacklist_list (self, now);
+  GString *header;
+
+  if (live->len == 0)
+    return NULL;
+  header = g_string_new (NULL);
+  for (guint i = 0; i < live->len; i++) {
+    KithBlacklistEntry *entry = g_ptr_array_index (live, i);
+    g_autofree gchar *reason = g_strdup (entry->reason);
+    g_strdelimit (reason, ";=\r\n", ' ');
+    g_string_append_printf (header, "%s%s=%s", i > 0 ? ";" : "", entry->node, reason);
+  }
+  return g_string_free (header, FALSE);
+}

@@ -1,0 +1,428 @@
+/* kith-upload-server.c — enroll, answer upload tasks, spool and forward reports */
+#include "kith-upload-server.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "kith-upload-verify.h"
+
+#define KITH_UPLOAD_ALIAS_PATH "/upload/"
+#define KITH_UPLOAD_RETRY_S 5
+
+struct _KithUploadServer {
+  KithAgent *agent;
+  SoupSession *session;
+  guint64 max_size;
+  guint32 interval;
+  gchar *dir;       /* STATE_DIR/upload */
+  gchar *spool_dir; /* STATE_DIR/upload/spool */
+  gchar *key_pem;
+  gchar *cert_b64;  /* NULL until enrolled */
+  gchar *alias_base;
+  gchar *upload_url;
+  gboolean backend_ok;
+  guint timer_id;   /* renewal or retry */
+  guint64 forwarded;
+  GCancellable *cancellable;
+};
+
+typedef struct {
+  KithUploadServer *self;
+  SoupServerMessage *msg; /* a ref, or NULL for a spool retry */
+  gulong finished_id;
+  gchar *path;            /* the spooled report */
+} KithForward;
+
+static void kith_upload_server_enroll (KithUploadServer *self);
+
+static gboolean
+kith_upload_server_timer_cb (gpointer user_data)
+{
+  KithUploadServer *self = user_data;
+  self->timer_id = 0;
+  kith_upload_server_enroll (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_forward_free (KithForward *fwd)
+{
+  if (fwd->msg != NULL) {
+    g_signal_handler_disconnect (fwd->msg, fwd->finished_id);
+    g_object_unref (fwd->msg);
+  }
+  g_free (fwd->path);
+  g_free (fwd);
+}
+
+/* The client left while we forwarded: the spool keeps the report, nothing to answer. */
+static void
+kith_forward_finished_cb (SoupServerMessage *msg, gpointer user_data)
+{
+  KithForward *fwd = user_data;
+  g_signal_handler_disconnect (fwd->msg, fwd->finished_id);
+  g_clear_object (&fwd->msg);
+}
+
+static void
+kith_upload_server_schedule (KithUploadServer *self, guint seconds)
+{
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  self->timer_id = g_timeout_add_seconds (MAX (seconds, 1), kith_upload_server_timer_cb, self);
+}
+
+static void
+kith_upload_server_set_reachable (KithUploadServer *self, gboolean ok)
+{
+  if (self->backend_ok && !ok) {
+    g_message ("backend unreachable: not offering uploads until it answers again");
+    kith_upload_server_schedule (self, KITH_UPLOAD_RETRY_S);
+  }
+  self->backend_ok = ok;
+}
+
+static void
+kith_upload_server_forward_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  KithForward *fwd = user_data;
+  KithUploadServer *self = fwd->self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  SoupMessage *out = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  guint status = body != NULL ? soup_message_get_status (out) : SOUP_STATUS_BAD_GATEWAY;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    kith_forward_free (fwd);
+    return;
+  }
+  kith_upload_server_set_reachable (self, body != NULL);
+  if (body != NULL && (SOUP_STATUS_IS_SUCCESSFUL (status) || SOUP_STATUS_IS_CLIENT_ERROR (status))) {
+    g_unlink (fwd->path);
+    if (status == SOUP_STATUS_OK)
+      self->forwarded++;
+  }
+  g_debug ("forwarded %s: %u", fwd->path, status);
+  if (fwd->msg != NULL) {
+    soup_server_message_set_status (fwd->msg, status, NULL);
+    if (body != NULL)
+      soup_server_message_set_response (fwd->msg, soup_message_headers_get_content_type (
+                                                      soup_message_get_response_headers (out), NULL),
+                                        SOUP_MEMORY_COPY, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+    soup_server_message_unpause (fwd->msg);
+  }
+  kith_forward_free (fwd);
+}
+
+/* Spool file names: UPLOADID.REQUESTER.RANDOM — everything a retry needs. */
+static void
+kith_upload_server_forward (KithUploadServer *self, const gchar *path, GBytes *report, SoupServerMessage *msg,
+                            const gchar *blacklist)
+{
+  g_autofree gchar *name = g_path_get_basename (path);
+  g_auto (GStrv) parts = g_strsplit (name, ".", 3);
+  g_autoptr (SoupMessage) out = NULL;
+  KithForward *fwd;
+
+  if (g_strv_length (parts) != 3)
+    return;
+  out = soup_message_new (SOUP_METHOD_POST, self->upload_url);
+  soup_message_headers_replace (soup_message_get_request_headers (out), "X-Kith-Upload-Id", parts[0]);
+  soup_message_headers_replace (soup_message_get_request_headers (out), "X-Kith-Node", parts[1]);
+  if (blacklist != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (out), "X-Kith-Blacklist", blacklist);
+  soup_message_set_request_body_from_bytes (out, "application/octet-stream", report);
+  fwd = g_new0 (KithForward, 1);
+  fwd->self = self;
+  fwd->path = g_strdup (path);
+  if (msg != NULL) {
+    fwd->msg = g_object_ref (msg);
+    fwd->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (kith_forward_finished_cb), fwd);
+    soup_server_message_pause (msg);
+  }
+  soup_session_send_and_read_async (self->session, out, G_PRIORITY_DEFAULT, self->cancellable,
+                                    kith_upload_server_forward_cb, fwd);
+}
+
+/* Reports whose forwarding failed earlier (or before a restart) go out again. */
+static void
+kith_upload_server_retry_spool (KithUploadServer *self)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->spool_dir, 0, NULL);
+  const gchar *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *path = g_build_filename (self->spool_dir, name, NULL);
+    g_autoptr (GMappedFile) mapped = NULL;
+    g_autoptr (GBytes) report = NULL;
+    if (name[0] == '.' || (mapped = g_mapped_file_new (path, FALSE, NULL)) == NULL)
+      continue;
+    report = g_mapped_file_get_bytes (mapped);
+    kith_upload_server_forward (self, path, report, NULL, NULL);
+  }
+}
+
+static gboolean
+kith_upload_server_is_lan (GSocketAddress *address)
+{
+  GInetAddress *inet;
+
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return FALSE;
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  return g_inet_address_get_is_loopback (inet) || g_inet_address_get_is_site_local (inet) ||
+         g_inet_address_get_is_link_local (inet);
+}
+
+static gboolean
+kith_upload_server_is_hex (const gchar *text, gsize min, gsize max)
+{
+  gsize len = text != NULL ? strlen (text) : 0;
+  for (gsize i = 0; i < len; i++) {
+    if (!g_ascii_isxdigit (text[i]) || g_ascii_isupper (text[i]))
+      return FALSE;
+  }
+  return len >= min && len <= max;
+}
+
+static void
+kith_upload_server_refuse (SoupServerMessage *msg, guint status, const gchar *reason)
+{
+  g_autofree gchar *line = g_strconcat (reason, "\n", NULL);
+  g_debug ("refused an upload: %s", reason);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, line, strlen (line));
+}
+
+static void
+kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                           gpointer user_data)
+{
+  KithUploadServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *upload_id = soup_message_headers_get_one (headers, "X-Kith-Upload-Id");
+  const gchar *node = soup_message_headers_get_one (headers, "X-Kith-Node");
+  g_autoptr (GBytes) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *random = NULL;
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *spooled = NULL;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
+    kith_upload_server_refuse (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a report here");
+    return;
+  }
+  if (!kith_upload_server_is_lan (soup_server_message_get_remote_address (msg))) {
+    kith_upload_server_refuse (msg, SOUP_STATUS_FORBIDDEN, "uploads are taken from the LAN only");
+    return;
+  }
+  if (self->cert_b64 == NULL || !self->backend_ok) {
+    kith_upload_server_refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "not serving uploads now");
+    return;
+  }
+  if (soup_message_headers_get_content_length (headers) > (goffset) self->max_size) {
+    kith_upload_server_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "report too large");
+    return;
+  }
+  report = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (g_bytes_get_size (report) > self->max_size) {
+    kith_upload_server_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "report too large");
+    return;
+  }
+  if (!kith_upload_server_is_hex (upload_id, 32, 64) || !kith_upload_server_is_hex (node, 32, 32)) {
+    kith_upload_server_refuse (msg, SOUP_STATUS_BAD_REQUEST, "X-Kith-Upload-Id and X-Kith-Node are required");
+    return;
+  }
+  random = kith_crypto_random_hex (8, &error);
+  name = g_strdup_printf ("%s.%s.%s", upload_id, node, random != NULL ? random : "0");
+  spooled = g_build_filename (self->spool_dir, name, NULL);
+  if (random == NULL || !kith_crypto_write_file (spooled, g_bytes_get_data (report, NULL), g_bytes_get_size (report),
+                                                 0600, &error)) {
+    g_warning ("cannot spool a report: %s", error->message);
+    kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
+    return;
+  }
+  kith_upload_server_forward (self, spooled, report, msg, soup_message_headers_get_one (headers, "X-Kith-Blacklist"));
+}
+
+static gboolean
+kith_upload_server_respond (const KithTaskAsk *ask, KithTaskOffer *offer, gpointer user_data)
+{
+  KithUploadServer *self = user_data;
+  g_autoptr (GBytes) proof = NULL;
+  g_autoptr (GBytes) sig = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *alias = NULL;
+
+  if (self->cert_b64 == NULL || !self->backend_ok || g_strcmp0 (ask->href, self->upload_url) != 0 ||
+      g_strcmp0 (ask->node, kith_agent_get_node_id (self->agent)) == 0)
+    return FALSE;
+  alias = g_strdup_printf ("%s%08x", self->alias_base, ask->id);
+  proof = kith_task_broker_proof_data (ask->id, alias);
+  sig = kith_crypto_sign (self->key_pem, proof, &error);
+  if (sig == NULL) {
+    g_warning ("cannot sign an upload offer: %s", error->message);
+    return FALSE;
+  }
+  offer->alias = g_steal_pointer (&alias);
+  offer->cert = g_strdup (self->cert_b64);
+  offer->sig = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
+  offer->interval = self->interval;
+  g_debug ("offering upload to %s for request %u", ask->node, ask->id);
+  return TRUE;
+}
+
+static void
+kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  KithUploadServer *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree gchar *path = g_build_filename (self->dir, "node-cert.pem", NULL);
+  JsonObject *obj = NULL;
+  const gchar *cert;
+  gint64 expires, now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (body == NULL) {
+    g_debug ("cannot enroll: %s", error->message);
+    self->backend_ok = FALSE;
+    kith_upload_server_schedule (self, KITH_UPLOAD_RETRY_S);
+    return;
+  }
+  if (soup_message_get_status (msg) == SOUP_STATUS_OK &&
+      json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    obj = json_node_get_object (json_parser_get_root (parser));
+  cert = obj != NULL ? json_object_get_string_member_with_default (obj, "certificate", NULL) : NULL;
+  if (cert == NULL) {
+    g_warning ("enrollment refused (%u): %.*s", soup_message_get_status (msg), (int) MIN (200, g_bytes_get_size (body)),
+               (const gchar *) g_bytes_get_data (body, NULL));
+    kith_upload_server_schedule (self, 60);
+    return;
+  }
+  if (!kith_crypto_write_file (path, cert, strlen (cert), 0644, &error))
+    g_warning ("cannot keep the node certificate: %s", error->message);
+  g_free (self->cert_b64);
+  self->cert_b64 = kith_upload_cert_base64_from_pem (cert);
+  self->backend_ok = TRUE;
+  expires = json_object_get_int_member_with_default (obj, "expires", now + 3600);
+  g_message ("enrolled: node certificate valid for %" G_GINT64_FORMAT " s", expires - now);
+  /* renew at two thirds of the certificate's life */
+  kith_upload_server_schedule (self, (guint) MAX (1, (expires - now) * 2 / 3));
+  kith_upload_server_retry_spool (self);
+}
+
+static void
+kith_upload_server_enroll (KithUploadServer *self)
+{
+  const gchar *backend = kith_agent_get_backend_url (self->agent);
+  g_autofree gchar *url = g_strconcat (backend, "/enroll", NULL);
+  g_autofree gchar *public_key = kith_crypto_key_get_public (self->key_pem, NULL);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+
+  if (msg == NULL || public_key == NULL)
+    return;
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "token");
+  json_builder_add_string_value (builder, kith_agent_get_enrollment_token (self->agent));
+  json_builder_set_member_name (builder, "public_key");
+  json_builder_add_string_value (builder, public_key);
+  json_builder_set_member_name (builder, "node_id");
+  json_builder_add_string_value (builder, kith_agent_get_node_id (self->agent));
+  json_builder_set_member_name (builder, "alias");
+  json_builder_add_string_value (builder, self->alias_base);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, &len);
+  soup_message_set_request_body_from_bytes (msg, "application/json", g_bytes_new_take (g_steal_pointer (&text), len));
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
+                                    kith_upload_server_enroll_cb, self);
+}
+
+KithUploadServer *
+kith_upload_server_new (KithAgent *agent, SoupSession *session, guint64 max_size, guint32 interval)
+{
+  KithUploadServer *self = g_new0 (KithUploadServer, 1);
+
+  self->agent = agent;
+  self->session = session;
+  self->max_size = max_size;
+  self->interval = interval;
+  self->cancellable = g_cancellable_new ();
+  self->dir = g_build_filename (kith_agent_get_state_dir (agent), "upload", NULL);
+  self->spool_dir = g_build_filename (self->dir, "spool", NULL);
+  return self;
+}
+
+gboolean
+kith_upload_server_start (KithUploadServer *self, GError **error)
+{
+  g_autofree gchar *key_path = g_build_filename (self->dir, "node-key.pem", NULL);
+  KithHttp *http = kith_agent_get_http (self->agent);
+  KithTaskBroker *broker = KITH_TASK_BROKER (kith_agent_get_service (self->agent, "peering"));
+
+  if (g_mkdir_with_parents (self->spool_dir, 0700) != 0) {
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot create %s: %s", self->spool_dir,
+                 g_strerror (errno));
+    return FALSE;
+  }
+  if (g_file_test (key_path, G_FILE_TEST_EXISTS))
+    self->key_pem = kith_crypto_read_private_key (key_path, error);
+  else if ((self->key_pem = kith_crypto_key_generate (error)) != NULL &&
+           !kith_crypto_write_file (key_path, self->key_pem, strlen (self->key_pem), 0600, error))
+    g_clear_pointer (&self->key_pem, g_free);
+  if (self->key_pem == NULL)
+    return FALSE;
+  self->upload_url = g_strconcat (kith_agent_get_backend_url (self->agent), "/upload", NULL);
+  self->alias_base = g_strconcat (kith_http_get_base_url (http), KITH_UPLOAD_ALIAS_PATH, NULL);
+  kith_http_add_handler (http, KITH_UPLOAD_ALIAS_PATH, kith_upload_server_handle, self, NULL);
+  kith_task_broker_add_responder (broker, "upload", kith_upload_server_respond, self);
+  kith_upload_server_enroll (self);
+  return TRUE;
+}
+
+void
+kith_upload_server_free (KithUploadServer *self)
+{
+  if (self == NULL)
+    return;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (self->upload_url != NULL) {
+    GObject *peering = kith_agent_get_service (self->agent, "peering");
+    if (peering != NULL)
+      kith_task_broker_remove_responder (KITH_TASK_BROKER (peering), "upload");
+    kith_http_remove_handler (kith_agent_get_http (self->agent), KITH_UPLOAD_ALIAS_PATH);
+  }
+  g_object_unref (self->cancellable);
+  g_free (self->key_pem);
+  g_free (self->cert_b64);
+  g_free (self->alias_base);
+  g_free (self->upload_url);
+  g_free (self->dir);
+  g_free (self->spool_dir);
+  g_free (self);
+}
+
+gboolean
+kith_upload_server_is_serving (KithUploadServer *self)
+{
+  return self->cert_b64 != NULL && self->backend_ok;
+}
+
+guint64
+kith_upload_server_get_forwarded (KithUploadServer *self)
+{
+  return self->forwarded;
+}

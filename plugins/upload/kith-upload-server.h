@@ -1,0 +1,29 @@
+/* kith-upload-server.h — the serving side of the upload task (design §5): a connected node
+ * enrolls with the backend (key in STATE_DIR/upload/node-key.pem, 0600), renews its node
+ * certificate at two thirds of its life, answers "I need" for upload with its certificate
+ * and proof of possession while the backend is reachable, accepts reports POSTed to its
+ * alias from the LAN, spools each atomically and forwards it to the backend; the backend's
+ * receipt is the POST's response (the advertised interval is then 0: forwarding starts at
+ * once; a report whose forwarding failed stays in the spool and is retried). */
+#pragma once
+
+#include "kith-agent.h"
+
+G_BEGIN_DECLS
+
+typedef struct _KithUploadServer KithUploadServer;
+
+/* Serves upload tasks for @agent through @session (both borrowed, outlive it): reports of at
+ * most @max_size bytes, advertising @interval seconds. */
+KithUploadServer *kith_upload_server_new (KithAgent *agent, SoupSession *session, guint64 max_size, guint32 interval);
+/* Enrolls (asynchronously) and starts answering; FALSE when the key cannot be made. */
+gboolean kith_upload_server_start (KithUploadServer *self, GError **error);
+void kith_upload_server_free (KithUploadServer *self);
+/* Whether it holds a certificate and the backend answered last time. */
+gboolean kith_upload_server_is_serving (KithUploadServer *self);
+/* Reports forwarded to the backend with a receipt since start. */
+guint64 kith_upload_server_get_forwarded (KithUploadServer *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithUploadServer, kith_upload_server_free)
+
+G_END_DECLS

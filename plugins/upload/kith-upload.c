@@ -1,0 +1,683 @@
+/* kith-upload.c — the requesting side: outbox, direct upload, task requests, offer and
+ * receipt checks, blacklist, back-off */
+#include "kith-upload.h"
+
+#include <errno.h>
+#include <gio/gunixinputstream.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#ifdef G_OS_UNIX
+#include <unistd.h>
+#endif
+
+#include "kith-upload-server.h"
+#include "kith-upload-verify.h"
+
+#define KITH_UPLOAD_COPY_CHUNK (64 * 1024)
+
+typedef struct {
+  gchar *name;
+  guint attempts;
+  gint64 next_try; /* monotonic µs */
+  gboolean sending;
+} KithReport;
+
+/* One attempt at one report: direct, or through the peer that offered. */
+typedef struct {
+  KithReport *report; /* borrowed from pending */
+  GBytes *content;
+  gchar *upload_id;
+  gchar *sha256;
+  guint32 request_id;  /* 0: no task request open */
+  gchar *responder;    /* NULL: direct to the backend */
+  guint timer_id;      /* offer wait or receipt time T */
+  gchar *timeout_reason;
+  GCancellable *cancellable;
+  gint64 started;      /* monotonic µs the POST began */
+} KithAttempt;
+
+struct _KithUpload {
+  GObject parent_instance;
+  KithAgent *agent;
+  KithTaskBroker *broker;
+  SoupSession *session;
+  KithUploadServer *server;
+  KithUploadBlacklist *blacklist;
+  gchar *anchor_pem;
+  gchar *outbox;
+  gchar *receipts;
+  gchar *upload_url;
+  gboolean direct;
+  guint64 max_size, offer_wait, retry, retry_max, slack, speed, blacklist_time, scan;
+  GHashTable *pending; /* name → KithReport* */
+  KithAttempt *attempt;
+  guint scan_id;
+  guint64 delivered;
+};
+
+G_DEFINE_TYPE (KithUpload, kith_upload, G_TYPE_OBJECT)
+
+enum { SIGNAL_DELIVERED, SIGNAL_BLACKLISTED, SIGNAL_CHANGED, SIGNAL_LAST };
+static guint signals[SIGNAL_LAST];
+
+static void kith_upload_next (KithUpload *self);
+static void kith_upload_ask_peers (KithUpload *self);
+
+static void
+kith_report_free (KithReport *report)
+{
+  g_free (report->name);
+  g_free (report);
+}
+
+static void
+kith_attempt_free (KithAttempt *attempt)
+{
+  g_clear_handle_id (&attempt->timer_id, g_source_remove);
+  g_cancellable_cancel (attempt->cancellable);
+  g_object_unref (attempt->cancellable);
+  g_bytes_unref (attempt->content);
+  g_free (attempt->upload_id);
+  g_free (attempt->sha256);
+  g_free (attempt->responder);
+  g_free (attempt->timeout_reason);
+  g_free (attempt);
+}
+
+static gint64
+kith_upload_now (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static void
+kith_upload_end_request (KithUpload *self)
+{
+  if (self->attempt->request_id != 0)
+    kith_task_broker_end (self->broker, self->attempt->request_id);
+  self->attempt->request_id = 0;
+}
+
+/* Ends the current attempt: a delivered report leaves the pending list, a failed one backs
+ * off (doubling, capped). */
+static void
+kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
+{
+  KithAttempt *attempt = self->attempt;
+  KithReport *report = attempt->report;
+
+  kith_upload_end_request (self);
+  self->attempt = NULL;
+  report->sending = FALSE;
+  if (!ok) {
+    guint64 delay = MIN (self->retry << MIN (report->attempts, 16u), self->retry_max);
+    report->attempts++;
+    report->next_try = g_get_monotonic_time () + (gint64) delay * 1000;
+    g_message ("report %s not delivered (%s); next try in %" G_GUINT64_FORMAT " ms", report->name, why, delay);
+  }
+  kith_attempt_free (attempt);
+  if (ok)
+    g_hash_table_remove (self->pending, report->name);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  kith_upload_next (self);
+}
+
+static void
+kith_upload_blacklist_node (KithUpload *self, const gchar *node, const gchar *reason)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!kith_upload_blacklist_add (self->blacklist, node, reason, kith_upload_now (), &error))
+    g_warning ("cannot save the blacklist: %s", error->message);
+  g_signal_emit (self, signals[SIGNAL_BLACKLISTED], 0, node, reason);
+}
+
+/* Receipt written first, report removed second: a crash between them only re-sends a
+ * report the backend already has, and its dedup hands back the same receipt. */
+static void
+kith_upload_delivered (KithUpload *self, const gchar *document, gsize len, const gchar *text)
+{
+  KithAttempt *attempt = self->attempt;
+  g_autofree gchar *name = g_strconcat (attempt->upload_id, ".json", NULL);
+  g_autofree gchar *receipt_path = g_build_filename (self->receipts, name, NULL);
+  g_autofree gchar *report_path = g_build_filename (self->outbox, attempt->report->name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *upload_id = g_strdup (attempt->upload_id);
+
+  if (!kith_crypto_write_file (receipt_path, document, len, 0644, &error)) {
+    g_warning ("cannot keep the receipt of %s: %s", attempt->report->name, error->message);
+    kith_upload_finish (self, FALSE, "receipt not saved");
+    return;
+  }
+  if (g_unlink (report_path) != 0 && errno != ENOENT)
+    g_warning ("cannot remove %s from the outbox: %s", report_path, g_strerror (errno));
+  g_message ("report %s delivered %s%s", attempt->report->name, attempt->responder != NULL ? "through " : "directly",
+             attempt->responder != NULL ? attempt->responder : "");
+  self->delivered++;
+  g_signal_emit (self, signals[SIGNAL_DELIVERED], 0, upload_id, text);
+  kith_upload_finish (self, TRUE, NULL);
+}
+
+static void
+kith_upload_measure (KithUpload *self, gsize size)
+{
+  gint64 elapsed = g_get_monotonic_time () - self->attempt->started;
+  guint64 speed;
+
+  if (size < 16 * 1024 || elapsed <= 0)
+    return; /* too small to say anything about the link */
+  speed = (guint64) size * G_USEC_PER_SEC / (guint64) elapsed;
+  self->speed = (self->speed * 3 + speed) / 4;
+}
+
+static void
+kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  KithUpload *self = user_data;
+  KithAttempt *attempt = self->attempt;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *text = NULL;
+  KithUploadExpect expect;
+  guint status;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* stopped, or T ran out and the timer handled it */
+  g_clear_handle_id (&attempt->timer_id, g_source_remove);
+  if (body == NULL && attempt->responder == NULL && self->broker != NULL) {
+    g_message ("backend unreachable (%s): asking peers to upload %s", error->message, attempt->report->name);
+    kith_upload_ask_peers (self);
+    return;
+  }
+  if (body == NULL) {
+    g_autofree gchar *why = g_strdup_printf ("cannot send: %s", error->message);
+    if (attempt->responder != NULL)
+      kith_upload_blacklist_node (self, attempt->responder, why);
+    kith_upload_finish (self, FALSE, why);
+    return;
+  }
+  status = soup_message_get_status (msg);
+  if (status != SOUP_STATUS_OK) {
+    g_autofree gchar *why = g_strdup_printf ("HTTP %u without a receipt", status);
+    if (attempt->responder != NULL)
+      kith_upload_blacklist_node (self, attempt->responder, why);
+    kith_upload_finish (self, FALSE, why);
+    return;
+  }
+  kith_upload_measure (self, g_bytes_get_size (attempt->content));
+  expect = (KithUploadExpect){ attempt->upload_id, attempt->sha256, g_bytes_get_size (attempt->content),
+                               kith_agent_get_node_id (self->agent) };
+  if (!kith_upload_verify_receipt (self->anchor_pem, body, &expect, kith_upload_now (), &text, &reason)) {
+    if (attempt->responder != NULL)
+      kith_upload_blacklist_node (self, attempt->responder, reason);
+    kith_upload_finish (self, FALSE, reason);
+    return;
+  }
+  kith_upload_delivered (self, g_bytes_get_data (body, NULL), g_bytes_get_size (body), text);
+}
+
+/* T ran out (claims 4, 12): the responder is blacklisted, the report tried elsewhere. */
+static gboolean
+kith_upload_timeout_cb (gpointer user_data)
+{
+  KithUpload *self = user_data;
+  KithAttempt *attempt = self->attempt;
+  g_autofree gchar *why = g_strdup (attempt->timeout_reason);
+
+  attempt->timer_id = 0;
+  g_cancellable_cancel (attempt->cancellable);
+  if (attempt->responder != NULL)
+    kith_upload_blacklist_node (self, attempt->responder, why);
+  kith_upload_finish (self, FALSE, why);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_upload_post (KithUpload *self, const gchar *url, guint64 t_ms)
+{
+  KithAttempt *attempt = self->attempt;
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
+  g_autofree gchar *blacklist = kith_upload_blacklist_to_header (self->blacklist, kith_upload_now ());
+  SoupMessageHeaders *headers;
+
+  if (msg == NULL) {
+    kith_upload_finish (self, FALSE, "unusable URL");
+    return;
+  }
+  headers = soup_message_get_request_headers (msg);
+  soup_message_headers_replace (headers, "X-Kith-Upload-Id", attempt->upload_id);
+  soup_message_headers_replace (headers, "X-Kith-Node", kith_agent_get_node_id (self->agent));
+  /* the patent's "report the responding server peer in a next report" */
+  if (blacklist != NULL)
+    soup_message_headers_replace (headers, "X-Kith-Blacklist", blacklist);
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", attempt->content);
+  g_free (attempt->timeout_reason);
+  attempt->timeout_reason = g_strdup_printf ("no receipt within T=%" G_GUINT64_FORMAT " ms", t_ms);
+  attempt->timer_id = g_timeout_add ((guint) MIN (t_ms, G_MAXUINT), kith_upload_timeout_cb, self);
+  attempt->started = g_get_monotonic_time ();
+  g_debug ("POST %s to %s, T=%" G_GUINT64_FORMAT " ms", attempt->report->name, url, t_ms);
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, attempt->cancellable,
+                                    kith_upload_post_cb, self);
+}
+
+static gboolean
+kith_upload_found_cb (gpointer user_data)
+{
+  KithUpload *self = user_data;
+  if (self->attempt != NULL)
+    kith_upload_end_request (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* FIG. 9: every offer is checked before a byte is sent; a failing one is blacklisted and
+ * we keep listening for others. */
+static void
+kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data)
+{
+  KithUpload *self = user_data;
+  KithAttempt *attempt = self->attempt;
+  g_autofree gchar *reason = NULL;
+  guint64 t_ms;
+
+  if (attempt == NULL || attempt->request_id != id || attempt->responder != NULL)
+    return;
+  if (kith_upload_blacklist_contains (self->blacklist, offer->node, kith_upload_now ())) {
+    g_debug ("ignoring the offer of blacklisted node %s", offer->node);
+    return;
+  }
+  if (!kith_upload_verify_offer (self->anchor_pem, id, offer, kith_upload_now (), &reason)) {
+    g_message ("refused the upload offer of %s: %s", offer->node, reason);
+    kith_upload_blacklist_node (self, offer->node, reason);
+    return;
+  }
+  g_clear_handle_id (&attempt->timer_id, g_source_remove);
+  attempt->responder = g_strdup (offer->node);
+  kith_task_broker_found (self->broker, id);
+  /* not from inside the broker's own callback */
+  g_idle_add (kith_upload_found_cb, self);
+  t_ms = kith_upload_receipt_time_ms (g_bytes_get_size (attempt->content), self->speed,
+                                      (guint64) offer->interval * 1000, self->slack);
+  kith_upload_post (self, offer->alias, t_ms);
+}
+
+static gboolean
+kith_upload_offer_wait_cb (gpointer user_data)
+{
+  KithUpload *self = user_data;
+  self->attempt->timer_id = 0;
+  kith_upload_finish (self, FALSE, "no trusted peer offered to upload");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_upload_ask_peers (KithUpload *self)
+{
+  KithAttempt *attempt = self->attempt;
+
+  attempt->request_id = kith_task_broker_request (self->broker, "upload", self->upload_url, kith_upload_offer_cb, self);
+  attempt->timer_id = g_timeout_add ((guint) self->offer_wait, kith_upload_offer_wait_cb, self);
+  g_debug ("asked the LAN to upload %s (request %u)", attempt->report->name, attempt->request_id);
+}
+
+/* A stable id for a report: the same name and bytes give the same id after any restart. */
+static gchar *
+kith_upload_id_for (const gchar *name, GBytes *content, const gchar *sha256)
+{
+  g_autofree gchar *text = g_strdup_printf ("kith-upload\n%s\n%s", name, sha256);
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autofree gchar *id = kith_crypto_sha256_hex (bytes);
+  return g_strndup (id, 32);
+}
+
+static void
+kith_upload_start (KithUpload *self, KithReport *report)
+{
+  g_autofree gchar *path = g_build_filename (self->outbox, report->name, NULL);
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
+  KithAttempt *attempt;
+
+  if (mapped == NULL || g_mapped_file_get_length (mapped) > self->max_size) {
+    report->next_try = G_MAXINT64; /* until it changes: see the scan */
+    if (mapped != NULL)
+      g_warning ("report %s is larger than [upload] max-size; not sent", report->name);
+    return;
+  }
+  attempt = g_new0 (KithAttempt, 1);
+  attempt->report = report;
+  attempt->cancellable = g_cancellable_new ();
+  attempt->content = g_bytes_new (g_mapped_file_get_contents (mapped), g_mapped_file_get_length (mapped));
+  attempt->sha256 = kith_crypto_sha256_hex (attempt->content);
+  attempt->upload_id = kith_upload_id_for (report->name, attempt->content, attempt->sha256);
+  report->sending = TRUE;
+  self->attempt = attempt;
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  if (self->direct && !kith_agent_get_offline (self->agent) && report->attempts % 2 == 0) {
+    /* every other attempt goes through peers, so a backend that is reachable but never
+     * answers with a receipt does not keep the report from them */
+    kith_upload_post (self, self->upload_url,
+                      kith_upload_receipt_time_ms (g_bytes_get_size (attempt->content), self->speed, 0, self->slack));
+    return;
+  }
+  if (self->broker == NULL) {
+    kith_upload_finish (self, FALSE, "no peering service to ask");
+    return;
+  }
+  kith_upload_ask_peers (self);
+}
+
+static gint
+kith_upload_compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/* The pending report names, sorted (GLib 2.74 has no g_hash_table_get_keys_as_ptr_array). */
+static GPtrArray *
+kith_upload_pending_names (KithUpload *self)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (names, key);
+  g_ptr_array_sort (names, kith_upload_compare_names);
+  return names;
+}
+
+
+/* One report at a time, oldest name first, among those not backing off. */
+static void
+kith_upload_next (KithUpload *self)
+{
+  g_autoptr (GPtrArray) names = NULL;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->attempt != NULL || self->scan_id == 0)
+    return;
+  names = kith_upload_pending_names (self);
+  for (guint i = 0; i < names->len && self->attempt == NULL; i++) {
+    KithReport *report = g_hash_table_lookup (self->pending, g_ptr_array_index (names, i));
+    if (report->next_try <= now)
+      kith_upload_start (self, report);
+  }
+}
+
+static void
+kith_upload_scan (KithUpload *self)
+{
+  g_autoptr (GDir) dir = g_dir_open (self->outbox, 0, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer key, value;
+  const gchar *name;
+  gboolean changed = FALSE;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *path = NULL;
+    if (name[0] == '.')
+      continue;
+    path = g_build_filename (self->outbox, name, NULL);
+    if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      continue;
+    g_hash_table_add (seen, (gpointer) name);
+    if (!g_hash_table_contains (self->pending, name)) {
+      KithReport *report = g_new0 (KithReport, 1);
+      report->name = g_strdup (name);
+      g_hash_table_insert (self->pending, report->name, report);
+      changed = TRUE;
+    }
+  }
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    KithReport *report = value;
+    if (!report->sending && !g_hash_table_contains (seen, key)) {
+      g_hash_table_iter_remove (&iter);
+      changed = TRUE;
+    }
+  }
+  if (changed)
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+static gboolean
+kith_upload_scan_cb (gpointer user_data)
+{
+  KithUpload *self = user_data;
+  kith_upload_scan (self);
+  kith_upload_next (self);
+  return G_SOURCE_CONTINUE;
+}
+
+gchar *
+kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
+{
+  g_autoptr (GInputStream) in = g_unix_input_stream_new (fd, FALSE);
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  g_autofree gchar *stamp = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *sha = NULL;
+  g_autoptr (GBytes) content = NULL;
+  guint8 chunk[KITH_UPLOAD_COPY_CHUNK];
+
+  for (;;) {
+    gssize n = g_input_stream_read (in, chunk, sizeof chunk, NULL, error);
+    if (n < 0)
+      return NULL;
+    if (n == 0)
+      break;
+    if (buf->len + (guint64) n > self->max_size) {
+      g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS,
+                   "the report is larger than [upload] max-size (%" G_GUINT64_FORMAT " bytes)", self->max_size);
+      return NULL;
+    }
+    g_byte_array_append (buf, chunk, (guint) n);
+  }
+  if (name == NULL || *name == '\0' || name[0] == '.' || strchr (name, '/') != NULL) {
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    g_autofree gchar *random = kith_crypto_random_hex (4, NULL);
+    stamp = g_strdup_printf ("%s-%s.report", g_date_time_format (now, "%Y%m%dT%H%M%S"), random);
+    name = stamp;
+  }
+  path = g_build_filename (self->outbox, name, NULL);
+  if (g_file_test (path, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS, "%s is already in the outbox", name);
+    return NULL;
+  }
+  content = g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+  if (!kith_crypto_write_file (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content), 0644, error))
+    return NULL;
+  sha = kith_crypto_sha256_hex (content);
+  kith_upload_scan_cb (self);
+  return kith_upload_id_for (name, content, sha);
+}
+
+GVariant *
+kith_upload_get_pending (KithUpload *self)
+{
+  g_autoptr (GPtrArray) names = kith_upload_pending_names (self);
+  GVariantBuilder builder;
+  gint64 now = g_get_monotonic_time ();
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssu)"));
+  for (guint i = 0; i < names->len; i++) {
+    KithReport *report = g_hash_table_lookup (self->pending, g_ptr_array_index (names, i));
+    const gchar *state = report->sending ? "sending" : report->next_try > now ? "backoff" : "waiting";
+    g_variant_builder_add (&builder, "(ssu)", report->name, state, report->attempts);
+  }
+  return g_variant_builder_end (&builder);
+}
+
+guint64
+kith_upload_get_delivered (KithUpload *self)
+{
+  return self->delivered;
+}
+
+KithUploadBlacklist *
+kith_upload_get_blacklist (KithUpload *self)
+{
+  return self->blacklist;
+}
+
+gchar *
+kith_upload_get_receipt (KithUpload *self, const gchar *upload_id)
+{
+  g_autofree gchar *name = g_strconcat (upload_id, ".json", NULL);
+  g_autofree gchar *path = g_build_filename (self->receipts, name, NULL);
+  gchar *document = NULL;
+
+  if (strchr (upload_id, '/') != NULL || !g_file_get_contents (path, &document, NULL, NULL))
+    return NULL;
+  return document;
+}
+
+GVariant *
+kith_upload_get_status (KithUpload *self)
+{
+  g_autoptr (GPtrArray) live = kith_upload_blacklist_list (self->blacklist, kith_upload_now ());
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "pending", "u", g_hash_table_size (self->pending));
+  g_variant_dict_insert (&dict, "delivered", "t", self->delivered);
+  g_variant_dict_insert (&dict, "blacklisted", "u", live->len);
+  g_variant_dict_insert (&dict, "serving", "b", self->server != NULL && kith_upload_server_is_serving (self->server));
+  g_variant_dict_insert (&dict, "forwarded", "t",
+                         self->server != NULL ? kith_upload_server_get_forwarded (self->server) : 0);
+  g_variant_dict_insert (&dict, "speed", "t", self->speed);
+  return g_variant_dict_end (&dict);
+}
+
+void
+kith_upload_stop (KithUpload *self)
+{
+  g_clear_handle_id (&self->scan_id, g_source_remove);
+  if (self->attempt != NULL) {
+    kith_upload_end_request (self);
+    g_clear_pointer (&self->attempt, kith_attempt_free);
+  }
+  g_clear_pointer (&self->server, kith_upload_server_free);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+}
+
+static void
+kith_upload_finalize (GObject *object)
+{
+  KithUpload *self = KITH_UPLOAD (object);
+
+  kith_upload_stop (self);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->blacklist, kith_upload_blacklist_free);
+  g_hash_table_unref (self->pending);
+  g_free (self->anchor_pem);
+  g_free (self->outbox);
+  g_free (self->receipts);
+  g_free (self->upload_url);
+  G_OBJECT_CLASS (kith_upload_parent_class)->finalize (object);
+}
+
+static void
+kith_upload_class_init (KithUploadClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = kith_upload_finalize;
+  signals[SIGNAL_DELIVERED] = g_signal_new ("delivered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                            NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_BLACKLISTED] = g_signal_new ("blacklisted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                              NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                          NULL, G_TYPE_NONE, 0);
+}
+
+static void
+kith_upload_init (KithUpload *self)
+{
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) kith_report_free);
+}
+
+static const gchar *const kith_upload_keys[] = {
+  "outbox", "direct", "serve", "interval", "max-size", "offer-wait", "retry", "retry-max",
+  "receipt-slack", "speed", "blacklist-time", "scan", NULL,
+};
+
+static gboolean
+kith_upload_read_config (KithUpload *self, gboolean *serve, guint64 *interval, GError **error)
+{
+  KithConfig *config = kith_agent_get_config (self->agent);
+  g_autofree gchar *default_outbox = g_build_filename (kith_agent_get_state_dir (self->agent), "upload", "outbox", NULL);
+
+  return kith_config_check_keys (config, "upload", kith_upload_keys, error) &&
+         (self->outbox = kith_config_get_string (config, "upload", "outbox", default_outbox, error)) != NULL &&
+         kith_config_get_boolean (config, "upload", "direct", TRUE, &self->direct, error) &&
+         kith_config_get_boolean (config, "upload", "serve", TRUE, serve, error) &&
+         kith_config_get_uint64 (config, "upload", "interval", 0, 0, 86400, interval, error) &&
+         kith_config_get_uint64 (config, "upload", "max-size", 16 * 1024 * 1024, 1, G_MAXUINT32, &self->max_size,
+                                 error) &&
+         kith_config_get_duration_ms (config, "upload", "offer-wait", 3000, &self->offer_wait, error) &&
+         kith_config_get_duration_ms (config, "upload", "retry", 5000, &self->retry, error) &&
+         kith_config_get_duration_ms (config, "upload", "retry-max", 300000, &self->retry_max, error) &&
+         kith_config_get_duration_ms (config, "upload", "receipt-slack", 10000, &self->slack, error) &&
+         kith_config_get_uint64 (config, "upload", "speed", 125000, 1, G_MAXUINT32, &self->speed, error) &&
+         kith_config_get_duration_ms (config, "upload", "blacklist-time", 24 * 3600 * 1000, &self->blacklist_time,
+                                      error) &&
+         kith_config_get_duration_ms (config, "upload", "scan", 2000, &self->scan, error);
+}
+
+static gboolean
+kith_upload_make_dirs (KithUpload *self, GError **error)
+{
+  const gchar *dirs[] = { self->outbox, self->receipts };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++) {
+    if (g_mkdir_with_parents (dirs[i], 0755) != 0) {
+      g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_FAILED, "cannot create %s: %s", dirs[i],
+                   g_strerror (errno));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+KithUpload *
+kith_upload_new (KithAgent *agent, GError **error)
+{
+  g_autoptr (KithUpload) self = g_object_new (KITH_TYPE_UPLOAD, NULL);
+  const gchar *anchor = kith_agent_get_trust_anchor (agent);
+  const gchar *backend = kith_agent_get_backend_url (agent);
+  g_autofree gchar *blacklist_path = NULL;
+  GObject *peering = kith_agent_get_service (agent, "peering");
+  gboolean serve = TRUE;
+  guint64 interval = 0;
+
+  self->agent = agent;
+  if (!kith_upload_read_config (self, &serve, &interval, error))
+    return NULL;
+  if (anchor == NULL || backend == NULL) {
+    g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_CONFIG,
+                 "upload needs [agent] trust-anchor and backend-url (receipts and offers are checked against them)");
+    return NULL;
+  }
+  if (!g_file_get_contents (anchor, &self->anchor_pem, NULL, error))
+    return NULL;
+  self->receipts = g_build_filename (kith_agent_get_state_dir (agent), "upload", "receipts", NULL);
+  if (!kith_upload_make_dirs (self, error))
+    return NULL;
+  blacklist_path = g_build_filename (kith_agent_get_state_dir (agent), "upload", "blacklist.json", NULL);
+  self->blacklist = kith_upload_blacklist_new (blacklist_path, (gint64) (self->blacklist_time / 1000));
+  self->broker = peering != NULL && KITH_IS_TASK_BROKER (peering) ? KITH_TASK_BROKER (peering) : NULL;
+  self->upload_url = g_strconcat (backend, "/upload", NULL);
+  self->session = soup_session_new_with_options ("user-agent", "kith-upload", "timeout", 0, NULL);
+  if (serve && self->broker != NULL && !kith_agent_get_offline (agent) &&
+      kith_agent_get_enrollment_token (agent) != NULL) {
+    self->server = kith_upload_server_new (agent, self->session, self->max_size, (guint32) interval);
+    if (!kith_upload_server_start (self->server, error))
+      return NULL;
+  }
+  self->scan_id = g_timeout_add ((guint) MAX (self->scan, 10), kith_upload_scan_cb, self);
+  kith_upload_scan_cb (self);
+  return g_steal_pointer (&self);
+}

@@ -1,0 +1,51 @@
+/* kith-upload.h — the upload service (design §5, FIG. 9, claims 1–16): reports dropped into
+ * the outbox reach the backend directly or through a trusted peer, and leave the outbox only
+ * when a receipt signed by the backend and matching the report has arrived.
+ *
+ * Config [upload]:
+ *   outbox=PATH            (STATE_DIR/upload/outbox) the source of truth; files whose name
+ *                          starts with '.' are ignored, so write there and rename
+ *   direct=BOOL            (true) try the backend itself first, unless [agent] offline
+ *   serve=BOOL             (true) a connected node serves upload tasks for its LAN
+ *   interval=SECONDS       (0) the upload interval it advertises as a responder
+ *   max-size=BYTES         (16 MiB) largest report sent or accepted
+ *   offer-wait=DURATION    (3s) how long to wait for a trusted offer per attempt
+ *   retry=DURATION         (5s) first back-off after a failed attempt, doubled up to retry-max
+ *   retry-max=DURATION     (5m)
+ *   receipt-slack=DURATION (10s) the fixed part of the receipt time T
+ *   speed=BYTES/S          (125000) assumed transmission speed until one is measured
+ *   blacklist-time=DURATION (24h) how long a node stays blacklisted
+ *   scan=DURATION          (2s) how often the outbox is scanned
+ *
+ * State: STATE_DIR/upload/blacklist.json, STATE_DIR/upload/receipts/UPLOAD_ID.json (the
+ * receipt documents of delivered reports), and the serving side's files. */
+#pragma once
+
+#include "kith-agent.h"
+#include "kith-upload-blacklist.h"
+
+G_BEGIN_DECLS
+
+#define KITH_TYPE_UPLOAD (kith_upload_get_type ())
+G_DECLARE_FINAL_TYPE (KithUpload, kith_upload, KITH, UPLOAD, GObject)
+
+/* Reads [upload], makes the directories and starts both sides; caller owns the result. */
+KithUpload *kith_upload_new (KithAgent *agent, GError **error);
+/* Stops every timer and request. Idempotent. */
+void kith_upload_stop (KithUpload *self);
+/* Copies the report read from @fd into the outbox under @name (or a generated name);
+ * returns its upload id (caller frees). */
+gchar *kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error);
+/* Pending reports as a(sst): name, state ("waiting", "sending", "backoff"), attempts. */
+GVariant *kith_upload_get_pending (KithUpload *self);
+guint64 kith_upload_get_delivered (KithUpload *self);
+KithUploadBlacklist *kith_upload_get_blacklist (KithUpload *self);
+/* The status section for GetStatus (a{sv}); floating. */
+GVariant *kith_upload_get_status (KithUpload *self);
+/* The receipt document of delivered upload @upload_id, or NULL; caller frees. */
+gchar *kith_upload_get_receipt (KithUpload *self, const gchar *upload_id);
+
+/* Signals: "delivered" (upload_id, receipt text), "blacklisted" (node, reason),
+ * "changed" (pending list or counters changed). */
+
+G_END_DECLS

@@ -1,0 +1,860 @@
+/* test-upload.c — the upload service (design §5, FIG. 9, claims 1–16) across real
+ * processes on loopback: kith-backend (enroll, upload, receipts), connected and offline
+ * agents, and bad peers — each a separate process (this binary with --fake-peer MODE)
+ * speaking the peering protocol. See docs/security.md for the threat each test covers. */
+#include "kith-crypto.h"
+#include "kith-packet.h"
+#include "kith-task-broker.h"
+#include "kith-test-agent.h"
+#include "kith-test-origin.h"
+#include "kith-transport.h"
+#include "kith-upload-blacklist.h"
+#include "kith-upload-verify.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAKE_NODE "fa4efa4efa4efa4efa4efa4efa4efa4e"
+
+static guint16 test_port;
+
+/* ---- kith-backend as a process ---- */
+
+typedef struct {
+  gchar *dir;   /* the backend directory (the test's private temp dir holds it) */
+  gchar *root;
+  GSubprocess *proc;
+  gchar *url;
+  gchar *token;
+} Backend;
+
+static void
+backend_free (Backend *b)
+{
+  if (b->proc != NULL) {
+    g_subprocess_send_signal (b->proc, SIGTERM);
+    g_subprocess_wait (b->proc, NULL, NULL);
+    g_object_unref (b->proc);
+  }
+  if (b->root != NULL) {
+    g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", b->root);
+    ck_assert_int_eq (system (cmd), 0);
+  }
+  g_free (b->root);
+  g_free (b->dir);
+  g_free (b->url);
+  g_free (b->token);
+  g_free (b);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Backend, backend_free)
+
+/* `kith-backend init` + `serve` on 127.0.0.1:0 with @extra_args (NULL-terminated, may be NULL). */
+static Backend *
+backend_start (const gchar *const *extra_args)
+{
+  const gchar *bin = g_getenv ("KITH_BACKEND");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree gchar *line = NULL;
+  g_autofree gchar *token_path = NULL;
+  const gchar *init_argv[] = { bin, "init", NULL, NULL };
+  Backend *b = g_new0 (Backend, 1);
+
+  ck_assert_msg (bin != NULL, "KITH_BACKEND must name the kith-backend binary");
+  b->root = g_dir_make_tmp ("kith-upload-XXXXXX", &error);
+  g_assert_no_error (error);
+  b->dir = g_build_filename (b->root, "backend", NULL);
+  init_argv[2] = b->dir;
+  ck_assert_int_eq (kith_test_run (init_argv, NULL, NULL, NULL), 0);
+  token_path = g_build_filename (b->dir, "enrollment-token", NULL);
+  ck_assert (g_file_get_contents (token_path, &b->token, NULL, NULL));
+  g_strstrip (b->token);
+  g_ptr_array_add (argv, (gpointer) bin);
+  g_ptr_array_add (argv, (gpointer) "serve");
+  g_ptr_array_add (argv, (gpointer) "--listen");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+  g_ptr_array_add (argv, b->dir);
+  g_ptr_array_add (argv, NULL);
+  b->proc = g_subprocess_newv ((const gchar *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (b->proc));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  ck_assert_msg (line != NULL && strstr (line, " on http://") != NULL, "backend ready line: %s", line);
+  b->url = g_strdup (strstr (line, " on ") + 4);
+  return b;
+}
+
+static gchar *
+backend_ca_path (Backend *b)
+{
+  return g_build_filename (b->dir, "ca.pem", NULL);
+}
+
+static gchar *
+read_text (const gchar *path)
+{
+  gchar *text = NULL;
+  /* g_assert: the fake peer process uses it too, outside any check test */
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+/* A POST with @headers ("Name", "value", …, NULL); returns the status and body. */
+static guint
+http_post (const gchar *url, GBytes *body, const gchar *content_type, GBytes **reply, ...)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
+  g_autoptr (GError) error = NULL;
+  va_list args;
+  const gchar *name;
+
+  va_start (args, reply);
+  while ((name = va_arg (args, const gchar *)) != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), name, va_arg (args, const gchar *));
+  va_end (args);
+  soup_message_set_request_body_from_bytes (msg, content_type, body);
+  *reply = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  return soup_message_get_status (msg);
+}
+
+static gint64
+backend_stat (Backend *b, const gchar *key)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree gchar *url = g_strconcat (b->url, "/stats", NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_assert_no_error (error);
+  ck_assert (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body), NULL));
+  return json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)), key);
+}
+
+/* How many stored reports at the backend hold exactly @content. */
+static guint
+backend_copies_of (Backend *b, GBytes *content)
+{
+  g_autofree gchar *dir_path = g_build_filename (b->dir, "uploads", NULL);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const gchar *name;
+  guint copies = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *path = g_build_filename (dir_path, name, NULL);
+    g_autofree gchar *data = NULL;
+    gsize len = 0;
+    if (g_str_has_suffix (name, ".receipt") || !g_file_get_contents (path, &data, &len, NULL))
+      continue;
+    if (len == g_bytes_get_size (content) && memcmp (data, g_bytes_get_data (content, NULL), len) == 0)
+      copies++;
+  }
+  return copies;
+}
+
+/* ---- waiting on another process's state: a tick keeps the loop turning ---- */
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+wait_for (gboolean (*condition) (gpointer), gpointer user_data, guint timeout_ms)
+{
+  guint tick = g_timeout_add (50, tick_cb, NULL);
+  gboolean ok = kith_test_wait_until (condition, user_data, timeout_ms);
+  g_source_remove (tick);
+  return ok;
+}
+
+/* ---- agents ---- */
+
+typedef struct {
+  KithTestAgent *agent;
+  gchar *outbox;
+} Node;
+
+static void
+node_free (Node *node)
+{
+  ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
+  kith_test_agent_free (node->agent);
+  g_free (node->outbox);
+  g_free (node);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
+
+/* An agent running peering and upload against @b: connected (enrolls and serves) or offline. */
+static Node *
+node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gchar *upload_extra)
+{
+  g_autofree gchar *ca = backend_ca_path (b);
+  g_autofree gchar *config = NULL;
+  g_autoptr (GError) error = NULL;
+  Node *node = g_new0 (Node, 1);
+
+  config = g_strdup_printf ("backend-url=%s\n"
+                            "trust-anchor=%s\n"
+                            "%s%s\n"
+                            "offline=%s\n"
+                            "[peering]\n"
+                            "port=%u\n"
+                            "listen=127.255.255.255\n"
+                            "send-address=127.0.0.1\n"
+                            "broadcast=127.255.255.255\n"
+                            "%s\n"
+                            "[upload]\n"
+                            "scan=100ms\n"
+                            "retry=300ms\n"
+                            "offer-wait=3s\n"
+                            "receipt-slack=2s\n"
+                            "%s\n",
+                            b->url, ca, offline ? "" : "enrollment-token=", offline ? "" : b->token,
+                            offline ? "true" : "false", test_port, peering_extra != NULL ? peering_extra : "",
+                            upload_extra != NULL ? upload_extra : "");
+  node->agent = kith_test_agent_new ("peering;upload", config);
+  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error != NULL ? error->message : "");
+  node->outbox = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "upload", "outbox", NULL);
+  return node;
+}
+
+static gboolean
+log_has (gpointer user_data)
+{
+  gpointer *pair = user_data;
+  g_autofree gchar *log = kith_test_agent_get_log (((Node *) pair[0])->agent);
+  return strstr (log, pair[1]) != NULL;
+}
+
+static void
+node_wait_log (Node *node, const gchar *text, guint timeout_ms)
+{
+  gpointer pair[] = { node, (gpointer) text };
+  g_autofree gchar *log = NULL;
+  if (wait_for (log_has, pair, timeout_ms))
+    return;
+  log = kith_test_agent_get_log (node->agent);
+  ck_abort_msg ("no \"%s\" in the agent's log:\n%s", text, log);
+}
+
+/* Drops a report into the outbox the way applications should: write, then rename. */
+static void
+node_drop_report (Node *node, const gchar *name, GBytes *content)
+{
+  g_autofree gchar *tmp = g_strdup_printf ("%s/.%s.tmp", node->outbox, name);
+  g_autofree gchar *path = g_build_filename (node->outbox, name, NULL);
+
+  ck_assert (g_file_set_contents (tmp, g_bytes_get_data (content, NULL), (gssize) g_bytes_get_size (content), NULL));
+  ck_assert_int_eq (g_rename (tmp, path), 0);
+}
+
+static gboolean
+outbox_is_empty (gpointer user_data)
+{
+  Node *node = user_data;
+  g_autoptr (GDir) dir = g_dir_open (node->outbox, 0, NULL);
+  const gchar *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    if (name[0] != '.')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The number of receipts @node keeps, each checked against the trust anchor. */
+static guint
+node_receipts (Node *node, Backend *b)
+{
+  g_autofree gchar *dir_path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "upload", "receipts",
+                                                 NULL);
+  g_autofree gchar *ca_path = backend_ca_path (b);
+  g_autofree gchar *anchor = read_text (ca_path);
+  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const gchar *name;
+  guint n = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *path = g_build_filename (dir_path, name, NULL);
+    g_autofree gchar *text = read_text (path);
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    g_autoptr (GBytes) doc = g_bytes_new (text, strlen (text));
+    g_autofree gchar *reason = NULL;
+    JsonObject *receipt;
+    KithUploadExpect expect = { 0 };
+    /* the receipt's own fields, then the signature over them */
+    g_autoptr (JsonParser) inner = json_parser_new ();
+    ck_assert (json_parser_load_from_data (parser, text, -1, NULL));
+    ck_assert (json_parser_load_from_data (
+        inner, json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "receipt"), -1,
+        NULL));
+    receipt = json_node_get_object (json_parser_get_root (inner));
+    expect.upload_id = json_object_get_string_member (receipt, "upload_id");
+    expect.sha256 = json_object_get_string_member (receipt, "sha256");
+    expect.size = (guint64) json_object_get_int_member (receipt, "size");
+    expect.requester = kith_test_agent_get_node_id (node->agent);
+    ck_assert_msg (kith_upload_verify_receipt (anchor, doc, &expect, g_get_real_time () / G_USEC_PER_SEC, NULL, &reason),
+                   "kept receipt %s does not verify: %s", name, reason);
+    n++;
+  }
+  return n;
+}
+
+/* The reason @node blacklisted @bad for, or NULL. */
+static gchar *
+node_blacklist_reason (Node *node, const gchar *bad)
+{
+  g_autofree gchar *path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "upload",
+                                             "blacklist.json", NULL);
+  g_autoptr (KithUploadBlacklist) list = NULL;
+  g_autoptr (GPtrArray) live = NULL;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return NULL;
+  list = kith_upload_blacklist_new (path, 3600);
+  live = kith_upload_blacklist_list (list, g_get_real_time () / G_USEC_PER_SEC);
+  for (guint i = 0; i < live->len; i++) {
+    KithBlacklistEntry *entry = g_ptr_array_index (live, i);
+    if (g_strcmp0 (entry->node, bad) == 0)
+      return g_strdup (entry->reason);
+  }
+  return NULL;
+}
+
+/* ---- backend endpoints ---- */
+
+static GBytes *
+enroll_body (const gchar *token, const gchar *public_key, const gchar *node_id, const gchar *alias)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  gsize len = 0;
+  gchar *text;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "token");
+  json_builder_add_string_value (builder, token);
+  json_builder_set_member_name (builder, "public_key");
+  json_builder_add_string_value (builder, public_key);
+  json_builder_set_member_name (builder, "node_id");
+  json_builder_add_string_value (builder, node_id);
+  json_builder_set_member_name (builder, "alias");
+  json_builder_add_string_value (builder, alias);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, &len);
+  return g_bytes_new_take (text, len);
+}
+
+START_TEST (test_enroll)
+{
+  static const gchar *const args[] = { "--cert-validity", "2h", NULL };
+  g_autoptr (Backend) b = backend_start (args);
+  g_autofree gchar *url = g_strconcat (b->url, "/enroll", NULL);
+  g_autofree gchar *key = kith_crypto_key_generate (NULL);
+  g_autofree gchar *pub = kith_crypto_key_get_public (key, NULL);
+  g_autofree gchar *ca_path = backend_ca_path (b);
+  g_autofree gchar *anchor = read_text (ca_path);
+  g_autoptr (GBytes) bad = enroll_body ("00000000000000000000000000000000", pub, FAKE_NODE, "http://127.0.0.1:1/upload/");
+  g_autoptr (GBytes) good = enroll_body (b->token, pub, FAKE_NODE, "http://127.0.0.1:1/upload/");
+  g_autoptr (GBytes) reply = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (KithPublicKey) cert_key = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *node = NULL;
+  g_autofree gchar *tasks = NULL;
+  g_auto (GStrv) sans = NULL;
+  const gchar *cert;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 expires;
+
+  ck_assert_uint_eq (http_post (url, bad, "application/json", &reply, NULL), 403);
+  ck_assert (strstr (g_bytes_get_data (reply, NULL), "wrong enrollment token") != NULL);
+  g_clear_pointer (&reply, g_bytes_unref);
+  ck_assert_uint_eq (http_post (url, good, "application/json", &reply, NULL), 200);
+  ck_assert (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL));
+  cert = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "certificate");
+  expires = json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)), "expires");
+  ck_assert_int_ge (expires, now + 7200 - 5);
+  ck_assert_int_le (expires, now + 7200 + 5);
+  cert_key = kith_crypto_verify_cert (cert, anchor, now, &error);
+  g_assert_no_error (error);
+  /* and no longer valid once its 2 h have passed */
+  ck_assert_ptr_null (kith_crypto_verify_cert (cert, anchor, now + 7300, NULL));
+  node = kith_crypto_cert_get_extension (cert, KITH_CRYPTO_OID_NODE_ID, NULL);
+  tasks = kith_crypto_cert_get_extension (cert, KITH_CRYPTO_OID_TASKS, NULL);
+  sans = kith_crypto_cert_get_san_uris (cert, NULL);
+  ck_assert_str_eq (node, FAKE_NODE);
+  ck_assert_str_eq (tasks, "upload,relay");
+  ck_assert_str_eq (sans[0], "http://127.0.0.1:1/upload/");
+  /* small enough for a task response packet: base64 DER + signature + alias */
+  {
+    g_autofree gchar *b64 = kith_upload_cert_base64_from_pem (cert);
+    ck_assert_uint_lt (strlen (b64), 900);
+  }
+  ck_assert_int_eq (backend_stat (b, "enrolled"), 1);
+}
+END_TEST
+
+START_TEST (test_backend_receipts)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autofree gchar *url = g_strconcat (b->url, "/upload", NULL);
+  g_autofree gchar *ca_path = backend_ca_path (b);
+  g_autofree gchar *anchor = read_text (ca_path);
+  g_autoptr (GBytes) report = kith_test_make_content (20000, 5);
+  g_autofree gchar *sha = kith_test_sha256 (report);
+  const gchar *id = "0123456789abcdef0123456789abcdef";
+  g_autoptr (GBytes) first = NULL;
+  g_autoptr (GBytes) second = NULL;
+  g_autoptr (GBytes) refused = NULL;
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *text = NULL;
+  KithUploadExpect expect = { id, sha, 20000, FAKE_NODE };
+  KithUploadExpect other = { id, sha, 20000, "0000000000000000000000000000000a" };
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  ck_assert_uint_eq (http_post (url, report, "application/octet-stream", &first, "X-Kith-Upload-Id", id,
+                                "X-Kith-Node", FAKE_NODE, NULL),
+                     200);
+  ck_assert_msg (kith_upload_verify_receipt (anchor, first, &expect, now, &text, &reason), "%s", reason);
+  ck_assert (strstr (text, "\"requester\"") != NULL);
+  /* the same upload id again: stored once, the same receipt */
+  ck_assert_uint_eq (http_post (url, report, "application/octet-stream", &second, "X-Kith-Upload-Id", id,
+                                "X-Kith-Node", FAKE_NODE, NULL),
+                     200);
+  ck_assert (g_bytes_equal (first, second));
+  ck_assert_int_eq (backend_stat (b, "uploads"), 1);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  /* a receipt is for one requester only */
+  g_clear_pointer (&reason, g_free);
+  ck_assert (!kith_upload_verify_receipt (anchor, first, &other, now, NULL, &reason));
+  ck_assert_str_eq (reason, "receipt for another requester");
+  /* no id, no report */
+  ck_assert_uint_eq (http_post (url, report, "application/octet-stream", &refused, "X-Kith-Node", FAKE_NODE, NULL),
+                     400);
+}
+END_TEST
+
+/* ---- the requesting and serving sides ---- */
+
+START_TEST (test_direct_when_online)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) n = node_start (b, FALSE, NULL, "serve=false");
+  g_autoptr (GBytes) report = kith_test_make_content (50000, 11);
+
+  node_drop_report (n, "report-1.txt", report);
+  ck_assert_msg (wait_for (outbox_is_empty, n, 20000), "report not delivered");
+  ck_assert_uint_eq (node_receipts (n, b), 1);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  node_wait_log (n, "delivered directly", 5000);
+}
+END_TEST
+
+static gboolean
+backend_has_report (gpointer user_data)
+{
+  gpointer *pair = user_data;
+  return backend_copies_of (pair[0], pair[1]) > 0;
+}
+
+START_TEST (test_backend_drops_receipts)
+{
+  static const gchar *const args[] = { "--drop-receipts", NULL };
+  g_autoptr (Backend) b = backend_start (args);
+  g_autoptr (Node) n = node_start (b, FALSE, NULL, "serve=false\noffer-wait=200ms");
+  g_autoptr (GBytes) report = kith_test_make_content (3000, 12);
+  gpointer pair[] = { b, report };
+
+  node_drop_report (n, "kept.txt", report);
+  ck_assert (wait_for (backend_has_report, pair, 20000));
+  /* three attempts without a receipt (direct, peers, direct) */
+  node_wait_log (n, "HTTP 202 without a receipt", 20000);
+  node_wait_log (n, "no trusted peer offered", 20000);
+  ck_assert (!outbox_is_empty (n));
+  ck_assert_uint_eq (node_receipts (n, b), 0);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  ck_assert_int_eq (backend_stat (b, "uploads"), 1);
+}
+END_TEST
+
+START_TEST (test_honest_peer_delivers)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (GBytes) report = kith_test_make_content (200000, 21);
+  g_autofree gchar *key_path = NULL;
+  GStatBuf st;
+
+  node_wait_log (c, "enrolled", 10000);
+  key_path = g_build_filename (kith_test_agent_get_dir (c->agent), "state", "upload", "node-key.pem", NULL);
+  ck_assert_int_eq (g_stat (key_path, &st), 0);
+  ck_assert_int_eq (st.st_mode & 0777, 0600);
+  o = node_start (b, TRUE, NULL, NULL);
+  node_drop_report (o, "scan-result.xml", report);
+  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "report not delivered through the peer");
+  ck_assert_uint_eq (node_receipts (o, b), 1);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  node_wait_log (o, "delivered through", 5000);
+  /* the offline node never contacted the backend: only C did (its enrollment and the upload) */
+  ck_assert_int_eq (backend_stat (b, "uploads"), 1);
+}
+END_TEST
+
+/* ---- bad peers, each its own process: test-upload --fake-peer PORT MODE BACKEND_DIR
+ * BACKEND_URL [CERT]. It answers every upload "I need" at once (before any honest peer) ---- */
+
+typedef struct {
+  const gchar *mode;
+  const gchar *backend_url;
+  KithTransport *transport;
+  SoupSession *session;
+  gchar *alias;
+  gchar *key;
+  gchar *cert; /* PEM; NULL for "nocert" */
+  GPtrArray *held; /* messages thrown away: paused for ever */
+} FakePeer;
+
+static gchar *
+fake_issue (const gchar *ca_cert, const gchar *ca_key, const gchar *pub, const gchar *alias, gint64 from, gint64 to)
+{
+  const gchar *sans[] = { alias, NULL };
+  KithCertExtension ext[] = { { KITH_CRYPTO_OID_NODE_ID, FAKE_NODE }, { KITH_CRYPTO_OID_TASKS, "upload,relay" },
+                              { NULL, NULL } };
+  KithCertSpec spec = { .common_name = "kith node", .not_before = from, .not_after = to, .san_uris = sans,
+                        .extensions = ext };
+  g_autoptr (GError) error = NULL;
+  gchar *cert = kith_crypto_cert_issue (pub, &spec, ca_cert, ca_key, &error);
+  g_assert_no_error (error);
+  return cert;
+}
+
+/* The certificate each mode presents. */
+static gchar *
+fake_certificate (FakePeer *fake, const gchar *backend_dir, const gchar *replay_path)
+{
+  g_autofree gchar *ca_path = g_build_filename (backend_dir, "ca.pem", NULL);
+  g_autofree gchar *ca_key_path = g_build_filename (backend_dir, "ca-key.pem", NULL);
+  g_autofree gchar *ca = read_text (ca_path);
+  g_autofree gchar *ca_key = kith_crypto_read_private_key (ca_key_path, NULL);
+  g_autofree gchar *pub = kith_crypto_key_get_public (fake->key, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (g_str_equal (fake->mode, "nocert"))
+    return NULL;
+  if (g_str_equal (fake->mode, "replay"))
+    return read_text (replay_path);
+  if (g_str_equal (fake->mode, "expired"))
+    return fake_issue (ca, ca_key, pub, fake->alias, now - 7200, now - 3600);
+  if (g_str_equal (fake->mode, "otherca")) {
+    g_autofree gchar *other_key = kith_crypto_key_generate (NULL);
+    KithCertSpec spec = { .common_name = "kith vendor CA", .not_after = now + 3600, .is_ca = TRUE };
+    g_autofree gchar *other_ca = kith_crypto_cert_self_signed (other_key, &spec, NULL);
+    return fake_issue (other_ca, other_key, pub, fake->alias, 0, now + 3600);
+  }
+  return fake_issue (ca, ca_key, pub, fake->alias, 0, now + 3600);
+}
+
+static void
+fake_peer_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, FakePeer *fake)
+{
+  gsize len = 0;
+  const guint8 *raw = g_bytes_get_data (data, &len);
+  g_autoptr (KithPacket) request = kith_packet_parse (raw, len, NULL);
+  g_autoptr (KithPacket) reply = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GBytes) proof = NULL;
+  g_autoptr (GBytes) sig = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (request == NULL || request->type != KITH_PACKET_TYPE_REQUEST || g_strcmp0 (request->want, "upload") != 0)
+    return;
+  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  reply->id = request->id;
+  reply->node = g_strdup (FAKE_NODE);
+  reply->method = KITH_PACKET_METHOD_POST;
+  reply->want = g_strdup ("upload");
+  reply->alias = g_strdup_printf ("%s%08x", fake->alias, request->id);
+  if (fake->cert != NULL)
+    reply->cert = kith_upload_cert_base64_from_pem (fake->cert);
+  proof = kith_task_broker_proof_data (request->id, reply->alias);
+  sig = kith_crypto_sign (fake->key, proof, NULL);
+  reply->sig = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
+  bytes = kith_packet_write (reply, &error);
+  g_assert_no_error (error);
+  kith_transport_send_to (transport, bytes, from, NULL);
+}
+
+/* A receipt that looks right but is signed with the fake's own (CA-issued) node key. */
+static gchar *
+fake_forged_receipt (FakePeer *fake, SoupServerMessage *msg, GBytes *body)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autofree gchar *sha = kith_crypto_sha256_hex (body);
+  g_autofree gchar *text = g_strdup_printf (
+      "{\"upload_id\":\"%s\",\"sha256\":\"%s\",\"size\":%" G_GSIZE_FORMAT ",\"requester\":\"%s\",\"time\":\"now\"}",
+      soup_message_headers_get_one (headers, "X-Kith-Upload-Id"), sha, g_bytes_get_size (body),
+      soup_message_headers_get_one (headers, "X-Kith-Node"));
+  g_autoptr (GBytes) data = g_bytes_new (text, strlen (text));
+  g_autoptr (GBytes) detached = kith_crypto_detached_sign (data, fake->cert, fake->key, NULL);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, g_bytes_get_data (detached, NULL),
+                                             (gssize) g_bytes_get_size (detached), NULL));
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "receipt");
+  json_builder_add_string_value (builder, text);
+  json_builder_set_member_name (builder, "signature");
+  json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+/* A genuine backend receipt — for a report of the fake's own making. */
+static GBytes *
+fake_other_receipt (FakePeer *fake, SoupServerMessage *msg)
+{
+  g_autofree gchar *url = g_strconcat (fake->backend_url, "/upload", NULL);
+  g_autoptr (SoupMessage) out = soup_message_new (SOUP_METHOD_POST, url);
+  g_autoptr (GBytes) junk = kith_test_make_content (1000, 666);
+  g_autofree gchar *id = kith_crypto_random_hex (16, NULL);
+
+  soup_message_headers_replace (soup_message_get_request_headers (out), "X-Kith-Upload-Id", id);
+  soup_message_headers_replace (soup_message_get_request_headers (out), "X-Kith-Node",
+                                soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                              "X-Kith-Node"));
+  soup_message_set_request_body_from_bytes (out, "application/octet-stream", junk);
+  return soup_session_send_and_read (fake->session, out, NULL, NULL);
+}
+
+static void
+fake_peer_serve (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query, gpointer user_data)
+{
+  FakePeer *fake = user_data;
+  g_autoptr (GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+
+  g_printerr ("fake peer (%s): got a report of %" G_GSIZE_FORMAT " bytes\n", fake->mode, g_bytes_get_size (body));
+  if (g_str_equal (fake->mode, "forged")) {
+    g_autofree gchar *doc = fake_forged_receipt (fake, msg, body);
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, doc, strlen (doc));
+  } else if (g_str_equal (fake->mode, "othercontent")) {
+    g_autoptr (GBytes) doc = fake_other_receipt (fake, msg);
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_message_body_append_bytes (soup_server_message_get_response_body (msg), doc);
+  } else {
+    /* "discard" (and anything else): take the report, never answer */
+    g_ptr_array_add (fake->held, g_object_ref (msg));
+    soup_server_message_pause (msg);
+  }
+}
+
+static gboolean
+fake_peer_quit (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+fake_peer_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
+{
+  return fake_peer_quit (loop);
+}
+
+static int
+fake_peer_main (int argc, char **argv)
+{
+  static const gchar *const broadcast[] = { "127.255.255.255", NULL };
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
+  g_autoptr (GError) error = NULL;
+  FakePeer fake = { .mode = argv[3], .backend_url = argv[5] };
+  GSList *uris;
+
+  fake.held = g_ptr_array_new_with_free_func (g_object_unref);
+  fake.session = soup_session_new ();
+  fake.key = kith_crypto_key_generate (&error);
+  g_assert_no_error (error);
+  soup_server_add_handler (server, "/upload/", fake_peer_serve, &fake, NULL);
+  g_assert_true (soup_server_listen (server, address, 0, &error));
+  uris = soup_server_get_uris (server);
+  fake.alias = g_strdup_printf ("http://127.0.0.1:%d/upload/", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  fake.cert = fake_certificate (&fake, argv[4], argc > 6 ? argv[6] : NULL);
+  fake.transport = kith_transport_new ((guint16) atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
+  g_assert_true (kith_transport_start (fake.transport, &error));
+  g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_peer_datagram), &fake);
+  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, fake_peer_stdin_closed, loop);
+  g_timeout_add_seconds (120, fake_peer_quit, loop);
+  g_print ("ready\n");
+  g_main_loop_run (loop);
+  kith_transport_stop (fake.transport);
+  g_object_unref (fake.transport);
+  soup_server_disconnect (server);
+  g_ptr_array_unref (fake.held);
+  g_object_unref (fake.session);
+  g_free (fake.alias);
+  g_free (fake.key);
+  g_free (fake.cert);
+  return 0;
+}
+
+static GSubprocess *
+fake_peer_spawn (const gchar *mode, Backend *b, const gchar *replay)
+{
+  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
+  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree gchar *line = NULL;
+  GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                                           self, "--fake-peer", port, mode, b->dir, b->url, replay, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  ck_assert_str_eq (line, "ready");
+  return process;
+}
+
+static void
+fake_peer_stop (GSubprocess *fake)
+{
+  g_output_stream_close (g_subprocess_get_stdin_pipe (fake), NULL, NULL);
+  ck_assert (g_subprocess_wait (fake, NULL, NULL));
+  g_object_unref (fake);
+}
+
+static const struct {
+  const gchar *mode;
+  const gchar *reason; /* what the blacklist must say */
+} bad_peers[] = {
+  { "nocert", "no certificate" },
+  { "otherca", "certificate refused" },
+  { "expired", "certificate refused" },
+  { "replay", "certificate of node" },
+  { "discard", "no receipt within T=" },
+  { "forged", "receipt signed by node" },
+  { "othercontent", "receipt for upload" },
+};
+
+/* Each bad peer answers first; the report still reaches the backend exactly once, through
+ * the honest peer, and the bad one is blacklisted for what it did. */
+START_TEST (test_bad_peer)
+{
+  const gchar *mode = bad_peers[_i].mode;
+  g_autoptr (Backend) b = backend_start (NULL);
+  /* the honest peer answers after up to 300 ms: the fake's instant answer comes first */
+  g_autoptr (Node) c = node_start (b, FALSE, "max-delay-ms=300\nclient-wait-ms=400", NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (GBytes) report = kith_test_make_content (40000, 30 + (guint32) _i);
+  g_autofree gchar *c_cert = g_build_filename (kith_test_agent_get_dir (c->agent), "state", "upload", "node-cert.pem",
+                                               NULL);
+  g_autofree gchar *reason = NULL;
+  GSubprocess *fake;
+
+  node_wait_log (c, "enrolled", 10000);
+  fake = fake_peer_spawn (mode, b, c_cert);
+  o = node_start (b, TRUE, NULL, "receipt-slack=1500ms");
+  node_drop_report (o, "report.bin", report);
+  ck_assert_msg (wait_for (outbox_is_empty, o, 40000), "%s: report not delivered", mode);
+  reason = node_blacklist_reason (o, FAKE_NODE);
+  ck_assert_msg (reason != NULL, "%s: the bad peer is not blacklisted", mode);
+  ck_assert_msg (strstr (reason, bad_peers[_i].reason) != NULL, "%s: blacklisted for \"%s\"", mode, reason);
+  ck_assert_msg (node_blacklist_reason (o, kith_test_agent_get_node_id (c->agent)) == NULL,
+                 "%s: the honest peer was blacklisted", mode);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  ck_assert_uint_eq (node_receipts (o, b), 1);
+  fake_peer_stop (fake);
+}
+END_TEST
+
+static gboolean
+backend_has_upload (gpointer user_data)
+{
+  return backend_stat (user_data, "uploads") >= 1;
+}
+
+/* Killed after the report reached the backend but before the receipt came back: after a
+ * restart the report goes again under the same upload id, and the backend keeps one copy. */
+START_TEST (test_requester_killed_before_receipt)
+{
+  static const gchar *const args[] = { "--delay-receipts", "3000", NULL };
+  g_autoptr (Backend) b = backend_start (args);
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (GBytes) report = kith_test_make_content (30000, 41);
+  g_autoptr (GError) error = NULL;
+
+  node_wait_log (c, "enrolled", 10000);
+  o = node_start (b, TRUE, NULL, "receipt-slack=20s");
+  node_drop_report (o, "crash.bin", report);
+  ck_assert (wait_for (backend_has_upload, b, 20000));
+  kith_test_agent_kill (o->agent);
+  ck_assert (!outbox_is_empty (o));
+  ck_assert_uint_eq (node_receipts (o, b), 0);
+  ck_assert_msg (kith_test_agent_start (o->agent, &error), "%s", error != NULL ? error->message : "");
+  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "not delivered after the restart");
+  ck_assert_uint_eq (node_receipts (o, b), 1);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  ck_assert_int_eq (backend_stat (b, "uploads"), 1);
+}
+END_TEST
+
+static Suite *
+upload_suite (void)
+{
+  Suite *s = suite_create ("upload");
+  TCase *tc = tcase_create ("upload");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_enroll);
+  tcase_add_test (tc, test_backend_receipts);
+  tcase_add_test (tc, test_direct_when_online);
+  tcase_add_test (tc, test_backend_drops_receipts);
+  tcase_add_test (tc, test_honest_peer_delivers);
+  tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
+  tcase_add_test (tc, test_requester_killed_before_receipt);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *runner;
+  int failed;
+
+  if (argc >= 6 && g_strcmp0 (argv[1], "--fake-peer") == 0)
+    return fake_peer_main (argc, argv);
+  runner = srunner_create (upload_suite ());
+  test_port = (guint16) g_random_int_range (20000, 60000);
+  srunner_run_all (runner, CK_NORMAL);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
