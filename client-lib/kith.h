@@ -35,4 +35,5 @@
 #include "kith-client-error.h"
 #include "kith-client-plugin.h"
 #include "kith-client-transfer.h"
+#include "kith-client-update.h"
 #include "kith-client.h"

@@ -74,5 +74,6 @@ void kith_cli_rate_update (KithCliRate *rate, guint64 bytes, gint64 now_us);
 gint kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
 gint kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
 gint kith_cmd_watch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
+gint kith_cmd_update (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
 
 G_END_DECLS

@@ -8,6 +8,7 @@ static const KithCommand kith_commands[] = {
   { "status", "Show the agent's node id, version, plugins and the status of each part", kith_cmd_status },
   { "fetch", "Fetch a URL through the agent: from a peer on the LAN, else from the origin", kith_cmd_fetch },
   { "watch", "Watch downloads in progress on the LAN and this agent's peering counters", kith_cmd_watch },
+  { "update", "Show the installed signature files (status) or check for updates now (check)", kith_cmd_update },
 };
 
 static const gchar kith_help_description[] =

@@ -1,62 +1,50 @@
 #!/usr/bin/env bash
-# make demo: start a kith agent with every plugin built, on loopback only,
-# show `kith status`, and stop it. Everything lives in a temporary directory
-# that is removed at the end.
+# make demo: the update story of the patent, on loopback only. A vendor backend serves a
+# release over a 1 MB/s "DSL line"; four agents check for updates at once; each file
+# crosses the line once and the LAN shares it. Ends by itself; everything lives in a
+# temporary directory removed at the end.
 set -euo pipefail
 
 BUILD=${1:-build}
-BUILD=$(cd "$BUILD" && pwd)
-dir=$(mktemp -d /tmp/kith-demo-XXXXXX)
-agent_pid=""
+. "$(dirname "$0")/kith-lan.sh"
+lan_init "$BUILD" "$(mktemp -d /tmp/kith-demo-XXXXXX)"
+trap lan_cleanup EXIT
+NODES=4
+RATE=1000000
 
-cleanup() {
-  if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
-    kill -TERM "$agent_pid" 2>/dev/null || true
-    wait "$agent_pid" 2>/dev/null || true
-  fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+echo "== vendor backend: init, publish the sample release, serve it at $RATE bytes/s"
+lan_backend "$RATE"
+ls -l "$LAN_RELEASE" | awk 'NR > 1 { printf "   %-26s %8d bytes\n", $9, $5 }'
+echo "   release: $LAN_RELEASE_BYTES bytes, catalog at $LAN_BACKEND_URL/catalog.json"
 
-# every plugin module in the build tree, and the directories they live in
-modules=$(find "$BUILD/plugins" -name 'libkith-*.so' | sort)
-plugins=$(for m in $modules; do basename "$m" .so | sed 's/^libkith-//'; done | paste -sd';')
-plugin_dirs=$(for m in $modules; do dirname "$m"; done | sort -u | paste -sd';')
-port=$(( 20000 + RANDOM % 30000 ))
+echo "== starting $NODES agents on loopback"
+lan_agents "$NODES"
+lan_kith 1 status | sed -n '1,/^$/p'
 
-cat > "$dir/kith-agent.conf" <<CONF
-[agent]
-state-dir=$dir/state
-plugin-dir=$plugin_dirs
-plugins=$plugins
-dbus=unix:path=$dir/bus
-http-listen=127.0.0.1:0
-
-# loopback only: the demo never touches a real network
-[peering]
-port=$port
-listen=127.255.255.255
-send-address=127.0.0.1
-broadcast=127.255.255.255
-CONF
-
-echo "== starting kith-agent with plugins: ${plugins//;/, }"
-"$BUILD/agent/kith-agent" --config "$dir/kith-agent.conf" 2> "$dir/agent.log" &
-agent_pid=$!
-
-# the agent logs a ready line once D-Bus and HTTP are up (bounded: 10 s)
-for _ in $(seq 100); do
-  grep -q 'ready: ' "$dir/agent.log" && break
-  kill -0 "$agent_pid" 2>/dev/null || { cat "$dir/agent.log"; exit 1; }
-  sleep 0.1
+echo "== kith update check, on the $NODES nodes at once"
+start=$(date +%s%N)
+checks=()
+for i in $(seq "$NODES"); do
+  (set -o pipefail; stdbuf -oL "$LAN_BUILD/interactive-ui/kith" --address "unix:path=$LAN_DIR/node$i/bus" update check | sed -u "s/^/   [node$i] /") &
+  checks+=($!)
 done
-grep -q 'ready: ' "$dir/agent.log" || { echo "agent did not start"; cat "$dir/agent.log"; exit 1; }
+for pid in "${checks[@]}"; do wait "$pid" || { echo "a check failed"; exit 1; }; done
+end=$(date +%s%N)
 
-echo "== kith status"
-"$BUILD/interactive-ui/kith" --address "unix:path=$dir/bus" status
+echo "== kith update status (node 1)"
+lan_kith 1 update status
+echo "== the same set on every node"
+for i in $(seq "$NODES"); do
+  printf '   node%d  %s\n' "$i" "$(cd "$LAN_DIR/node$i/state/update/signatures/current" && cat -- * | sha256sum | cut -c1-16)"
+done
 
-echo "== stopping the agent (SIGTERM)"
-kill -TERM "$agent_pid"
-wait "$agent_pid"
-agent_pid=""
-echo "== agent stopped cleanly"
+served=$(lan_files_bytes)
+alone=$(( NODES * LAN_RELEASE_BYTES ))
+echo "== backend uplink"
+awk -v n="$NODES" -v ns=$((end - start)) -v served="$served" -v release="$LAN_RELEASE_BYTES" \
+    -v alone="$alone" -v rate="$RATE" 'BEGIN {
+  printf "   %d nodes brought current in %.1f s\n", n, ns / 1e9
+  printf "   backend bytes served (files):       %9d  (%.2f x the release)\n", served, served / release
+  printf "   %d nodes fetching alone would cost: %9d  (%d x the release, %.1f s at %d B/s)\n", n, alone, n, alone / rate, rate
+}'
+echo "== stopping (SIGTERM) and cleaning up"

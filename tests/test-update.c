@@ -275,6 +275,21 @@ assert_set_whole (Node *node)
   return manifest->version;
 }
 
+/* `kith update @what --json` against @node succeeds and prints @expected somewhere. */
+static void
+assert_cli (Node *node, const gchar *what, const gchar *expected)
+{
+  const gchar *cli = g_getenv ("KITH_CLI_BIN");
+  g_autofree gchar *address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (node->agent));
+  const gchar *argv[] = { cli, "--address", address, "update", what, "--json", NULL };
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+
+  ck_assert_msg (cli != NULL, "KITH_CLI_BIN must name the kith CLI");
+  ck_assert_msg (kith_test_run (argv, NULL, &out, &err) == 0, "kith update %s: %s", what, err);
+  ck_assert_msg (strstr (out, expected) != NULL, "kith update %s printed %s", what, out);
+}
+
 /* ---- four agents, one release ---- */
 
 START_TEST (test_four_agents_one_release)
@@ -328,6 +343,10 @@ START_TEST (test_four_agents_one_release)
   ck_assert_str_eq (calls[0]->result, "up to date (catalog 1)");
   check_call_free (calls[0]);
   ck_assert_uint_eq (kith_test_backend_get_bytes (backend, "/files/"), 2236 * 1024);
+  /* the CLI sees the same: kith update status --json, then kith update check */
+  assert_cli (nodes[1], "status", "\"catalog_version\" : 1");
+  assert_cli (nodes[1], "status", "\"avdat\" : \"2611211200\"");
+  assert_cli (nodes[2], "check", "\"result\" : \"up to date (catalog 1)\"");
   for (guint i = 0; i < 4; i++)
     node_free (nodes[i]);
 }
