@@ -6,6 +6,7 @@
 #include "kith-test-origin.h"
 
 #include <check.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -18,24 +19,36 @@ typedef struct {
   KithClient *client;
 } Node;
 
+/* @on_session_bus: the agent owns org.kith.Agent1 on the session bus instead of listening
+ * peer-to-peer (the last dbus= of its config wins). */
 static Node *
-node_start (void)
+node_start_full (gboolean on_session_bus)
 {
-  g_autofree gchar *config = g_strdup_printf ("[peering]\n"
+  g_autofree gchar *config = g_strdup_printf ("%s\n"
+                                              "[peering]\n"
                                               "port=%u\n"
                                               "listen=127.255.255.255\n"
                                               "send-address=127.0.0.1\n"
                                               "broadcast=127.255.255.255\n",
-                                              test_port);
+                                              on_session_bus ? "dbus=session" : "", test_port);
   g_autoptr(GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->agent = kith_test_agent_new ("peering", config);
   ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
   node->client = kith_client_new ();
-  kith_client_set_address (node->client, kith_test_agent_get_dbus_address (node->agent));
+  if (on_session_bus)
+    kith_client_set_bus_type (node->client, G_BUS_TYPE_SESSION);
+  else
+    kith_client_set_address (node->client, kith_test_agent_get_dbus_address (node->agent));
   ck_assert_msg (kith_client_connect (node->client, NULL, &error), "%s", error ? error->message : "");
   return node;
+}
+
+static Node *
+node_start (void)
+{
+  return node_start_full (FALSE);
 }
 
 static void
@@ -444,6 +457,71 @@ START_TEST (test_transfer_error_mapping)
 }
 END_TEST
 
+#ifdef KITH_TEST_DBUS_DAEMON
+/* On a bus, calls and signals are routed by the daemon: fds must pass through it, and the
+ * transfer's and PeerDownload's signals come from the agent's unique name. */
+START_TEST (test_fetch_on_session_bus)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("kith-bus-XXXXXX", NULL);
+  g_autofree gchar *listen = g_strdup_printf ("--address=unix:path=%s/bus", dir);
+  g_autofree gchar *socket_path = g_build_filename (dir, "bus", NULL);
+  g_autoptr(GSubprocess) daemon = NULL;
+  g_autoptr(GDataInputStream) input = NULL;
+  g_autofree gchar *address = NULL;
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (800 * 1024, 17);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/bus.bin");
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dest = NULL;
+  g_autofree gchar *dest_b = NULL;
+  Node *a, *b;
+  PeerWatch watch = { .href = url };
+  Progress progress = { 0 }, progress_b = { 0 };
+
+  daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                             &error, "timeout", "60", KITH_TEST_DBUS_DAEMON, "--session", "--nofork",
+                             "--print-address=1", listen, NULL);
+  g_assert_no_error (error);
+  input = g_data_input_stream_new (g_subprocess_get_stdout_pipe (daemon));
+  address = g_data_input_stream_read_line_utf8 (input, NULL, NULL, &error);
+  ck_assert_msg (address != NULL, "dbus-daemon did not start");
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+  g_unsetenv ("KITH_AGENT_ADDRESS");
+
+  kith_test_origin_add (origin, "/bus.bin", content, 400 * 1024);
+  a = node_start_full (TRUE);
+  b = node_start ();
+  dest = node_path (a, "bus.bin");
+  dest_b = node_path (b, "bus.bin");
+  watch.node = kith_test_agent_get_node_id (b->agent);
+  ck_assert (kith_client_watch_peers (a->client, &error));
+  g_signal_connect (a->client, "peer-download", G_CALLBACK (peer_download_cb), &watch);
+
+  /* B downloads from origin: A's bus client hears about it; then A gets it from B */
+  fetch_start (b, url, dest_b, NULL, &progress_b);
+  ck_assert_msg (kith_test_wait_until (peer_download_seen, &watch, 10000), "no PeerDownload on the bus");
+  fetch_start (a, url, dest, NULL, &progress);
+  fetch_wait (&progress);
+  ck_assert_msg (progress.result != NULL, "%s", progress.error->message);
+  assert_file_equals (dest, content);
+  ck_assert_str_eq (kith_client_transfer_get_source (progress.result), kith_test_agent_get_node_id (b->agent));
+  ck_assert_int_eq (progress.last_state, KITH_CLIENT_TRANSFER_STATE_DONE);
+  fetch_wait (&progress_b);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/bus.bin"), 1);
+
+  g_signal_handlers_disconnect_by_data (a->client, &watch);
+  progress_clear (&progress);
+  progress_clear (&progress_b);
+  node_free (a);
+  node_free (b);
+  g_subprocess_send_signal (daemon, SIGTERM);
+  ck_assert (g_subprocess_wait (daemon, NULL, NULL));
+  g_unlink (socket_path);
+  g_rmdir (dir);
+}
+END_TEST
+#endif
+
 static Suite *
 fetch_cli_suite (void)
 {
@@ -459,6 +537,9 @@ fetch_cli_suite (void)
   tcase_add_test (tc, test_cli_fetch_bad_url);
   tcase_add_test (tc, test_watch_peer_downloads);
   tcase_add_test (tc, test_watch_without_peering);
+#ifdef KITH_TEST_DBUS_DAEMON
+  tcase_add_test (tc, test_fetch_on_session_bus);
+#endif
   suite_add_tcase (suite, tc);
   return suite;
 }
