@@ -161,8 +161,9 @@ kith_agent_handle_metrics (SoupServer *server, SoupServerMessage *msg, const cha
 static gboolean
 kith_agent_start_http (KithAgent *self, GError **error)
 {
+  /* loopback unless configured: the packaged kith-agent.conf opens the LAN */
   g_autofree gchar *listen = kith_config_get_string (self->config, "agent", "http-listen",
-                                                     "0.0.0.0:6515", error);
+                                                     "127.0.0.1:6515", error);
   g_autoptr(GError) error_local = NULL;
 
   if (listen == NULL)

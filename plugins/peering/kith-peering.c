@@ -144,7 +144,8 @@ kith_peering_load_store (KithPeering *self, KithConfig *config, GError **error)
 static gboolean
 kith_peering_load_transport (KithPeering *self, KithConfig *config, GError **error)
 {
-  static const gchar *const default_broadcast[] = { "255.255.255.255", NULL };
+  /* bare defaults stay on loopback; the packaged kith-agent.conf opens the LAN */
+  static const gchar *const default_broadcast[] = { "127.255.255.255", NULL };
   g_autofree gchar *listen = NULL;
   g_autofree gchar *send = NULL;
   g_autofree gchar *multicast = NULL;
@@ -153,8 +154,8 @@ kith_peering_load_transport (KithPeering *self, KithConfig *config, GError **err
   guint64 port;
 
   if (!kith_config_get_uint64 (config, "peering", "port", 1967, 1, G_MAXUINT16, &port, error) ||
-      (listen = kith_config_get_string (config, "peering", "listen", "0.0.0.0", error)) == NULL ||
-      (send = kith_config_get_string (config, "peering", "send-address", "0.0.0.0", error)) == NULL ||
+      (listen = kith_config_get_string (config, "peering", "listen", "127.255.255.255", error)) == NULL ||
+      (send = kith_config_get_string (config, "peering", "send-address", "127.0.0.1", error)) == NULL ||
       (broadcast = kith_config_get_strv (config, "peering", "broadcast", default_broadcast, error)) == NULL)
     return FALSE;
   multicast = kith_config_get_string (config, "peering", "multicast", NULL, &error_local);
