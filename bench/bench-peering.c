@@ -476,8 +476,9 @@ bench_miss (guint count)
     g_array_append_val (direct, t_direct);
     g_array_append_val (penalty, diff);
   }
-  g_print ("(c) miss, 16 KiB files nobody holds (2 agents), %u fetches; "
-           "line: penalty median p95, kith median, direct median (ms)\n", count);
+  g_print ("(c) miss, 16 KiB files nobody holds (the requester and a bystander, %.8s), %u fetches; "
+           "line: penalty median p95, kith median, direct median (ms)\n",
+           kith_test_agent_get_node_id (bystander->agent), count);
   g_print ("bench: miss-ms %.1f %.1f %.1f %.2f\n", median (penalty), percentile (penalty, 95),
            median (kith), median (direct));
   g_print ("  of which searching (Fetch -> from-origin): median %.1f ms, p95 %.1f ms\n",
@@ -521,6 +522,7 @@ bench_throughput (const gchar *file, const gchar *nginx_url, guint runs)
   g_autofree gchar *alias = NULL;
   g_autoptr(GArray) kith = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_autoptr(GArray) nginx = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr(GArray) paired = g_array_new (FALSE, FALSE, sizeof (gdouble));
   gsize size;
 
   if (mapped == NULL)
@@ -539,14 +541,17 @@ bench_throughput (const gchar *file, const gchar *nginx_url, guint runs)
   for (guint i = 0; i < runs; i++) {
     gdouble k = curl_rate (alias, size);
     gdouble n = curl_rate (nginx_url, size);
+    gdouble ratio = k / n; /* neighbours in time share the machine's load */
     g_array_append_val (kith, k);
     g_array_append_val (nginx, n);
+    g_array_append_val (paired, ratio);
     g_print ("  run %u: agent %.0f MB/s, nginx %.0f MB/s\n", i + 1, k, n);
   }
-  g_print ("(d) %zu-byte file over loopback with curl, median of %u runs each "
-           "(agent alias, nginx; MB/s = 10^6 B/s)\n", size, runs);
-  g_print ("bench: throughput-mbps %.0f %.0f %.2f\n", median (kith), median (nginx),
-           median (kith) / median (nginx));
+  g_print ("(d) %zu-byte file over loopback with curl, median of %u runs each; line: agent "
+           "MB/s, nginx MB/s (10^6 B/s), ratio of the medians, median of the paired ratios\n",
+           size, runs);
+  g_print ("bench: throughput-mbps %.0f %.0f %.2f %.2f\n", median (kith), median (nginx),
+           median (kith) / median (nginx), median (paired));
 }
 
 /* ---- idle cost of one agent ---- */
