@@ -36,4 +36,5 @@
 #include "kith-client-plugin.h"
 #include "kith-client-transfer.h"
 #include "kith-client-update.h"
+#include "kith-client-upload.h"
 #include "kith-client.h"

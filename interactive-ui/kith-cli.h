@@ -75,5 +75,7 @@ gint kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar
 gint kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
 gint kith_cmd_watch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
 gint kith_cmd_update (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
+gint kith_cmd_upload (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
+gint kith_cmd_peers (KithCli *cli, const KithCommand *command, gint argc, gchar **argv);
 
 G_END_DECLS

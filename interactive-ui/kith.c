@@ -9,6 +9,9 @@ static const KithCommand kith_commands[] = {
   { "fetch", "Fetch a URL through the agent: from a peer on the LAN, else from the origin", kith_cmd_fetch },
   { "watch", "Watch downloads in progress on the LAN and this agent's peering counters", kith_cmd_watch },
   { "update", "Show the installed signature files (status) or check for updates now (check)", kith_cmd_update },
+  { "upload", "Send a report to the backend and wait for its receipt (FILE), or show the outbox (status)",
+    kith_cmd_upload },
+  { "peers", "Show the peers the upload service blacklisted, and why", kith_cmd_peers },
 };
 
 static const gchar kith_help_description[] =

@@ -518,6 +518,72 @@ START_TEST (test_honest_peer_delivers)
 }
 END_TEST
 
+/* ---- the kith CLI as a process ---- */
+
+static gint
+run_kith (Node *node, gchar **out, ...)
+{
+  const gchar *bin = g_getenv ("KITH_CLI_BIN");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree gchar *err = NULL;
+  va_list args;
+  const gchar *arg;
+  gint rc;
+
+  ck_assert_msg (bin != NULL, "KITH_CLI_BIN must name the kith binary");
+  g_ptr_array_add (argv, (gpointer) bin);
+  g_ptr_array_add (argv, (gpointer) "--address");
+  g_ptr_array_add (argv, (gpointer) kith_test_agent_get_dbus_address (node->agent));
+  va_start (args, out);
+  while ((arg = va_arg (args, const gchar *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  rc = kith_test_run ((const gchar *const *) argv->pdata, NULL, out, &err);
+  if (rc != 0)
+    g_printerr ("kith failed (%d): %s\n", rc, err);
+  return rc;
+}
+
+static JsonNode *
+parse_json (const gchar *text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  ck_assert_msg (json_parser_load_from_data (parser, text, -1, NULL), "not JSON: %s", text);
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+/* `kith upload FILE` waits for the receipt and prints it; `kith upload status` shows the
+ * delivery; D-Bus Upload(h, a{sv}) put the report in the outbox under its file name. */
+START_TEST (test_cli_upload)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) n = node_start (b, FALSE, NULL, "serve=false");
+  g_autoptr (GBytes) report = kith_test_make_content (7000, 51);
+  g_autofree gchar *path = g_build_filename (kith_test_agent_get_dir (n->agent), "cli-report.txt", NULL);
+  g_autofree gchar *sha = kith_test_sha256 (report);
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *status = NULL;
+  g_autoptr (JsonNode) receipt = NULL;
+  g_autoptr (JsonNode) st = NULL;
+  JsonObject *fields;
+
+  ck_assert (g_file_set_contents (path, g_bytes_get_data (report, NULL), (gssize) g_bytes_get_size (report), NULL));
+  ck_assert_int_eq (run_kith (n, &out, "upload", path, "--json", NULL), 0);
+  receipt = parse_json (out);
+  fields = json_node_get_object (receipt);
+  ck_assert_str_eq (json_object_get_string_member (fields, "sha256"), sha);
+  ck_assert_int_eq (json_object_get_int_member (fields, "size"), 7000);
+  ck_assert_str_eq (json_object_get_string_member (fields, "requester"), kith_test_agent_get_node_id (n->agent));
+  ck_assert_uint_eq (node_receipts (n, b), 1);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  ck_assert_int_eq (run_kith (n, &status, "upload", "status", "--json", NULL), 0);
+  st = parse_json (status);
+  ck_assert_int_eq (json_object_get_int_member (json_node_get_object (st), "delivered"), 1);
+  ck_assert_uint_eq (json_array_get_length (json_object_get_array_member (json_node_get_object (st), "pending")), 0);
+}
+END_TEST
+
 /* ---- bad peers, each its own process: test-upload --fake-peer PORT MODE BACKEND_DIR
  * BACKEND_URL [CERT]. It answers every upload "I need" at once (before any honest peer) ---- */
 
@@ -789,6 +855,18 @@ START_TEST (test_bad_peer)
                  "%s: the honest peer was blacklisted", mode);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   ck_assert_uint_eq (node_receipts (o, b), 1);
+  /* and `kith peers` shows it, with its reason */
+  {
+    g_autofree gchar *out = NULL;
+    g_autoptr (JsonNode) peers = NULL;
+    JsonObject *first;
+    ck_assert_int_eq (run_kith (o, &out, "peers", "--json", NULL), 0);
+    peers = parse_json (out);
+    ck_assert_uint_eq (json_array_get_length (json_node_get_array (peers)), 1);
+    first = json_array_get_object_element (json_node_get_array (peers), 0);
+    ck_assert_str_eq (json_object_get_string_member (first, "node"), FAKE_NODE);
+    ck_assert_str_eq (json_object_get_string_member (first, "reason"), reason);
+  }
   fake_peer_stop (fake);
 }
 END_TEST
@@ -837,6 +915,7 @@ upload_suite (void)
   tcase_add_test (tc, test_direct_when_online);
   tcase_add_test (tc, test_backend_drops_receipts);
   tcase_add_test (tc, test_honest_peer_delivers);
+  tcase_add_test (tc, test_cli_upload);
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
   tcase_add_test (tc, test_requester_killed_before_receipt);
   suite_add_tcase (s, tc);

@@ -1,15 +1,26 @@
 /* kith-upload-plugin.c — the upload GModule: the service plus its D-Bus face */
-#include "kith-upload.h"
+#include "kith-upload-dbus.h"
+
+static const gchar kith_upload_dbus_key[] = "kith-upload-dbus";
 
 static GObject *
 kith_upload_plugin_start (KithAgent *agent, GError **error)
 {
-  return G_OBJECT (kith_upload_new (agent, error));
+  KithUpload *upload = kith_upload_new (agent, error);
+
+  if (upload == NULL)
+    return NULL;
+  g_object_set_data_full (G_OBJECT (upload), kith_upload_dbus_key,
+                          kith_upload_dbus_new (upload, kith_agent_get_dbus (agent)),
+                          (GDestroyNotify) kith_upload_dbus_free);
+  return G_OBJECT (upload);
 }
 
 static void
 kith_upload_plugin_stop (GObject *service)
 {
+  /* the D-Bus face holds a ref on the service: drop it first */
+  g_object_set_data (service, kith_upload_dbus_key, NULL);
   kith_upload_stop (KITH_UPLOAD (service));
 }
 

@@ -1,0 +1,213 @@
+/* kith-upload.c — `kith upload FILE` (hand a report to the agent and wait for its receipt),
+ * `kith upload status` (the outbox) and `kith peers` (the nodes the upload service
+ * blacklisted, and why) */
+#include "kith-cli.h"
+
+#include <string.h>
+
+typedef struct {
+  GMainLoop *loop;
+  KithClientUploadStatus *status;
+  gchar *result;
+  GError *error;
+} KithUploadRun;
+
+static void
+kith_upload_run_clear (KithUploadRun *run)
+{
+  g_clear_pointer (&run->loop, g_main_loop_unref);
+  g_clear_pointer (&run->status, kith_client_upload_status_free);
+  g_clear_pointer (&run->result, g_free);
+  g_clear_error (&run->error);
+}
+
+static void
+kith_upload_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  KithUploadRun *run = user_data;
+  run->status = kith_client_upload_get_status_finish (KITH_CLIENT (source), res, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+static void
+kith_upload_file_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  KithUploadRun *run = user_data;
+  run->result = kith_client_upload_file_finish (KITH_CLIENT (source), res, &run->error);
+  g_main_loop_quit (run->loop);
+}
+
+static gchar *
+kith_upload_format_time (gint64 unix_seconds)
+{
+  g_autoptr (GDateTime) time = g_date_time_new_from_unix_utc (unix_seconds);
+  return time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
+}
+
+static void
+kith_upload_blacklist_to_json (JsonBuilder *builder, GPtrArray *blacklist)
+{
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < blacklist->len; i++) {
+    KithClientUploadBlacklisted *entry = g_ptr_array_index (blacklist, i);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "node");
+    json_builder_add_string_value (builder, entry->node);
+    json_builder_set_member_name (builder, "reason");
+    json_builder_add_string_value (builder, entry->reason);
+    json_builder_set_member_name (builder, "since");
+    json_builder_add_int_value (builder, entry->since);
+    json_builder_set_member_name (builder, "until");
+    json_builder_add_int_value (builder, entry->until);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+}
+
+static JsonNode *
+kith_upload_status_to_json (KithClientUploadStatus *status)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "delivered");
+  json_builder_add_int_value (builder, (gint64) status->delivered);
+  json_builder_set_member_name (builder, "pending");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < status->pending->len; i++) {
+    KithClientUploadReport *report = g_ptr_array_index (status->pending, i);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "name");
+    json_builder_add_string_value (builder, report->name);
+    json_builder_set_member_name (builder, "state");
+    json_builder_add_string_value (builder, report->state);
+    json_builder_set_member_name (builder, "attempts");
+    json_builder_add_int_value (builder, report->attempts);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "blacklist");
+  kith_upload_blacklist_to_json (builder, status->blacklist);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static void
+kith_upload_print_blacklist (GPtrArray *blacklist)
+{
+  if (blacklist->len == 0) {
+    g_print ("No blacklisted peers.\n");
+    return;
+  }
+  for (guint i = 0; i < blacklist->len; i++) {
+    KithClientUploadBlacklisted *entry = g_ptr_array_index (blacklist, i);
+    g_autofree gchar *until = kith_upload_format_time (entry->until);
+    g_print ("%s  until %s  %s\n", entry->node, until, entry->reason);
+  }
+}
+
+static void
+kith_upload_print_status (KithClientUploadStatus *status)
+{
+  g_print ("Delivered:    %" G_GUINT64_FORMAT "\n", status->delivered);
+  g_print ("Pending:%s\n", status->pending->len == 0 ? "      (none)" : "");
+  for (guint i = 0; i < status->pending->len; i++) {
+    KithClientUploadReport *report = g_ptr_array_index (status->pending, i);
+    g_print ("  %-40s %-8s %u attempt%s\n", report->name, report->state, report->attempts,
+             report->attempts == 1 ? "" : "s");
+  }
+  g_print ("Blacklisted:  %u\n", status->blacklist->len);
+}
+
+/* Reads the status and prints it whole (upload status) or only its blacklist (peers). */
+static gint
+kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
+{
+  KithUploadRun run = { .loop = g_main_loop_new (NULL, FALSE) };
+  gint rc = KITH_EXIT_OK;
+
+  kith_client_upload_get_status_async (client, NULL, kith_upload_status_cb, &run);
+  g_main_loop_run (run.loop);
+  if (run.status == NULL) {
+    rc = kith_cli_report_error (cli, run.error);
+  } else if (cli->json && peers_only) {
+    g_autoptr (JsonBuilder) builder = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    kith_upload_blacklist_to_json (builder, run.status->blacklist);
+    root = json_builder_get_root (builder);
+    kith_cli_print_json (root);
+  } else if (cli->json) {
+    g_autoptr (JsonNode) root = kith_upload_status_to_json (run.status);
+    kith_cli_print_json (root);
+  } else if (peers_only) {
+    kith_upload_print_blacklist (run.status->blacklist);
+  } else {
+    kith_upload_print_status (run.status);
+  }
+  kith_upload_run_clear (&run);
+  return rc;
+}
+
+static gint
+kith_upload_send (KithCli *cli, KithClient *client, const gchar *path)
+{
+  KithUploadRun run = { .loop = g_main_loop_new (NULL, FALSE) };
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  guint sigint = kith_cli_cancel_on_interrupt (cancellable);
+  gint rc = KITH_EXIT_OK;
+
+  if (!cli->json)
+    g_printerr ("Uploading %s; waiting for the backend's receipt…\n", path);
+  kith_client_upload_file_async (client, path, TRUE, cancellable, kith_upload_file_cb, &run);
+  g_main_loop_run (run.loop);
+  g_source_remove (sigint);
+  if (run.result == NULL) {
+    rc = kith_cli_report_error (cli, run.error);
+  } else if (cli->json) {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    if (json_parser_load_from_data (parser, run.result, -1, NULL))
+      kith_cli_print_json (json_parser_get_root (parser));
+  } else {
+    g_print ("%s\n", run.result);
+  }
+  kith_upload_run_clear (&run);
+  return rc;
+}
+
+gint
+kith_cmd_upload (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithClient) client = NULL;
+
+  if (!kith_cli_parse (cli, command, "FILE|status", NULL, &argc, &argv, &error))
+    return kith_cli_report_error (cli, error);
+  if (argc != 2) {
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "upload takes a FILE, or: status");
+    return kith_cli_report_error (cli, error);
+  }
+  client = kith_cli_connect (cli, &error);
+  if (client == NULL)
+    return kith_cli_report_error (cli, error);
+  if (g_strcmp0 (argv[1], "status") == 0)
+    return kith_upload_show (cli, client, FALSE);
+  return kith_upload_send (cli, client, argv[1]);
+}
+
+gint
+kith_cmd_peers (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithClient) client = NULL;
+
+  if (!kith_cli_parse (cli, command, NULL, NULL, &argc, &argv, &error))
+    return kith_cli_report_error (cli, error);
+  if (argc > 1) {
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "peers takes no arguments, got '%s'", argv[1]);
+    return kith_cli_report_error (cli, error);
+  }
+  client = kith_cli_connect (cli, &error);
+  if (client == NULL)
+    return kith_cli_report_error (cli, error);
+  return kith_upload_show (cli, client, TRUE);
+}
