@@ -35,11 +35,14 @@ typedef struct {
   gboolean returned;
   GSource *cancel_source;
   GSource *grace_source;
+  GDBusConnection *connection; /* watched for "closed": a dead agent sends no last state */
+  gulong closed_id;
 } KithClientFetch;
 
 static void
 kith_client_fetch_free (KithClientFetch *fetch)
 {
+  g_clear_object (&fetch->connection);
   g_clear_object (&fetch->proxy);
   g_clear_object (&fetch->transfer);
   if (fetch->progress_data_free != NULL)
@@ -56,6 +59,10 @@ kith_client_fetch_stop (GTask *task)
   fetch->returned = TRUE;
   if (fetch->proxy != NULL)
     g_signal_handlers_disconnect_by_data (fetch->proxy, task);
+  if (fetch->closed_id != 0) {
+    g_signal_handler_disconnect (fetch->connection, fetch->closed_id);
+    fetch->closed_id = 0;
+  }
   if (fetch->cancel_source != NULL) {
     g_source_destroy (fetch->cancel_source);
     g_clear_pointer (&fetch->cancel_source, g_source_unref);
@@ -167,8 +174,7 @@ kith_client_fetch_cancel_cb (GObject *source, GAsyncResult *res, gpointer user_d
       fetch->returned)
     return; /* the final state follows as a property change */
   g_debug ("cancelling %s: %s", kith_client_transfer_get_object_path (fetch->transfer), error->message);
-  g_object_ref (task); /* the operation's own reference, dropped by the return */
-  kith_client_fetch_return_cancelled (task);
+  kith_client_fetch_return_cancelled (task); /* drops the operation's reference, not ours */
 }
 
 /* The caller cancelled: ask the agent to stop, then wait for it to say "failed". */
@@ -187,10 +193,56 @@ kith_client_fetch_cancelled (GCancellable *cancellable, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The agent went away (crashed, stopped, or lost the bus name) before the transfer ended. */
+static void
+kith_client_fetch_return_agent_gone (GTask *task)
+{
+  KithClientFetch *fetch = g_task_get_task_data (task);
+  KithClient *self = g_task_get_source_object (task);
+
+  kith_client_fetch_return_error (task, g_error_new (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_AGENT_NOT_RUNNING,
+                                                     "The kith agent at %s went away while fetching %s: "
+                                                     "is kith-agent still running?",
+                                                     kith_client_get_target (self),
+                                                     kith_client_transfer_get_url (fetch->transfer)));
+}
+
+static void
+kith_client_fetch_owner_changed (GObject *proxy, GParamSpec *pspec, gpointer user_data)
+{
+  g_autofree gchar *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (proxy));
+
+  /* only meaningful on a bus; a peer-to-peer proxy has no name to own */
+  if (owner == NULL && g_dbus_proxy_get_name (G_DBUS_PROXY (proxy)) != NULL)
+    kith_client_fetch_return_agent_gone (G_TASK (user_data));
+}
+
+static void
+kith_client_fetch_closed (GDBusConnection *connection, gboolean remote_peer_vanished,
+                          GError *error, gpointer user_data)
+{
+  kith_client_fetch_return_agent_gone (G_TASK (user_data));
+}
+
+/* Follows the agent's side: its property changes, and whether it is still there at all. */
+static void
+kith_client_fetch_watch (GTask *task, GDBusConnection *connection)
+{
+  KithClientFetch *fetch = g_task_get_task_data (task);
+
+  g_signal_connect (fetch->proxy, "g-properties-changed",
+                    G_CALLBACK (kith_client_fetch_properties_changed), task);
+  g_signal_connect (fetch->proxy, "notify::g-name-owner",
+                    G_CALLBACK (kith_client_fetch_owner_changed), task);
+  fetch->connection = g_object_ref (connection);
+  fetch->closed_id = g_signal_connect (connection, "closed", G_CALLBACK (kith_client_fetch_closed), task);
+}
+
 static void
 kith_client_fetch_proxy_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  GTask *task = G_TASK (user_data);
+  /* a return below may deliver the result (and free the operation) at once: hold it meanwhile */
+  g_autoptr(GTask) task = g_object_ref (G_TASK (user_data));
   KithClientFetch *fetch = g_task_get_task_data (task);
   KithClient *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
@@ -202,9 +254,12 @@ kith_client_fetch_proxy_cb (GObject *source, GAsyncResult *res, gpointer user_da
     kith_client_fetch_return_error (task, g_steal_pointer (&error));
     return;
   }
-  g_signal_connect (fetch->proxy, "g-properties-changed",
-                    G_CALLBACK (kith_client_fetch_properties_changed), task);
+  kith_client_fetch_watch (task, g_dbus_proxy_get_connection (G_DBUS_PROXY (fetch->proxy)));
   kith_client_fetch_sync_from_proxy (task);
+  if (!fetch->returned && g_dbus_connection_is_closed (fetch->connection)) {
+    kith_client_fetch_return_agent_gone (task);
+    return;
+  }
   if (fetch->returned || cancellable == NULL)
     return;
   /* a source, not a handler: it runs in our context even when another thread cancels */
@@ -278,13 +333,14 @@ kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destin
                          GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task; /* the operation's reference, dropped by kith_client_fetch_return_*() */
-  KithClientFetch *fetch = g_new0 (KithClientFetch, 1);
+  KithClientFetch *fetch;
   GError *error = NULL;
   g_autoptr(GUnixFDList) fds = NULL;
   gint fd;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
   g_return_if_fail (url != NULL && destination != NULL);
+  fetch = g_new0 (KithClientFetch, 1);
   fetch->transfer = kith_client_transfer_new (url, destination);
   fetch->progress = progress;
   fetch->progress_data = progress_data;

@@ -255,6 +255,37 @@ START_TEST (test_fetch_cancel)
 }
 END_TEST
 
+/* An agent that dies mid-fetch sends no last state: the fetch still ends, with a clear error. */
+START_TEST (test_fetch_agent_gone)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (2 * 1024 * 1024, 18);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/crash.bin");
+  g_autoptr(KithTestAgent) agent = NULL;
+  g_autoptr(KithClient) client = NULL;
+  g_autofree gchar *dest = NULL;
+  Node *a = node_start ();
+  Progress progress = { 0 };
+
+  kith_test_origin_add (origin, "/crash.bin", content, 100 * 1024);
+  dest = node_path (a, "crash.bin");
+  fetch_start (a, url, dest, NULL, &progress);
+  ck_assert (kith_test_wait_until (progress_is_downloading, &progress, 10000));
+  /* take the node apart by hand: its agent will not stop cleanly */
+  agent = g_steal_pointer (&a->agent);
+  client = g_steal_pointer (&a->client);
+  g_free (a);
+  kith_test_agent_kill (agent);
+  fetch_wait (&progress);
+  ck_assert_ptr_null (progress.result);
+  ck_assert_msg (g_error_matches (progress.error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_AGENT_NOT_RUNNING),
+                 "%s", progress.error->message);
+  ck_assert_msg (strstr (progress.error->message, url) != NULL, "%s", progress.error->message);
+  ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
+  progress_clear (&progress);
+}
+END_TEST
+
 /* Runs `kith --address AGENT ARGS…`; returns the exit status. */
 static gint
 run_kith (Node *node, const gchar *const *args, gchar **out, gchar **err)
@@ -533,6 +564,7 @@ fetch_cli_suite (void)
   tcase_add_test (tc, test_fetch_origin_then_peer);
   tcase_add_test (tc, test_fetch_sha256_mismatch);
   tcase_add_test (tc, test_fetch_cancel);
+  tcase_add_test (tc, test_fetch_agent_gone);
   tcase_add_test (tc, test_cli_fetch);
   tcase_add_test (tc, test_cli_fetch_bad_url);
   tcase_add_test (tc, test_watch_peer_downloads);
