@@ -434,6 +434,7 @@ START_TEST (test_cache_eviction)
   miss = fetch_start (b, url_x, NULL, TRUE);
   ck_assert (kith_test_wait_until (fetch_is_finished, miss, 10000));
   ck_assert_str_eq (kith_dbus_transfer1_get_state (miss->proxy), "failed");
+  ck_assert (g_str_has_prefix (kith_dbus_transfer1_get_error (miss->proxy), "org.kith.Error.NotFound: "));
   hit = fetch_start (b, url_y, NULL, TRUE);
   s3 = g_strdup (fetch_wait_done (hit, y));
   ck_assert_str_eq (s3, kith_test_agent_get_node_id (a->agent));

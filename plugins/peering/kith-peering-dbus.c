@@ -78,13 +78,30 @@ kith_peering_dbus_linger_done (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Clients know the agent's org.kith.Error.* names: peering's codes are told in those. */
+static KithAgentError
+kith_peering_dbus_agent_code (const GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_CANCELLED))
+    return KITH_AGENT_ERROR_CANCELLED;
+  if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND) ||
+      g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NO_SOURCE) ||
+      g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_OFFLINE))
+    return KITH_AGENT_ERROR_NOT_FOUND;
+  return KITH_AGENT_ERROR_FAILED;
+}
+
 static void
 kith_peering_dbus_finish (KithDbusTransferExport *export, const GError *error)
 {
   g_autofree gchar *message = NULL;
 
   if (error != NULL) {
-    g_autofree gchar *name = g_dbus_error_encode_gerror (error);
+    g_autoptr(GError) agent_error = g_error_new_literal (KITH_AGENT_ERROR,
+                                                         kith_peering_dbus_agent_code (error),
+                                                         error->message);
+    g_autofree gchar *name = g_dbus_error_encode_gerror (agent_error);
     message = g_strdup_printf ("%s: %s", name, error->message);
   }
   kith_peering_dbus_mirror (export, error == NULL ? "done" : "failed", message);
