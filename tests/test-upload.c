@@ -820,8 +820,8 @@ static const struct {
   const gchar *reason; /* what the blacklist must say */
 } bad_peers[] = {
   { "nocert", "no certificate" },
-  { "otherca", "certificate refused" },
-  { "expired", "certificate refused" },
+  { "otherca", "does not chain to the trust anchor" },
+  { "expired", "expired on" },
   { "replay", "certificate of node" },
   { "discard", "no receipt within T=" },
   { "forged", "receipt signed by node" },
