@@ -334,6 +334,74 @@ node_blacklist_reason (Node *node, const gchar *bad)
   return NULL;
 }
 
+/* ---- pure pieces: the blacklist file and the receipt time T ---- */
+
+START_TEST (test_blacklist_persists_and_expires)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("kith-blacklist-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "blacklist.json", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *header = NULL;
+  gint64 now = 1000000;
+
+  {
+    g_autoptr (KithUploadBlacklist) list = kith_upload_blacklist_new (path, 60);
+    ck_assert (kith_upload_blacklist_add (list, FAKE_NODE, "no receipt; within=T", now, &error));
+    g_assert_no_error (error);
+    ck_assert (kith_upload_blacklist_contains (list, FAKE_NODE, now + 59));
+    ck_assert (!kith_upload_blacklist_contains (list, FAKE_NODE, now + 60));
+  }
+  /* a new process reads it back; the header for the next report escapes the separators */
+  {
+    g_autoptr (KithUploadBlacklist) list = kith_upload_blacklist_new (path, 60);
+    ck_assert (kith_upload_blacklist_contains (list, FAKE_NODE, now + 1));
+    header = kith_upload_blacklist_to_header (list, now + 1);
+    ck_assert_str_eq (header, FAKE_NODE "=no receipt  within T");
+    ck_assert_ptr_null (kith_upload_blacklist_to_header (list, now + 61));
+  }
+  /* a damaged file is replaced, not fatal */
+  ck_assert (g_file_set_contents (path, "{not json", -1, NULL));
+  {
+    g_autoptr (KithUploadBlacklist) list = kith_upload_blacklist_new (path, 60);
+    ck_assert (!kith_upload_blacklist_contains (list, FAKE_NODE, now + 1));
+  }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+END_TEST
+
+START_TEST (test_receipt_time)
+{
+  /* 1 MB at 100 kB/s through two hops, a responder that uploads every 30 s, 10 s slack */
+  ck_assert_uint_eq (kith_upload_receipt_time_ms (1000000, 100000, 30000, 10000), 10000 + 20000 + 30000);
+  /* larger reports and slower links wait longer; an unknown speed adds nothing */
+  ck_assert_uint_gt (kith_upload_receipt_time_ms (2000000, 100000, 0, 0),
+                     kith_upload_receipt_time_ms (1000000, 100000, 0, 0));
+  ck_assert_uint_gt (kith_upload_receipt_time_ms (1000000, 50000, 0, 0),
+                     kith_upload_receipt_time_ms (1000000, 100000, 0, 0));
+  ck_assert_uint_eq (kith_upload_receipt_time_ms (1000000, 0, 0, 5), 5);
+}
+END_TEST
+
+static gboolean
+backend_enrolled_twice (gpointer user_data)
+{
+  return backend_stat (user_data, "enrolled") >= 2;
+}
+
+/* A node renews its certificate at two thirds of its validity, without a restart. */
+START_TEST (test_renews_before_expiry)
+{
+  static const gchar *const args[] = { "--cert-validity", "3s", NULL };
+  g_autoptr (Backend) b = backend_start (args);
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
+
+  node_wait_log (c, "enrolled", 10000);
+  ck_assert_msg (wait_for (backend_enrolled_twice, b, 10000), "the node did not renew its certificate");
+}
+END_TEST
+
+
 /* ---- backend endpoints ---- */
 
 static GBytes *
@@ -855,6 +923,22 @@ START_TEST (test_bad_peer)
                  "%s: the honest peer was blacklisted", mode);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   ck_assert_uint_eq (node_receipts (o, b), 1);
+  /* the next report told the backend: its receipt lists the bad node */
+  {
+    g_autofree gchar *uploads = g_build_filename (b->dir, "uploads", NULL);
+    g_autoptr (GDir) dir = g_dir_open (uploads, 0, NULL);
+    const gchar *name;
+    gboolean told = FALSE;
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+      g_autofree gchar *path = g_build_filename (uploads, name, NULL);
+      g_autofree gchar *text = NULL;
+      if (g_str_has_suffix (name, ".receipt") && g_file_get_contents (path, &text, NULL, NULL) &&
+          strstr (text, kith_test_agent_get_node_id (o->agent)) != NULL && strstr (text, "blacklist") != NULL &&
+          strstr (text, FAKE_NODE) != NULL)
+        told = TRUE;
+    }
+    ck_assert_msg (told, "%s: the blacklist did not reach the backend with the report", mode);
+  }
   /* and `kith peers` shows it, with its reason */
   {
     g_autofree gchar *out = NULL;
@@ -910,11 +994,14 @@ upload_suite (void)
   TCase *tc = tcase_create ("upload");
 
   tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_blacklist_persists_and_expires);
+  tcase_add_test (tc, test_receipt_time);
   tcase_add_test (tc, test_enroll);
   tcase_add_test (tc, test_backend_receipts);
   tcase_add_test (tc, test_direct_when_online);
   tcase_add_test (tc, test_backend_drops_receipts);
   tcase_add_test (tc, test_honest_peer_delivers);
+  tcase_add_test (tc, test_renews_before_expiry);
   tcase_add_test (tc, test_cli_upload);
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
   tcase_add_test (tc, test_requester_killed_before_receipt);
