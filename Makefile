@@ -39,6 +39,7 @@ check-asan: deps $(BUILD_ASAN)/build.ninja
 
 demo: build
 	tests/demo.sh $(BUILD)
+	tests/demo-upload.sh $(BUILD)
 
 bench: build
 	bench/run.sh $(BUILD)
