@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
+#ifdef G_OS_UNIX
+#include <gio/gunixfdlist.h>
 #include <unistd.h>
+#endif
 
 #define KITH_CLIENT_UPLOAD_OBJECT "Upload"
 #define KITH_CLIENT_UPLOAD_INTERFACE "org.kith.Upload1"
@@ -188,6 +190,7 @@ kith_client_upload_file_async (KithClient *self, const gchar *path, gboolean wai
                                GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
+#ifdef G_OS_UNIX
   KithClientUploadCall *call = g_new0 (KithClientUploadCall, 1);
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GError) error = NULL;
@@ -217,6 +220,10 @@ kith_client_upload_file_async (KithClient *self, const gchar *path, gboolean wai
   kith_client_call_plugin_async (self, KITH_CLIENT_UPLOAD_OBJECT, KITH_CLIENT_UPLOAD_INTERFACE, "Upload",
                                  g_variant_new ("(h@a{sv})", 0, g_variant_dict_end (&options)),
                                  G_VARIANT_TYPE ("(s)"), fds, cancellable, kith_client_upload_call_cb, task);
+#else
+  g_task_return_new_error (task, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED, "uploads need fd passing (POSIX)");
+  g_object_unref (task);
+#endif
 }
 
 gchar *

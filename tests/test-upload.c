@@ -53,15 +53,48 @@ backend_free (Backend *b)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Backend, backend_free)
 
-/* `kith-backend init` + `serve` on 127.0.0.1:0 with @extra_args (NULL-terminated, may be NULL). */
-static Backend *
-backend_start (const gchar *const *extra_args)
+/* `kith-backend serve` of @b's directory on @listen with @extra_args (NULL-terminated, may be
+ * NULL); waits for its ready line. */
+static void
+backend_serve (Backend *b, const gchar *listen, const gchar *const *extra_args)
 {
   const gchar *bin = g_getenv ("KITH_BACKEND");
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GDataInputStream) out = NULL;
   g_autofree gchar *line = NULL;
+
+  g_ptr_array_add (argv, (gpointer) bin);
+  g_ptr_array_add (argv, (gpointer) "serve");
+  g_ptr_array_add (argv, (gpointer) "--listen");
+  g_ptr_array_add (argv, (gpointer) listen);
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) extra_args[i]);
+  g_ptr_array_add (argv, b->dir);
+  g_ptr_array_add (argv, NULL);
+  b->proc = g_subprocess_newv ((const gchar *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (b->proc));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  ck_assert_msg (line != NULL && strstr (line, " on http://") != NULL, "backend ready line: %s", line);
+  g_free (b->url);
+  b->url = g_strdup (strstr (line, " on ") + 4);
+}
+
+static void
+backend_stop (Backend *b)
+{
+  g_subprocess_send_signal (b->proc, SIGTERM);
+  ck_assert (g_subprocess_wait (b->proc, NULL, NULL));
+  g_clear_object (&b->proc);
+}
+
+/* `kith-backend init` + `serve` on 127.0.0.1:0 with @extra_args (NULL-terminated, may be NULL). */
+static Backend *
+backend_start (const gchar *const *extra_args)
+{
+  const gchar *bin = g_getenv ("KITH_BACKEND");
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *token_path = NULL;
   const gchar *init_argv[] = { bin, "init", NULL, NULL };
   Backend *b = g_new0 (Backend, 1);
@@ -75,20 +108,7 @@ backend_start (const gchar *const *extra_args)
   token_path = g_build_filename (b->dir, "enrollment-token", NULL);
   ck_assert (g_file_get_contents (token_path, &b->token, NULL, NULL));
   g_strstrip (b->token);
-  g_ptr_array_add (argv, (gpointer) bin);
-  g_ptr_array_add (argv, (gpointer) "serve");
-  g_ptr_array_add (argv, (gpointer) "--listen");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
-  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) extra_args[i]);
-  g_ptr_array_add (argv, b->dir);
-  g_ptr_array_add (argv, NULL);
-  b->proc = g_subprocess_newv ((const gchar *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (b->proc));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  ck_assert_msg (line != NULL && strstr (line, " on http://") != NULL, "backend ready line: %s", line);
-  b->url = g_strdup (strstr (line, " on ") + 4);
+  backend_serve (b, "127.0.0.1:0", extra_args);
   return b;
 }
 
@@ -586,6 +606,41 @@ START_TEST (test_honest_peer_delivers)
 }
 END_TEST
 
+static gboolean
+status_not_serving (gpointer user_data)
+{
+  g_autofree gchar *log = kith_test_agent_get_log (((Node *) user_data)->agent);
+  return strstr (log, "backend unreachable") != NULL || strstr (log, "cannot enroll") != NULL;
+}
+
+/* A connected node offers uploads only while the backend answers it: with the backend
+ * gone, an offline node's request finds no taker and its report stays; once the backend is
+ * back (same address) the peer re-enrolls and the report goes through. */
+START_TEST (test_serves_only_while_backend_reachable)
+{
+  static const gchar *const args[] = { "--cert-validity", "3s", NULL };
+  g_autoptr (Backend) b = backend_start (args);
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (GBytes) report = kith_test_make_content (5000, 61);
+  g_autofree gchar *listen = NULL;
+
+  node_wait_log (c, "enrolled", 10000);
+  listen = g_strdup (b->url + strlen ("http://"));
+  backend_stop (b);
+  /* its renewal (at 2 s) fails: it stops offering */
+  ck_assert_msg (wait_for (status_not_serving, c, 15000), "the peer did not notice the backend was gone");
+  o = node_start (b, TRUE, NULL, "offer-wait=1s");
+  node_drop_report (o, "waiting.bin", report);
+  node_wait_log (o, "no trusted peer offered", 15000);
+  ck_assert (!outbox_is_empty (o));
+  backend_serve (b, listen, args);
+  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "not delivered once the backend was back");
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  ck_assert_uint_eq (node_receipts (o, b), 1);
+}
+END_TEST
+
 /* ---- the kith CLI as a process ---- */
 
 static gint
@@ -1002,6 +1057,7 @@ upload_suite (void)
   tcase_add_test (tc, test_backend_drops_receipts);
   tcase_add_test (tc, test_honest_peer_delivers);
   tcase_add_test (tc, test_renews_before_expiry);
+  tcase_add_test (tc, test_serves_only_while_backend_reachable);
   tcase_add_test (tc, test_cli_upload);
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
   tcase_add_test (tc, test_requester_killed_before_receipt);

@@ -65,6 +65,7 @@ static gboolean
 kith_upload_dbus_handle_upload (KithDbusUpload1 *skeleton, GDBusMethodInvocation *invocation, GVariant *handle,
                                 GVariant *options, KithUploadDbus *self)
 {
+#ifdef G_OS_UNIX
   GUnixFDList *fds = g_dbus_message_get_unix_fd_list (g_dbus_method_invocation_get_message (invocation));
   g_autoptr (GError) error = NULL;
   g_autofree gchar *upload_id = NULL;
@@ -87,6 +88,10 @@ kith_upload_dbus_handle_upload (KithDbusUpload1 *skeleton, GDBusMethodInvocation
     return TRUE;
   }
   kith_dbus_upload1_complete_upload (skeleton, invocation, upload_id);
+#else
+  g_dbus_method_invocation_return_error_literal (invocation, KITH_AGENT_ERROR, KITH_AGENT_ERROR_FAILED,
+                                                 "Upload needs file descriptor passing (a POSIX system)");
+#endif
   return TRUE;
 }
 

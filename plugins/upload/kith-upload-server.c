@@ -290,7 +290,7 @@ kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_
     return;
   if (body == NULL) {
     g_debug ("cannot enroll: %s", error->message);
-    self->backend_ok = FALSE;
+    kith_upload_server_set_reachable (self, FALSE);
     kith_upload_server_schedule (self, KITH_UPLOAD_RETRY_S);
     return;
   }

@@ -3,10 +3,10 @@
 #include "kith-upload.h"
 
 #include <errno.h>
-#include <gio/gunixinputstream.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #ifdef G_OS_UNIX
+#include <gio/gunixinputstream.h>
 #include <unistd.h>
 #endif
 
@@ -455,6 +455,7 @@ kith_upload_scan_cb (gpointer user_data)
 gchar *
 kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
 {
+#ifdef G_OS_UNIX
   g_autoptr (GInputStream) in = g_unix_input_stream_new (fd, FALSE);
   g_autoptr (GByteArray) buf = g_byte_array_new ();
   g_autofree gchar *stamp = NULL;
@@ -493,6 +494,10 @@ kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
   sha = kith_crypto_sha256_hex (content);
   kith_upload_scan_cb (self);
   return kith_upload_id_for (name, content, sha);
+#else
+  g_set_error_literal (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_FAILED, "reports by fd need a POSIX system");
+  return NULL;
+#endif
 }
 
 GVariant *
