@@ -37,6 +37,18 @@ kith_upload_file_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_main_loop_quit (run->loop);
 }
 
+/* Ctrl-C while waiting: the report is the agent's now; it delivers it without us */
+static void
+kith_upload_interrupted_cb (GCancellable *cancellable, gpointer user_data)
+{
+  KithUploadRun *run = user_data;
+
+  if (run->result == NULL && run->error == NULL)
+    g_set_error_literal (&run->error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_CANCELLED,
+                         "stopped waiting; the report stays in the agent's outbox until its receipt arrives");
+  g_main_loop_quit (run->loop);
+}
+
 static gchar *
 kith_upload_format_time (gint64 unix_seconds)
 {
@@ -156,6 +168,7 @@ kith_upload_send (KithCli *cli, KithClient *client, const gchar *path)
   guint sigint = kith_cli_cancel_on_interrupt (cancellable);
   gint rc = KITH_EXIT_OK;
 
+  g_cancellable_connect (cancellable, G_CALLBACK (kith_upload_interrupted_cb), &run, NULL);
   if (!cli->json)
     g_printerr ("Uploading %s; waiting for the backend's receipt…\n", path);
   kith_client_upload_file_async (client, path, TRUE, cancellable, kith_upload_file_cb, &run);

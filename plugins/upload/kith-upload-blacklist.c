@@ -37,19 +37,18 @@ kith_upload_blacklist_load (KithUploadBlacklist *self)
   }
   array = json_node_get_array (json_parser_get_root (parser));
   for (guint i = 0; i < json_array_get_length (array); i++) {
-    JsonObject *obj = json_array_get_object_element (array, i);
+    JsonNode *element = json_array_get_element (array, i);
+    JsonObject *obj = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
+    const gchar *node = obj != NULL ? json_object_get_string_member_with_default (obj, "node", NULL) : NULL;
+    const gchar *reason = obj != NULL ? json_object_get_string_member_with_default (obj, "reason", NULL) : NULL;
     KithBlacklistEntry *entry;
-    if (obj == NULL || !json_object_has_member (obj, "node") || !json_object_has_member (obj, "reason"))
+    if (node == NULL || reason == NULL)
       continue;
     entry = g_new0 (KithBlacklistEntry, 1);
-    entry->node = g_strdup (json_object_get_string_member (obj, "node"));
-    entry->reason = g_strdup (json_object_get_string_member (obj, "reason"));
+    entry->node = g_strdup (node);
+    entry->reason = g_strdup (reason);
     entry->since = json_object_get_int_member_with_default (obj, "since", 0);
     entry->until = json_object_get_int_member_with_default (obj, "until", 0);
-    if (entry->node == NULL || entry->reason == NULL) {
-      kith_blacklist_entry_free (entry);
-      continue;
-    }
     g_ptr_array_add (self->entries, entry);
   }
 }

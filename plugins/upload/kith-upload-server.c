@@ -281,7 +281,7 @@ kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_
   g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autofree gchar *path = g_build_filename (self->dir, "node-cert.pem", NULL);
+  g_autofree gchar *path = NULL;
   JsonObject *obj = NULL;
   const gchar *cert;
   gint64 expires, now = g_get_real_time () / G_USEC_PER_SEC;
@@ -305,6 +305,7 @@ kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_
     kith_upload_server_schedule (self, 60);
     return;
   }
+  path = g_build_filename (self->dir, "node-cert.pem", NULL);
   if (!kith_crypto_write_file (path, cert, strlen (cert), 0644, &error))
     g_warning ("cannot keep the node certificate: %s", error->message);
   g_free (self->cert_b64);

@@ -154,6 +154,7 @@ kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const Kit
   JsonObject *obj = NULL;
   JsonObject *fields;
   JsonNode *signature;
+  JsonNode *size;
   const gchar *receipt;
   gsize detached_len = 0;
 
@@ -184,9 +185,10 @@ kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const Kit
   if (g_strcmp0 (kith_upload_json_string (fields, "upload_id"), expect->upload_id) != 0)
     return kith_upload_fail (reason, "receipt for upload %s, not %s", kith_upload_json_string (fields, "upload_id"),
                              expect->upload_id);
-  if (g_strcmp0 (kith_upload_json_string (fields, "sha256"), expect->sha256) != 0 ||
-      !json_object_has_member (fields, "size") ||
-      (guint64) json_object_get_int_member (fields, "size") != expect->size)
+  size = json_object_get_member (fields, "size");
+  if (g_strcmp0 (kith_upload_json_string (fields, "sha256"), expect->sha256) != 0 || size == NULL ||
+      !JSON_NODE_HOLDS_VALUE (size) || json_node_get_value_type (size) != G_TYPE_INT64 ||
+      json_node_get_int (size) < 0 || (guint64) json_node_get_int (size) != expect->size)
     return kith_upload_fail (reason, "receipt for other content");
   if (g_strcmp0 (kith_upload_json_string (fields, "requester"), expect->requester) != 0)
     return kith_upload_fail (reason, "receipt for another requester");

@@ -173,7 +173,7 @@ kith_upload_measure (KithUpload *self, gsize size)
 static void
 kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  KithUpload *self = user_data;
+  g_autoptr (KithUpload) self = user_data; /* the ref taken for this request */
   KithAttempt *attempt = self->attempt;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
@@ -183,7 +183,7 @@ kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   KithUploadExpect expect;
   guint status;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || attempt == NULL)
     return; /* stopped, or T ran out and the timer handled it */
   g_clear_handle_id (&attempt->timer_id, g_source_remove);
   if (body == NULL && attempt->responder == NULL && self->broker != NULL) {
@@ -259,7 +259,7 @@ kith_upload_post (KithUpload *self, const gchar *url, guint64 t_ms)
   attempt->started = g_get_monotonic_time ();
   g_debug ("POST %s to %s, T=%" G_GUINT64_FORMAT " ms", attempt->report->name, url, t_ms);
   soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, attempt->cancellable,
-                                    kith_upload_post_cb, self);
+                                    kith_upload_post_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -296,7 +296,7 @@ kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data
   attempt->responder = g_strdup (offer->node);
   kith_task_broker_found (self->broker, id);
   /* not from inside the broker's own callback */
-  g_idle_add (kith_upload_found_cb, self);
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, kith_upload_found_cb, g_object_ref (self), g_object_unref);
   t_ms = kith_upload_receipt_time_ms (g_bytes_get_size (attempt->content), self->speed,
                                       (guint64) offer->interval * 1000, self->slack);
   kith_upload_post (self, offer->alias, t_ms);
