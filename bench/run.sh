@@ -23,9 +23,9 @@ case $buildtype in
     BENCH_BUILD=$BUILD-bench
     echo "bench: $BUILD is a '$buildtype' build; building optimized drivers in $BENCH_BUILD"
     [ -f "$BENCH_BUILD/build.ninja" ] || meson setup "$BENCH_BUILD" "$SRC" --buildtype=release
-    meson compile -C "$BENCH_BUILD"
     ;;
 esac
+meson compile -C "$BENCH_BUILD" # the drivers, and the agent and plugins they start
 PACKET=$BENCH_BUILD/bench/bench-packet
 PEERING=$BENCH_BUILD/bench/bench-peering
 for exe in "$PACKET" "$PEERING"; do
@@ -123,9 +123,9 @@ run stock "$PEERING" idle 10
 
 # the summary: one row per figure, against its target
 val () { awk -v tag="$1" -v key="$2" -v col="$3" '$1 == tag && $2 == key { print $(col + 2); exit }' "$RESULTS"; }
-row () { printf '| %-44s | %-22s | %-14s |\n' "$1" "$2" "$3"; }
+row () { printf '| %-44s | %-22s | %-15s |\n' "$1" "$2" "$3"; }
 {
-  echo "kith bench - $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, Linux $(uname -r), build $BENCH_BUILD ($buildtype)"
+  echo "kith bench - $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, Linux $(uname -r), build $BENCH_BUILD (optimized; asked for $BUILD, $buildtype)"
   echo "command: make bench (bench/run.sh $BUILD)"
   echo
   row "figure" "measured" "target"
