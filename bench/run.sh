@@ -121,6 +121,9 @@ NGINX_PID=
 
 run stock "$PEERING" idle 10
 
+# issue 4: N nodes brought current over a 1 MB/s uplink, kith vs each alone (bench/bench-update.c)
+[ ! -x "$BENCH_BUILD/bench/bench-update" ] || run update "$BENCH_BUILD/bench/bench-update"
+
 # the summary: one row per figure, against its target
 val () { awk -v tag="$1" -v key="$2" -v col="$3" '$1 == tag && $2 == key { print $(col + 2); exit }' "$RESULTS"; }
 row () { printf '| %-44s | %-22s | %-15s |\n' "$1" "$2" "$3"; }

@@ -1,5 +1,5 @@
-# kith-lan.sh — a vendor backend and N agents on loopback, for tests/demo.sh and
-# bench/bench-update.sh (sourced, bash). Everything lives under $LAN_DIR and stops in
+# kith-lan.sh — a vendor backend and N agents on loopback, for tests/demo.sh
+# (sourced, bash). Everything lives under $LAN_DIR and stops in
 # lan_cleanup; nothing binds or sends outside 127.0.0.0/8.
 #
 #   lan_init BUILD DIR                 paths, a random peering port
