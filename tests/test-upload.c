@@ -472,7 +472,8 @@ START_TEST (test_enroll)
   gint64 expires;
 
   ck_assert_uint_eq (http_post (url, bad, "application/json", &reply, NULL), 403);
-  ck_assert (strstr (g_bytes_get_data (reply, NULL), "wrong enrollment token") != NULL);
+  ck_assert (g_strstr_len (g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), "wrong enrollment token") !=
+             NULL);
   g_clear_pointer (&reply, g_bytes_unref);
   ck_assert_uint_eq (http_post (url, good, "application/json", &reply, NULL), 200);
   ck_assert (json_parser_load_from_data (parser, g_bytes_get_data (reply, NULL), (gssize) g_bytes_get_size (reply), NULL));
@@ -638,6 +639,36 @@ START_TEST (test_serves_only_while_backend_reachable)
   ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "not delivered once the backend was back");
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   ck_assert_uint_eq (node_receipts (o, b), 1);
+}
+END_TEST
+
+/* The serving side's door: POST only, both headers, at most max-size bytes; the agent's
+ * other routes are untouched. (LAN-only cannot be shown on loopback: loopback is the LAN.) */
+START_TEST (test_alias_refuses)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, "max-size=1000");
+  g_autofree gchar *url = NULL;
+  g_autoptr (GBytes) small = kith_test_make_content (500, 71);
+  g_autoptr (GBytes) big = kith_test_make_content (2000, 72);
+  g_autoptr (GBytes) r1 = NULL;
+  g_autoptr (GBytes) r2 = NULL;
+  g_autoptr (GBytes) r3 = NULL;
+  const gchar *id = "00112233445566778899aabbccddeeff";
+
+  node_wait_log (c, "enrolled", 10000);
+  url = g_strconcat (kith_test_agent_get_http_url (c->agent), "/upload/1", NULL);
+  ck_assert_uint_eq (http_post (url, small, "application/octet-stream", &r1, NULL), 400);
+  ck_assert_uint_eq (http_post (url, big, "application/octet-stream", &r2, "X-Kith-Upload-Id", id, "X-Kith-Node",
+                                FAKE_NODE, NULL),
+                     413);
+  ck_assert_uint_eq (backend_copies_of (b, big), 0);
+  /* a well-formed one is forwarded and answered with the backend's receipt */
+  ck_assert_uint_eq (http_post (url, small, "application/octet-stream", &r3, "X-Kith-Upload-Id", id, "X-Kith-Node",
+                                FAKE_NODE, NULL),
+                     200);
+  ck_assert (g_strstr_len (g_bytes_get_data (r3, NULL), (gssize) g_bytes_get_size (r3), "\"receipt\"") != NULL);
+  ck_assert_uint_eq (backend_copies_of (b, small), 1);
 }
 END_TEST
 
@@ -1059,6 +1090,7 @@ upload_suite (void)
   tcase_add_test (tc, test_renews_before_expiry);
   tcase_add_test (tc, test_serves_only_while_backend_reachable);
   tcase_add_test (tc, test_cli_upload);
+  tcase_add_test (tc, test_alias_refuses);
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
   tcase_add_test (tc, test_requester_killed_before_receipt);
   suite_add_tcase (s, tc);
