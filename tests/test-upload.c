@@ -366,24 +366,31 @@ START_TEST (test_blacklist_persists_and_expires)
 
   {
     g_autoptr (KithUploadBlacklist) list = kith_upload_blacklist_new (path, 60);
-    ck_assert (kith_upload_blacklist_add (list, FAKE_NODE, "no receipt; within=T", now, &error));
+    ck_assert (kith_upload_blacklist_add (list, FAKE_NODE, NULL, "no receipt; within=T", now, &error));
     g_assert_no_error (error);
-    ck_assert (kith_upload_blacklist_contains (list, FAKE_NODE, now + 59));
-    ck_assert (!kith_upload_blacklist_contains (list, FAKE_NODE, now + 60));
+    ck_assert (kith_upload_blacklist_contains (list, FAKE_NODE, "127.0.0.1:5", now + 59));
+    ck_assert (!kith_upload_blacklist_contains (list, FAKE_NODE, NULL, now + 60));
+    /* an entry for one source only */
+    ck_assert (kith_upload_blacklist_add (list, "0000000000000000000000000000000b", "127.0.0.1:9", "no certificate", now,
+                                          &error));
+    ck_assert (kith_upload_blacklist_contains (list, "0000000000000000000000000000000b", "127.0.0.1:9", now));
+    ck_assert (!kith_upload_blacklist_contains (list, "0000000000000000000000000000000b", "127.0.0.1:10", now));
   }
   /* a new process reads it back; the header for the next report escapes the separators */
   {
     g_autoptr (KithUploadBlacklist) list = kith_upload_blacklist_new (path, 60);
-    ck_assert (kith_upload_blacklist_contains (list, FAKE_NODE, now + 1));
+    ck_assert (kith_upload_blacklist_contains (list, FAKE_NODE, NULL, now + 1));
+    ck_assert (!kith_upload_blacklist_contains (list, "0000000000000000000000000000000b", "127.0.0.1:10", now + 1));
+    ck_assert (kith_upload_blacklist_contains (list, "0000000000000000000000000000000b", "127.0.0.1:9", now + 1));
     header = kith_upload_blacklist_to_header (list, now + 1);
-    ck_assert_str_eq (header, FAKE_NODE "=no receipt  within T");
+    ck_assert_str_eq (header, FAKE_NODE "=no receipt  within T;0000000000000000000000000000000b=no certificate");
     ck_assert_ptr_null (kith_upload_blacklist_to_header (list, now + 61));
   }
   /* a damaged file is replaced, not fatal */
   ck_assert (g_file_set_contents (path, "{not json", -1, NULL));
   {
     g_autoptr (KithUploadBlacklist) list = kith_upload_blacklist_new (path, 60);
-    ck_assert (!kith_upload_blacklist_contains (list, FAKE_NODE, now + 1));
+    ck_assert (!kith_upload_blacklist_contains (list, FAKE_NODE, NULL, now + 1));
   }
   g_unlink (path);
   g_rmdir (dir);
@@ -743,6 +750,7 @@ END_TEST
 
 typedef struct {
   const gchar *mode;
+  const gchar *node; /* the node id it claims */
   const gchar *backend_url;
   KithTransport *transport;
   SoupSession *session;
@@ -777,7 +785,7 @@ fake_certificate (FakePeer *fake, const gchar *backend_dir, const gchar *replay_
   g_autofree gchar *pub = kith_crypto_key_get_public (fake->key, NULL);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  if (g_str_equal (fake->mode, "nocert"))
+  if (g_str_equal (fake->mode, "nocert") || g_str_equal (fake->mode, "impostor"))
     return NULL;
   if (g_str_equal (fake->mode, "replay"))
     return read_text (replay_path);
@@ -808,7 +816,7 @@ fake_peer_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from
     return;
   reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
   reply->id = request->id;
-  reply->node = g_strdup (FAKE_NODE);
+  reply->node = g_strdup (fake->node);
   reply->method = KITH_PACKET_METHOD_POST;
   reply->want = g_strdup ("upload");
   reply->alias = g_strdup_printf ("%s%08x", fake->alias, request->id);
@@ -913,9 +921,11 @@ fake_peer_main (int argc, char **argv)
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
   g_autoptr (GError) error = NULL;
-  FakePeer fake = { .mode = argv[3], .backend_url = argv[5] };
+  FakePeer fake = { .mode = argv[3], .node = FAKE_NODE, .backend_url = argv[5] };
   GSList *uris;
 
+  if (g_str_equal (fake.mode, "impostor") && argc > 6)
+    fake.node = argv[6]; /* the honest node's id */
   fake.held = g_ptr_array_new_with_free_func (g_object_unref);
   fake.session = soup_session_new ();
   fake.key = kith_crypto_key_generate (&error);
@@ -1041,6 +1051,33 @@ START_TEST (test_bad_peer)
 }
 END_TEST
 
+/* A peer that claims the honest node's id and fails the checks must not get the honest node
+ * ignored: an unproven offer is blacklisted for its source address only. */
+START_TEST (test_impostor_cannot_blacklist_honest)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) c = node_start (b, FALSE, "max-delay-ms=300\nclient-wait-ms=400", NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (GBytes) report = kith_test_make_content (9000, 81);
+  g_autofree gchar *reason = NULL;
+  g_autofree gchar *through = NULL;
+  GSubprocess *fake;
+
+  node_wait_log (c, "enrolled", 10000);
+  fake = fake_peer_spawn ("impostor", b, kith_test_agent_get_node_id (c->agent));
+  o = node_start (b, TRUE, NULL, NULL);
+  node_drop_report (o, "report.bin", report);
+  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "the impostor kept the report from the honest node");
+  reason = node_blacklist_reason (o, kith_test_agent_get_node_id (c->agent));
+  ck_assert_msg (reason != NULL && strstr (reason, "no certificate") != NULL, "impostor entry: %s", reason);
+  through = g_strdup_printf ("delivered through %s", kith_test_agent_get_node_id (c->agent));
+  node_wait_log (o, through, 5000);
+  node_wait_log (o, " at 127.0.0.1:", 5000);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  fake_peer_stop (fake);
+}
+END_TEST
+
 static gboolean
 backend_has_upload (gpointer user_data)
 {
@@ -1092,6 +1129,7 @@ upload_suite (void)
   tcase_add_test (tc, test_cli_upload);
   tcase_add_test (tc, test_alias_refuses);
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
+  tcase_add_test (tc, test_impostor_cannot_blacklist_honest);
   tcase_add_test (tc, test_requester_killed_before_receipt);
   suite_add_tcase (s, tc);
   return s;

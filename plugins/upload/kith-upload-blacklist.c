@@ -16,6 +16,7 @@ static void
 kith_blacklist_entry_free (KithBlacklistEntry *entry)
 {
   g_free (entry->node);
+  g_free (entry->address);
   g_free (entry->reason);
   g_free (entry);
 }
@@ -46,6 +47,7 @@ kith_upload_blacklist_load (KithUploadBlacklist *self)
       continue;
     entry = g_new0 (KithBlacklistEntry, 1);
     entry->node = g_strdup (node);
+    entry->address = g_strdup (json_object_get_string_member_with_default (obj, "address", NULL));
     entry->reason = g_strdup (reason);
     entry->since = json_object_get_int_member_with_default (obj, "since", 0);
     entry->until = json_object_get_int_member_with_default (obj, "until", 0);
@@ -68,6 +70,10 @@ kith_upload_blacklist_save (KithUploadBlacklist *self, GError **error)
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "node");
     json_builder_add_string_value (builder, entry->node);
+    if (entry->address != NULL) {
+      json_builder_set_member_name (builder, "address");
+      json_builder_add_string_value (builder, entry->address);
+    }
     json_builder_set_member_name (builder, "reason");
     json_builder_add_string_value (builder, entry->reason);
     json_builder_set_member_name (builder, "since");
@@ -106,22 +112,23 @@ kith_upload_blacklist_free (KithUploadBlacklist *self)
   g_free (self);
 }
 
+/* The entry for exactly (@node, @address). */
 static KithBlacklistEntry *
-kith_upload_blacklist_find (KithUploadBlacklist *self, const gchar *node)
+kith_upload_blacklist_find (KithUploadBlacklist *self, const gchar *node, const gchar *address)
 {
   for (guint i = 0; i < self->entries->len; i++) {
     KithBlacklistEntry *entry = g_ptr_array_index (self->entries, i);
-    if (g_strcmp0 (entry->node, node) == 0)
+    if (g_strcmp0 (entry->node, node) == 0 && g_strcmp0 (entry->address, address) == 0)
       return entry;
   }
   return NULL;
 }
 
 gboolean
-kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const gchar *reason, gint64 now,
-                           GError **error)
+kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const gchar *address, const gchar *reason,
+                           gint64 now, GError **error)
 {
-  KithBlacklistEntry *entry = kith_upload_blacklist_find (self, node);
+  KithBlacklistEntry *entry = kith_upload_blacklist_find (self, node, address);
 
   /* expired entries are dropped when the file is next written */
   for (guint i = self->entries->len; i > 0; i--) {
@@ -132,21 +139,28 @@ kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const g
   if (entry == NULL) {
     entry = g_new0 (KithBlacklistEntry, 1);
     entry->node = g_strdup (node);
+    entry->address = g_strdup (address);
     g_ptr_array_add (self->entries, entry);
   }
   g_free (entry->reason);
   entry->reason = g_strdup (reason);
   entry->since = now;
   entry->until = now + self->ttl;
-  g_message ("blacklisted node %s until %" G_GINT64_FORMAT ": %s", node, entry->until, reason);
+  g_message ("blacklisted node %s%s%s until %" G_GINT64_FORMAT ": %s", node, address != NULL ? " at " : "",
+             address != NULL ? address : "", entry->until, reason);
   return kith_upload_blacklist_save (self, error);
 }
 
 gboolean
-kith_upload_blacklist_contains (KithUploadBlacklist *self, const gchar *node, gint64 now)
+kith_upload_blacklist_contains (KithUploadBlacklist *self, const gchar *node, const gchar *address, gint64 now)
 {
-  KithBlacklistEntry *entry = kith_upload_blacklist_find (self, node);
-  return entry != NULL && entry->until > now;
+  for (guint i = 0; i < self->entries->len; i++) {
+    KithBlacklistEntry *entry = g_ptr_array_index (self->entries, i);
+    if (g_strcmp0 (entry->node, node) == 0 && entry->until > now &&
+        (entry->address == NULL || g_strcmp0 (entry->address, address) == 0))
+      return TRUE;
+  }
+  return FALSE;
 }
 
 GPtrArray *

@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 
 typedef struct {
   gchar *node;
+  gchar *address; /* NULL: the node wherever it speaks from; else only offers from "IP:PORT" */
   gchar *reason;
   gint64 since; /* unix seconds */
   gint64 until;
@@ -20,11 +21,15 @@ typedef struct _KithUploadBlacklist KithUploadBlacklist;
  * entries last @ttl seconds. Caller frees. */
 KithUploadBlacklist *kith_upload_blacklist_new (const gchar *path, gint64 ttl);
 void kith_upload_blacklist_free (KithUploadBlacklist *self);
-/* Adds (or renews) @node with @reason at @now and saves. */
-gboolean kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const gchar *reason, gint64 now,
-                                    GError **error);
-/* Whether @node is listed and not expired at @now. */
-gboolean kith_upload_blacklist_contains (KithUploadBlacklist *self, const gchar *node, gint64 now);
+/* Adds (or renews) @node with @reason at @now and saves. @address (nullable) limits the entry
+ * to offers from that "IP:PORT": an offer whose identity was never proven (no valid
+ * certificate and proof of possession) may carry another node's id, and must not get the
+ * real node ignored. */
+gboolean kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const gchar *address,
+                                    const gchar *reason, gint64 now, GError **error);
+/* Whether an offer from @node at @address (nullable) is blacklisted at @now. */
+gboolean kith_upload_blacklist_contains (KithUploadBlacklist *self, const gchar *node, const gchar *address,
+                                         gint64 now);
 /* The entries alive at @now (borrowed KithBlacklistEntry*), oldest first; caller unrefs. */
 GPtrArray *kith_upload_blacklist_list (KithUploadBlacklist *self, gint64 now);
 /* "NODE=REASON;…" of the live entries (reasons without ';' and '='), or NULL when empty;

@@ -122,12 +122,14 @@ kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
   kith_upload_next (self);
 }
 
+/* @address: NULL once the node proved who it is (its offer passed every check), else the
+ * offer's "IP:PORT" — an unproven offer may carry another node's id. */
 static void
-kith_upload_blacklist_node (KithUpload *self, const gchar *node, const gchar *reason)
+kith_upload_blacklist_node (KithUpload *self, const gchar *node, const gchar *address, const gchar *reason)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!kith_upload_blacklist_add (self->blacklist, node, reason, kith_upload_now (), &error))
+  if (!kith_upload_blacklist_add (self->blacklist, node, address, reason, kith_upload_now (), &error))
     g_warning ("cannot save the blacklist: %s", error->message);
   g_signal_emit (self, signals[SIGNAL_BLACKLISTED], 0, node, reason);
 }
@@ -194,7 +196,7 @@ kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   if (body == NULL) {
     g_autofree gchar *why = g_strdup_printf ("cannot send: %s", error->message);
     if (attempt->responder != NULL)
-      kith_upload_blacklist_node (self, attempt->responder, why);
+      kith_upload_blacklist_node (self, attempt->responder, NULL, why);
     kith_upload_finish (self, FALSE, why);
     return;
   }
@@ -202,7 +204,7 @@ kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   if (status != SOUP_STATUS_OK) {
     g_autofree gchar *why = g_strdup_printf ("HTTP %u without a receipt", status);
     if (attempt->responder != NULL)
-      kith_upload_blacklist_node (self, attempt->responder, why);
+      kith_upload_blacklist_node (self, attempt->responder, NULL, why);
     kith_upload_finish (self, FALSE, why);
     return;
   }
@@ -211,7 +213,7 @@ kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
                                kith_agent_get_node_id (self->agent) };
   if (!kith_upload_verify_receipt (self->anchor_pem, body, &expect, kith_upload_now (), &text, &reason)) {
     if (attempt->responder != NULL)
-      kith_upload_blacklist_node (self, attempt->responder, reason);
+      kith_upload_blacklist_node (self, attempt->responder, NULL, reason);
     kith_upload_finish (self, FALSE, reason);
     return;
   }
@@ -229,7 +231,7 @@ kith_upload_timeout_cb (gpointer user_data)
   attempt->timer_id = 0;
   g_cancellable_cancel (attempt->cancellable);
   if (attempt->responder != NULL)
-    kith_upload_blacklist_node (self, attempt->responder, why);
+    kith_upload_blacklist_node (self, attempt->responder, NULL, why);
   kith_upload_finish (self, FALSE, why);
   return G_SOURCE_REMOVE;
 }
@@ -279,17 +281,19 @@ kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data
   KithUpload *self = user_data;
   KithAttempt *attempt = self->attempt;
   g_autofree gchar *reason = NULL;
+  g_autofree gchar *from = NULL;
   guint64 t_ms;
 
   if (attempt == NULL || attempt->request_id != id || attempt->responder != NULL)
     return;
-  if (kith_upload_blacklist_contains (self->blacklist, offer->node, kith_upload_now ())) {
+  from = offer->from != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (offer->from)) : NULL;
+  if (kith_upload_blacklist_contains (self->blacklist, offer->node, from, kith_upload_now ())) {
     g_debug ("ignoring the offer of blacklisted node %s", offer->node);
     return;
   }
   if (!kith_upload_verify_offer (self->anchor_pem, id, offer, kith_upload_now (), &reason)) {
     g_message ("refused the upload offer of %s: %s", offer->node, reason);
-    kith_upload_blacklist_node (self, offer->node, reason);
+    kith_upload_blacklist_node (self, offer->node, from, reason);
     return;
   }
   g_clear_handle_id (&attempt->timer_id, g_source_remove);
