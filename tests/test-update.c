@@ -68,7 +68,7 @@ typedef struct {
 } Node;
 
 static Node *
-node_new (KithTestBackend *backend, const gchar *agent_extra)
+node_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *update_extra)
 {
   Node *node = g_new0 (Node, 1);
   g_autofree gchar *config = NULL;
@@ -85,9 +85,11 @@ node_new (KithTestBackend *backend, const gchar *agent_extra)
                             "max-delay-ms=300\n"
                             "client-wait-ms=400\n"
                             "[update]\n"
-                            "first-check=1h\n",
+                            "first-check=1h\n"
+                            "%s\n",
                             kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend),
-                            agent_extra != NULL ? agent_extra : "", test_port);
+                            agent_extra != NULL ? agent_extra : "", test_port,
+                            update_extra != NULL ? update_extra : "");
   node->agent = kith_test_agent_new ("peering;update", config);
   path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "update", "signatures", NULL);
   node->signatures = path;
@@ -126,9 +128,9 @@ node_free (Node *node)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
 
 static Node *
-node_start_new (KithTestBackend *backend, const gchar *agent_extra)
+node_start_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *update_extra)
 {
-  Node *node = node_new (backend, agent_extra);
+  Node *node = node_new (backend, agent_extra, update_extra);
   node_start (node);
   return node;
 }
@@ -303,7 +305,7 @@ START_TEST (test_four_agents_one_release)
 
   kith_test_backend_serve (backend, NULL);
   for (guint i = 0; i < 4; i++)
-    nodes[i] = node_start_new (backend, NULL);
+    nodes[i] = node_start_new (backend, NULL, NULL);
   /* the four at once: the boot storm of the patent */
   for (guint i = 0; i < 4; i++)
     calls[i] = check_begin (nodes[i]);
@@ -433,7 +435,7 @@ START_TEST (test_catalog_rejected)
   gchar *p;
 
   kith_test_backend_serve (backend, NULL);
-  node = node_start_new (backend, NULL);
+  node = node_start_new (backend, NULL, NULL);
   call = check_sync (node);
   ck_assert_msg (call->error == NULL, "%s", call->error ? call->error->message : "");
   assert_set_is (node, first);
@@ -538,7 +540,7 @@ START_TEST (test_lying_peer_never_installed)
   ck_assert_ptr_nonnull (avdat);
   kith_test_backend_serve (backend, NULL);
   liar = liar_spawn (avdat->sha256, avdat->size);
-  node = node_start_new (backend, NULL);
+  node = node_start_new (backend, NULL, NULL);
   call = check_sync (node);
   ck_assert_msg (call->error == NULL, "%s", call->error ? call->error->message : "");
   /* the liar's bytes were refused, the file came from the backend, the set is the release */
@@ -581,7 +583,7 @@ START_TEST (test_kill_during_install)
   g_autoptr(CheckCall) first = NULL;
 
   kith_test_backend_serve (backend, NULL);
-  node = node_start_new (backend, NULL);
+  node = node_start_new (backend, NULL, NULL);
   first = check_sync (node);
   ck_assert_msg (first->error == NULL, "%s", first->error ? first->error->message : "");
 
@@ -632,12 +634,56 @@ START_TEST (test_offline_no_catalog)
 
   kith_test_backend_publish_sample (backend, "2611211200");
   kith_test_backend_serve (backend, NULL);
-  node = node_start_new (backend, "offline=true");
+  node = node_start_new (backend, "offline=true", NULL);
   call = check_sync (node);
   ck_assert_ptr_nonnull (call->error);
   ck_assert_msg (strstr (call->error->message, "offline: no catalog") != NULL, "%s", call->error->message);
   ck_assert_uint_eq (node_catalog_version (node), 0);
   ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/catalog.json"), 0);
+}
+END_TEST
+
+/* ---- the schedule, wired: a check at start, the next one an interval later ---- */
+
+static gboolean
+node_has_catalog (gpointer user_data)
+{
+  return node_catalog_version (user_data) == 1;
+}
+
+static void
+properties_changed (GDBusConnection *connection, const gchar *sender, const gchar *path,
+                    const gchar *interface_name, const gchar *signal_name, GVariant *parameters,
+                    gpointer user_data)
+{
+  /* nothing to do: its dispatch wakes the waiting main loop, which then looks again */
+}
+
+START_TEST (test_scheduled_check)
+{
+  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
+  g_autoptr(Node) node = NULL;
+  g_autoptr(GVariant) last = NULL;
+  g_autoptr(GVariant) next = NULL;
+  g_autoptr(GVariant) result = NULL;
+  guint subscription;
+
+  kith_test_backend_serve (backend, NULL);
+  node = node_start_new (backend, NULL, "check-on-start=true\ninterval=2h\njitter=0\n");
+  subscription = g_dbus_connection_signal_subscribe (node->connection, NULL, "org.freedesktop.DBus.Properties",
+                                                     "PropertiesChanged", "/org/kith/Agent1/Update", NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, properties_changed, NULL, NULL);
+  /* nobody calls Check(): the start-up check installs the release by itself */
+  ck_assert_msg (kith_test_wait_until (node_has_catalog, node, 60000), "no check at start");
+  g_dbus_connection_signal_unsubscribe (node->connection, subscription);
+  assert_set_is (node, src);
+  result = update_property (node, "LastResult");
+  ck_assert_str_eq (g_variant_get_string (result, NULL), "installed catalog 1 (6 files, 6 fetched)");
+  last = update_property (node, "LastCheck");
+  next = update_property (node, "NextCheck");
+  ck_assert_int_gt (g_variant_get_int64 (last), 0);
+  ck_assert_int_eq (g_variant_get_int64 (next) - g_variant_get_int64 (last), 2 * 3600);
 }
 END_TEST
 
@@ -656,6 +702,7 @@ update_suite (void)
   tcase_add_test (agents, test_lying_peer_never_installed);
   tcase_add_test (agents, test_kill_during_install);
   tcase_add_test (agents, test_offline_no_catalog);
+  tcase_add_test (agents, test_scheduled_check);
   suite_add_tcase (suite, agents);
   return suite;
 }

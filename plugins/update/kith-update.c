@@ -84,13 +84,14 @@ kith_update_timer_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Arms the timer for the check after @event, which happened at @now (unix seconds). */
 static void
-kith_update_schedule_after (KithUpdate *self, KithUpdateScheduleEvent event)
+kith_update_schedule_after (KithUpdate *self, KithUpdateScheduleEvent event, gint64 now)
 {
   guint64 delay = kith_update_schedule_delay_ms (&self->schedule, event, g_random_double ());
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
-  self->state->next_check = g_get_real_time () / G_USEC_PER_SEC + (gint64) (delay / 1000);
+  self->state->next_check = now + (gint64) (delay / 1000);
   self->timer_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) MIN (delay, G_MAXUINT),
                                        kith_update_timer_cb, self, NULL);
 }
@@ -161,7 +162,8 @@ kith_update_check_end (KithUpdateCheck *check, const gchar *result, const GError
                                              : g_strdup (result);
     self->state->last_check = g_get_real_time () / G_USEC_PER_SEC;
     kith_update_schedule_after (self, error != NULL ? KITH_UPDATE_SCHEDULE_FAILURE
-                                                    : KITH_UPDATE_SCHEDULE_SUCCESS);
+                                                    : KITH_UPDATE_SCHEDULE_SUCCESS,
+                                self->state->last_check);
     kith_update_save_state (self);
     kith_metrics_add (kith_agent_get_metrics (self->agent), "kith_update_checks_total",
                       error != NULL ? "result=\"failed\"" : "result=\"ok\"", 1);
@@ -665,7 +667,7 @@ kith_update_new (KithAgent *agent, GError **error)
     self->state->next_check = g_get_real_time () / G_USEC_PER_SEC;
     self->timer_id = g_idle_add (kith_update_timer_cb, self);
   } else {
-    kith_update_schedule_after (self, KITH_UPDATE_SCHEDULE_START);
+    kith_update_schedule_after (self, KITH_UPDATE_SCHEDULE_START, g_get_real_time () / G_USEC_PER_SEC);
   }
   g_message ("signatures in %s: catalog %" G_GINT64_FORMAT ", %u files", self->signatures_dir,
              self->installed->version, self->installed->files->len);
