@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # bench/run.sh BUILD — the kith benchmarks (issue 3 item 11, design §8), run by `make bench`.
 #
 # Measures on loopback, with real agent processes: (a) origin GETs for N agents wanting
@@ -44,6 +44,9 @@ fi
 TMP=$(mktemp -d /tmp/kith-bench-XXXXXX)
 NGINX_PID=
 cleanup () {
+  if [ -n "${DRIVER_PGID:-}" ]; then
+    kill -TERM -- "-$DRIVER_PGID" 2>/dev/null || true
+  fi
   if [ -n "$NGINX_PID" ]; then
     kill "$NGINX_PID" 2>/dev/null || true
     wait "$NGINX_PID" 2>/dev/null || true
@@ -55,16 +58,25 @@ trap 'exit 130' INT TERM
 RESULTS=$TMP/results
 : > "$RESULTS"
 
-# run NAME ARGS… — one driver run, bounded; keeps its "bench:" lines, tagged with NAME
+# run NAME ARGS… — one driver run, bounded, in its own process group, so that agents it
+# started are stopped even if it dies; keeps its "bench:" lines, tagged with NAME
+DRIVER_PGID=
 run () {
   name=$1
   shift
   echo "== $name: $*"
-  timeout --kill-after=10 $STEP_TIMEOUT "$@" > "$TMP/out" 2> "$TMP/err" || {
+  # not a group leader (no job control here), so setsid does not fork: $! is the group
+  setsid timeout --kill-after=10 $STEP_TIMEOUT "$@" > "$TMP/out" 2> "$TMP/err" &
+  DRIVER_PGID=$!
+  status=0
+  wait "$DRIVER_PGID" || status=$?
+  kill -TERM -- "-$DRIVER_PGID" 2>/dev/null || true
+  DRIVER_PGID=
+  if [ "$status" -ne 0 ]; then
     cat "$TMP/out" "$TMP/err" >&2
-    echo "bench: '$name' failed" >&2
+    echo "bench: '$name' failed (exit status $status)" >&2
     exit 1
-  }
+  fi
   cat "$TMP/out"
   sed -n "s/^bench: /$name /p" "$TMP/out" >> "$RESULTS"
 }
