@@ -383,7 +383,7 @@ START_TEST (test_blacklist_persists_and_expires)
     ck_assert (!kith_upload_blacklist_contains (list, "0000000000000000000000000000000b", "127.0.0.1:10", now + 1));
     ck_assert (kith_upload_blacklist_contains (list, "0000000000000000000000000000000b", "127.0.0.1:9", now + 1));
     header = kith_upload_blacklist_to_header (list, now + 1);
-    ck_assert_str_eq (header, FAKE_NODE "=no receipt  within T;0000000000000000000000000000000b=no certificate");
+    ck_assert_str_eq (header, FAKE_NODE "=no receipt  within T;0000000000000000000000000000000b@127.0.0.1:9=no certificate");
     ck_assert_ptr_null (kith_upload_blacklist_to_header (list, now + 61));
   }
   /* a damaged file is replaced, not fatal */

@@ -6,6 +6,9 @@
 
 #include "kith-crypto.h"
 
+/* 16 × (32 + 1 + 21 + 1 + 120 + 1) < 4096 */
+#define KITH_BLACKLIST_HEADER_ENTRIES 16
+
 struct _KithUploadBlacklist {
   gchar *path;
   gint64 ttl;
@@ -185,11 +188,16 @@ kith_upload_blacklist_to_header (KithUploadBlacklist *self, gint64 now)
   if (live->len == 0)
     return NULL;
   header = g_string_new (NULL);
-  for (guint i = 0; i < live->len; i++) {
+  /* newest last; a bounded header (the backend takes up to 4096 bytes): the oldest go first */
+  for (guint i = live->len > KITH_BLACKLIST_HEADER_ENTRIES ? live->len - KITH_BLACKLIST_HEADER_ENTRIES : 0;
+       i < live->len; i++) {
     KithBlacklistEntry *entry = g_ptr_array_index (live, i);
     g_autofree gchar *reason = g_strdup (entry->reason);
     g_strdelimit (reason, ";=\r\n", ' ');
-    g_string_append_printf (header, "%s%s=%s", i > 0 ? ";" : "", entry->node, reason);
+    if (g_utf8_validate (reason, -1, NULL) && g_utf8_strlen (reason, -1) > 120)
+      *g_utf8_offset_to_pointer (reason, 120) = '\0';
+    g_string_append_printf (header, "%s%s%s%s=%s", header->len > 0 ? ";" : "", entry->node, entry->address != NULL ? "@" : "",
+                            entry->address != NULL ? entry->address : "", reason);
   }
   return g_string_free (header, FALSE);
 }

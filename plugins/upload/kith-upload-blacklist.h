@@ -32,7 +32,7 @@ gboolean kith_upload_blacklist_contains (KithUploadBlacklist *self, const gchar 
                                          gint64 now);
 /* The entries alive at @now (borrowed KithBlacklistEntry*), oldest first; caller unrefs. */
 GPtrArray *kith_upload_blacklist_list (KithUploadBlacklist *self, gint64 now);
-/* "NODE=REASON;…" of the live entries (reasons without ';' and '='), or NULL when empty;
+/* "NODE=REASON;…" ("NODE@IP:PORT=REASON" for an entry limited to one source) of the live entries (reasons without ';' and '='), or NULL when empty;
  * caller frees. This is the X-Kith-Blacklist header of the next report. */
 gchar *kith_upload_blacklist_to_header (KithUploadBlacklist *self, gint64 now);
 
