@@ -314,8 +314,9 @@ kith_update_transfer_finished (KithTransfer *transfer, KithUpdateCheck *check)
                          kith_transfer_get_error (transfer)->message);
   } else if (kith_update_transfer_check_size (transfer, entry, &error)) {
     g_hash_table_insert (check->sources, g_strdup (name), g_strdup (kith_transfer_get_path (transfer)));
-    g_signal_emit (check->self, signals[SIGNAL_FILE_PROGRESS], 0, name,
-                   kith_transfer_get_source (transfer), entry->size, entry->size);
+    const gchar *source = kith_transfer_get_source (transfer);
+    g_signal_emit (check->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
+                   entry->size, entry->size);
   }
   if (error != NULL) {
     /* one bad file fails the set: stop the others, keep the installed set */
