@@ -299,7 +299,12 @@ START_TEST (test_four_agents_one_release)
   g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
   Node *nodes[4] = { NULL };
+  Node *late;
   CheckCall *calls[4];
+  const gchar *argv[] = { g_getenv ("KITH_CLI_BIN"), "--address", NULL, "update", "check", NULL };
+  g_autofree gchar *address = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
   g_autoptr(GDir) dir = NULL;
   const gchar *name;
 
@@ -349,6 +354,18 @@ START_TEST (test_four_agents_one_release)
   assert_cli (nodes[1], "status", "\"catalog_version\" : 1");
   assert_cli (nodes[1], "status", "\"avdat\" : \"2611211200\"");
   assert_cli (nodes[2], "check", "\"result\" : \"up to date (catalog 1)\"");
+
+  /* a fifth node, late: `kith update check` shows every file coming from a peer, and
+   * not one more byte leaves the backend */
+  late = node_start_new (backend, NULL, NULL);
+  argv[2] = address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (late->agent));
+  ck_assert_msg (kith_test_run (argv, NULL, &out, &err) == 0, "kith update check: %s", err);
+  ck_assert_msg (strstr (out, "avdat") != NULL && strstr (out, "from peer ") != NULL &&
+                 strstr (out, "from origin") == NULL && strstr (out, "installed catalog 1") != NULL,
+                 "kith update check printed:\n%s", out);
+  assert_set_is (late, src);
+  ck_assert_uint_eq (kith_test_backend_get_bytes (backend, "/files/"), 2236 * 1024);
+  node_free (late);
   for (guint i = 0; i < 4; i++)
     node_free (nodes[i]);
 }
