@@ -560,6 +560,14 @@ START_TEST (test_direct_when_online)
   ck_assert_uint_eq (node_receipts (n, b), 1);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   node_wait_log (n, "delivered directly", 5000);
+  {
+    g_autoptr (SoupSession) session = soup_session_new ();
+    g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (n->agent), "/metrics", NULL);
+    g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+    g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+    g_autofree gchar *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+    ck_assert_msg (strstr (text, "kith_upload_delivered_total{via=\"direct\"} 1") != NULL, "metrics:\n%s", text);
+  }
 }
 END_TEST
 

@@ -61,6 +61,12 @@ enum { SIGNAL_DELIVERED, SIGNAL_BLACKLISTED, SIGNAL_CHANGED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST];
 
 static void kith_upload_next (KithUpload *self);
+
+static void
+kith_upload_count (KithUpload *self, const gchar *name, const gchar *labels)
+{
+  kith_metrics_add (kith_agent_get_metrics (self->agent), name, labels, 1);
+}
 static void kith_upload_ask_peers (KithUpload *self);
 
 static void
@@ -113,6 +119,7 @@ kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
     guint64 delay = MIN (self->retry << MIN (report->attempts, 16u), self->retry_max);
     report->attempts++;
     report->next_try = g_get_monotonic_time () + (gint64) delay * 1000;
+    kith_upload_count (self, "kith_upload_failed_attempts_total", NULL);
     g_message ("report %s not delivered (%s); next try in %" G_GUINT64_FORMAT " ms", report->name, why, delay);
   }
   kith_attempt_free (attempt);
@@ -131,6 +138,7 @@ kith_upload_blacklist_node (KithUpload *self, const gchar *node, const gchar *ad
 
   if (!kith_upload_blacklist_add (self->blacklist, node, address, reason, kith_upload_now (), &error))
     g_warning ("cannot save the blacklist: %s", error->message);
+  kith_upload_count (self, "kith_upload_blacklisted_total", address != NULL ? "proven=\"false\"" : "proven=\"true\"");
   g_signal_emit (self, signals[SIGNAL_BLACKLISTED], 0, node, reason);
 }
 
@@ -156,6 +164,8 @@ kith_upload_delivered (KithUpload *self, const gchar *document, gsize len, const
   g_message ("report %s delivered %s%s", attempt->report->name, attempt->responder != NULL ? "through " : "directly",
              attempt->responder != NULL ? attempt->responder : "");
   self->delivered++;
+  kith_upload_count (self, "kith_upload_delivered_total",
+                     attempt->responder != NULL ? "via=\"peer\"" : "via=\"direct\"");
   g_signal_emit (self, signals[SIGNAL_DELIVERED], 0, upload_id, text);
   kith_upload_finish (self, TRUE, NULL);
 }
@@ -686,6 +696,12 @@ kith_upload_new (KithAgent *agent, GError **error)
     if (!kith_upload_server_start (self->server, error))
       return NULL;
   }
+  kith_metrics_register (kith_agent_get_metrics (agent), "kith_upload_delivered_total", KITH_METRIC_COUNTER,
+                         "Reports delivered with a valid receipt, by path");
+  kith_metrics_register (kith_agent_get_metrics (agent), "kith_upload_failed_attempts_total", KITH_METRIC_COUNTER,
+                         "Attempts that ended without a valid receipt");
+  kith_metrics_register (kith_agent_get_metrics (agent), "kith_upload_blacklisted_total", KITH_METRIC_COUNTER,
+                         "Responders blacklisted, by whether they had proven their identity");
   self->scan_id = g_timeout_add ((guint) MAX (self->scan, 10), kith_upload_scan_cb, self);
   kith_upload_scan_cb (self);
   return g_steal_pointer (&self);
