@@ -110,7 +110,6 @@ START_TEST (test_loader_failures)
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GVariant) status = NULL;
   g_autofree gchar *log = NULL;
-  g_autofree gchar *alpha = NULL;
 
   ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
   connection = kith_test_agent_connect (agent, &error);
