@@ -1000,25 +1000,44 @@ static const struct {
   { "othercontent", "receipt for upload" },
 };
 
+static gboolean
+node_has_blacklisted (gpointer user_data)
+{
+  gpointer *pair = user_data;
+  g_autofree gchar *reason = node_blacklist_reason (pair[0], pair[1]);
+  return reason != NULL;
+}
+
 /* Each bad peer answers first; the report still reaches the backend exactly once, through
  * the honest peer, and the bad one is blacklisted for what it did. */
 START_TEST (test_bad_peer)
 {
   const gchar *mode = bad_peers[_i].mode;
   g_autoptr (Backend) b = backend_start (NULL);
-  /* the honest peer answers after up to 300 ms: the fake's instant answer comes first */
+  /* the honest peer answers after up to 300 ms, the fake at once */
   g_autoptr (Node) c = node_start (b, FALSE, "max-delay-ms=300\nclient-wait-ms=400", NULL);
   g_autoptr (Node) o = NULL;
   g_autoptr (GBytes) report = kith_test_make_content (40000, 30 + (guint32) _i);
   g_autofree gchar *c_cert = g_build_filename (kith_test_agent_get_dir (c->agent), "state", "upload", "node-cert.pem",
                                                NULL);
   g_autofree gchar *reason = NULL;
+  g_autoptr (GError) error = NULL;
+  gpointer bad[] = { NULL, (gpointer) FAKE_NODE };
   GSubprocess *fake;
 
   node_wait_log (c, "enrolled", 10000);
+  /* the honest peer steps away: the bad one is alone on the LAN, so every offer the offline
+   * node hears is the bad one's — no race between the two — and nothing may get through */
+  ck_assert_int_eq (kith_test_agent_stop (c->agent), 0);
   fake = fake_peer_spawn (mode, b, c_cert);
   o = node_start (b, TRUE, NULL, "receipt-slack=1500ms");
+  bad[0] = o;
   node_drop_report (o, "report.bin", report);
+  ck_assert_msg (wait_for (node_has_blacklisted, bad, 30000), "%s: the bad peer is not blacklisted", mode);
+  ck_assert (!outbox_is_empty (o));
+  ck_assert_uint_eq (backend_copies_of (b, report), 0);
+  /* the honest peer comes back: the report goes through it, and only through it */
+  ck_assert_msg (kith_test_agent_start (c->agent, &error), "%s", error != NULL ? error->message : "");
   ck_assert_msg (wait_for (outbox_is_empty, o, 40000), "%s: report not delivered", mode);
   reason = node_blacklist_reason (o, FAKE_NODE);
   ck_assert_msg (reason != NULL, "%s: the bad peer is not blacklisted", mode);
@@ -1069,12 +1088,22 @@ START_TEST (test_impostor_cannot_blacklist_honest)
   g_autoptr (GBytes) report = kith_test_make_content (9000, 81);
   g_autofree gchar *reason = NULL;
   g_autofree gchar *through = NULL;
+  g_autofree gchar *c_node = NULL;
+  g_autoptr (GError) error = NULL;
+  gpointer bad[] = { NULL, NULL };
   GSubprocess *fake;
 
   node_wait_log (c, "enrolled", 10000);
-  fake = fake_peer_spawn ("impostor", b, kith_test_agent_get_node_id (c->agent));
+  c_node = g_strdup (kith_test_agent_get_node_id (c->agent));
+  bad[1] = c_node;
+  /* the impostor alone first, so its offer is surely heard; then the real node returns */
+  ck_assert_int_eq (kith_test_agent_stop (c->agent), 0);
+  fake = fake_peer_spawn ("impostor", b, c_node);
   o = node_start (b, TRUE, NULL, NULL);
+  bad[0] = o;
   node_drop_report (o, "report.bin", report);
+  ck_assert_msg (wait_for (node_has_blacklisted, bad, 30000), "the impostor was not blacklisted");
+  ck_assert_msg (kith_test_agent_start (c->agent, &error), "%s", error != NULL ? error->message : "");
   ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "the impostor kept the report from the honest node");
   reason = node_blacklist_reason (o, kith_test_agent_get_node_id (c->agent));
   ck_assert_msg (reason != NULL && strstr (reason, "no certificate") != NULL, "impostor entry: %s", reason);
