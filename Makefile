@@ -3,11 +3,12 @@
 
 BUILD       ?= build
 BUILD_ASAN  ?= build-asan
+BUILD_CLANG ?= build-clang
 MESON_EXTRA ?=
 PACKAGES    := $(shell grep -v '^\#' data/debian-packages.txt)
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build check check-asan demo bench clean
+.PHONY: all deps build check check-asan check-clang demo bench clean
 
 all: build
 
@@ -37,6 +38,14 @@ check-asan: deps $(BUILD_ASAN)/build.ninja
 	meson compile -C $(BUILD_ASAN)
 	meson test -C $(BUILD_ASAN) --verbose --num-processes 2 --timeout-multiplier 3
 
+# the same tests built by clang: the code must stay warning-free under both compilers
+$(BUILD_CLANG)/build.ninja: | deps
+	CC=clang meson setup $(BUILD_CLANG) $(MESON_EXTRA)
+
+check-clang: deps $(BUILD_CLANG)/build.ninja
+	meson compile -C $(BUILD_CLANG)
+	meson test -C $(BUILD_CLANG) --print-errorlogs --num-processes 2
+
 demo: build
 	tests/demo.sh $(BUILD)
 	tests/demo-upload.sh $(BUILD)
@@ -45,4 +54,4 @@ bench: build
 	bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_CLANG)
