@@ -65,8 +65,9 @@ run () {
   name=$1
   shift
   echo "== $name: $*"
-  # not a group leader (no job control here), so setsid does not fork: $! is the group
-  setsid timeout --kill-after=10 $STEP_TIMEOUT "$@" > "$TMP/out" 2> "$TMP/err" &
+  # not a group leader (no job control here), so setsid does not fork: $! is the group;
+  # TMPDIR: the agents' and the driver's files go where cleanup removes them, even after a crash
+  TMPDIR=$TMP setsid timeout --kill-after=10 $STEP_TIMEOUT "$@" > "$TMP/out" 2> "$TMP/err" &
   DRIVER_PGID=$!
   status=0
   wait "$DRIVER_PGID" || status=$?
