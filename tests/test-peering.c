@@ -361,6 +361,22 @@ START_TEST (test_boot_storm)
 }
 END_TEST
 
+static gboolean
+cache_verified (gpointer user_data)
+{
+  Node *node = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (node->connection, NULL, "/org/kith/Agent1",
+                                                           "org.kith.Agent1", "GetStatus", NULL,
+                                                           G_VARIANT_TYPE ("(a{sv})"),
+                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
+  g_autoptr(GVariant) section = g_variant_lookup_value (dict, "peering", G_VARIANT_TYPE_VARDICT);
+  gboolean verifying = TRUE;
+
+  g_variant_lookup (section, "cache-verifying", "b", &verifying);
+  return !verifying;
+}
+
 START_TEST (test_restart_still_serves)
 {
   g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
@@ -379,6 +395,8 @@ START_TEST (test_restart_still_serves)
   ck_assert (kith_test_agent_start (a->agent, &error));
   a->connection = kith_test_agent_connect (a->agent, &error);
   g_assert_no_error (error);
+  /* a restarted store re-hashes its copies before serving them */
+  ck_assert (kith_test_wait_until (cache_verified, a, 10000));
   second = fetch_sync (b, url, content);
   ck_assert_str_eq (second, kith_test_agent_get_node_id (a->agent));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/keep"), 1);

@@ -481,6 +481,8 @@ kith_fetch_job_decide (KithFetchJob *job)
   const KithPeeringTimings *timings = kith_peering_get_timings (job->peering);
   const gchar *leader;
 
+  if (job->waiting_for == NULL)
+    job->waiting_for = g_strdup (kith_peering_find_downloader (job->peering, job->href, job->skip));
   if (job->waiting_for != NULL) {
     kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms);
     return;

@@ -42,6 +42,9 @@ KithFetchJob *kith_peering_find_origin_job (KithPeering *self, const gchar *href
 /* Peers that served bad bytes are skipped for a while. */
 void kith_peering_mark_bad (KithPeering *self, const gchar *node, const gchar *reason);
 gboolean kith_peering_is_bad (KithPeering *self, const gchar *node);
+/* A node (not in @skip, not bad) that announced "downloading" @href within stall-ms,
+ * or NULL: a job starting late still knows someone is on it. */
+const gchar *kith_peering_find_downloader (KithPeering *self, const gchar *href, GHashTable *skip);
 /* Remembers that @node asked the LAN for @href (it may fetch it from the origin). */
 void kith_peering_note_requester (KithPeering *self, const gchar *href, const gchar *node);
 /* The node that should fetch @href from the origin: the lowest id among recent requesters

@@ -20,6 +20,7 @@ struct _KithPeering {
   GPtrArray *jobs;       /* KithFetchJob* */
   GHashTable *requesters; /* href → (node → gint64 monotonic µs) */
   GHashTable *bad;        /* node → gint64 until, monotonic µs */
+  GHashTable *downloaders; /* href → (node → gint64 last announcement, monotonic µs) */
   GHashTable *responders;    /* task → KithPeeringResponder* */
   GHashTable *task_requests; /* request id → KithPeeringTaskRequest* */
   guint32 next_id;
@@ -43,6 +44,7 @@ typedef struct {
 } KithPeeringTaskRequest;
 
 static void kith_peering_fetcher_init (KithFetcherInterface *iface);
+static void kith_peering_track_downloads (KithPeering *self, const KithPacket *packet);
 static void kith_peering_task_broker_init (KithTaskBrokerInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE (KithPeering, kith_peering, G_TYPE_OBJECT,
@@ -68,6 +70,7 @@ kith_peering_finalize (GObject *object)
   g_clear_object (&self->session);
   g_hash_table_unref (self->requesters);
   g_hash_table_unref (self->bad);
+  g_hash_table_unref (self->downloaders);
   g_hash_table_unref (self->responders);
   g_hash_table_unref (self->task_requests);
   g_free (self->http_host);
@@ -90,6 +93,8 @@ kith_peering_init (KithPeering *self)
   self->requesters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) g_hash_table_unref);
   self->bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->downloaders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) g_hash_table_unref);
   self->responders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->task_requests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->next_id = g_random_int ();
@@ -273,6 +278,7 @@ kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *fr
     return; /* the alias of a task offer is checked, not fixed: it must name its sender */
   kith_peering_fix_alias_host (packet, from);
   kith_peering_server_handle_packet (self->server, packet, from);
+  kith_peering_track_downloads (self, packet);
   if (packet->type == KITH_PACKET_TYPE_DOWNLOADING || packet->type == KITH_PACKET_TYPE_COMPLETE) {
     guint64 done = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->done;
     guint64 total = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->total;
@@ -439,18 +445,65 @@ kith_peering_is_bad (KithPeering *self, const gchar *node)
   return FALSE;
 }
 
-void
-kith_peering_note_requester (KithPeering *self, const gchar *href, const gchar *node)
+/* Records "@node did something about @href now" in @table (href → node → time). */
+static void
+kith_peering_note (GHashTable *table, const gchar *href, const gchar *node)
 {
-  GHashTable *nodes = g_hash_table_lookup (self->requesters, href);
+  GHashTable *nodes = g_hash_table_lookup (table, href);
   gint64 *when = g_new (gint64, 1);
 
   if (nodes == NULL) {
     nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-    g_hash_table_insert (self->requesters, g_strdup (href), nodes);
+    g_hash_table_insert (table, g_strdup (href), nodes);
   }
   *when = g_get_monotonic_time ();
   g_hash_table_replace (nodes, g_strdup (node), when);
+}
+
+void
+kith_peering_note_requester (KithPeering *self, const gchar *href, const gchar *node)
+{
+  kith_peering_note (self->requesters, href, node);
+}
+
+const gchar *
+kith_peering_find_downloader (KithPeering *self, const gchar *href, GHashTable *skip)
+{
+  GHashTable *nodes = g_hash_table_lookup (self->downloaders, href);
+  gint64 horizon = g_get_monotonic_time () - (gint64) self->timings.stall_ms * 1000;
+  GHashTableIter iter;
+  gpointer node, when;
+
+  if (nodes == NULL)
+    return NULL;
+  g_hash_table_iter_init (&iter, nodes);
+  while (g_hash_table_iter_next (&iter, &node, &when)) {
+    if (*(gint64 *) when < horizon) {
+      g_hash_table_iter_remove (&iter);
+      continue;
+    }
+    if (!g_hash_table_contains (skip, node) && !kith_peering_is_bad (self, node))
+      return node;
+  }
+  return NULL;
+}
+
+/* Announcements are remembered so that a search starting mid-download finds them. */
+static void
+kith_peering_track_downloads (KithPeering *self, const KithPacket *packet)
+{
+  GHashTable *nodes;
+
+  if (packet->type == KITH_PACKET_TYPE_DOWNLOADING &&
+      (packet->total == 0 || packet->done < packet->total)) {
+    kith_peering_note (self->downloaders, packet->href, packet->node);
+    return;
+  }
+  if (packet->type != KITH_PACKET_TYPE_DOWNLOADING && packet->type != KITH_PACKET_TYPE_COMPLETE)
+    return;
+  nodes = g_hash_table_lookup (self->downloaders, packet->href);
+  if (nodes != NULL && g_hash_table_remove (nodes, packet->node) && g_hash_table_size (nodes) == 0)
+    g_hash_table_remove (self->downloaders, packet->href);
 }
 
 /* Everyone who asked within a few waits of now took part in the same round. */
@@ -708,6 +761,8 @@ kith_peering_get_status (KithPeering *self)
   g_variant_dict_insert (&dict, "replies-pending", "t", (guint64) (
                          self->server != NULL ? kith_peering_server_get_pending (self->server) : 0));
   g_variant_dict_insert (&dict, "cache-bytes", "t", kith_alias_store_get_total_bytes (self->store));
+  /* after a restart, copies are served only once re-hashed */
+  g_variant_dict_insert (&dict, "cache-verifying", "b", kith_alias_store_is_verifying (self->store));
   g_variant_dict_insert (&dict, "max-delay-ms", "u", self->timings.max_delay_ms);
   g_variant_dict_insert (&dict, "client-wait-ms", "u", self->timings.client_wait_ms);
   return g_variant_dict_end (&dict);

@@ -50,6 +50,8 @@ struct _KithTransport {
 };
 
 enum { SIGNAL_DATAGRAM, SIGNAL_LAST };
+#define KITH_TRANSPORT_RCVBUF (1024 * 1024)
+
 static guint signals[SIGNAL_LAST] = {0};
 
 G_DEFINE_TYPE (KithTransport, kith_transport, G_TYPE_OBJECT)
@@ -112,6 +114,9 @@ kith_transport_open (GSocketAddress *address, gboolean reuse, const gchar *what,
   if (socket == NULL)
     return NULL;
   g_socket_set_blocking (socket, FALSE);
+  /* room for a burst (a boot storm, or a flood) while the main loop is busy; the kernel
+   * caps it at net.core.rmem_max, so failure to get it all is not an error */
+  g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, KITH_TRANSPORT_RCVBUF, NULL);
   /* allow_reuse sets SO_REUSEADDR (and SO_REUSEPORT for UDP): every sharer must set it */
   if (!g_socket_bind (socket, address, reuse, error)) {
     if (error != NULL && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
