@@ -116,7 +116,9 @@ kith_transport_open (GSocketAddress *address, gboolean reuse, const gchar *what,
   g_socket_set_blocking (socket, FALSE);
   /* room for a burst (a boot storm, or a flood) while the main loop is busy; the kernel
    * caps it at net.core.rmem_max, so failure to get it all is not an error */
+#ifdef SO_RCVBUF
   g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, KITH_TRANSPORT_RCVBUF, NULL);
+#endif
   /* allow_reuse sets SO_REUSEADDR (and SO_REUSEPORT for UDP): every sharer must set it */
   if (!g_socket_bind (socket, address, reuse, error)) {
     if (error != NULL && g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
