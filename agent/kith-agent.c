@@ -39,7 +39,7 @@ static const gchar *const kith_agent_keys[] = {
   "backend-url", "trust-anchor", "enrollment-token", "offline", NULL,
 };
 static const gchar *const kith_agent_default_plugins[] = {
-  "peering", "upload", "relay", "update", NULL,
+  "peering", "update", "upload", NULL,
 };
 static const gchar *const kith_agent_default_plugin_dirs[] = { KITH_PLUGINDIR, NULL };
 
