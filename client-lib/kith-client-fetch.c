@@ -345,10 +345,7 @@ kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destin
   fetch->progress = progress;
   fetch->progress_data = progress_data;
   fetch->progress_data_free = progress_data_free;
-  task = g_task_new (self, cancellable, callback, user_data);
-  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_source_tag (task, kith_client_fetch_async);
+  task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_fetch_async);
   g_task_set_task_data (task, fetch, (GDestroyNotify) kith_client_fetch_free);
   if (!kith_client_is_connected (self)) {
     kith_client_fetch_return_error (task, g_error_new_literal (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,

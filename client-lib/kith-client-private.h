@@ -61,4 +61,10 @@ void kith_client_transfer_set_object_path (KithClientTransfer *self, const gchar
 gboolean kith_client_transfer_update (KithClientTransfer *self, const gchar *state, const gchar *source,
                                       guint64 bytes_done, guint64 bytes_total, const gchar *error);
 
+/* A GTask for an async call of @self that returns KITH_CLIENT_ERROR_CANCELLED itself
+ * (GTask's own cancellation check is off); caller owns it. */
+GTask *kith_client_task_new (KithClient *self, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data,
+                             gpointer source_tag);
+
 G_END_DECLS

@@ -165,6 +165,18 @@ kith_client_connect_connection_cb (GObject *source, GAsyncResult *res, gpointer 
                               cancellable, kith_client_connect_proxy_cb, g_steal_pointer (&task));
 }
 
+GTask *
+kith_client_task_new (KithClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data, gpointer source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_source_tag (task, source_tag);
+  return task;
+}
+
 void
 kith_client_connect_async (KithClient *self, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data)
@@ -173,10 +185,7 @@ kith_client_connect_async (KithClient *self, GCancellable *cancellable,
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
-  task = g_task_new (self, cancellable, callback, user_data);
-  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_source_tag (task, kith_client_connect_async);
+  task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_connect_async);
   if (!kith_client_prepare (self, &error)) {
     g_task_return_error (task, g_steal_pointer (&error));
     return;
@@ -318,10 +327,7 @@ kith_client_get_status_async (KithClient *self, GCancellable *cancellable,
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
-  task = g_task_new (self, cancellable, callback, user_data);
-  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_source_tag (task, kith_client_get_status_async);
+  task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_get_status_async);
   if (!kith_client_check_connected (self, &error)) {
     g_task_return_error (task, g_steal_pointer (&error));
     return;
@@ -444,10 +450,7 @@ kith_client_call_plugin_async (KithClient *self, const gchar *object,
 
   g_return_if_fail (KITH_IS_CLIENT (self));
   g_return_if_fail (object != NULL && interface_name != NULL && method != NULL);
-  task = g_task_new (self, cancellable, callback, user_data);
-  /* our own converted error (KITH_CLIENT_ERROR_CANCELLED), not GTask's G_IO_ERROR */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_source_tag (task, kith_client_call_plugin_async);
+  task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_call_plugin_async);
   g_task_set_task_data (task, g_strdup (object), g_free);
   if (!kith_client_check_connected (self, &error)) {
     if (parameters != NULL)
