@@ -4,6 +4,8 @@
 #include "kith-test-agent.h"
 
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <libsoup/soup.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -315,11 +317,5 @@ agent_suite (void)
 int
 main (void)
 {
-  SRunner *runner = srunner_create (agent_suite ());
-  int failed;
-
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (agent_suite ());
 }

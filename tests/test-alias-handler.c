@@ -1,5 +1,7 @@
 /* test-alias-handler.c — KithAliasHandler over real HTTP on 127.0.0.1 */
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <string.h>
 
 #include <gio/gio.h>
@@ -584,11 +586,5 @@ alias_handler_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (alias_handler_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return kith_test_run_suite (alias_handler_suite ());
 }

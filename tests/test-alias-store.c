@@ -1,5 +1,7 @@
 /* test-alias-store.c — KithAliasStore: writing, verification, persistence, LRU, expiry */
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <errno.h>
 #include <string.h>
 
@@ -547,11 +549,5 @@ alias_store_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (alias_store_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return kith_test_run_suite (alias_store_suite ());
 }

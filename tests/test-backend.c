@@ -1,5 +1,7 @@
 /* test-backend.c — kith-backend (run as a real process), kith-crypto and kith-catalog */
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -982,11 +984,5 @@ backend_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (backend_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (backend_suite ());
 }

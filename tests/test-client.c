@@ -3,6 +3,8 @@
 #include "kith-test-agent.h"
 
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <signal.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -734,11 +736,5 @@ client_suite (void)
 int
 main (void)
 {
-  SRunner *runner = srunner_create (client_suite ());
-  gint failed;
-
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (client_suite ());
 }

@@ -6,6 +6,8 @@
 #include "kith-test-origin.h"
 
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <signal.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -579,13 +581,7 @@ fetch_cli_suite (void)
 int
 main (void)
 {
-  SRunner *runner = srunner_create (fetch_cli_suite ());
-  int failed;
-
   /* our own port: other suites' agents on this host must not answer ours */
   test_port = g_random_int_range (20000, 60000);
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (fetch_cli_suite ());
 }

@@ -1,6 +1,8 @@
 /* test-packet.c — KithPacket parse/write: round trips, limits and the corpus of
  * tests/corpus/packet/{good,bad}, whose bad files are named after the expected reason */
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <string.h>
 
 #include "kith-packet.h"
@@ -415,16 +417,9 @@ packet_suite (void)
 int
 main (int argc, char **argv)
 {
-  SRunner *sr;
-  int failed;
-
   /* meson passes the corpus directory; a bare run from tests/ also works */
   corpus_dir = argc > 1 ? argv[1] : g_getenv ("KITH_PACKET_CORPUS");
   if (corpus_dir == NULL)
     corpus_dir = "corpus/packet";
-  sr = srunner_create (packet_suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (packet_suite ());
 }

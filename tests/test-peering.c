@@ -8,6 +8,8 @@
 #include "kith-test-origin.h"
 
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
@@ -611,15 +613,8 @@ peering_suite (void)
 int
 main (int argc, char **argv)
 {
-  SRunner *runner;
-  int failed;
-
   if (argc == 5 && g_strcmp0 (argv[1], "--fake-peer") == 0)
     return fake_peer_main (argv);
-  runner = srunner_create (peering_suite ());
   test_port = g_random_int_range (20000, 60000);
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (peering_suite ());
 }

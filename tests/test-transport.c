@@ -7,6 +7,8 @@
  */
 
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
@@ -514,15 +516,8 @@ transport_suite (void)
 int
 main (int argc, char **argv)
 {
-  SRunner *sr;
-  int failed;
-
   self_exe = argv[0];
   if (argc == 4 && g_str_equal (argv[1], "--echo"))
     return child_main (argv[2], argv[3]);
-  sr = srunner_create (transport_suite ());
-  srunner_run_all (sr, CK_NORMAL);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (transport_suite ());
 }

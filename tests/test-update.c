@@ -9,6 +9,8 @@
 #include "kith-update-schedule.h"
 
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -727,12 +729,6 @@ update_suite (void)
 int
 main (void)
 {
-  SRunner *runner = srunner_create (update_suite ());
-  int failed;
-
   test_port = g_random_int_range (20000, 60000);
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  return failed == 0 ? 0 : 1;
+  return kith_test_run_suite (update_suite ());
 }

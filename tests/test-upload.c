@@ -12,6 +12,8 @@
 #include "kith-upload-verify.h"
 
 #include <check.h>
+
+#include "kith-test-suite.h"
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -1175,15 +1177,8 @@ upload_suite (void)
 int
 main (int argc, char **argv)
 {
-  SRunner *runner;
-  int failed;
-
   if (argc >= 6 && g_strcmp0 (argv[1], "--fake-peer") == 0)
     return fake_peer_main (argc, argv);
-  runner = srunner_create (upload_suite ());
   test_port = (guint16) g_random_int_range (20000, 60000);
-  srunner_run_all (runner, CK_NORMAL);
-  failed = srunner_ntests_failed (runner);
-  srunner_free (runner);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return kith_test_run_suite (upload_suite ());
 }

@@ -1,0 +1,16 @@
+/* kith-test-suite.c — runs a check suite the same way in every test program */
+#include "kith-test-suite.h"
+
+#include <stdlib.h>
+
+int
+kith_test_run_suite (Suite *suite)
+{
+  SRunner *runner = srunner_create (suite);
+  int failed;
+
+  srunner_run_all (runner, CK_NORMAL);
+  failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
