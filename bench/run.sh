@@ -159,6 +159,14 @@ row () { printf '| %-44s | %-22s | %-15s |\n' "$1" "$2" "$3"; }
   row "(d) agent / nginx: of medians, paired" "$(val stock throughput-mbps 3)x, $(val stock throughput-mbps 4)x" ">= 1.0x"
   row "(e) packets parsed per second (1 core)" "$(val packet packet-parse 1)" ">= 100000"
   row "idle agent over 10 s: RSS kB / CPU %" "$(val stock idle 1) / $(val stock idle 2)" "-"
+  if grep -q '^update ' "$RESULTS"; then
+    upd () { awk -v what="$1" -v n="$2" -v col="$3" '$1 == "update" && $2 == what && $3 == n { print $(col + 3); exit }' "$RESULTS"; }
+    for n in 1 5 10; do
+      row "(u) N=$n current, 1 MB/s: kith / alone, s" "$(upd update-kith $n 1) / $(upd update-alone $n 1)" "-"
+      row "(u) N=$n backend bytes / release: kith / alone" "$(upd update-kith $n 2) / $(upd update-alone $n 2)" "1.00 (kith)"
+    done
+    row "(u) kith time N=10 / N=1" "$(awk -v a="$(upd update-kith 10 1)" -v b="$(upd update-kith 1 1)" 'BEGIN { printf "%.2fx", a / b }')" "<= 1.2x"
+  fi
 } > "$TMP/summary"
 echo
 cat "$TMP/summary"
