@@ -1,6 +1,7 @@
 /* test-client.c — libkith and the kith CLI: error mapping, and real agents in peer-to-peer mode */
 #include "kith-client-private.h"
 #include "kith-test-agent.h"
+#include "kith-test-bus.h"
 
 #include <check.h>
 
@@ -622,33 +623,9 @@ START_TEST (test_cli_usage)
 END_TEST
 
 #ifdef KITH_TEST_DBUS_DAEMON
-/* A private session bus daemon on a unix socket; its address is exported as the session bus. */
-static GSubprocess *
-start_session_bus (const gchar *dir)
-{
-  g_autofree gchar *listen = g_strdup_printf ("--address=unix:path=%s/session-bus", dir);
-  g_autoptr(GSubprocess) daemon = NULL;
-  g_autoptr(GDataInputStream) input = NULL;
-  g_autofree gchar *address = NULL;
-  g_autoptr(GError) error = NULL;
-
-  daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                             &error, "timeout", "60", /* bounded even if the test dies */
-                             KITH_TEST_DBUS_DAEMON, "--session", "--nofork",
-                             "--print-address=1", listen, NULL);
-  g_assert_no_error (error);
-  /* the daemon prints its address once it listens (or exits: EOF) */
-  input = g_data_input_stream_new (g_subprocess_get_stdout_pipe (daemon));
-  address = g_data_input_stream_read_line_utf8 (input, NULL, NULL, &error);
-  ck_assert_msg (address != NULL, "dbus-daemon did not start");
-  g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
-  return g_steal_pointer (&daemon);
-}
-
 START_TEST (test_session_bus)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("kith-bus-XXXXXX", NULL);
-  g_autoptr(GSubprocess) daemon = start_session_bus (dir);
+  g_autoptr(KithTestBus) bus = kith_test_bus_new (KITH_TEST_DBUS_DAEMON);
   g_autoptr(KithTestAgent) agent = NULL;
   g_autoptr(KithClient) lonely = kith_client_new ();
   g_autoptr(KithClient) client = kith_client_new ();
@@ -657,9 +634,10 @@ START_TEST (test_session_bus)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree gchar *out = NULL, *err = NULL;
   const gchar *args[] = { "--session", "status", "--json", NULL };
-  g_autofree gchar *socket_path = g_build_filename (dir, "session-bus", NULL);
   JsonObject *root;
   gint rc;
+
+  ck_assert_ptr_nonnull (bus); /* DBUS_SESSION_BUS_ADDRESS now names it */
 
   /* a bus without an agent: nobody owns org.kith.Agent1 */
   g_unsetenv ("KITH_AGENT_ADDRESS");
@@ -687,10 +665,6 @@ START_TEST (test_session_bus)
                     kith_test_agent_get_node_id (agent));
 
   ck_assert_int_eq (kith_test_agent_stop (agent), 0);
-  g_subprocess_send_signal (daemon, SIGTERM);
-  ck_assert (g_subprocess_wait (daemon, NULL, NULL));
-  g_unlink (socket_path);
-  g_rmdir (dir);
 }
 END_TEST
 #endif

@@ -3,6 +3,7 @@
  * with kith-test-origin playing the Internet */
 #include "kith-client-private.h"
 #include "kith-test-agent.h"
+#include "kith-test-bus.h"
 #include "kith-test-origin.h"
 
 #include <check.h>
@@ -495,12 +496,7 @@ END_TEST
  * transfer's and PeerDownload's signals come from the agent's unique name. */
 START_TEST (test_fetch_on_session_bus)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("kith-bus-XXXXXX", NULL);
-  g_autofree gchar *listen = g_strdup_printf ("--address=unix:path=%s/bus", dir);
-  g_autofree gchar *socket_path = g_build_filename (dir, "bus", NULL);
-  g_autoptr(GSubprocess) daemon = NULL;
-  g_autoptr(GDataInputStream) input = NULL;
-  g_autofree gchar *address = NULL;
+  g_autoptr(KithTestBus) bus = kith_test_bus_new (KITH_TEST_DBUS_DAEMON);
   g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr(GBytes) content = kith_test_make_content (800 * 1024, 17);
   g_autofree gchar *url = kith_test_origin_url (origin, "/bus.bin");
@@ -511,14 +507,8 @@ START_TEST (test_fetch_on_session_bus)
   PeerWatch watch = { .href = url };
   Progress progress = { 0 }, progress_b = { 0 };
 
-  daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                             &error, "timeout", "60", KITH_TEST_DBUS_DAEMON, "--session", "--nofork",
-                             "--print-address=1", listen, NULL);
-  g_assert_no_error (error);
-  input = g_data_input_stream_new (g_subprocess_get_stdout_pipe (daemon));
-  address = g_data_input_stream_read_line_utf8 (input, NULL, NULL, &error);
-  ck_assert_msg (address != NULL, "dbus-daemon did not start");
-  g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+  ck_assert_ptr_nonnull (bus); /* DBUS_SESSION_BUS_ADDRESS now names it */
+
   g_unsetenv ("KITH_AGENT_ADDRESS");
 
   kith_test_origin_add (origin, "/bus.bin", content, 400 * 1024);
@@ -547,10 +537,6 @@ START_TEST (test_fetch_on_session_bus)
   progress_clear (&progress_b);
   node_free (a);
   node_free (b);
-  g_subprocess_send_signal (daemon, SIGTERM);
-  ck_assert (g_subprocess_wait (daemon, NULL, NULL));
-  g_unlink (socket_path);
-  g_rmdir (dir);
 }
 END_TEST
 #endif
