@@ -278,6 +278,25 @@ kith_test_agent_connect (KithTestAgent *self, GError **error)
                                                  NULL, NULL, error);
 }
 
+GVariant *
+kith_test_get_status_section (GDBusConnection *connection, const gchar *section)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (connection, NULL, "/org/kith/Agent1",
+                                                           "org.kith.Agent1", "GetStatus", NULL,
+                                                           G_VARIANT_TYPE ("(a{sv})"),
+                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_autoptr(GVariant) dict = NULL;
+  GVariant *value;
+
+  g_assert_no_error (error);
+  dict = g_variant_get_child_value (reply, 0);
+  value = g_variant_lookup_value (dict, section, G_VARIANT_TYPE_VARDICT);
+  if (value == NULL)
+    g_error ("no '%s' section in GetStatus", section);
+  return value;
+}
+
 static gboolean
 kith_test_wait_timeout (gpointer user_data)
 {

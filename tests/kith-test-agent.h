@@ -32,6 +32,10 @@ gchar *kith_test_agent_get_log (KithTestAgent *self);
 /* A connection to the agent's peer-to-peer D-Bus address; caller owns it. */
 GDBusConnection *kith_test_agent_connect (KithTestAgent *self, GError **error);
 
+/* The @section dictionary (a{sv}) of GetStatus asked over @connection; caller owns it.
+ * Fails the test if the call fails or the section is missing. */
+GVariant *kith_test_get_status_section (GDBusConnection *connection, const gchar *section);
+
 /* Iterates the default main context until @condition(@user_data) is TRUE; FALSE after
  * @timeout_ms (scaled by $KITH_TEST_TIMEOUT_MULTIPLIER). */
 gboolean kith_test_wait_until (gboolean (*condition) (gpointer user_data), gpointer user_data,

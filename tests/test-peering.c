@@ -146,19 +146,9 @@ fetch_sync (Node *node, const gchar *url, GBytes *content)
 static guint64
 peering_status (Node *node, const gchar *key)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (node->connection, NULL, "/org/kith/Agent1",
-                                                           "org.kith.Agent1", "GetStatus", NULL,
-                                                           G_VARIANT_TYPE ("(a{sv})"),
-                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_autoptr(GVariant) dict = NULL;
-  g_autoptr(GVariant) section = NULL;
+  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
   guint64 value = 0;
 
-  g_assert_no_error (error);
-  dict = g_variant_get_child_value (reply, 0);
-  section = g_variant_lookup_value (dict, "peering", G_VARIANT_TYPE_VARDICT);
-  ck_assert_ptr_nonnull (section);
   ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
   return value;
 }
@@ -196,13 +186,7 @@ END_TEST
 static gdouble
 peering_counter (Node *node, const gchar *map, const gchar *labels)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (node->connection, NULL, "/org/kith/Agent1",
-                                                           "org.kith.Agent1", "GetStatus", NULL,
-                                                           G_VARIANT_TYPE ("(a{sv})"),
-                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
-  g_autoptr(GVariant) section = g_variant_lookup_value (dict, "peering", G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
   g_autoptr(GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
   gdouble value = 0;
 
@@ -367,12 +351,7 @@ static gboolean
 cache_verified (gpointer user_data)
 {
   Node *node = user_data;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (node->connection, NULL, "/org/kith/Agent1",
-                                                           "org.kith.Agent1", "GetStatus", NULL,
-                                                           G_VARIANT_TYPE ("(a{sv})"),
-                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
-  g_autoptr(GVariant) section = g_variant_lookup_value (dict, "peering", G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
   gboolean verifying = TRUE;
 
   g_variant_lookup (section, "cache-verifying", "b", &verifying);

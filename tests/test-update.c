@@ -504,19 +504,9 @@ END_TEST
 static guint64
 peering_status (Node *node, const gchar *key)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (node->connection, NULL, "/org/kith/Agent1",
-                                                           "org.kith.Agent1", "GetStatus", NULL,
-                                                           G_VARIANT_TYPE ("(a{sv})"),
-                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_autoptr(GVariant) dict = NULL;
-  g_autoptr(GVariant) section = NULL;
+  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
   guint64 value = 0;
 
-  g_assert_no_error (error);
-  dict = g_variant_get_child_value (reply, 0);
-  section = g_variant_lookup_value (dict, "peering", G_VARIANT_TYPE_VARDICT);
-  ck_assert_ptr_nonnull (section);
   ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
   return value;
 }
