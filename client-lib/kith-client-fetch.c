@@ -375,7 +375,7 @@ kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destin
   kith_client_call_plugin_async (self, KITH_CLIENT_FETCH_OBJECT, KITH_CLIENT_PEERING_INTERFACE, "Fetch",
                                  g_variant_new ("(sh@a{sv})", url, 0,
                                                 kith_client_fetch_options (sha256, flags)),
-                                 G_VARIANT_TYPE ("(o)"), fds, NULL,
+                                 G_VARIANT_TYPE ("(o)"), fds, -1, NULL,
                                  kith_client_fetch_called_cb, task);
 #else
   kith_client_fetch_return_error (task, g_error_new_literal (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,

@@ -33,13 +33,15 @@ const gchar *kith_client_get_bus_name (KithClient *self);
 
 /*
  * Calls @interface_name.@method on /org/kith/Agent1/@object (e.g. "Peering") with
- * @parameters (floating refs are sunk) and optional @fd_list. A missing object,
- * interface or method means the plugin is not running: PLUGIN_MISSING.
+ * @parameters (floating refs are sunk) and optional @fd_list, waiting at most
+ * @timeout_msec (-1: the D-Bus default, G_MAXINT: as long as it takes). A missing
+ * object, interface or method means the plugin is not running: PLUGIN_MISSING.
  */
 void kith_client_call_plugin_async (KithClient *self, const gchar *object,
                                     const gchar *interface_name, const gchar *method,
                                     GVariant *parameters, const GVariantType *reply_type,
-                                    GUnixFDList *fd_list, GCancellable *cancellable,
+                                    GUnixFDList *fd_list, gint timeout_msec,
+                                    GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
 /* Finishes kith_client_call_plugin_async(); reply and *@out_fd_list (may be NULL) are the caller's. */
 GVariant *kith_client_call_plugin_finish (KithClient *self, GAsyncResult *res,

@@ -57,11 +57,12 @@ void
 kith_client_update_get_status_async (KithClient *self, GCancellable *cancellable,
                                      GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = kith_client_task_new (self, cancellable, callback, user_data,
+                                      kith_client_update_get_status_async);
 
   kith_client_call_plugin_async (self, KITH_CLIENT_UPDATE_OBJECT, "org.freedesktop.DBus.Properties",
                                  "GetAll", g_variant_new ("(s)", KITH_CLIENT_UPDATE_INTERFACE),
-                                 G_VARIANT_TYPE ("(a{sv})"), NULL, cancellable,
+                                 G_VARIANT_TYPE ("(a{sv})"), NULL, -1, cancellable,
                                  kith_client_update_get_all_cb, task);
 }
 
@@ -107,21 +108,11 @@ static void
 kith_client_update_check_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  KithClient *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+  g_autoptr(GVariant) reply = kith_client_call_plugin_finish (KITH_CLIENT (source), res, NULL, &error);
   gchar *result = NULL;
 
   if (reply == NULL) {
-    /* no such object or interface: the plugin is not running */
-    if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
-        g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE) ||
-        g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
-      g_task_return_new_error (task, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_PLUGIN_MISSING,
-                               "the update plugin is not running in the agent");
-      return;
-    }
-    kith_client_error_convert (&error, kith_client_get_address (self), kith_client_get_bus_type (self));
     g_task_return_error (task, g_steal_pointer (&error));
     return;
   }
@@ -134,28 +125,23 @@ kith_client_update_check_async (KithClient *self, KithClientUpdateProgressFunc p
                                 gpointer progress_data, GCancellable *cancellable,
                                 GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = kith_client_task_new (self, cancellable, callback, user_data,
+                                      kith_client_update_check_async);
   KithClientUpdateCheck *check = g_new0 (KithClientUpdateCheck, 1);
-  GDBusConnection *connection = kith_client_get_connection (self);
-  g_autofree gchar *path = g_strdup_printf ("%s/%s", KITH_CLIENT_AGENT_PATH, KITH_CLIENT_UPDATE_OBJECT);
 
   check->client = g_object_ref (self);
   check->progress = progress;
   check->progress_data = progress_data;
   g_task_set_task_data (task, check, (GDestroyNotify) kith_client_update_check_free);
-  if (connection == NULL) {
-    g_task_return_new_error (task, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_AGENT_NOT_RUNNING,
-                             "not connected to an agent");
-    g_object_unref (task);
-    return;
-  }
   /* subscribe before calling, so not one progress signal is missed */
-  check->subscription = kith_client_subscribe_plugin_signal (self, KITH_CLIENT_UPDATE_OBJECT,
-                                                             KITH_CLIENT_UPDATE_INTERFACE, "FileProgress",
-                                                             kith_client_update_file_progress, check, NULL);
-  g_dbus_connection_call (connection, kith_client_get_bus_name (self), path, KITH_CLIENT_UPDATE_INTERFACE,
-                          "Check", NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                          G_MAXINT, cancellable, kith_client_update_check_cb, task);
+  if (kith_client_get_connection (self) != NULL)
+    check->subscription = kith_client_subscribe_plugin_signal (self, KITH_CLIENT_UPDATE_OBJECT,
+                                                               KITH_CLIENT_UPDATE_INTERFACE, "FileProgress",
+                                                               kith_client_update_file_progress, check, NULL);
+  /* no timeout: a check over a slow uplink takes as long as the files take */
+  kith_client_call_plugin_async (self, KITH_CLIENT_UPDATE_OBJECT, KITH_CLIENT_UPDATE_INTERFACE, "Check",
+                                 NULL, G_VARIANT_TYPE ("(s)"), NULL, G_MAXINT, cancellable,
+                                 kith_client_update_check_cb, task);
 }
 
 gchar *

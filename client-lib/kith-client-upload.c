@@ -100,11 +100,12 @@ void
 kith_client_upload_get_status_async (KithClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                                      gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = kith_client_task_new (self, cancellable, callback, user_data,
+                                      kith_client_upload_get_status_async);
 
   kith_client_call_plugin_async (self, KITH_CLIENT_UPLOAD_OBJECT, "org.freedesktop.DBus.Properties", "GetAll",
                                  g_variant_new ("(s)", KITH_CLIENT_UPLOAD_INTERFACE), G_VARIANT_TYPE ("(a{sv})"), NULL,
-                                 cancellable, kith_client_upload_get_all_cb, task);
+                                 -1, cancellable, kith_client_upload_get_all_cb, task);
 }
 
 KithClientUploadStatus *
@@ -189,7 +190,7 @@ void
 kith_client_upload_file_async (KithClient *self, const gchar *path, gboolean wait, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_upload_file_async);
 #ifdef G_OS_UNIX
   KithClientUploadCall *call = g_new0 (KithClientUploadCall, 1);
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
@@ -219,7 +220,7 @@ kith_client_upload_file_async (KithClient *self, const gchar *path, gboolean wai
   g_variant_dict_insert (&options, "name", "s", name);
   kith_client_call_plugin_async (self, KITH_CLIENT_UPLOAD_OBJECT, KITH_CLIENT_UPLOAD_INTERFACE, "Upload",
                                  g_variant_new ("(h@a{sv})", 0, g_variant_dict_end (&options)),
-                                 G_VARIANT_TYPE ("(s)"), fds, cancellable, kith_client_upload_call_cb, task);
+                                 G_VARIANT_TYPE ("(s)"), fds, -1, cancellable, kith_client_upload_call_cb, task);
 #else
   g_task_return_new_error (task, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED, "uploads need fd passing (POSIX)");
   g_object_unref (task);

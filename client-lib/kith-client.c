@@ -441,7 +441,8 @@ void
 kith_client_call_plugin_async (KithClient *self, const gchar *object,
                                const gchar *interface_name, const gchar *method,
                                GVariant *parameters, const GVariantType *reply_type,
-                               GUnixFDList *fd_list, GCancellable *cancellable,
+                               GUnixFDList *fd_list, gint timeout_msec,
+                               GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr(GTask) task = NULL;
@@ -462,13 +463,13 @@ kith_client_call_plugin_async (KithClient *self, const gchar *object,
 #ifdef G_OS_UNIX
   g_dbus_connection_call_with_unix_fd_list (self->connection, kith_client_get_bus_name (self),
                                             path, interface_name, method, parameters,
-                                            reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
-                                            fd_list, cancellable,
+                                            reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                            timeout_msec, fd_list, cancellable,
                                             kith_client_call_plugin_cb, g_steal_pointer (&task));
 #else
   g_dbus_connection_call (self->connection, kith_client_get_bus_name (self),
                           path, interface_name, method, parameters,
-                          reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+                          reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_msec,
                           cancellable, kith_client_call_plugin_cb, g_steal_pointer (&task));
 #endif
 }

@@ -1,5 +1,6 @@
 /* test-client.c — libkith and the kith CLI: error mapping, and real agents in peer-to-peer mode */
 #include "kith-client-private.h"
+#include "kith.h"
 #include "kith-test-agent.h"
 #include "kith-test-bus.h"
 
@@ -431,7 +432,7 @@ START_TEST (test_plugin_call_missing_and_agent_gone)
   g_autoptr(GError) error = NULL;
 
   kith_client_call_plugin_async (client, "Nonexistent", "org.kith.Nonexistent1", "Frob",
-                                 NULL, NULL, NULL, NULL, store_result, &res);
+                                 NULL, NULL, NULL, -1, NULL, store_result, &res);
   reply = kith_client_call_plugin_finish (client, wait_result (&res), NULL, &error);
   ck_assert_ptr_null (reply);
   assert_kith_error (error, KITH_CLIENT_ERROR_PLUGIN_MISSING);
@@ -443,6 +444,27 @@ START_TEST (test_plugin_call_missing_and_agent_gone)
   status = kith_client_get_status (client, NULL, &error);
   ck_assert_ptr_null (status);
   assert_kith_error (error, KITH_CLIENT_ERROR_AGENT_NOT_RUNNING);
+}
+END_TEST
+
+/* Every async call of libkith, plugin wrappers too, reports a cancel in its own domain. */
+START_TEST (test_plugin_calls_cancelled)
+{
+  g_autoptr(KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr(KithClient) client = connect_client (agent);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) res_update = NULL;
+  g_autoptr(GAsyncResult) res_upload = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_cancellable_cancel (cancellable);
+  kith_client_update_get_status_async (client, cancellable, store_result, &res_update);
+  ck_assert_ptr_null (kith_client_update_get_status_finish (client, wait_result (&res_update), &error));
+  assert_kith_error (error, KITH_CLIENT_ERROR_CANCELLED);
+  g_clear_error (&error);
+  kith_client_upload_get_status_async (client, cancellable, store_result, &res_upload);
+  ck_assert_ptr_null (kith_client_upload_get_status_finish (client, wait_result (&res_upload), &error));
+  assert_kith_error (error, KITH_CLIENT_ERROR_CANCELLED);
 }
 END_TEST
 
@@ -461,7 +483,7 @@ START_TEST (test_example_plugin_through_libkith)
 
   kith_client_call_plugin_async (client, "Hello", "org.kith.Hello1", "Greet",
                                  g_variant_new ("(s)", "tester"), G_VARIANT_TYPE ("(s)"),
-                                 NULL, NULL, store_result, &res);
+                                 NULL, -1, NULL, store_result, &res);
   reply = kith_client_call_plugin_finish (client, wait_result (&res), NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&s)", &greeting);
@@ -470,7 +492,7 @@ START_TEST (test_example_plugin_through_libkith)
   /* the agent's org.kith.Error.InvalidArgs arrives as a code, prefix stripped */
   kith_client_call_plugin_async (client, "Hello", "org.kith.Hello1", "Greet",
                                  g_variant_new ("(s)", ""), G_VARIANT_TYPE ("(s)"),
-                                 NULL, NULL, store_result, &res_bad);
+                                 NULL, -1, NULL, store_result, &res_bad);
   bad = kith_client_call_plugin_finish (client, wait_result (&res_bad), NULL, &error);
   ck_assert_ptr_null (bad);
   assert_kith_error (error, KITH_CLIENT_ERROR_INVALID_ARGS);
@@ -693,6 +715,7 @@ client_suite (void)
   tcase_add_test (agents, test_status_async_and_cancelled);
   tcase_add_test (agents, test_plugin_call_missing_and_agent_gone);
   tcase_add_test (agents, test_example_plugin_through_libkith);
+  tcase_add_test (agents, test_plugin_calls_cancelled);
   suite_add_tcase (suite, agents);
 
   tcase_set_timeout (cli, 90);
