@@ -8,6 +8,7 @@
 
 #include "kith-backend-store.h"
 #include "kith-crypto.h"
+#include "kith-receipt.h"
 
 #define KITH_BACKEND_ENROLL_MAX_SIZE (16 * 1024)
 #define KITH_BACKEND_NODE_TASKS "upload,relay"
@@ -239,34 +240,17 @@ kith_backend_uploads_receipt_text (const gchar *upload_id, const gchar *sha256, 
   return json_generator_to_data (gen, NULL);
 }
 
-/* {"receipt": TEXT, "signature": DETACHED-SIGNATURE-DOCUMENT} */
+/* The receipt document (kith-receipt.h), signed with the backend's signing key */
 static gchar *
 kith_backend_uploads_sign_receipt (KithBackendUploads *self, const gchar *text, GError **error)
 {
   g_autofree gchar *cert = kith_backend_uploads_read (self, KITH_BACKEND_SIGNING_FILE, error);
   g_autofree gchar *key_path = g_build_filename (self->dir, KITH_BACKEND_SIGNING_KEY_FILE, NULL);
   g_autofree gchar *key = NULL;
-  g_autoptr (GBytes) data = g_bytes_new (text, strlen (text));
-  g_autoptr (GBytes) detached = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
 
-  if (cert == NULL || (key = kith_crypto_read_private_key (key_path, error)) == NULL ||
-      (detached = kith_crypto_detached_sign (data, cert, key, error)) == NULL ||
-      !json_parser_load_from_data (parser, g_bytes_get_data (detached, NULL), (gssize) g_bytes_get_size (detached),
-                                   error))
+  if (cert == NULL || (key = kith_crypto_read_private_key (key_path, error)) == NULL)
     return NULL;
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "receipt");
-  json_builder_add_string_value (builder, text);
-  json_builder_set_member_name (builder, "signature");
-  json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return kith_receipt_seal (text, cert, key, error);
 }
 
 /* Stores the report and its receipt (report first: a receipt never names a missing report);

@@ -3,6 +3,7 @@
  * agents, and bad peers — each a separate process (this binary with --fake-peer MODE)
  * speaking the peering protocol. See docs/security.md for the threat each test covers. */
 #include "kith-crypto.h"
+#include "kith-receipt.h"
 #include "kith-packet.h"
 #include "kith-task-broker.h"
 #include "kith-test-agent.h"
@@ -850,24 +851,8 @@ fake_forged_receipt (FakePeer *fake, SoupServerMessage *msg, GBytes *body)
       "{\"upload_id\":\"%s\",\"sha256\":\"%s\",\"size\":%" G_GSIZE_FORMAT ",\"requester\":\"%s\",\"time\":\"now\"}",
       soup_message_headers_get_one (headers, "X-Kith-Upload-Id"), sha, g_bytes_get_size (body),
       soup_message_headers_get_one (headers, "X-Kith-Node"));
-  g_autoptr (GBytes) data = g_bytes_new (text, strlen (text));
-  g_autoptr (GBytes) detached = kith_crypto_detached_sign (data, fake->cert, fake->key, NULL);
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (JsonNode) root = NULL;
 
-  g_assert_true (json_parser_load_from_data (parser, g_bytes_get_data (detached, NULL),
-                                             (gssize) g_bytes_get_size (detached), NULL));
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "receipt");
-  json_builder_add_string_value (builder, text);
-  json_builder_set_member_name (builder, "signature");
-  json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return kith_receipt_seal (text, fake->cert, fake->key, NULL);
 }
 
 /* A genuine backend receipt — for a report of the fake's own making. */

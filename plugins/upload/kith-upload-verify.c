@@ -1,6 +1,8 @@
 /* kith-upload-verify.c — offer and receipt checks */
 #include "kith-upload-verify.h"
 
+#include "kith-receipt.h"
+
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -142,39 +144,19 @@ gboolean
 kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const KithUploadExpect *expect, gint64 now,
                             gchar **text, gchar **reason)
 {
-  g_autoptr (JsonParser) outer = json_parser_new ();
   g_autoptr (JsonParser) inner = json_parser_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) receipt_bytes = NULL;
-  g_autoptr (GBytes) detached = NULL;
   g_autofree gchar *signer = NULL;
   g_autofree gchar *node_ext = NULL;
-  g_autofree gchar *detached_text = NULL;
-  JsonObject *obj = NULL;
+  g_autofree gchar *receipt = NULL;
   JsonObject *fields;
-  JsonNode *signature;
   JsonNode *size;
-  const gchar *receipt;
-  gsize detached_len = 0;
 
   if (document == NULL || g_bytes_get_size (document) == 0)
     return kith_upload_fail (reason, "no receipt");
-  if (json_parser_load_from_data (outer, g_bytes_get_data (document, NULL), (gssize) g_bytes_get_size (document),
-                                  NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (outer)))
-    obj = json_node_get_object (json_parser_get_root (outer));
-  receipt = kith_upload_json_string (obj, "receipt");
-  signature = obj != NULL ? json_object_get_member (obj, "signature") : NULL;
-  if (receipt == NULL || signature == NULL)
-    return kith_upload_fail (reason, "receipt is not a receipt document");
-  json_generator_set_root (gen, signature);
-  detached_text = json_generator_to_data (gen, &detached_len);
-  detached = g_bytes_new_take (g_steal_pointer (&detached_text), detached_len);
-  receipt_bytes = g_bytes_new (receipt, strlen (receipt));
-  signer = kith_crypto_detached_verify (receipt_bytes, detached, anchor_pem, now, &error);
-  if (signer == NULL)
-    return kith_upload_fail (reason, "receipt signature refused: %s", error->message);
+  receipt = kith_receipt_open (document, anchor_pem, now, &signer, &error);
+  if (receipt == NULL)
+    return kith_upload_fail (reason, "%s", error->message);
   /* every node certificate chains to the same CA: only a backend certificate may sign */
   node_ext = kith_crypto_cert_get_extension (signer, KITH_CRYPTO_OID_NODE_ID, NULL);
   if (node_ext != NULL)
@@ -193,7 +175,7 @@ kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const Kit
   if (g_strcmp0 (kith_upload_json_string (fields, "requester"), expect->requester) != 0)
     return kith_upload_fail (reason, "receipt for another requester");
   if (text != NULL)
-    *text = g_strdup (receipt);
+    *text = g_steal_pointer (&receipt);
   return TRUE;
 }
 
