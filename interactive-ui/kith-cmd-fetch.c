@@ -1,4 +1,4 @@
-/* kith-fetch.c — `kith fetch URL -o FILE`: one fetch through the agent, with its progress
+/* kith-cmd-fetch.c — `kith fetch URL -o FILE`: one fetch through the agent, with its progress
  *
  * On a terminal a single line is redrawn in place; otherwise (logs, pipes) one line per
  * state change and at most one progress line a second; --json prints only the result.

@@ -1,4 +1,4 @@
-/* kith-status.c — `kith status`: who the agent is, its plugins, and every status section */
+/* kith-cmd-status.c — `kith status`: who the agent is, its plugins, and every status section */
 #include "kith-cli.h"
 
 static void kith_status_print_dict (GString *out, GVariant *dict, guint indent);

@@ -1,4 +1,4 @@
-/* kith-upload.c — `kith upload FILE` (hand a report to the agent and wait for its receipt),
+/* kith-cmd-upload.c — `kith upload FILE` (hand a report to the agent and wait for its receipt),
  * `kith upload status` (the outbox) and `kith peers` (the nodes the upload service
  * blacklisted, and why) */
 #include "kith-cli.h"

@@ -1,4 +1,4 @@
-/* kith-watch.c — `kith watch`: downloads in progress on the LAN, and this agent's counters
+/* kith-cmd-watch.c — `kith watch`: downloads in progress on the LAN, and this agent's counters
  *
  * Built from PeerDownload signals (what other nodes announce) and GetStatus' peering
  * section. On a terminal the view is redrawn in place every 250 ms; otherwise each

@@ -1,4 +1,4 @@
-/* kith-update.c — `kith update status` and `kith update check`: the signature files the
+/* kith-cmd-update.c — `kith update status` and `kith update check`: the signature files the
  * update plugin keeps, and a check now with every file's progress and where it came from */
 #include "kith-cli.h"
 
