@@ -1,7 +1,7 @@
 /* kith-task-broker.c — the task broker interface */
 #include "kith-task-broker.h"
 
-#include <string.h>
+#include "kith-peer-proof.h"
 
 G_DEFINE_INTERFACE (KithTaskBroker, kith_task_broker, G_TYPE_OBJECT)
 
@@ -50,6 +50,5 @@ kith_task_broker_remove_responder (KithTaskBroker *self, const gchar *task)
 GBytes *
 kith_task_broker_proof_data (guint32 id, const gchar *alias)
 {
-  gchar *data = g_strdup_printf ("%u\n%s", id, alias);
-  return g_bytes_new_take (data, strlen (data));
+  return kith_peer_proof_data (id, alias);
 }

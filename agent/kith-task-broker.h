@@ -59,8 +59,8 @@ void kith_task_broker_end (KithTaskBroker *self, guint32 id);
 void kith_task_broker_add_responder (KithTaskBroker *self, const gchar *task,
                                      KithTaskResponder func, gpointer user_data);
 void kith_task_broker_remove_responder (KithTaskBroker *self, const gchar *task);
-/* The bytes a responder signs to prove it holds its certificate's key: "ID\nALIAS";
- * caller frees. */
+/* The bytes a responder signs to prove it holds its certificate's key: "ID\nALIAS"
+ * (kith_peer_proof_data()); caller frees. */
 GBytes *kith_task_broker_proof_data (guint32 id, const gchar *alias);
 
 G_END_DECLS

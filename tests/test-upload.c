@@ -503,7 +503,7 @@ START_TEST (test_enroll)
   ck_assert_str_eq (sans[0], "http://127.0.0.1:1/upload/");
   /* small enough for a task response packet: base64 DER + signature + alias */
   {
-    g_autofree gchar *b64 = kith_upload_cert_base64_from_pem (cert);
+    g_autofree gchar *b64 = kith_peer_cert_base64_from_pem (cert);
     ck_assert_uint_lt (strlen (b64), 900);
   }
   ck_assert_int_eq (backend_stat (b, "enrolled"), 1);
@@ -832,7 +832,7 @@ fake_peer_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from
   reply->want = g_strdup ("upload");
   reply->alias = g_strdup_printf ("%s%08x", fake->alias, request->id);
   if (fake->cert != NULL)
-    reply->cert = kith_upload_cert_base64_from_pem (fake->cert);
+    reply->cert = kith_peer_cert_base64_from_pem (fake->cert);
   proof = kith_task_broker_proof_data (request->id, reply->alias);
   sig = kith_crypto_sign (fake->key, proof, NULL);
   reply->sig = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));

@@ -250,24 +250,22 @@ static gboolean
 kith_upload_server_respond (const KithTaskAsk *ask, KithTaskOffer *offer, gpointer user_data)
 {
   KithUploadServer *self = user_data;
-  g_autoptr (GBytes) proof = NULL;
-  g_autoptr (GBytes) sig = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *alias = NULL;
+  g_autofree gchar *sig = NULL;
 
   if (self->cert_b64 == NULL || !self->backend_ok || g_strcmp0 (ask->href, self->upload_url) != 0 ||
       g_strcmp0 (ask->node, kith_agent_get_node_id (self->agent)) == 0)
     return FALSE;
   alias = g_strdup_printf ("%s%08x", self->alias_base, ask->id);
-  proof = kith_task_broker_proof_data (ask->id, alias);
-  sig = kith_crypto_sign (self->key_pem, proof, &error);
+  sig = kith_peer_proof_sign (self->key_pem, ask->id, alias, &error);
   if (sig == NULL) {
     g_warning ("cannot sign an upload offer: %s", error->message);
     return FALSE;
   }
   offer->alias = g_steal_pointer (&alias);
   offer->cert = g_strdup (self->cert_b64);
-  offer->sig = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
+  offer->sig = g_steal_pointer (&sig);
   offer->interval = self->interval;
   g_debug ("offering upload to %s for request %u", ask->node, ask->id);
   return TRUE;
@@ -309,7 +307,7 @@ kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_
   if (!kith_crypto_write_file (path, cert, strlen (cert), 0644, &error))
     g_warning ("cannot keep the node certificate: %s", error->message);
   g_free (self->cert_b64);
-  self->cert_b64 = kith_upload_cert_base64_from_pem (cert);
+  self->cert_b64 = kith_peer_cert_base64_from_pem (cert);
   self->backend_ok = TRUE;
   expires = json_object_get_int_member_with_default (obj, "expires", now + 3600);
   g_message ("enrolled: node certificate valid for %" G_GINT64_FORMAT " s", expires - now);

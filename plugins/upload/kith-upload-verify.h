@@ -1,10 +1,12 @@
-/* kith-upload-verify.h — the requester's checks (design §5, FIG. 9): is an offer from a
- * node the backend trusts, and does a receipt prove the backend stored our report. Pure
- * functions of their inputs so each rule is tested on its own. */
+/* kith-upload-verify.h — the requester's checks (design §5, FIG. 9) after an offer passed
+ * kith_peer_proof_verify() (role "upload"): does a receipt prove the backend stored our
+ * report, and how long to wait for it. Pure functions of their inputs so each rule is
+ * tested on its own. */
 #pragma once
 
 #include "kith-agent.h"
 #include "kith-crypto.h"
+#include "kith-peer-proof.h"
 
 G_BEGIN_DECLS
 
@@ -16,24 +18,12 @@ typedef struct {
   const gchar *requester;
 } KithUploadExpect;
 
-/* Checks @offer (to request @id) against trust anchor @anchor_pem at @now: a certificate
- * that chains to the anchor and is valid, permits "upload", names the offer's node, lists
- * an alias base URL that the offer's alias starts with and whose host is the packet's
- * source, and a signature over kith_task_broker_proof_data(@id, alias) by its key.
- * FALSE with a one-line reason (for the blacklist) in *@reason (caller frees). */
-gboolean kith_upload_verify_offer (const gchar *anchor_pem, guint32 id, const KithTaskOffer *offer, gint64 now,
-                                   gchar **reason);
 /* Checks receipt document @document ({"receipt": TEXT, "signature": DETACHED}) against
  * @anchor_pem at @now: signed by a backend certificate (not a node certificate) and
  * matching @expect. FALSE with a one-line reason; on success *@text is the receipt text
  * (caller frees; may be NULL). */
 gboolean kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const KithUploadExpect *expect,
                                      gint64 now, gchar **text, gchar **reason);
-/* The PEM of a certificate given as base64 DER (as in task responses), or NULL; caller frees. */
-gchar *kith_upload_cert_pem_from_base64 (const gchar *b64);
-/* The base64 DER of a PEM certificate (for task responses); caller frees. */
-gchar *kith_upload_cert_base64_from_pem (const gchar *pem);
-
 /* The maximum upload receipt time T in ms (claims 3–5):
  *   T = slack + 2 × size / speed + interval
  * size in bytes; speed the measured transmission speed in bytes/s (requester → responder,
