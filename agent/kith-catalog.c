@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "kith-crypto.h"
+#include "kith-hex.h"
+#include "kith-json.h"
 
 KithCatalogFile *
 kith_catalog_file_new (const gchar *name, const gchar *version, guint64 size, const gchar *sha256,
@@ -118,27 +120,25 @@ kith_catalog_bad (GError **error, const gchar *what)
 static gboolean
 kith_catalog_get_string (JsonObject *obj, const gchar *member, const gchar **out, GError **error)
 {
-  JsonNode *node = json_object_get_member (obj, member);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING ||
-      *json_node_get_string (node) == '\0') {
+  const gchar *value = kith_json_get_string (obj, member);
+  if (value == NULL || *value == '\0') {
     g_autofree gchar *what = g_strdup_printf ("member \"%s\" must be a non-empty string", member);
     return kith_catalog_bad (error, what);
   }
-  *out = json_node_get_string (node);
+  *out = value;
   return TRUE;
 }
 
 static gboolean
 kith_catalog_get_int (JsonObject *obj, const gchar *member, gint64 min, gint64 *out, GError **error)
 {
-  JsonNode *node = json_object_get_member (obj, member);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
-      json_node_get_int (node) < min) {
+  gint64 value = 0;
+  if (!kith_json_get_int (obj, member, &value) || value < min) {
     g_autofree gchar *what =
         g_strdup_printf ("member \"%s\" must be an integer >= %" G_GINT64_FORMAT, member, min);
     return kith_catalog_bad (error, what);
   }
-  *out = json_node_get_int (node);
+  *out = value;
   return TRUE;
 }
 
@@ -156,18 +156,6 @@ kith_catalog_get_time (JsonObject *obj, const gchar *member, gint64 *out, GError
     return kith_catalog_bad (error, what);
   }
   *out = g_date_time_to_unix (dt);
-  return TRUE;
-}
-
-static gboolean
-kith_catalog_is_sha256 (const gchar *hex)
-{
-  if (strlen (hex) != 64)
-    return FALSE;
-  for (const gchar *p = hex; *p != '\0'; p++) {
-    if (!g_ascii_isxdigit (*p) || g_ascii_isupper (*p))
-      return FALSE;
-  }
   return TRUE;
 }
 
@@ -195,7 +183,7 @@ kith_catalog_parse_file (JsonNode *node, KithCatalog *catalog, GError **error)
     kith_catalog_bad (error, what);
     return NULL;
   }
-  if (!kith_catalog_is_sha256 (sha256)) {
+  if (!kith_hex_is_valid (sha256, 64, 64)) {
     g_autofree gchar *what = g_strdup_printf ("sha256 of \"%s\" is not 64 lowercase hex digits", name);
     kith_catalog_bad (error, what);
     return NULL;

@@ -1,6 +1,8 @@
 /* kith-crypto.c — keys, certificates and detached signatures on top of GnuTLS */
 #include "kith-crypto.h"
 
+#include "kith-json.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -166,63 +168,6 @@ kith_crypto_key_get_public (const gchar *key_pem, GError **error)
                           KITH_CRYPTO_ERROR_FAILED, "cannot export public key", error))
     return NULL;
   return kith_datum_steal_string (&out);
-}
-
-/* Makes a rename durable: the directory entry is data too. Best effort. */
-static void
-kith_crypto_sync_parent (const gchar *path)
-{
-#ifdef G_OS_UNIX
-  g_autofree gchar *dir = g_path_get_dirname (path);
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  if (fsync (fd) != 0)
-    g_debug ("fsync %s: %s", dir, g_strerror (errno));
-  close (fd);
-#endif
-}
-
-gboolean
-kith_crypto_write_file (const gchar *path, const gchar *contents, gsize length, int mode,
-                        GError **error)
-{
-  g_autofree gchar *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
-  gsize done = 0;
-  int fd = g_mkstemp_full (tmp, O_RDWR | O_CLOEXEC, mode);
-
-  if (fd < 0) {
-    g_set_error (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_FAILED, "cannot create %s: %s", tmp,
-                 g_strerror (errno));
-    return FALSE;
-  }
-  while (done < length) {
-    gssize n = write (fd, contents + done, length - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      break;
-    done += (gsize) n;
-  }
-  /* fchmod: the umask must not widen or narrow what the caller asked for */
-  if (done < length || fchmod (fd, mode) != 0 || fsync (fd) != 0) {
-    int saved = errno;
-    close (fd);
-    g_unlink (tmp);
-    g_set_error (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_FAILED, "cannot write %s: %s", tmp,
-                 g_strerror (saved));
-    return FALSE;
-  }
-  close (fd);
-  if (g_rename (tmp, path) != 0) {
-    int saved = errno;
-    g_unlink (tmp);
-    g_set_error (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_FAILED, "cannot rename %s to %s: %s", tmp,
-                 path, g_strerror (saved));
-    return FALSE;
-  }
-  kith_crypto_sync_parent (path);
-  return TRUE;
 }
 
 gchar *
@@ -641,15 +586,6 @@ kith_crypto_detached_sign (GBytes *data, const gchar *cert_pem, const gchar *key
   return g_bytes_new_take (text, length);
 }
 
-static const gchar *
-kith_crypto_json_string (JsonObject *obj, const gchar *member)
-{
-  JsonNode *node = json_object_get_member (obj, member);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
 gchar *
 kith_crypto_detached_verify (GBytes *data, GBytes *detached, const gchar *anchor_pem, gint64 now,
                              GError **error)
@@ -672,8 +608,8 @@ kith_crypto_detached_verify (GBytes *data, GBytes *detached, const gchar *anchor
   }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      (cert_pem = kith_crypto_json_string (json_node_get_object (root), "certificate")) == NULL ||
-      (b64 = kith_crypto_json_string (json_node_get_object (root), "signature")) == NULL) {
+      (cert_pem = kith_json_get_string (json_node_get_object (root), "certificate")) == NULL ||
+      (b64 = kith_json_get_string (json_node_get_object (root), "signature")) == NULL) {
     g_set_error_literal (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_BAD_FORMAT,
                          "signature must be a JSON object with string members certificate and signature");
     return NULL;

@@ -73,11 +73,6 @@ gchar *kith_crypto_key_generate (GError **error);
 /* The public key of private key @key_pem as SubjectPublicKeyInfo PEM; caller frees. */
 gchar *kith_crypto_key_get_public (const gchar *key_pem, GError **error);
 
-/* Writes @contents to @path atomically (temp, fsync, rename, fsync of the directory) with
- * @mode, e.g. 0600 for private keys; the temp file is created with @mode so no other reader
- * sees it. A crash leaves the old file or the new one, never a mix. */
-gboolean kith_crypto_write_file (const gchar *path, const gchar *contents, gsize length, int mode,
-                                 GError **error);
 /* Reads a private key PEM from @path, refusing one readable by group or others; caller frees. */
 gchar *kith_crypto_read_private_key (const gchar *path, GError **error);
 

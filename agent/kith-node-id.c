@@ -2,6 +2,7 @@
 #include "kith-node-id.h"
 
 #include "kith-error.h"
+#include "kith-hex.h"
 
 #include <gnutls/crypto.h>
 #include <string.h>
@@ -11,13 +12,7 @@
 gboolean
 kith_node_id_is_valid (const gchar *node_id)
 {
-  if (node_id == NULL || strlen (node_id) != KITH_NODE_ID_BYTES * 2)
-    return FALSE;
-  for (guint i = 0; node_id[i] != '\0'; i++) {
-    if (!g_ascii_isdigit (node_id[i]) && !(node_id[i] >= 'a' && node_id[i] <= 'f'))
-      return FALSE;
-  }
-  return TRUE;
+  return kith_hex_is_valid (node_id, KITH_NODE_ID_BYTES * 2, KITH_NODE_ID_BYTES * 2);
 }
 
 static gchar *

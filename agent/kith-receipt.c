@@ -2,6 +2,7 @@
 #include "kith-receipt.h"
 
 #include "kith-crypto.h"
+#include "kith-json.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ kith_receipt_open (GBytes *document, const gchar *anchor_pem, gint64 now, gchar 
   g_autofree gchar *detached_text = NULL;
   g_autofree gchar *signer = NULL;
   JsonObject *obj = NULL;
-  JsonNode *text = NULL;
+  const gchar *text = NULL;
   JsonNode *signature = NULL;
   gsize detached_len = 0;
 
@@ -51,11 +52,10 @@ kith_receipt_open (GBytes *document, const gchar *anchor_pem, gint64 now, gchar 
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     obj = json_node_get_object (json_parser_get_root (parser));
   if (obj != NULL) {
-    text = json_object_get_member (obj, "receipt");
+    text = kith_json_get_string (obj, "receipt");
     signature = json_object_get_member (obj, "signature");
   }
-  if (text == NULL || !JSON_NODE_HOLDS_VALUE (text) || json_node_get_value_type (text) != G_TYPE_STRING ||
-      signature == NULL) {
+  if (text == NULL || signature == NULL) {
     g_set_error_literal (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_BAD_FORMAT,
                          "receipt is not a receipt document");
     return NULL;
@@ -63,7 +63,7 @@ kith_receipt_open (GBytes *document, const gchar *anchor_pem, gint64 now, gchar 
   json_generator_set_root (gen, signature);
   detached_text = json_generator_to_data (gen, &detached_len);
   detached = g_bytes_new_take (g_steal_pointer (&detached_text), detached_len);
-  data = g_bytes_new (json_node_get_string (text), strlen (json_node_get_string (text)));
+  data = g_bytes_new (text, strlen (text));
   signer = kith_crypto_detached_verify (data, detached, anchor_pem, now, error);
   if (signer == NULL) {
     g_prefix_error (error, "receipt signature refused: ");
@@ -71,5 +71,5 @@ kith_receipt_open (GBytes *document, const gchar *anchor_pem, gint64 now, gchar 
   }
   if (signer_pem != NULL)
     *signer_pem = g_steal_pointer (&signer);
-  return g_strdup (json_node_get_string (text));
+  return g_strdup (text);
 }

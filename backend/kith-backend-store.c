@@ -12,6 +12,7 @@
 
 #include "kith-backend-error.h"
 #include "kith-crypto.h"
+#include "kith-file.h"
 
 #define KITH_BACKEND_CA_LIFETIME (10 * 365 * 24 * 3600LL)
 #define KITH_BACKEND_SIGNING_LIFETIME (2 * 365 * 24 * 3600LL)
@@ -23,7 +24,7 @@ kith_backend_store_write (const gchar *dir, const gchar *name, const gchar *cont
                           GError **error)
 {
   g_autofree gchar *path = g_build_filename (dir, name, NULL);
-  if (!kith_crypto_write_file (path, contents, strlen (contents), mode, error)) {
+  if (!kith_file_write_atomic (path, contents, strlen (contents), mode, error)) {
     g_prefix_error (error, "%s: ", dir);
     return FALSE;
   }
@@ -373,8 +374,8 @@ kith_backend_store_publish (const gchar *dir, const gchar *src_dir, gint64 expir
   if (sig == NULL)
     return NULL;
   /* catalog first: a reader that sees the new signature also finds the new catalog */
-  if (!kith_crypto_write_file (catalog_path, g_bytes_get_data (json, NULL), g_bytes_get_size (json), 0644, error) ||
-      !kith_crypto_write_file (sig_path, g_bytes_get_data (sig, NULL), g_bytes_get_size (sig), 0644, error))
+  if (!kith_file_write_atomic (catalog_path, g_bytes_get_data (json, NULL), g_bytes_get_size (json), 0644, error) ||
+      !kith_file_write_atomic (sig_path, g_bytes_get_data (sig, NULL), g_bytes_get_size (sig), 0644, error))
     return NULL;
   return g_steal_pointer (&catalog);
 }

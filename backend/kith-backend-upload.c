@@ -8,6 +8,9 @@
 
 #include "kith-backend-store.h"
 #include "kith-crypto.h"
+#include "kith-file.h"
+#include "kith-hex.h"
+#include "kith-json.h"
 #include "kith-receipt.h"
 
 #define KITH_BACKEND_ENROLL_MAX_SIZE (16 * 1024)
@@ -68,20 +71,6 @@ kith_backend_uploads_refuse (SoupServerMessage *msg, guint status, const gchar *
   kith_backend_uploads_reply (msg, status, "text/plain", line);
 }
 
-static gboolean
-kith_backend_uploads_is_hex (const gchar *text, gsize min, gsize max)
-{
-  gsize len = text != NULL ? strlen (text) : 0;
-
-  if (len < min || len > max)
-    return FALSE;
-  for (gsize i = 0; i < len; i++) {
-    if (!g_ascii_isdigit (text[i]) && (text[i] < 'a' || text[i] > 'f'))
-      return FALSE;
-  }
-  return TRUE;
-}
-
 /* Compares without stopping at the first difference, so timing does not leak the token. */
 static gboolean
 kith_backend_uploads_token_equal (const gchar *a, const gchar *b)
@@ -105,15 +94,6 @@ kith_backend_uploads_read (KithBackendUploads *self, const gchar *name, GError *
   if (!g_file_get_contents (path, &contents, NULL, error))
     return NULL;
   return contents;
-}
-
-static const gchar *
-kith_backend_uploads_member (JsonObject *obj, const gchar *name)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-             ? json_node_get_string (node)
-             : NULL;
 }
 
 void
@@ -140,10 +120,10 @@ kith_backend_uploads_handle_enroll (KithBackendUploads *self, SoupServerMessage 
     return;
   }
   obj = json_node_get_object (json_parser_get_root (parser));
-  given_token = kith_backend_uploads_member (obj, "token");
-  public_key = kith_backend_uploads_member (obj, "public_key");
-  node_id = kith_backend_uploads_member (obj, "node_id");
-  alias = kith_backend_uploads_member (obj, "alias");
+  given_token = kith_json_get_string (obj, "token");
+  public_key = kith_json_get_string (obj, "public_key");
+  node_id = kith_json_get_string (obj, "node_id");
+  alias = kith_json_get_string (obj, "alias");
   token = kith_backend_uploads_read (self, KITH_BACKEND_TOKEN_FILE, &error);
   if (token == NULL) {
     kith_backend_uploads_refuse (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
@@ -154,7 +134,7 @@ kith_backend_uploads_handle_enroll (KithBackendUploads *self, SoupServerMessage 
     kith_backend_uploads_refuse (msg, SOUP_STATUS_FORBIDDEN, "enroll: wrong enrollment token");
     return;
   }
-  if (!kith_backend_uploads_is_hex (node_id, 32, 32)) {
+  if (!kith_hex_is_valid (node_id, 32, 32)) {
     kith_backend_uploads_refuse (msg, SOUP_STATUS_BAD_REQUEST, "enroll: node_id must be 32 lowercase hex digits");
     return;
   }
@@ -275,11 +255,11 @@ kith_backend_uploads_store (KithBackendUploads *self, const gchar *upload_id, GB
                  g_strerror (errno));
     return NULL;
   }
-  if (!kith_crypto_write_file (report_path, g_bytes_get_data (body, NULL), g_bytes_get_size (body), 0644, error))
+  if (!kith_file_write_atomic (report_path, g_bytes_get_data (body, NULL), g_bytes_get_size (body), 0644, error))
     return NULL;
   text = kith_backend_uploads_receipt_text (upload_id, sha256, g_bytes_get_size (body), requester, blacklist);
   document = kith_backend_uploads_sign_receipt (self, text, error);
-  if (document == NULL || !kith_crypto_write_file (receipt_path, document, strlen (document), 0644, error)) {
+  if (document == NULL || !kith_file_write_atomic (receipt_path, document, strlen (document), 0644, error)) {
     g_free (document);
     return NULL;
   }
@@ -333,11 +313,11 @@ kith_backend_uploads_handle_upload (KithBackendUploads *self, SoupServerMessage 
   g_autoptr (GError) error = NULL;
   g_autofree gchar *document = NULL;
 
-  if (!kith_backend_uploads_is_hex (upload_id, 32, 64)) {
+  if (!kith_hex_is_valid (upload_id, 32, 64)) {
     kith_backend_uploads_refuse (msg, SOUP_STATUS_BAD_REQUEST, "upload: X-Kith-Upload-Id must be 32-64 hex digits");
     return;
   }
-  if (!kith_backend_uploads_is_hex (requester, 32, 32)) {
+  if (!kith_hex_is_valid (requester, 32, 32)) {
     kith_backend_uploads_refuse (msg, SOUP_STATUS_BAD_REQUEST, "upload: X-Kith-Node must be a node id");
     return;
   }

@@ -4,6 +4,7 @@
  * agent and can wait for its ready line (or its death) as an event.
  */
 #include "kith-test-agent.h"
+#include "kith-test-util.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -195,22 +196,6 @@ kith_test_agent_kill (KithTestAgent *self)
     return;
   g_subprocess_send_signal (self->process, SIGKILL);
   kith_test_agent_reap (self);
-}
-
-static void
-kith_test_rm_rf (const gchar *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      kith_test_rm_rf (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
 }
 
 void

@@ -2,6 +2,7 @@
 #include <check.h>
 
 #include "kith-test-suite.h"
+#include "kith-test-util.h"
 #include <string.h>
 
 #include <gio/gio.h>
@@ -23,32 +24,12 @@ static GBytes *file_data;
 static gchar *file_sha;
 static guint16 port;
 
-static void
-rm_rf (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Iterates the main context until *@done, failing the test after a bound. */
 static void
 run_until (gboolean *done)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, timeout_cb, &timed_out);
+  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
 
   while (!*done && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -101,7 +82,7 @@ teardown (void)
   g_clear_object (&store);
   g_clear_pointer (&file_data, g_bytes_unref);
   g_clear_pointer (&file_sha, g_free);
-  rm_rf (tmp_dir);
+  kith_test_rm_rf (tmp_dir);
   g_clear_pointer (&tmp_dir, g_free);
 }
 
@@ -174,7 +155,7 @@ static void
 wait_bytes_served (guint64 expected)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, timeout_cb, &timed_out);
+  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
 
   while (kith_alias_handler_get_bytes_served (handler) < expected && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -549,7 +530,7 @@ START_TEST (test_restart_serves_after_verification)
   if (kith_alias_store_is_verifying (store))
     ck_assert_uint_eq (soup_message_get_status (early), 404);
 
-  id = g_timeout_add_seconds (WAIT_TIMEOUT_S, timeout_cb, &timed_out);
+  id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
   while (kith_alias_store_is_verifying (store) && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   ck_assert (!timed_out);

@@ -2,6 +2,7 @@
 #include <check.h>
 
 #include "kith-test-suite.h"
+#include "kith-test-util.h"
 #include <errno.h>
 #include <string.h>
 
@@ -23,22 +24,6 @@ fake_clock (gpointer user_data)
 }
 
 static void
-rm_rf (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      rm_rf (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
-static void
 setup (void)
 {
   tmp_dir = g_dir_make_tmp ("kith-alias-store-XXXXXX", NULL);
@@ -49,15 +34,8 @@ setup (void)
 static void
 teardown (void)
 {
-  rm_rf (tmp_dir);
+  kith_test_rm_rf (tmp_dir);
   g_clear_pointer (&tmp_dir, g_free);
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
 }
 
 /* Iterates the main context until the store has verified its files, failing after a bound. */
@@ -65,7 +43,7 @@ static void
 wait_verified (KithAliasStore *store)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, timeout_cb, &timed_out);
+  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
 
   while (kith_alias_store_is_verifying (store) && !timed_out)
     g_main_context_iteration (NULL, TRUE);

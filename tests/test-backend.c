@@ -2,6 +2,7 @@
 #include <check.h>
 
 #include "kith-test-suite.h"
+#include "kith-test-util.h"
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -12,6 +13,7 @@
 
 #include "kith-catalog.h"
 #include "kith-crypto.h"
+#include "kith-file.h"
 
 #define TEST_TIMEOUT_S 20
 
@@ -29,22 +31,6 @@ now_s (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
-static void
-rm_rf (const gchar *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      rm_rf (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
 /* A scratch directory removed when the test ends. */
 typedef struct {
   gchar *path;
@@ -53,7 +39,7 @@ typedef struct {
 static void
 test_dir_free (TestDir *d)
 {
-  rm_rf (d->path);
+  kith_test_rm_rf (d->path);
   g_free (d->path);
   g_free (d);
 }
@@ -457,7 +443,7 @@ START_TEST (test_crypto_node_cert)
   g_clear_error (&error);
 
   /* private keys: written 0600, refused when others may read them */
-  ck_assert (kith_crypto_write_file (key_path, node_key, strlen (node_key), 0600, &error));
+  ck_assert (kith_file_write_atomic (key_path, node_key, strlen (node_key), 0600, &error));
   ck_assert_uint_eq (file_mode (d->path, "key.pem"), 0600);
   reread = kith_crypto_read_private_key (key_path, &error);
   ck_assert_str_eq (reread, node_key);
@@ -590,19 +576,12 @@ read_line_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   w->done = TRUE;
 }
 
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Iterates the default context until *@done or the test's time runs out. */
 static void
 iterate_until (gboolean *done, const gchar *what)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (TEST_TIMEOUT_S, timeout_cb, &timed_out);
+  guint id = g_timeout_add_seconds (TEST_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
   while (!*done && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
@@ -850,7 +829,7 @@ fetch_concurrently (Server *s, const gchar *path, Fetch *fetches, guint n)
     fetches[i].start = g_get_monotonic_time ();
     soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, fetch_cb, &fetches[i]);
   }
-  id = g_timeout_add_seconds (TEST_TIMEOUT_S, timeout_cb, &timed_out);
+  id = g_timeout_add_seconds (TEST_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
   while (!all && !timed_out) {
     g_main_context_iteration (NULL, TRUE);
     all = TRUE;

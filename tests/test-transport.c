@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "kith-test-suite.h"
+#include "kith-test-util.h"
 #include <gio/gio.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,13 +32,6 @@ typedef struct {
   GPtrArray *words;
   GSocketAddress *hello_from;
 } Peer;
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
 
 static gchar *
 make_nonce (void)
@@ -147,7 +141,7 @@ static gboolean
 peer_wait (Peer *peer, const gchar *word, guint count)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
+  guint id = g_timeout_add_seconds (WAIT_SECONDS, kith_test_timeout_cb, &timed_out);
   while (peer_count (peer, word) < count && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)
@@ -174,7 +168,7 @@ static void
 wait_for_flag (gboolean *flag, const gchar *what)
 {
   gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_SECONDS, timeout_cb, &timed_out);
+  guint id = g_timeout_add_seconds (WAIT_SECONDS, kith_test_timeout_cb, &timed_out);
   while (!*flag && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   if (!timed_out)

@@ -25,6 +25,8 @@
 #include <gio/gfiledescriptorbased.h>
 #endif
 
+#include "kith-hex.h"
+#include "kith-json.h"
 #include "kith-peering-error.h"
 
 #define INDEX_NAME "index.json"
@@ -113,13 +115,8 @@ kith_alias_file_free (KithAliasFile *file)
 static gboolean
 is_sha256_hex (const gchar *s)
 {
-  if (s == NULL || strlen (s) != 64)
-    return FALSE;
-  for (guint i = 0; i < 64; i++) {
-    if (!g_ascii_isxdigit (s[i]))
-      return FALSE;
-  }
-  return TRUE;
+  g_autofree gchar *lower = s != NULL ? g_ascii_strdown (s, -1) : NULL;
+  return kith_hex_is_valid (lower, 64, 64);
 }
 
 /* Lower-case hex, or NULL with an error when @s is not a sha256. */
@@ -342,31 +339,20 @@ save_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The string member @name, or NULL if absent or of another type. */
-static const gchar *
-json_get_string (JsonObject *obj, const gchar *name)
-{
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
 /* The integer member @name, or @fallback if absent or of another type. */
 static gint64
 json_get_int (JsonObject *obj, const gchar *name, gint64 fallback)
 {
-  JsonNode *node = json_object_get_member (obj, name);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    return fallback;
-  return json_node_get_int (node);
+  gint64 value = fallback;
+  kith_json_get_int (obj, name, &value);
+  return value;
 }
 
 /* Adds one index record; anything malformed is skipped with a message. */
 static void
 load_one (KithAliasStore *self, JsonObject *obj)
 {
-  const gchar *sha256 = json_get_string (obj, "sha256");
+  const gchar *sha256 = kith_json_get_string (obj, "sha256");
   gint64 size = json_get_int (obj, "size", -1);
   JsonNode *hrefs_node = json_object_get_member (obj, "hrefs");
   JsonArray *hrefs = hrefs_node != NULL && JSON_NODE_HOLDS_ARRAY (hrefs_node)

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "kith-hex.h"
 #include "kith-peering-error.h"
 
 typedef enum {
@@ -194,16 +195,13 @@ parse_version (const gchar *str, guint *major, guint *minor)
 static gboolean
 check_string (const FieldInfo *field, const gchar *str)
 {
-  gsize i = 0;
+  if (field->kind == FIELD_KIND_HEX)
+    return kith_hex_is_valid (str, field->hex_len, field->hex_len);
   if (str[0] == '\0')
     return FALSE;
-  for (; str[i] != '\0'; i++) {
+  for (gsize i = 0; str[i] != '\0'; i++) {
     guchar c = (guchar) str[i];
     switch (field->kind) {
-    case FIELD_KIND_HEX:
-      if (!g_ascii_isdigit (c) && !(c >= 'a' && c <= 'f'))
-        return FALSE;
-      break;
     case FIELD_KIND_BASE64:
       if (!g_ascii_isalnum (c) && c != '+' && c != '/' && c != '=')
         return FALSE;
@@ -215,7 +213,7 @@ check_string (const FieldInfo *field, const gchar *str)
       break;
     }
   }
-  return field->kind != FIELD_KIND_HEX || i == field->hex_len;
+  return TRUE;
 }
 
 /* Stores @value of a numeric, bool or method field; string fields are copied as they are

@@ -7,6 +7,7 @@
 #include "kith-peering-dbus.h"
 
 #include "kith-dbus-generated.h"
+#include "kith-hex.h"
 #include "kith-peering-error.h"
 
 #include <string.h>
@@ -176,7 +177,7 @@ kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, KithFetchFla
     gsize len = strlen (*sha256);
     for (gsize i = 0; i < len; i++)
       (*sha256)[i] = g_ascii_tolower ((*sha256)[i]);
-    if (len != 64 || strspn (*sha256, "0123456789abcdef") != 64) {
+    if (!kith_hex_is_valid (*sha256, 64, 64)) {
       g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS,
                    "option sha256 must be 64 hex digits, not '%s'", *sha256);
       return FALSE;

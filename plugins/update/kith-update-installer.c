@@ -12,6 +12,7 @@
 #include "kith-update-installer.h"
 
 #include "kith-crypto.h"
+#include "kith-file.h"
 #include "kith-update-error.h"
 
 #include <errno.h>
@@ -67,16 +68,12 @@ kith_update_installer_set_errno (GError **error, const gchar *what, const gchar 
 static gboolean
 kith_update_installer_fsync_dir (const gchar *path, GError **error)
 {
-  int fd = g_open (path, O_RDONLY | O_DIRECTORY, 0);
-  gboolean ok;
+  g_autoptr (GError) local = NULL;
 
-  if (fd < 0)
-    return kith_update_installer_set_errno (error, "open directory", path);
-  ok = g_fsync (fd) == 0;
-  if (!ok)
-    kith_update_installer_set_errno (error, "sync directory", path);
-  g_close (fd, NULL);
-  return ok;
+  if (kith_file_sync_dir (path, &local))
+    return TRUE;
+  g_set_error_literal (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_INSTALL, local->message);
+  return FALSE;
 }
 
 /* Removes @path and everything under it, never following symlinks. */
@@ -229,7 +226,7 @@ kith_update_installer_fill (const gchar *dir, const gchar *partial, KithCatalog 
       kith_update_installer_crash_point (1);
   }
   data = g_bytes_get_data (manifest, &size);
-  if (!kith_crypto_write_file (manifest_path, data, size, 0644, error))
+  if (!kith_file_write_atomic (manifest_path, data, size, 0644, error))
     return FALSE;
   return kith_update_installer_fsync_dir (partial, error);
 }

@@ -5,6 +5,7 @@
 #include "kith-update-state.h"
 
 #include "kith-crypto.h"
+#include "kith-file.h"
 #include "kith-update-error.h"
 
 #include <json-glib/json-glib.h>
@@ -95,5 +96,5 @@ kith_update_state_save (const KithUpdateState *state, const gchar *path, GError 
   json_generator_set_root (generator, root);
   json_generator_set_pretty (generator, TRUE);
   text = json_generator_to_data (generator, &length);
-  return kith_crypto_write_file (path, text, length, 0644, error);
+  return kith_file_write_atomic (path, text, length, 0644, error);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kith-crypto.h"
+#include "kith-file.h"
 
 /* 16 × (32 + 1 + 21 + 1 + 120 + 1) < 4096 */
 #define KITH_BLACKLIST_HEADER_ENTRIES 16
@@ -90,7 +91,7 @@ kith_upload_blacklist_save (KithUploadBlacklist *self, GError **error)
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   text = json_generator_to_data (gen, &len);
-  return kith_crypto_write_file (self->path, text, len, 0644, error);
+  return kith_file_write_atomic (self->path, text, len, 0644, error);
 }
 
 KithUploadBlacklist *

@@ -6,6 +6,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "kith-file.h"
+#include "kith-hex.h"
 #include "kith-upload-verify.h"
 
 #define KITH_UPLOAD_ALIAS_PATH "/upload/"
@@ -175,17 +177,6 @@ kith_upload_server_is_lan (GSocketAddress *address)
          g_inet_address_get_is_link_local (inet);
 }
 
-static gboolean
-kith_upload_server_is_hex (const gchar *text, gsize min, gsize max)
-{
-  gsize len = text != NULL ? strlen (text) : 0;
-  for (gsize i = 0; i < len; i++) {
-    if (!g_ascii_isxdigit (text[i]) || g_ascii_isupper (text[i]))
-      return FALSE;
-  }
-  return len >= min && len <= max;
-}
-
 static void
 kith_upload_server_refuse (SoupServerMessage *msg, guint status, const gchar *reason)
 {
@@ -230,14 +221,14 @@ kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const cha
     kith_upload_server_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "report too large");
     return;
   }
-  if (!kith_upload_server_is_hex (upload_id, 32, 64) || !kith_upload_server_is_hex (node, 32, 32)) {
+  if (!kith_hex_is_valid (upload_id, 32, 64) || !kith_hex_is_valid (node, 32, 32)) {
     kith_upload_server_refuse (msg, SOUP_STATUS_BAD_REQUEST, "X-Kith-Upload-Id and X-Kith-Node are required");
     return;
   }
   random = kith_crypto_random_hex (8, &error);
   name = g_strdup_printf ("%s.%s.%s", upload_id, node, random != NULL ? random : "0");
   spooled = g_build_filename (self->spool_dir, name, NULL);
-  if (random == NULL || !kith_crypto_write_file (spooled, g_bytes_get_data (report, NULL), g_bytes_get_size (report),
+  if (random == NULL || !kith_file_write_atomic (spooled, g_bytes_get_data (report, NULL), g_bytes_get_size (report),
                                                  0600, &error)) {
     g_warning ("cannot spool a report: %s", error->message);
     kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
@@ -304,7 +295,7 @@ kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_
     return;
   }
   path = g_build_filename (self->dir, "node-cert.pem", NULL);
-  if (!kith_crypto_write_file (path, cert, strlen (cert), 0644, &error))
+  if (!kith_file_write_atomic (path, cert, strlen (cert), 0644, &error))
     g_warning ("cannot keep the node certificate: %s", error->message);
   g_free (self->cert_b64);
   self->cert_b64 = kith_peer_cert_base64_from_pem (cert);
@@ -379,7 +370,7 @@ kith_upload_server_start (KithUploadServer *self, GError **error)
   if (g_file_test (key_path, G_FILE_TEST_EXISTS))
     self->key_pem = kith_crypto_read_private_key (key_path, error);
   else if ((self->key_pem = kith_crypto_key_generate (error)) != NULL &&
-           !kith_crypto_write_file (key_path, self->key_pem, strlen (self->key_pem), 0600, error))
+           !kith_file_write_atomic (key_path, self->key_pem, strlen (self->key_pem), 0600, error))
     g_clear_pointer (&self->key_pem, g_free);
   if (self->key_pem == NULL)
     return FALSE;

@@ -1,6 +1,7 @@
 /* kith-upload-verify.c — receipt checks and the receipt time */
 #include "kith-upload-verify.h"
 
+#include "kith-json.h"
 #include "kith-receipt.h"
 
 #include <json-glib/json-glib.h>
@@ -20,15 +21,6 @@ kith_upload_fail (gchar **reason, const gchar *format, ...)
   return FALSE;
 }
 
-static const gchar *
-kith_upload_json_string (JsonObject *obj, const gchar *name)
-{
-  JsonNode *node = obj != NULL ? json_object_get_member (obj, name) : NULL;
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-             ? json_node_get_string (node)
-             : NULL;
-}
-
 gboolean
 kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const KithUploadExpect *expect, gint64 now,
                             gchar **text, gchar **reason)
@@ -39,7 +31,7 @@ kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const Kit
   g_autofree gchar *node_ext = NULL;
   g_autofree gchar *receipt = NULL;
   JsonObject *fields;
-  JsonNode *size;
+  gint64 size = -1;
 
   if (document == NULL || g_bytes_get_size (document) == 0)
     return kith_upload_fail (reason, "no receipt");
@@ -53,15 +45,13 @@ kith_upload_verify_receipt (const gchar *anchor_pem, GBytes *document, const Kit
   if (!json_parser_load_from_data (inner, receipt, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (inner)))
     return kith_upload_fail (reason, "receipt text is not a JSON object");
   fields = json_node_get_object (json_parser_get_root (inner));
-  if (g_strcmp0 (kith_upload_json_string (fields, "upload_id"), expect->upload_id) != 0)
-    return kith_upload_fail (reason, "receipt for upload %s, not %s", kith_upload_json_string (fields, "upload_id"),
+  if (g_strcmp0 (kith_json_get_string (fields, "upload_id"), expect->upload_id) != 0)
+    return kith_upload_fail (reason, "receipt for upload %s, not %s", kith_json_get_string (fields, "upload_id"),
                              expect->upload_id);
-  size = json_object_get_member (fields, "size");
-  if (g_strcmp0 (kith_upload_json_string (fields, "sha256"), expect->sha256) != 0 || size == NULL ||
-      !JSON_NODE_HOLDS_VALUE (size) || json_node_get_value_type (size) != G_TYPE_INT64 ||
-      json_node_get_int (size) < 0 || (guint64) json_node_get_int (size) != expect->size)
+  if (g_strcmp0 (kith_json_get_string (fields, "sha256"), expect->sha256) != 0 ||
+      !kith_json_get_int (fields, "size", &size) || size < 0 || (guint64) size != expect->size)
     return kith_upload_fail (reason, "receipt for other content");
-  if (g_strcmp0 (kith_upload_json_string (fields, "requester"), expect->requester) != 0)
+  if (g_strcmp0 (kith_json_get_string (fields, "requester"), expect->requester) != 0)
     return kith_upload_fail (reason, "receipt for another requester");
   if (text != NULL)
     *text = g_steal_pointer (&receipt);

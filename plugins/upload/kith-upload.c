@@ -10,6 +10,7 @@
 #include <unistd.h>
 #endif
 
+#include "kith-file.h"
 #include "kith-upload-server.h"
 #include "kith-upload-verify.h"
 
@@ -154,7 +155,7 @@ kith_upload_delivered (KithUpload *self, const gchar *document, gsize len, const
   g_autoptr (GError) error = NULL;
   g_autofree gchar *upload_id = g_strdup (attempt->upload_id);
 
-  if (!kith_crypto_write_file (receipt_path, document, len, 0644, &error)) {
+  if (!kith_file_write_atomic (receipt_path, document, len, 0644, &error)) {
     g_warning ("cannot keep the receipt of %s: %s", attempt->report->name, error->message);
     kith_upload_finish (self, FALSE, "receipt not saved");
     return;
@@ -507,7 +508,7 @@ kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
     return NULL;
   }
   content = g_byte_array_free_to_bytes (g_steal_pointer (&buf));
-  if (!kith_crypto_write_file (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content), 0644, error))
+  if (!kith_file_write_atomic (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content), 0644, error))
     return NULL;
   sha = kith_crypto_sha256_hex (content);
   kith_upload_scan_cb (self);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-json.c — typed members of a JSON object */
+#include "kith-json.h"
+
+JsonNode *
+kith_json_get_member (JsonObject *obj, const gchar *name, GType type)
+{
+  JsonNode *node = obj != NULL ? json_object_get_member (obj, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != type)
+    return NULL;
+  return node;
+}
+
+const gchar *
+kith_json_get_string (JsonObject *obj, const gchar *name)
+{
+  JsonNode *node = kith_json_get_member (obj, name, G_TYPE_STRING);
+  return node != NULL ? json_node_get_string (node) : NULL;
+}
+
+gboolean
+kith_json_get_int (JsonObject *obj, const gchar *name, gint64 *out)
+{
+  JsonNode *node = kith_json_get_member (obj, name, G_TYPE_INT64);
+
+  if (node == NULL)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-json.h — typed members of a JSON object */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* The value node of member @name of @obj if it holds a value of @type (G_TYPE_STRING,
+ * G_TYPE_INT64, G_TYPE_BOOLEAN, G_TYPE_DOUBLE); NULL when @obj is NULL, the member is
+ * absent, or it is of another type. Borrowed. */
+JsonNode *kith_json_get_member (JsonObject *obj, const gchar *name, GType type);
+/* The string member @name, or NULL (see kith_json_get_member()); borrowed. */
+const gchar *kith_json_get_string (JsonObject *obj, const gchar *name);
+/* The integer member @name into @out; FALSE (and @out untouched) when there is none. */
+gboolean kith_json_get_int (JsonObject *obj, const gchar *name, gint64 *out);
+
+G_END_DECLS
