@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FAKE_NODE "fa4efa4efa4efa4efa4efa4efa4efa4e"
 
@@ -571,6 +572,45 @@ START_TEST (test_direct_when_online)
     g_autofree gchar *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
     ck_assert_msg (strstr (text, "kith_upload_delivered_total{via=\"direct\"} 1") != NULL, "metrics:\n%s", text);
   }
+}
+END_TEST
+
+static gboolean
+outbox_has_only_link (gpointer user_data)
+{
+  Node *node = user_data;
+  g_autoptr (GDir) dir = g_dir_open (node->outbox, 0, NULL);
+  const gchar *name;
+  guint others = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    if (name[0] != '.' && g_strcmp0 (name, "link.txt") != 0)
+      others++;
+  }
+  return others == 0;
+}
+
+/* An outbox entry that is a symbolic link (to a file the agent may read and its callers may
+ * not) is refused with a message and never sent; a report beside it goes as usual. */
+START_TEST (test_outbox_refuses_symlinks)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) n = node_start (b, FALSE, NULL, "serve=false");
+  g_autoptr (GBytes) secret = kith_test_make_content (4000, 91);
+  g_autoptr (GBytes) report = kith_test_make_content (5000, 92);
+  g_autofree gchar *secret_path = g_build_filename (kith_test_agent_get_dir (n->agent), "secret", NULL);
+  g_autofree gchar *link_path = g_build_filename (n->outbox, "link.txt", NULL);
+
+  ck_assert (g_file_set_contents (secret_path, g_bytes_get_data (secret, NULL), (gssize) g_bytes_get_size (secret),
+                                  NULL));
+  ck_assert_int_eq (symlink (secret_path, link_path), 0);
+  node_drop_report (n, "plain.txt", report);
+  ck_assert_msg (wait_for (outbox_has_only_link, n, 20000), "the regular report was not delivered");
+  node_wait_log (n, "link.txt is a symbolic link: refused", 10000);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  ck_assert_uint_eq (backend_copies_of (b, secret), 0);
+  ck_assert (g_file_test (link_path, G_FILE_TEST_IS_SYMLINK));
+  ck_assert_int_eq (backend_stat (b, "uploads"), 1);
 }
 END_TEST
 
@@ -1146,6 +1186,7 @@ upload_suite (void)
   tcase_add_test (tc, test_enroll);
   tcase_add_test (tc, test_backend_receipts);
   tcase_add_test (tc, test_direct_when_online);
+  tcase_add_test (tc, test_outbox_refuses_symlinks);
   tcase_add_test (tc, test_backend_drops_receipts);
   tcase_add_test (tc, test_honest_peer_delivers);
   tcase_add_test (tc, test_renews_before_expiry);

@@ -1,5 +1,5 @@
-/* kith-upload.c — the requesting side: outbox, direct upload, task requests, offer and
- * receipt checks, blacklist, back-off */
+/* kith-upload.c — the requesting side: direct upload, task requests, offer and receipt
+ * checks, blacklist, back-off (the reports themselves are kith-upload-outbox's) */
 #include "kith-upload.h"
 
 #include <errno.h>
@@ -11,21 +11,15 @@
 #endif
 
 #include "kith-file.h"
+#include "kith-upload-outbox.h"
 #include "kith-upload-server.h"
 #include "kith-upload-verify.h"
 
 #define KITH_UPLOAD_COPY_CHUNK (64 * 1024)
 
-typedef struct {
-  gchar *name;
-  guint attempts;
-  gint64 next_try; /* monotonic µs */
-  gboolean sending;
-} KithReport;
-
 /* One attempt at one report: direct, or through the peer that offered. */
 typedef struct {
-  KithReport *report; /* borrowed from pending */
+  KithOutboxReport *report; /* borrowed from the outbox */
   GBytes *content;
   gchar *upload_id;
   gchar *sha256;
@@ -45,12 +39,12 @@ struct _KithUpload {
   KithUploadServer *server;
   KithUploadBlacklist *blacklist;
   gchar *anchor_pem;
-  gchar *outbox;
+  gchar *outbox_dir;
+  KithUploadOutbox *outbox;
   gchar *receipts;
   gchar *upload_url;
   gboolean direct;
   guint64 max_size, offer_wait, retry, retry_max, slack, speed, blacklist_time, scan;
-  GHashTable *pending; /* name → KithReport* */
   KithAttempt *attempt;
   guint scan_id;
   guint64 delivered;
@@ -69,13 +63,6 @@ kith_upload_count (KithUpload *self, const gchar *name, const gchar *labels)
   kith_metrics_add (kith_agent_get_metrics (self->agent), name, labels, 1);
 }
 static void kith_upload_ask_peers (KithUpload *self);
-
-static void
-kith_report_free (KithReport *report)
-{
-  g_free (report->name);
-  g_free (report);
-}
 
 static void
 kith_attempt_free (KithAttempt *attempt)
@@ -111,7 +98,7 @@ static void
 kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
 {
   KithAttempt *attempt = self->attempt;
-  KithReport *report = attempt->report;
+  KithOutboxReport *report = attempt->report;
 
   kith_upload_end_request (self);
   self->attempt = NULL;
@@ -125,7 +112,7 @@ kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
   }
   kith_attempt_free (attempt);
   if (ok)
-    g_hash_table_remove (self->pending, report->name);
+    kith_upload_outbox_remove (self->outbox, report->name);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   kith_upload_next (self);
 }
@@ -151,7 +138,6 @@ kith_upload_delivered (KithUpload *self, const gchar *document, gsize len, const
   KithAttempt *attempt = self->attempt;
   g_autofree gchar *name = g_strconcat (attempt->upload_id, ".json", NULL);
   g_autofree gchar *receipt_path = g_build_filename (self->receipts, name, NULL);
-  g_autofree gchar *report_path = g_build_filename (self->outbox, attempt->report->name, NULL);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *upload_id = g_strdup (attempt->upload_id);
 
@@ -160,15 +146,14 @@ kith_upload_delivered (KithUpload *self, const gchar *document, gsize len, const
     kith_upload_finish (self, FALSE, "receipt not saved");
     return;
   }
-  if (g_unlink (report_path) != 0 && errno != ENOENT)
-    g_warning ("cannot remove %s from the outbox: %s", report_path, g_strerror (errno));
   g_message ("report %s delivered %s%s", attempt->report->name, attempt->responder != NULL ? "through " : "directly",
              attempt->responder != NULL ? attempt->responder : "");
   self->delivered++;
   kith_upload_count (self, "kith_upload_delivered_total",
                      attempt->responder != NULL ? "via=\"peer\"" : "via=\"direct\"");
-  g_signal_emit (self, signals[SIGNAL_DELIVERED], 0, upload_id, text);
+  /* the report leaves the outbox first: whoever hears "delivered" sees it gone */
   kith_upload_finish (self, TRUE, NULL);
+  g_signal_emit (self, signals[SIGNAL_DELIVERED], 0, upload_id, text);
 }
 
 static void
@@ -340,35 +325,26 @@ kith_upload_ask_peers (KithUpload *self)
   g_debug ("asked the LAN to upload %s (request %u)", attempt->report->name, attempt->request_id);
 }
 
-/* A stable id for a report: the same name and bytes give the same id after any restart. */
-static gchar *
-kith_upload_id_for (const gchar *name, GBytes *content, const gchar *sha256)
-{
-  g_autofree gchar *text = g_strdup_printf ("kith-upload\n%s\n%s", name, sha256);
-  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
-  g_autofree gchar *id = kith_crypto_sha256_hex (bytes);
-  return g_strndup (id, 32);
-}
-
 static void
-kith_upload_start (KithUpload *self, KithReport *report)
+kith_upload_start (KithUpload *self, KithOutboxReport *report)
 {
-  g_autofree gchar *path = g_build_filename (self->outbox, report->name, NULL);
-  g_autoptr (GMappedFile) mapped = g_mapped_file_new (path, FALSE, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) content = kith_upload_outbox_read (self->outbox, report->name, &error);
   KithAttempt *attempt;
 
-  if (mapped == NULL || g_mapped_file_get_length (mapped) > self->max_size) {
-    report->next_try = G_MAXINT64; /* until it changes: see the scan */
-    if (mapped != NULL)
-      g_warning ("report %s is larger than [upload] max-size; not sent", report->name);
+  if (content == NULL) {
+    report->next_try = G_MAXINT64; /* until the file goes away: see the scan */
+    if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      g_warning ("report %s not sent: %s", report->name, error->message);
     return;
   }
   attempt = g_new0 (KithAttempt, 1);
   attempt->report = report;
   attempt->cancellable = g_cancellable_new ();
-  attempt->content = g_bytes_new (g_mapped_file_get_contents (mapped), g_mapped_file_get_length (mapped));
+  attempt->content = g_steal_pointer (&content);
   attempt->sha256 = kith_crypto_sha256_hex (attempt->content);
-  attempt->upload_id = kith_upload_id_for (report->name, attempt->content, attempt->sha256);
+  attempt->upload_id = kith_upload_outbox_report_id (kith_agent_get_node_id (self->agent), report->name,
+                                                     attempt->sha256);
   report->sending = TRUE;
   self->attempt = attempt;
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
@@ -386,87 +362,29 @@ kith_upload_start (KithUpload *self, KithReport *report)
   kith_upload_ask_peers (self);
 }
 
-static gint
-kith_upload_compare_names (gconstpointer a, gconstpointer b)
-{
-  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
-}
-
-/* The pending report names, sorted (GLib 2.74 has no g_hash_table_get_keys_as_ptr_array). */
-static GPtrArray *
-kith_upload_pending_names (KithUpload *self)
-{
-  GPtrArray *names = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer key;
-
-  g_hash_table_iter_init (&iter, self->pending);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (names, key);
-  g_ptr_array_sort (names, kith_upload_compare_names);
-  return names;
-}
-
-
 /* One report at a time, oldest name first, among those not backing off. */
 static void
 kith_upload_next (KithUpload *self)
 {
-  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GPtrArray) reports = NULL;
   gint64 now = g_get_monotonic_time ();
 
   if (self->attempt != NULL || self->scan_id == 0)
     return;
-  names = kith_upload_pending_names (self);
-  for (guint i = 0; i < names->len && self->attempt == NULL; i++) {
-    KithReport *report = g_hash_table_lookup (self->pending, g_ptr_array_index (names, i));
+  reports = kith_upload_outbox_list (self->outbox);
+  for (guint i = 0; i < reports->len && self->attempt == NULL; i++) {
+    KithOutboxReport *report = g_ptr_array_index (reports, i);
     if (report->next_try <= now)
       kith_upload_start (self, report);
   }
-}
-
-static void
-kith_upload_scan (KithUpload *self)
-{
-  g_autoptr (GDir) dir = g_dir_open (self->outbox, 0, NULL);
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  GHashTableIter iter;
-  gpointer key, value;
-  const gchar *name;
-  gboolean changed = FALSE;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *path = NULL;
-    if (name[0] == '.')
-      continue;
-    path = g_build_filename (self->outbox, name, NULL);
-    if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-      continue;
-    g_hash_table_add (seen, (gpointer) name);
-    if (!g_hash_table_contains (self->pending, name)) {
-      KithReport *report = g_new0 (KithReport, 1);
-      report->name = g_strdup (name);
-      g_hash_table_insert (self->pending, report->name, report);
-      changed = TRUE;
-    }
-  }
-  g_hash_table_iter_init (&iter, self->pending);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    KithReport *report = value;
-    if (!report->sending && !g_hash_table_contains (seen, key)) {
-      g_hash_table_iter_remove (&iter);
-      changed = TRUE;
-    }
-  }
-  if (changed)
-    g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
 static gboolean
 kith_upload_scan_cb (gpointer user_data)
 {
   KithUpload *self = user_data;
-  kith_upload_scan (self);
+  if (kith_upload_outbox_scan (self->outbox))
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   kith_upload_next (self);
   return G_SOURCE_CONTINUE;
 }
@@ -477,8 +395,7 @@ kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
 #ifdef G_OS_UNIX
   g_autoptr (GInputStream) in = g_unix_input_stream_new (fd, FALSE);
   g_autoptr (GByteArray) buf = g_byte_array_new ();
-  g_autofree gchar *stamp = NULL;
-  g_autofree gchar *path = NULL;
+  g_autofree gchar *stored = NULL;
   g_autofree gchar *sha = NULL;
   g_autoptr (GBytes) content = NULL;
   guint8 chunk[KITH_UPLOAD_COPY_CHUNK];
@@ -496,23 +413,13 @@ kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
     }
     g_byte_array_append (buf, chunk, (guint) n);
   }
-  if (name == NULL || *name == '\0' || name[0] == '.' || strchr (name, '/') != NULL) {
-    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-    g_autofree gchar *random = kith_crypto_random_hex (4, NULL);
-    stamp = g_strdup_printf ("%s-%s.report", g_date_time_format (now, "%Y%m%dT%H%M%S"), random);
-    name = stamp;
-  }
-  path = g_build_filename (self->outbox, name, NULL);
-  if (g_file_test (path, G_FILE_TEST_EXISTS)) {
-    g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS, "%s is already in the outbox", name);
-    return NULL;
-  }
   content = g_byte_array_free_to_bytes (g_steal_pointer (&buf));
-  if (!kith_file_write_atomic (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content), 0644, error))
+  stored = kith_upload_outbox_add (self->outbox, name, content, error);
+  if (stored == NULL)
     return NULL;
   sha = kith_crypto_sha256_hex (content);
   kith_upload_scan_cb (self);
-  return kith_upload_id_for (name, content, sha);
+  return kith_upload_outbox_report_id (kith_agent_get_node_id (self->agent), stored, sha);
 #else
   g_set_error_literal (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_FAILED, "reports by fd need a POSIX system");
   return NULL;
@@ -522,17 +429,7 @@ kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
 GVariant *
 kith_upload_get_pending (KithUpload *self)
 {
-  g_autoptr (GPtrArray) names = kith_upload_pending_names (self);
-  GVariantBuilder builder;
-  gint64 now = g_get_monotonic_time ();
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssu)"));
-  for (guint i = 0; i < names->len; i++) {
-    KithReport *report = g_hash_table_lookup (self->pending, g_ptr_array_index (names, i));
-    const gchar *state = report->sending ? "sending" : report->next_try > now ? "backoff" : "waiting";
-    g_variant_builder_add (&builder, "(ssu)", report->name, state, report->attempts);
-  }
-  return g_variant_builder_end (&builder);
+  return kith_upload_outbox_to_variant (self->outbox, g_get_monotonic_time ());
 }
 
 guint64
@@ -566,7 +463,7 @@ kith_upload_get_status (KithUpload *self)
   GVariantDict dict;
 
   g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "pending", "u", g_hash_table_size (self->pending));
+  g_variant_dict_insert (&dict, "pending", "u", kith_upload_outbox_get_count (self->outbox));
   g_variant_dict_insert (&dict, "delivered", "t", self->delivered);
   g_variant_dict_insert (&dict, "blacklisted", "u", live->len);
   g_variant_dict_insert (&dict, "serving", "b", self->server != NULL && kith_upload_server_is_serving (self->server));
@@ -597,9 +494,9 @@ kith_upload_finalize (GObject *object)
   kith_upload_stop (self);
   g_clear_object (&self->session);
   g_clear_pointer (&self->blacklist, kith_upload_blacklist_free);
-  g_hash_table_unref (self->pending);
+  g_clear_pointer (&self->outbox, kith_upload_outbox_free);
   g_free (self->anchor_pem);
-  g_free (self->outbox);
+  g_free (self->outbox_dir);
   g_free (self->receipts);
   g_free (self->upload_url);
   G_OBJECT_CLASS (kith_upload_parent_class)->finalize (object);
@@ -620,7 +517,6 @@ kith_upload_class_init (KithUploadClass *klass)
 static void
 kith_upload_init (KithUpload *self)
 {
-  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) kith_report_free);
 }
 
 static const gchar *const kith_upload_keys[] = {
@@ -635,7 +531,7 @@ kith_upload_read_config (KithUpload *self, gboolean *serve, guint64 *interval, G
   g_autofree gchar *default_outbox = g_build_filename (kith_agent_get_state_dir (self->agent), "upload", "outbox", NULL);
 
   return kith_config_check_keys (config, "upload", kith_upload_keys, error) &&
-         (self->outbox = kith_config_get_string (config, "upload", "outbox", default_outbox, error)) != NULL &&
+         (self->outbox_dir = kith_config_get_string (config, "upload", "outbox", default_outbox, error)) != NULL &&
          kith_config_get_boolean (config, "upload", "direct", TRUE, &self->direct, error) &&
          kith_config_get_boolean (config, "upload", "serve", TRUE, serve, error) &&
          kith_config_get_uint64 (config, "upload", "interval", 0, 0, 86400, interval, error) &&
@@ -654,7 +550,7 @@ kith_upload_read_config (KithUpload *self, gboolean *serve, guint64 *interval, G
 static gboolean
 kith_upload_make_dirs (KithUpload *self, GError **error)
 {
-  const gchar *dirs[] = { self->outbox, self->receipts };
+  const gchar *dirs[] = { self->outbox_dir, self->receipts };
 
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++) {
     if (g_mkdir_with_parents (dirs[i], 0755) != 0) {
@@ -690,6 +586,7 @@ kith_upload_new (KithAgent *agent, GError **error)
   self->receipts = g_build_filename (kith_agent_get_state_dir (agent), "upload", "receipts", NULL);
   if (!kith_upload_make_dirs (self, error))
     return NULL;
+  self->outbox = kith_upload_outbox_new (self->outbox_dir, self->max_size);
   blacklist_path = g_build_filename (kith_agent_get_state_dir (agent), "upload", "blacklist.json", NULL);
   self->blacklist = kith_upload_blacklist_new (blacklist_path, (gint64) (self->blacklist_time / 1000));
   self->broker = peering != NULL && KITH_IS_TASK_BROKER (peering) ? KITH_TASK_BROKER (peering) : NULL;
