@@ -9,7 +9,7 @@
  *             wait for it — so a boot storm costs one origin download.
  * Every copy is verified (sha256) into the alias store before it is handed on.
  */
-#include "kith-peering-private.h"
+#include "kith-fetch-job.h"
 
 #include "kith-peering-error.h"
 
@@ -25,7 +25,9 @@ typedef enum {
 } KithFetchJobState;
 
 struct _KithFetchJob {
-  KithPeering *peering; /* owns the job */
+  const KithPeeringContext *ctx; /* borrowed from the service that owns the job */
+  KithFetchJobFinishedFunc finished;
+  gpointer finished_data;
   gchar *href;
   gchar *expected_sha256;
   KithFetchFlags flags;
@@ -60,10 +62,13 @@ kith_fetch_job_get_href (KithFetchJob *job)
 }
 
 KithFetchJob *
-kith_fetch_job_new (KithPeering *peering, const gchar *href, const gchar *sha256, guint flags)
+kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const gchar *sha256,
+                    guint flags, KithFetchJobFinishedFunc finished, gpointer user_data)
 {
   KithFetchJob *job = g_new0 (KithFetchJob, 1);
-  job->peering = peering;
+  job->ctx = context;
+  job->finished = finished;
+  job->finished_data = user_data;
   job->href = g_strdup (href);
   job->expected_sha256 = g_strdup (sha256);
   job->flags = flags;
@@ -117,7 +122,7 @@ kith_fetch_job_free (KithFetchJob *job)
 static gboolean
 kith_fetch_job_may_use_origin (KithFetchJob *job)
 {
-  return kith_peering_can_reach_origin (job->peering) &&
+  return job->ctx->can_reach_origin &&
          (job->flags & (KITH_FETCH_FLAG_CACHED_ONLY | KITH_FETCH_FLAG_NO_ORIGIN)) == 0;
 }
 
@@ -154,7 +159,7 @@ kith_fetch_job_finish (KithFetchJob *job, const KithAliasEntry *entry, const GEr
       kith_transfer_fail (transfer, error);
     }
   }
-  kith_peering_job_finished (job->peering, job); /* frees the job */
+  job->finished (job, job->finished_data); /* frees the job */
 }
 
 void
@@ -185,7 +190,7 @@ kith_fetch_job_collect_cancelled (gpointer user_data)
   if (job->state == KITH_FETCH_JOB_SEARCHING) {
     g_autoptr(KithPacket) end = kith_packet_new (KITH_PACKET_TYPE_END_REQUEST);
     end->id = job->request_id;
-    kith_peering_broadcast (job->peering, end);
+    kith_peering_sender_broadcast (job->ctx->sender, end);
   }
   kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_CANCELLED, "cancelled");
   return G_SOURCE_REMOVE;
@@ -222,17 +227,17 @@ kith_fetch_job_announce (KithFetchJob *job, gboolean force)
 {
   g_autoptr(KithPacket) packet = NULL;
   gint64 now = g_get_monotonic_time ();
-  const KithPeeringTimings *timings = kith_peering_get_timings (job->peering);
+  const KithPeeringTimings *timings = job->ctx->timings;
 
   if (!force && now - job->last_announce_us < (gint64) timings->progress_interval_ms * 1000)
     return;
   job->last_announce_us = now;
   packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
   packet->href = g_strdup (job->href);
-  packet->alias = kith_peering_alias_url (job->peering, NULL, NULL, NULL);
+  packet->alias = kith_peering_sender_alias_url (job->ctx->sender, NULL, NULL, NULL);
   packet->done = MIN (job->done, job->total > 0 ? job->total : job->done);
   packet->total = job->total;
-  kith_peering_broadcast (job->peering, packet);
+  kith_peering_sender_broadcast (job->ctx->sender, packet);
 }
 
 static void
@@ -241,10 +246,10 @@ kith_fetch_job_announce_complete (KithFetchJob *job, const KithAliasEntry *entry
   g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
 
   packet->href = g_strdup (job->href);
-  packet->alias = kith_peering_alias_url (job->peering, entry->sha256, entry->href, NULL);
+  packet->alias = kith_peering_sender_alias_url (job->ctx->sender, entry->sha256, entry->href, NULL);
   packet->size = entry->size;
   packet->sha256 = g_strdup (entry->sha256);
-  kith_peering_broadcast (job->peering, packet);
+  kith_peering_sender_broadcast (job->ctx->sender, packet);
 }
 
 gboolean
@@ -259,12 +264,23 @@ kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *t
 
 /* ---- one HTTP download into the alias store, from a peer or the origin ---- */
 
+/* The peer we fetched from is skipped for a while. */
+static void
+kith_fetch_job_mark_bad (KithFetchJob *job, const gchar *reason)
+{
+  if (!kith_peer_table_mark_bad (job->ctx->peers, job->source))
+    return;
+  kith_metrics_add (job->ctx->metrics, "kith_peering_bad_peers_total", NULL, 1);
+  g_message ("skipping peer %s for %u s: %s", job->source, job->ctx->timings->bad_peer_ms / 1000,
+             reason);
+}
+
 static void kith_fetch_job_read_next (KithFetchJob *job);
 
 static void
 kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *error)
 {
-  KithMetrics *metrics = kith_peering_get_metrics (job->peering);
+  KithMetrics *metrics = job->ctx->metrics;
   gboolean from_origin = job->state == KITH_FETCH_JOB_FROM_ORIGIN;
 
   kith_fetch_job_reset_download (job);
@@ -288,7 +304,7 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
     return;
   }
   /* a peer failed us: remember it, and look again elsewhere */
-  kith_peering_mark_bad (job->peering, job->source, error->message);
+  kith_fetch_job_mark_bad (job, error->message);
   g_hash_table_add (job->skip, g_strdup (job->source));
   if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
     kith_fetch_job_search (job);
@@ -378,7 +394,7 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
     kith_fetch_job_downloaded (job, NULL, error);
     return;
   }
-  job->writer = kith_alias_store_begin (kith_peering_get_store (job->peering), job->href, sha256,
+  job->writer = kith_alias_store_begin (job->ctx->store, job->href, sha256,
                                         size, &error);
   if (job->writer == NULL) {
     kith_fetch_job_downloaded (job, NULL, error);
@@ -387,7 +403,7 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
   kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN
                                    ? KITH_TRANSFER_STATE_FROM_ORIGIN
                                    : KITH_TRANSFER_STATE_FROM_PEER);
-  soup_session_send_async (kith_peering_get_session (job->peering), msg, G_PRIORITY_DEFAULT,
+  soup_session_send_async (job->ctx->session, msg, G_PRIORITY_DEFAULT,
                            job->cancellable, kith_fetch_job_sent, job);
 }
 
@@ -431,7 +447,7 @@ kith_fetch_job_search (KithFetchJob *job)
   g_autoptr(KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
 
   job->state = KITH_FETCH_JOB_SEARCHING;
-  job->request_id = kith_peering_next_id (job->peering);
+  job->request_id = kith_peering_sender_next_id (job->ctx->sender);
   g_clear_pointer (&job->source, g_free);
   job->done = job->total = 0;
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
@@ -440,9 +456,9 @@ kith_fetch_job_search (KithFetchJob *job)
   request->href = g_strdup (job->href);
   request->acceptprotocol = g_strdup ("http");
   request->cachedonly = !kith_fetch_job_may_use_origin (job);
-  kith_peering_broadcast (job->peering, request);
+  kith_peering_sender_broadcast (job->ctx->sender, request);
   kith_fetch_job_clear_timer (job);
-  job->timer_id = g_timeout_add (kith_peering_get_timings (job->peering)->client_wait_ms,
+  job->timer_id = g_timeout_add (job->ctx->timings->client_wait_ms,
                                  kith_fetch_job_search_timeout, job);
 }
 
@@ -478,25 +494,25 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms)
 static void
 kith_fetch_job_decide (KithFetchJob *job)
 {
-  const KithPeeringTimings *timings = kith_peering_get_timings (job->peering);
+  const KithPeeringTimings *timings = job->ctx->timings;
   const gchar *leader;
 
   if (job->waiting_for == NULL)
-    job->waiting_for = g_strdup (kith_peering_find_downloader (job->peering, job->href, job->skip));
+    job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip));
   if (job->waiting_for != NULL) {
     kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms);
     return;
   }
-  leader = kith_peering_elect (job->peering, job->href, job->skip,
+  leader = kith_peer_table_elect (job->ctx->peers, job->href, job->skip,
                                kith_fetch_job_may_use_origin (job));
   if (leader == NULL) {
-    kith_fetch_job_fail_literal (job, kith_peering_can_reach_origin (job->peering)
+    kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin
                                           ? KITH_PEERING_ERROR_NO_SOURCE
                                           : KITH_PEERING_ERROR_OFFLINE,
                                  "no peer on the LAN has it, and this fetch may not use the origin");
     return;
   }
-  if (g_strcmp0 (leader, kith_peering_get_node_id (job->peering)) == 0) {
+  if (g_strcmp0 (leader, job->ctx->node_id) == 0) {
     kith_fetch_job_from_origin (job);
     return;
   }
@@ -509,7 +525,7 @@ static gboolean
 kith_fetch_job_start_now (gpointer user_data)
 {
   KithFetchJob *job = user_data;
-  KithAliasStore *store = kith_peering_get_store (job->peering);
+  KithAliasStore *store = job->ctx->store;
   g_autoptr(KithAliasEntry) entry = NULL;
 
   job->start_idle_id = 0;
@@ -527,7 +543,6 @@ kith_fetch_job_start_now (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Starts from an idle, so the caller can connect to its transfer first. */
 void
 kith_fetch_job_start (KithFetchJob *job)
 {
@@ -549,16 +564,16 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet)
     return; /* another version of the URL */
   found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
   found->id = job->request_id;
-  kith_peering_broadcast (job->peering, found);
+  kith_peering_sender_broadcast (job->ctx->sender, found);
   kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size);
 }
 
 void
 kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet)
 {
-  const KithPeeringTimings *timings = kith_peering_get_timings (job->peering);
+  const KithPeeringTimings *timings = job->ctx->timings;
 
-  if (kith_peering_is_bad (job->peering, packet->node) ||
+  if (kith_peer_table_is_bad (job->ctx->peers, packet->node) ||
       g_hash_table_contains (job->skip, packet->node))
     return;
   switch (packet->type) {

@@ -7,7 +7,10 @@
 #include "kith-peering-server.h"
 
 struct _KithPeeringServer {
-  KithPeering *peering;
+  const KithPeeringContext *ctx; /* borrowed */
+  KithPeeringTasks *tasks;       /* borrowed */
+  KithPeeringOriginProgressFunc origin_progress;
+  gpointer origin_progress_data;
   GHashTable *pending; /* "node:id" → KithPendingReply* */
 };
 
@@ -31,10 +34,14 @@ kith_pending_reply_free (KithPendingReply *pending)
 }
 
 KithPeeringServer *
-kith_peering_server_new (KithPeering *peering)
+kith_peering_server_new (const KithPeeringContext *context, KithPeeringTasks *tasks,
+                         KithPeeringOriginProgressFunc origin_progress, gpointer user_data)
 {
   KithPeeringServer *self = g_new0 (KithPeeringServer, 1);
-  self->peering = peering;
+  self->ctx = context;
+  self->tasks = tasks;
+  self->origin_progress = origin_progress;
+  self->origin_progress_data = user_data;
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify) kith_pending_reply_free);
   return self;
@@ -66,7 +73,7 @@ kith_peering_server_reply_due (gpointer user_data)
   KithPeeringServer *self = pending->server;
 
   pending->timeout_id = 0;
-  kith_peering_send_to (self->peering, pending->reply, pending->to);
+  kith_peering_sender_send_to (self->ctx->sender, pending->reply, pending->to);
   g_hash_table_remove (self->pending, pending->key);
   return G_SOURCE_REMOVE;
 }
@@ -77,19 +84,18 @@ static gboolean
 kith_peering_server_answer_downloading (KithPeeringServer *self, const KithPacket *packet,
                                         GSocketAddress *from)
 {
-  KithFetchJob *job = kith_peering_find_origin_job (self->peering, packet->href);
   g_autoptr(KithPacket) reply = NULL;
   guint64 done = 0, total = 0;
 
-  if (job == NULL || !kith_fetch_job_get_origin_progress (job, &done, &total))
+  if (!self->origin_progress (packet->href, &done, &total, self->origin_progress_data))
     return FALSE;
   reply = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
   reply->id = packet->id;
   reply->href = g_strdup (packet->href);
-  reply->alias = kith_peering_alias_url (self->peering, NULL, NULL, from);
+  reply->alias = kith_peering_sender_alias_url (self->ctx->sender, NULL, NULL, from);
   reply->done = done;
   reply->total = total;
-  kith_peering_send_to (self->peering, reply, from);
+  kith_peering_sender_send_to (self->ctx->sender, reply, from);
   return TRUE;
 }
 
@@ -100,7 +106,7 @@ kith_peering_server_schedule (KithPeeringServer *self, const KithPacket *request
                               KithPacket *reply, GSocketAddress *from)
 {
   KithPendingReply *pending = g_new0 (KithPendingReply, 1);
-  guint delay_ms = g_random_int_range (0, kith_peering_get_timings (self->peering)->max_delay_ms + 1);
+  guint delay_ms = g_random_int_range (0, self->ctx->timings->max_delay_ms + 1);
 
   pending->server = self;
   pending->key = kith_peering_server_key (request);
@@ -118,7 +124,7 @@ kith_peering_server_handle_task (KithPeeringServer *self, const KithPacket *pack
                                  GSocketAddress *from)
 {
   gpointer user_data = NULL;
-  KithTaskResponder responder = kith_peering_get_responder (self->peering, packet->want, &user_data);
+  KithTaskResponder responder = kith_peering_tasks_get_responder (self->tasks, packet->want, &user_data);
   KithTaskAsk ask = { packet->want, packet->href, packet->node, packet->id, from };
   KithTaskOffer offer = { 0 };
   KithPacket *reply;
@@ -143,7 +149,7 @@ static void
 kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *packet,
                                     GSocketAddress *from)
 {
-  KithAliasStore *store = kith_peering_get_store (self->peering);
+  KithAliasStore *store = self->ctx->store;
   g_autoptr(KithAliasEntry) entry = NULL;
   KithPacket *reply;
 
@@ -154,7 +160,7 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
   if (packet->method != KITH_PACKET_METHOD_GET || packet->href == NULL)
     return;
   if (!packet->cachedonly)
-    kith_peering_note_requester (self->peering, packet->href, packet->node);
+    kith_peer_table_note_requester (self->ctx->peers, packet->href, packet->node);
   entry = kith_alias_store_lookup_href (store, packet->href);
   if (entry == NULL) {
     kith_peering_server_answer_downloading (self, packet, from);
@@ -162,7 +168,7 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
   }
   reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
   reply->href = g_strdup (packet->href);
-  reply->alias = kith_peering_alias_url (self->peering, entry->sha256, entry->href, from);
+  reply->alias = kith_peering_sender_alias_url (self->ctx->sender, entry->sha256, entry->href, from);
   reply->size = entry->size;
   reply->sha256 = g_strdup (entry->sha256);
   kith_peering_server_schedule (self, packet, reply, from);

@@ -2,14 +2,24 @@
  * after a random delay unless someone says "I found" first */
 #pragma once
 
-#include "kith-peering-private.h"
+#include "kith-peering-context.h"
+#include "kith-peering-tasks.h"
 
 G_BEGIN_DECLS
 
 typedef struct _KithPeeringServer KithPeeringServer;
 
-/* A server answering for @peering (borrowed: the service owns the server). */
-KithPeeringServer *kith_peering_server_new (KithPeering *peering);
+/* TRUE if this node is fetching @href from the origin right now; fills its progress. */
+typedef gboolean (*KithPeeringOriginProgressFunc) (const gchar *href, guint64 *done,
+                                                   guint64 *total, gpointer user_data);
+
+/* A server working with @context and answering task requests through @tasks (both
+ * borrowed: the service owns them and the server); @origin_progress tells it about
+ * our own origin downloads. */
+KithPeeringServer *kith_peering_server_new (const KithPeeringContext *context,
+                                            KithPeeringTasks *tasks,
+                                            KithPeeringOriginProgressFunc origin_progress,
+                                            gpointer user_data);
 /* Cancels every pending reply. */
 void kith_peering_server_free (KithPeeringServer *self);
 /* A packet from another node: request, found or end-request concern the server. */

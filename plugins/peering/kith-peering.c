@@ -1,30 +1,30 @@
-/* kith-peering.c — the peering service: packets in and out, the responder, the
- * fetch jobs, who may fetch from the origin, and the counters */
+/* kith-peering.c — the peering service: reads [peering], owns the shared objects
+ * (store, transport, peer table, sender, task broker), dispatches packets to the
+ * responder and the fetch jobs, and implements KithFetcher and KithTaskBroker */
 #include "kith-peering.h"
 
 #include "kith-alias-handler.h"
+#include "kith-fetch-job.h"
+#include "kith-peering-context.h"
 #include "kith-peering-error.h"
-#include "kith-peering-private.h"
 #include "kith-peering-server.h"
+#include "kith-peering-tasks.h"
 #include "kith-transport.h"
 
 struct _KithPeering {
   GObject parent_instance;
   KithAgent *agent; /* borrowed: the agent outlives its plugins */
   KithPeeringTimings timings;
+  KithPeeringContext ctx; /* what jobs and the server are given; points into @self */
   KithAliasStore *store;
   KithAliasHandler *handler;
   KithTransport *transport;
+  KithPeerTable *peers;
+  KithPeeringSender *sender;
+  KithPeeringTasks *tasks;
   KithPeeringServer *server;
   SoupSession *session;
   GPtrArray *jobs;       /* KithFetchJob* */
-  GHashTable *requesters; /* href → (node → gint64 monotonic µs) */
-  GHashTable *bad;        /* node → gint64 until, monotonic µs */
-  GHashTable *downloaders; /* href → (node → gint64 last announcement, monotonic µs) */
-  GHashTable *responders;    /* task → KithPeeringResponder* */
-  GHashTable *task_requests; /* request id → KithPeeringTaskRequest* */
-  guint32 next_id;
-  gchar *http_host;       /* host part of our alias URLs; NULL when listening on any */
 };
 
 enum {
@@ -33,18 +33,7 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-typedef struct {
-  KithTaskResponder func;
-  gpointer user_data;
-} KithPeeringResponder;
-
-typedef struct {
-  KithTaskOfferFunc func;
-  gpointer user_data;
-} KithPeeringTaskRequest;
-
 static void kith_peering_fetcher_init (KithFetcherInterface *iface);
-static void kith_peering_track_downloads (KithPeering *self, const KithPacket *packet);
 static void kith_peering_task_broker_init (KithTaskBrokerInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE (KithPeering, kith_peering, G_TYPE_OBJECT,
@@ -68,12 +57,9 @@ kith_peering_finalize (GObject *object)
   g_clear_object (&self->handler);
   g_clear_object (&self->store);
   g_clear_object (&self->session);
-  g_hash_table_unref (self->requesters);
-  g_hash_table_unref (self->bad);
-  g_hash_table_unref (self->downloaders);
-  g_hash_table_unref (self->responders);
-  g_hash_table_unref (self->task_requests);
-  g_free (self->http_host);
+  g_clear_pointer (&self->tasks, kith_peering_tasks_free);
+  g_clear_pointer (&self->sender, kith_peering_sender_free);
+  g_clear_pointer (&self->peers, kith_peer_table_free);
   G_OBJECT_CLASS (kith_peering_parent_class)->finalize (object);
 }
 
@@ -90,14 +76,6 @@ static void
 kith_peering_init (KithPeering *self)
 {
   self->jobs = g_ptr_array_new ();
-  self->requesters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify) g_hash_table_unref);
-  self->bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->downloaders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_hash_table_unref);
-  self->responders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->task_requests = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  self->next_id = g_random_int ();
 }
 
 /* ---- configuration ---- */
@@ -182,47 +160,6 @@ kith_peering_load_transport (KithPeering *self, KithConfig *config, GError **err
 
 /* ---- packets ---- */
 
-static void
-kith_peering_count_packet (KithPeering *self, const gchar *direction, KithPacketType type)
-{
-  g_autofree gchar *labels = g_strdup_printf ("type=\"%s\"", kith_packet_type_to_string (type));
-  g_autofree gchar *name = g_strdup_printf ("kith_peering_packets_%s_total", direction);
-  kith_metrics_add (kith_peering_get_metrics (self), name, labels, 1);
-}
-
-static void
-kith_peering_send (KithPeering *self, KithPacket *packet, GSocketAddress *to)
-{
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_free (packet->node);
-  packet->node = g_strdup (kith_agent_get_node_id (self->agent));
-  bytes = kith_packet_write (packet, &error);
-  if (bytes == NULL) {
-    g_warning ("cannot write a %s packet: %s", kith_packet_type_to_string (packet->type), error->message);
-    return;
-  }
-  if (to != NULL ? !kith_transport_send_to (self->transport, bytes, to, &error)
-                 : !kith_transport_broadcast (self->transport, bytes, &error)) {
-    g_debug ("sending %s: %s", kith_packet_type_to_string (packet->type), error->message);
-    return;
-  }
-  kith_peering_count_packet (self, "out", packet->type);
-}
-
-void
-kith_peering_broadcast (KithPeering *self, KithPacket *packet)
-{
-  kith_peering_send (self, packet, NULL);
-}
-
-void
-kith_peering_send_to (KithPeering *self, KithPacket *packet, GSocketAddress *to)
-{
-  kith_peering_send (self, packet, to);
-}
-
 /* An alias announced from a node listening on any address names no host: use the
  * address the packet came from. */
 static void
@@ -249,36 +186,14 @@ kith_peering_fix_alias_host (KithPacket *packet, GSocketAddress *from)
   g_uri_unref (fixed);
 }
 
-/* An offer for one of our task requests goes to whoever asked. */
-static gboolean
-kith_peering_deliver_offer (KithPeering *self, const KithPacket *packet, GSocketAddress *from)
-{
-  KithPeeringTaskRequest *request;
-  KithTaskOffer offer = { 0 };
-
-  if (packet->type != KITH_PACKET_TYPE_RESPONSE)
-    return FALSE;
-  request = g_hash_table_lookup (self->task_requests, GUINT_TO_POINTER (packet->id));
-  if (request == NULL)
-    return FALSE;
-  offer.node = packet->node;
-  offer.alias = packet->alias;
-  offer.cert = packet->cert;
-  offer.sig = packet->sig;
-  offer.interval = packet->interval;
-  offer.from = from;
-  request->func (packet->id, &offer, request->user_data);
-  return TRUE;
-}
-
 static void
 kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *from)
 {
-  if (kith_peering_deliver_offer (self, packet, from))
+  if (kith_peering_tasks_deliver_offer (self->tasks, packet, from))
     return; /* the alias of a task offer is checked, not fixed: it must name its sender */
   kith_peering_fix_alias_host (packet, from);
   kith_peering_server_handle_packet (self->server, packet, from);
-  kith_peering_track_downloads (self, packet);
+  kith_peer_table_track (self->peers, packet);
   if (packet->type == KITH_PACKET_TYPE_DOWNLOADING || packet->type == KITH_PACKET_TYPE_COMPLETE) {
     guint64 done = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->done;
     guint64 total = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->total;
@@ -309,41 +224,17 @@ kith_peering_datagram (KithTransport *transport, GBytes *data, GSocketAddress *f
   if (packet == NULL) {
     g_autofree gchar *labels =
         g_strdup_printf ("reason=\"%s\"", kith_peering_error_to_reason (error->code));
-    kith_metrics_add (kith_peering_get_metrics (self), "kith_peering_packets_dropped_total", labels, 1);
+    kith_metrics_add (kith_agent_get_metrics (self->agent), "kith_peering_packets_dropped_total", labels, 1);
     g_debug ("dropped a packet: %s", error->message);
     return;
   }
   if (g_strcmp0 (packet->node, kith_agent_get_node_id (self->agent)) == 0)
     return; /* our own broadcast */
-  kith_peering_count_packet (self, "in", packet->type);
+  kith_peering_sender_count (self->sender, "in", packet->type);
   kith_peering_dispatch (self, packet, from);
 }
 
-/* ---- what jobs and the server share ---- */
-
-const KithPeeringTimings *
-kith_peering_get_timings (KithPeering *self)
-{
-  return &self->timings;
-}
-
-const gchar *
-kith_peering_get_node_id (KithPeering *self)
-{
-  return kith_agent_get_node_id (self->agent);
-}
-
-SoupSession *
-kith_peering_get_session (KithPeering *self)
-{
-  return self->session;
-}
-
-KithMetrics *
-kith_peering_get_metrics (KithPeering *self)
-{
-  return kith_agent_get_metrics (self->agent);
-}
+/* ---- jobs ---- */
 
 KithAliasStore *
 kith_peering_get_store (KithPeering *self)
@@ -351,193 +242,27 @@ kith_peering_get_store (KithPeering *self)
   return self->store;
 }
 
-gboolean
-kith_peering_can_reach_origin (KithPeering *self)
+static gboolean
+kith_peering_origin_progress (const gchar *href, guint64 *done, guint64 *total, gpointer user_data)
 {
-  return !kith_agent_get_offline (self->agent);
-}
+  KithPeering *self = user_data;
 
-guint32
-kith_peering_next_id (KithPeering *self)
-{
-  return self->next_id++;
-}
-
-/* The local address the kernel would use to reach @peer (connecting a UDP socket
- * sends nothing). */
-static gchar *
-kith_peering_local_host_for (GSocketAddress *peer)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-
-  if (!G_IS_INET_SOCKET_ADDRESS (peer))
-    return NULL;
-  socket = g_socket_new (g_socket_address_get_family (peer), G_SOCKET_TYPE_DATAGRAM,
-                         G_SOCKET_PROTOCOL_UDP, NULL);
-  if (socket == NULL || !g_socket_connect (socket, peer, NULL, NULL))
-    return NULL;
-  local = g_socket_get_local_address (socket, NULL);
-  if (local == NULL)
-    return NULL;
-  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
-}
-
-gchar *
-kith_peering_alias_url (KithPeering *self, const gchar *sha256, const gchar *href,
-                        GSocketAddress *peer)
-{
-  KithHttp *http = kith_agent_get_http (self->agent);
-  g_autofree gchar *path = sha256 != NULL ? kith_alias_handler_build_path (sha256, href)
-                                          : g_strdup (KITH_ALIAS_HANDLER_PREFIX);
-  g_autofree gchar *host = NULL;
-  g_autoptr(GUri) uri = NULL;
-
-  if (self->http_host != NULL)
-    host = g_strdup (self->http_host);
-  else if (peer != NULL)
-    host = kith_peering_local_host_for (peer);
-  if (host == NULL)
-    host = g_strdup ("0.0.0.0"); /* receivers use the packet's source address */
-  uri = g_uri_build (G_URI_FLAGS_ENCODED_PATH, "http", NULL, host, kith_http_get_port (http), path,
-                     NULL, NULL);
-  return g_uri_to_string (uri);
-}
-
-KithFetchJob *
-kith_peering_find_origin_job (KithPeering *self, const gchar *href)
-{
-  guint64 done, total;
   for (guint i = 0; i < self->jobs->len; i++) {
     KithFetchJob *job = g_ptr_array_index (self->jobs, i);
     if (g_strcmp0 (kith_fetch_job_get_href (job), href) == 0 &&
-        kith_fetch_job_get_origin_progress (job, &done, &total))
-      return job;
+        kith_fetch_job_get_origin_progress (job, done, total))
+      return TRUE;
   }
-  return NULL;
-}
-
-void
-kith_peering_mark_bad (KithPeering *self, const gchar *node, const gchar *reason)
-{
-  gint64 *until = g_new (gint64, 1);
-
-  if (node == NULL || g_strcmp0 (node, "origin") == 0) {
-    g_free (until);
-    return;
-  }
-  *until = g_get_monotonic_time () + (gint64) self->timings.bad_peer_ms * 1000;
-  g_hash_table_replace (self->bad, g_strdup (node), until);
-  kith_metrics_add (kith_peering_get_metrics (self), "kith_peering_bad_peers_total", NULL, 1);
-  g_message ("skipping peer %s for %u s: %s", node, self->timings.bad_peer_ms / 1000, reason);
-}
-
-gboolean
-kith_peering_is_bad (KithPeering *self, const gchar *node)
-{
-  gint64 *until = g_hash_table_lookup (self->bad, node);
-
-  if (until == NULL)
-    return FALSE;
-  if (*until > g_get_monotonic_time ())
-    return TRUE;
-  g_hash_table_remove (self->bad, node);
   return FALSE;
 }
 
-/* Records "@node did something about @href now" in @table (href → node → time). */
 static void
-kith_peering_note (GHashTable *table, const gchar *href, const gchar *node)
+kith_peering_job_finished (KithFetchJob *job, gpointer user_data)
 {
-  GHashTable *nodes = g_hash_table_lookup (table, href);
-  gint64 *when = g_new (gint64, 1);
+  KithPeering *self = user_data;
 
-  if (nodes == NULL) {
-    nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-    g_hash_table_insert (table, g_strdup (href), nodes);
-  }
-  *when = g_get_monotonic_time ();
-  g_hash_table_replace (nodes, g_strdup (node), when);
-}
-
-void
-kith_peering_note_requester (KithPeering *self, const gchar *href, const gchar *node)
-{
-  kith_peering_note (self->requesters, href, node);
-}
-
-const gchar *
-kith_peering_find_downloader (KithPeering *self, const gchar *href, GHashTable *skip)
-{
-  GHashTable *nodes = g_hash_table_lookup (self->downloaders, href);
-  gint64 horizon = g_get_monotonic_time () - (gint64) self->timings.stall_ms * 1000;
-  GHashTableIter iter;
-  gpointer node, when;
-
-  if (nodes == NULL)
-    return NULL;
-  g_hash_table_iter_init (&iter, nodes);
-  while (g_hash_table_iter_next (&iter, &node, &when)) {
-    if (*(gint64 *) when < horizon) {
-      g_hash_table_iter_remove (&iter);
-      continue;
-    }
-    if (!g_hash_table_contains (skip, node) && !kith_peering_is_bad (self, node))
-      return node;
-  }
-  return NULL;
-}
-
-/* Announcements are remembered so that a search starting mid-download finds them. */
-static void
-kith_peering_track_downloads (KithPeering *self, const KithPacket *packet)
-{
-  GHashTable *nodes;
-
-  if (packet->type == KITH_PACKET_TYPE_DOWNLOADING &&
-      (packet->total == 0 || packet->done < packet->total)) {
-    kith_peering_note (self->downloaders, packet->href, packet->node);
-    return;
-  }
-  if (packet->type != KITH_PACKET_TYPE_DOWNLOADING && packet->type != KITH_PACKET_TYPE_COMPLETE)
-    return;
-  nodes = g_hash_table_lookup (self->downloaders, packet->href);
-  if (nodes != NULL && g_hash_table_remove (nodes, packet->node) && g_hash_table_size (nodes) == 0)
-    g_hash_table_remove (self->downloaders, packet->href);
-}
-
-/* Everyone who asked within a few waits of now took part in the same round. */
-const gchar *
-kith_peering_elect (KithPeering *self, const gchar *href, GHashTable *skip, gboolean include_self)
-{
-  GHashTable *nodes = g_hash_table_lookup (self->requesters, href);
-  gint64 horizon = g_get_monotonic_time () - 4 * (gint64) self->timings.client_wait_ms * 1000;
-  const gchar *leader = include_self ? kith_agent_get_node_id (self->agent) : NULL;
-  GHashTableIter iter;
-  gpointer node, when;
-
-  if (nodes == NULL)
-    return leader;
-  g_hash_table_iter_init (&iter, nodes);
-  while (g_hash_table_iter_next (&iter, &node, &when)) {
-    if (*(gint64 *) when < horizon) {
-      g_hash_table_iter_remove (&iter);
-      continue;
-    }
-    if (g_hash_table_contains (skip, node) || kith_peering_is_bad (self, node))
-      continue;
-    if (leader == NULL || g_strcmp0 (node, leader) < 0)
-      leader = node;
-  }
-  return leader;
-}
-
-void
-kith_peering_job_finished (KithPeering *self, KithFetchJob *job)
-{
   g_ptr_array_remove (self->jobs, job);
-  kith_metrics_set (kith_peering_get_metrics (self), "kith_peering_transfers_active", NULL,
-                    self->jobs->len);
+  kith_metrics_set (self->ctx.metrics, "kith_peering_transfers_active", NULL, self->jobs->len);
   kith_fetch_job_free (job);
 }
 
@@ -556,10 +281,9 @@ kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256,
       job = g_ptr_array_index (self->jobs, i);
   }
   if (job == NULL) {
-    job = kith_fetch_job_new (self, url, sha256, flags);
+    job = kith_fetch_job_new (&self->ctx, url, sha256, flags, kith_peering_job_finished, self);
     g_ptr_array_add (self->jobs, job);
-    kith_metrics_set (kith_peering_get_metrics (self), "kith_peering_transfers_active", NULL,
-                      self->jobs->len);
+    kith_metrics_set (self->ctx.metrics, "kith_peering_transfers_active", NULL, self->jobs->len);
     kith_fetch_job_start (job);
   }
   kith_fetch_job_add_transfer (job, transfer);
@@ -572,75 +296,38 @@ kith_peering_fetcher_init (KithFetcherInterface *iface)
   iface->fetch = kith_peering_fetch;
 }
 
-/* ---- KithTaskBroker ---- */
-
-KithTaskResponder
-kith_peering_get_responder (KithPeering *self, const gchar *task, gpointer *user_data)
-{
-  KithPeeringResponder *responder = g_hash_table_lookup (self->responders, task);
-
-  if (responder == NULL)
-    return NULL;
-  *user_data = responder->user_data;
-  return responder->func;
-}
+/* ---- KithTaskBroker: kith-peering-tasks.c does the work ---- */
 
 static guint32
 kith_peering_task_request (KithTaskBroker *broker, const gchar *task, const gchar *href,
                            KithTaskOfferFunc func, gpointer user_data)
 {
-  KithPeering *self = KITH_PEERING (broker);
-  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
-  KithPeeringTaskRequest *request = g_new0 (KithPeeringTaskRequest, 1);
-
-  request->func = func;
-  request->user_data = user_data;
-  packet->id = kith_peering_next_id (self);
-  packet->method = KITH_PACKET_METHOD_POST;
-  packet->href = g_strdup (href);
-  packet->want = g_strdup (task);
-  packet->acceptprotocol = g_strdup ("http");
-  g_hash_table_insert (self->task_requests, GUINT_TO_POINTER (packet->id), request);
-  kith_peering_broadcast (self, packet);
-  return packet->id;
+  return kith_peering_tasks_request (KITH_PEERING (broker)->tasks, task, href, func, user_data);
 }
 
 static void
 kith_peering_task_found (KithTaskBroker *broker, guint32 id)
 {
-  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_FOUND);
-  packet->id = id;
-  kith_peering_broadcast (KITH_PEERING (broker), packet);
+  kith_peering_tasks_found (KITH_PEERING (broker)->tasks, id);
 }
 
 static void
 kith_peering_task_end (KithTaskBroker *broker, guint32 id)
 {
-  KithPeering *self = KITH_PEERING (broker);
-  g_autoptr(KithPacket) packet = NULL;
-
-  if (!g_hash_table_remove (self->task_requests, GUINT_TO_POINTER (id)))
-    return;
-  packet = kith_packet_new (KITH_PACKET_TYPE_END_REQUEST);
-  packet->id = id;
-  kith_peering_broadcast (self, packet);
+  kith_peering_tasks_end (KITH_PEERING (broker)->tasks, id);
 }
 
 static void
 kith_peering_task_add_responder (KithTaskBroker *broker, const gchar *task,
                                  KithTaskResponder func, gpointer user_data)
 {
-  KithPeeringResponder *responder = g_new0 (KithPeeringResponder, 1);
-
-  responder->func = func;
-  responder->user_data = user_data;
-  g_hash_table_replace (KITH_PEERING (broker)->responders, g_strdup (task), responder);
+  kith_peering_tasks_add_responder (KITH_PEERING (broker)->tasks, task, func, user_data);
 }
 
 static void
 kith_peering_task_remove_responder (KithTaskBroker *broker, const gchar *task)
 {
-  g_hash_table_remove (KITH_PEERING (broker)->responders, task);
+  kith_peering_tasks_remove_responder (KITH_PEERING (broker)->tasks, task);
 }
 
 static void
@@ -673,21 +360,7 @@ kith_peering_register_metrics (KithMetrics *metrics)
 static void
 kith_peering_served (KithAliasHandler *handler, const gchar *sha256, guint64 bytes, KithPeering *self)
 {
-  kith_metrics_add (kith_peering_get_metrics (self), "kith_peering_served_bytes_total", NULL, bytes);
-}
-
-static void
-kith_peering_find_http_host (KithPeering *self)
-{
-  g_autoptr(GUri) uri = g_uri_parse (kith_http_get_base_url (kith_agent_get_http (self->agent)),
-                                     G_URI_FLAGS_NONE, NULL);
-  g_autoptr(GInetAddress) address = NULL;
-
-  if (uri == NULL)
-    return;
-  address = g_inet_address_new_from_string (g_uri_get_host (uri));
-  if (address != NULL && !g_inet_address_get_is_any (address))
-    self->http_host = g_strdup (g_uri_get_host (uri));
+  kith_metrics_add (self->ctx.metrics, "kith_peering_served_bytes_total", NULL, bytes);
 }
 
 KithPeering *
@@ -703,10 +376,23 @@ kith_peering_new (KithAgent *agent, GError **error)
       !kith_peering_load_transport (self, config, error))
     return NULL;
   kith_peering_register_metrics (kith_agent_get_metrics (agent));
-  kith_peering_find_http_host (self);
   self->session = soup_session_new_with_options ("max-conns-per-host", 8, "timeout", 60,
                                                  "user-agent", "kith ", NULL);
-  self->server = kith_peering_server_new (self);
+  self->peers = kith_peer_table_new (&self->timings, kith_agent_get_node_id (agent));
+  self->sender = kith_peering_sender_new (self->transport, kith_agent_get_node_id (agent),
+                                          kith_agent_get_metrics (agent), kith_agent_get_http (agent));
+  self->tasks = kith_peering_tasks_new (self->sender);
+  self->ctx = (KithPeeringContext) {
+    .timings = &self->timings,
+    .node_id = kith_agent_get_node_id (agent),
+    .metrics = kith_agent_get_metrics (agent),
+    .store = self->store,
+    .session = self->session,
+    .peers = self->peers,
+    .sender = self->sender,
+    .can_reach_origin = !kith_agent_get_offline (agent),
+  };
+  self->server = kith_peering_server_new (&self->ctx, self->tasks, kith_peering_origin_progress, self);
   self->handler = kith_alias_handler_new (self->store);
   g_signal_connect (self->handler, "served", G_CALLBACK (kith_peering_served), self);
   kith_http_add_handler (kith_agent_get_http (agent), KITH_ALIAS_HANDLER_PREFIX,
@@ -736,7 +422,7 @@ kith_peering_stop (KithPeering *self)
 GVariant *
 kith_peering_get_status (KithPeering *self)
 {
-  KithMetrics *metrics = kith_peering_get_metrics (self);
+  KithMetrics *metrics = kith_agent_get_metrics (self->agent);
   GVariantDict dict;
   static const struct {
     const gchar *key;

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-fetch-job.h — the requesting side for one URL: search the LAN, wait for a
+ * downloader, or fetch from the origin when elected; every copy verified into the store */
+#pragma once
+
+#include "kith-peering-context.h"
+
+G_BEGIN_DECLS
+
+typedef struct _KithFetchJob KithFetchJob;
+
+/* Called once when the job has finished (its transfers are completed or failed);
+ * the owner frees the job from here. */
+typedef void (*KithFetchJobFinishedFunc) (KithFetchJob *job, gpointer user_data);
+
+/* A job for @href (@sha256 nullable) working with @context (borrowed: it outlives the job). */
+KithFetchJob *kith_fetch_job_new (const KithPeeringContext *context, const gchar *href,
+                                  const gchar *sha256, guint flags,
+                                  KithFetchJobFinishedFunc finished, gpointer user_data);
+void kith_fetch_job_free (KithFetchJob *job);
+/* Starts from an idle, so the caller can connect to its transfer first. */
+void kith_fetch_job_start (KithFetchJob *job);
+void kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer);
+const gchar *kith_fetch_job_get_href (KithFetchJob *job);
+/* TRUE while it fetches from the origin; fills the progress so far. */
+gboolean kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total);
+/* A packet from another node that may concern this job. */
+void kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet);
+/* Fails the job's transfers (agent shutting down); the job finishes. */
+void kith_fetch_job_abort (KithFetchJob *job, const GError *error);
+
+G_END_DECLS

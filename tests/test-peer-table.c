@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-peer-table.c — KithPeerTable on a fake clock: the election (lowest recent requester,
+ * self, skip, bad peers, the round's horizon), downloaders and their stall, bad-peer expiry */
+#include <check.h>
+
+#include "kith-peer-table.h"
+#include "kith-test-suite.h"
+
+#define SELF "5555555555555555"
+#define LOW "1111111111111111"
+#define HIGH "9999999999999999"
+
+static gint64 fake_now;
+static const KithPeeringTimings timings = {
+  .max_delay_ms = 40, .client_wait_ms = 100, .progress_interval_ms = 250,
+  .stall_ms = 1000, .bad_peer_ms = 60000,
+};
+
+static gint64
+fake_clock (gpointer user_data)
+{
+  return fake_now;
+}
+
+static KithPeerTable *
+table_new (void)
+{
+  KithPeerTable *table = kith_peer_table_new (&timings, SELF);
+
+  fake_now = 1000 * G_USEC_PER_SEC;
+  kith_peer_table_set_clock (table, fake_clock, NULL);
+  return table;
+}
+
+static KithPacket *
+downloading (const gchar *node, guint64 done, guint64 total)
+{
+  KithPacket *packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
+
+  packet->node = g_strdup (node);
+  packet->href = g_strdup ("http://o/f");
+  packet->done = done;
+  packet->total = total;
+  return packet;
+}
+
+START_TEST (test_elect_lowest_requester)
+{
+  g_autoptr(KithPeerTable) table = table_new ();
+
+  /* nobody else asked: we fetch, or nobody when we may not */
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), SELF);
+  ck_assert_ptr_null (kith_peer_table_elect (table, "http://o/f", NULL, FALSE));
+  kith_peer_table_note_requester (table, "http://o/f", HIGH);
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), SELF);
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, FALSE), HIGH);
+  kith_peer_table_note_requester (table, "http://o/f", LOW);
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), LOW);
+  /* another URL is another round */
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/g", NULL, TRUE), SELF);
+}
+END_TEST
+
+START_TEST (test_elect_skip_and_bad)
+{
+  g_autoptr(KithPeerTable) table = table_new ();
+  g_autoptr(GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
+
+  kith_peer_table_note_requester (table, "http://o/f", LOW);
+  g_hash_table_add (skip, (gpointer) LOW);
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", skip, TRUE), SELF);
+  g_hash_table_remove_all (skip);
+  ck_assert (kith_peer_table_mark_bad (table, LOW));
+  ck_assert (kith_peer_table_is_bad (table, LOW));
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), SELF);
+  /* the origin and nobody are never marked */
+  ck_assert (!kith_peer_table_mark_bad (table, "origin"));
+  ck_assert (!kith_peer_table_mark_bad (table, NULL));
+  ck_assert (!kith_peer_table_is_bad (table, "origin"));
+  /* a bad peer is skipped for bad-peer-ms, then forgiven */
+  fake_now += (timings.bad_peer_ms - 1) * 1000;
+  ck_assert (kith_peer_table_is_bad (table, LOW));
+  fake_now += 2000;
+  ck_assert (!kith_peer_table_is_bad (table, LOW));
+}
+END_TEST
+
+START_TEST (test_elect_round_horizon)
+{
+  g_autoptr(KithPeerTable) table = table_new ();
+
+  kith_peer_table_note_requester (table, "http://o/f", LOW);
+  /* within four client waits the requester took part in our round */
+  fake_now += 4 * timings.client_wait_ms * 1000;
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), LOW);
+  /* after that it is forgotten */
+  fake_now += 1000;
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), SELF);
+  ck_assert_ptr_null (kith_peer_table_elect (table, "http://o/f", NULL, FALSE));
+}
+END_TEST
+
+START_TEST (test_downloader_tracked_until_stall_or_complete)
+{
+  g_autoptr(KithPeerTable) table = table_new ();
+  g_autoptr(KithPacket) start = downloading (HIGH, 10, 100);
+  g_autoptr(KithPacket) done = downloading (HIGH, 100, 100);
+  g_autoptr(KithPacket) complete = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
+  g_autoptr(GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
+
+  ck_assert_ptr_null (kith_peer_table_find_downloader (table, "http://o/f", NULL));
+  kith_peer_table_track (table, start);
+  ck_assert_str_eq (kith_peer_table_find_downloader (table, "http://o/f", NULL), HIGH);
+  g_hash_table_add (skip, (gpointer) HIGH);
+  ck_assert_ptr_null (kith_peer_table_find_downloader (table, "http://o/f", skip));
+  /* done = total forgets it */
+  kith_peer_table_track (table, done);
+  ck_assert_ptr_null (kith_peer_table_find_downloader (table, "http://o/f", NULL));
+  /* so does "complete" */
+  kith_peer_table_track (table, start);
+  complete->node = g_strdup (HIGH);
+  complete->href = g_strdup ("http://o/f");
+  kith_peer_table_track (table, complete);
+  ck_assert_ptr_null (kith_peer_table_find_downloader (table, "http://o/f", NULL));
+  /* a downloader silent for stall-ms is forgotten */
+  kith_peer_table_track (table, start);
+  fake_now += timings.stall_ms * 1000;
+  ck_assert_str_eq (kith_peer_table_find_downloader (table, "http://o/f", NULL), HIGH);
+  fake_now += 1;
+  ck_assert_ptr_null (kith_peer_table_find_downloader (table, "http://o/f", NULL));
+}
+END_TEST
+
+static Suite *
+peer_table_suite (void)
+{
+  Suite *suite = suite_create ("peer-table");
+  TCase *tc = tcase_create ("peer-table");
+
+  tcase_add_test (tc, test_elect_lowest_requester);
+  tcase_add_test (tc, test_elect_skip_and_bad);
+  tcase_add_test (tc, test_elect_round_horizon);
+  tcase_add_test (tc, test_downloader_tracked_until_stall_or_complete);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (void)
+{
+  return kith_test_run_suite (peer_table_suite ());
+}
