@@ -26,9 +26,12 @@ main (int argc, char *argv[])
   g_autofree gchar *config_file = NULL;
   gboolean verbose = FALSE;
   gboolean version = FALSE;
+  gboolean check_config = FALSE;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Configuration file", "FILE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+    { "check-config", 't', 0, G_OPTION_ARG_NONE, &check_config,
+      "Check the configuration and the plugins it names, then exit (0: valid)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
@@ -63,6 +66,14 @@ main (int argc, char *argv[])
     return EXIT_FAILURE;
   }
   agent = kith_agent_new (config);
+  if (check_config) {
+    if (!kith_agent_check_config (agent, &error)) {
+      g_printerr ("kith-agent: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+    g_print ("%s: configuration valid\n", config_file);
+    return EXIT_SUCCESS;
+  }
   if (!kith_agent_start (agent, &error)) {
     g_printerr ("kith-agent: %s\n", error->message);
     return EXIT_FAILURE;

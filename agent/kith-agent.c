@@ -28,6 +28,7 @@ struct _KithAgent {
   gchar *trust_anchor;
   gchar *enrollment_token;
   gboolean offline;
+  gboolean metrics_any; /* [agent] metrics=any: /metrics for every client, not only loopback */
   gint64 started_us;
   gboolean running;
 };
@@ -35,12 +36,12 @@ struct _KithAgent {
 G_DEFINE_TYPE (KithAgent, kith_agent, G_TYPE_OBJECT)
 
 static const gchar *const kith_agent_keys[] = {
-  "state-dir", "plugin-dir", "plugins", "dbus", "http-listen",
+  "state-dir", "plugin-dir", "plugins", "optional-plugins", "dbus", "http-listen", "metrics",
   "backend-url", "trust-anchor", "enrollment-token", "offline", NULL,
 };
-static const gchar *const kith_agent_default_plugins[] = {
-  "peering", "update", "upload", NULL,
-};
+/* update and upload need a backend; without one only peering can run */
+static const gchar *const kith_agent_default_plugins[] = { "peering", NULL };
+static const gchar *const kith_agent_no_plugins[] = { NULL };
 static const gchar *const kith_agent_default_plugin_dirs[] = { KITH_PLUGINDIR, NULL };
 
 static void
@@ -98,7 +99,7 @@ kith_agent_load_vendor (KithAgent *self, GError **error)
 
   self->backend_url = kith_config_get_string (self->config, "agent", "backend-url", NULL, &error_local);
   if (error_local == NULL)
-    self->trust_anchor = kith_config_get_string (self->config, "agent", "trust-anchor", NULL, &error_local);
+    self->trust_anchor = kith_config_get_path (self->config, "agent", "trust-anchor", NULL, &error_local);
   if (error_local == NULL)
     self->enrollment_token =
         kith_config_get_string (self->config, "agent", "enrollment-token", NULL, &error_local);
@@ -126,8 +127,8 @@ kith_agent_load_vendor (KithAgent *self, GError **error)
 static gboolean
 kith_agent_load_state (KithAgent *self, GError **error)
 {
-  self->state_dir = kith_config_get_string (self->config, "agent", "state-dir",
-                                            KITH_LOCALSTATEDIR "/lib/kith", error);
+  self->state_dir = kith_config_get_path (self->config, "agent", "state-dir",
+                                          KITH_LOCALSTATEDIR "/lib/kith", error);
   if (self->state_dir == NULL)
     return FALSE;
   if (g_mkdir_with_parents (self->state_dir, 0700) != 0) {
@@ -146,8 +147,16 @@ kith_agent_handle_metrics (SoupServer *server, SoupServerMessage *msg, const cha
   KithAgent *self = KITH_AGENT (user_data);
   gchar *body;
 
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+
   if (g_strcmp0 (path, "/metrics") != 0) {
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  if (!self->metrics_any &&
+      (!G_IS_INET_SOCKET_ADDRESS (remote) ||
+       !g_inet_address_get_is_loopback (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote))))) {
+    soup_server_message_set_status (msg, SOUP_STATUS_FORBIDDEN, "metrics are for loopback clients only");
     return;
   }
   kith_metrics_set (self->metrics, "kith_agent_uptime_seconds", NULL,
@@ -165,9 +174,18 @@ kith_agent_start_http (KithAgent *self, GError **error)
   g_autofree gchar *listen = kith_config_get_string (self->config, "agent", "http-listen",
                                                      "127.0.0.1:6515", error);
   g_autoptr(GError) error_local = NULL;
+  g_autofree gchar *metrics = NULL;
 
   if (listen == NULL)
     return FALSE;
+  metrics = kith_config_get_string (self->config, "agent", "metrics", "loopback", error);
+  if (metrics == NULL)
+    return FALSE;
+  if (g_strcmp0 (metrics, "loopback") != 0 && g_strcmp0 (metrics, "any") != 0) {
+    kith_config_set_error (self->config, error, "agent", "metrics", "'%s' is neither loopback nor any", metrics);
+    return FALSE;
+  }
+  self->metrics_any = g_strcmp0 (metrics, "any") == 0;
   if (!kith_http_listen (self->http, listen, &error_local)) {
     kith_config_set_error (self->config, error, "agent", "http-listen", "%s", error_local->message);
     return FALSE;
@@ -225,18 +243,81 @@ kith_agent_start_dbus (KithAgent *self, GError **error)
   return TRUE;
 }
 
+/* The plugins named in [agent] plugins= and optional-plugins=, in that order; each once. */
+static gchar **
+kith_agent_plugin_names (KithAgent *self, gchar ***out_optional, GError **error)
+{
+  g_auto(GStrv) required = NULL;
+  g_auto(GStrv) optional = NULL;
+  g_autoptr(GStrvBuilder) all = g_strv_builder_new ();
+
+  required = kith_config_get_strv (self->config, "agent", "plugins", kith_agent_default_plugins, error);
+  if (required == NULL)
+    return NULL;
+  optional = kith_config_get_strv (self->config, "agent", "optional-plugins", kith_agent_no_plugins, error);
+  if (optional == NULL)
+    return NULL;
+  g_strv_builder_addv (all, (const gchar **) required);
+  g_strv_builder_addv (all, (const gchar **) optional);
+  if (out_optional != NULL)
+    *out_optional = g_steal_pointer (&optional);
+  return g_strv_builder_end (all);
+}
+
+/* Every group is [agent] or the group of a plugin the config names (catches typos). */
+static gboolean
+kith_agent_check_groups (KithAgent *self, GError **error)
+{
+  g_auto(GStrv) groups = kith_config_get_groups (self->config);
+  g_auto(GStrv) names = kith_agent_plugin_names (self, NULL, error);
+
+  if (names == NULL)
+    return FALSE;
+  for (guint i = 0; groups[i] != NULL; i++) {
+    if (g_strcmp0 (groups[i], "agent") == 0 || g_strv_contains ((const gchar *const *) names, groups[i]))
+      continue;
+    kith_config_set_error (self->config, error, groups[i], NULL,
+                           "unknown group: neither [agent] nor a plugin named in [agent] plugins= "
+                           "or optional-plugins=");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Fails naming every required plugin that is not running; optional ones only warn (logged). */
+static gboolean
+kith_agent_check_required (KithAgent *self, const gchar *const *optional, GError **error)
+{
+  g_autoptr(GString) failures = g_string_new (NULL);
+
+  for (guint i = 0; i < self->plugins->len; i++) {
+    KithPlugin *plugin = g_ptr_array_index (self->plugins, i);
+    if (kith_plugin_get_state (plugin) != KITH_PLUGIN_STATE_FAILED ||
+        g_strv_contains (optional, kith_plugin_get_name (plugin)))
+      continue;
+    g_string_append_printf (failures, "%splugin '%s' cannot run: %s", failures->len > 0 ? "; " : "",
+                            kith_plugin_get_name (plugin), kith_plugin_get_error (plugin));
+  }
+  if (failures->len == 0)
+    return TRUE;
+  kith_config_set_error (self->config, error, "agent", "plugins",
+                         "%s (list plugins that may fail in optional-plugins=)", failures->str);
+  return FALSE;
+}
+
 static gboolean
 kith_agent_start_plugins (KithAgent *self, GError **error)
 {
   g_auto(GStrv) names = NULL;
+  g_auto(GStrv) optional = NULL;
   g_auto(GStrv) dirs = NULL;
   guint failed = 0;
 
-  names = kith_config_get_strv (self->config, "agent", "plugins", kith_agent_default_plugins, error);
+  names = kith_agent_plugin_names (self, &optional, error);
   if (names == NULL)
     return FALSE;
-  dirs = kith_config_get_strv (self->config, "agent", "plugin-dir",
-                               kith_agent_default_plugin_dirs, error);
+  dirs = kith_config_get_paths (self->config, "agent", "plugin-dir",
+                                kith_agent_default_plugin_dirs, error);
   if (dirs == NULL)
     return FALSE;
   self->plugins = kith_plugin_loader_load ((const gchar *const *) names, (const gchar *const *) dirs);
@@ -246,7 +327,29 @@ kith_agent_start_plugins (KithAgent *self, GError **error)
   kith_metrics_set (self->metrics, "kith_agent_plugins", "state=\"running\"", self->plugins->len - failed);
   kith_metrics_set (self->metrics, "kith_agent_plugins", "state=\"failed\"", failed);
   kith_dbus_agent1_set_plugins (self->skeleton, kith_agent_plugins_variant (self));
-  return TRUE;
+  return kith_agent_check_required (self, (const gchar *const *) optional, error);
+}
+
+gboolean
+kith_agent_check_config (KithAgent *self, GError **error)
+{
+  g_auto(GStrv) names = NULL;
+  g_auto(GStrv) optional = NULL;
+  g_auto(GStrv) dirs = NULL;
+  g_autofree gchar *state_dir = NULL;
+
+  g_return_val_if_fail (KITH_IS_AGENT (self), FALSE);
+  if (!kith_config_check_keys (self->config, "agent", kith_agent_keys, error) ||
+      !kith_agent_check_groups (self, error) || !kith_agent_load_vendor (self, error))
+    return FALSE;
+  if ((state_dir = kith_config_get_path (self->config, "agent", "state-dir", "/", error)) == NULL ||
+      (names = kith_agent_plugin_names (self, &optional, error)) == NULL ||
+      (dirs = kith_config_get_paths (self->config, "agent", "plugin-dir", kith_agent_default_plugin_dirs,
+                                     error)) == NULL)
+    return FALSE;
+  /* modules, SDK versions and dependencies, without starting anything */
+  self->plugins = kith_plugin_loader_load ((const gchar *const *) names, (const gchar *const *) dirs);
+  return kith_agent_check_required (self, (const gchar *const *) optional, error);
 }
 
 gboolean
@@ -257,6 +360,8 @@ kith_agent_start (KithAgent *self, GError **error)
 
   self->started_us = g_get_monotonic_time ();
   if (!kith_config_check_keys (self->config, "agent", kith_agent_keys, error))
+    return FALSE;
+  if (!kith_agent_check_groups (self, error))
     return FALSE;
   if (!kith_agent_load_vendor (self, error))
     return FALSE;

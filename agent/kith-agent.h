@@ -21,8 +21,13 @@ G_DECLARE_FINAL_TYPE (KithAgent, kith_agent, KITH, AGENT, GObject)
 /* An agent for @config (a ref is taken); nothing runs until kith_agent_start(). */
 KithAgent *kith_agent_new (KithConfig *config);
 /* Reads [agent], makes the state dir and node id, opens HTTP and D-Bus, loads and starts
- * the plugins. A plugin that cannot run is logged and skipped; only agent-level problems fail. */
+ * the plugins. Fails when a plugin named in plugins= cannot run; one named in
+ * optional-plugins= is logged and skipped. */
 gboolean kith_agent_start (KithAgent *self, GError **error);
+/* Validates the configuration without starting anything (`kith-agent --check-config`):
+ * [agent] keys and values, groups, and that every required plugin loads with its
+ * dependencies. A plugin's own group is checked when it starts. */
+gboolean kith_agent_check_config (KithAgent *self, GError **error);
 /* Stops plugins in reverse start order, then D-Bus and HTTP. Idempotent. */
 void kith_agent_stop (KithAgent *self);
 

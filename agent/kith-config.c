@@ -162,6 +162,57 @@ kith_config_get_strv (KithConfig *self, const gchar *group, const gchar *key,
   return g_strv_builder_end (builder);
 }
 
+/* @value made absolute against the configuration file's directory. */
+static gchar *
+kith_config_resolve (KithConfig *self, const gchar *value)
+{
+  g_autofree gchar *file = g_canonicalize_filename (self->filename, NULL);
+  g_autofree gchar *dir = g_path_get_dirname (file);
+
+  return g_canonicalize_filename (value, dir);
+}
+
+gchar *
+kith_config_get_path (KithConfig *self, const gchar *group, const gchar *key,
+                      const gchar *default_value, GError **error)
+{
+  g_autofree gchar *value = NULL;
+
+  if (!g_key_file_has_key (self->keyfile, group, key, NULL))
+    return g_strdup (default_value);
+  value = kith_config_get_string (self, group, key, NULL, error);
+  if (value == NULL)
+    return NULL;
+  if (value[0] == '\0') {
+    kith_config_set_error (self, error, group, key, "empty; give a file or directory name");
+    return NULL;
+  }
+  return kith_config_resolve (self, value);
+}
+
+gchar **
+kith_config_get_paths (KithConfig *self, const gchar *group, const gchar *key,
+                       const gchar *const *default_value, GError **error)
+{
+  g_auto(GStrv) values = NULL;
+
+  if (!g_key_file_has_key (self->keyfile, group, key, NULL))
+    return g_strdupv ((gchar **) default_value);
+  values = kith_config_get_strv (self, group, key, NULL, error);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++) {
+    gchar *resolved = kith_config_resolve (self, values[i]);
+    g_free (values[i]);
+    values[i] = resolved;
+  }
+  return g_steal_pointer (&values);
+}
+
+gchar **
+kith_config_get_groups (KithConfig *self)
+{
+  return g_key_file_get_groups (self->keyfile, NULL);
+}
+
 gboolean
 kith_config_get_uint64 (KithConfig *self, const gchar *group, const gchar *key,
                         guint64 default_value, guint64 min, guint64 max,

@@ -28,6 +28,16 @@ gboolean kith_config_check_keys (KithConfig *self, const gchar *group,
 /* A string, or a copy of @default_value; caller frees. NULL only on error (or NULL default). */
 gchar *kith_config_get_string (KithConfig *self, const gchar *group, const gchar *key,
                                const gchar *default_value, GError **error);
+/* A file or directory name: a relative value is taken relative to the directory holding
+ * the configuration file, so a config works from any working directory. Caller frees;
+ * NULL on error or when absent with a NULL @default_value (taken as is). */
+gchar *kith_config_get_path (KithConfig *self, const gchar *group, const gchar *key,
+                             const gchar *default_value, GError **error);
+/* A ;-separated list of names resolved as kith_config_get_path() does; caller frees. */
+gchar **kith_config_get_paths (KithConfig *self, const gchar *group, const gchar *key,
+                               const gchar *const *default_value, GError **error);
+/* The groups of the file in order; caller frees with g_strfreev. */
+gchar **kith_config_get_groups (KithConfig *self);
 /* A ;-separated list, or a copy of @default_value; caller frees with g_strfreev. */
 gchar **kith_config_get_strv (KithConfig *self, const gchar *group, const gchar *key,
                               const gchar *const *default_value, GError **error);

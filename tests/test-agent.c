@@ -9,6 +9,7 @@
 #include <libsoup/soup.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Runs kith-agent on @config and returns its stderr; asserts it failed. */
 static gchar *
@@ -54,6 +55,117 @@ START_TEST (test_config_errors)
     g_autofree gchar *err = run_bad_config (cases[i].config);
     assert_contains (err, cases[i].expect);
   }
+}
+END_TEST
+
+/* Runs the agent (from directory @cwd when not NULL) on the config of @agent with @option
+ * (or none); returns the exit status and stderr. */
+static gint
+run_agent_config (KithTestAgent *agent, const gchar *option, const gchar *cwd, gchar **err)
+{
+  g_autofree gchar *out = NULL;
+  const gchar *argv[] = { "env", "-C", cwd != NULL ? cwd : ".", g_getenv ("KITH_AGENT_BIN"),
+                          "--config", kith_test_agent_get_config_path (agent), option, NULL };
+  gint status = kith_test_run (argv, NULL, &out, err);
+
+  if (option != NULL && g_strcmp0 (option, "--check-config") == 0 && status == 0)
+    assert_contains (out, "configuration valid");
+  return status;
+}
+
+/* A required plugin that cannot run, a typo in a plugin's group or key, a value out of
+ * range: the agent names file, group and key and exits non-zero instead of going ready. */
+START_TEST (test_config_stops_agent)
+{
+  static const struct {
+    const gchar *plugins;
+    const gchar *extra;
+    const gchar *expect;
+  } cases[] = {
+    { "hello;helo", NULL, "[agent] plugins: plugin 'helo' cannot run: no module found" },
+    { "failstart", NULL, "plugin 'failstart' cannot run: start failed: this plugin always fails" },
+    { "hello", "[helo]\ngreeting=hi\n", "[helo]: unknown group" },
+    { "peering", "[peering]\nport=70000\n", "[peering] port: '70000' is not a whole number from 1 to 65535" },
+    { "peering", "[peering]\nbrodcast=127.255.255.255\n", "[peering] brodcast: unknown key" },
+    { "peering;update", "[update]\nfirst-check=5 minutes\n",
+      "[update] first-check: '5 minutes' is not a duration" },
+    { "hello", "[agent]\nplugin-dir=\n", "plugin 'hello' cannot run: no module found" },
+    { "hello", "metrics=lan", "[agent] metrics: 'lan' is neither loopback nor any" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr(KithTestAgent) agent = kith_test_agent_new (cases[i].plugins, cases[i].extra);
+    g_autofree gchar *err = NULL;
+    gint status = run_agent_config (agent, NULL, NULL, &err);
+
+    ck_assert_msg (status == 1, "case %u: exit %d, stderr: %s", i, status, err);
+    assert_contains (err, kith_test_agent_get_config_path (agent));
+    assert_contains (err, cases[i].expect);
+    ck_assert_msg (strstr (err, "ready") == NULL, "case %u went ready: %s", i, err);
+  }
+}
+END_TEST
+
+/* --check-config: exit 0 and nothing created for a valid file, the start-time message
+ * and exit 1 for a broken one. */
+START_TEST (test_check_config)
+{
+  g_autoptr(KithTestAgent) good = kith_test_agent_new ("hello", "optional-plugins=missing");
+  g_autoptr(KithTestAgent) bad = kith_test_agent_new ("hello;updat", NULL);
+  g_autoptr(KithTestAgent) group = kith_test_agent_new ("hello", "[peerng]\nport=1\n");
+  g_autofree gchar *state = g_build_filename (kith_test_agent_get_dir (good), "state", NULL);
+  g_autofree gchar *err = NULL;
+
+  ck_assert_int_eq (run_agent_config (good, "--check-config", NULL, &err), 0);
+  ck_assert_msg (!g_file_test (state, G_FILE_TEST_EXISTS), "--check-config created %s", state);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_agent_config (bad, "--check-config", NULL, &err), 1);
+  assert_contains (err, "[agent] plugins: plugin 'updat' cannot run: no module found");
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_agent_config (group, "-t", NULL, &err), 1);
+  assert_contains (err, "[peerng]: unknown group");
+}
+END_TEST
+
+/* The directory of the first of $KITH_TEST_PLUGIN_DIRS holding the hello module. */
+static gchar *
+hello_plugin_dir (void)
+{
+  g_auto(GStrv) dirs = g_strsplit (g_getenv ("KITH_TEST_PLUGIN_DIRS"), ";", -1);
+
+  for (guint i = 0; dirs[i] != NULL; i++) {
+    g_autofree gchar *module = g_module_build_path (dirs[i], "kith-hello");
+    if (g_file_test (module, G_FILE_TEST_EXISTS))
+      return g_strdup (dirs[i]);
+  }
+  ck_abort_msg ("no hello module in KITH_TEST_PLUGIN_DIRS");
+  return NULL;
+}
+
+/* Relative plugin-dir, state-dir and trust-anchor are taken relative to the config file,
+ * whatever the working directory. */
+START_TEST (test_config_relative_paths)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("kith-XXXXXX", NULL);
+  g_autofree gchar *plugins = hello_plugin_dir ();
+  g_autofree gchar *link = g_build_filename (dir, "modules", NULL);
+  g_autofree gchar *anchor = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "kith-agent.conf", NULL);
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  const gchar *argv[] = { "env", "-C", "/", g_getenv ("KITH_AGENT_BIN"), "--check-config", "--config",
+                          path, NULL };
+
+  ck_assert_int_eq (symlink (plugins, link), 0);
+  g_assert_true (g_file_set_contents (anchor, "", -1, NULL));
+  g_assert_true (g_file_set_contents (path, "[agent]\nplugin-dir=modules\nplugins=hello\n"
+                                            "state-dir=state\ntrust-anchor=ca.pem\n", -1, NULL));
+  ck_assert_msg (kith_test_run (argv, NULL, &out, &err) == 0, "%s", err);
+  assert_contains (out, "configuration valid");
+  g_unlink (path);
+  g_unlink (anchor);
+  g_unlink (link);
+  g_rmdir (dir);
 }
 END_TEST
 
@@ -106,8 +218,8 @@ START_TEST (test_loader_failures)
     { "cycleb", "dependency cycle" },
   };
   g_autoptr(KithTestAgent) agent =
-      kith_test_agent_new ("missing;notmodule;nosymbol;oldsdk;failstart;needsfail;"
-                           "needsmissing;cyclea;cycleb;alpha", NULL);
+      kith_test_agent_new ("alpha", "optional-plugins=missing;notmodule;nosymbol;oldsdk;failstart;"
+                           "needsfail;needsmissing;cyclea;cycleb");
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GVariant) status = NULL;
@@ -127,7 +239,7 @@ START_TEST (test_loader_failures)
     assert_contains (message, cases[i].expect);
     assert_contains (log, logged); /* one operator-visible line each */
   }
-  /* the agent carries on with the plugins that can run */
+  /* optional plugins may fail: the agent carries on with the plugins that can run */
   ck_assert_ptr_nonnull (strstr (log, "plugin alpha 0.1 running"));
   ck_assert_int_eq (kith_test_agent_stop (agent), 0);
 }
@@ -304,6 +416,9 @@ agent_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_config_errors);
   tcase_add_test (tc, test_config_missing_file);
+  tcase_add_test (tc, test_config_stops_agent);
+  tcase_add_test (tc, test_check_config);
+  tcase_add_test (tc, test_config_relative_paths);
   tcase_add_test (tc, test_loader_failures);
   tcase_add_test (tc, test_dependency_order);
   tcase_add_test (tc, test_hello_over_dbus);

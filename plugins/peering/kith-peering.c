@@ -114,7 +114,7 @@ kith_peering_load_store (KithPeering *self, KithConfig *config, GError **error)
 {
   g_autofree gchar *default_dir = g_build_filename (kith_agent_get_state_dir (self->agent),
                                                     "peering-cache", NULL);
-  g_autofree gchar *dir = kith_config_get_string (config, "peering", "cache-dir", default_dir, error);
+  g_autofree gchar *dir = kith_config_get_path (config, "peering", "cache-dir", default_dir, error);
   guint64 max_mb, max_age;
 
   if (dir == NULL ||

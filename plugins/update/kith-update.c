@@ -615,7 +615,7 @@ kith_update_read_config (KithUpdate *self, gboolean *check_on_start, GError **er
   kith_update_schedule_init (&self->schedule);
   if (!kith_config_check_keys (config, "update", keys, error))
     return FALSE;
-  self->signatures_dir = kith_config_get_string (config, "update", "signatures-dir", default_dir, error);
+  self->signatures_dir = kith_config_get_path (config, "update", "signatures-dir", default_dir, error);
   return self->signatures_dir != NULL &&
          kith_config_get_duration_ms (config, "update", "first-check", self->schedule.first_check_ms,
                                       &self->schedule.first_check_ms, error) &&

@@ -531,7 +531,7 @@ kith_upload_read_config (KithUpload *self, gboolean *serve, guint64 *interval, G
   g_autofree gchar *default_outbox = g_build_filename (kith_agent_get_state_dir (self->agent), "upload", "outbox", NULL);
 
   return kith_config_check_keys (config, "upload", kith_upload_keys, error) &&
-         (self->outbox_dir = kith_config_get_string (config, "upload", "outbox", default_outbox, error)) != NULL &&
+         (self->outbox_dir = kith_config_get_path (config, "upload", "outbox", default_outbox, error)) != NULL &&
          kith_config_get_boolean (config, "upload", "direct", TRUE, &self->direct, error) &&
          kith_config_get_boolean (config, "upload", "serve", TRUE, serve, error) &&
          kith_config_get_uint64 (config, "upload", "interval", 0, 0, 86400, interval, error) &&
