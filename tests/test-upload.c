@@ -9,6 +9,7 @@
 #include "kith-test-agent.h"
 #include "kith-test-origin.h"
 #include "kith-transport.h"
+#include "kith-upload-backoff.h"
 #include "kith-upload-blacklist.h"
 #include "kith-upload-verify.h"
 
@@ -401,6 +402,72 @@ START_TEST (test_blacklist_persists_and_expires)
 }
 END_TEST
 
+/* The blacklist is fed by the network: it holds at most KITH_UPLOAD_BLACKLIST_MAX entries,
+ * the newest, whether read from a larger file or grown one offer at a time. */
+START_TEST (test_blacklist_bounded)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("kith-blacklist-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "blacklist.json", NULL);
+  g_autoptr (GString) text = g_string_new ("[");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithUploadBlacklist) list = NULL;
+  g_autoptr (GPtrArray) live = NULL;
+  const guint total = KITH_UPLOAD_BLACKLIST_MAX + 100;
+  gint64 now = 2000000;
+
+  for (guint i = 0; i < total; i++)
+    g_string_append_printf (text, "%s{\"node\": \"%032x\", \"reason\": \"bad\", \"since\": %u, \"until\": %" G_GINT64_FORMAT "}",
+                            i > 0 ? "," : "", i, 1000 + i, now + 3600);
+  g_string_append (text, "]");
+  ck_assert (g_file_set_contents (path, text->str, (gssize) text->len, NULL));
+  list = kith_upload_blacklist_new (path, 3600);
+  live = kith_upload_blacklist_list (list, now);
+  ck_assert_uint_eq (live->len, KITH_UPLOAD_BLACKLIST_MAX);
+  ck_assert (!kith_upload_blacklist_contains (list, "00000000000000000000000000000000", NULL, now));
+  ck_assert (kith_upload_blacklist_contains (list, "00000000000000000000000000000063", NULL, now) == FALSE);
+  ck_assert (kith_upload_blacklist_contains (list, "00000000000000000000000000000064", NULL, now));
+  g_clear_pointer (&live, g_ptr_array_unref);
+  /* one more: the oldest goes, the new one is in */
+  ck_assert (kith_upload_blacklist_add (list, FAKE_NODE, NULL, "worse", now, &error));
+  g_assert_no_error (error);
+  live = kith_upload_blacklist_list (list, now);
+  ck_assert_uint_eq (live->len, KITH_UPLOAD_BLACKLIST_MAX);
+  ck_assert (kith_upload_blacklist_contains (list, FAKE_NODE, NULL, now));
+  ck_assert (!kith_upload_blacklist_contains (list, "00000000000000000000000000000064", NULL, now));
+  ck_assert (kith_upload_blacklist_contains (list, "00000000000000000000000000000065", NULL, now));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+END_TEST
+
+/* A fault backs a responder off for seconds, doubling per fault in a row up to the cap, and
+ * its first delivery forgets them; the table holds at most its cap of nodes. */
+START_TEST (test_backoff)
+{
+  g_autoptr (KithUploadBackoff) backoff = kith_upload_backoff_new (2000, 10000, 3);
+  gint64 t = 1000000;
+
+  ck_assert (!kith_upload_backoff_active (backoff, FAKE_NODE, t));
+  ck_assert_uint_eq (kith_upload_backoff_fault (backoff, FAKE_NODE, t), 2000);
+  ck_assert (kith_upload_backoff_active (backoff, FAKE_NODE, t + 1999 * 1000));
+  ck_assert (!kith_upload_backoff_active (backoff, FAKE_NODE, t + 2000 * 1000));
+  ck_assert_uint_eq (kith_upload_backoff_fault (backoff, FAKE_NODE, t), 4000);
+  ck_assert_uint_eq (kith_upload_backoff_fault (backoff, FAKE_NODE, t), 8000);
+  ck_assert_uint_eq (kith_upload_backoff_fault (backoff, FAKE_NODE, t), 10000);
+  ck_assert_uint_eq (kith_upload_backoff_fault (backoff, FAKE_NODE, t), 10000);
+  kith_upload_backoff_clear (backoff, FAKE_NODE);
+  ck_assert (!kith_upload_backoff_active (backoff, FAKE_NODE, t));
+  ck_assert_uint_eq (kith_upload_backoff_fault (backoff, FAKE_NODE, t), 2000);
+  /* bounded: the fourth node evicts the one that started first */
+  kith_upload_backoff_fault (backoff, "0000000000000000000000000000000b", t + 1);
+  kith_upload_backoff_fault (backoff, "0000000000000000000000000000000c", t + 2);
+  kith_upload_backoff_fault (backoff, "0000000000000000000000000000000d", t + 3);
+  ck_assert_uint_eq (kith_upload_backoff_get_count (backoff), 3);
+  ck_assert (!kith_upload_backoff_active (backoff, FAKE_NODE, t + 4));
+  ck_assert (kith_upload_backoff_active (backoff, "0000000000000000000000000000000d", t + 4));
+}
+END_TEST
+
 START_TEST (test_receipt_time)
 {
   /* 1 MB at 100 kB/s through two hops, a responder that uploads every 30 s, 10 s slack */
@@ -611,6 +678,26 @@ START_TEST (test_outbox_refuses_symlinks)
   ck_assert_uint_eq (backend_copies_of (b, secret), 0);
   ck_assert (g_file_test (link_path, G_FILE_TEST_IS_SYMLINK));
   ck_assert_int_eq (backend_stat (b, "uploads"), 1);
+}
+END_TEST
+
+/* Two nodes send byte-identical reports under the same name: the upload id names the
+ * requester, so each gets its own receipt and the backend keeps one copy per node. */
+START_TEST (test_same_report_two_nodes)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) n1 = node_start (b, FALSE, NULL, "serve=false");
+  g_autoptr (Node) n2 = node_start (b, FALSE, NULL, "serve=false");
+  g_autoptr (GBytes) report = kith_test_make_content (6000, 93);
+
+  node_drop_report (n1, "daily-scan.xml", report);
+  ck_assert_msg (wait_for (outbox_is_empty, n1, 20000), "the first node's report was not delivered");
+  node_drop_report (n2, "daily-scan.xml", report);
+  ck_assert_msg (wait_for (outbox_is_empty, n2, 20000), "the second node's report was not delivered");
+  ck_assert_uint_eq (node_receipts (n1, b), 1);
+  ck_assert_uint_eq (node_receipts (n2, b), 1);
+  ck_assert_uint_eq (backend_copies_of (b, report), 2);
+  ck_assert_int_eq (backend_stat (b, "uploads"), 2);
 }
 END_TEST
 
@@ -1174,6 +1261,51 @@ START_TEST (test_requester_killed_before_receipt)
 }
 END_TEST
 
+/* The only upload peer dies while it forwards a report (a fault, not a lie): the offline
+ * node backs off from it for seconds instead of blacklisting it, and once it is back every
+ * report goes through it. */
+START_TEST (test_peer_killed_while_forwarding)
+{
+  static const gchar *const slow[] = { "--delay-receipts", "5000", NULL };
+  g_autoptr (Backend) b = backend_start (slow);
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *c_node = NULL;
+  GBytes *reports[11];
+  guint receipts;
+
+  node_wait_log (c, "enrolled", 10000);
+  c_node = g_strdup (kith_test_agent_get_node_id (c->agent));
+  o = node_start (b, TRUE, NULL, "receipt-slack=20s");
+  reports[0] = kith_test_make_content (20000, 100);
+  node_drop_report (o, "000-first.bin", reports[0]);
+  /* the peer forwarded it and waits for the receipt the backend holds back: kill it now */
+  ck_assert (wait_for (backend_has_upload, b, 20000));
+  kith_test_agent_kill (c->agent);
+  /* the backend answers at once from now on; the peer comes back */
+  listen = g_strdup (b->url + strlen ("http://"));
+  backend_stop (b);
+  backend_serve (b, listen, NULL);
+  ck_assert_msg (kith_test_agent_start (c->agent, &error), "%s", error != NULL ? error->message : "");
+  for (guint i = 1; i < G_N_ELEMENTS (reports); i++) {
+    g_autofree gchar *name = g_strdup_printf ("%03u-report.bin", i);
+    reports[i] = kith_test_make_content (3000 + i, 100 + i);
+    node_drop_report (o, name, reports[i]);
+  }
+  ck_assert_msg (wait_for (outbox_is_empty, o, 60000), "not every report was delivered after the peer came back");
+  ck_assert_msg (node_blacklist_reason (o, c_node) == NULL, "the honest peer was blacklisted for dying");
+  receipts = node_receipts (o, b);
+  ck_assert_uint_eq (receipts, G_N_ELEMENTS (reports));
+  for (guint i = 0; i < G_N_ELEMENTS (reports); i++) {
+    ck_assert_uint_eq (backend_copies_of (b, reports[i]), 1);
+    g_bytes_unref (reports[i]);
+  }
+  node_wait_log (o, "failed (cannot send", 1000);
+}
+END_TEST
+
 static Suite *
 upload_suite (void)
 {
@@ -1183,10 +1315,13 @@ upload_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_blacklist_persists_and_expires);
   tcase_add_test (tc, test_receipt_time);
+  tcase_add_test (tc, test_blacklist_bounded);
+  tcase_add_test (tc, test_backoff);
   tcase_add_test (tc, test_enroll);
   tcase_add_test (tc, test_backend_receipts);
   tcase_add_test (tc, test_direct_when_online);
   tcase_add_test (tc, test_outbox_refuses_symlinks);
+  tcase_add_test (tc, test_same_report_two_nodes);
   tcase_add_test (tc, test_backend_drops_receipts);
   tcase_add_test (tc, test_honest_peer_delivers);
   tcase_add_test (tc, test_renews_before_expiry);
@@ -1196,6 +1331,7 @@ upload_suite (void)
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
   tcase_add_test (tc, test_impostor_cannot_blacklist_honest);
   tcase_add_test (tc, test_requester_killed_before_receipt);
+  tcase_add_test (tc, test_peer_killed_while_forwarding);
   suite_add_tcase (s, tc);
   return s;
 }

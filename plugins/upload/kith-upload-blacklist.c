@@ -57,6 +57,9 @@ kith_upload_blacklist_load (KithUploadBlacklist *self)
     entry->until = json_object_get_int_member_with_default (obj, "until", 0);
     g_ptr_array_add (self->entries, entry);
   }
+  /* the file lists the oldest first: keep the newest */
+  if (self->entries->len > KITH_UPLOAD_BLACKLIST_MAX)
+    g_ptr_array_remove_range (self->entries, 0, self->entries->len - KITH_UPLOAD_BLACKLIST_MAX);
 }
 
 static gboolean
@@ -128,6 +131,21 @@ kith_upload_blacklist_find (KithUploadBlacklist *self, const gchar *node, const 
   return NULL;
 }
 
+/* Makes room: the entry blacklisted longest ago goes. */
+static void
+kith_upload_blacklist_evict_oldest (KithUploadBlacklist *self)
+{
+  guint oldest = 0;
+
+  for (guint i = 1; i < self->entries->len; i++) {
+    KithBlacklistEntry *entry = g_ptr_array_index (self->entries, i);
+    if (entry->since < ((KithBlacklistEntry *) g_ptr_array_index (self->entries, oldest))->since)
+      oldest = i;
+  }
+  if (self->entries->len > 0)
+    g_ptr_array_remove_index (self->entries, oldest);
+}
+
 gboolean
 kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const gchar *address, const gchar *reason,
                            gint64 now, GError **error)
@@ -141,6 +159,8 @@ kith_upload_blacklist_add (KithUploadBlacklist *self, const gchar *node, const g
       g_ptr_array_remove_index (self->entries, i - 1);
   }
   if (entry == NULL) {
+    if (self->entries->len >= KITH_UPLOAD_BLACKLIST_MAX)
+      kith_upload_blacklist_evict_oldest (self);
     entry = g_new0 (KithBlacklistEntry, 1);
     entry->node = g_strdup (node);
     entry->address = g_strdup (address);

@@ -17,6 +17,10 @@ typedef struct {
 
 typedef struct _KithUploadBlacklist KithUploadBlacklist;
 
+/* The most entries kept: offers are fed by the network, so a new entry past this many
+ * evicts the one blacklisted longest ago (also when loading a larger file). */
+#define KITH_UPLOAD_BLACKLIST_MAX 1024
+
 /* The blacklist kept in @path (loaded if it exists; a damaged file is logged and replaced);
  * entries last @ttl seconds. Caller frees. */
 KithUploadBlacklist *kith_upload_blacklist_new (const gchar *path, gint64 ttl);

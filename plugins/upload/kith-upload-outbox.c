@@ -235,10 +235,10 @@ kith_upload_outbox_remove (KithUploadOutbox *self, const gchar *name)
 gchar *
 kith_upload_outbox_report_id (const gchar *node, const gchar *name, const gchar *sha256)
 {
-  g_autofree gchar *text = g_strdup_printf ("kith-upload\n%s\n%s", name, sha256);
+  /* the node first: the backend keeps one report (and one receipt) per id */
+  g_autofree gchar *text = g_strdup_printf ("kith-upload\n%s\n%s\n%s", node, name, sha256);
   g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
   g_autofree gchar *id = kith_crypto_sha256_hex (bytes);
 
-  (void) node; /* not yet part of the id */
   return g_strndup (id, 32);
 }

@@ -11,11 +11,14 @@
 #endif
 
 #include "kith-file.h"
+#include "kith-upload-backoff.h"
 #include "kith-upload-outbox.h"
 #include "kith-upload-server.h"
 #include "kith-upload-verify.h"
 
 #define KITH_UPLOAD_COPY_CHUNK (64 * 1024)
+/* responders remembered in back-off at once */
+#define KITH_UPLOAD_BACKOFF_NODES 256
 
 /* One attempt at one report: direct, or through the peer that offered. */
 typedef struct {
@@ -28,6 +31,8 @@ typedef struct {
   guint timer_id;      /* offer wait or receipt time T */
   gchar *timeout_reason;
   GCancellable *cancellable;
+  SoupMessage *msg;    /* the POST in flight, or NULL */
+  gboolean handed_over; /* the whole report was written to the responder */
   gint64 started;      /* monotonic µs the POST began */
 } KithAttempt;
 
@@ -38,6 +43,7 @@ struct _KithUpload {
   SoupSession *session;
   KithUploadServer *server;
   KithUploadBlacklist *blacklist;
+  KithUploadBackoff *backoff;
   gchar *anchor_pem;
   gchar *outbox_dir;
   KithUploadOutbox *outbox;
@@ -45,6 +51,7 @@ struct _KithUpload {
   gchar *upload_url;
   gboolean direct;
   guint64 max_size, offer_wait, retry, retry_max, slack, speed, blacklist_time, scan;
+  guint64 peer_backoff, peer_backoff_max;
   KithAttempt *attempt;
   guint scan_id;
   guint64 delivered;
@@ -70,6 +77,10 @@ kith_attempt_free (KithAttempt *attempt)
   g_clear_handle_id (&attempt->timer_id, g_source_remove);
   g_cancellable_cancel (attempt->cancellable);
   g_object_unref (attempt->cancellable);
+  if (attempt->msg != NULL) {
+    g_signal_handlers_disconnect_matched (attempt->msg, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, attempt);
+    g_object_unref (attempt->msg);
+  }
   g_bytes_unref (attempt->content);
   g_free (attempt->upload_id);
   g_free (attempt->sha256);
@@ -130,6 +141,18 @@ kith_upload_blacklist_node (KithUpload *self, const gchar *node, const gchar *ad
   g_signal_emit (self, signals[SIGNAL_BLACKLISTED], 0, node, reason);
 }
 
+/* A fault, not misbehaviour (the connection failed or broke, the POST timed out before the
+ * report was taken, an HTTP error): the responder's offers are ignored for a short, growing
+ * back-off instead of the blacklist's hours. */
+static void
+kith_upload_fault (KithUpload *self, const gchar *node, const gchar *why)
+{
+  guint64 delay = kith_upload_backoff_fault (self->backoff, node, g_get_monotonic_time ());
+
+  g_message ("responder %s failed (%s): its offers are ignored for %" G_GUINT64_FORMAT " ms", node, why, delay);
+  kith_upload_count (self, "kith_upload_responder_faults_total", NULL);
+}
+
 /* Receipt written first, report removed second: a crash between them only re-sends a
  * report the backend already has, and its dedup hands back the same receipt. */
 static void
@@ -146,6 +169,8 @@ kith_upload_delivered (KithUpload *self, const gchar *document, gsize len, const
     kith_upload_finish (self, FALSE, "receipt not saved");
     return;
   }
+  if (attempt->responder != NULL)
+    kith_upload_backoff_clear (self->backoff, attempt->responder);
   g_message ("report %s delivered %s%s", attempt->report->name, attempt->responder != NULL ? "through " : "directly",
              attempt->responder != NULL ? attempt->responder : "");
   self->delivered++;
@@ -192,15 +217,16 @@ kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   if (body == NULL) {
     g_autofree gchar *why = g_strdup_printf ("cannot send: %s", error->message);
     if (attempt->responder != NULL)
-      kith_upload_blacklist_node (self, attempt->responder, NULL, why);
+      kith_upload_fault (self, attempt->responder, why);
     kith_upload_finish (self, FALSE, why);
     return;
   }
   status = soup_message_get_status (msg);
   if (status != SOUP_STATUS_OK) {
+    /* no receipt, and no claim of one either: nothing proven against the responder */
     g_autofree gchar *why = g_strdup_printf ("HTTP %u without a receipt", status);
     if (attempt->responder != NULL)
-      kith_upload_blacklist_node (self, attempt->responder, NULL, why);
+      kith_upload_fault (self, attempt->responder, why);
     kith_upload_finish (self, FALSE, why);
     return;
   }
@@ -216,7 +242,9 @@ kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   kith_upload_delivered (self, g_bytes_get_data (body, NULL), g_bytes_get_size (body), text);
 }
 
-/* T ran out (claims 4, 12): the responder is blacklisted, the report tried elsewhere. */
+/* T ran out (claims 4, 12): a responder that took the whole report and gave no receipt is
+ * blacklisted; one that never took it all (a stalled or dead link) only backs off. The
+ * report is tried elsewhere. */
 static gboolean
 kith_upload_timeout_cb (gpointer user_data)
 {
@@ -226,10 +254,22 @@ kith_upload_timeout_cb (gpointer user_data)
 
   attempt->timer_id = 0;
   g_cancellable_cancel (attempt->cancellable);
-  if (attempt->responder != NULL)
+  if (attempt->responder != NULL && attempt->handed_over)
     kith_upload_blacklist_node (self, attempt->responder, NULL, why);
+  else if (attempt->responder != NULL) {
+    g_free (why);
+    why = g_strdup_printf ("%s, the report not even taken", attempt->timeout_reason);
+    kith_upload_fault (self, attempt->responder, why);
+  }
   kith_upload_finish (self, FALSE, why);
   return G_SOURCE_REMOVE;
+}
+
+static void
+kith_upload_wrote_body_cb (SoupMessage *msg, gpointer user_data)
+{
+  KithAttempt *attempt = user_data;
+  attempt->handed_over = TRUE;
 }
 
 static void
@@ -251,6 +291,10 @@ kith_upload_post (KithUpload *self, const gchar *url, guint64 t_ms)
   if (blacklist != NULL)
     soup_message_headers_replace (headers, "X-Kith-Blacklist", blacklist);
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream", attempt->content);
+  g_clear_object (&attempt->msg);
+  attempt->msg = g_object_ref (msg);
+  attempt->handed_over = FALSE;
+  g_signal_connect (msg, "wrote-body", G_CALLBACK (kith_upload_wrote_body_cb), attempt);
   g_free (attempt->timeout_reason);
   attempt->timeout_reason = g_strdup_printf ("no receipt within T=%" G_GUINT64_FORMAT " ms", t_ms);
   attempt->timer_id = g_timeout_add ((guint) MIN (t_ms, G_MAXUINT), kith_upload_timeout_cb, self);
@@ -286,6 +330,10 @@ kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data
   from = offer->from != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (offer->from)) : NULL;
   if (kith_upload_blacklist_contains (self->blacklist, offer->node, from, kith_upload_now ())) {
     g_debug ("ignoring the offer of blacklisted node %s", offer->node);
+    return;
+  }
+  if (kith_upload_backoff_active (self->backoff, offer->node, g_get_monotonic_time ())) {
+    g_debug ("ignoring the offer of node %s: backing off after its last fault", offer->node);
     return;
   }
   claim = (KithPeerClaim) {
@@ -494,6 +542,7 @@ kith_upload_finalize (GObject *object)
   kith_upload_stop (self);
   g_clear_object (&self->session);
   g_clear_pointer (&self->blacklist, kith_upload_blacklist_free);
+  g_clear_pointer (&self->backoff, kith_upload_backoff_free);
   g_clear_pointer (&self->outbox, kith_upload_outbox_free);
   g_free (self->anchor_pem);
   g_free (self->outbox_dir);
@@ -521,7 +570,7 @@ kith_upload_init (KithUpload *self)
 
 static const gchar *const kith_upload_keys[] = {
   "outbox", "direct", "serve", "interval", "max-size", "offer-wait", "retry", "retry-max",
-  "receipt-slack", "speed", "blacklist-time", "scan", NULL,
+  "receipt-slack", "speed", "blacklist-time", "scan", "peer-backoff", "peer-backoff-max", NULL,
 };
 
 static gboolean
@@ -544,7 +593,9 @@ kith_upload_read_config (KithUpload *self, gboolean *serve, guint64 *interval, G
          kith_config_get_uint64 (config, "upload", "speed", 125000, 1, G_MAXUINT32, &self->speed, error) &&
          kith_config_get_duration_ms (config, "upload", "blacklist-time", 24 * 3600 * 1000, &self->blacklist_time,
                                       error) &&
-         kith_config_get_duration_ms (config, "upload", "scan", 2000, &self->scan, error);
+         kith_config_get_duration_ms (config, "upload", "scan", 2000, &self->scan, error) &&
+         kith_config_get_duration_ms (config, "upload", "peer-backoff", 2000, &self->peer_backoff, error) &&
+         kith_config_get_duration_ms (config, "upload", "peer-backoff-max", 300000, &self->peer_backoff_max, error);
 }
 
 static gboolean
@@ -589,6 +640,7 @@ kith_upload_new (KithAgent *agent, GError **error)
   self->outbox = kith_upload_outbox_new (self->outbox_dir, self->max_size);
   blacklist_path = g_build_filename (kith_agent_get_state_dir (agent), "upload", "blacklist.json", NULL);
   self->blacklist = kith_upload_blacklist_new (blacklist_path, (gint64) (self->blacklist_time / 1000));
+  self->backoff = kith_upload_backoff_new (self->peer_backoff, self->peer_backoff_max, KITH_UPLOAD_BACKOFF_NODES);
   self->broker = peering != NULL && KITH_IS_TASK_BROKER (peering) ? KITH_TASK_BROKER (peering) : NULL;
   self->upload_url = g_strconcat (backend, "/upload", NULL);
   self->session = soup_session_new_with_options ("user-agent", "kith-upload", "timeout", 0, NULL);
@@ -604,6 +656,8 @@ kith_upload_new (KithAgent *agent, GError **error)
                          "Attempts that ended without a valid receipt");
   kith_metrics_register (kith_agent_get_metrics (agent), "kith_upload_blacklisted_total", KITH_METRIC_COUNTER,
                          "Responders blacklisted, by whether they had proven their identity");
+  kith_metrics_register (kith_agent_get_metrics (agent), "kith_upload_responder_faults_total", KITH_METRIC_COUNTER,
+                         "Responders put in back-off after a failed connection, a timeout or an HTTP error");
   self->scan_id = g_timeout_add ((guint) MAX (self->scan, 10), kith_upload_scan_cb, self);
   kith_upload_scan_cb (self);
   return g_steal_pointer (&self);

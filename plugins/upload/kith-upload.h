@@ -14,7 +14,11 @@
  *   retry-max=DURATION     (5m)
  *   receipt-slack=DURATION (10s) the fixed part of the receipt time T
  *   speed=BYTES/S          (125000) assumed transmission speed until one is measured
- *   blacklist-time=DURATION (24h) how long a node stays blacklisted
+ *   blacklist-time=DURATION (24h) how long a node stays blacklisted (proven misbehaviour)
+ *   peer-backoff=DURATION  (2s) how long a responder's offers are ignored after a fault (its
+ *                          connection failed, the POST timed out before the report was taken,
+ *                          an HTTP error), doubled per fault in a row up to peer-backoff-max
+ *   peer-backoff-max=DURATION (5m)
  *   scan=DURATION          (2s) how often the outbox is scanned
  *
  * State: STATE_DIR/upload/blacklist.json, STATE_DIR/upload/receipts/UPLOAD_ID.json (the
