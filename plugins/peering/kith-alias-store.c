@@ -1,4 +1,6 @@
-/* kith-alias-store.c — the node's verified copies of files, named by sha256
+/* kith-alias-store.c — the node's verified copies of files, named by sha256: the table
+ * of files and hrefs, eviction, expiry and queries. The index format lives in
+ * kith-alias-index.c, re-hashing in kith-alias-verifier.c, writing in kith-alias-writer.c.
  *
  * Layout of the cache directory:
  *   <sha256>          a complete, verified file
@@ -15,34 +17,21 @@
 #include "kith-alias-store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
-#ifdef G_OS_UNIX
-#include <gio/gfiledescriptorbased.h>
-#endif
 
+#include "kith-alias-index.h"
+#include "kith-alias-verifier.h"
 #include "kith-hex.h"
-#include "kith-json.h"
 #include "kith-peering-error.h"
 
 #define INDEX_NAME "index.json"
-#define PARTIAL_PREFIX ".partial-"
-#define INDEX_VERSION 1
 #define SAVE_DELAY_S 2
 #define COPY_BUFFER_SIZE (256 * 1024)
 
-typedef struct {
-  gchar *sha256;
-  guint64 size;
-  gint64 created;
-  gint64 last_access;
-  GPtrArray *hrefs; /* gchar*, never empty */
-  gboolean verified;
-} KithAliasFile;
+typedef KithAliasRecord KithAliasFile;
 
 struct _KithAliasStore {
   GObject parent_instance;
@@ -61,18 +50,6 @@ struct _KithAliasStore {
   guint save_id;
 };
 
-struct _KithAliasWriter {
-  KithAliasStore *store;
-  gchar *href;
-  gchar *expected_sha256;
-  guint64 expected_size;
-  gchar *tmp_path;
-  GOutputStream *stream;
-  GChecksum *checksum;
-  guint64 size;
-  gboolean finished;
-};
-
 enum { SIGNAL_CHANGED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST];
 
@@ -80,55 +57,11 @@ G_DEFINE_TYPE (KithAliasStore, kith_alias_store, G_TYPE_OBJECT)
 
 /* ---------------------------------------------------------------- entries */
 
-KithAliasEntry *
-kith_alias_entry_copy (const KithAliasEntry *entry)
-{
-  KithAliasEntry *copy = g_new0 (KithAliasEntry, 1);
-  copy->href = g_strdup (entry->href);
-  copy->sha256 = g_strdup (entry->sha256);
-  copy->size = entry->size;
-  copy->created = entry->created;
-  copy->last_access = entry->last_access;
-  copy->path = g_strdup (entry->path);
-  return copy;
-}
-
-void
-kith_alias_entry_free (KithAliasEntry *entry)
-{
-  if (entry == NULL)
-    return;
-  g_free (entry->href);
-  g_free (entry->sha256);
-  g_free (entry->path);
-  g_free (entry);
-}
-
-static void
-kith_alias_file_free (KithAliasFile *file)
-{
-  g_free (file->sha256);
-  g_ptr_array_unref (file->hrefs);
-  g_free (file);
-}
-
 static gboolean
 is_sha256_hex (const gchar *s)
 {
   g_autofree gchar *lower = s != NULL ? g_ascii_strdown (s, -1) : NULL;
   return kith_hex_is_valid (lower, 64, 64);
-}
-
-/* Lower-case hex, or NULL with an error when @s is not a sha256. */
-static gchar *
-normalize_sha256 (const gchar *s, GError **error)
-{
-  if (!is_sha256_hex (s)) {
-    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
-                 "not a sha256 in hex: %s", s != NULL ? s : "(null)");
-    return NULL;
-  }
-  return g_ascii_strdown (s, -1);
 }
 
 static gchar *
@@ -175,10 +108,7 @@ entry_for (KithAliasStore *self, KithAliasFile *file, const gchar *href)
 static KithAliasFile *
 store_insert_file (KithAliasStore *self, const gchar *sha256, guint64 size)
 {
-  KithAliasFile *file = g_new0 (KithAliasFile, 1);
-  file->sha256 = g_strdup (sha256);
-  file->size = size;
-  file->hrefs = g_ptr_array_new_with_free_func (g_free);
+  KithAliasFile *file = kith_alias_record_new (sha256, size);
   g_hash_table_insert (self->files, file->sha256, file);
   self->total_bytes += size;
   return file;
@@ -259,58 +189,28 @@ store_evict (KithAliasStore *self, const gchar *keep)
 
 /* ------------------------------------------------------------ persistence */
 
-static gchar *
-index_to_data (KithAliasStore *self, gsize *len)
+/* The keys (sha256s) or the values (files) of @files, borrowed. */
+static GPtrArray *
+store_list (GHashTable *files, gboolean keys)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (files));
   GHashTableIter iter;
-  KithAliasFile *file;
+  gpointer key, value;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, INDEX_VERSION);
-  json_builder_set_member_name (builder, "files");
-  json_builder_begin_array (builder);
-  g_hash_table_iter_init (&iter, self->files);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
-    json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "sha256");
-    json_builder_add_string_value (builder, file->sha256);
-    json_builder_set_member_name (builder, "size");
-    json_builder_add_int_value (builder, (gint64) file->size);
-    json_builder_set_member_name (builder, "created");
-    json_builder_add_int_value (builder, file->created);
-    json_builder_set_member_name (builder, "last-access");
-    json_builder_add_int_value (builder, file->last_access);
-    json_builder_set_member_name (builder, "hrefs");
-    json_builder_begin_array (builder);
-    for (guint i = 0; i < file->hrefs->len; i++)
-      json_builder_add_string_value (builder, g_ptr_array_index (file->hrefs, i));
-    json_builder_end_array (builder);
-    json_builder_end_object (builder);
-  }
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, len);
+  g_hash_table_iter_init (&iter, files);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_ptr_array_add (list, keys ? key : value);
+  return list;
 }
 
 gboolean
 kith_alias_store_save (KithAliasStore *self, GError **error)
 {
-  gsize len = 0;
-  g_autofree gchar *data = NULL;
+  g_autoptr (GPtrArray) records = store_list (self->files, FALSE);
 
   g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), FALSE);
   g_clear_handle_id (&self->save_id, g_source_remove);
-  data = index_to_data (self, &len);
-  if (!g_file_set_contents_full (self->index_path, data, (gssize) len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0644, error))
+  if (!kith_alias_index_save (self->index_path, records, error))
     return FALSE;
   self->dirty = FALSE;
   return TRUE;
@@ -339,51 +239,29 @@ save_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The integer member @name, or @fallback if absent or of another type. */
-static gint64
-json_get_int (JsonObject *obj, const gchar *name, gint64 fallback)
-{
-  gint64 value = fallback;
-  kith_json_get_int (obj, name, &value);
-  return value;
-}
-
-/* Adds one index record; anything malformed is skipped with a message. */
+/* Adds one index record (taken); a file that is missing or has the wrong size is dropped. */
 static void
-load_one (KithAliasStore *self, JsonObject *obj)
+load_one (KithAliasStore *self, KithAliasRecord *record)
 {
-  const gchar *sha256 = kith_json_get_string (obj, "sha256");
-  gint64 size = json_get_int (obj, "size", -1);
-  JsonNode *hrefs_node = json_object_get_member (obj, "hrefs");
-  JsonArray *hrefs = hrefs_node != NULL && JSON_NODE_HOLDS_ARRAY (hrefs_node)
-                         ? json_node_get_array (hrefs_node)
-                         : NULL;
-  g_autofree gchar *path = NULL;
+  g_autofree gchar *path = file_path (self, record->sha256);
   GStatBuf st;
   KithAliasFile *file;
 
-  if (!is_sha256_hex (sha256) || size < 0 || hrefs == NULL || json_array_get_length (hrefs) == 0 ||
-      g_hash_table_contains (self->files, sha256)) {
-    g_message ("alias index: skipping a malformed record");
-    return;
-  }
-  path = file_path (self, sha256);
-  if (g_stat (path, &st) != 0 || (guint64) st.st_size != (guint64) size) {
-    g_message ("alias index: %s is missing or has the wrong size, dropped", sha256);
+  if (g_stat (path, &st) != 0 || (guint64) st.st_size != record->size) {
+    g_message ("alias index: %s is missing or has the wrong size, dropped", record->sha256);
     self->dirty = TRUE;
+    kith_alias_record_free (record);
     return;
   }
-  file = store_insert_file (self, sha256, (guint64) size);
-  file->created = json_get_int (obj, "created", 0);
-  file->last_access = json_get_int (obj, "last-access", 0);
-  for (guint i = 0; i < json_array_get_length (hrefs); i++) {
-    JsonNode *node = json_array_get_element (hrefs, i);
-    const gchar *href = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-                            ? json_node_get_string (node)
-                            : NULL;
-    if (href != NULL && *href != '\0' && !g_hash_table_contains (self->hrefs, href))
+  file = store_insert_file (self, record->sha256, record->size);
+  file->created = record->created;
+  file->last_access = record->last_access;
+  for (guint i = 0; i < record->hrefs->len; i++) {
+    const gchar *href = g_ptr_array_index (record->hrefs, i);
+    if (!g_hash_table_contains (self->hrefs, href))
       store_link_href (self, file, href);
   }
+  kith_alias_record_free (record);
   if (file->hrefs->len == 0)
     store_drop_file (self, file, "no usable href");
 }
@@ -392,36 +270,12 @@ load_one (KithAliasStore *self, JsonObject *obj)
 static void
 store_load (KithAliasStore *self)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  JsonNode *root;
-  JsonObject *obj;
-  JsonArray *files;
+  gboolean damaged = FALSE;
+  g_autoptr (GPtrArray) records = kith_alias_index_load (self->index_path, &damaged);
 
-  if (!g_file_test (self->index_path, G_FILE_TEST_EXISTS))
-    return;
-  if (!json_parser_load_from_mapped_file (parser, self->index_path, &error)) {
-    g_warning ("alias index %s unreadable, starting empty: %s", self->index_path, error->message);
-    return;
-  }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    g_warning ("alias index %s is not an object, starting empty", self->index_path);
-    return;
-  }
-  obj = json_node_get_object (root);
-  if (json_get_int (obj, "version", 0) != INDEX_VERSION ||
-      !json_object_has_member (obj, "files") ||
-      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "files"))) {
-    g_warning ("alias index %s has an unknown format, starting empty", self->index_path);
-    return;
-  }
-  files = json_object_get_array_member (obj, "files");
-  for (guint i = 0; i < json_array_get_length (files); i++) {
-    JsonNode *node = json_array_get_element (files, i);
-    if (JSON_NODE_HOLDS_OBJECT (node))
-      load_one (self, json_node_get_object (node));
-  }
+  g_ptr_array_set_free_func (records, NULL);
+  for (guint i = 0; i < records->len; i++)
+    load_one (self, g_ptr_array_index (records, i));
 }
 
 /* Deletes leftovers of a crash: partial downloads and content files the index does not know. */
@@ -434,7 +288,7 @@ store_remove_strays (KithAliasStore *self)
   if (dir == NULL)
     return;
   while ((name = g_dir_read_name (dir)) != NULL) {
-    if (g_str_has_prefix (name, PARTIAL_PREFIX) ||
+    if (g_str_has_prefix (name, KITH_ALIAS_WRITER_PARTIAL_PREFIX) ||
         (is_sha256_hex (name) && !g_hash_table_contains (self->files, name))) {
       g_autofree gchar *path = g_build_filename (self->cache_dir, name, NULL);
       g_debug ("removing stray %s", path);
@@ -445,70 +299,12 @@ store_remove_strays (KithAliasStore *self)
 
 /* ----------------------------------------------------- startup re-hashing */
 
-typedef struct {
-  gchar *sha256;
-  gchar *path;
-} VerifyItem;
-
-static void
-verify_item_free (VerifyItem *item)
-{
-  g_free (item->sha256);
-  g_free (item->path);
-  g_free (item);
-}
-
-/* Lower-case hex sha256 of the file at @path, or NULL. */
-static gchar *
-hash_file (const gchar *path, GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GFile) gfile = g_file_new_for_path (path);
-  g_autoptr (GFileInputStream) stream = g_file_read (gfile, cancellable, error);
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buf = g_malloc (COPY_BUFFER_SIZE);
-
-  if (stream == NULL)
-    return NULL;
-  for (;;) {
-    gssize n = g_input_stream_read (G_INPUT_STREAM (stream), buf, COPY_BUFFER_SIZE, cancellable,
-                                    error);
-    if (n < 0)
-      return NULL;
-    if (n == 0)
-      break;
-    g_checksum_update (checksum, buf, n);
-  }
-  return g_strdup (g_checksum_get_string (checksum));
-}
-
-/* Worker thread: returns the sha256s (of @task_data's items) whose bytes do not match. */
-static void
-verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-  GPtrArray *items = task_data;
-  g_autoptr (GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
-
-  for (guint i = 0; i < items->len; i++) {
-    VerifyItem *item = g_ptr_array_index (items, i);
-    g_autoptr (GError) error = NULL;
-    g_autofree gchar *digest = hash_file (item->path, cancellable, &error);
-
-    if (g_cancellable_set_error_if_cancelled (cancellable, &error)) {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-    if (g_strcmp0 (digest, item->sha256) != 0)
-      g_ptr_array_add (bad, g_strdup (item->sha256));
-  }
-  g_task_return_pointer (task, g_steal_pointer (&bad), (GDestroyNotify) g_ptr_array_unref);
-}
-
 static void
 verify_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   GWeakRef *weak = user_data;
   g_autoptr (KithAliasStore) self = g_weak_ref_get (weak);
-  g_autoptr (GPtrArray) bad = g_task_propagate_pointer (G_TASK (res), NULL);
+  g_autoptr (GPtrArray) bad = kith_alias_verifier_run_finish (res, NULL);
   GHashTableIter iter;
   KithAliasFile *file;
 
@@ -535,25 +331,13 @@ verify_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 store_start_verify (KithAliasStore *self)
 {
-  g_autoptr (GPtrArray) items = g_ptr_array_new_with_free_func ((GDestroyNotify) verify_item_free);
-  g_autoptr (GTask) task = NULL;
+  g_autoptr (GPtrArray) sha256s = store_list (self->files, TRUE);
   GWeakRef *weak = g_new0 (GWeakRef, 1);
-  GHashTableIter iter;
-  KithAliasFile *file;
 
-  g_hash_table_iter_init (&iter, self->files);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
-    VerifyItem *item = g_new0 (VerifyItem, 1);
-    item->sha256 = g_strdup (file->sha256);
-    item->path = file_path (self, file->sha256);
-    g_ptr_array_add (items, item);
-  }
   /* the task holds no ref on the store, so dropping it cancels the work */
   g_weak_ref_init (weak, self);
   self->verifying = TRUE;
-  task = g_task_new (NULL, self->cancellable, verify_done_cb, weak);
-  g_task_set_task_data (task, g_steal_pointer (&items), (GDestroyNotify) g_ptr_array_unref);
-  g_task_run_in_thread (task, verify_thread);
+  kith_alias_verifier_run_async (self->cache_dir, sha256s, self->cancellable, verify_done_cb, weak);
 }
 
 static guint store_drop_expired (KithAliasStore *self);
@@ -604,7 +388,7 @@ static void
 kith_alias_store_init (KithAliasStore *self)
 {
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                       (GDestroyNotify) kith_alias_file_free);
+                                       (GDestroyNotify) kith_alias_record_free);
   self->hrefs = g_hash_table_new (g_str_hash, g_str_equal);
   self->cancellable = g_cancellable_new ();
 }
@@ -790,168 +574,44 @@ kith_alias_store_get_entries (KithAliasStore *self)
 
 /* ---------------------------------------------------------------- writing */
 
-KithAliasWriter *
-kith_alias_store_begin (KithAliasStore *self, const gchar *href, const gchar *expected_sha256,
-                        guint64 expected_size, GError **error)
+/* The writer's commit: the checked temp file becomes <sha256> and @href points at it. */
+static KithAliasEntry *
+store_publish (GObject *owner, const gchar *tmp_path, const gchar *href, const gchar *digest,
+               guint64 size, GError **error)
 {
-  g_autoptr (KithAliasWriter) writer = g_new0 (KithAliasWriter, 1);
-  g_autoptr (GFile) gfile = NULL;
-  GFileOutputStream *stream;
-  gint fd;
-
-  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), NULL);
-  writer->store = g_object_ref (self);
-  writer->finished = TRUE; /* nothing to clean up until the temp file exists */
-  if (href == NULL || *href == '\0') {
-    g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED, "empty href");
-    return NULL;
-  }
-  writer->href = g_strdup (href);
-  if (expected_sha256 != NULL) {
-    writer->expected_sha256 = normalize_sha256 (expected_sha256, error);
-    if (writer->expected_sha256 == NULL)
-      return NULL;
-  }
-  writer->expected_size = expected_size;
-
-  writer->tmp_path = g_build_filename (self->cache_dir, PARTIAL_PREFIX "XXXXXX", NULL);
-  fd = g_mkstemp_full (writer->tmp_path, O_RDWR, 0644);
-  if (fd < 0) {
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
-                 writer->tmp_path, g_strerror (errno));
-    return NULL;
-  }
-  g_close (fd, NULL);
-  writer->finished = FALSE;
-  gfile = g_file_new_for_path (writer->tmp_path);
-  stream = g_file_append_to (gfile, G_FILE_CREATE_PRIVATE, NULL, error);
-  if (stream == NULL)
-    return NULL;
-  writer->stream = G_OUTPUT_STREAM (stream);
-  writer->checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  return g_steal_pointer (&writer);
-}
-
-gboolean
-kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len, GError **error)
-{
-  g_return_val_if_fail (writer != NULL, FALSE);
-  g_return_val_if_fail (!writer->finished, FALSE);
-  if (len == 0)
-    return TRUE;
-  if (!g_output_stream_write_all (writer->stream, data, len, NULL, NULL, error))
-    return FALSE;
-  g_checksum_update (writer->checksum, data, (gssize) len);
-  writer->size += len;
-  return TRUE;
-}
-
-guint64
-kith_alias_writer_get_size (KithAliasWriter *writer)
-{
-  g_return_val_if_fail (writer != NULL, 0);
-  return writer->size;
-}
-
-/* Flushes, fsyncs and closes the temp file. */
-static gboolean
-writer_close_durable (KithAliasWriter *writer, GError **error)
-{
-  if (!g_output_stream_flush (writer->stream, NULL, error))
-    return FALSE;
-#ifdef G_OS_UNIX
-  if (G_IS_FILE_DESCRIPTOR_BASED (writer->stream)) {
-    gint fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (writer->stream));
-    if (g_fsync (fd) != 0) {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot sync %s: %s",
-                   writer->tmp_path, g_strerror (errno));
-      return FALSE;
-    }
-  }
-#endif
-  return g_output_stream_close (writer->stream, NULL, error);
-}
-
-/* Checks what was written against what the caller expected. */
-static gboolean
-writer_check (KithAliasWriter *writer, const gchar *digest, GError **error)
-{
-  if (writer->expected_size > 0 && writer->size != writer->expected_size) {
-    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "%s: got %" G_GUINT64_FORMAT " bytes, expected %" G_GUINT64_FORMAT,
-                 writer->href, writer->size, writer->expected_size);
-    return FALSE;
-  }
-  if (writer->expected_sha256 != NULL && g_strcmp0 (digest, writer->expected_sha256) != 0) {
-    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "%s: sha256 is %s, expected %s", writer->href, digest, writer->expected_sha256);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-KithAliasEntry *
-kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
-{
-  KithAliasStore *self;
+  KithAliasStore *self = KITH_ALIAS_STORE (owner);
+  g_autofree gchar *path = file_path (self, digest);
   KithAliasFile *file;
-  g_autofree gchar *path = NULL;
-  const gchar *digest;
   gint64 now;
 
-  g_return_val_if_fail (writer != NULL, NULL);
-  g_return_val_if_fail (!writer->finished, NULL);
-  self = writer->store;
-  digest = g_checksum_get_string (writer->checksum);
-  if (!writer_close_durable (writer, error))
-    return NULL; /* the temp file is deleted by kith_alias_writer_free() */
-  if (!writer_check (writer, digest, error)) {
-    g_unlink (writer->tmp_path);
-    writer->finished = TRUE;
-    return NULL;
-  }
-
-  path = file_path (self, digest);
-  if (g_rename (writer->tmp_path, path) != 0) {
+  if (g_rename (tmp_path, path) != 0) {
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot rename %s to %s: %s",
-                 writer->tmp_path, path, g_strerror (errno));
+                 tmp_path, path, g_strerror (errno));
     return NULL;
   }
-  writer->finished = TRUE;
-
   file = g_hash_table_lookup (self->files, digest);
   if (file == NULL)
-    file = store_insert_file (self, digest, writer->size);
+    file = store_insert_file (self, digest, size);
   now = store_now (self);
   file->created = now;
   file->last_access = now;
   file->verified = TRUE;
-  store_link_href (self, file, writer->href);
+  store_link_href (self, file, href);
   /* expired copies are invisible already; reclaim their space before evicting live ones */
   store_drop_expired (self);
   store_evict (self, digest);
   store_changed (self);
-  g_debug ("stored %s as %s (%" G_GUINT64_FORMAT " bytes)", writer->href, digest, writer->size);
-  return entry_for (self, file, writer->href);
+  g_debug ("stored %s as %s (%" G_GUINT64_FORMAT " bytes)", href, digest, size);
+  return entry_for (self, file, href);
 }
 
-void
-kith_alias_writer_free (KithAliasWriter *writer)
+KithAliasWriter *
+kith_alias_store_begin (KithAliasStore *self, const gchar *href, const gchar *expected_sha256,
+                        guint64 expected_size, GError **error)
 {
-  if (writer == NULL)
-    return;
-  if (!writer->finished) {
-    if (writer->stream != NULL && !g_output_stream_is_closed (writer->stream))
-      g_output_stream_close (writer->stream, NULL, NULL);
-    g_unlink (writer->tmp_path);
-  }
-  g_clear_object (&writer->stream);
-  g_clear_pointer (&writer->checksum, g_checksum_free);
-  g_clear_object (&writer->store);
-  g_free (writer->href);
-  g_free (writer->expected_sha256);
-  g_free (writer->tmp_path);
-  g_free (writer);
+  g_return_val_if_fail (KITH_IS_ALIAS_STORE (self), NULL);
+  return kith_alias_writer_new (self->cache_dir, href, expected_sha256, expected_size,
+                                store_publish, G_OBJECT (self), error);
 }
 
 KithAliasEntry *

@@ -3,34 +3,10 @@
 
 #include <glib-object.h>
 
+#include "kith-alias-entry.h"
+#include "kith-alias-writer.h"
+
 G_BEGIN_DECLS
-
-/**
- * KithAliasEntry:
- * @href: the origin URL this file is a copy of
- * @sha256: lower-case hex digest of the content; also its file name
- * @size: size in bytes
- * @created: when the copy was stored (ms since the epoch, store clock)
- * @last_access: when the copy was last served or committed (ms, store clock)
- * @path: absolute path of the file in the cache directory
- *
- * A value describing one href of the store; several hrefs may share a sha256
- * (and one file). Read-only for callers.
- */
-typedef struct {
-  gchar *href;
-  gchar *sha256;
-  guint64 size;
-  gint64 created;
-  gint64 last_access;
-  gchar *path;
-} KithAliasEntry;
-
-/* Deep copy of @entry; free with kith_alias_entry_free(). */
-KithAliasEntry *kith_alias_entry_copy (const KithAliasEntry *entry);
-/* Frees @entry; NULL is ignored. */
-void kith_alias_entry_free (KithAliasEntry *entry);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithAliasEntry, kith_alias_entry_free)
 
 /* The store's clock in ms since the epoch; injectable for tests. */
 typedef gint64 (*KithAliasClockFunc) (gpointer user_data);
@@ -39,9 +15,6 @@ typedef gint64 (*KithAliasClockFunc) (gpointer user_data);
  * Signal "changed" (no arguments): an entry appeared, disappeared or became visible. */
 #define KITH_TYPE_ALIAS_STORE (kith_alias_store_get_type ())
 G_DECLARE_FINAL_TYPE (KithAliasStore, kith_alias_store, KITH, ALIAS_STORE, GObject)
-
-/* A file being written into the store; see kith_alias_store_begin(). */
-typedef struct _KithAliasWriter KithAliasWriter;
 
 /*
  * Opens (creating it if needed) the store in @cache_dir and loads its index.
@@ -81,27 +54,12 @@ gboolean kith_alias_store_save (KithAliasStore *self, GError **error);
 /*
  * Starts writing a copy of @href; data goes to a temporary file in the cache
  * directory and is hashed as it arrives. @expected_sha256 (nullable, hex) and
- * @expected_size (0 = unknown) are checked by commit. Caller owns the writer.
+ * @expected_size (0 = unknown) are checked by kith_alias_writer_commit(), which
+ * publishes the file into the store. Caller owns the writer.
  */
 KithAliasWriter *kith_alias_store_begin (KithAliasStore *self, const gchar *href,
                                          const gchar *expected_sha256,
                                          guint64 expected_size, GError **error);
-/* Appends @len bytes of @data. */
-gboolean kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len,
-                                  GError **error);
-/* Bytes written so far. */
-guint64 kith_alias_writer_get_size (KithAliasWriter *writer);
-/*
- * Verifies size and sha256 (KITH_PEERING_ERROR_HASH_MISMATCH, temp file
- * removed), makes the file durable, publishes it, saves the index and evicts
- * other files above the budget. Returns the new entry; caller owns it.
- * The writer must still be freed.
- */
-KithAliasEntry *kith_alias_writer_commit (KithAliasWriter *writer, GError **error);
-/* Frees @writer; an uncommitted temp file is deleted (this is the abort). */
-void kith_alias_writer_free (KithAliasWriter *writer);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithAliasWriter, kith_alias_writer_free)
-
 /* Imports a copy of the file at @path as @href (synchronous copy + hash). Caller owns. */
 KithAliasEntry *kith_alias_store_add_file (KithAliasStore *self, const gchar *href,
                                            const gchar *path, const gchar *expected_sha256,

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-alias-entry.c — copying and freeing alias entries */
+#include "kith-alias-entry.h"
+
+KithAliasEntry *
+kith_alias_entry_copy (const KithAliasEntry *entry)
+{
+  KithAliasEntry *copy = g_new0 (KithAliasEntry, 1);
+  copy->href = g_strdup (entry->href);
+  copy->sha256 = g_strdup (entry->sha256);
+  copy->size = entry->size;
+  copy->created = entry->created;
+  copy->last_access = entry->last_access;
+  copy->path = g_strdup (entry->path);
+  return copy;
+}
+
+void
+kith_alias_entry_free (KithAliasEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->href);
+  g_free (entry->sha256);
+  g_free (entry->path);
+  g_free (entry);
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-alias-index.c — reading and writing index.json; it knows the format, not the store */
+#include "kith-alias-index.h"
+
+#include <json-glib/json-glib.h>
+
+#include "kith-hex.h"
+#include "kith-json.h"
+
+#define INDEX_VERSION 1
+
+KithAliasRecord *
+kith_alias_record_new (const gchar *sha256, guint64 size)
+{
+  KithAliasRecord *record = g_new0 (KithAliasRecord, 1);
+  record->sha256 = g_strdup (sha256);
+  record->size = size;
+  record->hrefs = g_ptr_array_new_with_free_func (g_free);
+  return record;
+}
+
+void
+kith_alias_record_free (KithAliasRecord *record)
+{
+  if (record == NULL)
+    return;
+  g_free (record->sha256);
+  g_ptr_array_unref (record->hrefs);
+  g_free (record);
+}
+
+static gboolean
+is_sha256_hex (const gchar *s)
+{
+  g_autofree gchar *lower = s != NULL ? g_ascii_strdown (s, -1) : NULL;
+  return kith_hex_is_valid (lower, 64, 64);
+}
+
+/* The integer member @name, or @fallback if absent or of another type. */
+static gint64
+json_get_int (JsonObject *obj, const gchar *name, gint64 fallback)
+{
+  gint64 value = fallback;
+  kith_json_get_int (obj, name, &value);
+  return value;
+}
+
+/* One record, or NULL if malformed. */
+static KithAliasRecord *
+record_from_json (JsonObject *obj)
+{
+  const gchar *sha256 = kith_json_get_string (obj, "sha256");
+  gint64 size = json_get_int (obj, "size", -1);
+  JsonNode *hrefs_node = json_object_get_member (obj, "hrefs");
+  JsonArray *hrefs = hrefs_node != NULL && JSON_NODE_HOLDS_ARRAY (hrefs_node)
+                         ? json_node_get_array (hrefs_node)
+                         : NULL;
+  KithAliasRecord *record;
+
+  if (!is_sha256_hex (sha256) || size < 0 || hrefs == NULL || json_array_get_length (hrefs) == 0)
+    return NULL;
+  record = kith_alias_record_new (sha256, (guint64) size);
+  record->created = json_get_int (obj, "created", 0);
+  record->last_access = json_get_int (obj, "last-access", 0);
+  for (guint i = 0; i < json_array_get_length (hrefs); i++) {
+    JsonNode *node = json_array_get_element (hrefs, i);
+    const gchar *href = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+                            ? json_node_get_string (node)
+                            : NULL;
+    if (href != NULL && *href != '\0')
+      g_ptr_array_add (record->hrefs, g_strdup (href));
+  }
+  return record;
+}
+
+/* The "files" array of a well-formed index, or NULL (with a message). */
+static JsonArray *
+index_files (JsonParser *parser, const gchar *path)
+{
+  JsonNode *root = json_parser_get_root (parser);
+  JsonObject *obj;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_warning ("alias index %s is not an object", path);
+    return NULL;
+  }
+  obj = json_node_get_object (root);
+  if (json_get_int (obj, "version", 0) != INDEX_VERSION ||
+      !json_object_has_member (obj, "files") ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (obj, "files"))) {
+    g_warning ("alias index %s has an unknown format", path);
+    return NULL;
+  }
+  return json_object_get_array_member (obj, "files");
+}
+
+GPtrArray *
+kith_alias_index_load (const gchar *path, gboolean *damaged)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_alias_record_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonArray *files;
+
+  *damaged = FALSE;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return records;
+  if (!json_parser_load_from_mapped_file (parser, path, &error)) {
+    g_warning ("alias index %s unreadable: %s", path, error->message);
+    *damaged = TRUE;
+    return records;
+  }
+  files = index_files (parser, path);
+  if (files == NULL) {
+    *damaged = TRUE;
+    return records;
+  }
+  for (guint i = 0; i < json_array_get_length (files); i++) {
+    JsonNode *node = json_array_get_element (files, i);
+    KithAliasRecord *record = JSON_NODE_HOLDS_OBJECT (node) ? record_from_json (json_node_get_object (node))
+                                                            : NULL;
+    if (record == NULL || g_hash_table_contains (seen, record->sha256)) {
+      g_message ("alias index: skipping a malformed record");
+      kith_alias_record_free (record);
+      *damaged = TRUE;
+      continue;
+    }
+    g_hash_table_add (seen, record->sha256);
+    g_ptr_array_add (records, record);
+  }
+  return records;
+}
+
+static gchar *
+index_to_data (GPtrArray *records, gsize *len)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, INDEX_VERSION);
+  json_builder_set_member_name (builder, "files");
+  json_builder_begin_array (builder);
+  for (guint r = 0; r < records->len; r++) {
+    KithAliasRecord *file = g_ptr_array_index (records, r);
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "sha256");
+    json_builder_add_string_value (builder, file->sha256);
+    json_builder_set_member_name (builder, "size");
+    json_builder_add_int_value (builder, (gint64) file->size);
+    json_builder_set_member_name (builder, "created");
+    json_builder_add_int_value (builder, file->created);
+    json_builder_set_member_name (builder, "last-access");
+    json_builder_add_int_value (builder, file->last_access);
+    json_builder_set_member_name (builder, "hrefs");
+    json_builder_begin_array (builder);
+    for (guint i = 0; i < file->hrefs->len; i++)
+      json_builder_add_string_value (builder, g_ptr_array_index (file->hrefs, i));
+    json_builder_end_array (builder);
+    json_builder_end_object (builder);
+  }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, len);
+}
+
+gboolean
+kith_alias_index_save (const gchar *path, GPtrArray *records, GError **error)
+{
+  gsize len = 0;
+  g_autofree gchar *data = index_to_data (records, &len);
+
+  return g_file_set_contents_full (path, data, (gssize) len,
+                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                   0644, error);
+}

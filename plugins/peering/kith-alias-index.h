@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-alias-index.h — index.json of the alias store: one record per file
+ *
+ *   {"version":1,"files":[{"sha256","size","created","last-access","hrefs":[...]}]}
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* One file of the store. */
+typedef struct {
+  gchar *sha256;    /* lower-case hex; the file's name */
+  guint64 size;
+  gint64 created;   /* ms, store clock */
+  gint64 last_access;
+  GPtrArray *hrefs; /* gchar*; empty only for a file adopted without its record */
+  gboolean verified; /* in memory only: its bytes were hashed since loading */
+} KithAliasRecord;
+
+/* A record for @sha256 of @size with no hrefs yet. */
+KithAliasRecord *kith_alias_record_new (const gchar *sha256, guint64 size);
+void kith_alias_record_free (KithAliasRecord *record);
+
+/* Reads the index at @path: the well-formed records (element-type KithAliasRecord), with
+ * unique lower-case sha256s and non-empty hrefs. Malformed records are skipped. Sets
+ * @damaged when the index was unreadable, of an unknown format or had malformed records;
+ * an absent index is empty and not damaged. Never NULL. */
+GPtrArray *kith_alias_index_load (const gchar *path, gboolean *damaged);
+/* Replaces the index at @path atomically and durably with @records (element-type
+ * KithAliasRecord). */
+gboolean kith_alias_index_save (const gchar *path, GPtrArray *records, GError **error);
+
+G_END_DECLS

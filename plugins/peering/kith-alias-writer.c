@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-alias-writer.c — writing, hashing and checking one file before the store takes it */
+#include "kith-alias-writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#ifdef G_OS_UNIX
+#include <gio/gfiledescriptorbased.h>
+#endif
+
+#include "kith-hex.h"
+#include "kith-peering-error.h"
+
+struct _KithAliasWriter {
+  GObject *owner;
+  KithAliasPublishFunc publish;
+  gchar *href;
+  gchar *expected_sha256;
+  guint64 expected_size;
+  gchar *tmp_path;
+  GOutputStream *stream;
+  GChecksum *checksum;
+  guint64 size;
+  gboolean finished;
+};
+
+/* Lower-case hex, or NULL with an error when @s is not a sha256. */
+static gchar *
+normalize_sha256 (const gchar *s, GError **error)
+{
+  g_autofree gchar *lower = s != NULL ? g_ascii_strdown (s, -1) : NULL;
+
+  if (!kith_hex_is_valid (lower, 64, 64)) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
+                 "not a sha256 in hex: %s", s != NULL ? s : "(null)");
+    return NULL;
+  }
+  return g_steal_pointer (&lower);
+}
+
+KithAliasWriter *
+kith_alias_writer_new (const gchar *dir, const gchar *href, const gchar *expected_sha256,
+                       guint64 expected_size, KithAliasPublishFunc publish, GObject *owner,
+                       GError **error)
+{
+  g_autoptr (KithAliasWriter) writer = g_new0 (KithAliasWriter, 1);
+  g_autoptr (GFile) gfile = NULL;
+  GFileOutputStream *stream;
+  gint fd;
+
+  writer->owner = g_object_ref (owner);
+  writer->publish = publish;
+  writer->finished = TRUE; /* nothing to clean up until the temp file exists */
+  if (href == NULL || *href == '\0') {
+    g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED, "empty href");
+    return NULL;
+  }
+  writer->href = g_strdup (href);
+  if (expected_sha256 != NULL) {
+    writer->expected_sha256 = normalize_sha256 (expected_sha256, error);
+    if (writer->expected_sha256 == NULL)
+      return NULL;
+  }
+  writer->expected_size = expected_size;
+
+  writer->tmp_path = g_build_filename (dir, KITH_ALIAS_WRITER_PARTIAL_PREFIX "XXXXXX", NULL);
+  fd = g_mkstemp_full (writer->tmp_path, O_RDWR, 0644);
+  if (fd < 0) {
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot create %s: %s",
+                 writer->tmp_path, g_strerror (errno));
+    return NULL;
+  }
+  g_close (fd, NULL);
+  writer->finished = FALSE;
+  gfile = g_file_new_for_path (writer->tmp_path);
+  stream = g_file_append_to (gfile, G_FILE_CREATE_PRIVATE, NULL, error);
+  if (stream == NULL)
+    return NULL;
+  writer->stream = G_OUTPUT_STREAM (stream);
+  writer->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  return g_steal_pointer (&writer);
+}
+
+gboolean
+kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len, GError **error)
+{
+  g_return_val_if_fail (writer != NULL, FALSE);
+  g_return_val_if_fail (!writer->finished, FALSE);
+  if (len == 0)
+    return TRUE;
+  if (!g_output_stream_write_all (writer->stream, data, len, NULL, NULL, error))
+    return FALSE;
+  g_checksum_update (writer->checksum, data, (gssize) len);
+  writer->size += len;
+  return TRUE;
+}
+
+guint64
+kith_alias_writer_get_size (KithAliasWriter *writer)
+{
+  g_return_val_if_fail (writer != NULL, 0);
+  return writer->size;
+}
+
+/* Flushes, fsyncs and closes the temp file. */
+static gboolean
+writer_close_durable (KithAliasWriter *writer, GError **error)
+{
+  if (!g_output_stream_flush (writer->stream, NULL, error))
+    return FALSE;
+#ifdef G_OS_UNIX
+  if (G_IS_FILE_DESCRIPTOR_BASED (writer->stream)) {
+    gint fd = g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (writer->stream));
+    if (g_fsync (fd) != 0) {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot sync %s: %s",
+                   writer->tmp_path, g_strerror (errno));
+      return FALSE;
+    }
+  }
+#endif
+  return g_output_stream_close (writer->stream, NULL, error);
+}
+
+/* Checks what was written against what the caller expected. */
+static gboolean
+writer_check (KithAliasWriter *writer, const gchar *digest, GError **error)
+{
+  if (writer->expected_size > 0 && writer->size != writer->expected_size) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s: got %" G_GUINT64_FORMAT " bytes, expected %" G_GUINT64_FORMAT,
+                 writer->href, writer->size, writer->expected_size);
+    return FALSE;
+  }
+  if (writer->expected_sha256 != NULL && g_strcmp0 (digest, writer->expected_sha256) != 0) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s: sha256 is %s, expected %s", writer->href, digest, writer->expected_sha256);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+KithAliasEntry *
+kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
+{
+  KithAliasEntry *entry;
+  const gchar *digest;
+
+  g_return_val_if_fail (writer != NULL, NULL);
+  g_return_val_if_fail (!writer->finished, NULL);
+  digest = g_checksum_get_string (writer->checksum);
+  if (!writer_close_durable (writer, error))
+    return NULL; /* the temp file is deleted by kith_alias_writer_free() */
+  if (!writer_check (writer, digest, error)) {
+    g_unlink (writer->tmp_path);
+    writer->finished = TRUE;
+    return NULL;
+  }
+  entry = writer->publish (writer->owner, writer->tmp_path, writer->href, digest, writer->size,
+                           error);
+  writer->finished = entry != NULL;
+  return entry;
+}
+
+void
+kith_alias_writer_free (KithAliasWriter *writer)
+{
+  if (writer == NULL)
+    return;
+  if (!writer->finished) {
+    if (writer->stream != NULL && !g_output_stream_is_closed (writer->stream))
+      g_output_stream_close (writer->stream, NULL, NULL);
+    g_unlink (writer->tmp_path);
+  }
+  g_clear_object (&writer->stream);
+  g_clear_pointer (&writer->checksum, g_checksum_free);
+  g_clear_object (&writer->owner);
+  g_free (writer->href);
+  g_free (writer->expected_sha256);
+  g_free (writer->tmp_path);
+  g_free (writer);
+}
