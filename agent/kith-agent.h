@@ -5,7 +5,7 @@
 
 #include "kith-config.h"
 #include "kith-dbus.h"
-#include "kith-error.h"
+#include "kith-agent-error.h"
 #include "kith-fetcher.h"
 #include "kith-http.h"
 #include "kith-metrics.h"

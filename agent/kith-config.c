@@ -5,7 +5,7 @@
  */
 #include "kith-config.h"
 
-#include "kith-error.h"
+#include "kith-agent-error.h"
 
 struct _KithConfig {
   GObject parent_instance;

@@ -6,7 +6,7 @@
  */
 #include "kith-dbus.h"
 
-#include "kith-error.h"
+#include "kith-agent-error.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

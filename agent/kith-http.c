@@ -5,7 +5,7 @@
  */
 #include "kith-http.h"
 
-#include "kith-error.h"
+#include "kith-agent-error.h"
 
 #include <string.h>
 

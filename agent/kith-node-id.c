@@ -1,7 +1,7 @@
 /* kith-node-id.c — the node's persistent random identity */
 #include "kith-node-id.h"
 
-#include "kith-error.h"
+#include "kith-agent-error.h"
 #include "kith-hex.h"
 
 #include <gnutls/crypto.h>

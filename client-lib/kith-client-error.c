@@ -2,26 +2,26 @@
 #include "kith-client-error.h"
 #include "kith-client-private.h"
 
+#include "kith-error-names.h"
+
 #include <string.h>
 
-/* Names the agent uses on the wire (data/org.kith.Agent1.xml). */
-static const GDBusErrorEntry kith_client_error_entries[] = {
-  { KITH_CLIENT_ERROR_FAILED, "org.kith.Error.Failed" },
-  { KITH_CLIENT_ERROR_PLUGIN_MISSING, "org.kith.Error.PluginMissing" },
-  { KITH_CLIENT_ERROR_INVALID_ARGS, "org.kith.Error.InvalidArgs" },
-  { KITH_CLIENT_ERROR_NOT_FOUND, "org.kith.Error.NotFound" },
-  { KITH_CLIENT_ERROR_CANCELLED, "org.kith.Error.Cancelled" },
-};
+G_DEFINE_QUARK (kith-client-error-quark, kith_client_error)
 
-GQuark
-kith_client_error_quark (void)
-{
-  static gsize quark = 0;
-  g_dbus_error_register_error_domain ("kith-client-error-quark", &quark,
-                                      kith_client_error_entries,
-                                      G_N_ELEMENTS (kith_client_error_entries));
-  return (GQuark) quark;
-}
+/* What each org.kith.Error.* name (data/kith-error-names.h) means to a client. */
+static const KithClientError kith_client_error_from_name[] = {
+  [KITH_ERROR_NAME_FAILED] = KITH_CLIENT_ERROR_FAILED,
+  [KITH_ERROR_NAME_CONFIG] = KITH_CLIENT_ERROR_FAILED,
+  [KITH_ERROR_NAME_PLUGIN] = KITH_CLIENT_ERROR_PLUGIN_MISSING,
+  [KITH_ERROR_NAME_PLUGIN_MISSING] = KITH_CLIENT_ERROR_PLUGIN_MISSING,
+  [KITH_ERROR_NAME_INVALID_ARGS] = KITH_CLIENT_ERROR_INVALID_ARGS,
+  [KITH_ERROR_NAME_NOT_FOUND] = KITH_CLIENT_ERROR_NOT_FOUND,
+  [KITH_ERROR_NAME_CANCELLED] = KITH_CLIENT_ERROR_CANCELLED,
+  [KITH_ERROR_NAME_PERMISSION_DENIED] = KITH_CLIENT_ERROR_PERMISSION_DENIED,
+  [KITH_ERROR_NAME_NOT_CONFIGURED] = KITH_CLIENT_ERROR_NOT_CONFIGURED,
+  [KITH_ERROR_NAME_OFFLINE] = KITH_CLIENT_ERROR_OFFLINE,
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (kith_client_error_from_name) == KITH_ERROR_NAME_LAST);
 
 const gchar *
 kith_client_error_to_string (KithClientError code)
@@ -34,6 +34,8 @@ kith_client_error_to_string (KithClientError code)
   case KITH_CLIENT_ERROR_NOT_FOUND: return "not-found";
   case KITH_CLIENT_ERROR_CANCELLED: return "cancelled";
   case KITH_CLIENT_ERROR_PERMISSION_DENIED: return "permission-denied";
+  case KITH_CLIENT_ERROR_NOT_CONFIGURED: return "not-configured";
+  case KITH_CLIENT_ERROR_OFFLINE: return "offline";
   case KITH_CLIENT_ERROR_LAST: break;
   }
   return "unknown";
@@ -67,6 +69,54 @@ describe_remedy (const gchar *address, GBusType bus_type)
                      "or set KITH_AGENT_ADDRESS to an agent listening peer-to-peer");
   return g_strdup ("is kith-agent running? Start one with: kith-agent --config FILE "
                    "(with dbus=session in its [agent] group)");
+}
+
+/* The code of a GIO error a service sent back as it was (not one of ours): what it says
+ * about the request, never about the transport. */
+static KithClientError
+code_from_agent_gio (const GError *error)
+{
+  if (error->domain != G_IO_ERROR)
+    return KITH_CLIENT_ERROR_FAILED;
+  switch (error->code) {
+  case G_IO_ERROR_CANCELLED: return KITH_CLIENT_ERROR_CANCELLED;
+  case G_IO_ERROR_NOT_FOUND: return KITH_CLIENT_ERROR_NOT_FOUND;
+  case G_IO_ERROR_INVALID_ARGUMENT: return KITH_CLIENT_ERROR_INVALID_ARGS;
+  default: return KITH_CLIENT_ERROR_FAILED;
+  }
+}
+
+/* The client code for a reply the agent sent with D-Bus error @name (decoded into
+ * @error), or -1 when the name is not the agent's but the bus's or GDBus's own
+ * (org.freedesktop.DBus.Error.*): those are about the transport. */
+static gint
+code_from_remote (const gchar *name, const GError *error)
+{
+  gint wire = kith_error_name_from_dbus (name);
+
+  if (wire >= 0)
+    return kith_client_error_from_name[wire];
+  if (g_str_has_prefix (name, "org.gtk.GDBus.UnmappedGError."))
+    return code_from_agent_gio (error);
+  return -1;
+}
+
+/* Rewrites an error the agent returned into KITH_CLIENT_ERROR, keeping the agent's
+ * message; FALSE (and @error untouched) when it is not one. */
+static gboolean
+convert_remote (GError **error)
+{
+  g_autofree gchar *name = g_dbus_error_get_remote_error (*error);
+  g_autofree gchar *message = NULL;
+  gint code;
+
+  if (name == NULL || (code = code_from_remote (name, *error)) < 0)
+    return FALSE;
+  g_dbus_error_strip_remote_error (*error);
+  message = g_strdup ((*error)->message);
+  g_clear_error (error);
+  g_set_error_literal (error, KITH_CLIENT_ERROR, code, message);
+  return TRUE;
 }
 
 /* Maps a GIO or GDBus error to a client code; FAILED when nothing fits. */
@@ -116,10 +166,10 @@ kith_client_error_convert_full (GError **error, const gchar *address, GBusType b
     return;
 
   /* the agent's own errors: the message is already the agent's sentence */
+  if ((*error)->domain == KITH_CLIENT_ERROR || convert_remote (error))
+    return;
   if (g_dbus_error_is_remote_error (*error))
     g_dbus_error_strip_remote_error (*error);
-  if ((*error)->domain == KITH_CLIENT_ERROR)
-    return;
 
   code = code_from_transport (*error);
   /* while connecting, any failure to reach the bus or socket means nobody answers */
@@ -167,28 +217,14 @@ kith_client_error_convert_connect (GError **error, const gchar *address, GBusTyp
   kith_client_error_convert_full (error, address, bus_type, TRUE);
 }
 
-/* Which client code a transfer's failure gets: the agent's own names map one to one. */
-static KithClientError
-code_from_transfer (const GError *error)
-{
-  if (error->domain == KITH_CLIENT_ERROR)
-    return error->code;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return KITH_CLIENT_ERROR_CANCELLED;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-    return KITH_CLIENT_ERROR_NOT_FOUND;
-  return KITH_CLIENT_ERROR_FAILED;
-}
-
 GError *
 kith_client_error_new_for_transfer (const gchar *url, const gchar *reason)
 {
   g_autoptr(GError) remote = NULL;
   g_autofree gchar *name = NULL;
   const gchar *sep = reason != NULL ? strstr (reason, ": ") : NULL;
+  gint code;
 
-  /* registers the org.kith.Error.* names before they are looked up */
-  (void) kith_client_error_quark ();
   if (reason == NULL || reason[0] == '\0')
     return g_error_new (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
                         "Fetching %s failed, the agent gave no reason", url);
@@ -197,10 +233,10 @@ kith_client_error_new_for_transfer (const gchar *url, const gchar *reason)
   if (name == NULL || !g_dbus_is_error_name (name))
     return g_error_new (KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
                         "Fetching %s failed: %s", url, reason);
-  /* the name is a D-Bus error name: registered ones (ours, GIO's) come back as themselves */
+  /* the name is a D-Bus error name: ours map by the table, GIO's come back as themselves */
   remote = g_dbus_error_new_for_dbus_error (name, sep + 2);
-  if (g_dbus_error_is_remote_error (remote))
-    g_dbus_error_strip_remote_error (remote);
-  return g_error_new (KITH_CLIENT_ERROR, code_from_transfer (remote),
+  code = code_from_remote (name, remote);
+  g_dbus_error_strip_remote_error (remote);
+  return g_error_new (KITH_CLIENT_ERROR, code >= 0 ? code : KITH_CLIENT_ERROR_FAILED,
                       "Fetching %s failed: %s", url, remote->message);
 }

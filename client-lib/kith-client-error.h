@@ -16,10 +16,15 @@ G_BEGIN_DECLS
  * @KITH_CLIENT_ERROR_NOT_FOUND: the thing asked for does not exist
  * @KITH_CLIENT_ERROR_CANCELLED: the operation was cancelled (by the caller or the agent)
  * @KITH_CLIENT_ERROR_PERMISSION_DENIED: the bus or the agent refused the caller
+ * @KITH_CLIENT_ERROR_NOT_CONFIGURED: the service lacks configuration it needs for the call
+ *   (e.g. the update service without [agent] backend-url)
+ * @KITH_CLIENT_ERROR_OFFLINE: the agent runs with [agent] offline=true, which forbids the call
  *
- * Errors the agent returns as org.kith.Error.* arrive with the matching
- * code; transport errors (GIO, GDBus) are converted too, so callers only
- * ever see this domain.
+ * Errors the agent returns (every org.kith.Error.* name, and any other error a
+ * service sent back) keep the agent's message and get the code that names them;
+ * they are never AGENT_NOT_RUNNING. Transport errors (no socket, no bus, the bus
+ * refused us, no reply) are converted too, with a sentence naming the agent's
+ * address and what to do, so callers only ever see this domain.
  */
 typedef enum {
   KITH_CLIENT_ERROR_FAILED,
@@ -29,10 +34,12 @@ typedef enum {
   KITH_CLIENT_ERROR_NOT_FOUND,
   KITH_CLIENT_ERROR_CANCELLED,
   KITH_CLIENT_ERROR_PERMISSION_DENIED,
+  KITH_CLIENT_ERROR_NOT_CONFIGURED,
+  KITH_CLIENT_ERROR_OFFLINE,
   KITH_CLIENT_ERROR_LAST /*< skip >*/
 } KithClientError;
 
-/* The error quark; also registers the org.kith.Error.* D-Bus names. */
+/* The error quark. */
 GQuark kith_client_error_quark (void);
 /* A stable lowercase name for @code ("agent-not-running"); static string. */
 const gchar *kith_client_error_to_string (KithClientError code);

@@ -668,8 +668,6 @@ kith_client_class_init (KithClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  /* the org.kith.Error.* names must be known before the first reply arrives */
-  (void) kith_client_error_quark ();
   object_class->get_property = kith_client_get_property;
   object_class->set_property = kith_client_set_property;
   object_class->finalize = kith_client_finalize;

@@ -2,6 +2,7 @@
 #include "kith-test-backend.h"
 
 #include "kith-test-agent.h"
+#include "kith-test-util.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -53,22 +54,6 @@ kith_test_backend_new (void)
   return self;
 }
 
-static void
-kith_test_backend_remove (const gchar *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const gchar *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *child = g_build_filename (path, name, NULL);
-    if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      kith_test_backend_remove (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
 void
 kith_test_backend_free (KithTestBackend *self)
 {
@@ -77,7 +62,7 @@ kith_test_backend_free (KithTestBackend *self)
     g_subprocess_wait (self->serve, NULL, NULL);
     g_object_unref (self->serve);
   }
-  kith_test_backend_remove (self->root);
+  kith_test_rm_rf (self->root);
   g_ptr_array_unref (self->releases);
   g_free (self->root);
   g_free (self->dir);

@@ -3,6 +3,7 @@
 #include "kith-update-dbus.h"
 
 #include "kith-dbus-generated.h"
+#include "kith-update-error.h"
 
 #define KITH_UPDATE_DBUS_PATH KITH_AGENT_DBUS_PATH "/Update"
 
@@ -50,7 +51,7 @@ kith_update_dbus_check_done (GObject *source, GAsyncResult *result, gpointer use
   g_autofree gchar *message = kith_update_check_finish (KITH_UPDATE (source), result, &error);
 
   if (message == NULL) {
-    g_dbus_method_invocation_return_gerror (g_steal_pointer (&invocation), error);
+    kith_agent_error_return (g_steal_pointer (&invocation), kith_update_error_to_agent (error), error);
     return;
   }
   g_dbus_method_invocation_return_value (g_steal_pointer (&invocation), g_variant_new ("(s)", message));

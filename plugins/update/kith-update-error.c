@@ -1,23 +1,22 @@
-/* kith-update-error.c — the error quark and its D-Bus names (org.kith.Update.Error.*) */
+/* kith-update-error.c — the update plugin's error domain, and the org.kith.Error.* code of each */
 #include "kith-update-error.h"
 
-#include <gio/gio.h>
+G_DEFINE_QUARK (kith-update-error-quark, kith_update_error)
 
-static const GDBusErrorEntry kith_update_error_entries[] = {
-  { KITH_UPDATE_ERROR_FAILED, "org.kith.Update.Error.Failed" },
-  { KITH_UPDATE_ERROR_NOT_CONFIGURED, "org.kith.Update.Error.NotConfigured" },
-  { KITH_UPDATE_ERROR_OFFLINE, "org.kith.Update.Error.Offline" },
-  { KITH_UPDATE_ERROR_CATALOG, "org.kith.Update.Error.Catalog" },
-  { KITH_UPDATE_ERROR_FILE, "org.kith.Update.Error.File" },
-  { KITH_UPDATE_ERROR_INSTALL, "org.kith.Update.Error.Install" },
-  { KITH_UPDATE_ERROR_STOPPED, "org.kith.Update.Error.Stopped" },
-};
-
-GQuark
-kith_update_error_quark (void)
+KithAgentError
+kith_update_error_to_agent (const GError *error)
 {
-  static gsize quark = 0;
-  g_dbus_error_register_error_domain ("kith-update-error-quark", &quark, kith_update_error_entries,
-                                      G_N_ELEMENTS (kith_update_error_entries));
-  return (GQuark) quark;
+  if (error->domain != KITH_UPDATE_ERROR)
+    return kith_agent_error_code_for (error);
+  switch (error->code) {
+  case KITH_UPDATE_ERROR_NOT_CONFIGURED:
+    return KITH_AGENT_ERROR_NOT_CONFIGURED;
+  case KITH_UPDATE_ERROR_OFFLINE:
+    return KITH_AGENT_ERROR_OFFLINE;
+  case KITH_UPDATE_ERROR_STOPPED:
+    return KITH_AGENT_ERROR_CANCELLED;
+  default:
+    /* catalog, file and install failures: the message says which */
+    return KITH_AGENT_ERROR_FAILED;
+  }
 }

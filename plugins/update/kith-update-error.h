@@ -1,7 +1,7 @@
 /* kith-update-error.h — the update plugin's error domain */
 #pragma once
 
-#include <glib.h>
+#include "kith-agent-error.h"
 
 G_BEGIN_DECLS
 
@@ -28,5 +28,7 @@ typedef enum {
 } KithUpdateError;
 
 GQuark kith_update_error_quark (void);
+/* The org.kith.Error.* code clients get for @error (any domain). */
+KithAgentError kith_update_error_to_agent (const GError *error);
 
 G_END_DECLS

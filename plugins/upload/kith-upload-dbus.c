@@ -3,6 +3,7 @@
 #include "kith-upload-dbus.h"
 
 #include "kith-dbus-generated.h"
+#include "kith-upload-error.h"
 
 #ifdef G_OS_UNIX
 #include <gio/gunixfdlist.h>
@@ -84,7 +85,7 @@ kith_upload_dbus_handle_upload (KithDbusUpload1 *skeleton, GDBusMethodInvocation
     close (fd);
   }
   if (upload_id == NULL) {
-    g_dbus_method_invocation_return_gerror (invocation, error);
+    kith_agent_error_return (invocation, kith_upload_error_to_agent (error), error);
     return TRUE;
   }
   kith_dbus_upload1_complete_upload (skeleton, invocation, upload_id);

@@ -13,6 +13,7 @@
 #include "kith-agent.h"
 #include "kith-crypto.h"
 #include "kith-file.h"
+#include "kith-upload-error.h"
 
 struct _KithUploadOutbox {
   gchar *dir;
@@ -214,7 +215,7 @@ kith_upload_outbox_add (KithUploadOutbox *self, const gchar *name, GBytes *conte
   }
   path = g_build_filename (self->dir, name, NULL);
   if (g_file_test (path, G_FILE_TEST_EXISTS) || g_file_test (path, G_FILE_TEST_IS_SYMLINK)) {
-    g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS, "%s is already in the outbox", name);
+    g_set_error (error, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_DUPLICATE, "%s is already in the outbox", name);
     return NULL;
   }
   if (!kith_file_write_atomic (path, g_bytes_get_data (content, NULL), g_bytes_get_size (content), 0644, error))

@@ -12,6 +12,7 @@
 
 #include "kith-file.h"
 #include "kith-upload-backoff.h"
+#include "kith-upload-error.h"
 #include "kith-upload-outbox.h"
 #include "kith-upload-server.h"
 #include "kith-upload-verify.h"
@@ -455,7 +456,7 @@ kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
     if (n == 0)
       break;
     if (buf->len + (guint64) n > self->max_size) {
-      g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS,
+      g_set_error (error, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_TOO_LARGE,
                    "the report is larger than [upload] max-size (%" G_GUINT64_FORMAT " bytes)", self->max_size);
       return NULL;
     }
@@ -469,7 +470,7 @@ kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
   kith_upload_scan_cb (self);
   return kith_upload_outbox_report_id (kith_agent_get_node_id (self->agent), stored, sha);
 #else
-  g_set_error_literal (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_FAILED, "reports by fd need a POSIX system");
+  g_set_error_literal (error, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_UNSUPPORTED, "reports by fd need a POSIX system");
   return NULL;
 #endif
 }
