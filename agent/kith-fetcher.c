@@ -13,5 +13,14 @@ kith_fetcher_fetch (KithFetcher *self, const gchar *url, const gchar *sha256, Ki
 {
   g_return_val_if_fail (KITH_IS_FETCHER (self), NULL);
   g_return_val_if_fail (url != NULL, NULL);
-  return KITH_FETCHER_GET_IFACE (self)->fetch (self, url, sha256, flags);
+  return KITH_FETCHER_GET_IFACE (self)->fetch (self, url, sha256, 0, flags);
+}
+
+KithTransfer *
+kith_fetcher_fetch_full (KithFetcher *self, const gchar *url, const gchar *sha256, guint64 size,
+                         KithFetchFlags flags)
+{
+  g_return_val_if_fail (KITH_IS_FETCHER (self), NULL);
+  g_return_val_if_fail (url != NULL, NULL);
+  return KITH_FETCHER_GET_IFACE (self)->fetch (self, url, sha256, size, flags);
 }

@@ -17,13 +17,19 @@ G_DECLARE_INTERFACE (KithFetcher, kith_fetcher, KITH, FETCHER, GObject)
 
 struct _KithFetcherInterface {
   GTypeInterface parent_iface;
-  KithTransfer *(*fetch) (KithFetcher *self, const gchar *url, const gchar *sha256,
+  KithTransfer *(*fetch) (KithFetcher *self, const gchar *url, const gchar *sha256, guint64 size,
                           KithFetchFlags flags);
 };
 
 /* Starts fetching @url, verified against @sha256 when given (64 hex digits, or NULL);
- * returns the transfer (caller owns a ref) — watch its "finished" signal. */
+ * returns the transfer (caller owns a ref) — watch its "finished" signal. Same as
+ * kith_fetcher_fetch_full() with no known size. */
 KithTransfer *kith_fetcher_fetch (KithFetcher *self, const gchar *url, const gchar *sha256,
                                   KithFetchFlags flags);
+/* Likewise, with the size the caller knows @url has (e.g. from the signed catalog; 0:
+ * unknown): no download, from a peer or the origin, writes more than @size bytes, and a
+ * copy of another size is refused. */
+KithTransfer *kith_fetcher_fetch_full (KithFetcher *self, const gchar *url, const gchar *sha256,
+                                       guint64 size, KithFetchFlags flags);
 
 G_END_DECLS

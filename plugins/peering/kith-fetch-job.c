@@ -30,6 +30,7 @@ struct _KithFetchJob {
   gpointer finished_data;
   gchar *href;
   gchar *expected_sha256;
+  guint64 expected_size; /* from the caller, 0: unknown */
   KithFetchFlags flags;
   GPtrArray *transfers; /* KithTransfer* */
   KithFetchJobState state;
@@ -46,6 +47,7 @@ struct _KithFetchJob {
   guint8 *buffer;
   guint64 done;
   guint64 total;
+  guint64 limit;      /* the size this download was promised: no byte past it is written */
   gint64 last_announce_us;
   guint cancel_idle_id;
   guint start_idle_id;
@@ -63,7 +65,7 @@ kith_fetch_job_get_href (KithFetchJob *job)
 
 KithFetchJob *
 kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const gchar *sha256,
-                    guint flags, KithFetchJobFinishedFunc finished, gpointer user_data)
+                    guint64 size, guint flags, KithFetchJobFinishedFunc finished, gpointer user_data)
 {
   KithFetchJob *job = g_new0 (KithFetchJob, 1);
   job->ctx = context;
@@ -71,6 +73,7 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->finished_data = user_data;
   job->href = g_strdup (href);
   job->expected_sha256 = g_strdup (sha256);
+  job->expected_size = size;
   job->flags = flags;
   job->transfers = g_ptr_array_new_with_free_func (g_object_unref);
   job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -92,7 +95,7 @@ kith_fetch_job_reset_download (KithFetchJob *job)
   g_clear_object (&job->stream);
   g_clear_pointer (&job->writer, kith_alias_writer_free);
   g_clear_pointer (&job->buffer, g_free);
-  job->done = job->total = 0;
+  job->done = job->total = job->limit = 0;
 }
 
 void
@@ -324,6 +327,12 @@ kith_fetch_job_read_done (GObject *source, GAsyncResult *result, gpointer user_d
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the job is gone */
+  if (n > 0 && job->limit > 0 && job->done + (guint64) n > job->limit) {
+    kith_metrics_add (job->ctx->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s sent more than the %" G_GUINT64_FORMAT " bytes it promised", job->source, job->limit);
+    n = -1;
+  }
   if (n > 0 && kith_alias_writer_write (job->writer, job->buffer, n, &error)) {
     job->done += n;
     if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
@@ -343,7 +352,12 @@ kith_fetch_job_read_done (GObject *source, GAsyncResult *result, gpointer user_d
 static void
 kith_fetch_job_read_next (KithFetchJob *job)
 {
-  g_input_stream_read_async (job->stream, job->buffer, KITH_FETCH_JOB_CHUNK, G_PRIORITY_DEFAULT,
+  gsize chunk = KITH_FETCH_JOB_CHUNK;
+
+  /* one byte past the promise is enough to know it is broken */
+  if (job->limit > 0 && job->limit - MIN (job->done, job->limit) < chunk)
+    chunk = job->limit - MIN (job->done, job->limit) + 1;
+  g_input_stream_read_async (job->stream, job->buffer, chunk, G_PRIORITY_DEFAULT,
                              job->cancellable, kith_fetch_job_read_done, job);
 }
 
@@ -371,8 +385,19 @@ kith_fetch_job_sent (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   length = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
-  if (length > 0)
+  if (length > 0 && job->limit > 0 && (guint64) length > job->limit) {
+    kith_metrics_add (job->ctx->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s announced %" G_GOFFSET_FORMAT " bytes, more than the %" G_GUINT64_FORMAT " promised",
+                 job->source, length, job->limit);
+    kith_fetch_job_downloaded (job, NULL, error);
+    return;
+  }
+  if (length > 0) {
     job->total = length;
+    if (job->limit == 0 && job->state != KITH_FETCH_JOB_FROM_ORIGIN)
+      job->limit = length;
+  }
   job->stream = g_steal_pointer (&stream);
   job->buffer = g_malloc (KITH_FETCH_JOB_CHUNK);
   if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
@@ -389,6 +414,7 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
   kith_fetch_job_clear_timer (job);
   kith_fetch_job_reset_download (job);
   job->total = size;
+  job->limit = size;
   if (msg == NULL) {
     g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED, "'%s' is not a URL", url);
     kith_fetch_job_downloaded (job, NULL, error);
@@ -415,8 +441,15 @@ kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *ali
   job->state = KITH_FETCH_JOB_FROM_PEER;
   g_free (job->source);
   job->source = g_strdup (node);
+  if (job->expected_size > 0 && size > 0 && size != job->expected_size) {
+    g_autoptr(GError) error = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                                           "%s offered %" G_GUINT64_FORMAT " bytes, not %" G_GUINT64_FORMAT,
+                                           node, size, job->expected_size);
+    kith_fetch_job_downloaded (job, NULL, error);
+    return;
+  }
   kith_fetch_job_download (job, alias, job->expected_sha256 != NULL ? job->expected_sha256 : sha256,
-                           size);
+                           job->expected_size > 0 ? job->expected_size : size);
 }
 
 static void
@@ -427,7 +460,7 @@ kith_fetch_job_from_origin (KithFetchJob *job)
   g_free (job->source);
   job->source = g_strdup ("origin");
   job->last_announce_us = 0;
-  kith_fetch_job_download (job, job->href, job->expected_sha256, 0);
+  kith_fetch_job_download (job, job->href, job->expected_sha256, job->expected_size);
 }
 
 /* ---- searching and waiting ---- */

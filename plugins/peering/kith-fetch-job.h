@@ -13,9 +13,10 @@ typedef struct _KithFetchJob KithFetchJob;
  * the owner frees the job from here. */
 typedef void (*KithFetchJobFinishedFunc) (KithFetchJob *job, gpointer user_data);
 
-/* A job for @href (@sha256 nullable) working with @context (borrowed: it outlives the job). */
+/* A job for @href (@sha256 nullable; @size: what the caller knows the file's size to be,
+ * 0: unknown — no download writes more) working with @context (borrowed: it outlives the job). */
 KithFetchJob *kith_fetch_job_new (const KithPeeringContext *context, const gchar *href,
-                                  const gchar *sha256, guint flags,
+                                  const gchar *sha256, guint64 size, guint flags,
                                   KithFetchJobFinishedFunc finished, gpointer user_data);
 void kith_fetch_job_free (KithFetchJob *job);
 /* Starts from an idle, so the caller can connect to its transfer first. */

@@ -168,7 +168,7 @@ kith_peering_dbus_handle_cancel (KithDbusTransfer1 *skeleton, GDBusMethodInvocat
 }
 
 static gboolean
-kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, KithFetchFlags *flags,
+kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, guint64 *size, KithFetchFlags *flags,
                                  GError **error)
 {
   gboolean cached_only = FALSE, no_origin = FALSE;
@@ -183,6 +183,7 @@ kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, KithFetchFla
       return FALSE;
     }
   }
+  g_variant_lookup (options, "size", "t", size);
   g_variant_lookup (options, "cached-only", "b", &cached_only);
   g_variant_lookup (options, "no-origin", "b", &no_origin);
   *flags = (cached_only ? KITH_FETCH_FLAG_CACHED_ONLY : 0) | (no_origin ? KITH_FETCH_FLAG_NO_ORIGIN : 0);
@@ -237,9 +238,10 @@ kith_peering_dbus_handle_fetch (KithDbusPeering1 *skeleton, GDBusMethodInvocatio
   g_autoptr(GOutputStream) destination = NULL;
   KithFetchFlags flags = KITH_FETCH_FLAG_NONE;
   KithDbusTransferExport *export;
+  guint64 size = 0;
 
   if (!kith_peering_dbus_check_url (url, &error) ||
-      !kith_peering_dbus_parse_options (options, &sha256, &flags, &error) ||
+      !kith_peering_dbus_parse_options (options, &sha256, &size, &flags, &error) ||
       (destination = kith_peering_dbus_take_fd (invocation, handle, &error)) == NULL) {
     g_dbus_method_invocation_return_gerror (invocation, error);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -251,7 +253,7 @@ kith_peering_dbus_handle_fetch (KithDbusPeering1 *skeleton, GDBusMethodInvocatio
   export->skeleton = kith_dbus_transfer1_skeleton_new ();
   kith_dbus_transfer1_set_url (export->skeleton, url);
   kith_dbus_transfer1_set_state (export->skeleton, "searching");
-  export->transfer = kith_fetcher_fetch (KITH_FETCHER (self->peering), url, sha256, flags);
+  export->transfer = kith_fetcher_fetch_full (KITH_FETCHER (self->peering), url, sha256, size, flags);
   g_signal_connect (export->transfer, "notify", G_CALLBACK (kith_peering_dbus_transfer_notify), export);
   g_signal_connect (export->transfer, "finished", G_CALLBACK (kith_peering_dbus_transfer_finished), export);
   g_signal_connect (export->skeleton, "handle-cancel", G_CALLBACK (kith_peering_dbus_handle_cancel), export);

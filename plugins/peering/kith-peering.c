@@ -4,6 +4,7 @@
 #include "kith-peering.h"
 
 #include "kith-alias-handler.h"
+#include "kith-alias-url.h"
 #include "kith-fetch-job.h"
 #include "kith-peering-context.h"
 #include "kith-peering-error.h"
@@ -186,12 +187,34 @@ kith_peering_fix_alias_host (KithPacket *packet, GSocketAddress *from)
   g_uri_unref (fixed);
 }
 
+/* An alias must name the packet's source host and a kith alias path (kith-alias-url.h):
+ * an announcement with any other is dropped and counted. */
+static gboolean
+kith_peering_alias_acceptable (KithPeering *self, const KithPacket *packet, GSocketAddress *from)
+{
+  g_autofree gchar *labels = NULL;
+  const gchar *reason = NULL;
+
+  if (packet->type != KITH_PACKET_TYPE_RESPONSE && packet->type != KITH_PACKET_TYPE_DOWNLOADING &&
+      packet->type != KITH_PACKET_TYPE_COMPLETE)
+    return TRUE;
+  if (kith_alias_url_check (packet->alias, from, &reason))
+    return TRUE;
+  labels = g_strdup_printf ("reason=\"%s\"", reason);
+  kith_metrics_add (self->ctx.metrics, "kith_peering_aliases_dropped_total", labels, 1);
+  g_debug ("dropped a %s from %s: alias refused (%s)", kith_packet_type_to_string (packet->type), packet->node,
+           reason);
+  return FALSE;
+}
+
 static void
 kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *from)
 {
   if (kith_peering_tasks_deliver_offer (self->tasks, packet, from))
     return; /* the alias of a task offer is checked, not fixed: it must name its sender */
   kith_peering_fix_alias_host (packet, from);
+  if (!kith_peering_alias_acceptable (self, packet, from))
+    return;
   kith_peering_server_handle_packet (self->server, packet, from);
   kith_peer_table_track (self->peers, packet);
   if (packet->type == KITH_PACKET_TYPE_DOWNLOADING || packet->type == KITH_PACKET_TYPE_COMPLETE) {
@@ -269,19 +292,20 @@ kith_peering_job_finished (KithFetchJob *job, gpointer user_data)
 /* ---- KithFetcher ---- */
 
 static KithTransfer *
-kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256, KithFetchFlags flags)
+kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256, guint64 size,
+                    KithFetchFlags flags)
 {
   KithPeering *self = KITH_PEERING (fetcher);
   KithTransfer *transfer = kith_transfer_new (url);
   KithFetchJob *job = NULL;
 
   /* one job per URL: a second caller rides along */
-  for (guint i = 0; i < self->jobs->len && sha256 == NULL; i++) {
+  for (guint i = 0; i < self->jobs->len && sha256 == NULL && size == 0; i++) {
     if (g_strcmp0 (kith_fetch_job_get_href (g_ptr_array_index (self->jobs, i)), url) == 0)
       job = g_ptr_array_index (self->jobs, i);
   }
   if (job == NULL) {
-    job = kith_fetch_job_new (&self->ctx, url, sha256, flags, kith_peering_job_finished, self);
+    job = kith_fetch_job_new (&self->ctx, url, sha256, size, flags, kith_peering_job_finished, self);
     g_ptr_array_add (self->jobs, job);
     kith_metrics_set (self->ctx.metrics, "kith_peering_transfers_active", NULL, self->jobs->len);
     kith_fetch_job_start (job);
@@ -348,12 +372,14 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_packets_in_total", KITH_METRIC_COUNTER, "Packets received, by type");
   kith_metrics_register (metrics, "kith_peering_packets_out_total", KITH_METRIC_COUNTER, "Packets sent, by type");
   kith_metrics_register (metrics, "kith_peering_packets_dropped_total", KITH_METRIC_COUNTER, "Malformed packets dropped, by reason");
+  kith_metrics_register (metrics, "kith_peering_aliases_dropped_total", KITH_METRIC_COUNTER, "Announcements dropped for their alias URL (not http(s), not the sender's host, not an alias path), by reason");
   kith_metrics_register (metrics, "kith_peering_hits_total", KITH_METRIC_COUNTER, "Fetches served by a peer");
   kith_metrics_register (metrics, "kith_peering_misses_total", KITH_METRIC_COUNTER, "Fetches that went to the origin");
   kith_metrics_register (metrics, "kith_peering_peer_bytes_total", KITH_METRIC_COUNTER, "Bytes fetched from peers");
   kith_metrics_register (metrics, "kith_peering_origin_bytes_total", KITH_METRIC_COUNTER, "Bytes fetched from origins");
   kith_metrics_register (metrics, "kith_peering_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers");
   kith_metrics_register (metrics, "kith_peering_bad_peers_total", KITH_METRIC_COUNTER, "Peers skipped for serving bad bytes or failing");
+  kith_metrics_register (metrics, "kith_peering_oversize_downloads_total", KITH_METRIC_COUNTER, "Downloads cut at the size they were promised");
   kith_metrics_register (metrics, "kith_peering_transfers_active", KITH_METRIC_GAUGE, "Fetches in progress");
 }
 
@@ -443,6 +469,7 @@ kith_peering_get_status (KithPeering *self)
   g_variant_dict_insert_value (&dict, "packets-in", kith_metrics_to_variant (metrics, "kith_peering_packets_in_total"));
   g_variant_dict_insert_value (&dict, "packets-out", kith_metrics_to_variant (metrics, "kith_peering_packets_out_total"));
   g_variant_dict_insert_value (&dict, "packets-dropped", kith_metrics_to_variant (metrics, "kith_peering_packets_dropped_total"));
+  g_variant_dict_insert_value (&dict, "aliases-dropped", kith_metrics_to_variant (metrics, "kith_peering_aliases_dropped_total"));
   g_variant_dict_insert (&dict, "transfers-active", "t", (guint64) self->jobs->len);
   g_variant_dict_insert (&dict, "replies-pending", "t", (guint64) (
                          self->server != NULL ? kith_peering_server_get_pending (self->server) : 0));

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-alias-url.h — which alias URLs a node follows. An alias in a "response",
+ * "downloading" or "complete" must be an http(s) URL on the host the packet came from,
+ * under the kith alias path: anything else (another host, another path on it, file://,
+ * credentials) would make the node fetch what the sender chose — the sender's way to
+ * reach internal URLs through us (SSRF) — and is dropped before any HTTP library sees it. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* TRUE when @alias is acceptable from a packet sent by @from; else FALSE and *@reason is
+ * a static metric label: "syntax", "scheme", "host" or "path". */
+gboolean kith_alias_url_check (const gchar *alias, GSocketAddress *from, const gchar **reason);
+
+G_END_DECLS

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-origin-digest.c — Repr-Digest / Digest sha-256 from an origin's HEAD */
+#include "kith-origin-digest.h"
+
+#include <string.h>
+
+#define KITH_ORIGIN_DIGEST_SHA256_LEN 32
+
+/* Hex of a base64 sha-256 value, or NULL when it is not one. */
+static gchar *
+kith_origin_digest_hex (const gchar *b64, gsize len)
+{
+  g_autofree gchar *copy = g_strndup (b64, len);
+  g_autofree guchar *raw = NULL;
+  gsize raw_len = 0;
+  GString *hex;
+
+  g_strstrip (copy);
+  if (copy[0] == '\0' || strspn (copy, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+                             strlen (copy) || strlen (copy) != 44)
+    return NULL;
+  raw = g_base64_decode (copy, &raw_len);
+  if (raw_len != KITH_ORIGIN_DIGEST_SHA256_LEN)
+    return NULL;
+  hex = g_string_sized_new (2 * raw_len);
+  for (gsize i = 0; i < raw_len; i++)
+    g_string_append_printf (hex, "%02x", raw[i]);
+  return g_string_free (hex, FALSE);
+}
+
+/* The sha-256 member of a comma-separated list "alg=value, …"; @colons: RFC 9530 byte
+ * sequences (":b64:"), else RFC 3230 bare base64. */
+static gchar *
+kith_origin_digest_parse (const gchar *value, gboolean colons)
+{
+  g_auto (GStrv) members = NULL;
+
+  if (value == NULL || strlen (value) > 4096)
+    return NULL;
+  members = g_strsplit (value, ",", 16);
+  for (guint i = 0; members[i] != NULL; i++) {
+    gchar *member = g_strstrip (members[i]);
+    gchar *eq = strchr (member, '=');
+    gchar *v;
+    gsize len;
+
+    if (eq == NULL)
+      continue;
+    *eq = '\0';
+    g_strstrip (member);
+    if (g_ascii_strcasecmp (member, "sha-256") != 0)
+      continue;
+    v = g_strstrip (eq + 1);
+    len = strlen (v);
+    if (colons) {
+      gchar *semi = strchr (v, ';'); /* parameters of the structured field */
+      if (semi != NULL)
+        len = semi - v;
+      while (len > 0 && g_ascii_isspace (v[len - 1]))
+        len--;
+      if (len < 2 || v[0] != ':' || v[len - 1] != ':')
+        return NULL;
+      return kith_origin_digest_hex (v + 1, len - 2);
+    }
+    return kith_origin_digest_hex (v, len);
+  }
+  return NULL;
+}
+
+gchar *
+kith_origin_digest_from_headers (SoupMessageHeaders *headers)
+{
+  gchar *hex = kith_origin_digest_parse (soup_message_headers_get_list (headers, "Repr-Digest"), TRUE);
+
+  if (hex == NULL)
+    hex = kith_origin_digest_parse (soup_message_headers_get_list (headers, "Digest"), FALSE);
+  return hex;
+}
+
+typedef struct {
+  GCancellable *cancellable; /* ours: cancelled by the caller's or by the timeout */
+  gulong caller_id;
+  GCancellable *caller;
+  GSource *timeout;
+} KithOriginDigestHead;
+
+static void
+kith_origin_digest_head_free (KithOriginDigestHead *head)
+{
+  if (head->timeout != NULL) {
+    g_source_destroy (head->timeout);
+    g_source_unref (head->timeout);
+  }
+  if (head->caller != NULL) {
+    g_cancellable_disconnect (head->caller, head->caller_id);
+    g_object_unref (head->caller);
+  }
+  g_object_unref (head->cancellable);
+  g_free (head);
+}
+
+static gboolean
+kith_origin_digest_head_timeout (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_origin_digest_caller_cancelled (GCancellable *caller, gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+}
+
+static void
+kith_origin_digest_head_sent (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  gchar *hex;
+
+  if (body == NULL) {
+    g_task_return_error (task, g_steal_pointer (&error));
+    return;
+  }
+  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg))) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "HEAD answered HTTP %u",
+                             soup_message_get_status (msg));
+    return;
+  }
+  hex = kith_origin_digest_from_headers (soup_message_get_response_headers (msg));
+  if (hex == NULL) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the origin states no sha-256");
+    return;
+  }
+  g_task_return_pointer (task, hex, g_free);
+}
+
+void
+kith_origin_digest_head_async (SoupSession *session, const gchar *href, guint timeout_ms,
+                               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_HEAD, href);
+  KithOriginDigestHead *head = g_new0 (KithOriginDigestHead, 1);
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, kith_origin_digest_head_async);
+  head->cancellable = g_cancellable_new ();
+  g_task_set_task_data (task, head, (GDestroyNotify) kith_origin_digest_head_free);
+  if (msg == NULL) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'%s' is not a URL", href);
+    g_object_unref (task);
+    return;
+  }
+  if (cancellable != NULL) {
+    head->caller = g_object_ref (cancellable);
+    head->caller_id = g_cancellable_connect (cancellable, G_CALLBACK (kith_origin_digest_caller_cancelled),
+                                             head->cancellable, NULL);
+  }
+  head->timeout = g_timeout_source_new (timeout_ms);
+  g_source_set_callback (head->timeout, kith_origin_digest_head_timeout, head->cancellable, NULL);
+  g_source_attach (head->timeout, g_main_context_get_thread_default ());
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Want-Repr-Digest", "sha-256=10");
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, head->cancellable,
+                                    kith_origin_digest_head_sent, task);
+}
+
+gchar *
+kith_origin_digest_head_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
