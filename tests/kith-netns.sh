@@ -1,0 +1,240 @@
+# kith-netns.sh — the FIG. 1 LAN of real hosts, inside a private network + mount namespace
+# (sourced, bash). Nothing touches this machine's interfaces: the whole world below exists
+# only inside `unshare -n -m`, under timeout(1), and vanishes when the script exits (or is
+# killed): namespaces, addresses, the tmpfs holding every state dir.
+#
+#   netns_enter SECONDS "$0" "$@"   first line of a script: re-runs it inside
+#                                   `timeout SECONDS unshare -n -m -p --propagation private`
+#                                   (the PID namespace kills every leftover process);
+#                                   where namespaces cannot be made, prints one line and
+#                                   exits 77 (skip). Inside, returns and the script goes on.
+#   netns_lan BUILD N               the topology (below) + N hosts; NETNS_DIR is a tmpfs
+#   netns_online I…                 route hosts I… to the Internet through the gateway
+#   netns_rate LINK RATE            tbf on both ends of LINK (hI, or "uplink" = gw–inet);
+#                                   RATE as tc takes it (e.g. 8mbit, 1mbps)
+#   netns_exec HOST CMD…            run CMD in HOST (h1…hN, gw, inet)
+#   netns_backend [ARGS…]           kith-backend init + sample release + serve on the inet
+#                                   host (ARGS go to serve); sets NETNS_BACKEND_URL, _VENDOR
+#   netns_publish STAMP             publish a further sample release
+#   netns_agent I [PLUGINS] [EXTRA] start an agent on host I with a stock-like config
+#                                   (HTTP on hI:6515, peering 1967 on the wildcard,
+#                                   broadcast 10.77.0.255); EXTRA lines go into [agent]
+#   netns_wait_ready I…             wait until those agents say ready
+#   netns_kill I                    SIGKILL the agent of host I
+#   netns_kith I ARGS…              the kith CLI against the agent of host I
+#   netns_files_requests NAME       how many times the backend served /files/NAME
+#   netns_current I                 true when node I installed the last published release
+#   netns_cleanup                   (trap EXIT) stop everything, remove NETNS_DIR
+#
+# Topology:
+#
+#      h1 10.77.0.11 ─┐                        gw 10.77.0.1 │ 10.77.1.1 ── inet 10.77.1.2
+#      h2 10.77.0.12 ─┤ bridge kbr0 (outer ns) ─────────────┘              (the backend)
+#      …  10.77.0.1N ─┘   broadcast 10.77.0.255
+#
+# Only hosts named in netns_online have a default route; the others get "Network is
+# unreachable" for anything off the LAN. Agents bind the wildcard and broadcast to the
+# subnet — allowed only because this subnet exists nowhere but inside the namespace.
+
+NETNS_SUBNET=10.77.0
+NETNS_BCAST=10.77.0.255
+NETNS_GW=10.77.0.1
+NETNS_INET=10.77.1.2
+
+netns_enter () {
+  local seconds=$1; shift
+  if [ "${KITH_NETNS_INSIDE:-}" = 1 ]; then
+    return 0
+  fi
+  local why=""
+  if [ "$(id -u)" != 0 ]; then
+    why="not root"
+  elif ! command -v unshare > /dev/null || ! command -v ip > /dev/null; then
+    why="unshare or ip missing"
+  elif ! unshare -n -m -p --fork --mount-proc --propagation private sh -c \
+      'mkdir -p /run/netns && mount -t tmpfs none /run/netns && ip link add kbr0 type bridge && ip netns add probe' \
+      > /dev/null 2>&1; then
+    why="cannot create network namespaces here"
+  fi
+  if [ -n "$why" ]; then
+    echo "SKIP: namespace LAN not available ($why)"
+    exit 77
+  fi
+  # a PID namespace too: when the script (its init) ends, the kernel kills whatever is left
+  KITH_NETNS_INSIDE=1 exec timeout -k 10 "$seconds" \
+    unshare -n -m -p --fork --mount-proc --propagation private bash "$@"
+}
+
+# Waits (bounded: 20 s) until FILE holds PATTERN, or fails if PID died.
+netns_wait_for () {
+  local file=$1 pattern=$2 pid=${3:-}
+  for _ in $(seq 400); do
+    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "process $pid exited:"; tail -n 30 "$file"; return 1
+    fi
+    sleep 0.05
+  done
+  echo "timed out waiting for '$pattern' in $file"; tail -n 30 "$file"; return 1
+}
+
+netns_exec () {
+  local host=$1; shift
+  ip netns exec "$host" "$@"
+}
+
+# veth pair: NAME in namespace NS with ADDR, its peer NAME-br on the bridge
+netns_link_to_bridge () {
+  local ns=$1 name=$2 addr=$3
+  ip link add "$name" type veth peer name "$name-br"
+  ip link set "$name" netns "$ns"
+  ip link set "$name-br" master kbr0 up
+  ip -n "$ns" addr add "$addr/24" broadcast "$NETNS_BCAST" dev "$name"
+  ip -n "$ns" link set "$name" up
+}
+
+netns_lan () {
+  NETNS_BUILD=$(cd "$1" && pwd)
+  NETNS_N=$2
+  NETNS_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  NETNS_PIDS=()
+  NETNS_BACKEND_PID=""
+  NETNS_DIR=$(mktemp -d /tmp/kith-netns-XXXXXX)
+  mount -t tmpfs -o size=512m none "$NETNS_DIR"
+  mkdir -p /run/netns
+  mount -t tmpfs none /run/netns
+  ip link set lo up
+  ip link add kbr0 type bridge
+  ip link set kbr0 up
+  local i
+  for host in gw inet; do ip netns add "$host"; ip -n "$host" link set lo up; done
+  netns_link_to_bridge gw gw "$NETNS_GW"
+  ip link add uplink netns gw type veth peer name uplink netns inet
+  ip -n gw addr add 10.77.1.1/24 dev uplink
+  ip -n inet addr add "$NETNS_INET/24" dev uplink
+  ip -n gw link set uplink up
+  ip -n inet link set uplink up
+  ip -n inet route add "$NETNS_SUBNET.0/24" via 10.77.1.1
+  ip netns exec gw sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+  for i in $(seq "$NETNS_N"); do
+    ip netns add "h$i"
+    ip -n "h$i" link set lo up
+    netns_link_to_bridge "h$i" "h$i" "$(netns_addr "$i")"
+  done
+}
+
+netns_addr () { echo "$NETNS_SUBNET.$((10 + $1))"; }
+
+netns_online () {
+  local i
+  for i in "$@"; do ip -n "h$i" route add default via "$NETNS_GW"; done
+}
+
+netns_rate () {
+  local link=$1 rate=$2
+  if [ "$link" = uplink ]; then
+    ip netns exec gw tc qdisc replace dev uplink root tbf rate "$rate" burst 32kb latency 1s
+    ip netns exec inet tc qdisc replace dev uplink root tbf rate "$rate" burst 32kb latency 1s
+  else
+    ip netns exec "$link" tc qdisc replace dev "$link" root tbf rate "$rate" burst 32kb latency 1s
+    tc qdisc replace dev "$link-br" root tbf rate "$rate" burst 32kb latency 1s
+  fi
+}
+
+netns_backend () {
+  local backend=$NETNS_BUILD/backend/kith-backend
+  NETNS_VENDOR=$NETNS_DIR/vendor
+  "$backend" init "$NETNS_VENDOR" > /dev/null
+  netns_publish "${NETNS_STAMP:-2611211200}"
+  netns_exec inet "$backend" serve "$NETNS_VENDOR" --listen "$NETNS_INET:8080" "$@" \
+    > "$NETNS_DIR/backend.out" 2> "$NETNS_DIR/backend.log" &
+  NETNS_BACKEND_PID=$!
+  netns_wait_for "$NETNS_DIR/backend.out" ' on http' "$NETNS_BACKEND_PID"
+  NETNS_BACKEND_URL=$(sed -n 's/.* on \(http[^ ]*\).*/\1/p' "$NETNS_DIR/backend.out")
+}
+
+netns_publish () {
+  local stamp=$1
+  NETNS_RELEASE=$NETNS_DIR/release-$stamp
+  sh "$NETNS_SRC/data/make-sample-release.sh" "$NETNS_RELEASE" "$stamp" > /dev/null
+  "$NETNS_BUILD/backend/kith-backend" publish "$NETNS_VENDOR" "$NETNS_RELEASE" > /dev/null
+}
+
+netns_agent () {
+  local i=$1 plugins=${2:-peering;update;upload} extra=${3:-} d=$NETNS_DIR/node$1 dirs="" p
+  mkdir -p "$d"
+  for p in ${plugins//;/ }; do dirs="$dirs${dirs:+;}$NETNS_BUILD/plugins/$p"; done
+  cat > "$d/kith-agent.conf" <<CONF
+[agent]
+state-dir=$d/state
+plugin-dir=$dirs
+plugins=$plugins
+dbus=unix:path=$d/bus
+http-listen=${NETNS_HTTP_LISTEN:-$(netns_addr "$i")}:6515
+backend-url=$NETNS_BACKEND_URL
+trust-anchor=$NETNS_VENDOR/ca.pem
+$extra
+
+[peering]
+port=1967
+listen=0.0.0.0
+send-address=0.0.0.0
+broadcast=${NETNS_BROADCAST:-$NETNS_BCAST}
+
+[update]
+first-check=1h
+
+[upload]
+scan=200ms
+CONF
+  netns_exec "h$i" "$NETNS_BUILD/agent/kith-agent" --config "$d/kith-agent.conf" \
+    2> "$d/agent.log" &
+  NETNS_PIDS[$i]=$!
+}
+
+netns_wait_ready () {
+  local i
+  for i in "$@"; do
+    netns_wait_for "$NETNS_DIR/node$i/agent.log" 'ready: ' "${NETNS_PIDS[$i]}" || return 1
+  done
+}
+
+netns_kill () {
+  kill -KILL "${NETNS_PIDS[$1]}" 2>/dev/null || true
+  wait "${NETNS_PIDS[$1]}" 2>/dev/null || true
+  unset "NETNS_PIDS[$1]"
+}
+
+netns_kith () {
+  local i=$1; shift
+  timeout 120 "$NETNS_BUILD/interactive-ui/kith" --address "unix:path=$NETNS_DIR/node$i/bus" "$@"
+}
+
+netns_stats () {
+  netns_exec inet curl -s --max-time 10 ${NETNS_CURL_OPTS:-} "$NETNS_BACKEND_URL/stats"
+}
+
+netns_files_requests () {
+  netns_stats | tr -d ' \n' | grep -o "\"/files/$1\":{[^}]*}" |
+    sed 's/.*"requests":\([0-9]*\).*/\1/' | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# true when node I installed exactly the files of the last published release
+netns_current () {
+  local d=$NETNS_DIR/node$1/state/update/signatures/current
+  [ -d "$d" ] || return 1
+  [ "$(cd "$d" && sha256sum -- * | cut -c1-64 | sort)" = \
+    "$(cd "$NETNS_RELEASE" && sha256sum -- * | cut -c1-64 | sort)" ]
+}
+
+netns_cleanup () {
+  local pid
+  for pid in "${NETNS_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  [ -n "${NETNS_BACKEND_PID:-}" ] && kill -TERM "$NETNS_BACKEND_PID" 2>/dev/null
+  for pid in "${NETNS_PIDS[@]}" ${NETNS_BACKEND_PID:-}; do wait "$pid" 2>/dev/null || true; done
+  NETNS_PIDS=()
+  if [ -n "${NETNS_DIR:-}" ]; then
+    umount "$NETNS_DIR" 2>/dev/null || true
+    rmdir "$NETNS_DIR" 2>/dev/null || true
+  fi
+}
