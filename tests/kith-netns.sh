@@ -180,13 +180,10 @@ port=1967
 listen=0.0.0.0
 send-address=0.0.0.0
 broadcast=${NETNS_BROADCAST:-$NETNS_BCAST}
-
-[update]
-first-check=1h
-
-[upload]
-scan=200ms
 CONF
+  # checks when asked (kith update check), not on the 5-minute timer
+  case ";$plugins;" in *";update;"*) printf '\n[update]\nfirst-check=1h\n' >> "$d/kith-agent.conf" ;; esac
+  case ";$plugins;" in *";upload;"*) printf '\n[upload]\nscan=200ms\n' >> "$d/kith-agent.conf" ;; esac
   netns_exec "h$i" "$NETNS_BUILD/agent/kith-agent" --config "$d/kith-agent.conf" \
     2> "$d/agent.log" &
   NETNS_PIDS[$i]=$!
