@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <gio/gunixfdlist.h>
 
 #define FAKE_NODE "fa4efa4efa4efa4efa4efa4efa4efa4e"
 
@@ -883,6 +884,106 @@ START_TEST (test_cli_upload)
 }
 END_TEST
 
+/* ---- Upload(fd) against a writer that never writes ---- */
+
+typedef struct {
+  gchar *upload_id;
+  GError *error;
+  gboolean done;
+} UploadCall;
+
+static void
+upload_call_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  UploadCall *call = user_data;
+  g_autoptr (GVariant) reply =
+      g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source), NULL, res, &call->error);
+
+  if (reply != NULL)
+    g_variant_get (reply, "(s)", &call->upload_id);
+  call->done = TRUE;
+}
+
+static gboolean
+upload_call_done (gpointer user_data)
+{
+  return ((UploadCall *) user_data)->done;
+}
+
+/* Upload(h, {"name": @name}) with the read end of a new pipe; *@writer is its write end. */
+static void
+upload_begin (GDBusConnection *bus, const gchar *name, gint *writer, UploadCall *call)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  GVariantBuilder options;
+  gint pipe_fds[2];
+
+  ck_assert_int_eq (pipe (pipe_fds), 0);
+  ck_assert_int_eq (g_unix_fd_list_append (fds, pipe_fds[0], &error), 0);
+  close (pipe_fds[0]);
+  *writer = pipe_fds[1];
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "name", g_variant_new_string (name));
+  g_dbus_connection_call_with_unix_fd_list (bus, NULL, "/org/kith/Agent1/Upload", "org.kith.Upload1", "Upload",
+                                            g_variant_new ("(ha{sv})", 0, &options), G_VARIANT_TYPE ("(s)"),
+                                            G_DBUS_CALL_FLAGS_NONE, 60000, fds, NULL, upload_call_cb, call);
+}
+
+/* While an Upload(fd) waits on a writer that never writes, the agent keeps answering D-Bus
+ * and HTTP and takes other reports; the stalled call ends with an error after read-timeout
+ * and adds nothing. */
+START_TEST (test_upload_fd_never_blocks)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) n = node_start (b, FALSE, NULL, "serve=false\nread-timeout=4s");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = kith_test_agent_connect (n->agent, &error);
+  g_autoptr (GBytes) report = kith_test_make_content (9000, 95);
+  UploadCall stalled = { 0 }, slow = { 0 };
+  gint stalled_writer = -1, slow_writer = -1;
+  g_autofree gchar *stalled_path = g_build_filename (n->outbox, "stalled.txt", NULL);
+
+  g_assert_no_error (error);
+  upload_begin (bus, "stalled.txt", &stalled_writer, &stalled);
+  upload_begin (bus, "slow.txt", &slow_writer, &slow);
+  /* both calls are in: the agent still answers D-Bus, within 5 s ... */
+  {
+    g_autoptr (GVariant) status = g_dbus_connection_call_sync (bus, NULL, "/org/kith/Agent1", "org.kith.Agent1",
+                                                               "GetStatus", NULL, G_VARIANT_TYPE ("(a{sv})"),
+                                                               G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+    ck_assert_msg (status != NULL, "GetStatus while an Upload(fd) waits: %s", error != NULL ? error->message : "");
+  }
+  /* ... and HTTP */
+  {
+    g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 5, NULL);
+    g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (n->agent), "/metrics", NULL);
+    g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+    g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
+    ck_assert_msg (body != NULL, "GET /metrics while an Upload(fd) waits: %s", error != NULL ? error->message : "");
+    ck_assert_uint_eq (soup_message_get_status (msg), 200);
+  }
+  ck_assert (!stalled.done && !slow.done);
+  /* the slow writer finishes: its report goes in and out while the other still waits */
+  ck_assert_int_eq (write (slow_writer, g_bytes_get_data (report, NULL), g_bytes_get_size (report)),
+                    (gssize) g_bytes_get_size (report));
+  close (slow_writer);
+  ck_assert (wait_for (upload_call_done, &slow, 20000));
+  ck_assert_msg (slow.upload_id != NULL, "%s", slow.error != NULL ? slow.error->message : "");
+  ck_assert_msg (wait_for (outbox_is_empty, n, 20000), "the report was not delivered");
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  /* the stalled one times out, with nothing added */
+  ck_assert (wait_for (upload_call_done, &stalled, 20000));
+  ck_assert_ptr_null (stalled.upload_id);
+  ck_assert_msg (stalled.error != NULL && strstr (stalled.error->message, "read-timeout") != NULL, "%s",
+                 stalled.error != NULL ? stalled.error->message : "no error");
+  ck_assert (!g_file_test (stalled_path, G_FILE_TEST_EXISTS));
+  close (stalled_writer);
+  g_clear_error (&stalled.error);
+  g_free (slow.upload_id);
+}
+END_TEST
+
 /* ---- bad peers, each its own process: test-upload --fake-peer PORT MODE BACKEND_DIR
  * BACKEND_URL [CERT]. It answers every upload "I need" at once (before any honest peer) ---- */
 
@@ -1327,6 +1428,7 @@ upload_suite (void)
   tcase_add_test (tc, test_renews_before_expiry);
   tcase_add_test (tc, test_serves_only_while_backend_reachable);
   tcase_add_test (tc, test_cli_upload);
+  tcase_add_test (tc, test_upload_fd_never_blocks);
   tcase_add_test (tc, test_alias_refuses);
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
   tcase_add_test (tc, test_impostor_cannot_blacklist_honest);

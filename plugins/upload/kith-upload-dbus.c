@@ -7,7 +7,6 @@
 
 #ifdef G_OS_UNIX
 #include <gio/gunixfdlist.h>
-#include <unistd.h>
 #endif
 
 struct _KithUploadDbus {
@@ -62,6 +61,20 @@ kith_upload_dbus_blacklisted_cb (KithUpload *upload, const gchar *node, const gc
   kith_dbus_upload1_emit_node_blacklisted (self->skeleton, node, reason);
 }
 
+static void
+kith_upload_dbus_added_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data; /* the call's own ref: returning takes it */
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *upload_id = kith_upload_add_finish (KITH_UPLOAD (source), res, &error);
+
+  if (upload_id == NULL)
+    kith_agent_error_return (invocation, kith_upload_error_to_agent (error), error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", upload_id));
+}
+
+/* The report is read asynchronously: a writer that never writes holds only its own call. */
 static gboolean
 kith_upload_dbus_handle_upload (KithDbusUpload1 *skeleton, GDBusMethodInvocation *invocation, GVariant *handle,
                                 GVariant *options, KithUploadDbus *self)
@@ -69,7 +82,6 @@ kith_upload_dbus_handle_upload (KithDbusUpload1 *skeleton, GDBusMethodInvocation
 #ifdef G_OS_UNIX
   GUnixFDList *fds = g_dbus_message_get_unix_fd_list (g_dbus_method_invocation_get_message (invocation));
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *upload_id = NULL;
   const gchar *name = NULL;
   gint fd;
 
@@ -79,16 +91,12 @@ kith_upload_dbus_handle_upload (KithDbusUpload1 *skeleton, GDBusMethodInvocation
     return TRUE;
   }
   fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), &error);
-  if (fd >= 0) {
-    g_variant_lookup (options, "name", "&s", &name);
-    upload_id = kith_upload_add (self->upload, fd, name, &error);
-    close (fd);
-  }
-  if (upload_id == NULL) {
+  if (fd < 0) {
     kith_agent_error_return (invocation, kith_upload_error_to_agent (error), error);
     return TRUE;
   }
-  kith_dbus_upload1_complete_upload (skeleton, invocation, upload_id);
+  g_variant_lookup (options, "name", "&s", &name);
+  kith_upload_add_async (self->upload, fd, name, kith_upload_dbus_added_cb, invocation);
 #else
   g_dbus_method_invocation_return_error_literal (invocation, KITH_AGENT_ERROR, KITH_AGENT_ERROR_FAILED,
                                                  "Upload needs file descriptor passing (a POSIX system)");

@@ -18,6 +18,8 @@
 #include "kith-upload-verify.h"
 
 #define KITH_UPLOAD_COPY_CHUNK (64 * 1024)
+/* Upload(fd) calls being read at once */
+#define KITH_UPLOAD_MAX_READS 8
 /* responders remembered in back-off at once */
 #define KITH_UPLOAD_BACKOFF_NODES 256
 
@@ -52,7 +54,8 @@ struct _KithUpload {
   gchar *upload_url;
   gboolean direct;
   guint64 max_size, offer_wait, retry, retry_max, slack, speed, blacklist_time, scan;
-  guint64 peer_backoff, peer_backoff_max;
+  guint64 peer_backoff, peer_backoff_max, read_timeout;
+  GPtrArray *reads; /* KithUploadRead*: Upload(fd) calls being read */
   KithAttempt *attempt;
   guint scan_id;
   guint64 delivered;
@@ -438,41 +441,133 @@ kith_upload_scan_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-gchar *
-kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error)
+/* One Upload(fd) being read: bounded in size, in time, and in how many run at once. */
+typedef struct {
+  KithUpload *self; /* borrowed: the task holds a ref */
+  GInputStream *in;
+  GByteArray *buf;
+  gchar *name;
+  GCancellable *cancellable;
+  guint timer_id;
+  gboolean timed_out;
+} KithUploadRead;
+
+static void
+kith_upload_read_free (KithUploadRead *read)
 {
-#ifdef G_OS_UNIX
-  g_autoptr (GInputStream) in = g_unix_input_stream_new (fd, FALSE);
-  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  g_clear_handle_id (&read->timer_id, g_source_remove);
+  g_ptr_array_remove_fast (read->self->reads, read);
+  g_clear_object (&read->in);
+  g_byte_array_unref (read->buf);
+  g_object_unref (read->cancellable);
+  g_free (read->name);
+  g_free (read);
+}
+
+static gboolean
+kith_upload_read_timeout_cb (gpointer user_data)
+{
+  KithUploadRead *read = user_data;
+
+  read->timer_id = 0;
+  read->timed_out = TRUE;
+  g_cancellable_cancel (read->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* The whole report is read: into the outbox with it. */
+static void
+kith_upload_read_done (GTask *task, KithUploadRead *read)
+{
+  KithUpload *self = read->self;
+  g_autoptr (GBytes) content = g_bytes_new (read->buf->data, read->buf->len);
   g_autofree gchar *stored = NULL;
   g_autofree gchar *sha = NULL;
-  g_autoptr (GBytes) content = NULL;
-  guint8 chunk[KITH_UPLOAD_COPY_CHUNK];
+  GError *error = NULL;
 
-  for (;;) {
-    gssize n = g_input_stream_read (in, chunk, sizeof chunk, NULL, error);
-    if (n < 0)
-      return NULL;
-    if (n == 0)
-      break;
-    if (buf->len + (guint64) n > self->max_size) {
-      g_set_error (error, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_TOO_LARGE,
-                   "the report is larger than [upload] max-size (%" G_GUINT64_FORMAT " bytes)", self->max_size);
-      return NULL;
-    }
-    g_byte_array_append (buf, chunk, (guint) n);
+  stored = kith_upload_outbox_add (self->outbox, read->name, content, &error);
+  if (stored == NULL) {
+    g_task_return_error (task, error);
+    return;
   }
-  content = g_byte_array_free_to_bytes (g_steal_pointer (&buf));
-  stored = kith_upload_outbox_add (self->outbox, name, content, error);
-  if (stored == NULL)
-    return NULL;
   sha = kith_crypto_sha256_hex (content);
-  kith_upload_scan_cb (self);
-  return kith_upload_outbox_report_id (kith_agent_get_node_id (self->agent), stored, sha);
+  if (self->scan_id != 0)
+    kith_upload_scan_cb (self);
+  g_task_return_pointer (task, kith_upload_outbox_report_id (kith_agent_get_node_id (self->agent), stored, sha),
+                         g_free);
+}
+
+static void
+kith_upload_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  KithUploadRead *read = g_task_get_task_data (task);
+  KithUpload *self = read->self;
+  GError *error = NULL;
+  g_autoptr (GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &error);
+
+  if (chunk == NULL && read->timed_out) {
+    g_clear_error (&error);
+    g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_FAILED,
+                             "the report was not read within [upload] read-timeout (%" G_GUINT64_FORMAT
+                             " ms): its writer never finished; nothing was added",
+                             self->read_timeout);
+    return;
+  }
+  if (chunk == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  if (g_bytes_get_size (chunk) == 0) {
+    kith_upload_read_done (task, read);
+    return;
+  }
+  if (read->buf->len + (guint64) g_bytes_get_size (chunk) > self->max_size) {
+    g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_TOO_LARGE,
+                             "the report is larger than [upload] max-size (%" G_GUINT64_FORMAT " bytes)",
+                             self->max_size);
+    return;
+  }
+  g_byte_array_append (read->buf, g_bytes_get_data (chunk, NULL), (guint) g_bytes_get_size (chunk));
+  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_COPY_CHUNK, G_PRIORITY_DEFAULT, read->cancellable,
+                                   kith_upload_read_cb, g_steal_pointer (&task));
+}
+
+void
+kith_upload_add_async (KithUpload *self, gint fd, const gchar *name, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
+#ifdef G_OS_UNIX
+  KithUploadRead *read;
+
+  g_task_set_source_tag (task, kith_upload_add_async);
+  if (self->scan_id == 0 || self->reads->len >= KITH_UPLOAD_MAX_READS) {
+    close (fd);
+    g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_FAILED,
+                             self->scan_id == 0 ? "the upload service is stopping"
+                                                : "too many reports being handed over at once; try again");
+    return;
+  }
+  read = g_new0 (KithUploadRead, 1);
+  read->self = self;
+  read->in = g_unix_input_stream_new (fd, TRUE);
+  read->buf = g_byte_array_new ();
+  read->name = g_strdup (name);
+  read->cancellable = g_cancellable_new ();
+  read->timer_id = g_timeout_add ((guint) MIN (self->read_timeout, G_MAXUINT), kith_upload_read_timeout_cb, read);
+  g_ptr_array_add (self->reads, read);
+  g_task_set_task_data (task, read, (GDestroyNotify) kith_upload_read_free);
+  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_COPY_CHUNK, G_PRIORITY_DEFAULT, read->cancellable,
+                                   kith_upload_read_cb, g_steal_pointer (&task));
 #else
-  g_set_error_literal (error, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_UNSUPPORTED, "reports by fd need a POSIX system");
-  return NULL;
+  g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_UNSUPPORTED, "reports by fd need a POSIX system");
 #endif
+}
+
+gchar *
+kith_upload_add_finish (KithUpload *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 GVariant *
@@ -526,6 +621,8 @@ void
 kith_upload_stop (KithUpload *self)
 {
   g_clear_handle_id (&self->scan_id, g_source_remove);
+  for (guint i = 0; i < self->reads->len; i++)
+    g_cancellable_cancel (((KithUploadRead *) g_ptr_array_index (self->reads, i))->cancellable);
   if (self->attempt != NULL) {
     kith_upload_end_request (self);
     g_clear_pointer (&self->attempt, kith_attempt_free);
@@ -545,6 +642,7 @@ kith_upload_finalize (GObject *object)
   g_clear_pointer (&self->blacklist, kith_upload_blacklist_free);
   g_clear_pointer (&self->backoff, kith_upload_backoff_free);
   g_clear_pointer (&self->outbox, kith_upload_outbox_free);
+  g_ptr_array_unref (self->reads);
   g_free (self->anchor_pem);
   g_free (self->outbox_dir);
   g_free (self->receipts);
@@ -567,11 +665,12 @@ kith_upload_class_init (KithUploadClass *klass)
 static void
 kith_upload_init (KithUpload *self)
 {
+  self->reads = g_ptr_array_new ();
 }
 
 static const gchar *const kith_upload_keys[] = {
   "outbox", "direct", "serve", "interval", "max-size", "offer-wait", "retry", "retry-max",
-  "receipt-slack", "speed", "blacklist-time", "scan", "peer-backoff", "peer-backoff-max", NULL,
+  "receipt-slack", "speed", "blacklist-time", "scan", "peer-backoff", "peer-backoff-max", "read-timeout", NULL,
 };
 
 static gboolean
@@ -596,7 +695,8 @@ kith_upload_read_config (KithUpload *self, gboolean *serve, guint64 *interval, G
                                       error) &&
          kith_config_get_duration_ms (config, "upload", "scan", 2000, &self->scan, error) &&
          kith_config_get_duration_ms (config, "upload", "peer-backoff", 2000, &self->peer_backoff, error) &&
-         kith_config_get_duration_ms (config, "upload", "peer-backoff-max", 300000, &self->peer_backoff_max, error);
+         kith_config_get_duration_ms (config, "upload", "peer-backoff-max", 300000, &self->peer_backoff_max, error) &&
+         kith_config_get_duration_ms (config, "upload", "read-timeout", 60000, &self->read_timeout, error);
 }
 
 static gboolean

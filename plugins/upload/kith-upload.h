@@ -20,6 +20,7 @@
  *                          an HTTP error), doubled per fault in a row up to peer-backoff-max
  *   peer-backoff-max=DURATION (5m)
  *   scan=DURATION          (2s) how often the outbox is scanned
+ *   read-timeout=DURATION  (60s) how long Upload(fd) may take to read its report
  *
  * State: STATE_DIR/upload/blacklist.json, STATE_DIR/upload/receipts/UPLOAD_ID.json (the
  * receipt documents of delivered reports), and the serving side's files. */
@@ -37,9 +38,13 @@ G_DECLARE_FINAL_TYPE (KithUpload, kith_upload, KITH, UPLOAD, GObject)
 KithUpload *kith_upload_new (KithAgent *agent, GError **error);
 /* Stops every timer and request. Idempotent. */
 void kith_upload_stop (KithUpload *self);
-/* Copies the report read from @fd into the outbox under @name (or a generated name);
- * returns its upload id (caller frees). */
-gchar *kith_upload_add (KithUpload *self, gint fd, const gchar *name, GError **error);
+/* Reads the report from @fd (taken: closed when done) without blocking the main loop, at
+ * most max-size bytes within read-timeout, then puts it into the outbox under @name (or a
+ * generated name). At most 8 run at once. */
+void kith_upload_add_async (KithUpload *self, gint fd, const gchar *name, GAsyncReadyCallback callback,
+                            gpointer user_data);
+/* The new report's upload id (caller frees), or NULL with an error. */
+gchar *kith_upload_add_finish (KithUpload *self, GAsyncResult *result, GError **error);
 /* Pending reports as a(sst): name, state ("waiting", "sending", "backoff"), attempts. */
 GVariant *kith_upload_get_pending (KithUpload *self);
 guint64 kith_upload_get_delivered (KithUpload *self);
