@@ -1,5 +1,5 @@
 /* kith-agent-main.c — the kith-agent executable */
-#include "kith-agent.h"
+#include "kith-agent-private.h"
 
 #include "kith-build-config.h"
 

@@ -1,6 +1,6 @@
 /* kith-agent.c — the service manager (FIG. 8, 502): config, identity, HTTP,
  * D-Bus, and the plugins with their service registry */
-#include "kith-agent.h"
+#include "kith-agent-private.h"
 
 #include "kith-config.h"
 #include "kith-dbus-generated.h"
@@ -305,6 +305,13 @@ kith_agent_check_required (KithAgent *self, const gchar *const *optional, GError
   return FALSE;
 }
 
+/* The loader started @plugin: its service is there for the plugins after it. */
+static void
+kith_agent_plugin_started (KithPlugin *plugin, gpointer user_data)
+{
+  kith_agent_add_service (user_data, kith_plugin_get_name (plugin), kith_plugin_get_service (plugin));
+}
+
 static gboolean
 kith_agent_start_plugins (KithAgent *self, GError **error)
 {
@@ -321,7 +328,7 @@ kith_agent_start_plugins (KithAgent *self, GError **error)
   if (dirs == NULL)
     return FALSE;
   self->plugins = kith_plugin_loader_load ((const gchar *const *) names, (const gchar *const *) dirs);
-  kith_plugin_loader_start (self->plugins, self);
+  kith_plugin_loader_start (self->plugins, self, kith_agent_plugin_started, self);
   for (guint i = 0; i < self->plugins->len; i++)
     failed += kith_plugin_get_state (g_ptr_array_index (self->plugins, i)) == KITH_PLUGIN_STATE_FAILED;
   kith_metrics_set (self->metrics, "kith_agent_plugins", "state=\"running\"", self->plugins->len - failed);

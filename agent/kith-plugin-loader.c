@@ -1,8 +1,6 @@
 /* kith-plugin-loader.c — loads the configured plugins and orders them by dependency */
 #include "kith-plugin-loader.h"
 
-#include "kith-agent.h"
-
 typedef enum {
   KITH_VISIT_NONE,
   KITH_VISIT_ACTIVE,
@@ -121,7 +119,8 @@ kith_plugin_loader_find (GPtrArray *plugins, const gchar *name)
 }
 
 void
-kith_plugin_loader_start (GPtrArray *plugins, KithAgent *agent)
+kith_plugin_loader_start (GPtrArray *plugins, KithAgent *agent, KithPluginStartedFunc started,
+                          gpointer user_data)
 {
   for (guint i = 0; i < plugins->len; i++) {
     KithPlugin *plugin = g_ptr_array_index (plugins, i);
@@ -141,7 +140,7 @@ kith_plugin_loader_start (GPtrArray *plugins, KithAgent *agent)
     }
     if (!ready || !kith_plugin_start (plugin, agent, NULL))
       continue;
-    kith_agent_add_service (agent, kith_plugin_get_name (plugin), kith_plugin_get_service (plugin));
+    started (plugin, user_data);
     g_message ("plugin %s %s running", kith_plugin_get_name (plugin),
                kith_plugin_get_version (plugin));
   }

@@ -1,7 +1,7 @@
 /* kith-plugin.c — one plugin module: loaded, started, stopped, or failed and why */
-#include "kith-plugin.h"
+#include "kith-plugin-private.h"
 
-#include "kith-agent.h"
+#include "kith-agent-error.h"
 
 struct _KithPlugin {
   GObject parent_instance;
@@ -11,6 +11,7 @@ struct _KithPlugin {
   KithPluginState state;
   gchar *error;
   GObject *service;
+  KithAgent *agent; /* the agent it was started with; it outlives its plugins */
 };
 
 G_DEFINE_TYPE (KithPlugin, kith_plugin, G_TYPE_OBJECT)
@@ -73,7 +74,8 @@ kith_plugin_check_info (KithPlugin *self, const gchar *path, const KithPluginInf
   if (info == NULL)
     message = g_strdup_printf ("%s returned no description", KITH_PLUGIN_ENTRY_SYMBOL);
   else if (info->sdk_version != KITH_PLUGIN_SDK_VERSION)
-    message = g_strdup_printf ("%s was built for plugin SDK version %u, this agent has version %u; rebuild it",
+    message = g_strdup_printf ("%s was built for plugin SDK version %u, this agent has version %u; "
+                               "rebuild it against this agent's SDK headers (kith-agent-1)",
                                path, info->sdk_version, (guint) KITH_PLUGIN_SDK_VERSION);
   else if (g_strcmp0 (info->name, self->name) != 0)
     message = g_strdup_printf ("%s describes itself as '%s'", path, info->name);
@@ -141,6 +143,7 @@ kith_plugin_start (KithPlugin *self, KithAgent *agent, GError **error)
                  self->name, message);
     return FALSE;
   }
+  self->agent = agent;
   self->state = KITH_PLUGIN_STATE_RUNNING;
   return TRUE;
 }
@@ -152,7 +155,7 @@ kith_plugin_stop (KithPlugin *self)
   if (self->state != KITH_PLUGIN_STATE_RUNNING)
     return;
   if (self->info->stop != NULL)
-    self->info->stop (self->service);
+    self->info->stop (self->service, self->agent);
   g_clear_object (&self->service);
   self->state = KITH_PLUGIN_STATE_STOPPED;
   g_debug ("plugin %s stopped", self->name);

@@ -1,4 +1,5 @@
-/* kith-plugin.h — the plugin SDK: what a service plugin exports, and the loaded plugin */
+/* kith-plugin.h — the plugin SDK: what a service plugin exports (the loaded plugin, which
+ * only the agent handles, is in kith-plugin-private.h) */
 #pragma once
 
 #include <gmodule.h>
@@ -6,8 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* Bumped whenever KithPluginInfo or the agent API changes incompatibly. */
-#define KITH_PLUGIN_SDK_VERSION 1
+/* Bumped whenever KithPluginInfo or the agent API changes incompatibly.
+ * 2: stop() receives the agent. */
+#define KITH_PLUGIN_SDK_VERSION 2
 /* The one symbol a plugin module exports. */
 #define KITH_PLUGIN_ENTRY_SYMBOL "kith_plugin_describe"
 
@@ -20,7 +22,8 @@ typedef struct _KithAgent KithAgent;
  * @version: the plugin's version string
  * @requires: NULL-terminated names of the services (plugins) it needs, or NULL
  * @start: creates and starts the service object; it is registered under @name
- * @stop: stops it (the loader then drops its reference); may be NULL
+ * @stop: stops it, given the agent it was started with (the loader then drops its
+ *   reference); may be NULL
  * @get_status: returns a floating a{sv} for GetStatus; may be NULL
  *
  * Static, constant data returned by the plugin's entry point.
@@ -31,7 +34,7 @@ typedef struct {
   const gchar *version;
   const gchar *const *requires;
   GObject *(*start) (KithAgent *agent, GError **error);
-  void (*stop) (GObject *service);
+  void (*stop) (GObject *service, KithAgent *agent);
   GVariant *(*get_status) (GObject *service);
   /*< private >*/
   gpointer padding[8];
@@ -43,38 +46,58 @@ typedef const KithPluginInfo *(*KithPluginDescribeFunc) (void);
 #define KITH_PLUGIN_EXPORT G_MODULE_EXPORT
 KITH_PLUGIN_EXPORT const KithPluginInfo *kith_plugin_describe (void);
 
-typedef enum {
-  KITH_PLUGIN_STATE_LOADED,
-  KITH_PLUGIN_STATE_RUNNING,
-  KITH_PLUGIN_STATE_FAILED,
-  KITH_PLUGIN_STATE_STOPPED,
-} KithPluginState;
-
-#define KITH_TYPE_PLUGIN (kith_plugin_get_type ())
-G_DECLARE_FINAL_TYPE (KithPlugin, kith_plugin, KITH, PLUGIN, GObject)
-
-/* Opens the module for @name from the first of @dirs that has it; caller owns the result.
- * On failure returns a plugin in state FAILED whose error says why (never NULL). */
-KithPlugin *kith_plugin_load (const gchar *name, const gchar *const *dirs);
-/* Calls the plugin's start(); on failure the plugin is FAILED with the error kept. */
-gboolean kith_plugin_start (KithPlugin *self, KithAgent *agent, GError **error);
-/* Calls stop() and drops the service object; a no-op unless RUNNING. */
-void kith_plugin_stop (KithPlugin *self);
-/* Marks the plugin FAILED with a one-line @message (e.g. a missing dependency). */
-void kith_plugin_set_failed (KithPlugin *self, const gchar *message);
-const gchar *kith_plugin_get_name (KithPlugin *self);
-/* The plugin's version, or "" before it loaded. */
-const gchar *kith_plugin_get_version (KithPlugin *self);
-/* NULL-terminated required services; owned by the plugin (empty if it did not load). */
-const gchar *const *kith_plugin_get_requires (KithPlugin *self);
-KithPluginState kith_plugin_get_state (KithPlugin *self);
-/* "loaded", "running", "failed" or "stopped". */
-const gchar *kith_plugin_state_to_string (KithPluginState state);
-/* Why it failed, or NULL; owned by the plugin. */
-const gchar *kith_plugin_get_error (KithPlugin *self);
-/* The running service object, or NULL; owned by the plugin. */
-GObject *kith_plugin_get_service (KithPlugin *self);
-/* The plugin's status section (a{sv}); floating; empty dict when it has none. */
-GVariant *kith_plugin_get_status (KithPlugin *self);
+/**
+ * KITH_PLUGIN_DEFINE_SERVICE:
+ * @NAME: the plugin's name (a string literal)
+ * @VERSION: its version (a string literal)
+ * @REQUIRES: a NULL-terminated `const gchar *const[]` of required services, or NULL
+ * @PREFIX: the prefix of the service's functions, e.g. kith_update
+ * @TYPE: the service's type, e.g. KithUpdate
+ *
+ * Defines kith_plugin_describe() for the usual plugin: a service object and its D-Bus
+ * face, built from these functions of the plugin:
+ *
+ *   TYPE *PREFIX_new (KithAgent *agent, GError **error);   the service, started
+ *   void PREFIX_stop (TYPE *self);                          stops it
+ *   GVariant *PREFIX_get_status (TYPE *self);               its GetStatus section, floating
+ *   FACE *PREFIX_dbus_new (TYPE *self, KithDbus *dbus);     exports its interface
+ *   void PREFIX_dbus_free (FACE *face);                     withdraws it
+ *
+ * The face lives as long as the service runs and is dropped before PREFIX_stop (it holds
+ * a reference on the service). Use it in one file of the plugin (kith-NAME-plugin.c).
+ */
+#define KITH_PLUGIN_DEFINE_SERVICE(NAME, VERSION, REQUIRES, PREFIX, TYPE)                           \
+  static GObject *PREFIX##_plugin_start (KithAgent *agent, GError **error)                         \
+  {                                                                                                \
+    TYPE *service = PREFIX##_new (agent, error);                                                   \
+    if (service == NULL)                                                                           \
+      return NULL;                                                                                 \
+    g_object_set_data_full (G_OBJECT (service), "kith-plugin-dbus-face",                           \
+                            PREFIX##_dbus_new (service, kith_agent_get_dbus (agent)),              \
+                            (GDestroyNotify) PREFIX##_dbus_free);                                  \
+    return G_OBJECT (service);                                                                     \
+  }                                                                                                \
+  static void PREFIX##_plugin_stop (GObject *service, KithAgent *agent)                            \
+  {                                                                                                \
+    g_object_set_data (service, "kith-plugin-dbus-face", NULL);                                    \
+    PREFIX##_stop ((TYPE *) service);                                                              \
+  }                                                                                                \
+  static GVariant *PREFIX##_plugin_get_status (GObject *service)                                   \
+  {                                                                                                \
+    return PREFIX##_get_status ((TYPE *) service);                                                 \
+  }                                                                                                \
+  const KithPluginInfo *kith_plugin_describe (void)                                                \
+  {                                                                                                \
+    static const KithPluginInfo info = {                                                           \
+      .sdk_version = KITH_PLUGIN_SDK_VERSION,                                                      \
+      .name = NAME,                                                                                \
+      .version = VERSION,                                                                          \
+      .requires = REQUIRES,                                                                        \
+      .start = PREFIX##_plugin_start,                                                              \
+      .stop = PREFIX##_plugin_stop,                                                                \
+      .get_status = PREFIX##_plugin_get_status,                                                    \
+    };                                                                                             \
+    return &info;                                                                                  \
+  }
 
 G_END_DECLS

@@ -211,6 +211,8 @@ START_TEST (test_loader_failures)
     { "notmodule", "is not a loadable module" },
     { "nosymbol", "does not export kith_plugin_describe" },
     { "oldsdk", "built for plugin SDK version 0" },
+    /* the SDK before stop() received the agent */
+    { "sdk1", "built for plugin SDK version 1, this agent has version 2; rebuild it" },
     { "failstart", "start failed: this plugin always fails to start" },
     { "needsfail", "required service 'failstart' failed to start" },
     { "needsmissing", "requires service 'nonexistent', which is not in the plugins list" },
@@ -218,7 +220,7 @@ START_TEST (test_loader_failures)
     { "cycleb", "dependency cycle" },
   };
   g_autoptr(KithTestAgent) agent =
-      kith_test_agent_new ("alpha", "optional-plugins=missing;notmodule;nosymbol;oldsdk;failstart;"
+      kith_test_agent_new ("alpha", "optional-plugins=missing;notmodule;nosymbol;oldsdk;sdk1;failstart;"
                            "needsfail;needsmissing;cyclea;cycleb");
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusConnection) connection = NULL;

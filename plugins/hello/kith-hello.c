@@ -36,16 +36,14 @@ kith_hello_start (KithAgent *agent, GError **error)
   kith_metrics_register (kith_agent_get_metrics (agent), "kith_hello_greetings_total",
                          KITH_METRIC_COUNTER, "Greetings made");
   g_signal_connect_object (hello, "handle-greet", G_CALLBACK (kith_hello_handle_greet), agent, 0);
-  g_object_set_data (G_OBJECT (hello), "kith-dbus", kith_agent_get_dbus (agent));
   kith_dbus_export (kith_agent_get_dbus (agent), G_DBUS_INTERFACE_SKELETON (hello), KITH_HELLO_PATH);
   return G_OBJECT (g_steal_pointer (&hello));
 }
 
 static void
-kith_hello_stop (GObject *service)
+kith_hello_stop (GObject *service, KithAgent *agent)
 {
-  KithDbus *dbus = g_object_get_data (service, "kith-dbus");
-  kith_dbus_unexport (dbus, G_DBUS_INTERFACE_SKELETON (service));
+  kith_dbus_unexport (kith_agent_get_dbus (agent), G_DBUS_INTERFACE_SKELETON (service));
 }
 
 static GVariant *

@@ -18,7 +18,7 @@ kith_update_dbus_sync (KithUpdate *update, KithUpdateDbus *self)
 {
   g_object_freeze_notify (G_OBJECT (self->skeleton));
   kith_dbus_update1_set_state (self->skeleton,
-                               kith_update_status_to_string (kith_update_get_status (update)));
+                               kith_update_stage_to_string (kith_update_get_state (update)));
   kith_dbus_update1_set_catalog_version (self->skeleton, (guint64) kith_update_get_catalog_version (update));
   kith_dbus_update1_set_installed (self->skeleton, kith_update_get_installed (update));
   kith_dbus_update1_set_last_check (self->skeleton, kith_update_get_last_check (update));

@@ -43,7 +43,7 @@ struct _KithUpdate {
   SoupSession *session;
   KithCatalog *installed;
   KithUpdateState *state;
-  KithUpdateStatus status;
+  KithUpdateStage stage;
   KithUpdateCheck *check;
   guint timer_id;
   gboolean stopped;
@@ -57,18 +57,18 @@ static guint signals[N_SIGNALS];
 static void kith_update_check_start (KithUpdate *self);
 
 const gchar *
-kith_update_status_to_string (KithUpdateStatus status)
+kith_update_stage_to_string (KithUpdateStage status)
 {
   static const gchar *const names[] = { "idle", "checking", "downloading", "installing" };
   return status < G_N_ELEMENTS (names) ? names[status] : "unknown";
 }
 
 static void
-kith_update_set_status (KithUpdate *self, KithUpdateStatus status)
+kith_update_set_stage (KithUpdate *self, KithUpdateStage status)
 {
-  if (self->status == status)
+  if (self->stage == status)
     return;
-  self->status = status;
+  self->stage = status;
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
@@ -167,7 +167,7 @@ kith_update_check_end (KithUpdateCheck *check, const gchar *result, const GError
     kith_update_save_state (self);
     kith_metrics_add (kith_agent_get_metrics (self->agent), "kith_update_checks_total",
                       error != NULL ? "result=\"failed\"" : "result=\"ok\"", 1);
-    self->status = KITH_UPDATE_STATUS_IDLE;
+    self->stage = KITH_UPDATE_STAGE_IDLE;
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   }
   for (guint i = 0; i < check->waiters->len; i++) {
@@ -261,7 +261,7 @@ kith_update_install (KithUpdateCheck *check)
   g_autoptr(GTask) task = g_task_new (NULL, NULL, kith_update_install_done,
                                       kith_update_check_ref (check));
 
-  kith_update_set_status (check->self, KITH_UPDATE_STATUS_INSTALLING);
+  kith_update_set_stage (check->self, KITH_UPDATE_STAGE_INSTALLING);
   g_task_set_task_data (task, check, NULL);
   g_task_run_in_thread (task, kith_update_install_thread);
 }
@@ -357,8 +357,8 @@ kith_update_fetch_files (KithUpdateCheck *check)
     g_hash_table_insert (check->names, transfer, entry->name);
     check->pending++;
   }
-  kith_update_set_status (self, check->pending > 0 ? KITH_UPDATE_STATUS_DOWNLOADING
-                                                   : KITH_UPDATE_STATUS_INSTALLING);
+  kith_update_set_stage (self, check->pending > 0 ? KITH_UPDATE_STAGE_DOWNLOADING
+                                                   : KITH_UPDATE_STAGE_INSTALLING);
   if (check->pending == 0) {
     kith_update_install (check);
     return;
@@ -498,7 +498,7 @@ kith_update_check_run (KithUpdateCheck *check)
 {
   KithUpdate *self = check->self;
 
-  kith_update_set_status (self, KITH_UPDATE_STATUS_CHECKING);
+  kith_update_set_stage (self, KITH_UPDATE_STAGE_CHECKING);
   if (kith_agent_get_offline (self->agent)) {
     /* the catalog only ever comes from the vendor; relaying it is a later issue */
     kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_OFFLINE,
@@ -549,10 +549,10 @@ kith_update_check_finish (KithUpdate *self, GAsyncResult *result, GError **error
 
 /* ---- the service ---- */
 
-KithUpdateStatus
-kith_update_get_status (KithUpdate *self)
+KithUpdateStage
+kith_update_get_state (KithUpdate *self)
 {
-  return self->status;
+  return self->stage;
 }
 
 gint64
@@ -586,12 +586,12 @@ kith_update_get_next_check (KithUpdate *self)
 }
 
 GVariant *
-kith_update_get_status_variant (KithUpdate *self)
+kith_update_get_status (KithUpdate *self)
 {
   GVariantDict dict;
 
   g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "state", "s", kith_update_status_to_string (self->status));
+  g_variant_dict_insert (&dict, "state", "s", kith_update_stage_to_string (self->stage));
   g_variant_dict_insert (&dict, "catalog-version", "x", self->installed->version);
   g_variant_dict_insert (&dict, "files", "u", self->installed->files->len);
   g_variant_dict_insert (&dict, "last-check", "x", self->state->last_check);
@@ -682,7 +682,7 @@ kith_update_stop (KithUpdate *self)
 
   self->stopped = TRUE;
   g_clear_handle_id (&self->timer_id, g_source_remove);
-  if (check == NULL || self->status == KITH_UPDATE_STATUS_INSTALLING)
+  if (check == NULL || self->stage == KITH_UPDATE_STAGE_INSTALLING)
     return; /* an install runs to its end: it is atomic, not cancellable */
   g_cancellable_cancel (check->cancellable);
   for (guint i = 0; check->transfers != NULL && i < check->transfers->len; i++) {

@@ -7,11 +7,11 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  KITH_UPDATE_STATUS_IDLE,
-  KITH_UPDATE_STATUS_CHECKING,
-  KITH_UPDATE_STATUS_DOWNLOADING,
-  KITH_UPDATE_STATUS_INSTALLING,
-} KithUpdateStatus;
+  KITH_UPDATE_STAGE_IDLE,
+  KITH_UPDATE_STAGE_CHECKING,
+  KITH_UPDATE_STAGE_DOWNLOADING,
+  KITH_UPDATE_STAGE_INSTALLING,
+} KithUpdateStage;
 
 #define KITH_TYPE_UPDATE (kith_update_get_type ())
 G_DECLARE_FINAL_TYPE (KithUpdate, kith_update, KITH, UPDATE, GObject)
@@ -27,8 +27,9 @@ void kith_update_check_async (KithUpdate *self, GAsyncReadyCallback callback, gp
 gchar *kith_update_check_finish (KithUpdate *self, GAsyncResult *result, GError **error);
 
 /* "idle", "checking", "downloading", "installing". */
-const gchar *kith_update_status_to_string (KithUpdateStatus status);
-KithUpdateStatus kith_update_get_status (KithUpdate *self);
+const gchar *kith_update_stage_to_string (KithUpdateStage status);
+/* What the service is doing now: the State property. */
+KithUpdateStage kith_update_get_state (KithUpdate *self);
 /* The version of the installed catalog, 0 when none. */
 gint64 kith_update_get_catalog_version (KithUpdate *self);
 /* The installed set as a{ss} (name → version); floating. */
@@ -39,7 +40,7 @@ gint64 kith_update_get_last_check (KithUpdate *self);
 const gchar *kith_update_get_last_result (KithUpdate *self);
 gint64 kith_update_get_next_check (KithUpdate *self);
 /* The GetStatus section; floating. */
-GVariant *kith_update_get_status_variant (KithUpdate *self);
+GVariant *kith_update_get_status (KithUpdate *self);
 
 /* Signals:
  *   "changed" ()                                   any getter above may answer differently

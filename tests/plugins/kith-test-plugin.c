@@ -33,15 +33,14 @@ kith_test_plugin_start (KithAgent *agent, GError **error)
 #else
   GObject *service = g_object_new (G_TYPE_OBJECT, NULL);
   kith_test_plugin_record (agent, "start");
-  g_object_set_data (service, "agent", agent);
   return service;
 #endif
 }
 
 G_GNUC_UNUSED static void
-kith_test_plugin_stop (GObject *service)
+kith_test_plugin_stop (GObject *service, KithAgent *agent)
 {
-  kith_test_plugin_record (g_object_get_data (service, "agent"), "stop");
+  kith_test_plugin_record (agent, "stop");
 }
 
 #ifndef TEST_NO_SYMBOL
