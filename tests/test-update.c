@@ -13,6 +13,8 @@
 #include "kith-test-suite.h"
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
 #include <string.h>
 
 static guint16 test_port;
@@ -696,6 +698,85 @@ START_TEST (test_scheduled_check)
 }
 END_TEST
 
+/* ---- state that heals ---- */
+
+/* A damaged state.json is rebuilt from the installed set's manifest: the plugin starts, says
+ * what is installed, and goes on updating. */
+START_TEST (test_damaged_state_rebuilt)
+{
+  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr(Node) node = NULL;
+  g_autoptr(CheckCall) first = NULL;
+  g_autoptr(CheckCall) again = NULL;
+  g_autofree gchar *state_path = NULL;
+  g_autofree gchar *text = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  kith_test_backend_publish_sample (backend, "2611211200");
+  kith_test_backend_serve (backend, NULL);
+  node = node_start_new (backend, NULL, NULL);
+  first = check_sync (node);
+  ck_assert_msg (first->error == NULL, "%s", first->error ? first->error->message : "");
+  g_clear_object (&node->connection);
+  ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
+  state_path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "update", "state.json", NULL);
+  ck_assert (g_file_set_contents (state_path, "{\"catalog-version\": \"two\", \"installed\": 5, tru", -1, NULL));
+
+  node_start (node);
+  ck_assert_uint_eq (node_catalog_version (node), 1);
+  text = read_file (state_path);
+  ck_assert_msg (json_parser_load_from_data (parser, text, -1, NULL), "state.json not rebuilt: %s", text);
+  ck_assert_int_eq (json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)),
+                                                "catalog-version"), 1);
+  ck_assert_msg (strstr (text, "\"avdat\" : \"2611211200\"") != NULL, "%s", text);
+  /* and it keeps updating: a new release is installed */
+  kith_test_backend_publish_sample (backend, "2611221200");
+  again = check_sync (node);
+  ck_assert_msg (again->error == NULL, "%s", again->error ? again->error->message : "");
+  ck_assert_uint_eq (node_catalog_version (node), 2);
+  assert_set_whole (node);
+}
+END_TEST
+
+/* An installed file corrupted in place (same size, other bytes) is found by the next check,
+ * fetched again through peering and the set rebuilt: current verifies against its manifest. */
+START_TEST (test_damaged_file_repaired)
+{
+  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
+  g_autoptr(Node) node = NULL;
+  g_autoptr(CheckCall) first = NULL;
+  g_autoptr(CheckCall) again = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+
+  kith_test_backend_serve (backend, NULL);
+  node = node_start_new (backend, NULL, NULL);
+  first = check_sync (node);
+  ck_assert_msg (first->error == NULL, "%s", first->error ? first->error->message : "");
+  path = g_build_filename (node->signatures, "current", "avdat", NULL);
+  ck_assert (g_file_get_contents (path, &data, &len, NULL));
+  ck_assert_uint_gt (len, 100);
+  /* in place: the same inode, the same size */
+  {
+    FILE *f = fopen (path, "r+b");
+    ck_assert_ptr_nonnull (f);
+    ck_assert_int_eq (fseek (f, (long) len / 2, SEEK_SET), 0);
+    ck_assert_int_eq (fputc (data[len / 2] ^ 0x5a, f), (unsigned char) (data[len / 2] ^ 0x5a));
+    ck_assert_int_eq (fclose (f), 0);
+  }
+  assert_cli (node, "check", "repaired catalog 1 (1 damaged files fetched again)");
+  assert_set_whole (node);
+  assert_set_is (node, src);
+  ck_assert_uint_eq (node_catalog_version (node), 1);
+  /* and then it is up to date again */
+  again = check_sync (node);
+  ck_assert_msg (again->error == NULL, "%s", again->error ? again->error->message : "");
+  ck_assert_str_eq (again->result, "up to date (catalog 1)");
+}
+END_TEST
+
 static Suite *
 update_suite (void)
 {
@@ -712,6 +793,8 @@ update_suite (void)
   tcase_add_test (agents, test_kill_during_install);
   tcase_add_test (agents, test_offline_no_catalog);
   tcase_add_test (agents, test_scheduled_check);
+  tcase_add_test (agents, test_damaged_state_rebuilt);
+  tcase_add_test (agents, test_damaged_file_repaired);
   suite_add_tcase (suite, agents);
   return suite;
 }

@@ -165,6 +165,48 @@ out:
   return ok;
 }
 
+/* Whether @path holds exactly @entry's bytes (size and sha256), read in bounded chunks. */
+static gboolean
+kith_update_installer_file_matches (const gchar *path, const KithCatalogFile *entry)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buffer = g_malloc (KITH_UPDATE_COPY_CHUNK);
+  guint64 total = 0;
+  int fd = g_open (path, O_RDONLY | O_NOFOLLOW, 0);
+
+  if (fd < 0)
+    return FALSE;
+  for (;;) {
+    gssize n = read (fd, buffer, KITH_UPDATE_COPY_CHUNK);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      g_close (fd, NULL);
+      return n == 0 && total == entry->size && g_strcmp0 (g_checksum_get_string (checksum), entry->sha256) == 0;
+    }
+    total += (guint64) n;
+    if (total > entry->size)
+      break;
+    g_checksum_update (checksum, buffer, n);
+  }
+  g_close (fd, NULL);
+  return FALSE;
+}
+
+GPtrArray *
+kith_update_installer_find_damaged (const gchar *dir, KithCatalog *installed)
+{
+  GPtrArray *damaged = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; installed != NULL && i < installed->files->len; i++) {
+    const KithCatalogFile *entry = g_ptr_array_index (installed->files, i);
+    g_autofree gchar *path = g_build_filename (dir, "current", entry->name, NULL);
+    if (!kith_update_installer_file_matches (path, entry))
+      g_ptr_array_add (damaged, g_strdup (entry->name));
+  }
+  return damaged;
+}
+
 /* The version current points to (".sets/<v>"), or NULL; caller frees. */
 static gchar *
 kith_update_installer_current_name (const gchar *dir)
@@ -231,26 +273,38 @@ kith_update_installer_fill (const gchar *dir, const gchar *partial, KithCatalog 
   return kith_update_installer_fsync_dir (partial, error);
 }
 
+/* The directory name of the next set of @version: "<v>", or "<v>-<n+1>" when current is
+ * already "<v>" or "<v>-<n>" (the same catalog installed again, repaired). */
+static gchar *
+kith_update_installer_set_name (const gchar *previous, gint64 version)
+{
+  g_autofree gchar *plain = g_strdup_printf ("%" G_GINT64_FORMAT, version);
+  gsize len = strlen (plain);
+  guint64 generation = 0;
+
+  if (previous == NULL || !g_str_has_prefix (previous, plain) ||
+      (previous[len] != '\0' && previous[len] != '-'))
+    return g_steal_pointer (&plain);
+  if (previous[len] == '-')
+    generation = g_ascii_strtoull (previous + len + 1, NULL, 10);
+  return g_strdup_printf ("%s-%" G_GUINT64_FORMAT, plain, generation + 1);
+}
+
 gboolean
 kith_update_installer_install (const gchar *dir, KithCatalog *catalog, GHashTable *sources,
                                GError **error)
 {
-  g_autofree gchar *version = g_strdup_printf ("%" G_GINT64_FORMAT, catalog->version);
+  g_autofree gchar *previous = kith_update_installer_current_name (dir);
+  g_autofree gchar *version = kith_update_installer_set_name (previous, catalog->version);
   g_autofree gchar *sets = g_build_filename (dir, ".sets", NULL);
   g_autofree gchar *final = g_build_filename (sets, version, NULL);
   g_autofree gchar *partial = g_strconcat (final, ".partial", NULL);
   g_autofree gchar *target = g_build_filename (".sets", version, NULL);
   g_autofree gchar *tmp = g_build_filename (dir, "current.tmp", NULL);
   g_autofree gchar *current = g_build_filename (dir, "current", NULL);
-  g_autofree gchar *previous = kith_update_installer_current_name (dir);
 
   if (!kith_update_installer_recover (dir, error))
     return FALSE;
-  if (g_strcmp0 (previous, version) == 0) {
-    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_INSTALL,
-                 "set %s is already installed", version);
-    return FALSE;
-  }
   if (g_mkdir (partial, 0755) != 0)
     return kith_update_installer_set_errno (error, "create", partial);
   if (!kith_update_installer_fill (dir, partial, catalog, sources, error)) {
@@ -290,6 +344,12 @@ kith_update_installer_install (const gchar *dir, KithCatalog *catalog, GHashTabl
                                GError **error)
 {
   return kith_update_installer_recover (dir, error);
+}
+
+GPtrArray *
+kith_update_installer_find_damaged (const gchar *dir, KithCatalog *installed)
+{
+  return g_ptr_array_new_with_free_func (g_free);
 }
 
 #endif

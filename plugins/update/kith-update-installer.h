@@ -2,6 +2,8 @@
  *
  * DIR/current            symlink to .sets/<catalog-version>: what applications read
  * DIR/.sets/<v>/NAME     the files of set <v>, named after the catalog's file names
+ *                        (a set of the installed version built again, to repair a damaged
+ *                        file, is .sets/<v>-<n>)
  * DIR/.sets/<v>/.manifest.json   the catalog the set was built from (kith-catalog.h format)
  * DIR/.sets/<v>.partial/ a set being written; removed by recovery
  * DIR/current.tmp        the next symlink before it is renamed over current
@@ -24,6 +26,10 @@ gboolean kith_update_installer_recover (const gchar *dir, GError **error);
 /* The manifest of the installed set, or an empty catalog (version 0) when there is none;
  * caller frees. */
 KithCatalog *kith_update_installer_get_installed (const gchar *dir, GError **error);
+/* The names of @installed's files (the manifest of the installed set) whose bytes in current/
+ * no longer match it: damaged in place, truncated, replaced or missing. Reads every file:
+ * call it from a worker thread. Caller unrefs. */
+GPtrArray *kith_update_installer_find_damaged (const gchar *dir, KithCatalog *installed);
 /* Builds set @catalog->version from @sources (file name → path of a verified file; files
  * missing from it are taken from the installed set), switches current to it and removes
  * the superseded set. Every file must have the catalog's size. */

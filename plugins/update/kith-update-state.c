@@ -8,6 +8,8 @@
 #include "kith-file.h"
 #include "kith-update-error.h"
 
+#include "kith-json.h"
+
 #include <json-glib/json-glib.h>
 
 KithUpdateState *
@@ -36,7 +38,8 @@ kith_update_state_load (const gchar *path, GError **error)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error_local = NULL;
   JsonObject *root;
-  JsonObject *installed;
+  JsonNode *installed;
+  const gchar *last_result;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     return g_steal_pointer (&state);
@@ -47,16 +50,19 @@ kith_update_state_load (const gchar *path, GError **error)
     return NULL;
   }
   root = json_node_get_object (json_parser_get_root (parser));
-  state->catalog_version = json_object_get_int_member_with_default (root, "catalog-version", 0);
-  state->last_check = json_object_get_int_member_with_default (root, "last-check", 0);
-  state->next_check = json_object_get_int_member_with_default (root, "next-check", 0);
+  /* members of the wrong type count as absent: a damaged file must not upset the loader */
+  kith_json_get_int (root, "catalog-version", &state->catalog_version);
+  kith_json_get_int (root, "last-check", &state->last_check);
+  kith_json_get_int (root, "next-check", &state->next_check);
+  last_result = kith_json_get_string (root, "last-result");
   g_free (state->last_result);
-  state->last_result = g_strdup (json_object_get_string_member_with_default (root, "last-result", ""));
-  installed = json_object_get_object_member (root, "installed");
-  if (installed != NULL) {
-    g_autoptr(GList) names = json_object_get_members (installed);
+  state->last_result = g_strdup (last_result != NULL ? last_result : "");
+  installed = json_object_get_member (root, "installed");
+  if (installed != NULL && JSON_NODE_HOLDS_OBJECT (installed)) {
+    JsonObject *set = json_node_get_object (installed);
+    g_autoptr(GList) names = json_object_get_members (set);
     for (GList *l = names; l != NULL; l = l->next) {
-      const gchar *version = json_object_get_string_member_with_default (installed, l->data, NULL);
+      const gchar *version = kith_json_get_string (set, l->data);
       if (version != NULL)
         g_hash_table_insert (state->installed, g_strdup (l->data), g_strdup (version));
     }

@@ -29,6 +29,8 @@ typedef struct {
   GPtrArray *transfers;  /* KithTransfer */
   GHashTable *sources;   /* name → verified path in peering's cache */
   GHashTable *names;     /* KithTransfer → name (borrowed from catalog) */
+  GHashTable *damaged;   /* names of installed files that no longer match the manifest */
+  gboolean repair;       /* the installed catalog again, with its damaged files fetched anew */
   guint pending;
   gboolean ended; /* the waiters have their answer; late callbacks only drop their ref */
 } KithUpdateCheck;
@@ -106,6 +108,7 @@ kith_update_check_clear (KithUpdateCheck *check)
   g_clear_pointer (&check->transfers, g_ptr_array_unref);
   g_clear_pointer (&check->sources, g_hash_table_unref);
   g_clear_pointer (&check->names, g_hash_table_unref);
+  g_clear_pointer (&check->damaged, g_hash_table_unref);
   g_clear_pointer (&check->catalog, kith_catalog_free);
   g_clear_pointer (&check->catalog_bytes, g_bytes_unref);
   g_clear_object (&check->cancellable);
@@ -245,9 +248,13 @@ kith_update_install_done (GObject *source, GAsyncResult *result, gpointer user_d
   }
   kith_catalog_free (self->installed);
   self->installed = g_steal_pointer (&check->catalog);
-  message = g_strdup_printf ("installed catalog %" G_GINT64_FORMAT " (%u files, %u fetched)",
-                             self->installed->version, self->installed->files->len,
-                             g_hash_table_size (check->sources));
+  if (check->repair)
+    message = g_strdup_printf ("repaired catalog %" G_GINT64_FORMAT " (%u damaged files fetched again)",
+                               self->installed->version, g_hash_table_size (check->sources));
+  else
+    message = g_strdup_printf ("installed catalog %" G_GINT64_FORMAT " (%u files, %u fetched)",
+                               self->installed->version, self->installed->files->len,
+                               g_hash_table_size (check->sources));
   if (!self->stopped)
     g_signal_emit (self, signals[SIGNAL_SET_INSTALLED], 0, self->installed->version,
                    kith_update_files_variant (self->installed));
@@ -348,7 +355,7 @@ kith_update_fetch_files (KithUpdateCheck *check)
     KithTransfer *transfer;
 
     if (old != NULL && g_strcmp0 (old->version, entry->version) == 0 &&
-        g_strcmp0 (old->sha256, entry->sha256) == 0)
+        g_strcmp0 (old->sha256, entry->sha256) == 0 && !g_hash_table_contains (check->damaged, entry->name))
       continue;
     url = g_strconcat (base, g_str_has_suffix (base, "/") && entry->url[0] == '/' ? entry->url + 1
                                                                                   : entry->url, NULL);
@@ -380,6 +387,60 @@ kith_update_fetch_files (KithUpdateCheck *check)
   }
 }
 
+/* ---- the installed files, re-verified at every check ---- */
+
+static void
+kith_update_verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  KithUpdateCheck *check = task_data;
+
+  g_task_return_pointer (task, kith_update_installer_find_damaged (check->self->signatures_dir,
+                                                                   check->self->installed),
+                         (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+kith_update_verify_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KithUpdateCheck *check = user_data;
+  KithUpdate *self = check->self;
+  g_autoptr(GPtrArray) damaged = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (check->ended) {
+    kith_update_check_unref (check);
+    return;
+  }
+  check->damaged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; damaged != NULL && i < damaged->len; i++) {
+    const gchar *name = g_ptr_array_index (damaged, i);
+    g_warning ("installed file %s/current/%s does not match its catalog: fetching it again",
+               self->signatures_dir, name);
+    g_hash_table_add (check->damaged, g_strdup (name));
+  }
+  if (check->catalog->version == self->installed->version && g_hash_table_size (check->damaged) == 0) {
+    g_autofree gchar *message = g_strdup_printf ("up to date (catalog %" G_GINT64_FORMAT ")",
+                                                 check->catalog->version);
+    kith_update_check_end (check, message, NULL);
+  } else {
+    check->repair = check->catalog->version == self->installed->version;
+    g_message ("catalog %" G_GINT64_FORMAT " verified (installed: %" G_GINT64_FORMAT ", %u damaged)",
+               check->catalog->version, self->installed->version, g_hash_table_size (check->damaged));
+    kith_update_fetch_files (check);
+  }
+  kith_update_check_unref (check);
+}
+
+/* Hashes every installed file against the installed manifest (which the new catalog's
+ * unchanged entries equal) from a worker thread, then fetches what changed or is damaged. */
+static void
+kith_update_verify_installed (KithUpdateCheck *check)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, NULL, kith_update_verify_done, kith_update_check_ref (check));
+
+  g_task_set_task_data (task, check, NULL);
+  g_task_run_in_thread (task, kith_update_verify_thread);
+}
+
 /* ---- catalog ---- */
 
 static void
@@ -397,15 +458,7 @@ kith_update_catalog_verified (KithUpdateCheck *check, GBytes *signature)
                             "catalog rejected: %s", error->message);
     return;
   }
-  if (check->catalog->version == self->installed->version) {
-    g_autofree gchar *message = g_strdup_printf ("up to date (catalog %" G_GINT64_FORMAT ")",
-                                                 check->catalog->version);
-    kith_update_check_end (check, message, NULL);
-    return;
-  }
-  g_message ("catalog %" G_GINT64_FORMAT " verified (installed: %" G_GINT64_FORMAT ")",
-             check->catalog->version, self->installed->version);
-  kith_update_fetch_files (check);
+  kith_update_verify_installed (check);
 }
 
 /* Reads the whole body of a GET, bounded; NULL with an error naming @what. */
@@ -635,7 +688,9 @@ kith_update_new (KithAgent *agent, GError **error)
   g_autoptr(KithUpdate) self = g_object_new (KITH_TYPE_UPDATE, NULL);
   GObject *peering = kith_agent_get_service (agent, "peering");
   g_autofree gchar *state_dir = g_build_filename (kith_agent_get_state_dir (agent), "update", NULL);
+  g_autoptr(GError) local_error = NULL;
   gboolean check_on_start = FALSE;
+  gboolean rebuilt = FALSE;
 
   self->agent = agent;
   if (peering == NULL || !KITH_IS_FETCHER (peering)) {
@@ -652,14 +707,24 @@ kith_update_new (KithAgent *agent, GError **error)
     return NULL;
   }
   self->state_path = g_build_filename (state_dir, "state.json", NULL);
-  self->state = kith_update_state_load (self->state_path, error);
-  if (self->state == NULL || !kith_update_installer_recover (self->signatures_dir, error))
+  /* damaged state heals: the installed set says what is installed, the rest is bookkeeping */
+  self->state = kith_update_state_load (self->state_path, &local_error);
+  if (self->state == NULL) {
+    g_warning ("%s; rebuilding it from the installed set", local_error->message);
+    g_clear_error (&local_error);
+    self->state = kith_update_state_new ();
+    rebuilt = TRUE;
+  }
+  if (!kith_update_installer_recover (self->signatures_dir, error))
     return NULL;
   /* the set current points to is the truth, whatever the state file says */
-  self->installed = kith_update_installer_get_installed (self->signatures_dir, error);
+  self->installed = kith_update_installer_get_installed (self->signatures_dir, &local_error);
   if (self->installed == NULL) {
-    g_prefix_error (error, "the installed set in %s: ", self->signatures_dir);
-    return NULL;
+    /* nothing in it can be trusted: the next check installs the whole catalog again */
+    g_warning ("the installed set in %s has no readable manifest (%s): taken as empty", self->signatures_dir,
+               local_error->message);
+    self->installed = kith_catalog_new ();
+    rebuilt = TRUE;
   }
   self->session = soup_session_new_with_options ("timeout", 60, "user-agent", "kith-update/1.0", NULL);
   kith_metrics_register (kith_agent_get_metrics (agent), "kith_update_checks_total", KITH_METRIC_COUNTER,
@@ -670,8 +735,10 @@ kith_update_new (KithAgent *agent, GError **error)
   } else {
     kith_update_schedule_after (self, KITH_UPDATE_SCHEDULE_START, g_get_real_time () / G_USEC_PER_SEC);
   }
-  g_message ("signatures in %s: catalog %" G_GINT64_FORMAT ", %u files", self->signatures_dir,
-             self->installed->version, self->installed->files->len);
+  if (rebuilt)
+    kith_update_save_state (self);
+  g_message ("signatures in %s: catalog %" G_GINT64_FORMAT ", %u files%s", self->signatures_dir,
+             self->installed->version, self->installed->files->len, rebuilt ? " (state rebuilt)" : "");
   return g_steal_pointer (&self);
 }
 
