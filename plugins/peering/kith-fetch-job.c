@@ -14,6 +14,8 @@
 #include "kith-peering-error.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
+/* leaders waited for before this node fetches from the origin itself (or gives up) */
+#define KITH_FETCH_JOB_MAX_ELECTIONS 3
 #define KITH_FETCH_JOB_CHUNK (256 * 1024)
 
 typedef enum {
@@ -39,6 +41,9 @@ struct _KithFetchJob {
   guint attempts;
   GHashTable *skip; /* node ids not to elect or wait for again in this job */
   gchar *waiting_for; /* node announcing or elected to download */
+  gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
+  guint elections;    /* leaders waited for so far */
+  gint64 started_us;  /* when the job was created (peer table clock) */
   gchar *source;      /* node id or "origin" */
   /* the HTTP download in progress */
   GCancellable *cancellable;
@@ -78,6 +83,7 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->transfers = g_ptr_array_new_with_free_func (g_object_unref);
   job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->cancellable = g_cancellable_new ();
+  job->started_us = kith_peer_table_now (context->peers);
   return job;
 }
 
@@ -508,13 +514,42 @@ kith_fetch_job_wait_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms)
+/* Whether the origin deadline (@moving: the longer bound for following a downloader that
+ * makes progress) has passed; fills the ms left otherwise. Never for a fetch that may not
+ * use the origin, or with origin-deadline-ms=0. */
+static gboolean
+kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms)
 {
+  const KithPeeringTimings *timings = job->ctx->timings;
+  guint bound_ms = moving ? MAX (timings->follow_max_ms, timings->origin_deadline_ms)
+                          : timings->origin_deadline_ms;
+  gint64 left_us;
+
+  *left_ms = G_MAXUINT;
+  if (!kith_fetch_job_may_use_origin (job) || timings->origin_deadline_ms == 0)
+    return FALSE;
+  left_us = job->started_us + (gint64) bound_ms * 1000 - kith_peer_table_now (job->ctx->peers);
+  if (left_us <= 0) {
+    *left_ms = 0;
+    return TRUE;
+  }
+  *left_ms = (guint) MIN (left_us / 1000 + 1, (gint64) G_MAXUINT);
+  return FALSE;
+}
+
+/* Waits up to @timeout_ms for @node, but never past the origin deadline. */
+static void
+kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving)
+{
+  guint left_ms = G_MAXUINT;
+
   if (g_strcmp0 (job->waiting_for, node) != 0) {
     g_free (job->waiting_for);
     job->waiting_for = g_strdup (node);
+    job->heard_from_waited = FALSE;
   }
+  kith_fetch_job_past_deadline (job, moving, &left_ms);
+  timeout_ms = MIN (timeout_ms, left_ms);
   job->state = KITH_FETCH_JOB_WAITING;
   g_free (job->source);
   job->source = g_strdup (node);
@@ -529,11 +564,18 @@ kith_fetch_job_decide (KithFetchJob *job)
 {
   const KithPeeringTimings *timings = job->ctx->timings;
   const gchar *leader;
+  guint left_ms;
 
+  if (kith_fetch_job_past_deadline (job, FALSE, &left_ms)) {
+    g_message ("%s: nothing from the LAN within %u ms; fetching from the origin", job->href,
+               timings->origin_deadline_ms);
+    kith_fetch_job_from_origin (job);
+    return;
+  }
   if (job->waiting_for == NULL)
     job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip));
   if (job->waiting_for != NULL) {
-    kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms);
+    kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms, FALSE);
     return;
   }
   leader = kith_peer_table_elect (job->ctx->peers, job->href, job->skip,
@@ -549,9 +591,24 @@ kith_fetch_job_decide (KithFetchJob *job)
     kith_fetch_job_from_origin (job);
     return;
   }
+  /* requesters that never download must not hold the election: after a few leaders that
+   * stayed silent, this node goes itself */
+  if (++job->elections > KITH_FETCH_JOB_MAX_ELECTIONS) {
+    if (kith_fetch_job_may_use_origin (job)) {
+      g_message ("%s: %u elected peers stayed silent; fetching from the origin", job->href,
+                 KITH_FETCH_JOB_MAX_ELECTIONS);
+      kith_fetch_job_from_origin (job);
+    } else {
+      kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin ? KITH_PEERING_ERROR_NO_SOURCE
+                                                                   : KITH_PEERING_ERROR_OFFLINE,
+                                   "the peers elected to fetch it stayed silent, and this fetch "
+                                   "may not use the origin");
+    }
+    return;
+  }
   /* the leader asked at about the same time; its own wait may end a little later */
   g_debug ("%s: %s will fetch it from the origin; waiting", job->href, leader);
-  kith_fetch_job_wait_for (job, leader, 2 * timings->client_wait_ms + timings->max_delay_ms);
+  kith_fetch_job_wait_for (job, leader, 2 * timings->client_wait_ms + timings->max_delay_ms, FALSE);
 }
 
 static gboolean
@@ -601,6 +658,24 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet)
   kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size);
 }
 
+/* A downloader's announcement: its first one, or progress that moved, renews the wait;
+ * the same progress again does not, so a downloader that does not move is left. */
+static void
+kith_fetch_job_handle_progress (KithFetchJob *job, const KithPacket *packet,
+                                const KithPeeringTimings *timings)
+{
+  gboolean moved = job->heard_from_waited && packet->done > job->done;
+
+  if (g_strcmp0 (packet->node, job->waiting_for) != 0)
+    return; /* we follow one downloader at a time */
+  if (job->heard_from_waited && !moved)
+    return;
+  job->heard_from_waited = TRUE;
+  job->done = packet->done;
+  job->total = packet->total;
+  kith_fetch_job_wait_for (job, packet->node, timings->stall_ms, moved);
+}
+
 void
 kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet)
 {
@@ -617,10 +692,9 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet)
     if (job->state == KITH_FETCH_JOB_SEARCHING) {
       g_free (job->waiting_for);
       job->waiting_for = g_strdup (packet->node);
+      job->heard_from_waited = FALSE;
     } else if (job->state == KITH_FETCH_JOB_WAITING) {
-      job->done = packet->done;
-      job->total = packet->total;
-      kith_fetch_job_wait_for (job, packet->node, timings->stall_ms);
+      kith_fetch_job_handle_progress (job, packet, timings);
     }
     break;
   case KITH_PACKET_TYPE_COMPLETE:

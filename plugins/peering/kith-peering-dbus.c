@@ -13,8 +13,12 @@
 #include <string.h>
 
 #ifdef G_OS_UNIX
+#include <errno.h>
+#include <fcntl.h>
 #include <gio/gunixfdlist.h>
 #include <gio/gunixoutputstream.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 #define KITH_PEERING_DBUS_PATH KITH_AGENT_DBUS_PATH "/Peering"
@@ -190,6 +194,36 @@ kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, guint64 *siz
   return TRUE;
 }
 
+#ifdef G_OS_UNIX
+/* A regular file is written from offset 0 whatever its position (and emptied first); a pipe
+ * or socket is made non-blocking, so a reader that never reads cannot stall the agent. */
+static gboolean
+kith_peering_dbus_prepare_fd (gint fd, GError **error)
+{
+  struct stat st;
+  gint flags = fcntl (fd, F_GETFL);
+
+  if (fstat (fd, &st) != 0 || flags < 0) {
+    g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS,
+                 "cannot use the file descriptor passed: %s", g_strerror (errno));
+    return FALSE;
+  }
+  if (S_ISREG (st.st_mode)) {
+    if (fcntl (fd, F_SETFL, flags & ~O_APPEND) != 0 || ftruncate (fd, 0) != 0 ||
+        lseek (fd, 0, SEEK_SET) != 0) {
+      g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS,
+                   "cannot rewind the file passed: %s", g_strerror (errno));
+      return FALSE;
+    }
+  } else if (fcntl (fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS,
+                 "cannot make the file descriptor passed non-blocking: %s", g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+#endif
+
 static GOutputStream *
 kith_peering_dbus_take_fd (GDBusMethodInvocation *invocation, GVariant *handle, GError **error)
 {
@@ -205,6 +239,10 @@ kith_peering_dbus_take_fd (GDBusMethodInvocation *invocation, GVariant *handle, 
   fd = g_unix_fd_list_get (fds, g_variant_get_handle (handle), error);
   if (fd < 0)
     return NULL;
+  if (!kith_peering_dbus_prepare_fd (fd, error)) {
+    close (fd);
+    return NULL;
+  }
   return g_unix_output_stream_new (fd, TRUE);
 #else
   g_set_error_literal (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_FAILED,

@@ -174,11 +174,41 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
   kith_peering_server_schedule (self, packet, reply, from);
 }
 
+static gboolean
+kith_peering_server_same_address (GSocketAddress *a, GSocketAddress *b)
+{
+  if (!G_IS_INET_SOCKET_ADDRESS (a) || !G_IS_INET_SOCKET_ADDRESS (b))
+    return FALSE;
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (a)) ==
+             g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (b)) &&
+         g_inet_address_equal (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (a)),
+                               g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (b)));
+}
+
+/* "found" or "end-request" cancels our pending reply, but only when it comes from the
+ * address and port the request came from: anyone can write another node's id. */
+static void
+kith_peering_server_cancel (KithPeeringServer *self, const KithPacket *packet, GSocketAddress *from)
+{
+  g_autofree gchar *key = kith_peering_server_key (packet);
+  KithPendingReply *pending = g_hash_table_lookup (self->pending, key);
+
+  if (pending == NULL)
+    return;
+  if (!kith_peering_server_same_address (pending->to, from)) {
+    kith_metrics_add (self->ctx->metrics, "kith_peering_packets_dropped_total",
+                      "reason=\"foreign-cancel\"", 1);
+    g_debug ("ignoring %s for %s from another address", kith_packet_type_to_string (packet->type), key);
+    return;
+  }
+  g_hash_table_remove (self->pending, key);
+  g_debug ("reply to %s cancelled by %s", key, kith_packet_type_to_string (packet->type));
+}
+
 void
 kith_peering_server_handle_packet (KithPeeringServer *self, const KithPacket *packet,
                                    GSocketAddress *from)
 {
-  g_autofree gchar *key = NULL;
 
   switch (packet->type) {
   case KITH_PACKET_TYPE_REQUEST:
@@ -186,9 +216,7 @@ kith_peering_server_handle_packet (KithPeeringServer *self, const KithPacket *pa
     break;
   case KITH_PACKET_TYPE_FOUND:
   case KITH_PACKET_TYPE_END_REQUEST:
-    key = kith_peering_server_key (packet);
-    if (g_hash_table_remove (self->pending, key))
-      g_debug ("reply to %s cancelled by %s", key, kith_packet_type_to_string (packet->type));
+    kith_peering_server_cancel (self, packet, from);
     break;
   default:
     break;

@@ -13,6 +13,10 @@ typedef struct {
   guint progress_interval_ms; /* "downloading" announcements at most this often */
   guint stall_ms;             /* a downloader silent this long is given up on */
   guint bad_peer_ms;          /* a peer that served bad bytes is skipped this long */
+  guint origin_deadline_ms;   /* a fetch that may use the origin goes there after this long
+                               * without bytes flowing, whatever the LAN says; 0 = never */
+  guint follow_max_ms;        /* ... or, following a downloader whose progress moves, after
+                               * this long */
 } KithPeeringTimings;
 
 G_END_DECLS

@@ -44,6 +44,7 @@ G_DEFINE_TYPE_WITH_CODE (KithPeering, kith_peering, G_TYPE_OBJECT,
 static const gchar *const kith_peering_keys[] = {
   "port", "listen", "send-address", "broadcast", "multicast",
   "max-delay-ms", "client-wait-ms", "progress-interval-ms", "stall-ms", "bad-peer-time",
+  "origin-deadline-ms", "follow-max-ms",
   "cache-dir", "cache-max-mb", "cache-max-age", NULL,
 };
 
@@ -84,7 +85,7 @@ kith_peering_init (KithPeering *self)
 static gboolean
 kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error)
 {
-  guint64 max_delay, client_wait, progress, stall, bad_peer;
+  guint64 max_delay, client_wait, progress, stall, bad_peer, deadline, follow_max;
 
   /* defaults chosen by measurement (bench/RESULTS.md): a hit is found in ~20 ms; a miss
    * costs the wait plus ~6 ms of bookkeeping, so 80 ms keeps it under 100 ms, and still
@@ -94,7 +95,9 @@ kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error
       !kith_config_get_uint64 (config, "peering", "client-wait-ms", 80, 1, 60000, &client_wait, error) ||
       !kith_config_get_uint64 (config, "peering", "progress-interval-ms", 250, 10, 60000, &progress, error) ||
       !kith_config_get_uint64 (config, "peering", "stall-ms", 5000, 100, 600000, &stall, error) ||
-      !kith_config_get_duration_ms (config, "peering", "bad-peer-time", 10 * 60 * 1000, &bad_peer, error))
+      !kith_config_get_duration_ms (config, "peering", "bad-peer-time", 10 * 60 * 1000, &bad_peer, error) ||
+      !kith_config_get_uint64 (config, "peering", "origin-deadline-ms", 4000, 0, 600000, &deadline, error) ||
+      !kith_config_get_uint64 (config, "peering", "follow-max-ms", 60000, 0, 3600000, &follow_max, error))
     return FALSE;
   if (client_wait <= max_delay) {
     kith_config_set_error (config, error, "peering", "client-wait-ms",
@@ -107,6 +110,8 @@ kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error
   self->timings.progress_interval_ms = progress;
   self->timings.stall_ms = stall;
   self->timings.bad_peer_ms = MIN (bad_peer, G_MAXUINT);
+  self->timings.origin_deadline_ms = deadline;
+  self->timings.follow_max_ms = follow_max;
   return TRUE;
 }
 

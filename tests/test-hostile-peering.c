@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-hostile-peering.c — agents on loopback against a hostile node (kith-lan-attacker, its own
+ * process, speaking docs/protocol.md): bounded waits, spoofed "found", amplification, faults
+ * that are not lies, Fetch(fd) that never blocks, an alias index that heals */
+#include "kith-dbus-generated.h"
+#include "kith-test-agent.h"
+#include "kith-test-origin.h"
+
+#include <check.h>
+
+#include "kith-test-suite.h"
+#include <fcntl.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <string.h>
+#include <unistd.h>
+
+static guint16 test_port;
+
+typedef struct {
+  KithTestAgent *agent;
+  GDBusConnection *connection;
+} Node;
+
+static Node *
+node_start (const gchar *extra)
+{
+  g_autofree gchar *config = g_strdup_printf ("[peering]\nport=%u\nlisten=127.255.255.255\n"
+                                              "send-address=127.0.0.1\nbroadcast=127.255.255.255\n%s\n",
+                                              test_port, extra != NULL ? extra : "");
+  g_autoptr(GError) error = NULL;
+  Node *node = g_new0 (Node, 1);
+
+  node->agent = kith_test_agent_new ("peering", config);
+  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
+  node->connection = kith_test_agent_connect (node->agent, &error);
+  g_assert_no_error (error);
+  return node;
+}
+
+static void
+node_free (Node *node)
+{
+  g_clear_object (&node->connection);
+  ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
+  kith_test_agent_free (node->agent);
+  g_free (node);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
+
+typedef struct {
+  KithDbusTransfer1 *proxy;
+  gint64 started_us;
+} Fetch;
+
+static void
+fetch_free (Fetch *fetch)
+{
+  g_clear_object (&fetch->proxy);
+  g_free (fetch);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
+
+/* Asks @node for @url (@sha256, @cached_only optional) into @fd (not closed). */
+static Fetch *
+fetch_start_fd (Node *node, const gchar *url, const gchar *sha256, gboolean cached_only, gint fd)
+{
+  Fetch *fetch = g_new0 (Fetch, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr(GVariant) reply = NULL;
+  GVariantDict options;
+  const gchar *path = NULL;
+
+  g_unix_fd_list_append (fds, fd, &error);
+  g_assert_no_error (error);
+  g_variant_dict_init (&options, NULL);
+  if (sha256 != NULL)
+    g_variant_dict_insert (&options, "sha256", "s", sha256);
+  if (cached_only)
+    g_variant_dict_insert (&options, "cached-only", "b", TRUE);
+  fetch->started_us = g_get_monotonic_time ();
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      node->connection, NULL, "/org/kith/Agent1/Peering", "org.kith.Peering1", "Fetch",
+      g_variant_new ("(sh@a{sv})", url, 0, g_variant_dict_end (&options)), G_VARIANT_TYPE ("(o)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&o)", &path);
+  fetch->proxy = kith_dbus_transfer1_proxy_new_sync (node->connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
+                                                     path, NULL, &error);
+  g_assert_no_error (error);
+  return fetch;
+}
+
+static gboolean
+fetch_is_finished (gpointer user_data)
+{
+  Fetch *fetch = user_data;
+  const gchar *state = kith_dbus_transfer1_get_state (fetch->proxy);
+  return g_strcmp0 (state, "done") == 0 || g_strcmp0 (state, "failed") == 0;
+}
+
+/* Waits up to @timeout_ms for a successful end; returns the source, and the ms it took. */
+static const gchar *
+fetch_wait_done (Fetch *fetch, guint timeout_ms, gint64 *elapsed_ms)
+{
+  ck_assert_msg (kith_test_wait_until (fetch_is_finished, fetch, timeout_ms),
+                 "transfer did not end within %u ms (state %s)", timeout_ms,
+                 kith_dbus_transfer1_get_state (fetch->proxy));
+  if (elapsed_ms != NULL)
+    *elapsed_ms = (g_get_monotonic_time () - fetch->started_us) / 1000;
+  ck_assert_msg (g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "done") == 0,
+                 "transfer failed: %s", kith_dbus_transfer1_get_error (fetch->proxy));
+  return kith_dbus_transfer1_get_source (fetch->proxy);
+}
+
+/* Fetches @url on @node into a fresh file, checks the bytes; returns the source (caller frees)
+ * and the ms it took. */
+static gchar *
+fetch_sync (Node *node, const gchar *url, const gchar *sha256, gboolean cached_only,
+            GBytes *content, guint timeout_ms, gint64 *elapsed_ms)
+{
+  g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (node->agent), "fetched-XXXXXX", NULL);
+  gint fd = g_mkstemp (dest);
+  g_autoptr(Fetch) fetch = NULL;
+  g_autofree gchar *data = NULL;
+  gchar *source;
+  gsize len = 0;
+
+  ck_assert_int_ge (fd, 0);
+  fetch = fetch_start_fd (node, url, sha256, cached_only, fd);
+  close (fd);
+  source = g_strdup (fetch_wait_done (fetch, timeout_ms, elapsed_ms));
+  g_assert_true (g_file_get_contents (dest, &data, &len, NULL));
+  g_unlink (dest);
+  ck_assert_uint_eq (len, g_bytes_get_size (content));
+  ck_assert (memcmp (data, g_bytes_get_data (content, NULL), len) == 0);
+  return source;
+}
+
+/* One series of an a{sd} map of the peering status, e.g. packets-in / type="downloading". */
+static gdouble
+peering_counter (Node *node, const gchar *map, const gchar *labels)
+{
+  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr(GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
+  gdouble value = 0;
+
+  if (series != NULL)
+    g_variant_lookup (series, labels, "d", &value);
+  return value;
+}
+
+/* ---- the hostile node ---- */
+
+typedef struct {
+  GSubprocess *process;
+  GDataInputStream *out;
+} Hostile;
+
+static Hostile *
+hostile_spawn (const gchar *mode, const gchar *arg1, const gchar *arg2)
+{
+  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
+  const gchar *bin = g_getenv ("KITH_LAN_ATTACKER_BIN");
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *line = NULL;
+  Hostile *hostile = g_new0 (Hostile, 1);
+
+  ck_assert_ptr_nonnull (bin);
+  hostile->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                                       &error, bin, port, mode, arg1, arg2, NULL);
+  g_assert_no_error (error);
+  hostile->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hostile->process));
+  line = g_data_input_stream_read_line_utf8 (hostile->out, NULL, NULL, &error);
+  ck_assert_str_eq (line, "ready");
+  return hostile;
+}
+
+static void
+hostile_free (Hostile *hostile)
+{
+  g_output_stream_close (g_subprocess_get_stdin_pipe (hostile->process), NULL, NULL);
+  ck_assert (g_subprocess_wait_check (hostile->process, NULL, NULL));
+  g_object_unref (hostile->out);
+  g_object_unref (hostile->process);
+  g_free (hostile);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Hostile, hostile_free)
+
+/* ---- bounded waits ---- */
+
+/* 5 s from the start, whatever the LAN says (slower builds scale it). */
+#define ORIGIN_BOUND_MS 5000
+
+typedef struct {
+  Node *node;
+  const gchar *labels;
+  gdouble at_least;
+} CounterWait;
+
+static gboolean
+packets_in_reached (gpointer user_data)
+{
+  CounterWait *wait = user_data;
+  return peering_counter (wait->node, "packets-in", wait->labels) >= wait->at_least;
+}
+
+START_TEST (test_request_flood_does_not_hold_election)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 21);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/flood");
+  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr(Hostile) hostile = NULL;
+  CounterWait wait = { NULL, "type=\"request\"", 5 };
+  g_autofree gchar *source = NULL;
+  gint64 elapsed = 0;
+
+  kith_test_origin_add (origin, "/flood", content, 0);
+  hostile = hostile_spawn ("request-flood", url, NULL);
+  wait.node = a;
+  ck_assert (kith_test_wait_until (packets_in_reached, &wait, 5000));
+  /* every 50 ms a new requester with a lower id than ours asks, and never downloads */
+  source = fetch_sync (a, url, NULL, FALSE, content, 30000, &elapsed);
+  ck_assert_str_eq (source, "origin");
+  ck_assert_msg (elapsed <= kith_test_timeout_ms (ORIGIN_BOUND_MS), "took %" G_GINT64_FORMAT " ms", elapsed);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/flood"), 1);
+}
+END_TEST
+
+START_TEST (test_stuck_downloader_left)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 22);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/stuck");
+  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr(Hostile) hostile = NULL;
+  CounterWait wait = { NULL, "type=\"downloading\"", 1 };
+  g_autofree gchar *source = NULL;
+  gint64 elapsed = 0;
+
+  kith_test_origin_add (origin, "/stuck", content, 0);
+  hostile = hostile_spawn ("downloading", url, NULL);
+  wait.node = a;
+  ck_assert (kith_test_wait_until (packets_in_reached, &wait, 5000));
+  /* "downloading" every second, the same progress each time, never "complete" */
+  source = fetch_sync (a, url, NULL, FALSE, content, 30000, &elapsed);
+  ck_assert_str_eq (source, "origin");
+  ck_assert_msg (elapsed <= kith_test_timeout_ms (ORIGIN_BOUND_MS), "took %" G_GINT64_FORMAT " ms", elapsed);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/stuck"), 1);
+}
+END_TEST
+
+#define SLOW_REPLIES "max-delay-ms=300\nclient-wait-ms=400\n"
+
+START_TEST (test_spoofed_found_ignored)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 23);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/spoof");
+  g_autoptr(Node) holder = node_start (SLOW_REPLIES);
+  g_autoptr(Node) victim = node_start (SLOW_REPLIES);
+  g_autoptr(Hostile) hostile = NULL;
+  g_autofree gchar *first = NULL;
+  g_autofree gchar *second = NULL;
+
+  kith_test_origin_add (origin, "/spoof", content, 0);
+  first = fetch_sync (holder, url, NULL, FALSE, content, 30000, NULL);
+  ck_assert_str_eq (first, "origin");
+  /* the hostile node says "I found" in the requester's name for every request */
+  hostile = hostile_spawn ("spoof-found", NULL, NULL);
+  second = fetch_sync (victim, url, NULL, FALSE, content, 30000, NULL);
+  ck_assert_str_eq (second, kith_test_agent_get_node_id (holder->agent));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/spoof"), 1);
+}
+END_TEST
+
+/* ---- Fetch(fd) ---- */
+
+START_TEST (test_fetch_fd_written_from_offset_zero)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (40 * 1024, 24);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/offset");
+  g_autoptr(Node) a = node_start (NULL);
+  g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (a->agent), "offset-XXXXXX", NULL);
+  g_autoptr(Fetch) fetch = NULL;
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+  gint fd = g_mkstemp (dest);
+
+  kith_test_origin_add (origin, "/offset", content, 0);
+  ck_assert_int_ge (fd, 0);
+  /* the caller's file has old bytes and its position is not 0 */
+  ck_assert_int_eq (write (fd, "old bytes, longer than nothing", 30), 30);
+  ck_assert_int_eq (lseek (fd, 7, SEEK_SET), 7);
+  fetch = fetch_start_fd (a, url, NULL, FALSE, fd);
+  close (fd);
+  fetch_wait_done (fetch, 30000, NULL);
+  g_assert_true (g_file_get_contents (dest, &data, &len, NULL));
+  g_unlink (dest);
+  ck_assert_uint_eq (len, g_bytes_get_size (content));
+  ck_assert (memcmp (data, g_bytes_get_data (content, NULL), len) == 0);
+}
+END_TEST
+
+static gboolean
+fetch_has_all_bytes (gpointer user_data)
+{
+  Fetch *fetch = user_data;
+  return kith_dbus_transfer1_get_bytes_total (fetch->proxy) > 0 &&
+         kith_dbus_transfer1_get_bytes_done (fetch->proxy) == kith_dbus_transfer1_get_bytes_total (fetch->proxy);
+}
+
+START_TEST (test_fetch_fd_pipe_never_blocks)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (1024 * 1024, 25);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/pipe");
+  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr(Fetch) fetch = NULL;
+  g_autoptr(GVariant) status = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GByteArray) got = g_byte_array_new ();
+  guint8 buf[65536];
+  gint fds[2];
+  gssize n;
+
+  kith_test_origin_add (origin, "/pipe", content, 0);
+  ck_assert_int_eq (pipe (fds), 0);
+  fetch = fetch_start_fd (a, url, NULL, FALSE, fds[1]);
+  close (fds[1]);
+  /* the file is in the store and being copied into a pipe that holds far less of it, which
+   * nobody reads yet: the agent still answers */
+  ck_assert (kith_test_wait_until (fetch_has_all_bytes, fetch, 30000));
+  for (guint i = 0; i < 3; i++) {
+    g_clear_pointer (&status, g_variant_unref);
+    status = g_dbus_connection_call_sync (a->connection, NULL, "/org/kith/Agent1", "org.kith.Agent1",
+                                          "GetStatus", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                          kith_test_timeout_ms (3000), NULL, &error);
+    g_assert_no_error (error);
+  }
+  while ((n = read (fds[0], buf, sizeof buf)) > 0)
+    g_byte_array_append (got, buf, n);
+  close (fds[0]);
+  ck_assert_uint_eq (got->len, g_bytes_get_size (content));
+  ck_assert (memcmp (got->data, g_bytes_get_data (content, NULL), got->len) == 0);
+  fetch_wait_done (fetch, 30000, NULL);
+}
+END_TEST
+
+static Suite *
+hostile_peering_suite (void)
+{
+  Suite *suite = suite_create ("hostile-peering");
+  TCase *tc = tcase_create ("hostile-peering");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_request_flood_does_not_hold_election);
+  tcase_add_test (tc, test_stuck_downloader_left);
+  tcase_add_test (tc, test_spoofed_found_ignored);
+  tcase_add_test (tc, test_fetch_fd_written_from_offset_zero);
+  tcase_add_test (tc, test_fetch_fd_pipe_never_blocks);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (int argc, char **argv)
+{
+  test_port = g_random_int_range (20000, 60000);
+  return kith_test_run_suite (hostile_peering_suite ());
+}
