@@ -14,6 +14,7 @@
  * dropped to it, like apt's own methods), Acquire::kith::Address (an agent listening
  * peer-to-peer instead of org.kith.Agent1 on the system bus), Acquire::kith::Timeout
  * (seconds without progress before a kith download is given up, default 120),
+ * Acquire::kith::Parallel (fetches through the agent at once, default 2),
  * Acquire::kith::Direct (true: never use the agent), Acquire::http::Timeout,
  * Acquire::http::Proxy and Acquire::https::Proxy (direct downloads only).
  */
@@ -42,6 +43,7 @@
 
 #define KITH_APT_SCHEME_PREFIX "kith+"
 #define KITH_APT_DEFAULT_TIMEOUT_S 120
+#define KITH_APT_DEFAULT_PARALLEL 2
 #define KITH_APT_MAX_MESSAGE_LINES 4096
 
 typedef enum {
@@ -61,6 +63,8 @@ typedef struct {
   KithClient *client;
   KithAptAgentState agent;
   GQueue waiting;     /* KithAptItem* waiting for the agent to answer */
+  GQueue queued;      /* KithAptItem* waiting for a free kith slot */
+  guint active;       /* fetches through the agent right now */
   GHashTable *items;  /* KithAptItem* in flight (set) */
   gint exit_code;
 } KithAptMethod;
@@ -450,9 +454,13 @@ kith_apt_item_kith_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autoptr(KithClientTransfer) transfer = kith_client_fetch_finish (KITH_CLIENT (source), res, &error);
   g_autoptr(KithAptHashes) hashes = NULL;
+  KithAptItem *next;
 
   if (g_cancellable_is_cancelled (self->cancellable))
     return; /* apt went away */
+  self->active--;
+  if ((next = g_queue_pop_head (&self->queued)) != NULL)
+    kith_apt_item_kith (next);
   if (item->stall_timer != NULL) {
     g_source_destroy (item->stall_timer);
     g_clear_pointer (&item->stall_timer, g_source_unref);
@@ -487,6 +495,11 @@ kith_apt_item_kith (KithAptItem *item)
     kith_apt_item_direct (item);
     return;
   }
+  if (self->active >= kith_apt_config_uint (self, "Acquire::kith::Parallel", KITH_APT_DEFAULT_PARALLEL)) {
+    g_queue_push_tail (&self->queued, item);
+    return;
+  }
+  self->active++;
   kith_apt_item_arm_stall_timer (item);
   kith_client_fetch_async (self->client, item->url, item->filename, item->sha256,
                            KITH_CLIENT_FETCH_FLAG_NONE, kith_apt_item_progress, item, NULL,
@@ -717,6 +730,7 @@ main (int argc, char **argv)
   self.cancellable = g_cancellable_new ();
   self.items = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) kith_apt_item_free, NULL);
   g_queue_init (&self.waiting);
+  g_queue_init (&self.queued);
   kith_apt_make_session (&self);
   kith_apt_send_capabilities ();
   kith_apt_read_next (&self);
@@ -726,6 +740,7 @@ main (int argc, char **argv)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_queue_clear (&self.waiting);
+  g_queue_clear (&self.queued);
   g_hash_table_unref (self.items);
   g_clear_object (&self.client);
   g_clear_object (&self.session);
