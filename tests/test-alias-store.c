@@ -344,7 +344,60 @@ START_TEST (test_corrupt_index)
                                   "{\"sha256\":\"zz\",\"size\":1,\"hrefs\":[\"h\"]}]}",
                                   -1, NULL));
   store = open_store (0, 0);
-  ck_assert_uint_eq (kith_alias_store_get_total_bytes (store), 0);
+  ck_assert_ptr_null (kith_alias_store_lookup_href (store, "h"));
+  /* no record was taken; the file "after" left behind is adopted (see test_index_heals) */
+  ck_assert_uint_eq (kith_alias_store_get_total_bytes (store), g_bytes_get_size (data));
+}
+END_TEST
+
+/* A truncated index: whole records are salvaged with their hrefs, the other files are
+ * adopted by sha256 once they re-hash; a stray that does not match its name is dropped. */
+START_TEST (test_index_heals)
+{
+  g_autofree gchar *index = g_build_filename (tmp_dir, "index.json", NULL);
+  g_autoptr (GBytes) one = make_data (3000, 31);
+  g_autoptr (GBytes) two = make_data (5000, 32);
+  g_autoptr (GBytes) liar = make_data (700, 33);
+  g_autofree gchar *sha_one = sha_of (one);
+  g_autofree gchar *sha_two = sha_of (two);
+  g_autofree gchar *liar_path = g_build_filename (tmp_dir, sha_one, NULL);
+  g_autofree gchar *fake_name = NULL;
+  g_autofree gchar *text = NULL;
+  g_autoptr (KithAliasStore) again = NULL;
+  g_autoptr (KithAliasEntry) e1 = NULL;
+  g_autoptr (KithAliasEntry) e2 = NULL;
+  g_autoptr (KithAliasEntry) h1 = NULL;
+  g_autoptr (KithAliasEntry) h2 = NULL;
+  gsize len = 0;
+
+  {
+    g_autoptr (KithAliasStore) store = open_store (0, 0);
+    kith_alias_entry_free (put (store, "http://o.example/one", one));
+    kith_alias_entry_free (put (store, "http://o.example/two", two));
+  }
+  /* cut the index in the middle of its second record */
+  ck_assert (g_file_get_contents (index, &text, &len, NULL));
+  ck_assert (g_file_set_contents (index, text, (gssize) (len - 12), NULL));
+  /* and a stray whose bytes do not match its name */
+  fake_name = g_strdup (sha_one);
+  fake_name[0] = fake_name[0] == 'a' ? 'b' : 'a';
+  g_free (liar_path);
+  liar_path = g_build_filename (tmp_dir, fake_name, NULL);
+  ck_assert (g_file_set_contents (liar_path, g_bytes_get_data (liar, NULL), 700, NULL));
+
+  again = open_store (0, 0);
+  wait_verified (again);
+  ck_assert (!g_file_test (liar_path, G_FILE_TEST_EXISTS));
+  ck_assert_uint_eq (kith_alias_store_get_total_bytes (again), 8000);
+  e1 = kith_alias_store_lookup_sha256 (again, sha_one);
+  e2 = kith_alias_store_lookup_sha256 (again, sha_two);
+  ck_assert_ptr_nonnull (e1);
+  ck_assert_ptr_nonnull (e2);
+  /* the record that stayed whole keeps its href */
+  h1 = kith_alias_store_lookup_href (again, "http://o.example/one");
+  h2 = kith_alias_store_lookup_href (again, "http://o.example/two");
+  ck_assert (h1 != NULL || h2 != NULL);
+  ck_assert_uint_eq (count_files (), 2);
 }
 END_TEST
 
@@ -515,6 +568,7 @@ alias_store_suite (void)
   tcase_add_test (tc, test_restart);
   tcase_add_test (tc, test_startup_drops_bad_files);
   tcase_add_test (tc, test_corrupt_index);
+  tcase_add_test (tc, test_index_heals);
   tcase_add_test (tc, test_lru_eviction);
   tcase_add_test (tc, test_oversize_kept_alone);
   tcase_add_test (tc, test_max_age);

@@ -39,6 +39,17 @@ node_start (const gchar *extra)
   return node;
 }
 
+/* Starts @node's agent again after kith_test_agent_stop(). */
+static void
+node_start_again (Node *node)
+{
+  g_autoptr(GError) error = NULL;
+
+  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
+  node->connection = kith_test_agent_connect (node->agent, &error);
+  g_assert_no_error (error);
+}
+
 static void
 node_free (Node *node)
 {
@@ -137,6 +148,17 @@ fetch_sync (Node *node, const gchar *url, const gchar *sha256, gboolean cached_o
   ck_assert_uint_eq (len, g_bytes_get_size (content));
   ck_assert (memcmp (data, g_bytes_get_data (content, NULL), len) == 0);
   return source;
+}
+
+/* A number from the peering section of GetStatus. */
+static guint64
+peering_status (Node *node, const gchar *key)
+{
+  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  guint64 value = 0;
+
+  ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
+  return value;
 }
 
 /* One series of an a{sd} map of the peering status, e.g. packets-in / type="downloading". */
@@ -351,6 +373,62 @@ START_TEST (test_fetch_fd_pipe_never_blocks)
 }
 END_TEST
 
+/* ---- state that heals ---- */
+
+static gboolean
+cache_verified (gpointer user_data)
+{
+  Node *node = user_data;
+  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  gboolean verifying = TRUE;
+
+  g_variant_lookup (section, "cache-verifying", "b", &verifying);
+  return !verifying;
+}
+
+START_TEST (test_truncated_index_heals)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (80 * 1024, 26);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/kept");
+  g_autoptr(Node) a = node_start (NULL);
+  g_autofree gchar *index = g_build_filename (kith_test_agent_get_dir (a->agent), "state",
+                                              "peering-cache", "index.json", NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree gchar *alias = NULL;
+  g_autofree gchar *first = NULL;
+  g_autofree gchar *again = NULL;
+  g_autofree gchar *body_sha = NULL;
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+
+  kith_test_origin_add (origin, "/kept", content, 0);
+  first = fetch_sync (a, url, NULL, FALSE, content, 30000, NULL);
+  ck_assert_str_eq (first, "origin");
+  g_clear_object (&a->connection);
+  ck_assert_int_eq (kith_test_agent_stop (a->agent), 0);
+  /* the index loses its tail (a crash, a full disk): its one record is no longer whole */
+  ck_assert (g_file_get_contents (index, &text, &len, NULL));
+  ck_assert (g_file_set_contents (index, text, (gssize) (len / 2), NULL));
+  node_start_again (a);
+  ck_assert (kith_test_wait_until (cache_verified, a, 10000));
+  /* the copy was adopted after its re-hash: served by sha256, to peers and to Fetch */
+  ck_assert_uint_eq (peering_status (a, "cache-bytes"), g_bytes_get_size (content));
+  alias = g_strdup_printf ("%s/alias/%s", kith_test_agent_get_http_url (a->agent), sha);
+  msg = soup_message_new ("GET", alias);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  ck_assert_uint_eq (soup_message_get_status (msg), 200);
+  body_sha = kith_test_sha256 (body);
+  ck_assert_str_eq (body_sha, sha);
+  again = fetch_sync (a, url, sha, TRUE, content, 30000, NULL);
+  ck_assert_str_eq (again, "cache");
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/kept"), 1);
+}
+END_TEST
+
 static Suite *
 hostile_peering_suite (void)
 {
@@ -363,6 +441,7 @@ hostile_peering_suite (void)
   tcase_add_test (tc, test_spoofed_found_ignored);
   tcase_add_test (tc, test_fetch_fd_written_from_offset_zero);
   tcase_add_test (tc, test_fetch_fd_pipe_never_blocks);
+  tcase_add_test (tc, test_truncated_index_heals);
   suite_add_tcase (suite, tc);
   return suite;
 }

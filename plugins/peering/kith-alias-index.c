@@ -94,6 +94,65 @@ index_files (JsonParser *parser, const gchar *path)
   return json_object_get_array_member (obj, "files");
 }
 
+/* The end of the JSON object starting at @p (just past its closing brace), or NULL. */
+static const gchar *
+object_end (const gchar *p, const gchar *end)
+{
+  gint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (; p < end; p++) {
+    if (in_string) {
+      if (*p == '\\' && p + 1 < end)
+        p++;
+      else if (*p == '"')
+        in_string = FALSE;
+    } else if (*p == '"') {
+      in_string = TRUE;
+    } else if (*p == '{' || *p == '[') {
+      depth++;
+    } else if ((*p == '}' || *p == ']') && --depth == 0) {
+      return p + 1;
+    }
+  }
+  return NULL;
+}
+
+/* What can be read of a damaged (e.g. truncated) index: every file record that is whole. */
+static void
+index_salvage (const gchar *path, GPtrArray *records, GHashTable *seen)
+{
+  static const gchar marker[] = "{\"sha256\"";
+  g_autofree gchar *data = NULL;
+  gsize len = 0;
+  const gchar *p, *end;
+
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return;
+  end = data + len;
+  for (p = g_strstr_len (data, len, marker); p != NULL;
+       p = g_strstr_len (p + 1, end - p - 1, marker)) {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    const gchar *stop = object_end (p, end);
+    KithAliasRecord *record = NULL;
+    JsonNode *root;
+
+    if (stop == NULL)
+      break;
+    if (json_parser_load_from_data (parser, p, stop - p, NULL) &&
+        (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
+      record = record_from_json (json_node_get_object (root));
+    if (record == NULL || g_hash_table_contains (seen, record->sha256)) {
+      kith_alias_record_free (record);
+      continue;
+    }
+    g_hash_table_add (seen, record->sha256);
+    g_ptr_array_add (records, record);
+  }
+  if (records->len > 0)
+    g_message ("alias index %s: %u whole records salvaged", path, records->len);
+}
+
 GPtrArray *
 kith_alias_index_load (const gchar *path, gboolean *damaged)
 {
@@ -109,6 +168,7 @@ kith_alias_index_load (const gchar *path, gboolean *damaged)
   if (!json_parser_load_from_mapped_file (parser, path, &error)) {
     g_warning ("alias index %s unreadable: %s", path, error->message);
     *damaged = TRUE;
+    index_salvage (path, records, seen);
     return records;
   }
   files = index_files (parser, path);

@@ -57,13 +57,6 @@ G_DEFINE_TYPE (KithAliasStore, kith_alias_store, G_TYPE_OBJECT)
 
 /* ---------------------------------------------------------------- entries */
 
-static gboolean
-is_sha256_hex (const gchar *s)
-{
-  g_autofree gchar *lower = s != NULL ? g_ascii_strdown (s, -1) : NULL;
-  return kith_hex_is_valid (lower, 64, 64);
-}
-
 static gchar *
 file_path (KithAliasStore *self, const gchar *sha256)
 {
@@ -249,6 +242,7 @@ load_one (KithAliasStore *self, KithAliasRecord *record)
 
   if (g_stat (path, &st) != 0 || (guint64) st.st_size != record->size) {
     g_message ("alias index: %s is missing or has the wrong size, dropped", record->sha256);
+    g_unlink (path);
     self->dirty = TRUE;
     kith_alias_record_free (record);
     return;
@@ -278,9 +272,29 @@ store_load (KithAliasStore *self)
     load_one (self, g_ptr_array_index (records, i));
 }
 
-/* Deletes leftovers of a crash: partial downloads and content files the index does not know. */
+/* A content file the index does not know (a damaged index, a crash before it was saved)
+ * is adopted unverified, with no href: the startup re-hash keeps it only if its bytes
+ * match its name, and it is served by sha256 until a fetch of its URL links it again. */
 static void
-store_remove_strays (KithAliasStore *self)
+store_adopt (KithAliasStore *self, const gchar *name, const gchar *path)
+{
+  GStatBuf st;
+  KithAliasFile *file;
+
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
+    g_unlink (path);
+    return;
+  }
+  g_message ("alias %s is not in the index: adopted, to be re-hashed", name);
+  file = store_insert_file (self, name, (guint64) st.st_size);
+  file->created = store_now (self);
+  file->last_access = 0; /* first to go when space is short */
+  self->dirty = TRUE;
+}
+
+/* Leftovers of a crash: partial downloads are deleted, content files adopted. */
+static void
+store_scan_strays (KithAliasStore *self)
 {
   g_autoptr (GDir) dir = g_dir_open (self->cache_dir, 0, NULL);
   const gchar *name;
@@ -288,11 +302,13 @@ store_remove_strays (KithAliasStore *self)
   if (dir == NULL)
     return;
   while ((name = g_dir_read_name (dir)) != NULL) {
-    if (g_str_has_prefix (name, KITH_ALIAS_WRITER_PARTIAL_PREFIX) ||
-        (is_sha256_hex (name) && !g_hash_table_contains (self->files, name))) {
-      g_autofree gchar *path = g_build_filename (self->cache_dir, name, NULL);
+    g_autofree gchar *path = g_build_filename (self->cache_dir, name, NULL);
+
+    if (g_str_has_prefix (name, KITH_ALIAS_WRITER_PARTIAL_PREFIX)) {
       g_debug ("removing stray %s", path);
       g_unlink (path);
+    } else if (kith_hex_is_valid (name, 64, 64) && !g_hash_table_contains (self->files, name)) {
+      store_adopt (self, name, path);
     }
   }
 }
@@ -413,7 +429,7 @@ kith_alias_store_new (const gchar *cache_dir, guint64 max_bytes, guint64 max_age
   store_load (self);
   if (store_drop_expired (self) > 0) /* by the wall clock: no test clock is set yet */
     self->dirty = TRUE;
-  store_remove_strays (self);
+  store_scan_strays (self);
   if (self->dirty && !kith_alias_store_save (self, error))
     return NULL;
   if (g_hash_table_size (self->files) > 0)
@@ -469,7 +485,7 @@ kith_alias_store_lookup_sha256 (KithAliasStore *self, const gchar *sha256)
   file = g_hash_table_lookup (self->files, sha256);
   if (file == NULL || !file_is_visible (self, file))
     return NULL;
-  return entry_for (self, file, g_ptr_array_index (file->hrefs, 0));
+  return entry_for (self, file, file->hrefs->len > 0 ? g_ptr_array_index (file->hrefs, 0) : NULL);
 }
 
 void
