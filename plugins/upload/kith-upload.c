@@ -6,7 +6,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #ifdef G_OS_UNIX
-#include <gio/gunixinputstream.h>
 #include <unistd.h>
 #endif
 
@@ -14,10 +13,10 @@
 #include "kith-upload-backoff.h"
 #include "kith-upload-error.h"
 #include "kith-upload-outbox.h"
+#include "kith-upload-reader.h"
 #include "kith-upload-server.h"
 #include "kith-upload-verify.h"
 
-#define KITH_UPLOAD_COPY_CHUNK (64 * 1024)
 /* Upload(fd) calls being read at once */
 #define KITH_UPLOAD_MAX_READS 8
 /* responders remembered in back-off at once */
@@ -55,7 +54,8 @@ struct _KithUpload {
   gboolean direct;
   guint64 max_size, offer_wait, retry, retry_max, slack, speed, blacklist_time, scan;
   guint64 peer_backoff, peer_backoff_max, read_timeout;
-  GPtrArray *reads; /* KithUploadRead*: Upload(fd) calls being read */
+  guint reads; /* Upload(fd) calls being read */
+  GCancellable *reads_cancellable;
   KithAttempt *attempt;
   guint scan_id;
   guint64 delivered;
@@ -441,51 +441,24 @@ kith_upload_scan_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* One Upload(fd) being read: bounded in size, in time, and in how many run at once. */
-typedef struct {
-  KithUpload *self; /* borrowed: the task holds a ref */
-  GInputStream *in;
-  GByteArray *buf;
-  gchar *name;
-  GCancellable *cancellable;
-  guint timer_id;
-  gboolean timed_out;
-} KithUploadRead;
-
+/* The report of one Upload(fd) is read whole: into the outbox with it. */
 static void
-kith_upload_read_free (KithUploadRead *read)
+kith_upload_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_clear_handle_id (&read->timer_id, g_source_remove);
-  g_ptr_array_remove_fast (read->self->reads, read);
-  g_clear_object (&read->in);
-  g_byte_array_unref (read->buf);
-  g_object_unref (read->cancellable);
-  g_free (read->name);
-  g_free (read);
-}
-
-static gboolean
-kith_upload_read_timeout_cb (gpointer user_data)
-{
-  KithUploadRead *read = user_data;
-
-  read->timer_id = 0;
-  read->timed_out = TRUE;
-  g_cancellable_cancel (read->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-/* The whole report is read: into the outbox with it. */
-static void
-kith_upload_read_done (GTask *task, KithUploadRead *read)
-{
-  KithUpload *self = read->self;
-  g_autoptr (GBytes) content = g_bytes_new (read->buf->data, read->buf->len);
+  g_autoptr (GTask) task = user_data;
+  KithUpload *self = g_task_get_source_object (task);
+  const gchar *name = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr (GBytes) content = kith_upload_reader_read_finish (res, &error);
   g_autofree gchar *stored = NULL;
   g_autofree gchar *sha = NULL;
-  GError *error = NULL;
 
-  stored = kith_upload_outbox_add (self->outbox, read->name, content, &error);
+  self->reads--;
+  if (content == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  stored = kith_upload_outbox_add (self->outbox, name, content, &error);
   if (stored == NULL) {
     g_task_return_error (task, error);
     return;
@@ -497,71 +470,25 @@ kith_upload_read_done (GTask *task, KithUploadRead *read)
                          g_free);
 }
 
-static void
-kith_upload_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  KithUploadRead *read = g_task_get_task_data (task);
-  KithUpload *self = read->self;
-  GError *error = NULL;
-  g_autoptr (GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &error);
-
-  if (chunk == NULL && read->timed_out) {
-    g_clear_error (&error);
-    g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_FAILED,
-                             "the report was not read within [upload] read-timeout (%" G_GUINT64_FORMAT
-                             " ms): its writer never finished; nothing was added",
-                             self->read_timeout);
-    return;
-  }
-  if (chunk == NULL) {
-    g_task_return_error (task, error);
-    return;
-  }
-  if (g_bytes_get_size (chunk) == 0) {
-    kith_upload_read_done (task, read);
-    return;
-  }
-  if (read->buf->len + (guint64) g_bytes_get_size (chunk) > self->max_size) {
-    g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_TOO_LARGE,
-                             "the report is larger than [upload] max-size (%" G_GUINT64_FORMAT " bytes)",
-                             self->max_size);
-    return;
-  }
-  g_byte_array_append (read->buf, g_bytes_get_data (chunk, NULL), (guint) g_bytes_get_size (chunk));
-  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_COPY_CHUNK, G_PRIORITY_DEFAULT, read->cancellable,
-                                   kith_upload_read_cb, g_steal_pointer (&task));
-}
-
 void
 kith_upload_add_async (KithUpload *self, gint fd, const gchar *name, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
-#ifdef G_OS_UNIX
-  KithUploadRead *read;
 
   g_task_set_source_tag (task, kith_upload_add_async);
-  if (self->scan_id == 0 || self->reads->len >= KITH_UPLOAD_MAX_READS) {
+  if (self->scan_id == 0 || self->reads >= KITH_UPLOAD_MAX_READS) {
+#ifdef G_OS_UNIX
     close (fd);
+#endif
     g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_FAILED,
                              self->scan_id == 0 ? "the upload service is stopping"
                                                 : "too many reports being handed over at once; try again");
     return;
   }
-  read = g_new0 (KithUploadRead, 1);
-  read->self = self;
-  read->in = g_unix_input_stream_new (fd, TRUE);
-  read->buf = g_byte_array_new ();
-  read->name = g_strdup (name);
-  read->cancellable = g_cancellable_new ();
-  read->timer_id = g_timeout_add ((guint) MIN (self->read_timeout, G_MAXUINT), kith_upload_read_timeout_cb, read);
-  g_ptr_array_add (self->reads, read);
-  g_task_set_task_data (task, read, (GDestroyNotify) kith_upload_read_free);
-  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_COPY_CHUNK, G_PRIORITY_DEFAULT, read->cancellable,
-                                   kith_upload_read_cb, g_steal_pointer (&task));
-#else
-  g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_UNSUPPORTED, "reports by fd need a POSIX system");
-#endif
+  self->reads++;
+  g_task_set_task_data (task, g_strdup (name), g_free);
+  kith_upload_reader_read_async (fd, self->max_size, self->read_timeout, self->reads_cancellable,
+                                 kith_upload_read_cb, g_steal_pointer (&task));
 }
 
 gchar *
@@ -621,8 +548,7 @@ void
 kith_upload_stop (KithUpload *self)
 {
   g_clear_handle_id (&self->scan_id, g_source_remove);
-  for (guint i = 0; i < self->reads->len; i++)
-    g_cancellable_cancel (((KithUploadRead *) g_ptr_array_index (self->reads, i))->cancellable);
+  g_cancellable_cancel (self->reads_cancellable);
   if (self->attempt != NULL) {
     kith_upload_end_request (self);
     g_clear_pointer (&self->attempt, kith_attempt_free);
@@ -642,7 +568,7 @@ kith_upload_finalize (GObject *object)
   g_clear_pointer (&self->blacklist, kith_upload_blacklist_free);
   g_clear_pointer (&self->backoff, kith_upload_backoff_free);
   g_clear_pointer (&self->outbox, kith_upload_outbox_free);
-  g_ptr_array_unref (self->reads);
+  g_clear_object (&self->reads_cancellable);
   g_free (self->anchor_pem);
   g_free (self->outbox_dir);
   g_free (self->receipts);
@@ -665,7 +591,7 @@ kith_upload_class_init (KithUploadClass *klass)
 static void
 kith_upload_init (KithUpload *self)
 {
-  self->reads = g_ptr_array_new ();
+  self->reads_cancellable = g_cancellable_new ();
 }
 
 static const gchar *const kith_upload_keys[] = {
