@@ -391,35 +391,20 @@ kith_client_fetch_finish (KithClient *self, GAsyncResult *res, GError **error)
   return g_task_propagate_pointer (G_TASK (res), error);
 }
 
-static void
-kith_client_fetch_sync_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  GAsyncResult **result = user_data;
-  *result = g_object_ref (res);
-}
-
 KithClientTransfer *
 kith_client_fetch (KithClient *self, const gchar *url, const gchar *destination,
                    const gchar *sha256, KithClientFetchFlags flags,
                    KithClientProgressFunc progress, gpointer progress_data,
                    GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GAsyncResult) result = NULL;
+  KithClientSync sync;
   KithClientTransfer *transfer;
 
   g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
-  /* a private context: only this fetch's callbacks run while we block */
-  g_main_context_push_thread_default (context);
+  kith_client_sync_init (&sync);
   kith_client_fetch_async (self, url, destination, sha256, flags, progress, progress_data, NULL,
-                           cancellable, kith_client_fetch_sync_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (context, TRUE);
-  transfer = kith_client_fetch_finish (self, result, error);
-  /* the proxy's signal subscriptions free their data from idles in this context: let them run */
-  g_clear_object (&result);
-  while (g_main_context_iteration (context, FALSE))
-    ;
-  g_main_context_pop_thread_default (context);
+                           cancellable, kith_client_sync_done, &sync);
+  transfer = kith_client_fetch_finish (self, kith_client_sync_wait (&sync), error);
+  kith_client_sync_clear (&sync);
   return transfer;
 }

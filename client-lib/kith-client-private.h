@@ -69,4 +69,25 @@ GTask *kith_client_task_new (KithClient *self, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data,
                              gpointer source_tag);
 
+/* The blocking form of an async call (kith-client-sync.c):
+ *   KithClientSync sync;
+ *   kith_client_sync_init (&sync);
+ *   kith_client_x_async (self, …, kith_client_sync_done, &sync);
+ *   value = kith_client_x_finish (self, kith_client_sync_wait (&sync), error);
+ *   kith_client_sync_clear (&sync);
+ * The call's callbacks (progress too) run inside it, in a private main context. */
+typedef struct {
+  GMainContext *context;
+  GAsyncResult *result;
+} KithClientSync;
+
+/* Makes a private main context thread-default for the call. */
+void kith_client_sync_init (KithClientSync *sync);
+/* The GAsyncReadyCallback to give the call, with @sync as user data. */
+void kith_client_sync_done (GObject *source, GAsyncResult *res, gpointer user_data);
+/* Iterates the private context until the call finished; the result is borrowed. */
+GAsyncResult *kith_client_sync_wait (KithClientSync *sync);
+/* Runs what the call left pending, then pops and frees the context. */
+void kith_client_sync_clear (KithClientSync *sync);
+
 G_END_DECLS

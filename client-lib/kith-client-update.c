@@ -150,3 +150,32 @@ kith_client_update_check_finish (KithClient *self, GAsyncResult *res, GError **e
   g_return_val_if_fail (g_task_is_valid (res, self), NULL);
   return g_task_propagate_pointer (G_TASK (res), error);
 }
+
+KithClientUpdateStatus *
+kith_client_update_get_status (KithClient *self, GCancellable *cancellable, GError **error)
+{
+  KithClientSync sync;
+  KithClientUpdateStatus *status;
+
+  g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
+  kith_client_sync_init (&sync);
+  kith_client_update_get_status_async (self, cancellable, kith_client_sync_done, &sync);
+  status = kith_client_update_get_status_finish (self, kith_client_sync_wait (&sync), error);
+  kith_client_sync_clear (&sync);
+  return status;
+}
+
+gchar *
+kith_client_update_check (KithClient *self, KithClientUpdateProgressFunc progress,
+                          gpointer progress_data, GCancellable *cancellable, GError **error)
+{
+  KithClientSync sync;
+  gchar *result;
+
+  g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
+  kith_client_sync_init (&sync);
+  kith_client_update_check_async (self, progress, progress_data, cancellable, kith_client_sync_done, &sync);
+  result = kith_client_update_check_finish (self, kith_client_sync_wait (&sync), error);
+  kith_client_sync_clear (&sync);
+  return result;
+}

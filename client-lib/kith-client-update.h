@@ -29,6 +29,9 @@ void kith_client_update_get_status_async (KithClient *self, GCancellable *cancel
 /* Finishes it; caller frees the status. */
 KithClientUpdateStatus *kith_client_update_get_status_finish (KithClient *self, GAsyncResult *res,
                                                               GError **error);
+/* Blocking kith_client_update_get_status_async(); caller frees the status. */
+KithClientUpdateStatus *kith_client_update_get_status (KithClient *self, GCancellable *cancellable,
+                                                       GError **error);
 
 /* Asks the agent to check for updates now and waits (no D-Bus timeout: a check over a slow
  * line takes what it takes) while @progress (may be NULL) sees every file move. */
@@ -38,5 +41,8 @@ void kith_client_update_check_async (KithClient *self, KithClientUpdateProgressF
 /* Finishes it: the agent's one-line result ("installed catalog 2 (6 files, 6 fetched)");
  * caller frees. A check that failed is a KITH_CLIENT_ERROR_FAILED naming the reason. */
 gchar *kith_client_update_check_finish (KithClient *self, GAsyncResult *res, GError **error);
+/* Blocking kith_client_update_check_async(); @progress runs inside this call. */
+gchar *kith_client_update_check (KithClient *self, KithClientUpdateProgressFunc progress,
+                                 gpointer progress_data, GCancellable *cancellable, GError **error);
 
 G_END_DECLS

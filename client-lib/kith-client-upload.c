@@ -233,3 +233,32 @@ kith_client_upload_file_finish (KithClient *self, GAsyncResult *res, GError **er
   g_return_val_if_fail (g_task_is_valid (res, self), NULL);
   return g_task_propagate_pointer (G_TASK (res), error);
 }
+
+KithClientUploadStatus *
+kith_client_upload_get_status (KithClient *self, GCancellable *cancellable, GError **error)
+{
+  KithClientSync sync;
+  KithClientUploadStatus *status;
+
+  g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
+  kith_client_sync_init (&sync);
+  kith_client_upload_get_status_async (self, cancellable, kith_client_sync_done, &sync);
+  status = kith_client_upload_get_status_finish (self, kith_client_sync_wait (&sync), error);
+  kith_client_sync_clear (&sync);
+  return status;
+}
+
+gchar *
+kith_client_upload_file (KithClient *self, const gchar *path, gboolean wait, GCancellable *cancellable,
+                         GError **error)
+{
+  KithClientSync sync;
+  gchar *result;
+
+  g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
+  kith_client_sync_init (&sync);
+  kith_client_upload_file_async (self, path, wait, cancellable, kith_client_sync_done, &sync);
+  result = kith_client_upload_file_finish (self, kith_client_sync_wait (&sync), error);
+  kith_client_sync_clear (&sync);
+  return result;
+}

@@ -35,6 +35,8 @@ void kith_client_upload_get_status_async (KithClient *self, GCancellable *cancel
                                           gpointer user_data);
 /* Finishes it; caller frees the status. */
 KithClientUploadStatus *kith_client_upload_get_status_finish (KithClient *self, GAsyncResult *res, GError **error);
+/* Blocking kith_client_upload_get_status_async(); caller frees the status. */
+KithClientUploadStatus *kith_client_upload_get_status (KithClient *self, GCancellable *cancellable, GError **error);
 
 /* Hands the file at @path to the agent's outbox (the agent reads it through an fd we open)
  * and, when @wait, waits (no D-Bus timeout) until the report's receipt has arrived. */
@@ -42,5 +44,8 @@ void kith_client_upload_file_async (KithClient *self, const gchar *path, gboolea
                                     GAsyncReadyCallback callback, gpointer user_data);
 /* Finishes it: the receipt text when waiting, else the upload id; caller frees. */
 gchar *kith_client_upload_file_finish (KithClient *self, GAsyncResult *res, GError **error);
+/* Blocking kith_client_upload_file_async(); caller frees the result. */
+gchar *kith_client_upload_file (KithClient *self, const gchar *path, gboolean wait, GCancellable *cancellable,
+                                GError **error);
 
 G_END_DECLS

@@ -5,7 +5,6 @@
 #include <string.h>
 
 typedef struct {
-  GMainLoop *loop;
   KithClientUpdateStatus *status;
   gchar *result;
   GError *error;
@@ -17,7 +16,6 @@ typedef struct {
 static void
 kith_update_run_clear (KithUpdateRun *run)
 {
-  g_clear_pointer (&run->loop, g_main_loop_unref);
   g_clear_pointer (&run->status, kith_client_update_status_free);
   g_clear_pointer (&run->result, g_free);
   g_clear_error (&run->error);
@@ -43,14 +41,6 @@ kith_update_format_time (gint64 unix_seconds)
     return g_strdup ("never");
   time = g_date_time_new_from_unix_utc (unix_seconds);
   return g_date_time_format (time, "%Y-%m-%d %H:%M:%S UTC");
-}
-
-static void
-kith_update_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  KithUpdateRun *run = user_data;
-  run->status = kith_client_update_get_status_finish (KITH_CLIENT (source), res, &run->error);
-  g_main_loop_quit (run->loop);
 }
 
 static JsonNode *
@@ -106,11 +96,10 @@ kith_update_status_print (KithClientUpdateStatus *status)
 static gint
 kith_update_cmd_status (KithCli *cli, KithClient *client)
 {
-  KithUpdateRun run = { .loop = g_main_loop_new (NULL, FALSE) };
+  KithUpdateRun run = { 0 };
   gint rc = KITH_EXIT_OK;
 
-  kith_client_update_get_status_async (client, NULL, kith_update_status_cb, &run);
-  g_main_loop_run (run.loop);
+  run.status = kith_client_update_get_status (client, NULL, &run.error);
   if (run.status == NULL) {
     rc = kith_cli_report_error (cli, run.error);
   } else if (cli->json) {
@@ -145,14 +134,6 @@ kith_update_progress (const gchar *name, const gchar *source, guint64 done, guin
   g_hash_table_insert (run->sources, g_strdup (name), g_steal_pointer (&label));
 }
 
-static void
-kith_update_check_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  KithUpdateRun *run = user_data;
-  run->result = kith_client_update_check_finish (KITH_CLIENT (source), res, &run->error);
-  g_main_loop_quit (run->loop);
-}
-
 static JsonNode *
 kith_update_check_to_json (KithUpdateRun *run)
 {
@@ -182,15 +163,14 @@ kith_update_check_to_json (KithUpdateRun *run)
 static gint
 kith_update_cmd_check (KithCli *cli, KithClient *client)
 {
-  KithUpdateRun run = { .loop = g_main_loop_new (NULL, FALSE), .json = cli->json };
+  KithUpdateRun run = { .json = cli->json };
   gint rc = KITH_EXIT_OK;
 
   run.sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   run.sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (!cli->json)
     g_print ("Checking for updates on %s\n", kith_client_get_node_id (client));
-  kith_client_update_check_async (client, kith_update_progress, &run, NULL, kith_update_check_cb, &run);
-  g_main_loop_run (run.loop);
+  run.result = kith_client_update_check (client, kith_update_progress, &run, NULL, &run.error);
   if (run.result == NULL) {
     rc = kith_cli_report_error (cli, run.error);
   } else if (cli->json) {

@@ -57,7 +57,7 @@ kith_upload_format_time (gint64 unix_seconds)
 }
 
 static void
-kith_upload_blacklist_to_json (JsonBuilder *builder, GPtrArray *blacklist)
+kith_cmd_upload_blacklist_to_json (JsonBuilder *builder, GPtrArray *blacklist)
 {
   json_builder_begin_array (builder);
   for (guint i = 0; i < blacklist->len; i++) {
@@ -99,7 +99,7 @@ kith_upload_status_to_json (KithClientUploadStatus *status)
   }
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "blacklist");
-  kith_upload_blacklist_to_json (builder, status->blacklist);
+  kith_cmd_upload_blacklist_to_json (builder, status->blacklist);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -145,7 +145,7 @@ kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
   } else if (cli->json && peers_only) {
     g_autoptr (JsonBuilder) builder = json_builder_new ();
     g_autoptr (JsonNode) root = NULL;
-    kith_upload_blacklist_to_json (builder, run.status->blacklist);
+    kith_cmd_upload_blacklist_to_json (builder, run.status->blacklist);
     root = json_builder_get_root (builder);
     kith_cli_print_json (root);
   } else if (cli->json) {
