@@ -8,6 +8,7 @@
 #endif
 
 #include "kith-backend-error.h"
+#include "kith-build-config.h"
 #include "kith-backend-server.h"
 #include "kith-backend-store.h"
 #include "kith-crypto.h"
@@ -209,7 +210,10 @@ main (int argc, char **argv)
     ok = kith_backend_cmd_publish (argc, argv, &error);
   else if (g_str_equal (command, "serve"))
     ok = kith_backend_cmd_serve (argc, argv, &error);
-  else if (g_str_equal (command, "--help") || g_str_equal (command, "-h")) {
+  else if (g_str_equal (command, "--version")) {
+    g_print ("kith-backend %s\n", KITH_VERSION);
+    return 0;
+  } else if (g_str_equal (command, "--help") || g_str_equal (command, "-h")) {
     g_print ("%s", KITH_BACKEND_USAGE);
     return 0;
   } else {

@@ -28,7 +28,7 @@
  *   if (transfer != NULL)
  *     g_print ("from %s\n", kith_client_transfer_get_source (transfer)); // "origin" or a node id
  *
- * Build with: pkg-config --cflags --libs kith
+ * Build with: pkg-config --cflags --libs kith-1
  */
 #pragma once
 

@@ -22,6 +22,7 @@ kith_cli_add_global_options (KithCli *cli, GOptionContext *context)
     { "system", 0, 0, G_OPTION_ARG_NONE, &cli->system, "Use the agent on the system bus (default)", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &cli->json, "Print only JSON on stdout, errors included", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli->verbose, "Show debug messages on stderr", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &cli->version, "Print the version and exit", NULL },
     { NULL },
   };
   /* main entries, so every --help lists them */

@@ -23,6 +23,7 @@ typedef struct {
   gboolean system;
   gboolean json;
   gboolean verbose;
+  gboolean version;
 } KithCli;
 
 /* One command: `kith NAME …` runs run() with argv[0] = NAME. */

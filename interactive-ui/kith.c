@@ -1,6 +1,8 @@
 /* kith.c — the `kith` command line: global options, then one command from the table */
 #include "kith-cli.h"
 
+#include "kith-build-config.h"
+
 #include <locale.h>
 
 /* A new command is one row here and one kith-NAME.c file. */
@@ -63,6 +65,10 @@ kith_run (KithCli *cli, gint argc, gchar **argv)
   kith_cli_add_global_options (cli, context);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return kith_cli_report_error (cli, error);
+  if (cli->version) {
+    g_print ("kith %s\n", KITH_VERSION);
+    return KITH_EXIT_OK;
+  }
   if (argc < 2) {
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "no command given");
     return kith_cli_report_error (cli, error);

@@ -63,6 +63,62 @@ grep -q '^u kith ' "$root/usr/lib/sysusers.d/kith.conf" || fail "sysusers.d does
 LD_LIBRARY_PATH=$root${plugindir%/plugins} "$root$exec_start" --version | grep -q '^kith-agent ' ||
   fail "kith-agent --version"
 
+libdir=${plugindir%/kith/plugins}
+LD_LIBRARY_PATH=$root$libdir "$root/usr/bin/kith" --version | grep -q '^kith ' || fail "kith --version"
+LD_LIBRARY_PATH=$root$libdir:$root$libdir/kith "$root/usr/bin/kith-backend" --version | grep -q '^kith-backend ' ||
+  fail "kith-backend --version"
+
+# man pages: installed, rendered by man -l without warnings, every config key documented
+for page in man1/kith.1 man8/kith-agent.8 man5/kith-agent.conf.5 man1/kith-backend.1; do
+  f=$root/usr/share/man/$page
+  [ -f "$f" ] || fail "man page not installed: $f"
+  ! grep -n '@[a-z_]*@' "$f" || fail "$f keeps an unsubstituted @variable@"
+  if command -v man > /dev/null 2>&1; then
+    MANWIDTH=80 man --warnings -l "$f" > "$tmp/page.txt" 2> "$tmp/page.err" || fail "man -l $f"
+    [ ! -s "$tmp/page.err" ] || { cat "$tmp/page.err"; fail "man -l $f warns"; }
+    grep -q '^NAME' "$tmp/page.txt" || fail "man -l $f has no NAME section"
+  fi
+done
+[ -n "$(command -v man)" ] || say "man not installed: pages not rendered"
+grep -q 'kith-agent.conf(5)' "$conf" || fail "$conf does not point to kith-agent.conf(5)"
+for key in $(sed -n 's/^#\{0,1\}\([a-z][a-z-]*\)=.*/\1/p' "$conf"); do
+  grep -q "^\.BI $key=" "$root/usr/share/man/man5/kith-agent.conf.5" ||
+    fail "key $key of the stock config is not documented in kith-agent.conf(5)"
+done
+
+# ... and every key the code knows
+for key in $(awk '/keys\[\] = \{/,/\};/' "$src"/agent/kith-agent.c "$src"/plugins/*/kith-*.c |
+             grep -o '"[a-z][a-z-]*"' | tr -d '"' | sort -u); do
+  grep -q "^\.BI $key=" "$root/usr/share/man/man5/kith-agent.conf.5" ||
+    fail "config key $key is not documented in kith-agent.conf(5)"
+done
+
+# bash completion
+completion=$root/usr/share/bash-completion/completions/kith
+[ -f "$completion" ] || fail "no bash completion"
+bash -c ". '$completion' && complete -p kith" | grep -q '_kith' || fail "completion does not register for kith"
+
+# the hello plugin built out of tree against the installed SDK alone
+pc=$(find "$root" -name kith-agent-1.pc)
+[ -n "$pc" ] || fail "kith-agent-1.pc not installed"
+oot=$tmp/hello
+mkdir "$oot"
+cp "$src/plugins/hello/kith-hello.c" "$oot/"
+# the installed .pc, its prefix moved into the DESTDIR
+mkdir "$tmp/pc"
+sed "s|^prefix=|prefix=$root|" "$pc" > "$tmp/pc/kith-agent-1.pc"
+export PKG_CONFIG_PATH="$tmp/pc"
+ifaces=$(pkg-config --variable=interfacesdir kith-agent-1)
+gdbus-codegen --interface-prefix org.kith. --c-namespace KithDbus --c-generate-autocleanup all --generate-c-code "$oot/kith-dbus-generated" \
+  "$ifaces/org.kith.Hello1.xml" || fail "gdbus-codegen on the installed interface XML"
+# shellcheck disable=SC2046
+${CC:-cc} -shared -fPIC -o "$oot/libkith-hello.so" -I"$oot" "$oot/kith-hello.c" "$oot/kith-dbus-generated.c" \
+  $(pkg-config --cflags --libs kith-agent-1) 2> "$tmp/oot.log" || { cat "$tmp/oot.log"; fail "out-of-tree hello"; }
+unset PKG_CONFIG_PATH
+printf '[agent]\nplugins=hello\nplugin-dir=.\n' > "$oot/hello.conf"
+LD_LIBRARY_PATH=$root$libdir/kith "$root$exec_start" --check-config --config "$oot/hello.conf" > "$tmp/oot.log" 2>&1 ||
+  { cat "$tmp/oot.log"; fail "the installed agent does not load the out-of-tree hello plugin"; }
+
 # the unit's exposure as systemd rates it
 if command -v systemd-analyze > /dev/null 2>&1; then
   exposure=$(systemd-analyze security --offline=yes "$unit" 2>&1 |
