@@ -39,7 +39,7 @@ GQuark kith_crypto_error_quark (void);
 #define KITH_CRYPTO_OID_ARC "2.25.3907238811407180093"
 /* Node certificates: the node id (32 hex digits). */
 #define KITH_CRYPTO_OID_NODE_ID KITH_CRYPTO_OID_ARC ".1"
-/* Node certificates: the permitted tasks, comma separated ("upload,relay"). */
+/* Node certificates: the permitted tasks (roles), comma separated ("upload,relay,serve"). */
 #define KITH_CRYPTO_OID_TASKS KITH_CRYPTO_OID_ARC ".2"
 
 /* A non-critical certificate extension whose value is UTF-8 text. */

@@ -14,7 +14,7 @@
 #include "kith-receipt.h"
 
 #define KITH_BACKEND_ENROLL_MAX_SIZE (16 * 1024)
-#define KITH_BACKEND_NODE_TASKS "upload,relay"
+#define KITH_BACKEND_NODE_TASKS "upload,relay,serve"
 
 struct _KithBackendUploads {
   gchar *dir;

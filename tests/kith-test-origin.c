@@ -17,6 +17,7 @@ struct _KithTestOrigin {
   GHashTable *files;    /* path → KithTestOriginFile* */
   GHashTable *requests; /* path → count */
   GPtrArray *slow;      /* KithTestOriginSlow*, freed with the origin */
+  gboolean digest;      /* state Repr-Digest */
 };
 
 typedef struct {
@@ -128,6 +129,19 @@ kith_test_origin_handle (SoupServer *server, SoupServerMessage *msg, const char 
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
     return;
   }
+  if (g_atomic_int_get (&self->digest)) {
+    g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+    guint8 raw[32];
+    gsize raw_len = sizeof raw;
+    g_autofree gchar *b64 = NULL;
+    g_autofree gchar *value = NULL;
+
+    g_checksum_update (checksum, g_bytes_get_data (file->content, NULL), g_bytes_get_size (file->content));
+    g_checksum_get_digest (checksum, raw, &raw_len);
+    b64 = g_base64_encode (raw, raw_len);
+    value = g_strdup_printf ("sha-256=:%s:", b64);
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Repr-Digest", value);
+  }
   if (file->rate > 0) {
     kith_test_origin_serve_slow (self, msg, file);
     return;
@@ -176,6 +190,7 @@ kith_test_origin_new (void)
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) kith_test_origin_file_free);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->digest = TRUE;
   self->slow = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_test_origin_slow_free);
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
@@ -225,6 +240,12 @@ gchar *
 kith_test_origin_url (KithTestOrigin *self, const gchar *path)
 {
   return g_strdup_printf ("http://127.0.0.1:%u%s", self->port, path);
+}
+
+void
+kith_test_origin_set_digest (KithTestOrigin *self, gboolean digest)
+{
+  g_atomic_int_set (&self->digest, digest);
 }
 
 guint

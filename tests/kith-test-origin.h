@@ -16,6 +16,9 @@ void kith_test_origin_free (KithTestOrigin *self);
 void kith_test_origin_add (KithTestOrigin *self, const gchar *path, GBytes *content, guint rate);
 /* "http://127.0.0.1:PORT@path"; caller frees. */
 gchar *kith_test_origin_url (KithTestOrigin *self, const gchar *path);
+/* Whether responses state the file's hash, `Repr-Digest: sha-256=:BASE64:` (default TRUE),
+ * as an origin a node may take a trusted hash from (docs/protocol.md "Trust"). */
+void kith_test_origin_set_digest (KithTestOrigin *self, gboolean digest);
 /* GET requests received for @path. */
 guint kith_test_origin_get_requests (KithTestOrigin *self, const gchar *path);
 

@@ -4,6 +4,7 @@
  * endless bodies. Each case ends with the origin's bytes, or a clear refusal. */
 #include "kith-dbus-generated.h"
 #include "kith-test-agent.h"
+#include "kith-test-backend.h"
 #include "kith-test-origin.h"
 
 #include <check.h>
@@ -22,12 +23,14 @@ typedef struct {
   GDBusConnection *connection;
 } Node;
 
+/* An agent running @plugins with @agent_extra in [agent] and @extra in [peering]. */
 static Node *
-node_start_with (const gchar *plugins, const gchar *extra)
+node_start_full (const gchar *plugins, const gchar *agent_extra, const gchar *extra)
 {
-  g_autofree gchar *config = g_strdup_printf ("[peering]\nport=%u\nlisten=127.255.255.255\n"
+  g_autofree gchar *config = g_strdup_printf ("%s\n[peering]\nport=%u\nlisten=127.255.255.255\n"
                                               "send-address=127.0.0.1\nbroadcast=127.255.255.255\n%s\n",
-                                              test_port, extra != NULL ? extra : "");
+                                              agent_extra != NULL ? agent_extra : "", test_port,
+                                              extra != NULL ? extra : "");
   g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
@@ -41,7 +44,7 @@ node_start_with (const gchar *plugins, const gchar *extra)
 static Node *
 node_start (const gchar *extra)
 {
-  return node_start_with ("peering", extra);
+  return node_start_full ("peering", NULL, extra);
 }
 
 static void
@@ -306,6 +309,187 @@ START_TEST (test_stream_cut_at_promised_size)
 }
 END_TEST
 
+/* GET @path on @node's HTTP server; returns the status. */
+static guint
+http_status (Node *node, const gchar *path)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (node->agent), path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+
+  return soup_message_get_status (msg);
+}
+
+/* The victim keeps neither the attacker's bytes nor serves them; @content is what it holds. */
+static void
+assert_not_poisoned (Node *node, Hostile *hostile, GBytes *content)
+{
+  g_autofree gchar *poison = g_strdup_printf ("/alias/%s", hostile->sha256);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *good = g_strdup_printf ("/alias/%s", sha);
+
+  ck_assert_uint_eq (http_status (node, poison), 404);
+  ck_assert_uint_eq (peering_status (node, "cache-bytes"), g_bytes_get_size (content));
+  /* its own copy came from the origin and no peer vouched for it: it keeps it, serves it
+   * to peers that hold the hash */
+  ck_assert_uint_eq (http_status (node, good), 200);
+}
+
+/* `kith fetch URL` with no hash, the origin stating none, while an attacker answers "I have"
+ * first with its own alias and the sha256 of its own bytes: the victim takes the origin's
+ * bytes, and so does the next node, which asks the LAN after it. */
+START_TEST (test_poisoned_answer_without_hash)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 31);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/p.cab");
+  g_autofree gchar *first = NULL;
+  g_autofree gchar *second = NULL;
+  g_autoptr (Node) victim = node_start (NULL);
+  g_autoptr (Node) next = node_start (NULL);
+  Hostile *hostile;
+
+  kith_test_origin_set_digest (origin, FALSE);
+  kith_test_origin_add (origin, "/p.cab", content, 0);
+  hostile = hostile_spawn ("have", "65536", NULL);
+  first = fetch_sync (victim, url, NULL, content);
+  ck_assert_str_eq (first, "origin");
+  second = fetch_sync (next, url, NULL, content);
+  ck_assert_str_eq (second, "origin");
+  assert_not_poisoned (victim, hostile, content);
+  assert_not_poisoned (next, hostile, content);
+  hostile_stop (hostile);
+}
+END_TEST
+
+/* The same with the origin stating its digest: the hash is trusted, the poison refused
+ * before a byte is read, and the second node takes the victim's copy. */
+START_TEST (test_poisoned_answer_origin_digest)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 32);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/q.cab");
+  g_autofree gchar *first = NULL;
+  g_autofree gchar *second = NULL;
+  g_autoptr (Node) victim = node_start (NULL);
+  g_autoptr (Node) next = node_start (NULL);
+  Hostile *hostile;
+
+  kith_test_origin_add (origin, "/q.cab", content, 0);
+  hostile = hostile_spawn ("have", "65536", NULL);
+  first = fetch_sync (victim, url, NULL, content);
+  ck_assert_str_eq (first, "origin");
+  second = fetch_sync (next, url, NULL, content);
+  ck_assert_str_eq (second, kith_test_agent_get_node_id (victim->agent));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/q.cab"), 1);
+  assert_not_poisoned (victim, hostile, content);
+  assert_not_poisoned (next, hostile, content);
+  ck_assert_uint_eq (hostile_stop (hostile), 0); /* nobody fetched its bytes */
+}
+END_TEST
+
+/* A bare "complete" (no request id) broadcast every 50 ms for the URL, naming the
+ * attacker's copy. */
+START_TEST (test_bare_complete_poison)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 33);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/c.cab");
+  g_autofree gchar *source = NULL;
+  g_autoptr (Node) victim = node_start (NULL);
+  Hostile *hostile;
+
+  kith_test_origin_set_digest (origin, FALSE);
+  kith_test_origin_add (origin, "/c.cab", content, 0);
+  hostile = hostile_spawn ("complete", url, NULL);
+  source = fetch_sync (victim, url, NULL, content);
+  ck_assert_str_eq (source, "origin");
+  assert_not_poisoned (victim, hostile, content);
+  ck_assert_uint_eq (hostile_stop (hostile), 0);
+}
+END_TEST
+
+/* A boot storm: three nodes miss the same URL at once while the attacker broadcasts its
+ * "complete": no node takes the poison. */
+START_TEST (test_boot_storm_with_poisoner)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (200 * 1024, 34);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/storm.cab");
+  Node *nodes[3];
+  Fetch *fetches[3];
+  Hostile *hostile;
+
+  kith_test_origin_set_digest (origin, FALSE);
+  kith_test_origin_add (origin, "/storm.cab", content, 0);
+  hostile = hostile_spawn ("complete", url, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    nodes[i] = node_start (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
+    fetches[i] = fetch_start (nodes[i], url, NULL, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
+    ck_assert_str_ne (fetch_wait_done (fetches[i], content), "0000000000000000000000000000beef");
+    assert_not_poisoned (nodes[i], hostile, content);
+  }
+  ck_assert_uint_ge (kith_test_origin_get_requests (origin, "/storm.cab"), 1);
+  ck_assert_uint_eq (hostile_stop (hostile), 0);
+  for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
+    fetch_free (fetches[i]);
+    node_free (nodes[i]);
+  }
+}
+END_TEST
+
+static gboolean
+log_says_enrolled (gpointer user_data)
+{
+  g_autofree gchar *log = kith_test_agent_get_log (((Node *) user_data)->agent);
+  return strstr (log, "enrolled: node certificate") != NULL;
+}
+
+/* A node enrolled with the vendor backend (certificate from kith-backend) vouches for the
+ * copy it fetched from the origin: another node takes it with no hash at all, while the
+ * attacker's unproven answer is left out. */
+START_TEST (test_enrolled_peer_accepted_without_hash)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 35);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/e.cab");
+  g_autofree gchar *token_path = NULL;
+  g_autofree gchar *token = NULL;
+  g_autofree gchar *enrolled_conf = NULL;
+  g_autofree gchar *plain_conf = NULL;
+  g_autofree gchar *first = NULL;
+  g_autofree gchar *second = NULL;
+  g_autoptr (Node) holder = NULL;
+  g_autoptr (Node) asker = NULL;
+  Hostile *hostile;
+
+  kith_test_backend_serve (backend, NULL);
+  token_path = g_build_filename (kith_test_backend_get_dir (backend), "enrollment-token", NULL);
+  ck_assert (g_file_get_contents (token_path, &token, NULL, NULL));
+  g_strstrip (token);
+  enrolled_conf = g_strdup_printf ("backend-url=%s\ntrust-anchor=%s\nenrollment-token=%s\n",
+                                   kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token);
+  plain_conf = g_strdup_printf ("trust-anchor=%s\n", kith_test_backend_get_ca (backend));
+  kith_test_origin_set_digest (origin, FALSE);
+  kith_test_origin_add (origin, "/e.cab", content, 0);
+  holder = node_start_full ("peering;upload", enrolled_conf, NULL);
+  asker = node_start_full ("peering", plain_conf, NULL);
+  ck_assert_msg (kith_test_wait_until (log_says_enrolled, holder, 20000), "the holder did not enroll");
+  first = fetch_sync (holder, url, NULL, content);
+  ck_assert_str_eq (first, "origin");
+  hostile = hostile_spawn ("have", "65536", NULL);
+  second = fetch_sync (asker, url, NULL, content);
+  ck_assert_str_eq (second, kith_test_agent_get_node_id (holder->agent));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/e.cab"), 1);
+  assert_not_poisoned (asker, hostile, content);
+  hostile_stop (hostile);
+}
+END_TEST
+
 static Suite *
 hostile_suite (void)
 {
@@ -316,6 +500,11 @@ hostile_suite (void)
   tcase_add_test (tc, test_ssrf_alias);
   tcase_add_test (tc, test_file_alias);
   tcase_add_test (tc, test_stream_cut_at_promised_size);
+  tcase_add_test (tc, test_poisoned_answer_without_hash);
+  tcase_add_test (tc, test_poisoned_answer_origin_digest);
+  tcase_add_test (tc, test_bare_complete_poison);
+  tcase_add_test (tc, test_boot_storm_with_poisoner);
+  tcase_add_test (tc, test_enrolled_peer_accepted_without_hash);
   suite_add_tcase (suite, tc);
   return suite;
 }

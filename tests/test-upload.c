@@ -568,7 +568,7 @@ START_TEST (test_enroll)
   tasks = kith_crypto_cert_get_extension (cert, KITH_CRYPTO_OID_TASKS, NULL);
   sans = kith_crypto_cert_get_san_uris (cert, NULL);
   ck_assert_str_eq (node, FAKE_NODE);
-  ck_assert_str_eq (tasks, "upload,relay");
+  ck_assert_str_eq (tasks, "upload,relay,serve");
   ck_assert_str_eq (sans[0], "http://127.0.0.1:1/upload/");
   /* small enough for a task response packet: base64 DER + signature + alias */
   {

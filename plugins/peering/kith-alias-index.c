@@ -62,6 +62,7 @@ record_from_json (JsonObject *obj)
   record = kith_alias_record_new (sha256, (guint64) size);
   record->created = json_get_int (obj, "created", 0);
   record->last_access = json_get_int (obj, "last-access", 0);
+  record->trust = kith_alias_trust_from_string (kith_json_get_string (obj, "verified"));
   for (guint i = 0; i < json_array_get_length (hrefs); i++) {
     JsonNode *node = json_array_get_element (hrefs, i);
     const gchar *href = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
@@ -215,6 +216,8 @@ index_to_data (GPtrArray *records, gsize *len)
     json_builder_add_int_value (builder, file->created);
     json_builder_set_member_name (builder, "last-access");
     json_builder_add_int_value (builder, file->last_access);
+    json_builder_set_member_name (builder, "verified");
+    json_builder_add_string_value (builder, kith_alias_trust_to_string (file->trust));
     json_builder_set_member_name (builder, "hrefs");
     json_builder_begin_array (builder);
     for (guint i = 0; i < file->hrefs->len; i++)

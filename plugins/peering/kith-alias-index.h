@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-alias-index.h — index.json of the alias store: one record per file
  *
- *   {"version":1,"files":[{"sha256","size","created","last-access","hrefs":[...]}]}
+ *   {"version":1,"files":[{"sha256","size","created","last-access","hrefs":[...],
+ *                          "verified":"hash"|"origin"|"peer"|"lan"}]}
+ * (an absent "verified" reads as "lan": nothing known, nothing vouched for)
  */
 #pragma once
 
 #include <glib.h>
+
+#include "kith-alias-entry.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +20,7 @@ typedef struct {
   gint64 created;   /* ms, store clock */
   gint64 last_access;
   GPtrArray *hrefs; /* gchar*; empty only for a file adopted without its record */
+  KithAliasTrust trust; /* "verified": how its bytes were verified when stored */
   gboolean verified; /* in memory only: its bytes were hashed since loading */
 } KithAliasRecord;
 

@@ -93,6 +93,7 @@ entry_for (KithAliasStore *self, KithAliasFile *file, const gchar *href)
   entry->created = file->created;
   entry->last_access = file->last_access;
   entry->path = file_path (self, file->sha256);
+  entry->trust = file->trust;
   return entry;
 }
 
@@ -250,6 +251,7 @@ load_one (KithAliasStore *self, KithAliasRecord *record)
   file = store_insert_file (self, record->sha256, record->size);
   file->created = record->created;
   file->last_access = record->last_access;
+  file->trust = record->trust;
   for (guint i = 0; i < record->hrefs->len; i++) {
     const gchar *href = g_ptr_array_index (record->hrefs, i);
     if (!g_hash_table_contains (self->hrefs, href))
@@ -593,7 +595,7 @@ kith_alias_store_get_entries (KithAliasStore *self)
 /* The writer's commit: the checked temp file becomes <sha256> and @href points at it. */
 static KithAliasEntry *
 store_publish (GObject *owner, const gchar *tmp_path, const gchar *href, const gchar *digest,
-               guint64 size, GError **error)
+               guint64 size, KithAliasTrust trust, GError **error)
 {
   KithAliasStore *self = KITH_ALIAS_STORE (owner);
   g_autofree gchar *path = file_path (self, digest);
@@ -606,8 +608,14 @@ store_publish (GObject *owner, const gchar *tmp_path, const gchar *href, const g
     return NULL;
   }
   file = g_hash_table_lookup (self->files, digest);
-  if (file == NULL)
+  if (file == NULL) {
     file = store_insert_file (self, digest, size);
+    file->trust = trust;
+  } else if (file->hrefs->len == 1 && g_strcmp0 (g_ptr_array_index (file->hrefs, 0), href) == 0) {
+    file->trust = MAX (file->trust, trust); /* the same copy verified again */
+  } else {
+    file->trust = MIN (file->trust, trust); /* one record for every href: the weakest holds */
+  }
   now = store_now (self);
   file->created = now;
   file->last_access = now;
@@ -646,6 +654,7 @@ kith_alias_store_add_file (KithAliasStore *self, const gchar *href, const gchar 
   writer = kith_alias_store_begin (self, href, expected_sha256, 0, error);
   if (writer == NULL)
     return NULL;
+  kith_alias_writer_set_trust (writer, expected_sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_LAN);
   for (;;) {
     gssize n = g_input_stream_read (G_INPUT_STREAM (stream), buf, COPY_BUFFER_SIZE, NULL, error);
     if (n < 0)

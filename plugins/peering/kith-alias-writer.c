@@ -17,6 +17,7 @@
 struct _KithAliasWriter {
   GObject *owner;
   KithAliasPublishFunc publish;
+  KithAliasTrust trust;
   gchar *href;
   gchar *expected_sha256;
   guint64 expected_size;
@@ -142,6 +143,13 @@ writer_check (KithAliasWriter *writer, const gchar *digest, GError **error)
   return TRUE;
 }
 
+void
+kith_alias_writer_set_trust (KithAliasWriter *writer, KithAliasTrust trust)
+{
+  g_return_if_fail (writer != NULL);
+  writer->trust = trust;
+}
+
 KithAliasEntry *
 kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
 {
@@ -159,7 +167,7 @@ kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
     return NULL;
   }
   entry = writer->publish (writer->owner, writer->tmp_path, writer->href, digest, writer->size,
-                           error);
+                           writer->trust, error);
   writer->finished = entry != NULL;
   return entry;
 }

@@ -16,7 +16,8 @@ typedef struct _KithAliasWriter KithAliasWriter;
  * @tmp_path left in place). */
 typedef KithAliasEntry *(*KithAliasPublishFunc) (GObject *owner, const gchar *tmp_path,
                                                  const gchar *href, const gchar *sha256,
-                                                 guint64 size, GError **error);
+                                                 guint64 size, KithAliasTrust trust,
+                                                 GError **error);
 
 /* Starts a temporary file in @dir for @href; @expected_sha256 (nullable, hex) and
  * @expected_size (0 = unknown) are checked by commit, which then calls @publish on
@@ -28,6 +29,9 @@ KithAliasWriter *kith_alias_writer_new (const gchar *dir, const gchar *href,
 /* Appends @len bytes of @data. */
 gboolean kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len,
                                   GError **error);
+/* How the bytes being written are verified (recorded with the file); default
+ * KITH_ALIAS_TRUST_LAN. Set it before commit. */
+void kith_alias_writer_set_trust (KithAliasWriter *writer, KithAliasTrust trust);
 /* Bytes written so far. */
 guint64 kith_alias_writer_get_size (KithAliasWriter *writer);
 /*

@@ -7,18 +7,25 @@
  * FROM_ORIGIN nobody has it: the elected requester (lowest node id among those that
  *             asked at the same time) fetches it, announcing progress; the others
  *             wait for it — so a boot storm costs one origin download.
- * Every copy is verified (sha256) into the alias store before it is handed on.
+ * Every copy is verified (sha256) into the alias store before it is handed on, and a
+ * peer's copy is taken only against a hash this node trusts (the caller's, or the one the
+ * origin states in a HEAD) or from a peer that proves it is enrolled (trust=verified,
+ * kith-peering-trust.h); the copy records which (KithAliasTrust).
  */
 #include "kith-fetch-job.h"
 
+#include "kith-origin-digest.h"
 #include "kith-peering-error.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
 /* leaders waited for before this node fetches from the origin itself (or gives up) */
 #define KITH_FETCH_JOB_MAX_ELECTIONS 3
 #define KITH_FETCH_JOB_CHUNK (256 * 1024)
+/* how long the origin may take to state its digest before we go on without it */
+#define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
 
 typedef enum {
+  KITH_FETCH_JOB_ASKING_ORIGIN, /* HEAD for the origin's digest */
   KITH_FETCH_JOB_SEARCHING,
   KITH_FETCH_JOB_WAITING,
   KITH_FETCH_JOB_FROM_PEER,
@@ -31,8 +38,9 @@ struct _KithFetchJob {
   KithFetchJobFinishedFunc finished;
   gpointer finished_data;
   gchar *href;
-  gchar *expected_sha256;
+  gchar *expected_sha256; /* a hash we trust: the caller's or the origin's digest */
   guint64 expected_size; /* from the caller, 0: unknown */
+  KithAliasTrust download_trust; /* how the download in progress is verified */
   KithFetchFlags flags;
   GPtrArray *transfers; /* KithTransfer* */
   KithFetchJobState state;
@@ -40,6 +48,7 @@ struct _KithFetchJob {
   guint timer_id;
   guint attempts;
   GHashTable *skip; /* node ids not to elect or wait for again in this job */
+  GHashTable *reasked; /* nodes whose bare "complete" made us ask again (once each) */
   gchar *waiting_for; /* node announcing or elected to download */
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
   guint elections;    /* leaders waited for so far */
@@ -82,6 +91,7 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->flags = flags;
   job->transfers = g_ptr_array_new_with_free_func (g_object_unref);
   job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  job->reasked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->cancellable = g_cancellable_new ();
   job->started_us = kith_peer_table_now (context->peers);
   return job;
@@ -121,6 +131,7 @@ kith_fetch_job_free (KithFetchJob *job)
   g_object_unref (job->cancellable);
   g_ptr_array_unref (job->transfers);
   g_hash_table_unref (job->skip);
+  g_hash_table_unref (job->reasked);
   g_free (job->href);
   g_free (job->expected_sha256);
   g_free (job->waiting_for);
@@ -432,6 +443,7 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
     kith_fetch_job_downloaded (job, NULL, error);
     return;
   }
+  kith_alias_writer_set_trust (job->writer, job->download_trust);
   kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN
                                    ? KITH_TRANSFER_STATE_FROM_ORIGIN
                                    : KITH_TRANSFER_STATE_FROM_PEER);
@@ -439,12 +451,14 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
                            job->cancellable, kith_fetch_job_sent, job);
 }
 
+/* @trust: how the copy is verified (HASH with a trusted hash, PEER vouched, LAN believed). */
 static void
 kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *alias,
-                          const gchar *sha256, guint64 size)
+                          const gchar *sha256, guint64 size, KithAliasTrust trust)
 {
-  g_debug ("%s: fetching from %s at %s", job->href, node, alias);
+  g_debug ("%s: fetching from %s at %s (%s)", job->href, node, alias, kith_alias_trust_to_string (trust));
   job->state = KITH_FETCH_JOB_FROM_PEER;
+  job->download_trust = trust;
   g_free (job->source);
   job->source = g_strdup (node);
   if (job->expected_size > 0 && size > 0 && size != job->expected_size) {
@@ -466,6 +480,7 @@ kith_fetch_job_from_origin (KithFetchJob *job)
   g_free (job->source);
   job->source = g_strdup ("origin");
   job->last_announce_us = 0;
+  job->download_trust = job->expected_sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN;
   kith_fetch_job_download (job, job->href, job->expected_sha256, job->expected_size);
 }
 
@@ -612,6 +627,32 @@ kith_fetch_job_decide (KithFetchJob *job)
 }
 
 static gboolean
+kith_fetch_job_verified (KithFetchJob *job)
+{
+  return kith_peering_trust_get_mode (job->ctx->trust) == KITH_PEERING_TRUST_VERIFIED;
+}
+
+/* The origin's HEAD: a stated digest becomes the hash we trust; then the LAN is asked. */
+static void
+kith_fetch_job_digest_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *digest = kith_origin_digest_head_finish (result, &error);
+  KithFetchJob *job = user_data;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the job is gone */
+  if (digest != NULL) {
+    g_debug ("%s: the origin states sha-256 %s", job->href, digest);
+    kith_metrics_add (job->ctx->metrics, "kith_peering_origin_digests_total", NULL, 1);
+    job->expected_sha256 = g_steal_pointer (&digest);
+  } else {
+    g_debug ("%s: no digest from the origin: %s", job->href, error->message);
+  }
+  kith_fetch_job_search (job);
+}
+
+static gboolean
 kith_fetch_job_start_now (gpointer user_data)
 {
   KithFetchJob *job = user_data;
@@ -623,10 +664,20 @@ kith_fetch_job_start_now (gpointer user_data)
     entry = kith_alias_store_lookup_sha256 (store, job->expected_sha256);
   else
     entry = kith_alias_store_lookup_href (store, job->href);
+  /* without a hash, a copy nobody vouched for is not the answer (trust=verified) */
+  if (entry != NULL && job->expected_sha256 == NULL && kith_fetch_job_verified (job) &&
+      entry->trust < KITH_ALIAS_TRUST_PEER)
+    g_clear_pointer (&entry, kith_alias_entry_free);
   if (entry != NULL) {
     g_free (job->source);
     job->source = g_strdup ("cache");
     kith_fetch_job_finish (job, entry, NULL);
+    return G_SOURCE_REMOVE;
+  }
+  if (job->expected_sha256 == NULL && kith_fetch_job_verified (job) && kith_fetch_job_may_use_origin (job)) {
+    job->state = KITH_FETCH_JOB_ASKING_ORIGIN;
+    kith_origin_digest_head_async (job->ctx->session, job->href, KITH_FETCH_JOB_DIGEST_TIMEOUT_MS,
+                                   job->cancellable, kith_fetch_job_digest_done, job);
     return G_SOURCE_REMOVE;
   }
   kith_fetch_job_search (job);
@@ -641,10 +692,26 @@ kith_fetch_job_start (KithFetchJob *job)
 
 /* ---- packets from other nodes ---- */
 
+/* Without a trusted hash a copy is believed only from an enrolled peer (trust=verified);
+ * a peer that cannot prove it is left out of this job and counted. */
+static gboolean
+kith_fetch_job_vouched (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
+{
+  g_autofree gchar *reason = NULL;
+
+  if (kith_peering_trust_check_vouch (job->ctx->trust, packet, from, &reason))
+    return TRUE;
+  kith_metrics_add (job->ctx->metrics, "kith_peering_unvouched_total", NULL, 1);
+  g_debug ("%s: not taking the copy of %s without a trusted hash: %s", job->href, packet->node, reason);
+  g_hash_table_add (job->skip, g_strdup (packet->node));
+  return FALSE;
+}
+
 static void
-kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet)
+kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
   g_autoptr(KithPacket) found = NULL;
+  KithAliasTrust trust = KITH_ALIAS_TRUST_HASH;
 
   if (packet->id != job->request_id ||
       (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING))
@@ -652,10 +719,18 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet)
   if (job->expected_sha256 != NULL && packet->sha256 != NULL &&
       g_ascii_strcasecmp (job->expected_sha256, packet->sha256) != 0)
     return; /* another version of the URL */
+  if (job->expected_sha256 == NULL) {
+    if (!kith_fetch_job_verified (job))
+      trust = KITH_ALIAS_TRUST_LAN;
+    else if (kith_fetch_job_vouched (job, packet, from))
+      trust = KITH_ALIAS_TRUST_PEER;
+    else
+      return;
+  }
   found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
   found->id = job->request_id;
   kith_peering_sender_broadcast (job->ctx->sender, found);
-  kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size);
+  kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust);
 }
 
 /* A downloader's announcement: its first one, or progress that moved, renews the wait;
@@ -677,7 +752,7 @@ kith_fetch_job_handle_progress (KithFetchJob *job, const KithPacket *packet,
 }
 
 void
-kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet)
+kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
   const KithPeeringTimings *timings = job->ctx->timings;
 
@@ -686,7 +761,7 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet)
     return;
   switch (packet->type) {
   case KITH_PACKET_TYPE_RESPONSE:
-    kith_fetch_job_handle_response (job, packet);
+    kith_fetch_job_handle_response (job, packet, from);
     break;
   case KITH_PACKET_TYPE_DOWNLOADING:
     if (job->state == KITH_FETCH_JOB_SEARCHING) {
@@ -700,10 +775,19 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet)
   case KITH_PACKET_TYPE_COMPLETE:
     if (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING)
       break;
-    if (job->expected_sha256 != NULL &&
-        g_ascii_strcasecmp (job->expected_sha256, packet->sha256) != 0)
-      break;
-    kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size);
+    if (job->expected_sha256 != NULL) {
+      if (g_ascii_strcasecmp (job->expected_sha256, packet->sha256) == 0)
+        kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size,
+                                  KITH_ALIAS_TRUST_HASH);
+    } else if (!kith_fetch_job_verified (job)) {
+      kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size,
+                                KITH_ALIAS_TRUST_LAN);
+    } else if (g_strcmp0 (packet->node, job->waiting_for) == 0 &&
+               g_hash_table_add (job->reasked, g_strdup (packet->node))) {
+      /* a bare "complete" proves nothing: ask again, so that the one we waited for
+       * answers "I have" with its proof (or is left out) */
+      kith_fetch_job_search (job);
+    }
     break;
   default:
     break;

@@ -25,8 +25,8 @@ void kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer);
 const gchar *kith_fetch_job_get_href (KithFetchJob *job);
 /* TRUE while it fetches from the origin; fills the progress so far. */
 gboolean kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total);
-/* A packet from another node that may concern this job. */
-void kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet);
+/* A packet from another node (sent from @from) that may concern this job. */
+void kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from);
 /* Fails the job's transfers (agent shutting down); the job finishes. */
 void kith_fetch_job_abort (KithFetchJob *job, const GError *error);
 

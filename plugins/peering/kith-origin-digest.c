@@ -122,6 +122,13 @@ kith_origin_digest_head_sent (GObject *source, GAsyncResult *res, gpointer user_
   gchar *hex;
 
   if (body == NULL) {
+    GCancellable *caller = g_task_get_cancellable (task);
+    /* our own timeout cancelled it, not the caller */
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        (caller == NULL || !g_cancellable_is_cancelled (caller))) {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "the origin did not answer HEAD in time");
+      return;
+    }
     g_task_return_error (task, g_steal_pointer (&error));
     return;
   }

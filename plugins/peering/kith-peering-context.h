@@ -10,6 +10,7 @@
 #include "kith-peer-table.h"
 #include "kith-peering-sender.h"
 #include "kith-peering-timings.h"
+#include "kith-peering-trust.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,7 @@ typedef struct {
   KithPeerTable *peers;
   KithPeeringSender *sender;
   gboolean can_reach_origin; /* [agent] offline=false: this node may fetch from origins */
+  KithPeeringTrust *trust;   /* [peering] trust=: whose copies are taken, which are vouched for */
 } KithPeeringContext;
 
 G_END_DECLS

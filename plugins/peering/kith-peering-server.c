@@ -162,6 +162,10 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
   if (!packet->cachedonly)
     kith_peer_table_note_requester (self->ctx->peers, packet->href, packet->node);
   entry = kith_alias_store_lookup_href (store, packet->href);
+  /* trust=verified: a copy nobody vouched for is neither announced nor served */
+  if (entry != NULL && kith_peering_trust_get_mode (self->ctx->trust) == KITH_PEERING_TRUST_VERIFIED &&
+      entry->trust < KITH_ALIAS_TRUST_PEER)
+    g_clear_pointer (&entry, kith_alias_entry_free);
   if (entry == NULL) {
     kith_peering_server_answer_downloading (self, packet, from);
     return;
@@ -171,6 +175,11 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
   reply->alias = kith_peering_sender_alias_url (self->ctx->sender, entry->sha256, entry->href, from);
   reply->size = entry->size;
   reply->sha256 = g_strdup (entry->sha256);
+  reply->id = packet->id;
+  /* we vouch only for what we fetched from the origin or checked against a trusted hash;
+   * the certificate needs the room of the href (the requester matches the id) */
+  if (KITH_ALIAS_TRUST_VOUCHES (entry->trust) && kith_peering_trust_vouch (self->ctx->trust, reply))
+    g_clear_pointer (&reply->href, g_free);
   kith_peering_server_schedule (self, packet, reply, from);
 }
 

@@ -18,6 +18,7 @@ struct _KithPeering {
   KithPeeringTimings timings;
   KithPeeringContext ctx; /* what jobs and the server are given; points into @self */
   KithAliasStore *store;
+  KithPeeringTrust *trust;
   KithAliasHandler *handler;
   KithTransport *transport;
   KithPeerTable *peers;
@@ -45,7 +46,7 @@ static const gchar *const kith_peering_keys[] = {
   "port", "listen", "send-address", "broadcast", "multicast",
   "max-delay-ms", "client-wait-ms", "progress-interval-ms", "stall-ms", "bad-peer-time",
   "origin-deadline-ms", "follow-max-ms",
-  "cache-dir", "cache-max-mb", "cache-max-age", NULL,
+  "cache-dir", "cache-max-mb", "cache-max-age", "trust", NULL,
 };
 
 static void
@@ -62,6 +63,7 @@ kith_peering_finalize (GObject *object)
   g_clear_pointer (&self->tasks, kith_peering_tasks_free);
   g_clear_pointer (&self->sender, kith_peering_sender_free);
   g_clear_pointer (&self->peers, kith_peer_table_free);
+  g_clear_pointer (&self->trust, kith_peering_trust_free);
   G_OBJECT_CLASS (kith_peering_parent_class)->finalize (object);
 }
 
@@ -235,7 +237,7 @@ kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *fr
     job = g_ptr_array_index (self->jobs, i - 1);
     if (packet->type == KITH_PACKET_TYPE_RESPONSE ||
         g_strcmp0 (packet->href, kith_fetch_job_get_href (job)) == 0)
-      kith_fetch_job_handle_packet (job, packet);
+      kith_fetch_job_handle_packet (job, packet, from);
   }
 }
 
@@ -385,6 +387,8 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers");
   kith_metrics_register (metrics, "kith_peering_bad_peers_total", KITH_METRIC_COUNTER, "Peers skipped for serving bad bytes or failing");
   kith_metrics_register (metrics, "kith_peering_oversize_downloads_total", KITH_METRIC_COUNTER, "Downloads cut at the size they were promised");
+  kith_metrics_register (metrics, "kith_peering_unvouched_total", KITH_METRIC_COUNTER, "Copies refused without a trusted hash from peers that did not prove they are enrolled");
+  kith_metrics_register (metrics, "kith_peering_origin_digests_total", KITH_METRIC_COUNTER, "Fetches whose trusted hash came from the origin's digest");
   kith_metrics_register (metrics, "kith_peering_transfers_active", KITH_METRIC_GAUGE, "Fetches in progress");
 }
 
@@ -402,6 +406,7 @@ kith_peering_new (KithAgent *agent, GError **error)
 
   self->agent = agent;
   if (!kith_config_check_keys (config, "peering", kith_peering_keys, error) ||
+      (self->trust = kith_peering_trust_new (agent, error)) == NULL ||
       !kith_peering_load_timings (self, config, error) ||
       !kith_peering_load_store (self, config, error) ||
       !kith_peering_load_transport (self, config, error))
@@ -422,9 +427,12 @@ kith_peering_new (KithAgent *agent, GError **error)
     .peers = self->peers,
     .sender = self->sender,
     .can_reach_origin = !kith_agent_get_offline (agent),
+    .trust = self->trust,
   };
   self->server = kith_peering_server_new (&self->ctx, self->tasks, kith_peering_origin_progress, self);
   self->handler = kith_alias_handler_new (self->store);
+  if (kith_peering_trust_get_mode (self->trust) == KITH_PEERING_TRUST_VERIFIED)
+    kith_alias_handler_set_min_trust (self->handler, KITH_ALIAS_TRUST_PEER);
   g_signal_connect (self->handler, "served", G_CALLBACK (kith_peering_served), self);
   kith_http_add_handler (kith_agent_get_http (agent), KITH_ALIAS_HANDLER_PREFIX,
                          kith_alias_handler_callback, g_object_ref (self->handler), g_object_unref);

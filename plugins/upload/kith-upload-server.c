@@ -406,6 +406,31 @@ kith_upload_server_free (KithUploadServer *self)
 }
 
 gboolean
+kith_upload_server_prove (KithUploadServer *self, const gchar *role, guint32 id, const gchar *alias, gchar **cert,
+                          gchar **sig)
+{
+  g_autofree gchar *pem = NULL;
+  g_autofree gchar *roles = NULL;
+  g_auto (GStrv) list = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (self->cert_b64 == NULL || self->key_pem == NULL)
+    return FALSE;
+  pem = kith_peer_cert_pem_from_base64 (self->cert_b64);
+  roles = pem != NULL ? kith_crypto_cert_get_extension (pem, KITH_CRYPTO_OID_TASKS, NULL) : NULL;
+  list = g_strsplit (roles != NULL ? roles : "", ",", -1);
+  if (!g_strv_contains ((const gchar *const *) list, role))
+    return FALSE;
+  *sig = kith_peer_proof_sign (self->key_pem, id, alias, &error);
+  if (*sig == NULL) {
+    g_warning ("cannot sign a proof of possession: %s", error->message);
+    return FALSE;
+  }
+  *cert = g_strdup (self->cert_b64);
+  return TRUE;
+}
+
+gboolean
 kith_upload_server_is_serving (KithUploadServer *self)
 {
   return self->cert_b64 != NULL && self->backend_ok;

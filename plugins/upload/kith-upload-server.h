@@ -19,6 +19,10 @@ KithUploadServer *kith_upload_server_new (KithAgent *agent, SoupSession *session
 /* Enrolls (asynchronously) and starts answering; FALSE when the key cannot be made. */
 gboolean kith_upload_server_start (KithUploadServer *self, GError **error);
 void kith_upload_server_free (KithUploadServer *self);
+/* This node's certificate (base64 DER) and its proof of possession over (@id, @alias)
+ * when it is enrolled and the certificate permits @role (KithPeerIdentity); caller frees. */
+gboolean kith_upload_server_prove (KithUploadServer *self, const gchar *role, guint32 id, const gchar *alias,
+                                   gchar **cert, gchar **sig);
 /* Whether it holds a certificate and the backend answered last time. */
 gboolean kith_upload_server_is_serving (KithUploadServer *self);
 /* Reports forwarded to the backend with a receipt since start. */

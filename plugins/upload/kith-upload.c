@@ -13,6 +13,7 @@
 #include "kith-upload-backoff.h"
 #include "kith-upload-error.h"
 #include "kith-upload-outbox.h"
+#include "kith-peer-identity.h"
 #include "kith-upload-reader.h"
 #include "kith-upload-server.h"
 #include "kith-upload-verify.h"
@@ -61,7 +62,25 @@ struct _KithUpload {
   guint64 delivered;
 };
 
-G_DEFINE_TYPE (KithUpload, kith_upload, G_TYPE_OBJECT)
+static void kith_upload_identity_init (KithPeerIdentityInterface *iface);
+
+/* the enrolled node's identity, for peering to vouch for its copies */
+G_DEFINE_TYPE_WITH_CODE (KithUpload, kith_upload, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (KITH_TYPE_PEER_IDENTITY, kith_upload_identity_init))
+
+static gboolean
+kith_upload_prove (KithPeerIdentity *identity, const gchar *role, guint32 id, const gchar *alias, gchar **cert,
+                   gchar **sig)
+{
+  KithUpload *self = KITH_UPLOAD (identity);
+  return self->server != NULL && kith_upload_server_prove (self->server, role, id, alias, cert, sig);
+}
+
+static void
+kith_upload_identity_init (KithPeerIdentityInterface *iface)
+{
+  iface->prove = kith_upload_prove;
+}
 
 enum { SIGNAL_DELIVERED, SIGNAL_BLACKLISTED, SIGNAL_CHANGED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST];
