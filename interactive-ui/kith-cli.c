@@ -83,6 +83,18 @@ kith_cli_exit_code (const GError *error)
   }
 }
 
+/* "agent-not-running", "permission-denied", … for libkith's errors; "usage" for a bad
+ * command line; "failed" for the rest (the CLI's own file errors). */
+static const gchar *
+kith_cli_error_name (const GError *error)
+{
+  if (error->domain == KITH_CLIENT_ERROR)
+    return kith_client_error_to_string (error->code);
+  if (error->domain == G_OPTION_ERROR)
+    return "usage";
+  return "failed";
+}
+
 gint
 kith_cli_report_error (KithCli *cli, const GError *error)
 {
@@ -93,14 +105,15 @@ kith_cli_report_error (KithCli *cli, const GError *error)
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "error");
     json_builder_begin_object (builder);
+    /* name: stable, for scripts to match; exit-status: what kith exits with */
+    json_builder_set_member_name (builder, "name");
+    json_builder_add_string_value (builder, kith_cli_error_name (error));
+    json_builder_set_member_name (builder, "exit-status");
+    json_builder_add_int_value (builder, kith_cli_exit_code (error));
     json_builder_set_member_name (builder, "domain");
     json_builder_add_string_value (builder, g_quark_to_string (error->domain));
     json_builder_set_member_name (builder, "code");
     json_builder_add_int_value (builder, error->code);
-    if (error->domain == KITH_CLIENT_ERROR) {
-      json_builder_set_member_name (builder, "name");
-      json_builder_add_string_value (builder, kith_client_error_to_string (error->code));
-    }
     json_builder_set_member_name (builder, "message");
     json_builder_add_string_value (builder, error->message);
     json_builder_end_object (builder);

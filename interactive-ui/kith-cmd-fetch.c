@@ -232,10 +232,10 @@ kith_fetch_to_json (KithClientTransfer *transfer)
   json_builder_add_string_value (builder, kith_client_transfer_get_source (transfer));
   json_builder_set_member_name (builder, "bytes");
   json_builder_add_int_value (builder, (gint64) kith_client_transfer_get_bytes_done (transfer));
-  json_builder_set_member_name (builder, "seconds");
-  json_builder_add_double_value (builder, kith_client_transfer_get_elapsed (transfer) / (gdouble) G_USEC_PER_SEC);
-  json_builder_set_member_name (builder, "bytes_per_second");
-  json_builder_add_double_value (builder, kith_fetch_average_rate (transfer));
+  json_builder_set_member_name (builder, "elapsed-ms");
+  json_builder_add_int_value (builder, kith_client_transfer_get_elapsed (transfer) / 1000);
+  json_builder_set_member_name (builder, "bytes-per-second");
+  json_builder_add_int_value (builder, (gint64) kith_fetch_average_rate (transfer));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }

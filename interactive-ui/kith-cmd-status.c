@@ -95,7 +95,7 @@ kith_status_to_json (KithClient *client, GVariant *status)
   g_autoptr(GPtrArray) plugins = kith_client_get_plugins (client);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "node_id");
+  json_builder_set_member_name (builder, "node-id");
   json_builder_add_string_value (builder, kith_client_get_node_id (client));
   json_builder_set_member_name (builder, "version");
   json_builder_add_string_value (builder, kith_client_get_version (client));

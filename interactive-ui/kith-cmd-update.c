@@ -52,7 +52,7 @@ kith_update_status_to_json (KithClientUpdateStatus *status)
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, status->state);
-  json_builder_set_member_name (builder, "catalog_version");
+  json_builder_set_member_name (builder, "catalog-version");
   json_builder_add_int_value (builder, (gint64) status->catalog_version);
   json_builder_set_member_name (builder, "installed");
   json_builder_begin_object (builder);
@@ -61,11 +61,11 @@ kith_update_status_to_json (KithClientUpdateStatus *status)
     json_builder_add_string_value (builder, g_hash_table_lookup (status->installed, l->data));
   }
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "last_check");
+  json_builder_set_member_name (builder, "last-check");
   json_builder_add_int_value (builder, status->last_check);
-  json_builder_set_member_name (builder, "last_result");
+  json_builder_set_member_name (builder, "last-result");
   json_builder_add_string_value (builder, status->last_result);
-  json_builder_set_member_name (builder, "next_check");
+  json_builder_set_member_name (builder, "next-check");
   json_builder_add_int_value (builder, status->next_check);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);

@@ -3,13 +3,17 @@
  * blacklisted, and why) */
 #include "kith-cli.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
   GMainLoop *loop;
   KithClientUploadStatus *status;
   gchar *result;
   GError *error;
+  guint timeout_s;
 } KithUploadRun;
 
 static void
@@ -47,6 +51,45 @@ kith_upload_interrupted_cb (GCancellable *cancellable, gpointer user_data)
     g_set_error_literal (&run->error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_CANCELLED,
                          "stopped waiting; the report stays in the agent's outbox until its receipt arrives");
   g_main_loop_quit (run->loop);
+}
+
+/* --timeout: stop waiting; the agent keeps the report and retries */
+static gboolean
+kith_upload_timeout_cb (gpointer user_data)
+{
+  KithUploadRun *run = user_data;
+
+  if (run->result == NULL && run->error == NULL)
+    g_set_error (&run->error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
+                 "no receipt within %u s; the report stays queued and the agent keeps retrying "
+                 "(see kith upload status)", run->timeout_s);
+  g_main_loop_quit (run->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* The CLI's own check of FILE before the agent sees it: errors name the file. */
+static gboolean
+kith_upload_check_file (const gchar *path, GError **error)
+{
+  GStatBuf st;
+  gint saved;
+
+  if (g_stat (path, &st) != 0) {
+    saved = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+    return FALSE;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    g_set_error (error, G_FILE_ERROR, S_ISDIR (st.st_mode) ? G_FILE_ERROR_ISDIR : G_FILE_ERROR_INVAL,
+                 "%s: %s, not a report file", path, S_ISDIR (st.st_mode) ? "is a directory" : "is not a regular file");
+    return FALSE;
+  }
+  if (g_access (path, R_OK) != 0) {
+    saved = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gchar *
@@ -161,21 +204,42 @@ kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
 }
 
 static gint
-kith_upload_send (KithCli *cli, KithClient *client, const gchar *path)
+kith_upload_send (KithCli *cli, KithClient *client, const gchar *path, gboolean wait, guint timeout_s)
 {
-  KithUploadRun run = { .loop = g_main_loop_new (NULL, FALSE) };
+  KithUploadRun run = { .loop = g_main_loop_new (NULL, FALSE), .timeout_s = timeout_s };
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   guint sigint = kith_cli_cancel_on_interrupt (cancellable);
+  guint timer = 0;
   gint rc = KITH_EXIT_OK;
 
   g_cancellable_connect (cancellable, G_CALLBACK (kith_upload_interrupted_cb), &run, NULL);
-  if (!cli->json)
+  if (!cli->json && wait)
     g_printerr ("Uploading %s; waiting for the backend's receipt…\n", path);
-  kith_client_upload_file_async (client, path, TRUE, cancellable, kith_upload_file_cb, &run);
+  kith_client_upload_file_async (client, path, wait, cancellable, kith_upload_file_cb, &run);
+  if (wait && timeout_s > 0)
+    timer = g_timeout_add_seconds (timeout_s, kith_upload_timeout_cb, &run);
   g_main_loop_run (run.loop);
   g_source_remove (sigint);
+  if (timer != 0 && run.error == NULL)
+    g_source_remove (timer);
   if (run.result == NULL) {
     rc = kith_cli_report_error (cli, run.error);
+  } else if (!wait) {
+    if (cli->json) {
+      g_autoptr (JsonBuilder) builder = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "upload-id");
+      json_builder_add_string_value (builder, run.result);
+      json_builder_set_member_name (builder, "state");
+      json_builder_add_string_value (builder, "queued");
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      kith_cli_print_json (root);
+    } else {
+      g_printerr ("%s: queued as %s; the agent keeps retrying until the backend's receipt arrives\n", path,
+                  run.result);
+    }
   } else if (cli->json) {
     g_autoptr (JsonParser) parser = json_parser_new ();
     if (json_parser_load_from_data (parser, run.result, -1, NULL))
@@ -192,19 +256,34 @@ kith_cmd_upload (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (KithClient) client = NULL;
+  gboolean no_wait = FALSE;
+  gint timeout_s = 0;
+  const GOptionEntry entries[] = {
+    { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, "Queue the report and return; the agent keeps retrying", NULL },
+    { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout_s, "Stop waiting for the receipt after SECONDS (it stays queued)",
+      "SECONDS" },
+    { NULL },
+  };
+  gboolean is_status;
+  gboolean is_blacklist;
 
-  if (!kith_cli_parse (cli, command, "FILE|status", NULL, &argc, &argv, &error))
+  if (!kith_cli_parse (cli, command, "FILE|status|blacklist", entries, &argc, &argv, &error))
     return kith_cli_report_error (cli, error);
-  if (argc != 2) {
-    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "upload takes a FILE, or: status");
+  if (argc != 2 || timeout_s < 0) {
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         argc != 2 ? "upload takes a FILE, or: status, blacklist" : "--timeout takes seconds >= 0");
     return kith_cli_report_error (cli, error);
   }
+  is_status = g_strcmp0 (argv[1], "status") == 0;
+  is_blacklist = g_strcmp0 (argv[1], "blacklist") == 0;
+  if (!is_status && !is_blacklist && !kith_upload_check_file (argv[1], &error))
+    return kith_cli_report_error (cli, error);
   client = kith_cli_connect (cli, &error);
   if (client == NULL)
     return kith_cli_report_error (cli, error);
-  if (g_strcmp0 (argv[1], "status") == 0)
-    return kith_upload_show (cli, client, FALSE);
-  return kith_upload_send (cli, client, argv[1]);
+  if (is_status || is_blacklist)
+    return kith_upload_show (cli, client, is_blacklist);
+  return kith_upload_send (cli, client, argv[1], !no_wait, (guint) timeout_s);
 }
 
 gint

@@ -290,8 +290,8 @@ kith_watch_to_json (KithWatchView *view)
     json_builder_add_int_value (builder, (gint64) download->done);
     json_builder_set_member_name (builder, "total");
     json_builder_add_int_value (builder, (gint64) download->total);
-    json_builder_set_member_name (builder, "bytes_per_second");
-    json_builder_add_double_value (builder, download->rate.rate);
+    json_builder_set_member_name (builder, "bytes-per-second");
+    json_builder_add_int_value (builder, (gint64) download->rate.rate);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);

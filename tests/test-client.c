@@ -543,9 +543,9 @@ START_TEST (test_cli_status_json)
   rc = run_kith (args, NULL, &out, &err);
   ck_assert_msg (rc == 0, "kith status --json exited %d: %s", rc, err);
   root = parse_json_object (parser, out);
-  ck_assert_str_eq (json_object_get_string_member (root, "node_id"),
+  ck_assert_str_eq (json_object_get_string_member (root, "node-id"),
                     kith_test_agent_get_node_id (agent));
-  ck_assert (is_hex32 (json_object_get_string_member (root, "node_id")));
+  ck_assert (is_hex32 (json_object_get_string_member (root, "node-id")));
   plugins = json_object_get_array_member (root, "plugins");
   ck_assert_ptr_nonnull (plugins);
   ck_assert_uint_eq (json_array_get_length (plugins), 1);
@@ -619,8 +619,33 @@ START_TEST (test_cli_no_agent)
   ck_assert_str_eq (json_object_get_string_member (error, "domain"), "kith-client-error-quark");
   ck_assert_int_eq (json_object_get_int_member (error, "code"), KITH_CLIENT_ERROR_AGENT_NOT_RUNNING);
   ck_assert_str_eq (json_object_get_string_member (error, "name"), "agent-not-running");
+  ck_assert_int_eq (json_object_get_int_member (error, "exit-status"), 2);
   assert_contains (json_object_get_string_member (error, "message"), "kith-agent --config FILE");
   g_rmdir (dir);
+}
+END_TEST
+
+/* The CLI's own file errors name the file and exit 1, before any agent is asked; the
+ * --json error object carries a stable name and the exit status. --version works. */
+START_TEST (test_cli_file_errors)
+{
+  const gchar *args_dir[] = { "upload", "/tmp", "--address", "unix:path=/nonexistent/bus", NULL };
+  const gchar *args_missing[] = { "--json", "upload", "/nonexistent/report.json", NULL };
+  const gchar *args_version[] = { "--version", NULL };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree gchar *out1 = NULL, *err1 = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+  JsonObject *error;
+
+  ck_assert_int_eq (run_kith (args_dir, NULL, &out1, &err1), 1);
+  assert_contains (err1, "/tmp: is a directory, not a report file");
+  ck_assert_msg (strstr (err1, "agent") == NULL, "a file error blamed the agent: %s", err1);
+  ck_assert_int_eq (run_kith (args_missing, NULL, &out2, &err2), 1);
+  error = json_object_get_object_member (parse_json_object (parser, out2), "error");
+  ck_assert_str_eq (json_object_get_string_member (error, "name"), "failed");
+  ck_assert_int_eq (json_object_get_int_member (error, "exit-status"), 1);
+  assert_contains (json_object_get_string_member (error, "message"), "/nonexistent/report.json: No such file");
+  ck_assert_int_eq (run_kith (args_version, NULL, &out3, &err3), 0);
+  ck_assert (g_str_has_prefix (out3, "kith "));
 }
 END_TEST
 
@@ -683,7 +708,7 @@ START_TEST (test_session_bus)
   rc = run_kith (args, NULL, &out, &err);
   ck_assert_msg (rc == 0, "kith --session status exited %d: %s %s", rc, g_strdelimit (out, "\n", ' '), err);
   root = parse_json_object (parser, out);
-  ck_assert_str_eq (json_object_get_string_member (root, "node_id"),
+  ck_assert_str_eq (json_object_get_string_member (root, "node-id"),
                     kith_test_agent_get_node_id (agent));
 
   ck_assert_int_eq (kith_test_agent_stop (agent), 0);
@@ -723,6 +748,7 @@ client_suite (void)
   tcase_add_test (cli, test_cli_status_human_and_environment);
   tcase_add_test (cli, test_cli_no_agent);
   tcase_add_test (cli, test_cli_usage);
+  tcase_add_test (cli, test_cli_file_errors);
 #ifdef KITH_TEST_DBUS_DAEMON
   tcase_add_test (cli, test_session_bus);
 #endif

@@ -355,7 +355,7 @@ START_TEST (test_four_agents_one_release)
   check_call_free (calls[0]);
   ck_assert_uint_eq (kith_test_backend_get_bytes (backend, "/files/"), 2236 * 1024);
   /* the CLI sees the same: kith update status --json, then kith update check */
-  assert_cli (nodes[1], "status", "\"catalog_version\" : 1");
+  assert_cli (nodes[1], "status", "\"catalog-version\" : 1");
   assert_cli (nodes[1], "status", "\"avdat\" : \"2611211200\"");
   assert_cli (nodes[2], "check", "\"result\" : \"up to date (catalog 1)\"");
 
