@@ -13,7 +13,10 @@
 #include "kith-test-suite.h"
 
 #include <glib/gstdio.h>
+#include <pwd.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #define N_PACKAGES 4
 #define REPO_PATH "/debian"
@@ -97,6 +100,8 @@ repo_make (void)
   g_autofree gchar *sign = NULL;
 
   g_assert_no_error (error);
+  /* apt's sandbox user reads the keyring */
+  g_assert_cmpint (g_chmod (root, 0755), ==, 0);
   repo.dir = g_build_filename (root, "repo", NULL);
   gnupg = g_build_filename (root, "gnupg", NULL);
   repo.keyring = g_build_filename (root, "key.gpg", NULL);
@@ -215,7 +220,7 @@ node_write_sources (Node *node, KithTestOrigin *origin, gboolean deb822)
 
 /* An apt instance in a directory of its own, talking to @agent_address (may be NULL). */
 static void
-node_make_apt (Node *node, KithTestOrigin *origin, gboolean deb822)
+node_make_apt (Node *node, KithTestOrigin *origin, gboolean deb822, const gchar *sandbox_user)
 {
   static const gchar *const dirs[] = { "state/lists/partial", "cache/archives/partial", "log", "etc/apt.conf.d",
                                        "etc/preferences.d", "etc/trusted.gpg.d", NULL };
@@ -231,37 +236,51 @@ node_make_apt (Node *node, KithTestOrigin *origin, gboolean deb822)
   node_make_methods (methods);
   node_write_sources (node, origin, deb822);
   status = write_file (node->dir, "status", "", 0);
-  /* the test's agents listen peer-to-peer for their own user: apt's methods stay that user */
+  /* the test's agents listen peer-to-peer for their own user: apt's methods stay that user,
+   * unless the agent is on a bus (then Acquire::kith::Address is empty: the system bus) */
   conf = g_strdup_printf ("Dir::State \"%1$s/state\";\n"
                           "Dir::State::status \"%1$s/status\";\n"
                           "Dir::Cache \"%1$s/cache\";\n"
                           "Dir::Etc \"%1$s/etc\";\n"
                           "Dir::Log \"%1$s/log\";\n"
                           "Dir::Bin::Methods \"%1$s/methods\";\n"
-                          "APT::Sandbox::User \"root\";\n"
+                          "APT::Sandbox::User \"%3$s\";\n"
                           "Acquire::Languages \"none\";\n"
                           "Acquire::kith::Address \"%2$s\";\n",
-                          node->dir, address != NULL ? address : "unix:path=/nonexistent/kith-apt-test");
+                          node->dir, sandbox_user != NULL ? "" : address != NULL ? address : "unix:path=/nonexistent/kith-apt-test",
+                          sandbox_user != NULL ? sandbox_user : "root");
   node->apt_conf = write_file (node->dir, "apt.conf", conf, strlen (conf));
 }
 
+/* A node; with @sandbox_user, its agent is on the bus of DBUS_SYSTEM_BUS_ADDRESS and apt's
+ * methods run as that user. */
 static Node *
-node_new (KithTestOrigin *origin, const gchar *peering_extra, gboolean deb822)
+node_new_full (KithTestOrigin *origin, const gchar *peering_extra, gboolean deb822, const gchar *sandbox_user)
 {
-  g_autofree gchar *config = g_strdup_printf ("[peering]\nport=%u\nlisten=127.255.255.255\n"
+  g_autofree gchar *config = g_strdup_printf ("%s[peering]\nport=%u\nlisten=127.255.255.255\n"
                                               "send-address=127.0.0.1\nbroadcast=127.255.255.255\n%s\n",
-                                              test_port, peering_extra != NULL ? peering_extra : "");
+                                              sandbox_user != NULL ? "dbus=system\n" : "", test_port,
+                                              peering_extra != NULL ? peering_extra : "");
   g_autoptr(GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->dir = g_dir_make_tmp ("kith-apt-node-XXXXXX", &error);
   g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (node->dir, 0755), ==, 0);
   node->agent = kith_test_agent_new ("peering", config);
   ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
-  node->connection = kith_test_agent_connect (node->agent, &error);
-  g_assert_no_error (error);
-  node_make_apt (node, origin, deb822);
+  if (sandbox_user == NULL) {
+    node->connection = kith_test_agent_connect (node->agent, &error);
+    g_assert_no_error (error);
+  }
+  node_make_apt (node, origin, deb822, sandbox_user);
   return node;
+}
+
+static Node *
+node_new (KithTestOrigin *origin, const gchar *peering_extra, gboolean deb822)
+{
+  return node_new_full (origin, peering_extra, deb822, NULL);
 }
 
 static guint64
@@ -432,6 +451,109 @@ repo_free (void)
   memset (&repo, 0, sizeof repo);
 }
 
+/* ---- apt's default sandbox against an agent on a system bus ---- */
+
+typedef struct {
+  gchar *dir;
+  GSubprocess *daemon;
+} SystemBus;
+
+/* A dbus-daemon configured like Debian's system bus (method calls denied unless a policy
+ * allows them), with the project's own data/org.kith.Agent1.conf; its address goes into
+ * DBUS_SYSTEM_BUS_ADDRESS for the agent and for apt. */
+static SystemBus *
+system_bus_new (void)
+{
+  SystemBus *bus = g_new0 (SystemBus, 1);
+  const gchar *policy = g_getenv ("KITH_DBUS_POLICY");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) input = NULL;
+  g_autofree gchar *address = NULL;
+  g_autofree gchar *config = NULL;
+  g_autofree gchar *config_path = NULL;
+
+  ck_assert_msg (policy != NULL, "KITH_DBUS_POLICY must name data/org.kith.Agent1.conf");
+  bus->dir = g_dir_make_tmp ("kith-sysbus-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (bus->dir, 0755), ==, 0);
+  config = g_strdup_printf (
+      "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n"
+      " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+      "<busconfig>\n"
+      "  <type>system</type>\n"
+      "  <listen>unix:path=%s/system_bus_socket</listen>\n"
+      "  <auth>EXTERNAL</auth>\n"
+      "  <policy context=\"default\">\n"
+      "    <allow user=\"*\"/>\n"
+      "    <deny own=\"*\"/>\n"
+      "    <deny send_type=\"method_call\"/>\n"
+      "    <allow send_type=\"signal\"/>\n"
+      "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+      "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+      "    <allow receive_type=\"method_call\"/>\n"
+      "    <allow receive_type=\"method_return\"/>\n"
+      "    <allow receive_type=\"error\"/>\n"
+      "    <allow receive_type=\"signal\"/>\n"
+      "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
+      "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
+      "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
+      "  </policy>\n"
+      "  <include>%s</include>\n"
+      "</busconfig>\n", bus->dir, policy);
+  config_path = write_file (bus->dir, "system.conf", config, strlen (config));
+  bus->daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "timeout", "170",
+                                  KITH_TEST_DBUS_DAEMON, "--nofork", "--print-address=1",
+                                  "--config-file", config_path, NULL);
+  g_assert_no_error (error);
+  input = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus->daemon));
+  address = g_data_input_stream_read_line_utf8 (input, NULL, NULL, &error);
+  g_assert_no_error (error);
+  ck_assert_ptr_nonnull (address);
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", address, TRUE);
+  return bus;
+}
+
+static void
+system_bus_free (SystemBus *bus)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", bus->dir);
+
+  g_unsetenv ("DBUS_SYSTEM_BUS_ADDRESS");
+  g_subprocess_send_signal (bus->daemon, SIGTERM);
+  g_subprocess_wait (bus->daemon, NULL, NULL);
+  g_object_unref (bus->daemon);
+  run_ok ((const gchar *[]) { "sh", "-c", cmd, NULL });
+  g_free (bus->dir);
+  g_free (bus);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SystemBus, system_bus_free)
+
+START_TEST (test_sandbox_user_through_system_bus)
+{
+  g_autoptr(KithTestOrigin) origin = NULL;
+  g_autoptr(Node) a = NULL;
+  g_autoptr(Node) b = NULL;
+  g_autoptr(SystemBus) bus = NULL;
+
+  if (getuid () != 0 || getpwnam ("_apt") == NULL) {
+    g_print ("test_sandbox_user_through_system_bus: needs root and the user _apt; not run\n");
+    return;
+  }
+  origin = origin_new ();
+  bus = system_bus_new ();
+  a = node_new (origin, NULL, FALSE);
+  /* b: apt as usual (its methods drop to _apt), the agent owning org.kith.Agent1 on the bus */
+  b = node_new_full (origin, NULL, FALSE, "_apt");
+  node_update_and_download (a);
+  node_update_and_download (b);
+  node_assert_packages (b);
+  /* b's packages came through its agent (from a): the sandboxed method reached it */
+  for (guint i = 0; i < N_PACKAGES; i++)
+    ck_assert_uint_eq (origin_deb_requests (origin, i), 1);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, REPO_PATH "/Packages.gz"), 1);
+}
+END_TEST
+
 static Suite *
 apt_suite (void)
 {
@@ -444,6 +566,9 @@ apt_suite (void)
   tcase_add_test (tc, test_three_nodes_each_deb_once);
   tcase_add_test (tc, test_hostile_peer_refused);
   tcase_add_test (tc, test_agent_stopped_fallback);
+#ifdef KITH_TEST_DBUS_DAEMON
+  tcase_add_test (tc, test_sandbox_user_through_system_bus);
+#endif
   suite_add_tcase (suite, tc);
   return suite;
 }
