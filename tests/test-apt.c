@@ -8,6 +8,7 @@
  * kith+http); `apt-get update` and `apt-get install --download-only` run as processes.
  * A hostile peer is test-peering's fake peer, a separate process.
  */
+#include "kith-apt-message.h"
 #include "kith-test-agent.h"
 #include "kith-test-origin.h"
 #include "kith-test-suite.h"
@@ -554,6 +555,169 @@ START_TEST (test_sandbox_user_through_system_bus)
 }
 END_TEST
 
+/* ---- the method alone, driven the way apt drives it ---- */
+
+typedef struct {
+  GSubprocess *process;
+  GDataInputStream *out;
+  GOutputStream *in;
+} Method;
+
+static Method *
+method_start (void)
+{
+  Method *method = g_new0 (Method, 1);
+  g_autoptr(GError) error = NULL;
+
+  method->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                                      "timeout", "60", g_getenv ("KITH_APT_METHOD"), NULL);
+  g_assert_no_error (error);
+  method->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (method->process));
+  method->in = g_subprocess_get_stdin_pipe (method->process);
+  return method;
+}
+
+static void
+method_send (Method *method, const gchar *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (method->in, text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* The next message other than 101 Log / 102 Status; fails the test at EOF. */
+static KithAptMessage *
+method_read (Method *method)
+{
+  for (;;) {
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GError) error = NULL;
+    KithAptMessage *message;
+    gchar *line;
+
+    while ((line = g_data_input_stream_read_line_utf8 (method->out, NULL, NULL, &error)) != NULL && *line != '\0')
+      g_ptr_array_add (lines, line);
+    g_free (line);
+    g_assert_no_error (error);
+    ck_assert_msg (lines->len > 0, "the method closed its output");
+    g_ptr_array_add (lines, NULL);
+    message = kith_apt_message_parse ((const gchar *const *) lines->pdata, &error);
+    g_assert_no_error (error);
+    if (kith_apt_message_get_code (message) != 101 && kith_apt_message_get_code (message) != 102)
+      return message;
+    kith_apt_message_free (message);
+  }
+}
+
+/* The next message, which must be @code (a 200 URI Start before it is skipped). */
+static KithAptMessage *
+method_expect (Method *method, guint code)
+{
+  KithAptMessage *message = method_read (method);
+
+  if (kith_apt_message_get_code (message) == 200 && code != 200) {
+    kith_apt_message_free (message);
+    message = method_read (method);
+  }
+  ck_assert_uint_eq (kith_apt_message_get_code (message), code);
+  return message;
+}
+
+static void
+method_acquire (Method *method, const gchar *uri, const gchar *filename, const gchar *extra)
+{
+  g_autofree gchar *text = g_strdup_printf ("600 URI Acquire\nURI: %s\nFilename: %s\n%s\n", uri, filename,
+                                            extra != NULL ? extra : "");
+  method_send (method, text);
+}
+
+static void
+method_stop (Method *method)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_close (method->in, NULL, NULL);
+  ck_assert (g_subprocess_wait_check (method->process, NULL, &error));
+  g_object_unref (method->out);
+  g_object_unref (method->process);
+  g_free (method);
+}
+
+START_TEST (test_method_protocol)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (70000, 7);
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/pool/f.deb");
+  g_autofree gchar *missing = kith_test_origin_url (origin, "/pool/missing.deb");
+  g_autofree gchar *uri = g_strconcat ("kith+", url, NULL);
+  g_autofree gchar *missing_uri = g_strconcat ("kith+", missing, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("kith-apt-method-XXXXXX", &error);
+  g_autofree gchar *file = g_build_filename (dir, "f.deb", NULL);
+  g_autofree gchar *expect = g_strdup_printf ("Expected-SHA256: %s\nExpected-Checksum-FileSize: %" G_GSIZE_FORMAT "\n",
+                                              sha256, g_bytes_get_size (content));
+  g_autofree gchar *wrong_size = g_strdup_printf ("Expected-SHA256: %s\nExpected-Checksum-FileSize: %" G_GSIZE_FORMAT "\n",
+                                                  sha256, g_bytes_get_size (content) + 1);
+  g_autofree gchar *size = g_strdup_printf ("%" G_GSIZE_FORMAT, g_bytes_get_size (content));
+  Method *method;
+  gchar *got = NULL;
+  gsize got_len = 0;
+
+  g_assert_no_error (error);
+  kith_test_origin_add (origin, "/pool/f.deb", content, 0);
+  method = method_start ();
+  {
+    g_autoptr(KithAptMessage) caps = method_expect (method, 100);
+    ck_assert_str_eq (kith_apt_message_get (caps, "Send-Config"), "true");
+    ck_assert_str_eq (kith_apt_message_get (caps, "Pipeline"), "true");
+    ck_assert_str_eq (kith_apt_message_get (caps, "Version"), "1.2");
+  }
+  /* no agent answers there: everything comes from the origin directly */
+  method_send (method, "601 Configuration\nConfig-Item: APT::Sandbox::User=root\n"
+                       "Config-Item: Acquire::kith::Address=unix:path%3d/nonexistent/kith\n\n");
+  method_acquire (method, missing_uri, file, expect);
+  {
+    g_autoptr(KithAptMessage) failure = method_expect (method, 400);
+    ck_assert_str_eq (kith_apt_message_get (failure, "URI"), missing_uri);
+    ck_assert_str_eq (kith_apt_message_get (failure, "FailReason"), "HttpError404");
+    ck_assert (g_str_has_prefix (kith_apt_message_get (failure, "Message"), "404 "));
+  }
+  method_acquire (method, uri, file, expect);
+  {
+    g_autoptr(KithAptMessage) done = method_expect (method, 201);
+    ck_assert_str_eq (kith_apt_message_get (done, "URI"), uri);
+    ck_assert_str_eq (kith_apt_message_get (done, "Filename"), file);
+    ck_assert_str_eq (kith_apt_message_get (done, "SHA256-Hash"), sha256);
+    ck_assert_str_eq (kith_apt_message_get (done, "Checksum-FileSize-Hash"), size);
+    ck_assert_str_eq (kith_apt_message_get (done, "Size"), size);
+    ck_assert_uint_eq (strlen (kith_apt_message_get (done, "SHA512-Hash")), 128);
+    ck_assert_str_eq (kith_apt_message_get (done, "MD5-Hash"), kith_apt_message_get (done, "MD5Sum-Hash"));
+    ck_assert (g_file_get_contents (file, &got, &got_len, NULL));
+    ck_assert (got_len == g_bytes_get_size (content) && memcmp (got, g_bytes_get_data (content, NULL), got_len) == 0);
+    g_free (got);
+    g_unlink (file);
+  }
+  /* a file of another size than apt expects is refused before it is written */
+  method_acquire (method, uri, file, wrong_size);
+  {
+    g_autoptr(KithAptMessage) failure = method_expect (method, 400);
+    ck_assert_str_eq (kith_apt_message_get (failure, "FailReason"), "MaximumSizeExceeded");
+    ck_assert (!g_file_test (file, G_FILE_TEST_EXISTS));
+  }
+  /* only its own schemes */
+  method_acquire (method, url, file, NULL);
+  {
+    g_autoptr(KithAptMessage) failure = method_expect (method, 400);
+    ck_assert_str_eq (kith_apt_message_get (failure, "URI"), url);
+  }
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/pool/f.deb"), 2);
+  method_stop (method);
+  g_rmdir (dir);
+}
+END_TEST
+
 static Suite *
 apt_suite (void)
 {
@@ -563,6 +727,7 @@ apt_suite (void)
   tcase_set_timeout (tc, 180);
   /* made in each test's own process: GLib's child watching does not survive check's fork */
   tcase_add_checked_fixture (tc, repo_make, repo_free);
+  tcase_add_test (tc, test_method_protocol);
   tcase_add_test (tc, test_three_nodes_each_deb_once);
   tcase_add_test (tc, test_hostile_peer_refused);
   tcase_add_test (tc, test_agent_stopped_fallback);
