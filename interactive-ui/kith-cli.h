@@ -47,6 +47,14 @@ gint kith_cli_report_error (KithCli *cli, const GError *error);
 void kith_cli_print_json (JsonNode *node);
 /* A one-line rendering of @value for people (strings bare, booleans yes/no); caller owns it. */
 gchar *kith_cli_format_value (GVariant *value);
+/* @value of status key @key for people: times since the epoch as local dates with
+ * "ago"/"in", *-seconds as durations, sizes in kB/MB, counter tables as "response 3, …". */
+gchar *kith_cli_format_field (const gchar *key, GVariant *value);
+/* "42 s", "3 min 5 s", "2 h 10 min", "4 d 3 h". */
+gchar *kith_cli_format_duration (gint64 seconds);
+/* A status value as JSON: keys of counter tables without label syntax, whole counts as
+ * integers; floating. */
+JsonNode *kith_cli_variant_to_json (GVariant *value);
 
 /* TRUE when stdout is a terminal (progress bars, redrawn views) and --json is off. */
 gboolean kith_cli_is_interactive (KithCli *cli);

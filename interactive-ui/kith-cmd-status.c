@@ -42,7 +42,7 @@ kith_status_print_dict (GString *out, GVariant *dict, guint indent)
       g_string_append_printf (out, "%*s%s:\n", (gint) indent, "", key);
       kith_status_print_dict (out, value, indent + 2);
     } else {
-      g_autofree gchar *text = kith_cli_format_value (value);
+      g_autofree gchar *text = kith_cli_format_field (key, value);
       g_string_append_printf (out, "%*s%-*s  %s\n", (gint) indent, "", (gint) width, key, text);
     }
   }
@@ -114,7 +114,7 @@ kith_status_to_json (KithClient *client, GVariant *status)
   }
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "sections");
-  json_builder_add_value (builder, json_gvariant_serialize (status));
+  json_builder_add_value (builder, kith_cli_variant_to_json (status));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }

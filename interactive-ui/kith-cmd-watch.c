@@ -297,7 +297,7 @@ kith_watch_to_json (KithWatchView *view)
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "counters");
   if (view->counters != NULL)
-    json_builder_add_value (builder, json_gvariant_serialize (view->counters));
+    json_builder_add_value (builder, kith_cli_variant_to_json (view->counters));
   else
     json_builder_add_null_value (builder);
   json_builder_end_object (builder);

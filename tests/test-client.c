@@ -582,6 +582,8 @@ START_TEST (test_cli_status_human_and_environment)
   assert_contains (out1, "alpha");
   assert_contains (out1, "running");
   assert_contains (out1, "[agent]");
+  /* human durations, not raw seconds */
+  ck_assert_msg (g_regex_match_simple ("uptime-seconds +[0-9]+ (s|min)", out1, 0, 0), "raw uptime: %s", out1);
 
   /* --address (before the command) wins over a dead environment */
   rc = run_kith (args_override, env2, &out2, &err2);
