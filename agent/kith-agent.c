@@ -1,4 +1,4 @@
-/* kith-agent.c — the service manager (FIG. 8, 502): config, identity, HTTP,
+/* kith-agent.c — the service manager (FIG. 8, 502; docs/architecture.md): config, identity, HTTP,
  * D-Bus, and the plugins with their service registry */
 #include "kith-agent-private.h"
 

@@ -1,4 +1,4 @@
-/* kith-catalog.h — the vendor's signed update catalog (design §5)
+/* kith-catalog.h — the vendor's signed update catalog (docs/architecture.md, "Trust")
  *
  * catalog.json:
  *   {"version": 3,                          monotonic integer >= 1

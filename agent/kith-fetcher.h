@@ -1,4 +1,4 @@
-/* kith-fetcher.h — the in-process fetch service (FIG. 8, 516): how the update,
+/* kith-fetcher.h — the in-process fetch service (FIG. 8, 516; docs/architecture.md): how the update,
  * relay and upload plugins get a URL through peering without linking it */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* kith-task-broker.h — asking the LAN for a peer to perform a task (FIG. 9), and
+/* kith-task-broker.h — asking the LAN for a peer to perform a task (FIG. 9; docs/architecture.md), and
  * offering to perform one: implemented by the peering service, used by the upload
  * (and relay) plugins without linking peering */
 #pragma once

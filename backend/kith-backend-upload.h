@@ -1,4 +1,4 @@
-/* kith-backend-upload.h — the backend's trust endpoints for the upload service (design §5):
+/* kith-backend-upload.h — the backend's trust endpoints for the upload service (docs/architecture.md, "Trust"):
  * POST /enroll issues short-lived node certificates, POST /upload stores reports and
  * answers with receipts signed by the backend.
  *

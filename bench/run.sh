@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run.sh BUILD — the kith benchmarks (issue 3 item 11, design §8), run by `make bench`.
+# bench/run.sh BUILD — the kith benchmarks (issue 3 item 11, docs/architecture.md, "What we measure"), run by `make bench`.
 #
 # Measures on loopback, with real agent processes: (a) origin GETs for N agents wanting
 # one URL, (b) hit discovery latency, (c) miss penalty, (d) an agent's alias GET against

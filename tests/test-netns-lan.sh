@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The namespace LAN (FIG. 1) itself and the peering service between real hosts: five
+# The namespace LAN (FIG. 1; docs/architecture.md) itself and the peering service between real hosts: five
 # hosts on one bridge, only D (h4) and E (h5) routed to the backend behind the gateway.
 #   usage: test-netns-lan.sh BUILD-DIR      (exit 77 where namespaces cannot be made)
 . "$(dirname "$0")/kith-netns.sh"

@@ -275,7 +275,7 @@ count_packets_dropped (gpointer user_data)
   return peering_counter (user_data, "packets-dropped", NULL) >= 100;
 }
 
-/* FIG. 7: B asks while A is still downloading: B waits, follows A's progress, gets it
+/* FIG. 7 (docs/architecture.md): B asks while A is still downloading: B waits, follows A's progress, gets it
  * from A. A flood of garbage packets meanwhile changes nothing. */
 START_TEST (test_wait_for_downloading_peer)
 {

@@ -1,4 +1,4 @@
-/* test-upload.c — the upload service (design §5, FIG. 9, claims 1–16) across real
+/* test-upload.c — the upload service (docs/architecture.md, "Trust", FIG. 9, claims 1–16) across real
  * processes on loopback: kith-backend (enroll, upload, receipts), connected and offline
  * agents, and bad peers — each a separate process (this binary with --fake-peer MODE)
  * speaking the peering protocol. See docs/security.md for the threat each test covers. */

@@ -1,4 +1,4 @@
-/* kith-fetch-job.c — the requesting side for one URL (FIG. 4A, 4B, 6, 7)
+/* kith-fetch-job.c — the requesting side for one URL (FIG. 4A, 4B, 6, 7; docs/architecture.md)
  *
  * SEARCHING   broadcast "I need", wait client-wait-ms; the first "I have" wins
  *             (broadcast "I found", fetch the alias).

@@ -1,4 +1,4 @@
-/* kith-packet.h — one peering packet: a single <service/> element on the wire (design §4) */
+/* kith-packet.h — one peering packet: a single <service/> element on the wire (docs/protocol.md) */
 #pragma once
 
 #include <glib.h>

@@ -1,4 +1,4 @@
-/* kith-peering-server.c — the responding side (FIG. 3, 5)
+/* kith-peering-server.c — the responding side (FIG. 3, 5; docs/architecture.md)
  *
  * Each holder waits a random delay before saying "I have", so the load
  * spreads over holders and the first answer usually silences the others

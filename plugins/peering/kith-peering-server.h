@@ -1,4 +1,4 @@
-/* kith-peering-server.h — the responding side (FIG. 3, 5): answer "I need" with "I have"
+/* kith-peering-server.h — the responding side (FIG. 3, 5; docs/architecture.md): answer "I need" with "I have"
  * after a random delay unless someone says "I found" first */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* kith-peering.h — the peering service (FIG. 2): one per agent, shared by every
+/* kith-peering.h — the peering service (FIG. 2; docs/architecture.md): one per agent, shared by every
  * fetch; other plugins reach it through the KithFetcher interface */
 #pragma once
 

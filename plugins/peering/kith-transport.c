@@ -1,4 +1,4 @@
-/* kith-transport.c — the peering UDP transport (design §4 "Transport")
+/* kith-transport.c — the peering UDP transport (docs/protocol.md)
  *
  * Why two kinds of socket: the port is shared by every agent on the host, so the listener
  * must allow reuse. SO_REUSEADDR on every sharer makes the kernel hand each broadcast and

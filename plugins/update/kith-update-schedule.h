@@ -1,4 +1,4 @@
-/* kith-update-schedule.h — when the next update check runs (design §6), as pure
+/* kith-update-schedule.h — when the next update check runs (docs/architecture.md, "Update schedule"), as pure
  * arithmetic: the caller passes the clock and the random draw, so tests can too */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* kith-update.h — the update service (design §5–6): fetch the signed catalog from the
+/* kith-update.h — the update service (docs/architecture.md, "Trust" and "Update schedule"): fetch the signed catalog from the
  * backend, every changed file through peering, switch the new set in as a whole */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* kith-upload-server.h — the serving side of the upload task (design §5): a connected node
+/* kith-upload-server.h — the serving side of the upload task (docs/architecture.md, "Trust"): a connected node
  * enrolls with the backend (key in STATE_DIR/upload/node-key.pem, 0600), renews its node
  * certificate at two thirds of its life, answers "I need" for upload with its certificate
  * and proof of possession while the backend is reachable, accepts reports POSTed to its

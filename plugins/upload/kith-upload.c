@@ -336,7 +336,7 @@ kith_upload_found_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* FIG. 9: every offer is checked before a byte is sent; a failing one is blacklisted and
+/* FIG. 9 (docs/architecture.md): every offer is checked before a byte is sent; a failing one is blacklisted and
  * we keep listening for others. */
 static void
 kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data)

@@ -1,4 +1,4 @@
-/* kith-upload.h — the upload service (design §5, FIG. 9, claims 1–16): reports dropped into
+/* kith-upload.h — the upload service (docs/architecture.md, "Trust", FIG. 9, claims 1–16): reports dropped into
  * the outbox reach the backend directly or through a trusted peer, and leave the outbox only
  * when a receipt signed by the backend and matching the report has arrived.
  *
