@@ -2,6 +2,7 @@
 #include "kith-cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #ifdef G_OS_UNIX
 #include <glib-unix.h>
@@ -170,6 +171,72 @@ kith_cli_is_interactive (KithCli *cli)
 #else
   return FALSE;
 #endif
+}
+
+gboolean
+kith_cli_fd_is_terminal (gint fd)
+{
+#ifdef G_OS_UNIX
+  return isatty (fd);
+#else
+  return FALSE;
+#endif
+}
+
+gboolean
+kith_cli_use_colour (gint fd)
+{
+  return kith_cli_fd_is_terminal (fd) && g_getenv ("NO_COLOR") == NULL && g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
+}
+
+guint
+kith_cli_terminal_width_fd (gint fd)
+{
+#if defined(G_OS_UNIX) && defined(TIOCGWINSZ)
+  struct winsize size = { 0 };
+  if (ioctl (fd, TIOCGWINSZ, &size) == 0 && size.ws_col >= 20)
+    return size.ws_col;
+#endif
+  return 80;
+}
+
+static guint
+kith_cli_char_width (gunichar c)
+{
+  if (g_unichar_iszerowidth (c))
+    return 0;
+  return g_unichar_iswide (c) ? 2 : 1;
+}
+
+guint
+kith_cli_display_width (const gchar *text)
+{
+  guint width = 0;
+
+  if (!g_utf8_validate (text, -1, NULL))
+    return (guint) strlen (text);
+  for (const gchar *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    width += kith_cli_char_width (g_utf8_get_char (p));
+  return width;
+}
+
+gchar *
+kith_cli_truncate_columns (const gchar *text, guint columns)
+{
+  guint width = 0;
+  const gchar *p;
+
+  if (kith_cli_display_width (text) <= columns)
+    return g_strdup (text);
+  if (columns == 0 || !g_utf8_validate (text, -1, NULL))
+    return g_strndup (text, columns);
+  for (p = text; *p != '\0'; p = g_utf8_next_char (p)) {
+    guint w = kith_cli_char_width (g_utf8_get_char (p));
+    if (width + w > columns - 1)
+      break;
+    width += w;
+  }
+  return g_strdup_printf ("%.*s…", (gint) (p - text), text);
 }
 
 guint

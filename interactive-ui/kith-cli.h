@@ -47,6 +47,16 @@ gint kith_cli_report_error (KithCli *cli, const GError *error);
 void kith_cli_print_json (JsonNode *node);
 /* A one-line rendering of @value for people (strings bare, booleans yes/no); caller owns it. */
 gchar *kith_cli_format_value (GVariant *value);
+/* TRUE if @fd is a terminal. */
+gboolean kith_cli_fd_is_terminal (gint fd);
+/* Colour on terminal @fd unless NO_COLOR is set (any value) or TERM is dumb. */
+gboolean kith_cli_use_colour (gint fd);
+/* The width of terminal @fd in columns (80 when unknown). */
+guint kith_cli_terminal_width_fd (gint fd);
+/* The columns UTF-8 @text takes on a terminal (wide characters count 2, combining 0). */
+guint kith_cli_display_width (const gchar *text);
+/* The longest prefix of @text (whole characters) that fits in @columns, "…" marking a cut. */
+gchar *kith_cli_truncate_columns (const gchar *text, guint columns);
 /* @value of status key @key for people: times since the epoch as local dates with
  * "ago"/"in", *-seconds as durations, sizes in kB/MB, counter tables as "response 3, …". */
 gchar *kith_cli_format_field (const gchar *key, GVariant *value);

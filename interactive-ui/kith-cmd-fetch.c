@@ -1,12 +1,21 @@
 /* kith-cmd-fetch.c — `kith fetch URL -o FILE`: one fetch through the agent, with its progress
  *
- * On a terminal a single line is redrawn in place; otherwise (logs, pipes) one line per
- * state change and at most one progress line a second; --json prints only the result.
+ * The data goes to FILE (-o - : standard output; -O: the URL's file name); progress and
+ * the summary go to standard error. On a terminal one line is redrawn in place: a phase
+ * word (searching / waiting for peer X / from peer X / from origin), then the fields that
+ * fit in its width, measured in display columns; otherwise (logs, pipes) one line per
+ * phase change and at most one progress line a second; --json prints only the result.
  */
 #include "kith-cli.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef G_OS_UNIX
+#include <gio/gunixoutputstream.h>
+#include <unistd.h>
+#endif
 
 #define KITH_FETCH_REDRAW_US (G_USEC_PER_SEC / 10)
 #define KITH_FETCH_LINE_US G_USEC_PER_SEC
@@ -26,6 +35,7 @@ typedef struct {
   gint64 last_line_us;
   KithCliRate rate;
   gboolean line_dirty;          /* a progress line is on screen and needs a newline */
+  gboolean colour;              /* stderr is a terminal and NO_COLOR is unset */
 } KithFetchView;
 
 /* Where the bytes come from, for people: "origin", "peer 1a2b3c4d", "waiting for 1a2b3c4d". */
@@ -96,27 +106,79 @@ kith_fetch_draw_bar (GString *line, KithClientTransfer *transfer, guint width)
   g_string_append_c (line, '[');
   for (guint i = 0; i < width; i++)
     g_string_append_c (line, i < filled ? '#' : '.');
-  g_string_append (line, "] ");
+  g_string_append (line, "]");
 }
 
-/* The terminal line: bar, bytes, percentage, rate, ETA, source; cut to the width. */
+/* The phase word of a transfer and its colour (SGR) on a terminal. */
+static const gchar *
+kith_fetch_phase_colour (KithClientTransfer *transfer)
+{
+  switch (kith_client_transfer_get_state (transfer)) {
+  case KITH_CLIENT_TRANSFER_STATE_SEARCHING: return "36";        /* cyan */
+  case KITH_CLIENT_TRANSFER_STATE_WAITING_FOR_PEER: return "33"; /* yellow */
+  case KITH_CLIENT_TRANSFER_STATE_FROM_PEER: return "32";        /* green */
+  case KITH_CLIENT_TRANSFER_STATE_FROM_ORIGIN: return "34";      /* blue */
+  default: return "1";
+  }
+}
+
+static gchar *
+kith_fetch_phase (KithClientTransfer *transfer)
+{
+  g_autofree gchar *source = kith_fetch_describe_source (transfer, FALSE);
+
+  if (kith_client_transfer_get_state (transfer) == KITH_CLIENT_TRANSFER_STATE_SEARCHING)
+    return g_strdup ("searching");
+  if (kith_fetch_is_copying (transfer))
+    return g_strdup_printf ("from %s", source);
+  return g_steal_pointer (&source);
+}
+
+/* The terminal line: the phase first (the most useful field), then bytes, rate, ETA and,
+ * while bytes flow, a bar; fields that do not fit in the width are left out, last first.
+ * No bar while searching or waiting: a peer's progress is not ours. */
 static void
 kith_fetch_redraw (KithFetchView *view)
 {
   g_autoptr(GString) line = g_string_new ("\r");
+  g_autofree gchar *phase = kith_fetch_phase (view->transfer);
   g_autofree gchar *bytes = kith_fetch_describe_bytes (view->transfer);
   g_autofree gchar *rate = kith_cli_format_rate (view->rate.rate);
-  g_autofree gchar *eta = kith_cli_format_eta (kith_fetch_eta (view));
-  g_autofree gchar *source = kith_fetch_describe_source (view->transfer, FALSE);
-  guint width = kith_cli_terminal_width () - 1;
+  g_autofree gchar *eta_value = kith_cli_format_eta (kith_fetch_eta (view));
+  g_autofree gchar *eta = g_strdup_printf ("ETA %s", eta_value);
+  g_autoptr(GString) bar = g_string_new (NULL);
+  guint width = kith_cli_terminal_width_fd (STDERR_FILENO) - 1;
+  const gchar *fields[4];
+  guint n = 0;
+  guint used;
 
-  kith_fetch_draw_bar (line, view->transfer, width >= 100 ? 30 : 20);
-  g_string_append_printf (line, "%s  %s  ETA %s  %s", bytes, rate, eta, source);
-  if (line->len - 1 > width)
-    g_string_truncate (line, width + 1);
+  fields[n++] = bytes;
+  if (kith_fetch_is_copying (view->transfer)) {
+    fields[n++] = rate;
+    fields[n++] = eta;
+    kith_fetch_draw_bar (bar, view->transfer, width >= 100 ? 30 : 20);
+    fields[n++] = bar->str;
+  }
+  used = kith_cli_display_width (phase);
+  if (used > width) {
+    g_autofree gchar *cut = kith_cli_truncate_columns (phase, width);
+    g_free (phase);
+    phase = g_steal_pointer (&cut);
+    used = width;
+  }
+  if (view->colour)
+    g_string_append_printf (line, "\033[%sm%s\033[0m", kith_fetch_phase_colour (view->transfer), phase);
+  else
+    g_string_append (line, phase);
+  for (guint i = 0; i < n; i++) {
+    guint w = kith_cli_display_width (fields[i]) + 2;
+    if (used + w > width)
+      break;
+    g_string_append_printf (line, "  %s", fields[i]);
+    used += w;
+  }
   g_string_append (line, "\033[K");
-  g_print ("%s", line->str);
-  fflush (stdout);
+  g_printerr ("%s", line->str);
   view->line_dirty = TRUE;
   view->last_draw_us = g_get_monotonic_time ();
 }
@@ -125,7 +187,7 @@ static void
 kith_fetch_print_line (KithFetchView *view, const gchar *what)
 {
   gdouble elapsed = kith_client_transfer_get_elapsed (view->transfer) / (gdouble) G_USEC_PER_SEC;
-  g_print ("%6.1fs  %s\n", elapsed, what);
+  g_printerr ("%6.1fs  %s\n", elapsed, what);
   view->last_line_us = g_get_monotonic_time ();
 }
 
@@ -205,15 +267,15 @@ kith_fetch_average_rate (KithClientTransfer *transfer)
 }
 
 static void
-kith_fetch_print_summary (KithClientTransfer *transfer)
+kith_fetch_print_summary (KithClientTransfer *transfer, const gchar *destination)
 {
   g_autofree gchar *bytes = g_format_size (kith_client_transfer_get_bytes_done (transfer));
   g_autofree gchar *rate = kith_cli_format_rate (kith_fetch_average_rate (transfer));
   g_autofree gchar *source = kith_fetch_describe_source (transfer, TRUE);
 
-  g_print ("Fetched %s in %.2f s (%s) from %s into %s\n", bytes,
-           kith_client_transfer_get_elapsed (transfer) / (gdouble) G_USEC_PER_SEC, rate, source,
-           kith_client_transfer_get_destination (transfer));
+  g_printerr ("Fetched %s in %.2f s (%s) from %s into %s\n", bytes,
+              kith_client_transfer_get_elapsed (transfer) / (gdouble) G_USEC_PER_SEC, rate, source,
+              destination);
 }
 
 static JsonNode *
@@ -251,7 +313,7 @@ kith_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, GErr
   }
   if (output == NULL) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                         "fetch needs --output FILE (-o FILE): where to write the bytes");
+                         "fetch needs --output FILE (-o FILE, -o - for standard output) or -O: where to write the bytes");
     return FALSE;
   }
   if (sha256 != NULL && (strlen (sha256) != 64 || strspn (sha256, "0123456789abcdefABCDEF") != 64)) {
@@ -262,21 +324,68 @@ kith_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, GErr
   return TRUE;
 }
 
+/* -O: the last segment of the URL's path, unescaped; NULL (with @error) when it has none. */
+static gchar *
+kith_fetch_name_from_url (const gchar *url, GError **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  const gchar *path = uri != NULL ? g_uri_get_path (uri) : NULL;
+  const gchar *slash = path != NULL ? strrchr (path, '/') : NULL;
+  g_autofree gchar *name = g_uri_unescape_string (slash != NULL ? slash + 1 : (path != NULL ? path : ""), "/");
+
+  if (name == NULL || name[0] == '\0' || g_str_equal (name, ".") || g_str_equal (name, "..")) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "-O: '%s' names no file; use -o FILE", url);
+    return NULL;
+  }
+  return g_steal_pointer (&name);
+}
+
+/* -o -: the agent writes into a file of ours (it may seek); copied to stdout after. */
+static gboolean
+kith_fetch_copy_to_stdout (const gchar *path, GError **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileInputStream) in = g_file_read (file, NULL, error);
+  g_autoptr(GOutputStream) out = NULL;
+
+  if (in == NULL)
+    return FALSE;
+  fflush (stdout);
+  out = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+  if (g_output_stream_splice (out, G_INPUT_STREAM (in), G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE, NULL, error) < 0) {
+    g_prefix_error (error, "writing to standard output: ");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gint
 kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar *sha256,
                 KithClientFetchFlags flags)
 {
+  g_autofree gchar *spool = NULL;
+  gboolean to_stdout = g_str_equal (output, "-");
   g_autoptr(KithClient) client = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GError) error = NULL;
-  KithFetchView view = { .cli = cli, .loop = loop, .interactive = kith_cli_is_interactive (cli) };
+  KithFetchView view = { .cli = cli, .loop = loop };
   guint interrupt_id, tick_id = 0;
   gint rc;
 
+  view.interactive = !cli->json && kith_cli_fd_is_terminal (STDERR_FILENO);
+  view.colour = view.interactive && kith_cli_use_colour (STDERR_FILENO);
   client = kith_cli_connect (cli, &error);
   if (client == NULL)
     return kith_cli_report_error (cli, error);
+  if (to_stdout) {
+    gint fd = g_file_open_tmp ("kith-fetch-XXXXXX", &spool, &error);
+    if (fd < 0)
+      return kith_cli_report_error (cli, error);
+    close (fd);
+    output = spool;
+  }
   interrupt_id = kith_cli_cancel_on_interrupt (cancellable);
   if (view.interactive)
     tick_id = g_timeout_add (KITH_FETCH_TICK_MS, kith_fetch_tick, &view);
@@ -288,7 +397,11 @@ kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar
   if (tick_id != 0)
     g_source_remove (tick_id);
   if (view.line_dirty)
-    g_print ("\n");
+    g_printerr ("\n");
+  if (view.result != NULL && to_stdout && !kith_fetch_copy_to_stdout (spool, &view.error))
+    g_clear_object (&view.result);
+  if (spool != NULL)
+    g_unlink (spool);
   if (view.result == NULL) {
     rc = kith_cli_report_error (cli, view.error);
   } else if (cli->json) {
@@ -296,7 +409,7 @@ kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar
     kith_cli_print_json (root);
     rc = KITH_EXIT_OK;
   } else {
-    kith_fetch_print_summary (view.result);
+    kith_fetch_print_summary (view.result, to_stdout ? "standard output" : output);
     rc = KITH_EXIT_OK;
   }
   g_clear_error (&view.error);
@@ -312,17 +425,25 @@ kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
   g_autoptr(GError) error = NULL;
   g_autofree gchar *output = NULL;
   g_autofree gchar *sha256 = NULL;
-  gboolean cached_only = FALSE, no_origin = FALSE;
+  gboolean cached_only = FALSE, no_origin = FALSE, remote_name = FALSE;
   const GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the bytes to FILE (created or truncated)", "FILE" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the bytes to FILE (created or truncated; - for standard output)", "FILE" },
+    { "remote-name", 'O', 0, G_OPTION_ARG_NONE, &remote_name, "Write to a file named like the URL's last path segment", NULL },
     { "sha256", 0, 0, G_OPTION_ARG_STRING, &sha256, "Expected sha256 (64 hex digits); other bytes are refused", "HEX" },
     { "cached-only", 0, 0, G_OPTION_ARG_NONE, &cached_only, "Only from a peer's cache on the LAN", NULL },
     { "no-origin", 0, 0, G_OPTION_ARG_NONE, &no_origin, "Never from the origin URL itself", NULL },
     { NULL },
   };
 
-  if (!kith_cli_parse (cli, command, "URL", entries, &argc, &argv, &error) ||
-      !kith_fetch_check_args (argc, output, sha256, &error))
+  if (!kith_cli_parse (cli, command, "URL", entries, &argc, &argv, &error))
+    return kith_cli_report_error (cli, error);
+  if (remote_name && output != NULL) {
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "-O and -o exclude each other");
+    return kith_cli_report_error (cli, error);
+  }
+  if (remote_name && argc == 2 && (output = kith_fetch_name_from_url (argv[1], &error)) == NULL)
+    return kith_cli_report_error (cli, error);
+  if (!kith_fetch_check_args (argc, output, sha256, &error))
     return kith_cli_report_error (cli, error);
   return kith_fetch_run (cli, argv[1], output, sha256,
                          (cached_only ? KITH_CLIENT_FETCH_FLAG_CACHED_ONLY : 0) |

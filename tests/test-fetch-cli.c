@@ -327,11 +327,13 @@ START_TEST (test_cli_fetch)
   rc = run_kith (a, (const gchar *[]) { "fetch", url, "-o", dest_a, "--sha256", sha, NULL }, &out, &err);
   ck_assert_msg (rc == 0, "rc %d: %s", rc, err);
   assert_file_equals (dest_a, content);
-  ck_assert_msg (strstr (out, "from-origin: origin") != NULL, "no state line: %s", out);
-  ck_assert_msg (strstr (out, "Fetched ") != NULL && strstr (out, "from origin") != NULL,
-                 "no summary: %s", out);
-  ck_assert_msg (strchr (out, '\r') == NULL && strstr (out, "\033[") == NULL,
-                 "terminal codes in plain output: %s", out);
+  /* progress and summary on stderr; stdout stays for data */
+  ck_assert_str_eq (out, "");
+  ck_assert_msg (strstr (err, "from-origin: origin") != NULL, "no state line: %s", err);
+  ck_assert_msg (strstr (err, "Fetched ") != NULL && strstr (err, "from origin") != NULL,
+                 "no summary: %s", err);
+  ck_assert_msg (strchr (err, '\r') == NULL && strstr (err, "\033[") == NULL,
+                 "terminal codes in plain output: %s", err);
 
   /* --json: one object, the source is A */
   rc = run_kith (b, (const gchar *[]) { "--json", "fetch", url, "-o", dest_b, NULL }, &json_out, &json_err);
@@ -343,6 +345,37 @@ START_TEST (test_cli_fetch)
   ck_assert_str_eq (json_object_get_string_member (object, "state"), "done");
   ck_assert_int_eq (json_object_get_int_member (object, "bytes"), (gint64) g_bytes_get_size (content));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/cli.tar"), 1);
+}
+END_TEST
+
+/* -o - writes the data (and only the data) to stdout; -O names the file after the URL. */
+START_TEST (test_cli_fetch_stdout_and_remote_name)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  static const gchar text[] = "kith: the data, and only the data, on standard output\n";
+  g_autoptr(GBytes) content = g_bytes_new_static (text, sizeof text - 1);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/dir/notes-v1.txt");
+  g_autoptr(Node) a = node_start ();
+  g_autofree gchar *named = node_path (a, "notes-v1.txt");
+  g_autofree gchar *root_url = kith_test_origin_url (origin, "/");
+  g_autofree gchar *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+  const gchar *argv_remote[] = { "env", "-C", kith_test_agent_get_dir (a->agent), g_getenv ("KITH_CLI_BIN"),
+                                 "--address", kith_test_agent_get_dbus_address (a->agent), "fetch", url, "-O",
+                                 NULL };
+  gint rc;
+
+  kith_test_origin_add (origin, "/dir/notes-v1.txt", content, 0);
+  rc = run_kith (a, (const gchar *[]) { "fetch", url, "-o", "-", NULL }, &out, &err);
+  ck_assert_msg (rc == 0, "rc %d: %s", rc, err);
+  ck_assert_str_eq (out, text);
+  ck_assert_msg (strstr (err, "Fetched ") != NULL && strstr (err, "standard output") != NULL, "summary: %s", err);
+  ck_assert_msg (!g_file_test ("-", G_FILE_TEST_EXISTS), "-o - created a file named -");
+  rc = kith_test_run (argv_remote, NULL, &out2, &err2);
+  ck_assert_msg (rc == 0, "rc %d: %s", rc, err2);
+  assert_file_equals (named, content);
+  rc = run_kith (a, (const gchar *[]) { "fetch", root_url, "-O", NULL }, &out3, &err3);
+  ck_assert_int_eq (rc, 64);
+  ck_assert_msg (strstr (err3, "names no file") != NULL, "%s", err3);
 }
 END_TEST
 
@@ -555,6 +588,7 @@ fetch_cli_suite (void)
   tcase_add_test (tc, test_fetch_agent_gone);
   tcase_add_test (tc, test_cli_fetch);
   tcase_add_test (tc, test_cli_fetch_bad_url);
+  tcase_add_test (tc, test_cli_fetch_stdout_and_remote_name);
   tcase_add_test (tc, test_watch_peer_downloads);
   tcase_add_test (tc, test_watch_without_peering);
 #ifdef KITH_TEST_DBUS_DAEMON
