@@ -59,6 +59,8 @@ main (int argc, char *argv[])
   /* a peer that hangs up mid-response must not kill the daemon */
   signal (SIGPIPE, SIG_IGN);
 #endif
+  /* every HTTP connection costs a descriptor: take all the system allows (kith-http.h caps them) */
+  kith_http_raise_fd_limit ();
 
   config = kith_config_new_from_file (config_file, &error);
   if (config == NULL) {

@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 
 #include "kith-backend-error.h"
+#include "kith-http.h"
 #include "kith-backend-store.h"
 #include "kith-backend-upload.h"
 #include "kith-rate-limiter.h"
@@ -17,7 +18,8 @@ typedef struct {
 struct _KithBackendServer {
   GObject parent_instance;
   gchar *dir;
-  SoupServer *server;
+  KithHttp *http;
+  SoupServer *server; /* owned by http */
   KithRateLimiter *limiter; /* NULL: unlimited */
   guint64 rate_limit;
   GHashTable *stats; /* URL path → KithPathStats; only paths that name a resource */
@@ -270,6 +272,16 @@ kith_backend_server_handler (SoupServer *server, SoupServerMessage *msg, const c
   kith_backend_server_handle_file (self, msg, path);
 }
 
+static void
+kith_backend_server_early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                                   gpointer user_data)
+{
+  KithBackendServer *self = user_data;
+
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_POST && g_str_equal (path, "/upload"))
+    kith_backend_uploads_begin_upload (self->uploads, msg);
+}
+
 gchar *
 kith_backend_server_get_stats_json (KithBackendServer *self)
 {
@@ -313,7 +325,6 @@ kith_backend_server_listen (KithBackendServer *self, const gchar *address, GErro
 {
   g_autoptr (GSocketConnectable) parsed = NULL;
   g_autoptr (GInetAddress) inet = NULL;
-  g_autoptr (GSocketAddress) sockaddr = NULL;
   g_autoptr (GError) local = NULL;
 
   if (strrchr (address, ':') == NULL ||
@@ -323,14 +334,12 @@ kith_backend_server_listen (KithBackendServer *self, const gchar *address, GErro
                  "--listen %s: expected an IP address and a port, e.g. 127.0.0.1:8080 or [::1]:0", address);
     return FALSE;
   }
-  sockaddr = g_inet_socket_address_new (inet, g_network_address_get_port (G_NETWORK_ADDRESS (parsed)));
-  if (!soup_server_listen (self->server, sockaddr, 0, &local)) {
+  if (!kith_http_listen (self->http, address, &local)) {
     if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
       g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_ADDRESS_IN_USE,
                    "cannot listen on %s: the address is already in use (another kith-backend?)", address);
     else
-      g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_FAILED, "cannot listen on %s: %s", address,
-                   local->message);
+      g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_FAILED, "%s", local->message);
     return FALSE;
   }
   return TRUE;
@@ -364,7 +373,8 @@ kith_backend_server_dispose (GObject *object)
   KithBackendServer *self = KITH_BACKEND_SERVER (object);
 
   kith_backend_server_stop (self);
-  g_clear_object (&self->server);
+  self->server = NULL;
+  g_clear_object (&self->http);
   G_OBJECT_CLASS (kith_backend_server_parent_class)->dispose (object);
 }
 
@@ -403,8 +413,16 @@ kith_backend_server_new (const gchar *dir, guint64 rate_limit)
   if (rate_limit > 0)
     self->limiter = kith_rate_limiter_new (rate_limit);
   self->uploads = kith_backend_uploads_new (dir, &(KithBackendUploadOptions){ 0 });
-  self->server = soup_server_new ("server-header", "kith-backend ", NULL);
+  self->http = kith_http_new ();
+  self->server = kith_http_get_server (self->http);
+  g_object_set (self->server, "server-header", "kith-backend ", NULL);
   soup_server_add_handler (self->server, NULL, kith_backend_server_handler, self, NULL);
+  /* one libsoup handler for the path holds both callbacks: the early one alone would leave it unanswered */
+  soup_server_add_handler (self->server, "/upload", kith_backend_server_handler, self, NULL);
+  soup_server_add_early_handler (self->server, "/upload", kith_backend_server_early_handler, self, NULL);
+  /* the only bodies the backend reads; any other is refused before it is read */
+  kith_http_set_body_limit (self->http, "/enroll", KITH_BACKEND_ENROLL_MAX_SIZE);
+  kith_http_set_body_limit (self->http, "/upload", KITH_BACKEND_UPLOAD_MAX_SIZE);
   return self;
 }
 

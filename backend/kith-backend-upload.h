@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 #define KITH_BACKEND_UPLOADS_DIR "uploads"
 /* Default node certificate validity, seconds. */
 #define KITH_BACKEND_CERT_VALIDITY (24 * 3600)
+/* Largest request accepted by POST /enroll. */
+#define KITH_BACKEND_ENROLL_MAX_SIZE (16 * 1024)
 /* Largest report accepted by POST /upload. */
 #define KITH_BACKEND_UPLOAD_MAX_SIZE (16 * 1024 * 1024)
 
@@ -35,6 +37,9 @@ void kith_backend_uploads_handle_enroll (KithBackendUploads *self, SoupServerMes
  * requester's node id), optional X-Kith-Blacklist → 200 {"receipt": TEXT, "signature":
  * DETACHED-SIGNATURE}; a retry of a stored upload id gets the stored receipt again. */
 void kith_backend_uploads_handle_upload (KithBackendUploads *self, SoupServerMessage *msg);
+/* POST /upload's head is in (an early handler): when it is acceptable, its body is streamed
+ * to a file under DIR/uploads/ as it arrives instead of accumulating in memory. */
+void kith_backend_uploads_begin_upload (KithBackendUploads *self, SoupServerMessage *msg);
 /* Distinct reports stored since start (retries of one upload id count once). */
 guint64 kith_backend_uploads_get_count (KithBackendUploads *self);
 /* Node certificates issued since start. */

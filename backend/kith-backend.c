@@ -10,6 +10,7 @@
 #include "kith-backend-error.h"
 #include "kith-build-config.h"
 #include "kith-backend-server.h"
+#include "kith-http.h"
 #include "kith-backend-store.h"
 #include "kith-crypto.h"
 
@@ -177,6 +178,8 @@ kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
   } else if (catalog == NULL) {
     g_message ("nothing published yet in %s; agents will find no catalog", argv[2]);
   }
+  /* every connection costs a descriptor: take all the system allows (kith-http.h caps them) */
+  kith_http_raise_fd_limit ();
   server = kith_backend_server_new (argv[2], rate);
   kith_backend_server_set_upload_options (server, &upload_options);
   if (!kith_backend_server_listen (server, listen != NULL ? listen : "127.0.0.1:8080", error))

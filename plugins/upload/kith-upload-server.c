@@ -2,9 +2,13 @@
 #include "kith-upload-server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#ifdef G_OS_UNIX
+#include <unistd.h>
+#endif
 
 #include "kith-file.h"
 #include "kith-hex.h"
@@ -177,6 +181,59 @@ kith_upload_server_is_lan (GSocketAddress *address)
          g_inet_address_get_is_link_local (inet);
 }
 
+/* A report on its way in: written to the spool as it arrives, never held in memory. */
+typedef struct {
+  KithUploadServer *self;
+  gchar *partial; /* SPOOL/.partial-RANDOM until complete */
+  gint fd;
+  guint64 written;
+  gboolean failed;
+} KithSpoolIn;
+
+#define KITH_UPLOAD_SPOOL_IN_KEY "kith-upload-spool-in"
+
+static void
+kith_spool_in_free (KithSpoolIn *in)
+{
+  if (in->fd >= 0)
+    g_close (in->fd, NULL);
+  if (in->partial != NULL)
+    g_unlink (in->partial);
+  g_free (in->partial);
+  g_free (in);
+}
+
+static void
+kith_spool_in_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  KithSpoolIn *in = user_data;
+  KithUploadServer *self = in->self;
+  gsize length = 0;
+  const guint8 *data = g_bytes_get_data (chunk, &length);
+
+  if (in->failed)
+    return;
+  if (in->written + length > self->max_size) {
+    in->failed = TRUE;
+    kith_http_refuse_body (kith_agent_get_http (self->agent), msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+    return;
+  }
+  while (length > 0) {
+    gssize n = write (in->fd, data, length);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      g_warning ("cannot spool a report: %s", g_strerror (errno));
+      in->failed = TRUE;
+      kith_http_refuse_body (kith_agent_get_http (self->agent), msg, SOUP_STATUS_INSUFFICIENT_STORAGE);
+      return;
+    }
+    data += n;
+    length -= (gsize) n;
+    in->written += (guint64) n;
+  }
+}
+
 static void
 kith_upload_server_refuse (SoupServerMessage *msg, guint status, const gchar *reason)
 {
@@ -186,19 +243,19 @@ kith_upload_server_refuse (SoupServerMessage *msg, guint status, const gchar *re
   soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, line, strlen (line));
 }
 
+/* The head is in: everything that can be refused is refused before a byte of the body is
+ * read (kith-http drops the body of a refused request), then the body goes to the spool. */
 static void
-kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-                           gpointer user_data)
+kith_upload_server_early (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                          gpointer user_data)
 {
   KithUploadServer *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const gchar *upload_id = soup_message_headers_get_one (headers, "X-Kith-Upload-Id");
   const gchar *node = soup_message_headers_get_one (headers, "X-Kith-Node");
-  g_autoptr (GBytes) report = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *random = NULL;
-  g_autofree gchar *name = NULL;
-  g_autofree gchar *spooled = NULL;
+  KithSpoolIn *in;
 
   if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
     kith_upload_server_refuse (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a report here");
@@ -216,24 +273,72 @@ kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const cha
     kith_upload_server_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "report too large");
     return;
   }
-  report = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (g_bytes_get_size (report) > self->max_size) {
-    kith_upload_server_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "report too large");
-    return;
-  }
   if (!kith_hex_is_valid (upload_id, 32, 64) || !kith_hex_is_valid (node, 32, 32)) {
     kith_upload_server_refuse (msg, SOUP_STATUS_BAD_REQUEST, "X-Kith-Upload-Id and X-Kith-Node are required");
     return;
   }
+  in = g_new0 (KithSpoolIn, 1);
+  in->self = self;
+  in->fd = -1;
   random = kith_crypto_random_hex (8, &error);
-  name = g_strdup_printf ("%s.%s.%s", upload_id, node, random != NULL ? random : "0");
-  spooled = g_build_filename (self->spool_dir, name, NULL);
-  if (random == NULL || !kith_file_write_atomic (spooled, g_bytes_get_data (report, NULL), g_bytes_get_size (report),
-                                                 0600, &error)) {
-    g_warning ("cannot spool a report: %s", error->message);
+  if (random != NULL) {
+    in->partial = g_strdup_printf ("%s/.partial-%s", self->spool_dir, random);
+    in->fd = g_open (in->partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  }
+  if (in->fd < 0) {
+    g_warning ("cannot spool a report: %s", error != NULL ? error->message : g_strerror (errno));
+    g_clear_pointer (&in->partial, g_free);
+    kith_spool_in_free (in);
     kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
     return;
   }
+  g_object_set_data_full (G_OBJECT (msg), KITH_UPLOAD_SPOOL_IN_KEY, in, (GDestroyNotify) kith_spool_in_free);
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (kith_spool_in_got_chunk_cb), in);
+}
+
+static void
+kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                           gpointer user_data)
+{
+  KithUploadServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  KithSpoolIn *in = g_object_get_data (G_OBJECT (msg), KITH_UPLOAD_SPOOL_IN_KEY);
+  g_autoptr (GMappedFile) mapped = NULL;
+  g_autoptr (GBytes) report = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *random = NULL;
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *spooled = NULL;
+
+  if (in == NULL || in->failed) {
+    /* the early handler answered, or the body was refused on its way */
+    if (soup_server_message_get_status (msg) == 0)
+      kith_upload_server_refuse (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no report");
+    return;
+  }
+  random = kith_crypto_random_hex (8, &error);
+  name = g_strdup_printf ("%s.%s.%s", soup_message_headers_get_one (headers, "X-Kith-Upload-Id"),
+                          soup_message_headers_get_one (headers, "X-Kith-Node"), random != NULL ? random : "0");
+  spooled = g_build_filename (self->spool_dir, name, NULL);
+#ifdef G_OS_UNIX
+  if (fsync (in->fd) != 0)
+    g_debug ("fsync %s: %s", in->partial, g_strerror (errno));
+#endif
+  if (!g_close (in->fd, &error) || (in->fd = -1, g_rename (in->partial, spooled) != 0)) {
+    in->fd = -1;
+    g_warning ("cannot spool a report: %s", error != NULL ? error->message : g_strerror (errno));
+    kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
+    return;
+  }
+  g_clear_pointer (&in->partial, g_free); /* it is the spooled report now */
+  mapped = g_mapped_file_new (spooled, FALSE, &error);
+  if (mapped == NULL) {
+    g_warning ("cannot read the spooled report: %s", error->message);
+    kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
+    return;
+  }
+  report = g_mapped_file_get_bytes (mapped);
   kith_upload_server_forward (self, spooled, report, msg, soup_message_headers_get_one (headers, "X-Kith-Blacklist"));
 }
 
@@ -377,6 +482,9 @@ kith_upload_server_start (KithUploadServer *self, GError **error)
   self->upload_url = g_strconcat (kith_agent_get_backend_url (self->agent), "/upload", NULL);
   self->alias_base = g_strconcat (kith_http_get_base_url (http), KITH_UPLOAD_ALIAS_PATH, NULL);
   kith_http_add_handler (http, KITH_UPLOAD_ALIAS_PATH, kith_upload_server_handle, self, NULL);
+  soup_server_add_early_handler (kith_http_get_server (http), KITH_UPLOAD_ALIAS_PATH, kith_upload_server_early, self,
+                                 NULL);
+  kith_http_set_body_limit (http, KITH_UPLOAD_ALIAS_PATH, self->max_size);
   kith_task_broker_add_responder (broker, "upload", kith_upload_server_respond, self);
   kith_upload_server_enroll (self);
   return TRUE;
