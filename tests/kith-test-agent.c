@@ -215,6 +215,13 @@ kith_test_agent_free (KithTestAgent *self)
   g_free (self);
 }
 
+gint
+kith_test_agent_get_pid (KithTestAgent *self)
+{
+  const gchar *id = self->process != NULL ? g_subprocess_get_identifier (self->process) : NULL;
+  return id != NULL ? (gint) g_ascii_strtoll (id, NULL, 10) : 0;
+}
+
 const gchar *
 kith_test_agent_get_dir (KithTestAgent *self)
 {

@@ -27,6 +27,8 @@ const gchar *kith_test_agent_get_config_path (KithTestAgent *self);
 const gchar *kith_test_agent_get_dbus_address (KithTestAgent *self);
 const gchar *kith_test_agent_get_http_url (KithTestAgent *self);
 const gchar *kith_test_agent_get_node_id (KithTestAgent *self);
+/* The agent's process id while it runs, 0 otherwise. */
+gint kith_test_agent_get_pid (KithTestAgent *self);
 /* Everything the agent wrote to stderr so far; caller frees. */
 gchar *kith_test_agent_get_log (KithTestAgent *self);
 /* A connection to the agent's peer-to-peer D-Bus address; caller owns it. */

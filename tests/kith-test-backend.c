@@ -83,6 +83,13 @@ kith_test_backend_get_ca (KithTestBackend *self)
   return self->ca;
 }
 
+gint
+kith_test_backend_get_pid (KithTestBackend *self)
+{
+  const gchar *id = self->serve != NULL ? g_subprocess_get_identifier (self->serve) : NULL;
+  return id != NULL ? (gint) g_ascii_strtoll (id, NULL, 10) : 0;
+}
+
 const gchar *
 kith_test_backend_get_url (KithTestBackend *self)
 {

@@ -20,6 +20,8 @@ const gchar *kith_test_backend_publish_sample (KithTestBackend *self, const gcha
 /* `kith-backend serve` on 127.0.0.1, a free port, at @rate ("1M"; NULL: unlimited);
  * waits for its ready line. */
 void kith_test_backend_serve (KithTestBackend *self, const gchar *rate);
+/* The serving process's id, 0 when not serving. */
+gint kith_test_backend_get_pid (KithTestBackend *self);
 /* "http://127.0.0.1:PORT" once serving; owned by @self. */
 const gchar *kith_test_backend_get_url (KithTestBackend *self);
 /* From GET /stats: requests or body bytes for @path (0 when absent), or for all paths
