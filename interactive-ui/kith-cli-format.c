@@ -143,6 +143,8 @@ kith_cli_format_field (const gchar *key, GVariant *value)
   }
   if (g_variant_is_of_type (value, G_VARIANT_TYPE ("a{sd}")))
     return kith_cli_format_counters (value);
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE ("aa{sv}")))
+    return g_strdup_printf ("%" G_GSIZE_FORMAT " (kith %s lists them)", g_variant_n_children (value), key);
   if (!kith_cli_get_integer (value, &number))
     return kith_cli_format_value (value);
   if (g_str_has_suffix (key, "-seconds"))

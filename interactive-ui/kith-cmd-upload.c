@@ -1,6 +1,6 @@
 /* kith-cmd-upload.c — `kith upload FILE` (hand a report to the agent and wait for its receipt),
- * `kith upload status` (the outbox) and `kith peers` (the nodes the upload service
- * blacklisted, and why) */
+ * `kith upload status` (the outbox) and `kith upload blacklist` (the nodes the upload
+ * service blacklisted, and why) */
 #include "kith-cli.h"
 
 #include <errno.h>
@@ -284,22 +284,4 @@ kith_cmd_upload (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
   if (is_status || is_blacklist)
     return kith_upload_show (cli, client, is_blacklist);
   return kith_upload_send (cli, client, argv[1], !no_wait, (guint) timeout_s);
-}
-
-gint
-kith_cmd_peers (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (KithClient) client = NULL;
-
-  if (!kith_cli_parse (cli, command, NULL, NULL, &argc, &argv, &error))
-    return kith_cli_report_error (cli, error);
-  if (argc > 1) {
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "peers takes no arguments, got '%s'", argv[1]);
-    return kith_cli_report_error (cli, error);
-  }
-  client = kith_cli_connect (cli, &error);
-  if (client == NULL)
-    return kith_cli_report_error (cli, error);
-  return kith_upload_show (cli, client, TRUE);
 }

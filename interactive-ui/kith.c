@@ -11,9 +11,9 @@ static const KithCommand kith_commands[] = {
   { "fetch", "Fetch a URL through the agent: from a peer on the LAN, else from the origin", kith_cmd_fetch },
   { "watch", "Watch downloads in progress on the LAN and this agent's peering counters", kith_cmd_watch },
   { "update", "Show the installed signature files (status) or check for updates now (check)", kith_cmd_update },
-  { "upload", "Send a report to the backend and wait for its receipt (FILE), or show the outbox (status)",
-    kith_cmd_upload },
-  { "peers", "Show the peers the upload service blacklisted, and why", kith_cmd_peers },
+  { "upload", "Send a report to the backend and wait for its receipt (FILE), show the outbox (status) or the "
+    "blacklisted peers (blacklist)", kith_cmd_upload },
+  { "peers", "List the peers heard on the LAN: node, address, last seen, what each holds or fetches", kith_cmd_peers },
 };
 
 static const gchar kith_help_description[] =

@@ -345,6 +345,31 @@ START_TEST (test_cli_fetch)
   ck_assert_str_eq (json_object_get_string_member (object, "state"), "done");
   ck_assert_int_eq (json_object_get_int_member (object, "bytes"), (gint64) g_bytes_get_size (content));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/cli.tar"), 1);
+
+  /* kith peers on B lists A, heard answering: its address, when, and what it holds */
+  {
+    g_autofree gchar *peers_out = NULL, *peers_err = NULL, *human = NULL, *human_err = NULL;
+    g_autoptr(JsonParser) peers_parser = json_parser_new ();
+    JsonArray *peers;
+    JsonObject *peer = NULL;
+
+    rc = run_kith (b, (const gchar *[]) { "--json", "peers", NULL }, &peers_out, &peers_err);
+    ck_assert_msg (rc == 0, "kith peers: rc %d: %s", rc, peers_err);
+    ck_assert_msg (json_parser_load_from_data (peers_parser, peers_out, -1, NULL), "not JSON: %s", peers_out);
+    peers = json_node_get_array (json_parser_get_root (peers_parser));
+    for (guint i = 0; i < json_array_get_length (peers); i++) {
+      JsonObject *p = json_array_get_object_element (peers, i);
+      if (g_strcmp0 (json_object_get_string_member (p, "node"), kith_test_agent_get_node_id (a->agent)) == 0)
+        peer = p;
+    }
+    ck_assert_msg (peer != NULL, "A not among the peers B heard: %s", peers_out);
+    ck_assert (g_str_has_prefix (json_object_get_string_member (peer, "address"), "127."));
+    ck_assert_int_gt (json_object_get_int_member (peer, "last-seen"), 0);
+    ck_assert_str_eq (json_object_get_string_member (peer, "href"), url);
+    rc = run_kith (b, (const gchar *[]) { "peers", NULL }, &human, &human_err);
+    ck_assert_int_eq (rc, 0);
+    ck_assert_msg (strstr (human, "LAST SEEN") != NULL && strstr (human, " ago") != NULL, "%s", human);
+  }
 }
 END_TEST
 

@@ -1277,12 +1277,12 @@ START_TEST (test_bad_peer)
     }
     ck_assert_msg (told, "%s: the blacklist did not reach the backend with the report", mode);
   }
-  /* and `kith peers` shows it, with its reason */
+  /* and `kith upload blacklist` shows it, with its reason */
   {
     g_autofree gchar *out = NULL;
     g_autoptr (JsonNode) peers = NULL;
     JsonObject *first;
-    ck_assert_int_eq (run_kith (o, &out, "peers", "--json", NULL), 0);
+    ck_assert_int_eq (run_kith (o, &out, "upload", "blacklist", "--json", NULL), 0);
     peers = parse_json (out);
     ck_assert_uint_eq (json_array_get_length (json_node_get_array (peers)), 1);
     first = json_array_get_object_element (json_node_get_array (peers), 0);

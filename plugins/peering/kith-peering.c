@@ -6,6 +6,7 @@
 #include "kith-alias-handler.h"
 #include "kith-alias-url.h"
 #include "kith-fetch-job.h"
+#include "kith-peer-directory.h"
 #include "kith-peering-context.h"
 #include "kith-peering-error.h"
 #include "kith-peering-server.h"
@@ -22,6 +23,7 @@ struct _KithPeering {
   KithAliasHandler *handler;
   KithTransport *transport;
   KithPeerTable *peers;
+  KithPeerDirectory *directory; /* the nodes heard, for `kith peers` (read-only export) */
   KithPeeringSender *sender;
   KithPeeringTasks *tasks;
   KithPeeringServer *server;
@@ -63,6 +65,7 @@ kith_peering_finalize (GObject *object)
   g_clear_pointer (&self->tasks, kith_peering_tasks_free);
   g_clear_pointer (&self->sender, kith_peering_sender_free);
   g_clear_pointer (&self->peers, kith_peer_table_free);
+  g_clear_pointer (&self->directory, kith_peer_directory_free);
   g_clear_pointer (&self->trust, kith_peering_trust_free);
   G_OBJECT_CLASS (kith_peering_parent_class)->finalize (object);
 }
@@ -224,6 +227,7 @@ kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *fr
     return;
   kith_peering_server_handle_packet (self->server, packet, from);
   kith_peer_table_track (self->peers, packet);
+  kith_peer_directory_note (self->directory, packet, from);
   if (packet->type == KITH_PACKET_TYPE_DOWNLOADING || packet->type == KITH_PACKET_TYPE_COMPLETE) {
     guint64 done = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->done;
     guint64 total = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->total;
@@ -415,6 +419,7 @@ kith_peering_new (KithAgent *agent, GError **error)
   self->session = soup_session_new_with_options ("max-conns-per-host", 8, "timeout", 60,
                                                  "user-agent", "kith ", NULL);
   self->peers = kith_peer_table_new (&self->timings, kith_agent_get_node_id (agent));
+  self->directory = kith_peer_directory_new (kith_agent_get_node_id (agent), 256);
   self->sender = kith_peering_sender_new (self->transport, kith_agent_get_node_id (agent),
                                           kith_agent_get_metrics (agent), kith_agent_get_http (agent));
   self->tasks = kith_peering_tasks_new (self->sender);
@@ -491,5 +496,6 @@ kith_peering_get_status (KithPeering *self)
   g_variant_dict_insert (&dict, "cache-verifying", "b", kith_alias_store_is_verifying (self->store));
   g_variant_dict_insert (&dict, "max-delay-ms", "u", self->timings.max_delay_ms);
   g_variant_dict_insert (&dict, "client-wait-ms", "u", self->timings.client_wait_ms);
+  g_variant_dict_insert_value (&dict, "peers", kith_peer_directory_to_variant (self->directory));
   return g_variant_dict_end (&dict);
 }
