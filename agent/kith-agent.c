@@ -1,6 +1,7 @@
 /* kith-agent.c — the service manager (FIG. 8, 502; docs/architecture.md): config, identity, HTTP,
  * D-Bus, and the plugins with their service registry */
 #include "kith-agent-private.h"
+#include "kith-dbus-private.h"
 
 #include "kith-config.h"
 #include "kith-dbus-generated.h"

@@ -4,7 +4,7 @@
  * several agents run side by side in tests and on systems without D-Bus.
  * Objects are exported on every connection, present and future.
  */
-#include "kith-dbus.h"
+#include "kith-dbus-private.h"
 
 #include "kith-agent-error.h"
 

@@ -11,17 +11,11 @@ G_BEGIN_DECLS
 #define KITH_TYPE_DBUS (kith_dbus_get_type ())
 G_DECLARE_FINAL_TYPE (KithDbus, kith_dbus, KITH, DBUS, GObject)
 
-/* Not yet connected; caller owns it. */
-KithDbus *kith_dbus_new (void);
-/* "session", "system" (owns org.kith.Agent1) or an address to listen on (unix:path=…). */
-gboolean kith_dbus_start (KithDbus *self, const gchar *mode, GError **error);
 /* Exports @skeleton at @object_path on every connection, now and future. */
 void kith_dbus_export (KithDbus *self, GDBusInterfaceSkeleton *skeleton, const gchar *object_path);
 /* Withdraws @skeleton from every connection. */
 void kith_dbus_unexport (KithDbus *self, GDBusInterfaceSkeleton *skeleton);
 /* The address clients use (the listen address in peer-to-peer mode); owned by @self. */
 const gchar *kith_dbus_get_address (KithDbus *self);
-/* Stops listening, drops connections, releases the name. */
-void kith_dbus_stop (KithDbus *self);
 
 G_END_DECLS
