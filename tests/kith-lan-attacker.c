@@ -12,9 +12,10 @@
  *   kith-lan-attacker PORT amplify HREF N        N "request"s for HREF (new node ids),
  *                                                then prints "responses R" for the unicast
  *                                                answers it got within 2 s
- *   kith-lan-attacker PORT dead-then-good FILE   answers "request"s at once with "I have"
- *                                                FILE: the first alias names a closed
- *                                                port, later ones its own HTTP server
+ *   kith-lan-attacker PORT dead-then-good        answers "request"s at once with "I have"
+ *                                                the URL's bytes (it fetches them itself):
+ *                                                the first alias names a closed port,
+ *                                                later ones its own HTTP server
  */
 #include <gio/gio.h>
 #include <libsoup/soup.h>
@@ -31,8 +32,8 @@ typedef struct {
   gchar **args;
   guint32 counter;
   guint responses;
-  GBytes *file;
-  gchar *sha256;
+  SoupSession *session;
+  GHashTable *files; /* sha256 → GBytes */
   gchar *alias_base;
   guint answered;
 } Hostile;
@@ -91,16 +92,26 @@ static void
 hostile_answer (Hostile *hostile, const KithPacket *request, GSocketAddress *from)
 {
   g_autoptr(KithPacket) reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", request->href);
+  g_autoptr(GBytes) body = NULL;
+  gchar *sha256;
 
+  if (msg == NULL)
+    return;
+  body = soup_session_send_and_read (hostile->session, msg, NULL, NULL);
+  if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
+    return;
+  sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body);
+  g_hash_table_replace (hostile->files, sha256, g_bytes_ref (body));
   reply->id = request->id;
   reply->node = g_strdup (HOSTILE_NODE);
   reply->href = g_strdup (request->href);
   /* the first answer names a port nobody listens on: a fault, not a lie */
   reply->alias = hostile->answered++ == 0
-                     ? g_strdup_printf ("http://127.0.0.1:9/alias/%s", hostile->sha256)
-                     : g_strdup_printf ("%s%s", hostile->alias_base, hostile->sha256);
-  reply->size = g_bytes_get_size (hostile->file);
-  reply->sha256 = g_strdup (hostile->sha256);
+                     ? g_strdup_printf ("http://127.0.0.1:9/alias/%s", sha256)
+                     : g_strdup_printf ("%s%s", hostile->alias_base, sha256);
+  reply->size = g_bytes_get_size (body);
+  reply->sha256 = g_strdup (sha256);
   hostile_send (hostile, reply, from);
 }
 
@@ -153,9 +164,14 @@ hostile_serve (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
                gpointer user_data)
 {
   Hostile *hostile = user_data;
+  GBytes *file = g_hash_table_lookup (hostile->files, path + strlen ("/alias/"));
 
+  if (file == NULL) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), hostile->file);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), file);
 }
 
 static SoupServer *
@@ -163,14 +179,11 @@ hostile_http (Hostile *hostile)
 {
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *contents = NULL;
   SoupServer *server = soup_server_new (NULL, NULL);
-  gsize len = 0;
   GSList *uris;
 
-  g_assert_true (g_file_get_contents (hostile->args[0], &contents, &len, &error));
-  hostile->file = g_bytes_new_take (g_steal_pointer (&contents), len);
-  hostile->sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, hostile->file);
+  hostile->session = soup_session_new ();
+  hostile->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
   soup_server_add_handler (server, "/alias/", hostile_serve, hostile, NULL);
   g_assert_true (soup_server_listen (server, address, 0, &error));
   uris = soup_server_get_uris (server);
@@ -219,7 +232,7 @@ main (int argc, char **argv)
     g_timeout_add (1000, hostile_downloading_tick, &hostile);
   } else if (g_strcmp0 (hostile.mode, "amplify") == 0 && argc == 5)
     hostile_amplify (&hostile);
-  else if (g_strcmp0 (hostile.mode, "dead-then-good") == 0 && argc == 4)
+  else if (g_strcmp0 (hostile.mode, "dead-then-good") == 0 && argc == 3)
     server = hostile_http (&hostile);
   else if (g_strcmp0 (hostile.mode, "spoof-found") != 0) {
     g_printerr ("kith-lan-attacker: unknown mode or arguments\n");
@@ -231,8 +244,8 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
   kith_transport_stop (hostile.transport);
   g_object_unref (hostile.transport);
-  g_clear_pointer (&hostile.file, g_bytes_unref);
-  g_free (hostile.sha256);
+  g_clear_pointer (&hostile.files, g_hash_table_unref);
+  g_clear_object (&hostile.session);
   g_free (hostile.alias_base);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <check.h>
 
 #include "kith-peer-table.h"
+#include "kith-rate-limit.h"
 #include "kith-test-suite.h"
 
 #define SELF "5555555555555555"
@@ -131,6 +132,97 @@ START_TEST (test_downloader_tracked_until_stall_or_complete)
 }
 END_TEST
 
+START_TEST (test_requesters_bounded)
+{
+  g_autoptr(KithPeerTable) table = table_new ();
+
+  /* the lowest id asked first; a flood of ever-new requesters pushes it out, and the
+   * table stays within its bound */
+  kith_peer_table_note_requester (table, "http://o/f", "0000000000000000");
+  for (guint i = 0; i < 10 * KITH_PEER_TABLE_MAX_NODES; i++) {
+    g_autofree gchar *node = g_strdup_printf ("%016x", 0x80000000u + i);
+    fake_now += 1000;
+    kith_peer_table_note_requester (table, "http://o/f", node);
+  }
+  ck_assert_uint_eq (kith_peer_table_count_requesters (table, "http://o/f"), KITH_PEER_TABLE_MAX_NODES);
+  ck_assert_str_ne (kith_peer_table_elect (table, "http://o/f", NULL, FALSE), "0000000000000000");
+  /* as many URLs as it can take, and more: the oldest go */
+  for (guint i = 0; i < 2 * KITH_PEER_TABLE_MAX_HREFS; i++) {
+    g_autofree gchar *href = g_strdup_printf ("http://o/%u", i);
+    fake_now += 1000;
+    kith_peer_table_note_requester (table, href, HIGH);
+  }
+  ck_assert_uint_eq (kith_peer_table_count_requesters (table, NULL), KITH_PEER_TABLE_MAX_HREFS);
+  ck_assert_uint_eq (kith_peer_table_count_requesters (table, "http://o/0"), 0);
+  ck_assert_uint_eq (kith_peer_table_count_requesters (table, "http://o/511"), 1);
+}
+END_TEST
+
+START_TEST (test_bad_peers_bounded)
+{
+  g_autoptr(KithPeerTable) table = table_new ();
+
+  for (guint i = 0; i < 3 * KITH_PEER_TABLE_MAX_BAD; i++) {
+    g_autofree gchar *node = g_strdup_printf ("%016x", i);
+    fake_now += 1000;
+    ck_assert (kith_peer_table_mark_bad (table, node));
+  }
+  ck_assert_uint_eq (kith_peer_table_count_bad (table), KITH_PEER_TABLE_MAX_BAD);
+  ck_assert (!kith_peer_table_is_bad (table, "0000000000000000"));
+  ck_assert (kith_peer_table_is_bad (table, "0000000000000bff"));
+}
+END_TEST
+
+START_TEST (test_fault_backs_off)
+{
+  g_autoptr(KithPeerTable) table = table_new ();
+
+  /* a fault is not a ban: 2 s, doubling, at most 5 min, forgotten at the next delivery */
+  ck_assert_uint_eq (kith_peer_table_back_off (table, LOW), KITH_PEER_TABLE_BACKOFF_FIRST_MS);
+  ck_assert (kith_peer_table_is_backed_off (table, LOW));
+  ck_assert (!kith_peer_table_is_bad (table, LOW));
+  ck_assert (!kith_peer_table_is_usable (table, LOW));
+  kith_peer_table_note_requester (table, "http://o/f", LOW);
+  ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), SELF);
+  fake_now += KITH_PEER_TABLE_BACKOFF_FIRST_MS * 1000;
+  ck_assert (kith_peer_table_is_usable (table, LOW));
+  ck_assert_uint_eq (kith_peer_table_back_off (table, LOW), 2 * KITH_PEER_TABLE_BACKOFF_FIRST_MS);
+  for (guint i = 0; i < 20; i++)
+    kith_peer_table_back_off (table, LOW);
+  ck_assert_uint_eq (kith_peer_table_back_off (table, LOW), KITH_PEER_TABLE_BACKOFF_MAX_MS);
+  kith_peer_table_forgive (table, LOW);
+  ck_assert (kith_peer_table_is_usable (table, LOW));
+  ck_assert_uint_eq (kith_peer_table_back_off (table, LOW), KITH_PEER_TABLE_BACKOFF_FIRST_MS);
+  ck_assert_uint_eq (kith_peer_table_back_off (table, "origin"), 0);
+}
+END_TEST
+
+START_TEST (test_rate_limit)
+{
+  g_autoptr(KithRateLimit) limit = kith_rate_limit_new (10, 5, 4);
+  gint64 now = 1000 * G_USEC_PER_SEC;
+  guint allowed = 0;
+
+  /* a burst of 5, then 10 per second */
+  for (guint i = 0; i < 100; i++)
+    allowed += kith_rate_limit_take (limit, "127.0.0.9", now);
+  ck_assert_uint_eq (allowed, 5);
+  now += G_USEC_PER_SEC / 2;
+  allowed = 0;
+  for (guint i = 0; i < 100; i++)
+    allowed += kith_rate_limit_take (limit, "127.0.0.9", now);
+  ck_assert_uint_eq (allowed, 5);
+  /* other addresses have their own bucket; the table keeps the 4 used last */
+  ck_assert (kith_rate_limit_take (limit, "127.0.0.8", now));
+  for (guint i = 0; i < 10; i++) {
+    g_autofree gchar *key = g_strdup_printf ("10.0.0.%u", i);
+    now += 1;
+    ck_assert (kith_rate_limit_take (limit, key, now));
+  }
+  ck_assert_uint_eq (kith_rate_limit_get_size (limit), 4);
+}
+END_TEST
+
 static Suite *
 peer_table_suite (void)
 {
@@ -141,6 +233,10 @@ peer_table_suite (void)
   tcase_add_test (tc, test_elect_skip_and_bad);
   tcase_add_test (tc, test_elect_round_horizon);
   tcase_add_test (tc, test_downloader_tracked_until_stall_or_complete);
+  tcase_add_test (tc, test_requesters_bounded);
+  tcase_add_test (tc, test_bad_peers_bounded);
+  tcase_add_test (tc, test_fault_backs_off);
+  tcase_add_test (tc, test_rate_limit);
   suite_add_tcase (suite, tc);
   return suite;
 }

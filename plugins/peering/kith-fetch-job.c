@@ -284,15 +284,27 @@ kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *t
 
 /* ---- one HTTP download into the alias store, from a peer or the origin ---- */
 
-/* The peer we fetched from is skipped for a while. */
+/* The peer we fetched from is skipped for a while: for bad-peer-time when it proved to
+ * lie (bytes that do not match what it promised), for a short growing back-off when the
+ * download merely failed (connection refused or broken, timeout, HTTP error). */
 static void
-kith_fetch_job_mark_bad (KithFetchJob *job, const gchar *reason)
+kith_fetch_job_blame (KithFetchJob *job, const GError *error)
 {
-  if (!kith_peer_table_mark_bad (job->ctx->peers, job->source))
+  guint backoff_ms;
+
+  if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
+    if (!kith_peer_table_mark_bad (job->ctx->peers, job->source))
+      return;
+    kith_metrics_add (job->ctx->metrics, "kith_peering_bad_peers_total", NULL, 1);
+    g_message ("skipping peer %s for %u s: %s", job->source, job->ctx->timings->bad_peer_ms / 1000,
+               error->message);
     return;
-  kith_metrics_add (job->ctx->metrics, "kith_peering_bad_peers_total", NULL, 1);
-  g_message ("skipping peer %s for %u s: %s", job->source, job->ctx->timings->bad_peer_ms / 1000,
-             reason);
+  }
+  backoff_ms = kith_peer_table_back_off (job->ctx->peers, job->source);
+  if (backoff_ms == 0)
+    return;
+  kith_metrics_add (job->ctx->metrics, "kith_peering_peer_backoffs_total", NULL, 1);
+  g_message ("backing off peer %s for %u ms: %s", job->source, backoff_ms, error->message);
 }
 
 static void kith_fetch_job_read_next (KithFetchJob *job);
@@ -315,6 +327,7 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
       kith_fetch_job_announce_complete (job, entry);
     }
     g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", job->href, entry->size, job->source);
+    kith_peer_table_forgive (job->ctx->peers, job->source);
     kith_fetch_job_finish (job, entry, NULL);
     return;
   }
@@ -324,7 +337,7 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
     return;
   }
   /* a peer failed us: remember it, and look again elsewhere */
-  kith_fetch_job_mark_bad (job, error->message);
+  kith_fetch_job_blame (job, error);
   g_hash_table_add (job->skip, g_strdup (job->source));
   if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
     kith_fetch_job_search (job);
@@ -756,7 +769,7 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
 {
   const KithPeeringTimings *timings = job->ctx->timings;
 
-  if (kith_peer_table_is_bad (job->ctx->peers, packet->node) ||
+  if (!kith_peer_table_is_usable (job->ctx->peers, packet->node) ||
       g_hash_table_contains (job->skip, packet->node))
     return;
   switch (packet->type) {

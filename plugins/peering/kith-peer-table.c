@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-peer-table.c — requesters, downloaders and bad peers, each with the time it was
- * last heard of, on a clock that tests can replace */
+/* kith-peer-table.c — requesters, downloaders, bad and backed-off peers, each with the time
+ * it was last heard of, bounded, on a clock that tests can replace */
 #include "kith-peer-table.h"
 
 struct _KithPeerTable {
@@ -8,10 +8,28 @@ struct _KithPeerTable {
   gchar *self_node;
   KithPeerClockFunc clock;
   gpointer clock_data;
-  GHashTable *requesters;  /* href → (node → gint64 µs) */
-  GHashTable *downloaders; /* href → (node → gint64 last announcement, µs) */
+  GHashTable *requesters;  /* href → KithPeerHref* (node → gint64 µs) */
+  GHashTable *downloaders; /* href → KithPeerHref* (node → gint64 last announcement, µs) */
   GHashTable *bad;         /* node → gint64 until, µs */
+  GHashTable *backoff;     /* node → KithPeerBackoff* */
 };
+
+typedef struct {
+  gint64 last;       /* the newest of its nodes (first: kith_peer_table_make_room reads it) */
+  GHashTable *nodes; /* node → gint64 µs */
+} KithPeerHref;
+
+typedef struct {
+  gint64 until; /* first: kith_peer_table_make_room reads it */
+  guint step_ms;
+} KithPeerBackoff;
+
+static void
+kith_peer_href_free (KithPeerHref *href)
+{
+  g_hash_table_unref (href->nodes);
+  g_free (href);
+}
 
 KithPeerTable *
 kith_peer_table_new (const KithPeeringTimings *timings, const gchar *self_node)
@@ -21,10 +39,11 @@ kith_peer_table_new (const KithPeeringTimings *timings, const gchar *self_node)
   self->timings = timings;
   self->self_node = g_strdup (self_node);
   self->requesters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                            (GDestroyNotify) g_hash_table_unref);
+                                            (GDestroyNotify) kith_peer_href_free);
   self->downloaders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_hash_table_unref);
+                                             (GDestroyNotify) kith_peer_href_free);
   self->bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->backoff = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
@@ -36,6 +55,7 @@ kith_peer_table_free (KithPeerTable *self)
   g_hash_table_unref (self->requesters);
   g_hash_table_unref (self->downloaders);
   g_hash_table_unref (self->bad);
+  g_hash_table_unref (self->backoff);
   g_free (self->self_node);
   g_free (self);
 }
@@ -53,6 +73,27 @@ kith_peer_table_now (KithPeerTable *self)
   return self->clock != NULL ? self->clock (self->clock_data) : g_get_monotonic_time ();
 }
 
+/* Makes room for one more key in @table (values start with a gint64 time: the oldest goes). */
+static void
+kith_peer_table_make_room (GHashTable *table, const gchar *key, guint max)
+{
+  GHashTableIter iter;
+  gpointer k, v, oldest = NULL;
+  gint64 oldest_time = G_MAXINT64;
+
+  if (g_hash_table_size (table) < max || g_hash_table_contains (table, key))
+    return;
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &k, &v)) {
+    if (*(gint64 *) v < oldest_time) {
+      oldest_time = *(gint64 *) v;
+      oldest = k;
+    }
+  }
+  if (oldest != NULL)
+    g_hash_table_remove (table, oldest);
+}
+
 gboolean
 kith_peer_table_mark_bad (KithPeerTable *self, const gchar *node)
 {
@@ -60,6 +101,8 @@ kith_peer_table_mark_bad (KithPeerTable *self, const gchar *node)
 
   if (node == NULL || g_strcmp0 (node, "origin") == 0)
     return FALSE;
+  /* "until" orders entries the same way as "since" would: the oldest ends first */
+  kith_peer_table_make_room (self->bad, node, KITH_PEER_TABLE_MAX_BAD);
   until = g_new (gint64, 1);
   *until = kith_peer_table_now (self) + (gint64) self->timings->bad_peer_ms * 1000;
   g_hash_table_replace (self->bad, g_strdup (node), until);
@@ -79,19 +122,67 @@ kith_peer_table_is_bad (KithPeerTable *self, const gchar *node)
   return FALSE;
 }
 
-/* Records "@node did something about @href now" in @table (href → node → time). */
+guint
+kith_peer_table_back_off (KithPeerTable *self, const gchar *node)
+{
+  KithPeerBackoff *backoff;
+
+  if (node == NULL || g_strcmp0 (node, "origin") == 0)
+    return 0;
+  backoff = g_hash_table_lookup (self->backoff, node);
+  if (backoff == NULL) {
+    kith_peer_table_make_room (self->backoff, node, KITH_PEER_TABLE_MAX_BACKOFF);
+    backoff = g_new0 (KithPeerBackoff, 1);
+    g_hash_table_insert (self->backoff, g_strdup (node), backoff);
+    backoff->step_ms = KITH_PEER_TABLE_BACKOFF_FIRST_MS;
+  } else {
+    backoff->step_ms = MIN (backoff->step_ms * 2, KITH_PEER_TABLE_BACKOFF_MAX_MS);
+  }
+  backoff->until = kith_peer_table_now (self) + (gint64) backoff->step_ms * 1000;
+  return backoff->step_ms;
+}
+
+void
+kith_peer_table_forgive (KithPeerTable *self, const gchar *node)
+{
+  if (node != NULL)
+    g_hash_table_remove (self->backoff, node);
+}
+
+gboolean
+kith_peer_table_is_backed_off (KithPeerTable *self, const gchar *node)
+{
+  KithPeerBackoff *backoff = g_hash_table_lookup (self->backoff, node);
+
+  /* an expired back-off is kept, so that the next fault doubles it */
+  return backoff != NULL && backoff->until > kith_peer_table_now (self);
+}
+
+gboolean
+kith_peer_table_is_usable (KithPeerTable *self, const gchar *node)
+{
+  return !kith_peer_table_is_bad (self, node) && !kith_peer_table_is_backed_off (self, node);
+}
+
+/* Records "@node did something about @href now" in @table, within its bounds. */
 static void
 kith_peer_table_note (KithPeerTable *self, GHashTable *table, const gchar *href, const gchar *node)
 {
-  GHashTable *nodes = g_hash_table_lookup (table, href);
-  gint64 *when = g_new (gint64, 1);
+  KithPeerHref *entry = g_hash_table_lookup (table, href);
+  gint64 now = kith_peer_table_now (self);
+  gint64 *when;
 
-  if (nodes == NULL) {
-    nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-    g_hash_table_insert (table, g_strdup (href), nodes);
+  if (entry == NULL) {
+    kith_peer_table_make_room (table, href, KITH_PEER_TABLE_MAX_HREFS);
+    entry = g_new0 (KithPeerHref, 1);
+    entry->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_insert (table, g_strdup (href), entry);
   }
-  *when = kith_peer_table_now (self);
-  g_hash_table_replace (nodes, g_strdup (node), when);
+  kith_peer_table_make_room (entry->nodes, node, KITH_PEER_TABLE_MAX_NODES);
+  when = g_new (gint64, 1);
+  *when = now;
+  g_hash_table_replace (entry->nodes, g_strdup (node), when);
+  entry->last = now;
 }
 
 void
@@ -103,7 +194,7 @@ kith_peer_table_note_requester (KithPeerTable *self, const gchar *href, const gc
 void
 kith_peer_table_track (KithPeerTable *self, const KithPacket *packet)
 {
-  GHashTable *nodes;
+  KithPeerHref *entry;
 
   if (packet->href == NULL || packet->node == NULL)
     return;
@@ -114,28 +205,29 @@ kith_peer_table_track (KithPeerTable *self, const KithPacket *packet)
   }
   if (packet->type != KITH_PACKET_TYPE_DOWNLOADING && packet->type != KITH_PACKET_TYPE_COMPLETE)
     return;
-  nodes = g_hash_table_lookup (self->downloaders, packet->href);
-  if (nodes != NULL && g_hash_table_remove (nodes, packet->node) && g_hash_table_size (nodes) == 0)
+  entry = g_hash_table_lookup (self->downloaders, packet->href);
+  if (entry != NULL && g_hash_table_remove (entry->nodes, packet->node) &&
+      g_hash_table_size (entry->nodes) == 0)
     g_hash_table_remove (self->downloaders, packet->href);
 }
 
 const gchar *
 kith_peer_table_find_downloader (KithPeerTable *self, const gchar *href, GHashTable *skip)
 {
-  GHashTable *nodes = g_hash_table_lookup (self->downloaders, href);
+  KithPeerHref *entry = g_hash_table_lookup (self->downloaders, href);
   gint64 horizon = kith_peer_table_now (self) - (gint64) self->timings->stall_ms * 1000;
   GHashTableIter iter;
   gpointer node, when;
 
-  if (nodes == NULL)
+  if (entry == NULL)
     return NULL;
-  g_hash_table_iter_init (&iter, nodes);
+  g_hash_table_iter_init (&iter, entry->nodes);
   while (g_hash_table_iter_next (&iter, &node, &when)) {
     if (*(gint64 *) when < horizon) {
       g_hash_table_iter_remove (&iter);
       continue;
     }
-    if ((skip == NULL || !g_hash_table_contains (skip, node)) && !kith_peer_table_is_bad (self, node))
+    if ((skip == NULL || !g_hash_table_contains (skip, node)) && kith_peer_table_is_usable (self, node))
       return node;
   }
   return NULL;
@@ -146,24 +238,47 @@ const gchar *
 kith_peer_table_elect (KithPeerTable *self, const gchar *href, GHashTable *skip,
                        gboolean include_self)
 {
-  GHashTable *nodes = g_hash_table_lookup (self->requesters, href);
+  KithPeerHref *entry = g_hash_table_lookup (self->requesters, href);
   gint64 horizon = kith_peer_table_now (self) - 4 * (gint64) self->timings->client_wait_ms * 1000;
   const gchar *leader = include_self ? self->self_node : NULL;
   GHashTableIter iter;
   gpointer node, when;
 
-  if (nodes == NULL)
+  if (entry == NULL)
     return leader;
-  g_hash_table_iter_init (&iter, nodes);
+  g_hash_table_iter_init (&iter, entry->nodes);
   while (g_hash_table_iter_next (&iter, &node, &when)) {
     if (*(gint64 *) when < horizon) {
       g_hash_table_iter_remove (&iter);
       continue;
     }
-    if ((skip != NULL && g_hash_table_contains (skip, node)) || kith_peer_table_is_bad (self, node))
+    if ((skip != NULL && g_hash_table_contains (skip, node)) || !kith_peer_table_is_usable (self, node))
       continue;
     if (leader == NULL || g_strcmp0 (node, leader) < 0)
       leader = node;
   }
   return leader;
+}
+
+guint
+kith_peer_table_count_requesters (KithPeerTable *self, const gchar *href)
+{
+  GHashTableIter iter;
+  KithPeerHref *entry;
+  guint n = 0;
+
+  if (href != NULL) {
+    entry = g_hash_table_lookup (self->requesters, href);
+    return entry != NULL ? g_hash_table_size (entry->nodes) : 0;
+  }
+  g_hash_table_iter_init (&iter, self->requesters);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+    n += g_hash_table_size (entry->nodes);
+  return n;
+}
+
+guint
+kith_peer_table_count_bad (KithPeerTable *self)
+{
+  return g_hash_table_size (self->bad);
 }

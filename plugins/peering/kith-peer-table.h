@@ -10,6 +10,17 @@ G_BEGIN_DECLS
 
 typedef struct _KithPeerTable KithPeerTable;
 
+/* Everything here is fed by the network, so everything is bounded; when full, the entry
+ * heard of longest ago goes. */
+#define KITH_PEER_TABLE_MAX_HREFS 256    /* URLs with requesters (and, apart, downloaders) */
+#define KITH_PEER_TABLE_MAX_NODES 64     /* requesters (or downloaders) of one URL */
+#define KITH_PEER_TABLE_MAX_BAD 1024     /* peers skipped for misbehaviour */
+#define KITH_PEER_TABLE_MAX_BACKOFF 256  /* peers backed off after a fault */
+/* A fault (connection failed, timed out, HTTP error) backs a peer off this long at first,
+ * doubling on each fault up to the maximum, forgotten at its next good delivery. */
+#define KITH_PEER_TABLE_BACKOFF_FIRST_MS 2000
+#define KITH_PEER_TABLE_BACKOFF_MAX_MS (5 * 60 * 1000)
+
 /* The table's clock in monotonic µs; injectable for tests. */
 typedef gint64 (*KithPeerClockFunc) (gpointer user_data);
 
@@ -26,19 +37,32 @@ void kith_peer_table_note_requester (KithPeerTable *self, const gchar *href, con
 /* A "downloading" or "complete" packet: remembered so that a search starting
  * mid-download finds the downloader; "complete" (or done = total) forgets it. */
 void kith_peer_table_track (KithPeerTable *self, const KithPacket *packet);
-/* A node (not in @skip, not bad) that announced "downloading" @href within stall-ms,
+/* A node (not in @skip, usable) that announced "downloading" @href within stall-ms,
  * or NULL: a job starting late still knows someone is on it. */
 const gchar *kith_peer_table_find_downloader (KithPeerTable *self, const gchar *href,
                                               GHashTable *skip);
 /* The node that should fetch @href from the origin: the lowest id among recent requesters
- * (within 4 client waits), this node too if @include_self, minus @skip and bad peers.
+ * (within 4 client waits), this node too if @include_self, minus @skip and unusable peers.
  * NULL if none. */
 const gchar *kith_peer_table_elect (KithPeerTable *self, const gchar *href, GHashTable *skip,
                                     gboolean include_self);
 
-/* Skips @node for bad-peer-ms; FALSE (nothing done) for NULL or "origin". */
+/* Skips @node for bad-peer-ms (proven misbehaviour: bytes that do not match);
+ * FALSE (nothing done) for NULL or "origin". */
 gboolean kith_peer_table_mark_bad (KithPeerTable *self, const gchar *node);
 gboolean kith_peer_table_is_bad (KithPeerTable *self, const gchar *node);
+/* A fault of @node (not misbehaviour): skips it for a short, growing back-off; returns
+ * the back-off in ms, 0 (nothing done) for NULL or "origin". */
+guint kith_peer_table_back_off (KithPeerTable *self, const gchar *node);
+/* @node delivered: its back-off is forgotten. */
+void kith_peer_table_forgive (KithPeerTable *self, const gchar *node);
+gboolean kith_peer_table_is_backed_off (KithPeerTable *self, const gchar *node);
+/* Neither bad nor backed off. */
+gboolean kith_peer_table_is_usable (KithPeerTable *self, const gchar *node);
+
+/* Sizes, for tests and status: requesters of @href (all URLs with NULL), bad peers. */
+guint kith_peer_table_count_requesters (KithPeerTable *self, const gchar *href);
+guint kith_peer_table_count_bad (KithPeerTable *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithPeerTable, kith_peer_table_free)
 

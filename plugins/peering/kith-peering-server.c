@@ -6,12 +6,20 @@
  */
 #include "kith-peering-server.h"
 
+#include "kith-rate-limit.h"
+
+/* Replies waiting for their delay, at most; then the oldest is dropped. */
+#define KITH_PEERING_SERVER_MAX_PENDING 256
+/* Source addresses whose reply rate is tracked, at most. */
+#define KITH_PEERING_SERVER_MAX_SOURCES 1024
+
 struct _KithPeeringServer {
   const KithPeeringContext *ctx; /* borrowed */
   KithPeeringTasks *tasks;       /* borrowed */
   KithPeeringOriginProgressFunc origin_progress;
   gpointer origin_progress_data;
   GHashTable *pending; /* "node:id" → KithPendingReply* */
+  KithRateLimit *replies; /* per requester address */
 };
 
 typedef struct {
@@ -20,6 +28,7 @@ typedef struct {
   KithPacket *reply;
   GSocketAddress *to;
   guint timeout_id;
+  gint64 created_us;
 } KithPendingReply;
 
 static void
@@ -44,6 +53,8 @@ kith_peering_server_new (const KithPeeringContext *context, KithPeeringTasks *ta
   self->origin_progress_data = user_data;
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify) kith_pending_reply_free);
+  self->replies = kith_rate_limit_new (context->timings->reply_rate, context->timings->reply_burst,
+                                       KITH_PEERING_SERVER_MAX_SOURCES);
   return self;
 }
 
@@ -51,6 +62,7 @@ void
 kith_peering_server_free (KithPeeringServer *self)
 {
   g_hash_table_unref (self->pending);
+  kith_rate_limit_free (self->replies);
   g_free (self);
 }
 
@@ -78,6 +90,41 @@ kith_peering_server_reply_due (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Unicast replies to one address are rate-limited, so that a request with a forged source
+ * cannot turn the holders of a LAN into an amplifier aimed at someone else. */
+static gboolean
+kith_peering_server_may_reply (KithPeeringServer *self, GSocketAddress *to)
+{
+  g_autofree gchar *host = NULL;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (to))
+    return TRUE;
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (to)));
+  if (kith_rate_limit_take (self->replies, host, kith_peer_table_now (self->ctx->peers)))
+    return TRUE;
+  kith_metrics_add (self->ctx->metrics, "kith_peering_replies_limited_total", NULL, 1);
+  g_debug ("not replying to %s: over its rate", host);
+  return FALSE;
+}
+
+/* Keeps the table of pending replies within its bound: the oldest goes. */
+static void
+kith_peering_server_make_room (KithPeeringServer *self)
+{
+  GHashTableIter iter;
+  KithPendingReply *pending, *oldest = NULL;
+
+  if (g_hash_table_size (self->pending) < KITH_PEERING_SERVER_MAX_PENDING)
+    return;
+  g_hash_table_iter_init (&iter, self->pending);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending)) {
+    if (oldest == NULL || pending->created_us < oldest->created_us)
+      oldest = pending;
+  }
+  kith_metrics_add (self->ctx->metrics, "kith_peering_replies_evicted_total", NULL, 1);
+  g_hash_table_remove (self->pending, oldest->key);
+}
+
 /* Someone fetching @packet's href from the origin says so at once: the requester
  * then waits for it instead of starting a second origin download. */
 static gboolean
@@ -89,6 +136,8 @@ kith_peering_server_answer_downloading (KithPeeringServer *self, const KithPacke
 
   if (!self->origin_progress (packet->href, &done, &total, self->origin_progress_data))
     return FALSE;
+  if (!kith_peering_server_may_reply (self, from))
+    return TRUE;
   reply = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
   reply->id = packet->id;
   reply->href = g_strdup (packet->href);
@@ -105,9 +154,16 @@ static void
 kith_peering_server_schedule (KithPeeringServer *self, const KithPacket *request,
                               KithPacket *reply, GSocketAddress *from)
 {
-  KithPendingReply *pending = g_new0 (KithPendingReply, 1);
+  KithPendingReply *pending;
   guint delay_ms = g_random_int_range (0, self->ctx->timings->max_delay_ms + 1);
 
+  if (!kith_peering_server_may_reply (self, from)) {
+    kith_packet_free (reply);
+    return;
+  }
+  kith_peering_server_make_room (self);
+  pending = g_new0 (KithPendingReply, 1);
+  pending->created_us = kith_peer_table_now (self->ctx->peers);
   pending->server = self;
   pending->key = kith_peering_server_key (request);
   pending->to = g_object_ref (from);

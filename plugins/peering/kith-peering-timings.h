@@ -17,6 +17,8 @@ typedef struct {
                                * without bytes flowing, whatever the LAN says; 0 = never */
   guint follow_max_ms;        /* ... or, following a downloader whose progress moves, after
                                * this long */
+  guint reply_rate;           /* unicast replies per second to one address (0 = no limit) */
+  guint reply_burst;          /* ... after a burst of this many */
 } KithPeeringTimings;
 
 G_END_DECLS

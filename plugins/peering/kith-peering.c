@@ -47,7 +47,7 @@ G_DEFINE_TYPE_WITH_CODE (KithPeering, kith_peering, G_TYPE_OBJECT,
 static const gchar *const kith_peering_keys[] = {
   "port", "listen", "send-address", "broadcast", "multicast",
   "max-delay-ms", "client-wait-ms", "progress-interval-ms", "stall-ms", "bad-peer-time",
-  "origin-deadline-ms", "follow-max-ms",
+  "origin-deadline-ms", "follow-max-ms", "reply-rate", "reply-burst",
   "cache-dir", "cache-max-mb", "cache-max-age", "trust", NULL,
 };
 
@@ -90,7 +90,7 @@ kith_peering_init (KithPeering *self)
 static gboolean
 kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error)
 {
-  guint64 max_delay, client_wait, progress, stall, bad_peer, deadline, follow_max;
+  guint64 max_delay, client_wait, progress, stall, bad_peer, deadline, follow_max, rate, burst;
 
   /* defaults chosen by measurement (bench/RESULTS.md): a hit is found in ~20 ms; a miss
    * costs the wait plus ~6 ms of bookkeeping, so 80 ms keeps it under 100 ms, and still
@@ -102,7 +102,9 @@ kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error
       !kith_config_get_uint64 (config, "peering", "stall-ms", 5000, 100, 600000, &stall, error) ||
       !kith_config_get_duration_ms (config, "peering", "bad-peer-time", 10 * 60 * 1000, &bad_peer, error) ||
       !kith_config_get_uint64 (config, "peering", "origin-deadline-ms", 4000, 0, 600000, &deadline, error) ||
-      !kith_config_get_uint64 (config, "peering", "follow-max-ms", 60000, 0, 3600000, &follow_max, error))
+      !kith_config_get_uint64 (config, "peering", "follow-max-ms", 60000, 0, 3600000, &follow_max, error) ||
+      !kith_config_get_uint64 (config, "peering", "reply-rate", 20, 0, 100000, &rate, error) ||
+      !kith_config_get_uint64 (config, "peering", "reply-burst", 40, 1, 100000, &burst, error))
     return FALSE;
   if (client_wait <= max_delay) {
     kith_config_set_error (config, error, "peering", "client-wait-ms",
@@ -117,6 +119,8 @@ kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error
   self->timings.bad_peer_ms = MIN (bad_peer, G_MAXUINT);
   self->timings.origin_deadline_ms = deadline;
   self->timings.follow_max_ms = follow_max;
+  self->timings.reply_rate = rate;
+  self->timings.reply_burst = burst;
   return TRUE;
 }
 
@@ -389,7 +393,10 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_peer_bytes_total", KITH_METRIC_COUNTER, "Bytes fetched from peers");
   kith_metrics_register (metrics, "kith_peering_origin_bytes_total", KITH_METRIC_COUNTER, "Bytes fetched from origins");
   kith_metrics_register (metrics, "kith_peering_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers");
-  kith_metrics_register (metrics, "kith_peering_bad_peers_total", KITH_METRIC_COUNTER, "Peers skipped for serving bad bytes or failing");
+  kith_metrics_register (metrics, "kith_peering_bad_peers_total", KITH_METRIC_COUNTER, "Peers skipped for serving bad bytes");
+  kith_metrics_register (metrics, "kith_peering_peer_backoffs_total", KITH_METRIC_COUNTER, "Peers backed off after a failed download (a fault, not misbehaviour)");
+  kith_metrics_register (metrics, "kith_peering_replies_limited_total", KITH_METRIC_COUNTER, "Replies not sent: the requester's address was over its rate");
+  kith_metrics_register (metrics, "kith_peering_replies_evicted_total", KITH_METRIC_COUNTER, "Pending replies dropped to stay within the table's bound");
   kith_metrics_register (metrics, "kith_peering_oversize_downloads_total", KITH_METRIC_COUNTER, "Downloads cut at the size they were promised");
   kith_metrics_register (metrics, "kith_peering_unvouched_total", KITH_METRIC_COUNTER, "Copies refused without a trusted hash from peers that did not prove they are enrolled");
   kith_metrics_register (metrics, "kith_peering_origin_digests_total", KITH_METRIC_COUNTER, "Fetches whose trusted hash came from the origin's digest");
@@ -478,6 +485,8 @@ kith_peering_get_status (KithPeering *self)
     { "bytes-from-origin", "kith_peering_origin_bytes_total" },
     { "bytes-served", "kith_peering_served_bytes_total" },
     { "bad-peers", "kith_peering_bad_peers_total" },
+    { "peer-backoffs", "kith_peering_peer_backoffs_total" },
+    { "replies-limited", "kith_peering_replies_limited_total" },
   };
 
   g_variant_dict_init (&dict, NULL);
