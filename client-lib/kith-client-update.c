@@ -18,6 +18,27 @@ kith_client_update_status_free (KithClientUpdateStatus *status)
   g_free (status);
 }
 
+KithClientUpdateStatus *
+kith_client_update_status_copy (const KithClientUpdateStatus *status)
+{
+  KithClientUpdateStatus *copy = g_memdup2 (status, sizeof *status);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  copy->state = g_strdup (status->state);
+  copy->last_result = g_strdup (status->last_result);
+  copy->installed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (status->installed != NULL) {
+    g_hash_table_iter_init (&iter, status->installed);
+    while (g_hash_table_iter_next (&iter, &key, &value))
+      g_hash_table_insert (copy->installed, g_strdup (key), g_strdup (value));
+  }
+  return copy;
+}
+
+G_DEFINE_BOXED_TYPE (KithClientUpdateStatus, kith_client_update_status, kith_client_update_status_copy,
+                     kith_client_update_status_free)
+
 static void
 kith_client_update_get_all_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {

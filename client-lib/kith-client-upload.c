@@ -15,21 +15,52 @@
 #define KITH_CLIENT_UPLOAD_OBJECT "Upload"
 #define KITH_CLIENT_UPLOAD_INTERFACE "org.kith.Upload1"
 
-static void
+void
 kith_client_upload_report_free (KithClientUploadReport *report)
 {
+  if (report == NULL)
+    return;
   g_free (report->name);
   g_free (report->state);
   g_free (report);
 }
 
-static void
+KithClientUploadReport *
+kith_client_upload_report_copy (const KithClientUploadReport *report)
+{
+  KithClientUploadReport *copy = g_new0 (KithClientUploadReport, 1);
+
+  copy->name = g_strdup (report->name);
+  copy->state = g_strdup (report->state);
+  copy->attempts = report->attempts;
+  return copy;
+}
+
+G_DEFINE_BOXED_TYPE (KithClientUploadReport, kith_client_upload_report, kith_client_upload_report_copy,
+                     kith_client_upload_report_free)
+
+void
 kith_client_upload_blacklisted_free (KithClientUploadBlacklisted *entry)
 {
+  if (entry == NULL)
+    return;
   g_free (entry->node);
   g_free (entry->reason);
   g_free (entry);
 }
+
+KithClientUploadBlacklisted *
+kith_client_upload_blacklisted_copy (const KithClientUploadBlacklisted *entry)
+{
+  KithClientUploadBlacklisted *copy = g_memdup2 (entry, sizeof *entry);
+
+  copy->node = g_strdup (entry->node);
+  copy->reason = g_strdup (entry->reason);
+  return copy;
+}
+
+G_DEFINE_BOXED_TYPE (KithClientUploadBlacklisted, kith_client_upload_blacklisted,
+                     kith_client_upload_blacklisted_copy, kith_client_upload_blacklisted_free)
 
 void
 kith_client_upload_status_free (KithClientUploadStatus *status)
@@ -40,6 +71,33 @@ kith_client_upload_status_free (KithClientUploadStatus *status)
   g_ptr_array_unref (status->blacklist);
   g_free (status);
 }
+
+static GPtrArray *
+kith_client_upload_copy_array (GPtrArray *array, GBoxedCopyFunc copy, GDestroyNotify free_func)
+{
+  GPtrArray *result = g_ptr_array_new_full (array->len, free_func);
+
+  for (guint i = 0; i < array->len; i++)
+    g_ptr_array_add (result, copy (g_ptr_array_index (array, i)));
+  return result;
+}
+
+KithClientUploadStatus *
+kith_client_upload_status_copy (const KithClientUploadStatus *status)
+{
+  KithClientUploadStatus *copy = g_new0 (KithClientUploadStatus, 1);
+
+  copy->pending = kith_client_upload_copy_array (status->pending, (GBoxedCopyFunc) kith_client_upload_report_copy,
+                                                 (GDestroyNotify) kith_client_upload_report_free);
+  copy->blacklist = kith_client_upload_copy_array (status->blacklist,
+                                                   (GBoxedCopyFunc) kith_client_upload_blacklisted_copy,
+                                                   (GDestroyNotify) kith_client_upload_blacklisted_free);
+  copy->delivered = status->delivered;
+  return copy;
+}
+
+G_DEFINE_BOXED_TYPE (KithClientUploadStatus, kith_client_upload_status, kith_client_upload_status_copy,
+                     kith_client_upload_status_free)
 
 static KithClientUploadStatus *
 kith_client_upload_status_from_props (GVariant *props)

@@ -5,37 +5,106 @@
 
 G_BEGIN_DECLS
 
-/* One report still in the outbox. */
+/**
+ * KithClientUploadReport:
+ * @name: the report's file name in the outbox
+ * @state: waiting, sending or backoff
+ * @attempts: attempts so far
+ *
+ * One report still in the outbox.
+ */
 typedef struct {
   gchar *name;
-  gchar *state;   /* waiting, sending, backoff */
+  gchar *state;
   guint attempts;
 } KithClientUploadReport;
 
-/* One blacklisted node. */
+#define KITH_TYPE_CLIENT_UPLOAD_REPORT (kith_client_upload_report_get_type ())
+GType kith_client_upload_report_get_type (void);
+/**
+ * kith_client_upload_report_copy:
+ * @report: a report
+ *
+ * Returns: (transfer full): a deep copy
+ */
+KithClientUploadReport *kith_client_upload_report_copy (const KithClientUploadReport *report);
+void kith_client_upload_report_free (KithClientUploadReport *report);
+
+/**
+ * KithClientUploadBlacklisted:
+ * @node: the blacklisted node's id
+ * @reason: why it was blacklisted
+ * @since: when, in unix seconds
+ * @until: until when, in unix seconds
+ *
+ * One blacklisted node.
+ */
 typedef struct {
   gchar *node;
   gchar *reason;
-  gint64 since;   /* unix seconds */
+  gint64 since;
   gint64 until;
 } KithClientUploadBlacklisted;
 
-/* The upload service's state, as its D-Bus properties say. */
+#define KITH_TYPE_CLIENT_UPLOAD_BLACKLISTED (kith_client_upload_blacklisted_get_type ())
+GType kith_client_upload_blacklisted_get_type (void);
+/**
+ * kith_client_upload_blacklisted_copy:
+ * @entry: an entry
+ *
+ * Returns: (transfer full): a deep copy
+ */
+KithClientUploadBlacklisted *kith_client_upload_blacklisted_copy (const KithClientUploadBlacklisted *entry);
+void kith_client_upload_blacklisted_free (KithClientUploadBlacklisted *entry);
+
+/**
+ * KithClientUploadStatus:
+ * @pending: (element-type KithClientUploadReport): the reports still in the outbox
+ * @delivered: reports delivered since the agent started
+ * @blacklist: (element-type KithClientUploadBlacklisted): the blacklisted nodes
+ *
+ * The upload service's state, as its D-Bus properties say.
+ */
 typedef struct {
-  GPtrArray *pending;   /* KithClientUploadReport* */
+  GPtrArray *pending;
   guint64 delivered;
-  GPtrArray *blacklist; /* KithClientUploadBlacklisted* */
+  GPtrArray *blacklist;
 } KithClientUploadStatus;
 
+#define KITH_TYPE_CLIENT_UPLOAD_STATUS (kith_client_upload_status_get_type ())
+GType kith_client_upload_status_get_type (void);
+/**
+ * kith_client_upload_status_copy:
+ * @status: a status
+ *
+ * Returns: (transfer full): a deep copy
+ */
+KithClientUploadStatus *kith_client_upload_status_copy (const KithClientUploadStatus *status);
 void kith_client_upload_status_free (KithClientUploadStatus *status);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithClientUploadStatus, kith_client_upload_status_free)
 
 /* Reads the upload service's properties; PLUGIN_MISSING when it does not run. */
 void kith_client_upload_get_status_async (KithClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                                           gpointer user_data);
-/* Finishes it; caller frees the status. */
+/**
+ * kith_client_upload_get_status_finish:
+ * @self: a client
+ * @res: the result
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the status; caller frees it
+ */
 KithClientUploadStatus *kith_client_upload_get_status_finish (KithClient *self, GAsyncResult *res, GError **error);
-/* Blocking kith_client_upload_get_status_async(); caller frees the status. */
+/**
+ * kith_client_upload_get_status:
+ * @self: a client
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Blocking kith_client_upload_get_status_async().
+ *
+ * Returns: (transfer full): the status; caller frees it
+ */
 KithClientUploadStatus *kith_client_upload_get_status (KithClient *self, GCancellable *cancellable, GError **error);
 
 /* Hands the file at @path to the agent's outbox (the agent reads it through an fd we open)

@@ -48,7 +48,14 @@ gboolean kith_client_is_connected (KithClient *self);
 const gchar *kith_client_get_node_id (KithClient *self);
 /* The agent's version string; owned by @self; NULL before connecting. */
 const gchar *kith_client_get_version (KithClient *self);
-/* Every plugin named in the agent's config, as KithClientPlugin; caller owns the array. */
+/**
+ * kith_client_get_plugins:
+ * @self: a connected client
+ *
+ * Every plugin named in the agent's config.
+ *
+ * Returns: (transfer container) (element-type KithClientPlugin): the plugins; caller owns the array
+ */
 GPtrArray *kith_client_get_plugins (KithClient *self);
 
 /* Asks the agent for its status: a{sv} with a section (a{sv}) per component, "agent" first. */
@@ -89,10 +96,34 @@ void kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *d
                               KithClientProgressFunc progress, gpointer progress_data,
                               GDestroyNotify progress_data_free, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
-/* Finishes kith_client_fetch_async(): the DONE transfer (source, bytes, time), the caller's;
- * NULL on failure, with the agent's reason mapped into KITH_CLIENT_ERROR. */
+/**
+ * kith_client_fetch_finish:
+ * @self: a client
+ * @res: the result
+ * @error: return location for an error
+ *
+ * Finishes kith_client_fetch_async().
+ *
+ * Returns: (transfer full): the DONE transfer (source, bytes, time), the caller's; %NULL on
+ *   failure, with the agent's reason mapped into KITH_CLIENT_ERROR
+ */
 KithClientTransfer *kith_client_fetch_finish (KithClient *self, GAsyncResult *res, GError **error);
-/* Blocking kith_client_fetch_async(); @progress runs inside this call. */
+/**
+ * kith_client_fetch:
+ * @self: a client
+ * @url: the URL
+ * @destination: the file to write
+ * @sha256: (nullable): the expected hash, 64 hex digits
+ * @flags: where the bytes may come from
+ * @progress: (scope call) (nullable): called after each change
+ * @progress_data: (closure progress): data for @progress
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Blocking kith_client_fetch_async(); @progress runs inside this call.
+ *
+ * Returns: (transfer full): the DONE transfer
+ */
 KithClientTransfer *kith_client_fetch (KithClient *self, const gchar *url, const gchar *destination,
                                        const gchar *sha256, KithClientFetchFlags flags,
                                        KithClientProgressFunc progress, gpointer progress_data,

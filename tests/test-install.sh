@@ -219,13 +219,13 @@ denied () { call "$@" | grep -q 'org.freedesktop.DBus.Error.AccessDenied'; }
 call nobody /org/kith/Agent1 org.kith.Agent1.GetStatus | grep -q '"peering"' ||
   fail "a local user cannot read the status: $(cat "$ns/call.log")"
 as_nobody /usr/bin/kith status > "$ns/status.log" 2>&1 || { cat "$ns/status.log"; fail "kith status as nobody"; }
-! denied nobody /org/kith/Peering1 org.kith.Peering1.Fetch || fail "a local user may not fetch"
-denied nobody /org/kith/Upload1 org.kith.Upload1.GetReceipt string:x || fail "nobody may use the upload service"
-denied nobody /org/kith/Update1 org.kith.Update1.Check || fail "nobody may start update checks"
-! denied kithmember /org/kith/Upload1 org.kith.Upload1.GetReceipt string:x ||
+! denied nobody /org/kith/Agent1/Peering org.kith.Peering1.Fetch || fail "a local user may not fetch"
+denied nobody /org/kith/Agent1/Upload org.kith.Upload1.GetReceipt string:x || fail "nobody may use the upload service"
+denied nobody /org/kith/Agent1/Update org.kith.Update1.Check || fail "nobody may start update checks"
+! denied kithmember /org/kith/Agent1/Upload org.kith.Upload1.GetReceipt string:x ||
   fail "a member of group kith is refused the upload service"
-! denied kithmember /org/kith/Update1 org.kith.Update1.Check || fail "a member of group kith may not check"
-! denied root /org/kith/Update1 org.kith.Update1.Check || fail "root may not check"
+! denied kithmember /org/kith/Agent1/Update org.kith.Update1.Check || fail "a member of group kith may not check"
+! denied root /org/kith/Agent1/Update org.kith.Update1.Check || fail "root may not check"
 status=0
 as_nobody /usr/bin/kith update check > "$ns/cli.log" 2>&1 || status=$?
 [ "$status" = 3 ] || { cat "$ns/cli.log"; fail "kith update check as nobody exited $status, not 3 (access denied)"; }
