@@ -146,6 +146,7 @@ kith_agent_handle_metrics (SoupServer *server, SoupServerMessage *msg, const cha
                            GHashTable *query, gpointer user_data)
 {
   KithAgent *self = KITH_AGENT (user_data);
+  KithHttpCounters http;
   gchar *body;
 
   GSocketAddress *remote = soup_server_message_get_remote_address (msg);
@@ -162,6 +163,13 @@ kith_agent_handle_metrics (SoupServer *server, SoupServerMessage *msg, const cha
   }
   kith_metrics_set (self->metrics, "kith_agent_uptime_seconds", NULL,
                     (g_get_monotonic_time () - self->started_us) / (gdouble) G_USEC_PER_SEC);
+  kith_http_get_counters (self->http, &http);
+  kith_metrics_set (self->metrics, "kith_agent_http_connections", NULL, http.open);
+  kith_metrics_set (self->metrics, "kith_agent_http_connections_total", NULL, (gdouble) http.accepted);
+  kith_metrics_set (self->metrics, "kith_agent_http_refused_total", "reason=\"cap\"", (gdouble) http.refused);
+  kith_metrics_set (self->metrics, "kith_agent_http_refused_total", "reason=\"header-timeout\"",
+                    (gdouble) http.header_timeouts);
+  kith_metrics_set (self->metrics, "kith_agent_http_refused_total", "reason=\"body\"", (gdouble) http.bodies_refused);
   body = kith_metrics_render (self->metrics);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE,
@@ -195,6 +203,12 @@ kith_agent_start_http (KithAgent *self, GError **error)
                          "Seconds since the agent started");
   kith_metrics_register (self->metrics, "kith_agent_plugins", KITH_METRIC_GAUGE,
                          "Plugins by state");
+  kith_metrics_register (self->metrics, "kith_agent_http_connections", KITH_METRIC_GAUGE,
+                         "HTTP connections open now");
+  kith_metrics_register (self->metrics, "kith_agent_http_connections_total", KITH_METRIC_COUNTER,
+                         "HTTP connections taken");
+  kith_metrics_register (self->metrics, "kith_agent_http_refused_total", KITH_METRIC_COUNTER,
+                         "HTTP connections closed over a cap or a slow request head, request bodies refused");
   kith_http_add_handler (self->http, "/metrics", kith_agent_handle_metrics, self, NULL);
   return TRUE;
 }

@@ -13,6 +13,7 @@
 #include "kith-test-suite.h"
 
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
 #define MIB (1024 * 1024)
@@ -248,6 +249,16 @@ START_TEST (test_agent_connection_cap)
   ck_assert_str_eq (held, "closed 16 of 80");
   after = hostile ("close-each", port, "1", NULL);
   ck_assert_str_eq (after, "done 1 answered 1");
+  /* and the agent says so */
+  {
+    g_autoptr (SoupSession) session = soup_session_new ();
+    g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (agent), "/metrics", NULL);
+    g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+    g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+    g_autofree gchar *text = body != NULL ? g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body)) : NULL;
+    ck_assert_msg (text != NULL && strstr (text, "kith_agent_http_refused_total{reason=\"cap\"} 16\n") != NULL,
+                   "%s", text);
+  }
 }
 END_TEST
 
