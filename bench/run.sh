@@ -134,6 +134,9 @@ NGINX_PID=
 
 run stock "$PEERING" idle 10
 
+# issue 8: one agent under a flood of 50 000 peering packets/s plus HTTP for 10 s, and wrk (bench/attack.sh)
+run attack "$SRC/bench/attack.sh" "$BENCH_BUILD"
+
 # issue 4: N nodes brought current over a 1 MB/s uplink, kith vs each alone (bench/bench-update.c)
 [ ! -x "$BENCH_BUILD/bench/bench-update" ] || run update "$BENCH_BUILD/bench/bench-update"
 
@@ -159,6 +162,11 @@ row () { printf '| %-44s | %-22s | %-15s |\n' "$1" "$2" "$3"; }
   row "(d) agent / nginx: of medians, paired" "$(val stock throughput-mbps 3)x, $(val stock throughput-mbps 4)x" ">= 1.0x"
   row "(e) packets parsed per second (1 core)" "$(val packet packet-parse 1)" ">= 100000"
   row "idle agent over 10 s: RSS kB / CPU %" "$(val stock idle 1) / $(val stock idle 2)" "-"
+  att () { awk -v key="$1" -v col="$2" '$1 == "attack" && $2 == key { print $(col + 2); exit }' "$RESULTS"; }
+  row "(h) flood 10 s: packets sent / agent CPU %" "$(att attack-flood 1) / $(att attack-flood 5)" "CPU < 100 %"
+  row "(h) flood 10 s: agent RSS kB before / after" "$(att attack-flood 2) / $(att attack-flood 3)" "bounded"
+  row "(h) 20 MB fetch quiet / during the flood" "$(att attack-fetch 1) / $(att attack-fetch 2) ms" "<= 5000 ms"
+  row "(h) HTTP /metrics req/s (wrk -c16)" "$(att attack-wrk 1)" "-"
   if grep -q '^update ' "$RESULTS"; then
     upd () { awk -v what="$1" -v n="$2" -v col="$3" '$1 == "update" && $2 == what && $3 == n { print $(col + 3); exit }' "$RESULTS"; }
     for n in 1 5 10; do
