@@ -316,7 +316,7 @@ http_status (Node *node, const gchar *path)
   g_autoptr (SoupSession) session = soup_session_new ();
   g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (node->agent), path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+  g_autoptr (GBytes) body G_GNUC_UNUSED = soup_session_send_and_read (session, msg, NULL, NULL);
 
   return soup_message_get_status (msg);
 }
