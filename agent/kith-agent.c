@@ -38,7 +38,7 @@ G_DEFINE_TYPE (KithAgent, kith_agent, G_TYPE_OBJECT)
 
 static const gchar *const kith_agent_keys[] = {
   "state-dir", "plugin-dir", "plugins", "optional-plugins", "dbus", "http-listen", "metrics",
-  "backend-url", "trust-anchor", "enrollment-token", "offline", NULL,
+  "backend-url", "trust-anchor", "enrollment-token", "offline", "plain-http", NULL,
 };
 /* update and upload need a backend; without one only peering can run */
 static const gchar *const kith_agent_default_plugins[] = { "peering", NULL };
@@ -94,6 +94,7 @@ static gboolean
 kith_agent_load_vendor (KithAgent *self, GError **error)
 {
   const gchar *scheme;
+  gboolean plain_http = FALSE;
   g_autoptr(GUri) uri = NULL;
 
   g_autoptr(GError) error_local = NULL;
@@ -108,12 +109,20 @@ kith_agent_load_vendor (KithAgent *self, GError **error)
     g_propagate_error (error, g_steal_pointer (&error_local));
     return FALSE;
   }
+  if (!kith_config_get_boolean (self->config, "agent", "plain-http", FALSE, &plain_http, error))
+    return FALSE;
   if (self->backend_url != NULL) {
     uri = g_uri_parse (self->backend_url, G_URI_FLAGS_NONE, NULL);
     scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
     if (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0) {
       kith_config_set_error (self->config, error, "agent", "backend-url",
                              "'%s' is not an http:// or https:// URL", self->backend_url);
+      return FALSE;
+    }
+    /* the enrollment token, reports and receipts never travel in clear unless asked */
+    if (g_strcmp0 (scheme, "http") == 0 && !plain_http) {
+      kith_config_set_error (self->config, error, "agent", "backend-url",
+                             "'%s' is plain HTTP: use https:// (or set plain-http=true)", self->backend_url);
       return FALSE;
     }
   }

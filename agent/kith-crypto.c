@@ -299,6 +299,21 @@ kith_crypto_cert_fill (gnutls_x509_crt_t crt, gnutls_pubkey_t pub, const KithCer
                             KITH_CRYPTO_ERROR_FAILED, "subjectAltName URI", error))
       return FALSE;
   }
+  for (guint i = 0; spec->san_hosts != NULL && spec->san_hosts[i] != NULL; i++) {
+    g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (spec->san_hosts[i]);
+    gint ret = ip != NULL
+                   ? gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_IPADDRESS, g_inet_address_to_bytes (ip),
+                                                           (unsigned) g_inet_address_get_native_size (ip),
+                                                           GNUTLS_FSAN_APPEND)
+                   : gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_DNSNAME, spec->san_hosts[i],
+                                                           (unsigned) strlen (spec->san_hosts[i]), GNUTLS_FSAN_APPEND);
+    if (!kith_crypto_check (ret, KITH_CRYPTO_ERROR_FAILED, "subjectAltName host", error))
+      return FALSE;
+  }
+  if (spec->san_hosts != NULL &&
+      !kith_crypto_check (gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_SERVER, 0),
+                          KITH_CRYPTO_ERROR_FAILED, "extended key usage", error))
+    return FALSE;
   for (guint i = 0; spec->extensions != NULL && spec->extensions[i].oid != NULL; i++) {
     g_autoptr (GByteArray) der = kith_crypto_der_utf8 (spec->extensions[i].value, error);
     if (der == NULL)

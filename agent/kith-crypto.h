@@ -56,6 +56,8 @@ typedef struct {
  * @is_ca: a CA (may sign certificates) rather than a signing leaf
  * @san_uris: (nullable): subjectAltName URIs, e.g. a node's alias base URL
  * @extensions: (nullable): extra extensions, ended by an entry with oid NULL
+ * @san_hosts: (nullable): subjectAltName IP addresses and DNS names of a TLS server;
+ *   when set, the certificate is for TLS server authentication (extended key usage)
  *
  * What a certificate should say. Borrowed strings; the caller keeps ownership.
  */
@@ -66,6 +68,7 @@ typedef struct {
   gboolean is_ca;
   const gchar *const *san_uris;
   const KithCertExtension *extensions;
+  const gchar *const *san_hosts;
 } KithCertSpec;
 
 /* A new Ed25519 private key as PKCS#8 PEM; caller frees. */

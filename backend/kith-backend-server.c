@@ -345,6 +345,12 @@ kith_backend_server_listen (KithBackendServer *self, const gchar *address, GErro
   return TRUE;
 }
 
+void
+kith_backend_server_set_tls_certificate (KithBackendServer *self, GTlsCertificate *certificate)
+{
+  soup_server_set_tls_certificate (self->server, certificate); /* kith_http_listen then serves HTTPS */
+}
+
 gchar *
 kith_backend_server_get_base_url (KithBackendServer *self)
 {

@@ -16,6 +16,8 @@ KithBackendServer *kith_backend_server_new (const gchar *dir, guint64 rate_limit
 /* Listens on @address, an IP literal and port ("127.0.0.1:8080", "[::1]:0"; port 0 picks
  * one). INVALID_ARGS for a bad address, ADDRESS_IN_USE when it is taken. */
 gboolean kith_backend_server_listen (KithBackendServer *self, const gchar *address, GError **error);
+/* Serve HTTPS with @certificate (call before listen). */
+void kith_backend_server_set_tls_certificate (KithBackendServer *self, GTlsCertificate *certificate);
 /* The base URL listened on, e.g. "http://127.0.0.1:40123"; caller frees. */
 gchar *kith_backend_server_get_base_url (KithBackendServer *self);
 /* The GET /stats document: {"paths": {PATH: {"requests": n, "bytes": n}}, "total_requests": n,

@@ -11,6 +11,7 @@
 #include "kith-build-config.h"
 #include "kith-backend-server.h"
 #include "kith-http.h"
+#include "kith-backend-tls.h"
 #include "kith-backend-store.h"
 #include "kith-crypto.h"
 
@@ -18,7 +19,7 @@
   "Usage:\n" \
   "  kith-backend init DIR\n" \
   "  kith-backend publish [--expires-in 7d] DIR SRC-DIR\n" \
-  "  kith-backend serve [--listen ADDR:PORT] [--rate-limit BYTES/S] [--cert-validity 24h]\n" \
+  "  kith-backend serve [--listen ADDR:PORT] [--tls-name HOST]... [--plain-http] [--rate-limit BYTES/S] [--cert-validity 24h]\n" \
   "                     [--delay-receipts MS] [--drop-receipts] DIR\n"
 
 /* "90", "90s", "15m", "12h", "7d" → seconds. */
@@ -128,6 +129,42 @@ kith_backend_quit_cb (gpointer user_data)
 }
 #endif
 
+/* HTTPS for the listen address (unless it is the wildcard) and every --tls-name. */
+static gboolean
+kith_backend_serve_tls (KithBackendServer *server, const gchar *dir, const gchar *listen, GStrv names,
+                        gint64 validity, GError **error)
+{
+  g_autoptr (GPtrArray) hosts = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GSocketConnectable) parsed = g_network_address_parse (listen, 0, NULL);
+  g_autoptr (GInetAddress) inet = NULL;
+  g_autoptr (GTlsCertificate) cert = NULL;
+
+  if (parsed != NULL) {
+    const gchar *host = g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed));
+    inet = g_inet_address_new_from_string (host);
+    if (inet != NULL && !g_inet_address_get_is_any (inet))
+      g_ptr_array_add (hosts, g_strdup (host));
+  }
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    g_ptr_array_add (hosts, g_strdup (names[i]));
+  if (hosts->len == 0 && inet == NULL)
+    return TRUE; /* not an address: listen says so */
+  if (hosts->len == 0) {
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS,
+                 "--listen %s is the wildcard: name the server with --tls-name (or --plain-http)", listen);
+    return FALSE;
+  }
+  g_ptr_array_add (hosts, NULL);
+  /* the certificate lives as long as node certificates, at least a day */
+  cert = kith_backend_tls_certificate (dir, (const gchar *const *) hosts->pdata, MAX (validity, 86400) * 30, error);
+  if (cert == NULL) {
+    g_prefix_error (error, "TLS certificate: ");
+    return FALSE;
+  }
+  kith_backend_server_set_tls_certificate (server, cert);
+  return TRUE;
+}
+
 static gboolean
 kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
 {
@@ -142,9 +179,15 @@ kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
   g_autofree gchar *validity_text = NULL;
   guint64 rate = 0;
   gint delay_receipts = 0;
+  g_auto (GStrv) tls_names = NULL;
+  gboolean plain_http = FALSE;
   KithBackendUploadOptions upload_options = { .cert_validity = KITH_BACKEND_CERT_VALIDITY };
   const GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address and port (127.0.0.1:8080)", "ADDR:PORT" },
+    { "tls-name", 0, 0, G_OPTION_ARG_STRING_ARRAY, &tls_names,
+      "A name or address agents use for this server (the certificate covers these and the listen address)", "HOST" },
+    { "plain-http", 0, 0, G_OPTION_ARG_NONE, &plain_http, "Serve plain HTTP, no TLS (agents refuse it by default)",
+      NULL },
     { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &rate_text, "Uplink limit shared by all clients", "BYTES/S" },
     { "cert-validity", 0, 0, G_OPTION_ARG_STRING, &validity_text, "Validity of node certificates (24h)", "DURATION" },
     { "delay-receipts", 0, 0, G_OPTION_ARG_INT, &delay_receipts, "Hold each upload receipt back (test)", "MS" },
@@ -182,6 +225,9 @@ kith_backend_cmd_serve (gint argc, gchar **argv, GError **error)
   kith_http_raise_fd_limit ();
   server = kith_backend_server_new (argv[2], rate);
   kith_backend_server_set_upload_options (server, &upload_options);
+  if (!plain_http && !kith_backend_serve_tls (server, argv[2], listen != NULL ? listen : "127.0.0.1:8080",
+                                               tls_names, upload_options.cert_validity, error))
+    return FALSE;
   if (!kith_backend_server_listen (server, listen != NULL ? listen : "127.0.0.1:8080", error))
     return FALSE;
   loop = g_main_loop_new (NULL, FALSE);

@@ -42,8 +42,8 @@ lan_backend () {
   "$backend" serve "$LAN_VENDOR" --listen 127.0.0.1:0 --rate-limit "$rate" \
     > "$LAN_DIR/backend.out" 2> "$LAN_DIR/backend.log" &
   LAN_BACKEND_PID=$!
-  lan_wait_for "$LAN_DIR/backend.out" ' on http://' "$LAN_BACKEND_PID"
-  LAN_BACKEND_URL=$(sed -n 's/.* on \(http:[^ ]*\).*/\1/p' "$LAN_DIR/backend.out")
+  lan_wait_for "$LAN_DIR/backend.out" ' on https://' "$LAN_BACKEND_PID"
+  LAN_BACKEND_URL=$(sed -n 's/.* on \(https:[^ ]*\).*/\1/p' "$LAN_DIR/backend.out")
 }
 
 lan_agent_start () {
@@ -87,7 +87,7 @@ lan_kith () {
 
 lan_files_bytes () {
   # {"paths": {"/files/NAME": {"requests": n, "bytes": n}, …}, …} without a JSON tool
-  curl -s "$LAN_BACKEND_URL/stats" | tr -d ' \n' | grep -o '"/files/[^"]*":{[^}]*}' |
+  curl -s --cacert "$LAN_VENDOR/ca.pem" "$LAN_BACKEND_URL/stats" | tr -d ' \n' | grep -o '"/files/[^"]*":{[^}]*}' |
     sed 's/.*"bytes":\([0-9]*\).*/\1/' | awk '{ sum += $1 } END { print sum + 0 }'
 }
 

@@ -13,8 +13,9 @@
 #   netns_rate LINK RATE            tbf on both ends of LINK (hI, or "uplink" = gw–inet);
 #                                   RATE as tc takes it (e.g. 8mbit, 1mbps)
 #   netns_exec HOST CMD…            run CMD in HOST (h1…hN, gw, inet)
-#   netns_backend [ARGS…]           kith-backend init + sample release + serve on the inet
-#                                   host (ARGS go to serve); sets NETNS_BACKEND_URL, _VENDOR
+#   netns_backend [ARGS…]           kith-backend init + sample release + serve (HTTPS, a
+#                                   certificate from its CA for 10.77.1.2) on the inet host
+#                                   (ARGS go to serve); sets NETNS_BACKEND_URL, _VENDOR
 #   netns_publish STAMP             publish a further sample release
 #   netns_agent I [PLUGINS] [EXTRA] start an agent on host I with a stock-like config
 #                                   (HTTP on hI:6515, peering 1967 on the wildcard,
@@ -149,7 +150,7 @@ netns_backend () {
   netns_exec inet "$backend" serve "$NETNS_VENDOR" --listen "$NETNS_INET:8080" "$@" \
     > "$NETNS_DIR/backend.out" 2> "$NETNS_DIR/backend.log" &
   NETNS_BACKEND_PID=$!
-  netns_wait_for "$NETNS_DIR/backend.out" ' on http' "$NETNS_BACKEND_PID"
+  netns_wait_for "$NETNS_DIR/backend.out" ' on https://' "$NETNS_BACKEND_PID"
   NETNS_BACKEND_URL=$(sed -n 's/.* on \(http[^ ]*\).*/\1/p' "$NETNS_DIR/backend.out")
 }
 
@@ -208,7 +209,7 @@ netns_kith () {
 }
 
 netns_stats () {
-  netns_exec inet curl -s --max-time 10 ${NETNS_CURL_OPTS:-} "$NETNS_BACKEND_URL/stats"
+  netns_exec inet curl -s --max-time 10 --cacert "$NETNS_VENDOR/ca.pem" "$NETNS_BACKEND_URL/stats"
 }
 
 netns_files_requests () {

@@ -1,5 +1,6 @@
 /* kith-test-backend.c — kith-backend as a process, for tests that need the vendor */
 #include "kith-test-backend.h"
+#include "kith-test-tls.h"
 
 #include "kith-test-agent.h"
 #include "kith-test-util.h"
@@ -134,8 +135,9 @@ kith_test_backend_serve (KithTestBackend *self, const gchar *rate)
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->serve));
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
   g_assert_no_error (error);
-  if (line == NULL || strstr (line, " on http://") == NULL)
+  if (line == NULL || strstr (line, " on https://") == NULL)
     g_error ("kith-backend serve did not start: %s", line != NULL ? line : "(exited)");
+  kith_test_tls_trust (self->ca);
   self->url = g_strdup (strstr (line, " on ") + 4);
 }
 
@@ -143,7 +145,7 @@ kith_test_backend_serve (KithTestBackend *self, const gchar *rate)
 static guint64
 kith_test_backend_stat (KithTestBackend *self, const gchar *path, const gchar *member)
 {
-  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupSession) session = kith_test_session_new ();
   g_autofree gchar *url = g_strconcat (self->url, "/stats", NULL);
   g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
   g_autoptr(GError) error = NULL;

@@ -47,6 +47,8 @@ START_TEST (test_config_errors)
     { "[agent]\noffline=maybe\n", "[agent] offline: 'maybe' is not a boolean" },
     { "[agent]\ndbus=bogus\n", "[agent] dbus: 'bogus' is neither session, system" },
     { "[agent]\nbackend-url=ftp://x/\n", "[agent] backend-url: 'ftp://x/' is not an http" },
+    { "[agent]\nbackend-url=http://x/\n", "[agent] backend-url: 'http://x/' is plain HTTP: use https://" },
+    { "[agent]\nplain-http=sure\n", "[agent] plain-http: 'sure' is not a boolean" },
     { "[agent]\ntrust-anchor=/nonexistent/ca.pem\n", "[agent] trust-anchor: '/nonexistent/ca.pem' does not exist" },
     { "not a key file\n", "bad.conf: " },
   };

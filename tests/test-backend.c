@@ -2,6 +2,7 @@
 #include <check.h>
 
 #include "kith-test-suite.h"
+#include "kith-test-tls.h"
 #include "kith-test-util.h"
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -621,7 +622,11 @@ server_start (const gchar *dir, const gchar *port, const gchar *rate, gchar **er
     return NULL;
   }
   s->url = g_strdup (strstr (line, " on ") + 4);
-  ck_assert (g_str_has_prefix (s->url, "http://127.0.0.1:"));
+  ck_assert (g_str_has_prefix (s->url, "https://127.0.0.1:"));
+  {
+    g_autofree gchar *ca = g_build_filename (dir, "ca.pem", NULL);
+    kith_test_tls_trust (ca); /* its certificate: issued by its CA for 127.0.0.1 */
+  }
   return s;
 }
 
@@ -695,7 +700,7 @@ START_TEST (test_serve)
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   g_autoptr (Server) s = NULL;
-  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupSession) session = kith_test_session_new ();
   g_autoptr (GBytes) catalog = NULL;
   g_autoptr (GBytes) catalog_file = NULL;
   g_autoptr (GBytes) sig = NULL;
@@ -824,7 +829,7 @@ fetch_concurrently (Server *s, const gchar *path, Fetch *fetches, guint n)
 
   for (guint i = 0; i < n; i++) {
     g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
-    SoupSession *session = soup_session_new ();
+    SoupSession *session = kith_test_session_new ();
     g_ptr_array_add (sessions, session);
     fetches[i].start = g_get_monotonic_time ();
     soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, fetch_cb, &fetches[i]);
@@ -849,7 +854,7 @@ START_TEST (test_rate_limit)
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   g_autoptr (Server) s = NULL;
-  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupSession) session = kith_test_session_new ();
   g_autoptr (JsonParser) parser = json_parser_new ();
   const gchar *path = "/files/avdat-2611211200.cab";
   Fetch one[1] = { { 0 } };
@@ -898,8 +903,8 @@ START_TEST (test_rate_limit_client_gone)
   g_autofree gchar *err = NULL;
   g_autofree gchar *url = NULL;
   g_autoptr (Server) s = NULL;
-  g_autoptr (SoupSession) session = soup_session_new ();
-  g_autoptr (SoupSession) gone = soup_session_new ();
+  g_autoptr (SoupSession) session = kith_test_session_new ();
+  g_autoptr (SoupSession) gone = kith_test_session_new ();
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GInputStream) stream = NULL;
   g_autoptr (GError) error = NULL;

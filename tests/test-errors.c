@@ -134,7 +134,7 @@ END_TEST
 START_TEST (test_errors_offline_agent)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
-  g_autofree gchar *extra = g_strdup_printf ("backend-url=http://127.0.0.1:9\ntrust-anchor=%s\noffline=true\n"
+  g_autofree gchar *extra = g_strdup_printf ("backend-url=https://127.0.0.1:9\ntrust-anchor=%s\noffline=true\n"
                                              "[peering]\nlisten=127.255.255.255\n"
                                              "send-address=127.0.0.1\nbroadcast=127.255.255.255\n",
                                              kith_test_backend_get_ca (backend));

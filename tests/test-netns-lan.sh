@@ -22,7 +22,7 @@ netns_exec h1 curl -s --max-time 5 -o /dev/null "http://$(netns_addr 4):6515/" 2
 if netns_exec h1 curl -s --max-time 5 -o /dev/null "$NETNS_BACKEND_URL/catalog.json" 2>/dev/null; then
   fail "offline h1 reached the backend"
 fi
-netns_exec h4 curl -sf --max-time 5 -o /dev/null "$NETNS_BACKEND_URL/catalog.json" ||
+netns_exec h4 curl -sf --max-time 5 --cacert "$NETNS_VENDOR/ca.pem" -o /dev/null "$NETNS_BACKEND_URL/catalog.json" ||
   fail "online h4 cannot reach the backend"
 ok "topology: LAN for all, the backend only from h4 and h5"
 

@@ -71,8 +71,10 @@ typedef struct {
   gchar *signatures;
 } Node;
 
+/* A node of @backend that trusts the CA of @anchor (another vendor's, in the TLS test). */
 static Node *
-node_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *update_extra)
+node_new_anchored (KithTestBackend *backend, KithTestBackend *anchor, const gchar *agent_extra,
+                   const gchar *update_extra)
 {
   Node *node = g_new0 (Node, 1);
   g_autofree gchar *config = NULL;
@@ -91,13 +93,19 @@ node_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *updat
                             "[update]\n"
                             "first-check=1h\n"
                             "%s\n",
-                            kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend),
+                            kith_test_backend_get_url (backend), kith_test_backend_get_ca (anchor),
                             agent_extra != NULL ? agent_extra : "", test_port,
                             update_extra != NULL ? update_extra : "");
   node->agent = kith_test_agent_new ("peering;update", config);
   path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "update", "signatures", NULL);
   node->signatures = path;
   return node;
+}
+
+static Node *
+node_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *update_extra)
+{
+  return node_new_anchored (backend, backend, agent_extra, update_extra);
 }
 
 static void
@@ -500,6 +508,32 @@ START_TEST (test_catalog_rejected)
 }
 END_TEST
 
+/* HTTPS to the backend: a certificate its CA did not issue is refused before a byte of
+ * the check goes out; the vendor's own certificate verifies against the trust-anchor. */
+START_TEST (test_backend_tls)
+{
+  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr(KithTestBackend) other = kith_test_backend_new ();
+  g_autoptr(Node) stranger = NULL;
+  g_autoptr(Node) node = NULL;
+  g_autoptr(CheckCall) refused = NULL;
+  g_autoptr(CheckCall) call = NULL;
+  const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
+
+  kith_test_backend_serve (backend, NULL);
+  ck_assert (g_str_has_prefix (kith_test_backend_get_url (backend), "https://"));
+  stranger = node_new_anchored (backend, other, NULL, NULL);
+  node_start (stranger);
+  refused = check_sync (stranger);
+  ck_assert_msg (refused->error != NULL, "a certificate of another CA was accepted: %s", refused->result);
+  ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/catalog.json"), 0);
+  node = node_start_new (backend, NULL, NULL);
+  call = check_sync (node);
+  ck_assert_msg (call->error == NULL, "%s", call->error ? call->error->message : "");
+  assert_set_is (node, src);
+}
+END_TEST
+
 /* ---- a lying peer ---- */
 
 /* A number from the peering section of GetStatus. */
@@ -789,6 +823,7 @@ update_suite (void)
   tcase_set_timeout (agents, 150);
   tcase_add_test (agents, test_four_agents_one_release);
   tcase_add_test (agents, test_catalog_rejected);
+  tcase_add_test (agents, test_backend_tls);
   tcase_add_test (agents, test_lying_peer_never_installed);
   tcase_add_test (agents, test_kill_during_install);
   tcase_add_test (agents, test_offline_no_catalog);

@@ -7,6 +7,7 @@
 #include "kith-packet.h"
 #include "kith-task-broker.h"
 #include "kith-test-agent.h"
+#include "kith-test-tls.h"
 #include "kith-test-origin.h"
 #include "kith-transport.h"
 #include "kith-upload-backoff.h"
@@ -82,7 +83,11 @@ backend_serve (Backend *b, const gchar *listen, const gchar *const *extra_args)
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (b->proc));
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  ck_assert_msg (line != NULL && strstr (line, " on http://") != NULL, "backend ready line: %s", line);
+  ck_assert_msg (line != NULL && strstr (line, " on https://") != NULL, "backend ready line: %s", line);
+  {
+    g_autofree gchar *ca = g_build_filename (b->dir, "ca.pem", NULL);
+    kith_test_tls_trust (ca);
+  }
   g_free (b->url);
   b->url = g_strdup (strstr (line, " on ") + 4);
 }
@@ -137,7 +142,7 @@ read_text (const gchar *path)
 static guint
 http_post (const gchar *url, GBytes *body, const gchar *content_type, GBytes **reply, ...)
 {
-  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupSession) session = kith_test_session_new ();
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
   g_autoptr (GError) error = NULL;
   va_list args;
@@ -156,7 +161,7 @@ http_post (const gchar *url, GBytes *body, const gchar *content_type, GBytes **r
 static gint64
 backend_stat (Backend *b, const gchar *key)
 {
-  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupSession) session = kith_test_session_new ();
   g_autofree gchar *url = g_strconcat (b->url, "/stats", NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
   g_autoptr (GError) error = NULL;
@@ -633,7 +638,7 @@ START_TEST (test_direct_when_online)
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   node_wait_log (n, "delivered directly", 5000);
   {
-    g_autoptr (SoupSession) session = soup_session_new ();
+    g_autoptr (SoupSession) session = kith_test_session_new ();
     g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (n->agent), "/metrics", NULL);
     g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
     g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
@@ -773,7 +778,7 @@ START_TEST (test_serves_only_while_backend_reachable)
   g_autofree gchar *listen = NULL;
 
   node_wait_log (c, "enrolled", 10000);
-  listen = g_strdup (b->url + strlen ("http://"));
+  listen = g_strdup (b->url + strlen ("https://"));
   backend_stop (b);
   /* its renewal (at 2 s) fails: it stops offering */
   ck_assert_msg (wait_for (status_not_serving, c, 15000), "the peer did not notice the backend was gone");
@@ -956,7 +961,8 @@ START_TEST (test_upload_fd_never_blocks)
   }
   /* ... and HTTP */
   {
-    g_autoptr (SoupSession) session = soup_session_new_with_options ("timeout", 5, NULL);
+    g_autoptr (SoupSession) session = kith_test_session_new ();
+    g_object_set (session, "timeout", 5, NULL);
     g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (n->agent), "/metrics", NULL);
     g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
     g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
@@ -1150,7 +1156,11 @@ fake_peer_main (int argc, char **argv)
   if (g_str_equal (fake.mode, "impostor") && argc > 6)
     fake.node = argv[6]; /* the honest node's id */
   fake.held = g_ptr_array_new_with_free_func (g_object_unref);
-  fake.session = soup_session_new ();
+  fake.session = kith_test_session_new ();
+  {
+    g_autofree gchar *ca = g_build_filename (argv[4], "ca.pem", NULL);
+    kith_test_tls_trust (ca);
+  }
   fake.key = kith_crypto_key_generate (&error);
   g_assert_no_error (error);
   soup_server_add_handler (server, "/upload/", fake_peer_serve, &fake, NULL);
@@ -1386,7 +1396,7 @@ START_TEST (test_peer_killed_while_forwarding)
   ck_assert (wait_for (backend_has_upload, b, 20000));
   kith_test_agent_kill (c->agent);
   /* the backend answers at once from now on; the peer comes back */
-  listen = g_strdup (b->url + strlen ("http://"));
+  listen = g_strdup (b->url + strlen ("https://"));
   backend_stop (b);
   backend_serve (b, listen, NULL);
   ck_assert_msg (kith_test_agent_start (c->agent, &error), "%s", error != NULL ? error->message : "");

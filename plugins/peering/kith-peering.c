@@ -2,6 +2,7 @@
  * (store, transport, peer table, sender, task broker), dispatches packets to the
  * responder and the fetch jobs, and implements KithFetcher and KithTaskBroker */
 #include "kith-peering.h"
+#include "kith-backend-trust.h"
 
 #include "kith-alias-handler.h"
 #include "kith-alias-url.h"
@@ -425,6 +426,7 @@ kith_peering_new (KithAgent *agent, GError **error)
   kith_peering_register_metrics (kith_agent_get_metrics (agent));
   self->session = soup_session_new_with_options ("max-conns-per-host", 8, "timeout", 60,
                                                  "user-agent", "kith ", NULL);
+  kith_backend_trust_session (agent, self->session); /* origin files on the backend */
   self->peers = kith_peer_table_new (&self->timings, kith_agent_get_node_id (agent));
   self->directory = kith_peer_directory_new (kith_agent_get_node_id (agent), 256);
   self->sender = kith_peering_sender_new (self->transport, kith_agent_get_node_id (agent),

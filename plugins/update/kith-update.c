@@ -7,6 +7,7 @@
  * then the installer switches the whole set in from a worker thread.
  */
 #include "kith-update.h"
+#include "kith-backend-trust.h"
 
 #include "kith-catalog.h"
 #include "kith-update-error.h"
@@ -727,6 +728,7 @@ kith_update_new (KithAgent *agent, GError **error)
     rebuilt = TRUE;
   }
   self->session = soup_session_new_with_options ("timeout", 60, "user-agent", "kith-update/1.0", NULL);
+  kith_backend_trust_session (self->agent, self->session);
   kith_metrics_register (kith_agent_get_metrics (agent), "kith_update_checks_total", KITH_METRIC_COUNTER,
                          "Update checks, by result");
   if (check_on_start) {

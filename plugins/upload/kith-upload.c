@@ -1,6 +1,7 @@
 /* kith-upload.c — the requesting side: direct upload, task requests, offer and receipt
  * checks, blacklist, back-off (the reports themselves are kith-upload-outbox's) */
 #include "kith-upload.h"
+#include "kith-backend-trust.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -690,6 +691,7 @@ kith_upload_new (KithAgent *agent, GError **error)
   self->broker = peering != NULL && KITH_IS_TASK_BROKER (peering) ? KITH_TASK_BROKER (peering) : NULL;
   self->upload_url = g_strconcat (backend, "/upload", NULL);
   self->session = soup_session_new_with_options ("user-agent", "kith-upload", "timeout", 0, NULL);
+  kith_backend_trust_session (agent, self->session);
   if (serve && self->broker != NULL && !kith_agent_get_offline (agent) &&
       kith_agent_get_enrollment_token (agent) != NULL) {
     self->server = kith_upload_server_new (agent, self->session, self->max_size, (guint32) interval);

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-backend-trust.c — the backend's TLS certificate checked against the trust-anchor */
+#include "kith-backend-trust.h"
+
+typedef struct {
+  gchar *host;
+  gint port;
+  GTlsDatabase *anchor; /* NULL: the anchor could not be read; nothing extra is accepted */
+} KithBackendTrust;
+
+static void
+kith_backend_trust_free (gpointer data)
+{
+  KithBackendTrust *trust = data;
+
+  g_free (trust->host);
+  g_clear_object (&trust->anchor);
+  g_free (trust);
+}
+
+static gboolean
+kith_backend_trust_accept (SoupMessage *msg, GTlsCertificate *certificate, GTlsCertificateFlags errors,
+                           KithBackendTrust *trust)
+{
+  g_autoptr (GSocketConnectable) identity = g_network_address_new (trust->host, (guint16) trust->port);
+  g_autoptr (GError) error = NULL;
+  GTlsCertificateFlags flags;
+
+  if (trust->anchor == NULL)
+    return FALSE;
+  flags = g_tls_database_verify_chain (trust->anchor, certificate, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER,
+                                       identity, NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, &error);
+  if (error != NULL || flags != 0) {
+    g_warning ("%s: the backend's certificate does not verify against the trust-anchor (flags 0x%x%s%s)",
+               trust->host, flags, error != NULL ? ": " : "", error != NULL ? error->message : "");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+kith_backend_trust_queued (SoupSession *session, SoupMessage *msg, KithBackendTrust *trust)
+{
+  GUri *uri = soup_message_get_uri (msg);
+
+  if (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 ||
+      g_ascii_strcasecmp (g_uri_get_host (uri), trust->host) != 0 ||
+      (g_uri_get_port (uri) == -1 ? 443 : g_uri_get_port (uri)) != trust->port)
+    return;
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (kith_backend_trust_accept), trust);
+}
+
+void
+kith_backend_trust_session (KithAgent *agent, SoupSession *session)
+{
+  const gchar *url = kith_agent_get_backend_url (agent);
+  const gchar *anchor = kith_agent_get_trust_anchor (agent);
+  g_autoptr (GUri) uri = url != NULL ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autoptr (GError) error = NULL;
+  KithBackendTrust *trust;
+
+  if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 || anchor == NULL)
+    return;
+  trust = g_new0 (KithBackendTrust, 1);
+  trust->host = g_strdup (g_uri_get_host (uri));
+  trust->port = g_uri_get_port (uri) == -1 ? 443 : g_uri_get_port (uri);
+  trust->anchor = g_tls_file_database_new (anchor, &error);
+  if (trust->anchor == NULL)
+    g_warning ("trust-anchor %s: %s", anchor, error->message);
+  /* the messages hold no reference: the trust lives as long as the session */
+  g_object_set_data_full (G_OBJECT (session), "kith-backend-trust", trust, kith_backend_trust_free);
+  g_signal_connect (session, "request-queued", G_CALLBACK (kith_backend_trust_queued), trust);
+}
