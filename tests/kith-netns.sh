@@ -185,7 +185,7 @@ CONF
   # checks when asked (kith update check), not on the 5-minute timer
   case ";$plugins;" in *";update;"*) printf '\n[update]\nfirst-check=1h\n' >> "$d/kith-agent.conf" ;; esac
   case ";$plugins;" in *";upload;"*) printf '\n[upload]\nscan=200ms\n' >> "$d/kith-agent.conf" ;; esac
-  netns_exec "h$i" "$NETNS_BUILD/agent/kith-agent" --config "$d/kith-agent.conf" \
+  netns_exec "h$i" "$NETNS_BUILD/agent/kith-agent" --config "$d/kith-agent.conf" ${NETNS_AGENT_ARGS:-} \
     2> "$d/agent.log" &
   NETNS_PIDS[$i]=$!
 }

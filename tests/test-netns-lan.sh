@@ -6,7 +6,7 @@
 netns_enter 240 "$0" "$@"
 set -euo pipefail
 
-fail () { echo "FAIL: $*"; for f in "$NETNS_DIR"/node*/agent.log "$NETNS_DIR"/backend.log; do
+fail () { echo "FAIL: $*"; [ -n "${NETNS_KEEP:-}" ] && cp -r "$NETNS_DIR" "$NETNS_KEEP"; for f in "$NETNS_DIR"/node*/agent.log "$NETNS_DIR"/backend.log; do
             [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
 ok () { echo "ok - $*"; }
 
