@@ -460,6 +460,10 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
   kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN
                                    ? KITH_TRANSFER_STATE_FROM_ORIGIN
                                    : KITH_TRANSFER_STATE_FROM_PEER);
+  /* the elected one says so before it connects: reaching a distant origin (routing, TLS,
+   * the first response) can outlast the short wait of the others for its first word */
+  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
+    kith_fetch_job_announce (job, TRUE);
   soup_session_send_async (job->ctx->session, msg, G_PRIORITY_DEFAULT,
                            job->cancellable, kith_fetch_job_sent, job);
 }
