@@ -111,8 +111,22 @@ kith_test_backend_publish_sample (KithTestBackend *self, const gchar *stamp)
   return src;
 }
 
+static void kith_test_backend_serve_full (KithTestBackend *self, const gchar *rate, gboolean plain);
+
 void
 kith_test_backend_serve (KithTestBackend *self, const gchar *rate)
+{
+  kith_test_backend_serve_full (self, rate, FALSE);
+}
+
+void
+kith_test_backend_serve_plain (KithTestBackend *self)
+{
+  kith_test_backend_serve_full (self, NULL, TRUE);
+}
+
+static void
+kith_test_backend_serve_full (KithTestBackend *self, const gchar *rate, gboolean plain)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) out = NULL;
@@ -124,6 +138,8 @@ kith_test_backend_serve (KithTestBackend *self, const gchar *rate)
   g_ptr_array_add (argv, self->dir);
   g_ptr_array_add (argv, "--listen");
   g_ptr_array_add (argv, "127.0.0.1:0");
+  if (plain)
+    g_ptr_array_add (argv, "--plain-http");
   if (rate != NULL) {
     g_ptr_array_add (argv, "--rate-limit");
     g_ptr_array_add (argv, (gpointer) rate);
@@ -135,7 +151,7 @@ kith_test_backend_serve (KithTestBackend *self, const gchar *rate)
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->serve));
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
   g_assert_no_error (error);
-  if (line == NULL || strstr (line, " on https://") == NULL)
+  if (line == NULL || strstr (line, plain ? " on http://" : " on https://") == NULL)
     g_error ("kith-backend serve did not start: %s", line != NULL ? line : "(exited)");
   kith_test_tls_trust (self->ca);
   self->url = g_strdup (strstr (line, " on ") + 4);

@@ -20,6 +20,8 @@ const gchar *kith_test_backend_publish_sample (KithTestBackend *self, const gcha
 /* `kith-backend serve` on 127.0.0.1, a free port, at @rate ("1M"; NULL: unlimited);
  * waits for its ready line. */
 void kith_test_backend_serve (KithTestBackend *self, const gchar *rate);
+/* serve --plain-http: for tests of the HTTP layer itself (agents refuse it by default) */
+void kith_test_backend_serve_plain (KithTestBackend *self);
 /* The serving process's id, 0 when not serving. */
 gint kith_test_backend_get_pid (KithTestBackend *self);
 /* "http://127.0.0.1:PORT" once serving; owned by @self. */

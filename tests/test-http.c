@@ -127,7 +127,7 @@ START_TEST (test_backend_no_socket_left)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
 
-  kith_test_backend_serve (backend, NULL);
+  kith_test_backend_serve_plain (backend); /* the HTTP layer, without TLS */
   check_no_socket_left (kith_test_backend_get_pid (backend), url_port (kith_test_backend_get_url (backend)));
 }
 END_TEST
@@ -222,7 +222,7 @@ START_TEST (test_backend_body_refused)
   guint16 port;
   gint pid;
 
-  kith_test_backend_serve (backend, NULL);
+  kith_test_backend_serve_plain (backend); /* the HTTP layer, without TLS */
   port = url_port (kith_test_backend_get_url (backend));
   pid = kith_test_backend_get_pid (backend);
   check_body_refused (pid, port, "/nothing", NULL, 8 * MIB);
