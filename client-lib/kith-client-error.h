@@ -39,9 +39,17 @@ typedef enum {
   KITH_CLIENT_ERROR_LAST /*< skip >*/
 } KithClientError;
 
-/* The error quark. */
+/**
+ * kith_client_error_quark:
+ *
+ * The error quark.
+ */
 GQuark kith_client_error_quark (void);
-/* A stable lowercase name for @code ("agent-not-running"); static string. */
+/**
+ * kith_client_error_to_string:
+ *
+ * A stable lowercase name for @code ("agent-not-running"); static string.
+ */
 const gchar *kith_client_error_to_string (KithClientError code);
 
 G_END_DECLS

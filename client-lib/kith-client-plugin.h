@@ -21,13 +21,29 @@ typedef struct {
 #define KITH_TYPE_CLIENT_PLUGIN (kith_client_plugin_get_type ())
 GType kith_client_plugin_get_type (void);
 
-/* A new plugin record with copies of the strings; free with kith_client_plugin_free(). */
+/**
+ * kith_client_plugin_new:
+ *
+ * A new plugin record with copies of the strings; free with kith_client_plugin_free().
+ */
 KithClientPlugin *kith_client_plugin_new (const gchar *name, const gchar *version, const gchar *state);
-/* A deep copy; caller owns it. */
+/**
+ * kith_client_plugin_copy:
+ *
+ * A deep copy; caller owns it.
+ */
 KithClientPlugin *kith_client_plugin_copy (const KithClientPlugin *plugin);
-/* Frees @plugin and its strings. */
+/**
+ * kith_client_plugin_free:
+ *
+ * Frees @plugin and its strings.
+ */
 void kith_client_plugin_free (KithClientPlugin *plugin);
-/* TRUE when the agent reports the plugin as running. */
+/**
+ * kith_client_plugin_is_running:
+ *
+ * TRUE when the agent reports the plugin as running.
+ */
 gboolean kith_client_plugin_is_running (const KithClientPlugin *plugin);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithClientPlugin, kith_client_plugin_free)

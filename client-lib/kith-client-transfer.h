@@ -29,34 +29,78 @@ typedef enum {
 
 #define KITH_TYPE_CLIENT_TRANSFER_STATE (kith_client_transfer_state_get_type ())
 GType kith_client_transfer_state_get_type (void);
-/* The wire name ("waiting-for-peer"); static string. */
+/**
+ * kith_client_transfer_state_to_string:
+ *
+ * The wire name ("waiting-for-peer"); static string.
+ */
 const gchar *kith_client_transfer_state_to_string (KithClientTransferState state);
-/* Parses a wire name; FALSE (and *@state untouched) for anything unknown. */
+/**
+ * kith_client_transfer_state_from_string:
+ *
+ * Parses a wire name; FALSE (and *@state untouched) for anything unknown.
+ */
 gboolean kith_client_transfer_state_from_string (const gchar *str, KithClientTransferState *state);
 
 #define KITH_TYPE_CLIENT_TRANSFER (kith_client_transfer_get_type ())
 G_DECLARE_FINAL_TYPE (KithClientTransfer, kith_client_transfer, KITH, CLIENT_TRANSFER, GObject)
 
-/* The origin URL; owned by @self. */
+/**
+ * kith_client_transfer_get_url:
+ *
+ * The origin URL; owned by @self.
+ */
 const gchar *kith_client_transfer_get_url (KithClientTransfer *self);
-/* Where the bytes go (the path given to kith_client_fetch_async()); owned by @self. */
+/**
+ * kith_client_transfer_get_destination:
+ *
+ * Where the bytes go (the path given to kith_client_fetch_async()); owned by @self.
+ */
 const gchar *kith_client_transfer_get_destination (KithClientTransfer *self);
-/* The agent's object path for it ("/org/kith/Agent1/Transfer/N"), NULL until known; owned by @self. */
+/**
+ * kith_client_transfer_get_object_path:
+ *
+ * The agent's object path for it ("/org/kith/Agent1/Transfer/N"), NULL until known; owned by @self.
+ */
 const gchar *kith_client_transfer_get_object_path (KithClientTransfer *self);
 KithClientTransferState kith_client_transfer_get_state (KithClientTransfer *self);
-/* "origin", "cache", a peer's node id (32 hex digits) — the peer waited for while
- * WAITING_FOR_PEER — or NULL while unknown; owned by @self. */
+/**
+ * kith_client_transfer_get_source:
+ *
+ * "origin", "cache", a peer's node id (32 hex digits) — the peer waited for while
+ * WAITING_FOR_PEER — or NULL while unknown; owned by @self.
+ */
 const gchar *kith_client_transfer_get_source (KithClientTransfer *self);
-/* TRUE when the source is a peer's node id (not "origin", "cache" or unknown). */
+/**
+ * kith_client_transfer_is_from_peer:
+ *
+ * TRUE when the source is a peer's node id (not "origin", "cache" or unknown).
+ */
 gboolean kith_client_transfer_is_from_peer (KithClientTransfer *self);
 guint64 kith_client_transfer_get_bytes_done (KithClientTransfer *self);
-/* 0 while unknown. */
+/**
+ * kith_client_transfer_get_bytes_total:
+ *
+ * 0 while unknown.
+ */
 guint64 kith_client_transfer_get_bytes_total (KithClientTransfer *self);
-/* Microseconds (monotonic) since the fetch was asked for, or its total once finished. */
+/**
+ * kith_client_transfer_get_elapsed:
+ *
+ * Microseconds (monotonic) since the fetch was asked for, or its total once finished.
+ */
 gint64 kith_client_transfer_get_elapsed (KithClientTransfer *self);
-/* The agent's reason after FAILED ("org.kith.Error.Name: message"), else NULL; owned by @self. */
+/**
+ * kith_client_transfer_get_error:
+ *
+ * The agent's reason after FAILED ("org.kith.Error.Name: message"), else NULL; owned by @self.
+ */
 const gchar *kith_client_transfer_get_error (KithClientTransfer *self);
-/* TRUE once DONE or FAILED. */
+/**
+ * kith_client_transfer_is_finished:
+ *
+ * TRUE once DONE or FAILED.
+ */
 gboolean kith_client_transfer_is_finished (KithClientTransfer *self);
 
 G_END_DECLS

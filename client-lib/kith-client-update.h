@@ -42,7 +42,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithClientUpdateStatus, kith_client_update_status
 typedef void (*KithClientUpdateProgressFunc) (const gchar *name, const gchar *source, guint64 done,
                                               guint64 total, gpointer user_data);
 
-/* Reads the update service's properties; PLUGIN_MISSING when it does not run. */
+/**
+ * kith_client_update_get_status_async:
+ *
+ * Reads the update service's properties; PLUGIN_MISSING when it does not run.
+ */
 void kith_client_update_get_status_async (KithClient *self, GCancellable *cancellable,
                                           GAsyncReadyCallback callback, gpointer user_data);
 /**
@@ -84,8 +88,12 @@ KithClientUpdateStatus *kith_client_update_get_status (KithClient *self, GCancel
 void kith_client_update_check_async (KithClient *self, KithClientUpdateProgressFunc progress,
                                      gpointer progress_data, GCancellable *cancellable,
                                      GAsyncReadyCallback callback, gpointer user_data);
-/* Finishes it: the agent's one-line result ("installed catalog 2 (6 files, 6 fetched)");
- * caller frees. A check that failed is a KITH_CLIENT_ERROR_FAILED naming the reason. */
+/**
+ * kith_client_update_check_finish:
+ *
+ * Finishes it: the agent's one-line result ("installed catalog 2 (6 files, 6 fetched)");
+ * caller frees. A check that failed is a KITH_CLIENT_ERROR_FAILED naming the reason.
+ */
 gchar *kith_client_update_check_finish (KithClient *self, GAsyncResult *res, GError **error);
 /* Blocking kith_client_update_check_async(); @progress runs inside this call. */
 /**

@@ -83,7 +83,11 @@ KithClientUploadStatus *kith_client_upload_status_copy (const KithClientUploadSt
 void kith_client_upload_status_free (KithClientUploadStatus *status);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithClientUploadStatus, kith_client_upload_status_free)
 
-/* Reads the upload service's properties; PLUGIN_MISSING when it does not run. */
+/**
+ * kith_client_upload_get_status_async:
+ *
+ * Reads the upload service's properties; PLUGIN_MISSING when it does not run.
+ */
 void kith_client_upload_get_status_async (KithClient *self, GCancellable *cancellable, GAsyncReadyCallback callback,
                                           gpointer user_data);
 /**
@@ -107,13 +111,25 @@ KithClientUploadStatus *kith_client_upload_get_status_finish (KithClient *self, 
  */
 KithClientUploadStatus *kith_client_upload_get_status (KithClient *self, GCancellable *cancellable, GError **error);
 
-/* Hands the file at @path to the agent's outbox (the agent reads it through an fd we open)
- * and, when @wait, waits (no D-Bus timeout) until the report's receipt has arrived. */
+/**
+ * kith_client_upload_file_async:
+ *
+ * Hands the file at @path to the agent's outbox (the agent reads it through an fd we open)
+ * and, when @wait, waits (no D-Bus timeout) until the report's receipt has arrived.
+ */
 void kith_client_upload_file_async (KithClient *self, const gchar *path, gboolean wait, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
-/* Finishes it: the receipt text when waiting, else the upload id; caller frees. */
+/**
+ * kith_client_upload_file_finish:
+ *
+ * Finishes it: the receipt text when waiting, else the upload id; caller frees.
+ */
 gchar *kith_client_upload_file_finish (KithClient *self, GAsyncResult *res, GError **error);
-/* Blocking kith_client_upload_file_async(); caller frees the result. */
+/**
+ * kith_client_upload_file:
+ *
+ * Blocking kith_client_upload_file_async(); caller frees the result.
+ */
 gchar *kith_client_upload_file (KithClient *self, const gchar *path, gboolean wait, GCancellable *cancellable,
                                 GError **error);
 

@@ -20,33 +20,81 @@ G_DECLARE_FINAL_TYPE (KithClient, kith_client, KITH, CLIENT, GObject)
  * Every error is in the KITH_CLIENT_ERROR domain.
  */
 
-/* A new, unconnected client; caller owns it. */
+/**
+ * kith_client_new:
+ *
+ * A new, unconnected client; caller owns it.
+ */
 KithClient *kith_client_new (void);
 
-/* Use the agent listening peer-to-peer at @address (NULL: back to the default); before connecting. */
+/**
+ * kith_client_set_address:
+ *
+ * Use the agent listening peer-to-peer at @address (NULL: back to the default); before connecting.
+ */
 void kith_client_set_address (KithClient *self, const gchar *address);
-/* The address set with kith_client_set_address(), or NULL; owned by @self. */
+/**
+ * kith_client_get_address:
+ *
+ * The address set with kith_client_set_address(), or NULL; owned by @self.
+ */
 const gchar *kith_client_get_address (KithClient *self);
-/* Use the agent on @bus_type (G_BUS_TYPE_SYSTEM or G_BUS_TYPE_SESSION) when no address applies. */
+/**
+ * kith_client_set_bus_type:
+ *
+ * Use the agent on @bus_type (G_BUS_TYPE_SYSTEM or G_BUS_TYPE_SESSION) when no address applies.
+ */
 void kith_client_set_bus_type (KithClient *self, GBusType bus_type);
-/* The bus used when no address applies. */
+/**
+ * kith_client_get_bus_type:
+ *
+ * The bus used when no address applies.
+ */
 GBusType kith_client_get_bus_type (KithClient *self);
-/* Where the client connects (or connected): an address, or "system bus"/"session bus"; owned by @self. */
+/**
+ * kith_client_get_target:
+ *
+ * Where the client connects (or connected): an address, or "system bus"/"session bus"; owned by @self.
+ */
 const gchar *kith_client_get_target (KithClient *self);
 
-/* Connects and checks the agent answers; fails with AGENT_NOT_RUNNING when nothing does. */
+/**
+ * kith_client_connect_async:
+ *
+ * Connects and checks the agent answers; fails with AGENT_NOT_RUNNING when nothing does.
+ */
 void kith_client_connect_async (KithClient *self, GCancellable *cancellable,
                                 GAsyncReadyCallback callback, gpointer user_data);
-/* Finishes kith_client_connect_async(). */
+/**
+ * kith_client_connect_finish:
+ *
+ * Finishes kith_client_connect_async().
+ */
 gboolean kith_client_connect_finish (KithClient *self, GAsyncResult *res, GError **error);
-/* Blocking kith_client_connect_async(). */
+/**
+ * kith_client_connect:
+ *
+ * Blocking kith_client_connect_async().
+ */
 gboolean kith_client_connect (KithClient *self, GCancellable *cancellable, GError **error);
-/* TRUE once a connect succeeded. */
+/**
+ * kith_client_is_connected:
+ *
+ * TRUE once a connect succeeded.
+ */
 gboolean kith_client_is_connected (KithClient *self);
 
-/* The agent's node id (32 hex digits); owned by @self; NULL before connecting. */
+/**
+ * kith_client_get_node_id:
+ *
+ * The agent's node id (32 hex digits); owned by @self; NULL before connecting.
+ */
 const gchar *kith_client_get_node_id (KithClient *self);
-/* The agent's version string; owned by @self; NULL before connecting. */
+/**
+ * kith_client_get_version:
+ *
+ * The agent's version string; owned by @self; NULL before connecting.
+ */
 const gchar *kith_client_get_version (KithClient *self);
 /**
  * kith_client_get_plugins:
@@ -58,12 +106,24 @@ const gchar *kith_client_get_version (KithClient *self);
  */
 GPtrArray *kith_client_get_plugins (KithClient *self);
 
-/* Asks the agent for its status: a{sv} with a section (a{sv}) per component, "agent" first. */
+/**
+ * kith_client_get_status_async:
+ *
+ * Asks the agent for its status: a{sv} with a section (a{sv}) per component, "agent" first.
+ */
 void kith_client_get_status_async (KithClient *self, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data);
-/* Finishes kith_client_get_status_async(); the a{sv} is the caller's. */
+/**
+ * kith_client_get_status_finish:
+ *
+ * Finishes kith_client_get_status_async(); the a{sv} is the caller's.
+ */
 GVariant *kith_client_get_status_finish (KithClient *self, GAsyncResult *res, GError **error);
-/* Blocking kith_client_get_status_async(); the a{sv} is the caller's. */
+/**
+ * kith_client_get_status:
+ *
+ * Blocking kith_client_get_status_async(); the a{sv} is the caller's.
+ */
 GVariant *kith_client_get_status (KithClient *self, GCancellable *cancellable, GError **error);
 
 /**
@@ -81,7 +141,9 @@ typedef enum {
 /* Called after each change the agent reports (state, source, bytes), the last one DONE or FAILED. */
 typedef void (*KithClientProgressFunc) (KithClientTransfer *transfer, gpointer user_data);
 
-/*
+/**
+ * kith_client_fetch_async:
+ *
  * Fetches @url through the agent (the LAN first, the origin once) into the file at
  * @destination, which libkith opens (created 0644, or truncated) and hands to the agent:
  * the agent writes only to that descriptor, verified bytes only, before DONE.
@@ -129,7 +191,9 @@ KithClientTransfer *kith_client_fetch (KithClient *self, const gchar *url, const
                                        KithClientProgressFunc progress, gpointer progress_data,
                                        GCancellable *cancellable, GError **error);
 
-/*
+/**
+ * kith_client_watch_peers:
+ *
  * Emits KithClient::peer-download (href, node, done, total: s, s, guint64, guint64) for every
  * download another node announces on the LAN (done = total when it finished), in the
  * thread-default main context of this call, until @self is freed. Fails with
