@@ -315,7 +315,10 @@ kith_upload_post (KithUpload *self, const gchar *url, guint64 t_ms)
   if (blacklist != NULL)
     soup_message_headers_replace (headers, "X-Kith-Blacklist", blacklist);
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream", attempt->content);
-  g_clear_object (&attempt->msg);
+  if (attempt->msg != NULL) {
+    g_signal_handlers_disconnect_matched (attempt->msg, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, attempt);
+    g_clear_object (&attempt->msg);
+  }
   attempt->msg = g_object_ref (msg);
   attempt->handed_over = FALSE;
   g_signal_connect (msg, "wrote-body", G_CALLBACK (kith_upload_wrote_body_cb), attempt);
