@@ -469,6 +469,8 @@ START_TEST (test_backoff)
   kith_upload_backoff_fault (backoff, "0000000000000000000000000000000c", t + 2);
   kith_upload_backoff_fault (backoff, "0000000000000000000000000000000d", t + 3);
   ck_assert_uint_eq (kith_upload_backoff_get_count (backoff), 3);
+  ck_assert_uint_eq (kith_upload_backoff_count_active (backoff, t + 4), 3);
+  ck_assert_uint_eq (kith_upload_backoff_count_active (backoff, t + 3 + 2000 * 1000), 0);
   ck_assert (!kith_upload_backoff_active (backoff, FAKE_NODE, t + 4));
   ck_assert (kith_upload_backoff_active (backoff, "0000000000000000000000000000000d", t + 4));
 }

@@ -93,3 +93,18 @@ kith_upload_backoff_get_count (KithUploadBackoff *self)
 {
   return g_hash_table_size (self->nodes);
 }
+
+guint
+kith_upload_backoff_count_active (KithUploadBackoff *self, gint64 now)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint active = 0;
+
+  g_hash_table_iter_init (&iter, self->nodes);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    if (((KithBackoffEntry *) value)->until > now)
+      active++;
+  }
+  return active;
+}

@@ -25,6 +25,8 @@ gboolean kith_upload_backoff_active (KithUploadBackoff *self, const gchar *node,
 void kith_upload_backoff_clear (KithUploadBackoff *self, const gchar *node);
 /* How many nodes are remembered (for tests and status). */
 guint kith_upload_backoff_get_count (KithUploadBackoff *self);
+/* How many nodes are backing off at @now. */
+guint kith_upload_backoff_count_active (KithUploadBackoff *self, gint64 now);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithUploadBackoff, kith_upload_backoff_free)
 

@@ -560,6 +560,7 @@ kith_upload_get_status (KithUpload *self)
   g_variant_dict_insert (&dict, "pending", "u", kith_upload_outbox_get_count (self->outbox));
   g_variant_dict_insert (&dict, "delivered", "t", self->delivered);
   g_variant_dict_insert (&dict, "blacklisted", "u", live->len);
+  g_variant_dict_insert (&dict, "backing-off", "u", kith_upload_backoff_count_active (self->backoff, g_get_monotonic_time ()));
   g_variant_dict_insert (&dict, "serving", "b", self->server != NULL && kith_upload_server_is_serving (self->server));
   g_variant_dict_insert (&dict, "forwarded", "t",
                          self->server != NULL ? kith_upload_server_get_forwarded (self->server) : 0);
