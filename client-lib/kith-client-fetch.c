@@ -311,13 +311,15 @@ kith_client_fetch_open_destination (const gchar *path, gboolean *created, GError
 }
 
 static GVariant *
-kith_client_fetch_options (const gchar *sha256, KithClientFetchFlags flags)
+kith_client_fetch_options (const gchar *sha256, guint64 size, KithClientFetchFlags flags)
 {
   GVariantDict options;
 
   g_variant_dict_init (&options, NULL);
   if (sha256 != NULL)
     g_variant_dict_insert (&options, "sha256", "s", sha256);
+  if (size > 0)
+    g_variant_dict_insert (&options, "size", "t", size);
   if (flags & KITH_CLIENT_FETCH_FLAG_CACHED_ONLY)
     g_variant_dict_insert (&options, "cached-only", "b", TRUE);
   if (flags & KITH_CLIENT_FETCH_FLAG_NO_ORIGIN)
@@ -326,11 +328,11 @@ kith_client_fetch_options (const gchar *sha256, KithClientFetchFlags flags)
 }
 
 void
-kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destination,
-                         const gchar *sha256, KithClientFetchFlags flags,
-                         KithClientProgressFunc progress, gpointer progress_data,
-                         GDestroyNotify progress_data_free, GCancellable *cancellable,
-                         GAsyncReadyCallback callback, gpointer user_data)
+kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gchar *destination,
+                               const gchar *sha256, guint64 size, KithClientFetchFlags flags,
+                               KithClientProgressFunc progress, gpointer progress_data,
+                               GDestroyNotify progress_data_free, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task; /* the operation's reference, dropped by kith_client_fetch_return_*() */
   KithClientFetch *fetch;
@@ -374,7 +376,7 @@ kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destin
   close (fd);
   kith_client_call_plugin_async (self, KITH_CLIENT_FETCH_OBJECT, KITH_CLIENT_PEERING_INTERFACE, "Fetch",
                                  g_variant_new ("(sh@a{sv})", url, 0,
-                                                kith_client_fetch_options (sha256, flags)),
+                                                kith_client_fetch_options (sha256, size, flags)),
                                  G_VARIANT_TYPE ("(o)"), fds, -1, NULL,
                                  kith_client_fetch_called_cb, task);
 #else
@@ -384,11 +386,40 @@ kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destin
 #endif
 }
 
+void
+kith_client_fetch_async (KithClient *self, const gchar *url, const gchar *destination,
+                         const gchar *sha256, KithClientFetchFlags flags,
+                         KithClientProgressFunc progress, gpointer progress_data,
+                         GDestroyNotify progress_data_free, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data)
+{
+  kith_client_fetch_sized_async (self, url, destination, sha256, 0, flags, progress, progress_data,
+                                 progress_data_free, cancellable, callback, user_data);
+}
+
 KithClientTransfer *
 kith_client_fetch_finish (KithClient *self, GAsyncResult *res, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (res, self), NULL);
   return g_task_propagate_pointer (G_TASK (res), error);
+}
+
+KithClientTransfer *
+kith_client_fetch_sized (KithClient *self, const gchar *url, const gchar *destination,
+                         const gchar *sha256, guint64 size, KithClientFetchFlags flags,
+                         KithClientProgressFunc progress, gpointer progress_data,
+                         GCancellable *cancellable, GError **error)
+{
+  KithClientSync sync;
+  KithClientTransfer *transfer;
+
+  g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
+  kith_client_sync_init (&sync);
+  kith_client_fetch_sized_async (self, url, destination, sha256, size, flags, progress, progress_data,
+                                 NULL, cancellable, kith_client_sync_done, &sync);
+  transfer = kith_client_fetch_finish (self, kith_client_sync_wait (&sync), error);
+  kith_client_sync_clear (&sync);
+  return transfer;
 }
 
 KithClientTransfer *

@@ -192,6 +192,24 @@ KithClientTransfer *kith_client_fetch (KithClient *self, const gchar *url, const
                                        GCancellable *cancellable, GError **error);
 
 /**
+ * kith_client_fetch_sized_async:
+ *
+ * kith_client_fetch_async() that also gives the expected @size in bytes (0: unknown, as
+ * kith_client_fetch_async()): the agent writes no more than @size and refuses a copy of
+ * another size. Finish with kith_client_fetch_finish().
+ */
+void kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gchar *destination,
+                                    const gchar *sha256, guint64 size, KithClientFetchFlags flags,
+                                    KithClientProgressFunc progress, gpointer progress_data,
+                                    GDestroyNotify progress_data_free, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+/* Blocking kith_client_fetch_sized_async(); @progress runs inside this call. */
+KithClientTransfer *kith_client_fetch_sized (KithClient *self, const gchar *url, const gchar *destination,
+                                             const gchar *sha256, guint64 size, KithClientFetchFlags flags,
+                                             KithClientProgressFunc progress, gpointer progress_data,
+                                             GCancellable *cancellable, GError **error);
+
+/**
  * kith_client_watch_peers:
  *
  * Emits KithClient::peer-download (href, node, done, total: s, s, guint64, guint64) for every

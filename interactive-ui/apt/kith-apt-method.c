@@ -4,8 +4,8 @@
  * apt runs this program as /usr/lib/apt/methods/kith+http and talks to it over stdin and
  * stdout (apt's acquire-method protocol). Every file apt asks for with its SHA256 (packages,
  * indexes) is fetched through the kith agent: from a peer on the LAN when one has it, from
- * the origin once otherwise, verified by the agent before a byte reaches apt's file, and
- * checked again by apt. Files without a hash (InRelease, Release) come from the origin
+ * the origin once otherwise, verified by the agent (hash, and the size apt expects) before a
+ * byte reaches apt's file, and checked again by apt. Files without a hash (InRelease, Release) come from the origin
  * directly: they are signed, and apt checks the signature. When no agent answers, or the
  * agent fails a file, the file is downloaded directly the way apt's own http method does,
  * so apt never breaks because of kith.
@@ -501,9 +501,9 @@ kith_apt_item_kith (KithAptItem *item)
   }
   self->active++;
   kith_apt_item_arm_stall_timer (item);
-  kith_client_fetch_async (self->client, item->url, item->filename, item->sha256,
-                           KITH_CLIENT_FETCH_FLAG_NONE, kith_apt_item_progress, item, NULL,
-                           item->cancellable, kith_apt_item_kith_cb, item);
+  kith_client_fetch_sized_async (self->client, item->url, item->filename, item->sha256, item->size,
+                                 KITH_CLIENT_FETCH_FLAG_NONE, kith_apt_item_progress, item, NULL,
+                                 item->cancellable, kith_apt_item_kith_cb, item);
 }
 
 static void
