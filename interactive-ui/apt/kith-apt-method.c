@@ -82,6 +82,7 @@ typedef struct {
   gboolean started;
   gboolean stalled;
   guint64 last_done;
+  KithClientTransferState last_state;
   GSource *stall_timer;
   GCancellable *cancellable;
 } KithAptItem;
@@ -431,12 +432,40 @@ kith_apt_item_arm_stall_timer (KithAptItem *item)
   g_source_attach (item->stall_timer, NULL);
 }
 
+/* 102 Status: what apt shows next to the file while no bytes flow yet. */
+static void
+kith_apt_item_status (KithAptItem *item, KithClientTransfer *transfer)
+{
+  g_autoptr(KithAptMessage) message = NULL;
+  const gchar *source = kith_client_transfer_get_source (transfer);
+  g_autofree gchar *text = NULL;
+
+  switch (kith_client_transfer_get_state (transfer)) {
+  case KITH_CLIENT_TRANSFER_STATE_SEARCHING:
+    text = g_strdup ("Searching the LAN");
+    break;
+  case KITH_CLIENT_TRANSFER_STATE_WAITING_FOR_PEER:
+    text = g_strdup_printf ("Waiting for peer %.8s", source != NULL ? source : "");
+    break;
+  default:
+    return;
+  }
+  message = kith_apt_message_new (102, "Status");
+  kith_apt_message_add (message, "URI", item->uri);
+  kith_apt_message_add (message, "Message", text);
+  kith_apt_send (message);
+}
+
 static void
 kith_apt_item_progress (KithClientTransfer *transfer, gpointer user_data)
 {
   KithAptItem *item = user_data;
   KithClientTransferState state = kith_client_transfer_get_state (transfer);
   guint64 done = kith_client_transfer_get_bytes_done (transfer);
+
+  if (state != item->last_state)
+    kith_apt_item_status (item, transfer);
+  item->last_state = state;
 
   if (state == KITH_CLIENT_TRANSFER_STATE_FROM_PEER || state == KITH_CLIENT_TRANSFER_STATE_FROM_ORIGIN)
     kith_apt_item_start (item, item->size > 0 ? item->size : kith_client_transfer_get_bytes_total (transfer));
@@ -580,6 +609,7 @@ kith_apt_acquire (KithAptMethod *self, KithAptMessage *request)
   item->uri = kith_apt_message_get (request, "URI");
   item->filename = kith_apt_message_get (request, "Filename");
   item->cancellable = g_cancellable_new ();
+  item->last_state = KITH_CLIENT_TRANSFER_STATE_FAILED; /* none yet */
   g_hash_table_add (self->items, item);
   if (item->uri == NULL || item->filename == NULL) {
     if (item->uri == NULL)
