@@ -400,9 +400,10 @@ liar_spawn (guint i)
 START_TEST (test_hostile_peer_refused)
 {
   g_autoptr(KithTestOrigin) origin = origin_new ();
-  /* honest holders answer after up to 300 ms; the liar answers at once and is asked first */
-  g_autoptr(Node) a = node_new (origin, "max-delay-ms=300\nclient-wait-ms=400\n", FALSE);
-  g_autoptr(Node) b = node_new (origin, "max-delay-ms=300\nclient-wait-ms=400\n", FALSE);
+  /* the honest holder answers after a random delay of up to 2 s, the liar at once: the
+   * liar's copy is the one tried first (unless a's delay beats the liar's reply, ~1 in 100) */
+  g_autoptr(Node) a = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
+  g_autoptr(Node) b = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
   g_autoptr(GSubprocess) liar = NULL;
 
   node_update_and_download (a);
