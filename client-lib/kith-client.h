@@ -203,7 +203,23 @@ void kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gc
                                     KithClientProgressFunc progress, gpointer progress_data,
                                     GDestroyNotify progress_data_free, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
-/* Blocking kith_client_fetch_sized_async(); @progress runs inside this call. */
+/**
+ * kith_client_fetch_sized:
+ * @self: a client
+ * @url: the URL
+ * @destination: the file to write
+ * @sha256: (nullable): the expected hash, 64 hex digits
+ * @size: the expected size in bytes, 0 when unknown
+ * @flags: where the bytes may come from
+ * @progress: (scope call) (nullable): called after each change
+ * @progress_data: (closure progress): data for @progress
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Blocking kith_client_fetch_sized_async(); @progress runs inside this call.
+ *
+ * Returns: (transfer full): the DONE transfer
+ */
 KithClientTransfer *kith_client_fetch_sized (KithClient *self, const gchar *url, const gchar *destination,
                                              const gchar *sha256, guint64 size, KithClientFetchFlags flags,
                                              KithClientProgressFunc progress, gpointer progress_data,
