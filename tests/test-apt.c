@@ -532,10 +532,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SystemBus, system_bus_free)
 
 START_TEST (test_sandbox_user_through_system_bus)
 {
+  /* declared first, freed last: the agent on it must stop before the bus goes (an agent
+   * that loses its bus ends itself) */
+  g_autoptr(SystemBus) bus = NULL;
   g_autoptr(KithTestOrigin) origin = NULL;
   g_autoptr(Node) a = NULL;
   g_autoptr(Node) b = NULL;
-  g_autoptr(SystemBus) bus = NULL;
 
   if (getuid () != 0 || getpwnam ("_apt") == NULL) {
     g_print ("test_sandbox_user_through_system_bus: needs root and the user _apt; not run\n");
