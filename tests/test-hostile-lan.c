@@ -344,7 +344,6 @@ START_TEST (test_poisoned_answer_without_hash)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 31);
   g_autofree gchar *url = kith_test_origin_url (origin, "/p.cab");
-  g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
   g_autoptr (Node) victim = node_start (NULL);
   g_autoptr (Node) next = node_start (NULL);
@@ -353,8 +352,24 @@ START_TEST (test_poisoned_answer_without_hash)
   kith_test_origin_set_digest (origin, FALSE);
   kith_test_origin_add (origin, "/p.cab", content, 0);
   hostile = hostile_spawn ("have", "65536", NULL);
-  first = fetch_sync (victim, url, NULL, content);
-  ck_assert_str_eq (first, "origin");
+  /* the victim's user runs `kith fetch URL -o FILE`, no --sha256 */
+  {
+    g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (victim->agent), "p.cab", NULL);
+    g_autofree gchar *out = NULL;
+    g_autofree gchar *err = NULL;
+    g_autofree gchar *data = NULL;
+    gsize len = 0;
+    const gchar *argv[] = { g_getenv ("KITH_CLI_BIN"), "--address", kith_test_agent_get_dbus_address (victim->agent),
+                            "--json", "fetch", url, "-o", dest, NULL };
+    gint rc = kith_test_run (argv, NULL, &out, &err);
+
+    ck_assert_msg (rc == 0, "kith fetch: rc %d: %s", rc, err);
+    ck_assert_msg (strstr (out, "\"source\" : \"origin\"") != NULL || strstr (out, "\"source\":\"origin\"") != NULL,
+                   "not from the origin: %s", out);
+    ck_assert (g_file_get_contents (dest, &data, &len, NULL));
+    ck_assert_uint_eq (len, g_bytes_get_size (content));
+    ck_assert_msg (memcmp (data, g_bytes_get_data (content, NULL), len) == 0, "not the origin's bytes");
+  }
   second = fetch_sync (next, url, NULL, content);
   ck_assert_str_eq (second, "origin");
   assert_not_poisoned (victim, hostile, content);

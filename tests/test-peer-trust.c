@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-peer-trust.c — the rules a node applies before it trusts what a peer announces:
  * which alias URLs it follows (kith-alias-url.h) and which hash an origin states for its
- * own file (kith-origin-digest.h) */
+ * own file (kith-origin-digest.h), and the record of how each stored copy was verified
+ * (KithAliasTrust in the alias store's index) */
 #include <check.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "kith-test-suite.h"
 
+#include "kith-alias-store.h"
 #include "kith-alias-url.h"
 #include "kith-origin-digest.h"
 
@@ -101,6 +104,124 @@ START_TEST (test_origin_digest)
 }
 END_TEST
 
+static gboolean
+store_is_verifying (gpointer store)
+{
+  return kith_alias_store_is_verifying (store);
+}
+
+static gboolean
+timed_out_cb (gpointer flag)
+{
+  *(gboolean *) flag = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static KithAliasStore *
+open_store (const gchar *dir)
+{
+  g_autoptr (GError) error = NULL;
+  KithAliasStore *store = kith_alias_store_new (dir, 0, 0, &error);
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (20, timed_out_cb, &timed_out);
+
+  ck_assert_msg (store != NULL, "%s", error != NULL ? error->message : "");
+  while (store_is_verifying (store) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert (!timed_out);
+  g_source_remove (id);
+  return store;
+}
+
+/* Stores @data as @href verified as @trust; returns the file's record after the commit. */
+static KithAliasTrust
+put (KithAliasStore *store, const gchar *href, const gchar *data, KithAliasTrust trust)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithAliasWriter) writer = kith_alias_store_begin (store, href, NULL, 0, &error);
+  g_autoptr (KithAliasEntry) entry = NULL;
+
+  ck_assert_ptr_nonnull (writer);
+  kith_alias_writer_set_trust (writer, trust);
+  ck_assert (kith_alias_writer_write (writer, (const guint8 *) data, strlen (data), &error));
+  entry = kith_alias_writer_commit (writer, &error);
+  ck_assert_msg (entry != NULL, "%s", error != NULL ? error->message : "");
+  return entry->trust;
+}
+
+static KithAliasTrust
+trust_of (KithAliasStore *store, const gchar *href)
+{
+  g_autoptr (KithAliasEntry) entry = kith_alias_store_lookup_href (store, href);
+  ck_assert_ptr_nonnull (entry);
+  return entry->trust;
+}
+
+START_TEST (test_trust_record)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("kith-trust-XXXXXX", &error);
+  g_autofree gchar *index = g_build_filename (dir, "index.json", NULL);
+  g_autofree gchar *text = NULL;
+  g_autoptr (GRegex) member = g_regex_new ("\"verified\" *: *\"[a-z]+\" *,?", 0, 0, NULL);
+  g_autofree gchar *stripped = NULL;
+  KithAliasStore *store;
+
+  ck_assert_ptr_nonnull (dir);
+  store = open_store (dir);
+  ck_assert_int_eq (put (store, "http://o.example/a", "from the origin", KITH_ALIAS_TRUST_ORIGIN),
+                    KITH_ALIAS_TRUST_ORIGIN);
+  ck_assert_int_eq (put (store, "http://o.example/b", "checked against a hash", KITH_ALIAS_TRUST_HASH),
+                    KITH_ALIAS_TRUST_HASH);
+  ck_assert_int_eq (put (store, "http://o.example/c", "from an enrolled peer", KITH_ALIAS_TRUST_PEER),
+                    KITH_ALIAS_TRUST_PEER);
+  /* the same href verified again, better: the record strengthens */
+  ck_assert_int_eq (put (store, "http://o.example/c", "from an enrolled peer", KITH_ALIAS_TRUST_HASH),
+                    KITH_ALIAS_TRUST_HASH);
+  ck_assert_int_eq (put (store, "http://o.example/c", "from an enrolled peer", KITH_ALIAS_TRUST_PEER),
+                    KITH_ALIAS_TRUST_HASH);
+  /* one record for all hrefs of a file: the same bytes under another href, believed from
+   * the LAN, weaken it for every href (never vouch for more than was checked) */
+  ck_assert_int_eq (put (store, "http://o.example/e", "checked against a hash", KITH_ALIAS_TRUST_LAN),
+                    KITH_ALIAS_TRUST_LAN);
+  ck_assert_int_eq (trust_of (store, "http://o.example/b"), KITH_ALIAS_TRUST_LAN);
+  ck_assert (kith_alias_store_save (store, &error));
+  g_object_unref (store);
+
+  /* the record survives a restart */
+  store = open_store (dir);
+  ck_assert_int_eq (trust_of (store, "http://o.example/a"), KITH_ALIAS_TRUST_ORIGIN);
+  ck_assert_int_eq (trust_of (store, "http://o.example/c"), KITH_ALIAS_TRUST_HASH);
+  ck_assert_int_eq (trust_of (store, "http://o.example/e"), KITH_ALIAS_TRUST_LAN);
+  g_object_unref (store);
+
+  /* an index from before the record knew nothing: nothing is vouched for */
+  ck_assert (g_file_get_contents (index, &text, NULL, NULL));
+  ck_assert_ptr_nonnull (strstr (text, "\"verified\""));
+  stripped = g_regex_replace_literal (member, text, -1, 0, "", 0, NULL);
+  ck_assert_ptr_null (strstr (stripped, "\"verified\""));
+  ck_assert (g_file_set_contents (index, stripped, -1, NULL));
+  store = open_store (dir);
+  ck_assert_int_eq (trust_of (store, "http://o.example/a"), KITH_ALIAS_TRUST_LAN);
+  ck_assert_int_eq (trust_of (store, "http://o.example/c"), KITH_ALIAS_TRUST_LAN);
+  g_object_unref (store);
+
+  ck_assert_str_eq (kith_alias_trust_to_string (KITH_ALIAS_TRUST_HASH), "hash");
+  ck_assert_int_eq (kith_alias_trust_from_string ("origin"), KITH_ALIAS_TRUST_ORIGIN);
+  ck_assert_int_eq (kith_alias_trust_from_string ("bogus"), KITH_ALIAS_TRUST_LAN);
+  ck_assert (KITH_ALIAS_TRUST_VOUCHES (KITH_ALIAS_TRUST_ORIGIN) && !KITH_ALIAS_TRUST_VOUCHES (KITH_ALIAS_TRUST_PEER));
+  {
+    g_autoptr (GDir) listing = g_dir_open (dir, 0, NULL);
+    const gchar *name;
+    while (listing != NULL && (name = g_dir_read_name (listing)) != NULL) {
+      g_autofree gchar *path = g_build_filename (dir, name, NULL);
+      g_unlink (path);
+    }
+    g_rmdir (dir);
+  }
+}
+END_TEST
+
 static Suite *
 peer_trust_suite (void)
 {
@@ -109,6 +230,7 @@ peer_trust_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_alias_url);
   tcase_add_test (tc, test_origin_digest);
+  tcase_add_test (tc, test_trust_record);
   suite_add_tcase (s, tc);
   return s;
 }

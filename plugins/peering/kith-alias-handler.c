@@ -20,7 +20,6 @@ struct _KithAliasHandler {
   guint64 bytes_served;
   guint64 hits;
   gboolean use_sendfile;
-  KithAliasTrust min_trust;
 };
 
 enum { SIGNAL_SERVED, SIGNAL_LAST };
@@ -267,7 +266,7 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
   RangeResult range;
 
   entry = sha256 != NULL ? kith_alias_store_lookup_sha256 (self->store, sha256) : NULL;
-  if (entry == NULL || entry->trust < self->min_trust) {
+  if (entry == NULL) {
     respond_empty (msg, SOUP_STATUS_NOT_FOUND);
     return;
   }
@@ -339,13 +338,6 @@ kith_alias_handler_build_path (const gchar *sha256, const gchar *href)
   if (name != NULL && is_plain_name (name))
     return g_strdup_printf (KITH_ALIAS_HANDLER_PREFIX "%s/%s", sha256, name);
   return g_strdup_printf (KITH_ALIAS_HANDLER_PREFIX "%s", sha256);
-}
-
-void
-kith_alias_handler_set_min_trust (KithAliasHandler *self, KithAliasTrust trust)
-{
-  g_return_if_fail (KITH_IS_ALIAS_HANDLER (self));
-  self->min_trust = trust;
 }
 
 guint64

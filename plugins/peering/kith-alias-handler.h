@@ -37,9 +37,6 @@ gchar *kith_alias_handler_build_path (const gchar *sha256, const gchar *href);
 /* Whether GET bodies may use sendfile(2) (default TRUE; it closes the connection
  * after the response); FALSE always serves the memory-mapped file through libsoup. */
 void kith_alias_handler_set_use_sendfile (KithAliasHandler *self, gboolean use_sendfile);
-/* Copies verified less than @trust are not served (404); default KITH_ALIAS_TRUST_LAN
- * (everything). [peering] trust=verified serves nothing taken from an unvouched peer. */
-void kith_alias_handler_set_min_trust (KithAliasHandler *self, KithAliasTrust trust);
 /* Body bytes actually written to peers so far. */
 guint64 kith_alias_handler_get_bytes_served (KithAliasHandler *self);
 /* Requests answered with 200 or 206 so far. Signal "served" (sha256, guint64 bytes)

@@ -218,10 +218,6 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
   if (!packet->cachedonly)
     kith_peer_table_note_requester (self->ctx->peers, packet->href, packet->node);
   entry = kith_alias_store_lookup_href (store, packet->href);
-  /* trust=verified: a copy nobody vouched for is neither announced nor served */
-  if (entry != NULL && kith_peering_trust_get_mode (self->ctx->trust) == KITH_PEERING_TRUST_VERIFIED &&
-      entry->trust < KITH_ALIAS_TRUST_PEER)
-    g_clear_pointer (&entry, kith_alias_entry_free);
   if (entry == NULL) {
     kith_peering_server_answer_downloading (self, packet, from);
     return;

@@ -445,8 +445,6 @@ kith_peering_new (KithAgent *agent, GError **error)
   };
   self->server = kith_peering_server_new (&self->ctx, self->tasks, kith_peering_origin_progress, self);
   self->handler = kith_alias_handler_new (self->store);
-  if (kith_peering_trust_get_mode (self->trust) == KITH_PEERING_TRUST_VERIFIED)
-    kith_alias_handler_set_min_trust (self->handler, KITH_ALIAS_TRUST_PEER);
   g_signal_connect (self->handler, "served", G_CALLBACK (kith_peering_served), self);
   kith_http_add_handler (kith_agent_get_http (agent), KITH_ALIAS_HANDLER_PREFIX,
                          kith_alias_handler_callback, g_object_ref (self->handler), g_object_unref);
