@@ -42,7 +42,7 @@ typedef struct {
 } KithDbusTransferExport;
 
 static void
-kith_dbus_transfer_export_free (KithDbusTransferExport *export)
+kith_peering_dbus_export_free (KithDbusTransferExport *export)
 {
   g_cancellable_cancel (export->cancellable);
   g_object_unref (export->cancellable);
@@ -317,7 +317,7 @@ kith_peering_dbus_new (KithPeering *peering, KithDbus *dbus)
   self->peering = g_object_ref (peering);
   self->dbus = g_object_ref (dbus);
   self->exports = g_hash_table_new_full (NULL, NULL, NULL,
-                                         (GDestroyNotify) kith_dbus_transfer_export_free);
+                                         (GDestroyNotify) kith_peering_dbus_export_free);
   self->skeleton = kith_dbus_peering1_skeleton_new ();
   g_signal_connect (self->skeleton, "handle-fetch", G_CALLBACK (kith_peering_dbus_handle_fetch), self);
   g_signal_connect (peering, "peer-download", G_CALLBACK (kith_peering_dbus_peer_download), self);

@@ -32,7 +32,7 @@ typedef struct {
 } KithPendingReply;
 
 static void
-kith_pending_reply_free (KithPendingReply *pending)
+kith_peering_server_reply_free (KithPendingReply *pending)
 {
   if (pending->timeout_id != 0)
     g_source_remove (pending->timeout_id);
@@ -52,7 +52,7 @@ kith_peering_server_new (const KithPeeringContext *context, KithPeeringTasks *ta
   self->origin_progress = origin_progress;
   self->origin_progress_data = user_data;
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) kith_pending_reply_free);
+                                         (GDestroyNotify) kith_peering_server_reply_free);
   self->replies = kith_rate_limit_new (context->timings->reply_rate, context->timings->reply_burst,
                                        KITH_PEERING_SERVER_MAX_SOURCES);
   return self;
