@@ -25,13 +25,6 @@ kith_upload_run_clear (KithUploadRun *run)
   g_clear_error (&run->error);
 }
 
-static void
-kith_upload_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  KithUploadRun *run = user_data;
-  run->status = kith_client_upload_get_status_finish (KITH_CLIENT (source), res, &run->error);
-  g_main_loop_quit (run->loop);
-}
 
 static void
 kith_upload_file_cb (GObject *source, GAsyncResult *res, gpointer user_data)
@@ -178,11 +171,10 @@ kith_upload_print_status (KithClientUploadStatus *status)
 static gint
 kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
 {
-  KithUploadRun run = { .loop = g_main_loop_new (NULL, FALSE) };
+  KithUploadRun run = { 0 };
   gint rc = KITH_EXIT_OK;
 
-  kith_client_upload_get_status_async (client, NULL, kith_upload_status_cb, &run);
-  g_main_loop_run (run.loop);
+  run.status = kith_client_upload_get_status (client, NULL, &run.error);
   if (run.status == NULL) {
     rc = kith_cli_report_error (cli, run.error);
   } else if (cli->json && peers_only) {
