@@ -25,27 +25,15 @@ struct _KithTestAgent {
   gchar *dbus_address;
 };
 
-static guint64
-env_factor (const gchar *name)
+guint
+kith_test_timeout_ms (guint timeout_ms)
 {
-  const gchar *multiplier = g_getenv (name);
+  const gchar *multiplier = g_getenv ("KITH_TEST_TIMEOUT_MULTIPLIER");
   guint64 factor = 1;
 
   if (multiplier != NULL)
     g_ascii_string_to_unsigned (multiplier, 10, 1, 100, &factor, NULL);
-  return factor;
-}
-
-guint
-kith_test_timeout_ms (guint timeout_ms)
-{
-  return timeout_ms * env_factor ("KITH_TEST_TIMEOUT_MULTIPLIER");
-}
-
-guint64
-kith_test_memory_bytes (guint64 bytes)
-{
-  return bytes * env_factor ("KITH_TEST_MEMORY_MULTIPLIER");
+  return timeout_ms * factor;
 }
 
 KithTestAgent *

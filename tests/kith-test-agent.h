@@ -44,8 +44,6 @@ gboolean kith_test_wait_until (gboolean (*condition) (gpointer user_data), gpoin
                                guint timeout_ms);
 /* A timeout scaled by $KITH_TEST_TIMEOUT_MULTIPLIER (sanitizer builds run slower). */
 guint kith_test_timeout_ms (guint timeout_ms);
-/* @bytes scaled by KITH_TEST_MEMORY_MULTIPLIER (sanitizers keep freed memory for a while). */
-guint64 kith_test_memory_bytes (guint64 bytes);
 /* Runs @argv (NULL-terminated) to completion with @env_extra ("K=V" list or NULL), bounded by
  * 60 s; returns the exit status and the output (caller frees). */
 gint kith_test_run (const gchar *const *argv, const gchar *const *env_extra, gchar **out_stdout,
