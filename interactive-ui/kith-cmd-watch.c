@@ -1,17 +1,27 @@
 /* kith-cmd-watch.c — `kith watch`: downloads in progress on the LAN, and this agent's counters
  *
- * Built from PeerDownload signals (what other nodes announce) and GetStatus' peering
- * section. On a terminal the view is redrawn in place every 250 ms; otherwise each
- * announcement is one line. Stops on Ctrl-C or after --duration.
+ * Built from PeerDownload signals (what nodes announce) and GetStatus (this node's id,
+ * its peering counters and the peers it heard). On a terminal it is a dashboard on the
+ * alternate screen, without echo, redrawn every 250 ms at the terminal's current size
+ * (so a resize shows at the next tick), `q` quitting; otherwise each announcement is one
+ * line. Stops on q, Ctrl-C or after --duration; the terminal is restored in every case.
  */
 #include "kith-cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#ifdef G_OS_UNIX
+#include <glib-unix.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+#endif
+
 #define KITH_WATCH_REDRAW_MS 250
 #define KITH_WATCH_STATUS_EVERY 4 /* redraws: GetStatus once a second */
 #define KITH_WATCH_KEEP_US (10 * G_USEC_PER_SEC) /* how long a quiet download stays listed */
+#define KITH_WATCH_DONE_US (3 * G_USEC_PER_SEC)  /* how long a finished one stays, marked done */
 
 /* One node's download of one href, as last announced. */
 typedef struct {
@@ -20,6 +30,7 @@ typedef struct {
   guint64 done;
   guint64 total;
   gint64 seen_us;
+  gint64 finished_us; /* when it was first seen complete; 0 while running */
   KithCliRate rate;
 } KithWatchDownload;
 
@@ -38,9 +49,15 @@ typedef struct {
   GMainLoop *loop;
   GHashTable *downloads; /* "node href" → KithWatchDownload */
   GVariant *counters;    /* the peering section of the last GetStatus, or NULL */
+  gchar *node_id;        /* this agent's, from GetStatus, or NULL */
+  GCancellable *stop;
+#ifdef G_OS_UNIX
+  gboolean tty_saved;
+  struct termios tty;    /* stdin's settings before the dashboard */
+  guint input_id;
+#endif
   gboolean status_pending;
   guint ticks;
-  guint lines_drawn;
   guint64 events;
 } KithWatchView;
 
@@ -73,6 +90,10 @@ kith_watch_peer_download (KithClient *client, const gchar *href, const gchar *no
   download->done = done;
   download->total = total;
   download->seen_us = now;
+  if (total > 0 && done >= total && download->finished_us == 0)
+    download->finished_us = now;
+  else if (done < total)
+    download->finished_us = 0;
   kith_cli_rate_update (&download->rate, done, now);
   view->events++;
   if (!view->interactive && !view->cli->json) {
@@ -134,28 +155,6 @@ kith_watch_counter_words (KithWatchView *view)
   return words;
 }
 
-/* Appends @words separated by ", " after a label as wide as @indent, starting a new line
- * (with @indent) before @width; returns the lines. */
-static guint
-kith_watch_append_wrapped (GString *out, GPtrArray *words, guint width, const gchar *indent)
-{
-  gsize line_start = out->len - strlen (indent);
-  guint lines = 1;
-
-  for (guint i = 0; i < words->len; i++) {
-    const gchar *word = g_ptr_array_index (words, i);
-    if (i > 0 && out->len - line_start + strlen (word) + 2 > width) {
-      g_string_append_printf (out, ",\n\r\033[K%s", indent);
-      line_start = out->len - strlen (indent);
-      lines++;
-    } else if (i > 0) {
-      g_string_append (out, ", ");
-    }
-    g_string_append (out, word);
-  }
-  return lines;
-}
-
 static gint
 kith_watch_compare (gconstpointer a, gconstpointer b)
 {
@@ -176,7 +175,8 @@ kith_watch_current (KithWatchView *view)
 
   g_hash_table_iter_init (&iter, view->downloads);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &download)) {
-    if (now - download->seen_us > KITH_WATCH_KEEP_US)
+    if (now - download->seen_us > KITH_WATCH_KEEP_US ||
+        (download->finished_us != 0 && now - download->finished_us > KITH_WATCH_DONE_US))
       g_hash_table_iter_remove (&iter);
     else
       g_ptr_array_add (current, download);
@@ -185,37 +185,145 @@ kith_watch_current (KithWatchView *view)
   return current;
 }
 
+/* Rows of the terminal on stdout (24 when unknown). */
+static guint
+kith_watch_terminal_height (void)
+{
+#if defined(G_OS_UNIX) && defined(TIOCGWINSZ)
+  struct winsize size = { 0 };
+  if (ioctl (STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_row >= 5)
+    return size.ws_row;
+#endif
+  return 24;
+}
+
+static guint64
+kith_watch_counter (KithWatchView *view, const gchar *key)
+{
+  guint64 n = 0;
+
+  if (view->counters != NULL && !g_variant_lookup (view->counters, key, "t", &n))
+    n = 0;
+  return n;
+}
+
+/* "Savings: 3.1 MB from peers, 1.0 MB from the origin, saved 4.1×": how much less the
+ * Internet link carried than the bytes this node received. */
+static gchar *
+kith_watch_describe_savings (KithWatchView *view)
+{
+  guint64 peers = kith_watch_counter (view, "bytes-from-peers");
+  guint64 origin = kith_watch_counter (view, "bytes-from-origin");
+  g_autofree gchar *peers_str = g_format_size (peers);
+  g_autofree gchar *origin_str = g_format_size (origin);
+  g_autofree gchar *factor = NULL;
+
+  if (origin > 0)
+    factor = g_strdup_printf ("saved %.1f×", (gdouble) (peers + origin) / (gdouble) origin);
+  else
+    factor = g_strdup (peers > 0 ? "saved all of it" : "saved nothing yet");
+  return g_strdup_printf ("Savings: %s from peers, %s from the origin, %s", peers_str, origin_str, factor);
+}
+
+/* Appends @text fitted to @width columns as one screen line. */
+static void
+kith_watch_append_line (GString *out, const gchar *text, guint width)
+{
+  g_autofree gchar *fitted = kith_cli_truncate_columns (text, width);
+  g_string_append_printf (out, "%s\033[K\r\n", fitted);
+}
+
+/* One download: ↓ or ✓ (done), node (or "this node"), progress, rate, then the href in
+ * what is left. */
+static gchar *
+kith_watch_describe_row (KithWatchView *view, KithWatchDownload *download, guint width)
+{
+  g_autofree gchar *node = g_strcmp0 (download->node, view->node_id) == 0
+                             ? g_strdup ("this node") : kith_cli_short_node (download->node);
+  g_autofree gchar *progress = kith_watch_describe_progress (download->done, download->total);
+  g_autofree gchar *rate = download->finished_us != 0 ? g_strdup ("") : kith_cli_format_rate (download->rate.rate);
+  g_autofree gchar *head = g_strdup_printf ("%s %-9s  %-4s  %-26s  %-10s  ", download->finished_us != 0 ? "✓" : "↓",
+                                            node, download->finished_us != 0 ? "done" : "", progress, rate);
+  guint used = kith_cli_display_width (head);
+  g_autofree gchar *href = kith_cli_truncate_columns (download->href, width > used ? width - used : 0);
+
+  return g_strconcat (head, href, NULL);
+}
+
+/* Peers heard on the LAN with what they last said they do: who serves and who waits on whom. */
+static void
+kith_watch_append_peers (KithWatchView *view, GString *out, guint width, guint rows)
+{
+  g_autoptr(GVariant) peers = view->counters != NULL
+                                ? g_variant_lookup_value (view->counters, "peers", G_VARIANT_TYPE ("aa{sv}")) : NULL;
+  gsize n = peers != NULL ? g_variant_n_children (peers) : 0;
+
+  for (gsize i = 0; i < n && i < rows; i++) {
+    g_autoptr(GVariant) peer = g_variant_get_child_value (peers, i);
+    const gchar *node = "", *address = "", *activity = "heard", *href = "";
+    g_autofree gchar *short_node = NULL;
+    g_autofree gchar *line = NULL;
+
+    g_variant_lookup (peer, "node", "&s", &node);
+    g_variant_lookup (peer, "address", "&s", &address);
+    g_variant_lookup (peer, "activity", "&s", &activity);
+    g_variant_lookup (peer, "href", "&s", &href);
+    short_node = kith_cli_short_node (node);
+    line = g_strdup_printf ("%-9s  %-15s  %-9s  %s", short_node, address, activity, href);
+    kith_watch_append_line (out, line, width);
+  }
+  if (n == 0)
+    kith_watch_append_line (out, "(no peer heard yet)", width);
+}
+
+/* The dashboard, drawn from the top of the alternate screen at the terminal's current size. */
 static void
 kith_watch_redraw (KithWatchView *view)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) out = g_string_new ("\033[H");
   g_autoptr(GPtrArray) current = kith_watch_current (view);
-  g_autoptr(GPtrArray) counters = kith_watch_counter_words (view);
-  guint width = kith_cli_terminal_width () - 1;
-  guint lines = 0;
+  g_autofree gchar *node = view->node_id != NULL ? kith_cli_short_node (view->node_id) : g_strdup ("?");
+  g_autofree gchar *title = g_strdup_printf ("kith watch — node %s, %" G_GUINT64_FORMAT " transfer(s) here — q quits",
+                                             node, kith_watch_counter (view, "transfers-active"));
+  g_autofree gchar *savings = kith_watch_describe_savings (view);
+  g_autofree gchar *heading = g_strdup_printf ("Downloads on the LAN (%u):", current->len);
+  guint width = kith_cli_terminal_width ();
+  guint height = kith_watch_terminal_height ();
+  guint rows = height > 8 ? height - 8 : 1; /* title, savings, 2 headings, 2 blank, 1+ peers */
+  guint shown = MIN (current->len, rows - rows / 3);
 
-  /* back to the top of what we drew last time, then overwrite it */
-  if (view->lines_drawn > 0)
-    g_string_append_printf (out, "\033[%uA", view->lines_drawn);
-  g_string_append_printf (out, "\r\033[KDownloads on the LAN (%u):\n", current->len);
-  lines++;
-  for (guint i = 0; i < current->len; i++) {
-    KithWatchDownload *download = g_ptr_array_index (current, i);
-    g_autofree gchar *node = kith_cli_short_node (download->node);
-    g_autofree gchar *progress = kith_watch_describe_progress (download->done, download->total);
-    g_autofree gchar *rate = kith_cli_format_rate (download->rate.rate);
-    g_autofree gchar *row = g_strdup_printf ("  %s  %-28s  %s  %s", node, progress, rate, download->href);
-    if (strlen (row) > width)
-      row[width] = '\0';
-    g_string_append_printf (out, "\r\033[K%s\n", row);
-    lines++;
+  kith_watch_append_line (out, title, width);
+  kith_watch_append_line (out, savings, width);
+  kith_watch_append_line (out, "", width);
+  kith_watch_append_line (out, heading, width);
+  for (guint i = 0; i < shown; i++) {
+    g_autofree gchar *row = kith_watch_describe_row (view, g_ptr_array_index (current, i), width);
+    kith_watch_append_line (out, row, width);
   }
-  g_string_append (out, "\r\033[KThis agent: ");
-  lines += kith_watch_append_wrapped (out, counters, width, "            ");
-  g_string_append (out, "\n\033[J");
-  g_print ("%s", out->str);
+  if (shown < current->len) {
+    g_autofree gchar *more = g_strdup_printf ("… and %u more", current->len - shown);
+    kith_watch_append_line (out, more, width);
+  }
+  kith_watch_append_line (out, "", width);
+  kith_watch_append_line (out, "Peers:", width);
+  kith_watch_append_peers (view, out, width, rows > shown + 1 ? rows - shown - 1 : 1);
+  g_string_append (out, "\033[J");
+  fputs (out->str, stdout);
   fflush (stdout);
-  view->lines_drawn = lines;
+}
+
+static void
+kith_watch_take_status (KithWatchView *view, GVariant *status)
+{
+  g_autoptr(GVariant) agent = g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT);
+  const gchar *node_id = NULL;
+
+  g_clear_pointer (&view->counters, g_variant_unref);
+  view->counters = g_variant_lookup_value (status, "peering", G_VARIANT_TYPE_VARDICT);
+  if (agent != NULL && g_variant_lookup (agent, "node-id", "&s", &node_id)) {
+    g_free (view->node_id);
+    view->node_id = g_strdup (node_id);
+  }
 }
 
 static void
@@ -231,8 +339,7 @@ kith_watch_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     g_debug ("GetStatus: %s", error->message);
     return;
   }
-  g_clear_pointer (&view->counters, g_variant_unref);
-  view->counters = g_variant_lookup_value (status, "peering", G_VARIANT_TYPE_VARDICT);
+  kith_watch_take_status (view, status);
 }
 
 static void
@@ -310,15 +417,14 @@ kith_watch_finish (KithWatchView *view)
 {
   g_autoptr(GVariant) status = kith_client_get_status (view->client, NULL, NULL);
 
-  if (status != NULL) {
-    g_clear_pointer (&view->counters, g_variant_unref);
-    view->counters = g_variant_lookup_value (status, "peering", G_VARIANT_TYPE_VARDICT);
-  }
+  if (status != NULL)
+    kith_watch_take_status (view, status);
   if (view->cli->json) {
     g_autoptr(JsonNode) root = kith_watch_to_json (view);
     kith_cli_print_json (root);
   } else if (view->interactive) {
-    kith_watch_redraw (view);
+    g_autofree gchar *savings = kith_watch_describe_savings (view);
+    g_print ("%s\n", savings); /* on the normal screen, left after the dashboard */
   } else {
     g_autoptr(GPtrArray) counters = kith_watch_counter_words (view);
     g_autofree gchar *text = NULL;
@@ -328,6 +434,58 @@ kith_watch_finish (KithWatchView *view)
   }
 }
 
+#ifdef G_OS_UNIX
+/* A key on the dashboard: q (or Q) quits; everything else is ignored. */
+static gboolean
+kith_watch_key (gint fd, GIOCondition condition, gpointer user_data)
+{
+  KithWatchView *view = user_data;
+  gchar buf[64];
+  gssize n = read (fd, buf, sizeof buf);
+
+  if (n <= 0) { /* end of input: nothing more can quit us but Ctrl-C and --duration */
+    view->input_id = 0;
+    return G_SOURCE_REMOVE;
+  }
+  if (memchr (buf, 'q', (gsize) n) != NULL || memchr (buf, 'Q', (gsize) n) != NULL)
+    g_cancellable_cancel (view->stop);
+  return G_SOURCE_CONTINUE;
+}
+#endif
+
+/* Alternate screen, cursor hidden; on a terminal stdin, no echo and keys one at a time. */
+static void
+kith_watch_enter_screen (KithWatchView *view)
+{
+#ifdef G_OS_UNIX
+  if (isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &view->tty) == 0) {
+    struct termios raw = view->tty;
+    raw.c_lflag &= ~(tcflag_t) (ECHO | ICANON);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    view->tty_saved = tcsetattr (STDIN_FILENO, TCSANOW, &raw) == 0;
+    view->input_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, kith_watch_key, view);
+  }
+#endif
+  fputs ("\033[?1049h\033[?25l\033[H\033[2J", stdout);
+  fflush (stdout);
+}
+
+static void
+kith_watch_leave_screen (KithWatchView *view)
+{
+#ifdef G_OS_UNIX
+  if (view->input_id != 0)
+    g_source_remove (view->input_id);
+  view->input_id = 0;
+  if (view->tty_saved)
+    tcsetattr (STDIN_FILENO, TCSANOW, &view->tty);
+  view->tty_saved = FALSE;
+#endif
+  fputs ("\033[?25h\033[?1049l", stdout);
+  fflush (stdout);
+}
+
 static gint
 kith_watch_run (KithCli *cli, gdouble duration)
 {
@@ -335,7 +493,7 @@ kith_watch_run (KithCli *cli, gdouble duration)
   g_autoptr(GCancellable) stop = g_cancellable_new ();
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GError) error = NULL;
-  KithWatchView view = { .cli = cli, .loop = loop, .interactive = kith_cli_is_interactive (cli) };
+  KithWatchView view = { .cli = cli, .loop = loop, .stop = stop, .interactive = kith_cli_is_interactive (cli) };
   guint interrupt_id, tick_id = 0, duration_id = 0;
 
   client = kith_cli_connect (cli, &error);
@@ -351,6 +509,7 @@ kith_watch_run (KithCli *cli, gdouble duration)
     duration_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) (duration * 1000), kith_watch_duration_over,
                                       g_object_ref (stop), g_object_unref);
   if (view.interactive) {
+    kith_watch_enter_screen (&view);
     kith_watch_tick (&view);
     tick_id = g_timeout_add (KITH_WATCH_REDRAW_MS, kith_watch_tick, &view);
   }
@@ -363,10 +522,13 @@ kith_watch_run (KithCli *cli, gdouble duration)
   /* gone already when it fired */
   if (duration_id != 0 && g_main_context_find_source_by_id (NULL, duration_id) != NULL)
     g_source_remove (duration_id);
+  if (view.interactive)
+    kith_watch_leave_screen (&view);
   g_signal_handlers_disconnect_by_data (client, &view);
   kith_watch_finish (&view);
   g_hash_table_unref (view.downloads);
   g_clear_pointer (&view.counters, g_variant_unref);
+  g_free (view.node_id);
   return KITH_EXIT_OK;
 }
 

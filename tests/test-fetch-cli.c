@@ -503,6 +503,181 @@ START_TEST (test_watch_peer_downloads)
 }
 END_TEST
 
+/* A `kith watch` in a tmux session of its own (private server socket). */
+typedef struct {
+  gchar *socket;
+  const gchar *want[3]; /* what the screen must show, all of it */
+  const gchar *row_node; /* the node whose download's row must show, or NULL */
+  const gchar *row_want; /* and what that row must show, or NULL */
+  gchar *screen;        /* the last capture */
+} Tmux;
+
+/* A download's row starts with ↓ (or ✓ when done) and the node. */
+static gchar *screen_row (const gchar *screen, const gchar *node);
+
+static gboolean
+tmux_run (Tmux *tmux, const gchar *const *args, gchar **out)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree gchar *err = NULL;
+
+  g_ptr_array_add (argv, (gpointer) "tmux");
+  g_ptr_array_add (argv, (gpointer) "-u"); /* UTF-8 whatever the locale */
+  g_ptr_array_add (argv, (gpointer) "-S");
+  g_ptr_array_add (argv, tmux->socket);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return kith_test_run ((const gchar *const *) argv->pdata, NULL, out, &err) == 0;
+}
+
+static gboolean
+tmux_shows (gpointer user_data)
+{
+  Tmux *tmux = user_data;
+
+  g_clear_pointer (&tmux->screen, g_free);
+  if (!tmux_run (tmux, (const gchar *[]) { "capture-pane", "-p", "-t", "watch", NULL }, &tmux->screen))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (tmux->want) && tmux->want[i] != NULL; i++)
+    if (strstr (tmux->screen, tmux->want[i]) == NULL)
+      return FALSE;
+  if (tmux->row_node != NULL) {
+    g_autofree gchar *row = screen_row (tmux->screen, tmux->row_node);
+    return row != NULL && (tmux->row_want == NULL || strstr (row, tmux->row_want) != NULL);
+  }
+  return TRUE;
+}
+
+static gboolean
+tmux_poll_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE; /* wakes the waiting loop up to look at the screen again */
+}
+
+/* Waits (bounded) until the pane shows every string of @want. */
+static gboolean
+tmux_wait_for (Tmux *tmux, const gchar *a, const gchar *b, const gchar *c)
+{
+  guint tick = g_timeout_add (100, tmux_poll_tick, NULL);
+  gboolean shown;
+
+  tmux->want[0] = a;
+  tmux->want[1] = b;
+  tmux->want[2] = c;
+  shown = kith_test_wait_until (tmux_shows, tmux, 15000);
+  g_source_remove (tick);
+  return shown;
+}
+
+static gboolean
+file_exists (gpointer user_data)
+{
+  return g_file_test (user_data, G_FILE_TEST_EXISTS);
+}
+
+static gchar *
+screen_row (const gchar *screen, const gchar *node)
+{
+  g_auto(GStrv) lines = g_strsplit (screen, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if ((g_str_has_prefix (lines[i], "↓ ") || g_str_has_prefix (lines[i], "✓ ")) &&
+        g_str_has_prefix (lines[i] + strlen ("↓ "), node))
+      return g_strdup (lines[i]);
+  return NULL;
+}
+
+/* The longest line of @screen in display columns. */
+static guint
+screen_widest (const gchar *screen)
+{
+  g_auto(GStrv) lines = g_strsplit (screen, "\n", -1);
+  guint widest = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const gchar *p = lines[i];
+    guint cols = 0;
+    for (; *p != '\0'; p = g_utf8_next_char (p))
+      cols += g_unichar_iswide (g_utf8_get_char (p)) ? 2 : 1;
+    widest = MAX (widest, cols);
+  }
+  return widest;
+}
+
+/* `kith watch` on a real terminal: the dashboard on the alternate screen at 80×24 and, after
+ * a resize, 120×40, with A's download and the savings line; q quits with 0 and leaves it. */
+START_TEST (test_watch_dashboard)
+{
+  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr(GBytes) content = kith_test_make_content (1024 * 1024, 18);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/dashboard.img");
+  g_autoptr(Node) w = node_start ();
+  g_autoptr(Node) a = node_start ();
+  g_autofree gchar *dest = node_path (a, "dashboard.img");
+  g_autofree gchar *rc_file = node_path (w, "watch.rc");
+  g_autofree gchar *short_a = g_strndup (kith_test_agent_get_node_id (a->agent), 8);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree gchar *bin = g_find_program_in_path ("tmux");
+  g_autofree gchar *command = NULL;
+  g_autofree gchar *alternate = NULL;
+  g_autofree gchar *rc = NULL;
+  g_autofree gchar *row = NULL;
+  Tmux tmux = { .socket = node_path (w, "tmux.sock") };
+  Progress progress = { 0 };
+  guint tick;
+
+  if (bin == NULL) {
+    g_printerr ("tmux not installed: dashboard not checked\n");
+    return;
+  }
+  /* the shell stays (reading) after kith exits, so the screen it left can be read; all of
+   * it, and with it the tmux server, ends within 90 s even if the test fails */
+  command = g_strdup_printf ("exec timeout 90 sh -c 'KITH_AGENT_ADDRESS=\"%s\" \"%s\" watch; echo $? > \"%s\"; read line'",
+                             kith_test_agent_get_dbus_address (w->agent), g_getenv ("KITH_CLI_BIN"), rc_file);
+  ck_assert (tmux_run (&tmux, (const gchar *[]) { "-f", "/dev/null", "new-session", "-d", "-s", "watch",
+                                                 "-x", "80", "-y", "24", command, NULL }, NULL));
+  ck_assert_msg (tmux_wait_for (&tmux, "kith watch", "Savings:", NULL), "no dashboard: %s", tmux.screen);
+
+  kith_test_origin_add (origin, "/dashboard.img", content, 200 * 1024); /* about 5 s */
+  fetch_start (a, url, dest, cancellable, &progress);
+  /* the row: A's node, its progress; at 80 columns the href is cut to what is left */
+  tmux.row_node = short_a;
+  ck_assert_msg (tmux_wait_for (&tmux, "Savings:", NULL, NULL), "no row for A: %s", tmux.screen);
+  row = screen_row (tmux.screen, short_a);
+  ck_assert_msg (strstr (row, url) == NULL && g_str_has_suffix (row, "…"), "row not fitted to 80 columns: %s", row);
+  ck_assert_msg (screen_widest (tmux.screen) <= 80, "wider than 80 columns: %s", tmux.screen);
+  ck_assert (tmux_run (&tmux, (const gchar *[]) { "display-message", "-p", "-t", "watch", "#{alternate_on}", NULL },
+                       &alternate));
+  ck_assert_str_eq (g_strstrip (alternate), "1");
+
+  /* bigger: redrawn to the new size, the whole href now fits */
+  ck_assert (tmux_run (&tmux, (const gchar *[]) { "resize-window", "-t", "watch", "-x", "120", "-y", "40", NULL }, NULL));
+  tmux.row_want = url;
+  ck_assert_msg (tmux_wait_for (&tmux, "Savings:", NULL, NULL), "row not redrawn at 120x40: %s", tmux.screen);
+  tmux.row_node = NULL;
+  ck_assert_msg (screen_widest (tmux.screen) <= 120, "wider than 120 columns: %s", tmux.screen);
+
+  ck_assert (tmux_run (&tmux, (const gchar *[]) { "send-keys", "-t", "watch", "q", NULL }, NULL));
+  tick = g_timeout_add (100, tmux_poll_tick, NULL);
+  ck_assert_msg (kith_test_wait_until (file_exists, rc_file, 10000), "kith watch did not quit on q: %s", tmux.screen);
+  g_source_remove (tick);
+  ck_assert (g_file_get_contents (rc_file, &rc, NULL, NULL));
+  ck_assert_str_eq (g_strstrip (rc), "0");
+  g_clear_pointer (&alternate, g_free);
+  ck_assert (tmux_run (&tmux, (const gchar *[]) { "display-message", "-p", "-t", "watch", "#{alternate_on}", NULL },
+                       &alternate));
+  ck_assert_str_eq (g_strstrip (alternate), "0");
+  tmux_run (&tmux, (const gchar *[]) { "kill-server", NULL }, NULL);
+
+  g_cancellable_cancel (cancellable);
+  fetch_wait (&progress);
+  progress_clear (&progress);
+  g_free (tmux.screen);
+  g_free (tmux.socket);
+}
+END_TEST
+
 /* An agent without the peering plugin: watching says so at once. */
 START_TEST (test_watch_without_peering)
 {
@@ -615,6 +790,7 @@ fetch_cli_suite (void)
   tcase_add_test (tc, test_cli_fetch_bad_url);
   tcase_add_test (tc, test_cli_fetch_stdout_and_remote_name);
   tcase_add_test (tc, test_watch_peer_downloads);
+  tcase_add_test (tc, test_watch_dashboard);
   tcase_add_test (tc, test_watch_without_peering);
 #ifdef KITH_TEST_DBUS_DAEMON
   tcase_add_test (tc, test_fetch_on_session_bus);
