@@ -1,4 +1,4 @@
-/* kith-upload-dbus.c — org.kith.Upload1: Upload(h, a{sv}), GetReceipt, Pending, Delivered,
+/* kith-upload-dbus.c — org.kith.Upload1: Upload(h, a{sv}), GetReceipt, Cancel, Pending, Delivered,
  * Blacklist and their signals */
 #include "kith-upload-dbus.h"
 
@@ -119,6 +119,20 @@ kith_upload_dbus_handle_get_receipt (KithDbusUpload1 *skeleton, GDBusMethodInvoc
   return TRUE;
 }
 
+static gboolean
+kith_upload_dbus_handle_cancel (KithDbusUpload1 *skeleton, GDBusMethodInvocation *invocation, const gchar *name,
+                                KithUploadDbus *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!kith_upload_cancel (self->upload, name, &error)) {
+    kith_agent_error_return (invocation, kith_upload_error_to_agent (error), error);
+    return TRUE;
+  }
+  kith_dbus_upload1_complete_cancel (skeleton, invocation);
+  return TRUE;
+}
+
 KithUploadDbus *
 kith_upload_dbus_new (KithUpload *upload, KithDbus *dbus)
 {
@@ -130,6 +144,7 @@ kith_upload_dbus_new (KithUpload *upload, KithDbus *dbus)
   kith_upload_dbus_mirror (self);
   g_signal_connect (self->skeleton, "handle-upload", G_CALLBACK (kith_upload_dbus_handle_upload), self);
   g_signal_connect (self->skeleton, "handle-get-receipt", G_CALLBACK (kith_upload_dbus_handle_get_receipt), self);
+  g_signal_connect (self->skeleton, "handle-cancel", G_CALLBACK (kith_upload_dbus_handle_cancel), self);
   g_signal_connect (upload, "changed", G_CALLBACK (kith_upload_dbus_changed_cb), self);
   g_signal_connect (upload, "delivered", G_CALLBACK (kith_upload_dbus_delivered_cb), self);
   g_signal_connect (upload, "blacklisted", G_CALLBACK (kith_upload_dbus_blacklisted_cb), self);

@@ -14,6 +14,7 @@ kith_upload_error_to_agent (const GError *error)
   case KITH_UPLOAD_ERROR_DUPLICATE:
     return KITH_AGENT_ERROR_INVALID_ARGS;
   case KITH_UPLOAD_ERROR_NO_RECEIPT:
+  case KITH_UPLOAD_ERROR_NOT_PENDING:
     return KITH_AGENT_ERROR_NOT_FOUND;
   default:
     return KITH_AGENT_ERROR_FAILED;

@@ -15,6 +15,7 @@ G_BEGIN_DECLS
  * @KITH_UPLOAD_ERROR_DUPLICATE: a report of that name is already in the outbox
  * @KITH_UPLOAD_ERROR_NO_RECEIPT: no receipt for that upload (yet)
  * @KITH_UPLOAD_ERROR_UNSUPPORTED: the platform cannot do it (no fd passing)
+ * @KITH_UPLOAD_ERROR_NOT_PENDING: no report of that name is in the outbox
  */
 typedef enum {
   KITH_UPLOAD_ERROR_FAILED,
@@ -22,6 +23,7 @@ typedef enum {
   KITH_UPLOAD_ERROR_DUPLICATE,
   KITH_UPLOAD_ERROR_NO_RECEIPT,
   KITH_UPLOAD_ERROR_UNSUPPORTED,
+  KITH_UPLOAD_ERROR_NOT_PENDING,
 } KithUploadError;
 
 GQuark kith_upload_error_quark (void);

@@ -26,6 +26,7 @@ static void
 kith_outbox_report_free (KithOutboxReport *report)
 {
   g_free (report->name);
+  g_free (report->last_error);
   g_free (report);
 }
 
@@ -150,11 +151,12 @@ kith_upload_outbox_to_variant (KithUploadOutbox *self, gint64 now)
   g_autoptr (GPtrArray) list = kith_upload_outbox_list (self);
   GVariantBuilder builder;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssu)"));
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssus)"));
   for (guint i = 0; i < list->len; i++) {
     KithOutboxReport *report = g_ptr_array_index (list, i);
     const gchar *state = report->sending ? "sending" : report->next_try > now ? "backoff" : "waiting";
-    g_variant_builder_add (&builder, "(ssu)", report->name, state, report->attempts);
+    g_variant_builder_add (&builder, "(ssus)", report->name, state, report->attempts,
+                           report->last_error != NULL ? report->last_error : "");
   }
   return g_variant_builder_end (&builder);
 }
@@ -231,6 +233,44 @@ kith_upload_outbox_remove (KithUploadOutbox *self, const gchar *name)
   if (g_unlink (path) != 0 && errno != ENOENT)
     g_warning ("cannot remove %s from the outbox: %s", path, g_strerror (errno));
   g_hash_table_remove (self->pending, name);
+}
+
+gboolean
+kith_upload_outbox_cancel (KithUploadOutbox *self, const gchar *name, GError **error)
+{
+  g_autofree gchar *path = NULL;
+
+  if (name == NULL || name[0] == '.' || strchr (name, '/') != NULL || !g_hash_table_contains (self->pending, name)) {
+    g_set_error (error, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_NOT_PENDING, "no report named %s is pending",
+                 name != NULL ? name : "(null)");
+    return FALSE;
+  }
+  path = g_build_filename (self->dir, name, NULL);
+  if (g_unlink (path) != 0 && errno != ENOENT) {
+    int saved = errno;
+    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "cannot remove %s from the outbox: %s", path,
+                 g_strerror (saved));
+    return FALSE;
+  }
+  /* the unlink is durable before anyone hears it is gone */
+  if (!kith_file_sync_dir (self->dir, error))
+    return FALSE;
+  g_hash_table_remove (self->pending, name);
+  return TRUE;
+}
+
+void
+kith_outbox_report_set_error (KithOutboxReport *report, const gchar *why)
+{
+  gsize len = strcspn (why, "\r\n");
+  const gchar *end = NULL;
+
+  if (len > KITH_OUTBOX_ERROR_MAX)
+    len = KITH_OUTBOX_ERROR_MAX;
+  /* never half a character: the text goes out as a D-Bus string */
+  g_utf8_validate (why, (gssize) len, &end);
+  g_free (report->last_error);
+  report->last_error = g_strndup (why, (gsize) (end - why));
 }
 
 gchar *

@@ -17,7 +17,11 @@ typedef struct {
   guint attempts;
   gint64 next_try; /* monotonic µs */
   gboolean sending;
+  gchar *last_error; /* why the last attempt failed: one line, bounded; NULL before any */
 } KithOutboxReport;
+
+/* the longest last error kept, in bytes */
+#define KITH_OUTBOX_ERROR_MAX 200
 
 typedef struct _KithUploadOutbox KithUploadOutbox;
 
@@ -32,8 +36,8 @@ gboolean kith_upload_outbox_scan (KithUploadOutbox *self);
 /* The pending reports sorted by name (borrowed KithOutboxReport*); caller unrefs. */
 GPtrArray *kith_upload_outbox_list (KithUploadOutbox *self);
 guint kith_upload_outbox_get_count (KithUploadOutbox *self);
-/* Pending reports as a(ssu): name, state ("waiting", "sending", "backoff"), attempts at @now
- * (monotonic µs). Floating. */
+/* Pending reports as a(ssus): name, state ("waiting", "sending", "backoff"), attempts and
+ * last error ("" before any) at @now (monotonic µs). Floating. */
 GVariant *kith_upload_outbox_to_variant (KithUploadOutbox *self, gint64 now);
 
 /* The bytes of report @name: a regular file, never through a symbolic link, at most
@@ -44,6 +48,13 @@ GBytes *kith_upload_outbox_read (KithUploadOutbox *self, const gchar *name, GErr
 gchar *kith_upload_outbox_add (KithUploadOutbox *self, const gchar *name, GBytes *content, GError **error);
 /* Removes delivered report @name: its file and its entry. */
 void kith_upload_outbox_remove (KithUploadOutbox *self, const gchar *name);
+/* Withdraws pending report @name: its file is unlinked and the directory synced before its
+ * entry goes, so it never comes back after a crash. KITH_UPLOAD_ERROR_NOT_PENDING when no
+ * such report is pending; the entry stays when the file cannot be removed. */
+gboolean kith_upload_outbox_cancel (KithUploadOutbox *self, const gchar *name, GError **error);
+/* Records why the last attempt at @report failed: the first line of @why, at most
+ * KITH_OUTBOX_ERROR_MAX bytes (cut at a character boundary). */
+void kith_outbox_report_set_error (KithOutboxReport *report, const gchar *why);
 
 /* The upload id of a report: stable over restarts for the same requester node, name and
  * content, and different for every requester (two nodes may send the same bytes under the

@@ -38,6 +38,7 @@ typedef struct {
   SoupMessage *msg;    /* the POST in flight, or NULL */
   gboolean handed_over; /* the whole report was written to the responder */
   gint64 started;      /* monotonic µs the POST began */
+  gchar *direct_error; /* why the backend could not be reached, when peers were asked instead */
 } KithAttempt;
 
 struct _KithUpload {
@@ -110,6 +111,7 @@ kith_attempt_free (KithAttempt *attempt)
   g_free (attempt->sha256);
   g_free (attempt->responder);
   g_free (attempt->timeout_reason);
+  g_free (attempt->direct_error);
   g_free (attempt);
 }
 
@@ -142,6 +144,12 @@ kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
     guint64 delay = MIN (self->retry << MIN (report->attempts, 16u), self->retry_max);
     report->attempts++;
     report->next_try = g_get_monotonic_time () + (gint64) delay * 1000;
+    if (attempt->direct_error != NULL) {
+      g_autofree gchar *both = g_strdup_printf ("backend unreachable (%s); %s", attempt->direct_error, why);
+      kith_outbox_report_set_error (report, both);
+    } else {
+      kith_outbox_report_set_error (report, why);
+    }
     kith_upload_count (self, "kith_upload_failed_attempts_total", NULL);
     g_message ("report %s not delivered (%s); next try in %" G_GUINT64_FORMAT " ms", report->name, why, delay);
   }
@@ -235,6 +243,8 @@ kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_clear_handle_id (&attempt->timer_id, g_source_remove);
   if (body == NULL && attempt->responder == NULL && self->broker != NULL) {
     g_message ("backend unreachable (%s): asking peers to upload %s", error->message, attempt->report->name);
+    g_free (attempt->direct_error);
+    attempt->direct_error = g_strdup (error->message);
     kith_upload_ask_peers (self);
     return;
   }
@@ -518,6 +528,31 @@ gchar *
 kith_upload_add_finish (KithUpload *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+kith_upload_cancel (KithUpload *self, const gchar *name, GError **error)
+{
+  /* a report dropped in since the last scan can be cancelled too */
+  gboolean scanned = kith_upload_outbox_scan (self->outbox);
+
+  if (self->attempt != NULL && g_strcmp0 (self->attempt->report->name, name) == 0) {
+    /* stop sending it first: nothing of it goes out after this */
+    g_message ("report %s cancelled while being sent", name);
+    kith_upload_end_request (self);
+    self->attempt->report->sending = FALSE;
+    g_clear_pointer (&self->attempt, kith_attempt_free);
+  }
+  if (!kith_upload_outbox_cancel (self->outbox, name, error)) {
+    if (scanned)
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+    kith_upload_next (self);
+    return FALSE;
+  }
+  g_message ("report %s cancelled: removed from the outbox", name);
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+  kith_upload_next (self);
+  return TRUE;
 }
 
 GVariant *

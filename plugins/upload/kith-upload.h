@@ -45,8 +45,11 @@ void kith_upload_add_async (KithUpload *self, gint fd, const gchar *name, GAsync
                             gpointer user_data);
 /* The new report's upload id (caller frees), or NULL with an error. */
 gchar *kith_upload_add_finish (KithUpload *self, GAsyncResult *result, GError **error);
-/* Pending reports as a(sst): name, state ("waiting", "sending", "backoff"), attempts. */
+/* Pending reports as a(ssus): name, state ("waiting", "sending", "backoff"), attempts, last error. */
 GVariant *kith_upload_get_pending (KithUpload *self);
+/* Withdraws pending report @name (stopping its attempt if one is under way): removed from
+ * the outbox durably, it is never sent again. KITH_UPLOAD_ERROR_NOT_PENDING when unknown. */
+gboolean kith_upload_cancel (KithUpload *self, const gchar *name, GError **error);
 guint64 kith_upload_get_delivered (KithUpload *self);
 KithUploadBlacklist *kith_upload_get_blacklist (KithUpload *self);
 /* The status section for GetStatus (a{sv}); floating. */
