@@ -22,6 +22,7 @@ kith_client_upload_report_free (KithClientUploadReport *report)
     return;
   g_free (report->name);
   g_free (report->state);
+  g_free (report->last_error);
   g_free (report);
 }
 
@@ -33,6 +34,7 @@ kith_client_upload_report_copy (const KithClientUploadReport *report)
   copy->name = g_strdup (report->name);
   copy->state = g_strdup (report->state);
   copy->attempts = report->attempts;
+  copy->last_error = g_strdup (report->last_error);
   return copy;
 }
 
@@ -103,10 +105,10 @@ static KithClientUploadStatus *
 kith_client_upload_status_from_props (GVariant *props)
 {
   KithClientUploadStatus *status = g_new0 (KithClientUploadStatus, 1);
-  g_autoptr (GVariant) pending = g_variant_lookup_value (props, "Pending", G_VARIANT_TYPE ("a(ssu)"));
+  g_autoptr (GVariant) pending = g_variant_lookup_value (props, "Pending", G_VARIANT_TYPE ("a(ssus)"));
   g_autoptr (GVariant) blacklist = g_variant_lookup_value (props, "Blacklist", G_VARIANT_TYPE ("a(sstt)"));
   GVariantIter iter;
-  const gchar *a, *b;
+  const gchar *a, *b, *why;
   guint32 attempts;
   guint64 since, until;
 
@@ -115,11 +117,12 @@ kith_client_upload_status_from_props (GVariant *props)
   g_variant_lookup (props, "Delivered", "t", &status->delivered);
   if (pending != NULL) {
     g_variant_iter_init (&iter, pending);
-    while (g_variant_iter_next (&iter, "(&s&su)", &a, &b, &attempts)) {
+    while (g_variant_iter_next (&iter, "(&s&su&s)", &a, &b, &attempts, &why)) {
       KithClientUploadReport *report = g_new0 (KithClientUploadReport, 1);
       report->name = g_strdup (a);
       report->state = g_strdup (b);
       report->attempts = attempts;
+      report->last_error = *why != '\0' ? g_strdup (why) : NULL;
       g_ptr_array_add (status->pending, report);
     }
   }
@@ -171,6 +174,52 @@ kith_client_upload_get_status_finish (KithClient *self, GAsyncResult *res, GErro
 {
   g_return_val_if_fail (g_task_is_valid (res, self), NULL);
   return g_task_propagate_pointer (G_TASK (res), error);
+}
+
+static void
+kith_client_upload_cancel_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = kith_client_call_plugin_finish (KITH_CLIENT (source), res, NULL, &error);
+
+  if (reply == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+kith_client_upload_cancel_async (KithClient *self, const gchar *name, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_upload_cancel_async);
+
+  kith_client_call_plugin_async (self, KITH_CLIENT_UPLOAD_OBJECT, KITH_CLIENT_UPLOAD_INTERFACE, "Cancel",
+                                 g_variant_new ("(s)", name), G_VARIANT_TYPE ("()"), NULL, -1, cancellable,
+                                 kith_client_upload_cancel_cb, task);
+}
+
+gboolean
+kith_client_upload_cancel_finish (KithClient *self, GAsyncResult *res, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (res, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (res), error);
+}
+
+gboolean
+kith_client_upload_cancel (KithClient *self, const gchar *name, GCancellable *cancellable, GError **error)
+{
+  KithClientSync sync;
+  gboolean ok;
+
+  g_return_val_if_fail (KITH_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  kith_client_sync_init (&sync);
+  kith_client_upload_cancel_async (self, name, cancellable, kith_client_sync_done, &sync);
+  ok = kith_client_upload_cancel_finish (self, kith_client_sync_wait (&sync), error);
+  kith_client_sync_clear (&sync);
+  return ok;
 }
 
 typedef struct {

@@ -10,6 +10,7 @@ G_BEGIN_DECLS
  * @name: the report's file name in the outbox
  * @state: waiting, sending or backoff
  * @attempts: attempts so far
+ * @last_error: (nullable): why the last attempt failed (one line), or %NULL before any failure
  *
  * One report still in the outbox.
  */
@@ -17,6 +18,7 @@ typedef struct {
   gchar *name;
   gchar *state;
   guint attempts;
+  gchar *last_error;
 } KithClientUploadReport;
 
 #define KITH_TYPE_CLIENT_UPLOAD_REPORT (kith_client_upload_report_get_type ())
@@ -132,5 +134,40 @@ gchar *kith_client_upload_file_finish (KithClient *self, GAsyncResult *res, GErr
  */
 gchar *kith_client_upload_file (KithClient *self, const gchar *path, gboolean wait, GCancellable *cancellable,
                                 GError **error);
+
+/**
+ * kith_client_upload_cancel_async:
+ * @self: a client
+ * @name: the report's file name in the outbox, as #KithClientUploadReport.name says
+ * @cancellable: (nullable): a cancellable
+ * @callback: (scope async): called when the agent answered
+ * @user_data: (closure): data for @callback
+ *
+ * Withdraws a pending report from the agent's outbox: it is never delivered afterwards.
+ * %KITH_CLIENT_ERROR_NOT_FOUND when no report of that name is pending.
+ */
+void kith_client_upload_cancel_async (KithClient *self, const gchar *name, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+/**
+ * kith_client_upload_cancel_finish:
+ * @self: a client
+ * @res: the result
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when the report was removed from the outbox
+ */
+gboolean kith_client_upload_cancel_finish (KithClient *self, GAsyncResult *res, GError **error);
+/**
+ * kith_client_upload_cancel:
+ * @self: a client
+ * @name: the report's file name in the outbox
+ * @cancellable: (nullable): a cancellable
+ * @error: return location for an error
+ *
+ * Blocking kith_client_upload_cancel_async().
+ *
+ * Returns: %TRUE when the report was removed from the outbox
+ */
+gboolean kith_client_upload_cancel (KithClient *self, const gchar *name, GCancellable *cancellable, GError **error);
 
 G_END_DECLS
