@@ -1,5 +1,6 @@
 /* kith-cmd-upload.c — `kith upload FILE` (hand a report to the agent and wait for its receipt),
- * `kith upload status` (the outbox) and `kith upload blacklist` (the nodes the upload
+ * `kith upload status` (the outbox, with each report's last error), `kith upload cancel NAME`
+ * (withdraw a pending report) and `kith upload blacklist` (the nodes the upload
  * service blacklisted, and why) */
 #include "kith-cli.h"
 
@@ -131,6 +132,11 @@ kith_upload_status_to_json (KithClientUploadStatus *status)
     json_builder_add_string_value (builder, report->state);
     json_builder_set_member_name (builder, "attempts");
     json_builder_add_int_value (builder, report->attempts);
+    json_builder_set_member_name (builder, "last-error");
+    if (report->last_error != NULL)
+      json_builder_add_string_value (builder, report->last_error);
+    else
+      json_builder_add_null_value (builder);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);
@@ -163,6 +169,8 @@ kith_upload_print_status (KithClientUploadStatus *status)
     KithClientUploadReport *report = g_ptr_array_index (status->pending, i);
     g_print ("  %-40s %-8s %u attempt%s\n", report->name, report->state, report->attempts,
              report->attempts == 1 ? "" : "s");
+    if (report->last_error != NULL)
+      g_print ("    last error: %s\n", report->last_error);
   }
   g_print ("Blacklisted:  %u\n", status->blacklist->len);
 }
@@ -193,6 +201,30 @@ kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
   }
   kith_upload_run_clear (&run);
   return rc;
+}
+
+static gint
+kith_upload_cancel (KithCli *cli, KithClient *client, const gchar *name)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!kith_client_upload_cancel (client, name, NULL, &error))
+    return kith_cli_report_error (cli, error);
+  if (cli->json) {
+    g_autoptr (JsonBuilder) builder = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "name");
+    json_builder_add_string_value (builder, name);
+    json_builder_set_member_name (builder, "state");
+    json_builder_add_string_value (builder, "cancelled");
+    json_builder_end_object (builder);
+    root = json_builder_get_root (builder);
+    kith_cli_print_json (root);
+  } else {
+    g_printerr ("%s: cancelled; removed from the outbox, it will not be delivered\n", name);
+  }
+  return KITH_EXIT_OK;
 }
 
 static gint
@@ -259,11 +291,22 @@ kith_cmd_upload (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
   gboolean is_status;
   gboolean is_blacklist;
 
-  if (!kith_cli_parse (cli, command, "FILE|status|blacklist", entries, &argc, &argv, &error))
+  if (!kith_cli_parse (cli, command, "FILE|status|blacklist|cancel NAME", entries, &argc, &argv, &error))
     return kith_cli_report_error (cli, error);
+  if (argc >= 2 && g_strcmp0 (argv[1], "cancel") == 0) {
+    if (argc != 3) {
+      g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           "upload cancel takes the NAME of a pending report (see kith upload status)");
+      return kith_cli_report_error (cli, error);
+    }
+    client = kith_cli_connect (cli, &error);
+    if (client == NULL)
+      return kith_cli_report_error (cli, error);
+    return kith_upload_cancel (cli, client, argv[2]);
+  }
   if (argc != 2 || timeout_s < 0) {
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                         argc != 2 ? "upload takes a FILE, or: status, blacklist" : "--timeout takes seconds >= 0");
+                         argc != 2 ? "upload takes a FILE, or: status, blacklist, cancel NAME" : "--timeout takes seconds >= 0");
     return kith_cli_report_error (cli, error);
   }
   is_status = g_strcmp0 (argv[1], "status") == 0;
