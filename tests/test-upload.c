@@ -13,6 +13,8 @@
 #include "kith-upload-backoff.h"
 #include "kith-upload-blacklist.h"
 #include "kith-upload-verify.h"
+#include "kith-client-upload.h"
+#include "kith-client-error.h"
 
 #include <check.h>
 
@@ -891,6 +893,91 @@ START_TEST (test_cli_upload)
 }
 END_TEST
 
+/* The entry of @name in `kith upload status --json`, or NULL. */
+static JsonObject *
+status_report (JsonNode *status, const gchar *name)
+{
+  JsonArray *pending = json_object_get_array_member (json_node_get_object (status), "pending");
+
+  for (guint i = 0; i < json_array_get_length (pending); i++) {
+    JsonObject *report = json_array_get_object_element (pending, i);
+    if (g_strcmp0 (json_object_get_string_member (report, "name"), name) == 0)
+      return report;
+  }
+  return NULL;
+}
+
+/* A report the backend cannot take shows why in `kith upload status` (text and JSON);
+ * `kith upload cancel NAME` withdraws it: it leaves the outbox and, once the backend is
+ * back, is never delivered (a later report is, so the agent did try). An unknown name is
+ * the agent's NotFound: exit 1 from the CLI, KITH_CLIENT_ERROR_NOT_FOUND from libkith. */
+START_TEST (test_cli_cancel)
+{
+  g_autoptr (Backend) b = backend_start (NULL);
+  /* retry=60s (it overrides node_start's): the status is read between the first attempt
+   * (direct, then peers) and the next */
+  g_autoptr (Node) n = node_start (b, FALSE, NULL, "serve=false\noffer-wait=300ms\nretry=60s");
+  g_autoptr (GBytes) doomed = kith_test_make_content (4000, 81);
+  g_autoptr (GBytes) later = kith_test_make_content (4100, 82);
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *listen = NULL;
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *json = NULL;
+  g_autofree gchar *cancelled = NULL;
+  g_autofree gchar *unknown = NULL;
+  g_autofree gchar *after = NULL;
+  g_autofree gchar *doomed_path = NULL;
+  g_autoptr (JsonNode) st = NULL;
+  g_autoptr (JsonNode) st_after = NULL;
+  g_autoptr (JsonNode) err = NULL;
+  JsonObject *report, *fields;
+
+  listen = g_strdup (b->url + strlen ("https://"));
+  backend_stop (b);
+  node_drop_report (n, "doomed.bin", doomed);
+  node_wait_log (n, "report doomed.bin not delivered", 20000);
+
+  ck_assert_int_eq (run_kith (n, &json, "upload", "status", "--json", NULL), 0);
+  st = parse_json (json);
+  report = status_report (st, "doomed.bin");
+  ck_assert_msg (report != NULL, "doomed.bin not pending: %s", json);
+  ck_assert_int_ge (json_object_get_int_member (report, "attempts"), 1);
+  ck_assert_msg (json_object_get_string_member (report, "last-error") != NULL &&
+                     strstr (json_object_get_string_member (report, "last-error"), "backend unreachable") != NULL,
+                 "no last error in: %s", json);
+  ck_assert_int_eq (run_kith (n, &text, "upload", "status", NULL), 0);
+  ck_assert_msg (strstr (text, "doomed.bin") != NULL && strstr (text, "last error: backend unreachable") != NULL,
+                 "upload status does not say why: %s", text);
+
+  ck_assert_int_eq (run_kith (n, &cancelled, "upload", "cancel", "doomed.bin", NULL), 0);
+  doomed_path = g_build_filename (n->outbox, "doomed.bin", NULL);
+  ck_assert (!g_file_test (doomed_path, G_FILE_TEST_EXISTS));
+  ck_assert_int_eq (run_kith (n, &after, "upload", "status", "--json", NULL), 0);
+  st_after = parse_json (after);
+  ck_assert_msg (status_report (st_after, "doomed.bin") == NULL, "still pending after cancel: %s", after);
+
+  /* cancelling it again, or any unknown name: the agent's NotFound */
+  ck_assert_int_eq (run_kith (n, &unknown, "upload", "cancel", "doomed.bin", "--json", NULL), 1);
+  err = parse_json (unknown);
+  fields = json_object_get_object_member (json_node_get_object (err), "error");
+  ck_assert_str_eq (json_object_get_string_member (fields, "name"), "not-found");
+  ck_assert_int_eq (json_object_get_int_member (fields, "exit-status"), 1);
+  kith_client_set_address (client, kith_test_agent_get_dbus_address (n->agent));
+  ck_assert_msg (kith_client_connect (client, NULL, &error), "%s", error != NULL ? error->message : "");
+  ck_assert (!kith_client_upload_cancel (client, "no-such-report.bin", NULL, &error));
+  ck_assert_msg (g_error_matches (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_NOT_FOUND), "%s: %s",
+                 g_quark_to_string (error->domain), error->message);
+
+  /* the backend is back: a later report goes through, the cancelled one never does */
+  backend_serve (b, listen, NULL);
+  node_drop_report (n, "later.bin", later);
+  ck_assert_msg (wait_for (outbox_is_empty, n, 30000), "the later report was not delivered");
+  ck_assert_uint_eq (backend_copies_of (b, later), 1);
+  ck_assert_uint_eq (backend_copies_of (b, doomed), 0);
+}
+END_TEST
+
 /* ---- Upload(fd) against a writer that never writes ---- */
 
 typedef struct {
@@ -1440,6 +1527,7 @@ upload_suite (void)
   tcase_add_test (tc, test_renews_before_expiry);
   tcase_add_test (tc, test_serves_only_while_backend_reachable);
   tcase_add_test (tc, test_cli_upload);
+  tcase_add_test (tc, test_cli_cancel);
   tcase_add_test (tc, test_upload_fd_never_blocks);
   tcase_add_test (tc, test_alias_refuses);
   tcase_add_loop_test (tc, test_bad_peer, 0, G_N_ELEMENTS (bad_peers));
