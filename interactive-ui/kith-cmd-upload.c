@@ -204,7 +204,7 @@ kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
 }
 
 static gint
-kith_upload_cancel (KithCli *cli, KithClient *client, const gchar *name)
+kith_cmd_upload_cancel (KithCli *cli, KithClient *client, const gchar *name)
 {
   g_autoptr (GError) error = NULL;
 
@@ -302,7 +302,7 @@ kith_cmd_upload (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
     client = kith_cli_connect (cli, &error);
     if (client == NULL)
       return kith_cli_report_error (cli, error);
-    return kith_upload_cancel (cli, client, argv[2]);
+    return kith_cmd_upload_cancel (cli, client, argv[2]);
   }
   if (argc != 2 || timeout_s < 0) {
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,

@@ -260,7 +260,7 @@ kith_upload_outbox_cancel (KithUploadOutbox *self, const gchar *name, GError **e
 }
 
 void
-kith_outbox_report_set_error (KithOutboxReport *report, const gchar *why)
+kith_upload_outbox_report_set_error (KithOutboxReport *report, const gchar *why)
 {
   gsize len = strcspn (why, "\r\n");
   const gchar *end = NULL;

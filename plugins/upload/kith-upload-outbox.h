@@ -54,7 +54,7 @@ void kith_upload_outbox_remove (KithUploadOutbox *self, const gchar *name);
 gboolean kith_upload_outbox_cancel (KithUploadOutbox *self, const gchar *name, GError **error);
 /* Records why the last attempt at @report failed: the first line of @why, at most
  * KITH_OUTBOX_ERROR_MAX bytes (cut at a character boundary). */
-void kith_outbox_report_set_error (KithOutboxReport *report, const gchar *why);
+void kith_upload_outbox_report_set_error (KithOutboxReport *report, const gchar *why);
 
 /* The upload id of a report: stable over restarts for the same requester node, name and
  * content, and different for every requester (two nodes may send the same bytes under the

@@ -146,9 +146,9 @@ kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
     report->next_try = g_get_monotonic_time () + (gint64) delay * 1000;
     if (attempt->direct_error != NULL) {
       g_autofree gchar *both = g_strdup_printf ("backend unreachable (%s); %s", attempt->direct_error, why);
-      kith_outbox_report_set_error (report, both);
+      kith_upload_outbox_report_set_error (report, both);
     } else {
-      kith_outbox_report_set_error (report, why);
+      kith_upload_outbox_report_set_error (report, why);
     }
     kith_upload_count (self, "kith_upload_failed_attempts_total", NULL);
     g_message ("report %s not delivered (%s); next try in %" G_GUINT64_FORMAT " ms", report->name, why, delay);
