@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The front doors of kith. Each target installs the Debian packages it needs
 # (listed once, in data/debian-packages.txt), then hands over to meson.
 

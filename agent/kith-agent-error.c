@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-agent-error.c — KITH_AGENT_ERROR and its D-Bus names */
 #include "kith-agent-error.h"
 

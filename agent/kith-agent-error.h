@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-agent-error.h — the agent's error domain: the org.kith.Error.* codes */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-agent-main.c — the kith-agent executable */
 #include "kith-agent-private.h"
 
@@ -35,11 +36,11 @@ main (int argc, char *argv[])
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("- kith LAN peering agent");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithConfig) config = NULL;
-  g_autoptr(KithAgent) agent = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("- kith LAN peering agent");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithConfig) config = NULL;
+  g_autoptr (KithAgent) agent = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
 
   setlocale (LC_ALL, "");
   g_option_context_add_main_entries (context, entries, NULL);

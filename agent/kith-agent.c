@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-agent.c — the service manager (FIG. 8, 502; docs/architecture.md): config, identity, HTTP,
  * D-Bus, and the plugins with their service registry */
 #include "kith-agent-private.h"
@@ -95,9 +96,9 @@ kith_agent_load_vendor (KithAgent *self, GError **error)
 {
   const gchar *scheme;
   gboolean plain_http = FALSE;
-  g_autoptr(GUri) uri = NULL;
+  g_autoptr (GUri) uri = NULL;
 
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   self->backend_url = kith_config_get_string (self->config, "agent", "backend-url", NULL, &error_local);
   if (error_local == NULL)
@@ -191,7 +192,7 @@ kith_agent_start_http (KithAgent *self, GError **error)
   /* loopback unless configured: the packaged kith-agent.conf opens the LAN */
   g_autofree gchar *listen = kith_config_get_string (self->config, "agent", "http-listen",
                                                      "127.0.0.1:6515", error);
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
   g_autofree gchar *metrics = NULL;
 
   if (listen == NULL)
@@ -249,7 +250,7 @@ static gboolean
 kith_agent_start_dbus (KithAgent *self, GError **error)
 {
   g_autofree gchar *mode = kith_config_get_string (self->config, "agent", "dbus", "system", error);
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   if (mode == NULL)
     return FALSE;
@@ -271,9 +272,9 @@ kith_agent_start_dbus (KithAgent *self, GError **error)
 static gchar **
 kith_agent_plugin_names (KithAgent *self, gchar ***out_optional, GError **error)
 {
-  g_auto(GStrv) required = NULL;
-  g_auto(GStrv) optional = NULL;
-  g_autoptr(GStrvBuilder) all = g_strv_builder_new ();
+  g_auto (GStrv) required = NULL;
+  g_auto (GStrv) optional = NULL;
+  g_autoptr (GStrvBuilder) all = g_strv_builder_new ();
 
   required = kith_config_get_strv (self->config, "agent", "plugins", kith_agent_default_plugins, error);
   if (required == NULL)
@@ -292,8 +293,8 @@ kith_agent_plugin_names (KithAgent *self, gchar ***out_optional, GError **error)
 static gboolean
 kith_agent_check_groups (KithAgent *self, GError **error)
 {
-  g_auto(GStrv) groups = kith_config_get_groups (self->config);
-  g_auto(GStrv) names = kith_agent_plugin_names (self, NULL, error);
+  g_auto (GStrv) groups = kith_config_get_groups (self->config);
+  g_auto (GStrv) names = kith_agent_plugin_names (self, NULL, error);
 
   if (names == NULL)
     return FALSE;
@@ -312,7 +313,7 @@ kith_agent_check_groups (KithAgent *self, GError **error)
 static gboolean
 kith_agent_check_required (KithAgent *self, const gchar *const *optional, GError **error)
 {
-  g_autoptr(GString) failures = g_string_new (NULL);
+  g_autoptr (GString) failures = g_string_new (NULL);
 
   for (guint i = 0; i < self->plugins->len; i++) {
     KithPlugin *plugin = g_ptr_array_index (self->plugins, i);
@@ -339,9 +340,9 @@ kith_agent_plugin_started (KithPlugin *plugin, gpointer user_data)
 static gboolean
 kith_agent_start_plugins (KithAgent *self, GError **error)
 {
-  g_auto(GStrv) names = NULL;
-  g_auto(GStrv) optional = NULL;
-  g_auto(GStrv) dirs = NULL;
+  g_auto (GStrv) names = NULL;
+  g_auto (GStrv) optional = NULL;
+  g_auto (GStrv) dirs = NULL;
   guint failed = 0;
 
   names = kith_agent_plugin_names (self, &optional, error);
@@ -364,9 +365,9 @@ kith_agent_start_plugins (KithAgent *self, GError **error)
 gboolean
 kith_agent_check_config (KithAgent *self, GError **error)
 {
-  g_auto(GStrv) names = NULL;
-  g_auto(GStrv) optional = NULL;
-  g_auto(GStrv) dirs = NULL;
+  g_auto (GStrv) names = NULL;
+  g_auto (GStrv) optional = NULL;
+  g_auto (GStrv) dirs = NULL;
   g_autofree gchar *state_dir = NULL;
 
   g_return_val_if_fail (KITH_IS_AGENT (self), FALSE);

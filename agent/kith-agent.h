@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-agent.h — the service manager: what every plugin is given (the daemon's own calls
  * are in kith-agent-private.h, not installed) */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-catalog.c — the vendor's signed update catalog */
 #include "kith-catalog.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-catalog.h — the vendor's signed update catalog (docs/architecture.md, "Trust")
  *
  * catalog.json:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-config.c — typed, validated access to kith-agent.conf
  *
  * Every error names the file, the group and the key, so an operator can fix
@@ -57,8 +58,8 @@ kith_config_set_error (KithConfig *self, GError **error, const gchar *group,
 KithConfig *
 kith_config_new_from_data (const gchar *data, const gchar *filename, GError **error)
 {
-  g_autoptr(KithConfig) self = g_object_new (KITH_TYPE_CONFIG, NULL);
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (KithConfig) self = g_object_new (KITH_TYPE_CONFIG, NULL);
+  g_autoptr (GError) error_local = NULL;
 
   self->filename = g_strdup (filename);
   if (!g_key_file_load_from_data (self->keyfile, data, -1, G_KEY_FILE_NONE, &error_local)) {
@@ -73,7 +74,7 @@ KithConfig *
 kith_config_new_from_file (const gchar *filename, GError **error)
 {
   g_autofree gchar *data = NULL;
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   if (!g_file_get_contents (filename, &data, NULL, &error_local)) {
     g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_CONFIG,
@@ -99,7 +100,7 @@ gboolean
 kith_config_check_keys (KithConfig *self, const gchar *group,
                         const gchar *const *known, GError **error)
 {
-  g_auto(GStrv) keys = g_key_file_get_keys (self->keyfile, group, NULL, NULL);
+  g_auto (GStrv) keys = g_key_file_get_keys (self->keyfile, group, NULL, NULL);
 
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
     if (!g_strv_contains (known, keys[i])) {
@@ -126,7 +127,7 @@ gchar *
 kith_config_get_string (KithConfig *self, const gchar *group, const gchar *key,
                         const gchar *default_value, GError **error)
 {
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
   g_autofree gchar *value = NULL;
 
   if (!g_key_file_has_key (self->keyfile, group, key, NULL))
@@ -143,9 +144,9 @@ gchar **
 kith_config_get_strv (KithConfig *self, const gchar *group, const gchar *key,
                       const gchar *const *default_value, GError **error)
 {
-  g_autoptr(GError) error_local = NULL;
-  g_auto(GStrv) value = NULL;
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GError) error_local = NULL;
+  g_auto (GStrv) value = NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
 
   if (!g_key_file_has_key (self->keyfile, group, key, NULL))
     return g_strdupv ((gchar **) default_value);
@@ -194,7 +195,7 @@ gchar **
 kith_config_get_paths (KithConfig *self, const gchar *group, const gchar *key,
                        const gchar *const *default_value, GError **error)
 {
-  g_auto(GStrv) values = NULL;
+  g_auto (GStrv) values = NULL;
 
   if (!g_key_file_has_key (self->keyfile, group, key, NULL))
     return g_strdupv ((gchar **) default_value);
@@ -219,7 +220,7 @@ kith_config_get_uint64 (KithConfig *self, const gchar *group, const gchar *key,
                         guint64 *out, GError **error)
 {
   g_autofree gchar *raw = kith_config_get_raw (self, group, key);
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   if (raw == NULL) {
     *out = default_value;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-config.h — typed, validated access to kith-agent.conf */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-crypto.c — keys, certificates and detached signatures on top of GnuTLS */
 #include "kith-crypto.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-crypto.h — keys, certificates and detached signatures (GnuTLS), shared by
  * the backend, the update plugin and the upload plugin. Everything crosses this
  * API as PEM text or bytes so callers never touch GnuTLS types. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-dbus.c — the agent on D-Bus: owning a bus name, or listening peer-to-peer
  *
  * Peer-to-peer mode (dbus=unix:path=…) needs no bus daemon; it is how
@@ -81,7 +82,7 @@ kith_dbus_skeleton_is_exported (GDBusInterfaceSkeleton *skeleton)
 static void
 kith_dbus_export_on (KithDbusExport *export, GDBusConnection *connection)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   if (!g_dbus_interface_skeleton_export (export->skeleton, connection,
                                          export->object_path, &error))
     g_warning ("cannot export %s: %s", export->object_path, error->message);
@@ -135,7 +136,7 @@ static gboolean
 kith_dbus_claim_socket (KithDbus *self, const gchar *address, GError **error)
 {
   g_autofree gchar *path = NULL;
-  g_autoptr(GDBusConnection) probe = NULL;
+  g_autoptr (GDBusConnection) probe = NULL;
 
   if (!g_str_has_prefix (address, "unix:path="))
     return TRUE;
@@ -164,8 +165,8 @@ static gboolean
 kith_dbus_start_server (KithDbus *self, const gchar *address, GError **error)
 {
   g_autofree gchar *guid = g_dbus_generate_guid ();
-  g_autoptr(GDBusAuthObserver) observer = g_dbus_auth_observer_new ();
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GDBusAuthObserver) observer = g_dbus_auth_observer_new ();
+  g_autoptr (GError) error_local = NULL;
 
   if (!kith_dbus_claim_socket (self, address, error))
     return FALSE;
@@ -189,9 +190,9 @@ kith_dbus_start_server (KithDbus *self, const gchar *address, GError **error)
 static gboolean
 kith_dbus_start_bus (KithDbus *self, GBusType bus_type, GError **error)
 {
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error_local = NULL;
   guint32 result;
 
   connection = g_bus_get_sync (bus_type, NULL, &error_local);

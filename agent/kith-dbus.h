@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-dbus.h — the agent's D-Bus presence: a bus name or a peer-to-peer server */
 #pragma once
 

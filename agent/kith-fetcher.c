@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-fetcher.c — the in-process fetch service interface */
 #include "kith-fetcher.h"
 

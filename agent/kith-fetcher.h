@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-fetcher.h — the in-process fetch service (FIG. 8, 516; docs/architecture.md): how the update,
  * relay and upload plugins get a URL through peering without linking it */
 #pragma once

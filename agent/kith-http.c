@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-http.c — the agent's embedded HTTP server
  *
  * Only what plugins register exists; every other path is 404, so the server
@@ -473,7 +474,7 @@ kith_http_parse_listen (const gchar *listen, GError **error)
   g_autofree gchar *host = NULL;
   const gchar *colon = strrchr (listen, ':');
   guint64 port = 0;
-  g_autoptr(GInetAddress) address = NULL;
+  g_autoptr (GInetAddress) address = NULL;
 
   if (colon == NULL || !g_ascii_string_to_unsigned (colon + 1, 10, 0, G_MAXUINT16, &port, NULL)) {
     g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_CONFIG,
@@ -496,9 +497,9 @@ kith_http_parse_listen (const gchar *listen, GError **error)
 gboolean
 kith_http_listen (KithHttp *self, const gchar *listen, GError **error)
 {
-  g_autoptr(GSocketAddress) address = kith_http_parse_listen (listen, error);
-  g_autoptr(GError) error_local = NULL;
-  g_autoptr(GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) address = kith_http_parse_listen (listen, error);
+  g_autoptr (GError) error_local = NULL;
+  g_autoptr (GSocket) socket = NULL;
   GSList *uris;
 
   if (address == NULL)

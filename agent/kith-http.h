@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-http.h — the agent's embedded HTTP server (libsoup 3), hardened for a hostile LAN
  *
  * Every connection is counted from its accept to its close: a cap in total and per source

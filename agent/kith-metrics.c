@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-metrics.c — counters and gauges, rendered in the Prometheus text format */
 #include "kith-metrics.h"
 
@@ -138,7 +139,7 @@ kith_metrics_to_variant (KithMetrics *self, const gchar *name)
 static void
 kith_metrics_render_family (KithMetricFamily *family, GString *out)
 {
-  g_autoptr(GList) labels = g_hash_table_get_keys (family->series);
+  g_autoptr (GList) labels = g_hash_table_get_keys (family->series);
 
   if (family->help != NULL)
     g_string_append_printf (out, "# HELP %s %s\n", family->name, family->help);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-metrics.h — counters and gauges any plugin can register, rendered for Prometheus */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-node-id.c — the node's persistent random identity */
 #include "kith-node-id.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-node-id.h — the node's persistent random identity (private to the agent) */
 #pragma once
 

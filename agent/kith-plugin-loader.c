@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-plugin-loader.c — loads the configured plugins and orders them by dependency */
 #include "kith-plugin-loader.h"
 
@@ -19,7 +20,7 @@ static void kith_plugin_loader_visit (KithLoaderSort *sort, KithPlugin *plugin);
 static void
 kith_plugin_loader_fail_cycle (KithLoaderSort *sort, KithPlugin *start)
 {
-  g_autoptr(GString) cycle = g_string_new (NULL);
+  g_autoptr (GString) cycle = g_string_new (NULL);
   guint first = 0;
 
   g_ptr_array_find (sort->path, start, &first);
@@ -83,7 +84,7 @@ kith_plugin_loader_visit (KithLoaderSort *sort, KithPlugin *plugin)
 GPtrArray *
 kith_plugin_loader_load (const gchar *const *names, const gchar *const *dirs)
 {
-  g_autoptr(GPtrArray) loaded = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_object_unref);
   KithLoaderSort sort = {
     .by_name = g_hash_table_new (g_str_hash, g_str_equal),
     .visit = g_hash_table_new (NULL, NULL),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-plugin-loader.h — loads the configured plugins and orders them by dependency */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-plugin.c — one plugin module: loaded, started, stopped, or failed and why */
 #include "kith-plugin-private.h"
 
@@ -91,7 +92,7 @@ kith_plugin_check_info (KithPlugin *self, const gchar *path, const KithPluginInf
 KithPlugin *
 kith_plugin_load (const gchar *name, const gchar *const *dirs)
 {
-  g_autoptr(KithPlugin) self = g_object_new (KITH_TYPE_PLUGIN, NULL);
+  g_autoptr (KithPlugin) self = g_object_new (KITH_TYPE_PLUGIN, NULL);
   g_autofree gchar *path = kith_plugin_find_module (name, dirs);
   g_autofree gchar *message = NULL;
   KithPluginDescribeFunc describe = NULL;
@@ -129,7 +130,7 @@ kith_plugin_load (const gchar *name, const gchar *const *dirs)
 gboolean
 kith_plugin_start (KithPlugin *self, KithAgent *agent, GError **error)
 {
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   g_return_val_if_fail (KITH_IS_PLUGIN (self), FALSE);
   g_return_val_if_fail (self->state == KITH_PLUGIN_STATE_LOADED, FALSE);

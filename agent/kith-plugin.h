@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-plugin.h — the plugin SDK: what a service plugin exports (the loaded plugin, which
  * only the agent handles, is in kith-plugin-private.h) */
 #pragma once

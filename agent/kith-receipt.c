@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-receipt.c — the signed receipt document the backend returns for an upload */
 #include "kith-receipt.h"
 
@@ -10,12 +11,12 @@
 gchar *
 kith_receipt_seal (const gchar *text, const gchar *cert_pem, const gchar *key_pem, GError **error)
 {
-  g_autoptr(GBytes) data = g_bytes_new (text, strlen (text));
-  g_autoptr(GBytes) detached = kith_crypto_detached_sign (data, cert_pem, key_pem, error);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (GBytes) data = g_bytes_new (text, strlen (text));
+  g_autoptr (GBytes) detached = kith_crypto_detached_sign (data, cert_pem, key_pem, error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
 
   if (detached == NULL ||
       !json_parser_load_from_data (parser, g_bytes_get_data (detached, NULL),
@@ -36,10 +37,10 @@ gchar *
 kith_receipt_open (GBytes *document, const gchar *anchor_pem, gint64 now, gchar **signer_pem,
                    GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(GBytes) data = NULL;
-  g_autoptr(GBytes) detached = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (GBytes) data = NULL;
+  g_autoptr (GBytes) detached = NULL;
   g_autofree gchar *detached_text = NULL;
   g_autofree gchar *signer = NULL;
   JsonObject *obj = NULL;

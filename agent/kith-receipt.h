@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-receipt.h — the signed receipt document the backend returns for an upload:
  * {"receipt": TEXT, "signature": DETACHED-SIGNATURE} (docs/backend.md) */
 #pragma once

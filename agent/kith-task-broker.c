@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-task-broker.c — the task broker interface */
 #include "kith-task-broker.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-task-broker.h — asking the LAN for a peer to perform a task (FIG. 9; docs/architecture.md), and
  * offering to perform one: implemented by the peering service, used by the upload
  * (and relay) plugins without linking peering */

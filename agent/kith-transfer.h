@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-transfer.h — one fetch of one URL, observed by whoever asked for it */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend-error.h — the vendor backend's error domain */
 #pragma once
 

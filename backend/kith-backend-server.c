@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend-server.c — the backend's HTTP side */
 #include "kith-backend-server.h"
 

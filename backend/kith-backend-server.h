@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend-server.h — the backend's HTTP side: catalog, signature and files with GET,
  * HEAD and Range, an optional uplink rate limit shared by all clients, and /stats. */
 #pragma once

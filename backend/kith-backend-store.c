@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend-store.c — the backend directory */
 #include "kith-backend-store.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend-store.h — the backend directory: the vendor CA, the catalog signing key,
  * the enrollment token, the published files and the signed catalog.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend-upload.c — POST /enroll and POST /upload */
 #include "kith-backend-upload.h"
 

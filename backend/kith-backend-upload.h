@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend-upload.h — the backend's trust endpoints for the upload service (docs/architecture.md, "Trust"):
  * POST /enroll issues short-lived node certificates, POST /upload stores reports and
  * answers with receipts signed by the backend.

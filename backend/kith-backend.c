@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-backend.c — the reference vendor backend: init, publish, serve */
 #include <glib.h>
 #include <locale.h>

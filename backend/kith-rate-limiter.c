@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-rate-limiter.c — a token bucket whose balance may go negative: a reservation
  * always succeeds, and the debt tells the caller how long to wait. */
 #include "kith-rate-limiter.h"

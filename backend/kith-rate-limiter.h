@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-rate-limiter.h — one token bucket shared by every response of the backend, so
  * --rate-limit caps the whole uplink like the patent's slow DSL line. */
 #pragma once

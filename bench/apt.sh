@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/apt.sh BUILD [PACKAGES] [KIB] [UPLINK] — three Debian machines fetch the same
 # package set over a shaped uplink, once with plain http:// sources, once with kith+http://.
 #

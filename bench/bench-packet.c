@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-packet.c — packets parsed per second on one core (issue 3, benchmark (e))
  *
  * Parses a mix of realistic packets, as written by kith_packet_write(), COUNT times
@@ -26,8 +27,8 @@ make_mix (void)
     KITH_PACKET_TYPE_RESPONSE, KITH_PACKET_TYPE_FOUND, KITH_PACKET_TYPE_END_REQUEST,
   };
   for (guint i = 0; i < G_N_ELEMENTS (types); i++) {
-    g_autoptr(KithPacket) p = kith_packet_new (types[i]);
-    g_autoptr(GError) error = NULL;
+    g_autoptr (KithPacket) p = kith_packet_new (types[i]);
+    g_autoptr (GError) error = NULL;
     GBytes *bytes;
     p->id = 3000000000u + i;
     p->node = g_strdup (NODE);
@@ -60,7 +61,7 @@ cmp_double (gconstpointer a, gconstpointer b)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GPtrArray) mix = make_mix ();
+  g_autoptr (GPtrArray) mix = make_mix ();
   guint64 count = argc > 1 ? g_ascii_strtoull (argv[1], NULL, 10) : 200000;
   gdouble rates[RUNS];
 

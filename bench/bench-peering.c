@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-peering.c — the peering service measured across real agent processes on
  * loopback (issue 3, benchmark (a)–(d), and an agent's idle cost)
  *
@@ -99,7 +100,7 @@ bench_filter (GDBusConnection *connection, GDBusMessage *message, gboolean incom
 {
   Node *node = user_data;
   gint64 now = g_get_monotonic_time ();
-  g_autoptr(GVariant) changed = NULL;
+  g_autoptr (GVariant) changed = NULL;
   const gchar *interface = NULL;
   BenchTimes *times;
 
@@ -141,7 +142,7 @@ static Node *
 node_start (void)
 {
   g_autofree gchar *config = bench_peering_config ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->agent = kith_test_agent_new ("peering", config);
@@ -209,7 +210,7 @@ static void
 fetch_replied (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Fetch *fetch = user_data;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
+  g_autoptr (GVariant) reply = g_dbus_connection_call_with_unix_fd_list_finish (
       G_DBUS_CONNECTION (source), NULL, result, &fetch->error);
 
   if (reply != NULL)
@@ -221,8 +222,8 @@ static Fetch *
 fetch_start (Node *node, const gchar *url, GBytes *content)
 {
   Fetch *fetch = g_new0 (Fetch, 1);
-  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
   gint fd;
 
   fetch->node = node;
@@ -245,7 +246,7 @@ static gboolean
 fetch_is_finished (gpointer user_data)
 {
   Fetch *fetch = user_data;
-  g_autoptr(BenchTimes) times = NULL;
+  g_autoptr (BenchTimes) times = NULL;
 
   if (fetch->error != NULL)
     return TRUE;
@@ -338,8 +339,8 @@ origin_round (KithTestOrigin *origin, Node **nodes, guint n, gboolean at_once)
 {
   g_autofree gchar *path = g_strdup_printf ("/%s-%u.cab", at_once ? "storm" : "seq", n);
   g_autofree gchar *url = kith_test_origin_url (origin, path);
-  g_autoptr(GBytes) content = kith_test_make_content (1024 * 1024, n * 2 + at_once);
-  g_autoptr(GPtrArray) fetches = g_ptr_array_new_with_free_func ((GDestroyNotify) fetch_free);
+  g_autoptr (GBytes) content = kith_test_make_content (1024 * 1024, n * 2 + at_once);
+  g_autoptr (GPtrArray) fetches = g_ptr_array_new_with_free_func ((GDestroyNotify) fetch_free);
   gint64 start = g_get_monotonic_time ();
   guint from_origin = 0;
 
@@ -350,7 +351,7 @@ origin_round (KithTestOrigin *origin, Node **nodes, guint n, gboolean at_once)
       bench_times_free (fetch_wait (g_ptr_array_index (fetches, i)));
   }
   for (guint i = 0; i < n; i++) {
-    g_autoptr(BenchTimes) times = fetch_wait (g_ptr_array_index (fetches, i));
+    g_autoptr (BenchTimes) times = fetch_wait (g_ptr_array_index (fetches, i));
     if (g_strcmp0 (times->source, "origin") == 0)
       from_origin++;
   }
@@ -366,7 +367,7 @@ bench_origin (void)
 {
   const guint counts[] = { 2, 5, 10, 20 };
   guint max = counts[G_N_ELEMENTS (counts) - 1];
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   Node **nodes = nodes_start (max);
 
   g_print ("(a) origin GETs, 1 MiB file; line: mode N origin-GETs wall-ms\n");
@@ -382,19 +383,19 @@ bench_origin (void)
 static void
 bench_discovery (guint count)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(Node) holder = node_start ();
-  g_autoptr(Node) requester = node_start ();
-  g_autoptr(GArray) found = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GArray) total = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GPtrArray) contents = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (Node) holder = node_start ();
+  g_autoptr (Node) requester = node_start ();
+  g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) total = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GPtrArray) contents = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   guint late = 0;
 
   for (guint i = 0; i < count; i++) {
     g_autofree gchar *path = g_strdup_printf ("/hit-%u.bin", i);
     g_autofree gchar *url = kith_test_origin_url (origin, path);
     GBytes *content = kith_test_make_content (16 * 1024, 100 + i);
-    g_autoptr(Fetch) fetch = NULL;
+    g_autoptr (Fetch) fetch = NULL;
     g_ptr_array_add (contents, content);
     kith_test_origin_add (origin, path, content, 0);
     fetch = fetch_start (holder, url, content);
@@ -403,8 +404,8 @@ bench_discovery (guint count)
   for (guint i = 0; i < count; i++) {
     g_autofree gchar *path = g_strdup_printf ("/hit-%u.bin", i);
     g_autofree gchar *url = kith_test_origin_url (origin, path);
-    g_autoptr(Fetch) fetch = fetch_start (requester, url, g_ptr_array_index (contents, i));
-    g_autoptr(BenchTimes) times = fetch_wait (fetch);
+    g_autoptr (Fetch) fetch = fetch_start (requester, url, g_ptr_array_index (contents, i));
+    g_autoptr (BenchTimes) times = fetch_wait (fetch);
     gdouble t_found = ms (times->left_searching_us - fetch->start_us);
     gdouble t_total = ms (times->finished_us - fetch->start_us);
     if (g_strcmp0 (times->source, kith_test_agent_get_node_id (holder->agent)) != 0)
@@ -427,9 +428,9 @@ bench_discovery (guint count)
 static gdouble
 direct_get_ms (SoupSession *session, const gchar *url, gsize expected)
 {
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
   gint64 start = g_get_monotonic_time ();
 
   body = soup_session_send_and_read (session, msg, NULL, &error);
@@ -442,22 +443,22 @@ direct_get_ms (SoupSession *session, const gchar *url, gsize expected)
 static void
 bench_miss (guint count)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(Node) requester = node_start ();
-  g_autoptr(Node) bystander = node_start (); /* on the LAN, but has nothing */
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autoptr(GArray) kith = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GArray) direct = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GArray) penalty = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GArray) searching = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GArray) fetching = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (Node) requester = node_start ();
+  g_autoptr (Node) bystander = node_start (); /* on the LAN, but has nothing */
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GArray) kith = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) direct = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) penalty = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) searching = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) fetching = g_array_new (FALSE, FALSE, sizeof (gdouble));
 
   for (guint i = 0; i < count; i++) {
     g_autofree gchar *path = g_strdup_printf ("/miss-%u.bin", i);
     g_autofree gchar *url = kith_test_origin_url (origin, path);
-    g_autoptr(GBytes) content = kith_test_make_content (16 * 1024, 200 + i);
-    g_autoptr(Fetch) fetch = NULL;
-    g_autoptr(BenchTimes) times = NULL;
+    g_autoptr (GBytes) content = kith_test_make_content (16 * 1024, 200 + i);
+    g_autoptr (Fetch) fetch = NULL;
+    g_autoptr (BenchTimes) times = NULL;
     gdouble t_direct = 0, t_kith, t_searching, diff;
 
     kith_test_origin_add (origin, path, content, 0);
@@ -500,7 +501,7 @@ curl_rate (const gchar *url, gsize expected)
                           "%{http_code} %{size_download} %{time_total}", url, NULL };
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
-  g_auto(GStrv) words = NULL;
+  g_auto (GStrv) words = NULL;
   gdouble seconds;
 
   if (kith_test_run (argv, NULL, &out, &err) != 0)
@@ -516,18 +517,18 @@ curl_rate (const gchar *url, gsize expected)
 static void
 bench_throughput (const gchar *file, const gchar *nginx_url, guint runs)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GMappedFile) mapped = g_mapped_file_new (file, FALSE, &error);
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = NULL;
-  g_autoptr(Node) node = NULL;
-  g_autoptr(Fetch) fetch = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMappedFile) mapped = g_mapped_file_new (file, FALSE, &error);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = NULL;
+  g_autoptr (Node) node = NULL;
+  g_autoptr (Fetch) fetch = NULL;
   g_autofree gchar *url = NULL;
   g_autofree gchar *sha256 = NULL;
   g_autofree gchar *alias = NULL;
-  g_autoptr(GArray) kith = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GArray) nginx = g_array_new (FALSE, FALSE, sizeof (gdouble));
-  g_autoptr(GArray) paired = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) kith = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) nginx = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) paired = g_array_new (FALSE, FALSE, sizeof (gdouble));
   gsize size;
 
   if (mapped == NULL)
@@ -565,7 +566,7 @@ bench_throughput (const gchar *file, const gchar *nginx_url, guint runs)
 static GPid
 find_agent_pid (const gchar *config_path)
 {
-  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
   const gchar *name;
 
   while (proc != NULL && (name = g_dir_read_name (proc)) != NULL) {
@@ -594,7 +595,7 @@ read_proc (GPid pid, guint64 *ticks, guint64 *rss_kb)
   g_autofree gchar *status_path = g_strdup_printf ("/proc/%d/status", pid);
   g_autofree gchar *stat = NULL;
   g_autofree gchar *status = NULL;
-  g_auto(GStrv) fields = NULL;
+  g_auto (GStrv) fields = NULL;
   const gchar *rss;
 
   if (!g_file_get_contents (stat_path, &stat, NULL, NULL) ||
@@ -612,7 +613,7 @@ read_proc (GPid pid, guint64 *ticks, guint64 *rss_kb)
 static void
 bench_idle (guint seconds)
 {
-  g_autoptr(Node) node = node_start ();
+  g_autoptr (Node) node = node_start ();
   GPid pid = find_agent_pid (kith_test_agent_get_config_path (node->agent));
   guint64 ticks0, ticks1, rss0, rss1;
   gdouble cpu;
@@ -646,8 +647,8 @@ main (int argc, char **argv)
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &bench_settings, "KEY=VALUE for [peering]", "KEY=VALUE" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO [ARGS] — peering benchmarks");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("SCENARIO [ARGS] — peering benchmarks");
+  g_autoptr (GError) error = NULL;
   const gchar *scenario;
 
   g_option_context_add_main_entries (context, entries, NULL);

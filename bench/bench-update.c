@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* bench-update.c — issue 4, benchmark: the time to bring N nodes current with the sample
  * release (2.29 MB) over a 1 MB/s backend uplink, with kith against the same N nodes each
  * fetching the release from the backend alone; and backend bytes ÷ release bytes.
@@ -41,8 +42,8 @@ static void
 bench_check_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   BenchWait *wait = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   const gchar *text = NULL;
 
   if (reply != NULL)
@@ -67,7 +68,7 @@ bench_backend (guint64 *release)
 {
   KithTestBackend *backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  g_autoptr(GDir) dir = g_dir_open (src, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (src, 0, NULL);
   const gchar *name;
 
   *release = 0;
@@ -85,9 +86,9 @@ static void
 bench_kith (guint n)
 {
   guint64 release = 0;
-  g_autoptr(KithTestBackend) backend = bench_backend (&release);
-  g_autoptr(GPtrArray) agents = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_test_agent_free);
-  g_autoptr(GPtrArray) connections = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (KithTestBackend) backend = bench_backend (&release);
+  g_autoptr (GPtrArray) agents = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_test_agent_free);
+  g_autoptr (GPtrArray) connections = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree gchar *config = g_strdup_printf ("backend-url=%s\ntrust-anchor=%s\n"
                                               "[peering]\nport=%u\nlisten=127.255.255.255\n"
                                               "send-address=127.0.0.1\nbroadcast=127.255.255.255\n"
@@ -99,7 +100,7 @@ bench_kith (guint n)
 
   for (guint i = 0; i < n; i++) {
     KithTestAgent *agent = kith_test_agent_new ("peering;update", config);
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     GDBusConnection *connection;
     g_ptr_array_add (agents, agent);
     if (!kith_test_agent_start (agent, &error) || (connection = kith_test_agent_connect (agent, &error)) == NULL)
@@ -131,8 +132,8 @@ static void
 bench_client_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   BenchClient *client = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
   const KithCatalogFile *file = g_ptr_array_index (client->catalog->files, client->next - 1);
 
   if (body == NULL || g_bytes_get_size (body) != file->size) {
@@ -147,7 +148,7 @@ bench_client_next (BenchClient *client)
 {
   const KithCatalogFile *file;
   g_autofree gchar *url = NULL;
-  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
 
   if (client->next == client->catalog->files->len) {
     client->wait->pending--;
@@ -163,12 +164,12 @@ static void
 bench_alone (guint n)
 {
   guint64 release = 0;
-  g_autoptr(KithTestBackend) backend = bench_backend (&release);
+  g_autoptr (KithTestBackend) backend = bench_backend (&release);
   g_autofree gchar *catalog_path = g_build_filename (kith_test_backend_get_dir (backend), "catalog.json", NULL);
   g_autofree gchar *text = NULL;
   gsize length = 0;
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(KithCatalog) catalog = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (KithCatalog) catalog = NULL;
   g_autofree BenchClient *clients = g_new0 (BenchClient, n);
   BenchWait wait = { .pending = n };
   gint64 start;
@@ -193,7 +194,7 @@ bench_alone (guint n)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint));
   static const guint defaults[] = { 1, 5, 10 };
   gint i = 1;
 

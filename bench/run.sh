@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench/run.sh BUILD — the kith benchmarks (issue 3 item 11, docs/architecture.md, "What we measure"), run by `make bench`.
 #
 # Measures on loopback, with real agent processes: (a) origin GETs for N agents wanting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-error.c — KITH_CLIENT_ERROR and the conversion of transport errors into it */
 #include "kith-client-error.h"
 #include "kith-client-private.h"
@@ -220,7 +221,7 @@ kith_client_error_convert_connect (GError **error, const gchar *address, GBusTyp
 GError *
 kith_client_error_new_for_transfer (const gchar *url, const gchar *reason)
 {
-  g_autoptr(GError) remote = NULL;
+  g_autoptr (GError) remote = NULL;
   g_autofree gchar *name = NULL;
   const gchar *sep = reason != NULL ? strstr (reason, ": ") : NULL;
   gint code;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-error.h — the one error domain every libkith call reports in */
 #pragma once
 

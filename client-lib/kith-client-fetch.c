@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-fetch.c — kith_client_fetch_async(): Peering1.Fetch, then follow the Transfer1
  *
  * The operation owns one reference to its GTask from start to return; every way out goes
@@ -166,9 +167,9 @@ kith_client_fetch_grace_expired (gpointer user_data)
 static void
 kith_client_fetch_cancel_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = G_TASK (user_data); /* the reference given to the Cancel call */
+  g_autoptr (GTask) task = G_TASK (user_data); /* the reference given to the Cancel call */
   KithClientFetch *fetch = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (kith_dbus_transfer1_call_cancel_finish (KITH_DBUS_TRANSFER1 (source), res, &error) ||
       fetch->returned)
@@ -242,10 +243,10 @@ static void
 kith_client_fetch_proxy_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   /* a return below may deliver the result (and free the operation) at once: hold it meanwhile */
-  g_autoptr(GTask) task = g_object_ref (G_TASK (user_data));
+  g_autoptr (GTask) task = g_object_ref (G_TASK (user_data));
   KithClientFetch *fetch = g_task_get_task_data (task);
   KithClient *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
 
   fetch->proxy = kith_dbus_transfer1_proxy_new_finish (res, &error);
@@ -274,8 +275,8 @@ kith_client_fetch_called_cb (GObject *source, GAsyncResult *res, gpointer user_d
   GTask *task = G_TASK (user_data);
   KithClient *self = KITH_CLIENT (source);
   KithClientFetch *fetch = g_task_get_task_data (task);
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
   const gchar *path = NULL;
 
   reply = kith_client_call_plugin_finish (self, res, NULL, &error);
@@ -337,7 +338,7 @@ kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gchar *
   GTask *task; /* the operation's reference, dropped by kith_client_fetch_return_*() */
   KithClientFetch *fetch;
   GError *error = NULL;
-  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr (GUnixFDList) fds = NULL;
   gint fd;
 
   g_return_if_fail (KITH_IS_CLIENT (self));

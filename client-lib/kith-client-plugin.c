@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-plugin.c — KithClientPlugin, a plain value record */
 #include "kith-client-plugin.h"
 

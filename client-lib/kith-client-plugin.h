@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-plugin.h — one plugin as the agent reports it: name, version, state */
 #pragma once
 

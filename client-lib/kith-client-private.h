@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-private.h — what libkith's own files (and its tests) share; not installed
  *
  * Per-plugin calls (Fetch, Update, Upload, …) go through

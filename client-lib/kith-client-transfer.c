@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-transfer.c — KithClientTransfer, the caller's view of one org.kith.Transfer1 */
 #include "kith-client-transfer.h"
 #include "kith-client-private.h"

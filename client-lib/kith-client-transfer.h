@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-transfer.h — KithClientTransfer: one fetch as the caller sees it
  *
  * A read-only mirror of the agent's org.kith.Transfer1 object. libkith updates it

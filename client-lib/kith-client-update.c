@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-update.c — org.kith.Update1 for applications: properties, Check() with
  * per-file progress from the FileProgress signal */
 #include "kith-client-update.h"
@@ -42,11 +43,11 @@ G_DEFINE_BOXED_TYPE (KithClientUpdateStatus, kith_client_update_status, kith_cli
 static void
 kith_client_update_get_all_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = kith_client_call_plugin_finish (KITH_CLIENT (source), res, NULL, &error);
-  g_autoptr(GVariant) props = NULL;
-  g_autoptr(GVariant) installed = NULL;
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = kith_client_call_plugin_finish (KITH_CLIENT (source), res, NULL, &error);
+  g_autoptr (GVariant) props = NULL;
+  g_autoptr (GVariant) installed = NULL;
   KithClientUpdateStatus *status;
   GVariantIter iter;
   const gchar *name, *version;
@@ -128,9 +129,9 @@ kith_client_update_file_progress (GDBusConnection *connection, const gchar *send
 static void
 kith_client_update_check_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = kith_client_call_plugin_finish (KITH_CLIENT (source), res, NULL, &error);
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = kith_client_call_plugin_finish (KITH_CLIENT (source), res, NULL, &error);
   gchar *result = NULL;
 
   if (reply == NULL) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-update.h — the update plugin (org.kith.Update1) through a KithClient */
 #pragma once
 

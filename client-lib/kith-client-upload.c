@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-upload.c — org.kith.Upload1 for applications: properties, Upload(h, a{sv})
  * and waiting for the report's receipt (the ReportDelivered signal) */
 #include "kith-client-upload.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client-upload.h — the upload plugin (org.kith.Upload1) through a KithClient */
 #pragma once
 

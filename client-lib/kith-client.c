@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client.c — KithClient: finds the agent, connects, and converts every error once */
 #include "kith-client.h"
 #include "kith-client-private.h"
@@ -62,7 +63,7 @@ kith_client_convert_connect_error (KithClient *self, GError **error)
 static gboolean
 kith_client_prepare (KithClient *self, GError **error)
 {
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (GError) error_local = NULL;
 
   kith_client_unsubscribe_plugin_signal (self, self->peer_download_id);
   self->peer_download_id = 0;
@@ -121,11 +122,11 @@ kith_client_proxy_flags (void)
 static void
 kith_client_connect_proxy_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = G_TASK (user_data);
+  g_autoptr (GTask) task = G_TASK (user_data);
   KithClient *self = g_task_get_source_object (task);
   GDBusConnection *connection = g_task_get_task_data (task);
-  g_autoptr(KithDbusAgent1) proxy = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithDbusAgent1) proxy = NULL;
+  g_autoptr (GError) error = NULL;
 
   proxy = kith_dbus_agent1_proxy_new_finish (res, &error);
   if (proxy == NULL) {
@@ -143,11 +144,11 @@ kith_client_connect_proxy_cb (GObject *source, GAsyncResult *res, gpointer user_
 static void
 kith_client_connect_connection_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = G_TASK (user_data);
+  g_autoptr (GTask) task = G_TASK (user_data);
   KithClient *self = g_task_get_source_object (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (self->resolved_address != NULL)
     connection = g_dbus_connection_new_for_address_finish (res, &error);
@@ -181,8 +182,8 @@ void
 kith_client_connect_async (KithClient *self, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
   task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_connect_async);
@@ -210,8 +211,8 @@ kith_client_connect_finish (KithClient *self, GAsyncResult *res, GError **error)
 gboolean
 kith_client_connect (KithClient *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(KithDbusAgent1) proxy = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (KithDbusAgent1) proxy = NULL;
 
   g_return_val_if_fail (KITH_IS_CLIENT (self), FALSE);
   if (!kith_client_prepare (self, error))
@@ -292,7 +293,7 @@ kith_client_get_plugins (KithClient *self)
 static gboolean
 kith_client_task_return_if_cancelled (KithClient *self, GTask *task)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
     return FALSE;
@@ -304,10 +305,10 @@ kith_client_task_return_if_cancelled (KithClient *self, GTask *task)
 static void
 kith_client_get_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = G_TASK (user_data);
+  g_autoptr (GTask) task = G_TASK (user_data);
   KithClient *self = g_task_get_source_object (task);
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!kith_dbus_agent1_call_get_status_finish (KITH_DBUS_AGENT1 (source), &status, res, &error)) {
     kith_client_convert_error (self, &error);
@@ -323,8 +324,8 @@ void
 kith_client_get_status_async (KithClient *self, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
   task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_get_status_async);
@@ -410,12 +411,12 @@ kith_client_convert_plugin_error (KithClient *self, const gchar *object, GError 
 static void
 kith_client_call_plugin_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = G_TASK (user_data);
+  g_autoptr (GTask) task = G_TASK (user_data);
   KithClient *self = g_task_get_source_object (task);
   const gchar *object = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GUnixFDList) fd_list = NULL;
-  g_autoptr(GVariant) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fd_list = NULL;
+  g_autoptr (GVariant) body = NULL;
   KithClientReply *reply;
 
 #ifdef G_OS_UNIX
@@ -445,8 +446,8 @@ kith_client_call_plugin_async (KithClient *self, const gchar *object,
                                GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *path = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
@@ -537,7 +538,7 @@ kith_client_peer_download_cb (GDBusConnection *connection, const gchar *sender_n
 gboolean
 kith_client_watch_peers (KithClient *self, GError **error)
 {
-  g_autoptr(GPtrArray) plugins = NULL;
+  g_autoptr (GPtrArray) plugins = NULL;
   gboolean running = FALSE;
 
   g_return_val_if_fail (KITH_IS_CLIENT (self), FALSE);

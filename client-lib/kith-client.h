@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-client.h — KithClient: a connection to one kith agent over D-Bus */
 #pragma once
 

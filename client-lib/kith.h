@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith.h — libkith, the client library of the kith agent: include only this
  *
- *   g_autoptr(KithClient) client = kith_client_new ();
- *   g_autoptr(GVariant) status = NULL;
- *   g_autoptr(GError) error = NULL;
+ *   g_autoptr (KithClient) client = kith_client_new ();
+ *   g_autoptr (GVariant) status = NULL;
+ *   g_autoptr (GError) error = NULL;
  *
  *   if (!kith_client_connect (client, NULL, &error) ||
  *       (status = kith_client_get_status (client, NULL, &error)) == NULL) {
@@ -22,7 +23,7 @@
  *              kith_client_transfer_get_bytes_total (transfer));
  *   }
  *
- *   g_autoptr(KithClientTransfer) transfer =
+ *   g_autoptr (KithClientTransfer) transfer =
  *     kith_client_fetch (client, "https://example.org/f.cab", "/var/tmp/f.cab", NULL,
  *                        KITH_CLIENT_FETCH_FLAG_NONE, on_progress, NULL, NULL, &error);
  *   if (transfer != NULL)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make-sample-release.sh OUTDIR [STAMP]
 #
 # Writes the patent's six signature files into OUTDIR as NAME-STAMP.cab with the patent's

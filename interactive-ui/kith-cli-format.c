@@ -21,7 +21,7 @@ kith_cli_label_key (const gchar *key)
 JsonNode *
 kith_cli_variant_to_json (GVariant *value)
 {
-  g_autoptr(GVariant) inner = NULL;
+  g_autoptr (GVariant) inner = NULL;
   JsonNode *node;
 
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT)) {
@@ -32,9 +32,9 @@ kith_cli_variant_to_json (GVariant *value)
       g_variant_type_equal (g_variant_type_key (g_variant_type_element (g_variant_get_type (value))), G_VARIANT_TYPE_STRING)) {
     JsonObject *object = json_object_new ();
     for (gsize i = 0; i < g_variant_n_children (value); i++) {
-      g_autoptr(GVariant) entry = g_variant_get_child_value (value, i);
-      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
-      g_autoptr(GVariant) member = g_variant_get_child_value (entry, 1);
+      g_autoptr (GVariant) entry = g_variant_get_child_value (value, i);
+      g_autoptr (GVariant) key = g_variant_get_child_value (entry, 0);
+      g_autoptr (GVariant) member = g_variant_get_child_value (entry, 1);
       g_autofree gchar *name = kith_cli_label_key (g_variant_get_string (key, NULL));
       json_object_set_member (object, name, kith_cli_variant_to_json (member));
     }
@@ -55,7 +55,7 @@ kith_cli_variant_to_json (GVariant *value)
   if (g_variant_is_container (value) && !g_variant_is_of_type (value, G_VARIANT_TYPE_BYTESTRING)) {
     JsonArray *array = json_array_new ();
     for (gsize i = 0; i < g_variant_n_children (value); i++) {
-      g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
+      g_autoptr (GVariant) child = g_variant_get_child_value (value, i);
       json_array_add_element (array, kith_cli_variant_to_json (child));
     }
     node = json_node_new (JSON_NODE_ARRAY);
@@ -97,7 +97,7 @@ kith_cli_format_duration (gint64 seconds)
 static gchar *
 kith_cli_format_when (gint64 unix_seconds)
 {
-  g_autoptr(GDateTime) time = NULL;
+  g_autoptr (GDateTime) time = NULL;
   g_autofree gchar *date = NULL;
   g_autofree gchar *span = NULL;
   gint64 delta = unix_seconds - g_get_real_time () / G_USEC_PER_SEC;
@@ -118,7 +118,7 @@ kith_cli_format_when (gint64 unix_seconds)
 static gchar *
 kith_cli_format_counters (GVariant *value)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr (GString) out = g_string_new (NULL);
   GVariantIter iter;
   const gchar *key;
   gdouble count;
@@ -134,7 +134,7 @@ kith_cli_format_counters (GVariant *value)
 gchar *
 kith_cli_format_field (const gchar *key, GVariant *value)
 {
-  g_autoptr(GVariant) inner = NULL;
+  g_autoptr (GVariant) inner = NULL;
   gint64 number;
 
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT)) {

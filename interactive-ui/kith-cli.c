@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cli.c — the shared plumbing of the `kith` commands */
 #include "kith-cli.h"
 
@@ -34,7 +35,7 @@ gboolean
 kith_cli_parse (KithCli *cli, const KithCommand *command, const gchar *parameter_string,
                 const GOptionEntry *entries, gint *argc, gchar ***argv, GError **error)
 {
-  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr (GOptionContext) context = NULL;
   g_autofree gchar *parameters = g_strdup_printf ("%s%s%s", command->name,
                                                   parameter_string != NULL ? " " : "",
                                                   parameter_string != NULL ? parameter_string : "");
@@ -59,7 +60,7 @@ kith_cli_parse (KithCli *cli, const KithCommand *command, const gchar *parameter
 KithClient *
 kith_cli_connect (KithCli *cli, GError **error)
 {
-  g_autoptr(KithClient) client = kith_client_new ();
+  g_autoptr (KithClient) client = kith_client_new ();
 
   if (cli->address != NULL)
     kith_client_set_address (client, cli->address);
@@ -100,8 +101,8 @@ gint
 kith_cli_report_error (KithCli *cli, const GError *error)
 {
   if (cli->json) {
-    g_autoptr(JsonBuilder) builder = json_builder_new ();
-    g_autoptr(JsonNode) root = NULL;
+    g_autoptr (JsonBuilder) builder = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
 
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "error");
@@ -132,7 +133,7 @@ kith_cli_report_error (KithCli *cli, const GError *error)
 void
 kith_cli_print_json (JsonNode *node)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autofree gchar *text = NULL;
 
   json_generator_set_pretty (generator, TRUE);
@@ -144,7 +145,7 @@ kith_cli_print_json (JsonNode *node)
 gchar *
 kith_cli_format_value (GVariant *value)
 {
-  g_autoptr(GVariant) inner = NULL;
+  g_autoptr (GVariant) inner = NULL;
 
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT)) {
     inner = g_variant_get_variant (value);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cli.h — what every `kith` command shares: global options, connecting, output, exit codes */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cmd-fetch.c — `kith fetch URL -o FILE`: one fetch through the agent, with its progress
  *
  * The data goes to FILE (-o - : standard output; -O: the URL's file name); progress and
@@ -140,13 +141,13 @@ kith_fetch_phase (KithClientTransfer *transfer)
 static void
 kith_fetch_redraw (KithFetchView *view)
 {
-  g_autoptr(GString) line = g_string_new ("\r");
+  g_autoptr (GString) line = g_string_new ("\r");
   g_autofree gchar *phase = kith_fetch_phase (view->transfer);
   g_autofree gchar *bytes = kith_fetch_describe_bytes (view->transfer);
   g_autofree gchar *rate = kith_cli_format_rate (view->rate.rate);
   g_autofree gchar *eta_value = kith_cli_format_eta (kith_fetch_eta (view));
   g_autofree gchar *eta = g_strdup_printf ("ETA %s", eta_value);
-  g_autoptr(GString) bar = g_string_new (NULL);
+  g_autoptr (GString) bar = g_string_new (NULL);
   guint width = kith_cli_terminal_width_fd (STDERR_FILENO) - 1;
   const gchar *fields[4];
   guint n = 0;
@@ -281,7 +282,7 @@ kith_fetch_print_summary (KithClientTransfer *transfer, const gchar *destination
 static JsonNode *
 kith_fetch_to_json (KithClientTransfer *transfer)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "url");
@@ -328,7 +329,7 @@ kith_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, GErr
 static gchar *
 kith_fetch_name_from_url (const gchar *url, GError **error)
 {
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   const gchar *path = uri != NULL ? g_uri_get_path (uri) : NULL;
   const gchar *slash = path != NULL ? strrchr (path, '/') : NULL;
   g_autofree gchar *name = g_uri_unescape_string (slash != NULL ? slash + 1 : (path != NULL ? path : ""), "/");
@@ -345,9 +346,9 @@ kith_fetch_name_from_url (const gchar *url, GError **error)
 static gboolean
 kith_fetch_copy_to_stdout (const gchar *path, GError **error)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) in = g_file_read (file, NULL, error);
-  g_autoptr(GOutputStream) out = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
+  g_autoptr (GOutputStream) out = NULL;
 
   if (in == NULL)
     return FALSE;
@@ -366,10 +367,10 @@ kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar
 {
   g_autofree gchar *spool = NULL;
   gboolean to_stdout = g_str_equal (output, "-");
-  g_autoptr(KithClient) client = NULL;
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithClient) client = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GError) error = NULL;
   KithFetchView view = { .cli = cli, .loop = loop };
   guint interrupt_id, tick_id = 0;
   gint rc;
@@ -405,7 +406,7 @@ kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar
   if (view.result == NULL) {
     rc = kith_cli_report_error (cli, view.error);
   } else if (cli->json) {
-    g_autoptr(JsonNode) root = kith_fetch_to_json (view.result);
+    g_autoptr (JsonNode) root = kith_fetch_to_json (view.result);
     kith_cli_print_json (root);
     rc = KITH_EXIT_OK;
   } else {
@@ -422,7 +423,7 @@ kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar
 gint
 kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *output = NULL;
   g_autofree gchar *sha256 = NULL;
   gboolean cached_only = FALSE, no_origin = FALSE, remote_name = FALSE;

@@ -44,7 +44,7 @@ kith_peers_print (GVariant *peers)
   }
   g_print ("%-8s  %-15s  %-14s  %s\n", "NODE", "ADDRESS", "LAST SEEN", "HOLDS / FETCHES");
   for (gsize i = 0; i < n; i++) {
-    g_autoptr(GVariant) peer = g_variant_get_child_value (peers, i);
+    g_autoptr (GVariant) peer = g_variant_get_child_value (peers, i);
     const gchar *node = "", *address = "";
     gint64 seen = 0;
     g_autofree gchar *short_node = NULL;
@@ -67,11 +67,11 @@ kith_peers_print (GVariant *peers)
 gint
 kith_cmd_peers (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithClient) client = NULL;
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GVariant) section = NULL;
-  g_autoptr(GVariant) peers = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithClient) client = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GVariant) section = NULL;
+  g_autoptr (GVariant) peers = NULL;
 
   if (!kith_cli_parse (cli, command, NULL, NULL, &argc, &argv, &error))
     return kith_cli_report_error (cli, error);
@@ -94,7 +94,7 @@ kith_cmd_peers (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
     return kith_cli_report_error (cli, error);
   }
   if (cli->json) {
-    g_autoptr(JsonNode) root = kith_cli_variant_to_json (peers);
+    g_autoptr (JsonNode) root = kith_cli_variant_to_json (peers);
     kith_cli_print_json (root);
   } else {
     kith_peers_print (peers);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cmd-status.c — `kith status`: who the agent is, its plugins, and every status section */
 #include "kith-cli.h"
 
@@ -20,7 +21,7 @@ kith_status_compare_keys (gconstpointer a, gconstpointer b)
 static void
 kith_status_print_dict (GString *out, GVariant *dict, guint indent)
 {
-  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+  g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   GVariantIter iter;
   const gchar *key;
   gsize width = 0;
@@ -36,7 +37,7 @@ kith_status_print_dict (GString *out, GVariant *dict, guint indent)
   }
   g_ptr_array_sort (keys, kith_status_compare_keys);
   for (guint i = 0; i < keys->len; i++) {
-    g_autoptr(GVariant) value = g_variant_lookup_value (dict, g_ptr_array_index (keys, i), NULL);
+    g_autoptr (GVariant) value = g_variant_lookup_value (dict, g_ptr_array_index (keys, i), NULL);
     key = g_ptr_array_index (keys, i);
     if (kith_status_is_dict (value)) {
       g_string_append_printf (out, "%*s%s:\n", (gint) indent, "", key);
@@ -51,8 +52,8 @@ kith_status_print_dict (GString *out, GVariant *dict, guint indent)
 static void
 kith_status_print_human (KithClient *client, GVariant *status)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
-  g_autoptr(GPtrArray) plugins = kith_client_get_plugins (client);
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GPtrArray) plugins = kith_client_get_plugins (client);
   const gchar *section;
   gsize width = 0;
 
@@ -75,7 +76,7 @@ kith_status_print_human (KithClient *client, GVariant *status)
   }
 
   for (gsize i = 0; i < g_variant_n_children (status); i++) {
-    g_autoptr(GVariant) value = NULL;
+    g_autoptr (GVariant) value = NULL;
     g_variant_get_child (status, i, "{&sv}", &section, &value);
     g_string_append_printf (out, "\n[%s]\n", section);
     if (kith_status_is_dict (value)) {
@@ -91,8 +92,8 @@ kith_status_print_human (KithClient *client, GVariant *status)
 static JsonNode *
 kith_status_to_json (KithClient *client, GVariant *status)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GPtrArray) plugins = kith_client_get_plugins (client);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GPtrArray) plugins = kith_client_get_plugins (client);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "node-id");
@@ -122,9 +123,9 @@ kith_status_to_json (KithClient *client, GVariant *status)
 gint
 kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithClient) client = NULL;
-  g_autoptr(GVariant) status = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithClient) client = NULL;
+  g_autoptr (GVariant) status = NULL;
 
   if (!kith_cli_parse (cli, command, NULL, NULL, &argc, &argv, &error))
     return kith_cli_report_error (cli, error);
@@ -141,7 +142,7 @@ kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
     return kith_cli_report_error (cli, error);
 
   if (cli->json) {
-    g_autoptr(JsonNode) root = kith_status_to_json (client, status);
+    g_autoptr (JsonNode) root = kith_status_to_json (client, status);
     kith_cli_print_json (root);
   } else {
     kith_status_print_human (client, status);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cmd-update.c — `kith update status` and `kith update check`: the signature files the
  * update plugin keeps, and a check now with every file's progress and where it came from */
 #include "kith-cli.h"
@@ -35,7 +36,7 @@ kith_update_source_label (const gchar *source)
 static gchar *
 kith_update_format_time (gint64 unix_seconds)
 {
-  g_autoptr(GDateTime) time = NULL;
+  g_autoptr (GDateTime) time = NULL;
 
   if (unix_seconds <= 0)
     return g_strdup ("never");
@@ -46,8 +47,8 @@ kith_update_format_time (gint64 unix_seconds)
 static JsonNode *
 kith_update_status_to_json (KithClientUpdateStatus *status)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GList) names = g_list_sort (g_hash_table_get_keys (status->installed), (GCompareFunc) g_strcmp0);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (status->installed), (GCompareFunc) g_strcmp0);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "state");
@@ -74,7 +75,7 @@ kith_update_status_to_json (KithClientUpdateStatus *status)
 static void
 kith_update_status_print (KithClientUpdateStatus *status)
 {
-  g_autoptr(GList) names = g_list_sort (g_hash_table_get_keys (status->installed), (GCompareFunc) g_strcmp0);
+  g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (status->installed), (GCompareFunc) g_strcmp0);
   g_autofree gchar *last = kith_update_format_time (status->last_check);
   g_autofree gchar *next = kith_update_format_time (status->next_check);
   gsize width = 0;
@@ -103,7 +104,7 @@ kith_update_cmd_status (KithCli *cli, KithClient *client)
   if (run.status == NULL) {
     rc = kith_cli_report_error (cli, run.error);
   } else if (cli->json) {
-    g_autoptr(JsonNode) root = kith_update_status_to_json (run.status);
+    g_autoptr (JsonNode) root = kith_update_status_to_json (run.status);
     kith_cli_print_json (root);
   } else {
     kith_update_status_print (run.status);
@@ -137,8 +138,8 @@ kith_update_progress (const gchar *name, const gchar *source, guint64 done, guin
 static JsonNode *
 kith_update_check_to_json (KithUpdateRun *run)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GList) names = g_list_sort (g_hash_table_get_keys (run->sizes), (GCompareFunc) g_strcmp0);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (run->sizes), (GCompareFunc) g_strcmp0);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "result");
@@ -174,7 +175,7 @@ kith_update_cmd_check (KithCli *cli, KithClient *client)
   if (run.result == NULL) {
     rc = kith_cli_report_error (cli, run.error);
   } else if (cli->json) {
-    g_autoptr(JsonNode) root = kith_update_check_to_json (&run);
+    g_autoptr (JsonNode) root = kith_update_check_to_json (&run);
     kith_cli_print_json (root);
   } else {
     g_print ("%s\n", run.result);
@@ -186,8 +187,8 @@ kith_update_cmd_check (KithCli *cli, KithClient *client)
 gint
 kith_cmd_update (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithClient) client = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithClient) client = NULL;
 
   if (!kith_cli_parse (cli, command, "status|check", NULL, &argc, &argv, &error))
     return kith_cli_report_error (cli, error);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cmd-upload.c — `kith upload FILE` (hand a report to the agent and wait for its receipt),
  * `kith upload status` (the outbox, with each report's last error), `kith upload cancel NAME`
  * (withdraw a pending report) and `kith upload blacklist` (the nodes the upload

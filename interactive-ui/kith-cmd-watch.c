@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cmd-watch.c — `kith watch`: downloads in progress on the LAN, and this agent's counters
  *
  * Built from PeerDownload signals (what nodes announce) and GetStatus (this node's id,
@@ -140,7 +141,7 @@ kith_watch_counter_words (KithWatchView *view)
   if (view->counters == NULL)
     return words;
   for (guint i = 0; first[i] != NULL; i++) {
-    g_autoptr(GVariant) v = g_variant_lookup_value (view->counters, first[i], NULL);
+    g_autoptr (GVariant) v = g_variant_lookup_value (view->counters, first[i], NULL);
     g_autofree gchar *text = v != NULL ? kith_watch_format_counter (first[i], v) : NULL;
     if (text != NULL)
       g_ptr_array_add (words, g_strdup_printf ("%s %s", first[i], text));
@@ -254,12 +255,12 @@ kith_watch_describe_row (KithWatchView *view, KithWatchDownload *download, guint
 static void
 kith_watch_append_peers (KithWatchView *view, GString *out, guint width, guint rows)
 {
-  g_autoptr(GVariant) peers = view->counters != NULL
+  g_autoptr (GVariant) peers = view->counters != NULL
                                 ? g_variant_lookup_value (view->counters, "peers", G_VARIANT_TYPE ("aa{sv}")) : NULL;
   gsize n = peers != NULL ? g_variant_n_children (peers) : 0;
 
   for (gsize i = 0; i < n && i < rows; i++) {
-    g_autoptr(GVariant) peer = g_variant_get_child_value (peers, i);
+    g_autoptr (GVariant) peer = g_variant_get_child_value (peers, i);
     const gchar *node = "", *address = "", *activity = "heard", *href = "";
     g_autofree gchar *short_node = NULL;
     g_autofree gchar *line = NULL;
@@ -280,8 +281,8 @@ kith_watch_append_peers (KithWatchView *view, GString *out, guint width, guint r
 static void
 kith_watch_redraw (KithWatchView *view)
 {
-  g_autoptr(GString) out = g_string_new ("\033[H");
-  g_autoptr(GPtrArray) current = kith_watch_current (view);
+  g_autoptr (GString) out = g_string_new ("\033[H");
+  g_autoptr (GPtrArray) current = kith_watch_current (view);
   g_autofree gchar *node = view->node_id != NULL ? kith_cli_short_node (view->node_id) : g_strdup ("?");
   g_autofree gchar *title = g_strdup_printf ("kith watch — node %s, %" G_GUINT64_FORMAT " transfer(s) here — q quits",
                                              node, kith_watch_counter (view, "transfers-active"));
@@ -315,7 +316,7 @@ kith_watch_redraw (KithWatchView *view)
 static void
 kith_watch_take_status (KithWatchView *view, GVariant *status)
 {
-  g_autoptr(GVariant) agent = g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT);
+  g_autoptr (GVariant) agent = g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT);
   const gchar *node_id = NULL;
 
   g_clear_pointer (&view->counters, g_variant_unref);
@@ -330,8 +331,8 @@ static void
 kith_watch_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithWatchView *view = user_data;
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GError) error = NULL;
 
   view->status_pending = FALSE;
   status = kith_client_get_status_finish (KITH_CLIENT (source), res, &error);
@@ -378,8 +379,8 @@ kith_watch_duration_over (gpointer user_data)
 static JsonNode *
 kith_watch_to_json (KithWatchView *view)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(GPtrArray) current = kith_watch_current (view);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GPtrArray) current = kith_watch_current (view);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "events");
@@ -415,18 +416,18 @@ kith_watch_to_json (KithWatchView *view)
 static void
 kith_watch_finish (KithWatchView *view)
 {
-  g_autoptr(GVariant) status = kith_client_get_status (view->client, NULL, NULL);
+  g_autoptr (GVariant) status = kith_client_get_status (view->client, NULL, NULL);
 
   if (status != NULL)
     kith_watch_take_status (view, status);
   if (view->cli->json) {
-    g_autoptr(JsonNode) root = kith_watch_to_json (view);
+    g_autoptr (JsonNode) root = kith_watch_to_json (view);
     kith_cli_print_json (root);
   } else if (view->interactive) {
     g_autofree gchar *savings = kith_watch_describe_savings (view);
     g_print ("%s\n", savings); /* on the normal screen, left after the dashboard */
   } else {
-    g_autoptr(GPtrArray) counters = kith_watch_counter_words (view);
+    g_autoptr (GPtrArray) counters = kith_watch_counter_words (view);
     g_autofree gchar *text = NULL;
     g_ptr_array_add (counters, NULL);
     text = g_strjoinv (", ", (gchar **) counters->pdata);
@@ -489,10 +490,10 @@ kith_watch_leave_screen (KithWatchView *view)
 static gint
 kith_watch_run (KithCli *cli, gdouble duration)
 {
-  g_autoptr(KithClient) client = NULL;
-  g_autoptr(GCancellable) stop = g_cancellable_new ();
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithClient) client = NULL;
+  g_autoptr (GCancellable) stop = g_cancellable_new ();
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GError) error = NULL;
   KithWatchView view = { .cli = cli, .loop = loop, .stop = stop, .interactive = kith_cli_is_interactive (cli) };
   guint interrupt_id, tick_id = 0, duration_id = 0;
 
@@ -535,7 +536,7 @@ kith_watch_run (KithCli *cli, gdouble duration)
 gint
 kith_cmd_watch (KithCli *cli, const KithCommand *command, gint argc, gchar **argv)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gdouble duration = 0;
   const GOptionEntry entries[] = {
     { "duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after S seconds (default: until Ctrl-C)", "S" },

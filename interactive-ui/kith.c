@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith.c — the `kith` command line: global options, then one command from the table */
 #include "kith-cli.h"
 
@@ -52,8 +53,8 @@ kith_command_find (const gchar *name)
 static gint
 kith_run (KithCli *cli, gint argc, gchar **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *summary = kith_commands_summary ();
   const KithCommand *command;
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make demo, the upload story (FIG. 9; docs/architecture.md): an offline node's report reaches the vendor
 # backend through a connected peer the backend certified, and the node keeps the report
 # until the backend's signed receipt is back. Loopback only; ends by itself; everything

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # make demo: the update story of the patent, on loopback only. A vendor backend serves a
 # release over a 1 MB/s "DSL line"; four agents check for updates at once; each file
 # crosses the line once and the LAN shares it. Ends by itself; everything lives in a

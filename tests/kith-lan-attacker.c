@@ -43,7 +43,7 @@ typedef struct {
 static void
 hostile_send (Hostile *hostile, KithPacket *packet, GSocketAddress *to)
 {
-  g_autoptr(GBytes) bytes = kith_packet_write (packet, NULL);
+  g_autoptr (GBytes) bytes = kith_packet_write (packet, NULL);
 
   g_assert_nonnull (bytes);
   if (to != NULL)
@@ -63,7 +63,7 @@ static gboolean
 hostile_request_tick (gpointer user_data)
 {
   Hostile *hostile = user_data;
-  g_autoptr(KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+  g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
 
   request->id = g_random_int ();
   request->node = hostile_next_low_node (hostile);
@@ -77,7 +77,7 @@ static gboolean
 hostile_downloading_tick (gpointer user_data)
 {
   Hostile *hostile = user_data;
-  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
+  g_autoptr (KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
 
   packet->node = g_strdup (HOSTILE_NODE);
   packet->href = g_strdup (hostile->args[0]);
@@ -91,9 +91,9 @@ hostile_downloading_tick (gpointer user_data)
 static void
 hostile_answer (Hostile *hostile, const KithPacket *request, GSocketAddress *from)
 {
-  g_autoptr(KithPacket) reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", request->href);
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr (KithPacket) reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", request->href);
+  g_autoptr (GBytes) body = NULL;
   gchar *sha256;
 
   if (msg == NULL)
@@ -120,7 +120,7 @@ hostile_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, 
 {
   gsize len = 0;
   const guint8 *raw = g_bytes_get_data (data, &len);
-  g_autoptr(KithPacket) packet = kith_packet_parse (raw, len, NULL);
+  g_autoptr (KithPacket) packet = kith_packet_parse (raw, len, NULL);
 
   if (packet == NULL || g_str_has_prefix (packet->node, "000000000000000000000000") ||
       g_strcmp0 (packet->node, HOSTILE_NODE) == 0)
@@ -129,7 +129,7 @@ hostile_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, 
     hostile->responses++;
   } else if (g_strcmp0 (hostile->mode, "spoof-found") == 0 &&
              packet->type == KITH_PACKET_TYPE_REQUEST) {
-    g_autoptr(KithPacket) found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+    g_autoptr (KithPacket) found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
     found->id = packet->id;
     found->node = g_strdup (packet->node);
     hostile_send (hostile, found, NULL);
@@ -177,8 +177,8 @@ hostile_serve (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
 static SoupServer *
 hostile_http (Hostile *hostile)
 {
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GError) error = NULL;
   SoupServer *server = soup_server_new (NULL, NULL);
   GSList *uris;
 
@@ -210,10 +210,10 @@ int
 main (int argc, char **argv)
 {
   static const gchar *const broadcast[] = { "127.255.255.255", NULL };
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GIOChannel) input = g_io_channel_unix_new (0);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SoupServer) server = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupServer) server = NULL;
   Hostile hostile = { .loop = loop };
 
   if (argc < 3) {

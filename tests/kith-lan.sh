@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # kith-lan.sh — a vendor backend and N agents on loopback, for tests/demo.sh
 # (sourced, bash). Everything lives under $LAN_DIR and stops in
 # lan_cleanup; nothing binds or sends outside 127.0.0.0/8.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # kith-netns.sh — the FIG. 1 (docs/architecture.md) LAN of real hosts, inside a private network + mount namespace
 # (sourced, bash). Nothing touches this machine's interfaces: the whole world below exists
 # only inside `unshare -n -m`, under timeout(1), and vanishes when the script exits (or is

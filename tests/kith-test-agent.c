@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-agent.c — a real kith-agent process for tests
  *
  * The agent's stderr is drained by a thread, so the test never blocks the
@@ -40,7 +41,7 @@ KithTestAgent *
 kith_test_agent_new (const gchar *plugins, const gchar *extra_config)
 {
   KithTestAgent *self = g_new0 (KithTestAgent, 1);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *config = NULL;
   const gchar *plugin_dirs = g_getenv ("KITH_TEST_PLUGIN_DIRS");
 
@@ -70,7 +71,7 @@ kith_test_agent_new (const gchar *plugins, const gchar *extra_config)
 static void
 kith_test_agent_parse_ready (KithTestAgent *self, const gchar *line)
 {
-  g_auto(GStrv) words = g_strsplit (strstr (line, "ready: ") + 7, " ", -1);
+  g_auto (GStrv) words = g_strsplit (strstr (line, "ready: ") + 7, " ", -1);
 
   for (guint i = 0; words[i] != NULL; i++) {
     if (g_str_has_prefix (words[i], "node="))
@@ -87,7 +88,7 @@ static gpointer
 kith_test_agent_drain (gpointer user_data)
 {
   KithTestAgent *self = user_data;
-  g_autoptr(GDataInputStream) input =
+  g_autoptr (GDataInputStream) input =
       g_data_input_stream_new (g_subprocess_get_stderr_pipe (self->process));
 
   for (;;) {
@@ -273,12 +274,12 @@ kith_test_agent_connect (KithTestAgent *self, GError **error)
 GVariant *
 kith_test_get_status_section (GDBusConnection *connection, const gchar *section)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (connection, NULL, "/org/kith/Agent1",
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (connection, NULL, "/org/kith/Agent1",
                                                            "org.kith.Agent1", "GetStatus", NULL,
                                                            G_VARIANT_TYPE ("(a{sv})"),
                                                            G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_autoptr(GVariant) dict = NULL;
+  g_autoptr (GVariant) dict = NULL;
   GVariant *value;
 
   g_assert_no_error (error);
@@ -314,14 +315,14 @@ gint
 kith_test_run (const gchar *const *argv, const gchar *const *env_extra, gchar **out_stdout,
                gchar **out_stderr)
 {
-  g_autoptr(GSubprocessLauncher) launcher =
+  g_autoptr (GSubprocessLauncher) launcher =
       g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
 
   for (guint i = 0; env_extra != NULL && env_extra[i] != NULL; i++) {
-    g_auto(GStrv) kv = g_strsplit (env_extra[i], "=", 2);
+    g_auto (GStrv) kv = g_strsplit (env_extra[i], "=", 2);
     g_subprocess_launcher_setenv (launcher, kv[0], kv[1] != NULL ? kv[1] : "", TRUE);
   }
   /* bounded: a hung child fails the test instead of hanging it */

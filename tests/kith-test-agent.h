@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-agent.h — a real kith-agent process for tests, and event-driven waiting */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-backend.c — kith-backend as a process, for tests that need the vendor */
 #include "kith-test-backend.h"
 #include "kith-test-tls.h"
@@ -44,7 +45,7 @@ KithTestBackend *
 kith_test_backend_new (void)
 {
   KithTestBackend *self = g_new0 (KithTestBackend, 1);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   self->root = g_dir_make_tmp ("kith-backend-XXXXXX", &error);
   g_assert_no_error (error);
@@ -128,10 +129,10 @@ kith_test_backend_serve_plain (KithTestBackend *self)
 static void
 kith_test_backend_serve_full (KithTestBackend *self, const gchar *rate, gboolean plain)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
   g_autofree gchar *line = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 
   g_ptr_array_add (argv, (gpointer) kith_test_backend_bin ());
   g_ptr_array_add (argv, "serve");
@@ -161,13 +162,13 @@ kith_test_backend_serve_full (KithTestBackend *self, const gchar *rate, gboolean
 static guint64
 kith_test_backend_stat (KithTestBackend *self, const gchar *path, const gchar *member)
 {
-  g_autoptr(SoupSession) session = kith_test_session_new ();
+  g_autoptr (SoupSession) session = kith_test_session_new ();
   g_autofree gchar *url = g_strconcat (self->url, "/stats", NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GList) names = NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GList) names = NULL;
   JsonObject *paths;
   guint64 sum = 0;
 

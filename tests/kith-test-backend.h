@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-backend.h — a real kith-backend (init, publish, serve) for multi-agent tests:
  * $KITH_BACKEND names the binary, $KITH_SAMPLE_RELEASE the sample release script */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-bus.c — a private session bus daemon for tests of bus mode */
 #include "kith-test-bus.h"
 
@@ -15,9 +16,9 @@ kith_test_bus_new (const gchar *daemon_path)
 {
   KithTestBus *self = g_new0 (KithTestBus, 1);
   g_autofree gchar *listen = NULL;
-  g_autoptr(GDataInputStream) input = NULL;
+  g_autoptr (GDataInputStream) input = NULL;
   g_autofree gchar *address = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   self->dir = g_dir_make_tmp ("kith-bus-XXXXXX", &error);
   g_assert_no_error (error);

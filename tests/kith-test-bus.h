@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-bus.h — a private session bus daemon for tests of bus mode */
 #pragma once
 

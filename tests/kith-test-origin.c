@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-origin.c — a small origin HTTP server for tests, in its own thread */
 #include "kith-test-origin.h"
 
@@ -49,7 +50,7 @@ kith_test_origin_slow_tick (gpointer user_data)
   gsize slice = MAX (1, (gsize) slow->rate * KITH_TEST_ORIGIN_SLICE_MS / 1000);
   gsize n = MIN (slice, size - slow->offset);
   SoupMessageBody *body = soup_server_message_get_response_body (slow->msg);
-  g_autoptr(GBytes) part = g_bytes_new_from_bytes (slow->content, slow->offset, n);
+  g_autoptr (GBytes) part = g_bytes_new_from_bytes (slow->content, slow->offset, n);
 
   soup_message_body_append_bytes (body, part);
   slow->offset += n;
@@ -154,8 +155,8 @@ static gpointer
 kith_test_origin_thread (gpointer user_data)
 {
   KithTestOrigin *self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
   GSList *uris;
 
   g_main_context_push_thread_default (self->context);

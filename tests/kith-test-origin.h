@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-origin.h — a small origin HTTP server for tests: it plays "the Internet",
  * counts requests per path and can be slow. It runs in its own thread, so tests may
  * block on D-Bus calls while it serves. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-suite.h — runs a check suite the same way in every test program */
 #pragma once
 

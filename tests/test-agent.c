@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-agent.c — kith-agent as a process: config errors, the plugin loader,
  * D-Bus in peer-to-peer mode, /metrics, identity and shutdown */
 #include "kith-dbus-generated.h"
@@ -96,7 +97,7 @@ START_TEST (test_config_stops_agent)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(KithTestAgent) agent = kith_test_agent_new (cases[i].plugins, cases[i].extra);
+    g_autoptr (KithTestAgent) agent = kith_test_agent_new (cases[i].plugins, cases[i].extra);
     g_autofree gchar *err = NULL;
     gint status = run_agent_config (agent, NULL, NULL, &err);
 
@@ -112,9 +113,9 @@ END_TEST
  * and exit 1 for a broken one. */
 START_TEST (test_check_config)
 {
-  g_autoptr(KithTestAgent) good = kith_test_agent_new ("hello", "optional-plugins=missing");
-  g_autoptr(KithTestAgent) bad = kith_test_agent_new ("hello;updat", NULL);
-  g_autoptr(KithTestAgent) group = kith_test_agent_new ("hello", "[peerng]\nport=1\n");
+  g_autoptr (KithTestAgent) good = kith_test_agent_new ("hello", "optional-plugins=missing");
+  g_autoptr (KithTestAgent) bad = kith_test_agent_new ("hello;updat", NULL);
+  g_autoptr (KithTestAgent) group = kith_test_agent_new ("hello", "[peerng]\nport=1\n");
   g_autofree gchar *state = g_build_filename (kith_test_agent_get_dir (good), "state", NULL);
   g_autofree gchar *err = NULL;
 
@@ -133,7 +134,7 @@ END_TEST
 static gchar *
 hello_plugin_dir (void)
 {
-  g_auto(GStrv) dirs = g_strsplit (g_getenv ("KITH_TEST_PLUGIN_DIRS"), ";", -1);
+  g_auto (GStrv) dirs = g_strsplit (g_getenv ("KITH_TEST_PLUGIN_DIRS"), ";", -1);
 
   for (guint i = 0; dirs[i] != NULL; i++) {
     g_autofree gchar *module = g_module_build_path (dirs[i], "kith-hello");
@@ -182,7 +183,7 @@ END_TEST
 static GVariant *
 get_status (GDBusConnection *connection)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GVariant *reply = g_dbus_connection_call_sync (connection, NULL, "/org/kith/Agent1",
                                                  "org.kith.Agent1", "GetStatus", NULL,
                                                  G_VARIANT_TYPE ("(a{sv})"),
@@ -194,8 +195,8 @@ get_status (GDBusConnection *connection)
 static gchar *
 plugin_field (GVariant *status, const gchar *plugin, const gchar *field)
 {
-  g_autoptr(GVariant) dict = g_variant_get_child_value (status, 0);
-  g_autoptr(GVariant) section = g_variant_lookup_value (dict, plugin, G_VARIANT_TYPE_VARDICT);
+  g_autoptr (GVariant) dict = g_variant_get_child_value (status, 0);
+  g_autoptr (GVariant) section = g_variant_lookup_value (dict, plugin, G_VARIANT_TYPE_VARDICT);
   gchar *value = NULL;
 
   ck_assert_msg (section != NULL, "no status section for %s", plugin);
@@ -221,12 +222,12 @@ START_TEST (test_loader_failures)
     { "cyclea", "dependency cycle: cyclea → cycleb → cyclea" },
     { "cycleb", "dependency cycle" },
   };
-  g_autoptr(KithTestAgent) agent =
+  g_autoptr (KithTestAgent) agent =
       kith_test_agent_new ("alpha", "optional-plugins=missing;notmodule;nosymbol;oldsdk;sdk1;failstart;"
                            "needsfail;needsmissing;cyclea;cycleb");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(GVariant) status = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (GVariant) status = NULL;
   g_autofree gchar *log = NULL;
 
   ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
@@ -261,8 +262,8 @@ read_events (KithTestAgent *agent)
 
 START_TEST (test_dependency_order)
 {
-  g_autoptr(KithTestAgent) agent = kith_test_agent_new ("gamma;beta;alpha", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTestAgent) agent = kith_test_agent_new ("gamma;beta;alpha", NULL);
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *events = NULL;
 
   ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
@@ -275,15 +276,15 @@ END_TEST
 
 START_TEST (test_hello_over_dbus)
 {
-  g_autoptr(KithTestAgent) agent = kith_test_agent_new ("hello", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(KithDbusHello1) hello = NULL;
-  g_autoptr(KithDbusAgent1) proxy = NULL;
+  g_autoptr (KithTestAgent) agent = kith_test_agent_new ("hello", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (KithDbusHello1) hello = NULL;
+  g_autoptr (KithDbusAgent1) proxy = NULL;
   g_autofree gchar *greeting = NULL;
   g_autofree gchar *expected = NULL;
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GVariant) plugins = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GVariant) plugins = NULL;
   g_autofree gchar *printed = NULL;
   g_autofree gchar *remote = NULL;
 
@@ -310,8 +311,8 @@ START_TEST (test_hello_over_dbus)
   ck_assert_str_eq (printed, "[('hello', '1.0', 'running')]");
   status = get_status (connection);
   {
-    g_autoptr(GVariant) dict = g_variant_get_child_value (status, 0);
-    g_autoptr(GVariant) section = g_variant_lookup_value (dict, "hello", G_VARIANT_TYPE_VARDICT);
+    g_autoptr (GVariant) dict = g_variant_get_child_value (status, 0);
+    g_autoptr (GVariant) section = g_variant_lookup_value (dict, "hello", G_VARIANT_TYPE_VARDICT);
     guint32 greetings = 0;
     ck_assert (g_variant_lookup (section, "greetings", "u", &greetings));
     ck_assert_uint_eq (greetings, 1);
@@ -323,9 +324,9 @@ END_TEST
 static gchar *
 http_get (const gchar *url, guint *status)
 {
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
-  g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
 
   *status = soup_message_get_status (msg);
   return body != NULL ? g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body)) : NULL;
@@ -333,14 +334,14 @@ http_get (const gchar *url, guint *status)
 
 START_TEST (test_http_metrics_and_404)
 {
-  g_autoptr(KithTestAgent) agent = kith_test_agent_new ("hello", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr (KithTestAgent) agent = kith_test_agent_new ("hello", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) connection = NULL;
   g_autofree gchar *metrics_url = NULL;
   g_autofree gchar *other_url = NULL;
   g_autofree gchar *body = NULL;
   g_autofree gchar *other = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
   guint status = 0;
 
   ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
@@ -363,17 +364,17 @@ END_TEST
 
 START_TEST (test_two_agents_side_by_side)
 {
-  g_autoptr(KithTestAgent) a = kith_test_agent_new ("hello", NULL);
-  g_autoptr(KithTestAgent) b = kith_test_agent_new ("hello", NULL);
+  g_autoptr (KithTestAgent) a = kith_test_agent_new ("hello", NULL);
+  g_autoptr (KithTestAgent) b = kith_test_agent_new ("hello", NULL);
   KithTestAgent *agents[] = { a, b };
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (agents); i++)
     ck_assert_msg (kith_test_agent_start (agents[i], &error), "%s", error ? error->message : "");
   ck_assert_str_ne (kith_test_agent_get_node_id (a), kith_test_agent_get_node_id (b));
   for (guint i = 0; i < G_N_ELEMENTS (agents); i++) {
-    g_autoptr(GDBusConnection) connection = kith_test_agent_connect (agents[i], &error);
-    g_autoptr(GVariant) status = get_status (connection);
+    g_autoptr (GDBusConnection) connection = kith_test_agent_connect (agents[i], &error);
+    g_autoptr (GVariant) status = get_status (connection);
     g_autofree gchar *node = plugin_field (status, "agent", "node-id");
     ck_assert_str_eq (node, kith_test_agent_get_node_id (agents[i]));
   }
@@ -384,8 +385,8 @@ END_TEST
 
 START_TEST (test_identity_and_shutdown)
 {
-  g_autoptr(KithTestAgent) agent = kith_test_agent_new ("hello", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTestAgent) agent = kith_test_agent_new ("hello", NULL);
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *socket = NULL;
   g_autofree gchar *log = NULL;

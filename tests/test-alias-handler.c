@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-alias-handler.c — KithAliasHandler over real HTTP on 127.0.0.1 */
 #include <check.h>
 

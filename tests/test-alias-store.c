@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-alias-store.c — KithAliasStore: writing, verification, persistence, LRU, expiry */
 #include <check.h>
 

@@ -52,7 +52,7 @@ static gchar *
 write_file (const gchar *dir, const gchar *name, const gchar *contents, gsize len)
 {
   gchar *path = g_build_filename (dir, name, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_file_set_contents (path, contents, len, &error);
   g_assert_no_error (error);
@@ -69,12 +69,12 @@ repo_add_package (const gchar *root, guint i)
   g_autofree gchar *control = g_strdup_printf ("Package: %s\nVersion: 1.%u\nArchitecture: all\n"
                                                "Maintainer: kith tests <tests@kith.invalid>\n"
                                                "Description: kith apt test package %u\n", name, i, i);
-  g_autoptr(GBytes) data = kith_test_make_content (96 * 1024 + i * 16 * 1024, 100 + i);
+  g_autoptr (GBytes) data = kith_test_make_content (96 * 1024 + i * 16 * 1024, 100 + i);
   g_autofree gchar *deb = g_strdup_printf ("%s_1.%u_all.deb", name, i);
   g_autofree gchar *deb_path = g_build_filename (repo.dir, deb, NULL);
   g_autofree gchar *control_path = NULL;
   g_autofree gchar *data_path = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gchar *contents = NULL;
   gsize len = 0;
 
@@ -94,7 +94,7 @@ repo_add_package (const gchar *root, guint i)
 static void
 repo_make (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *root = g_dir_make_tmp ("kith-apt-XXXXXX", &error);
   g_autofree gchar *gnupg = NULL;
   g_autofree gchar *index = NULL;
@@ -129,14 +129,14 @@ static KithTestOrigin *
 origin_new (void)
 {
   KithTestOrigin *origin = kith_test_origin_new ();
-  g_autoptr(GDir) dir = g_dir_open (repo.dir, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (repo.dir, 0, NULL);
   const gchar *name;
 
   while ((name = g_dir_read_name (dir)) != NULL) {
     g_autofree gchar *path = g_build_filename (repo.dir, name, NULL);
     g_autofree gchar *url_path = g_strconcat (REPO_PATH "/", name, NULL);
-    g_autoptr(GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
-    g_autoptr(GBytes) bytes = g_mapped_file_get_bytes (file);
+    g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, NULL);
+    g_autoptr (GBytes) bytes = g_mapped_file_get_bytes (file);
 
     kith_test_origin_add (origin, url_path, bytes, 0);
   }
@@ -182,7 +182,7 @@ static void
 node_make_methods (const gchar *methods)
 {
   const gchar *ours = g_getenv ("KITH_APT_METHOD");
-  g_autoptr(GDir) dir = g_dir_open ("/usr/lib/apt/methods", 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open ("/usr/lib/apt/methods", 0, NULL);
   g_autofree gchar *kith_http = g_build_filename (methods, "kith+http", NULL);
   g_autofree gchar *kith_https = g_build_filename (methods, "kith+https", NULL);
   const gchar *name;
@@ -262,7 +262,7 @@ node_new_full (KithTestOrigin *origin, const gchar *peering_extra, gboolean deb8
                                               "send-address=127.0.0.1\nbroadcast=127.255.255.255\n%s\n",
                                               sandbox_user != NULL ? "dbus=system\n" : "", test_port,
                                               peering_extra != NULL ? peering_extra : "");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->dir = g_dir_make_tmp ("kith-apt-node-XXXXXX", &error);
@@ -287,7 +287,7 @@ node_new (KithTestOrigin *origin, const gchar *peering_extra, gboolean deb822)
 static guint64
 peering_status (Node *node, const gchar *key)
 {
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
   guint64 value = 0;
 
   ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
@@ -300,7 +300,7 @@ node_apt_get (Node *node, const gchar *const *args)
 {
   g_autofree gchar *env_conf = g_strconcat ("APT_CONFIG=", node->apt_conf, NULL);
   const gchar *env[] = { env_conf, "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive", NULL };
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   gint rc;
@@ -335,10 +335,10 @@ node_assert_packages (Node *node)
   for (guint i = 0; i < N_PACKAGES; i++) {
     g_autofree gchar *path = g_build_filename (node->dir, "cache", "archives", repo.debs[i], NULL);
     g_autofree gchar *partial = g_build_filename (node->dir, "cache", "archives", "partial", repo.debs[i], NULL);
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     gchar *contents = NULL;
     gsize len = 0;
-    g_autoptr(GBytes) got = NULL;
+    g_autoptr (GBytes) got = NULL;
 
     ck_assert_msg (g_file_get_contents (path, &contents, &len, &error), "%s: %s", path,
                    error ? error->message : "");
@@ -352,10 +352,10 @@ node_assert_packages (Node *node)
 
 START_TEST (test_three_nodes_each_deb_once)
 {
-  g_autoptr(KithTestOrigin) origin = origin_new ();
-  g_autoptr(Node) a = node_new (origin, NULL, FALSE);
-  g_autoptr(Node) b = node_new (origin, NULL, FALSE);
-  g_autoptr(Node) c = node_new (origin, NULL, TRUE); /* deb822 sources */
+  g_autoptr (KithTestOrigin) origin = origin_new ();
+  g_autoptr (Node) a = node_new (origin, NULL, FALSE);
+  g_autoptr (Node) b = node_new (origin, NULL, FALSE);
+  g_autoptr (Node) c = node_new (origin, NULL, TRUE); /* deb822 sources */
 
   node_update_and_download (a);
   node_update_and_download (b);
@@ -382,8 +382,8 @@ liar_spawn (guint i)
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
   g_autofree gchar *sha256 = kith_test_sha256 (repo.deb_bytes[i]);
   g_autofree gchar *size = g_strdup_printf ("%" G_GSIZE_FORMAT, g_bytes_get_size (repo.deb_bytes[i]));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
   g_autofree gchar *line = NULL;
   GSubprocess *process;
 
@@ -399,12 +399,12 @@ liar_spawn (guint i)
 
 START_TEST (test_hostile_peer_refused)
 {
-  g_autoptr(KithTestOrigin) origin = origin_new ();
+  g_autoptr (KithTestOrigin) origin = origin_new ();
   /* the honest holder answers after a random delay of up to 2 s, the liar at once: the
    * liar's copy is the one tried first (unless a's delay beats the liar's reply, ~1 in 100) */
-  g_autoptr(Node) a = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
-  g_autoptr(Node) b = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
-  g_autoptr(GSubprocess) liar = NULL;
+  g_autoptr (Node) a = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
+  g_autoptr (Node) b = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
+  g_autoptr (GSubprocess) liar = NULL;
 
   node_update_and_download (a);
   liar = liar_spawn (0);
@@ -421,8 +421,8 @@ END_TEST
 
 START_TEST (test_agent_stopped_fallback)
 {
-  g_autoptr(KithTestOrigin) origin = origin_new ();
-  g_autoptr(Node) a = node_new (origin, NULL, FALSE);
+  g_autoptr (KithTestOrigin) origin = origin_new ();
+  g_autoptr (Node) a = node_new (origin, NULL, FALSE);
 
   ck_assert_int_eq (kith_test_agent_stop (a->agent), 0);
   g_clear_object (&a->connection);
@@ -468,8 +468,8 @@ system_bus_new (void)
 {
   SystemBus *bus = g_new0 (SystemBus, 1);
   const gchar *policy = g_getenv ("KITH_DBUS_POLICY");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) input = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) input = NULL;
   g_autofree gchar *address = NULL;
   g_autofree gchar *config = NULL;
   g_autofree gchar *config_path = NULL;
@@ -534,10 +534,10 @@ START_TEST (test_sandbox_user_through_system_bus)
 {
   /* declared first, freed last: the agent on it must stop before the bus goes (an agent
    * that loses its bus ends itself) */
-  g_autoptr(SystemBus) bus = NULL;
-  g_autoptr(KithTestOrigin) origin = NULL;
-  g_autoptr(Node) a = NULL;
-  g_autoptr(Node) b = NULL;
+  g_autoptr (SystemBus) bus = NULL;
+  g_autoptr (KithTestOrigin) origin = NULL;
+  g_autoptr (Node) a = NULL;
+  g_autoptr (Node) b = NULL;
 
   if (getuid () != 0 || getpwnam ("_apt") == NULL) {
     g_print ("test_sandbox_user_through_system_bus: needs root and the user _apt; not run\n");
@@ -570,7 +570,7 @@ static Method *
 method_start (void)
 {
   Method *method = g_new0 (Method, 1);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   method->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                       "timeout", "60", g_getenv ("KITH_APT_METHOD"), NULL);
@@ -583,7 +583,7 @@ method_start (void)
 static void
 method_send (Method *method, const gchar *text)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_output_stream_write_all (method->in, text, strlen (text), NULL, NULL, &error);
   g_assert_no_error (error);
@@ -594,8 +594,8 @@ static KithAptMessage *
 method_read (Method *method)
 {
   for (;;) {
-    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GError) error = NULL;
     KithAptMessage *message;
     gchar *line;
 
@@ -638,7 +638,7 @@ method_acquire (Method *method, const gchar *uri, const gchar *filename, const g
 static void
 method_stop (Method *method)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_output_stream_close (method->in, NULL, NULL);
   ck_assert (g_subprocess_wait_check (method->process, NULL, &error));
@@ -649,14 +649,14 @@ method_stop (Method *method)
 
 START_TEST (test_method_protocol)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (70000, 7);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (70000, 7);
   g_autofree gchar *sha256 = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/pool/f.deb");
   g_autofree gchar *missing = kith_test_origin_url (origin, "/pool/missing.deb");
   g_autofree gchar *uri = g_strconcat ("kith+", url, NULL);
   g_autofree gchar *missing_uri = g_strconcat ("kith+", missing, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *dir = g_dir_make_tmp ("kith-apt-method-XXXXXX", &error);
   g_autofree gchar *file = g_build_filename (dir, "f.deb", NULL);
   g_autofree gchar *expect = g_strdup_printf ("Expected-SHA256: %s\nExpected-Checksum-FileSize: %" G_GSIZE_FORMAT "\n",
@@ -672,7 +672,7 @@ START_TEST (test_method_protocol)
   kith_test_origin_add (origin, "/pool/f.deb", content, 0);
   method = method_start ();
   {
-    g_autoptr(KithAptMessage) caps = method_expect (method, 100);
+    g_autoptr (KithAptMessage) caps = method_expect (method, 100);
     ck_assert_str_eq (kith_apt_message_get (caps, "Send-Config"), "true");
     ck_assert_str_eq (kith_apt_message_get (caps, "Pipeline"), "true");
     ck_assert_str_eq (kith_apt_message_get (caps, "Version"), "1.2");
@@ -682,14 +682,14 @@ START_TEST (test_method_protocol)
                        "Config-Item: Acquire::kith::Address=unix:path%3d/nonexistent/kith\n\n");
   method_acquire (method, missing_uri, file, expect);
   {
-    g_autoptr(KithAptMessage) failure = method_expect (method, 400);
+    g_autoptr (KithAptMessage) failure = method_expect (method, 400);
     ck_assert_str_eq (kith_apt_message_get (failure, "URI"), missing_uri);
     ck_assert_str_eq (kith_apt_message_get (failure, "FailReason"), "HttpError404");
     ck_assert (g_str_has_prefix (kith_apt_message_get (failure, "Message"), "404 "));
   }
   method_acquire (method, uri, file, expect);
   {
-    g_autoptr(KithAptMessage) done = method_expect (method, 201);
+    g_autoptr (KithAptMessage) done = method_expect (method, 201);
     ck_assert_str_eq (kith_apt_message_get (done, "URI"), uri);
     ck_assert_str_eq (kith_apt_message_get (done, "Filename"), file);
     ck_assert_str_eq (kith_apt_message_get (done, "SHA256-Hash"), sha256);
@@ -705,14 +705,14 @@ START_TEST (test_method_protocol)
   /* a file of another size than apt expects is refused before it is written */
   method_acquire (method, uri, file, wrong_size);
   {
-    g_autoptr(KithAptMessage) failure = method_expect (method, 400);
+    g_autoptr (KithAptMessage) failure = method_expect (method, 400);
     ck_assert_str_eq (kith_apt_message_get (failure, "FailReason"), "MaximumSizeExceeded");
     ck_assert (!g_file_test (file, G_FILE_TEST_EXISTS));
   }
   /* only its own schemes */
   method_acquire (method, url, file, NULL);
   {
-    g_autoptr(KithAptMessage) failure = method_expect (method, 400);
+    g_autoptr (KithAptMessage) failure = method_expect (method, 400);
     ck_assert_str_eq (kith_apt_message_get (failure, "URI"), url);
   }
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/pool/f.deb"), 2);

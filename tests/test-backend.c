@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-backend.c — kith-backend (run as a real process), kith-crypto and kith-catalog */
 #include <check.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-client.c — libkith and the kith CLI: error mapping, and real agents in peer-to-peer mode */
 #include "kith-client-private.h"
 #include "kith.h"
@@ -33,8 +34,8 @@ dead_address (gchar **dir)
 static KithTestAgent *
 start_agent (const gchar *plugins)
 {
-  g_autoptr(KithTestAgent) agent = kith_test_agent_new (plugins, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTestAgent) agent = kith_test_agent_new (plugins, NULL);
+  g_autoptr (GError) error = NULL;
 
   ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
   return g_steal_pointer (&agent);
@@ -43,8 +44,8 @@ start_agent (const gchar *plugins)
 static KithClient *
 connect_client (KithTestAgent *agent)
 {
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
 
   kith_client_set_address (client, kith_test_agent_get_dbus_address (agent));
   ck_assert_msg (kith_client_connect (client, NULL, &error), "%s", error ? error->message : "");
@@ -89,7 +90,7 @@ START_TEST (test_error_remote_names)
   /* the names are registered by the quark, as any libkith call does first */
   (void) kith_client_error_quark ();
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(GError) error = g_dbus_error_new_for_dbus_error (cases[i].name, "the agent says why");
+    g_autoptr (GError) error = g_dbus_error_new_for_dbus_error (cases[i].name, "the agent says why");
     kith_client_error_convert (&error, "unix:path=/x", G_BUS_TYPE_SYSTEM);
     ck_assert_msg (g_error_matches (error, KITH_CLIENT_ERROR, cases[i].code),
                    "%s → %d (%s), expected %d", cases[i].name, error->code, error->message,
@@ -100,7 +101,7 @@ START_TEST (test_error_remote_names)
   }
   /* the agent's own errors keep the agent's sentence as it is */
   {
-    g_autoptr(GError) error = g_dbus_error_new_for_dbus_error ("org.kith.Error.NotFound", "no such alias");
+    g_autoptr (GError) error = g_dbus_error_new_for_dbus_error ("org.kith.Error.NotFound", "no such alias");
     kith_client_error_convert (&error, NULL, G_BUS_TYPE_SYSTEM);
     ck_assert_str_eq (error->message, "no such alias");
   }
@@ -128,7 +129,7 @@ START_TEST (test_error_transport)
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, cases[i].code, "low-level cause");
+    g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, cases[i].code, "low-level cause");
     if (cases[i].connecting)
       kith_client_error_convert_connect (&error, "unix:path=/x", G_BUS_TYPE_SYSTEM);
     else
@@ -143,9 +144,9 @@ END_TEST
 
 START_TEST (test_error_messages_say_what_to_do)
 {
-  g_autoptr(GError) p2p = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No such file");
-  g_autoptr(GError) bus = g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER, "x");
-  g_autoptr(GError) denied = g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED, "x");
+  g_autoptr (GError) p2p = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No such file");
+  g_autoptr (GError) bus = g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER, "x");
+  g_autoptr (GError) denied = g_error_new_literal (G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED, "x");
 
   kith_client_error_convert (&p2p, "unix:path=/run/k.sock", G_BUS_TYPE_SYSTEM);
   assert_contains (p2p->message, "No kith agent answers at unix:path=/run/k.sock");
@@ -172,9 +173,9 @@ START_TEST (test_connect_no_socket)
 {
   g_autofree gchar *dir = NULL;
   g_autofree gchar *address = dead_address (&dir);
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) status = NULL;
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) status = NULL;
 
   kith_client_set_address (client, address);
   ck_assert (!kith_client_connect (client, NULL, &error));
@@ -200,10 +201,10 @@ START_TEST (test_connect_refused)
   g_autofree gchar *dir = NULL;
   g_autofree gchar *address = dead_address (&dir);
   g_autofree gchar *path = g_build_filename (dir, "no-agent", NULL);
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) sockaddr = g_unix_socket_address_new (path);
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) sockaddr = g_unix_socket_address_new (path);
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
 
   socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
   g_assert_no_error (error);
@@ -222,8 +223,8 @@ END_TEST
 
 START_TEST (test_connect_bad_address)
 {
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
 
   kith_client_set_address (client, "not-an-address");
   ck_assert (!kith_client_connect (client, NULL, &error));
@@ -236,8 +237,8 @@ START_TEST (test_connect_environment)
 {
   g_autofree gchar *dir = NULL;
   g_autofree gchar *address = dead_address (&dir);
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
 
   /* check runs each test in its own process, so this does not leak */
   g_setenv ("KITH_AGENT_ADDRESS", address, TRUE);
@@ -288,9 +289,9 @@ START_TEST (test_connect_async_no_socket)
 {
   g_autofree gchar *dir = NULL;
   g_autofree gchar *address = dead_address (&dir);
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
 
   kith_client_set_address (client, address);
   kith_client_connect_async (client, NULL, store_result, &res);
@@ -316,12 +317,12 @@ find_plugin (GPtrArray *plugins, const gchar *name)
 
 START_TEST (test_status_real_agent)
 {
-  g_autoptr(KithTestAgent) agent = start_agent ("alpha;beta");
-  g_autoptr(KithClient) client = connect_client (agent);
-  g_autoptr(GPtrArray) plugins = kith_client_get_plugins (client);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GVariant) section = NULL;
+  g_autoptr (KithTestAgent) agent = start_agent ("alpha;beta");
+  g_autoptr (KithClient) client = connect_client (agent);
+  g_autoptr (GPtrArray) plugins = kith_client_get_plugins (client);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GVariant) section = NULL;
   KithClientPlugin *alpha;
 
   ck_assert_msg (is_hex32 (kith_client_get_node_id (client)), "node id %s",
@@ -346,12 +347,12 @@ END_TEST
 
 START_TEST (test_two_agents_side_by_side)
 {
-  g_autoptr(KithTestAgent) agent1 = start_agent ("");
-  g_autoptr(KithTestAgent) agent2 = start_agent ("alpha");
-  g_autoptr(KithClient) client1 = connect_client (agent1);
-  g_autoptr(KithClient) client2 = connect_client (agent2);
-  g_autoptr(GPtrArray) plugins1 = kith_client_get_plugins (client1);
-  g_autoptr(GPtrArray) plugins2 = kith_client_get_plugins (client2);
+  g_autoptr (KithTestAgent) agent1 = start_agent ("");
+  g_autoptr (KithTestAgent) agent2 = start_agent ("alpha");
+  g_autoptr (KithClient) client1 = connect_client (agent1);
+  g_autoptr (KithClient) client2 = connect_client (agent2);
+  g_autoptr (GPtrArray) plugins1 = kith_client_get_plugins (client1);
+  g_autoptr (GPtrArray) plugins2 = kith_client_get_plugins (client2);
 
   ck_assert_str_eq (kith_client_get_node_id (client1), kith_test_agent_get_node_id (agent1));
   ck_assert_str_eq (kith_client_get_node_id (client2), kith_test_agent_get_node_id (agent2));
@@ -361,9 +362,9 @@ START_TEST (test_two_agents_side_by_side)
   ck_assert_uint_eq (plugins2->len, 1);
   for (guint i = 0; i < 2; i++) {
     KithClient *client = i == 0 ? client1 : client2;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) status = kith_client_get_status (client, NULL, &error);
-    g_autoptr(GVariant) section = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GVariant) status = kith_client_get_status (client, NULL, &error);
+    g_autoptr (GVariant) section = NULL;
     const gchar *node_id = NULL;
 
     g_assert_no_error (error);
@@ -379,18 +380,18 @@ END_TEST
 
 START_TEST (test_status_async_and_cancelled)
 {
-  g_autoptr(KithTestAgent) agent = start_agent ("");
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GAsyncResult) res_connect = NULL;
-  g_autoptr(GAsyncResult) res_status = NULL;
-  g_autoptr(GAsyncResult) res_cancelled = NULL;
-  g_autoptr(GAsyncResult) res_connect_cancelled = NULL;
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GVariant) none = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithClient) client2 = kith_client_new ();
-  g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+  g_autoptr (KithTestAgent) agent = start_agent ("");
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res_connect = NULL;
+  g_autoptr (GAsyncResult) res_status = NULL;
+  g_autoptr (GAsyncResult) res_cancelled = NULL;
+  g_autoptr (GAsyncResult) res_connect_cancelled = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GVariant) none = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithClient) client2 = kith_client_new ();
+  g_autoptr (GCancellable) cancelled = g_cancellable_new ();
 
   kith_client_set_address (client, kith_test_agent_get_dbus_address (agent));
   kith_client_connect_async (client, NULL, store_result, &res_connect);
@@ -424,12 +425,12 @@ END_TEST
 
 START_TEST (test_plugin_call_missing_and_agent_gone)
 {
-  g_autoptr(KithTestAgent) agent = start_agent ("alpha");
-  g_autoptr(KithClient) client = connect_client (agent);
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (KithClient) client = connect_client (agent);
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GError) error = NULL;
 
   kith_client_call_plugin_async (client, "Nonexistent", "org.kith.Nonexistent1", "Frob",
                                  NULL, NULL, NULL, -1, NULL, store_result, &res);
@@ -450,12 +451,12 @@ END_TEST
 /* Every async call of libkith, plugin wrappers too, reports a cancel in its own domain. */
 START_TEST (test_plugin_calls_cancelled)
 {
-  g_autoptr(KithTestAgent) agent = start_agent ("alpha");
-  g_autoptr(KithClient) client = connect_client (agent);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GAsyncResult) res_update = NULL;
-  g_autoptr(GAsyncResult) res_upload = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (KithClient) client = connect_client (agent);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res_update = NULL;
+  g_autoptr (GAsyncResult) res_upload = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_cancellable_cancel (cancellable);
   kith_client_update_get_status_async (client, cancellable, store_result, &res_update);
@@ -470,13 +471,13 @@ END_TEST
 
 START_TEST (test_example_plugin_through_libkith)
 {
-  g_autoptr(KithTestAgent) agent = start_agent ("hello");
-  g_autoptr(KithClient) client = connect_client (agent);
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GAsyncResult) res_bad = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) bad = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTestAgent) agent = start_agent ("hello");
+  g_autoptr (KithClient) client = connect_client (agent);
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GAsyncResult) res_bad = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) bad = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *expected = g_strdup_printf ("Hello tester from node %s",
                                                 kith_test_agent_get_node_id (agent));
   const gchar *greeting = NULL;
@@ -506,7 +507,7 @@ END_TEST
 static gint
 run_kith (const gchar *const *args, const gchar *const *env, gchar **out, gchar **err)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("KITH_CLI_BIN"));
   ck_assert_msg (g_ptr_array_index (argv, 0) != NULL, "KITH_CLI_BIN not set");
@@ -519,7 +520,7 @@ run_kith (const gchar *const *args, const gchar *const *env, gchar **out, gchar 
 static JsonObject *
 parse_json_object (JsonParser *parser, const gchar *text)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   ck_assert_msg (json_parser_load_from_data (parser, text, -1, &error),
                  "stdout is not JSON (%s): %s", error ? error->message : "", text);
@@ -529,8 +530,8 @@ parse_json_object (JsonParser *parser, const gchar *text)
 
 START_TEST (test_cli_status_json)
 {
-  g_autoptr(KithTestAgent) agent = start_agent ("alpha");
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   /* --verbose too: debug lines must not reach stdout */
@@ -561,7 +562,7 @@ END_TEST
 
 START_TEST (test_cli_status_human_and_environment)
 {
-  g_autoptr(KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
   g_autofree gchar *dir = NULL;
   g_autofree gchar *dead = dead_address (&dir);
   g_autofree gchar *env_live = g_strdup_printf ("KITH_AGENT_ADDRESS=%s",
@@ -600,7 +601,7 @@ START_TEST (test_cli_no_agent)
   g_autofree gchar *dead = dead_address (&dir);
   const gchar *args_human[] = { "status", "--address", dead, NULL };
   const gchar *args_json[] = { "--json", "status", "--address", dead, NULL };
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree gchar *out1 = NULL, *err1 = NULL, *out2 = NULL, *err2 = NULL;
   JsonObject *root, *error;
   gint rc;
@@ -634,7 +635,7 @@ START_TEST (test_cli_file_errors)
   const gchar *args_dir[] = { "upload", "/tmp", "--address", "unix:path=/nonexistent/bus", NULL };
   const gchar *args_missing[] = { "--json", "upload", "/nonexistent/report.json", NULL };
   const gchar *args_version[] = { "--version", NULL };
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree gchar *out1 = NULL, *err1 = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
   JsonObject *error;
 
@@ -674,13 +675,13 @@ END_TEST
 #ifdef KITH_TEST_DBUS_DAEMON
 START_TEST (test_session_bus)
 {
-  g_autoptr(KithTestBus) bus = kith_test_bus_new (KITH_TEST_DBUS_DAEMON);
-  g_autoptr(KithTestAgent) agent = NULL;
-  g_autoptr(KithClient) lonely = kith_client_new ();
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (KithTestBus) bus = kith_test_bus_new (KITH_TEST_DBUS_DAEMON);
+  g_autoptr (KithTestAgent) agent = NULL;
+  g_autoptr (KithClient) lonely = kith_client_new ();
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree gchar *out = NULL, *err = NULL;
   const gchar *args[] = { "--session", "status", "--json", NULL };
   JsonObject *root;

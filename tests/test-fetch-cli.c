@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-fetch-cli.c — kith_client_fetch_async(), kith_client_watch_peers() and the `kith fetch`
  * and `kith watch` commands against real agents running the peering plugin on loopback,
  * with kith-test-origin playing the Internet */
@@ -34,7 +35,7 @@ node_start_full (gboolean on_session_bus)
                                               "send-address=127.0.0.1\n"
                                               "broadcast=127.255.255.255\n",
                                               on_session_bus ? "dbus=session" : "", test_port);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->agent = kith_test_agent_new ("peering", config);
@@ -163,15 +164,15 @@ fetch_wait (Progress *progress)
 /* A from origin (with progress along the way), then B from A. */
 START_TEST (test_fetch_origin_then_peer)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (600 * 1024, 11);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (600 * 1024, 11);
   g_autofree gchar *url = kith_test_origin_url (origin, "/pkg/a.deb");
-  g_autoptr(Node) a = node_start ();
-  g_autoptr(Node) b = node_start ();
+  g_autoptr (Node) a = node_start ();
+  g_autoptr (Node) b = node_start ();
   g_autofree gchar *dest_a = node_path (a, "a.deb");
   g_autofree gchar *dest_b = node_path (b, "a.deb");
-  g_autoptr(KithClientTransfer) transfer_b = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithClientTransfer) transfer_b = NULL;
+  g_autoptr (GError) error = NULL;
   Progress progress = { 0 };
 
   /* slow enough for several progress reports */
@@ -207,15 +208,15 @@ END_TEST
 /* The agent refuses bytes that do not hash to what the caller expects. */
 START_TEST (test_fetch_sha256_mismatch)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 12);
-  g_autoptr(GBytes) other = kith_test_make_content (64 * 1024, 13);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 12);
+  g_autoptr (GBytes) other = kith_test_make_content (64 * 1024, 13);
   g_autofree gchar *wrong = kith_test_sha256 (other);
   g_autofree gchar *url = kith_test_origin_url (origin, "/signed.bin");
-  g_autoptr(Node) a = node_start ();
+  g_autoptr (Node) a = node_start ();
   g_autofree gchar *dest = node_path (a, "signed.bin");
-  g_autoptr(KithClientTransfer) transfer = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithClientTransfer) transfer = NULL;
+  g_autoptr (GError) error = NULL;
 
   kith_test_origin_add (origin, "/signed.bin", content, 0);
   transfer = kith_client_fetch (a->client, url, dest, wrong, KITH_CLIENT_FETCH_FLAG_NONE,
@@ -233,12 +234,12 @@ END_TEST
 /* Cancelling mid-download cancels the agent's transfer too. */
 START_TEST (test_fetch_cancel)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (2 * 1024 * 1024, 14);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (2 * 1024 * 1024, 14);
   g_autofree gchar *url = kith_test_origin_url (origin, "/big.iso");
-  g_autoptr(Node) a = node_start ();
+  g_autoptr (Node) a = node_start ();
   g_autofree gchar *dest = node_path (a, "big.iso");
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   Progress progress = { .cancel_when_downloading = cancellable };
 
   kith_test_origin_add (origin, "/big.iso", content, 100 * 1024); /* 20 s if left alone */
@@ -261,11 +262,11 @@ END_TEST
 /* An agent that dies mid-fetch sends no last state: the fetch still ends, with a clear error. */
 START_TEST (test_fetch_agent_gone)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (2 * 1024 * 1024, 18);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (2 * 1024 * 1024, 18);
   g_autofree gchar *url = kith_test_origin_url (origin, "/crash.bin");
-  g_autoptr(KithTestAgent) agent = NULL;
-  g_autoptr(KithClient) client = NULL;
+  g_autoptr (KithTestAgent) agent = NULL;
+  g_autoptr (KithClient) client = NULL;
   g_autofree gchar *dest = NULL;
   Node *a = node_start ();
   Progress progress = { 0 };
@@ -293,7 +294,7 @@ END_TEST
 static gint
 run_kith (Node *node, const gchar *const *args, gchar **out, gchar **err)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
 
   g_ptr_array_add (argv, (gpointer) g_getenv ("KITH_CLI_BIN"));
   g_ptr_array_add (argv, (gpointer) "--address");
@@ -307,19 +308,19 @@ run_kith (Node *node, const gchar *const *args, gchar **out, gchar **err)
 /* `kith fetch` as a process, output to a pipe: plain lines naming the source. */
 START_TEST (test_cli_fetch)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (400 * 1024, 15);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (400 * 1024, 15);
   g_autofree gchar *url = kith_test_origin_url (origin, "/cli.tar");
   g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autoptr(Node) a = node_start ();
-  g_autoptr(Node) b = node_start ();
+  g_autoptr (Node) a = node_start ();
+  g_autoptr (Node) b = node_start ();
   g_autofree gchar *dest_a = node_path (a, "cli.tar");
   g_autofree gchar *dest_b = node_path (b, "cli.tar");
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   g_autofree gchar *json_out = NULL;
   g_autofree gchar *json_err = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *object;
   gint rc;
 
@@ -349,7 +350,7 @@ START_TEST (test_cli_fetch)
   /* kith peers on B lists A, heard answering: its address, when, and what it holds */
   {
     g_autofree gchar *peers_out = NULL, *peers_err = NULL, *human = NULL, *human_err = NULL;
-    g_autoptr(JsonParser) peers_parser = json_parser_new ();
+    g_autoptr (JsonParser) peers_parser = json_parser_new ();
     JsonArray *peers;
     JsonObject *peer = NULL;
 
@@ -376,11 +377,11 @@ END_TEST
 /* -o - writes the data (and only the data) to stdout; -O names the file after the URL. */
 START_TEST (test_cli_fetch_stdout_and_remote_name)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   static const gchar text[] = "kith: the data, and only the data, on standard output\n";
-  g_autoptr(GBytes) content = g_bytes_new_static (text, sizeof text - 1);
+  g_autoptr (GBytes) content = g_bytes_new_static (text, sizeof text - 1);
   g_autofree gchar *url = kith_test_origin_url (origin, "/dir/notes-v1.txt");
-  g_autoptr(Node) a = node_start ();
+  g_autoptr (Node) a = node_start ();
   g_autofree gchar *named = node_path (a, "notes-v1.txt");
   g_autofree gchar *root_url = kith_test_origin_url (origin, "/");
   g_autofree gchar *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
@@ -407,9 +408,9 @@ END_TEST
 /* Bad URLs: a non-zero exit and a message that says what went wrong. */
 START_TEST (test_cli_fetch_bad_url)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autofree gchar *missing = kith_test_origin_url (origin, "/nothing-here");
-  g_autoptr(Node) a = node_start ();
+  g_autoptr (Node) a = node_start ();
   g_autofree gchar *dest = node_path (a, "out");
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
@@ -465,14 +466,14 @@ peer_download_seen (gpointer user_data)
 /* W hears A's download announcements: through libkith, then through `kith watch`. */
 START_TEST (test_watch_peer_downloads)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (1024 * 1024, 16);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (1024 * 1024, 16);
   g_autofree gchar *url = kith_test_origin_url (origin, "/watched.img");
-  g_autoptr(Node) w = node_start ();
-  g_autoptr(Node) a = node_start ();
+  g_autoptr (Node) w = node_start ();
+  g_autoptr (Node) a = node_start ();
   g_autofree gchar *dest = node_path (a, "watched.img");
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   PeerWatch watch = { .href = url, .node = kith_test_agent_get_node_id (a->agent) };
@@ -518,7 +519,7 @@ static gchar *screen_row (const gchar *screen, const gchar *node);
 static gboolean
 tmux_run (Tmux *tmux, const gchar *const *args, gchar **out)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree gchar *err = NULL;
 
   g_ptr_array_add (argv, (gpointer) "tmux");
@@ -579,7 +580,7 @@ file_exists (gpointer user_data)
 static gchar *
 screen_row (const gchar *screen, const gchar *node)
 {
-  g_auto(GStrv) lines = g_strsplit (screen, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (screen, "\n", -1);
 
   for (guint i = 0; lines[i] != NULL; i++)
     if ((g_str_has_prefix (lines[i], "↓ ") || g_str_has_prefix (lines[i], "✓ ")) &&
@@ -592,7 +593,7 @@ screen_row (const gchar *screen, const gchar *node)
 static guint
 screen_widest (const gchar *screen)
 {
-  g_auto(GStrv) lines = g_strsplit (screen, "\n", -1);
+  g_auto (GStrv) lines = g_strsplit (screen, "\n", -1);
   guint widest = 0;
 
   for (guint i = 0; lines[i] != NULL; i++) {
@@ -609,15 +610,15 @@ screen_widest (const gchar *screen)
  * a resize, 120×40, with A's download and the savings line; q quits with 0 and leaves it. */
 START_TEST (test_watch_dashboard)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (1024 * 1024, 18);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (1024 * 1024, 18);
   g_autofree gchar *url = kith_test_origin_url (origin, "/dashboard.img");
-  g_autoptr(Node) w = node_start ();
-  g_autoptr(Node) a = node_start ();
+  g_autoptr (Node) w = node_start ();
+  g_autoptr (Node) a = node_start ();
   g_autofree gchar *dest = node_path (a, "dashboard.img");
   g_autofree gchar *rc_file = node_path (w, "watch.rc");
   g_autofree gchar *short_a = g_strndup (kith_test_agent_get_node_id (a->agent), 8);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autofree gchar *bin = g_find_program_in_path ("tmux");
   g_autofree gchar *command = NULL;
   g_autofree gchar *alternate = NULL;
@@ -681,9 +682,9 @@ END_TEST
 /* An agent without the peering plugin: watching says so at once. */
 START_TEST (test_watch_without_peering)
 {
-  g_autoptr(KithTestAgent) agent = kith_test_agent_new ("", NULL);
-  g_autoptr(KithClient) client = kith_client_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTestAgent) agent = kith_test_agent_new ("", NULL);
+  g_autoptr (KithClient) client = kith_client_new ();
+  g_autoptr (GError) error = NULL;
 
   ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
   kith_client_set_address (client, kith_test_agent_get_dbus_address (agent));
@@ -714,7 +715,7 @@ START_TEST (test_transfer_error_mapping)
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
-    g_autoptr(GError) error = kith_client_error_new_for_transfer ("http://o/x", cases[i].reason);
+    g_autoptr (GError) error = kith_client_error_new_for_transfer ("http://o/x", cases[i].reason);
     ck_assert_msg (g_error_matches (error, KITH_CLIENT_ERROR, cases[i].code), "%s: got %s",
                    cases[i].reason, error->message);
     ck_assert_msg (strstr (error->message, cases[i].message_part) != NULL &&
@@ -729,11 +730,11 @@ END_TEST
  * transfer's and PeerDownload's signals come from the agent's unique name. */
 START_TEST (test_fetch_on_session_bus)
 {
-  g_autoptr(KithTestBus) bus = kith_test_bus_new (KITH_TEST_DBUS_DAEMON);
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (800 * 1024, 17);
+  g_autoptr (KithTestBus) bus = kith_test_bus_new (KITH_TEST_DBUS_DAEMON);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (800 * 1024, 17);
   g_autofree gchar *url = kith_test_origin_url (origin, "/bus.bin");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *dest = NULL;
   g_autofree gchar *dest_b = NULL;
   Node *a, *b;

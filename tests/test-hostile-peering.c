@@ -30,7 +30,7 @@ node_start (const gchar *extra)
   g_autofree gchar *config = g_strdup_printf ("[peering]\nport=%u\nlisten=127.255.255.255\n"
                                               "send-address=127.0.0.1\nbroadcast=127.255.255.255\n%s\n",
                                               test_port, extra != NULL ? extra : "");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->agent = kith_test_agent_new ("peering", config);
@@ -44,7 +44,7 @@ node_start (const gchar *extra)
 static void
 node_start_again (Node *node)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
   node->connection = kith_test_agent_connect (node->agent, &error);
@@ -79,9 +79,9 @@ static Fetch *
 fetch_start_fd (Node *node, const gchar *url, const gchar *sha256, gboolean cached_only, gint fd)
 {
   Fetch *fetch = g_new0 (Fetch, 1);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
   GVariantDict options;
   const gchar *path = NULL;
 
@@ -135,7 +135,7 @@ fetch_sync (Node *node, const gchar *url, const gchar *sha256, gboolean cached_o
 {
   g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (node->agent), "fetched-XXXXXX", NULL);
   gint fd = g_mkstemp (dest);
-  g_autoptr(Fetch) fetch = NULL;
+  g_autoptr (Fetch) fetch = NULL;
   g_autofree gchar *data = NULL;
   gchar *source;
   gsize len = 0;
@@ -155,7 +155,7 @@ fetch_sync (Node *node, const gchar *url, const gchar *sha256, gboolean cached_o
 static guint64
 peering_status (Node *node, const gchar *key)
 {
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
   guint64 value = 0;
 
   ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
@@ -166,8 +166,8 @@ peering_status (Node *node, const gchar *key)
 static gdouble
 peering_counter (Node *node, const gchar *map, const gchar *labels)
 {
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  g_autoptr(GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
   gdouble value = 0;
 
   if (series != NULL)
@@ -187,7 +187,7 @@ hostile_spawn (const gchar *mode, const gchar *arg1, const gchar *arg2)
 {
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
   const gchar *bin = g_getenv ("KITH_LAN_ATTACKER_BIN");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *line = NULL;
   Hostile *hostile = g_new0 (Hostile, 1);
 
@@ -239,11 +239,11 @@ packets_in_reached (gpointer user_data)
 
 START_TEST (test_request_flood_does_not_hold_election)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 21);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 21);
   g_autofree gchar *url = kith_test_origin_url (origin, "/flood");
-  g_autoptr(Node) a = node_start (NULL);
-  g_autoptr(Hostile) hostile = NULL;
+  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (Hostile) hostile = NULL;
   CounterWait wait = { NULL, "type=\"request\"", 5 };
   g_autofree gchar *source = NULL;
   gint64 elapsed = 0;
@@ -262,11 +262,11 @@ END_TEST
 
 START_TEST (test_stuck_downloader_left)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 22);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 22);
   g_autofree gchar *url = kith_test_origin_url (origin, "/stuck");
-  g_autoptr(Node) a = node_start (NULL);
-  g_autoptr(Hostile) hostile = NULL;
+  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (Hostile) hostile = NULL;
   CounterWait wait = { NULL, "type=\"downloading\"", 1 };
   g_autofree gchar *source = NULL;
   gint64 elapsed = 0;
@@ -287,13 +287,13 @@ END_TEST
 
 START_TEST (test_spoofed_found_ignored)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 23);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 23);
   g_autofree gchar *url = kith_test_origin_url (origin, "/spoof");
   g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autoptr(Node) holder = node_start (SLOW_REPLIES);
-  g_autoptr(Node) victim = node_start (SLOW_REPLIES);
-  g_autoptr(Hostile) hostile = NULL;
+  g_autoptr (Node) holder = node_start (SLOW_REPLIES);
+  g_autoptr (Node) victim = node_start (SLOW_REPLIES);
+  g_autoptr (Hostile) hostile = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
@@ -314,13 +314,13 @@ END_TEST
 
 START_TEST (test_forged_source_not_amplified)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (32 * 1024, 27);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (32 * 1024, 27);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/amp");
-  g_autoptr(Node) a = node_start (LOW_RATE);
-  g_autoptr(Node) b = node_start (LOW_RATE);
-  g_autoptr(Hostile) hostile = NULL;
+  g_autoptr (Node) a = node_start (LOW_RATE);
+  g_autoptr (Node) b = node_start (LOW_RATE);
+  g_autoptr (Hostile) hostile = NULL;
   g_autofree gchar *s1 = NULL;
   g_autofree gchar *s2 = NULL;
   g_autofree gchar *line = NULL;
@@ -352,15 +352,15 @@ time_passed (gpointer user_data)
 
 START_TEST (test_failed_peer_backed_off_not_banned)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (48 * 1024, 28);
-  g_autoptr(GBytes) content2 = kith_test_make_content (48 * 1024, 29);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (48 * 1024, 28);
+  g_autoptr (GBytes) content2 = kith_test_make_content (48 * 1024, 29);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *sha2 = kith_test_sha256 (content2);
   g_autofree gchar *url1 = kith_test_origin_url (origin, "/one");
   g_autofree gchar *url2 = kith_test_origin_url (origin, "/two");
-  g_autoptr(Node) victim = node_start (NULL);
-  g_autoptr(Hostile) hostile = NULL;
+  g_autoptr (Node) victim = node_start (NULL);
+  g_autoptr (Hostile) hostile = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
   gint64 backoff_over;
@@ -387,12 +387,12 @@ END_TEST
 
 START_TEST (test_fetch_fd_written_from_offset_zero)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (40 * 1024, 24);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (40 * 1024, 24);
   g_autofree gchar *url = kith_test_origin_url (origin, "/offset");
-  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr (Node) a = node_start (NULL);
   g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (a->agent), "offset-XXXXXX", NULL);
-  g_autoptr(Fetch) fetch = NULL;
+  g_autoptr (Fetch) fetch = NULL;
   g_autofree gchar *data = NULL;
   gsize len = 0;
   gint fd = g_mkstemp (dest);
@@ -422,14 +422,14 @@ fetch_has_all_bytes (gpointer user_data)
 
 START_TEST (test_fetch_fd_pipe_never_blocks)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (1024 * 1024, 25);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (1024 * 1024, 25);
   g_autofree gchar *url = kith_test_origin_url (origin, "/pipe");
-  g_autoptr(Node) a = node_start (NULL);
-  g_autoptr(Fetch) fetch = NULL;
-  g_autoptr(GVariant) status = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GByteArray) got = g_byte_array_new ();
+  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (Fetch) fetch = NULL;
+  g_autoptr (GVariant) status = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GByteArray) got = g_byte_array_new ();
   guint8 buf[65536];
   gint fds[2];
   gssize n;
@@ -463,7 +463,7 @@ static gboolean
 cache_verified (gpointer user_data)
 {
   Node *node = user_data;
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
   gboolean verifying = TRUE;
 
   g_variant_lookup (section, "cache-verifying", "b", &verifying);
@@ -472,11 +472,11 @@ cache_verified (gpointer user_data)
 
 START_TEST (test_truncated_index_heals)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (80 * 1024, 26);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (80 * 1024, 26);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/kept");
-  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr (Node) a = node_start (NULL);
   g_autofree gchar *index = g_build_filename (kith_test_agent_get_dir (a->agent), "state",
                                               "peering-cache", "index.json", NULL);
   g_autofree gchar *first = NULL;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The namespace LAN (FIG. 1; docs/architecture.md) itself and the peering service between real hosts: five
 # hosts on one bridge, only D (h4) and E (h5) routed to the backend behind the gateway.
 #   usage: test-netns-lan.sh BUILD-DIR      (exit 77 where namespaces cannot be made)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-packet.c — KithPacket parse/write: round trips, limits and the corpus of
  * tests/corpus/packet/{good,bad}, whose bad files are named after the expected reason */
 #include <check.h>
@@ -82,8 +83,8 @@ make_full_packet (KithPacketType type)
 static KithPacket *
 round_trip (const KithPacket *packet)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = kith_packet_write (packet, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = kith_packet_write (packet, &error);
   KithPacket *parsed;
   gsize len;
   const guint8 *data;
@@ -100,10 +101,10 @@ round_trip (const KithPacket *packet)
 START_TEST (test_round_trip_every_type)
 {
   for (guint t = KITH_PACKET_TYPE_UNKNOWN + 1; t < KITH_PACKET_TYPE_LAST; t++) {
-    g_autoptr(KithPacket) full = make_full_packet (t);
-    g_autoptr(KithPacket) minimal = kith_packet_new (t);
-    g_autoptr(KithPacket) full2 = round_trip (full);
-    g_autoptr(KithPacket) minimal2 = NULL;
+    g_autoptr (KithPacket) full = make_full_packet (t);
+    g_autoptr (KithPacket) minimal = kith_packet_new (t);
+    g_autoptr (KithPacket) full2 = round_trip (full);
+    g_autoptr (KithPacket) minimal2 = NULL;
 
     assert_packets_equal (full, full2);
     /* the minimal packet: only what the header says each type needs */
@@ -124,9 +125,9 @@ END_TEST
 
 START_TEST (test_write_format)
 {
-  g_autoptr(KithPacket) p = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithPacket) p = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *text = NULL;
 
   p->id = 1111;
@@ -143,8 +144,8 @@ END_TEST
 static void
 assert_write_fails (const KithPacket *p, gint code)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = kith_packet_write (p, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = kith_packet_write (p, &error);
   ck_assert_ptr_null (bytes);
   ck_assert_msg (g_error_matches (error, KITH_PEERING_ERROR, code), "expected %s, got %s",
                  kith_peering_error_to_reason (code), error ? error->message : "success");
@@ -152,7 +153,7 @@ assert_write_fails (const KithPacket *p, gint code)
 
 START_TEST (test_write_refuses_invalid)
 {
-  g_autoptr(KithPacket) p = make_full_packet (KITH_PACKET_TYPE_COMPLETE);
+  g_autoptr (KithPacket) p = make_full_packet (KITH_PACKET_TYPE_COMPLETE);
   g_autofree gchar *big = g_strnfill (KITH_PACKET_MAX_SIZE, 'x');
   g_autofree gchar *sha = p->sha256;
 
@@ -178,7 +179,7 @@ END_TEST
 /* A string that escapes to more than the limit, though its raw length fits. */
 START_TEST (test_write_too_large_after_escaping)
 {
-  g_autoptr(KithPacket) p = make_full_packet (KITH_PACKET_TYPE_FOUND);
+  g_autoptr (KithPacket) p = make_full_packet (KITH_PACKET_TYPE_FOUND);
   GString *href = g_string_new ("http://h/");
   while (href->len < 400)
     g_string_append_c (href, '&');
@@ -191,8 +192,8 @@ END_TEST
 static void
 assert_parse_fails (const gchar *data, gsize len, gint code)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithPacket) p = kith_packet_parse ((const guint8 *) data, len, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithPacket) p = kith_packet_parse ((const guint8 *) data, len, &error);
   ck_assert_ptr_null (p);
   ck_assert_msg (g_error_matches (error, KITH_PEERING_ERROR, code), "expected %s, got %s",
                  kith_peering_error_to_reason (code), error ? error->message : "success");
@@ -201,8 +202,8 @@ assert_parse_fails (const gchar *data, gsize len, gint code)
 /* Every strict prefix of a valid packet is dropped as malformed, none crashes. */
 START_TEST (test_parse_truncations)
 {
-  g_autoptr(KithPacket) full = make_full_packet (KITH_PACKET_TYPE_RESPONSE);
-  g_autoptr(GBytes) bytes = kith_packet_write (full, NULL);
+  g_autoptr (KithPacket) full = make_full_packet (KITH_PACKET_TYPE_RESPONSE);
+  g_autoptr (GBytes) bytes = kith_packet_write (full, NULL);
   gsize len;
   const gchar *data = g_bytes_get_data (bytes, &len);
 
@@ -215,9 +216,9 @@ END_TEST
 /* The limits exactly at and one past their bounds, built here rather than read. */
 START_TEST (test_parse_limits)
 {
-  g_autoptr(GString) s = g_string_new ("<service type=\"found\" version=\"1.0\" id=\"1\" node=\"" NODE "\"");
-  g_autoptr(KithPacket) p = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GString) s = g_string_new ("<service type=\"found\" version=\"1.0\" id=\"1\" node=\"" NODE "\"");
+  g_autoptr (KithPacket) p = NULL;
+  g_autoptr (GError) error = NULL;
 
   for (guint i = 4; i < KITH_PACKET_MAX_ATTRIBUTES; i++)
     g_string_append_printf (s, " a%u=\"\"", i);
@@ -245,16 +246,16 @@ END_TEST
 /* Random mutations of valid packets: each is parsed or dropped with a packet code. */
 START_TEST (test_parse_mutations)
 {
-  g_autoptr(GRand) rand = g_rand_new_with_seed (1967);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1967);
   for (guint t = KITH_PACKET_TYPE_UNKNOWN + 1; t < KITH_PACKET_TYPE_LAST; t++) {
-    g_autoptr(KithPacket) full = make_full_packet (t);
-    g_autoptr(GBytes) bytes = kith_packet_write (full, NULL);
+    g_autoptr (KithPacket) full = make_full_packet (t);
+    g_autoptr (GBytes) bytes = kith_packet_write (full, NULL);
     gsize len;
     const guint8 *orig = g_bytes_get_data (bytes, &len);
     for (guint n = 0; n < 2000; n++) {
       g_autofree guint8 *buf = g_memdup2 (orig, len);
-      g_autoptr(GError) error = NULL;
-      g_autoptr(KithPacket) p = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (KithPacket) p = NULL;
       for (guint k = g_rand_int_range (rand, 1, 4); k > 0; k--)
         buf[g_rand_int_range (rand, 0, (gint32) len)] = (guint8) g_rand_int_range (rand, 0, 256);
       p = kith_packet_parse (buf, len, &error);
@@ -264,7 +265,7 @@ START_TEST (test_parse_mutations)
         ck_assert_int_le (error->code, KITH_PEERING_ERROR_PACKET_DUPLICATE_ATTRIBUTE);
       } else {
         /* whatever was accepted must be writable again */
-        g_autoptr(GBytes) again = kith_packet_write (p, &error);
+        g_autoptr (GBytes) again = kith_packet_write (p, &error);
         ck_assert_msg (again != NULL, "%s", error ? error->message : "");
       }
     }
@@ -287,7 +288,7 @@ END_TEST
 
 START_TEST (test_error_reasons)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (gint code = 0; code < KITH_PEERING_ERROR_LAST; code++) {
     const gchar *reason = kith_peering_error_to_reason (code);
     ck_assert_ptr_nonnull (reason);
@@ -306,8 +307,8 @@ static GPtrArray *
 corpus_list (const gchar *sub)
 {
   g_autofree gchar *path = g_build_filename (corpus_dir, sub, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDir) dir = g_dir_open (path, 0, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (path, 0, &error);
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
   const gchar *name;
 
@@ -341,14 +342,14 @@ expected_code (const gchar *basename)
 
 START_TEST (test_corpus_good)
 {
-  g_autoptr(GPtrArray) files = corpus_list ("good");
+  g_autoptr (GPtrArray) files = corpus_list ("good");
   for (guint i = 0; i < files->len; i++) {
     const gchar *path = g_ptr_array_index (files, i);
     g_autofree gchar *base = g_path_get_basename (path);
     g_autofree gchar *data = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(KithPacket) p = NULL;
-    g_autoptr(KithPacket) again = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (KithPacket) p = NULL;
+    g_autoptr (KithPacket) again = NULL;
     gsize len;
     KithPacketType want = KITH_PACKET_TYPE_UNKNOWN;
 
@@ -373,13 +374,13 @@ END_TEST
 
 START_TEST (test_corpus_bad)
 {
-  g_autoptr(GPtrArray) files = corpus_list ("bad");
+  g_autoptr (GPtrArray) files = corpus_list ("bad");
   for (guint i = 0; i < files->len; i++) {
     const gchar *path = g_ptr_array_index (files, i);
     g_autofree gchar *base = g_path_get_basename (path);
     g_autofree gchar *data = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(KithPacket) p = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autoptr (KithPacket) p = NULL;
     gsize len;
     gint want = expected_code (base);
 

@@ -47,7 +47,7 @@ downloading (const gchar *node, guint64 done, guint64 total)
 
 START_TEST (test_elect_lowest_requester)
 {
-  g_autoptr(KithPeerTable) table = table_new ();
+  g_autoptr (KithPeerTable) table = table_new ();
 
   /* nobody else asked: we fetch, or nobody when we may not */
   ck_assert_str_eq (kith_peer_table_elect (table, "http://o/f", NULL, TRUE), SELF);
@@ -64,8 +64,8 @@ END_TEST
 
 START_TEST (test_elect_skip_and_bad)
 {
-  g_autoptr(KithPeerTable) table = table_new ();
-  g_autoptr(GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (KithPeerTable) table = table_new ();
+  g_autoptr (GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
 
   kith_peer_table_note_requester (table, "http://o/f", LOW);
   g_hash_table_add (skip, (gpointer) LOW);
@@ -88,7 +88,7 @@ END_TEST
 
 START_TEST (test_elect_round_horizon)
 {
-  g_autoptr(KithPeerTable) table = table_new ();
+  g_autoptr (KithPeerTable) table = table_new ();
 
   kith_peer_table_note_requester (table, "http://o/f", LOW);
   /* within four client waits the requester took part in our round */
@@ -103,11 +103,11 @@ END_TEST
 
 START_TEST (test_downloader_tracked_until_stall_or_complete)
 {
-  g_autoptr(KithPeerTable) table = table_new ();
-  g_autoptr(KithPacket) start = downloading (HIGH, 10, 100);
-  g_autoptr(KithPacket) done = downloading (HIGH, 100, 100);
-  g_autoptr(KithPacket) complete = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
-  g_autoptr(GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (KithPeerTable) table = table_new ();
+  g_autoptr (KithPacket) start = downloading (HIGH, 10, 100);
+  g_autoptr (KithPacket) done = downloading (HIGH, 100, 100);
+  g_autoptr (KithPacket) complete = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
+  g_autoptr (GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
 
   ck_assert_ptr_null (kith_peer_table_find_downloader (table, "http://o/f", NULL));
   kith_peer_table_track (table, start);
@@ -134,7 +134,7 @@ END_TEST
 
 START_TEST (test_requesters_bounded)
 {
-  g_autoptr(KithPeerTable) table = table_new ();
+  g_autoptr (KithPeerTable) table = table_new ();
 
   /* the lowest id asked first; a flood of ever-new requesters pushes it out, and the
    * table stays within its bound */
@@ -160,7 +160,7 @@ END_TEST
 
 START_TEST (test_bad_peers_bounded)
 {
-  g_autoptr(KithPeerTable) table = table_new ();
+  g_autoptr (KithPeerTable) table = table_new ();
 
   for (guint i = 0; i < 3 * KITH_PEER_TABLE_MAX_BAD; i++) {
     g_autofree gchar *node = g_strdup_printf ("%016x", i);
@@ -175,7 +175,7 @@ END_TEST
 
 START_TEST (test_fault_backs_off)
 {
-  g_autoptr(KithPeerTable) table = table_new ();
+  g_autoptr (KithPeerTable) table = table_new ();
 
   /* a fault is not a ban: 2 s, doubling, at most 5 min, forgotten at the next delivery */
   ck_assert_uint_eq (kith_peer_table_back_off (table, LOW), KITH_PEER_TABLE_BACKOFF_FIRST_MS);
@@ -199,7 +199,7 @@ END_TEST
 
 START_TEST (test_rate_limit)
 {
-  g_autoptr(KithRateLimit) limit = kith_rate_limit_new (10, 5, 4);
+  g_autoptr (KithRateLimit) limit = kith_rate_limit_new (10, 5, 4);
   gint64 now = 1000 * G_USEC_PER_SEC;
   guint allowed = 0;
 

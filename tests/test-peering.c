@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-peering.c — the peering service across real agent processes on loopback:
  * one origin download per URL, "I found" cancels other holders, waiting for a
  * peer's download, boot storms, bad peers, restarts, garbage, ranges, eviction */
@@ -41,7 +42,7 @@ static Node *
 node_start (const gchar *extra)
 {
   g_autofree gchar *config = peering_config (extra);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->agent = kith_test_agent_new ("peering", config);
@@ -81,9 +82,9 @@ static Fetch *
 fetch_start (Node *node, const gchar *url, const gchar *sha256, gboolean cached_only)
 {
   Fetch *fetch = g_new0 (Fetch, 1);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
   GVariantDict options;
   const gchar *path = NULL;
   gint fd;
@@ -138,7 +139,7 @@ fetch_wait_done (Fetch *fetch, GBytes *content)
 static gchar *
 fetch_sync (Node *node, const gchar *url, GBytes *content)
 {
-  g_autoptr(Fetch) fetch = fetch_start (node, url, NULL, FALSE);
+  g_autoptr (Fetch) fetch = fetch_start (node, url, NULL, FALSE);
   return g_strdup (fetch_wait_done (fetch, content));
 }
 
@@ -146,7 +147,7 @@ fetch_sync (Node *node, const gchar *url, GBytes *content)
 static guint64
 peering_status (Node *node, const gchar *key)
 {
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
   guint64 value = 0;
 
   ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
@@ -155,12 +156,12 @@ peering_status (Node *node, const gchar *key)
 
 START_TEST (test_origin_once_then_peers)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (300 * 1024, 1);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (300 * 1024, 1);
   g_autofree gchar *url = kith_test_origin_url (origin, "/dat/avdat-1.cab");
-  g_autoptr(Node) a = node_start (NULL);
-  g_autoptr(Node) b = node_start (NULL);
-  g_autoptr(Node) c = node_start (NULL);
+  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (Node) b = node_start (NULL);
+  g_autoptr (Node) c = node_start (NULL);
   g_autofree gchar *source_a = NULL;
   g_autofree gchar *source_b = NULL;
   g_autofree gchar *source_c = NULL;
@@ -186,8 +187,8 @@ END_TEST
 static gdouble
 peering_counter (Node *node, const gchar *map, const gchar *labels)
 {
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  g_autoptr(GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
   gdouble value = 0;
 
   if (labels == NULL) {
@@ -206,11 +207,11 @@ peering_counter (Node *node, const gchar *map, const gchar *labels)
 
 START_TEST (test_found_cancels_other_holders)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (200 * 1024, 2);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (200 * 1024, 2);
   g_autofree gchar *url = kith_test_origin_url (origin, "/f");
   Node *holders[3];
-  g_autoptr(Node) d = node_start (SLOW_TIMINGS);
+  g_autoptr (Node) d = node_start (SLOW_TIMINGS);
   gdouble responses_before = 0, responses_after = 0;
   guint64 served_before[3], serving = 0;
   g_autofree gchar *source = NULL;
@@ -279,15 +280,15 @@ count_packets_dropped (gpointer user_data)
  * from A. A flood of garbage packets meanwhile changes nothing. */
 START_TEST (test_wait_for_downloading_peer)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (600 * 1024, 3);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (600 * 1024, 3);
   g_autofree gchar *url = kith_test_origin_url (origin, "/slow");
-  g_autoptr(Node) a = node_start (NULL);
-  g_autoptr(Node) b = node_start (NULL);
-  g_autoptr(Fetch) fa = NULL;
-  g_autoptr(Fetch) fb = NULL;
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) broadcast = NULL;
+  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (Node) b = node_start (NULL);
+  g_autoptr (Fetch) fa = NULL;
+  g_autoptr (Fetch) fb = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) broadcast = NULL;
   Watch watch = { 0 };
 
   kith_test_origin_add (origin, "/slow", content, 400 * 1024);
@@ -322,8 +323,8 @@ END_TEST
 
 START_TEST (test_boot_storm)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (500 * 1024, 4);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (500 * 1024, 4);
   g_autofree gchar *url = kith_test_origin_url (origin, "/storm");
   Node *nodes[5];
   Fetch *fetches[5];
@@ -351,7 +352,7 @@ static gboolean
 cache_verified (gpointer user_data)
 {
   Node *node = user_data;
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
   gboolean verifying = TRUE;
 
   g_variant_lookup (section, "cache-verifying", "b", &verifying);
@@ -360,12 +361,12 @@ cache_verified (gpointer user_data)
 
 START_TEST (test_restart_still_serves)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (100 * 1024, 5);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (100 * 1024, 5);
   g_autofree gchar *url = kith_test_origin_url (origin, "/keep");
-  g_autoptr(Node) a = node_start (NULL);
-  g_autoptr(Node) b = node_start (NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (Node) b = node_start (NULL);
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
@@ -386,16 +387,16 @@ END_TEST
 
 START_TEST (test_range_on_alias)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (64 * 1024, 6);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 6);
   g_autofree gchar *url = kith_test_origin_url (origin, "/r.bin");
   g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autoptr(Node) a = node_start (NULL);
+  g_autoptr (Node) a = node_start (NULL);
   g_autofree gchar *source = NULL;
   g_autofree gchar *alias = NULL;
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autoptr(SoupMessage) msg = NULL;
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL;
 
   kith_test_origin_add (origin, "/r.bin", content, 0);
   source = fetch_sync (a, url, content);
@@ -411,19 +412,19 @@ END_TEST
 
 START_TEST (test_cache_eviction)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) x = kith_test_make_content (700 * 1024, 7);
-  g_autoptr(GBytes) y = kith_test_make_content (700 * 1024, 8);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) x = kith_test_make_content (700 * 1024, 7);
+  g_autoptr (GBytes) y = kith_test_make_content (700 * 1024, 8);
   g_autofree gchar *url_x = kith_test_origin_url (origin, "/x");
   g_autofree gchar *url_y = kith_test_origin_url (origin, "/y");
   g_autofree gchar *sha_y = kith_test_sha256 (y);
-  g_autoptr(Node) a = node_start ("cache-max-mb=1\n");
-  g_autoptr(Node) b = node_start (NULL);
+  g_autoptr (Node) a = node_start ("cache-max-mb=1\n");
+  g_autoptr (Node) b = node_start (NULL);
   g_autofree gchar *s1 = NULL;
   g_autofree gchar *s2 = NULL;
   g_autofree gchar *s3 = NULL;
-  g_autoptr(Fetch) miss = NULL;
-  g_autoptr(Fetch) hit = NULL;
+  g_autoptr (Fetch) miss = NULL;
+  g_autoptr (Fetch) hit = NULL;
 
   kith_test_origin_add (origin, "/x", x, 0);
   kith_test_origin_add (origin, "/y", y, 0);
@@ -457,9 +458,9 @@ fake_peer_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from
 {
   gsize len = 0;
   const guint8 *raw = g_bytes_get_data (data, &len);
-  g_autoptr(KithPacket) request = kith_packet_parse (raw, len, NULL);
-  g_autoptr(KithPacket) reply = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (KithPacket) request = kith_packet_parse (raw, len, NULL);
+  g_autoptr (KithPacket) reply = NULL;
+  g_autoptr (GBytes) bytes = NULL;
 
   if (request == NULL || request->type != KITH_PACKET_TYPE_REQUEST)
     return;
@@ -478,7 +479,7 @@ fake_peer_serve (SoupServer *server, SoupServerMessage *msg, const char *path, G
                  gpointer user_data)
 {
   FakePeer *fake = user_data;
-  g_autoptr(GBytes) wrong = kith_test_make_content (fake->size, 666);
+  g_autoptr (GBytes) wrong = kith_test_make_content (fake->size, 666);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_body_append_bytes (soup_server_message_get_response_body (msg), wrong);
@@ -503,11 +504,11 @@ static int
 fake_peer_main (char **argv)
 {
   static const gchar *const broadcast[] = { "127.255.255.255", NULL };
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr(GIOChannel) input = g_io_channel_unix_new (0);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
+  g_autoptr (GError) error = NULL;
   FakePeer fake = { .sha256 = argv[3], .size = g_ascii_strtoull (argv[4], NULL, 10) };
   GSList *uris;
 
@@ -535,8 +536,8 @@ fake_peer_spawn (const gchar *sha256, gsize size)
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
   g_autofree gchar *length = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
   g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
   g_autofree gchar *line = NULL;
   GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
                                            &error, self, "--fake-peer", port, sha256, length, NULL);
@@ -549,14 +550,14 @@ fake_peer_spawn (const gchar *sha256, gsize size)
 
 START_TEST (test_bad_peer_skipped)
 {
-  g_autoptr(KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr(GBytes) content = kith_test_make_content (128 * 1024, 9);
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (128 * 1024, 9);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/honest");
   /* honest holders answer after up to 300 ms; the liar answers at once and wins */
-  g_autoptr(Node) a = node_start ("max-delay-ms=300\nclient-wait-ms=400\n");
-  g_autoptr(Node) b = node_start ("max-delay-ms=300\nclient-wait-ms=400\n");
-  g_autoptr(GSubprocess) fake = NULL;
+  g_autoptr (Node) a = node_start ("max-delay-ms=300\nclient-wait-ms=400\n");
+  g_autoptr (Node) b = node_start ("max-delay-ms=300\nclient-wait-ms=400\n");
+  g_autoptr (GSubprocess) fake = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-transport.c — KithTransport on loopback: shared listeners, own send sockets
  *
  * Every test picks a free random port and tags its datagrams with a random nonce, so suites
@@ -36,7 +37,7 @@ typedef struct {
 static gchar *
 make_nonce (void)
 {
-  g_autoptr(GRand) rand = g_rand_new ();
+  g_autoptr (GRand) rand = g_rand_new ();
   return g_strdup_printf ("%08x%08x", g_rand_int (rand), g_rand_int (rand));
 }
 
@@ -44,13 +45,13 @@ make_nonce (void)
 static guint16
 pick_port (void)
 {
-  g_autoptr(GRand) rand = g_rand_new ();
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (BROADCAST_LO);
+  g_autoptr (GRand) rand = g_rand_new ();
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (BROADCAST_LO);
 
   for (guint i = 0; i < 100; i++) {
     guint16 port = (guint16) g_rand_int_range (rand, 20000, 60000);
-    g_autoptr(GSocketAddress) address = g_inet_socket_address_new (inet, port);
-    g_autoptr(GSocket) probe =
+    g_autoptr (GSocketAddress) address = g_inet_socket_address_new (inet, port);
+    g_autoptr (GSocket) probe =
         g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
     ck_assert_ptr_nonnull (probe);
     if (g_socket_bind (probe, address, FALSE, NULL))
@@ -63,7 +64,7 @@ pick_port (void)
 static GBytes *
 make_datagram (const gchar *nonce, const gchar *word, gsize pad_to)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr (GString) text = g_string_new (NULL);
   g_string_printf (text, "%s %s", nonce, word);
   if (pad_to > text->len) {
     g_string_append_c (text, ' ');
@@ -119,7 +120,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Peer, peer_free)
 static Peer *
 peer_start (const gchar *nonce, guint16 port, const gchar *multicast, GError **error)
 {
-  g_autoptr(Peer) peer = peer_new (
+  g_autoptr (Peer) peer = peer_new (
       nonce, kith_transport_new (port, BROADCAST_LO, "127.0.0.1", broadcast_lo, multicast));
   if (!kith_transport_start (peer->transport, error))
     return NULL;
@@ -152,7 +153,7 @@ peer_wait (Peer *peer, const gchar *word, guint count)
 static gboolean
 peer_send (Peer *peer, const gchar *word, GSocketAddress *to, GError **error)
 {
-  g_autoptr(GBytes) datagram = make_datagram (peer->nonce, word, 0);
+  g_autoptr (GBytes) datagram = make_datagram (peer->nonce, word, 0);
   if (to != NULL)
     return kith_transport_send_to (peer->transport, datagram, to, error);
   return kith_transport_broadcast (peer->transport, datagram, error);
@@ -179,7 +180,7 @@ wait_for_flag (gboolean *flag, const gchar *what)
 static void
 send_word (Peer *peer, const gchar *word, GSocketAddress *to)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   ck_assert_msg (peer_send (peer, word, to, &error), "sending '%s': %s", word,
                  error != NULL ? error->message : "");
 }
@@ -195,7 +196,7 @@ address_port (GSocketAddress *address)
 static void
 child_datagram_cb (KithTransport *transport, GBytes *data, GSocketAddress *from, Peer *peer)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   if (peer_count (peer, "hello") != 1 || peer->hello_from != from)
     return;
   if (!peer_send (peer, "echo", from, &error) || !peer_send (peer, "barrier", NULL, &error))
@@ -205,8 +206,8 @@ child_datagram_cb (KithTransport *transport, GBytes *data, GSocketAddress *from,
 static int
 child_main (const gchar *port_text, const gchar *nonce)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(Peer) peer = peer_start (nonce, (guint16) g_ascii_strtoull (port_text, NULL, 10),
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Peer) peer = peer_start (nonce, (guint16) g_ascii_strtoull (port_text, NULL, 10),
                                      NULL, &error);
   if (peer == NULL) {
     fprintf (stderr, "child: %s\n", error->message);
@@ -231,7 +232,7 @@ child_line_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 child_exit_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   ck_assert_msg (g_subprocess_wait_check_finish (G_SUBPROCESS (source), res, &error),
                  "child failed: %s", error != NULL ? error->message : "");
   *(gboolean *) user_data = TRUE;
@@ -240,11 +241,11 @@ child_exit_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 static GSubprocess *
 spawn_child (guint16 port, const gchar *nonce)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *port_text = g_strdup_printf ("%u", port);
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
   gboolean ready = FALSE;
-  g_autoptr(GSubprocess) child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+  g_autoptr (GSubprocess) child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                                    self_exe, "--echo", port_text, nonce, NULL);
   ck_assert_msg (child != NULL, "spawn: %s", error != NULL ? error->message : "");
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
@@ -259,12 +260,12 @@ START_TEST (test_transport_broadcast_unicast)
 {
   g_autofree gchar *nonce = make_nonce ();
   guint16 port = pick_port ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(Peer) a = peer_start (nonce, port, NULL, &error);
-  g_autoptr(Peer) b = NULL;
-  g_autoptr(Peer) c = NULL;
-  g_autoptr(GSubprocess) child = NULL;
-  g_autoptr(GSocketAddress) a_local = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Peer) a = peer_start (nonce, port, NULL, &error);
+  g_autoptr (Peer) b = NULL;
+  g_autoptr (Peer) c = NULL;
+  g_autoptr (GSubprocess) child = NULL;
+  g_autoptr (GSocketAddress) a_local = NULL;
   gboolean exited = FALSE;
 
   ck_assert_msg (a != NULL, "start: %s", error != NULL ? error->message : "");
@@ -313,10 +314,10 @@ check_multicast (const gchar *send_address, const gchar *group)
 {
   g_autofree gchar *nonce = make_nonce ();
   guint16 port = pick_port ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) datagram = make_datagram (nonce, "group", 0);
-  g_autoptr(Peer) a = peer_new (nonce, kith_transport_new (port, NULL, send_address, NULL, group));
-  g_autoptr(Peer) b = peer_new (nonce, kith_transport_new (port, NULL, send_address, NULL, group));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) datagram = make_datagram (nonce, "group", 0);
+  g_autoptr (Peer) a = peer_new (nonce, kith_transport_new (port, NULL, send_address, NULL, group));
+  g_autoptr (Peer) b = peer_new (nonce, kith_transport_new (port, NULL, send_address, NULL, group));
 
   if (!kith_transport_start (a->transport, &error)) {
     printf ("SKIP multicast %s: the kernel refuses it here: %s\n", group, error->message);
@@ -351,10 +352,10 @@ END_TEST
 START_TEST (test_transport_ipv6_unicast)
 {
   g_autofree gchar *nonce = make_nonce ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(Peer) a = peer_new (nonce, kith_transport_new (1, NULL, "::1", NULL, NULL));
-  g_autoptr(Peer) b = peer_new (nonce, kith_transport_new (1, NULL, "::1", NULL, NULL));
-  g_autoptr(GSocketAddress) b_local = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Peer) a = peer_new (nonce, kith_transport_new (1, NULL, "::1", NULL, NULL));
+  g_autoptr (Peer) b = peer_new (nonce, kith_transport_new (1, NULL, "::1", NULL, NULL));
+  g_autoptr (GSocketAddress) b_local = NULL;
 
   ck_assert_msg (kith_transport_start (a->transport, &error), "start: %s", error->message);
   ck_assert_msg (kith_transport_start (b->transport, &error), "start: %s", error->message);
@@ -368,7 +369,7 @@ START_TEST (test_transport_ipv6_unicast)
   send_word (b, "reply", b->hello_from);
   wait_for_word (a, "reply", 1);
   {
-    g_autoptr(GSocketAddress) a_local = kith_transport_get_local_address (a->transport);
+    g_autoptr (GSocketAddress) a_local = kith_transport_get_local_address (a->transport);
     ck_assert_uint_eq (address_port (b->hello_from), address_port (a_local));
   }
 }
@@ -378,13 +379,13 @@ START_TEST (test_transport_oversize)
 {
   g_autofree gchar *nonce = make_nonce ();
   guint16 port = pick_port ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(Peer) a = peer_start (nonce, port, NULL, &error);
-  g_autoptr(Peer) b = NULL;
-  g_autoptr(GSocketAddress) b_local = NULL;
-  g_autoptr(GBytes) max = make_datagram (nonce, "max", KITH_TRANSPORT_MAX_DATAGRAM);
-  g_autoptr(GBytes) over = make_datagram (nonce, "over", KITH_TRANSPORT_MAX_DATAGRAM + 1);
-  g_autoptr(GBytes) huge = make_datagram (nonce, "huge", 3000);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Peer) a = peer_start (nonce, port, NULL, &error);
+  g_autoptr (Peer) b = NULL;
+  g_autoptr (GSocketAddress) b_local = NULL;
+  g_autoptr (GBytes) max = make_datagram (nonce, "max", KITH_TRANSPORT_MAX_DATAGRAM);
+  g_autoptr (GBytes) over = make_datagram (nonce, "over", KITH_TRANSPORT_MAX_DATAGRAM + 1);
+  g_autoptr (GBytes) huge = make_datagram (nonce, "huge", 3000);
 
   ck_assert_msg (a != NULL, "start: %s", error != NULL ? error->message : "");
   b = peer_start (nonce, port, NULL, &error);
@@ -414,11 +415,11 @@ START_TEST (test_transport_restart)
 {
   g_autofree gchar *nonce = make_nonce ();
   guint16 port = pick_port ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(Peer) a = peer_start (nonce, port, NULL, &error);
-  g_autoptr(Peer) b = NULL;
-  g_autoptr(GBytes) datagram = make_datagram (nonce, "none", 0);
-  g_autoptr(GSocketAddress) b_local = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Peer) a = peer_start (nonce, port, NULL, &error);
+  g_autoptr (Peer) b = NULL;
+  g_autoptr (GBytes) datagram = make_datagram (nonce, "none", 0);
+  g_autoptr (GSocketAddress) b_local = NULL;
 
   ck_assert_msg (a != NULL, "start: %s", error != NULL ? error->message : "");
   b = peer_start (nonce, port, NULL, &error);
@@ -453,8 +454,8 @@ END_TEST
 static void
 assert_start_fails (KithTransport *transport, GQuark domain, gint code)
 {
-  g_autoptr(KithTransport) owned = transport;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithTransport) owned = transport;
+  g_autoptr (GError) error = NULL;
   ck_assert (!kith_transport_start (owned, &error));
   ck_assert_msg (g_error_matches (error, domain, code), "unexpected error: %s", error->message);
   ck_assert_ptr_null (kith_transport_get_local_address (owned));
@@ -465,9 +466,9 @@ START_TEST (test_transport_errors)
   guint16 port = pick_port ();
   const gchar *const bad[] = {"127.255.255.256", NULL};
   const gchar *const v4[] = {BROADCAST_LO, NULL};
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (BROADCAST_LO);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (inet, port);
-  g_autoptr(GSocket) hog = NULL;
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (BROADCAST_LO);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (inet, port);
+  g_autoptr (GSocket) hog = NULL;
 
   assert_start_fails (kith_transport_new (port, "nowhere", "127.0.0.1", NULL, NULL),
                       G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-update.c — the update plugin: the schedule as arithmetic, then a real kith-backend
  * process and real agents on loopback: one release reaches four nodes with each file
  * leaving the backend once; lying peers, bad catalogs and kills during install never
@@ -111,7 +112,7 @@ node_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *updat
 static void
 node_start (Node *node)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
   node->connection = kith_test_agent_connect (node->agent, &error);
@@ -166,7 +167,7 @@ static void
 check_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CheckCall *call = user_data;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+  g_autoptr (GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
                                                              &call->error);
   if (reply != NULL)
     g_variant_get (reply, "(s)", &call->result);
@@ -203,8 +204,8 @@ check_sync (Node *node)
 static GVariant *
 update_property (Node *node, const gchar *name)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
       node->connection, NULL, "/org/kith/Agent1/Update", "org.freedesktop.DBus.Properties", "Get",
       g_variant_new ("(ss)", "org.kith.Update1", name), G_VARIANT_TYPE ("(v)"),
       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
@@ -218,7 +219,7 @@ update_property (Node *node, const gchar *name)
 static guint64
 node_catalog_version (Node *node)
 {
-  g_autoptr(GVariant) value = update_property (node, "CatalogVersion");
+  g_autoptr (GVariant) value = update_property (node, "CatalogVersion");
   return g_variant_get_uint64 (value);
 }
 
@@ -234,9 +235,9 @@ read_file (const gchar *path)
 static void
 assert_set_is (Node *node, const gchar *src)
 {
-  g_autoptr(GDir) dir = g_dir_open (src, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (src, 0, NULL);
   g_autofree gchar *current = g_build_filename (node->signatures, "current", NULL);
-  g_autoptr(GDir) installed = g_dir_open (current, 0, NULL);
+  g_autoptr (GDir) installed = g_dir_open (current, 0, NULL);
   const gchar *name;
   guint expected = 0, found = 0;
 
@@ -268,8 +269,8 @@ assert_set_whole (Node *node)
 {
   g_autofree gchar *manifest_path = g_build_filename (node->signatures, "current", ".manifest.json", NULL);
   g_autofree gchar *text = read_file (manifest_path);
-  g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
-  g_autoptr(KithCatalog) manifest = kith_catalog_parse (bytes, NULL);
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr (KithCatalog) manifest = kith_catalog_parse (bytes, NULL);
 
   ck_assert_ptr_nonnull (manifest);
   for (guint i = 0; i < manifest->files->len; i++) {
@@ -277,7 +278,7 @@ assert_set_whole (Node *node)
     g_autofree gchar *path = g_build_filename (node->signatures, "current", file->name, NULL);
     gchar *data = NULL;
     gsize len = 0;
-    g_autoptr(GBytes) content = NULL;
+    g_autoptr (GBytes) content = NULL;
     g_autofree gchar *sha = NULL;
 
     ck_assert_msg (g_file_get_contents (path, &data, &len, NULL), "%s missing", path);
@@ -308,7 +309,7 @@ assert_cli (Node *node, const gchar *what, const gchar *expected)
 
 START_TEST (test_four_agents_one_release)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
   Node *nodes[4] = { NULL };
   Node *late;
@@ -317,7 +318,7 @@ START_TEST (test_four_agents_one_release)
   g_autofree gchar *address = NULL;
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
-  g_autoptr(GDir) dir = NULL;
+  g_autoptr (GDir) dir = NULL;
   const gchar *name;
 
   kith_test_backend_serve (backend, NULL);
@@ -334,7 +335,7 @@ START_TEST (test_four_agents_one_release)
     check_call_free (calls[i]);
   }
   for (guint i = 0; i < 4; i++) {
-    g_autoptr(GVariant) installed = update_property (nodes[i], "Installed");
+    g_autoptr (GVariant) installed = update_property (nodes[i], "Installed");
     const gchar *version = NULL;
     assert_set_is (nodes[i], src);
     ck_assert_uint_eq (node_catalog_version (nodes[i]), 1);
@@ -410,15 +411,15 @@ static void
 serve_resigned (KithTestBackend *backend, gint64 expires)
 {
   const gchar *dir = kith_test_backend_get_dir (backend);
-  g_autoptr(GBytes) json = backend_file (dir, "catalog.json");
-  g_autoptr(KithCatalog) catalog = kith_catalog_parse (json, NULL);
-  g_autoptr(GBytes) cert = backend_file (dir, "signing.pem");
-  g_autoptr(GBytes) key = backend_file (dir, "signing-key.pem");
+  g_autoptr (GBytes) json = backend_file (dir, "catalog.json");
+  g_autoptr (KithCatalog) catalog = kith_catalog_parse (json, NULL);
+  g_autoptr (GBytes) cert = backend_file (dir, "signing.pem");
+  g_autoptr (GBytes) key = backend_file (dir, "signing-key.pem");
   g_autofree gchar *cert_pem = g_strndup (g_bytes_get_data (cert, NULL), g_bytes_get_size (cert));
   g_autofree gchar *key_pem = g_strndup (g_bytes_get_data (key, NULL), g_bytes_get_size (key));
-  g_autoptr(GBytes) new_json = NULL;
-  g_autoptr(GBytes) sig = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) new_json = NULL;
+  g_autoptr (GBytes) sig = NULL;
+  g_autoptr (GError) error = NULL;
 
   ck_assert_ptr_nonnull (catalog);
   catalog->expires = expires;
@@ -433,8 +434,8 @@ serve_resigned (KithTestBackend *backend, gint64 expires)
 static void
 assert_rejected (Node *node, const gchar *what, const gchar *src, guint64 version)
 {
-  g_autoptr(CheckCall) call = check_sync (node);
-  g_autoptr(GVariant) last = update_property (node, "LastResult");
+  g_autoptr (CheckCall) call = check_sync (node);
+  g_autoptr (GVariant) last = update_property (node, "LastResult");
 
   ck_assert_msg (call->error != NULL, "accepted: %s", call->result);
   ck_assert_msg (strstr (call->error->message, "catalog rejected") != NULL &&
@@ -448,19 +449,19 @@ assert_rejected (Node *node, const gchar *what, const gchar *src, guint64 versio
 
 START_TEST (test_catalog_rejected)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr(KithTestBackend) impostor = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) impostor = kith_test_backend_new ();
   const gchar *first = kith_test_backend_publish_sample (backend, "2611211200");
   const gchar *second = NULL;
   const gchar *dir = kith_test_backend_get_dir (backend);
-  g_autoptr(GBytes) v1_json = backend_file (dir, "catalog.json");
-  g_autoptr(GBytes) v1_sig = backend_file (dir, "catalog.json.sig");
-  g_autoptr(GBytes) v2_json = NULL;
-  g_autoptr(GBytes) v2_sig = NULL;
-  g_autoptr(Node) node = NULL;
-  g_autoptr(CheckCall) call = NULL;
+  g_autoptr (GBytes) v1_json = backend_file (dir, "catalog.json");
+  g_autoptr (GBytes) v1_sig = backend_file (dir, "catalog.json.sig");
+  g_autoptr (GBytes) v2_json = NULL;
+  g_autoptr (GBytes) v2_sig = NULL;
+  g_autoptr (Node) node = NULL;
+  g_autoptr (CheckCall) call = NULL;
   g_autofree gchar *text = NULL;
-  g_autoptr(GBytes) tampered = NULL;
+  g_autoptr (GBytes) tampered = NULL;
   gchar *p;
 
   kith_test_backend_serve (backend, NULL);
@@ -512,12 +513,12 @@ END_TEST
  * the check goes out; the vendor's own certificate verifies against the trust-anchor. */
 START_TEST (test_backend_tls)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr(KithTestBackend) other = kith_test_backend_new ();
-  g_autoptr(Node) stranger = NULL;
-  g_autoptr(Node) node = NULL;
-  g_autoptr(CheckCall) refused = NULL;
-  g_autoptr(CheckCall) call = NULL;
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) other = kith_test_backend_new ();
+  g_autoptr (Node) stranger = NULL;
+  g_autoptr (Node) node = NULL;
+  g_autoptr (CheckCall) refused = NULL;
+  g_autoptr (CheckCall) call = NULL;
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
 
   kith_test_backend_serve (backend, NULL);
@@ -540,7 +541,7 @@ END_TEST
 static guint64
 peering_status (Node *node, const gchar *key)
 {
-  g_autoptr(GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
   guint64 value = 0;
 
   ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
@@ -555,8 +556,8 @@ liar_spawn (const gchar *sha256, guint64 size)
   const gchar *bin = g_getenv ("KITH_TEST_PEERING_BIN");
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
   g_autofree gchar *length = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
   g_autofree gchar *line = NULL;
   GSubprocess *process;
 
@@ -572,14 +573,14 @@ liar_spawn (const gchar *sha256, guint64 size)
 
 START_TEST (test_lying_peer_never_installed)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  g_autoptr(GBytes) json = backend_file (kith_test_backend_get_dir (backend), "catalog.json");
-  g_autoptr(KithCatalog) catalog = kith_catalog_parse (json, NULL);
+  g_autoptr (GBytes) json = backend_file (kith_test_backend_get_dir (backend), "catalog.json");
+  g_autoptr (KithCatalog) catalog = kith_catalog_parse (json, NULL);
   const KithCatalogFile *avdat = kith_catalog_get_file (catalog, "avdat");
-  g_autoptr(GSubprocess) liar = NULL;
-  g_autoptr(Node) node = NULL;
-  g_autoptr(CheckCall) call = NULL;
+  g_autoptr (GSubprocess) liar = NULL;
+  g_autoptr (Node) node = NULL;
+  g_autoptr (CheckCall) call = NULL;
   g_autofree gchar *path = g_strconcat ("/files/avdat-2611211200.cab", NULL);
 
   ck_assert_ptr_nonnull (avdat);
@@ -607,7 +608,7 @@ assert_recovered (Node *node, gint64 version)
   g_autofree gchar *sets = g_build_filename (node->signatures, ".sets", NULL);
   g_autofree gchar *tmp = g_build_filename (node->signatures, "current.tmp", NULL);
   g_autofree gchar *want = g_strdup_printf ("%" G_GINT64_FORMAT, version);
-  g_autoptr(GDir) dir = g_dir_open (sets, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (sets, 0, NULL);
   const gchar *name;
   guint count = 0;
 
@@ -622,10 +623,10 @@ assert_recovered (Node *node, gint64 version)
 
 START_TEST (test_kill_during_install)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *old_src = kith_test_backend_publish_sample (backend, "2611200000");
-  g_autoptr(Node) node = NULL;
-  g_autoptr(CheckCall) first = NULL;
+  g_autoptr (Node) node = NULL;
+  g_autoptr (CheckCall) first = NULL;
 
   kith_test_backend_serve (backend, NULL);
   node = node_start_new (backend, NULL, NULL);
@@ -639,8 +640,8 @@ START_TEST (test_kill_during_install)
     g_autofree gchar *value = g_strdup_printf ("%u", point);
     const gchar *new_src = kith_test_backend_publish_sample (backend, stamp);
     gint64 old_version = (gint64) point, new_version = (gint64) point + 1;
-    g_autoptr(CheckCall) crash = NULL;
-    g_autoptr(CheckCall) again = NULL;
+    g_autoptr (CheckCall) crash = NULL;
+    g_autoptr (CheckCall) again = NULL;
     gint64 survivor;
 
     /* restart the agent with the crash point armed, then check: it dies mid-install */
@@ -673,9 +674,9 @@ END_TEST
 
 START_TEST (test_offline_no_catalog)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr(Node) node = NULL;
-  g_autoptr(CheckCall) call = NULL;
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (Node) node = NULL;
+  g_autoptr (CheckCall) call = NULL;
 
   kith_test_backend_publish_sample (backend, "2611211200");
   kith_test_backend_serve (backend, NULL);
@@ -706,12 +707,12 @@ properties_changed (GDBusConnection *connection, const gchar *sender, const gcha
 
 START_TEST (test_scheduled_check)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  g_autoptr(Node) node = NULL;
-  g_autoptr(GVariant) last = NULL;
-  g_autoptr(GVariant) next = NULL;
-  g_autoptr(GVariant) result = NULL;
+  g_autoptr (Node) node = NULL;
+  g_autoptr (GVariant) last = NULL;
+  g_autoptr (GVariant) next = NULL;
+  g_autoptr (GVariant) result = NULL;
   guint subscription;
 
   kith_test_backend_serve (backend, NULL);
@@ -738,13 +739,13 @@ END_TEST
  * what is installed, and goes on updating. */
 START_TEST (test_damaged_state_rebuilt)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr(Node) node = NULL;
-  g_autoptr(CheckCall) first = NULL;
-  g_autoptr(CheckCall) again = NULL;
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (Node) node = NULL;
+  g_autoptr (CheckCall) first = NULL;
+  g_autoptr (CheckCall) again = NULL;
   g_autofree gchar *state_path = NULL;
   g_autofree gchar *text = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
 
   kith_test_backend_publish_sample (backend, "2611211200");
   kith_test_backend_serve (backend, NULL);
@@ -776,11 +777,11 @@ END_TEST
  * fetched again through peering and the set rebuilt: current verifies against its manifest. */
 START_TEST (test_damaged_file_repaired)
 {
-  g_autoptr(KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  g_autoptr(Node) node = NULL;
-  g_autoptr(CheckCall) first = NULL;
-  g_autoptr(CheckCall) again = NULL;
+  g_autoptr (Node) node = NULL;
+  g_autoptr (CheckCall) first = NULL;
+  g_autoptr (CheckCall) again = NULL;
   g_autofree gchar *path = NULL;
   g_autofree gchar *data = NULL;
   gsize len = 0;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-upload.c — the upload service (docs/architecture.md, "Trust", FIG. 9, claims 1–16) across real
  * processes on loopback: kith-backend (enroll, upload, receipts), connected and offline
  * agents, and bad peers — each a separate process (this binary with --fake-peer MODE)

@@ -136,7 +136,7 @@ static void
 kith_apt_direct_finish_file (GTask *task)
 {
   KithAptDirect *direct = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!g_output_stream_close (direct->file, NULL, &error)) {
     kith_apt_direct_fail (task, NULL, FALSE, "Cannot write %s: %s", direct->destination, error->message);
@@ -159,8 +159,8 @@ kith_apt_direct_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   GTask *task = G_TASK (user_data);
   KithAptDirect *direct = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &error);
   KithAptHashes *hashes = direct->result->hashes;
   gsize len;
   const guchar *data;
@@ -205,7 +205,7 @@ kith_apt_direct_open (const gchar *path, GError **error)
   }
   return g_unix_output_stream_new (fd, TRUE);
 #else
-  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
   return G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, error));
 #endif
 }
@@ -219,7 +219,7 @@ kith_apt_direct_headers (GTask *task)
   guint status = soup_message_get_status (direct->msg);
   const gchar *last_modified = soup_message_headers_get_one (headers, "Last-Modified");
   goffset length = soup_message_headers_get_content_length (headers);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (last_modified != NULL)
     direct->result->last_modified = soup_date_time_new_from_http_string (last_modified);
@@ -230,7 +230,7 @@ kith_apt_direct_headers (GTask *task)
   }
   if (SOUP_STATUS_IS_REDIRECTION (status) && status != SOUP_STATUS_NOT_MODIFIED &&
       soup_message_headers_get_one (headers, "Location") != NULL) {
-    g_autoptr(GUri) target = g_uri_parse_relative (soup_message_get_uri (direct->msg),
+    g_autoptr (GUri) target = g_uri_parse_relative (soup_message_get_uri (direct->msg),
                                                    soup_message_headers_get_one (headers, "Location"),
                                                    G_URI_FLAGS_ENCODED, NULL);
     if (target == NULL) {
@@ -272,7 +272,7 @@ kith_apt_direct_sent_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   GTask *task = G_TASK (user_data);
   KithAptDirect *direct = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   direct->body = soup_session_send_finish (SOUP_SESSION (source), res, &error);
   if (direct->body == NULL) {
@@ -293,8 +293,8 @@ kith_apt_direct_fetch_async (SoupSession *session, const gchar *url, const gchar
 {
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   KithAptDirect *direct = g_new0 (KithAptDirect, 1);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, &error);
 
   g_task_set_source_tag (task, kith_apt_direct_fetch_async);
   g_task_set_task_data (task, direct, (GDestroyNotify) kith_apt_direct_free);

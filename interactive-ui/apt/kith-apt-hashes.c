@@ -51,9 +51,9 @@ kith_apt_hashes_update (KithAptHashes *self, const guchar *data, gsize len)
 KithAptHashes *
 kith_apt_hashes_new_for_file (const gchar *path, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileInputStream) input = g_file_read (file, cancellable, error);
-  g_autoptr(KithAptHashes) self = NULL;
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) input = g_file_read (file, cancellable, error);
+  g_autoptr (KithAptHashes) self = NULL;
   g_autofree guchar *block = NULL;
   gssize n;
 

@@ -38,7 +38,7 @@ kith_apt_message_free (KithAptMessage *self)
 KithAptMessage *
 kith_apt_message_parse (const gchar *const *lines, GError **error)
 {
-  g_autoptr(KithAptMessage) self = NULL;
+  g_autoptr (KithAptMessage) self = NULL;
   const gchar *first = lines != NULL ? lines[0] : NULL;
   gchar *end = NULL;
   guint64 code;

@@ -103,7 +103,7 @@ kith_apt_send (KithAptMessage *message)
 static void
 kith_apt_send_capabilities (void)
 {
-  g_autoptr(KithAptMessage) message = kith_apt_message_new (100, "Capabilities");
+  g_autoptr (KithAptMessage) message = kith_apt_message_new (100, "Capabilities");
 
   kith_apt_message_add (message, "Version", "1.2");
   kith_apt_message_add (message, "Pipeline", "true");
@@ -119,7 +119,7 @@ kith_apt_log (KithAptItem *item, const gchar *format, ...) G_GNUC_PRINTF (2, 3);
 static void
 kith_apt_log (KithAptItem *item, const gchar *format, ...)
 {
-  g_autoptr(KithAptMessage) message = kith_apt_message_new (101, "Log");
+  g_autoptr (KithAptMessage) message = kith_apt_message_new (101, "Log");
   g_autofree gchar *text = NULL;
   va_list args;
 
@@ -225,11 +225,11 @@ kith_apt_make_session (KithAptMethod *self)
   const gchar *http_proxy = kith_apt_proxy (self, "http");
   const gchar *https_proxy = kith_apt_proxy (self, "https");
   g_autofree gchar *agent = g_strdup_printf ("Debian APT-HTTP/1.3 (kith %s)", KITH_VERSION);
-  g_autoptr(GProxyResolver) resolver = NULL;
+  g_autoptr (GProxyResolver) resolver = NULL;
 
   if (http_proxy != NULL || https_proxy != NULL) {
     const gchar *no_proxy = g_getenv ("no_proxy");
-    g_auto(GStrv) ignore = no_proxy != NULL ? g_strsplit (no_proxy, ",", -1) : NULL;
+    g_auto (GStrv) ignore = no_proxy != NULL ? g_strsplit (no_proxy, ",", -1) : NULL;
 
     resolver = g_simple_proxy_resolver_new (NULL, ignore);
     if (http_proxy != NULL)
@@ -275,7 +275,7 @@ kith_apt_item_done (KithAptItem *item)
 static void
 kith_apt_item_start (KithAptItem *item, guint64 size)
 {
-  g_autoptr(KithAptMessage) message = NULL;
+  g_autoptr (KithAptMessage) message = NULL;
 
   if (item->started)
     return;
@@ -290,7 +290,7 @@ kith_apt_item_start (KithAptItem *item, guint64 size)
 static void
 kith_apt_item_fail (KithAptItem *item, const gchar *text, const gchar *fail_reason, gboolean transient)
 {
-  g_autoptr(KithAptMessage) message = kith_apt_message_new (400, "URI Failure");
+  g_autoptr (KithAptMessage) message = kith_apt_message_new (400, "URI Failure");
 
   kith_apt_message_add (message, "URI", item->uri);
   kith_apt_message_add (message, "Message", text);
@@ -304,7 +304,7 @@ kith_apt_item_fail (KithAptItem *item, const gchar *text, const gchar *fail_reas
 static void
 kith_apt_item_succeed (KithAptItem *item, KithAptHashes *hashes, GDateTime *last_modified)
 {
-  g_autoptr(KithAptMessage) message = kith_apt_message_new (201, "URI Done");
+  g_autoptr (KithAptMessage) message = kith_apt_message_new (201, "URI Done");
   g_autofree gchar *time = kith_apt_format_time (last_modified);
 
   kith_apt_message_add (message, "URI", item->uri);
@@ -323,7 +323,7 @@ kith_apt_item_succeed (KithAptItem *item, KithAptHashes *hashes, GDateTime *last
 static gchar *
 kith_apt_redirect_uri (KithAptItem *item, const gchar *location, GError **error)
 {
-  g_autoptr(GUri) target = g_uri_parse (location, G_URI_FLAGS_ENCODED, NULL);
+  g_autoptr (GUri) target = g_uri_parse (location, G_URI_FLAGS_ENCODED, NULL);
   const gchar *scheme = target != NULL ? g_uri_get_scheme (target) : NULL;
   gboolean from_https = g_str_has_prefix (item->uri, KITH_APT_SCHEME_PREFIX "https:");
   g_autofree gchar *uri = NULL;
@@ -352,9 +352,9 @@ static void
 kith_apt_item_direct_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithAptItem *item = user_data;
-  g_autoptr(KithAptDirectResult) result = kith_apt_direct_fetch_finish (res);
-  g_autoptr(KithAptMessage) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (KithAptDirectResult) result = kith_apt_direct_fetch_finish (res);
+  g_autoptr (KithAptMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *new_uri = NULL;
   g_autofree gchar *time = NULL;
 
@@ -436,7 +436,7 @@ kith_apt_item_arm_stall_timer (KithAptItem *item)
 static void
 kith_apt_item_status (KithAptItem *item, KithClientTransfer *transfer)
 {
-  g_autoptr(KithAptMessage) message = NULL;
+  g_autoptr (KithAptMessage) message = NULL;
   const gchar *source = kith_client_transfer_get_source (transfer);
   g_autofree gchar *text = NULL;
 
@@ -480,9 +480,9 @@ kith_apt_item_kith_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithAptItem *item = user_data;
   KithAptMethod *self = item->method;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithClientTransfer) transfer = kith_client_fetch_finish (KITH_CLIENT (source), res, &error);
-  g_autoptr(KithAptHashes) hashes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithClientTransfer) transfer = kith_client_fetch_finish (KITH_CLIENT (source), res, &error);
+  g_autoptr (KithAptHashes) hashes = NULL;
   KithAptItem *next;
 
   if (g_cancellable_is_cancelled (self->cancellable))
@@ -539,7 +539,7 @@ static void
 kith_apt_connect_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithAptMethod *self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   KithAptItem *item;
 
   if (g_cancellable_is_cancelled (self->cancellable))
@@ -653,7 +653,7 @@ kith_apt_quit (KithAptMethod *self, gint exit_code)
 static void
 kith_apt_configure (KithAptMethod *self, KithAptMessage *message)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!kith_apt_message_get_config (message, self->config)) {
     g_printerr ("kith+http: malformed 601 Configuration\n");
@@ -661,7 +661,7 @@ kith_apt_configure (KithAptMethod *self, KithAptMessage *message)
     return;
   }
   if (!kith_apt_drop_privileges (self, &error)) {
-    g_autoptr(KithAptMessage) failure = kith_apt_message_new (400, "URI Failure");
+    g_autoptr (KithAptMessage) failure = kith_apt_message_new (400, "URI Failure");
     kith_apt_message_add (failure, "URI", "<UNKNOWN>");
     kith_apt_message_add (failure, "Message", error->message);
     kith_apt_send (failure);
@@ -674,9 +674,9 @@ kith_apt_configure (KithAptMethod *self, KithAptMessage *message)
 static void
 kith_apt_dispatch (KithAptMethod *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_ptr_array_add (self->lines, NULL);
-  g_autoptr(KithAptMessage) message = kith_apt_message_parse ((const gchar *const *) self->lines->pdata, &error);
+  g_autoptr (KithAptMessage) message = kith_apt_message_parse ((const gchar *const *) self->lines->pdata, &error);
 
   g_ptr_array_set_size (self->lines, 0);
   if (message == NULL) {
@@ -700,7 +700,7 @@ static void
 kith_apt_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithAptMethod *self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gsize length = 0;
   gchar *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), res, &length, &error);
 
@@ -736,7 +736,7 @@ int
 main (int argc, char **argv)
 {
   KithAptMethod self = { 0 };
-  g_autoptr(GInputStream) in = NULL;
+  g_autoptr (GInputStream) in = NULL;
 
   setlocale (LC_ALL, "");
   /* apt's sandbox user has no home: keep GIO away from desktop settings and virtual file systems */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-hello.c — the smallest useful plugin: one D-Bus method and a status section.
  * docs/writing-plugins.md walks through this file. */
 #include "kith-agent.h"
@@ -28,7 +29,7 @@ kith_hello_handle_greet (KithDbusHello1 *hello, GDBusMethodInvocation *invocatio
 static GObject *
 kith_hello_start (KithAgent *agent, GError **error)
 {
-  g_autoptr(KithDbusHello1) hello = kith_dbus_hello1_skeleton_new ();
+  g_autoptr (KithDbusHello1) hello = kith_dbus_hello1_skeleton_new ();
 
   if (!kith_config_check_keys (kith_agent_get_config (agent), "hello",
                                (const gchar *const[]) { NULL }, error))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-alias-handler.c — serves the alias store to peers over HTTP
  *
  * A GET body goes out with sendfile(2) on plain HTTP under Linux (see

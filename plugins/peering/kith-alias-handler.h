@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-alias-handler.h — serves the alias store to peers over HTTP
  *
  * Paths: /alias/<sha256> and /alias/<sha256>/<name>, where <sha256> is 64

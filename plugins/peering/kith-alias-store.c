@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-alias-store.c — the node's verified copies of files, named by sha256: the table
  * of files and hrefs, eviction, expiry and queries. The index format lives in
  * kith-alias-index.c, re-hashing in kith-alias-verifier.c, writing in kith-alias-writer.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-alias-store.h — the node's verified copies of files, named by sha256 */
 #pragma once
 

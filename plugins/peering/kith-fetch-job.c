@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-fetch-job.c — the requesting side for one URL (FIG. 4A, 4B, 6, 7; docs/architecture.md)
  *
  * SEARCHING   broadcast "I need", wait client-wait-ms; the first "I have" wins
@@ -163,7 +164,7 @@ kith_fetch_job_publish (KithFetchJob *job, KithTransferState state)
 static void
 kith_fetch_job_finish (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
 {
-  g_autoptr(GPtrArray) transfers = g_ptr_array_ref (job->transfers);
+  g_autoptr (GPtrArray) transfers = g_ptr_array_ref (job->transfers);
 
   kith_fetch_job_clear_timer (job);
   job->state = KITH_FETCH_JOB_FINISHED;
@@ -191,7 +192,7 @@ kith_fetch_job_abort (KithFetchJob *job, const GError *error)
 static void
 kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gchar *message)
 {
-  g_autoptr(GError) error = g_error_new_literal (KITH_PEERING_ERROR, code, message);
+  g_autoptr (GError) error = g_error_new_literal (KITH_PEERING_ERROR, code, message);
   kith_fetch_job_finish (job, NULL, error);
 }
 
@@ -208,7 +209,7 @@ kith_fetch_job_collect_cancelled (gpointer user_data)
       return G_SOURCE_REMOVE;
   }
   if (job->state == KITH_FETCH_JOB_SEARCHING) {
-    g_autoptr(KithPacket) end = kith_packet_new (KITH_PACKET_TYPE_END_REQUEST);
+    g_autoptr (KithPacket) end = kith_packet_new (KITH_PACKET_TYPE_END_REQUEST);
     end->id = job->request_id;
     kith_peering_sender_broadcast (job->ctx->sender, end);
   }
@@ -219,7 +220,7 @@ kith_fetch_job_collect_cancelled (gpointer user_data)
 static void
 kith_fetch_job_transfer_cancelled (GCancellable *cancellable, KithFetchJob *job)
 {
-  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+  g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                                  "the transfer was cancelled");
 
   for (guint i = 0; i < job->transfers->len; i++) {
@@ -245,7 +246,7 @@ kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer)
 static void
 kith_fetch_job_announce (KithFetchJob *job, gboolean force)
 {
-  g_autoptr(KithPacket) packet = NULL;
+  g_autoptr (KithPacket) packet = NULL;
   gint64 now = g_get_monotonic_time ();
   const KithPeeringTimings *timings = job->ctx->timings;
 
@@ -263,7 +264,7 @@ kith_fetch_job_announce (KithFetchJob *job, gboolean force)
 static void
 kith_fetch_job_announce_complete (KithFetchJob *job, const KithAliasEntry *entry)
 {
-  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
+  g_autoptr (KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
 
   packet->href = g_strdup (job->href);
   packet->alias = kith_peering_sender_alias_url (job->ctx->sender, entry->sha256, entry->href, NULL);
@@ -350,7 +351,7 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
 static void
 kith_fetch_job_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
   KithFetchJob *job = user_data;
   KithAliasEntry *entry = NULL;
@@ -394,8 +395,8 @@ kith_fetch_job_read_next (KithFetchJob *job)
 static void
 kith_fetch_job_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   KithFetchJob *job = user_data;
   SoupMessage *msg;
   goffset length;
@@ -438,8 +439,8 @@ kith_fetch_job_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
 
   kith_fetch_job_clear_timer (job);
   kith_fetch_job_reset_download (job);
@@ -479,7 +480,7 @@ kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *ali
   g_free (job->source);
   job->source = g_strdup (node);
   if (job->expected_size > 0 && size > 0 && size != job->expected_size) {
-    g_autoptr(GError) error = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+    g_autoptr (GError) error = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
                                            "%s offered %" G_GUINT64_FORMAT " bytes, not %" G_GUINT64_FORMAT,
                                            node, size, job->expected_size);
     kith_fetch_job_downloaded (job, NULL, error);
@@ -515,7 +516,7 @@ kith_fetch_job_search_timeout (gpointer user_data)
 static void
 kith_fetch_job_search (KithFetchJob *job)
 {
-  g_autoptr(KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+  g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
 
   job->state = KITH_FETCH_JOB_SEARCHING;
   job->request_id = kith_peering_sender_next_id (job->ctx->sender);
@@ -653,7 +654,7 @@ kith_fetch_job_verified (KithFetchJob *job)
 static void
 kith_fetch_job_digest_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *digest = kith_origin_digest_head_finish (result, &error);
   KithFetchJob *job = user_data;
 
@@ -674,7 +675,7 @@ kith_fetch_job_start_now (gpointer user_data)
 {
   KithFetchJob *job = user_data;
   KithAliasStore *store = job->ctx->store;
-  g_autoptr(KithAliasEntry) entry = NULL;
+  g_autoptr (KithAliasEntry) entry = NULL;
 
   job->start_idle_id = 0;
   if (job->expected_sha256 != NULL)
@@ -727,7 +728,7 @@ kith_fetch_job_vouched (KithFetchJob *job, const KithPacket *packet, GSocketAddr
 static void
 kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
-  g_autoptr(KithPacket) found = NULL;
+  g_autoptr (KithPacket) found = NULL;
   KithAliasTrust trust = KITH_ALIAS_TRUST_HASH;
 
   if (packet->id != job->request_id ||

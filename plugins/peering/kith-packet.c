@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-packet.c — parse and write peering packets under hard limits
  *
  * Everything here runs on bytes from anyone on the LAN, so the parser checks the size and
@@ -457,9 +458,9 @@ propagate_markup_error (GError **error, GError *markup_error)
 KithPacket *
 kith_packet_parse (const guint8 *data, gsize len, GError **error)
 {
-  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_UNKNOWN);
+  g_autoptr (KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_UNKNOWN);
   ParseHelper helper = { .packet = packet };
-  g_autoptr(GMarkupParseContext) context = NULL;
+  g_autoptr (GMarkupParseContext) context = NULL;
   GError *markup_error = NULL;
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
@@ -571,7 +572,7 @@ too_large (GError **error)
 GBytes *
 kith_packet_write (const KithPacket *packet, GError **error)
 {
-  g_autoptr(GString) out = NULL;
+  g_autoptr (GString) out = NULL;
   guint32 present = ~0u;
 
   g_return_val_if_fail (packet != NULL, NULL);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-packet.h — one peering packet: a single <service/> element on the wire (docs/protocol.md) */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering-dbus.c — org.kith.Peering1 and its org.kith.Transfer1 objects
  *
  * Fetch takes an fd the caller opened: the agent writes only there, never to a
@@ -103,7 +104,7 @@ kith_peering_dbus_finish (KithDbusTransferExport *export, const GError *error)
   g_autofree gchar *message = NULL;
 
   if (error != NULL) {
-    g_autoptr(GError) agent_error = g_error_new_literal (KITH_AGENT_ERROR,
+    g_autoptr (GError) agent_error = g_error_new_literal (KITH_AGENT_ERROR,
                                                          kith_peering_dbus_agent_code (error),
                                                          error->message);
     g_autofree gchar *name = g_dbus_error_encode_gerror (agent_error);
@@ -118,7 +119,7 @@ kith_peering_dbus_finish (KithDbusTransferExport *export, const GError *error)
 static void
 kith_peering_dbus_copied (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   KithDbusTransferExport *export = user_data;
 
   if (g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error) < 0 &&
@@ -132,9 +133,9 @@ kith_peering_dbus_copied (GObject *source, GAsyncResult *result, gpointer user_d
 static void
 kith_peering_dbus_transfer_finished (KithTransfer *transfer, KithDbusTransferExport *export)
 {
-  g_autoptr(GFile) file = NULL;
-  g_autoptr(GFileInputStream) input = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GFile) file = NULL;
+  g_autoptr (GFileInputStream) input = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (kith_transfer_get_state (transfer) == KITH_TRANSFER_STATE_FAILED) {
     kith_peering_dbus_finish (export, kith_transfer_get_error (transfer));
@@ -254,7 +255,7 @@ kith_peering_dbus_take_fd (GDBusMethodInvocation *invocation, GVariant *handle, 
 static gboolean
 kith_peering_dbus_check_url (const gchar *url, GError **error)
 {
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   const gchar *scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
 
   if (g_strcmp0 (scheme, "http") != 0 && g_strcmp0 (scheme, "https") != 0) {
@@ -270,10 +271,10 @@ kith_peering_dbus_handle_fetch (KithDbusPeering1 *skeleton, GDBusMethodInvocatio
                                 const gchar *url, GVariant *handle, GVariant *options,
                                 KithPeeringDbus *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *sha256 = NULL;
   g_autofree gchar *path = NULL;
-  g_autoptr(GOutputStream) destination = NULL;
+  g_autoptr (GOutputStream) destination = NULL;
   KithFetchFlags flags = KITH_FETCH_FLAG_NONE;
   KithDbusTransferExport *export;
   guint64 size = 0;

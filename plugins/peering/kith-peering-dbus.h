@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering-dbus.h — org.kith.Peering1 and its org.kith.Transfer1 objects */
 #pragma once
 

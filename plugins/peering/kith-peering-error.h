@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering-error.h — the peering component's error domain */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering-plugin.c — the peering GModule: the service plus its D-Bus face */
 #include "kith-peering-dbus.h"
 

@@ -16,8 +16,8 @@ struct _KithPeeringSender {
 static gchar *
 kith_peering_sender_find_http_host (KithHttp *http)
 {
-  g_autoptr(GUri) uri = g_uri_parse (kith_http_get_base_url (http), G_URI_FLAGS_NONE, NULL);
-  g_autoptr(GInetAddress) address = NULL;
+  g_autoptr (GUri) uri = g_uri_parse (kith_http_get_base_url (http), G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GInetAddress) address = NULL;
 
   if (uri == NULL)
     return NULL;
@@ -64,8 +64,8 @@ kith_peering_sender_count (KithPeeringSender *self, const gchar *direction, Kith
 static void
 kith_peering_sender_send (KithPeeringSender *self, KithPacket *packet, GSocketAddress *to)
 {
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_free (packet->node);
   packet->node = g_strdup (self->node_id);
@@ -105,8 +105,8 @@ kith_peering_sender_next_id (KithPeeringSender *self)
 static gchar *
 kith_peering_sender_local_host_for (GSocketAddress *peer)
 {
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) local = NULL;
 
   if (!G_IS_INET_SOCKET_ADDRESS (peer))
     return NULL;
@@ -127,7 +127,7 @@ kith_peering_sender_alias_url (KithPeeringSender *self, const gchar *sha256, con
   g_autofree gchar *path = sha256 != NULL ? kith_alias_handler_build_path (sha256, href)
                                           : g_strdup (KITH_ALIAS_HANDLER_PREFIX);
   g_autofree gchar *host = NULL;
-  g_autoptr(GUri) uri = NULL;
+  g_autoptr (GUri) uri = NULL;
 
   if (self->http_host != NULL)
     host = g_strdup (self->http_host);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering-server.c — the responding side (FIG. 3, 5; docs/architecture.md)
  *
  * Each holder waits a random delay before saying "I have", so the load
@@ -131,7 +132,7 @@ static gboolean
 kith_peering_server_answer_downloading (KithPeeringServer *self, const KithPacket *packet,
                                         GSocketAddress *from)
 {
-  g_autoptr(KithPacket) reply = NULL;
+  g_autoptr (KithPacket) reply = NULL;
   guint64 done = 0, total = 0;
 
   if (!self->origin_progress (packet->href, &done, &total, self->origin_progress_data))
@@ -206,7 +207,7 @@ kith_peering_server_handle_request (KithPeeringServer *self, const KithPacket *p
                                     GSocketAddress *from)
 {
   KithAliasStore *store = self->ctx->store;
-  g_autoptr(KithAliasEntry) entry = NULL;
+  g_autoptr (KithAliasEntry) entry = NULL;
   KithPacket *reply;
 
   if (packet->method == KITH_PACKET_METHOD_POST && packet->want != NULL) {

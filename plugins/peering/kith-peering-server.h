@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering-server.h — the responding side (FIG. 3, 5; docs/architecture.md): answer "I need" with "I have"
  * after a random delay unless someone says "I found" first */
 #pragma once

@@ -43,7 +43,7 @@ guint32
 kith_peering_tasks_request (KithPeeringTasks *self, const gchar *task, const gchar *href,
                             KithTaskOfferFunc func, gpointer user_data)
 {
-  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+  g_autoptr (KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
   KithPeeringTaskRequest *request = g_new0 (KithPeeringTaskRequest, 1);
 
   request->func = func;
@@ -61,7 +61,7 @@ kith_peering_tasks_request (KithPeeringTasks *self, const gchar *task, const gch
 void
 kith_peering_tasks_found (KithPeeringTasks *self, guint32 id)
 {
-  g_autoptr(KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+  g_autoptr (KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_FOUND);
   packet->id = id;
   kith_peering_sender_broadcast (self->sender, packet);
 }
@@ -69,7 +69,7 @@ kith_peering_tasks_found (KithPeeringTasks *self, guint32 id)
 void
 kith_peering_tasks_end (KithPeeringTasks *self, guint32 id)
 {
-  g_autoptr(KithPacket) packet = NULL;
+  g_autoptr (KithPacket) packet = NULL;
 
   if (!g_hash_table_remove (self->requests, GUINT_TO_POINTER (id)))
     return;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering.c — the peering service: reads [peering], owns the shared objects
  * (store, transport, peer table, sender, task broker), dispatches packets to the
  * responder and the fetch jobs, and implements KithFetcher and KithTaskBroker */
@@ -150,8 +151,8 @@ kith_peering_load_transport (KithPeering *self, KithConfig *config, GError **err
   g_autofree gchar *listen = NULL;
   g_autofree gchar *send = NULL;
   g_autofree gchar *multicast = NULL;
-  g_auto(GStrv) broadcast = NULL;
-  g_autoptr(GError) error_local = NULL;
+  g_auto (GStrv) broadcast = NULL;
+  g_autoptr (GError) error_local = NULL;
   guint64 port;
 
   if (!kith_config_get_uint64 (config, "peering", "port", 1967, 1, G_MAXUINT16, &port, error) ||
@@ -181,8 +182,8 @@ kith_peering_load_transport (KithPeering *self, KithConfig *config, GError **err
 static void
 kith_peering_fix_alias_host (KithPacket *packet, GSocketAddress *from)
 {
-  g_autoptr(GUri) uri = NULL;
-  g_autoptr(GInetAddress) host = NULL;
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GInetAddress) host = NULL;
   g_autofree gchar *source = NULL;
   GUri *fixed;
 
@@ -254,8 +255,8 @@ static void
 kith_peering_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from,
                        KithPeering *self)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithPacket) packet = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithPacket) packet = NULL;
   gsize len = 0;
   const guint8 *raw = g_bytes_get_data (data, &len);
 
@@ -413,7 +414,7 @@ kith_peering_served (KithAliasHandler *handler, const gchar *sha256, guint64 byt
 KithPeering *
 kith_peering_new (KithAgent *agent, GError **error)
 {
-  g_autoptr(KithPeering) self = g_object_new (KITH_TYPE_PEERING, NULL);
+  g_autoptr (KithPeering) self = g_object_new (KITH_TYPE_PEERING, NULL);
   KithConfig *config = kith_agent_get_config (agent);
 
   self->agent = agent;
@@ -455,7 +456,7 @@ kith_peering_new (KithAgent *agent, GError **error)
 void
 kith_peering_stop (KithPeering *self)
 {
-  g_autoptr(GError) error = g_error_new_literal (KITH_PEERING_ERROR, KITH_PEERING_ERROR_CANCELLED,
+  g_autoptr (GError) error = g_error_new_literal (KITH_PEERING_ERROR, KITH_PEERING_ERROR_CANCELLED,
                                                  "the agent is stopping");
 
   if (self->server == NULL)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering.h — the peering service (FIG. 2; docs/architecture.md): one per agent, shared by every
  * fetch; other plugins reach it through the KithFetcher interface */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-sendfile.c — sends a response body with sendfile(2) on libsoup's socket */
 #include "kith-sendfile.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-sendfile.h — sends a response body with sendfile(2) on libsoup's socket
  *
  * libsoup writes bodies from user memory, which costs one more copy per byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-transport.c — the peering UDP transport (docs/protocol.md)
  *
  * Why two kinds of socket: the port is shared by every agent on the host, so the listener
@@ -77,8 +78,8 @@ kith_transport_socket_address (GInetAddress *address, guint16 port, guint scope_
 static GInetAddress *
 kith_transport_parse_group (const gchar *text, gchar **ifname, guint *ifindex, GError **error)
 {
-  g_auto(GStrv) parts = g_strsplit (text, "%", 2);
-  g_autoptr(GInetAddress) group = kith_transport_parse_address (parts[0], "multicast", error);
+  g_auto (GStrv) parts = g_strsplit (text, "%", 2);
+  g_autoptr (GInetAddress) group = kith_transport_parse_address (parts[0], "multicast", error);
 
   if (group == NULL)
     return NULL;
@@ -107,7 +108,7 @@ static GSocket *
 kith_transport_open (GSocketAddress *address, gboolean reuse, const gchar *what, GError **error)
 {
   GSocketFamily family = g_socket_address_get_family (address);
-  g_autoptr(GSocket) socket = NULL;
+  g_autoptr (GSocket) socket = NULL;
   g_autofree gchar *text = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
 
   socket = g_socket_new (family, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
@@ -160,14 +161,14 @@ kith_transport_setup_multicast_send (GSocket *socket, guint ifindex, GError **er
 static gboolean
 kith_transport_receive_cb (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
-  g_autoptr(KithTransport) self = g_object_ref (KITH_TRANSPORT (user_data));
+  g_autoptr (KithTransport) self = g_object_ref (KITH_TRANSPORT (user_data));
   GSource *current = g_main_current_source ();
 
   for (guint i = 0; i < KITH_TRANSPORT_BATCH; i++) {
     gchar buf[KITH_TRANSPORT_RECEIVE_BUFFER];
-    g_autoptr(GSocketAddress) from = NULL;
-    g_autoptr(GBytes) bytes = NULL;
-    g_autoptr(GError) error_local = NULL;
+    g_autoptr (GSocketAddress) from = NULL;
+    g_autoptr (GBytes) bytes = NULL;
+    g_autoptr (GError) error_local = NULL;
     gssize n = g_socket_receive_from (socket, &from, buf, sizeof buf, NULL, &error_local);
 
     if (n < 0) {
@@ -230,7 +231,7 @@ static gboolean
 kith_transport_add_broadcast (KithTransport *self, GSocketFamily family, GError **error)
 {
   for (guint i = 0; self->broadcast != NULL && self->broadcast[i] != NULL; i++) {
-    g_autoptr(GInetAddress) address =
+    g_autoptr (GInetAddress) address =
         kith_transport_parse_address (self->broadcast[i], "broadcast", error);
     if (address == NULL)
       return FALSE;
@@ -250,8 +251,8 @@ kith_transport_start_multicast (KithTransport *self, GSocketFamily family, GErro
 {
   g_autofree gchar *ifname = NULL;
   guint ifindex = 0;
-  g_autoptr(GInetAddress) group = NULL;
-  g_autoptr(GSocketAddress) bind_address = NULL;
+  g_autoptr (GInetAddress) group = NULL;
+  g_autoptr (GSocketAddress) bind_address = NULL;
   GSocket *socket;
 
   group = kith_transport_parse_group (self->multicast, &ifname, &ifindex, error);
@@ -281,8 +282,8 @@ kith_transport_start_multicast (KithTransport *self, GSocketFamily family, GErro
 static gboolean
 kith_transport_start_sockets (KithTransport *self, GError **error)
 {
-  g_autoptr(GInetAddress) send_inet = NULL;
-  g_autoptr(GSocketAddress) send_address = NULL;
+  g_autoptr (GInetAddress) send_inet = NULL;
+  g_autoptr (GSocketAddress) send_address = NULL;
   GSocketFamily family;
   GSocket *socket;
 
@@ -302,8 +303,8 @@ kith_transport_start_sockets (KithTransport *self, GError **error)
     g_socket_set_broadcast (socket, TRUE);
 
   if (self->listen_address != NULL) {
-    g_autoptr(GSocketAddress) listen_address = NULL;
-    g_autoptr(GInetAddress) listen_inet =
+    g_autoptr (GSocketAddress) listen_address = NULL;
+    g_autoptr (GInetAddress) listen_inet =
         kith_transport_parse_address (self->listen_address, "listen address", error);
     if (listen_inet == NULL)
       return FALSE;
@@ -385,7 +386,7 @@ kith_transport_send_to (KithTransport *self, GBytes *datagram, GSocketAddress *t
 gboolean
 kith_transport_broadcast (KithTransport *self, GBytes *datagram, GError **error)
 {
-  g_autoptr(GError) error_first = NULL;
+  g_autoptr (GError) error_first = NULL;
 
   g_return_val_if_fail (KITH_IS_TRANSPORT (self), FALSE);
   g_return_val_if_fail (datagram != NULL, FALSE);
@@ -394,7 +395,7 @@ kith_transport_broadcast (KithTransport *self, GBytes *datagram, GError **error)
     return FALSE;
   /* one unreachable destination must not silence the others */
   for (guint i = 0; i < self->destinations->len; i++) {
-    g_autoptr(GError) error_local = NULL;
+    g_autoptr (GError) error_local = NULL;
     if (!kith_transport_send_one (self, datagram, g_ptr_array_index (self->destinations, i),
                                   &error_local) &&
         error_first == NULL)

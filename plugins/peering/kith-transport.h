@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-transport.h — the peering UDP transport: a shared listener plus an own send socket
  *
  * Each agent owns:

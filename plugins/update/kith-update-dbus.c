@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-dbus.c — org.kith.Update1: properties follow the service's "changed",
  * signals are forwarded, Check() answers when the check it started or joined ends */
 #include "kith-update-dbus.h"
@@ -46,8 +47,8 @@ kith_update_dbus_set_installed (KithUpdate *update, gint64 version, GVariant *fi
 static void
 kith_update_dbus_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GDBusMethodInvocation) invocation = user_data;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *message = kith_update_check_finish (KITH_UPDATE (source), result, &error);
 
   if (message == NULL) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-dbus.h — org.kith.Update1 on /org/kith/Agent1/Update, mirroring KithUpdate */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-error.c — the update plugin's error domain, and the org.kith.Error.* code of each */
 #include "kith-update-error.h"
 

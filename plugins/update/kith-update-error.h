@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-error.h — the update plugin's error domain */
 #pragma once
 

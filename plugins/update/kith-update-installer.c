@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-installer.c — writing a set, switching current, recovering after a kill
  *
  * Order of an install (each numbered step is a test crash point, see
@@ -28,7 +29,7 @@ kith_update_installer_get_installed (const gchar *dir, GError **error)
 {
   g_autofree gchar *path = g_build_filename (dir, "current", KITH_UPDATE_MANIFEST, NULL);
   g_autofree gchar *data = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
   gsize size = 0;
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
@@ -81,7 +82,7 @@ static void
 kith_update_installer_remove_tree (const gchar *path)
 {
   GStatBuf st;
-  g_autoptr(GDir) dir = NULL;
+  g_autoptr (GDir) dir = NULL;
   const gchar *name;
 
   if (g_lstat (path, &st) != 0)
@@ -102,7 +103,7 @@ static gboolean
 kith_update_installer_copy (const gchar *src, const gchar *dst, const KithCatalogFile *entry,
                             GError **error)
 {
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guint8 *buffer = g_malloc (KITH_UPDATE_COPY_CHUNK);
   guint64 total = 0;
   gboolean ok = FALSE;
@@ -169,7 +170,7 @@ out:
 static gboolean
 kith_update_installer_file_matches (const gchar *path, const KithCatalogFile *entry)
 {
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autofree guint8 *buffer = g_malloc (KITH_UPDATE_COPY_CHUNK);
   guint64 total = 0;
   int fd = g_open (path, O_RDONLY | O_NOFOLLOW, 0);
@@ -225,7 +226,7 @@ kith_update_installer_recover (const gchar *dir, GError **error)
   g_autofree gchar *sets = g_build_filename (dir, ".sets", NULL);
   g_autofree gchar *tmp = g_build_filename (dir, "current.tmp", NULL);
   g_autofree gchar *current = kith_update_installer_current_name (dir);
-  g_autoptr(GDir) listing = NULL;
+  g_autoptr (GDir) listing = NULL;
   const gchar *name;
 
   if (g_mkdir_with_parents (sets, 0755) != 0)
@@ -251,7 +252,7 @@ static gboolean
 kith_update_installer_fill (const gchar *dir, const gchar *partial, KithCatalog *catalog,
                             GHashTable *sources, GError **error)
 {
-  g_autoptr(GBytes) manifest = kith_catalog_to_json (catalog);
+  g_autoptr (GBytes) manifest = kith_catalog_to_json (catalog);
   g_autofree gchar *manifest_path = g_build_filename (partial, KITH_UPDATE_MANIFEST, NULL);
   gsize size = 0;
   const gchar *data;

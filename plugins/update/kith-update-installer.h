@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-installer.h — the signatures directory: whole sets switched in atomically
  *
  * DIR/current            symlink to .sets/<catalog-version>: what applications read

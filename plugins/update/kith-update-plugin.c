@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-plugin.c — the update GModule: the service plus its D-Bus face */
 #include "kith-update-dbus.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-schedule.c — base delays from the patent, spread by jitter so that a
  * LAN of nodes started together does not ask the backend at the same instant */
 #include "kith-update-schedule.h"

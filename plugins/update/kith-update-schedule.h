@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-schedule.h — when the next update check runs (docs/architecture.md, "Update schedule"), as pure
  * arithmetic: the caller passes the clock and the random draw, so tests can too */
 #pragma once

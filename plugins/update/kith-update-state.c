@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-state.c — state.json:
  *   {"catalog-version": 2, "installed": {"avdat": "2611211200", …},
  *    "last-check": 1795000000, "last-result": "installed catalog 2 (6 files)",
@@ -34,9 +35,9 @@ kith_update_state_free (KithUpdateState *state)
 KithUpdateState *
 kith_update_state_load (const gchar *path, GError **error)
 {
-  g_autoptr(KithUpdateState) state = kith_update_state_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error_local = NULL;
+  g_autoptr (KithUpdateState) state = kith_update_state_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error_local = NULL;
   JsonObject *root;
   JsonNode *installed;
   const gchar *last_result;
@@ -60,7 +61,7 @@ kith_update_state_load (const gchar *path, GError **error)
   installed = json_object_get_member (root, "installed");
   if (installed != NULL && JSON_NODE_HOLDS_OBJECT (installed)) {
     JsonObject *set = json_node_get_object (installed);
-    g_autoptr(GList) names = json_object_get_members (set);
+    g_autoptr (GList) names = json_object_get_members (set);
     for (GList *l = names; l != NULL; l = l->next) {
       const gchar *version = kith_json_get_string (set, l->data);
       if (version != NULL)
@@ -73,10 +74,10 @@ kith_update_state_load (const gchar *path, GError **error)
 gboolean
 kith_update_state_save (const KithUpdateState *state, const gchar *path, GError **error)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GList) names = g_hash_table_get_keys (state->installed);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GList) names = g_hash_table_get_keys (state->installed);
   g_autofree gchar *text = NULL;
   gsize length = 0;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update-state.h — what the update service remembers across restarts
  * (STATE_DIR/update/state.json); the installed set itself is the truth for what is
  * installed, this file only records when the service last looked and what it found */

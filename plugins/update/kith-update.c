@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update.c — the update service: schedule, catalog, file transactions, install
  *
  * A check: GET /catalog.json and /catalog.json.sig from [agent] backend-url (never through
@@ -133,7 +134,7 @@ kith_update_check_unref (KithUpdateCheck *check)
 static void
 kith_update_save_state (KithUpdate *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   self->state->catalog_version = self->installed->version;
   g_hash_table_remove_all (self->state->installed);
@@ -192,7 +193,7 @@ kith_update_check_fail (KithUpdateCheck *check, GQuark domain, gint code, const 
 static void
 kith_update_check_fail (KithUpdateCheck *check, GQuark domain, gint code, const gchar *format, ...)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   va_list args;
 
   va_start (args, format);
@@ -233,7 +234,7 @@ kith_update_install_done (GObject *source, GAsyncResult *result, gpointer user_d
 {
   KithUpdateCheck *check = user_data;
   KithUpdate *self = check->self;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree gchar *message = NULL;
 
   if (check->ended) {
@@ -266,7 +267,7 @@ kith_update_install_done (GObject *source, GAsyncResult *result, gpointer user_d
 static void
 kith_update_install (KithUpdateCheck *check)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, kith_update_install_done,
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, kith_update_install_done,
                                       kith_update_check_ref (check));
 
   kith_update_set_stage (check->self, KITH_UPDATE_STAGE_INSTALLING);
@@ -314,7 +315,7 @@ kith_update_transfer_finished (KithTransfer *transfer, KithUpdateCheck *check)
 {
   const gchar *name = g_hash_table_lookup (check->names, transfer);
   const KithCatalogFile *entry = kith_catalog_get_file (check->catalog, name);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   check->pending--;
   if (kith_transfer_get_state (transfer) == KITH_TRANSFER_STATE_FAILED) {
@@ -405,7 +406,7 @@ kith_update_verify_done (GObject *source, GAsyncResult *result, gpointer user_da
 {
   KithUpdateCheck *check = user_data;
   KithUpdate *self = check->self;
-  g_autoptr(GPtrArray) damaged = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr (GPtrArray) damaged = g_task_propagate_pointer (G_TASK (result), NULL);
 
   if (check->ended) {
     kith_update_check_unref (check);
@@ -436,7 +437,7 @@ kith_update_verify_done (GObject *source, GAsyncResult *result, gpointer user_da
 static void
 kith_update_verify_installed (KithUpdateCheck *check)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, NULL, kith_update_verify_done, kith_update_check_ref (check));
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, kith_update_verify_done, kith_update_check_ref (check));
 
   g_task_set_task_data (task, check, NULL);
   g_task_run_in_thread (task, kith_update_verify_thread);
@@ -448,7 +449,7 @@ static void
 kith_update_catalog_verified (KithUpdateCheck *check, GBytes *signature)
 {
   KithUpdate *self = check->self;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   check->catalog = kith_catalog_verify (check->catalog_bytes, signature,
                                         kith_agent_get_trust_anchor (self->agent),
@@ -467,7 +468,7 @@ static GBytes *
 kith_update_get_finish (SoupSession *session, GAsyncResult *result, const gchar *what, GError **error)
 {
   SoupMessage *msg = soup_session_get_async_result_message (session, result);
-  g_autoptr(GBytes) body = soup_session_send_and_read_finish (session, result, error);
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (session, result, error);
 
   if (body == NULL) {
     g_prefix_error (error, "cannot fetch %s: ", what);
@@ -491,7 +492,7 @@ kith_update_get (KithUpdateCheck *check, const gchar *path, GAsyncReadyCallback 
 {
   const gchar *base = kith_agent_get_backend_url (check->self->agent);
   g_autofree gchar *url = g_strconcat (base, g_str_has_suffix (base, "/") ? path + 1 : path, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
 
   soup_session_send_and_read_async (check->self->session, msg, G_PRIORITY_DEFAULT,
                                     check->cancellable, callback, kith_update_check_ref (check));
@@ -501,8 +502,8 @@ static void
 kith_update_signature_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   KithUpdateCheck *check = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) signature = kith_update_get_finish (SOUP_SESSION (source), result,
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) signature = kith_update_get_finish (SOUP_SESSION (source), result,
                                                         "catalog.json.sig", &error);
 
   if (check->ended)
@@ -518,9 +519,9 @@ static void
 kith_update_catalog_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   KithUpdateCheck *check = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
-  g_autoptr(GBytes) body = kith_update_get_finish (SOUP_SESSION (source), result, "catalog.json", &error);
+  g_autoptr (GBytes) body = kith_update_get_finish (SOUP_SESSION (source), result, "catalog.json", &error);
 
   if (check->ended)
     ;
@@ -578,7 +579,7 @@ kith_update_check_start (KithUpdate *self)
 void
 kith_update_check_async (KithUpdate *self, GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
   KithUpdateCheck *check = self->check;
 
   if (self->stopped) {
@@ -686,10 +687,10 @@ kith_update_read_config (KithUpdate *self, gboolean *check_on_start, GError **er
 KithUpdate *
 kith_update_new (KithAgent *agent, GError **error)
 {
-  g_autoptr(KithUpdate) self = g_object_new (KITH_TYPE_UPDATE, NULL);
+  g_autoptr (KithUpdate) self = g_object_new (KITH_TYPE_UPDATE, NULL);
   GObject *peering = kith_agent_get_service (agent, "peering");
   g_autofree gchar *state_dir = g_build_filename (kith_agent_get_state_dir (agent), "update", NULL);
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   gboolean check_on_start = FALSE;
   gboolean rebuilt = FALSE;
 

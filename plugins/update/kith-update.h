@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-update.h — the update service (docs/architecture.md, "Trust" and "Update schedule"): fetch the signed catalog from the
  * backend, every changed file through peering, switch the new set in as a whole */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-blacklist.c — the persisted, expiring blacklist */
 #include "kith-upload-blacklist.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-blacklist.h — nodes that failed us (claims 2, 4, 10, 12): persisted as JSON
  * (written atomically), each entry expiring after a configured time, and listed in the next
  * report we upload (header X-Kith-Blacklist) so the vendor learns of them. */

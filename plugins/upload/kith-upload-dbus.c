@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-dbus.c — org.kith.Upload1: Upload(h, a{sv}), GetReceipt, Cancel, Pending, Delivered,
  * Blacklist and their signals */
 #include "kith-upload-dbus.h"

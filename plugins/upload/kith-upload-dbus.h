@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-dbus.h — org.kith.Upload1 on /org/kith/Agent1/Upload */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-plugin.c — the upload GModule: the service plus its D-Bus face */
 #include "kith-upload-dbus.h"
 

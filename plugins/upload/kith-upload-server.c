@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-server.c — enroll, answer upload tasks, spool and forward reports */
 #include "kith-upload-server.h"
 

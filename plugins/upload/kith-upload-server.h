@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-server.h — the serving side of the upload task (docs/architecture.md, "Trust"): a connected node
  * enrolls with the backend (key in STATE_DIR/upload/node-key.pem, 0600), renews its node
  * certificate at two thirds of its life, answers "I need" for upload with its certificate

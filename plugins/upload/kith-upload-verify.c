@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-verify.c — receipt checks and the receipt time */
 #include "kith-upload-verify.h"
 

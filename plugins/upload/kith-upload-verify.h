@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload-verify.h — the requester's checks (docs/architecture.md, "Trust", FIG. 9) after an offer passed
  * kith_peer_proof_verify() (role "upload"): does a receipt prove the backend stored our
  * report, and how long to wait for it. Pure functions of their inputs so each rule is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload.c — the requesting side: direct upload, task requests, offer and receipt
  * checks, blacklist, back-off (the reports themselves are kith-upload-outbox's) */
 #include "kith-upload.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-upload.h — the upload service (docs/architecture.md, "Trust", FIG. 9, claims 1–16): reports dropped into
  * the outbox reach the backend directly or through a trusted peer, and leave the outbox only
  * when a receipt signed by the backend and matching the report has arrived.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz-packet.c — libFuzzer target for kith_packet_parse() and kith_packet_write() */
 #include <stdint.h>
 
@@ -11,10 +12,10 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(KithPacket) packet = kith_packet_parse (data, size, &error);
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(KithPacket) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithPacket) packet = kith_packet_parse (data, size, &error);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (KithPacket) again = NULL;
 
   if (packet == NULL) {
     g_assert_true (error != NULL && error->domain == KITH_PEERING_ERROR);

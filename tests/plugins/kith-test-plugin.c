@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-plugin.c — one source, built many times with -D flags, to give
  * the loader every kind of plugin it must accept or refuse. Each start and
  * stop is appended to STATE_DIR/plugin-events so tests can check the order. */
