@@ -16,12 +16,12 @@
 #include "kith-fetch-job.h"
 
 #include "kith-origin-digest.h"
+#include "kith-peer-download.h"
 #include "kith-peering-error.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
 /* leaders waited for before this node fetches from the origin itself (or gives up) */
 #define KITH_FETCH_JOB_MAX_ELECTIONS 3
-#define KITH_FETCH_JOB_CHUNK (256 * 1024)
 /* how long the origin may take to state its digest before we go on without it */
 #define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
 
@@ -55,14 +55,12 @@ struct _KithFetchJob {
   guint elections;    /* leaders waited for so far */
   gint64 started_us;  /* when the job was created (peer table clock) */
   gchar *source;      /* node id or "origin" */
-  /* the HTTP download in progress */
-  GCancellable *cancellable;
+  GCancellable *cancellable; /* the origin's HEAD */
+  /* the HTTP download in progress, into the alias store */
+  KithPeerDownload *download;
   KithAliasWriter *writer;
-  GInputStream *stream;
-  guint8 *buffer;
   guint64 done;
   guint64 total;
-  guint64 limit;      /* the size this download was promised: no byte past it is written */
   gint64 last_announce_us;
   guint cancel_idle_id;
   guint start_idle_id;
@@ -109,10 +107,9 @@ kith_fetch_job_clear_timer (KithFetchJob *job)
 static void
 kith_fetch_job_reset_download (KithFetchJob *job)
 {
-  g_clear_object (&job->stream);
+  g_clear_pointer (&job->download, kith_peer_download_free);
   g_clear_pointer (&job->writer, kith_alias_writer_free);
-  g_clear_pointer (&job->buffer, g_free);
-  job->done = job->total = job->limit = 0;
+  job->done = job->total = 0;
 }
 
 void
@@ -308,8 +305,6 @@ kith_fetch_job_blame (KithFetchJob *job, const GError *error)
   g_message ("backing off peer %s for %u ms: %s", job->source, backoff_ms, error->message);
 }
 
-static void kith_fetch_job_read_next (KithFetchJob *job);
-
 static void
 kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *error)
 {
@@ -348,109 +343,72 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
     kith_fetch_job_finish (job, NULL, error);
 }
 
-static void
-kith_fetch_job_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+static KithTransferState
+kith_fetch_job_download_state (KithFetchJob *job)
 {
-  g_autoptr (GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  return job->state == KITH_FETCH_JOB_FROM_ORIGIN ? KITH_TRANSFER_STATE_FROM_ORIGIN
+                                                  : KITH_TRANSFER_STATE_FROM_PEER;
+}
+
+static gboolean
+kith_fetch_job_write (KithPeerDownload *download, const guint8 *data, gsize len, guint64 offset,
+                      gpointer user_data, GError **error)
+{
+  KithFetchJob *job = user_data;
+  return kith_alias_writer_write (job->writer, data, len, error);
+}
+
+static void
+kith_fetch_job_download_started (KithPeerDownload *download, guint64 length, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  if (length > 0)
+    job->total = length;
+  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
+    kith_fetch_job_announce (job, TRUE);
+}
+
+static void
+kith_fetch_job_download_progress (KithPeerDownload *download, guint64 done, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  job->done = done;
+  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
+    kith_fetch_job_announce (job, FALSE);
+  kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
+}
+
+static void
+kith_fetch_job_download_finished (KithPeerDownload *download, const GError *download_error,
+                                  gpointer user_data)
+{
+  g_autoptr (GError) error = download_error != NULL ? g_error_copy (download_error) : NULL;
   KithFetchJob *job = user_data;
   KithAliasEntry *entry = NULL;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* the job is gone */
-  if (n > 0 && job->limit > 0 && job->done + (guint64) n > job->limit) {
-    kith_metrics_add (job->ctx->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
-    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "%s sent more than the %" G_GUINT64_FORMAT " bytes it promised", job->source, job->limit);
-    n = -1;
-  }
-  if (n > 0 && kith_alias_writer_write (job->writer, job->buffer, n, &error)) {
-    job->done += n;
-    if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
-      kith_fetch_job_announce (job, FALSE);
-    kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN
-                                     ? KITH_TRANSFER_STATE_FROM_ORIGIN
-                                     : KITH_TRANSFER_STATE_FROM_PEER);
-    kith_fetch_job_read_next (job);
-    return;
-  }
-  if (n == 0)
+  if (error == NULL)
     entry = kith_alias_writer_commit (job->writer, &error);
   kith_fetch_job_downloaded (job, entry, error);
   kith_alias_entry_free (entry);
 }
 
-static void
-kith_fetch_job_read_next (KithFetchJob *job)
-{
-  gsize chunk = KITH_FETCH_JOB_CHUNK;
-
-  /* one byte past the promise is enough to know it is broken */
-  if (job->limit > 0 && job->limit - MIN (job->done, job->limit) < chunk)
-    chunk = job->limit - MIN (job->done, job->limit) + 1;
-  g_input_stream_read_async (job->stream, job->buffer, chunk, G_PRIORITY_DEFAULT,
-                             job->cancellable, kith_fetch_job_read_done, job);
-}
-
-static void
-kith_fetch_job_sent (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GInputStream) stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  KithFetchJob *job = user_data;
-  SoupMessage *msg;
-  goffset length;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (stream == NULL) {
-    kith_fetch_job_downloaded (job, NULL, error);
-    return;
-  }
-  msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
-    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND, "%s answered HTTP %u %s",
-                 g_uri_get_host (soup_message_get_uri (msg)), soup_message_get_status (msg),
-                 soup_message_get_reason_phrase (msg));
-    kith_fetch_job_downloaded (job, NULL, error);
-    return;
-  }
-  length = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
-  if (length > 0 && job->limit > 0 && (guint64) length > job->limit) {
-    kith_metrics_add (job->ctx->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
-    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "%s announced %" G_GOFFSET_FORMAT " bytes, more than the %" G_GUINT64_FORMAT " promised",
-                 job->source, length, job->limit);
-    kith_fetch_job_downloaded (job, NULL, error);
-    return;
-  }
-  if (length > 0) {
-    job->total = length;
-    if (job->limit == 0 && job->state != KITH_FETCH_JOB_FROM_ORIGIN)
-      job->limit = length;
-  }
-  job->stream = g_steal_pointer (&stream);
-  job->buffer = g_malloc (KITH_FETCH_JOB_CHUNK);
-  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
-    kith_fetch_job_announce (job, TRUE);
-  kith_fetch_job_read_next (job);
-}
+static const KithPeerDownloadFuncs kith_fetch_job_download_funcs = {
+  .write = kith_fetch_job_write,
+  .started = kith_fetch_job_download_started,
+  .progress = kith_fetch_job_download_progress,
+  .finished = kith_fetch_job_download_finished,
+};
 
 static void
 kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
 
   kith_fetch_job_clear_timer (job);
   kith_fetch_job_reset_download (job);
   job->total = size;
-  job->limit = size;
-  if (msg == NULL) {
-    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED, "'%s' is not a URL", url);
-    kith_fetch_job_downloaded (job, NULL, error);
-    return;
-  }
   job->writer = kith_alias_store_begin (job->ctx->store, job->href, sha256,
                                         size, &error);
   if (job->writer == NULL) {
@@ -458,15 +416,15 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
     return;
   }
   kith_alias_writer_set_trust (job->writer, job->download_trust);
-  kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN
-                                   ? KITH_TRANSFER_STATE_FROM_ORIGIN
-                                   : KITH_TRANSFER_STATE_FROM_PEER);
+  kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
   /* the elected one says so before it connects: reaching a distant origin (routing, TLS,
    * the first response) can outlast the short wait of the others for its first word */
   if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
     kith_fetch_job_announce (job, TRUE);
-  soup_session_send_async (job->ctx->session, msg, G_PRIORITY_DEFAULT,
-                           job->cancellable, kith_fetch_job_sent, job);
+  job->download = kith_peer_download_new (job->ctx->session, url, job->source, job->ctx->metrics,
+                                          &kith_fetch_job_download_funcs, job);
+  kith_peer_download_set_limit (job->download, size);
+  kith_peer_download_start (job->download);
 }
 
 /* @trust: how the copy is verified (HASH with a trusted hash, PEER vouched, LAN believed). */

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-peer-download.c — one HTTP GET into the caller's sink, bounded by what was promised
+ *
+ * The body is read in chunks of KITH_PEER_DOWNLOAD_CHUNK; near the cap one byte more than
+ * allowed is asked for, which is enough to know the source broke its promise. Nothing here
+ * decides trust: the sink (an alias writer, a piece) hashes and checks what it is given.
+ */
+#include "kith-peer-download.h"
+
+#include "kith-peering-error.h"
+
+#define KITH_PEER_DOWNLOAD_CHUNK (256 * 1024)
+
+struct _KithPeerDownload {
+  SoupSession *session;
+  gchar *url;
+  gchar *source;
+  KithMetrics *metrics;
+  KithPeerDownloadFuncs funcs;
+  gpointer user_data;
+  GCancellable *cancellable;
+  GInputStream *stream;
+  guint8 *buffer;
+  guint64 limit;
+  guint64 offset; /* of the range asked for */
+  guint64 length; /* of the range asked for, 0: the whole file */
+  guint64 done;
+  gboolean started;
+};
+
+KithPeerDownload *
+kith_peer_download_new (SoupSession *session, const gchar *url, const gchar *source,
+                        KithMetrics *metrics, const KithPeerDownloadFuncs *funcs, gpointer user_data)
+{
+  KithPeerDownload *download = g_new0 (KithPeerDownload, 1);
+
+  g_return_val_if_fail (funcs != NULL && funcs->write != NULL && funcs->finished != NULL, NULL);
+  download->session = g_object_ref (session);
+  download->url = g_strdup (url);
+  download->source = g_strdup (source != NULL ? source : "the source");
+  download->metrics = metrics != NULL ? g_object_ref (metrics) : NULL;
+  download->funcs = *funcs;
+  download->user_data = user_data;
+  download->cancellable = g_cancellable_new ();
+  return download;
+}
+
+void
+kith_peer_download_set_limit (KithPeerDownload *download, guint64 limit)
+{
+  g_return_if_fail (!download->started);
+  download->limit = limit;
+}
+
+void
+kith_peer_download_set_range (KithPeerDownload *download, guint64 offset, guint64 length)
+{
+  g_return_if_fail (!download->started);
+  g_return_if_fail (length > 0);
+  download->offset = offset;
+  download->length = length;
+}
+
+guint64
+kith_peer_download_get_done (KithPeerDownload *download)
+{
+  return download->done;
+}
+
+void
+kith_peer_download_free (KithPeerDownload *download)
+{
+  if (download == NULL)
+    return;
+  g_cancellable_cancel (download->cancellable);
+  g_clear_object (&download->stream);
+  g_clear_object (&download->cancellable);
+  g_clear_object (&download->metrics);
+  g_clear_object (&download->session);
+  g_free (download->buffer);
+  g_free (download->url);
+  g_free (download->source);
+  g_free (download);
+}
+
+static void
+kith_peer_download_finish (KithPeerDownload *download, const GError *error)
+{
+  g_clear_object (&download->stream);
+  g_clear_pointer (&download->buffer, g_free);
+  download->funcs.finished (download, error, download->user_data);
+}
+
+static void
+kith_peer_download_oversize (KithPeerDownload *download, GError **error, const gchar *what)
+{
+  if (download->metrics != NULL)
+    kith_metrics_add (download->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
+  g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+               "%s %s the %" G_GUINT64_FORMAT " bytes it promised", download->source, what,
+               download->limit);
+}
+
+static void kith_peer_download_read_next (KithPeerDownload *download);
+
+static void
+kith_peer_download_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  KithPeerDownload *download = user_data;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the download is gone */
+  if (n > 0 && download->limit > 0 && download->done + (guint64) n > download->limit) {
+    kith_peer_download_oversize (download, &error, "sent more than");
+    n = -1;
+  }
+  if (n > 0 && download->funcs.write (download, download->buffer, n,
+                                      download->offset + download->done, download->user_data,
+                                      &error)) {
+    download->done += n;
+    if (download->funcs.progress != NULL)
+      download->funcs.progress (download, download->done, download->user_data);
+    kith_peer_download_read_next (download);
+    return;
+  }
+  if (n == 0 && download->length > 0 && download->done != download->length)
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
+                 "%s sent %" G_GUINT64_FORMAT " of the %" G_GUINT64_FORMAT " bytes asked for",
+                 download->source, download->done, download->length);
+  kith_peer_download_finish (download, error);
+}
+
+static void
+kith_peer_download_read_next (KithPeerDownload *download)
+{
+  gsize chunk = KITH_PEER_DOWNLOAD_CHUNK;
+  guint64 left = download->limit - MIN (download->done, download->limit);
+
+  /* one byte past the promise is enough to know it is broken */
+  if (download->limit > 0 && left < chunk)
+    chunk = left + 1;
+  g_input_stream_read_async (download->stream, download->buffer, chunk, G_PRIORITY_DEFAULT,
+                             download->cancellable, kith_peer_download_read_done, download);
+}
+
+/* A range request must get exactly that range. */
+static gboolean
+kith_peer_download_check_range (KithPeerDownload *download, SoupMessage *msg, GError **error)
+{
+  goffset start = 0, end = 0, total = 0;
+
+  if (soup_message_get_status (msg) == SOUP_STATUS_PARTIAL_CONTENT &&
+      soup_message_headers_get_content_range (soup_message_get_response_headers (msg), &start,
+                                              &end, &total) &&
+      start == (goffset) download->offset &&
+      end == (goffset) (download->offset + download->length - 1))
+    return TRUE;
+  g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND,
+               "%s did not answer the range %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+               " (HTTP %u)", download->source, download->offset, download->length,
+               soup_message_get_status (msg));
+  return FALSE;
+}
+
+static void
+kith_peer_download_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInputStream) stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  KithPeerDownload *download = user_data;
+  SoupMessage *msg;
+  goffset length;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (stream == NULL) {
+    kith_peer_download_finish (download, error);
+    return;
+  }
+  msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  if (download->length > 0) {
+    if (!kith_peer_download_check_range (download, msg, &error)) {
+      kith_peer_download_finish (download, error);
+      return;
+    }
+  } else if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND, "%s answered HTTP %u %s",
+                 g_uri_get_host (soup_message_get_uri (msg)), soup_message_get_status (msg),
+                 soup_message_get_reason_phrase (msg));
+    kith_peer_download_finish (download, error);
+    return;
+  }
+  length = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
+  if (length > 0 && download->limit > 0 && (guint64) length > download->limit) {
+    if (download->metrics != NULL)
+      kith_metrics_add (download->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s announced %" G_GOFFSET_FORMAT " bytes, more than the %" G_GUINT64_FORMAT " promised",
+                 download->source, length, download->limit);
+    kith_peer_download_finish (download, error);
+    return;
+  }
+  if (length > 0 && download->limit == 0)
+    download->limit = length;
+  download->stream = g_steal_pointer (&stream);
+  download->buffer = g_malloc (KITH_PEER_DOWNLOAD_CHUNK);
+  if (download->funcs.started != NULL)
+    download->funcs.started (download, length > 0 ? (guint64) length : 0, download->user_data);
+  kith_peer_download_read_next (download);
+}
+
+void
+kith_peer_download_start (KithPeerDownload *download)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+
+  g_return_if_fail (!download->started);
+  download->started = TRUE;
+  msg = soup_message_new ("GET", download->url);
+  if (msg == NULL) {
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED, "'%s' is not a URL",
+                 download->url);
+    kith_peer_download_finish (download, error);
+    return;
+  }
+  if (download->length > 0) {
+    soup_message_headers_set_range (soup_message_get_request_headers (msg), (goffset) download->offset,
+                                    (goffset) (download->offset + download->length - 1));
+    if (download->limit == 0 || download->limit > download->length)
+      download->limit = download->length;
+  }
+  soup_session_send_async (download->session, msg, G_PRIORITY_DEFAULT, download->cancellable,
+                           kith_peer_download_sent, download);
+}
