@@ -91,14 +91,19 @@ kith_peer_download_finish (KithPeerDownload *download, const GError *error)
   download->funcs.finished (download, error, download->user_data);
 }
 
-static void
-kith_peer_download_oversize (KithPeerDownload *download, GError **error, const gchar *what)
+/* The source broke its promise of size: counted, and @error says how. */
+static void G_GNUC_PRINTF (3, 4)
+kith_peer_download_oversize (KithPeerDownload *download, GError **error, const gchar *format, ...)
 {
+  g_autofree gchar *message = NULL;
+  va_list args;
+
   if (download->metrics != NULL)
     kith_metrics_add (download->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
-  g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-               "%s %s the %" G_GUINT64_FORMAT " bytes it promised", download->source, what,
-               download->limit);
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH, message);
 }
 
 static void kith_peer_download_read_next (KithPeerDownload *download);
@@ -113,7 +118,8 @@ kith_peer_download_read_done (GObject *source, GAsyncResult *result, gpointer us
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the download is gone */
   if (n > 0 && download->limit > 0 && download->done + (guint64) n > download->limit) {
-    kith_peer_download_oversize (download, &error, "sent more than");
+    kith_peer_download_oversize (download, &error, "%s sent more than the %" G_GUINT64_FORMAT
+                                 " bytes it promised", download->source, download->limit);
     n = -1;
   }
   if (n > 0 && download->funcs.write (download, download->buffer, n,
@@ -194,11 +200,9 @@ kith_peer_download_sent (GObject *source, GAsyncResult *result, gpointer user_da
   }
   length = soup_message_headers_get_content_length (soup_message_get_response_headers (msg));
   if (length > 0 && download->limit > 0 && (guint64) length > download->limit) {
-    if (download->metrics != NULL)
-      kith_metrics_add (download->metrics, "kith_peering_oversize_downloads_total", NULL, 1);
-    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "%s announced %" G_GOFFSET_FORMAT " bytes, more than the %" G_GUINT64_FORMAT " promised",
-                 download->source, length, download->limit);
+    kith_peer_download_oversize (download, &error, "%s announced %" G_GOFFSET_FORMAT
+                                 " bytes, more than the %" G_GUINT64_FORMAT " promised",
+                                 download->source, length, download->limit);
     kith_peer_download_finish (download, error);
     return;
   }
