@@ -12,6 +12,7 @@
 
 #include "kith-alias-handler.h"
 #include "kith-alias-store.h"
+#include "kith-http-range.h"
 
 #define WAIT_TIMEOUT_S 20
 #define FILE_SIZE (3 * 1024 * 1024 + 123) /* several socket buffers: partial writes */
@@ -543,6 +544,44 @@ START_TEST (test_restart_serves_after_verification)
 }
 END_TEST
 
+/* The parser itself, without a server: every form, and what it must refuse. */
+START_TEST (test_http_range_parse)
+{
+  static const struct {
+    const gchar *value;
+    guint64 size;
+    KithHttpRangeResult result;
+    guint64 start, end;
+  } cases[] = {
+    { "bytes=0-9", 100, KITH_HTTP_RANGE_OK, 0, 9 },
+    { "bytes=90-", 100, KITH_HTTP_RANGE_OK, 90, 99 },
+    { "bytes=-10", 100, KITH_HTTP_RANGE_OK, 90, 99 },
+    { "bytes=-1000", 100, KITH_HTTP_RANGE_OK, 0, 99 },
+    { "bytes=5-99999999999", 100, KITH_HTTP_RANGE_OK, 5, 99 },
+    { "bytes=100-", 100, KITH_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    { "bytes=-0", 100, KITH_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    { "bytes=-5", 0, KITH_HTTP_RANGE_UNSATISFIABLE, 0, 0 },
+    { "bytes=0-1,5-6", 100, KITH_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=9-0", 100, KITH_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=-", 100, KITH_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=+1-2", 100, KITH_HTTP_RANGE_NONE, 0, 0 },
+    { "bytes=99999999999999999999-", 100, KITH_HTTP_RANGE_NONE, 0, 0 },
+    { "items=0-9", 100, KITH_HTTP_RANGE_NONE, 0, 0 },
+    { NULL, 100, KITH_HTTP_RANGE_NONE, 0, 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    guint64 start = 0, end = 0;
+    KithHttpRangeResult result = kith_http_range_parse (cases[i].value, cases[i].size, &start, &end);
+    ck_assert_msg (result == cases[i].result, "%s: %d", cases[i].value, result);
+    if (result == KITH_HTTP_RANGE_OK) {
+      ck_assert_uint_eq (start, cases[i].start);
+      ck_assert_uint_eq (end, cases[i].end);
+    }
+  }
+}
+END_TEST
+
 static Suite *
 alias_handler_suite (void)
 {
@@ -556,6 +595,7 @@ alias_handler_suite (void)
   tcase_add_test (tc, test_head);
   tcase_add_loop_test (tc, test_ranges, 0, 2);
   tcase_add_test (tc, test_range_unsatisfiable_or_ignored);
+  tcase_add_test (tc, test_http_range_parse);
   tcase_add_test (tc, test_etag_304);
   tcase_add_test (tc, test_not_found);
   tcase_add_test (tc, test_traversal);

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "kith-http-range.h"
 #include "kith-sendfile.h"
 
 
@@ -92,65 +93,6 @@ etag_list_matches (const gchar *inm, const gchar *etag)
       return TRUE;
   }
   return FALSE;
-}
-
-typedef enum {
-  RANGE_NONE,          /* serve everything */
-  RANGE_OK,            /* serve [start, end] */
-  RANGE_UNSATISFIABLE, /* 416 */
-} RangeResult;
-
-/* Parses a decimal without sign or overflow; FALSE otherwise. */
-static gboolean
-parse_u64 (const gchar *s, gsize len, guint64 *out)
-{
-  guint64 v = 0;
-
-  if (len == 0 || len > 19)
-    return FALSE;
-  for (gsize i = 0; i < len; i++) {
-    if (!g_ascii_isdigit (s[i]))
-      return FALSE;
-    v = v * 10 + (guint64) (s[i] - '0');
-  }
-  *out = v;
-  return TRUE;
-}
-
-/* One "bytes=a-b", "bytes=a-" or "bytes=-n" against @size. Several ranges or a
- * malformed header are ignored (the whole file is served, as RFC 9110 allows). */
-static RangeResult
-parse_range (const gchar *value, guint64 size, guint64 *start, guint64 *end)
-{
-  const gchar *spec, *dash;
-  guint64 a = 0, b = 0;
-  gboolean has_a, has_b;
-
-  if (value == NULL || !g_str_has_prefix (value, "bytes="))
-    return RANGE_NONE;
-  spec = value + strlen ("bytes=");
-  dash = strchr (spec, '-');
-  if (dash == NULL || strchr (spec, ',') != NULL)
-    return RANGE_NONE;
-  has_a = dash > spec;
-  has_b = dash[1] != '\0';
-  if ((has_a && !parse_u64 (spec, (gsize) (dash - spec), &a)) ||
-      (has_b && !parse_u64 (dash + 1, strlen (dash + 1), &b)) || (!has_a && !has_b) ||
-      (has_a && has_b && b < a))
-    return RANGE_NONE;
-
-  if (!has_a) { /* suffix: the last b bytes */
-    if (b == 0 || size == 0)
-      return RANGE_UNSATISFIABLE;
-    *start = b >= size ? 0 : size - b;
-    *end = size - 1;
-    return RANGE_OK;
-  }
-  if (a >= size)
-    return RANGE_UNSATISFIABLE;
-  *start = a;
-  *end = has_b && b < size ? b : size - 1;
-  return RANGE_OK;
 }
 
 /* Sets the status with an empty body, for every answer that is not the file. */
@@ -264,7 +206,7 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
   g_autofree gchar *etag = NULL;
   g_autoptr (KithAliasEntry) entry = NULL;
   guint64 start = 0, end = 0;
-  RangeResult range;
+  KithHttpRangeResult range;
 
   entry = sha256 != NULL ? kith_alias_store_lookup_sha256 (self->store, sha256) : NULL;
   if (entry == NULL) {
@@ -290,19 +232,19 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
     return;
   }
 
-  range = parse_range (soup_message_headers_get_one (req, "Range"), entry->size, &start, &end);
+  range = kith_http_range_parse (soup_message_headers_get_one (req, "Range"), entry->size, &start, &end);
   if_range = soup_message_headers_get_one (req, "If-Range");
   if (if_range != NULL && g_strcmp0 (if_range, etag) != 0)
-    range = RANGE_NONE;
-  if (range == RANGE_UNSATISFIABLE) {
+    range = KITH_HTTP_RANGE_NONE;
+  if (range == KITH_HTTP_RANGE_UNSATISFIABLE) {
     g_autofree gchar *cr = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, entry->size);
     soup_message_headers_replace (hdrs, "Content-Range", cr);
     respond_empty (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE);
     return;
   }
-  if (range == RANGE_NONE)
+  if (range == KITH_HTTP_RANGE_NONE)
     end = entry->size > 0 ? entry->size - 1 : 0;
-  respond_file (self, server, msg, entry, range == RANGE_OK, start, end);
+  respond_file (self, server, msg, entry, range == KITH_HTTP_RANGE_OK, start, end);
 }
 
 void
