@@ -10,9 +10,11 @@
 #                                   where namespaces cannot be made, prints one line and
 #                                   exits 77 (skip). Inside, returns and the script goes on.
 #   netns_lan BUILD N               the topology (below) + N hosts; NETNS_DIR is a tmpfs
+#                                   of NETNS_TMPFS_SIZE (default 512m)
 #   netns_online I…                 route hosts I… to the Internet through the gateway
 #   netns_rate LINK RATE            tbf on both ends of LINK (hI, or "uplink" = gw–inet);
 #                                   RATE as tc takes it (e.g. 8mbit, 1mbps)
+#   netns_unrate LINK               takes the tbf off both ends of LINK again
 #   netns_exec HOST CMD…            run CMD in HOST (h1…hN, gw, inet)
 #   netns_backend [ARGS…]           kith-backend init + sample release + serve (HTTPS, a
 #                                   certificate from its CA for 10.77.1.2) on the inet host
@@ -23,9 +25,21 @@
 #                                   broadcast 10.77.0.255); EXTRA lines go into [agent]
 #   netns_wait_ready I…             wait until those agents say ready
 #   netns_kill I                    SIGKILL the agent of host I
-#   netns_kith I ARGS…              the kith CLI against the agent of host I
+#   netns_kith I ARGS…              the kith CLI against the agent of host I (bounded by
+#                                   NETNS_KITH_TIMEOUT seconds, default 120)
 #   netns_files_requests NAME       how many times the backend served /files/NAME
 #   netns_current I                 true when node I installed the last published release
+#   netns_nginx HOST ROOT PORT      nginx (one process, sendfile) in HOST serving ROOT on the
+#                                   host's address; sets NETNS_NGINX_URL, NETNS_NGINX_PID and
+#                                   NETNS_NGINX_LOG (one line per response: path status bytes)
+#   netns_nginx_bytes LOG [PATH]    body bytes nginx sent (for PATH only, if given)
+#   netns_fetch_at_once URL SHA OUT I…  `kith fetch` of URL (sha256 SHA) on nodes I… started
+#                                   together, into OUT/fetch-I (OUT=/dev/null: discarded);
+#                                   prints the seconds until the last is done, fails if any did
+#   netns_metric I NAME [LABELS]    a counter from node I's /metrics (the agent started with
+#                                   EXTRA "metrics=any"), summed over the label sets that
+#                                   contain the LABELS substring; 0 if absent
+#   netns_cpu_ticks PID…            utime + stime of those processes, in clock ticks
 #   netns_cleanup                   (trap EXIT) stop everything, remove NETNS_DIR
 #
 # Topology:
@@ -100,9 +114,10 @@ netns_lan () {
   NETNS_N=$2
   NETNS_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
   NETNS_PIDS=()
+  NETNS_EXTRA_PIDS=()
   NETNS_BACKEND_PID=""
   NETNS_DIR=$(mktemp -d /tmp/kith-netns-XXXXXX)
-  mount -t tmpfs -o size=512m none "$NETNS_DIR"
+  mount -t tmpfs -o "size=${NETNS_TMPFS_SIZE:-512m}" none "$NETNS_DIR"
   mkdir -p /run/netns
   mount -t tmpfs none /run/netns
   ip link set lo up
@@ -140,6 +155,17 @@ netns_rate () {
   else
     ip netns exec "$link" tc qdisc replace dev "$link" root tbf rate "$rate" burst 32kb latency 1s
     tc qdisc replace dev "$link-br" root tbf rate "$rate" burst 32kb latency 1s
+  fi
+}
+
+netns_unrate () {
+  local link=$1
+  if [ "$link" = uplink ]; then
+    ip netns exec gw tc qdisc del dev uplink root 2>/dev/null || true
+    ip netns exec inet tc qdisc del dev uplink root 2>/dev/null || true
+  else
+    ip netns exec "$link" tc qdisc del dev "$link" root 2>/dev/null || true
+    tc qdisc del dev "$link-br" root 2>/dev/null || true
   fi
 }
 
@@ -206,7 +232,7 @@ netns_kill () {
 
 netns_kith () {
   local i=$1; shift
-  timeout 120 "$NETNS_BUILD/interactive-ui/kith" --address "unix:path=$NETNS_DIR/node$i/bus" "$@"
+  timeout "${NETNS_KITH_TIMEOUT:-120}" "$NETNS_BUILD/interactive-ui/kith" --address "unix:path=$NETNS_DIR/node$i/bus" "$@"
 }
 
 netns_stats () {
@@ -226,12 +252,102 @@ netns_current () {
     "$(cd "$NETNS_RELEASE" && sha256sum -- * | cut -c1-64 | sort)" ]
 }
 
+netns_host_addr () {
+  case $1 in
+    inet) echo "$NETNS_INET" ;;
+    gw) echo "$NETNS_GW" ;;
+    h*) netns_addr "${1#h}" ;;
+  esac
+}
+
+netns_nginx () {
+  local host=$1 root=$2 port=$3 d=$NETNS_DIR/nginx-$1 addr
+  addr=$(netns_host_addr "$host")
+  mkdir -p "$d/tmp"
+  NETNS_NGINX_LOG=$d/access.log
+  cat > "$d/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 256; }
+http {
+  log_format bytes '\$uri \$status \$body_bytes_sent';
+  access_log $NETNS_NGINX_LOG bytes;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  default_type application/octet-stream;
+  server { listen $addr:$port; root $root; }
+}
+CONF
+  netns_exec "$host" nginx -p "$d" -c "$d/nginx.conf" 2> "$d/stderr" &
+  NETNS_NGINX_PID=$!
+  NETNS_EXTRA_PIDS+=("$NETNS_NGINX_PID")
+  NETNS_NGINX_URL=http://$addr:$port
+  for _ in $(seq 200); do
+    netns_exec "$host" curl -s -o /dev/null --max-time 2 "$NETNS_NGINX_URL/" && return 0
+    kill -0 "$NETNS_NGINX_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "nginx did not start in $host:"; cat "$d/stderr" "$d/error.log" 2>/dev/null; return 1
+}
+
+netns_nginx_bytes () {
+  awk -v path="${2:-}" 'path == "" || $1 == path { n += $3 } END { print n + 0 }' "$1"
+}
+
+netns_fetch_at_once () {
+  local url=$1 sha=$2 out=$3 i pids=() start rc=0 dest
+  shift 3
+  start=$(date +%s.%N)
+  for i in "$@"; do
+    dest=$out/fetch-$i
+    [ "$out" = /dev/null ] && dest=/dev/null
+    ( netns_kith "$i" fetch --sha256="$sha" -o "$dest" "$url" > "$NETNS_DIR/fetch-$i.log" 2>&1 &&
+        date +%s.%N > "$NETNS_DIR/fetch-$i.end" ) &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  if [ "$rc" != 0 ]; then
+    for i in "$@"; do
+      [ -s "$NETNS_DIR/fetch-$i.end" ] || { echo "fetch on node $i failed:"; cat "$NETNS_DIR/fetch-$i.log"; }
+    done
+    return 1
+  fi
+  for i in "$@"; do cat "$NETNS_DIR/fetch-$i.end"; rm -f "$NETNS_DIR/fetch-$i.end"; done |
+    awk -v start="$start" '{ if ($1 > last) last = $1 } END { printf "%.3f\n", last - start }'
+}
+
+netns_metric () {
+  local i=$1 name=$2 labels=${3:-}
+  netns_exec "h$i" curl -s --max-time 10 "http://$(netns_addr "$i"):6515/metrics" |
+    awk -v name="$name" -v labels="$labels" '
+      $1 == name || index($1, name "{") == 1 { if (labels == "" || index($1, labels)) n += $2 }
+      END { printf "%.0f\n", n }'
+}
+
+netns_cpu_ticks () {
+  local pid n=0
+  for pid in "$@"; do
+    # after "(comm)": utime and stime are the 12th and 13th fields
+    n=$((n + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$n"
+}
+
 netns_cleanup () {
   local pid
-  for pid in "${NETNS_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${NETNS_PIDS[@]}" "${NETNS_EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   [ -n "${NETNS_BACKEND_PID:-}" ] && kill -TERM "$NETNS_BACKEND_PID" 2>/dev/null
-  for pid in "${NETNS_PIDS[@]}" ${NETNS_BACKEND_PID:-}; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${NETNS_PIDS[@]}" "${NETNS_EXTRA_PIDS[@]}" ${NETNS_BACKEND_PID:-}; do wait "$pid" 2>/dev/null || true; done
   NETNS_PIDS=()
+  NETNS_EXTRA_PIDS=()
   if [ -n "${NETNS_DIR:-}" ]; then
     umount "$NETNS_DIR" 2>/dev/null || true
     rmdir "$NETNS_DIR" 2>/dev/null || true
