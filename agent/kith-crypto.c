@@ -38,13 +38,13 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gnutls_x509_crt_t, gnutls_x509_crt_deinit, NULL
 /* Frees a gnutls_datum_t's data (not the struct) at scope exit. */
 typedef gnutls_datum_t KithDatum;
 static void
-kith_datum_clear (KithDatum *d)
+kith_crypto_datum_clear (KithDatum *d)
 {
   gnutls_free (d->data);
   d->data = NULL;
   d->size = 0;
 }
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (KithDatum, kith_datum_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (KithDatum, kith_crypto_datum_clear)
 
 static gboolean
 kith_crypto_check (int rc, KithCryptoError code, const gchar *what, GError **error)
@@ -56,17 +56,17 @@ kith_crypto_check (int rc, KithCryptoError code, const gchar *what, GError **err
 }
 
 static gnutls_datum_t
-kith_datum_from_string (const gchar *s)
+kith_crypto_datum_from_string (const gchar *s)
 {
   gnutls_datum_t d = { (unsigned char *) s, (unsigned int) strlen (s) };
   return d;
 }
 
 static gchar *
-kith_datum_steal_string (KithDatum *d)
+kith_crypto_datum_steal_string (KithDatum *d)
 {
   gchar *s = g_strndup ((const gchar *) d->data, d->size);
-  kith_datum_clear (d);
+  kith_crypto_datum_clear (d);
   return s;
 }
 
@@ -74,7 +74,7 @@ static gnutls_privkey_t
 kith_crypto_privkey_load (const gchar *key_pem, GError **error)
 {
   g_auto (gnutls_privkey_t) key = NULL;
-  gnutls_datum_t d = kith_datum_from_string (key_pem);
+  gnutls_datum_t d = kith_crypto_datum_from_string (key_pem);
 
   if (!kith_crypto_check (gnutls_privkey_init (&key), KITH_CRYPTO_ERROR_FAILED, "key", error))
     return NULL;
@@ -88,7 +88,7 @@ static gnutls_pubkey_t
 kith_crypto_pubkey_load (const gchar *pubkey_pem, GError **error)
 {
   g_auto (gnutls_pubkey_t) pub = NULL;
-  gnutls_datum_t d = kith_datum_from_string (pubkey_pem);
+  gnutls_datum_t d = kith_crypto_datum_from_string (pubkey_pem);
 
   if (!kith_crypto_check (gnutls_pubkey_init (&pub), KITH_CRYPTO_ERROR_FAILED, "key", error))
     return NULL;
@@ -102,7 +102,7 @@ static gnutls_x509_crt_t
 kith_crypto_cert_load (const gchar *cert_pem, GError **error)
 {
   g_auto (gnutls_x509_crt_t) crt = NULL;
-  gnutls_datum_t d = kith_datum_from_string (cert_pem);
+  gnutls_datum_t d = kith_crypto_datum_from_string (cert_pem);
 
   if (!kith_crypto_check (gnutls_x509_crt_init (&crt), KITH_CRYPTO_ERROR_FAILED, "certificate", error))
     return NULL;
@@ -137,7 +137,7 @@ kith_crypto_key_generate (GError **error)
                                                              GNUTLS_PKCS_PLAIN, &out),
                           KITH_CRYPTO_ERROR_FAILED, "cannot export key", error))
     return NULL;
-  return kith_datum_steal_string (&out);
+  return kith_crypto_datum_steal_string (&out);
 }
 
 static gnutls_pubkey_t
@@ -168,7 +168,7 @@ kith_crypto_key_get_public (const gchar *key_pem, GError **error)
   if (!kith_crypto_check (gnutls_pubkey_export2 (pub, GNUTLS_X509_FMT_PEM, &out),
                           KITH_CRYPTO_ERROR_FAILED, "cannot export public key", error))
     return NULL;
-  return kith_datum_steal_string (&out);
+  return kith_crypto_datum_steal_string (&out);
 }
 
 gchar *
@@ -355,7 +355,7 @@ kith_crypto_cert_make (gnutls_pubkey_t pub, const KithCertSpec *spec, gnutls_x50
   if (!kith_crypto_check (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &out), KITH_CRYPTO_ERROR_FAILED,
                           "cannot export certificate", error))
     return NULL;
-  return kith_datum_steal_string (&out);
+  return kith_crypto_datum_steal_string (&out);
 }
 
 gchar *

@@ -18,7 +18,7 @@ struct _KithMetrics {
 G_DEFINE_TYPE (KithMetrics, kith_metrics, G_TYPE_OBJECT)
 
 static void
-kith_metric_family_free (KithMetricFamily *family)
+kith_metrics_family_free (KithMetricFamily *family)
 {
   g_free (family->name);
   g_free (family->help);
@@ -45,7 +45,7 @@ static void
 kith_metrics_init (KithMetrics *self)
 {
   self->families = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                          (GDestroyNotify) kith_metric_family_free);
+                                          (GDestroyNotify) kith_metrics_family_free);
   self->order = g_ptr_array_new ();
 }
 

@@ -43,7 +43,7 @@ typedef struct {
 } KithSend;
 
 static void
-kith_send_free (KithSend *send)
+kith_backend_server_send_free (KithSend *send)
 {
   g_clear_handle_id (&send->timeout_id, g_source_remove);
   g_bytes_unref (send->body);
@@ -53,7 +53,7 @@ kith_send_free (KithSend *send)
 
 /* Hands @length more bytes to libsoup; completes the body after the last. */
 static void
-kith_send_append (KithSend *send, gsize length)
+kith_backend_server_send_append (KithSend *send, gsize length)
 {
   SoupMessageBody *body = soup_server_message_get_response_body (send->msg);
 
@@ -64,12 +64,12 @@ kith_send_append (KithSend *send, gsize length)
 }
 
 static gboolean
-kith_send_timeout_cb (gpointer user_data)
+kith_backend_server_send_timeout_cb (gpointer user_data)
 {
   KithSend *send = user_data;
 
   send->timeout_id = 0;
-  kith_send_append (send, send->pending);
+  kith_backend_server_send_append (send, send->pending);
   send->pending = 0;
   /* libsoup paused itself when it found no chunk to write */
   soup_server_message_unpause (send->msg);
@@ -78,7 +78,7 @@ kith_send_timeout_cb (gpointer user_data)
 
 /* Queues the next chunk, now or when the shared limiter allows it. */
 static void
-kith_send_next (KithSend *send)
+kith_backend_server_send_next (KithSend *send)
 {
   gsize remaining = g_bytes_get_size (send->body) - send->offset;
   gint64 wait_us;
@@ -86,27 +86,28 @@ kith_send_next (KithSend *send)
   if (remaining == 0 || send->pending > 0 || send->timeout_id != 0)
     return;
   if (send->self->limiter == NULL) {
-    kith_send_append (send, remaining);
+    kith_backend_server_send_append (send, remaining);
     return;
   }
   send->pending = MIN (remaining, kith_rate_limiter_get_chunk_size (send->self->limiter));
   wait_us = kith_rate_limiter_reserve (send->self->limiter, send->pending, g_get_monotonic_time ());
   if (wait_us == 0) {
-    kith_send_append (send, send->pending);
+    kith_backend_server_send_append (send, send->pending);
     send->pending = 0;
     return;
   }
-  send->timeout_id = g_timeout_add ((guint) ((wait_us + 999) / 1000), kith_send_timeout_cb, send);
+  send->timeout_id = g_timeout_add ((guint) ((wait_us + 999) / 1000), kith_backend_server_send_timeout_cb,
+                                    send);
 }
 
 static void
-kith_send_wrote_chunk_cb (SoupServerMessage *msg, gpointer user_data)
+kith_backend_server_send_wrote_chunk_cb (SoupServerMessage *msg, gpointer user_data)
 {
-  kith_send_next (user_data);
+  kith_backend_server_send_next (user_data);
 }
 
 static void
-kith_send_wrote_body_data_cb (SoupServerMessage *msg, guint chunk_size, gpointer user_data)
+kith_backend_server_send_wrote_body_data_cb (SoupServerMessage *msg, guint chunk_size, gpointer user_data)
 {
   KithSend *send = user_data;
   send->stats->bytes += chunk_size;
@@ -114,7 +115,7 @@ kith_send_wrote_body_data_cb (SoupServerMessage *msg, guint chunk_size, gpointer
 }
 
 static void
-kith_send_finished_cb (SoupServerMessage *msg, gpointer user_data)
+kith_backend_server_send_finished_cb (SoupServerMessage *msg, gpointer user_data)
 {
   KithSend *send = user_data;
   /* the client may have gone away mid-body: stop feeding it */
@@ -131,12 +132,12 @@ kith_backend_server_start_body (KithBackendServer *self, SoupServerMessage *msg,
   send->msg = msg;
   send->body = g_bytes_ref (body);
   send->stats = stats;
-  g_object_set_data_full (G_OBJECT (msg), "kith-send", send, (GDestroyNotify) kith_send_free);
+  g_object_set_data_full (G_OBJECT (msg), "kith-send", send, (GDestroyNotify) kith_backend_server_send_free);
   soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
-  g_signal_connect (msg, "wrote-chunk", G_CALLBACK (kith_send_wrote_chunk_cb), send);
-  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (kith_send_wrote_body_data_cb), send);
-  g_signal_connect (msg, "finished", G_CALLBACK (kith_send_finished_cb), send);
-  kith_send_next (send);
+  g_signal_connect (msg, "wrote-chunk", G_CALLBACK (kith_backend_server_send_wrote_chunk_cb), send);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (kith_backend_server_send_wrote_body_data_cb), send);
+  g_signal_connect (msg, "finished", G_CALLBACK (kith_backend_server_send_finished_cb), send);
+  kith_backend_server_send_next (send);
 }
 
 /* The file behind URL @path, or NULL when @path names nothing we serve. */

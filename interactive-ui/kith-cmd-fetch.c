@@ -41,7 +41,7 @@ typedef struct {
 
 /* Where the bytes come from, for people: "origin", "peer 1a2b3c4d", "waiting for 1a2b3c4d". */
 static gchar *
-kith_fetch_describe_source (KithClientTransfer *transfer, gboolean full_node)
+kith_cmd_fetch_describe_source (KithClientTransfer *transfer, gboolean full_node)
 {
   const gchar *source = kith_client_transfer_get_source (transfer);
   g_autofree gchar *node = full_node ? g_strdup (source) : kith_cli_short_node (source);
@@ -64,7 +64,7 @@ kith_fetch_describe_source (KithClientTransfer *transfer, gboolean full_node)
 
 /* TRUE while bytes flow from a source (not while searching or waiting for a peer). */
 static gboolean
-kith_fetch_is_copying (KithClientTransfer *transfer)
+kith_cmd_fetch_is_copying (KithClientTransfer *transfer)
 {
   KithClientTransferState state = kith_client_transfer_get_state (transfer);
   return state == KITH_CLIENT_TRANSFER_STATE_FROM_PEER || state == KITH_CLIENT_TRANSFER_STATE_FROM_ORIGIN;
@@ -72,7 +72,7 @@ kith_fetch_is_copying (KithClientTransfer *transfer)
 
 /* "1.2 MB / 3.4 MB  35%" or "1.2 MB" while the size is unknown. */
 static gchar *
-kith_fetch_describe_bytes (KithClientTransfer *transfer)
+kith_cmd_fetch_describe_bytes (KithClientTransfer *transfer)
 {
   guint64 done = kith_client_transfer_get_bytes_done (transfer);
   guint64 total = kith_client_transfer_get_bytes_total (transfer);
@@ -87,7 +87,7 @@ kith_fetch_describe_bytes (KithClientTransfer *transfer)
 }
 
 static gdouble
-kith_fetch_eta (KithFetchView *view)
+kith_cmd_fetch_eta (KithFetchView *view)
 {
   guint64 done = kith_client_transfer_get_bytes_done (view->transfer);
   guint64 total = kith_client_transfer_get_bytes_total (view->transfer);
@@ -98,7 +98,7 @@ kith_fetch_eta (KithFetchView *view)
 }
 
 static void
-kith_fetch_draw_bar (GString *line, KithClientTransfer *transfer, guint width)
+kith_cmd_fetch_draw_bar (GString *line, KithClientTransfer *transfer, guint width)
 {
   guint64 done = kith_client_transfer_get_bytes_done (transfer);
   guint64 total = kith_client_transfer_get_bytes_total (transfer);
@@ -112,7 +112,7 @@ kith_fetch_draw_bar (GString *line, KithClientTransfer *transfer, guint width)
 
 /* The phase word of a transfer and its colour (SGR) on a terminal. */
 static const gchar *
-kith_fetch_phase_colour (KithClientTransfer *transfer)
+kith_cmd_fetch_phase_colour (KithClientTransfer *transfer)
 {
   switch (kith_client_transfer_get_state (transfer)) {
   case KITH_CLIENT_TRANSFER_STATE_SEARCHING: return "36";        /* cyan */
@@ -124,13 +124,13 @@ kith_fetch_phase_colour (KithClientTransfer *transfer)
 }
 
 static gchar *
-kith_fetch_phase (KithClientTransfer *transfer)
+kith_cmd_fetch_phase (KithClientTransfer *transfer)
 {
-  g_autofree gchar *source = kith_fetch_describe_source (transfer, FALSE);
+  g_autofree gchar *source = kith_cmd_fetch_describe_source (transfer, FALSE);
 
   if (kith_client_transfer_get_state (transfer) == KITH_CLIENT_TRANSFER_STATE_SEARCHING)
     return g_strdup ("searching");
-  if (kith_fetch_is_copying (transfer))
+  if (kith_cmd_fetch_is_copying (transfer))
     return g_strdup_printf ("from %s", source);
   return g_steal_pointer (&source);
 }
@@ -139,13 +139,13 @@ kith_fetch_phase (KithClientTransfer *transfer)
  * while bytes flow, a bar; fields that do not fit in the width are left out, last first.
  * No bar while searching or waiting: a peer's progress is not ours. */
 static void
-kith_fetch_redraw (KithFetchView *view)
+kith_cmd_fetch_redraw (KithFetchView *view)
 {
   g_autoptr (GString) line = g_string_new ("\r");
-  g_autofree gchar *phase = kith_fetch_phase (view->transfer);
-  g_autofree gchar *bytes = kith_fetch_describe_bytes (view->transfer);
+  g_autofree gchar *phase = kith_cmd_fetch_phase (view->transfer);
+  g_autofree gchar *bytes = kith_cmd_fetch_describe_bytes (view->transfer);
   g_autofree gchar *rate = kith_cli_format_rate (view->rate.rate);
-  g_autofree gchar *eta_value = kith_cli_format_eta (kith_fetch_eta (view));
+  g_autofree gchar *eta_value = kith_cli_format_eta (kith_cmd_fetch_eta (view));
   g_autofree gchar *eta = g_strdup_printf ("ETA %s", eta_value);
   g_autoptr (GString) bar = g_string_new (NULL);
   guint width = kith_cli_terminal_width_fd (STDERR_FILENO) - 1;
@@ -154,10 +154,10 @@ kith_fetch_redraw (KithFetchView *view)
   guint used;
 
   fields[n++] = bytes;
-  if (kith_fetch_is_copying (view->transfer)) {
+  if (kith_cmd_fetch_is_copying (view->transfer)) {
     fields[n++] = rate;
     fields[n++] = eta;
-    kith_fetch_draw_bar (bar, view->transfer, width >= 100 ? 30 : 20);
+    kith_cmd_fetch_draw_bar (bar, view->transfer, width >= 100 ? 30 : 20);
     fields[n++] = bar->str;
   }
   used = kith_cli_display_width (phase);
@@ -168,7 +168,7 @@ kith_fetch_redraw (KithFetchView *view)
     used = width;
   }
   if (view->colour)
-    g_string_append_printf (line, "\033[%sm%s\033[0m", kith_fetch_phase_colour (view->transfer), phase);
+    g_string_append_printf (line, "\033[%sm%s\033[0m", kith_cmd_fetch_phase_colour (view->transfer), phase);
   else
     g_string_append (line, phase);
   for (guint i = 0; i < n; i++) {
@@ -185,7 +185,7 @@ kith_fetch_redraw (KithFetchView *view)
 }
 
 static void
-kith_fetch_print_line (KithFetchView *view, const gchar *what)
+kith_cmd_fetch_print_line (KithFetchView *view, const gchar *what)
 {
   gdouble elapsed = kith_client_transfer_get_elapsed (view->transfer) / (gdouble) G_USEC_PER_SEC;
   g_printerr ("%6.1fs  %s\n", elapsed, what);
@@ -194,29 +194,30 @@ kith_fetch_print_line (KithFetchView *view, const gchar *what)
 
 /* Plain output: a line per state or source change, a progress line at most each second. */
 static void
-kith_fetch_report_plain (KithFetchView *view, gboolean changed)
+kith_cmd_fetch_report_plain (KithFetchView *view, gboolean changed)
 {
   KithClientTransfer *transfer = view->transfer;
-  g_autofree gchar *source = kith_fetch_describe_source (transfer, TRUE);
-  g_autofree gchar *bytes = kith_fetch_describe_bytes (transfer);
+  g_autofree gchar *source = kith_cmd_fetch_describe_source (transfer, TRUE);
+  g_autofree gchar *bytes = kith_cmd_fetch_describe_bytes (transfer);
   g_autofree gchar *rate = kith_cli_format_rate (view->rate.rate);
   g_autofree gchar *what = NULL;
 
   if (changed) {
     what = g_strdup_printf ("%s: %s", kith_client_transfer_state_to_string (kith_client_transfer_get_state (transfer)),
                             source);
-    kith_fetch_print_line (view, what);
+    kith_cmd_fetch_print_line (view, what);
     return;
   }
   if (kith_client_transfer_is_finished (transfer) ||
       g_get_monotonic_time () - view->last_line_us < KITH_FETCH_LINE_US)
     return;
-  what = g_strdup_printf ("%s  %s  %s%s", bytes, rate, kith_fetch_is_copying (transfer) ? "from " : "", source);
-  kith_fetch_print_line (view, what);
+  what = g_strdup_printf ("%s  %s  %s%s", bytes, rate, kith_cmd_fetch_is_copying (transfer) ? "from " : "",
+                          source);
+  kith_cmd_fetch_print_line (view, what);
 }
 
 static void
-kith_fetch_progress (KithClientTransfer *transfer, gpointer user_data)
+kith_cmd_fetch_progress (KithClientTransfer *transfer, gpointer user_data)
 {
   KithFetchView *view = user_data;
   KithClientTransferState state = kith_client_transfer_get_state (transfer);
@@ -232,27 +233,27 @@ kith_fetch_progress (KithClientTransfer *transfer, gpointer user_data)
   if (view->cli->json)
     return;
   if (!view->interactive) {
-    kith_fetch_report_plain (view, changed);
+    kith_cmd_fetch_report_plain (view, changed);
     return;
   }
   if (changed || kith_client_transfer_is_finished (transfer) ||
       g_get_monotonic_time () - view->last_draw_us >= KITH_FETCH_REDRAW_US)
-    kith_fetch_redraw (view);
+    kith_cmd_fetch_redraw (view);
 }
 
 /* Keeps the rate and ETA moving on a terminal while the agent reports nothing. */
 static gboolean
-kith_fetch_tick (gpointer user_data)
+kith_cmd_fetch_tick (gpointer user_data)
 {
   KithFetchView *view = user_data;
 
   if (view->transfer != NULL && !kith_client_transfer_is_finished (view->transfer))
-    kith_fetch_redraw (view);
+    kith_cmd_fetch_redraw (view);
   return G_SOURCE_CONTINUE;
 }
 
 static void
-kith_fetch_done (GObject *source, GAsyncResult *res, gpointer user_data)
+kith_cmd_fetch_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithFetchView *view = user_data;
 
@@ -261,18 +262,18 @@ kith_fetch_done (GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static gdouble
-kith_fetch_average_rate (KithClientTransfer *transfer)
+kith_cmd_fetch_average_rate (KithClientTransfer *transfer)
 {
   gint64 elapsed = kith_client_transfer_get_elapsed (transfer);
   return elapsed > 0 ? kith_client_transfer_get_bytes_done (transfer) * (gdouble) G_USEC_PER_SEC / elapsed : 0;
 }
 
 static void
-kith_fetch_print_summary (KithClientTransfer *transfer, const gchar *destination)
+kith_cmd_fetch_print_summary (KithClientTransfer *transfer, const gchar *destination)
 {
   g_autofree gchar *bytes = g_format_size (kith_client_transfer_get_bytes_done (transfer));
-  g_autofree gchar *rate = kith_cli_format_rate (kith_fetch_average_rate (transfer));
-  g_autofree gchar *source = kith_fetch_describe_source (transfer, TRUE);
+  g_autofree gchar *rate = kith_cli_format_rate (kith_cmd_fetch_average_rate (transfer));
+  g_autofree gchar *source = kith_cmd_fetch_describe_source (transfer, TRUE);
 
   g_printerr ("Fetched %s in %.2f s (%s) from %s into %s\n", bytes,
               kith_client_transfer_get_elapsed (transfer) / (gdouble) G_USEC_PER_SEC, rate, source,
@@ -280,7 +281,7 @@ kith_fetch_print_summary (KithClientTransfer *transfer, const gchar *destination
 }
 
 static JsonNode *
-kith_fetch_to_json (KithClientTransfer *transfer)
+kith_cmd_fetch_to_json (KithClientTransfer *transfer)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
@@ -298,14 +299,14 @@ kith_fetch_to_json (KithClientTransfer *transfer)
   json_builder_set_member_name (builder, "elapsed-ms");
   json_builder_add_int_value (builder, kith_client_transfer_get_elapsed (transfer) / 1000);
   json_builder_set_member_name (builder, "bytes-per-second");
-  json_builder_add_int_value (builder, (gint64) kith_fetch_average_rate (transfer));
+  json_builder_add_int_value (builder, (gint64) kith_cmd_fetch_average_rate (transfer));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
 
 /* Checks the command line; fills the flags. */
 static gboolean
-kith_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, GError **error)
+kith_cmd_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, GError **error)
 {
   if (argc != 2) {
     g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -327,7 +328,7 @@ kith_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, GErr
 
 /* -O: the last segment of the URL's path, unescaped; NULL (with @error) when it has none. */
 static gchar *
-kith_fetch_name_from_url (const gchar *url, GError **error)
+kith_cmd_fetch_name_from_url (const gchar *url, GError **error)
 {
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
   const gchar *path = uri != NULL ? g_uri_get_path (uri) : NULL;
@@ -344,7 +345,7 @@ kith_fetch_name_from_url (const gchar *url, GError **error)
 
 /* -o -: the agent writes into a file of ours (it may seek); copied to stdout after. */
 static gboolean
-kith_fetch_copy_to_stdout (const gchar *path, GError **error)
+kith_cmd_fetch_copy_to_stdout (const gchar *path, GError **error)
 {
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
@@ -362,8 +363,8 @@ kith_fetch_copy_to_stdout (const gchar *path, GError **error)
 }
 
 static gint
-kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar *sha256,
-                KithClientFetchFlags flags)
+kith_cmd_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar *sha256,
+                    KithClientFetchFlags flags)
 {
   g_autofree gchar *spool = NULL;
   gboolean to_stdout = g_str_equal (output, "-");
@@ -389,9 +390,9 @@ kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar
   }
   interrupt_id = kith_cli_cancel_on_interrupt (cancellable);
   if (view.interactive)
-    tick_id = g_timeout_add (KITH_FETCH_TICK_MS, kith_fetch_tick, &view);
-  kith_client_fetch_async (client, url, output, sha256, flags, kith_fetch_progress, &view, NULL,
-                           cancellable, kith_fetch_done, &view);
+    tick_id = g_timeout_add (KITH_FETCH_TICK_MS, kith_cmd_fetch_tick, &view);
+  kith_client_fetch_async (client, url, output, sha256, flags, kith_cmd_fetch_progress, &view, NULL,
+                           cancellable, kith_cmd_fetch_done, &view);
   g_main_loop_run (loop);
   if (interrupt_id != 0)
     g_source_remove (interrupt_id);
@@ -399,18 +400,18 @@ kith_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar
     g_source_remove (tick_id);
   if (view.line_dirty)
     g_printerr ("\n");
-  if (view.result != NULL && to_stdout && !kith_fetch_copy_to_stdout (spool, &view.error))
+  if (view.result != NULL && to_stdout && !kith_cmd_fetch_copy_to_stdout (spool, &view.error))
     g_clear_object (&view.result);
   if (spool != NULL)
     g_unlink (spool);
   if (view.result == NULL) {
     rc = kith_cli_report_error (cli, view.error);
   } else if (cli->json) {
-    g_autoptr (JsonNode) root = kith_fetch_to_json (view.result);
+    g_autoptr (JsonNode) root = kith_cmd_fetch_to_json (view.result);
     kith_cli_print_json (root);
     rc = KITH_EXIT_OK;
   } else {
-    kith_fetch_print_summary (view.result, to_stdout ? "standard output" : output);
+    kith_cmd_fetch_print_summary (view.result, to_stdout ? "standard output" : output);
     rc = KITH_EXIT_OK;
   }
   g_clear_error (&view.error);
@@ -442,11 +443,11 @@ kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "-O and -o exclude each other");
     return kith_cli_report_error (cli, error);
   }
-  if (remote_name && argc == 2 && (output = kith_fetch_name_from_url (argv[1], &error)) == NULL)
+  if (remote_name && argc == 2 && (output = kith_cmd_fetch_name_from_url (argv[1], &error)) == NULL)
     return kith_cli_report_error (cli, error);
-  if (!kith_fetch_check_args (argc, output, sha256, &error))
+  if (!kith_cmd_fetch_check_args (argc, output, sha256, &error))
     return kith_cli_report_error (cli, error);
-  return kith_fetch_run (cli, argv[1], output, sha256,
-                         (cached_only ? KITH_CLIENT_FETCH_FLAG_CACHED_ONLY : 0) |
-                         (no_origin ? KITH_CLIENT_FETCH_FLAG_NO_ORIGIN : 0));
+  return kith_cmd_fetch_run (cli, argv[1], output, sha256,
+                             (cached_only ? KITH_CLIENT_FETCH_FLAG_CACHED_ONLY : 0) |
+                             (no_origin ? KITH_CLIENT_FETCH_FLAG_NO_ORIGIN : 0));
 }

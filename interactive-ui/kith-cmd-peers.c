@@ -7,7 +7,7 @@
 
 /* "12 s ago" */
 static gchar *
-kith_peers_ago (gint64 unix_seconds)
+kith_cmd_peers_ago (gint64 unix_seconds)
 {
   gint64 delta = g_get_real_time () / G_USEC_PER_SEC - unix_seconds;
   g_autofree gchar *span = kith_cli_format_duration (MAX (delta, 0));
@@ -16,7 +16,7 @@ kith_peers_ago (gint64 unix_seconds)
 
 /* "downloading 46% https://…", "holds https://…", "asks for https://…" */
 static gchar *
-kith_peers_describe (GVariant *peer)
+kith_cmd_peers_describe (GVariant *peer)
 {
   const gchar *activity = NULL, *href = NULL;
   guint64 done = 0, total = 0;
@@ -33,7 +33,7 @@ kith_peers_describe (GVariant *peer)
 }
 
 static void
-kith_peers_print (GVariant *peers)
+kith_cmd_peers_print (GVariant *peers)
 {
   guint width = kith_cli_fd_is_terminal (1) ? kith_cli_terminal_width () : G_MAXUINT;
   gsize n = g_variant_n_children (peers);
@@ -49,7 +49,7 @@ kith_peers_print (GVariant *peers)
     gint64 seen = 0;
     g_autofree gchar *short_node = NULL;
     g_autofree gchar *ago = NULL;
-    g_autofree gchar *what = kith_peers_describe (peer);
+    g_autofree gchar *what = kith_cmd_peers_describe (peer);
     g_autofree gchar *line = NULL;
     g_autofree gchar *cut = NULL;
 
@@ -57,7 +57,7 @@ kith_peers_print (GVariant *peers)
     g_variant_lookup (peer, "address", "&s", &address);
     g_variant_lookup (peer, "last-seen", "x", &seen);
     short_node = kith_cli_short_node (node);
-    ago = kith_peers_ago (seen);
+    ago = kith_cmd_peers_ago (seen);
     line = g_strdup_printf ("%-8s  %-15s  %-14s  %s", short_node, address, ago, what);
     cut = kith_cli_truncate_columns (line, width);
     g_print ("%s\n", cut);
@@ -97,7 +97,7 @@ kith_cmd_peers (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
     g_autoptr (JsonNode) root = kith_cli_variant_to_json (peers);
     kith_cli_print_json (root);
   } else {
-    kith_peers_print (peers);
+    kith_cmd_peers_print (peers);
   }
   return KITH_EXIT_OK;
 }

@@ -2,24 +2,24 @@
 /* kith-cmd-status.c — `kith status`: who the agent is, its plugins, and every status section */
 #include "kith-cli.h"
 
-static void kith_status_print_dict (GString *out, GVariant *dict, guint indent);
+static void kith_cmd_status_print_dict (GString *out, GVariant *dict, guint indent);
 
 /* Dictionaries (a{sv}) nest; anything else fits on the key's line. */
 static gboolean
-kith_status_is_dict (GVariant *value)
+kith_cmd_status_is_dict (GVariant *value)
 {
   return g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT);
 }
 
 static gint
-kith_status_compare_keys (gconstpointer a, gconstpointer b)
+kith_cmd_status_compare_keys (gconstpointer a, gconstpointer b)
 {
   return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
 }
 
 /* Keys in alphabetical order: agents build these dictionaries in hash order. */
 static void
-kith_status_print_dict (GString *out, GVariant *dict, guint indent)
+kith_cmd_status_print_dict (GString *out, GVariant *dict, guint indent)
 {
   g_autoptr (GPtrArray) keys = g_ptr_array_new ();
   GVariantIter iter;
@@ -35,13 +35,13 @@ kith_status_print_dict (GString *out, GVariant *dict, guint indent)
     g_string_append_printf (out, "%*s(empty)\n", (gint) indent, "");
     return;
   }
-  g_ptr_array_sort (keys, kith_status_compare_keys);
+  g_ptr_array_sort (keys, kith_cmd_status_compare_keys);
   for (guint i = 0; i < keys->len; i++) {
     g_autoptr (GVariant) value = g_variant_lookup_value (dict, g_ptr_array_index (keys, i), NULL);
     key = g_ptr_array_index (keys, i);
-    if (kith_status_is_dict (value)) {
+    if (kith_cmd_status_is_dict (value)) {
       g_string_append_printf (out, "%*s%s:\n", (gint) indent, "", key);
-      kith_status_print_dict (out, value, indent + 2);
+      kith_cmd_status_print_dict (out, value, indent + 2);
     } else {
       g_autofree gchar *text = kith_cli_format_field (key, value);
       g_string_append_printf (out, "%*s%-*s  %s\n", (gint) indent, "", (gint) width, key, text);
@@ -50,7 +50,7 @@ kith_status_print_dict (GString *out, GVariant *dict, guint indent)
 }
 
 static void
-kith_status_print_human (KithClient *client, GVariant *status)
+kith_cmd_status_print_human (KithClient *client, GVariant *status)
 {
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GPtrArray) plugins = kith_client_get_plugins (client);
@@ -79,8 +79,8 @@ kith_status_print_human (KithClient *client, GVariant *status)
     g_autoptr (GVariant) value = NULL;
     g_variant_get_child (status, i, "{&sv}", &section, &value);
     g_string_append_printf (out, "\n[%s]\n", section);
-    if (kith_status_is_dict (value)) {
-      kith_status_print_dict (out, value, 2);
+    if (kith_cmd_status_is_dict (value)) {
+      kith_cmd_status_print_dict (out, value, 2);
     } else {
       g_autofree gchar *text = kith_cli_format_value (value);
       g_string_append_printf (out, "  %s\n", text);
@@ -90,7 +90,7 @@ kith_status_print_human (KithClient *client, GVariant *status)
 }
 
 static JsonNode *
-kith_status_to_json (KithClient *client, GVariant *status)
+kith_cmd_status_to_json (KithClient *client, GVariant *status)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GPtrArray) plugins = kith_client_get_plugins (client);
@@ -142,10 +142,10 @@ kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
     return kith_cli_report_error (cli, error);
 
   if (cli->json) {
-    g_autoptr (JsonNode) root = kith_status_to_json (client, status);
+    g_autoptr (JsonNode) root = kith_cmd_status_to_json (client, status);
     kith_cli_print_json (root);
   } else {
-    kith_status_print_human (client, status);
+    kith_cmd_status_print_human (client, status);
   }
   return KITH_EXIT_OK;
 }

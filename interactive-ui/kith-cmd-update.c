@@ -15,7 +15,7 @@ typedef struct {
 } KithUpdateRun;
 
 static void
-kith_update_run_clear (KithUpdateRun *run)
+kith_cmd_update_run_clear (KithUpdateRun *run)
 {
   g_clear_pointer (&run->status, kith_client_update_status_free);
   g_clear_pointer (&run->result, g_free);
@@ -26,7 +26,7 @@ kith_update_run_clear (KithUpdateRun *run)
 
 /* "origin", "cache", or "peer 1a2b3c4d" (a node id shortened: enough on one LAN); caller frees. */
 static gchar *
-kith_update_source_label (const gchar *source)
+kith_cmd_update_source_label (const gchar *source)
 {
   if (g_strcmp0 (source, "origin") == 0 || g_strcmp0 (source, "cache") == 0)
     return g_strdup (source);
@@ -34,7 +34,7 @@ kith_update_source_label (const gchar *source)
 }
 
 static gchar *
-kith_update_format_time (gint64 unix_seconds)
+kith_cmd_update_format_time (gint64 unix_seconds)
 {
   g_autoptr (GDateTime) time = NULL;
 
@@ -45,7 +45,7 @@ kith_update_format_time (gint64 unix_seconds)
 }
 
 static JsonNode *
-kith_update_status_to_json (KithClientUpdateStatus *status)
+kith_cmd_update_status_to_json (KithClientUpdateStatus *status)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (status->installed), (GCompareFunc) g_strcmp0);
@@ -73,11 +73,11 @@ kith_update_status_to_json (KithClientUpdateStatus *status)
 }
 
 static void
-kith_update_status_print (KithClientUpdateStatus *status)
+kith_cmd_update_status_print (KithClientUpdateStatus *status)
 {
   g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (status->installed), (GCompareFunc) g_strcmp0);
-  g_autofree gchar *last = kith_update_format_time (status->last_check);
-  g_autofree gchar *next = kith_update_format_time (status->next_check);
+  g_autofree gchar *last = kith_cmd_update_format_time (status->last_check);
+  g_autofree gchar *next = kith_cmd_update_format_time (status->next_check);
   gsize width = 0;
 
   g_print ("State:        %s\n", status->state);
@@ -95,7 +95,7 @@ kith_update_status_print (KithClientUpdateStatus *status)
 }
 
 static gint
-kith_update_cmd_status (KithCli *cli, KithClient *client)
+kith_cmd_update_status (KithCli *cli, KithClient *client)
 {
   KithUpdateRun run = { 0 };
   gint rc = KITH_EXIT_OK;
@@ -104,19 +104,19 @@ kith_update_cmd_status (KithCli *cli, KithClient *client)
   if (run.status == NULL) {
     rc = kith_cli_report_error (cli, run.error);
   } else if (cli->json) {
-    g_autoptr (JsonNode) root = kith_update_status_to_json (run.status);
+    g_autoptr (JsonNode) root = kith_cmd_update_status_to_json (run.status);
     kith_cli_print_json (root);
   } else {
-    kith_update_status_print (run.status);
+    kith_cmd_update_status_print (run.status);
   }
-  kith_update_run_clear (&run);
+  kith_cmd_update_run_clear (&run);
   return rc;
 }
 
 /* One line when a file's source becomes known or changes, one when it verified. */
 static void
-kith_update_progress (const gchar *name, const gchar *source, guint64 done, guint64 total,
-                      gpointer user_data)
+kith_cmd_update_progress (const gchar *name, const gchar *source, guint64 done, guint64 total,
+                          gpointer user_data)
 {
   KithUpdateRun *run = user_data;
   const gchar *shown = g_hash_table_lookup (run->sources, name);
@@ -124,7 +124,7 @@ kith_update_progress (const gchar *name, const gchar *source, guint64 done, guin
 
   if (source[0] == '\0')
     return;
-  label = kith_update_source_label (source);
+  label = kith_cmd_update_source_label (source);
   if (total > 0 && done == total) {
     if (!g_hash_table_contains (run->sizes, name) && !run->json)
       g_print ("  %-10s %9" G_GUINT64_FORMAT " bytes  from %s  verified\n", name, total, label);
@@ -136,7 +136,7 @@ kith_update_progress (const gchar *name, const gchar *source, guint64 done, guin
 }
 
 static JsonNode *
-kith_update_check_to_json (KithUpdateRun *run)
+kith_cmd_update_check_to_json (KithUpdateRun *run)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (run->sizes), (GCompareFunc) g_strcmp0);
@@ -162,7 +162,7 @@ kith_update_check_to_json (KithUpdateRun *run)
 }
 
 static gint
-kith_update_cmd_check (KithCli *cli, KithClient *client)
+kith_cmd_update_check (KithCli *cli, KithClient *client)
 {
   KithUpdateRun run = { .json = cli->json };
   gint rc = KITH_EXIT_OK;
@@ -171,16 +171,16 @@ kith_update_cmd_check (KithCli *cli, KithClient *client)
   run.sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (!cli->json)
     g_print ("Checking for updates on %s\n", kith_client_get_node_id (client));
-  run.result = kith_client_update_check (client, kith_update_progress, &run, NULL, &run.error);
+  run.result = kith_client_update_check (client, kith_cmd_update_progress, &run, NULL, &run.error);
   if (run.result == NULL) {
     rc = kith_cli_report_error (cli, run.error);
   } else if (cli->json) {
-    g_autoptr (JsonNode) root = kith_update_check_to_json (&run);
+    g_autoptr (JsonNode) root = kith_cmd_update_check_to_json (&run);
     kith_cli_print_json (root);
   } else {
     g_print ("%s\n", run.result);
   }
-  kith_update_run_clear (&run);
+  kith_cmd_update_run_clear (&run);
   return rc;
 }
 
@@ -201,6 +201,6 @@ kith_cmd_update (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
   if (client == NULL)
     return kith_cli_report_error (cli, error);
   if (g_strcmp0 (argv[1], "status") == 0)
-    return kith_update_cmd_status (cli, client);
-  return kith_update_cmd_check (cli, client);
+    return kith_cmd_update_status (cli, client);
+  return kith_cmd_update_check (cli, client);
 }

@@ -19,7 +19,7 @@ typedef struct {
 } KithUploadRun;
 
 static void
-kith_upload_run_clear (KithUploadRun *run)
+kith_cmd_upload_run_clear (KithUploadRun *run)
 {
   g_clear_pointer (&run->loop, g_main_loop_unref);
   g_clear_pointer (&run->status, kith_client_upload_status_free);
@@ -29,7 +29,7 @@ kith_upload_run_clear (KithUploadRun *run)
 
 
 static void
-kith_upload_file_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+kith_cmd_upload_file_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithUploadRun *run = user_data;
   run->result = kith_client_upload_file_finish (KITH_CLIENT (source), res, &run->error);
@@ -38,7 +38,7 @@ kith_upload_file_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* Ctrl-C while waiting: the report is the agent's now; it delivers it without us */
 static void
-kith_upload_interrupted_cb (GCancellable *cancellable, gpointer user_data)
+kith_cmd_upload_interrupted_cb (GCancellable *cancellable, gpointer user_data)
 {
   KithUploadRun *run = user_data;
 
@@ -50,7 +50,7 @@ kith_upload_interrupted_cb (GCancellable *cancellable, gpointer user_data)
 
 /* --timeout: stop waiting; the agent keeps the report and retries */
 static gboolean
-kith_upload_timeout_cb (gpointer user_data)
+kith_cmd_upload_timeout_cb (gpointer user_data)
 {
   KithUploadRun *run = user_data;
 
@@ -64,7 +64,7 @@ kith_upload_timeout_cb (gpointer user_data)
 
 /* The CLI's own check of FILE before the agent sees it: errors name the file. */
 static gboolean
-kith_upload_check_file (const gchar *path, GError **error)
+kith_cmd_upload_check_file (const gchar *path, GError **error)
 {
   GStatBuf st;
   gint saved;
@@ -88,7 +88,7 @@ kith_upload_check_file (const gchar *path, GError **error)
 }
 
 static gchar *
-kith_upload_format_time (gint64 unix_seconds)
+kith_cmd_upload_format_time (gint64 unix_seconds)
 {
   g_autoptr (GDateTime) time = g_date_time_new_from_unix_utc (unix_seconds);
   return time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
@@ -115,7 +115,7 @@ kith_cmd_upload_blacklist_to_json (JsonBuilder *builder, GPtrArray *blacklist)
 }
 
 static JsonNode *
-kith_upload_status_to_json (KithClientUploadStatus *status)
+kith_cmd_upload_status_to_json (KithClientUploadStatus *status)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
@@ -148,7 +148,7 @@ kith_upload_status_to_json (KithClientUploadStatus *status)
 }
 
 static void
-kith_upload_print_blacklist (GPtrArray *blacklist)
+kith_cmd_upload_print_blacklist (GPtrArray *blacklist)
 {
   if (blacklist->len == 0) {
     g_print ("No blacklisted peers.\n");
@@ -156,13 +156,13 @@ kith_upload_print_blacklist (GPtrArray *blacklist)
   }
   for (guint i = 0; i < blacklist->len; i++) {
     KithClientUploadBlacklisted *entry = g_ptr_array_index (blacklist, i);
-    g_autofree gchar *until = kith_upload_format_time (entry->until);
+    g_autofree gchar *until = kith_cmd_upload_format_time (entry->until);
     g_print ("%s  until %s  %s\n", entry->node, until, entry->reason);
   }
 }
 
 static void
-kith_upload_print_status (KithClientUploadStatus *status)
+kith_cmd_upload_print_status (KithClientUploadStatus *status)
 {
   g_print ("Delivered:    %" G_GUINT64_FORMAT "\n", status->delivered);
   g_print ("Pending:%s\n", status->pending->len == 0 ? "      (none)" : "");
@@ -178,7 +178,7 @@ kith_upload_print_status (KithClientUploadStatus *status)
 
 /* Reads the status and prints it whole (upload status) or only its blacklist (peers). */
 static gint
-kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
+kith_cmd_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
 {
   KithUploadRun run = { 0 };
   gint rc = KITH_EXIT_OK;
@@ -193,14 +193,14 @@ kith_upload_show (KithCli *cli, KithClient *client, gboolean peers_only)
     root = json_builder_get_root (builder);
     kith_cli_print_json (root);
   } else if (cli->json) {
-    g_autoptr (JsonNode) root = kith_upload_status_to_json (run.status);
+    g_autoptr (JsonNode) root = kith_cmd_upload_status_to_json (run.status);
     kith_cli_print_json (root);
   } else if (peers_only) {
-    kith_upload_print_blacklist (run.status->blacklist);
+    kith_cmd_upload_print_blacklist (run.status->blacklist);
   } else {
-    kith_upload_print_status (run.status);
+    kith_cmd_upload_print_status (run.status);
   }
-  kith_upload_run_clear (&run);
+  kith_cmd_upload_run_clear (&run);
   return rc;
 }
 
@@ -229,7 +229,7 @@ kith_cmd_upload_cancel (KithCli *cli, KithClient *client, const gchar *name)
 }
 
 static gint
-kith_upload_send (KithCli *cli, KithClient *client, const gchar *path, gboolean wait, guint timeout_s)
+kith_cmd_upload_send (KithCli *cli, KithClient *client, const gchar *path, gboolean wait, guint timeout_s)
 {
   KithUploadRun run = { .loop = g_main_loop_new (NULL, FALSE), .timeout_s = timeout_s };
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
@@ -237,12 +237,12 @@ kith_upload_send (KithCli *cli, KithClient *client, const gchar *path, gboolean 
   guint timer = 0;
   gint rc = KITH_EXIT_OK;
 
-  g_cancellable_connect (cancellable, G_CALLBACK (kith_upload_interrupted_cb), &run, NULL);
+  g_cancellable_connect (cancellable, G_CALLBACK (kith_cmd_upload_interrupted_cb), &run, NULL);
   if (!cli->json && wait)
     g_printerr ("Uploading %s; waiting for the backend's receipt…\n", path);
-  kith_client_upload_file_async (client, path, wait, cancellable, kith_upload_file_cb, &run);
+  kith_client_upload_file_async (client, path, wait, cancellable, kith_cmd_upload_file_cb, &run);
   if (wait && timeout_s > 0)
-    timer = g_timeout_add_seconds (timeout_s, kith_upload_timeout_cb, &run);
+    timer = g_timeout_add_seconds (timeout_s, kith_cmd_upload_timeout_cb, &run);
   g_main_loop_run (run.loop);
   g_source_remove (sigint);
   if (timer != 0 && run.error == NULL)
@@ -272,7 +272,7 @@ kith_upload_send (KithCli *cli, KithClient *client, const gchar *path, gboolean 
   } else {
     g_print ("%s\n", run.result);
   }
-  kith_upload_run_clear (&run);
+  kith_cmd_upload_run_clear (&run);
   return rc;
 }
 
@@ -312,12 +312,12 @@ kith_cmd_upload (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
   }
   is_status = g_strcmp0 (argv[1], "status") == 0;
   is_blacklist = g_strcmp0 (argv[1], "blacklist") == 0;
-  if (!is_status && !is_blacklist && !kith_upload_check_file (argv[1], &error))
+  if (!is_status && !is_blacklist && !kith_cmd_upload_check_file (argv[1], &error))
     return kith_cli_report_error (cli, error);
   client = kith_cli_connect (cli, &error);
   if (client == NULL)
     return kith_cli_report_error (cli, error);
   if (is_status || is_blacklist)
-    return kith_upload_show (cli, client, is_blacklist);
-  return kith_upload_send (cli, client, argv[1], !no_wait, (guint) timeout_s);
+    return kith_cmd_upload_show (cli, client, is_blacklist);
+  return kith_cmd_upload_send (cli, client, argv[1], !no_wait, (guint) timeout_s);
 }

@@ -36,7 +36,7 @@ typedef struct {
 } KithWatchDownload;
 
 static void
-kith_watch_download_free (KithWatchDownload *download)
+kith_cmd_watch_download_free (KithWatchDownload *download)
 {
   g_free (download->href);
   g_free (download->node);
@@ -63,7 +63,7 @@ typedef struct {
 } KithWatchView;
 
 static gchar *
-kith_watch_describe_progress (guint64 done, guint64 total)
+kith_cmd_watch_describe_progress (guint64 done, guint64 total)
 {
   g_autofree gchar *done_str = g_format_size (done);
   g_autofree gchar *total_str = NULL;
@@ -75,8 +75,8 @@ kith_watch_describe_progress (guint64 done, guint64 total)
 }
 
 static void
-kith_watch_peer_download (KithClient *client, const gchar *href, const gchar *node,
-                          guint64 done, guint64 total, KithWatchView *view)
+kith_cmd_watch_peer_download (KithClient *client, const gchar *href, const gchar *node,
+                              guint64 done, guint64 total, KithWatchView *view)
 {
   g_autofree gchar *key = g_strdup_printf ("%s %s", node, href);
   KithWatchDownload *download = g_hash_table_lookup (view->downloads, key);
@@ -98,7 +98,7 @@ kith_watch_peer_download (KithClient *client, const gchar *href, const gchar *no
   kith_cli_rate_update (&download->rate, done, now);
   view->events++;
   if (!view->interactive && !view->cli->json) {
-    g_autofree gchar *progress = kith_watch_describe_progress (done, total);
+    g_autofree gchar *progress = kith_cmd_watch_describe_progress (done, total);
     g_autofree gchar *rate = kith_cli_format_rate (download->rate.rate);
     g_print ("%s  %s  %s  %s%s\n", node, href, progress, rate,
              total > 0 && done >= total ? "  complete" : "");
@@ -108,7 +108,7 @@ kith_watch_peer_download (KithClient *client, const gchar *href, const gchar *no
 
 /* A counter for people: sizes for byte counts, sums for per-type maps. */
 static gchar *
-kith_watch_format_counter (const gchar *key, GVariant *value)
+kith_cmd_watch_format_counter (const gchar *key, GVariant *value)
 {
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64)) {
     guint64 n = g_variant_get_uint64 (value);
@@ -129,7 +129,7 @@ kith_watch_format_counter (const gchar *key, GVariant *value)
 
 /* The peering counters as "key value" words: the ones people look for first, then the rest. */
 static GPtrArray *
-kith_watch_counter_words (KithWatchView *view)
+kith_cmd_watch_counter_words (KithWatchView *view)
 {
   static const gchar *const first[] = { "hits", "misses", "bytes-from-peers", "bytes-from-origin",
                                         "bytes-served", "transfers-active", "cache-bytes", NULL };
@@ -142,14 +142,14 @@ kith_watch_counter_words (KithWatchView *view)
     return words;
   for (guint i = 0; first[i] != NULL; i++) {
     g_autoptr (GVariant) v = g_variant_lookup_value (view->counters, first[i], NULL);
-    g_autofree gchar *text = v != NULL ? kith_watch_format_counter (first[i], v) : NULL;
+    g_autofree gchar *text = v != NULL ? kith_cmd_watch_format_counter (first[i], v) : NULL;
     if (text != NULL)
       g_ptr_array_add (words, g_strdup_printf ("%s %s", first[i], text));
   }
   g_variant_iter_init (&iter, view->counters);
   while (g_variant_iter_loop (&iter, "{&sv}", &key, &value)) {
     g_autofree gchar *text = NULL;
-    if (g_strv_contains (first, key) || (text = kith_watch_format_counter (key, value)) == NULL)
+    if (g_strv_contains (first, key) || (text = kith_cmd_watch_format_counter (key, value)) == NULL)
       continue;
     g_ptr_array_add (words, g_strdup_printf ("%s %s", key, text));
   }
@@ -157,7 +157,7 @@ kith_watch_counter_words (KithWatchView *view)
 }
 
 static gint
-kith_watch_compare (gconstpointer a, gconstpointer b)
+kith_cmd_watch_compare (gconstpointer a, gconstpointer b)
 {
   const KithWatchDownload *x = *(KithWatchDownload *const *) a;
   const KithWatchDownload *y = *(KithWatchDownload *const *) b;
@@ -167,7 +167,7 @@ kith_watch_compare (gconstpointer a, gconstpointer b)
 
 /* The downloads heard from recently, sorted; the array is the caller's, the items are not. */
 static GPtrArray *
-kith_watch_current (KithWatchView *view)
+kith_cmd_watch_current (KithWatchView *view)
 {
   GPtrArray *current = g_ptr_array_new ();
   GHashTableIter iter;
@@ -182,13 +182,13 @@ kith_watch_current (KithWatchView *view)
     else
       g_ptr_array_add (current, download);
   }
-  g_ptr_array_sort (current, kith_watch_compare);
+  g_ptr_array_sort (current, kith_cmd_watch_compare);
   return current;
 }
 
 /* Rows of the terminal on stdout (24 when unknown). */
 static guint
-kith_watch_terminal_height (void)
+kith_cmd_watch_terminal_height (void)
 {
 #if defined(G_OS_UNIX) && defined(TIOCGWINSZ)
   struct winsize size = { 0 };
@@ -199,7 +199,7 @@ kith_watch_terminal_height (void)
 }
 
 static guint64
-kith_watch_counter (KithWatchView *view, const gchar *key)
+kith_cmd_watch_counter (KithWatchView *view, const gchar *key)
 {
   guint64 n = 0;
 
@@ -211,10 +211,10 @@ kith_watch_counter (KithWatchView *view, const gchar *key)
 /* "Savings: 3.1 MB from peers, 1.0 MB from the origin, saved 4.1×": how much less the
  * Internet link carried than the bytes this node received. */
 static gchar *
-kith_watch_describe_savings (KithWatchView *view)
+kith_cmd_watch_describe_savings (KithWatchView *view)
 {
-  guint64 peers = kith_watch_counter (view, "bytes-from-peers");
-  guint64 origin = kith_watch_counter (view, "bytes-from-origin");
+  guint64 peers = kith_cmd_watch_counter (view, "bytes-from-peers");
+  guint64 origin = kith_cmd_watch_counter (view, "bytes-from-origin");
   g_autofree gchar *peers_str = g_format_size (peers);
   g_autofree gchar *origin_str = g_format_size (origin);
   g_autofree gchar *factor = NULL;
@@ -228,7 +228,7 @@ kith_watch_describe_savings (KithWatchView *view)
 
 /* Appends @text fitted to @width columns as one screen line. */
 static void
-kith_watch_append_line (GString *out, const gchar *text, guint width)
+kith_cmd_watch_append_line (GString *out, const gchar *text, guint width)
 {
   g_autofree gchar *fitted = kith_cli_truncate_columns (text, width);
   g_string_append_printf (out, "%s\033[K\r\n", fitted);
@@ -237,11 +237,11 @@ kith_watch_append_line (GString *out, const gchar *text, guint width)
 /* One download: ↓ or ✓ (done), node (or "this node"), progress, rate, then the href in
  * what is left. */
 static gchar *
-kith_watch_describe_row (KithWatchView *view, KithWatchDownload *download, guint width)
+kith_cmd_watch_describe_row (KithWatchView *view, KithWatchDownload *download, guint width)
 {
   g_autofree gchar *node = g_strcmp0 (download->node, view->node_id) == 0
                              ? g_strdup ("this node") : kith_cli_short_node (download->node);
-  g_autofree gchar *progress = kith_watch_describe_progress (download->done, download->total);
+  g_autofree gchar *progress = kith_cmd_watch_describe_progress (download->done, download->total);
   g_autofree gchar *rate = download->finished_us != 0 ? g_strdup ("") : kith_cli_format_rate (download->rate.rate);
   g_autofree gchar *head = g_strdup_printf ("%s %-9s  %-4s  %-26s  %-10s  ", download->finished_us != 0 ? "✓" : "↓",
                                             node, download->finished_us != 0 ? "done" : "", progress, rate);
@@ -253,7 +253,7 @@ kith_watch_describe_row (KithWatchView *view, KithWatchDownload *download, guint
 
 /* Peers heard on the LAN with what they last said they do: who serves and who waits on whom. */
 static void
-kith_watch_append_peers (KithWatchView *view, GString *out, guint width, guint rows)
+kith_cmd_watch_append_peers (KithWatchView *view, GString *out, guint width, guint rows)
 {
   g_autoptr (GVariant) peers = view->counters != NULL
                                 ? g_variant_lookup_value (view->counters, "peers", G_VARIANT_TYPE ("aa{sv}")) : NULL;
@@ -271,50 +271,50 @@ kith_watch_append_peers (KithWatchView *view, GString *out, guint width, guint r
     g_variant_lookup (peer, "href", "&s", &href);
     short_node = kith_cli_short_node (node);
     line = g_strdup_printf ("%-9s  %-15s  %-9s  %s", short_node, address, activity, href);
-    kith_watch_append_line (out, line, width);
+    kith_cmd_watch_append_line (out, line, width);
   }
   if (n == 0)
-    kith_watch_append_line (out, "(no peer heard yet)", width);
+    kith_cmd_watch_append_line (out, "(no peer heard yet)", width);
 }
 
 /* The dashboard, drawn from the top of the alternate screen at the terminal's current size. */
 static void
-kith_watch_redraw (KithWatchView *view)
+kith_cmd_watch_redraw (KithWatchView *view)
 {
   g_autoptr (GString) out = g_string_new ("\033[H");
-  g_autoptr (GPtrArray) current = kith_watch_current (view);
+  g_autoptr (GPtrArray) current = kith_cmd_watch_current (view);
   g_autofree gchar *node = view->node_id != NULL ? kith_cli_short_node (view->node_id) : g_strdup ("?");
   g_autofree gchar *title = g_strdup_printf ("kith watch — node %s, %" G_GUINT64_FORMAT " transfer(s) here — q quits",
-                                             node, kith_watch_counter (view, "transfers-active"));
-  g_autofree gchar *savings = kith_watch_describe_savings (view);
+                                             node, kith_cmd_watch_counter (view, "transfers-active"));
+  g_autofree gchar *savings = kith_cmd_watch_describe_savings (view);
   g_autofree gchar *heading = g_strdup_printf ("Downloads on the LAN (%u):", current->len);
   guint width = kith_cli_terminal_width ();
-  guint height = kith_watch_terminal_height ();
+  guint height = kith_cmd_watch_terminal_height ();
   guint rows = height > 8 ? height - 8 : 1; /* title, savings, 2 headings, 2 blank, 1+ peers */
   guint shown = MIN (current->len, rows - rows / 3);
 
-  kith_watch_append_line (out, title, width);
-  kith_watch_append_line (out, savings, width);
-  kith_watch_append_line (out, "", width);
-  kith_watch_append_line (out, heading, width);
+  kith_cmd_watch_append_line (out, title, width);
+  kith_cmd_watch_append_line (out, savings, width);
+  kith_cmd_watch_append_line (out, "", width);
+  kith_cmd_watch_append_line (out, heading, width);
   for (guint i = 0; i < shown; i++) {
-    g_autofree gchar *row = kith_watch_describe_row (view, g_ptr_array_index (current, i), width);
-    kith_watch_append_line (out, row, width);
+    g_autofree gchar *row = kith_cmd_watch_describe_row (view, g_ptr_array_index (current, i), width);
+    kith_cmd_watch_append_line (out, row, width);
   }
   if (shown < current->len) {
     g_autofree gchar *more = g_strdup_printf ("… and %u more", current->len - shown);
-    kith_watch_append_line (out, more, width);
+    kith_cmd_watch_append_line (out, more, width);
   }
-  kith_watch_append_line (out, "", width);
-  kith_watch_append_line (out, "Peers:", width);
-  kith_watch_append_peers (view, out, width, rows > shown + 1 ? rows - shown - 1 : 1);
+  kith_cmd_watch_append_line (out, "", width);
+  kith_cmd_watch_append_line (out, "Peers:", width);
+  kith_cmd_watch_append_peers (view, out, width, rows > shown + 1 ? rows - shown - 1 : 1);
   g_string_append (out, "\033[J");
   fputs (out->str, stdout);
   fflush (stdout);
 }
 
 static void
-kith_watch_take_status (KithWatchView *view, GVariant *status)
+kith_cmd_watch_take_status (KithWatchView *view, GVariant *status)
 {
   g_autoptr (GVariant) agent = g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT);
   const gchar *node_id = NULL;
@@ -328,7 +328,7 @@ kith_watch_take_status (KithWatchView *view, GVariant *status)
 }
 
 static void
-kith_watch_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+kith_cmd_watch_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   KithWatchView *view = user_data;
   g_autoptr (GVariant) status = NULL;
@@ -340,47 +340,47 @@ kith_watch_status_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     g_debug ("GetStatus: %s", error->message);
     return;
   }
-  kith_watch_take_status (view, status);
+  kith_cmd_watch_take_status (view, status);
 }
 
 static void
-kith_watch_refresh_counters (KithWatchView *view)
+kith_cmd_watch_refresh_counters (KithWatchView *view)
 {
   if (view->status_pending)
     return;
   view->status_pending = TRUE;
-  kith_client_get_status_async (view->client, NULL, kith_watch_status_cb, view);
+  kith_client_get_status_async (view->client, NULL, kith_cmd_watch_status_cb, view);
 }
 
 static gboolean
-kith_watch_tick (gpointer user_data)
+kith_cmd_watch_tick (gpointer user_data)
 {
   KithWatchView *view = user_data;
 
   if (view->ticks++ % KITH_WATCH_STATUS_EVERY == 0)
-    kith_watch_refresh_counters (view);
-  kith_watch_redraw (view);
+    kith_cmd_watch_refresh_counters (view);
+  kith_cmd_watch_redraw (view);
   return G_SOURCE_CONTINUE;
 }
 
 static void
-kith_watch_stop (GCancellable *cancellable, KithWatchView *view)
+kith_cmd_watch_stop (GCancellable *cancellable, KithWatchView *view)
 {
   g_main_loop_quit (view->loop);
 }
 
 static gboolean
-kith_watch_duration_over (gpointer user_data)
+kith_cmd_watch_duration_over (gpointer user_data)
 {
   g_cancellable_cancel (G_CANCELLABLE (user_data));
   return G_SOURCE_REMOVE;
 }
 
 static JsonNode *
-kith_watch_to_json (KithWatchView *view)
+kith_cmd_watch_to_json (KithWatchView *view)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (GPtrArray) current = kith_watch_current (view);
+  g_autoptr (GPtrArray) current = kith_cmd_watch_current (view);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "events");
@@ -414,20 +414,20 @@ kith_watch_to_json (KithWatchView *view)
 
 /* The last word: the counters, fetched now so they include everything seen. */
 static void
-kith_watch_finish (KithWatchView *view)
+kith_cmd_watch_finish (KithWatchView *view)
 {
   g_autoptr (GVariant) status = kith_client_get_status (view->client, NULL, NULL);
 
   if (status != NULL)
-    kith_watch_take_status (view, status);
+    kith_cmd_watch_take_status (view, status);
   if (view->cli->json) {
-    g_autoptr (JsonNode) root = kith_watch_to_json (view);
+    g_autoptr (JsonNode) root = kith_cmd_watch_to_json (view);
     kith_cli_print_json (root);
   } else if (view->interactive) {
-    g_autofree gchar *savings = kith_watch_describe_savings (view);
+    g_autofree gchar *savings = kith_cmd_watch_describe_savings (view);
     g_print ("%s\n", savings); /* on the normal screen, left after the dashboard */
   } else {
-    g_autoptr (GPtrArray) counters = kith_watch_counter_words (view);
+    g_autoptr (GPtrArray) counters = kith_cmd_watch_counter_words (view);
     g_autofree gchar *text = NULL;
     g_ptr_array_add (counters, NULL);
     text = g_strjoinv (", ", (gchar **) counters->pdata);
@@ -438,7 +438,7 @@ kith_watch_finish (KithWatchView *view)
 #ifdef G_OS_UNIX
 /* A key on the dashboard: q (or Q) quits; everything else is ignored. */
 static gboolean
-kith_watch_key (gint fd, GIOCondition condition, gpointer user_data)
+kith_cmd_watch_key (gint fd, GIOCondition condition, gpointer user_data)
 {
   KithWatchView *view = user_data;
   gchar buf[64];
@@ -456,7 +456,7 @@ kith_watch_key (gint fd, GIOCondition condition, gpointer user_data)
 
 /* Alternate screen, cursor hidden; on a terminal stdin, no echo and keys one at a time. */
 static void
-kith_watch_enter_screen (KithWatchView *view)
+kith_cmd_watch_enter_screen (KithWatchView *view)
 {
 #ifdef G_OS_UNIX
   if (isatty (STDIN_FILENO) && tcgetattr (STDIN_FILENO, &view->tty) == 0) {
@@ -465,7 +465,7 @@ kith_watch_enter_screen (KithWatchView *view)
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
     view->tty_saved = tcsetattr (STDIN_FILENO, TCSANOW, &raw) == 0;
-    view->input_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, kith_watch_key, view);
+    view->input_id = g_unix_fd_add (STDIN_FILENO, G_IO_IN | G_IO_HUP, kith_cmd_watch_key, view);
   }
 #endif
   fputs ("\033[?1049h\033[?25l\033[H\033[2J", stdout);
@@ -473,7 +473,7 @@ kith_watch_enter_screen (KithWatchView *view)
 }
 
 static void
-kith_watch_leave_screen (KithWatchView *view)
+kith_cmd_watch_leave_screen (KithWatchView *view)
 {
 #ifdef G_OS_UNIX
   if (view->input_id != 0)
@@ -488,7 +488,7 @@ kith_watch_leave_screen (KithWatchView *view)
 }
 
 static gint
-kith_watch_run (KithCli *cli, gdouble duration)
+kith_cmd_watch_run (KithCli *cli, gdouble duration)
 {
   g_autoptr (KithClient) client = NULL;
   g_autoptr (GCancellable) stop = g_cancellable_new ();
@@ -502,17 +502,17 @@ kith_watch_run (KithCli *cli, gdouble duration)
     return kith_cli_report_error (cli, error);
   view.client = client;
   view.downloads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify) kith_watch_download_free);
-  g_signal_connect (client, "peer-download", G_CALLBACK (kith_watch_peer_download), &view);
-  g_cancellable_connect (stop, G_CALLBACK (kith_watch_stop), &view, NULL);
+                                          (GDestroyNotify) kith_cmd_watch_download_free);
+  g_signal_connect (client, "peer-download", G_CALLBACK (kith_cmd_watch_peer_download), &view);
+  g_cancellable_connect (stop, G_CALLBACK (kith_cmd_watch_stop), &view, NULL);
   interrupt_id = kith_cli_cancel_on_interrupt (stop);
   if (duration > 0)
-    duration_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) (duration * 1000), kith_watch_duration_over,
-                                      g_object_ref (stop), g_object_unref);
+    duration_id = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) (duration * 1000),
+                                      kith_cmd_watch_duration_over, g_object_ref (stop), g_object_unref);
   if (view.interactive) {
-    kith_watch_enter_screen (&view);
-    kith_watch_tick (&view);
-    tick_id = g_timeout_add (KITH_WATCH_REDRAW_MS, kith_watch_tick, &view);
+    kith_cmd_watch_enter_screen (&view);
+    kith_cmd_watch_tick (&view);
+    tick_id = g_timeout_add (KITH_WATCH_REDRAW_MS, kith_cmd_watch_tick, &view);
   }
   if (!g_cancellable_is_cancelled (stop))
     g_main_loop_run (loop);
@@ -524,9 +524,9 @@ kith_watch_run (KithCli *cli, gdouble duration)
   if (duration_id != 0 && g_main_context_find_source_by_id (NULL, duration_id) != NULL)
     g_source_remove (duration_id);
   if (view.interactive)
-    kith_watch_leave_screen (&view);
+    kith_cmd_watch_leave_screen (&view);
   g_signal_handlers_disconnect_by_data (client, &view);
-  kith_watch_finish (&view);
+  kith_cmd_watch_finish (&view);
   g_hash_table_unref (view.downloads);
   g_clear_pointer (&view.counters, g_variant_unref);
   g_free (view.node_id);
@@ -555,5 +555,5 @@ kith_cmd_watch (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
                  "--duration must be a number of seconds between 0 and %u", G_MAXUINT / 1000);
     return kith_cli_report_error (cli, error);
   }
-  return kith_watch_run (cli, duration);
+  return kith_cmd_watch_run (cli, duration);
 }
