@@ -280,7 +280,7 @@ typedef struct {
 } KithDelayedReceipt;
 
 static void
-kith_delayed_receipt_free (KithDelayedReceipt *delayed)
+kith_backend_upload_delayed_receipt_free (KithDelayedReceipt *delayed)
 {
   g_clear_handle_id (&delayed->timeout_id, g_source_remove);
   g_signal_handler_disconnect (delayed->msg, delayed->finished_id);
@@ -289,21 +289,21 @@ kith_delayed_receipt_free (KithDelayedReceipt *delayed)
 }
 
 static gboolean
-kith_delayed_receipt_due_cb (gpointer user_data)
+kith_backend_upload_delayed_receipt_due_cb (gpointer user_data)
 {
   KithDelayedReceipt *delayed = user_data;
 
   delayed->timeout_id = 0;
   soup_server_message_unpause (delayed->msg);
-  kith_delayed_receipt_free (delayed);
+  kith_backend_upload_delayed_receipt_free (delayed);
   return G_SOURCE_REMOVE;
 }
 
 /* the client left while its receipt was held back */
 static void
-kith_delayed_receipt_finished_cb (SoupServerMessage *msg, gpointer user_data)
+kith_backend_upload_delayed_receipt_finished_cb (SoupServerMessage *msg, gpointer user_data)
 {
-  kith_delayed_receipt_free (user_data);
+  kith_backend_upload_delayed_receipt_free (user_data);
 }
 
 /* An upload on its way in: written to DIR/uploads/.partial-* as it arrives, never held in memory. */
@@ -317,7 +317,7 @@ typedef struct {
 #define KITH_UPLOAD_IN_KEY "kith-backend-upload-in"
 
 static void
-kith_upload_in_free (KithUploadIn *in)
+kith_backend_upload_in_free (KithUploadIn *in)
 {
   if (in->fd >= 0)
     g_close (in->fd, NULL);
@@ -327,7 +327,7 @@ kith_upload_in_free (KithUploadIn *in)
 }
 
 static void
-kith_upload_in_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+kith_backend_upload_in_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 {
   KithUploadIn *in = user_data;
   gsize length = 0;
@@ -373,9 +373,10 @@ kith_backend_uploads_begin_upload (KithBackendUploads *self, SoupServerMessage *
     g_free (in);
     return;
   }
-  g_object_set_data_full (G_OBJECT (msg), KITH_UPLOAD_IN_KEY, in, (GDestroyNotify) kith_upload_in_free);
+  g_object_set_data_full (G_OBJECT (msg), KITH_UPLOAD_IN_KEY, in,
+                          (GDestroyNotify) kith_backend_upload_in_free);
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (kith_upload_in_got_chunk_cb), in);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (kith_backend_upload_in_got_chunk_cb), in);
 }
 
 void
@@ -427,8 +428,11 @@ kith_backend_uploads_handle_upload (KithBackendUploads *self, SoupServerMessage 
   if (self->options.delay_receipts > 0) {
     KithDelayedReceipt *delayed = g_new0 (KithDelayedReceipt, 1);
     delayed->msg = g_object_ref (msg);
-    delayed->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (kith_delayed_receipt_finished_cb), delayed);
-    delayed->timeout_id = g_timeout_add (self->options.delay_receipts, kith_delayed_receipt_due_cb, delayed);
+    delayed->finished_id = g_signal_connect (msg, "finished",
+                                             G_CALLBACK (kith_backend_upload_delayed_receipt_finished_cb),
+                                             delayed);
+    delayed->timeout_id = g_timeout_add (self->options.delay_receipts,
+                                         kith_backend_upload_delayed_receipt_due_cb, delayed);
     soup_server_message_pause (msg);
   }
 }

@@ -18,7 +18,7 @@ struct _KithUploadBlacklist {
 };
 
 static void
-kith_blacklist_entry_free (KithBlacklistEntry *entry)
+kith_upload_blacklist_entry_free (KithBlacklistEntry *entry)
 {
   g_free (entry->node);
   g_free (entry->address);
@@ -105,7 +105,7 @@ kith_upload_blacklist_new (const gchar *path, gint64 ttl)
 
   self->path = g_strdup (path);
   self->ttl = ttl;
-  self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_blacklist_entry_free);
+  self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_upload_blacklist_entry_free);
   kith_upload_blacklist_load (self);
   return self;
 }

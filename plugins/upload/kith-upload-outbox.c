@@ -23,7 +23,7 @@ struct _KithUploadOutbox {
 };
 
 static void
-kith_outbox_report_free (KithOutboxReport *report)
+kith_upload_outbox_report_free (KithOutboxReport *report)
 {
   g_free (report->name);
   g_free (report->last_error);
@@ -37,7 +37,8 @@ kith_upload_outbox_new (const gchar *dir, guint64 max_size)
 
   self->dir = g_strdup (dir);
   self->max_size = max_size;
-  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) kith_outbox_report_free);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) kith_upload_outbox_report_free);
   self->refused = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return self;
 }

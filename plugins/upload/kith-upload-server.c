@@ -54,7 +54,7 @@ kith_upload_server_timer_cb (gpointer user_data)
 }
 
 static void
-kith_forward_free (KithForward *fwd)
+kith_upload_server_forward_free (KithForward *fwd)
 {
   if (fwd->msg != NULL) {
     g_signal_handler_disconnect (fwd->msg, fwd->finished_id);
@@ -66,7 +66,7 @@ kith_forward_free (KithForward *fwd)
 
 /* The client left while we forwarded: the spool keeps the report, nothing to answer. */
 static void
-kith_forward_finished_cb (SoupServerMessage *msg, gpointer user_data)
+kith_upload_server_forward_finished_cb (SoupServerMessage *msg, gpointer user_data)
 {
   KithForward *fwd = user_data;
   g_signal_handler_disconnect (fwd->msg, fwd->finished_id);
@@ -101,7 +101,7 @@ kith_upload_server_forward_cb (GObject *source, GAsyncResult *res, gpointer user
   guint status = body != NULL ? soup_message_get_status (out) : SOUP_STATUS_BAD_GATEWAY;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    kith_forward_free (fwd);
+    kith_upload_server_forward_free (fwd);
     return;
   }
   kith_upload_server_set_reachable (self, body != NULL);
@@ -119,7 +119,7 @@ kith_upload_server_forward_cb (GObject *source, GAsyncResult *res, gpointer user
                                         SOUP_MEMORY_COPY, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
     soup_server_message_unpause (fwd->msg);
   }
-  kith_forward_free (fwd);
+  kith_upload_server_forward_free (fwd);
 }
 
 /* Spool file names: UPLOADID.REQUESTER.RANDOM — everything a retry needs. */
@@ -145,7 +145,8 @@ kith_upload_server_forward (KithUploadServer *self, const gchar *path, GBytes *r
   fwd->path = g_strdup (path);
   if (msg != NULL) {
     fwd->msg = g_object_ref (msg);
-    fwd->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (kith_forward_finished_cb), fwd);
+    fwd->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (kith_upload_server_forward_finished_cb),
+                                         fwd);
     soup_server_message_pause (msg);
   }
   soup_session_send_and_read_async (self->session, out, G_PRIORITY_DEFAULT, self->cancellable,
@@ -194,7 +195,7 @@ typedef struct {
 #define KITH_UPLOAD_SPOOL_IN_KEY "kith-upload-spool-in"
 
 static void
-kith_spool_in_free (KithSpoolIn *in)
+kith_upload_server_spool_in_free (KithSpoolIn *in)
 {
   if (in->fd >= 0)
     g_close (in->fd, NULL);
@@ -205,7 +206,7 @@ kith_spool_in_free (KithSpoolIn *in)
 }
 
 static void
-kith_spool_in_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+kith_upload_server_spool_in_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 {
   KithSpoolIn *in = user_data;
   KithUploadServer *self = in->self;
@@ -289,13 +290,14 @@ kith_upload_server_early (SoupServer *server, SoupServerMessage *msg, const char
   if (in->fd < 0) {
     g_warning ("cannot spool a report: %s", error != NULL ? error->message : g_strerror (errno));
     g_clear_pointer (&in->partial, g_free);
-    kith_spool_in_free (in);
+    kith_upload_server_spool_in_free (in);
     kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
     return;
   }
-  g_object_set_data_full (G_OBJECT (msg), KITH_UPLOAD_SPOOL_IN_KEY, in, (GDestroyNotify) kith_spool_in_free);
+  g_object_set_data_full (G_OBJECT (msg), KITH_UPLOAD_SPOOL_IN_KEY, in,
+                          (GDestroyNotify) kith_upload_server_spool_in_free);
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (kith_spool_in_got_chunk_cb), in);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (kith_upload_server_spool_in_got_chunk_cb), in);
 }
 
 static void

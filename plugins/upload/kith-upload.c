@@ -98,7 +98,7 @@ kith_upload_count (KithUpload *self, const gchar *name, const gchar *labels)
 static void kith_upload_ask_peers (KithUpload *self);
 
 static void
-kith_attempt_free (KithAttempt *attempt)
+kith_upload_attempt_free (KithAttempt *attempt)
 {
   g_clear_handle_id (&attempt->timer_id, g_source_remove);
   g_cancellable_cancel (attempt->cancellable);
@@ -154,7 +154,7 @@ kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
     kith_upload_count (self, "kith_upload_failed_attempts_total", NULL);
     g_message ("report %s not delivered (%s); next try in %" G_GUINT64_FORMAT " ms", report->name, why, delay);
   }
-  kith_attempt_free (attempt);
+  kith_upload_attempt_free (attempt);
   if (ok)
     kith_upload_outbox_remove (self->outbox, report->name);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
@@ -542,7 +542,7 @@ kith_upload_cancel (KithUpload *self, const gchar *name, GError **error)
     g_message ("report %s cancelled while being sent", name);
     kith_upload_end_request (self);
     self->attempt->report->sending = FALSE;
-    g_clear_pointer (&self->attempt, kith_attempt_free);
+    g_clear_pointer (&self->attempt, kith_upload_attempt_free);
   }
   if (!kith_upload_outbox_cancel (self->outbox, name, error)) {
     if (scanned)
@@ -611,7 +611,7 @@ kith_upload_stop (KithUpload *self)
   g_cancellable_cancel (self->reads_cancellable);
   if (self->attempt != NULL) {
     kith_upload_end_request (self);
-    g_clear_pointer (&self->attempt, kith_attempt_free);
+    g_clear_pointer (&self->attempt, kith_upload_attempt_free);
   }
   g_clear_pointer (&self->server, kith_upload_server_free);
   if (self->session != NULL)
