@@ -9,7 +9,7 @@
  * A hostile peer is test-peering's fake peer, a separate process.
  */
 #include "kith-apt-message.h"
-#include "kith-test-agent.h"
+#include "kith-test-node.h"
 #include "kith-test-origin.h"
 #include "kith-test-suite.h"
 
@@ -153,8 +153,7 @@ origin_deb_requests (KithTestOrigin *origin, guint i)
 /* ---- nodes: an agent and an apt of their own ---- */
 
 typedef struct {
-  KithTestAgent *agent;
-  GDBusConnection *connection;
+  KithTestNode *kith; /* its agent; NULL when the test has none */
   gchar *dir;
   gchar *apt_conf;
 } Node;
@@ -162,11 +161,8 @@ typedef struct {
 static void
 node_free (Node *node)
 {
-  g_clear_object (&node->connection);
-  if (node->agent != NULL) {
-    ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
-    kith_test_agent_free (node->agent);
-  }
+  if (node->kith != NULL)
+    kith_test_node_free (node->kith);
   if (node->dir != NULL) {
     g_autofree gchar *cmd = g_strdup_printf ("rm -rf '%s'", node->dir);
     run_ok ((const gchar *[]) { "sh", "-c", cmd, NULL });
@@ -228,7 +224,7 @@ node_make_apt (Node *node, KithTestOrigin *origin, gboolean deb822, const gchar 
   g_autofree gchar *methods = g_build_filename (node->dir, "methods", NULL);
   g_autofree gchar *status = NULL;
   g_autofree gchar *conf = NULL;
-  const gchar *address = node->agent != NULL ? kith_test_agent_get_dbus_address (node->agent) : NULL;
+  const gchar *address = node->kith != NULL ? kith_test_agent_get_dbus_address (node->kith->agent) : NULL;
 
   for (guint i = 0; dirs[i] != NULL; i++) {
     g_autofree gchar *path = g_build_filename (node->dir, dirs[i], NULL);
@@ -258,22 +254,19 @@ node_make_apt (Node *node, KithTestOrigin *origin, gboolean deb822, const gchar 
 static Node *
 node_new_full (KithTestOrigin *origin, const gchar *peering_extra, gboolean deb822, const gchar *sandbox_user)
 {
-  g_autofree gchar *config = g_strdup_printf ("%s[peering]\nport=%u\nlisten=127.255.255.255\n"
-                                              "send-address=127.0.0.1\nbroadcast=127.255.255.255\n%s\n",
-                                              sandbox_user != NULL ? "dbus=system\n" : "", test_port,
-                                              peering_extra != NULL ? peering_extra : "");
+  g_autofree gchar *peering = kith_test_node_peering_config (test_port, peering_extra);
+  g_autofree gchar *config = g_strconcat (sandbox_user != NULL ? "dbus=system\n" : "", peering, NULL);
   g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
   node->dir = g_dir_make_tmp ("kith-apt-node-XXXXXX", &error);
   g_assert_no_error (error);
   g_assert_cmpint (g_chmod (node->dir, 0755), ==, 0);
-  node->agent = kith_test_agent_new ("peering", config);
-  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
-  if (sandbox_user == NULL) {
-    node->connection = kith_test_agent_connect (node->agent, &error);
-    g_assert_no_error (error);
-  }
+  node->kith = kith_test_node_new ("peering", config);
+  if (sandbox_user == NULL)
+    kith_test_node_start (node->kith);
+  else
+    kith_test_node_start_unconnected (node->kith);
   node_make_apt (node, origin, deb822, sandbox_user);
   return node;
 }
@@ -282,16 +275,6 @@ static Node *
 node_new (KithTestOrigin *origin, const gchar *peering_extra, gboolean deb822)
 {
   return node_new_full (origin, peering_extra, deb822, NULL);
-}
-
-static guint64
-peering_status (Node *node, const gchar *key)
-{
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  guint64 value = 0;
-
-  ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
-  return value;
 }
 
 /* Runs apt-get @args… for @node; fails the test unless it exits 0 without errors or warnings. */
@@ -369,7 +352,7 @@ START_TEST (test_three_nodes_each_deb_once)
    * has no hash to check a peer's copy against: each node gets it from the origin */
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, REPO_PATH "/Packages.gz"), 1);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, REPO_PATH "/InRelease"), 3);
-  ck_assert_uint_eq (peering_status (b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b->kith, "bad-peers"), 0);
 }
 END_TEST
 
@@ -410,7 +393,7 @@ START_TEST (test_hostile_peer_refused)
   liar = liar_spawn (0);
   node_update_and_download (b);
   /* the tampered copy was refused by kith; apt got the right bytes, from a, not the origin */
-  ck_assert_uint_ge (peering_status (b, "bad-peers"), 1);
+  ck_assert_uint_ge (kith_test_node_peering_status (b->kith, "bad-peers"), 1);
   node_assert_packages (b);
   for (guint i = 0; i < N_PACKAGES; i++)
     ck_assert_uint_eq (origin_deb_requests (origin, i), 1);
@@ -424,15 +407,13 @@ START_TEST (test_agent_stopped_fallback)
   g_autoptr (KithTestOrigin) origin = origin_new ();
   g_autoptr (Node) a = node_new (origin, NULL, FALSE);
 
-  ck_assert_int_eq (kith_test_agent_stop (a->agent), 0);
-  g_clear_object (&a->connection);
+  kith_test_node_stop (a->kith);
   node_update_and_download (a);
   node_assert_packages (a);
   /* every file straight from the origin, as apt's http method would have it */
   for (guint i = 0; i < N_PACKAGES; i++)
     ck_assert_uint_eq (origin_deb_requests (origin, i), 1);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, REPO_PATH "/Packages.gz"), 1);
-  kith_test_agent_free (g_steal_pointer (&a->agent));
 }
 END_TEST
 

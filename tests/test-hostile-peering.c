@@ -3,7 +3,7 @@
  * process, speaking docs/protocol.md): bounded waits, spoofed "found", amplification, faults
  * that are not lies, Fetch(fd) that never blocks, an alias index that heals */
 #include "kith-dbus-generated.h"
-#include "kith-test-agent.h"
+#include "kith-test-node.h"
 #include "kith-test-origin.h"
 
 #include <check.h>
@@ -18,162 +18,6 @@
 #include <unistd.h>
 
 static guint16 test_port;
-
-typedef struct {
-  KithTestAgent *agent;
-  GDBusConnection *connection;
-} Node;
-
-static Node *
-node_start (const gchar *extra)
-{
-  g_autofree gchar *config = g_strdup_printf ("[peering]\nport=%u\nlisten=127.255.255.255\n"
-                                              "send-address=127.0.0.1\nbroadcast=127.255.255.255\n%s\n",
-                                              test_port, extra != NULL ? extra : "");
-  g_autoptr (GError) error = NULL;
-  Node *node = g_new0 (Node, 1);
-
-  node->agent = kith_test_agent_new ("peering", config);
-  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
-  node->connection = kith_test_agent_connect (node->agent, &error);
-  g_assert_no_error (error);
-  return node;
-}
-
-/* Starts @node's agent again after kith_test_agent_stop(). */
-static void
-node_start_again (Node *node)
-{
-  g_autoptr (GError) error = NULL;
-
-  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
-  node->connection = kith_test_agent_connect (node->agent, &error);
-  g_assert_no_error (error);
-}
-
-static void
-node_free (Node *node)
-{
-  g_clear_object (&node->connection);
-  ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
-  kith_test_agent_free (node->agent);
-  g_free (node);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
-
-typedef struct {
-  KithDbusTransfer1 *proxy;
-  gint64 started_us;
-} Fetch;
-
-static void
-fetch_free (Fetch *fetch)
-{
-  g_clear_object (&fetch->proxy);
-  g_free (fetch);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
-
-/* Asks @node for @url (@sha256, @cached_only optional) into @fd (not closed). */
-static Fetch *
-fetch_start_fd (Node *node, const gchar *url, const gchar *sha256, gboolean cached_only, gint fd)
-{
-  Fetch *fetch = g_new0 (Fetch, 1);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr (GVariant) reply = NULL;
-  GVariantDict options;
-  const gchar *path = NULL;
-
-  g_unix_fd_list_append (fds, fd, &error);
-  g_assert_no_error (error);
-  g_variant_dict_init (&options, NULL);
-  if (sha256 != NULL)
-    g_variant_dict_insert (&options, "sha256", "s", sha256);
-  if (cached_only)
-    g_variant_dict_insert (&options, "cached-only", "b", TRUE);
-  fetch->started_us = g_get_monotonic_time ();
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      node->connection, NULL, "/org/kith/Agent1/Peering", "org.kith.Peering1", "Fetch",
-      g_variant_new ("(sh@a{sv})", url, 0, g_variant_dict_end (&options)), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&o)", &path);
-  fetch->proxy = kith_dbus_transfer1_proxy_new_sync (node->connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
-                                                     path, NULL, &error);
-  g_assert_no_error (error);
-  return fetch;
-}
-
-static gboolean
-fetch_is_finished (gpointer user_data)
-{
-  Fetch *fetch = user_data;
-  const gchar *state = kith_dbus_transfer1_get_state (fetch->proxy);
-  return g_strcmp0 (state, "done") == 0 || g_strcmp0 (state, "failed") == 0;
-}
-
-/* Waits up to @timeout_ms for a successful end; returns the source, and the ms it took. */
-static const gchar *
-fetch_wait_done (Fetch *fetch, guint timeout_ms, gint64 *elapsed_ms)
-{
-  ck_assert_msg (kith_test_wait_until (fetch_is_finished, fetch, timeout_ms),
-                 "transfer did not end within %u ms (state %s)", timeout_ms,
-                 kith_dbus_transfer1_get_state (fetch->proxy));
-  if (elapsed_ms != NULL)
-    *elapsed_ms = (g_get_monotonic_time () - fetch->started_us) / 1000;
-  ck_assert_msg (g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "done") == 0,
-                 "transfer failed: %s", kith_dbus_transfer1_get_error (fetch->proxy));
-  return kith_dbus_transfer1_get_source (fetch->proxy);
-}
-
-/* Fetches @url on @node into a fresh file, checks the bytes; returns the source (caller frees)
- * and the ms it took. */
-static gchar *
-fetch_sync (Node *node, const gchar *url, const gchar *sha256, gboolean cached_only,
-            GBytes *content, guint timeout_ms, gint64 *elapsed_ms)
-{
-  g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (node->agent), "fetched-XXXXXX", NULL);
-  gint fd = g_mkstemp (dest);
-  g_autoptr (Fetch) fetch = NULL;
-  g_autofree gchar *data = NULL;
-  gchar *source;
-  gsize len = 0;
-
-  ck_assert_int_ge (fd, 0);
-  fetch = fetch_start_fd (node, url, sha256, cached_only, fd);
-  close (fd);
-  source = g_strdup (fetch_wait_done (fetch, timeout_ms, elapsed_ms));
-  g_assert_true (g_file_get_contents (dest, &data, &len, NULL));
-  g_unlink (dest);
-  ck_assert_uint_eq (len, g_bytes_get_size (content));
-  ck_assert (memcmp (data, g_bytes_get_data (content, NULL), len) == 0);
-  return source;
-}
-
-/* A number from the peering section of GetStatus. */
-static guint64
-peering_status (Node *node, const gchar *key)
-{
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  guint64 value = 0;
-
-  ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
-  return value;
-}
-
-/* One series of an a{sd} map of the peering status, e.g. packets-in / type="downloading". */
-static gdouble
-peering_counter (Node *node, const gchar *map, const gchar *labels)
-{
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  g_autoptr (GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
-  gdouble value = 0;
-
-  if (series != NULL)
-    g_variant_lookup (series, labels, "d", &value);
-  return value;
-}
 
 /* ---- the hostile node ---- */
 
@@ -225,7 +69,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Hostile, hostile_free)
 #define ORIGIN_BOUND_MS 5000
 
 typedef struct {
-  Node *node;
+  KithTestNode *node;
   const gchar *labels;
   gdouble at_least;
 } CounterWait;
@@ -234,7 +78,7 @@ static gboolean
 packets_in_reached (gpointer user_data)
 {
   CounterWait *wait = user_data;
-  return peering_counter (wait->node, "packets-in", wait->labels) >= wait->at_least;
+  return kith_test_node_peering_counter (wait->node, "packets-in", wait->labels) >= wait->at_least;
 }
 
 START_TEST (test_request_flood_does_not_hold_election)
@@ -242,10 +86,11 @@ START_TEST (test_request_flood_does_not_hold_election)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 21);
   g_autofree gchar *url = kith_test_origin_url (origin, "/flood");
-  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (Hostile) hostile = NULL;
   CounterWait wait = { NULL, "type=\"request\"", 5 };
   g_autofree gchar *source = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
   gint64 elapsed = 0;
 
   kith_test_origin_add (origin, "/flood", content, 0);
@@ -253,7 +98,9 @@ START_TEST (test_request_flood_does_not_hold_election)
   wait.node = a;
   ck_assert (kith_test_wait_until (packets_in_reached, &wait, 5000));
   /* every 50 ms a new requester with a lower id than ours asks, and never downloads */
-  source = fetch_sync (a, url, NULL, FALSE, content, 30000, &elapsed);
+  fetch = kith_test_fetch_start (a, url, NULL, 0, FALSE);
+  source = g_strdup (kith_test_fetch_wait_done (fetch, content, 30000));
+  elapsed = kith_test_fetch_get_elapsed_ms (fetch);
   ck_assert_str_eq (source, "origin");
   ck_assert_msg (elapsed <= kith_test_timeout_ms (ORIGIN_BOUND_MS), "took %" G_GINT64_FORMAT " ms", elapsed);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/flood"), 1);
@@ -265,10 +112,11 @@ START_TEST (test_stuck_downloader_left)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 22);
   g_autofree gchar *url = kith_test_origin_url (origin, "/stuck");
-  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (Hostile) hostile = NULL;
   CounterWait wait = { NULL, "type=\"downloading\"", 1 };
   g_autofree gchar *source = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
   gint64 elapsed = 0;
 
   kith_test_origin_add (origin, "/stuck", content, 0);
@@ -276,7 +124,9 @@ START_TEST (test_stuck_downloader_left)
   wait.node = a;
   ck_assert (kith_test_wait_until (packets_in_reached, &wait, 5000));
   /* "downloading" every second, the same progress each time, never "complete" */
-  source = fetch_sync (a, url, NULL, FALSE, content, 30000, &elapsed);
+  fetch = kith_test_fetch_start (a, url, NULL, 0, FALSE);
+  source = g_strdup (kith_test_fetch_wait_done (fetch, content, 30000));
+  elapsed = kith_test_fetch_get_elapsed_ms (fetch);
   ck_assert_str_eq (source, "origin");
   ck_assert_msg (elapsed <= kith_test_timeout_ms (ORIGIN_BOUND_MS), "took %" G_GINT64_FORMAT " ms", elapsed);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/stuck"), 1);
@@ -291,18 +141,18 @@ START_TEST (test_spoofed_found_ignored)
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 23);
   g_autofree gchar *url = kith_test_origin_url (origin, "/spoof");
   g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autoptr (Node) holder = node_start (SLOW_REPLIES);
-  g_autoptr (Node) victim = node_start (SLOW_REPLIES);
+  g_autoptr (KithTestNode) holder = kith_test_node_start_peering (test_port, SLOW_REPLIES);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, SLOW_REPLIES);
   g_autoptr (Hostile) hostile = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
   kith_test_origin_add (origin, "/spoof", content, 0);
-  first = fetch_sync (holder, url, NULL, FALSE, content, 30000, NULL);
+  first = kith_test_fetch_sync (holder, url, NULL, FALSE, content);
   ck_assert_str_eq (first, "origin");
   /* the hostile node says "I found" in the requester's name for every request */
   hostile = hostile_spawn ("spoof-found", NULL, NULL);
-  second = fetch_sync (victim, url, sha, FALSE, content, 30000, NULL);
+  second = kith_test_fetch_sync (victim, url, sha, FALSE, content);
   ck_assert_str_eq (second, kith_test_agent_get_node_id (holder->agent));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/spoof"), 1);
 }
@@ -318,8 +168,8 @@ START_TEST (test_forged_source_not_amplified)
   g_autoptr (GBytes) content = kith_test_make_content (32 * 1024, 27);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/amp");
-  g_autoptr (Node) a = node_start (LOW_RATE);
-  g_autoptr (Node) b = node_start (LOW_RATE);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, LOW_RATE);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, LOW_RATE);
   g_autoptr (Hostile) hostile = NULL;
   g_autofree gchar *s1 = NULL;
   g_autofree gchar *s2 = NULL;
@@ -327,8 +177,8 @@ START_TEST (test_forged_source_not_amplified)
   guint responses = G_MAXUINT;
 
   kith_test_origin_add (origin, "/amp", content, 0);
-  s1 = fetch_sync (a, url, NULL, FALSE, content, 30000, NULL);
-  s2 = fetch_sync (b, url, sha, FALSE, content, 30000, NULL);
+  s1 = kith_test_fetch_sync (a, url, NULL, FALSE, content);
+  s2 = kith_test_fetch_sync (b, url, sha, FALSE, content);
   /* 200 small requests "from" one address (the attacker's, standing in for a victim's it
    * forged), each from a new node id, to two holders */
   hostile = hostile_spawn ("amplify", url, "200");
@@ -338,7 +188,8 @@ START_TEST (test_forged_source_not_amplified)
   /* each holder answers at most its burst plus its rate over the 2 s counted (+1 s slack) */
   ck_assert_msg (responses <= 2 * (10 + 5 * 3), "%u responses to 200 requests", responses);
   ck_assert_uint_ge (responses, 1);
-  ck_assert_uint_ge (peering_status (a, "replies-limited") + peering_status (b, "replies-limited"), 100);
+  ck_assert_uint_ge (kith_test_node_peering_status (a, "replies-limited") +
+                     kith_test_node_peering_status (b, "replies-limited"), 100);
 }
 END_TEST
 
@@ -359,7 +210,7 @@ START_TEST (test_failed_peer_backed_off_not_banned)
   g_autofree gchar *sha2 = kith_test_sha256 (content2);
   g_autofree gchar *url1 = kith_test_origin_url (origin, "/one");
   g_autofree gchar *url2 = kith_test_origin_url (origin, "/two");
-  g_autoptr (Node) victim = node_start (NULL);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (Hostile) hostile = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
@@ -369,14 +220,14 @@ START_TEST (test_failed_peer_backed_off_not_banned)
   kith_test_origin_add (origin, "/two", content2, 0);
   /* the peer's first answer names a port where nobody listens: a fault */
   hostile = hostile_spawn ("dead-then-good", NULL, NULL);
-  first = fetch_sync (victim, url1, sha, FALSE, content, 30000, NULL);
+  first = kith_test_fetch_sync (victim, url1, sha, FALSE, content);
   ck_assert_str_eq (first, "origin");
-  ck_assert_uint_eq (peering_status (victim, "bad-peers"), 0);
-  ck_assert_uint_eq (peering_status (victim, "peer-backoffs"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (victim, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (victim, "peer-backoffs"), 1);
   /* after the first back-off (2 s) the peer is asked again, and serves */
   backoff_over = g_get_monotonic_time () + 2200 * 1000;
   ck_assert (kith_test_wait_until (time_passed, &backoff_over, 10000));
-  second = fetch_sync (victim, url2, sha2, FALSE, content2, 30000, NULL);
+  second = kith_test_fetch_sync (victim, url2, sha2, FALSE, content2);
   ck_assert_str_eq (second, "bad0bad0bad0bad0bad0bad0bad0bad0");
   /* the one GET of /two at the origin is the peer's own */
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/two"), 1);
@@ -390,9 +241,9 @@ START_TEST (test_fetch_fd_written_from_offset_zero)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (40 * 1024, 24);
   g_autofree gchar *url = kith_test_origin_url (origin, "/offset");
-  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
   g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (a->agent), "offset-XXXXXX", NULL);
-  g_autoptr (Fetch) fetch = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
   g_autofree gchar *data = NULL;
   gsize len = 0;
   gint fd = g_mkstemp (dest);
@@ -402,9 +253,9 @@ START_TEST (test_fetch_fd_written_from_offset_zero)
   /* the caller's file has old bytes and its position is not 0 */
   ck_assert_int_eq (write (fd, "old bytes, longer than nothing", 30), 30);
   ck_assert_int_eq (lseek (fd, 7, SEEK_SET), 7);
-  fetch = fetch_start_fd (a, url, NULL, FALSE, fd);
+  fetch = kith_test_fetch_start_fd (a, url, NULL, 0, FALSE, fd);
   close (fd);
-  fetch_wait_done (fetch, 30000, NULL);
+  kith_test_fetch_wait_done (fetch, NULL, 30000);
   g_assert_true (g_file_get_contents (dest, &data, &len, NULL));
   g_unlink (dest);
   ck_assert_uint_eq (len, g_bytes_get_size (content));
@@ -415,7 +266,7 @@ END_TEST
 static gboolean
 fetch_has_all_bytes (gpointer user_data)
 {
-  Fetch *fetch = user_data;
+  KithTestFetch *fetch = user_data;
   return kith_dbus_transfer1_get_bytes_total (fetch->proxy) > 0 &&
          kith_dbus_transfer1_get_bytes_done (fetch->proxy) == kith_dbus_transfer1_get_bytes_total (fetch->proxy);
 }
@@ -425,8 +276,8 @@ START_TEST (test_fetch_fd_pipe_never_blocks)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (1024 * 1024, 25);
   g_autofree gchar *url = kith_test_origin_url (origin, "/pipe");
-  g_autoptr (Node) a = node_start (NULL);
-  g_autoptr (Fetch) fetch = NULL;
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestFetch) fetch = NULL;
   g_autoptr (GVariant) status = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GByteArray) got = g_byte_array_new ();
@@ -436,7 +287,7 @@ START_TEST (test_fetch_fd_pipe_never_blocks)
 
   kith_test_origin_add (origin, "/pipe", content, 0);
   ck_assert_int_eq (pipe (fds), 0);
-  fetch = fetch_start_fd (a, url, NULL, FALSE, fds[1]);
+  fetch = kith_test_fetch_start_fd (a, url, NULL, 0, FALSE, fds[1]);
   close (fds[1]);
   /* the file is in the store and being copied into a pipe that holds far less of it, which
    * nobody reads yet: the agent still answers */
@@ -453,22 +304,11 @@ START_TEST (test_fetch_fd_pipe_never_blocks)
   close (fds[0]);
   ck_assert_uint_eq (got->len, g_bytes_get_size (content));
   ck_assert (memcmp (got->data, g_bytes_get_data (content, NULL), got->len) == 0);
-  fetch_wait_done (fetch, 30000, NULL);
+  kith_test_fetch_wait_done (fetch, NULL, 30000);
 }
 END_TEST
 
 /* ---- state that heals ---- */
-
-static gboolean
-cache_verified (gpointer user_data)
-{
-  Node *node = user_data;
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  gboolean verifying = TRUE;
-
-  g_variant_lookup (section, "cache-verifying", "b", &verifying);
-  return !verifying;
-}
 
 START_TEST (test_truncated_index_heals)
 {
@@ -476,7 +316,7 @@ START_TEST (test_truncated_index_heals)
   g_autoptr (GBytes) content = kith_test_make_content (80 * 1024, 26);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/kept");
-  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
   g_autofree gchar *index = g_build_filename (kith_test_agent_get_dir (a->agent), "state",
                                               "peering-cache", "index.json", NULL);
   g_autofree gchar *first = NULL;
@@ -485,19 +325,18 @@ START_TEST (test_truncated_index_heals)
   gsize len = 0;
 
   kith_test_origin_add (origin, "/kept", content, 0);
-  first = fetch_sync (a, url, NULL, FALSE, content, 30000, NULL);
+  first = kith_test_fetch_sync (a, url, NULL, FALSE, content);
   ck_assert_str_eq (first, "origin");
-  g_clear_object (&a->connection);
-  ck_assert_int_eq (kith_test_agent_stop (a->agent), 0);
+  kith_test_node_stop (a);
   /* the index loses its tail (a crash, a full disk): its one record is no longer whole */
   ck_assert (g_file_get_contents (index, &text, &len, NULL));
   ck_assert (g_file_set_contents (index, text, (gssize) (len / 2), NULL));
-  node_start_again (a);
-  ck_assert (kith_test_wait_until (cache_verified, a, 10000));
+  kith_test_node_start (a);
+  ck_assert (kith_test_wait_until (kith_test_node_cache_verified, a, 10000));
   /* the copy was adopted after its re-hash; its history is unknown (trust "lan", not
    * offered to peers under trust=verified), but a fetch that knows its hash gets it */
-  ck_assert_uint_eq (peering_status (a, "cache-bytes"), g_bytes_get_size (content));
-  again = fetch_sync (a, url, sha, TRUE, content, 30000, NULL);
+  ck_assert_uint_eq (kith_test_node_peering_status (a, "cache-bytes"), g_bytes_get_size (content));
+  again = kith_test_fetch_sync (a, url, sha, TRUE, content);
   ck_assert_str_eq (again, "cache");
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/kept"), 1);
 }

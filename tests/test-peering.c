@@ -4,7 +4,7 @@
  * peer's download, boot storms, bad peers, restarts, garbage, ranges, eviction */
 #include "kith-dbus-generated.h"
 #include "kith-packet.h"
-#include "kith-test-agent.h"
+#include "kith-test-node.h"
 #include "kith-transport.h"
 #include "kith-test-origin.h"
 
@@ -20,188 +20,34 @@
 
 static guint16 test_port;
 
-typedef struct {
-  KithTestAgent *agent;
-  GDBusConnection *connection;
-} Node;
-
-/* [peering] for loopback: listeners on lo's broadcast address, senders on 127.0.0.1. */
-static gchar *
-peering_config (const gchar *extra)
-{
-  return g_strdup_printf ("[peering]\n"
-                          "port=%u\n"
-                          "listen=127.255.255.255\n"
-                          "send-address=127.0.0.1\n"
-                          "broadcast=127.255.255.255\n"
-                          "%s\n",
-                          test_port, extra != NULL ? extra : "");
-}
-
-static Node *
-node_start (const gchar *extra)
-{
-  g_autofree gchar *config = peering_config (extra);
-  g_autoptr (GError) error = NULL;
-  Node *node = g_new0 (Node, 1);
-
-  node->agent = kith_test_agent_new ("peering", config);
-  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
-  node->connection = kith_test_agent_connect (node->agent, &error);
-  g_assert_no_error (error);
-  return node;
-}
-
-static void
-node_free (Node *node)
-{
-  g_clear_object (&node->connection);
-  ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
-  kith_test_agent_free (node->agent);
-  g_free (node);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
-
-typedef struct {
-  KithDbusTransfer1 *proxy;
-  gchar *dest;
-} Fetch;
-
-static void
-fetch_free (Fetch *fetch)
-{
-  g_clear_object (&fetch->proxy);
-  g_unlink (fetch->dest);
-  g_free (fetch->dest);
-  g_free (fetch);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
-
-/* Asks @node's agent for @url over D-Bus, into a fresh file of ours. */
-static Fetch *
-fetch_start (Node *node, const gchar *url, const gchar *sha256, gboolean cached_only)
-{
-  Fetch *fetch = g_new0 (Fetch, 1);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr (GVariant) reply = NULL;
-  GVariantDict options;
-  const gchar *path = NULL;
-  gint fd;
-
-  fetch->dest = g_build_filename (kith_test_agent_get_dir (node->agent), "fetched-XXXXXX", NULL);
-  fd = g_mkstemp (fetch->dest);
-  ck_assert_int_ge (fd, 0);
-  g_unix_fd_list_append (fds, fd, &error);
-  close (fd);
-  g_variant_dict_init (&options, NULL);
-  if (sha256 != NULL)
-    g_variant_dict_insert (&options, "sha256", "s", sha256);
-  if (cached_only)
-    g_variant_dict_insert (&options, "cached-only", "b", TRUE);
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      node->connection, NULL, "/org/kith/Agent1/Peering", "org.kith.Peering1", "Fetch",
-      g_variant_new ("(sh@a{sv})", url, 0, g_variant_dict_end (&options)), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&o)", &path);
-  fetch->proxy = kith_dbus_transfer1_proxy_new_sync (node->connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
-                                                     path, NULL, &error);
-  g_assert_no_error (error);
-  return fetch;
-}
-
-static gboolean
-fetch_is_finished (gpointer user_data)
-{
-  Fetch *fetch = user_data;
-  const gchar *state = kith_dbus_transfer1_get_state (fetch->proxy);
-  return g_strcmp0 (state, "done") == 0 || g_strcmp0 (state, "failed") == 0;
-}
-
-/* Waits for the transfer to end and checks it delivered @content; returns its Source. */
-static const gchar *
-fetch_wait_done (Fetch *fetch, GBytes *content)
-{
-  g_autofree gchar *data = NULL;
-  gsize len = 0;
-
-  ck_assert_msg (kith_test_wait_until (fetch_is_finished, fetch, 30000), "transfer did not end");
-  ck_assert_msg (g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "done") == 0,
-                 "transfer failed: %s", kith_dbus_transfer1_get_error (fetch->proxy));
-  g_assert_true (g_file_get_contents (fetch->dest, &data, &len, NULL));
-  ck_assert_uint_eq (len, g_bytes_get_size (content));
-  ck_assert (memcmp (data, g_bytes_get_data (content, NULL), len) == 0);
-  return kith_dbus_transfer1_get_source (fetch->proxy);
-}
-
-/* One fetch from start to end; returns the source (owned by the caller). */
-static gchar *
-fetch_sync (Node *node, const gchar *url, GBytes *content)
-{
-  g_autoptr (Fetch) fetch = fetch_start (node, url, NULL, FALSE);
-  return g_strdup (fetch_wait_done (fetch, content));
-}
-
-/* A number from the peering section of GetStatus. */
-static guint64
-peering_status (Node *node, const gchar *key)
-{
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  guint64 value = 0;
-
-  ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
-  return value;
-}
-
 START_TEST (test_origin_once_then_peers)
 {
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (300 * 1024, 1);
   g_autofree gchar *url = kith_test_origin_url (origin, "/dat/avdat-1.cab");
-  g_autoptr (Node) a = node_start (NULL);
-  g_autoptr (Node) b = node_start (NULL);
-  g_autoptr (Node) c = node_start (NULL);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) c = kith_test_node_start_peering (test_port, NULL);
   g_autofree gchar *source_a = NULL;
   g_autofree gchar *source_b = NULL;
   g_autofree gchar *source_c = NULL;
 
   kith_test_origin_add (origin, "/dat/avdat-1.cab", content, 0);
-  source_a = fetch_sync (a, url, content);
+  source_a = kith_test_fetch_sync (a, url, NULL, FALSE, content);
   ck_assert_str_eq (source_a, "origin");
-  source_b = fetch_sync (b, url, content);
+  source_b = kith_test_fetch_sync (b, url, NULL, FALSE, content);
   ck_assert_str_eq (source_b, kith_test_agent_get_node_id (a->agent));
-  source_c = fetch_sync (c, url, content);
+  source_c = kith_test_fetch_sync (c, url, NULL, FALSE, content);
   /* C may be served by A or by B: B serves what it fetched */
   ck_assert (g_strcmp0 (source_c, kith_test_agent_get_node_id (a->agent)) == 0 ||
              g_strcmp0 (source_c, kith_test_agent_get_node_id (b->agent)) == 0);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/dat/avdat-1.cab"), 1);
-  ck_assert_uint_eq (peering_status (a, "misses"), 1);
-  ck_assert_uint_eq (peering_status (b, "hits"), 1);
-  ck_assert_uint_eq (peering_status (b, "bytes-from-peers"), g_bytes_get_size (content));
+  ck_assert_uint_eq (kith_test_node_peering_status (a, "misses"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "hits"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), g_bytes_get_size (content));
 }
 END_TEST
 
-
-/* One series of a{sd} status map (e.g. packets-out, "type=\"response\""). */
-static gdouble
-peering_counter (Node *node, const gchar *map, const gchar *labels)
-{
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  g_autoptr (GVariant) series = g_variant_lookup_value (section, map, G_VARIANT_TYPE ("a{sd}"));
-  gdouble value = 0;
-
-  if (labels == NULL) {
-    GVariantIter iter;
-    gdouble v;
-    g_variant_iter_init (&iter, series);
-    while (g_variant_iter_next (&iter, "{&sd}", NULL, &v))
-      value += v;
-    return value;
-  }
-  g_variant_lookup (series, labels, "d", &value);
-  return value;
-}
 
 #define SLOW_TIMINGS "max-delay-ms=1000\nclient-wait-ms=1200\n"
 
@@ -210,8 +56,8 @@ START_TEST (test_found_cancels_other_holders)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (200 * 1024, 2);
   g_autofree gchar *url = kith_test_origin_url (origin, "/f");
-  Node *holders[3];
-  g_autoptr (Node) d = node_start (SLOW_TIMINGS);
+  KithTestNode *holders[3];
+  g_autoptr (KithTestNode) d = kith_test_node_start_peering (test_port, SLOW_TIMINGS);
   gdouble responses_before = 0, responses_after = 0;
   guint64 served_before[3], serving = 0;
   g_autofree gchar *source = NULL;
@@ -219,32 +65,32 @@ START_TEST (test_found_cancels_other_holders)
   kith_test_origin_add (origin, "/f", content, 0);
   for (guint i = 0; i < 3; i++) {
     g_autofree gchar *src = NULL;
-    holders[i] = node_start (SLOW_TIMINGS);
-    src = fetch_sync (holders[i], url, content);
+    holders[i] = kith_test_node_start_peering (test_port, SLOW_TIMINGS);
+    src = kith_test_fetch_sync (holders[i], url, NULL, FALSE, content);
   }
   for (guint i = 0; i < 3; i++) {
-    responses_before += peering_counter (holders[i], "packets-out", "type=\"response\"");
-    served_before[i] = peering_status (holders[i], "bytes-served");
+    responses_before += kith_test_node_peering_counter (holders[i], "packets-out", "type=\"response\"");
+    served_before[i] = kith_test_node_peering_status (holders[i], "bytes-served");
   }
-  source = fetch_sync (d, url, content);
+  source = kith_test_fetch_sync (d, url, NULL, FALSE, content);
   for (guint i = 0; i < 3; i++) {
-    responses_after += peering_counter (holders[i], "packets-out", "type=\"response\"");
-    if (peering_status (holders[i], "bytes-served") > served_before[i])
+    responses_after += kith_test_node_peering_counter (holders[i], "packets-out", "type=\"response\"");
+    if (kith_test_node_peering_status (holders[i], "bytes-served") > served_before[i])
       serving++;
     /* nothing left pending: the others were cancelled by "I found" */
-    ck_assert_uint_eq (peering_status (holders[i], "replies-pending") , 0);
+    ck_assert_uint_eq (kith_test_node_peering_status (holders[i], "replies-pending") , 0);
   }
   ck_assert_uint_eq (serving, 1);          /* one transfer */
   ck_assert (responses_after - responses_before < 3); /* not everyone answered */
   ck_assert (responses_after - responses_before >= 1);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/f"), 1);
   for (guint i = 0; i < 3; i++)
-    node_free (holders[i]);
+    kith_test_node_free (holders[i]);
 }
 END_TEST
 
 typedef struct {
-  Fetch *fetch;
+  KithTestFetch *fetch;
   gboolean waited;        /* seen in waiting-for-peer */
   guint64 progress_seen;  /* BytesDone while waiting */
   gchar *waited_for;
@@ -265,7 +111,7 @@ watch_notify (GObject *proxy, GParamSpec *pspec, Watch *watch)
 static gboolean
 fetch_has_origin_bytes (gpointer user_data)
 {
-  Fetch *fetch = user_data;
+  KithTestFetch *fetch = user_data;
   return g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "from-origin") == 0 &&
          kith_dbus_transfer1_get_bytes_done (fetch->proxy) > 0;
 }
@@ -273,7 +119,7 @@ fetch_has_origin_bytes (gpointer user_data)
 static gboolean
 count_packets_dropped (gpointer user_data)
 {
-  return peering_counter (user_data, "packets-dropped", NULL) >= 100;
+  return kith_test_node_peering_counter (user_data, "packets-dropped", NULL) >= 100;
 }
 
 /* FIG. 7 (docs/architecture.md): B asks while A is still downloading: B waits, follows A's progress, gets it
@@ -283,18 +129,18 @@ START_TEST (test_wait_for_downloading_peer)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (600 * 1024, 3);
   g_autofree gchar *url = kith_test_origin_url (origin, "/slow");
-  g_autoptr (Node) a = node_start (NULL);
-  g_autoptr (Node) b = node_start (NULL);
-  g_autoptr (Fetch) fa = NULL;
-  g_autoptr (Fetch) fb = NULL;
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestFetch) fa = NULL;
+  g_autoptr (KithTestFetch) fb = NULL;
   g_autoptr (GSocket) socket = NULL;
   g_autoptr (GSocketAddress) broadcast = NULL;
   Watch watch = { 0 };
 
   kith_test_origin_add (origin, "/slow", content, 400 * 1024);
-  fa = fetch_start (a, url, NULL, FALSE);
+  fa = kith_test_fetch_start (a, url, NULL, 0, FALSE);
   ck_assert (kith_test_wait_until (fetch_has_origin_bytes, fa, 10000));
-  fb = fetch_start (b, url, NULL, FALSE);
+  fb = kith_test_fetch_start (b, url, NULL, 0, FALSE);
   watch.fetch = fb;
   g_signal_connect (fb->proxy, "notify", G_CALLBACK (watch_notify), &watch);
 
@@ -308,15 +154,15 @@ START_TEST (test_wait_for_downloading_peer)
     g_socket_send_to (socket, broadcast, junk, len, NULL, NULL);
   }
 
-  ck_assert_str_eq (fetch_wait_done (fa, content), "origin");
-  ck_assert_str_eq (fetch_wait_done (fb, content), kith_test_agent_get_node_id (a->agent));
+  ck_assert_str_eq (kith_test_fetch_wait_done (fa, content, 30000), "origin");
+  ck_assert_str_eq (kith_test_fetch_wait_done (fb, content, 30000), kith_test_agent_get_node_id (a->agent));
   ck_assert (watch.waited);
   ck_assert_str_eq (watch.waited_for, kith_test_agent_get_node_id (a->agent));
   ck_assert_uint_gt (watch.progress_seen, 0);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/slow"), 1);
   /* the garbage was counted and dropped; both agents still answer */
   ck_assert (kith_test_wait_until (count_packets_dropped, a, 5000));
-  ck_assert (peering_counter (b, "packets-dropped", NULL) >= 100);
+  ck_assert (kith_test_node_peering_counter (b, "packets-dropped", NULL) >= 100);
   g_free (watch.waited_for);
 }
 END_TEST
@@ -326,60 +172,45 @@ START_TEST (test_boot_storm)
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (500 * 1024, 4);
   g_autofree gchar *url = kith_test_origin_url (origin, "/storm");
-  Node *nodes[5];
-  Fetch *fetches[5];
+  KithTestNode *nodes[5];
+  KithTestFetch *fetches[5];
   guint from_origin = 0;
 
   kith_test_origin_add (origin, "/storm", content, 0);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    nodes[i] = node_start (NULL);
+    nodes[i] = kith_test_node_start_peering (test_port, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
-    fetches[i] = fetch_start (nodes[i], url, NULL, FALSE);
+    fetches[i] = kith_test_fetch_start (nodes[i], url, NULL, 0, FALSE);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
-    if (g_strcmp0 (fetch_wait_done (fetches[i], content), "origin") == 0)
+    if (g_strcmp0 (kith_test_fetch_wait_done (fetches[i], content, 30000), "origin") == 0)
       from_origin++;
   }
   ck_assert_uint_eq (from_origin, 1);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/storm"), 1);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
-    fetch_free (fetches[i]);
-    node_free (nodes[i]);
+    kith_test_fetch_free (fetches[i]);
+    kith_test_node_free (nodes[i]);
   }
 }
 END_TEST
-
-static gboolean
-cache_verified (gpointer user_data)
-{
-  Node *node = user_data;
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  gboolean verifying = TRUE;
-
-  g_variant_lookup (section, "cache-verifying", "b", &verifying);
-  return !verifying;
-}
 
 START_TEST (test_restart_still_serves)
 {
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (100 * 1024, 5);
   g_autofree gchar *url = kith_test_origin_url (origin, "/keep");
-  g_autoptr (Node) a = node_start (NULL);
-  g_autoptr (Node) b = node_start (NULL);
-  g_autoptr (GError) error = NULL;
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
   kith_test_origin_add (origin, "/keep", content, 0);
-  first = fetch_sync (a, url, content);
-  g_clear_object (&a->connection);
-  ck_assert_int_eq (kith_test_agent_stop (a->agent), 0);
-  ck_assert (kith_test_agent_start (a->agent, &error));
-  a->connection = kith_test_agent_connect (a->agent, &error);
-  g_assert_no_error (error);
+  first = kith_test_fetch_sync (a, url, NULL, FALSE, content);
+  kith_test_node_stop (a);
+  kith_test_node_start (a);
   /* a restarted store re-hashes its copies before serving them */
-  ck_assert (kith_test_wait_until (cache_verified, a, 10000));
-  second = fetch_sync (b, url, content);
+  ck_assert (kith_test_wait_until (kith_test_node_cache_verified, a, 10000));
+  second = kith_test_fetch_sync (b, url, NULL, FALSE, content);
   ck_assert_str_eq (second, kith_test_agent_get_node_id (a->agent));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/keep"), 1);
 }
@@ -391,7 +222,7 @@ START_TEST (test_range_on_alias)
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 6);
   g_autofree gchar *url = kith_test_origin_url (origin, "/r.bin");
   g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autoptr (Node) a = node_start (NULL);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
   g_autofree gchar *source = NULL;
   g_autofree gchar *alias = NULL;
   g_autoptr (SoupSession) session = soup_session_new ();
@@ -399,7 +230,7 @@ START_TEST (test_range_on_alias)
   g_autoptr (GBytes) body = NULL;
 
   kith_test_origin_add (origin, "/r.bin", content, 0);
-  source = fetch_sync (a, url, content);
+  source = kith_test_fetch_sync (a, url, NULL, FALSE, content);
   alias = g_strdup_printf ("%s/alias/%s", kith_test_agent_get_http_url (a->agent), sha);
   msg = soup_message_new ("GET", alias);
   soup_message_headers_set_range (soup_message_get_request_headers (msg), 100, 199);
@@ -418,27 +249,27 @@ START_TEST (test_cache_eviction)
   g_autofree gchar *url_x = kith_test_origin_url (origin, "/x");
   g_autofree gchar *url_y = kith_test_origin_url (origin, "/y");
   g_autofree gchar *sha_y = kith_test_sha256 (y);
-  g_autoptr (Node) a = node_start ("cache-max-mb=1\n");
-  g_autoptr (Node) b = node_start (NULL);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, "cache-max-mb=1\n");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
   g_autofree gchar *s1 = NULL;
   g_autofree gchar *s2 = NULL;
   g_autofree gchar *s3 = NULL;
-  g_autoptr (Fetch) miss = NULL;
-  g_autoptr (Fetch) hit = NULL;
+  g_autoptr (KithTestFetch) miss = NULL;
+  g_autoptr (KithTestFetch) hit = NULL;
 
   kith_test_origin_add (origin, "/x", x, 0);
   kith_test_origin_add (origin, "/y", y, 0);
-  s1 = fetch_sync (a, url_x, x);
-  s2 = fetch_sync (a, url_y, y);
-  ck_assert_uint_eq (peering_status (a, "cache-bytes"), g_bytes_get_size (y));
+  s1 = kith_test_fetch_sync (a, url_x, NULL, FALSE, x);
+  s2 = kith_test_fetch_sync (a, url_y, NULL, FALSE, y);
+  ck_assert_uint_eq (kith_test_node_peering_status (a, "cache-bytes"), g_bytes_get_size (y));
   /* X was evicted: nobody can serve it from cache any more */
-  miss = fetch_start (b, url_x, NULL, TRUE);
-  ck_assert (kith_test_wait_until (fetch_is_finished, miss, 10000));
+  miss = kith_test_fetch_start (b, url_x, NULL, 0, TRUE);
+  ck_assert (kith_test_wait_until (kith_test_fetch_is_finished, miss, 10000));
   ck_assert_str_eq (kith_dbus_transfer1_get_state (miss->proxy), "failed");
   ck_assert (g_str_has_prefix (kith_dbus_transfer1_get_error (miss->proxy), "org.kith.Error.NotFound: "));
   /* cached-only cannot ask the origin for its digest: the hash comes from the caller */
-  hit = fetch_start (b, url_y, sha_y, TRUE);
-  s3 = g_strdup (fetch_wait_done (hit, y));
+  hit = kith_test_fetch_start (b, url_y, sha_y, 0, TRUE);
+  s3 = g_strdup (kith_test_fetch_wait_done (hit, y, 30000));
   ck_assert_str_eq (s3, kith_test_agent_get_node_id (a->agent));
 }
 END_TEST
@@ -555,19 +386,21 @@ START_TEST (test_bad_peer_skipped)
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/honest");
   /* honest holders answer after up to 300 ms; the liar answers at once and wins */
-  g_autoptr (Node) a = node_start ("max-delay-ms=300\nclient-wait-ms=400\n");
-  g_autoptr (Node) b = node_start ("max-delay-ms=300\nclient-wait-ms=400\n");
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port,
+                                                             "max-delay-ms=300\nclient-wait-ms=400\n");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port,
+                                                             "max-delay-ms=300\nclient-wait-ms=400\n");
   g_autoptr (GSubprocess) fake = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
   kith_test_origin_add (origin, "/honest", content, 0);
-  first = fetch_sync (a, url, content);
+  first = kith_test_fetch_sync (a, url, NULL, FALSE, content);
   fake = fake_peer_spawn (sha, g_bytes_get_size (content));
-  second = fetch_sync (b, url, content);
+  second = kith_test_fetch_sync (b, url, NULL, FALSE, content);
   ck_assert_str_eq (second, kith_test_agent_get_node_id (a->agent));
-  ck_assert_uint_eq (peering_status (b, "bad-peers"), 1);
-  ck_assert_uint_eq (peering_status (b, "cache-bytes"), g_bytes_get_size (content));
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), g_bytes_get_size (content));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/honest"), 1);
   g_output_stream_close (g_subprocess_get_stdin_pipe (fake), NULL, NULL);
   ck_assert (g_subprocess_wait_check (fake, NULL, NULL));

@@ -5,7 +5,7 @@
  * leave anything but a whole set */
 #include "kith-catalog.h"
 #include "kith-crypto.h"
-#include "kith-test-agent.h"
+#include "kith-test-node.h"
 #include "kith-test-backend.h"
 #include "kith-update-schedule.h"
 
@@ -66,85 +66,47 @@ END_TEST
 
 /* ---- agents ---- */
 
-typedef struct {
-  KithTestAgent *agent;
-  GDBusConnection *connection;
-  gchar *signatures;
-} Node;
-
 /* A node of @backend that trusts the CA of @anchor (another vendor's, in the TLS test). */
-static Node *
+static KithTestNode *
 node_new_anchored (KithTestBackend *backend, KithTestBackend *anchor, const gchar *agent_extra,
                    const gchar *update_extra)
 {
-  Node *node = g_new0 (Node, 1);
+  g_autofree gchar *peering = kith_test_node_peering_config (test_port,
+                                                             "max-delay-ms=300\nclient-wait-ms=400");
   g_autofree gchar *config = NULL;
-  gchar *path;
 
   config = g_strdup_printf ("backend-url=%s\n"
                             "trust-anchor=%s\n"
                             "%s\n"
-                            "[peering]\n"
-                            "port=%u\n"
-                            "listen=127.255.255.255\n"
-                            "send-address=127.0.0.1\n"
-                            "broadcast=127.255.255.255\n"
-                            "max-delay-ms=300\n"
-                            "client-wait-ms=400\n"
+                            "%s"
                             "[update]\n"
                             "first-check=1h\n"
                             "%s\n",
                             kith_test_backend_get_url (backend), kith_test_backend_get_ca (anchor),
-                            agent_extra != NULL ? agent_extra : "", test_port,
+                            agent_extra != NULL ? agent_extra : "", peering,
                             update_extra != NULL ? update_extra : "");
-  node->agent = kith_test_agent_new ("peering;update", config);
-  path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "update", "signatures", NULL);
-  node->signatures = path;
-  return node;
+  return kith_test_node_new ("peering;update", config);
 }
 
-static Node *
+/* A path under @node's installed signature sets (state/update/signatures); caller frees. */
+static gchar *
+node_signatures_path (KithTestNode *node, const gchar *name, const gchar *child)
+{
+  return g_build_filename (kith_test_agent_get_dir (node->agent), "state", "update", "signatures", name,
+                           child, NULL);
+}
+
+static KithTestNode *
 node_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *update_extra)
 {
   return node_new_anchored (backend, backend, agent_extra, update_extra);
 }
 
-static void
-node_start (Node *node)
-{
-  g_autoptr (GError) error = NULL;
-
-  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error ? error->message : "");
-  node->connection = kith_test_agent_connect (node->agent, &error);
-  g_assert_no_error (error);
-}
-
-/* After a crash: reap the process and forget the connection. */
-static void
-node_reap (Node *node)
-{
-  g_clear_object (&node->connection);
-  kith_test_agent_kill (node->agent);
-}
-
-static void
-node_free (Node *node)
-{
-  if (node->connection != NULL) {
-    g_clear_object (&node->connection);
-    ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
-  }
-  kith_test_agent_free (node->agent);
-  g_free (node->signatures);
-  g_free (node);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
-
-static Node *
+static KithTestNode *
 node_start_new (KithTestBackend *backend, const gchar *agent_extra, const gchar *update_extra)
 {
-  Node *node = node_new (backend, agent_extra, update_extra);
-  node_start (node);
+  KithTestNode *node = node_new (backend, agent_extra, update_extra);
+  kith_test_node_start (node);
   return node;
 }
 
@@ -177,7 +139,7 @@ check_call_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static CheckCall *
-check_begin (Node *node)
+check_begin (KithTestNode *node)
 {
   CheckCall *call = g_new0 (CheckCall, 1);
   g_dbus_connection_call (node->connection, NULL, "/org/kith/Agent1/Update", "org.kith.Update1", "Check",
@@ -194,7 +156,7 @@ check_is_done (gpointer user_data)
 
 /* Check() from start to end; the reply (or the error) is in the result. */
 static CheckCall *
-check_sync (Node *node)
+check_sync (KithTestNode *node)
 {
   CheckCall *call = check_begin (node);
   ck_assert_msg (kith_test_wait_until (check_is_done, call, 60000), "Check() did not return");
@@ -202,7 +164,7 @@ check_sync (Node *node)
 }
 
 static GVariant *
-update_property (Node *node, const gchar *name)
+update_property (KithTestNode *node, const gchar *name)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
@@ -217,7 +179,7 @@ update_property (Node *node, const gchar *name)
 }
 
 static guint64
-node_catalog_version (Node *node)
+node_catalog_version (KithTestNode *node)
 {
   g_autoptr (GVariant) value = update_property (node, "CatalogVersion");
   return g_variant_get_uint64 (value);
@@ -233,10 +195,10 @@ read_file (const gchar *path)
 
 /* current/ of @node is exactly the release in @src (NAME-STAMP.cab → NAME), nothing else. */
 static void
-assert_set_is (Node *node, const gchar *src)
+assert_set_is (KithTestNode *node, const gchar *src)
 {
   g_autoptr (GDir) dir = g_dir_open (src, 0, NULL);
-  g_autofree gchar *current = g_build_filename (node->signatures, "current", NULL);
+  g_autofree gchar *current = node_signatures_path (node, "current", NULL);
   g_autoptr (GDir) installed = g_dir_open (current, 0, NULL);
   const gchar *name;
   guint expected = 0, found = 0;
@@ -265,9 +227,9 @@ assert_set_is (Node *node, const gchar *src)
 
 /* current/ is a whole set: every file of its manifest, with the manifest's size and sha256. */
 static gint64
-assert_set_whole (Node *node)
+assert_set_whole (KithTestNode *node)
 {
-  g_autofree gchar *manifest_path = g_build_filename (node->signatures, "current", ".manifest.json", NULL);
+  g_autofree gchar *manifest_path = node_signatures_path (node, "current", ".manifest.json");
   g_autofree gchar *text = read_file (manifest_path);
   g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
   g_autoptr (KithCatalog) manifest = kith_catalog_parse (bytes, NULL);
@@ -275,7 +237,7 @@ assert_set_whole (Node *node)
   ck_assert_ptr_nonnull (manifest);
   for (guint i = 0; i < manifest->files->len; i++) {
     KithCatalogFile *file = g_ptr_array_index (manifest->files, i);
-    g_autofree gchar *path = g_build_filename (node->signatures, "current", file->name, NULL);
+    g_autofree gchar *path = node_signatures_path (node, "current", file->name);
     gchar *data = NULL;
     gsize len = 0;
     g_autoptr (GBytes) content = NULL;
@@ -292,7 +254,7 @@ assert_set_whole (Node *node)
 
 /* `kith update @what --json` against @node succeeds and prints @expected somewhere. */
 static void
-assert_cli (Node *node, const gchar *what, const gchar *expected)
+assert_cli (KithTestNode *node, const gchar *what, const gchar *expected)
 {
   const gchar *cli = g_getenv ("KITH_CLI_BIN");
   g_autofree gchar *address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (node->agent));
@@ -311,8 +273,8 @@ START_TEST (test_four_agents_one_release)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  Node *nodes[4] = { NULL };
-  Node *late;
+  KithTestNode *nodes[4] = { NULL };
+  KithTestNode *late;
   CheckCall *calls[4];
   const gchar *argv[] = { g_getenv ("KITH_CLI_BIN"), "--address", NULL, "update", "check", NULL };
   g_autofree gchar *address = NULL;
@@ -378,9 +340,9 @@ START_TEST (test_four_agents_one_release)
                  "kith update check printed:\n%s", out);
   assert_set_is (late, src);
   ck_assert_uint_eq (kith_test_backend_get_bytes (backend, "/files/"), 2236 * 1024);
-  node_free (late);
+  kith_test_node_free (late);
   for (guint i = 0; i < 4; i++)
-    node_free (nodes[i]);
+    kith_test_node_free (nodes[i]);
 }
 END_TEST
 
@@ -432,7 +394,7 @@ serve_resigned (KithTestBackend *backend, gint64 expires)
 
 /* Check() fails naming @what, and the set of @src (catalog @version) is untouched. */
 static void
-assert_rejected (Node *node, const gchar *what, const gchar *src, guint64 version)
+assert_rejected (KithTestNode *node, const gchar *what, const gchar *src, guint64 version)
 {
   g_autoptr (CheckCall) call = check_sync (node);
   g_autoptr (GVariant) last = update_property (node, "LastResult");
@@ -458,7 +420,7 @@ START_TEST (test_catalog_rejected)
   g_autoptr (GBytes) v1_sig = backend_file (dir, "catalog.json.sig");
   g_autoptr (GBytes) v2_json = NULL;
   g_autoptr (GBytes) v2_sig = NULL;
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) call = NULL;
   g_autofree gchar *text = NULL;
   g_autoptr (GBytes) tampered = NULL;
@@ -515,8 +477,8 @@ START_TEST (test_backend_tls)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   g_autoptr (KithTestBackend) other = kith_test_backend_new ();
-  g_autoptr (Node) stranger = NULL;
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) stranger = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) refused = NULL;
   g_autoptr (CheckCall) call = NULL;
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
@@ -524,7 +486,7 @@ START_TEST (test_backend_tls)
   kith_test_backend_serve (backend, NULL);
   ck_assert (g_str_has_prefix (kith_test_backend_get_url (backend), "https://"));
   stranger = node_new_anchored (backend, other, NULL, NULL);
-  node_start (stranger);
+  kith_test_node_start (stranger);
   refused = check_sync (stranger);
   ck_assert_msg (refused->error != NULL, "a certificate of another CA was accepted: %s", refused->result);
   ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/catalog.json"), 0);
@@ -536,17 +498,6 @@ START_TEST (test_backend_tls)
 END_TEST
 
 /* ---- a lying peer ---- */
-
-/* A number from the peering section of GetStatus. */
-static guint64
-peering_status (Node *node, const gchar *key)
-{
-  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
-  guint64 value = 0;
-
-  ck_assert_msg (g_variant_lookup (section, key, "t", &value), "no %s in status", key);
-  return value;
-}
 
 /* test-peering's fake peer (a separate process): it answers every "I need" for the
  * file with @sha256 at once, and serves @size wrong bytes. */
@@ -579,7 +530,7 @@ START_TEST (test_lying_peer_never_installed)
   g_autoptr (KithCatalog) catalog = kith_catalog_parse (json, NULL);
   const KithCatalogFile *avdat = kith_catalog_get_file (catalog, "avdat");
   g_autoptr (GSubprocess) liar = NULL;
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) call = NULL;
   g_autofree gchar *path = g_strconcat ("/files/avdat-2611211200.cab", NULL);
 
@@ -590,7 +541,7 @@ START_TEST (test_lying_peer_never_installed)
   call = check_sync (node);
   ck_assert_msg (call->error == NULL, "%s", call->error ? call->error->message : "");
   /* the liar's bytes were refused, the file came from the backend, the set is the release */
-  ck_assert_uint_eq (peering_status (node, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (node, "bad-peers"), 1);
   ck_assert_uint_eq (kith_test_backend_get_requests (backend, path), 1);
   assert_set_is (node, src);
   ck_assert_int_eq (assert_set_whole (node), 1);
@@ -603,10 +554,10 @@ END_TEST
 
 /* After recovery only the set current points to is left: no partial set, no current.tmp. */
 static void
-assert_recovered (Node *node, gint64 version)
+assert_recovered (KithTestNode *node, gint64 version)
 {
-  g_autofree gchar *sets = g_build_filename (node->signatures, ".sets", NULL);
-  g_autofree gchar *tmp = g_build_filename (node->signatures, "current.tmp", NULL);
+  g_autofree gchar *sets = node_signatures_path (node, ".sets", NULL);
+  g_autofree gchar *tmp = node_signatures_path (node, "current.tmp", NULL);
   g_autofree gchar *want = g_strdup_printf ("%" G_GINT64_FORMAT, version);
   g_autoptr (GDir) dir = g_dir_open (sets, 0, NULL);
   const gchar *name;
@@ -625,7 +576,7 @@ START_TEST (test_kill_during_install)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *old_src = kith_test_backend_publish_sample (backend, "2611200000");
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) first = NULL;
 
   kith_test_backend_serve (backend, NULL);
@@ -645,14 +596,13 @@ START_TEST (test_kill_during_install)
     gint64 survivor;
 
     /* restart the agent with the crash point armed, then check: it dies mid-install */
-    g_clear_object (&node->connection);
-    ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
+    kith_test_node_stop (node);
     g_setenv ("KITH_UPDATE_TEST_CRASH_POINT", value, TRUE);
-    node_start (node);
+    kith_test_node_start (node);
     g_unsetenv ("KITH_UPDATE_TEST_CRASH_POINT");
     crash = check_sync (node);
     ck_assert_msg (crash->error != NULL, "point %u: the agent did not die", point);
-    node_reap (node);
+    kith_test_node_kill (node);
 
     /* before anything runs again, on disk: current is one whole set, old or new */
     survivor = assert_set_whole (node);
@@ -660,7 +610,7 @@ START_TEST (test_kill_during_install)
     assert_set_is (node, point < 5 ? old_src : new_src);
 
     /* restarted: recovery leaves only that set; a check brings the new one */
-    node_start (node);
+    kith_test_node_start (node);
     assert_recovered (node, survivor);
     ck_assert_uint_eq (node_catalog_version (node), (guint64) survivor);
     again = check_sync (node);
@@ -675,7 +625,7 @@ END_TEST
 START_TEST (test_offline_no_catalog)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) call = NULL;
 
   kith_test_backend_publish_sample (backend, "2611211200");
@@ -709,7 +659,7 @@ START_TEST (test_scheduled_check)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (GVariant) last = NULL;
   g_autoptr (GVariant) next = NULL;
   g_autoptr (GVariant) result = NULL;
@@ -740,7 +690,7 @@ END_TEST
 START_TEST (test_damaged_state_rebuilt)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) first = NULL;
   g_autoptr (CheckCall) again = NULL;
   g_autofree gchar *state_path = NULL;
@@ -752,12 +702,11 @@ START_TEST (test_damaged_state_rebuilt)
   node = node_start_new (backend, NULL, NULL);
   first = check_sync (node);
   ck_assert_msg (first->error == NULL, "%s", first->error ? first->error->message : "");
-  g_clear_object (&node->connection);
-  ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
+  kith_test_node_stop (node);
   state_path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "update", "state.json", NULL);
   ck_assert (g_file_set_contents (state_path, "{\"catalog-version\": \"two\", \"installed\": 5, tru", -1, NULL));
 
-  node_start (node);
+  kith_test_node_start (node);
   ck_assert_uint_eq (node_catalog_version (node), 1);
   text = read_file (state_path);
   ck_assert_msg (json_parser_load_from_data (parser, text, -1, NULL), "state.json not rebuilt: %s", text);
@@ -779,7 +728,7 @@ START_TEST (test_damaged_file_repaired)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  g_autoptr (Node) node = NULL;
+  g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) first = NULL;
   g_autoptr (CheckCall) again = NULL;
   g_autofree gchar *path = NULL;
@@ -790,7 +739,7 @@ START_TEST (test_damaged_file_repaired)
   node = node_start_new (backend, NULL, NULL);
   first = check_sync (node);
   ck_assert_msg (first->error == NULL, "%s", first->error ? first->error->message : "");
-  path = g_build_filename (node->signatures, "current", "avdat", NULL);
+  path = node_signatures_path (node, "current", "avdat");
   ck_assert (g_file_get_contents (path, &data, &len, NULL));
   ck_assert_uint_gt (len, 100);
   /* in place: the same inode, the same size */
