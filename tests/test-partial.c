@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-partial.c — partial copies, their table and their handler over real HTTP on
+ * 127.0.0.1: bytes reach a reader while the copy grows, the last byte only once it is
+ * complete, a failed or stalled copy cuts its readers, ranges, HEAD, the reader cap */
+#include <check.h>
+
+#include "kith-test-suite.h"
+#include "kith-test-util.h"
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "kith-partial-handler.h"
+
+#define WAIT_TIMEOUT_S 20
+#define TOTAL (600 * 1024 + 7) /* more than the reader's buffer */
+#define TOKEN "0123456789abcdef0123456789abcdef"
+
+static gchar *tmp_dir;
+static gchar *file_path;
+static GOutputStream *file_out;
+static KithPartialTable *table;
+static KithPartialHandler *handler;
+static SoupServer *server;
+static SoupSession *session;
+static GBytes *content;
+static guint16 port;
+static GPtrArray *refusals;
+
+static void
+run_until (gboolean (*done) (gpointer), gpointer data)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert_msg (!timed_out, "timed out waiting");
+  g_source_remove (id);
+}
+
+static void
+on_refused (KithPartialHandler *h, const gchar *reason, gpointer user_data)
+{
+  g_ptr_array_add (refusals, g_strdup (reason));
+}
+
+static void
+setup_with_stall (guint stall_ms)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GFile) file = NULL;
+  GSList *uris;
+
+  tmp_dir = g_dir_make_tmp ("kith-partial-XXXXXX", &error);
+  g_assert_no_error (error);
+  file_path = g_build_filename (tmp_dir, ".partial-test", NULL);
+  file = g_file_new_for_path (file_path);
+  file_out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error));
+  g_assert_no_error (error);
+  content = g_bytes_new_take (g_malloc (TOTAL), TOTAL);
+  for (gsize i = 0; i < TOTAL; i++)
+    ((guint8 *) g_bytes_get_data (content, NULL))[i] = (guint8) (i * 7 + i / 251);
+  table = kith_partial_table_new (100);
+  handler = kith_partial_handler_new (table, stall_ms);
+  refusals = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (handler, "refused", G_CALLBACK (on_refused), NULL);
+  server = soup_server_new (NULL, NULL);
+  kith_partial_handler_add_to_server (handler, server);
+  g_assert_true (soup_server_listen (server, address, 0, &error));
+  uris = soup_server_get_uris (server);
+  port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* every reader of a test on its own connection */
+  session = soup_session_new_with_options ("max-conns-per-host", 16, NULL);
+}
+
+static void
+setup (void)
+{
+  setup_with_stall (5000);
+}
+
+static void
+teardown (void)
+{
+  g_clear_object (&session);
+  soup_server_disconnect (server);
+  g_clear_object (&server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&handler);
+  g_clear_pointer (&table, kith_partial_table_free);
+  g_clear_object (&file_out);
+  g_clear_pointer (&content, g_bytes_unref);
+  g_clear_pointer (&refusals, g_ptr_array_unref);
+  kith_test_rm_rf (tmp_dir);
+  g_clear_pointer (&tmp_dir, g_free);
+  g_clear_pointer (&file_path, g_free);
+}
+
+/* A copy of TOTAL bytes (or of unknown size) in the table, nothing written yet. */
+static KithPartialCopy *
+copy_new (guint64 total)
+{
+  g_autoptr (GError) error = NULL;
+  KithPartialCopy *copy = kith_partial_copy_new (TOKEN, "http://origin/f", file_path, total, &error);
+
+  g_assert_no_error (error);
+  kith_partial_table_add (table, copy);
+  return copy;
+}
+
+/* Appends the next @len bytes of the content to the file and tells the copy. */
+static void
+copy_write (KithPartialCopy *copy, gsize len)
+{
+  guint64 at = kith_partial_copy_get_available (copy);
+
+  g_assert_true (g_output_stream_write_all (file_out, (const guint8 *) g_bytes_get_data (content, NULL) + at,
+                                            len, NULL, NULL, NULL));
+  kith_partial_copy_grow (copy, len);
+}
+
+/* ---- a reader over HTTP, in this main context ---- */
+
+typedef struct {
+  SoupMessage *msg;
+  GInputStream *stream;
+  GByteArray *received;
+  guint8 buffer[16 * 1024];
+  gboolean eof;
+  GError *error;
+} Reader;
+
+static void reader_read_next (Reader *reader);
+
+static void
+reader_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Reader *reader = user_data;
+  g_autoptr (GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+
+  if (n > 0) {
+    g_byte_array_append (reader->received, reader->buffer, n);
+    reader_read_next (reader);
+  } else if (n == 0) {
+    reader->eof = TRUE;
+  } else if (reader->error == NULL) {
+    reader->error = g_steal_pointer (&error);
+  }
+}
+
+static void
+reader_read_next (Reader *reader)
+{
+  g_input_stream_read_async (reader->stream, reader->buffer, sizeof reader->buffer, G_PRIORITY_DEFAULT,
+                             NULL, reader_read_done, reader);
+}
+
+static void
+reader_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Reader *reader = user_data;
+
+  g_autoptr (GError) error = NULL;
+
+  reader->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (reader->error == NULL)
+    reader->error = g_steal_pointer (&error);
+  if (reader->stream != NULL)
+    reader_read_next (reader);
+}
+
+static Reader *
+reader_start (const gchar *method, const gchar *token, const gchar *range)
+{
+  Reader *reader = g_new0 (Reader, 1);
+  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u" KITH_PARTIAL_HANDLER_PREFIX "%s", port, token);
+
+  reader->msg = soup_message_new (method, url);
+  reader->received = g_byte_array_new ();
+  if (range != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (reader->msg), "Range", range);
+  soup_session_send_async (session, reader->msg, G_PRIORITY_DEFAULT, NULL, reader_sent, reader);
+  return reader;
+}
+
+static void
+reader_free (Reader *reader)
+{
+  g_clear_object (&reader->stream);
+  g_clear_object (&reader->msg);
+  g_byte_array_unref (reader->received);
+  g_clear_error (&reader->error);
+  g_free (reader);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reader, reader_free)
+
+static gboolean
+reader_ended (gpointer user_data)
+{
+  Reader *reader = user_data;
+  return reader->eof || reader->error != NULL;
+}
+
+static guint64 reader_want;
+
+static gboolean
+reader_has_wanted (gpointer user_data)
+{
+  Reader *reader = user_data;
+  return reader->received->len >= reader_want || reader_ended (reader);
+}
+
+static void
+reader_wait_for (Reader *reader, guint64 bytes)
+{
+  reader_want = bytes;
+  run_until (reader_has_wanted, reader);
+  ck_assert_msg (!reader_ended (reader), "the answer ended after %u bytes: %s", reader->received->len,
+                 reader->error != NULL ? reader->error->message : "end of body");
+  ck_assert_uint_eq (reader->received->len, bytes);
+}
+
+/* Lets the main context run for @ms: for asserting that something does NOT happen. */
+static void
+run_for (guint ms)
+{
+  gboolean done = FALSE;
+  guint id = g_timeout_add (ms, kith_test_timeout_cb, &done);
+
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  (void) id;
+}
+
+static void
+assert_content (Reader *reader, guint64 offset, guint64 len)
+{
+  ck_assert_uint_eq (reader->received->len, len);
+  ck_assert (memcmp (reader->received->data, (const guint8 *) g_bytes_get_data (content, NULL) + offset, len) == 0);
+}
+
+/* ---- tests ---- */
+
+START_TEST (test_bytes_while_growing)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
+  g_autoptr (Reader) reader = reader_start ("GET", TOKEN, NULL);
+
+  copy_write (copy, 100 * 1024);
+  /* everything written so far but the one byte that could end the file */
+  reader_wait_for (reader, 100 * 1024 - 1);
+  ck_assert_uint_eq (soup_message_get_status (reader->msg), 200);
+  ck_assert_int_eq (soup_message_headers_get_content_length (soup_message_get_response_headers (reader->msg)),
+                    TOTAL);
+  copy_write (copy, TOTAL - 100 * 1024);
+  reader_wait_for (reader, TOTAL - 1);
+  /* the last byte waits until the copy is verified and stored */
+  run_for (200);
+  ck_assert (!reader_ended (reader));
+  ck_assert_uint_eq (reader->received->len, TOTAL - 1);
+  kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
+  run_until (reader_ended, reader);
+  g_assert_no_error (reader->error);
+  assert_content (reader, 0, TOTAL);
+  ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
+  ck_assert_uint_eq (kith_partial_handler_get_bytes_served (handler), TOTAL);
+  ck_assert_uint_eq (refusals->len, 0);
+}
+END_TEST
+
+START_TEST (test_failure_cuts)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
+  g_autoptr (Reader) reader = reader_start ("GET", TOKEN, NULL);
+
+  copy_write (copy, 50 * 1024);
+  reader_wait_for (reader, 50 * 1024 - 1);
+  kith_partial_copy_fail (copy);
+  run_until (reader_ended, reader);
+  /* never a clean end: the reader cannot mistake it for the whole file */
+  ck_assert_msg (reader->error != NULL, "a failed copy ended cleanly");
+  ck_assert_uint_eq (reader->received->len, 50 * 1024 - 1);
+  ck_assert_uint_eq (refusals->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (refusals, 0), "failed");
+  ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
+}
+END_TEST
+
+START_TEST (test_stall_cuts)
+{
+  g_autoptr (KithPartialCopy) copy = NULL;
+  g_autoptr (Reader) reader = NULL;
+  gint64 started;
+
+  teardown ();
+  setup_with_stall (300);
+  copy = copy_new (TOTAL);
+  reader = reader_start ("GET", TOKEN, NULL);
+  copy_write (copy, 10 * 1024);
+  reader_wait_for (reader, 10 * 1024 - 1);
+  started = g_get_monotonic_time ();
+  run_until (reader_ended, reader);
+  ck_assert_msg (reader->error != NULL, "a stalled copy ended cleanly");
+  ck_assert_uint_ge (g_get_monotonic_time () - started, 250 * 1000);
+  ck_assert_uint_eq (refusals->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (refusals, 0), "stall");
+}
+END_TEST
+
+START_TEST (test_unknown_size_chunked)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (0);
+  g_autoptr (Reader) reader = reader_start ("GET", TOKEN, "bytes=0-9");
+  SoupMessageHeaders *hdrs;
+
+  copy_write (copy, 1000);
+  reader_wait_for (reader, 999);
+  hdrs = soup_message_get_response_headers (reader->msg);
+  /* no size to resolve a range against: all of it, chunked */
+  ck_assert_uint_eq (soup_message_get_status (reader->msg), 200);
+  ck_assert_int_eq (soup_message_headers_get_encoding (hdrs), SOUP_ENCODING_CHUNKED);
+  copy_write (copy, 4000);
+  reader_wait_for (reader, 4999);
+  kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
+  run_until (reader_ended, reader);
+  g_assert_no_error (reader->error);
+  assert_content (reader, 0, 5000);
+}
+END_TEST
+
+START_TEST (test_range_and_head)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
+  g_autoptr (Reader) middle = NULL;
+  g_autoptr (Reader) tail = NULL;
+  g_autoptr (Reader) past = NULL;
+  g_autoptr (Reader) head = NULL;
+  g_autofree gchar *past_range = g_strdup_printf ("bytes=%u-", TOTAL);
+
+  copy_write (copy, 1000);
+  middle = reader_start ("GET", TOKEN, "bytes=100-199");
+  run_until (reader_ended, middle);
+  g_assert_no_error (middle->error);
+  ck_assert_uint_eq (soup_message_get_status (middle->msg), 206);
+  assert_content (middle, 100, 100);
+  /* the tail includes the file's last byte: it ends only with the complete copy */
+  tail = reader_start ("GET", TOKEN, "bytes=-10");
+  copy_write (copy, TOTAL - 1000);
+  reader_wait_for (tail, 9);
+  kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
+  run_until (reader_ended, tail);
+  g_assert_no_error (tail->error);
+  assert_content (tail, TOTAL - 10, 10);
+  past = reader_start ("GET", TOKEN, past_range);
+  run_until (reader_ended, past);
+  ck_assert_uint_eq (soup_message_get_status (past->msg), 416);
+  head = reader_start ("HEAD", TOKEN, NULL);
+  run_until (reader_ended, head);
+  ck_assert_uint_eq (soup_message_get_status (head->msg), 200);
+  ck_assert_int_eq (soup_message_headers_get_content_length (soup_message_get_response_headers (head->msg)),
+                    TOTAL);
+  ck_assert_uint_eq (head->received->len, 0);
+}
+END_TEST
+
+START_TEST (test_reader_cap)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
+  g_autoptr (Reader) first = NULL;
+  g_autoptr (Reader) second = NULL;
+
+  kith_partial_handler_set_max_readers (handler, 1);
+  copy_write (copy, 1000);
+  first = reader_start ("GET", TOKEN, NULL);
+  reader_wait_for (first, 999);
+  second = reader_start ("GET", TOKEN, NULL);
+  run_until (reader_ended, second);
+  ck_assert_uint_eq (soup_message_get_status (second->msg), 503);
+  ck_assert_uint_eq (refusals->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (refusals, 0), "readers");
+  ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 1);
+}
+END_TEST
+
+START_TEST (test_not_found)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
+  const gchar *tokens[] = { "0123456789abcdef0123456789abcdee", "0123456789ABCDEF0123456789ABCDEF",
+                            "0123", TOKEN "/x", "../" TOKEN };
+
+  for (guint i = 0; i < G_N_ELEMENTS (tokens); i++) {
+    g_autoptr (Reader) reader = reader_start ("GET", tokens[i], NULL);
+    run_until (reader_ended, reader);
+    ck_assert_msg (soup_message_get_status (reader->msg) == 404, "%s: %u", tokens[i],
+                   soup_message_get_status (reader->msg));
+  }
+}
+END_TEST
+
+static gboolean
+table_empty (gpointer user_data)
+{
+  return kith_partial_table_get_size (table) == 0;
+}
+
+/* A failed copy leaves the table at once, a complete one after its linger; the table is
+ * bounded and drops finished copies first. */
+START_TEST (test_table)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
+  g_autoptr (KithPartialCopy) found = kith_partial_table_lookup (table, TOKEN);
+  g_autoptr (KithPartialCopy) growing = NULL;
+
+  ck_assert_ptr_eq (found, copy);
+  kith_partial_copy_fail (copy);
+  run_until (table_empty, NULL);
+  g_clear_object (&copy);
+  copy = copy_new (TOTAL);
+  kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
+  ck_assert_uint_eq (kith_partial_table_get_size (table), 1);
+  run_until (table_empty, NULL);
+  /* full: the finished copies go before any growing one */
+  growing = kith_partial_copy_new ("ffffffffffffffffffffffffffffffff", "h", file_path, 0, NULL);
+  kith_partial_table_add (table, growing);
+  for (guint i = 0; i < KITH_PARTIAL_TABLE_MAX + 10; i++) {
+    g_autofree gchar *token = g_strdup_printf ("%032x", i);
+    g_autoptr (KithPartialCopy) other = kith_partial_copy_new (token, "h", file_path, 0, NULL);
+    kith_partial_copy_complete (other, "00");
+    kith_partial_table_add (table, other);
+  }
+  ck_assert_uint_eq (kith_partial_table_get_size (table), KITH_PARTIAL_TABLE_MAX);
+  g_clear_object (&found);
+  found = kith_partial_table_lookup (table, "ffffffffffffffffffffffffffffffff");
+  ck_assert_ptr_eq (found, growing);
+}
+END_TEST
+
+static Suite *
+partial_suite (void)
+{
+  Suite *s = suite_create ("partial");
+  TCase *tc = tcase_create ("http");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_bytes_while_growing);
+  tcase_add_test (tc, test_failure_cuts);
+  tcase_add_test (tc, test_stall_cuts);
+  tcase_add_test (tc, test_unknown_size_chunked);
+  tcase_add_test (tc, test_range_and_head);
+  tcase_add_test (tc, test_reader_cap);
+  tcase_add_test (tc, test_not_found);
+  tcase_add_test (tc, test_table);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return kith_test_run_suite (partial_suite ());
+}
