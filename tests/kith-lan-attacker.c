@@ -1,209 +1,541 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-lan-attacker.c — a hostile node on the loopback LAN, as its own process, speaking
- * docs/protocol.md over UDP (and HTTP where a mode serves bytes). The hostile-peering suite
- * runs it; it prints "ready" once listening and stops when stdin closes (or after 60 s).
+/* kith-lan-attacker.c — a hostile node on the loopback LAN, as its own process: it speaks
+ * docs/protocol.md over UDP and serves bytes of its own choosing over plain HTTP. The
+ * hostile-lan, hostile-peering, peering, update and apt suites run it.
  *
- *   kith-lan-attacker PORT request-flood HREF    every 50 ms a "request" for HREF from a
- *                                                new node id, each lower than the last
- *   kith-lan-attacker PORT downloading HREF      every 1 s "downloading" HREF, progress
- *                                                that never moves, never "complete"
- *   kith-lan-attacker PORT spoof-found           answers every "request" at once with a
- *                                                "found" in the requester's name
- *   kith-lan-attacker PORT amplify HREF N        N "request"s for HREF (new node ids),
- *                                                then prints "responses R" for the unicast
- *                                                answers it got within 2 s
- *   kith-lan-attacker PORT dead-then-good        answers "request"s at once with "I have"
- *                                                the URL's bytes (it fetches them itself):
- *                                                the first alias names a closed port,
- *                                                later ones its own HTTP server
- */
+ *   kith-lan-attacker PORT MODE [ARGS]
+ *
+ * MODE (the first four answer every "I need" at once, with its own alias)
+ *   have [SIZE [SHA256]]  "I have" SIZE bytes (default 65536) with the sha256 of its own
+ *                         (poisoned) bytes, or SHA256 (another file's: a liar)
+ *   complete URL          the same, and a bare "complete" (and "downloading") for URL every
+ *                         50 ms naming its poisoned copy
+ *   alias URL             "I have" with URL as the alias (SSRF, file://, …)
+ *   stream SIZE SHA256    "I have" SIZE bytes with SHA256 (the real file's), then streams up
+ *                         to 300 MB, close-delimited
+ *   request-flood HREF    every 50 ms a "request" for HREF from a new node id, each lower
+ *                         than the last
+ *   downloading HREF      every 1 s "downloading" HREF, progress that never moves, never
+ *                         "complete"
+ *   spoof-found           answers every "request" at once with a "found" in the requester's
+ *                         name
+ *   amplify HREF N        N "request"s for HREF (new node ids), then prints "responses R"
+ *                         for the unicast answers it got within 2 s, and ends
+ *   dead-then-good        answers "request"s at once with "I have" the URL's bytes (it
+ *                         fetches them itself): the first alias names a closed port, later
+ *                         ones its own HTTP server
+ *
+ * It prints "ready ALIAS-BASE SHA256" once listening (SHA256 of what it claims to have, "-"
+ * for none), and "sent N" for every HTTP connection it served (N = body bytes written). It
+ * stops when stdin closes, or after 120 s. */
 #include <gio/gio.h>
 #include <libsoup/soup.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kith-packet.h"
+#include "kith-test-origin.h"
 #include "kith-transport.h"
 
+#define ATTACKER_NODE "bad0bad0bad0bad0bad0bad0bad0bad0"
+/* the prefix of the ever-lower node ids it makes up (and ignores when they come back) */
+#define ATTACKER_LOW_PREFIX "000000000000000000000000"
+#define ATTACKER_STREAM_MAX (300ull * 1024 * 1024)
+#define ATTACKER_CHUNK (64 * 1024)
+
+typedef struct _Attacker Attacker;
+
 typedef struct {
+  const gchar *name;
+  guint min_args;
+  guint max_args;
+  gboolean answers_have; /* answers every "I need" with its own alias */
+  void (*start) (Attacker *self);
+  void (*datagram) (Attacker *self, const KithPacket *packet, GSocketAddress *from);
+} AttackerMode;
+
+struct _Attacker {
   GMainLoop *loop;
   KithTransport *transport;
-  const gchar *mode;
+  const AttackerMode *mode;
   gchar **args;
+  guint n_args;
+  GSocketService *service;
+  gchar *alias_base;
+  /* what it claims to have, and the bytes it serves for it */
+  GBytes *poison;
+  gchar *claimed_sha256;
+  guint64 promised;
+  /* request-flood, amplify */
   guint32 counter;
   guint responses;
+  /* dead-then-good: the files it fetched, sha256 → GBytes */
   SoupSession *session;
-  GHashTable *files; /* sha256 → GBytes */
-  gchar *alias_base;
+  GHashTable *files;
   guint answered;
-} Hostile;
+};
 
-#define HOSTILE_NODE "bad0bad0bad0bad0bad0bad0bad0bad0"
+typedef struct {
+  Attacker *attacker;
+  GSocketConnection *connection;
+  guint8 request[4096];
+  gsize request_len;
+  GBytes *body; /* NULL: zeros (stream) */
+  guint8 *chunk;
+  guint64 sent;
+  guint64 body_len;
+} Client;
 
 static void
-hostile_send (Hostile *hostile, KithPacket *packet, GSocketAddress *to)
+attacker_send (Attacker *self, KithPacket *packet, GSocketAddress *to)
 {
   g_autoptr (GBytes) bytes = kith_packet_write (packet, NULL);
 
-  g_assert_nonnull (bytes);
+  if (bytes == NULL)
+    return;
   if (to != NULL)
-    kith_transport_send_to (hostile->transport, bytes, to, NULL);
+    kith_transport_send_to (self->transport, bytes, to, NULL);
   else
-    kith_transport_broadcast (hostile->transport, bytes, NULL);
+    kith_transport_broadcast (self->transport, bytes, NULL);
 }
+
+/* ---- "I have": have, complete, alias, stream ---- */
+
+static gchar *
+attacker_alias (Attacker *self)
+{
+  if (g_strcmp0 (self->mode->name, "alias") == 0)
+    return g_strdup (self->args[0]);
+  return g_strdup_printf ("%s%s", self->alias_base, self->claimed_sha256);
+}
+
+static void
+attacker_answer_have (Attacker *self, const KithPacket *request, GSocketAddress *from)
+{
+  g_autoptr (KithPacket) reply = NULL;
+
+  if (request->type != KITH_PACKET_TYPE_REQUEST || request->method != KITH_PACKET_METHOD_GET)
+    return;
+  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  reply->id = request->id;
+  reply->node = g_strdup (ATTACKER_NODE);
+  reply->alias = attacker_alias (self);
+  reply->size = self->promised;
+  reply->sha256 = g_strdup (self->claimed_sha256);
+  attacker_send (self, reply, from);
+}
+
+/* The poisoned bytes it serves: @size of its own, claimed with @sha256 (NULL: their own). */
+static void
+attacker_set_poison (Attacker *self, guint64 size, const gchar *sha256)
+{
+  self->poison = kith_test_make_content (size, 0xbad);
+  self->claimed_sha256 = sha256 != NULL ? g_strdup (sha256) : kith_test_sha256 (self->poison);
+  self->promised = size;
+}
+
+static void
+attacker_start_have (Attacker *self)
+{
+  attacker_set_poison (self, self->n_args > 0 ? g_ascii_strtoull (self->args[0], NULL, 10) : 65536,
+                       self->n_args > 1 ? self->args[1] : NULL);
+}
+
+static void
+attacker_start_poison (Attacker *self)
+{
+  attacker_set_poison (self, 65536, NULL);
+}
+
+static gboolean
+attacker_announce_tick (gpointer user_data)
+{
+  Attacker *self = user_data;
+  g_autoptr (KithPacket) downloading = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
+  g_autoptr (KithPacket) complete = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
+
+  downloading->node = g_strdup (ATTACKER_NODE);
+  downloading->href = g_strdup (self->args[0]);
+  downloading->alias = g_strdup (self->alias_base);
+  downloading->done = self->promised / 2;
+  downloading->total = self->promised;
+  attacker_send (self, downloading, NULL);
+  complete->node = g_strdup (ATTACKER_NODE);
+  complete->href = g_strdup (self->args[0]);
+  complete->alias = attacker_alias (self);
+  complete->size = self->promised;
+  complete->sha256 = g_strdup (self->claimed_sha256);
+  attacker_send (self, complete, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+attacker_start_complete (Attacker *self)
+{
+  attacker_start_poison (self);
+  g_timeout_add (50, attacker_announce_tick, self);
+}
+
+static void
+attacker_start_stream (Attacker *self)
+{
+  attacker_set_poison (self, g_ascii_strtoull (self->args[0], NULL, 10),
+                       self->n_args > 1 ? self->args[1] : NULL);
+}
+
+/* ---- requests of its own: request-flood, amplify ---- */
 
 /* Ever-lower node ids: below any random id an agent draws (but the all-zero one). */
 static gchar *
-hostile_next_low_node (Hostile *hostile)
+attacker_next_low_node (Attacker *self)
 {
-  return g_strdup_printf ("000000000000000000000000%08x", 0xfffffff0u - hostile->counter++);
+  return g_strdup_printf (ATTACKER_LOW_PREFIX "%08x", 0xfffffff0u - self->counter++);
 }
 
 static gboolean
-hostile_request_tick (gpointer user_data)
+attacker_request_tick (gpointer user_data)
 {
-  Hostile *hostile = user_data;
+  Attacker *self = user_data;
   g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
 
   request->id = g_random_int ();
-  request->node = hostile_next_low_node (hostile);
-  request->href = g_strdup (hostile->args[0]);
+  request->node = attacker_next_low_node (self);
+  request->href = g_strdup (self->args[0]);
   request->acceptprotocol = g_strdup ("http");
-  hostile_send (hostile, request, NULL);
+  attacker_send (self, request, NULL);
   return G_SOURCE_CONTINUE;
+}
+
+static void
+attacker_start_flood (Attacker *self)
+{
+  g_timeout_add (50, attacker_request_tick, self);
 }
 
 static gboolean
-hostile_downloading_tick (gpointer user_data)
+attacker_amplify_report (gpointer user_data)
 {
-  Hostile *hostile = user_data;
+  Attacker *self = user_data;
+
+  g_print ("responses %u\n", self->responses);
+  g_main_loop_quit (self->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+attacker_start_amplify (Attacker *self)
+{
+  guint n = atoi (self->args[1]);
+
+  for (guint i = 0; i < n; i++)
+    attacker_request_tick (self);
+  g_timeout_add (2000, attacker_amplify_report, self);
+}
+
+static void
+attacker_count_response (Attacker *self, const KithPacket *packet, GSocketAddress *from)
+{
+  if (packet->type == KITH_PACKET_TYPE_RESPONSE)
+    self->responses++;
+}
+
+/* ---- downloading, spoof-found ---- */
+
+static gboolean
+attacker_downloading_tick (gpointer user_data)
+{
+  Attacker *self = user_data;
   g_autoptr (KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
 
-  packet->node = g_strdup (HOSTILE_NODE);
-  packet->href = g_strdup (hostile->args[0]);
+  packet->node = g_strdup (ATTACKER_NODE);
+  packet->href = g_strdup (self->args[0]);
   packet->alias = g_strdup ("http://127.0.0.1:9/alias/");
   packet->done = 1000;
   packet->total = 10 * 1000 * 1000;
-  hostile_send (hostile, packet, NULL);
+  attacker_send (self, packet, NULL);
   return G_SOURCE_CONTINUE;
 }
 
 static void
-hostile_answer (Hostile *hostile, const KithPacket *request, GSocketAddress *from)
+attacker_start_downloading (Attacker *self)
 {
-  g_autoptr (KithPacket) reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
-  g_autoptr (SoupMessage) msg = soup_message_new ("GET", request->href);
-  g_autoptr (GBytes) body = NULL;
-  gchar *sha256;
-
-  if (msg == NULL)
-    return;
-  body = soup_session_send_and_read (hostile->session, msg, NULL, NULL);
-  if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
-    return;
-  sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body);
-  g_hash_table_replace (hostile->files, sha256, g_bytes_ref (body));
-  reply->id = request->id;
-  reply->node = g_strdup (HOSTILE_NODE);
-  reply->href = g_strdup (request->href);
-  /* the first answer names a port nobody listens on: a fault, not a lie */
-  reply->alias = hostile->answered++ == 0
-                     ? g_strdup_printf ("http://127.0.0.1:9/alias/%s", sha256)
-                     : g_strdup_printf ("%s%s", hostile->alias_base, sha256);
-  reply->size = g_bytes_get_size (body);
-  reply->sha256 = g_strdup (sha256);
-  hostile_send (hostile, reply, from);
+  attacker_downloading_tick (self);
+  g_timeout_add (1000, attacker_downloading_tick, self);
 }
 
 static void
-hostile_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, Hostile *hostile)
+attacker_spoof_found (Attacker *self, const KithPacket *packet, GSocketAddress *from)
+{
+  g_autoptr (KithPacket) found = NULL;
+
+  if (packet->type != KITH_PACKET_TYPE_REQUEST)
+    return;
+  found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+  found->id = packet->id;
+  found->node = g_strdup (packet->node);
+  attacker_send (self, found, NULL);
+}
+
+/* ---- dead-then-good: a fault first, then honest answers ---- */
+
+static void
+attacker_start_dead_then_good (Attacker *self)
+{
+  self->session = soup_session_new ();
+  self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+attacker_answer_fetched (Attacker *self, const KithPacket *request, GSocketAddress *from)
+{
+  g_autoptr (KithPacket) reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL;
+  gchar *sha256;
+
+  if (request->type != KITH_PACKET_TYPE_REQUEST || request->href == NULL ||
+      (msg = soup_message_new ("GET", request->href)) == NULL)
+    return;
+  body = soup_session_send_and_read (self->session, msg, NULL, NULL);
+  if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
+    return;
+  sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body);
+  g_hash_table_replace (self->files, sha256, g_bytes_ref (body));
+  reply->id = request->id;
+  reply->node = g_strdup (ATTACKER_NODE);
+  reply->href = g_strdup (request->href);
+  /* the first answer names a port nobody listens on: a fault, not a lie */
+  reply->alias = self->answered++ == 0 ? g_strdup_printf ("http://127.0.0.1:9/alias/%s", sha256)
+                                       : g_strdup_printf ("%s%s", self->alias_base, sha256);
+  reply->size = g_bytes_get_size (body);
+  reply->sha256 = g_strdup (sha256);
+  attacker_send (self, reply, from);
+}
+
+static const AttackerMode attacker_modes[] = {
+  { "have", 0, 2, TRUE, attacker_start_have, NULL },
+  { "complete", 1, 1, TRUE, attacker_start_complete, NULL },
+  { "alias", 1, 1, TRUE, attacker_start_poison, NULL },
+  { "stream", 1, 2, TRUE, attacker_start_stream, NULL },
+  { "request-flood", 1, 1, FALSE, attacker_start_flood, NULL },
+  { "downloading", 1, 1, FALSE, attacker_start_downloading, NULL },
+  { "spoof-found", 0, 0, FALSE, NULL, attacker_spoof_found },
+  { "amplify", 2, 2, FALSE, attacker_start_amplify, attacker_count_response },
+  { "dead-then-good", 0, 0, FALSE, attacker_start_dead_then_good, attacker_answer_fetched },
+};
+
+static void
+attacker_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, Attacker *self)
 {
   gsize len = 0;
   const guint8 *raw = g_bytes_get_data (data, &len);
   g_autoptr (KithPacket) packet = kith_packet_parse (raw, len, NULL);
 
-  if (packet == NULL || g_str_has_prefix (packet->node, "000000000000000000000000") ||
-      g_strcmp0 (packet->node, HOSTILE_NODE) == 0)
+  if (packet == NULL || packet->node == NULL || g_str_has_prefix (packet->node, ATTACKER_LOW_PREFIX) ||
+      g_strcmp0 (packet->node, ATTACKER_NODE) == 0)
     return; /* unparsable, or one of ours */
-  if (g_strcmp0 (hostile->mode, "amplify") == 0 && packet->type == KITH_PACKET_TYPE_RESPONSE) {
-    hostile->responses++;
-  } else if (g_strcmp0 (hostile->mode, "spoof-found") == 0 &&
-             packet->type == KITH_PACKET_TYPE_REQUEST) {
-    g_autoptr (KithPacket) found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
-    found->id = packet->id;
-    found->node = g_strdup (packet->node);
-    hostile_send (hostile, found, NULL);
-  } else if (g_strcmp0 (hostile->mode, "dead-then-good") == 0 &&
-             packet->type == KITH_PACKET_TYPE_REQUEST && packet->href != NULL) {
-    hostile_answer (hostile, packet, from);
-  }
+  if (self->mode->answers_have)
+    attacker_answer_have (self, packet, from);
+  if (self->mode->datagram != NULL)
+    self->mode->datagram (self, packet, from);
 }
 
-static gboolean
-hostile_amplify_report (gpointer user_data)
-{
-  Hostile *hostile = user_data;
-
-  g_print ("responses %u\n", hostile->responses);
-  g_main_loop_quit (hostile->loop);
-  return G_SOURCE_REMOVE;
-}
+/* ---- its HTTP server: raw sockets, so that a body can be endless and is counted ---- */
 
 static void
-hostile_amplify (Hostile *hostile)
+client_free (Client *client)
 {
-  guint n = atoi (hostile->args[1]);
-
-  for (guint i = 0; i < n; i++)
-    hostile_request_tick (hostile);
-  g_timeout_add (2000, hostile_amplify_report, hostile);
+  g_print ("sent %" G_GUINT64_FORMAT "\n", client->sent);
+  g_io_stream_close (G_IO_STREAM (client->connection), NULL, NULL);
+  g_object_unref (client->connection);
+  g_clear_pointer (&client->body, g_bytes_unref);
+  g_free (client->chunk);
+  g_free (client);
 }
 
-static void
-hostile_serve (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-               gpointer user_data)
-{
-  Hostile *hostile = user_data;
-  GBytes *file = g_hash_table_lookup (hostile->files, path + strlen ("/alias/"));
+static void client_write_body (Client *client);
 
-  if (file == NULL) {
-    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+static void
+client_wrote (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Client *client = user_data;
+  gssize n = g_output_stream_write_finish (G_OUTPUT_STREAM (source), result, NULL);
+
+  if (n <= 0) {
+    client_free (client);
     return;
   }
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), file);
+  client->sent += n;
+  client_write_body (client);
 }
 
-static SoupServer *
-hostile_http (Hostile *hostile)
+static void
+client_write_body (Client *client)
 {
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr (GError) error = NULL;
-  SoupServer *server = soup_server_new (NULL, NULL);
-  GSList *uris;
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->connection));
+  gsize n = (gsize) MIN ((guint64) ATTACKER_CHUNK, client->body_len - client->sent);
 
-  hostile->session = soup_session_new ();
-  hostile->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-  soup_server_add_handler (server, "/alias/", hostile_serve, hostile, NULL);
-  g_assert_true (soup_server_listen (server, address, 0, &error));
-  uris = soup_server_get_uris (server);
-  hostile->alias_base = g_strdup_printf ("http://127.0.0.1:%d/alias/", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return server;
+  if (n == 0) {
+    client_free (client);
+    return;
+  }
+  if (client->body != NULL)
+    memcpy (client->chunk, (const guint8 *) g_bytes_get_data (client->body, NULL) + client->sent, n);
+  g_output_stream_write_async (out, client->chunk, n, G_PRIORITY_DEFAULT, NULL, client_wrote, client);
+}
+
+static void
+client_wrote_head (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Client *client = user_data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL)) {
+    client_free (client);
+    return;
+  }
+  client_write_body (client);
+}
+
+/* What it serves for the request: its poison for any path, or (dead-then-good) the file
+ * /alias/SHA256 names; NULL when it has nothing. */
+static GBytes *
+client_find_body (Client *client)
+{
+  Attacker *self = client->attacker;
+  g_autofree gchar *head = g_strndup ((const gchar *) client->request, client->request_len);
+  g_auto (GStrv) words = g_strsplit_set (head, " \r\n", 3);
+  GBytes *file;
+
+  if (self->files == NULL)
+    return self->poison != NULL ? g_bytes_ref (self->poison) : NULL;
+  if (g_strv_length (words) < 2 || !g_str_has_prefix (words[1], "/alias/"))
+    return NULL;
+  file = g_hash_table_lookup (self->files, words[1] + strlen ("/alias/"));
+  return file != NULL ? g_bytes_ref (file) : NULL;
+}
+
+static void
+client_respond (Client *client)
+{
+  Attacker *self = client->attacker;
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->connection));
+  static gchar head[256];
+  gboolean head_request = strncmp ((const gchar *) client->request, "HEAD ", 5) == 0;
+
+  client->chunk = g_malloc0 (ATTACKER_CHUNK);
+  if (g_strcmp0 (self->mode->name, "stream") == 0) {
+    /* no Content-Length: the body ends when we close, if ever */
+    client->body_len = head_request ? 0 : ATTACKER_STREAM_MAX;
+    g_snprintf (head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+  } else if ((client->body = client_find_body (client)) != NULL) {
+    client->body_len = head_request ? 0 : g_bytes_get_size (client->body);
+    g_snprintf (head, sizeof head,
+                "HTTP/1.1 200 OK\r\nContent-Length: %" G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n",
+                g_bytes_get_size (client->body));
+  } else {
+    g_snprintf (head, sizeof head,
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  }
+  g_output_stream_write_all_async (out, head, strlen (head), G_PRIORITY_DEFAULT, NULL, client_wrote_head,
+                                   client);
+}
+
+static void
+client_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Client *client = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0) {
+    client_free (client);
+    return;
+  }
+  client->request_len += n;
+  if (g_strstr_len ((const gchar *) client->request, client->request_len, "\r\n\r\n") != NULL) {
+    client_respond (client);
+    return;
+  }
+  if (client->request_len >= sizeof client->request - 1) {
+    client_free (client);
+    return;
+  }
+  g_input_stream_read_async (G_INPUT_STREAM (source), client->request + client->request_len,
+                             sizeof client->request - 1 - client->request_len, G_PRIORITY_DEFAULT, NULL,
+                             client_read, client);
 }
 
 static gboolean
-hostile_quit (gpointer loop)
+attacker_incoming (GSocketService *service, GSocketConnection *connection, GObject *source, Attacker *self)
+{
+  Client *client = g_new0 (Client, 1);
+
+  client->attacker = self;
+  client->connection = g_object_ref (connection);
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (connection)), client->request,
+                             sizeof client->request - 1, G_PRIORITY_DEFAULT, NULL, client_read, client);
+  return TRUE;
+}
+
+static gboolean
+attacker_listen (Attacker *self, GError **error)
+{
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  self->service = g_socket_service_new ();
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), any, G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP, NULL, &bound, error))
+    return FALSE;
+  g_signal_connect (self->service, "incoming", G_CALLBACK (attacker_incoming), self);
+  self->alias_base = g_strdup_printf ("http://127.0.0.1:%u/alias/",
+                                      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  return TRUE;
+}
+
+/* ---- the process ---- */
+
+static const AttackerMode *
+attacker_find_mode (const gchar *name, guint n_args)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (attacker_modes); i++) {
+    const AttackerMode *mode = &attacker_modes[i];
+    if (g_strcmp0 (mode->name, name) == 0 && n_args >= mode->min_args && n_args <= mode->max_args)
+      return mode;
+  }
+  return NULL;
+}
+
+static gboolean
+attacker_quit (gpointer loop)
 {
   g_main_loop_quit (loop);
   return G_SOURCE_REMOVE;
 }
 
 static gboolean
-hostile_stdin (GIOChannel *channel, GIOCondition condition, gpointer loop)
+attacker_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
 {
   g_main_loop_quit (loop);
   return G_SOURCE_REMOVE;
+}
+
+static void
+attacker_clear (Attacker *self)
+{
+  if (self->transport != NULL) {
+    kith_transport_stop (self->transport);
+    g_object_unref (self->transport);
+  }
+  if (self->service != NULL) {
+    g_socket_service_stop (self->service);
+    g_object_unref (self->service);
+  }
+  g_clear_pointer (&self->files, g_hash_table_unref);
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->poison, g_bytes_unref);
+  g_free (self->claimed_sha256);
+  g_free (self->alias_base);
 }
 
 int
@@ -213,39 +545,30 @@ main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
   g_autoptr (GError) error = NULL;
-  g_autoptr (SoupServer) server = NULL;
-  Hostile hostile = { .loop = loop };
+  Attacker self = { .loop = loop };
+  int status = 0;
 
-  if (argc < 3) {
-    g_printerr ("usage: kith-lan-attacker PORT MODE [ARGS]\n");
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  if (argc < 3 || (self.mode = attacker_find_mode (argv[2], (guint) argc - 3)) == NULL) {
+    g_printerr ("usage: kith-lan-attacker PORT MODE [ARGS] (see tests/kith-lan-attacker.c)\n");
     return 2;
   }
-  hostile.mode = argv[2];
-  hostile.args = argv + 3;
-  hostile.transport = kith_transport_new (atoi (argv[1]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
-  g_assert_true (kith_transport_start (hostile.transport, &error));
-  g_signal_connect (hostile.transport, "datagram", G_CALLBACK (hostile_datagram), &hostile);
-  if (g_strcmp0 (hostile.mode, "request-flood") == 0 && argc == 4)
-    g_timeout_add (50, hostile_request_tick, &hostile);
-  else if (g_strcmp0 (hostile.mode, "downloading") == 0 && argc == 4) {
-    hostile_downloading_tick (&hostile);
-    g_timeout_add (1000, hostile_downloading_tick, &hostile);
-  } else if (g_strcmp0 (hostile.mode, "amplify") == 0 && argc == 5)
-    hostile_amplify (&hostile);
-  else if (g_strcmp0 (hostile.mode, "dead-then-good") == 0 && argc == 3)
-    server = hostile_http (&hostile);
-  else if (g_strcmp0 (hostile.mode, "spoof-found") != 0) {
-    g_printerr ("kith-lan-attacker: unknown mode or arguments\n");
-    return 2;
+  self.args = argv + 3;
+  self.n_args = (guint) argc - 3;
+  self.transport = kith_transport_new ((guint16) atoi (argv[1]), "127.255.255.255", "127.0.0.1", broadcast,
+                                      NULL);
+  if (!attacker_listen (&self, &error) || !kith_transport_start (self.transport, &error)) {
+    g_printerr ("kith-lan-attacker: %s\n", error->message);
+    status = 1;
+  } else {
+    g_signal_connect (self.transport, "datagram", G_CALLBACK (attacker_datagram), &self);
+    if (self.mode->start != NULL)
+      self.mode->start (&self);
+    g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, attacker_stdin_closed, loop);
+    g_timeout_add_seconds (120, attacker_quit, loop);
+    g_print ("ready %s %s\n", self.alias_base, self.claimed_sha256 != NULL ? self.claimed_sha256 : "-");
+    g_main_loop_run (loop);
   }
-  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, hostile_stdin, loop);
-  g_timeout_add_seconds (60, hostile_quit, loop);
-  g_print ("ready\n");
-  g_main_loop_run (loop);
-  kith_transport_stop (hostile.transport);
-  g_object_unref (hostile.transport);
-  g_clear_pointer (&hostile.files, g_hash_table_unref);
-  g_clear_object (&hostile.session);
-  g_free (hostile.alias_base);
-  return 0;
+  attacker_clear (&self);
+  return status;
 }

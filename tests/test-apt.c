@@ -6,9 +6,10 @@
  * counting test origin. Each node is a real kith-agent and an apt instance of its own
  * (Dir::State, Dir::Cache, Dir::Etc, Dir::Bin::Methods pointing at the build's
  * kith+http); `apt-get update` and `apt-get install --download-only` run as processes.
- * A hostile peer is test-peering's fake peer, a separate process.
+ * A hostile peer is kith-lan-attacker, a separate process.
  */
 #include "kith-apt-message.h"
+#include "kith-test-attacker.h"
 #include "kith-test-node.h"
 #include "kith-test-origin.h"
 #include "kith-test-suite.h"
@@ -356,30 +357,6 @@ START_TEST (test_three_nodes_each_deb_once)
 }
 END_TEST
 
-/* test-peering's fake peer (a separate process): answers every "I need" at once with the
- * sha256 of one package and serves as many wrong bytes. */
-static GSubprocess *
-liar_spawn (guint i)
-{
-  const gchar *bin = g_getenv ("KITH_TEST_PEERING_BIN");
-  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
-  g_autofree gchar *sha256 = kith_test_sha256 (repo.deb_bytes[i]);
-  g_autofree gchar *size = g_strdup_printf ("%" G_GSIZE_FORMAT, g_bytes_get_size (repo.deb_bytes[i]));
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autofree gchar *line = NULL;
-  GSubprocess *process;
-
-  ck_assert_msg (bin != NULL, "KITH_TEST_PEERING_BIN must name test-peering");
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                              bin, "--fake-peer", port, sha256, size, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  ck_assert_str_eq (line, "ready");
-  return process;
-}
-
 START_TEST (test_hostile_peer_refused)
 {
   g_autoptr (KithTestOrigin) origin = origin_new ();
@@ -387,18 +364,19 @@ START_TEST (test_hostile_peer_refused)
    * liar's copy is the one tried first (unless a's delay beats the liar's reply, ~1 in 100) */
   g_autoptr (Node) a = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
   g_autoptr (Node) b = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
-  g_autoptr (GSubprocess) liar = NULL;
+  g_autofree gchar *liar_sha256 = kith_test_sha256 (repo.deb_bytes[0]);
+  g_autoptr (KithTestAttacker) liar = NULL;
 
   node_update_and_download (a);
-  liar = liar_spawn (0);
+  /* the liar (kith-lan-attacker) claims the first package's sha256 and serves other bytes */
+  liar = kith_test_attacker_spawn_liar (test_port, liar_sha256, g_bytes_get_size (repo.deb_bytes[0]));
   node_update_and_download (b);
   /* the tampered copy was refused by kith; apt got the right bytes, from a, not the origin */
   ck_assert_uint_ge (kith_test_node_peering_status (b->kith, "bad-peers"), 1);
   node_assert_packages (b);
   for (guint i = 0; i < N_PACKAGES; i++)
     ck_assert_uint_eq (origin_deb_requests (origin, i), 1);
-  g_output_stream_close (g_subprocess_get_stdin_pipe (liar), NULL, NULL);
-  ck_assert (g_subprocess_wait_check (liar, NULL, NULL));
+  kith_test_attacker_stop (liar);
 }
 END_TEST
 

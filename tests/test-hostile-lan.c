@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-hostile-lan.c — real agents against an attacker on the same LAN
- * (tests/kith-hostile-peer.c, its own process): poisoned copies, SSRF and file:// aliases,
+ * (tests/kith-lan-attacker.c, its own process): poisoned copies, SSRF and file:// aliases,
  * endless bodies. Each case ends with the origin's bytes, or a clear refusal. */
 #include "kith-dbus-generated.h"
+#include "kith-test-attacker.h"
 #include "kith-test-node.h"
 #include "kith-test-backend.h"
 #include "kith-test-origin.h"
@@ -18,60 +19,6 @@
 
 static guint16 test_port;
 
-/* ---- the attacker ---- */
-
-typedef struct {
-  GSubprocess *process;
-  GDataInputStream *out;
-  gchar *alias_base;
-  gchar *sha256; /* of what it serves (or claims) */
-} Hostile;
-
-static Hostile *
-hostile_spawn (const gchar *mode, const gchar *arg, const gchar *arg2)
-{
-  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *line = NULL;
-  g_auto (GStrv) words = NULL;
-  Hostile *hostile = g_new0 (Hostile, 1);
-
-  hostile->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                       g_getenv ("KITH_HOSTILE_PEER"), port, mode, arg, arg2, NULL);
-  g_assert_no_error (error);
-  hostile->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hostile->process));
-  line = g_data_input_stream_read_line_utf8 (hostile->out, NULL, NULL, &error);
-  ck_assert_ptr_nonnull (line);
-  words = g_strsplit (line, " ", 3);
-  ck_assert_str_eq (words[0], "ready");
-  hostile->alias_base = g_strdup (words[1]);
-  hostile->sha256 = g_strdup (words[2]);
-  return hostile;
-}
-
-/* Stops it; returns the most body bytes it wrote on one connection. */
-static guint64
-hostile_stop (Hostile *hostile)
-{
-  g_autoptr (GError) error = NULL;
-  guint64 sent = 0;
-  gchar *line;
-
-  g_output_stream_close (g_subprocess_get_stdin_pipe (hostile->process), NULL, NULL);
-  while ((line = g_data_input_stream_read_line_utf8 (hostile->out, NULL, NULL, NULL)) != NULL) {
-    if (g_str_has_prefix (line, "sent "))
-      sent = MAX (sent, g_ascii_strtoull (line + 5, NULL, 10));
-    g_free (line);
-  }
-  ck_assert (g_subprocess_wait_check (hostile->process, NULL, &error));
-  g_object_unref (hostile->out);
-  g_object_unref (hostile->process);
-  g_free (hostile->alias_base);
-  g_free (hostile->sha256);
-  g_free (hostile);
-  return sent;
-}
-
 /* ---- the cases ---- */
 
 /* The alias points at an internal URL of another host: it is never fetched. */
@@ -85,16 +32,16 @@ START_TEST (test_ssrf_alias)
   g_autofree gchar *target = kith_test_origin_url (internal, "/secret");
   g_autofree gchar *source = NULL;
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_add (origin, "/f.cab", content, 0);
   kith_test_origin_add (internal, "/secret", secret, 0);
-  hostile = hostile_spawn ("alias", target, NULL);
+  hostile = kith_test_attacker_spawn (test_port, "alias", target, NULL);
   source = kith_test_fetch_sync (victim, url, NULL, FALSE, content);
   ck_assert_str_eq (source, "origin");
   ck_assert_uint_eq (kith_test_origin_get_requests (internal, "/secret"), 0);
   ck_assert (kith_test_node_peering_counter (victim, "aliases-dropped", "reason=\"path\"") >= 1);
-  hostile_stop (hostile);
+  kith_test_attacker_stop (hostile);
 }
 END_TEST
 
@@ -109,10 +56,10 @@ START_TEST (test_file_alias)
   g_autofree gchar *source = NULL;
   g_autofree gchar *log = NULL;
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_add (origin, "/g.cab", content, 0);
-  hostile = hostile_spawn ("alias", "file:///etc/passwd", NULL);
+  hostile = kith_test_attacker_spawn (test_port, "alias", "file:///etc/passwd", NULL);
   /* with the expected hash too: the alias is refused whatever the hash */
   source = kith_test_fetch_sync (victim, url, sha, FALSE, content);
   ck_assert_str_eq (source, "origin");
@@ -120,7 +67,7 @@ START_TEST (test_file_alias)
   ck_assert_uint_eq (kith_test_node_peering_status (victim, "bad-peers"), 0);
   log = kith_test_agent_get_log (victim->agent);
   ck_assert_msg (strstr (log, "CRITICAL") == NULL, "%s", log);
-  hostile_stop (hostile);
+  kith_test_attacker_stop (hostile);
 }
 END_TEST
 
@@ -134,17 +81,17 @@ START_TEST (test_stream_cut_at_promised_size)
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (KithTestFetch) fetch = NULL;
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
   guint64 sent;
 
   kith_test_origin_add (origin, "/h.cab", content, 0);
-  hostile = hostile_spawn ("stream", "50000", sha);
+  hostile = kith_test_attacker_spawn (test_port, "stream", "50000", sha);
   fetch = kith_test_fetch_start (victim, url, sha, 50000, FALSE);
   ck_assert_str_eq (kith_test_fetch_wait_done (fetch, content, 30000), "origin");
   ck_assert_uint_le (fetch->max_done, 50000);
   ck_assert_uint_eq (kith_test_node_peering_status (victim, "bad-peers"), 1);
   ck_assert_uint_eq (kith_test_node_peering_status (victim, "cache-bytes"), 50000);
-  sent = hostile_stop (hostile);
+  sent = kith_test_attacker_stop (hostile);
   /* what it got out before we hung up: the promise plus what socket buffers hold */
   ck_assert_uint_lt (sent, 64ull * 1024 * 1024);
 }
@@ -164,7 +111,7 @@ http_status (KithTestNode *node, const gchar *path)
 
 /* The victim keeps neither the attacker's bytes nor serves them; @content is what it holds. */
 static void
-assert_not_poisoned (KithTestNode *node, Hostile *hostile, GBytes *content)
+assert_not_poisoned (KithTestNode *node, KithTestAttacker *hostile, GBytes *content)
 {
   g_autofree gchar *poison = g_strdup_printf ("/alias/%s", hostile->sha256);
   g_autofree gchar *sha = kith_test_sha256 (content);
@@ -188,11 +135,11 @@ START_TEST (test_poisoned_answer_without_hash)
   g_autofree gchar *second = NULL;
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (KithTestNode) next = kith_test_node_start_peering (test_port, NULL);
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_set_digest (origin, FALSE);
   kith_test_origin_add (origin, "/p.cab", content, 0);
-  hostile = hostile_spawn ("have", "65536", NULL);
+  hostile = kith_test_attacker_spawn (test_port, "have", "65536", NULL);
   /* the victim's user runs `kith fetch URL -o FILE`, no --sha256 */
   {
     g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (victim->agent), "p.cab", NULL);
@@ -215,7 +162,7 @@ START_TEST (test_poisoned_answer_without_hash)
   ck_assert_str_eq (second, "origin");
   assert_not_poisoned (victim, hostile, content);
   assert_not_poisoned (next, hostile, content);
-  hostile_stop (hostile);
+  kith_test_attacker_stop (hostile);
 }
 END_TEST
 
@@ -230,10 +177,10 @@ START_TEST (test_poisoned_answer_origin_digest)
   g_autofree gchar *second = NULL;
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (KithTestNode) next = kith_test_node_start_peering (test_port, NULL);
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_add (origin, "/q.cab", content, 0);
-  hostile = hostile_spawn ("have", "65536", NULL);
+  hostile = kith_test_attacker_spawn (test_port, "have", "65536", NULL);
   first = kith_test_fetch_sync (victim, url, NULL, FALSE, content);
   ck_assert_str_eq (first, "origin");
   second = kith_test_fetch_sync (next, url, NULL, FALSE, content);
@@ -241,7 +188,7 @@ START_TEST (test_poisoned_answer_origin_digest)
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/q.cab"), 1);
   assert_not_poisoned (victim, hostile, content);
   assert_not_poisoned (next, hostile, content);
-  ck_assert_uint_eq (hostile_stop (hostile), 0); /* nobody fetched its bytes */
+  ck_assert_uint_eq (kith_test_attacker_stop (hostile), 0); /* nobody fetched its bytes */
 }
 END_TEST
 
@@ -254,15 +201,15 @@ START_TEST (test_bare_complete_poison)
   g_autofree gchar *url = kith_test_origin_url (origin, "/c.cab");
   g_autofree gchar *source = NULL;
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_set_digest (origin, FALSE);
   kith_test_origin_add (origin, "/c.cab", content, 0);
-  hostile = hostile_spawn ("complete", url, NULL);
+  hostile = kith_test_attacker_spawn (test_port, "complete", url, NULL);
   source = kith_test_fetch_sync (victim, url, NULL, FALSE, content);
   ck_assert_str_eq (source, "origin");
   assert_not_poisoned (victim, hostile, content);
-  ck_assert_uint_eq (hostile_stop (hostile), 0);
+  ck_assert_uint_eq (kith_test_attacker_stop (hostile), 0);
 }
 END_TEST
 
@@ -275,22 +222,22 @@ START_TEST (test_boot_storm_with_poisoner)
   g_autofree gchar *url = kith_test_origin_url (origin, "/storm.cab");
   KithTestNode *nodes[3];
   KithTestFetch *fetches[3];
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_set_digest (origin, FALSE);
   kith_test_origin_add (origin, "/storm.cab", content, 0);
-  hostile = hostile_spawn ("complete", url, NULL);
+  hostile = kith_test_attacker_spawn (test_port, "complete", url, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
     nodes[i] = kith_test_node_start_peering (test_port, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++)
     fetches[i] = kith_test_fetch_start (nodes[i], url, NULL, 0, FALSE);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
     ck_assert_str_ne (kith_test_fetch_wait_done (fetches[i], content, 30000),
-                      "0000000000000000000000000000beef");
+                      "bad0bad0bad0bad0bad0bad0bad0bad0");
     assert_not_poisoned (nodes[i], hostile, content);
   }
   ck_assert_uint_ge (kith_test_origin_get_requests (origin, "/storm.cab"), 1);
-  ck_assert_uint_eq (hostile_stop (hostile), 0);
+  ck_assert_uint_eq (kith_test_attacker_stop (hostile), 0);
   for (guint i = 0; i < G_N_ELEMENTS (nodes); i++) {
     kith_test_fetch_free (fetches[i]);
     kith_test_node_free (nodes[i]);
@@ -323,7 +270,7 @@ START_TEST (test_enrolled_peer_accepted_without_hash)
   g_autofree gchar *second = NULL;
   g_autoptr (KithTestNode) holder = NULL;
   g_autoptr (KithTestNode) asker = NULL;
-  Hostile *hostile;
+  g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_backend_serve (backend, NULL);
   token_path = g_build_filename (kith_test_backend_get_dir (backend), "enrollment-token", NULL);
@@ -340,12 +287,12 @@ START_TEST (test_enrolled_peer_accepted_without_hash)
   ck_assert_msg (kith_test_wait_until (log_says_enrolled, holder, 20000), "the holder did not enroll");
   first = kith_test_fetch_sync (holder, url, NULL, FALSE, content);
   ck_assert_str_eq (first, "origin");
-  hostile = hostile_spawn ("have", "65536", NULL);
+  hostile = kith_test_attacker_spawn (test_port, "have", "65536", NULL);
   second = kith_test_fetch_sync (asker, url, NULL, FALSE, content);
   ck_assert_str_eq (second, kith_test_agent_get_node_id (holder->agent));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/e.cab"), 1);
   assert_not_poisoned (asker, hostile, content);
-  hostile_stop (hostile);
+  kith_test_attacker_stop (hostile);
 }
 END_TEST
 

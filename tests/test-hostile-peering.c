@@ -3,6 +3,7 @@
  * process, speaking docs/protocol.md): bounded waits, spoofed "found", amplification, faults
  * that are not lies, Fetch(fd) that never blocks, an alias index that heals */
 #include "kith-dbus-generated.h"
+#include "kith-test-attacker.h"
 #include "kith-test-node.h"
 #include "kith-test-origin.h"
 
@@ -18,50 +19,6 @@
 #include <unistd.h>
 
 static guint16 test_port;
-
-/* ---- the hostile node ---- */
-
-typedef struct {
-  GSubprocess *process;
-  GDataInputStream *out;
-} Hostile;
-
-static Hostile *
-hostile_spawn (const gchar *mode, const gchar *arg1, const gchar *arg2)
-{
-  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
-  const gchar *bin = g_getenv ("KITH_LAN_ATTACKER_BIN");
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *line = NULL;
-  Hostile *hostile = g_new0 (Hostile, 1);
-
-  ck_assert_ptr_nonnull (bin);
-  hostile->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                       &error, bin, port, mode, arg1, arg2, NULL);
-  g_assert_no_error (error);
-  hostile->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (hostile->process));
-  line = g_data_input_stream_read_line_utf8 (hostile->out, NULL, NULL, &error);
-  ck_assert_str_eq (line, "ready");
-  return hostile;
-}
-
-/* The next line the hostile node prints; caller frees. */
-static gchar *
-hostile_read_line (Hostile *hostile)
-{
-  return g_data_input_stream_read_line_utf8 (hostile->out, NULL, NULL, NULL);
-}
-
-static void
-hostile_free (Hostile *hostile)
-{
-  g_output_stream_close (g_subprocess_get_stdin_pipe (hostile->process), NULL, NULL);
-  ck_assert (g_subprocess_wait_check (hostile->process, NULL, NULL));
-  g_object_unref (hostile->out);
-  g_object_unref (hostile->process);
-  g_free (hostile);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Hostile, hostile_free)
 
 /* ---- bounded waits ---- */
 
@@ -87,14 +44,14 @@ START_TEST (test_request_flood_does_not_hold_election)
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 21);
   g_autofree gchar *url = kith_test_origin_url (origin, "/flood");
   g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (Hostile) hostile = NULL;
+  g_autoptr (KithTestAttacker) hostile = NULL;
   CounterWait wait = { NULL, "type=\"request\"", 5 };
   g_autofree gchar *source = NULL;
   g_autoptr (KithTestFetch) fetch = NULL;
   gint64 elapsed = 0;
 
   kith_test_origin_add (origin, "/flood", content, 0);
-  hostile = hostile_spawn ("request-flood", url, NULL);
+  hostile = kith_test_attacker_spawn (test_port, "request-flood", url, NULL);
   wait.node = a;
   ck_assert (kith_test_wait_until (packets_in_reached, &wait, 5000));
   /* every 50 ms a new requester with a lower id than ours asks, and never downloads */
@@ -113,14 +70,14 @@ START_TEST (test_stuck_downloader_left)
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 22);
   g_autofree gchar *url = kith_test_origin_url (origin, "/stuck");
   g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (Hostile) hostile = NULL;
+  g_autoptr (KithTestAttacker) hostile = NULL;
   CounterWait wait = { NULL, "type=\"downloading\"", 1 };
   g_autofree gchar *source = NULL;
   g_autoptr (KithTestFetch) fetch = NULL;
   gint64 elapsed = 0;
 
   kith_test_origin_add (origin, "/stuck", content, 0);
-  hostile = hostile_spawn ("downloading", url, NULL);
+  hostile = kith_test_attacker_spawn (test_port, "downloading", url, NULL);
   wait.node = a;
   ck_assert (kith_test_wait_until (packets_in_reached, &wait, 5000));
   /* "downloading" every second, the same progress each time, never "complete" */
@@ -143,7 +100,7 @@ START_TEST (test_spoofed_found_ignored)
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autoptr (KithTestNode) holder = kith_test_node_start_peering (test_port, SLOW_REPLIES);
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, SLOW_REPLIES);
-  g_autoptr (Hostile) hostile = NULL;
+  g_autoptr (KithTestAttacker) hostile = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
@@ -151,7 +108,7 @@ START_TEST (test_spoofed_found_ignored)
   first = kith_test_fetch_sync (holder, url, NULL, FALSE, content);
   ck_assert_str_eq (first, "origin");
   /* the hostile node says "I found" in the requester's name for every request */
-  hostile = hostile_spawn ("spoof-found", NULL, NULL);
+  hostile = kith_test_attacker_spawn (test_port, "spoof-found", NULL, NULL);
   second = kith_test_fetch_sync (victim, url, sha, FALSE, content);
   ck_assert_str_eq (second, kith_test_agent_get_node_id (holder->agent));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/spoof"), 1);
@@ -170,7 +127,7 @@ START_TEST (test_forged_source_not_amplified)
   g_autofree gchar *url = kith_test_origin_url (origin, "/amp");
   g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, LOW_RATE);
   g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, LOW_RATE);
-  g_autoptr (Hostile) hostile = NULL;
+  g_autoptr (KithTestAttacker) hostile = NULL;
   g_autofree gchar *s1 = NULL;
   g_autofree gchar *s2 = NULL;
   g_autofree gchar *line = NULL;
@@ -181,8 +138,8 @@ START_TEST (test_forged_source_not_amplified)
   s2 = kith_test_fetch_sync (b, url, sha, FALSE, content);
   /* 200 small requests "from" one address (the attacker's, standing in for a victim's it
    * forged), each from a new node id, to two holders */
-  hostile = hostile_spawn ("amplify", url, "200");
-  line = hostile_read_line (hostile);
+  hostile = kith_test_attacker_spawn (test_port, "amplify", url, "200");
+  line = kith_test_attacker_read_line (hostile);
   ck_assert_ptr_nonnull (line);
   ck_assert_int_eq (sscanf (line, "responses %u", &responses), 1);
   /* each holder answers at most its burst plus its rate over the 2 s counted (+1 s slack) */
@@ -211,7 +168,7 @@ START_TEST (test_failed_peer_backed_off_not_banned)
   g_autofree gchar *url1 = kith_test_origin_url (origin, "/one");
   g_autofree gchar *url2 = kith_test_origin_url (origin, "/two");
   g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (Hostile) hostile = NULL;
+  g_autoptr (KithTestAttacker) hostile = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
   gint64 backoff_over;
@@ -219,7 +176,7 @@ START_TEST (test_failed_peer_backed_off_not_banned)
   kith_test_origin_add (origin, "/one", content, 0);
   kith_test_origin_add (origin, "/two", content2, 0);
   /* the peer's first answer names a port where nobody listens: a fault */
-  hostile = hostile_spawn ("dead-then-good", NULL, NULL);
+  hostile = kith_test_attacker_spawn (test_port, "dead-then-good", NULL, NULL);
   first = kith_test_fetch_sync (victim, url1, sha, FALSE, content);
   ck_assert_str_eq (first, "origin");
   ck_assert_uint_eq (kith_test_node_peering_status (victim, "bad-peers"), 0);

@@ -3,9 +3,8 @@
  * one origin download per URL, "I found" cancels other holders, waiting for a
  * peer's download, boot storms, bad peers, restarts, garbage, ranges, eviction */
 #include "kith-dbus-generated.h"
-#include "kith-packet.h"
+#include "kith-test-attacker.h"
 #include "kith-test-node.h"
-#include "kith-transport.h"
 #include "kith-test-origin.h"
 
 #include <check.h>
@@ -274,110 +273,8 @@ START_TEST (test_cache_eviction)
 }
 END_TEST
 
-/* ---- a lying peer, as its own process: answers every "I need" at once and serves
- * bytes that do not match the hash it claims ---- */
-
-typedef struct {
-  KithTransport *transport;
-  gchar *alias_base;
-  const gchar *sha256;
-  guint64 size;
-} FakePeer;
-
-static void
-fake_peer_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, FakePeer *fake)
-{
-  gsize len = 0;
-  const guint8 *raw = g_bytes_get_data (data, &len);
-  g_autoptr (KithPacket) request = kith_packet_parse (raw, len, NULL);
-  g_autoptr (KithPacket) reply = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-
-  if (request == NULL || request->type != KITH_PACKET_TYPE_REQUEST)
-    return;
-  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
-  reply->id = request->id;
-  reply->node = g_strdup ("fa4efa4efa4efa4efa4efa4efa4efa4e");
-  reply->alias = g_strdup_printf ("%s%s", fake->alias_base, fake->sha256);
-  reply->size = fake->size;
-  reply->sha256 = g_strdup (fake->sha256);
-  bytes = kith_packet_write (reply, NULL);
-  kith_transport_send_to (transport, bytes, from, NULL);
-}
-
-static void
-fake_peer_serve (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-                 gpointer user_data)
-{
-  FakePeer *fake = user_data;
-  g_autoptr (GBytes) wrong = kith_test_make_content (fake->size, 666);
-
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), wrong);
-}
-
-static gboolean
-fake_peer_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-fake_peer_timeout (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
-/* test-peering --fake-peer PORT SHA256 SIZE: runs until stdin closes (or 120 s). */
-static int
-fake_peer_main (char **argv)
-{
-  static const gchar *const broadcast[] = { "127.255.255.255", NULL };
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
-  g_autoptr (GError) error = NULL;
-  FakePeer fake = { .sha256 = argv[3], .size = g_ascii_strtoull (argv[4], NULL, 10) };
-  GSList *uris;
-
-  fake.transport = kith_transport_new (atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
-  g_assert_true (kith_transport_start (fake.transport, &error));
-  g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_peer_datagram), &fake);
-  soup_server_add_handler (server, "/alias/", fake_peer_serve, &fake, NULL);
-  g_assert_true (soup_server_listen (server, address, 0, &error));
-  uris = soup_server_get_uris (server);
-  fake.alias_base = g_strdup_printf ("http://127.0.0.1:%d/alias/", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, fake_peer_stdin_closed, loop);
-  g_timeout_add_seconds (120, fake_peer_timeout, loop);
-  g_print ("ready\n");
-  g_main_loop_run (loop);
-  kith_transport_stop (fake.transport);
-  g_object_unref (fake.transport);
-  g_free (fake.alias_base);
-  return 0;
-}
-
-static GSubprocess *
-fake_peer_spawn (const gchar *sha256, gsize size)
-{
-  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
-  g_autofree gchar *length = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
-  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autofree gchar *line = NULL;
-  GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                           &error, self, "--fake-peer", port, sha256, length, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  ck_assert_str_eq (line, "ready");
-  return process;
-}
+/* ---- a lying peer (kith-lan-attacker, its own process): answers every "I need" at once
+ * and serves bytes that do not match the hash it claims ---- */
 
 START_TEST (test_bad_peer_skipped)
 {
@@ -390,20 +287,19 @@ START_TEST (test_bad_peer_skipped)
                                                              "max-delay-ms=300\nclient-wait-ms=400\n");
   g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port,
                                                              "max-delay-ms=300\nclient-wait-ms=400\n");
-  g_autoptr (GSubprocess) fake = NULL;
+  g_autoptr (KithTestAttacker) fake = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
 
   kith_test_origin_add (origin, "/honest", content, 0);
   first = kith_test_fetch_sync (a, url, NULL, FALSE, content);
-  fake = fake_peer_spawn (sha, g_bytes_get_size (content));
+  fake = kith_test_attacker_spawn_liar (test_port, sha, g_bytes_get_size (content));
   second = kith_test_fetch_sync (b, url, NULL, FALSE, content);
   ck_assert_str_eq (second, kith_test_agent_get_node_id (a->agent));
   ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
   ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), g_bytes_get_size (content));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/honest"), 1);
-  g_output_stream_close (g_subprocess_get_stdin_pipe (fake), NULL, NULL);
-  ck_assert (g_subprocess_wait_check (fake, NULL, NULL));
+  kith_test_attacker_stop (fake);
 }
 END_TEST
 static Suite *
@@ -428,8 +324,6 @@ peering_suite (void)
 int
 main (int argc, char **argv)
 {
-  if (argc == 5 && g_strcmp0 (argv[1], "--fake-peer") == 0)
-    return fake_peer_main (argv);
   test_port = g_random_int_range (20000, 60000);
   return kith_test_run_suite (peering_suite ());
 }

@@ -5,6 +5,7 @@
  * leave anything but a whole set */
 #include "kith-catalog.h"
 #include "kith-crypto.h"
+#include "kith-test-attacker.h"
 #include "kith-test-node.h"
 #include "kith-test-backend.h"
 #include "kith-update-schedule.h"
@@ -499,29 +500,6 @@ END_TEST
 
 /* ---- a lying peer ---- */
 
-/* test-peering's fake peer (a separate process): it answers every "I need" for the
- * file with @sha256 at once, and serves @size wrong bytes. */
-static GSubprocess *
-liar_spawn (const gchar *sha256, guint64 size)
-{
-  const gchar *bin = g_getenv ("KITH_TEST_PEERING_BIN");
-  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
-  g_autofree gchar *length = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autofree gchar *line = NULL;
-  GSubprocess *process;
-
-  ck_assert_msg (bin != NULL, "KITH_TEST_PEERING_BIN must name test-peering");
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                              bin, "--fake-peer", port, sha256, length, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  ck_assert_str_eq (line, "ready");
-  return process;
-}
-
 START_TEST (test_lying_peer_never_installed)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
@@ -529,14 +507,15 @@ START_TEST (test_lying_peer_never_installed)
   g_autoptr (GBytes) json = backend_file (kith_test_backend_get_dir (backend), "catalog.json");
   g_autoptr (KithCatalog) catalog = kith_catalog_parse (json, NULL);
   const KithCatalogFile *avdat = kith_catalog_get_file (catalog, "avdat");
-  g_autoptr (GSubprocess) liar = NULL;
+  g_autoptr (KithTestAttacker) liar = NULL;
   g_autoptr (KithTestNode) node = NULL;
   g_autoptr (CheckCall) call = NULL;
   g_autofree gchar *path = g_strconcat ("/files/avdat-2611211200.cab", NULL);
 
   ck_assert_ptr_nonnull (avdat);
   kith_test_backend_serve (backend, NULL);
-  liar = liar_spawn (avdat->sha256, avdat->size);
+  /* a liar (kith-lan-attacker): answers every "I need" for avdat at once, serves wrong bytes */
+  liar = kith_test_attacker_spawn_liar (test_port, avdat->sha256, avdat->size);
   node = node_start_new (backend, NULL, NULL);
   call = check_sync (node);
   ck_assert_msg (call->error == NULL, "%s", call->error ? call->error->message : "");
@@ -545,8 +524,7 @@ START_TEST (test_lying_peer_never_installed)
   ck_assert_uint_eq (kith_test_backend_get_requests (backend, path), 1);
   assert_set_is (node, src);
   ck_assert_int_eq (assert_set_whole (node), 1);
-  g_output_stream_close (g_subprocess_get_stdin_pipe (liar), NULL, NULL);
-  ck_assert (g_subprocess_wait_check (liar, NULL, NULL));
+  kith_test_attacker_stop (liar);
 }
 END_TEST
 
