@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-rate-limit.h — token buckets per key (a source address): at most @burst events at
- * once and @rate per second after, for a bounded number of keys */
+/* kith-rate-limit.h — token buckets per key (a source address): at most @burst events (or
+ * bytes) at once and @rate per second after, for a bounded number of keys. Shared by the
+ * peering server (replies per address) and the relay (bytes per requester and in all). */
 #pragma once
 
 #include <glib.h>
@@ -15,6 +16,10 @@ KithRateLimit *kith_rate_limit_new (guint rate, guint burst, guint max_keys);
 void kith_rate_limit_free (KithRateLimit *self);
 /* TRUE (and a token taken) if one more event for @key is allowed at @now_us. */
 gboolean kith_rate_limit_take (KithRateLimit *self, const gchar *key, gint64 now_us);
+/* Charges @n tokens to @key's bucket at @now_us even if it has fewer (it goes into debt):
+ * for bytes already read. Returns how long (µs) until the bucket is out of debt, 0 when
+ * it still holds tokens; always 0 when the rate is 0. */
+gint64 kith_rate_limit_charge (KithRateLimit *self, const gchar *key, guint64 n, gint64 now_us);
 /* Buckets kept. */
 guint kith_rate_limit_get_size (KithRateLimit *self);
 

@@ -53,14 +53,12 @@ kith_rate_limit_evict_oldest (KithRateLimit *self)
     g_hash_table_remove (self->buckets, oldest);
 }
 
-gboolean
-kith_rate_limit_take (KithRateLimit *self, const gchar *key, gint64 now_us)
+/* @key's bucket, created full, refilled up to @now_us. */
+static KithBucket *
+kith_rate_limit_bucket (KithRateLimit *self, const gchar *key, gint64 now_us)
 {
-  KithBucket *bucket;
+  KithBucket *bucket = g_hash_table_lookup (self->buckets, key);
 
-  if (self->rate == 0)
-    return TRUE;
-  bucket = g_hash_table_lookup (self->buckets, key);
   if (bucket == NULL) {
     if (g_hash_table_size (self->buckets) >= self->max_keys)
       kith_rate_limit_evict_oldest (self);
@@ -74,10 +72,35 @@ kith_rate_limit_take (KithRateLimit *self, const gchar *key, gint64 now_us)
                           bucket->tokens + (gdouble) (now_us - bucket->last_us) * self->rate / G_USEC_PER_SEC);
     bucket->last_us = now_us;
   }
+  return bucket;
+}
+
+gboolean
+kith_rate_limit_take (KithRateLimit *self, const gchar *key, gint64 now_us)
+{
+  KithBucket *bucket;
+
+  if (self->rate == 0)
+    return TRUE;
+  bucket = kith_rate_limit_bucket (self, key, now_us);
   if (bucket->tokens < 1.0)
     return FALSE;
   bucket->tokens -= 1.0;
   return TRUE;
+}
+
+gint64
+kith_rate_limit_charge (KithRateLimit *self, const gchar *key, guint64 n, gint64 now_us)
+{
+  KithBucket *bucket;
+
+  if (self->rate == 0)
+    return 0;
+  bucket = kith_rate_limit_bucket (self, key, now_us);
+  bucket->tokens -= (gdouble) n;
+  if (bucket->tokens >= 0.0)
+    return 0;
+  return (gint64) (-bucket->tokens * G_USEC_PER_SEC / self->rate) + 1;
 }
 
 guint
