@@ -53,3 +53,14 @@ kith_task_broker_proof_data (guint32 id, const gchar *alias)
 {
   return kith_peer_proof_data (id, alias);
 }
+
+gboolean
+kith_task_offer_verify (const KithTaskOffer *offer, guint32 id, const gchar *anchor_pem, const gchar *role,
+                        gint64 now, gchar **reason)
+{
+  KithPeerClaim claim = {
+    .id = id, .node = offer->node, .cert = offer->cert, .alias = offer->alias, .sig = offer->sig, .from = offer->from,
+  };
+
+  return kith_peer_proof_verify (anchor_pem, role, &claim, now, reason);
+}

@@ -27,6 +27,15 @@ typedef struct {
   GSocketAddress *from; /* the offer's source address (received offers) */
 } KithTaskOffer;
 
+/* Requesting side: whether @offer, answering our request @id, comes from a peer the
+ * vendor enrolled for @role — the one check every plugin that hands a task to a peer
+ * applies before a byte is sent (upload, relay): kith_peer_proof_verify() against the
+ * trust anchor @anchor_pem at @now (chain, validity, role, node id, alias on the offer's
+ * source, proof of possession over (@id, alias)). FALSE with a one-line reason in
+ * *@reason (caller frees). */
+gboolean kith_task_offer_verify (const KithTaskOffer *offer, guint32 id, const gchar *anchor_pem,
+                                 const gchar *role, gint64 now, gchar **reason);
+
 /* Serving side: fill @offer (g_strdup'd strings, freed by the broker) and return TRUE to
  * answer @ask after the usual random delay (cancelled by "I found"), FALSE to stay silent. */
 typedef gboolean (*KithTaskResponder) (const KithTaskAsk *ask, KithTaskOffer *offer,

@@ -360,7 +360,6 @@ kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data
   KithAttempt *attempt = self->attempt;
   g_autofree gchar *reason = NULL;
   g_autofree gchar *from = NULL;
-  KithPeerClaim claim;
   guint64 t_ms;
 
   if (attempt == NULL || attempt->request_id != id || attempt->responder != NULL)
@@ -374,10 +373,7 @@ kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data
     g_debug ("ignoring the offer of node %s: backing off after its last fault", offer->node);
     return;
   }
-  claim = (KithPeerClaim) {
-    .id = id, .node = offer->node, .cert = offer->cert, .alias = offer->alias, .sig = offer->sig, .from = offer->from,
-  };
-  if (!kith_peer_proof_verify (self->anchor_pem, KITH_PEER_ROLE_UPLOAD, &claim, kith_upload_now (), &reason)) {
+  if (!kith_task_offer_verify (offer, id, self->anchor_pem, KITH_PEER_ROLE_UPLOAD, kith_upload_now (), &reason)) {
     g_message ("refused the upload offer of %s: %s", offer->node, reason);
     kith_upload_blacklist_node (self, offer->node, from, reason);
     return;
