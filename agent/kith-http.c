@@ -41,6 +41,8 @@ struct _KithHttp {
   GHashTable *conns;       /* GSocket* (weak) → KithHttpConn*, owned */
   GHashTable *sources;     /* remote address text → open connections, as a pointer */
   GHashTable *body_limits; /* path prefix → guint64* */
+  SoupServerCallback connect_handler;
+  gpointer connect_data;
   gulong started_id;
   guint sweep_id;
   gint64 logged_us;
@@ -66,10 +68,20 @@ G_DEFINE_TYPE (KithHttp, kith_http, G_TYPE_OBJECT)
 static void kith_http_conn_msg_gone (gpointer data, GObject *where_the_object_was);
 static void kith_http_conn_socket_gone (gpointer data, GObject *where_the_object_was);
 
+/* Everything no handler took: 404, and CONNECT (it names no path) to the connect handler. */
 static void
 kith_http_not_found (SoupServer *server, SoupServerMessage *msg, const char *path,
                      GHashTable *query, gpointer user_data)
 {
+  KithHttp *self = user_data;
+
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_CONNECT) {
+    if (self->connect_handler != NULL)
+      self->connect_handler (server, msg, path, query, self->connect_data);
+    else
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+    return;
+  }
   soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
 }
 
@@ -429,7 +441,7 @@ kith_http_init (KithHttp *self)
   kith_http_set_limits (self, &(KithHttpLimits){ 0 });
   self->server = soup_server_new ("server-header", "kith ", NULL);
   self->started_id = g_signal_connect (self->server, "request-started", G_CALLBACK (kith_http_request_started_cb), self);
-  soup_server_add_handler (self->server, NULL, kith_http_not_found, NULL, NULL);
+  soup_server_add_handler (self->server, NULL, kith_http_not_found, self, NULL);
 }
 
 KithHttp *
@@ -551,11 +563,31 @@ kith_http_remove_handler (KithHttp *self, const gchar *path)
 }
 
 void
+kith_http_set_connect_handler (KithHttp *self, SoupServerCallback callback, gpointer user_data)
+{
+  g_return_if_fail (KITH_IS_HTTP (self));
+  self->connect_handler = callback;
+  self->connect_data = user_data;
+}
+
+void
 kith_http_set_body_limit (KithHttp *self, const gchar *path, guint64 max_size)
 {
   g_return_if_fail (KITH_IS_HTTP (self));
   g_return_if_fail (path != NULL && path[0] == '/');
   g_hash_table_insert (self->body_limits, g_strdup (path), g_memdup2 (&max_size, sizeof max_size));
+}
+
+gboolean
+kith_http_is_lan (GSocketAddress *address)
+{
+  GInetAddress *inet;
+
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return FALSE;
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  return g_inet_address_get_is_loopback (inet) || g_inet_address_get_is_site_local (inet) ||
+         g_inet_address_get_is_link_local (inet);
 }
 
 guint16

@@ -51,6 +51,11 @@ gboolean kith_http_listen (KithHttp *self, const gchar *listen, GError **error);
 /* Routes requests whose path starts with @path (e.g. "/alias/") to @callback. */
 void kith_http_add_handler (KithHttp *self, const gchar *path, SoupServerCallback callback,
                             gpointer user_data, GDestroyNotify destroy);
+/* CONNECT requests (they name a host:port, no path) go to @callback (NULL: answered 405,
+ * the default); one such handler at a time. It may take the connection over with
+ * soup_server_message_steal_connection(): the connection then still counts against the
+ * caps until its socket is closed. */
+void kith_http_set_connect_handler (KithHttp *self, SoupServerCallback callback, gpointer user_data);
 /* Removes the handler added for @path (and its body limit). */
 void kith_http_remove_handler (KithHttp *self, const gchar *path);
 /*
@@ -66,6 +71,9 @@ void kith_http_set_body_limit (KithHttp *self, const gchar *path, guint64 max_si
  * the client sees the answer; past that the answer goes out at once and nothing more is read.
  */
 void kith_http_refuse_body (KithHttp *self, SoupServerMessage *msg, guint status);
+/* Whether @address is on the LAN: loopback, private IPv4 ranges, IPv6 site-local or
+ * link-local — where the services that act for peers (upload, relay) take requests from. */
+gboolean kith_http_is_lan (GSocketAddress *address);
 /* The port actually listened on (0 before listening). */
 guint16 kith_http_get_port (KithHttp *self);
 /* "http://HOST:PORT" for the first listen address; owned by @self. */

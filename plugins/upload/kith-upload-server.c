@@ -171,18 +171,6 @@ kith_upload_server_retry_spool (KithUploadServer *self)
   }
 }
 
-static gboolean
-kith_upload_server_is_lan (GSocketAddress *address)
-{
-  GInetAddress *inet;
-
-  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
-    return FALSE;
-  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
-  return g_inet_address_get_is_loopback (inet) || g_inet_address_get_is_site_local (inet) ||
-         g_inet_address_get_is_link_local (inet);
-}
-
 /* A report on its way in: written to the spool as it arrives, never held in memory. */
 typedef struct {
   KithUploadServer *self;
@@ -263,7 +251,7 @@ kith_upload_server_early (SoupServer *server, SoupServerMessage *msg, const char
     kith_upload_server_refuse (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a report here");
     return;
   }
-  if (!kith_upload_server_is_lan (soup_server_message_get_remote_address (msg))) {
+  if (!kith_http_is_lan (soup_server_message_get_remote_address (msg))) {
     kith_upload_server_refuse (msg, SOUP_STATUS_FORBIDDEN, "uploads are taken from the LAN only");
     return;
   }
