@@ -30,6 +30,7 @@ struct _KithAgent {
   gchar *trust_anchor;
   gchar *enrollment_token;
   gboolean offline;
+  KithBackendRoute *route; /* direct, or through a relay (docs/relay.md) */
   gboolean metrics_any; /* [agent] metrics=any: /metrics for every client, not only loopback */
   gint64 started_us;
   gboolean running;
@@ -61,6 +62,7 @@ kith_agent_finalize (GObject *object)
   g_object_unref (self->config);
   g_free (self->node_id);
   g_free (self->state_dir);
+  g_clear_object (&self->route);
   g_free (self->backend_url);
   g_free (self->trust_anchor);
   g_free (self->enrollment_token);
@@ -132,6 +134,8 @@ kith_agent_load_vendor (KithAgent *self, GError **error)
                            "'%s' does not exist or is not a file", self->trust_anchor);
     return FALSE;
   }
+  g_clear_object (&self->route);
+  self->route = kith_backend_route_new (self->backend_url);
   return kith_config_get_boolean (self->config, "agent", "offline", FALSE, &self->offline, error);
 }
 
@@ -482,6 +486,18 @@ kith_agent_get_offline (KithAgent *self)
   return self->offline;
 }
 
+KithBackendRoute *
+kith_agent_get_backend_route (KithAgent *self)
+{
+  return self->route;
+}
+
+gboolean
+kith_agent_can_reach_backend (KithAgent *self)
+{
+  return !self->offline || (self->route != NULL && kith_backend_route_get_relay_url (self->route) != NULL);
+}
+
 GPtrArray *
 kith_agent_get_plugins (KithAgent *self)
 {
@@ -519,6 +535,10 @@ kith_agent_own_status (KithAgent *self)
   g_variant_dict_insert (&dict, "offline", "b", self->offline);
   if (self->backend_url != NULL)
     g_variant_dict_insert (&dict, "backend-url", "s", self->backend_url);
+  if (self->route != NULL && kith_backend_route_get_relay_url (self->route) != NULL) {
+    g_variant_dict_insert (&dict, "relay", "s", kith_backend_route_get_relay_url (self->route));
+    g_variant_dict_insert (&dict, "relay-node", "s", kith_backend_route_get_relay_node (self->route));
+  }
   return g_variant_dict_end (&dict);
 }
 

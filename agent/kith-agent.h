@@ -5,6 +5,7 @@
 
 #include <glib-object.h>
 
+#include "kith-backend-route.h"
 #include "kith-config.h"
 #include "kith-dbus.h"
 #include "kith-agent-error.h"
@@ -36,6 +37,11 @@ const gchar *kith_agent_get_trust_anchor (KithAgent *self);
 const gchar *kith_agent_get_enrollment_token (KithAgent *self);
 /* [agent] offline: never contact the backend or any origin directly. */
 gboolean kith_agent_get_offline (KithAgent *self);
+/* How this node reaches its backend: direct, or through a relay (docs/relay.md); borrowed,
+ * never NULL once the config is loaded. */
+KithBackendRoute *kith_agent_get_backend_route (KithAgent *self);
+/* Whether the backend may be contacted now: not offline, or through a relay. */
+gboolean kith_agent_can_reach_backend (KithAgent *self);
 
 /* The service registered under @name, or NULL; borrowed. */
 GObject *kith_agent_get_service (KithAgent *self, const gchar *name);

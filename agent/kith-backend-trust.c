@@ -61,6 +61,8 @@ kith_backend_trust_session (KithAgent *agent, SoupSession *session)
 
   if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "https") != 0 || anchor == NULL)
     return;
+  /* through a relay when the relay plugin set one; TLS still ends at the backend */
+  g_object_set (session, "proxy-resolver", kith_agent_get_backend_route (agent), NULL);
   trust = g_new0 (KithBackendTrust, 1);
   trust->host = g_strdup (g_uri_get_host (uri));
   trust->port = g_uri_get_port (uri) == -1 ? 443 : g_uri_get_port (uri);

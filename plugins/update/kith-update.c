@@ -554,11 +554,11 @@ kith_update_check_run (KithUpdateCheck *check)
   KithUpdate *self = check->self;
 
   kith_update_set_stage (self, KITH_UPDATE_STAGE_CHECKING);
-  if (kith_agent_get_offline (self->agent)) {
-    /* the catalog only ever comes from the vendor; relaying it is a later issue */
+  if (!kith_agent_can_reach_backend (self->agent)) {
+    /* the catalog only ever comes from the vendor: directly or through a relay's tunnel */
     kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_OFFLINE,
                             "offline: no catalog ([agent] offline=true: this node never contacts "
-                            "the backend, and catalogs are not relayed yet)");
+                            "the backend directly, and no relay on the LAN is in use)");
     return;
   }
   if (kith_agent_get_backend_url (self->agent) == NULL || kith_agent_get_trust_anchor (self->agent) == NULL) {

@@ -430,7 +430,7 @@ kith_upload_start (KithUpload *self, KithOutboxReport *report)
   report->sending = TRUE;
   self->attempt = attempt;
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
-  if (self->direct && !kith_agent_get_offline (self->agent) && report->attempts % 2 == 0) {
+  if (self->direct && kith_agent_can_reach_backend (self->agent) && report->attempts % 2 == 0) {
     /* every other attempt goes through peers, so a backend that is reachable but never
      * answers with a receipt does not keep the report from them */
     kith_upload_post (self, self->upload_url,

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-backend-route.h — how this node reaches its vendor backend: directly, or through a
+ * relay on the LAN (docs/relay.md). A GProxyResolver that every session talking to the
+ * backend uses (kith_backend_trust_session()): https:// URLs on the backend's host and port
+ * go through the relay's HTTP CONNECT while one is set, so TLS runs end to end to the
+ * backend and the relay carries only ciphertext; every other URL resolves as the system
+ * says. The relay plugin sets and clears the relay; the SDK never picks one itself. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define KITH_TYPE_BACKEND_ROUTE (kith_backend_route_get_type ())
+G_DECLARE_FINAL_TYPE (KithBackendRoute, kith_backend_route, KITH, BACKEND_ROUTE, GObject)
+
+/* The route to @backend_url (may be NULL: nothing is ever relayed); caller owns it. */
+KithBackendRoute *kith_backend_route_new (const gchar *backend_url);
+/* Sends the backend's traffic through relay @node's CONNECT endpoint @proxy_url
+ * ("http://HOST:PORT"); NULL for both goes direct again. Emits "changed" when it changes. */
+void kith_backend_route_set_relay (KithBackendRoute *self, const gchar *node, const gchar *proxy_url);
+/* The relay in use (node id and "http://HOST:PORT"), or NULL when direct; owned by @self. */
+const gchar *kith_backend_route_get_relay_node (KithBackendRoute *self);
+const gchar *kith_backend_route_get_relay_url (KithBackendRoute *self);
+/* Whether @uri (an absolute URL) is one the relay would carry: https on the backend's host
+ * and port. */
+gboolean kith_backend_route_is_backend (KithBackendRoute *self, const gchar *uri);
+
+G_END_DECLS
