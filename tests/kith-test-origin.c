@@ -24,6 +24,8 @@ struct _KithTestOrigin {
 typedef struct {
   GBytes *content;
   guint rate;
+  gsize hold;     /* bytes sent before a GET answer pauses; 0: none */
+  GPtrArray *held; /* SoupServerMessage*: answers paused at @hold */
 } KithTestOriginFile;
 
 typedef struct {
@@ -37,6 +39,7 @@ typedef struct {
 static void
 kith_test_origin_file_free (KithTestOriginFile *file)
 {
+  g_ptr_array_unref (file->held);
   g_bytes_unref (file->content);
   g_free (file);
 }
@@ -113,6 +116,26 @@ kith_test_origin_serve_slow (KithTestOrigin *self, SoupServerMessage *msg, KithT
 }
 
 static void
+kith_test_origin_held_finished (SoupServerMessage *msg, KithTestOriginFile *file)
+{
+  g_ptr_array_remove (file->held, msg);
+}
+
+/* The first file->hold bytes now, the rest on release. Called with the mutex held. */
+static void
+kith_test_origin_serve_held (SoupServerMessage *msg, KithTestOriginFile *file)
+{
+  g_autoptr (GBytes) part = g_bytes_new_from_bytes (file->content, 0, file->hold);
+
+  soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
+                                           g_bytes_get_size (file->content));
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), part);
+  g_ptr_array_add (file->held, g_object_ref (msg));
+  g_signal_connect (msg, "finished", G_CALLBACK (kith_test_origin_held_finished), file);
+}
+
+static void
 kith_test_origin_handle (SoupServer *server, SoupServerMessage *msg, const char *path,
                          GHashTable *query, gpointer user_data)
 {
@@ -147,6 +170,13 @@ kith_test_origin_handle (SoupServer *server, SoupServerMessage *msg, const char 
     kith_test_origin_serve_slow (self, msg, file);
     return;
   }
+  g_mutex_lock (&self->mutex);
+  if (file->hold > 0 && g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0) {
+    kith_test_origin_serve_held (msg, file);
+    g_mutex_unlock (&self->mutex);
+    return;
+  }
+  g_mutex_unlock (&self->mutex);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_body_append_bytes (soup_server_message_get_response_body (msg), file->content);
 }
@@ -232,9 +262,70 @@ kith_test_origin_add (KithTestOrigin *self, const gchar *path, GBytes *content, 
 
   file->content = g_bytes_ref (content);
   file->rate = rate;
+  file->held = g_ptr_array_new_with_free_func (g_object_unref);
   g_mutex_lock (&self->mutex);
   g_hash_table_replace (self->files, g_strdup (path), file);
   g_mutex_unlock (&self->mutex);
+}
+
+void
+kith_test_origin_hold (KithTestOrigin *self, const gchar *path, gsize bytes)
+{
+  KithTestOriginFile *file;
+
+  g_mutex_lock (&self->mutex);
+  file = g_hash_table_lookup (self->files, path);
+  g_assert_nonnull (file);
+  g_assert_cmpuint (bytes, <, g_bytes_get_size (file->content));
+  file->hold = bytes;
+  g_mutex_unlock (&self->mutex);
+}
+
+typedef struct {
+  KithTestOrigin *origin;
+  gchar *path;
+} KithTestOriginRelease;
+
+/* In the server's thread: the rest of each held body, and no more holding. */
+static gboolean
+kith_test_origin_release_now (gpointer user_data)
+{
+  KithTestOriginRelease *release = user_data;
+  KithTestOrigin *self = release->origin;
+  KithTestOriginFile *file;
+  g_autoptr (GPtrArray) held = NULL;
+
+  g_mutex_lock (&self->mutex);
+  file = g_hash_table_lookup (self->files, release->path);
+  held = g_steal_pointer (&file->held);
+  file->held = g_ptr_array_new_with_free_func (g_object_unref);
+  g_mutex_unlock (&self->mutex);
+  for (guint i = 0; i < held->len; i++) {
+    SoupServerMessage *msg = g_ptr_array_index (held, i);
+    SoupMessageBody *body = soup_server_message_get_response_body (msg);
+    g_autoptr (GBytes) rest = g_bytes_new_from_bytes (file->content, file->hold,
+                                                      g_bytes_get_size (file->content) - file->hold);
+    g_signal_handlers_disconnect_by_data (msg, file);
+    soup_message_body_append_bytes (body, rest);
+    soup_message_body_complete (body);
+    soup_server_message_unpause (msg);
+  }
+  g_mutex_lock (&self->mutex);
+  file->hold = 0;
+  g_mutex_unlock (&self->mutex);
+  g_free (release->path);
+  g_free (release);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kith_test_origin_release (KithTestOrigin *self, const gchar *path)
+{
+  KithTestOriginRelease *release = g_new0 (KithTestOriginRelease, 1);
+
+  release->origin = self;
+  release->path = g_strdup (path);
+  g_main_context_invoke (self->context, kith_test_origin_release_now, release);
 }
 
 gchar *

@@ -106,6 +106,13 @@ kith_alias_writer_get_size (KithAliasWriter *writer)
   return writer->size;
 }
 
+const gchar *
+kith_alias_writer_get_path (KithAliasWriter *writer)
+{
+  g_return_val_if_fail (writer != NULL, NULL);
+  return writer->tmp_path;
+}
+
 /* Flushes, fsyncs and closes the temp file. */
 static gboolean
 writer_close_durable (KithAliasWriter *writer, GError **error)

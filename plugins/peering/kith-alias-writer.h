@@ -34,6 +34,9 @@ gboolean kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, g
 void kith_alias_writer_set_trust (KithAliasWriter *writer, KithAliasTrust trust);
 /* Bytes written so far. */
 guint64 kith_alias_writer_get_size (KithAliasWriter *writer);
+/* The temporary file being written (a partial copy reads it while it grows); owned by
+ * the writer, renamed into the store by commit, deleted by free. */
+const gchar *kith_alias_writer_get_path (KithAliasWriter *writer);
 /*
  * Verifies size and sha256 (KITH_PEERING_ERROR_HASH_MISMATCH, temp file
  * removed), makes the file durable, publishes it, saves the index and evicts

@@ -12,10 +12,18 @@
  * peer's copy is taken only against a hash this node trusts (the caller's, or the one the
  * origin states in a HEAD) or from a peer that proves it is enrolled (trust=verified,
  * kith-peering-trust.h); the copy records which (KithAliasTrust).
+ *
+ * Streaming (docs/protocol.md "Streaming"): a download from the origin is served to others
+ * while it runs, as a partial copy (kith-partial-table.h) named in our "downloading". A
+ * waiter with a trusted hash and a known size does not wait for "complete": it reads that
+ * partial copy as it grows, into a partial copy of its own that it serves on in turn, and
+ * verifies the whole at the end like any download from a peer.
  */
 #include "kith-fetch-job.h"
 
+#include "kith-crypto.h"
 #include "kith-origin-digest.h"
+#include "kith-partial-handler.h"
 #include "kith-peer-download.h"
 #include "kith-peering-error.h"
 
@@ -62,6 +70,12 @@ struct _KithFetchJob {
   guint64 done;
   guint64 total;
   gint64 last_announce_us;
+  KithPartialCopy *partial; /* the download in progress as we serve it, or NULL */
+  gboolean streaming;       /* the download reads a peer's partial copy */
+  gint64 last_bytes_us;     /* streaming: when bytes last came */
+  /* the partial copy waiting_for announced, to stream from */
+  gchar *stream_alias;
+  guint64 stream_total;
   guint cancel_idle_id;
   guint start_idle_id;
 };
@@ -69,6 +83,7 @@ struct _KithFetchJob {
 static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
+static gboolean kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms);
 
 const gchar *
 kith_fetch_job_get_href (KithFetchJob *job)
@@ -108,6 +123,10 @@ static void
 kith_fetch_job_reset_download (KithFetchJob *job)
 {
   g_clear_pointer (&job->download, kith_peer_download_free);
+  /* a copy that did not complete was abandoned: its readers are cut */
+  if (job->partial != NULL)
+    kith_partial_copy_fail (job->partial);
+  g_clear_object (&job->partial);
   g_clear_pointer (&job->writer, kith_alias_writer_free);
   job->done = job->total = 0;
 }
@@ -133,6 +152,7 @@ kith_fetch_job_free (KithFetchJob *job)
   g_free (job->href);
   g_free (job->expected_sha256);
   g_free (job->waiting_for);
+  g_free (job->stream_alias);
   g_free (job->source);
   g_free (job);
 }
@@ -252,7 +272,12 @@ kith_fetch_job_announce (KithFetchJob *job, gboolean force)
   job->last_announce_us = now;
   packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
   packet->href = g_strdup (job->href);
-  packet->alias = kith_peering_sender_alias_url (job->ctx->sender, NULL, NULL, NULL);
+  if (job->partial != NULL) {
+    g_autofree gchar *path = kith_partial_handler_build_path (kith_partial_copy_get_token (job->partial));
+    packet->alias = kith_peering_sender_url_for_path (job->ctx->sender, path, NULL);
+  } else {
+    packet->alias = kith_peering_sender_alias_url (job->ctx->sender, NULL, NULL, NULL);
+  }
   packet->done = MIN (job->done, job->total > 0 ? job->total : job->done);
   packet->total = job->total;
   kith_peering_sender_broadcast (job->ctx->sender, packet);
@@ -270,13 +295,24 @@ kith_fetch_job_announce_complete (KithFetchJob *job, const KithAliasEntry *entry
   kith_peering_sender_broadcast (job->ctx->sender, packet);
 }
 
-gboolean
-kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total)
+/* Whether this job tells the LAN about its download: from the origin, or streamed while
+ * it serves its partial copy on. */
+static gboolean
+kith_fetch_job_announces (KithFetchJob *job)
 {
-  if (job->state != KITH_FETCH_JOB_FROM_ORIGIN)
+  return job->state == KITH_FETCH_JOB_FROM_ORIGIN || job->partial != NULL;
+}
+
+gboolean
+kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total, gchar **alias_path)
+{
+  *alias_path = NULL;
+  if (!kith_fetch_job_announces (job))
     return FALSE;
   *done = job->done;
   *total = job->total;
+  if (job->partial != NULL)
+    *alias_path = kith_partial_handler_build_path (kith_partial_copy_get_token (job->partial));
   return TRUE;
 }
 
@@ -310,14 +346,19 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
 {
   KithMetrics *metrics = job->ctx->metrics;
   gboolean from_origin = job->state == KITH_FETCH_JOB_FROM_ORIGIN;
+  gboolean announced = kith_fetch_job_announces (job);
+  gboolean streamed = job->streaming;
 
   kith_fetch_job_reset_download (job);
+  job->streaming = FALSE;
   if (entry != NULL) {
     kith_metrics_add (metrics, from_origin ? "kith_peering_misses_total" : "kith_peering_hits_total",
                       NULL, 1);
     kith_metrics_add (metrics, from_origin ? "kith_peering_origin_bytes_total"
                                            : "kith_peering_peer_bytes_total", NULL, entry->size);
-    if (from_origin) {
+    if (streamed)
+      kith_metrics_add (metrics, "kith_peering_streamed_total", NULL, 1);
+    if (announced) {
       job->done = job->total = entry->size;
       kith_fetch_job_announce (job, TRUE);
       kith_fetch_job_announce_complete (job, entry);
@@ -335,6 +376,8 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
   /* a peer failed us: remember it, and look again elsewhere */
   kith_fetch_job_blame (job, error);
   g_hash_table_add (job->skip, g_strdup (job->source));
+  if (g_strcmp0 (job->waiting_for, job->source) == 0)
+    g_clear_pointer (&job->waiting_for, g_free); /* not waited for again */
   if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
     kith_fetch_job_search (job);
   else if (kith_fetch_job_may_use_origin (job))
@@ -355,7 +398,12 @@ kith_fetch_job_write (KithPeerDownload *download, const guint8 *data, gsize len,
                       gpointer user_data, GError **error)
 {
   KithFetchJob *job = user_data;
-  return kith_alias_writer_write (job->writer, data, len, error);
+
+  if (!kith_alias_writer_write (job->writer, data, len, error))
+    return FALSE;
+  if (job->partial != NULL)
+    kith_partial_copy_grow (job->partial, len);
+  return TRUE;
 }
 
 static void
@@ -365,7 +413,9 @@ kith_fetch_job_download_started (KithPeerDownload *download, guint64 length, gpo
 
   if (length > 0)
     job->total = length;
-  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
+  if (length > 0 && job->partial != NULL)
+    kith_partial_copy_set_total (job->partial, length);
+  if (kith_fetch_job_announces (job))
     kith_fetch_job_announce (job, TRUE);
 }
 
@@ -375,7 +425,8 @@ kith_fetch_job_download_progress (KithPeerDownload *download, guint64 done, gpoi
   KithFetchJob *job = user_data;
 
   job->done = done;
-  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
+  job->last_bytes_us = g_get_monotonic_time ();
+  if (kith_fetch_job_announces (job))
     kith_fetch_job_announce (job, FALSE);
   kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
 }
@@ -390,6 +441,9 @@ kith_fetch_job_download_finished (KithPeerDownload *download, const GError *down
 
   if (error == NULL)
     entry = kith_alias_writer_commit (job->writer, &error);
+  /* only now, verified and stored, may the readers of our partial copy have its end */
+  if (entry != NULL && job->partial != NULL)
+    kith_partial_copy_complete (job->partial, entry->sha256);
   kith_fetch_job_downloaded (job, entry, error);
   kith_alias_entry_free (entry);
 }
@@ -400,6 +454,54 @@ static const KithPeerDownloadFuncs kith_fetch_job_download_funcs = {
   .progress = kith_fetch_job_download_progress,
   .finished = kith_fetch_job_download_finished,
 };
+
+/* Our download in progress becomes a partial copy that peers may read as it grows. Without
+ * one (no random token, the file cannot be reopened) the download goes on unshared. */
+static void
+kith_fetch_job_open_partial (KithFetchJob *job, guint64 size)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *token = kith_crypto_random_hex (KITH_PARTIAL_HANDLER_TOKEN_LEN / 2, &error);
+
+  if (token != NULL)
+    job->partial = kith_partial_copy_new (token, job->href, kith_alias_writer_get_path (job->writer),
+                                          size, &error);
+  if (job->partial == NULL) {
+    g_warning ("%s: not serving the download while it runs: %s", job->href, error->message);
+    return;
+  }
+  kith_partial_table_add (job->ctx->partials, job->partial);
+}
+
+/* While streaming, a source that sends nothing for stall-ms is left like a broken one;
+ * one that keeps sending is followed no longer than follow-max-ms, like a downloader
+ * whose progress moves, before a fetch that may use the origin goes there. */
+static gboolean
+kith_fetch_job_stream_check (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+  gint64 idle_us = g_get_monotonic_time () - job->last_bytes_us;
+  guint left_ms;
+
+  if (kith_fetch_job_past_deadline (job, TRUE, &left_ms)) {
+    job->timer_id = 0;
+    g_message ("%s: %s still streaming after %u ms; fetching from the origin", job->href, job->source,
+               job->ctx->timings->follow_max_ms);
+    kith_fetch_job_reset_download (job);
+    job->streaming = FALSE;
+    kith_fetch_job_from_origin (job);
+    return G_SOURCE_REMOVE;
+  }
+  if (idle_us >= (gint64) job->ctx->timings->stall_ms * 1000) {
+    g_autoptr (GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                           "%s sent nothing for %u ms", job->source,
+                                           job->ctx->timings->stall_ms);
+    job->timer_id = 0;
+    kith_fetch_job_downloaded (job, NULL, error);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
 
 static void
 kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size)
@@ -416,6 +518,8 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
     return;
   }
   kith_alias_writer_set_trust (job->writer, job->download_trust);
+  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN || job->streaming)
+    kith_fetch_job_open_partial (job, size);
   kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
   /* the elected one says so before it connects: reaching a distant origin (routing, TLS,
    * the first response) can outlast the short wait of the others for its first word */
@@ -424,17 +528,24 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
   job->download = kith_peer_download_new (job->ctx->session, url, job->source, job->ctx->metrics,
                                           &kith_fetch_job_download_funcs, job);
   kith_peer_download_set_limit (job->download, size);
+  if (job->streaming) {
+    job->last_bytes_us = g_get_monotonic_time ();
+    job->timer_id = g_timeout_add (MAX (job->ctx->timings->stall_ms / 4, 10), kith_fetch_job_stream_check, job);
+  }
   kith_peer_download_start (job->download);
 }
 
-/* @trust: how the copy is verified (HASH with a trusted hash, PEER vouched, LAN believed). */
+/* @trust: how the copy is verified (HASH with a trusted hash, PEER vouched, LAN believed);
+ * @streaming: @alias is a partial copy, still growing. */
 static void
 kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *alias,
-                          const gchar *sha256, guint64 size, KithAliasTrust trust)
+                          const gchar *sha256, guint64 size, KithAliasTrust trust, gboolean streaming)
 {
-  g_debug ("%s: fetching from %s at %s (%s)", job->href, node, alias, kith_alias_trust_to_string (trust));
+  g_debug ("%s: fetching from %s at %s (%s%s)", job->href, node, alias, kith_alias_trust_to_string (trust),
+           streaming ? ", streaming" : "");
   job->state = KITH_FETCH_JOB_FROM_PEER;
   job->download_trust = trust;
+  job->streaming = streaming;
   g_free (job->source);
   job->source = g_strdup (node);
   if (job->expected_size > 0 && size > 0 && size != job->expected_size) {
@@ -538,6 +649,7 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
     g_free (job->waiting_for);
     job->waiting_for = g_strdup (node);
     job->heard_from_waited = FALSE;
+    g_clear_pointer (&job->stream_alias, g_free);
   }
   kith_fetch_job_past_deadline (job, moving, &left_ms);
   timeout_ms = MIN (timeout_ms, left_ms);
@@ -547,6 +659,42 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_WAITING_FOR_PEER);
   kith_fetch_job_clear_timer (job);
   job->timer_id = g_timeout_add (timeout_ms, kith_fetch_job_wait_timeout, job);
+}
+
+/* Reads the partial copy of the downloader we wait for, rather than waiting for its
+ * "complete": only against a trusted hash (the end verifies every byte) and a known size
+ * (the bound of what we take). FALSE when that cannot be done: the wait goes on. */
+static gboolean
+kith_fetch_job_try_stream (KithFetchJob *job)
+{
+  guint64 size = job->expected_size > 0 ? job->expected_size : job->stream_total;
+  g_autofree gchar *node = NULL;
+  g_autofree gchar *alias = NULL;
+
+  if (job->expected_sha256 == NULL || job->stream_alias == NULL || job->waiting_for == NULL || size == 0 ||
+      (job->stream_total > 0 && job->stream_total != size))
+    return FALSE;
+  node = g_strdup (job->waiting_for);
+  alias = g_steal_pointer (&job->stream_alias);
+  kith_fetch_job_from_peer (job, node, alias, job->expected_sha256, size, KITH_ALIAS_TRUST_HASH, TRUE);
+  return TRUE;
+}
+
+/* A "downloading" of the node we wait for that names its partial copy: remembered, to
+ * stream from it. */
+static void
+kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
+{
+  g_autoptr (GUri) uri = NULL;
+
+  if (g_strcmp0 (packet->node, job->waiting_for) != 0 || packet->alias == NULL)
+    return;
+  uri = g_uri_parse (packet->alias, G_URI_FLAGS_ENCODED, NULL);
+  if (uri == NULL || !g_str_has_prefix (g_uri_get_path (uri), KITH_PARTIAL_HANDLER_PREFIX))
+    return;
+  g_free (job->stream_alias);
+  job->stream_alias = g_strdup (packet->alias);
+  job->stream_total = packet->total;
 }
 
 /* Nobody answered "I have": wait for a downloader, or fetch from the origin if elected. */
@@ -566,7 +714,8 @@ kith_fetch_job_decide (KithFetchJob *job)
   if (job->waiting_for == NULL)
     job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip));
   if (job->waiting_for != NULL) {
-    kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms, FALSE);
+    if (!kith_fetch_job_try_stream (job))
+      kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms, FALSE);
     return;
   }
   leader = kith_peer_table_elect (job->ctx->peers, job->href, job->skip,
@@ -706,7 +855,7 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSo
   found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
   found->id = job->request_id;
   kith_peering_sender_broadcast (job->ctx->sender, found);
-  kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust);
+  kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust, FALSE);
 }
 
 /* A downloader's announcement: its first one, or progress that moved, renews the wait;
@@ -719,6 +868,9 @@ kith_fetch_job_handle_progress (KithFetchJob *job, const KithPacket *packet,
 
   if (g_strcmp0 (packet->node, job->waiting_for) != 0)
     return; /* we follow one downloader at a time */
+  kith_fetch_job_note_partial (job, packet);
+  if (kith_fetch_job_try_stream (job))
+    return;
   if (job->heard_from_waited && !moved)
     return;
   job->heard_from_waited = TRUE;
@@ -741,9 +893,13 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     break;
   case KITH_PACKET_TYPE_DOWNLOADING:
     if (job->state == KITH_FETCH_JOB_SEARCHING) {
-      g_free (job->waiting_for);
-      job->waiting_for = g_strdup (packet->node);
-      job->heard_from_waited = FALSE;
+      if (g_strcmp0 (job->waiting_for, packet->node) != 0) {
+        g_free (job->waiting_for);
+        job->waiting_for = g_strdup (packet->node);
+        job->heard_from_waited = FALSE;
+        g_clear_pointer (&job->stream_alias, g_free);
+      }
+      kith_fetch_job_note_partial (job, packet);
     } else if (job->state == KITH_FETCH_JOB_WAITING) {
       kith_fetch_job_handle_progress (job, packet, timings);
     }
@@ -754,10 +910,10 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     if (job->expected_sha256 != NULL) {
       if (g_ascii_strcasecmp (job->expected_sha256, packet->sha256) == 0)
         kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size,
-                                  KITH_ALIAS_TRUST_HASH);
+                                  KITH_ALIAS_TRUST_HASH, FALSE);
     } else if (!kith_fetch_job_verified (job)) {
       kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size,
-                                KITH_ALIAS_TRUST_LAN);
+                                KITH_ALIAS_TRUST_LAN, FALSE);
     } else if (g_strcmp0 (packet->node, job->waiting_for) == 0 &&
                g_hash_table_add (job->reasked, g_strdup (packet->node))) {
       /* a bare "complete" proves nothing: ask again, so that the one we waited for

@@ -23,8 +23,11 @@ void kith_fetch_job_free (KithFetchJob *job);
 void kith_fetch_job_start (KithFetchJob *job);
 void kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer);
 const gchar *kith_fetch_job_get_href (KithFetchJob *job);
-/* TRUE while it fetches from the origin; fills the progress so far. */
-gboolean kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total);
+/* TRUE while it fetches from the origin, or streams from a peer while serving its own
+ * partial copy; fills the progress so far and @alias_path, the path of that partial copy
+ * (caller frees; NULL when there is none). */
+gboolean kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total,
+                                             gchar **alias_path);
 /* A packet from another node (sent from @from) that may concern this job. */
 void kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from);
 /* Fails the job's transfers (agent shutting down); the job finishes. */

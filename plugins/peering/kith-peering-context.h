@@ -7,6 +7,7 @@
 
 #include "kith-agent.h"
 #include "kith-alias-store.h"
+#include "kith-partial-table.h"
 #include "kith-peer-table.h"
 #include "kith-peering-sender.h"
 #include "kith-peering-timings.h"
@@ -24,6 +25,7 @@ typedef struct {
   KithPeeringSender *sender;
   gboolean can_reach_origin; /* [agent] offline=false: this node may fetch from origins */
   KithPeeringTrust *trust;   /* [peering] trust=: whose copies are taken, which are vouched for */
+  KithPartialTable *partials; /* our downloads in progress, served to peers while they grow */
 } KithPeeringContext;
 
 G_END_DECLS

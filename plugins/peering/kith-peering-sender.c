@@ -126,6 +126,13 @@ kith_peering_sender_alias_url (KithPeeringSender *self, const gchar *sha256, con
 {
   g_autofree gchar *path = sha256 != NULL ? kith_alias_handler_build_path (sha256, href)
                                           : g_strdup (KITH_ALIAS_HANDLER_PREFIX);
+
+  return kith_peering_sender_url_for_path (self, path, peer);
+}
+
+gchar *
+kith_peering_sender_url_for_path (KithPeeringSender *self, const gchar *path, GSocketAddress *peer)
+{
   g_autofree gchar *host = NULL;
   g_autoptr (GUri) uri = NULL;
 

@@ -28,6 +28,10 @@ guint32 kith_peering_sender_next_id (KithPeeringSender *self);
  * NULL @sha256 the base of our aliases (for "downloading"); caller frees. */
 gchar *kith_peering_sender_alias_url (KithPeeringSender *self, const gchar *sha256,
                                       const gchar *href, GSocketAddress *peer);
+/* The URL of @path (under /alias/, e.g. a partial copy's) on our HTTP server as seen from
+ * @peer (nullable: for a broadcast); caller frees. */
+gchar *kith_peering_sender_url_for_path (KithPeeringSender *self, const gchar *path,
+                                         GSocketAddress *peer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithPeeringSender, kith_peering_sender_free)
 

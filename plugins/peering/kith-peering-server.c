@@ -7,6 +7,7 @@
  */
 #include "kith-peering-server.h"
 
+#include "kith-alias-handler.h"
 #include "kith-rate-limit.h"
 
 /* Replies waiting for their delay, at most; then the oldest is dropped. */
@@ -133,16 +134,19 @@ kith_peering_server_answer_downloading (KithPeeringServer *self, const KithPacke
                                         GSocketAddress *from)
 {
   g_autoptr (KithPacket) reply = NULL;
+  g_autofree gchar *path = NULL;
   guint64 done = 0, total = 0;
 
-  if (!self->origin_progress (packet->href, &done, &total, self->origin_progress_data))
+  if (!self->origin_progress (packet->href, &done, &total, &path, self->origin_progress_data))
     return FALSE;
   if (!kith_peering_server_may_reply (self, from))
     return TRUE;
   reply = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
   reply->id = packet->id;
   reply->href = g_strdup (packet->href);
-  reply->alias = kith_peering_sender_alias_url (self->ctx->sender, NULL, NULL, from);
+  /* the partial copy, when there is one: the asker may read it as it grows */
+  reply->alias = kith_peering_sender_url_for_path (self->ctx->sender,
+                                                   path != NULL ? path : KITH_ALIAS_HANDLER_PREFIX, from);
   reply->done = done;
   reply->total = total;
   kith_peering_sender_send_to (self->ctx->sender, reply, from);

@@ -10,9 +10,12 @@ G_BEGIN_DECLS
 
 typedef struct _KithPeeringServer KithPeeringServer;
 
-/* TRUE if this node is fetching @href from the origin right now; fills its progress. */
+/* TRUE if this node is fetching @href from the origin right now (or streaming it from a
+ * peer while serving it on); fills its progress and, when it serves its partial copy,
+ * @alias_path (caller frees; else NULL). */
 typedef gboolean (*KithPeeringOriginProgressFunc) (const gchar *href, guint64 *done,
-                                                   guint64 *total, gpointer user_data);
+                                                   guint64 *total, gchar **alias_path,
+                                                   gpointer user_data);
 
 /* A server working with @context and answering task requests through @tasks (both
  * borrowed: the service owns them and the server); @origin_progress tells it about

@@ -8,6 +8,7 @@
 #include "kith-alias-handler.h"
 #include "kith-alias-url.h"
 #include "kith-fetch-job.h"
+#include "kith-partial-handler.h"
 #include "kith-peer-directory.h"
 #include "kith-peering-context.h"
 #include "kith-peering-error.h"
@@ -23,6 +24,8 @@ struct _KithPeering {
   KithAliasStore *store;
   KithPeeringTrust *trust;
   KithAliasHandler *handler;
+  KithPartialTable *partials;
+  KithPartialHandler *partial_handler;
   KithTransport *transport;
   KithPeerTable *peers;
   KithPeerDirectory *directory; /* the nodes heard, for `kith peers` (read-only export) */
@@ -62,6 +65,10 @@ kith_peering_finalize (GObject *object)
   g_ptr_array_unref (self->jobs);
   g_clear_object (&self->transport);
   g_clear_object (&self->handler);
+  if (self->partial_handler != NULL) /* readers still in flight keep it */
+    g_signal_handlers_disconnect_by_data (self->partial_handler, self);
+  g_clear_object (&self->partial_handler);
+  g_clear_pointer (&self->partials, kith_partial_table_free);
   g_clear_object (&self->store);
   g_clear_object (&self->session);
   g_clear_pointer (&self->tasks, kith_peering_tasks_free);
@@ -283,14 +290,15 @@ kith_peering_get_store (KithPeering *self)
 }
 
 static gboolean
-kith_peering_origin_progress (const gchar *href, guint64 *done, guint64 *total, gpointer user_data)
+kith_peering_origin_progress (const gchar *href, guint64 *done, guint64 *total, gchar **alias_path,
+                              gpointer user_data)
 {
   KithPeering *self = user_data;
 
   for (guint i = 0; i < self->jobs->len; i++) {
     KithFetchJob *job = g_ptr_array_index (self->jobs, i);
     if (g_strcmp0 (kith_fetch_job_get_href (job), href) == 0 &&
-        kith_fetch_job_get_origin_progress (job, done, total))
+        kith_fetch_job_get_origin_progress (job, done, total, alias_path))
       return TRUE;
   }
   return FALSE;
@@ -403,12 +411,43 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_unvouched_total", KITH_METRIC_COUNTER, "Copies refused without a trusted hash from peers that did not prove they are enrolled");
   kith_metrics_register (metrics, "kith_peering_origin_digests_total", KITH_METRIC_COUNTER, "Fetches whose trusted hash came from the origin's digest");
   kith_metrics_register (metrics, "kith_peering_transfers_active", KITH_METRIC_GAUGE, "Fetches in progress");
+  kith_metrics_register (metrics, "kith_peering_streamed_total", KITH_METRIC_COUNTER, "Fetches read from a peer's partial copy while it downloaded, and verified");
+  kith_metrics_register (metrics, "kith_peering_partial_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers from our partial copies (downloads in progress)");
+  kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed)");
 }
 
 static void
 kith_peering_served (KithAliasHandler *handler, const gchar *sha256, guint64 bytes, KithPeering *self)
 {
   kith_metrics_add (self->ctx.metrics, "kith_peering_served_bytes_total", NULL, bytes);
+}
+
+static void
+kith_peering_partial_served (KithPartialHandler *handler, guint64 bytes, gboolean complete, KithPeering *self)
+{
+  kith_metrics_add (self->ctx.metrics, "kith_peering_served_bytes_total", NULL, bytes);
+  kith_metrics_add (self->ctx.metrics, "kith_peering_partial_served_bytes_total", NULL, bytes);
+}
+
+static void
+kith_peering_partial_refused (KithPartialHandler *handler, const gchar *reason, KithPeering *self)
+{
+  g_autofree gchar *labels = g_strdup_printf ("reason=\"%s\"", reason);
+  kith_metrics_add (self->ctx.metrics, "kith_peering_partial_refused_total", labels, 1);
+}
+
+/* Partial copies are served under their own prefix, beside the verified aliases. A
+ * finished copy lingers as long as a follower may take to come for it. */
+static void
+kith_peering_start_partials (KithPeering *self)
+{
+  self->partials = kith_partial_table_new (self->timings.stall_ms);
+  self->partial_handler = kith_partial_handler_new (self->partials, self->timings.stall_ms);
+  g_signal_connect (self->partial_handler, "served", G_CALLBACK (kith_peering_partial_served), self);
+  g_signal_connect (self->partial_handler, "refused", G_CALLBACK (kith_peering_partial_refused), self);
+  kith_http_add_handler (kith_agent_get_http (self->agent), KITH_PARTIAL_HANDLER_PREFIX,
+                         kith_partial_handler_callback, g_object_ref (self->partial_handler),
+                         g_object_unref);
 }
 
 KithPeering *
@@ -433,6 +472,7 @@ kith_peering_new (KithAgent *agent, GError **error)
   self->sender = kith_peering_sender_new (self->transport, kith_agent_get_node_id (agent),
                                           kith_agent_get_metrics (agent), kith_agent_get_http (agent));
   self->tasks = kith_peering_tasks_new (self->sender);
+  kith_peering_start_partials (self);
   self->ctx = (KithPeeringContext) {
     .timings = &self->timings,
     .node_id = kith_agent_get_node_id (agent),
@@ -443,6 +483,7 @@ kith_peering_new (KithAgent *agent, GError **error)
     .sender = self->sender,
     .can_reach_origin = !kith_agent_get_offline (agent),
     .trust = self->trust,
+    .partials = self->partials,
   };
   self->server = kith_peering_server_new (&self->ctx, self->tasks, kith_peering_origin_progress, self);
   self->handler = kith_alias_handler_new (self->store);
@@ -466,6 +507,7 @@ kith_peering_stop (KithPeering *self)
   kith_transport_stop (self->transport);
   g_signal_handlers_disconnect_by_data (self->transport, self);
   kith_http_remove_handler (kith_agent_get_http (self->agent), KITH_ALIAS_HANDLER_PREFIX);
+  kith_http_remove_handler (kith_agent_get_http (self->agent), KITH_PARTIAL_HANDLER_PREFIX);
   g_clear_pointer (&self->server, kith_peering_server_free);
   if (self->session != NULL)
     soup_session_abort (self->session);
@@ -488,6 +530,8 @@ kith_peering_get_status (KithPeering *self)
     { "bad-peers", "kith_peering_bad_peers_total" },
     { "peer-backoffs", "kith_peering_peer_backoffs_total" },
     { "replies-limited", "kith_peering_replies_limited_total" },
+    { "streamed", "kith_peering_streamed_total" },
+    { "bytes-served-partial", "kith_peering_partial_served_bytes_total" },
   };
 
   g_variant_dict_init (&dict, NULL);

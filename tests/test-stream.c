@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-stream.c — streaming to waiting peers across real agent processes on loopback
+ * (docs/protocol.md "Streaming"): a waiter with a trusted hash reads the leader's partial
+ * copy while the origin download is still running, and a leader whose bytes do not match
+ * is thrown away, marked and replaced by a fetch elsewhere */
+#include "kith-dbus-generated.h"
+#include "kith-packet.h"
+#include "kith-test-node.h"
+#include "kith-test-origin.h"
+#include "kith-transport.h"
+
+#include <check.h>
+
+#include "kith-test-suite.h"
+#include <libsoup/soup.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STREAM_SIZE (2 * 1024 * 1024 + 17)
+#define STREAM_HOLD (512 * 1024)
+
+static guint16 test_port;
+
+static gboolean
+fetch_holds_origin_bytes (gpointer user_data)
+{
+  KithTestFetch *fetch = user_data;
+  return g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "from-origin") == 0 &&
+         kith_dbus_transfer1_get_bytes_done (fetch->proxy) >= STREAM_HOLD;
+}
+
+static gboolean
+fetch_streams_bytes (gpointer user_data)
+{
+  KithTestFetch *fetch = user_data;
+  return g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "from-peer") == 0 &&
+         kith_dbus_transfer1_get_bytes_done (fetch->proxy) > 0;
+}
+
+/* A's origin download is held mid-body; B, asking meanwhile, has bytes of it before the
+ * origin has sent the rest. Both end with the verified file; the origin served it once. */
+START_TEST (test_waiter_streams_before_origin_ends)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (STREAM_SIZE, 31);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/stream.bin");
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestFetch) fa = NULL;
+  g_autoptr (KithTestFetch) fb = NULL;
+  guint64 streamed_while_held;
+
+  kith_test_origin_add (origin, "/stream.bin", content, 0);
+  kith_test_origin_hold (origin, "/stream.bin", STREAM_HOLD);
+  fa = kith_test_fetch_start (a, url, NULL, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_holds_origin_bytes, fa, 10000));
+  /* B takes the origin's digest as its trusted hash, and reads A's partial copy */
+  fb = kith_test_fetch_start (b, url, NULL, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_streams_bytes, fb, 10000));
+  streamed_while_held = kith_dbus_transfer1_get_bytes_done (fb->proxy);
+  ck_assert_str_eq (kith_dbus_transfer1_get_source (fb->proxy), kith_test_agent_get_node_id (a->agent));
+  /* the origin is still held: A has not finished, and B has no more than A had */
+  ck_assert_str_eq (kith_dbus_transfer1_get_state (fa->proxy), "from-origin");
+  ck_assert_uint_le (streamed_while_held, STREAM_HOLD);
+  ck_assert_uint_eq (kith_test_node_peering_status (a, "bytes-served-partial") <= STREAM_HOLD, TRUE);
+  kith_test_origin_release (origin, "/stream.bin");
+  ck_assert_str_eq (kith_test_fetch_wait_done (fa, content, 30000), "origin");
+  ck_assert_str_eq (kith_test_fetch_wait_done (fb, content, 30000), kith_test_agent_get_node_id (a->agent));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/stream.bin"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "streamed"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), STREAM_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), STREAM_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (a, "bytes-served-partial"), STREAM_SIZE);
+}
+END_TEST
+
+/* ---- a lying leader, as its own process: answers every "I need" with "downloading",
+ * naming a partial copy, and serves bytes that are not the file ---- */
+
+typedef struct {
+  KithTransport *transport;
+  gchar *alias;
+  guint64 size;
+} FakeLeader;
+
+static void
+fake_leader_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, FakeLeader *fake)
+{
+  gsize len = 0;
+  const guint8 *raw = g_bytes_get_data (data, &len);
+  g_autoptr (KithPacket) request = kith_packet_parse (raw, len, NULL);
+  g_autoptr (KithPacket) reply = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (request == NULL || request->type != KITH_PACKET_TYPE_REQUEST)
+    return;
+  reply = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
+  reply->id = request->id;
+  reply->node = g_strdup ("1ea01ea01ea01ea01ea01ea01ea01ea0");
+  reply->href = g_strdup (request->href);
+  reply->alias = g_strdup (fake->alias);
+  reply->done = fake->size / 2;
+  reply->total = fake->size;
+  bytes = kith_packet_write (reply, NULL);
+  kith_transport_send_to (transport, bytes, from, NULL);
+}
+
+static void
+fake_leader_serve (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+                   gpointer user_data)
+{
+  FakeLeader *fake = user_data;
+  g_autoptr (GBytes) wrong = kith_test_make_content (fake->size, 666);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), wrong);
+}
+
+static gboolean
+fake_leader_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+fake_leader_timeout (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* test-stream --fake-leader PORT SIZE: runs until stdin closes (or 120 s). */
+static int
+fake_leader_main (char **argv)
+{
+  static const gchar *const broadcast[] = { "127.255.255.255", NULL };
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
+  g_autoptr (GError) error = NULL;
+  FakeLeader fake = { .size = g_ascii_strtoull (argv[3], NULL, 10) };
+  GSList *uris;
+
+  fake.transport = kith_transport_new (atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
+  g_assert_true (kith_transport_start (fake.transport, &error));
+  g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_leader_datagram), &fake);
+  soup_server_add_handler (server, "/alias/partial/", fake_leader_serve, &fake, NULL);
+  g_assert_true (soup_server_listen (server, address, 0, &error));
+  uris = soup_server_get_uris (server);
+  fake.alias = g_strdup_printf ("http://127.0.0.1:%d/alias/partial/0123456789abcdef0123456789abcdef",
+                                g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, fake_leader_stdin_closed, loop);
+  g_timeout_add_seconds (120, fake_leader_timeout, loop);
+  g_print ("ready\n");
+  g_main_loop_run (loop);
+  kith_transport_stop (fake.transport);
+  g_object_unref (fake.transport);
+  g_free (fake.alias);
+  return 0;
+}
+
+static GSubprocess *
+fake_leader_spawn (gsize size)
+{
+  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
+  g_autofree gchar *length = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
+  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree gchar *line = NULL;
+  GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                                           &error, self, "--fake-leader", port, length, NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  ck_assert_str_eq (line, "ready");
+  return process;
+}
+
+/* B streams from the liar (it announces a download in progress), finds the hash wrong at
+ * the end, throws the copy away, marks the liar and fetches the file from the origin. */
+START_TEST (test_lying_leader_refetched)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (256 * 1024, 32);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/lied.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content));
+  g_autofree gchar *source = NULL;
+
+  kith_test_origin_add (origin, "/lied.bin", content, 0);
+  source = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  ck_assert_str_eq (source, "origin");
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "streamed"), 0);
+  /* the liar's bytes were read and thrown away: only the origin's copy is kept */
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), g_bytes_get_size (content));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/lied.bin"), 1);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (fake), NULL, NULL);
+  ck_assert (g_subprocess_wait_check (fake, NULL, NULL));
+}
+END_TEST
+
+static Suite *
+stream_suite (void)
+{
+  Suite *suite = suite_create ("stream");
+  TCase *tc = tcase_create ("stream");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_waiter_streams_before_origin_ends);
+  tcase_add_test (tc, test_lying_leader_refetched);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc == 4 && g_strcmp0 (argv[1], "--fake-leader") == 0)
+    return fake_leader_main (argv);
+  test_port = g_random_int_range (20000, 60000);
+  return kith_test_run_suite (stream_suite ());
+}
