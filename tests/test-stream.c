@@ -74,6 +74,63 @@ START_TEST (test_waiter_streams_before_origin_ends)
 }
 END_TEST
 
+#define STORM_NODES 4
+
+typedef struct {
+  KithTestFetch **fetches;
+  guint n;
+} Storm;
+
+/* Every fetch but the one from the origin reads a peer's partial copy and has bytes. */
+static gboolean
+storm_all_streaming (gpointer user_data)
+{
+  Storm *storm = user_data;
+  guint streaming = 0;
+
+  for (guint i = 0; i < storm->n; i++)
+    streaming += fetch_streams_bytes (storm->fetches[i]);
+  return streaming == storm->n - 1;
+}
+
+/* A boot storm while the origin is held mid-body: one node fetches from the origin, every
+ * other one is already reading a partial copy (the leader's or another waiter's) before
+ * the origin sends the rest; all end verified, the origin served it once. */
+START_TEST (test_storm_streams_while_origin_held)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (STREAM_SIZE, 33);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/storm.bin");
+  KithTestNode *nodes[STORM_NODES];
+  KithTestFetch *fetches[STORM_NODES];
+  Storm storm = { fetches, STORM_NODES };
+  guint64 streamed = 0;
+  guint from_origin = 0;
+
+  kith_test_origin_add (origin, "/storm.bin", content, 0);
+  kith_test_origin_hold (origin, "/storm.bin", STREAM_HOLD);
+  for (guint i = 0; i < STORM_NODES; i++)
+    nodes[i] = kith_test_node_start_peering (test_port, NULL);
+  for (guint i = 0; i < STORM_NODES; i++)
+    fetches[i] = kith_test_fetch_start (nodes[i], url, NULL, 0, FALSE);
+  ck_assert (kith_test_wait_until (storm_all_streaming, &storm, 20000));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/storm.bin"), 1);
+  kith_test_origin_release (origin, "/storm.bin");
+  for (guint i = 0; i < STORM_NODES; i++) {
+    if (g_strcmp0 (kith_test_fetch_wait_done (fetches[i], content, 30000), "origin") == 0)
+      from_origin++;
+    streamed += kith_test_node_peering_status (nodes[i], "streamed");
+  }
+  ck_assert_uint_eq (from_origin, 1);
+  ck_assert_uint_eq (streamed, STORM_NODES - 1);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/storm.bin"), 1);
+  for (guint i = 0; i < STORM_NODES; i++) {
+    kith_test_fetch_free (fetches[i]);
+    kith_test_node_free (nodes[i]);
+  }
+}
+END_TEST
+
 /* ---- a lying leader, as its own process: answers every "I need" with "downloading",
  * naming a partial copy, and serves bytes that are not the file ---- */
 
@@ -213,6 +270,7 @@ stream_suite (void)
 
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_waiter_streams_before_origin_ends);
+  tcase_add_test (tc, test_storm_streams_while_origin_held);
   tcase_add_test (tc, test_lying_leader_refetched);
   suite_add_tcase (suite, tc);
   return suite;
