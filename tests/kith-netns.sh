@@ -42,6 +42,9 @@
 #   netns_cpu_ticks PID…            utime + stime of those processes, in clock ticks
 #   netns_cleanup                   (trap EXIT) stop everything, remove NETNS_DIR
 #
+# Daemons are started with nsenter, not `ip netns exec` (through a function or not): iproute2
+# forks and waits, so $! would be ip's pid, and a signal to it would leave the daemon running.
+#
 # Topology:
 #
 #      h1 10.77.0.11 ─┐                        gw 10.77.0.1 │ 10.77.1.1 ── inet 10.77.1.2
@@ -174,7 +177,7 @@ netns_backend () {
   NETNS_VENDOR=$NETNS_DIR/vendor
   "$backend" init "$NETNS_VENDOR" > /dev/null
   netns_publish "${NETNS_STAMP:-2611211200}"
-  netns_exec inet "$backend" serve "$NETNS_VENDOR" --listen "$NETNS_INET:8080" "$@" \
+  nsenter --net=/run/netns/inet -- "$backend" serve "$NETNS_VENDOR" --listen "$NETNS_INET:8080" "$@" \
     > "$NETNS_DIR/backend.out" 2> "$NETNS_DIR/backend.log" &
   NETNS_BACKEND_PID=$!
   netns_wait_for "$NETNS_DIR/backend.out" ' on https://' "$NETNS_BACKEND_PID"
@@ -212,7 +215,7 @@ CONF
   # checks when asked (kith update check), not on the 5-minute timer
   case ";$plugins;" in *";update;"*) printf '\n[update]\nfirst-check=1h\n' >> "$d/kith-agent.conf" ;; esac
   case ";$plugins;" in *";upload;"*) printf '\n[upload]\nscan=200ms\n' >> "$d/kith-agent.conf" ;; esac
-  netns_exec "h$i" "$NETNS_BUILD/agent/kith-agent" --config "$d/kith-agent.conf" ${NETNS_AGENT_ARGS:-} \
+  nsenter --net="/run/netns/h$i" -- "$NETNS_BUILD/agent/kith-agent" --config "$d/kith-agent.conf" ${NETNS_AGENT_ARGS:-} \
     2> "$d/agent.log" &
   NETNS_PIDS[$i]=$!
 }
@@ -286,7 +289,7 @@ http {
   server { listen $addr:$port; root $root; }
 }
 CONF
-  netns_exec "$host" nginx -p "$d" -c "$d/nginx.conf" 2> "$d/stderr" &
+  nsenter --net="/run/netns/$host" -- nginx -p "$d" -c "$d/nginx.conf" 2> "$d/stderr" &
   NETNS_NGINX_PID=$!
   NETNS_EXTRA_PIDS+=("$NETNS_NGINX_PID")
   NETNS_NGINX_URL=http://$addr:$port
