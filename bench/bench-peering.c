@@ -10,6 +10,10 @@
  *   throughput FILE URL    (d) GET of FILE from an agent's alias against URL (nginx), curl
  *   idle [SECONDS]         an idle agent's RSS and CPU time, from /proc
  * --set adds KEY=VALUE to every agent's [peering] group (e.g. client-wait-ms=80).
+ * Remote mode (bench/netns.sh, on the namespace LAN): --agents REQUESTER,HOLDER… names the
+ * D-Bus addresses of agents already running, and --origin-dir DIR --origin-url URL an
+ * origin serving DIR at URL; discovery and miss then use those agents (every holder
+ * fetches each file first) and write their files into DIR; fetches pass the sha256.
  * Every result is one line "bench: KEY VALUE…" for bench/run.sh; the rest is commentary.
  *
  * Times come from the client side: a D-Bus filter on the connection to the agent
@@ -34,6 +38,10 @@
 static guint16 bench_port;
 static gchar **bench_settings; /* --set KEY=VALUE */
 static gchar *bench_dir;       /* destination files */
+static gchar *bench_agents;     /* --agents: remote mode, REQUESTER,HOLDER… */
+static gchar *bench_origin_dir; /* --origin-dir, --origin-url: the remote mode's origin */
+static gchar *bench_origin_url;
+static gchar *bench_metrics;    /* --metrics: remote mode, each agent's /metrics URL, same order */
 
 /* What the filter saw of one transfer. */
 typedef struct {
@@ -158,15 +166,33 @@ node_start (void)
   return node;
 }
 
+/* An agent already running at @address (remote mode): not started, not stopped here. */
+static Node *
+node_connect (const gchar *address)
+{
+  g_autoptr (GError) error = NULL;
+  Node *node = g_new0 (Node, 1);
+
+  node->connection = g_dbus_connection_new_for_address_sync (
+      address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL, &error);
+  if (node->connection == NULL)
+    g_error ("cannot connect to the agent at %s: %s", address, error->message);
+  g_mutex_init (&node->mutex);
+  node->transfers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) bench_times_free);
+  g_dbus_connection_add_filter (node->connection, bench_filter, node, NULL);
+  return node;
+}
+
 static void
 node_free (Node *node)
 {
   /* close first, so the worker thread stops calling the filter */
   g_dbus_connection_close_sync (node->connection, NULL, NULL);
   g_clear_object (&node->connection);
-  if (kith_test_agent_stop (node->agent) != 0)
+  if (node->agent != NULL && kith_test_agent_stop (node->agent) != 0)
     g_warning ("an agent did not stop cleanly");
-  kith_test_agent_free (node->agent);
+  g_clear_pointer (&node->agent, kith_test_agent_free);
   g_hash_table_unref (node->transfers);
   g_mutex_clear (&node->mutex);
   g_free (node);
@@ -224,6 +250,7 @@ fetch_start (Node *node, const gchar *url, GBytes *content)
   Fetch *fetch = g_new0 (Fetch, 1);
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GError) error = NULL;
+  GVariantBuilder options;
   gint fd;
 
   fetch->node = node;
@@ -233,10 +260,14 @@ fetch_start (Node *node, const gchar *url, GBytes *content)
   if (fd < 0 || g_unix_fd_list_append (fds, fd, &error) < 0)
     g_error ("cannot make a destination file in %s", bench_dir);
   close (fd);
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  /* nginx states no digest: the remote mode's fetches bring the hash a package list would */
+  if (bench_agents != NULL)
+    g_variant_builder_add (&options, "{sv}", "sha256", g_variant_new_take_string (kith_test_sha256 (content)));
   fetch->start_us = g_get_monotonic_time ();
   g_dbus_connection_call_with_unix_fd_list (
       node->connection, NULL, "/org/kith/Agent1/Peering", "org.kith.Peering1", "Fetch",
-      g_variant_new ("(sh@a{sv})", url, 0, g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+      g_variant_new ("(sha{sv})", url, 0, &options),
       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, BENCH_FETCH_TIMEOUT_MS, fds, NULL,
       fetch_replied, fetch);
   return fetch;
@@ -378,48 +409,218 @@ bench_origin (void)
   nodes_free (nodes, max);
 }
 
+/* ---- the nodes and origin of (b) and (c): started here, or the remote mode's ---- */
+
+typedef struct {
+  KithTestOrigin *local; /* NULL in remote mode */
+  guint32 tag;           /* remote mode: names and bytes differ from every earlier run */
+  GPtrArray *nodes;      /* Node*: the requester, then the others */
+} Bench;
+
+static Bench *
+bench_new (guint local_nodes)
+{
+  Bench *bench = g_new0 (Bench, 1);
+  g_auto (GStrv) addresses = NULL;
+
+  bench->nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) node_free);
+  if (bench_agents == NULL) {
+    bench->local = kith_test_origin_new ();
+    for (guint i = 0; i < local_nodes; i++)
+      g_ptr_array_add (bench->nodes, node_start ());
+    return bench;
+  }
+  if (bench_origin_dir == NULL || bench_origin_url == NULL)
+    g_error ("--agents needs --origin-dir and --origin-url");
+  bench->tag = g_random_int ();
+  addresses = g_strsplit (bench_agents, ",", -1);
+  for (guint i = 0; addresses[i] != NULL; i++)
+    g_ptr_array_add (bench->nodes, node_connect (addresses[i]));
+  if (bench->nodes->len < local_nodes)
+    g_error ("--agents names %u agents, this scenario needs %u", bench->nodes->len, local_nodes);
+  return bench;
+}
+
+static void
+bench_free (Bench *bench)
+{
+  g_ptr_array_unref (bench->nodes);
+  g_clear_pointer (&bench->local, kith_test_origin_free);
+  g_free (bench);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Bench, bench_free)
+
+static Node *
+bench_node (Bench *bench, guint i)
+{
+  return g_ptr_array_index (bench->nodes, i);
+}
+
+/* Puts @size bytes at a new URL named after @kind and @i; returns the bytes, fills @url. */
+static GBytes *
+bench_add_file (Bench *bench, const gchar *kind, guint i, guint32 seed, gsize size, gchar **url)
+{
+  g_autofree gchar *path = NULL;
+  g_autoptr (GError) error = NULL;
+  GBytes *content;
+
+  if (bench->local != NULL) {
+    path = g_strdup_printf ("/%s-%u.bin", kind, i);
+    content = kith_test_make_content (size, seed);
+    kith_test_origin_add (bench->local, path, content, 0);
+    *url = kith_test_origin_url (bench->local, path);
+    return content;
+  }
+  path = g_strdup_printf ("%08x-%s-%u.bin", bench->tag, kind, i);
+  content = kith_test_make_content (size, seed ^ bench->tag);
+  {
+    g_autofree gchar *file = g_build_filename (bench_origin_dir, path, NULL);
+    if (!g_file_set_contents (file, g_bytes_get_data (content, NULL), size, &error))
+      g_error ("%s", error->message);
+    g_chmod (file, 0644);
+  }
+  *url = g_strdup_printf ("%s/%s", bench_origin_url, path);
+  return content;
+}
+
+/* The sum of the samples of @name in the Prometheus text at @url whose labels contain
+ * @labels (NULL: all). */
+static gdouble
+scrape_metric (SoupSession *session, const gchar *url, const gchar *name, const gchar *labels)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
+  gdouble sum = 0;
+  gsize name_len = strlen (name);
+
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
+    g_error ("cannot read %s: %s", url, error != NULL ? error->message : "not 200");
+  {
+    g_autofree gchar *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+    lines = g_strsplit (text, "\n", -1);
+  }
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const gchar *line = lines[i];
+    const gchar *space = strrchr (line, ' ');
+    if (strncmp (line, name, name_len) != 0 || (line[name_len] != ' ' && line[name_len] != '{') ||
+        space == NULL)
+      continue;
+    if (labels != NULL && (line[name_len] != '{' || strstr (line, labels) == NULL))
+      continue;
+    sum += g_ascii_strtod (space + 1, NULL);
+  }
+  return sum;
+}
+
+/* Node i's @name (see scrape_metric) into @values[i], for every node of --metrics. */
+static void
+scrape_all (SoupSession *session, const gchar *name, const gchar *labels, GArray *values)
+{
+  g_auto (GStrv) urls = g_strsplit (bench_metrics, ",", -1);
+
+  g_array_set_size (values, 0);
+  for (guint i = 0; urls[i] != NULL; i++) {
+    gdouble v = scrape_metric (session, urls[i], name, labels);
+    g_array_append_val (values, v);
+  }
+}
+
 /* ---- (b) hit discovery latency ---- */
+
+/* Every node but the requester (node 0) fetches @url, all at once. */
+static void
+bench_hold (Bench *bench, const gchar *url, GBytes *content)
+{
+  g_autoptr (GPtrArray) fetches = g_ptr_array_new_with_free_func ((GDestroyNotify) fetch_free);
+
+  for (guint n = 1; n < bench->nodes->len; n++)
+    g_ptr_array_add (fetches, fetch_start (bench_node (bench, n), url, content));
+  for (guint n = 0; n < fetches->len; n++)
+    bench_times_free (fetch_wait (g_ptr_array_index (fetches, n)));
+}
+
+/* Replies per request and bytes served per holder over the requester's fetches (remote
+ * mode, --metrics): every holder's counters before (@replies0, @served0) and after. */
+static void
+discovery_spread (SoupSession *session, guint count, GArray *replies0, GArray *replies1,
+                  GArray *served0, GArray *served1)
+{
+  gdouble replies = 0, served = 0, most = 0, least = G_MAXDOUBLE, fair;
+  guint holders;
+
+  scrape_all (session, "kith_peering_packets_out_total", "type=\"response\"", replies1);
+  scrape_all (session, "kith_peering_served_bytes_total", NULL, served1);
+  holders = served1->len - 1;
+  for (guint i = 1; i < served1->len; i++) { /* node 0 is the requester */
+    gdouble bytes = g_array_index (served1, gdouble, i) - g_array_index (served0, gdouble, i);
+    replies += g_array_index (replies1, gdouble, i) - g_array_index (replies0, gdouble, i);
+    served += bytes;
+    most = MAX (most, bytes);
+    least = MIN (least, bytes);
+    g_print ("  holder %u: %.0f replies, %.0f bytes served\n", i,
+             g_array_index (replies1, gdouble, i) - g_array_index (replies0, gdouble, i), bytes);
+  }
+  fair = served / MAX (holders, 1);
+  g_print ("  %u holders, %u requests: line: replies per request, most and least bytes served "
+           "by one holder / its fair share\n", holders, count);
+  g_print ("bench: replies-per-request %.2f %.2f %.2f\n", replies / count, most / MAX (fair, 1),
+           least / MAX (fair, 1));
+}
 
 static void
 bench_discovery (guint count)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (Node) holder = node_start ();
-  g_autoptr (Node) requester = node_start ();
+  g_autoptr (Bench) bench = bench_new (2);
+  Node *requester = bench_node (bench, 0);
   g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_autoptr (GArray) total = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_autoptr (GPtrArray) contents = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (GArray) replies0 = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) replies1 = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) served0 = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) served1 = g_array_new (FALSE, FALSE, sizeof (gdouble));
   guint late = 0;
 
   for (guint i = 0; i < count; i++) {
-    g_autofree gchar *path = g_strdup_printf ("/hit-%u.bin", i);
-    g_autofree gchar *url = kith_test_origin_url (origin, path);
-    GBytes *content = kith_test_make_content (16 * 1024, 100 + i);
-    g_autoptr (Fetch) fetch = NULL;
+    gchar *url = NULL;
+    GBytes *content = bench_add_file (bench, "hit", i, 100 + i, 16 * 1024, &url);
     g_ptr_array_add (contents, content);
-    kith_test_origin_add (origin, path, content, 0);
-    fetch = fetch_start (holder, url, content);
-    bench_times_free (fetch_wait (fetch));
+    g_ptr_array_add (urls, url);
+    bench_hold (bench, url, content);
+  }
+  if (bench_metrics != NULL) {
+    scrape_all (session, "kith_peering_packets_out_total", "type=\"response\"", replies0);
+    scrape_all (session, "kith_peering_served_bytes_total", NULL, served0);
   }
   for (guint i = 0; i < count; i++) {
-    g_autofree gchar *path = g_strdup_printf ("/hit-%u.bin", i);
-    g_autofree gchar *url = kith_test_origin_url (origin, path);
-    g_autoptr (Fetch) fetch = fetch_start (requester, url, g_ptr_array_index (contents, i));
+    g_autoptr (Fetch) fetch = fetch_start (requester, g_ptr_array_index (urls, i),
+                                           g_ptr_array_index (contents, i));
     g_autoptr (BenchTimes) times = fetch_wait (fetch);
     gdouble t_found = ms (times->left_searching_us - fetch->start_us);
     gdouble t_total = ms (times->finished_us - fetch->start_us);
-    if (g_strcmp0 (times->source, kith_test_agent_get_node_id (holder->agent)) != 0)
+    if (bench->local != NULL &&
+        g_strcmp0 (times->source, kith_test_agent_get_node_id (bench_node (bench, 1)->agent)) != 0)
       g_error ("hit %u came from %s, not the holder", i, times->source);
+    if (g_strcmp0 (times->source, "origin") == 0 || g_strcmp0 (times->source, "cache") == 0)
+      g_error ("hit %u came from the %s, not a holder", i, times->source);
     if (g_strcmp0 (times->first_state, "from-peer") != 0)
       late++; /* coalesced: the first state seen was already the end */
+    g_print ("  hit %u: %.1f ms from %s\n", i, t_found, times->source);
     g_array_append_val (found, t_found);
     g_array_append_val (total, t_total);
   }
-  g_print ("(b) hit discovery, 16 KiB files held by one peer, %u fetches "
-           "(%u where the first state seen was not from-peer)\n", count, late);
+  g_print ("(b) hit discovery, 16 KiB files held by %u peer(s), %u fetches "
+           "(%u where the first state seen was not from-peer)\n", bench->nodes->len - 1, count, late);
   g_print ("bench: discovery-ms %.1f %.1f %.1f\n", median (found), percentile (found, 95),
            percentile (found, 100));
   g_print ("bench: hit-total-ms %.1f %.1f\n", median (total), percentile (total, 95));
+  if (bench_metrics != NULL)
+    discovery_spread (session, count, replies0, replies1, served0, served1);
 }
 
 /* ---- (c) miss penalty ---- */
@@ -443,9 +644,8 @@ direct_get_ms (SoupSession *session, const gchar *url, gsize expected)
 static void
 bench_miss (guint count)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (Node) requester = node_start ();
-  g_autoptr (Node) bystander = node_start (); /* on the LAN, but has nothing */
+  g_autoptr (Bench) bench = bench_new (2); /* the requester and a bystander that has nothing */
+  Node *requester = bench_node (bench, 0);
   g_autoptr (SoupSession) session = soup_session_new ();
   g_autoptr (GArray) kith = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_autoptr (GArray) direct = g_array_new (FALSE, FALSE, sizeof (gdouble));
@@ -454,14 +654,12 @@ bench_miss (guint count)
   g_autoptr (GArray) fetching = g_array_new (FALSE, FALSE, sizeof (gdouble));
 
   for (guint i = 0; i < count; i++) {
-    g_autofree gchar *path = g_strdup_printf ("/miss-%u.bin", i);
-    g_autofree gchar *url = kith_test_origin_url (origin, path);
-    g_autoptr (GBytes) content = kith_test_make_content (16 * 1024, 200 + i);
+    g_autofree gchar *url = NULL;
+    g_autoptr (GBytes) content = bench_add_file (bench, "miss", i, 200 + i, 16 * 1024, &url);
     g_autoptr (Fetch) fetch = NULL;
     g_autoptr (BenchTimes) times = NULL;
     gdouble t_direct = 0, t_kith, t_searching, diff;
 
-    kith_test_origin_add (origin, path, content, 0);
     if (i % 2 == 0) /* alternate the order, so neither side always goes first */
       t_direct = direct_get_ms (session, url, g_bytes_get_size (content));
     fetch = fetch_start (requester, url, content);
@@ -480,9 +678,9 @@ bench_miss (guint count)
     g_array_append_val (direct, t_direct);
     g_array_append_val (penalty, diff);
   }
-  g_print ("(c) miss, 16 KiB files nobody holds (the requester and a bystander, %.8s), %u fetches; "
+  g_print ("(c) miss, 16 KiB files nobody holds (the requester and %u other node(s)), %u fetches; "
            "line: penalty median p95, kith median, direct median (ms)\n",
-           kith_test_agent_get_node_id (bystander->agent), count);
+           bench->nodes->len - 1, count);
   g_print ("bench: miss-ms %.1f %.1f %.1f %.2f\n", median (penalty), percentile (penalty, 95),
            median (kith), median (direct));
   g_print ("  of which searching (Fetch -> from-origin): median %.1f ms, p95 %.1f ms\n",
@@ -645,6 +843,10 @@ main (int argc, char **argv)
 {
   const GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &bench_settings, "KEY=VALUE for [peering]", "KEY=VALUE" },
+    { "agents", 0, 0, G_OPTION_ARG_STRING, &bench_agents, "Running agents (remote mode), the requester first", "ADDR,ADDR…" },
+    { "origin-dir", 0, 0, G_OPTION_ARG_FILENAME, &bench_origin_dir, "Remote mode: the directory the origin serves", "DIR" },
+    { "origin-url", 0, 0, G_OPTION_ARG_STRING, &bench_origin_url, "Remote mode: the URL it serves DIR at", "URL" },
+    { "metrics", 0, 0, G_OPTION_ARG_STRING, &bench_metrics, "Remote mode: the agents' /metrics URLs, in --agents order", "URL,URL…" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("SCENARIO [ARGS] — peering benchmarks");
