@@ -4,7 +4,10 @@
 #
 # Measures on loopback, with real agent processes: (a) origin GETs for N agents wanting
 # one URL, (b) hit discovery latency, (c) miss penalty, (d) an agent's alias GET against
-# nginx on the same file, (e) packets parsed per second, and an idle agent's RSS/CPU.
+# nginx on the same file, (e) packets parsed per second, and an idle agent's RSS/CPU;
+# then on the namespace LAN with shaped links (bench/netns.sh, issue 11; skipped with one
+# line where namespaces cannot be made): storms, late joiners, the update set, discovery
+# and miss between hosts, replies per request, CPU per GB served against nginx.
 # Drivers are built optimized: if BUILD is not a release build, a sibling BUILD-bench is
 # set up. nginx is installed here if missing (a bench-only need; `make check` does not
 # need it), run with a private config on 127.0.0.1 and stopped at the end.
@@ -74,6 +77,10 @@ run () {
   wait "$DRIVER_PGID" || status=$?
   kill -TERM -- "-$DRIVER_PGID" 2>/dev/null || true
   DRIVER_PGID=
+  if [ "$status" -eq 77 ] && [ -n "${RUN_MAY_SKIP:-}" ]; then
+    echo "bench: '$name' skipped: $(tail -n 1 "$TMP/out")"
+    return 0
+  fi
   if [ "$status" -ne 0 ]; then
     cat "$TMP/out" "$TMP/err" >&2
     echo "bench: '$name' failed (exit status $status)" >&2
@@ -141,6 +148,9 @@ run attack "$SRC/bench/attack.sh" "$BENCH_BUILD"
 # issue 4: N nodes brought current over a 1 MB/s uplink, kith vs each alone (bench/bench-update.c)
 [ ! -x "$BENCH_BUILD/bench/bench-update" ] || run update "$BENCH_BUILD/bench/bench-update"
 
+# issue 11: the namespace LAN with shaped links (bench/netns.sh); root and namespaces needed
+RUN_MAY_SKIP=1 STEP_TIMEOUT=960 run netns "$SRC/bench/netns.sh" "$BENCH_BUILD"
+
 # the summary: one row per figure, against its target
 val () { awk -v tag="$1" -v key="$2" -v col="$3" '$1 == tag && $2 == key { print $(col + 2); exit }' "$RESULTS"; }
 row () { printf '| %-44s | %-22s | %-15s |\n' "$1" "$2" "$3"; }
@@ -155,10 +165,10 @@ row () { printf '| %-44s | %-22s | %-15s |\n' "$1" "$2" "$3"; }
     all=$(awk -v n=$n '$2 == "origin-at-once" && $3 == n { print $4 }' "$RESULTS")
     row "(a) origin GETs, N=$n one by one / at once" "$seq / $all" "1 / 1"
   done
-  row "(b) hit discovery median / p95 (stock)" "$(val stock discovery-ms 1) / $(val stock discovery-ms 2) ms" "<= 40 ms median"
-  row "(b) ... with the old 50/100 ms timings" "$(val old discovery-ms 1) / $(val old discovery-ms 2) ms" "<= 40 ms median"
-  row "(c) miss penalty median / p95 (stock)" "$(val stock miss-ms 1) / $(val stock miss-ms 2) ms" "<= 100 ms"
-  row "(c) ... with the old 50/100 ms timings" "$(val old miss-ms 1) / $(val old miss-ms 2) ms" "<= 100 ms"
+  row "(b) hit discovery median / p95 (stock)" "$(val stock discovery-ms 1) / $(val stock discovery-ms 2) ms" "<= 3 / <= 10 ms"
+  row "(b) ... with the old 50/100 ms timings" "$(val old discovery-ms 1) / $(val old discovery-ms 2) ms" "<= 3 / <= 10 ms"
+  row "(c) miss penalty median / p95 (stock)" "$(val stock miss-ms 1) / $(val stock miss-ms 2) ms" "<= 25 ms"
+  row "(c) ... with the old 50/100 ms timings" "$(val old miss-ms 1) / $(val old miss-ms 2) ms" "<= 25 ms"
   row "(d) alias GET 200 MB: agent / nginx MB/s" "$(val stock throughput-mbps 1) / $(val stock throughput-mbps 2)" "-"
   row "(d) agent / nginx: of medians, paired" "$(val stock throughput-mbps 3)x, $(val stock throughput-mbps 4)x" ">= 1.0x"
   row "(e) packets parsed per second (1 core)" "$(val packet packet-parse 1)" ">= 100000"
@@ -175,6 +185,23 @@ row () { printf '| %-44s | %-22s | %-15s |\n' "$1" "$2" "$3"; }
       row "(u) N=$n backend bytes / release: kith / alone" "$(upd update-kith $n 2) / $(upd update-alone $n 2)" "1.00 (kith)"
     done
     row "(u) kith time N=10 / N=1" "$(awk -v a="$(upd update-kith 10 1)" -v b="$(upd update-kith 1 1)" 'BEGIN { printf "%.2fx", a / b }')" "<= 1.2x"
+  fi
+  if grep -q '^netns ' "$RESULTS"; then
+    net () { awk -v key="$1" -v col="$2" '$1 == "netns" && $2 == key { print $(col + 2); exit }' "$RESULTS"; }
+    awk '$1 == "netns" && $2 == "storm-alone" { print $3, $4, $5 }' "$RESULTS" | while read -r size t limit; do
+      row "(n) ${size} MiB alone over the uplink, s" "$t (limit $limit)" "-"
+    done
+    awk '$1 == "netns" && $2 == "storm" { print $3, $4, $6, $7 }' "$RESULTS" | while read -r size n r o; do
+      row "(n) storm ${size} MiB N=$n: last/alone, origin/size" "${r}x, $o" "<= 1.15x, 1.00"
+    done
+    row "(n) late joiners 16 of 4 holders / (file/link)" "$(net late 5)x ($(net late 4) s)" "<= 1.3x"
+    row "(n) LAN hit discovery median / p95, 20 holders" "$(net lan-discovery-ms 1) / $(net lan-discovery-ms 2) ms" "<= 3 / <= 10 ms"
+    row "(n) LAN miss penalty median / p95" "$(net lan-miss-ms 1) / $(net lan-miss-ms 2) ms" "<= 25 ms"
+    row "(n) replies per request, 20 holders" "$(net replies-per-request 1)" "<= 2"
+    row "(n) most / least served by a holder, of fair" "$(net replies-per-request 2)x / $(net replies-per-request 3)x" "<= 2x"
+    row "(n) update set, 1 then 20 nodes, s" "$(net update 2) / $(awk '$1 == "netns" && $2 == "update" && $3 == 20 { print $4 }' "$RESULTS")" "-"
+    row "(n) ... backend bytes / release for 20" "$(awk '$1 == "netns" && $2 == "update" && $3 == 20 { print $5 }' "$RESULTS")" "1.00"
+    row "(n) CPU s per GB served: agent / nginx" "$(net cpu-per-gb 1) / $(net cpu-per-gb 2)" "-"
   fi
 } > "$TMP/summary"
 echo
