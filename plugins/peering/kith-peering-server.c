@@ -80,18 +80,6 @@ kith_peering_server_key (const KithPacket *packet)
   return g_strdup_printf ("%s:%u", packet->node, packet->id);
 }
 
-static gboolean
-kith_peering_server_reply_due (gpointer user_data)
-{
-  KithPendingReply *pending = user_data;
-  KithPeeringServer *self = pending->server;
-
-  pending->timeout_id = 0;
-  kith_peering_sender_send_to (self->ctx->sender, pending->reply, pending->to);
-  g_hash_table_remove (self->pending, pending->key);
-  return G_SOURCE_REMOVE;
-}
-
 /* Unicast replies to one address are rate-limited, so that a request with a forged source
  * cannot turn the holders of a LAN into an amplifier aimed at someone else. */
 static gboolean
@@ -107,6 +95,20 @@ kith_peering_server_may_reply (KithPeeringServer *self, GSocketAddress *to)
   kith_metrics_add (self->ctx->metrics, "kith_peering_replies_limited_total", NULL, 1);
   g_debug ("not replying to %s: over its rate", host);
   return FALSE;
+}
+
+static gboolean
+kith_peering_server_reply_due (gpointer user_data)
+{
+  KithPendingReply *pending = user_data;
+  KithPeeringServer *self = pending->server;
+
+  pending->timeout_id = 0;
+  /* the rate counts replies sent: one that "I found" cancelled cost the requester nothing */
+  if (kith_peering_server_may_reply (self, pending->to))
+    kith_peering_sender_send_to (self->ctx->sender, pending->reply, pending->to);
+  g_hash_table_remove (self->pending, pending->key);
+  return G_SOURCE_REMOVE;
 }
 
 /* Keeps the table of pending replies within its bound: the oldest goes. */
@@ -162,10 +164,6 @@ kith_peering_server_schedule (KithPeeringServer *self, const KithPacket *request
   KithPendingReply *pending;
   guint delay_ms = g_random_int_range (0, self->ctx->timings->max_delay_ms + 1);
 
-  if (!kith_peering_server_may_reply (self, from)) {
-    kith_packet_free (reply);
-    return;
-  }
   kith_peering_server_make_room (self);
   pending = g_new0 (KithPendingReply, 1);
   pending->created_us = kith_peer_table_now (self->ctx->peers);
