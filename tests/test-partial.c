@@ -134,7 +134,12 @@ typedef struct {
   guint8 buffer[16 * 1024];
   gboolean eof;
   GError *error;
+  GCancellable *cancellable;
+  gboolean pending;  /* a send or read is in flight */
+  gboolean orphaned; /* freed by the test while pending: the callback frees it */
 } Reader;
+
+static void reader_destroy (Reader *reader);
 
 static void reader_read_next (Reader *reader);
 
@@ -145,6 +150,11 @@ reader_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
+  reader->pending = FALSE;
+  if (reader->orphaned) {
+    reader_destroy (reader);
+    return;
+  }
   if (n > 0) {
     g_byte_array_append (reader->received, reader->buffer, n);
     reader_read_next (reader);
@@ -158,8 +168,9 @@ reader_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 reader_read_next (Reader *reader)
 {
+  reader->pending = TRUE;
   g_input_stream_read_async (reader->stream, reader->buffer, sizeof reader->buffer, G_PRIORITY_DEFAULT,
-                             NULL, reader_read_done, reader);
+                             reader->cancellable, reader_read_done, reader);
 }
 
 static void
@@ -170,6 +181,11 @@ reader_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   reader->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  reader->pending = FALSE;
+  if (reader->orphaned) {
+    reader_destroy (reader);
+    return;
+  }
   if (reader->error == NULL)
     reader->error = g_steal_pointer (&error);
   if (reader->stream != NULL)
@@ -184,20 +200,36 @@ reader_start (const gchar *method, const gchar *token, const gchar *range)
 
   reader->msg = soup_message_new (method, url);
   reader->received = g_byte_array_new ();
+  reader->cancellable = g_cancellable_new ();
+  reader->pending = TRUE;
   if (range != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (reader->msg), "Range", range);
-  soup_session_send_async (session, reader->msg, G_PRIORITY_DEFAULT, NULL, reader_sent, reader);
+  soup_session_send_async (session, reader->msg, G_PRIORITY_DEFAULT, reader->cancellable, reader_sent,
+                           reader);
   return reader;
 }
 
 static void
-reader_free (Reader *reader)
+reader_destroy (Reader *reader)
 {
+  g_clear_object (&reader->cancellable);
   g_clear_object (&reader->stream);
   g_clear_object (&reader->msg);
   g_byte_array_unref (reader->received);
   g_clear_error (&reader->error);
   g_free (reader);
+}
+
+/* A reader still reading is cancelled; its callback frees it. */
+static void
+reader_free (Reader *reader)
+{
+  if (reader->pending) {
+    reader->orphaned = TRUE;
+    g_cancellable_cancel (reader->cancellable);
+    return;
+  }
+  reader_destroy (reader);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Reader, reader_free)
 
