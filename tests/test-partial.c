@@ -424,9 +424,14 @@ END_TEST
 START_TEST (test_not_found)
 {
   g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
-  const gchar *tokens[] = { "0123456789abcdef0123456789abcdee", "0123456789ABCDEF0123456789ABCDEF",
-                            "0123", TOKEN "/x", "../" TOKEN };
+  g_autoptr (Reader) right = reader_start ("HEAD", kith_partial_copy_get_token (copy), NULL);
+  g_autofree gchar *below = g_strconcat (TOKEN, "/x", NULL);
+  g_autofree gchar *above = g_strconcat ("../", TOKEN, NULL);
+  const gchar *tokens[] = { "0123456789abcdef0123456789abcdee", "0123456789ABCDEF0123456789ABCDEF", "0123",
+                            below, above };
 
+  run_until (reader_ended, right);
+  ck_assert_uint_eq (soup_message_get_status (right->msg), 200);
   for (guint i = 0; i < G_N_ELEMENTS (tokens); i++) {
     g_autoptr (Reader) reader = reader_start ("GET", tokens[i], NULL);
     run_until (reader_ended, reader);
