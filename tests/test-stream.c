@@ -131,13 +131,15 @@ START_TEST (test_storm_streams_while_origin_held)
 }
 END_TEST
 
-/* ---- a lying leader, as its own process: answers every "I need" with "downloading",
- * naming a partial copy, and serves bytes that are not the file ---- */
+/* ---- a bad leader, as its own process: answers every "I need" with "downloading",
+ * naming a partial copy, and serves bytes that are not the file (mode "wrong") or the
+ * first half of some and then nothing (mode "stall") ---- */
 
 typedef struct {
   KithTransport *transport;
   gchar *alias;
   guint64 size;
+  gboolean stall;
 } FakeLeader;
 
 static void
@@ -168,9 +170,16 @@ fake_leader_serve (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   FakeLeader *fake = user_data;
   g_autoptr (GBytes) wrong = kith_test_make_content (fake->size, 666);
+  g_autoptr (GBytes) half = g_bytes_new_from_bytes (wrong, 0, fake->size / 2);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), wrong);
+  if (!fake->stall) {
+    soup_message_body_append_bytes (soup_server_message_get_response_body (msg), wrong);
+    return;
+  }
+  /* half of the promised length, then the answer is never completed */
+  soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg), fake->size);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), half);
 }
 
 static gboolean
@@ -187,7 +196,7 @@ fake_leader_timeout (gpointer loop)
   return G_SOURCE_REMOVE;
 }
 
-/* test-stream --fake-leader PORT SIZE: runs until stdin closes (or 120 s). */
+/* test-stream --fake-leader PORT SIZE MODE: runs until stdin closes (or 120 s). */
 static int
 fake_leader_main (char **argv)
 {
@@ -197,7 +206,7 @@ fake_leader_main (char **argv)
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
   g_autoptr (GError) error = NULL;
-  FakeLeader fake = { .size = g_ascii_strtoull (argv[3], NULL, 10) };
+  FakeLeader fake = { .size = g_ascii_strtoull (argv[3], NULL, 10), .stall = g_strcmp0 (argv[4], "stall") == 0 };
   GSList *uris;
 
   fake.transport = kith_transport_new (atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
@@ -220,7 +229,7 @@ fake_leader_main (char **argv)
 }
 
 static GSubprocess *
-fake_leader_spawn (gsize size)
+fake_leader_spawn (gsize size, const gchar *mode)
 {
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
   g_autofree gchar *length = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
@@ -229,7 +238,7 @@ fake_leader_spawn (gsize size)
   g_autoptr (GDataInputStream) out = NULL;
   g_autofree gchar *line = NULL;
   GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                           &error, self, "--fake-leader", port, length, NULL);
+                                           &error, self, "--fake-leader", port, length, mode, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
   line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
@@ -246,7 +255,7 @@ START_TEST (test_lying_leader_refetched)
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/lied.bin");
   g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content));
+  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "wrong");
   g_autofree gchar *source = NULL;
 
   kith_test_origin_add (origin, "/lied.bin", content, 0);
@@ -262,6 +271,33 @@ START_TEST (test_lying_leader_refetched)
 }
 END_TEST
 
+/* B streams from a leader that stops sending halfway (its connection open): B leaves it
+ * after stall-ms as a fault (backed off, not banned) and fetches from the origin. */
+START_TEST (test_stalled_leader_left)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (256 * 1024, 34);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/stalled.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, "stall-ms=500\n");
+  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "stall");
+  g_autoptr (KithTestFetch) fetch = NULL;
+
+  kith_test_origin_add (origin, "/stalled.bin", content, 0);
+  fetch = kith_test_fetch_start (b, url, sha, 0, FALSE);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fetch, content, 30000), "origin");
+  /* the stream that stopped is the one fault: backed off, not banned */
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), g_bytes_get_size (content));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/stalled.bin"), 1);
+  /* the stall bound and the back-off, not the 60 s socket timeout, set the pace */
+  ck_assert_int_lt (kith_test_fetch_get_elapsed_ms (fetch), kith_test_timeout_ms (10000));
+  g_output_stream_close (g_subprocess_get_stdin_pipe (fake), NULL, NULL);
+  ck_assert (g_subprocess_wait_check (fake, NULL, NULL));
+}
+END_TEST
+
 static Suite *
 stream_suite (void)
 {
@@ -272,6 +308,7 @@ stream_suite (void)
   tcase_add_test (tc, test_waiter_streams_before_origin_ends);
   tcase_add_test (tc, test_storm_streams_while_origin_held);
   tcase_add_test (tc, test_lying_leader_refetched);
+  tcase_add_test (tc, test_stalled_leader_left);
   suite_add_tcase (suite, tc);
   return suite;
 }
@@ -279,7 +316,7 @@ stream_suite (void)
 int
 main (int argc, char **argv)
 {
-  if (argc == 4 && g_strcmp0 (argv[1], "--fake-leader") == 0)
+  if (argc == 5 && g_strcmp0 (argv[1], "--fake-leader") == 0)
     return fake_leader_main (argv);
   test_port = g_random_int_range (20000, 60000);
   return kith_test_run_suite (stream_suite ());
