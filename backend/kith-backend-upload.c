@@ -3,15 +3,12 @@
 #include "kith-backend-upload.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-#ifdef G_OS_UNIX
-#include <unistd.h>
-#endif
 
 #include "kith-backend-store.h"
+#include "kith-body-spool.h"
 #include "kith-crypto.h"
 #include "kith-file.h"
 #include "kith-hex.h"
@@ -306,77 +303,21 @@ kith_backend_upload_delayed_receipt_finished_cb (SoupServerMessage *msg, gpointe
   kith_backend_upload_delayed_receipt_free (user_data);
 }
 
-/* An upload on its way in: written to DIR/uploads/.partial-* as it arrives, never held in memory. */
-typedef struct {
-  gchar *partial;
-  gint fd;
-  guint64 written;
-  gboolean failed;
-} KithUploadIn;
-
-#define KITH_UPLOAD_IN_KEY "kith-backend-upload-in"
-
-static void
-kith_backend_upload_in_free (KithUploadIn *in)
-{
-  if (in->fd >= 0)
-    g_close (in->fd, NULL);
-  g_unlink (in->partial);
-  g_free (in->partial);
-  g_free (in);
-}
-
-static void
-kith_backend_upload_in_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
-{
-  KithUploadIn *in = user_data;
-  gsize length = 0;
-  const guint8 *data = g_bytes_get_data (chunk, &length);
-
-  /* past the cap the HTTP layer refuses the request; nothing more is kept */
-  if (in->failed || in->written + length > KITH_BACKEND_UPLOAD_MAX_SIZE) {
-    in->failed = TRUE;
-    return;
-  }
-  while (length > 0) {
-    gssize n = write (in->fd, data, length);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      g_warning ("cannot write %s: %s", in->partial, g_strerror (errno));
-      in->failed = TRUE;
-      return;
-    }
-    data += n;
-    length -= (gsize) n;
-    in->written += (guint64) n;
-  }
-}
-
 void
 kith_backend_uploads_begin_upload (KithBackendUploads *self, SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autofree gchar *dir = g_build_filename (self->dir, KITH_BACKEND_UPLOADS_DIR, NULL);
-  KithUploadIn *in;
+  g_autoptr (GError) error = NULL;
 
   if (!kith_hex_is_valid (soup_message_headers_get_one (headers, "X-Kith-Upload-Id"), 32, 64) ||
       !kith_hex_is_valid (soup_message_headers_get_one (headers, "X-Kith-Node"), 32, 32) ||
       soup_message_headers_get_content_length (headers) > KITH_BACKEND_UPLOAD_MAX_SIZE)
     return; /* the handler says why; the HTTP layer drops the body */
-  in = g_new0 (KithUploadIn, 1);
-  in->partial = g_build_filename (dir, ".partial-XXXXXX", NULL);
-  in->fd = g_mkdir_with_parents (dir, 0755) == 0 ? g_mkstemp_full (in->partial, O_RDWR | O_CLOEXEC, 0600) : -1;
-  if (in->fd < 0) {
-    g_warning ("cannot create %s: %s", in->partial, g_strerror (errno));
-    g_free (in->partial);
-    g_free (in);
-    return;
-  }
-  g_object_set_data_full (G_OBJECT (msg), KITH_UPLOAD_IN_KEY, in,
-                          (GDestroyNotify) kith_backend_upload_in_free);
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (kith_backend_upload_in_got_chunk_cb), in);
+  /* DIR/uploads/.partial-*; past the cap the HTTP layer refuses the request, and nothing
+   * more is kept */
+  if (kith_body_spool_begin (msg, dir, KITH_BACKEND_UPLOAD_MAX_SIZE, NULL, &error) == NULL)
+    g_warning ("%s", error->message);
 }
 
 void
@@ -386,8 +327,7 @@ kith_backend_uploads_handle_upload (KithBackendUploads *self, SoupServerMessage 
   const gchar *upload_id = soup_message_headers_get_one (headers, "X-Kith-Upload-Id");
   const gchar *requester = soup_message_headers_get_one (headers, "X-Kith-Node");
   const gchar *blacklist = soup_message_headers_get_one (headers, "X-Kith-Blacklist");
-  KithUploadIn *in = g_object_get_data (G_OBJECT (msg), KITH_UPLOAD_IN_KEY);
-  g_autoptr (GMappedFile) mapped = NULL;
+  KithBodySpool *spool = kith_body_spool_get (msg);
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *document = NULL;
@@ -400,19 +340,20 @@ kith_backend_uploads_handle_upload (KithBackendUploads *self, SoupServerMessage 
     kith_backend_uploads_refuse (msg, SOUP_STATUS_BAD_REQUEST, "upload: X-Kith-Node must be a node id");
     return;
   }
-  if (in == NULL || in->failed) {
-    kith_backend_uploads_refuse (msg, in == NULL ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE
-                                                 : SOUP_STATUS_INTERNAL_SERVER_ERROR,
-                                 in == NULL ? "upload: report too large" : "upload: cannot store the report");
+  if (spool == NULL) {
+    kith_backend_uploads_refuse (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "upload: report too large");
     return;
   }
-  mapped = g_mapped_file_new_from_fd (in->fd, FALSE, &error);
-  if (mapped == NULL) {
+  if (kith_body_spool_has_failed (spool)) {
+    kith_backend_uploads_refuse (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "upload: cannot store the report");
+    return;
+  }
+  /* the mapping keeps the bytes; the store writes them where they belong */
+  body = kith_body_spool_take_bytes (spool, &error);
+  if (body == NULL) {
     kith_backend_uploads_refuse (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, error->message);
     return;
   }
-  body = g_mapped_file_get_bytes (mapped);
-  g_unlink (in->partial); /* the mapping keeps the bytes; the store writes them where they belong */
   if (blacklist != NULL && (strlen (blacklist) > 4096 || !g_utf8_validate (blacklist, -1, NULL)))
     blacklist = NULL;
   document = kith_backend_uploads_store (self, upload_id, body, requester, blacklist, &error);

@@ -3,14 +3,11 @@
 #include "kith-upload-server.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
-#ifdef G_OS_UNIX
-#include <unistd.h>
-#endif
 
+#include "kith-body-spool.h"
 #include "kith-file.h"
 #include "kith-hex.h"
 #include "kith-upload-verify.h"
@@ -171,59 +168,6 @@ kith_upload_server_retry_spool (KithUploadServer *self)
   }
 }
 
-/* A report on its way in: written to the spool as it arrives, never held in memory. */
-typedef struct {
-  KithUploadServer *self;
-  gchar *partial; /* SPOOL/.partial-RANDOM until complete */
-  gint fd;
-  guint64 written;
-  gboolean failed;
-} KithSpoolIn;
-
-#define KITH_UPLOAD_SPOOL_IN_KEY "kith-upload-spool-in"
-
-static void
-kith_upload_server_spool_in_free (KithSpoolIn *in)
-{
-  if (in->fd >= 0)
-    g_close (in->fd, NULL);
-  if (in->partial != NULL)
-    g_unlink (in->partial);
-  g_free (in->partial);
-  g_free (in);
-}
-
-static void
-kith_upload_server_spool_in_got_chunk_cb (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
-{
-  KithSpoolIn *in = user_data;
-  KithUploadServer *self = in->self;
-  gsize length = 0;
-  const guint8 *data = g_bytes_get_data (chunk, &length);
-
-  if (in->failed)
-    return;
-  if (in->written + length > self->max_size) {
-    in->failed = TRUE;
-    kith_http_refuse_body (kith_agent_get_http (self->agent), msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
-    return;
-  }
-  while (length > 0) {
-    gssize n = write (in->fd, data, length);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      g_warning ("cannot spool a report: %s", g_strerror (errno));
-      in->failed = TRUE;
-      kith_http_refuse_body (kith_agent_get_http (self->agent), msg, SOUP_STATUS_INSUFFICIENT_STORAGE);
-      return;
-    }
-    data += n;
-    length -= (gsize) n;
-    in->written += (guint64) n;
-  }
-}
-
 static void
 kith_upload_server_refuse (SoupServerMessage *msg, guint status, const gchar *reason)
 {
@@ -243,9 +187,8 @@ kith_upload_server_early (SoupServer *server, SoupServerMessage *msg, const char
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const gchar *upload_id = soup_message_headers_get_one (headers, "X-Kith-Upload-Id");
   const gchar *node = soup_message_headers_get_one (headers, "X-Kith-Node");
+  KithHttp *http = kith_agent_get_http (self->agent);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *random = NULL;
-  KithSpoolIn *in;
 
   if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
     kith_upload_server_refuse (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "POST a report here");
@@ -267,25 +210,11 @@ kith_upload_server_early (SoupServer *server, SoupServerMessage *msg, const char
     kith_upload_server_refuse (msg, SOUP_STATUS_BAD_REQUEST, "X-Kith-Upload-Id and X-Kith-Node are required");
     return;
   }
-  in = g_new0 (KithSpoolIn, 1);
-  in->self = self;
-  in->fd = -1;
-  random = kith_crypto_random_hex (8, &error);
-  if (random != NULL) {
-    in->partial = g_strdup_printf ("%s/.partial-%s", self->spool_dir, random);
-    in->fd = g_open (in->partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  }
-  if (in->fd < 0) {
-    g_warning ("cannot spool a report: %s", error != NULL ? error->message : g_strerror (errno));
-    g_clear_pointer (&in->partial, g_free);
-    kith_upload_server_spool_in_free (in);
+  /* SPOOL/.partial-* until the report is whole; a longer one is refused on its way */
+  if (kith_body_spool_begin (msg, self->spool_dir, self->max_size, http, &error) == NULL) {
+    g_warning ("cannot spool a report: %s", error->message);
     kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
-    return;
   }
-  g_object_set_data_full (G_OBJECT (msg), KITH_UPLOAD_SPOOL_IN_KEY, in,
-                          (GDestroyNotify) kith_upload_server_spool_in_free);
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-  g_signal_connect (msg, "got-chunk", G_CALLBACK (kith_upload_server_spool_in_got_chunk_cb), in);
 }
 
 static void
@@ -294,7 +223,7 @@ kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const cha
 {
   KithUploadServer *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  KithSpoolIn *in = g_object_get_data (G_OBJECT (msg), KITH_UPLOAD_SPOOL_IN_KEY);
+  KithBodySpool *spool = kith_body_spool_get (msg);
   g_autoptr (GMappedFile) mapped = NULL;
   g_autoptr (GBytes) report = NULL;
   g_autoptr (GError) error = NULL;
@@ -302,27 +231,21 @@ kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const cha
   g_autofree gchar *name = NULL;
   g_autofree gchar *spooled = NULL;
 
-  if (in == NULL || in->failed) {
+  if (spool == NULL || kith_body_spool_has_failed (spool)) {
     /* the early handler answered, or the body was refused on its way */
     if (soup_server_message_get_status (msg) == 0)
       kith_upload_server_refuse (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "no report");
     return;
   }
-  random = kith_crypto_random_hex (8, &error);
+  random = kith_crypto_random_hex (8, NULL);
   name = g_strdup_printf ("%s.%s.%s", soup_message_headers_get_one (headers, "X-Kith-Upload-Id"),
                           soup_message_headers_get_one (headers, "X-Kith-Node"), random != NULL ? random : "0");
   spooled = g_build_filename (self->spool_dir, name, NULL);
-#ifdef G_OS_UNIX
-  if (fsync (in->fd) != 0)
-    g_debug ("fsync %s: %s", in->partial, g_strerror (errno));
-#endif
-  if (!g_close (in->fd, &error) || (in->fd = -1, g_rename (in->partial, spooled) != 0)) {
-    in->fd = -1;
-    g_warning ("cannot spool a report: %s", error != NULL ? error->message : g_strerror (errno));
+  if (!kith_body_spool_keep (spool, spooled, &error)) {
+    g_warning ("cannot spool a report: %s", error->message);
     kith_upload_server_refuse (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "cannot spool the report");
     return;
   }
-  g_clear_pointer (&in->partial, g_free); /* it is the spooled report now */
   mapped = g_mapped_file_new (spooled, FALSE, &error);
   if (mapped == NULL) {
     g_warning ("cannot read the spooled report: %s", error->message);
