@@ -146,12 +146,12 @@ kith_backend_server_resolve (KithBackendServer *self, const gchar *path, const g
 {
   if (g_str_equal (path, "/" KITH_BACKEND_CATALOG_FILE) || g_str_equal (path, "/" KITH_BACKEND_SIGNATURE_FILE)) {
     *content_type = "application/json";
-    return g_build_filename (self->dir, path + 1, NULL);
+    return kith_backend_store_public_path (self->dir, path + 1);
   }
   if (g_str_has_prefix (path, "/" KITH_BACKEND_FILES_DIR "/") &&
       kith_backend_store_is_safe_name (path + strlen ("/" KITH_BACKEND_FILES_DIR "/"))) {
     *content_type = "application/octet-stream";
-    return g_build_filename (self->dir, path + 1, NULL);
+    return kith_backend_store_public_path (self->dir, path + 1);
   }
   return NULL;
 }

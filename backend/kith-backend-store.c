@@ -54,6 +54,26 @@ kith_backend_store_make_dir (const gchar *dir, GError **error)
 }
 
 gchar *
+kith_backend_store_public_path (const gchar *dir, const gchar *name)
+{
+  return g_build_filename (dir, KITH_BACKEND_PUBLIC_DIR, name, NULL);
+}
+
+/* DIR/public/files: a tree a web server may serve as it is, so nothing secret ever goes there. */
+static gboolean
+kith_backend_store_make_public (const gchar *dir, GError **error)
+{
+  g_autofree gchar *files = kith_backend_store_public_path (dir, KITH_BACKEND_FILES_DIR);
+
+  if (g_mkdir_with_parents (files, 0755) != 0) {
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_FAILED, "cannot create %s: %s", files,
+                 g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gchar *
 kith_backend_store_init (const gchar *dir, GError **error)
 {
   g_autofree gchar *ca_key = NULL;
@@ -63,7 +83,6 @@ kith_backend_store_init (const gchar *dir, GError **error)
   g_autofree gchar *signing_cert = NULL;
   g_autofree gchar *token = NULL;
   g_autofree gchar *token_line = NULL;
-  g_autofree gchar *files = g_build_filename (dir, KITH_BACKEND_FILES_DIR, NULL);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   KithCertSpec ca_spec = { .common_name = "kith vendor CA", .not_after = now + KITH_BACKEND_CA_LIFETIME,
                            .is_ca = TRUE };
@@ -86,11 +105,8 @@ kith_backend_store_init (const gchar *dir, GError **error)
       !kith_backend_store_write (dir, KITH_BACKEND_SIGNING_FILE, signing_cert, 0644, error) ||
       !kith_backend_store_write (dir, KITH_BACKEND_CA_FILE, ca_cert, 0644, error))
     return NULL;
-  if (g_mkdir (files, 0755) != 0) {
-    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_FAILED, "cannot create %s: %s", files,
-                 g_strerror (errno));
+  if (!kith_backend_store_make_public (dir, error))
     return NULL;
-  }
   return g_build_filename (dir, KITH_BACKEND_CA_FILE, NULL);
 }
 
@@ -246,8 +262,8 @@ kith_backend_store_add_file (const gchar *dir, const gchar *src_dir, const gchar
                              KithCatalog *catalog, GError **error)
 {
   g_autofree gchar *src = g_build_filename (src_dir, filename, NULL);
-  g_autofree gchar *dest = g_build_filename (dir, KITH_BACKEND_FILES_DIR, filename, NULL);
   g_autofree gchar *url = g_strconcat ("/" KITH_BACKEND_FILES_DIR "/", filename, NULL);
+  g_autofree gchar *dest = kith_backend_store_public_path (dir, url + 1);
   g_autofree gchar *sha256 = NULL;
   g_autofree gchar *name = NULL;
   g_autofree gchar *version = NULL;
@@ -316,7 +332,7 @@ kith_backend_store_list_release (const gchar *src_dir, GError **error)
 static gboolean
 kith_backend_store_current_version (const gchar *dir, gint64 *version, GError **error)
 {
-  g_autofree gchar *path = g_build_filename (dir, KITH_BACKEND_CATALOG_FILE, NULL);
+  g_autofree gchar *path = kith_backend_store_public_path (dir, KITH_BACKEND_CATALOG_FILE);
   g_autofree gchar *contents = NULL;
   g_autoptr (GBytes) bytes = NULL;
   g_autoptr (KithCatalog) catalog = NULL;
@@ -349,11 +365,11 @@ kith_backend_store_publish (const gchar *dir, const gchar *src_dir, gint64 expir
   g_autoptr (GBytes) sig = NULL;
   g_autofree gchar *cert = NULL;
   g_autofree gchar *key = NULL;
-  g_autofree gchar *catalog_path = g_build_filename (dir, KITH_BACKEND_CATALOG_FILE, NULL);
-  g_autofree gchar *sig_path = g_build_filename (dir, KITH_BACKEND_SIGNATURE_FILE, NULL);
+  g_autofree gchar *catalog_path = kith_backend_store_public_path (dir, KITH_BACKEND_CATALOG_FILE);
+  g_autofree gchar *sig_path = kith_backend_store_public_path (dir, KITH_BACKEND_SIGNATURE_FILE);
   gint64 previous = 0;
 
-  if (!kith_backend_store_check (dir, error) ||
+  if (!kith_backend_store_check (dir, error) || !kith_backend_store_make_public (dir, error) ||
       !kith_backend_store_current_version (dir, &previous, error))
     return NULL;
   cert = kith_backend_store_read (dir, KITH_BACKEND_SIGNING_FILE, FALSE, error);
@@ -384,8 +400,8 @@ kith_backend_store_publish (const gchar *dir, const gchar *src_dir, gint64 expir
 gboolean
 kith_backend_store_load_catalog (const gchar *dir, gint64 now, KithCatalog **catalog, GError **error)
 {
-  g_autofree gchar *catalog_path = g_build_filename (dir, KITH_BACKEND_CATALOG_FILE, NULL);
-  g_autofree gchar *sig_path = g_build_filename (dir, KITH_BACKEND_SIGNATURE_FILE, NULL);
+  g_autofree gchar *catalog_path = kith_backend_store_public_path (dir, KITH_BACKEND_CATALOG_FILE);
+  g_autofree gchar *sig_path = kith_backend_store_public_path (dir, KITH_BACKEND_SIGNATURE_FILE);
   g_autofree gchar *ca_path = g_build_filename (dir, KITH_BACKEND_CA_FILE, NULL);
   g_autoptr (GMappedFile) json = NULL;
   g_autoptr (GMappedFile) sig = NULL;

@@ -9,6 +9,9 @@ G_BEGIN_DECLS
 /* A fresh key and a certificate for @hosts (IP addresses or DNS names, at least one),
  * valid @validity seconds, signed by the CA of the store @dir — the CA agents already
  * trust as their trust-anchor. The key lives only in memory. */
+/* The same as PEM text: the certificate, then its private key (caller frees) — for a web
+ * server in front of the backend (kith-backend tls-cert). */
+gchar *kith_backend_tls_issue_pem (const gchar *dir, const gchar *const *hosts, gint64 validity, GError **error);
 GTlsCertificate *kith_backend_tls_certificate (const gchar *dir, const gchar *const *hosts, gint64 validity,
                                                GError **error);
 

@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <locale.h>
 #include <stdio.h>
+#include <string.h>
 #ifdef G_OS_UNIX
 #include <glib-unix.h>
 #include <signal.h>
@@ -15,11 +16,13 @@
 #include "kith-backend-tls.h"
 #include "kith-backend-store.h"
 #include "kith-crypto.h"
+#include "kith-file.h"
 
 #define KITH_BACKEND_USAGE \
   "Usage:\n" \
   "  kith-backend init DIR\n" \
   "  kith-backend publish [--expires-in 7d] DIR SRC-DIR\n" \
+  "  kith-backend tls-cert [--valid-for 90d] DIR FILE HOST...\n" \
   "  kith-backend serve [--listen ADDR:PORT] [--tls-name HOST]... [--plain-http] [--rate-limit BYTES/S] [--cert-validity 24h]\n" \
   "                     [--delay-receipts MS] [--drop-receipts] DIR\n"
 
@@ -118,6 +121,41 @@ kith_backend_cmd_publish (gint argc, gchar **argv, GError **error)
     return FALSE;
   g_print ("kith-backend: published catalog version %" G_GINT64_FORMAT " with %u files\n", catalog->version,
            catalog->files->len);
+  return TRUE;
+}
+
+/* A certificate from the vendor CA for a web server in front of the backend: FILE (0600)
+ * holds it and its key, for nginx's ssl_certificate and ssl_certificate_key alike. */
+static gboolean
+kith_backend_cmd_tls_cert (gint argc, gchar **argv, GError **error)
+{
+  g_autofree gchar *validity_text = NULL;
+  g_autofree gchar *pem = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR FILE HOST...");
+  gint64 validity = 90 * 24 * 3600;
+  const GOptionEntry entries[] = {
+    { "valid-for", 0, 0, G_OPTION_ARG_STRING, &validity_text, "Validity of the certificate (90d)", "DURATION" },
+    { NULL },
+  };
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, error))
+    return FALSE;
+  if (validity_text != NULL && !kith_backend_parse_duration (validity_text, &validity, error)) {
+    g_prefix_error (error, "--valid-for: ");
+    return FALSE;
+  }
+  if (argc < 5) {
+    g_set_error (error, KITH_BACKEND_ERROR, KITH_BACKEND_ERROR_INVALID_ARGS,
+                 "tls-cert takes DIR, FILE and at least one HOST\n%s", KITH_BACKEND_USAGE);
+    return FALSE;
+  }
+  if (!kith_backend_store_check (argv[2], error) ||
+      (pem = kith_backend_tls_issue_pem (argv[2], (const gchar *const *) argv + 4, validity, error)) == NULL ||
+      !kith_file_write_atomic (argv[3], pem, strlen (pem), 0600, error))
+    return FALSE;
+  g_print ("kith-backend: %s holds a certificate for %d name%s, valid %" G_GINT64_FORMAT " s, and its key\n",
+           argv[3], argc - 4, argc == 5 ? "" : "s", validity);
   return TRUE;
 }
 
@@ -258,6 +296,8 @@ main (int argc, char **argv)
     ok = kith_backend_cmd_init (argc, argv, &error);
   else if (g_str_equal (command, "publish"))
     ok = kith_backend_cmd_publish (argc, argv, &error);
+  else if (g_str_equal (command, "tls-cert"))
+    ok = kith_backend_cmd_tls_cert (argc, argv, &error);
   else if (g_str_equal (command, "serve"))
     ok = kith_backend_cmd_serve (argc, argv, &error);
   else if (g_str_equal (command, "--version")) {

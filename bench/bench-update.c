@@ -165,7 +165,7 @@ bench_alone (guint n)
 {
   guint64 release = 0;
   g_autoptr (KithTestBackend) backend = bench_backend (&release);
-  g_autofree gchar *catalog_path = g_build_filename (kith_test_backend_get_dir (backend), "catalog.json", NULL);
+  g_autofree gchar *catalog_path = g_build_filename (kith_test_backend_get_dir (backend), "public", "catalog.json", NULL);
   g_autofree gchar *text = NULL;
   gsize length = 0;
   g_autoptr (GBytes) bytes = NULL;

@@ -147,8 +147,8 @@ read_bytes (const gchar *dir, const gchar *name)
 static KithCatalog *
 verify_dir (const gchar *dir, const gchar *anchor_dir, gint64 now, gint64 installed, GError **error)
 {
-  g_autoptr (GBytes) json = read_bytes (dir, "catalog.json");
-  g_autoptr (GBytes) sig = read_bytes (dir, "catalog.json.sig");
+  g_autoptr (GBytes) json = read_bytes (dir, "public/catalog.json");
+  g_autoptr (GBytes) sig = read_bytes (dir, "public/catalog.json.sig");
   g_autofree gchar *anchor = g_build_filename (anchor_dir, "ca.pem", NULL);
   return kith_catalog_verify (json, sig, anchor, now, installed, error);
 }
@@ -244,7 +244,7 @@ START_TEST (test_publish_versions)
   ck_assert_str_eq (f->version, "2611211200");
   ck_assert_str_eq (f->url, "/files/avdat-2611211200.cab");
   ck_assert_uint_eq (f->size, 5000);
-  avdat = read_bytes (dir, "files/avdat-2611211200.cab");
+  avdat = read_bytes (dir, "public/files/avdat-2611211200.cab");
   avdat_sha = kith_crypto_sha256_hex (avdat);
   ck_assert_str_eq (f->sha256, avdat_sha);
   /* no stamp in the name: the whole name, and a hash prefix as version */
@@ -261,6 +261,57 @@ START_TEST (test_publish_versions)
   ck_assert_int_eq (cat2->version, 2);
   ck_assert_int_eq (cat2->expires - cat2->issued, 2 * 3600);
   ck_assert_str_eq (kith_catalog_get_file (cat2, "avdat")->version, "2611221200");
+}
+END_TEST
+
+/* "a b/c …": every entry under @dir, relative, sorted; directories end in '/'. */
+static void
+list_tree (const gchar *dir, const gchar *prefix, GPtrArray *out)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const gchar *entry;
+
+  ck_assert_msg (d != NULL, "cannot open %s", dir);
+  while ((entry = g_dir_read_name (d)) != NULL) {
+    g_autofree gchar *path = g_build_filename (dir, entry, NULL);
+    g_autofree gchar *rel = g_strconcat (prefix, entry, NULL);
+    if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+      g_autofree gchar *sub = g_strconcat (rel, "/", NULL);
+      g_ptr_array_add (out, g_strdup (sub));
+      list_tree (path, sub, out);
+    } else {
+      g_ptr_array_add (out, g_steal_pointer (&rel));
+    }
+  }
+}
+
+static gint
+cmp_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const gchar *const *) a, *(const gchar *const *) b);
+}
+
+/* DIR/public is what a stock web server serves as it is: the catalog, its signature and the
+ * files, and no key, token or upload, not even after a second publish. */
+START_TEST (test_publish_tree)
+{
+  g_autoptr (TestDir) d = test_dir_new ();
+  g_autofree gchar *dir = init_backend (d, "vendor");
+  g_autofree gchar *rel1 = make_release (d, "rel1", "2611211200", 5000);
+  g_autofree gchar *rel2 = make_release (d, "rel2", "2611221200", 6000);
+  g_autofree gchar *public_dir = g_build_filename (dir, "public", NULL);
+  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gchar *listing = NULL;
+
+  ck_assert_int_eq (run_backend (NULL, NULL, "publish", dir, rel1, NULL), 0);
+  ck_assert_int_eq (run_backend (NULL, NULL, "publish", dir, rel2, NULL), 0);
+  list_tree (public_dir, "", entries);
+  g_ptr_array_sort (entries, cmp_strings);
+  g_ptr_array_add (entries, NULL);
+  listing = g_strjoinv (" ", (gchar **) entries->pdata);
+  ck_assert_str_eq (listing, "catalog.json catalog.json.sig files/ files/avdat-2611211200.cab "
+                             "files/avdat-2611221200.cab files/readme.txt files/xtrdat-2611211200.cab "
+                             "files/xtrdat-2611221200.cab");
 }
 END_TEST
 
@@ -288,14 +339,14 @@ START_TEST (test_catalog_rejected)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   ck_assert_int_eq (run_backend (&out, &err, "publish", other, rel, NULL), 0);
-  json = read_bytes (dir, "catalog.json");
-  sig = read_bytes (dir, "catalog.json.sig");
+  json = read_bytes (dir, "public/catalog.json");
+  sig = read_bytes (dir, "public/catalog.json.sig");
   cat = kith_catalog_verify (json, sig, anchor, now_s (), 0, &error);
   ck_assert_ptr_nonnull (cat);
 
   /* signed by another vendor's CA */
-  other_json = read_bytes (other, "catalog.json");
-  other_sig = read_bytes (other, "catalog.json.sig");
+  other_json = read_bytes (other, "public/catalog.json");
+  other_sig = read_bytes (other, "public/catalog.json.sig");
   ck_assert_ptr_null (kith_catalog_verify (other_json, other_sig, anchor, now_s (), 0, &error));
   ck_assert_msg (g_error_matches (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_UNTRUSTED), "%s", error->message);
   g_clear_error (&error);
@@ -730,16 +781,16 @@ START_TEST (test_serve)
   /* what an agent does: catalog and signature from the base URL, verified */
   catalog = http (session, "GET", s, "/catalog.json", NULL, &status, NULL);
   ck_assert_uint_eq (status, 200);
-  catalog_file = read_bytes (dir, "catalog.json");
+  catalog_file = read_bytes (dir, "public/catalog.json");
   ck_assert (g_bytes_equal (catalog, catalog_file));
   sig = http (session, "GET", s, "/catalog.json.sig", NULL, &status, NULL);
   ck_assert_uint_eq (status, 200);
-  sig_file = read_bytes (dir, "catalog.json.sig");
+  sig_file = read_bytes (dir, "public/catalog.json.sig");
   ck_assert (g_bytes_equal (sig, sig_file));
   cat = kith_catalog_verify (catalog, sig, anchor, now_s (), 0, &error);
   ck_assert_msg (cat != NULL, "%s", error ? error->message : "");
 
-  file = read_bytes (dir, "files/avdat-2611211200.cab");
+  file = read_bytes (dir, "public/files/avdat-2611211200.cab");
   head = http (session, "HEAD", s, path, NULL, &status, &head_msg);
   ck_assert_uint_eq (status, 200);
   ck_assert_uint_eq (g_bytes_get_size (head), 0);
@@ -953,6 +1004,7 @@ backend_suite (void)
   tcase_add_test (tc, test_init);
   tcase_add_test (tc, test_init_refuses_nonempty);
   tcase_add_test (tc, test_publish_versions);
+  tcase_add_test (tc, test_publish_tree);
   tcase_add_test (tc, test_catalog_rejected);
   tcase_add_test (tc, test_catalog_parse_errors);
   tcase_add_test (tc, test_crypto_node_cert);

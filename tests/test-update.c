@@ -352,7 +352,7 @@ END_TEST
 static void
 write_backend_file (KithTestBackend *backend, const gchar *name, GBytes *bytes)
 {
-  g_autofree gchar *path = g_build_filename (kith_test_backend_get_dir (backend), name, NULL);
+  g_autofree gchar *path = g_build_filename (kith_test_backend_get_dir (backend), "public", name, NULL);
   g_autofree gchar *tmp = g_strconcat (path, ".test-tmp", NULL);
   /* renamed into place: the backend never serves half a file */
   ck_assert (g_file_set_contents (tmp, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes), NULL));
@@ -374,7 +374,7 @@ static void
 serve_resigned (KithTestBackend *backend, gint64 expires)
 {
   const gchar *dir = kith_test_backend_get_dir (backend);
-  g_autoptr (GBytes) json = backend_file (dir, "catalog.json");
+  g_autoptr (GBytes) json = backend_file (dir, "public/catalog.json");
   g_autoptr (KithCatalog) catalog = kith_catalog_parse (json, NULL);
   g_autoptr (GBytes) cert = backend_file (dir, "signing.pem");
   g_autoptr (GBytes) key = backend_file (dir, "signing-key.pem");
@@ -417,8 +417,8 @@ START_TEST (test_catalog_rejected)
   const gchar *first = kith_test_backend_publish_sample (backend, "2611211200");
   const gchar *second = NULL;
   const gchar *dir = kith_test_backend_get_dir (backend);
-  g_autoptr (GBytes) v1_json = backend_file (dir, "catalog.json");
-  g_autoptr (GBytes) v1_sig = backend_file (dir, "catalog.json.sig");
+  g_autoptr (GBytes) v1_json = backend_file (dir, "public/catalog.json");
+  g_autoptr (GBytes) v1_sig = backend_file (dir, "public/catalog.json.sig");
   g_autoptr (GBytes) v2_json = NULL;
   g_autoptr (GBytes) v2_sig = NULL;
   g_autoptr (KithTestNode) node = NULL;
@@ -433,8 +433,8 @@ START_TEST (test_catalog_rejected)
   ck_assert_msg (call->error == NULL, "%s", call->error ? call->error->message : "");
   assert_set_is (node, first);
   second = kith_test_backend_publish_sample (backend, "2611221200");
-  v2_json = backend_file (dir, "catalog.json");
-  v2_sig = backend_file (dir, "catalog.json.sig");
+  v2_json = backend_file (dir, "public/catalog.json");
+  v2_sig = backend_file (dir, "public/catalog.json.sig");
 
   /* one byte of catalog 2 changed after signing */
   text = g_strndup (g_bytes_get_data (v2_json, NULL), g_bytes_get_size (v2_json));
@@ -447,8 +447,8 @@ START_TEST (test_catalog_rejected)
 
   /* a well-signed catalog from another vendor's CA */
   kith_test_backend_publish_sample (impostor, "2611221200");
-  write_backend_file (backend, "catalog.json", backend_file (kith_test_backend_get_dir (impostor), "catalog.json"));
-  write_backend_file (backend, "catalog.json.sig", backend_file (kith_test_backend_get_dir (impostor), "catalog.json.sig"));
+  write_backend_file (backend, "catalog.json", backend_file (kith_test_backend_get_dir (impostor), "public/catalog.json"));
+  write_backend_file (backend, "catalog.json.sig", backend_file (kith_test_backend_get_dir (impostor), "public/catalog.json.sig"));
   assert_rejected (node, "does not chain to the trust anchor", first, 1);
 
   /* catalog 2, signed by the vendor, but expired an hour ago */
@@ -504,7 +504,7 @@ START_TEST (test_lying_peer_never_installed)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
-  g_autoptr (GBytes) json = backend_file (kith_test_backend_get_dir (backend), "catalog.json");
+  g_autoptr (GBytes) json = backend_file (kith_test_backend_get_dir (backend), "public/catalog.json");
   g_autoptr (KithCatalog) catalog = kith_catalog_parse (json, NULL);
   const KithCatalogFile *avdat = kith_catalog_get_file (catalog, "avdat");
   g_autoptr (KithTestAttacker) liar = NULL;
