@@ -429,14 +429,6 @@ kith_client_fetch (KithClient *self, const gchar *url, const gchar *destination,
                    KithClientProgressFunc progress, gpointer progress_data,
                    GCancellable *cancellable, GError **error)
 {
-  KithClientSync sync;
-  KithClientTransfer *transfer;
-
-  g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
-  kith_client_sync_init (&sync);
-  kith_client_fetch_async (self, url, destination, sha256, flags, progress, progress_data, NULL,
-                           cancellable, kith_client_sync_done, &sync);
-  transfer = kith_client_fetch_finish (self, kith_client_sync_wait (&sync), error);
-  kith_client_sync_clear (&sync);
-  return transfer;
+  return kith_client_fetch_sized (self, url, destination, sha256, 0, flags, progress, progress_data,
+                                  cancellable, error);
 }
