@@ -57,6 +57,20 @@ kith_cli_parse (KithCli *cli, const KithCommand *command, const gchar *parameter
   return TRUE;
 }
 
+gboolean
+kith_cli_parse_no_args (KithCli *cli, const KithCommand *command, const GOptionEntry *entries, gint *argc,
+                        gchar ***argv, GError **error)
+{
+  if (!kith_cli_parse (cli, command, NULL, entries, argc, argv, error))
+    return FALSE;
+  if (*argc > 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s takes no arguments, got '%s'", command->name,
+                 (*argv)[1]);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 KithClient *
 kith_cli_connect (KithCli *cli, GError **error)
 {
@@ -68,6 +82,15 @@ kith_cli_connect (KithCli *cli, GError **error)
   if (!kith_client_connect (client, NULL, error))
     return NULL;
   return g_steal_pointer (&client);
+}
+
+GVariant *
+kith_cli_get_status (KithCli *cli, KithClient **client, GError **error)
+{
+  *client = kith_cli_connect (cli, error);
+  if (*client == NULL)
+    return NULL;
+  return kith_client_get_status (*client, NULL, error);
 }
 
 static gint

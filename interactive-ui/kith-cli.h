@@ -38,10 +38,16 @@ struct _KithCommand {
 /* Parses @argv for command @command: its own @entries (may be NULL) plus the global options. */
 gboolean kith_cli_parse (KithCli *cli, const KithCommand *command, const gchar *parameter_string,
                          const GOptionEntry *entries, gint *argc, gchar ***argv, GError **error);
+/* kith_cli_parse() for a command that takes no arguments (options only): refuses any. */
+gboolean kith_cli_parse_no_args (KithCli *cli, const KithCommand *command, const GOptionEntry *entries, gint *argc,
+                                 gchar ***argv, GError **error);
 /* Adds the global options to @context. */
 void kith_cli_add_global_options (KithCli *cli, GOptionContext *context);
 /* A client connected as the global options say; caller owns it. */
 KithClient *kith_cli_connect (KithCli *cli, GError **error);
+/* Connects (kith_cli_connect(), the client in @client) and returns the agent's GetStatus
+ * answer; caller owns both. */
+GVariant *kith_cli_get_status (KithCli *cli, KithClient **client, GError **error);
 /* Prints @error (a JSON object on stdout with --json, else a line on stderr); returns the exit code. */
 gint kith_cli_report_error (KithCli *cli, const GError *error);
 /* Writes @node as pretty JSON and a newline on stdout. */

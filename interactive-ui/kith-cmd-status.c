@@ -127,18 +127,8 @@ kith_cmd_status (KithCli *cli, const KithCommand *command, gint argc, gchar **ar
   g_autoptr (KithClient) client = NULL;
   g_autoptr (GVariant) status = NULL;
 
-  if (!kith_cli_parse (cli, command, NULL, NULL, &argc, &argv, &error))
-    return kith_cli_report_error (cli, error);
-  if (argc > 1) {
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "status takes no arguments, got '%s'", argv[1]);
-    return kith_cli_report_error (cli, error);
-  }
-  client = kith_cli_connect (cli, &error);
-  if (client == NULL)
-    return kith_cli_report_error (cli, error);
-  status = kith_client_get_status (client, NULL, &error);
-  if (status == NULL)
+  if (!kith_cli_parse_no_args (cli, command, NULL, &argc, &argv, &error) ||
+      (status = kith_cli_get_status (cli, &client, &error)) == NULL)
     return kith_cli_report_error (cli, error);
 
   if (cli->json) {

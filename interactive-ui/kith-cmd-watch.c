@@ -543,13 +543,8 @@ kith_cmd_watch (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
     { NULL },
   };
 
-  if (!kith_cli_parse (cli, command, NULL, entries, &argc, &argv, &error))
+  if (!kith_cli_parse_no_args (cli, command, entries, &argc, &argv, &error))
     return kith_cli_report_error (cli, error);
-  if (argc > 1) {
-    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "watch takes no arguments, got '%s'", argv[1]);
-    return kith_cli_report_error (cli, error);
-  }
   if (duration < 0 || duration > G_MAXUINT / 1000) {
     g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                  "--duration must be a number of seconds between 0 and %u", G_MAXUINT / 1000);
