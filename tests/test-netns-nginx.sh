@@ -20,17 +20,8 @@ fail () { echo "FAIL: $*"; for f in "$NETNS_DIR"/node*/agent.log "$NETNS_DIR"/ba
             [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
 ok () { echo "ok - $*"; }
 
-NGINX_PID=""
-cleanup () {
-  if [ -n "$NGINX_PID" ]; then
-    kill -TERM "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-  fi
-  netns_cleanup
-}
-
 netns_lan "$1" "$NODES"
-trap cleanup EXIT
+trap netns_cleanup EXIT
 netns_online $(seq "$NODES")
 netns_backend # HTTPS on $NETNS_INET:8080; publishes the sample release into vendor/public
 
@@ -80,8 +71,11 @@ http {
   }
 }
 CONF
-netns_exec inet "$NGINX" -p "$N" -c "$N/nginx.conf" 2> "$N/stderr.log" &
+# nsenter: $! is nginx itself, which netns_cleanup stops (SIGTERM: a graceful stop would
+# wait for the agents' idle keep-alive connections)
+nsenter --net=/run/netns/inet -- "$NGINX" -p "$N" -c "$N/nginx.conf" 2> "$N/stderr.log" &
 NGINX_PID=$!
+NETNS_EXTRA_PIDS+=("$NGINX_PID")
 ORIGIN=https://$NETNS_INET
 for _ in $(seq 200); do
   netns_exec h1 curl -s --max-time 2 --cacert "$NETNS_VENDOR/ca.pem" -o /dev/null "$ORIGIN/catalog.json" && break
