@@ -3,15 +3,23 @@
  * kith-backend over HTTPS behind a tap that records every byte sent towards it, connected
  * agents that enroll and relay, and offline agents ([agent] offline=true: they never try
  * the backend directly) that reach it only through a relay's CONNECT. */
+#include "kith-crypto.h"
+#include "kith-packet.h"
+#include "kith-peer-proof.h"
 #include "kith-test-agent.h"
 #include "kith-test-backend.h"
 #include "kith-test-suite.h"
 #include "kith-test-tls.h"
+#include "kith-transport.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
+
+#define FAKE_NODE "fa4efa4efa4efa4efa4efa4efa4efa4e"
 
 static guint16 test_port;
 
@@ -569,6 +577,436 @@ START_TEST (test_connect_refused)
 }
 END_TEST
 
+/* ---- a sink: an origin in [relay] allow= that sends SIZE bytes to whoever connects ---- */
+
+typedef struct {
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  GSocketService *service;
+  guint16 port;
+  gsize size;
+} Sink;
+
+static gboolean
+sink_run_cb (GThreadedSocketService *service, GSocketConnection *client, GObject *source, gpointer user_data)
+{
+  Sink *sink = user_data;
+  g_autofree guint8 *data = g_malloc0 (sink->size);
+  guint8 buffer[4096];
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (client)), data, sink->size, NULL, NULL, NULL);
+  while (g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (client)), buffer, sizeof buffer, NULL, NULL) >
+         0)
+    ;
+  return TRUE;
+}
+
+static gboolean
+sink_quit_cb (gpointer data)
+{
+  Sink *sink = data;
+  g_socket_service_stop (sink->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (sink->service));
+  g_main_loop_quit (sink->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+sink_thread (gpointer data)
+{
+  Sink *sink = data;
+
+  g_main_context_push_thread_default (sink->context);
+  g_main_loop_run (sink->loop);
+  g_main_context_pop_thread_default (sink->context);
+  return NULL;
+}
+
+static Sink *
+sink_new (gsize size)
+{
+  Sink *sink = g_new0 (Sink, 1);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) effective = NULL;
+  g_autoptr (GError) error = NULL;
+
+  sink->size = size;
+  sink->context = g_main_context_new ();
+  sink->loop = g_main_loop_new (sink->context, FALSE);
+  g_main_context_push_thread_default (sink->context);
+  sink->service = g_threaded_socket_service_new (16);
+  ck_assert (g_socket_listener_add_address (G_SOCKET_LISTENER (sink->service), address, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error));
+  g_signal_connect (sink->service, "run", G_CALLBACK (sink_run_cb), sink);
+  g_socket_service_start (sink->service);
+  g_main_context_pop_thread_default (sink->context);
+  sink->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  sink->thread = g_thread_new ("sink", sink_thread, sink);
+  return sink;
+}
+
+static void
+sink_free (Sink *sink)
+{
+  g_main_context_invoke (sink->context, sink_quit_cb, sink);
+  g_thread_join (sink->thread);
+  g_object_unref (sink->service);
+  g_main_loop_unref (sink->loop);
+  g_main_context_unref (sink->context);
+  g_free (sink);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sink, sink_free)
+
+/* ---- a fake relay, its own process: test-relay --fake-relay PORT MODE BACKEND_DIR URL.
+ * It answers every want=relay at once with a signed offer whose certificate is wrong:
+ * "otherca" (another vendor's CA, relay permitted), "norole" (the right CA, only upload).
+ * It counts the connections made to its alias and prints "connections N" when stdin
+ * closes (or after 120 s). ---- */
+
+typedef struct {
+  KithTransport *transport;
+  const gchar *backend_url;
+  gchar *alias;
+  gchar *key;
+  gchar *cert;
+  guint connections;
+} FakeRelay;
+
+static gchar *
+fake_relay_certificate (FakeRelay *fake, const gchar *mode, const gchar *backend_dir)
+{
+  g_autofree gchar *ca_path = g_build_filename (backend_dir, "ca.pem", NULL);
+  g_autofree gchar *ca_key_path = g_build_filename (backend_dir, "ca-key.pem", NULL);
+  g_autofree gchar *ca = NULL;
+  g_autofree gchar *ca_key = kith_crypto_read_private_key (ca_key_path, NULL);
+  g_autofree gchar *pub = kith_crypto_key_get_public (fake->key, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const gchar *sans[] = { fake->alias, NULL };
+  KithCertExtension ext[] = { { KITH_CRYPTO_OID_NODE_ID, FAKE_NODE },
+                              { KITH_CRYPTO_OID_TASKS, g_str_equal (mode, "norole") ? "upload,serve" : "upload,relay" },
+                              { NULL, NULL } };
+  KithCertSpec spec = { .common_name = "kith node", .not_after = now + 3600, .san_uris = sans, .extensions = ext };
+
+  g_assert_true (g_file_get_contents (ca_path, &ca, NULL, NULL));
+  if (g_str_equal (mode, "otherca")) {
+    KithCertSpec ca_spec = { .common_name = "kith vendor CA", .not_after = now + 3600, .is_ca = TRUE };
+    g_free (ca_key);
+    ca_key = kith_crypto_key_generate (NULL);
+    g_free (ca);
+    ca = kith_crypto_cert_self_signed (ca_key, &ca_spec, NULL);
+  }
+  return kith_crypto_cert_issue (pub, &spec, ca, ca_key, NULL);
+}
+
+static void
+fake_relay_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, FakeRelay *fake)
+{
+  gsize len = 0;
+  const guint8 *raw = g_bytes_get_data (data, &len);
+  g_autoptr (KithPacket) request = kith_packet_parse (raw, len, NULL);
+  g_autoptr (KithPacket) reply = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (request == NULL || request->type != KITH_PACKET_TYPE_REQUEST || g_strcmp0 (request->want, "relay") != 0)
+    return;
+  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
+  reply->id = request->id;
+  reply->node = g_strdup (FAKE_NODE);
+  reply->method = KITH_PACKET_METHOD_POST;
+  reply->want = g_strdup ("relay");
+  reply->alias = g_strdup (fake->alias);
+  reply->cert = kith_peer_cert_base64_from_pem (fake->cert);
+  reply->sig = kith_peer_proof_sign (fake->key, request->id, reply->alias, NULL);
+  bytes = kith_packet_write (reply, NULL);
+  if (bytes != NULL)
+    kith_transport_send_to (transport, bytes, from, NULL);
+}
+
+static gboolean
+fake_relay_incoming (GSocketService *service, GSocketConnection *connection, GObject *source, FakeRelay *fake)
+{
+  fake->connections++;
+  return FALSE;
+}
+
+static gboolean
+fake_relay_quit (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+fake_relay_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
+{
+  return fake_relay_quit (loop);
+}
+
+static int
+fake_relay_main (int argc, char **argv)
+{
+  static const gchar *const broadcast[] = { "127.255.255.255", NULL };
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GSocketService) service = g_socket_service_new ();
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr (GSocketAddress) effective = NULL;
+  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
+  g_autoptr (GError) error = NULL;
+  FakeRelay fake = { .backend_url = argv[5] };
+
+  g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (service), address, G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error));
+  g_signal_connect (service, "incoming", G_CALLBACK (fake_relay_incoming), &fake);
+  fake.alias = g_strdup_printf ("http://127.0.0.1:%u/relay/",
+                                g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
+  fake.key = kith_crypto_key_generate (&error);
+  g_assert_no_error (error);
+  fake.cert = fake_relay_certificate (&fake, argv[3], argv[4]);
+  g_assert_nonnull (fake.cert);
+  fake.transport = kith_transport_new ((guint16) atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
+  g_assert_true (kith_transport_start (fake.transport, &error));
+  g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_relay_datagram), &fake);
+  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, fake_relay_stdin_closed, loop);
+  g_timeout_add_seconds (120, fake_relay_quit, loop);
+  g_print ("ready\n");
+  g_main_loop_run (loop);
+  g_print ("connections %u\n", fake.connections);
+  kith_transport_stop (fake.transport);
+  g_object_unref (fake.transport);
+  g_free (fake.alias);
+  g_free (fake.key);
+  g_free (fake.cert);
+  return 0;
+}
+
+static GSubprocess *
+fake_relay_start (KithTestBackend *backend, const gchar *mode)
+{
+  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree gchar *port = g_strdup_printf ("%u", test_port);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autofree gchar *line = NULL;
+  GSubprocess *proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, self,
+                                        "--fake-relay", port, mode, kith_test_backend_get_dir (backend),
+                                        kith_test_backend_get_url (backend), NULL);
+
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
+  ck_assert_str_eq (line, "ready");
+  return proc;
+}
+
+/* Stops the fake relay; returns how many connections its alias got. */
+static guint
+fake_relay_stop (GSubprocess *proc)
+{
+  g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  g_autofree gchar *line = NULL;
+  guint connections = G_MAXUINT;
+
+  g_output_stream_close (g_subprocess_get_stdin_pipe (proc), NULL, NULL);
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
+  ck_assert (g_subprocess_wait (proc, NULL, NULL));
+  if (line != NULL && g_str_has_prefix (line, "connections "))
+    connections = (guint) g_ascii_strtoull (line + 12, NULL, 10);
+  g_object_unref (proc);
+  return connections;
+}
+
+static guint64
+node_offers_refused (Node *node)
+{
+  g_autoptr (GVariant) relay = kith_test_get_status_section (node->connection, "relay");
+  guint64 refused = 0;
+
+  g_variant_lookup (relay, "offers-refused", "t", &refused);
+  return refused;
+}
+
+static gboolean
+node_refused_an_offer (gpointer user_data)
+{
+  return node_offers_refused (user_data) >= 2;
+}
+
+/* A relay whose certificate is another vendor's, or does not permit relaying, is never
+ * used: not even a connection to it; the offline node stays offline. */
+static void
+check_unverifiable (const gchar *mode, const gchar *reason)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (Node) offline = NULL;
+  g_autoptr (Call) call = NULL;
+  g_autofree gchar *log = NULL;
+  GSubprocess *fake;
+
+  kith_test_backend_publish_sample (backend, "2611211200");
+  kith_test_backend_serve (backend, NULL);
+  fake = fake_relay_start (backend, mode);
+  offline = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, NULL);
+  /* two searches, each refused */
+  ck_assert (wait_for (node_refused_an_offer, offline, 20000));
+  ck_assert (!node_is_relayed (offline));
+  call = node_check (offline);
+  ck_assert_ptr_nonnull (call->error);
+  ck_assert_msg (strstr (call->error->message, "offline") != NULL, "%s", call->error->message);
+  ck_assert_double_ge (node_metric (offline, "kith_relay_offers_refused_total"), 2);
+  ck_assert_uint_eq (fake_relay_stop (fake), 0);
+  ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/catalog.json"), 0);
+  log = kith_test_agent_get_log (offline->agent);
+  ck_assert_msg (strstr (log, reason) != NULL, "no \"%s\" in:\n%s", reason, log);
+}
+
+START_TEST (test_relay_of_another_vendor)
+{
+  check_unverifiable ("otherca", "certificate refused");
+}
+END_TEST
+
+START_TEST (test_relay_without_relay_role)
+{
+  check_unverifiable ("norole", "certificate does not permit relay");
+}
+END_TEST
+
+static gboolean
+node_relay_is_not (gpointer user_data)
+{
+  gpointer *pair = user_data;
+  g_autofree gchar *id = node_relay (pair[0]);
+  return id != NULL && g_strcmp0 (id, pair[1]) != 0;
+}
+
+/* Two relays: the offline node uses the first that verifies; killed, the other takes over. */
+START_TEST (test_failover)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (Node) one = NULL;
+  g_autoptr (Node) two = NULL;
+  g_autoptr (Node) offline = NULL;
+  g_autofree gchar *token = backend_token (backend);
+  g_autofree gchar *first = NULL;
+  g_autofree gchar *then = NULL;
+  Node *dead, *alive;
+  gpointer pair[2];
+
+  kith_test_backend_publish_sample (backend, "2611211200");
+  kith_test_backend_serve (backend, NULL);
+  one = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
+  two = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
+  node_wait_serving (one);
+  node_wait_serving (two);
+  node_check_ok (one);
+  offline = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, NULL);
+  node_wait_relayed (offline);
+  first = node_relay (offline);
+  dead = g_strcmp0 (first, kith_test_agent_get_node_id (one->agent)) == 0 ? one : two;
+  alive = dead == one ? two : one;
+  g_clear_object (&dead->connection);
+  kith_test_agent_kill (dead->agent);
+  pair[0] = offline;
+  pair[1] = first;
+  ck_assert_msg (wait_for (node_relay_is_not, pair, 20000), "no other relay taken");
+  then = node_relay (offline);
+  ck_assert_str_eq (then, kith_test_agent_get_node_id (alive->agent));
+  ck_assert_double_ge (node_metric (offline, "kith_relay_failovers_total"), 1);
+  node_check_ok (offline);
+  ck_assert_uint_eq (node_catalog_version (offline), 1);
+  ck_assert_double_ge (node_metric (alive, "kith_relay_tunnels_total"), 1);
+}
+END_TEST
+
+/* A CONNECT from @local (an address on loopback) to 127.0.0.1:@port; its status in *@status. */
+static GSocketConnection *
+raw_connect_from (Node *node, const gchar *local, guint16 port, guint *status)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) bind = g_inet_socket_address_new_from_string (local, 0);
+  g_autoptr (GUri) uri = g_uri_parse (kith_test_agent_get_http_url (node->agent), G_URI_FLAGS_NONE, NULL);
+  g_autofree gchar *head = g_strdup_printf ("CONNECT 127.0.0.1:%u HTTP/1.1\r\n\r\n", port);
+  g_autoptr (GString) answer = g_string_new (NULL);
+  GSocketConnection *conn;
+  gchar c;
+
+  g_socket_client_set_local_address (client, bind);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) g_uri_get_port (uri), NULL, NULL);
+  ck_assert_ptr_nonnull (conn);
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), 10);
+  ck_assert (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), head, strlen (head), NULL,
+                                        NULL, NULL));
+  while (answer->len < 4096 && !g_str_has_suffix (answer->str, "\r\n\r\n") &&
+         g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), &c, 1, NULL, NULL) == 1)
+    g_string_append_c (answer, c);
+  *status = g_str_has_prefix (answer->str, "HTTP/1.") && answer->len > 12
+                ? (guint) g_ascii_strtoull (answer->str + 9, NULL, 10) : 0;
+  return conn;
+}
+
+/* Caps: tunnels per requester and in all, bandwidth per requester, idle timeout. */
+START_TEST (test_caps)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (Sink) sink = sink_new (300000);
+  g_autoptr (Node) relay = NULL;
+  g_autofree gchar *token = backend_token (backend);
+  g_autofree gchar *extra = NULL;
+  GSocketConnection *held[3];
+  g_autoptr (GSocketConnection) over = NULL;
+  g_autoptr (GSocketConnection) over_all = NULL;
+  g_autoptr (GSocketConnection) tunnel = NULL;
+  g_autofree guint8 *buffer = g_malloc (65536);
+  guint status = 0;
+  gsize got = 0;
+  gssize n;
+  gint64 start, elapsed, idle;
+
+  kith_test_backend_serve (backend, NULL);
+  extra = g_strdup_printf ("allow=127.0.0.1:%u\nmax-tunnels=3\nmax-tunnels-per-requester=2\n"
+                           "rate-per-requester=100000\nrate=0\nidle-timeout=1s\n",
+                           sink->port);
+  relay = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, extra);
+  node_wait_serving (relay);
+  /* two from one requester, the third refused; one more from another address, then the total is full */
+  held[0] = raw_connect_from (relay, "127.0.0.1", sink->port, &status);
+  ck_assert_uint_eq (status, 200);
+  held[1] = raw_connect_from (relay, "127.0.0.1", sink->port, &status);
+  ck_assert_uint_eq (status, 200);
+  over = raw_connect_from (relay, "127.0.0.1", sink->port, &status);
+  ck_assert_uint_eq (status, 503);
+  held[2] = raw_connect_from (relay, "127.0.0.2", sink->port, &status);
+  ck_assert_uint_eq (status, 200);
+  over_all = raw_connect_from (relay, "127.0.0.3", sink->port, &status);
+  ck_assert_uint_eq (status, 503);
+  ck_assert_double_eq (node_metric (relay, "kith_relay_refused_total{reason=\"cap\"}"), 2);
+  ck_assert_double_eq (node_metric (relay, "kith_relay_tunnels"), 3);
+  for (guint i = 0; i < G_N_ELEMENTS (held); i++) {
+    g_io_stream_close (G_IO_STREAM (held[i]), NULL, NULL);
+    g_object_unref (held[i]);
+  }
+  /* 300 000 bytes at 100 000 bytes/s after a burst of 100 000: about 2 s */
+  start = g_get_monotonic_time ();
+  tunnel = raw_connect_from (relay, "127.0.0.4", sink->port, &status);
+  ck_assert_uint_eq (status, 200);
+  while (got < 300000 && (n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (tunnel)), buffer, 65536,
+                                                    NULL, NULL)) > 0)
+    got += (gsize) n;
+  elapsed = g_get_monotonic_time () - start;
+  ck_assert_uint_eq (got, 300000);
+  ck_assert_msg (elapsed >= 1500000 && elapsed < 8000000, "300000 bytes took %" G_GINT64_FORMAT " µs", elapsed);
+  /* then nothing moves: the tunnel is closed after its idle timeout */
+  start = g_get_monotonic_time ();
+  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (tunnel)), buffer, 65536, NULL, NULL);
+  idle = g_get_monotonic_time () - start;
+  ck_assert_int_eq (n, 0);
+  ck_assert_msg (idle >= 700000 && idle < 5000000, "closed after %" G_GINT64_FORMAT " µs idle", idle);
+  ck_assert_double_ge (node_metric (relay, "kith_relay_bytes_total{direction=\"down\"}"), 300000);
+}
+END_TEST
+
 static Suite *
 relay_suite (void)
 {
@@ -578,13 +1016,19 @@ relay_suite (void)
   tcase_set_timeout (agents, 180);
   tcase_add_test (agents, test_offline_node_through_relay);
   tcase_add_test (agents, test_connect_refused);
+  tcase_add_test (agents, test_relay_of_another_vendor);
+  tcase_add_test (agents, test_relay_without_relay_role);
+  tcase_add_test (agents, test_failover);
+  tcase_add_test (agents, test_caps);
   suite_add_tcase (suite, agents);
   return suite;
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
+  if (argc >= 6 && g_strcmp0 (argv[1], "--fake-relay") == 0)
+    return fake_relay_main (argc, argv);
   test_port = (guint16) g_random_int_range (20000, 60000);
   return kith_test_run_suite (relay_suite ());
 }
