@@ -49,6 +49,20 @@ kith_cmd_status_print_dict (GString *out, GVariant *dict, guint indent)
   }
 }
 
+/* The relay this node reaches its backend through, from the agent section (docs/relay.md). */
+static void
+kith_cmd_status_print_relay (GString *out, GVariant *status)
+{
+  g_autoptr (GVariant) agent = g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT);
+  const gchar *url = NULL, *node = NULL;
+
+  if (agent == NULL || !g_variant_lookup (agent, "relay", "&s", &url))
+    return;
+  if (!g_variant_lookup (agent, "relay-node", "&s", &node))
+    node = "?";
+  g_string_append_printf (out, "Relay:    %s at %s (the backend through its tunnel)\n", node, url);
+}
+
 static void
 kith_cmd_status_print_human (KithClient *client, GVariant *status)
 {
@@ -60,6 +74,7 @@ kith_cmd_status_print_human (KithClient *client, GVariant *status)
   g_string_append_printf (out, "Agent:    %s\n", kith_client_get_target (client));
   g_string_append_printf (out, "Node id:  %s\n", kith_client_get_node_id (client));
   g_string_append_printf (out, "Version:  %s\n", kith_client_get_version (client));
+  kith_cmd_status_print_relay (out, status);
   g_string_append (out, "Plugins:");
   for (guint i = 0; i < plugins->len; i++) {
     KithClientPlugin *plugin = g_ptr_array_index (plugins, i);

@@ -446,6 +446,22 @@ node_has_receipt (gpointer user_data)
   return dir != NULL && g_dir_read_name (dir) != NULL;
 }
 
+/* `kith status` names the relay in use. */
+static void
+node_assert_status_line (Node *node, const gchar *relay_id)
+{
+  const gchar *cli = g_getenv ("KITH_CLI_BIN");
+  g_autofree gchar *address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (node->agent));
+  const gchar *argv[] = { cli, "--address", address, "status", NULL };
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  g_autofree gchar *line = g_strdup_printf ("Relay:    %s at http://127.0.0.1:", relay_id);
+
+  ck_assert_msg (cli != NULL, "KITH_CLI_BIN must name the kith CLI");
+  ck_assert_msg (kith_test_run (argv, NULL, &out, &err) == 0, "kith status: %s", err);
+  ck_assert_msg (strstr (out, line) != NULL, "kith status printed:\n%s", out);
+}
+
 /* ---- raw CONNECTs, as a hostile or curious requester would send them ---- */
 
 /* Sends @head to @node's HTTP port; returns the connection (caller owns) with the status of
@@ -532,6 +548,7 @@ START_TEST (test_offline_node_through_relay)
   ck_assert_uint_eq (tap->clear_starts, 0);
   ck_assert (!tap_saw (tap, token, strlen (token)));
   ck_assert (!tap_saw (tap, "catalog.json", strlen ("catalog.json")));
+  node_assert_status_line (offline, kith_test_agent_get_node_id (relay->agent));
 }
 END_TEST
 
