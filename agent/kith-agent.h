@@ -12,6 +12,7 @@
 #include "kith-fetcher.h"
 #include "kith-http.h"
 #include "kith-metrics.h"
+#include "kith-origin-relay.h"
 #include "kith-plugin.h"
 #include "kith-task-broker.h"
 #include "kith-transfer.h"

@@ -35,6 +35,7 @@
 
 typedef enum {
   KITH_FETCH_JOB_ASKING_ORIGIN, /* HEAD for the origin's digest */
+  KITH_FETCH_JOB_ASKING_RELAY,  /* the relay in use fetches it for us (docs/relay.md) */
   KITH_FETCH_JOB_SEARCHING,
   KITH_FETCH_JOB_WAITING,
   KITH_FETCH_JOB_FROM_PEER,
@@ -61,6 +62,7 @@ struct _KithFetchJob {
   gchar *waiting_for; /* node announcing or elected to download */
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
   guint elections;    /* leaders waited for so far */
+  gboolean relay_asked; /* the relay was asked to fetch it once already */
   gint64 started_us;  /* when the job was created (peer table clock) */
   gchar *source;      /* node id or "origin" */
   GCancellable *cancellable; /* the origin's HEAD */
@@ -697,6 +699,46 @@ kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
   job->stream_total = packet->total;
 }
 
+/* The relay holds the file now (it answers "I have"), or cannot get it. */
+static void
+kith_fetch_job_relay_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  KithFetchJob *job = user_data;
+
+  if (!kith_origin_relay_fetch_finish (KITH_ORIGIN_RELAY (source), result, &error)) {
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      return; /* the job is gone */
+    g_message ("%s: the relay could not fetch it: %s", job->href, error->message);
+    kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_OFFLINE, error->message);
+    return;
+  }
+  g_debug ("%s: the relay holds it; asking the LAN again", job->href);
+  kith_fetch_job_search (job);
+}
+
+/* This node may not use the origin and nobody has the file: the relay in use (if any)
+ * fetches it — only against a trusted hash, and once per job. */
+static gboolean
+kith_fetch_job_ask_relay (KithFetchJob *job)
+{
+  GObject *relay = job->ctx->agent != NULL ? kith_agent_get_service (job->ctx->agent, "relay") : NULL;
+
+  if (job->ctx->can_reach_origin || job->relay_asked || job->expected_sha256 == NULL ||
+      (job->flags & KITH_FETCH_FLAG_CACHED_ONLY) != 0 || relay == NULL || !KITH_IS_ORIGIN_RELAY (relay))
+    return FALSE;
+  job->relay_asked = TRUE;
+  job->state = KITH_FETCH_JOB_ASKING_RELAY;
+  kith_fetch_job_clear_timer (job);
+  g_free (job->source);
+  job->source = g_strdup ("relay");
+  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_ORIGIN);
+  g_message ("%s: nobody on the LAN has it; asking the relay to fetch it", job->href);
+  kith_origin_relay_fetch_async (KITH_ORIGIN_RELAY (relay), job->href, job->expected_sha256, job->expected_size,
+                                 job->cancellable, kith_fetch_job_relay_done, job);
+  return TRUE;
+}
+
 /* Nobody answered "I have": wait for a downloader, or fetch from the origin if elected. */
 static void
 kith_fetch_job_decide (KithFetchJob *job)
@@ -721,6 +763,8 @@ kith_fetch_job_decide (KithFetchJob *job)
   leader = kith_peer_table_elect (job->ctx->peers, job->href, job->skip,
                                kith_fetch_job_may_use_origin (job));
   if (leader == NULL) {
+    if (kith_fetch_job_ask_relay (job))
+      return;
     kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin
                                           ? KITH_PEERING_ERROR_NO_SOURCE
                                           : KITH_PEERING_ERROR_OFFLINE,
@@ -738,7 +782,7 @@ kith_fetch_job_decide (KithFetchJob *job)
       g_message ("%s: %u elected peers stayed silent; fetching from the origin", job->href,
                  KITH_FETCH_JOB_MAX_ELECTIONS);
       kith_fetch_job_from_origin (job);
-    } else {
+    } else if (!kith_fetch_job_ask_relay (job)) {
       kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin ? KITH_PEERING_ERROR_NO_SOURCE
                                                                    : KITH_PEERING_ERROR_OFFLINE,
                                    "the peers elected to fetch it stayed silent, and this fetch "

@@ -26,6 +26,7 @@ typedef struct {
   gboolean can_reach_origin; /* [agent] offline=false: this node may fetch from origins */
   KithPeeringTrust *trust;   /* [peering] trust=: whose copies are taken, which are vouched for */
   KithPartialTable *partials; /* our downloads in progress, served to peers while they grow */
+  KithAgent *agent;          /* for the services looked up when needed (the relay, for origin misses) */
 } KithPeeringContext;
 
 G_END_DECLS

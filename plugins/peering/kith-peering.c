@@ -450,6 +450,14 @@ kith_peering_start_partials (KithPeering *self)
                          g_object_unref);
 }
 
+/* A node whose backend answers only through a relay cannot reach origins either: its
+ * misses go to the relay (docs/relay.md), and it is never elected to fetch for the LAN. */
+static void
+kith_peering_route_changed (KithBackendRoute *route, KithPeering *self)
+{
+  self->ctx.can_reach_origin = !kith_agent_get_offline (self->agent) && kith_backend_route_get_relay_url (route) == NULL;
+}
+
 KithPeering *
 kith_peering_new (KithAgent *agent, GError **error)
 {
@@ -484,6 +492,7 @@ kith_peering_new (KithAgent *agent, GError **error)
     .can_reach_origin = !kith_agent_get_offline (agent),
     .trust = self->trust,
     .partials = self->partials,
+    .agent = agent,
   };
   self->server = kith_peering_server_new (&self->ctx, self->tasks, kith_peering_origin_progress, self);
   self->handler = kith_alias_handler_new (self->store);
@@ -491,6 +500,8 @@ kith_peering_new (KithAgent *agent, GError **error)
   kith_http_add_handler (kith_agent_get_http (agent), KITH_ALIAS_HANDLER_PREFIX,
                          kith_alias_handler_callback, g_object_ref (self->handler), g_object_unref);
   g_signal_connect (self->transport, "datagram", G_CALLBACK (kith_peering_datagram), self);
+  g_signal_connect_object (kith_agent_get_backend_route (agent), "changed", G_CALLBACK (kith_peering_route_changed),
+                           self, 0);
   return g_steal_pointer (&self);
 }
 
