@@ -1024,6 +1024,53 @@ START_TEST (test_caps)
 }
 END_TEST
 
+/* Origin misses of offline nodes: the relay fetches each file once with its own peering and
+ * then serves it; a second offline node gets everything from the LAN. */
+START_TEST (test_origin_miss_fetched_by_relay)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (Node) relay = NULL;
+  g_autoptr (Node) first = NULL;
+  g_autoptr (Node) second = NULL;
+  g_autofree gchar *token = backend_token (backend);
+  const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
+  g_autoptr (GDir) dir = g_dir_open (src, 0, NULL);
+  guint files = 0;
+
+  while (g_dir_read_name (dir) != NULL)
+    files++;
+  kith_test_backend_serve (backend, NULL);
+  relay = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
+  node_wait_serving (relay);
+  first = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, NULL);
+  node_wait_relayed (first);
+  /* nobody on the LAN holds the release: the relay fetches it for the offline node */
+  node_check_ok (first);
+  ck_assert_uint_eq (node_catalog_version (first), 1);
+  ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/files/"), files);
+  ck_assert_double_eq (node_metric (relay, "kith_relay_fetches_total"), files);
+  ck_assert_uint_eq (node_catalog_version (relay), 0); /* it fetched for others, installed nothing */
+  second = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, NULL);
+  node_wait_relayed (second);
+  node_check_ok (second);
+  ck_assert_uint_eq (node_catalog_version (second), 1);
+  ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/files/"), files);
+  /* the relay fetches only against a hash, only from its origins */
+  {
+    g_autofree gchar *file_url = g_strconcat (kith_test_backend_get_url (backend), "/files/x", NULL);
+    g_autofree gchar *escaped = g_uri_escape_string (file_url, NULL, FALSE);
+    g_autofree gchar *head = g_strdup_printf ("GET /relay/fetch?url=%s&size=1 HTTP/1.1\r\nHost: relay\r\n\r\n", escaped);
+    ck_assert_uint_eq (raw_status (relay, head), 400);
+    ck_assert_double_eq (node_metric (relay, "kith_relay_fetches_refused_total{reason=\"request\"}"), 1);
+    ck_assert_uint_eq (raw_status (relay, "GET /relay/fetch?url=http%3A%2F%2F127.0.0.1%3A22%2Fx&sha256="
+                                          "0000000000000000000000000000000000000000000000000000000000000000 "
+                                          "HTTP/1.1\r\nHost: relay\r\n\r\n"),
+                       403);
+    ck_assert_double_eq (node_metric (relay, "kith_relay_fetches_refused_total{reason=\"target\"}"), 1);
+  }
+}
+END_TEST
+
 static Suite *
 relay_suite (void)
 {
@@ -1037,6 +1084,7 @@ relay_suite (void)
   tcase_add_test (agents, test_relay_without_relay_role);
   tcase_add_test (agents, test_failover);
   tcase_add_test (agents, test_caps);
+  tcase_add_test (agents, test_origin_miss_fetched_by_relay);
   suite_add_tcase (suite, agents);
   return suite;
 }

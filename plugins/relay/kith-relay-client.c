@@ -4,6 +4,8 @@
 
 #include "kith-peer-proof.h"
 
+/* a fetch the relay refused for its caps is asked again after this */
+#define KITH_RELAY_CLIENT_FETCH_RETRY_MS 500
 /* relays remembered in back-off at once */
 #define KITH_RELAY_CLIENT_MAX_BACKOFF 256
 
@@ -37,6 +39,7 @@ struct _KithRelayClient {
   GCancellable *cancellable; /* the probe in flight */
   GHashTable *backoff;       /* node → gint64* monotonic µs until it may be taken again */
   guint64 refused;
+  SoupSession *session;      /* fetch requests to the relay, on the LAN */
 };
 
 static void kith_relay_client_search (KithRelayClient *self);
@@ -308,6 +311,113 @@ kith_relay_client_probe_direct (KithRelayClient *self)
                                          kith_relay_client_new_probe (self), kith_relay_client_direct_probed_cb, self);
 }
 
+/* ---- origin misses, fetched by the relay ---- */
+
+typedef struct {
+  KithRelayClient *self;
+  gchar *url;      /* the relay's /relay/fetch?… */
+  gint64 deadline; /* monotonic µs */
+} KithRelayClientFetch;
+
+static void
+kith_relay_client_fetch_free (KithRelayClientFetch *fetch)
+{
+  g_free (fetch->url);
+  g_free (fetch);
+}
+
+static void kith_relay_client_fetch_send (GTask *task);
+
+static gboolean
+kith_relay_client_fetch_again_cb (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  if (g_task_return_error_if_cancelled (task))
+    g_object_unref (task);
+  else
+    kith_relay_client_fetch_send (task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  KithRelayClientFetch *fetch = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autofree gchar *text = NULL;
+  guint status;
+
+  if (body == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  status = soup_message_get_status (msg);
+  if (status == SOUP_STATUS_OK) {
+    g_task_return_boolean (task, TRUE);
+    return;
+  }
+  if (status == SOUP_STATUS_ACCEPTED && g_get_monotonic_time () < fetch->deadline) {
+    kith_relay_client_fetch_send (g_steal_pointer (&task));
+    return;
+  }
+  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE && g_get_monotonic_time () < fetch->deadline) {
+    /* the relay's caps: this node's other fetches first */
+    g_timeout_add_full (G_PRIORITY_DEFAULT, KITH_RELAY_CLIENT_FETCH_RETRY_MS, kith_relay_client_fetch_again_cb,
+                        g_steal_pointer (&task), NULL);
+    return;
+  }
+  text = g_strndup (g_bytes_get_data (body, NULL), MIN (g_bytes_get_size (body), 200));
+  g_strchomp (text);
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "the relay answered %u: %s", status,
+                           status == SOUP_STATUS_ACCEPTED ? "still fetching at the deadline" : text);
+}
+
+static void
+kith_relay_client_fetch_send (GTask *task)
+{
+  KithRelayClientFetch *fetch = g_task_get_task_data (task);
+  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, fetch->url);
+
+  soup_session_send_and_read_async (fetch->self->session, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                    kith_relay_client_fetch_cb, task);
+}
+
+void
+kith_relay_client_fetch_async (KithRelayClient *self, GObject *source, const gchar *url, const gchar *sha256,
+                               guint64 size, guint64 timeout_ms, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (source, cancellable, callback, user_data);
+  const gchar *relay = kith_backend_route_get_relay_url (kith_agent_get_backend_route (self->agent));
+  g_autofree gchar *escaped_url = NULL;
+  KithRelayClientFetch *fetch;
+
+  if (relay == NULL || sha256 == NULL) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                             relay == NULL ? "no relay in use" : "a relay fetches only against a hash");
+    g_object_unref (task);
+    return;
+  }
+  escaped_url = g_uri_escape_string (url, NULL, FALSE);
+  fetch = g_new0 (KithRelayClientFetch, 1);
+  fetch->self = self;
+  fetch->url = g_strdup_printf ("%s/relay/fetch?url=%s&sha256=%s&size=%" G_GUINT64_FORMAT, relay, escaped_url, sha256,
+                                size);
+  fetch->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  g_task_set_task_data (task, fetch, (GDestroyNotify) kith_relay_client_fetch_free);
+  kith_relay_client_fetch_send (task);
+}
+
+gboolean
+kith_relay_client_fetch_finish (KithRelayClient *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* ---- the object ---- */
 
 KithRelayClient *
@@ -333,6 +443,8 @@ kith_relay_client_new (KithAgent *agent, const KithRelayClientTimings *timings, 
   }
   self->backoff = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->cancellable = g_cancellable_new ();
+  /* the relay's own HTTP server; a fetch request waits there up to its own bound */
+  self->session = soup_session_new_with_options ("timeout", 60, "user-agent", "kith-relay", NULL);
   return self;
 }
 
@@ -362,6 +474,8 @@ kith_relay_client_free (KithRelayClient *self)
   kith_relay_client_end_search (self);
   kith_backend_route_set_relay (kith_agent_get_backend_route (self->agent), NULL, NULL);
   g_hash_table_unref (self->backoff);
+  soup_session_abort (self->session);
+  g_object_unref (self->session);
   g_free (self->anchor_pem);
   g_free (self->backend_host);
   g_free (self->node);

@@ -33,6 +33,14 @@ KithRelayClient *kith_relay_client_new (KithAgent *agent, const KithRelayClientT
 /* Starts probing (or, offline, searching). */
 void kith_relay_client_start (KithRelayClient *self);
 void kith_relay_client_free (KithRelayClient *self);
+/* Asks the relay in use to fetch @url (verified against @sha256, @size bytes or 0) and hold
+ * it (kith-relay-fetch.h), asking again while it answers "still fetching", for at most
+ * @timeout_ms (and again, a little later, while its caps are full); fails at once when no
+ * relay is in use. The task's source object is @source. */
+void kith_relay_client_fetch_async (KithRelayClient *self, GObject *source, const gchar *url, const gchar *sha256,
+                                    guint64 size, guint64 timeout_ms, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+gboolean kith_relay_client_fetch_finish (KithRelayClient *self, GAsyncResult *result, GError **error);
 /* "probing", "direct", "searching", "trying", "relayed" or "unreachable". */
 const gchar *kith_relay_client_get_state (KithRelayClient *self);
 /* Relay offers refused since start (they failed the check, or their tunnel did). */

@@ -6,6 +6,7 @@
 
 #include "kith-peer-identity.h"
 #include "kith-peer-proof.h"
+#include "kith-relay-fetch.h"
 #include "kith-relay-tunnel.h"
 
 #define KITH_RELAY_ALIAS_PATH "/relay/"
@@ -26,6 +27,7 @@ struct _KithRelayServer {
   GHashTable *pending; /* KithRelayConnect* being connected (owned) */
   GHashTable *counts;  /* requester address → tunnels open or being opened */
   guint64 tunnels_total;
+  KithRelayFetch *fetch;
 };
 
 /* One accepted CONNECT while its target is being reached. */
@@ -291,28 +293,12 @@ kith_relay_server_respond (const KithTaskAsk *ask, KithTaskOffer *offer, gpointe
   return TRUE;
 }
 
-/* "host:port" of the backend-url, as CONNECT names it. */
-static gchar *
-kith_relay_server_backend_target (KithAgent *agent)
-{
-  const gchar *url = kith_agent_get_backend_url (agent);
-  g_autoptr (GUri) uri = url != NULL ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
-  g_autofree gchar *host = NULL;
-  gint port;
-
-  if (uri == NULL || g_uri_get_host (uri) == NULL)
-    return NULL;
-  host = g_ascii_strdown (g_uri_get_host (uri), -1);
-  port = g_uri_get_port (uri) != -1 ? g_uri_get_port (uri) : g_strcmp0 (g_uri_get_scheme (uri), "https") == 0 ? 443 : 80;
-  return g_strdup_printf (strchr (host, ':') != NULL ? "[%s]:%d" : "%s:%d", host, port);
-}
-
 KithRelayServer *
 kith_relay_server_new (KithAgent *agent, const KithRelayServerLimits *limits)
 {
   KithRelayServer *self = g_new0 (KithRelayServer, 1);
   g_autoptr (GPtrArray) allow = g_ptr_array_new ();
-  gchar *backend = kith_relay_server_backend_target (agent);
+  gchar *backend = kith_relay_fetch_target (kith_agent_get_backend_url (agent));
 
   self->agent = agent;
   self->limits = *limits;
@@ -333,6 +319,15 @@ kith_relay_server_new (KithAgent *agent, const KithRelayServerLimits *limits)
   return self;
 }
 
+/* The relay fetches for requesters from the same origins it tunnels to. */
+static void
+kith_relay_server_start_fetch (KithRelayServer *self)
+{
+  self->fetch = kith_relay_fetch_new (self->agent, self->allow, self->limits.fetch_max_size,
+                                      self->limits.max_fetches_per_requester, self->limits.max_fetches);
+  kith_relay_fetch_set_serving (self->fetch, self->serving);
+}
+
 void
 kith_relay_server_start (KithRelayServer *self)
 {
@@ -341,6 +336,7 @@ kith_relay_server_start (KithRelayServer *self)
   kith_http_set_connect_handler (kith_agent_get_http (self->agent), kith_relay_server_connect, self);
   if (peering != NULL && KITH_IS_TASK_BROKER (peering))
     kith_task_broker_add_responder (KITH_TASK_BROKER (peering), "relay", kith_relay_server_respond, self);
+  kith_relay_server_start_fetch (self);
   self->started = TRUE;
   for (guint i = 0; self->allow[i] != NULL; i++)
     g_debug ("CONNECT allowed to %s", self->allow[i]);
@@ -351,6 +347,7 @@ kith_relay_server_free (KithRelayServer *self)
 {
   if (self == NULL)
     return;
+  g_clear_pointer (&self->fetch, kith_relay_fetch_free);
   if (self->started) {
     GObject *peering = kith_agent_get_service (self->agent, "peering");
     kith_http_set_connect_handler (kith_agent_get_http (self->agent), NULL, NULL);
@@ -372,6 +369,8 @@ kith_relay_server_set_serving (KithRelayServer *self, gboolean serving)
   if (serving != self->serving)
     g_message ("%s relaying for the LAN", serving ? "offering" : "not offering");
   self->serving = serving;
+  if (self->fetch != NULL)
+    kith_relay_fetch_set_serving (self->fetch, serving);
 }
 
 gboolean
@@ -395,4 +394,10 @@ guint64
 kith_relay_server_get_tunnels_total (KithRelayServer *self)
 {
   return self->tunnels_total;
+}
+
+guint64
+kith_relay_server_get_fetches (KithRelayServer *self)
+{
+  return self->fetch != NULL ? kith_relay_fetch_get_served (self->fetch) : 0;
 }

@@ -4,7 +4,8 @@
  * certificate and proof of possession, and takes HTTP CONNECT on the agent's HTTP server —
  * only from the LAN, only to its backend's host:port and the origins of [relay] allow=,
  * within caps on tunnels and bandwidth per requester and in all. Anything else is refused
- * and counted (kith_relay_refused_total{reason}); nothing is ever proxied in clear. */
+ * and counted (kith_relay_refused_total{reason}); nothing is ever proxied in clear. Origin
+ * misses of offline requesters are fetched for them (kith-relay-fetch.h). */
 #pragma once
 
 #include "kith-agent.h"
@@ -22,6 +23,9 @@ typedef struct {
   guint64 rate_per_requester;/* bytes/s, one requester's tunnels together */
   guint64 idle_ms;           /* a tunnel with no byte either way for this long is closed */
   guint64 connect_timeout_ms;/* reaching the target */
+  guint64 fetch_max_size;    /* the largest file fetched for a requester (kith-relay-fetch.h) */
+  guint max_fetches;         /* fetches for requesters at once, all of them */
+  guint max_fetches_per_requester;
 } KithRelayServerLimits;
 
 /* A relay for @agent (borrowed, outlives it); nothing is served until _start(). */
@@ -37,6 +41,8 @@ gboolean kith_relay_server_is_offering (KithRelayServer *self);
 /* Tunnels open now, and opened since start. */
 guint kith_relay_server_get_tunnels (KithRelayServer *self);
 guint64 kith_relay_server_get_tunnels_total (KithRelayServer *self);
+/* Files fetched whole for requesters since start. */
+guint64 kith_relay_server_get_fetches (KithRelayServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithRelayServer, kith_relay_server_free)
 

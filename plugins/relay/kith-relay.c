@@ -13,13 +13,47 @@ struct _KithRelay {
   KithRelayServer *server; /* NULL: this node never relays (offline, serve=false) */
   KithRelayClient *client; /* NULL: use=false, or no backend */
   gchar **allow;
+  guint64 fetch_timeout_ms; /* an origin miss fetched by the relay, at most */
 };
 
-G_DEFINE_TYPE (KithRelay, kith_relay, G_TYPE_OBJECT)
+static void kith_relay_origin_init (KithOriginRelayInterface *iface);
+
+/* origin misses of this (offline) node, fetched by the relay in use */
+G_DEFINE_TYPE_WITH_CODE (KithRelay, kith_relay, G_TYPE_OBJECT,
+                         G_IMPLEMENT_INTERFACE (KITH_TYPE_ORIGIN_RELAY, kith_relay_origin_init))
+
+static void
+kith_relay_origin_fetch_async (KithOriginRelay *origin, const gchar *url, const gchar *sha256, guint64 size,
+                               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  KithRelay *self = KITH_RELAY (origin);
+
+  if (self->client == NULL) {
+    g_task_report_new_error (self, callback, user_data, kith_relay_origin_fetch_async, G_IO_ERROR,
+                             G_IO_ERROR_NOT_FOUND, "relaying is off ([relay] use=false)");
+    return;
+  }
+  kith_relay_client_fetch_async (self->client, G_OBJECT (self), url, sha256, size, self->fetch_timeout_ms, cancellable, callback,
+                                 user_data);
+}
+
+static gboolean
+kith_relay_origin_fetch_finish (KithOriginRelay *origin, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+kith_relay_origin_init (KithOriginRelayInterface *iface)
+{
+  iface->fetch_async = kith_relay_origin_fetch_async;
+  iface->fetch_finish = kith_relay_origin_fetch_finish;
+}
 
 static const gchar *const kith_relay_keys[] = {
   "serve", "use", "allow", "max-tunnels", "max-tunnels-per-requester", "rate", "rate-per-requester",
-  "idle-timeout", "connect-timeout", "probe", "probe-timeout", "offer-wait", "retry", "backoff", NULL,
+  "idle-timeout", "connect-timeout", "probe", "probe-timeout", "offer-wait", "retry", "backoff", "fetch-max-size",
+  "max-fetches", "max-fetches-per-requester", "fetch-timeout", NULL,
 };
 
 /* The client found the backend reachable, or not: only a node that reaches it relays. */
@@ -52,7 +86,7 @@ kith_relay_read_config (KithRelay *self, gboolean *serve, gboolean *use, KithRel
                         KithRelayClientTimings *timings, GError **error)
 {
   KithConfig *config = kith_agent_get_config (self->agent);
-  guint64 max_tunnels = 64, per_requester = 8;
+  guint64 max_tunnels = 64, per_requester = 8, max_fetches = 16, fetches_per_requester = 4;
 
   if (!kith_config_check_keys (config, "relay", kith_relay_keys, error) ||
       !kith_config_get_boolean (config, "relay", "serve", TRUE, serve, error) ||
@@ -70,8 +104,16 @@ kith_relay_read_config (KithRelay *self, gboolean *serve, gboolean *use, KithRel
       !kith_config_get_duration_ms (config, "relay", "probe-timeout", 5000, &timings->probe_timeout_ms, error) ||
       !kith_config_get_duration_ms (config, "relay", "offer-wait", 2000, &timings->offer_wait_ms, error) ||
       !kith_config_get_duration_ms (config, "relay", "retry", 5000, &timings->retry_ms, error) ||
-      !kith_config_get_duration_ms (config, "relay", "backoff", 60000, &timings->backoff_ms, error))
+      !kith_config_get_duration_ms (config, "relay", "backoff", 60000, &timings->backoff_ms, error) ||
+      !kith_config_get_uint64 (config, "relay", "fetch-max-size", 1024 * 1024 * 1024, 1, G_MAXUINT64,
+                               &limits->fetch_max_size, error) ||
+      !kith_config_get_uint64 (config, "relay", "max-fetches", 16, 1, 1024, &max_fetches, error) ||
+      !kith_config_get_uint64 (config, "relay", "max-fetches-per-requester", 4, 1, 1024, &fetches_per_requester,
+                               error) ||
+      !kith_config_get_duration_ms (config, "relay", "fetch-timeout", 600000, &self->fetch_timeout_ms, error))
     return FALSE;
+  limits->max_fetches = (guint) max_fetches;
+  limits->max_fetches_per_requester = (guint) fetches_per_requester;
   limits->max_tunnels = (guint) max_tunnels;
   limits->max_per_requester = (guint) per_requester;
   limits->allow = self->allow;
@@ -95,6 +137,10 @@ kith_relay_register_metrics (KithAgent *agent)
                          "Relay offers that failed the enrolled-peer check");
   kith_metrics_register (metrics, "kith_relay_failovers_total", KITH_METRIC_COUNTER,
                          "Relays given up because they stopped tunnelling to the backend");
+  kith_metrics_register (metrics, "kith_relay_fetches_total", KITH_METRIC_COUNTER,
+                         "Origin misses fetched whole for offline requesters");
+  kith_metrics_register (metrics, "kith_relay_fetches_refused_total", KITH_METRIC_COUNTER,
+                         "Fetch requests refused, by reason (source, target, request, size, cap, serving)");
   kith_metrics_set (metrics, "kith_relay_tunnels", NULL, 0);
 }
 
@@ -152,6 +198,7 @@ kith_relay_get_status (KithRelay *self)
   if (self->server != NULL) {
     g_variant_dict_insert (&dict, "tunnels", "u", kith_relay_server_get_tunnels (self->server));
     g_variant_dict_insert (&dict, "tunnels-total", "t", kith_relay_server_get_tunnels_total (self->server));
+    g_variant_dict_insert (&dict, "fetches", "t", kith_relay_server_get_fetches (self->server));
   }
   return g_variant_dict_end (&dict);
 }
