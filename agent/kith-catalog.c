@@ -75,8 +75,6 @@ GBytes *
 kith_catalog_to_json (KithCatalog *catalog)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   gsize length = 0;
   gchar *text;
 
@@ -104,10 +102,7 @@ kith_catalog_to_json (KithCatalog *catalog)
   }
   json_builder_end_array (builder);
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, &length);
+  text = kith_json_builder_to_data (builder, TRUE, &length);
   return g_bytes_new_take (text, length);
 }
 

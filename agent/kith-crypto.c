@@ -580,8 +580,6 @@ kith_crypto_detached_sign (GBytes *data, const gchar *cert_pem, const gchar *key
 {
   g_autoptr (GBytes) sig = kith_crypto_sign (key_pem, data, error);
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *b64 = NULL;
   gchar *text;
   gsize length = 0;
@@ -595,10 +593,7 @@ kith_crypto_detached_sign (GBytes *data, const gchar *cert_pem, const gchar *key
   json_builder_set_member_name (builder, "signature");
   json_builder_add_string_value (builder, b64);
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, &length);
+  text = kith_json_builder_to_data (builder, TRUE, &length);
   return g_bytes_new_take (text, length);
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-json.c — typed members of a JSON object */
+/* kith-json.c — typed members of a JSON object, and a built document as text */
 #include "kith-json.h"
 
 JsonNode *
@@ -28,4 +28,15 @@ kith_json_get_int (JsonObject *obj, const gchar *name, gint64 *out)
     return FALSE;
   *out = json_node_get_int (node);
   return TRUE;
+}
+
+gchar *
+kith_json_builder_to_data (JsonBuilder *builder, gboolean pretty, gsize *length)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, pretty);
+  return json_generator_to_data (generator, length);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-json.h — typed members of a JSON object */
+/* kith-json.h — typed members of a JSON object, and a built document as text */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -14,5 +14,9 @@ JsonNode *kith_json_get_member (JsonObject *obj, const gchar *name, GType type);
 const gchar *kith_json_get_string (JsonObject *obj, const gchar *name);
 /* The integer member @name into @out; FALSE (and @out untouched) when there is none. */
 gboolean kith_json_get_int (JsonObject *obj, const gchar *name, gint64 *out);
+
+/* The document @builder built (its root), as text, indented when @pretty; its length in
+ * @length (may be NULL). Caller frees. */
+gchar *kith_json_builder_to_data (JsonBuilder *builder, gboolean pretty, gsize *length);
 
 G_END_DECLS

@@ -15,8 +15,6 @@ kith_receipt_seal (const gchar *text, const gchar *cert_pem, const gchar *key_pe
   g_autoptr (GBytes) detached = kith_crypto_detached_sign (data, cert_pem, key_pem, error);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
 
   if (detached == NULL ||
       !json_parser_load_from_data (parser, g_bytes_get_data (detached, NULL),
@@ -28,9 +26,7 @@ kith_receipt_seal (const gchar *text, const gchar *cert_pem, const gchar *key_pe
   json_builder_set_member_name (builder, "signature");
   json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return kith_json_builder_to_data (builder, FALSE, NULL);
 }
 
 gchar *

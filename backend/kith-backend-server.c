@@ -7,6 +7,7 @@
 
 #include "kith-backend-error.h"
 #include "kith-http.h"
+#include "kith-json.h"
 #include "kith-backend-store.h"
 #include "kith-backend-upload.h"
 #include "kith-rate-limiter.h"
@@ -288,8 +289,6 @@ gchar *
 kith_backend_server_get_stats_json (KithBackendServer *self)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autoptr (GList) paths = g_list_sort (g_hash_table_get_keys (self->stats), (GCompareFunc) g_strcmp0);
 
   json_builder_begin_object (builder);
@@ -317,9 +316,7 @@ kith_backend_server_get_stats_json (KithBackendServer *self)
   json_builder_set_member_name (builder, "rate_limit");
   json_builder_add_int_value (builder, (gint64) self->rate_limit);
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return kith_json_builder_to_data (builder, FALSE, NULL);
 }
 
 gboolean

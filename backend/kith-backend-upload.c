@@ -174,17 +174,13 @@ kith_backend_uploads_handle_enroll (KithBackendUploads *self, SoupServerMessage 
   g_message ("enrolled node %s at %s for %" G_GINT64_FORMAT " s", node_id, alias, self->options.cert_validity);
   {
     g_autoptr (JsonBuilder) builder = json_builder_new ();
-    g_autoptr (JsonGenerator) gen = json_generator_new ();
-    g_autoptr (JsonNode) root = NULL;
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "certificate");
     json_builder_add_string_value (builder, cert);
     json_builder_set_member_name (builder, "expires");
     json_builder_add_int_value (builder, now + self->options.cert_validity);
     json_builder_end_object (builder);
-    root = json_builder_get_root (builder);
-    json_generator_set_root (gen, root);
-    reply = json_generator_to_data (gen, NULL);
+    reply = kith_json_builder_to_data (builder, FALSE, NULL);
   }
   kith_backend_uploads_reply (msg, SOUP_STATUS_OK, "application/json", reply);
 }
@@ -195,8 +191,6 @@ kith_backend_uploads_receipt_text (const gchar *upload_id, const gchar *sha256, 
                                    const gchar *blacklist)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree gchar *time = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 
@@ -216,9 +210,7 @@ kith_backend_uploads_receipt_text (const gchar *upload_id, const gchar *sha256, 
     json_builder_add_string_value (builder, blacklist);
   }
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  return json_generator_to_data (gen, NULL);
+  return kith_json_builder_to_data (builder, FALSE, NULL);
 }
 
 /* The receipt document (kith-receipt.h), signed with the backend's signing key */

@@ -197,8 +197,6 @@ static gchar *
 index_to_data (GPtrArray *records, gsize *len)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "version");
@@ -228,9 +226,7 @@ index_to_data (GPtrArray *records, gsize *len)
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, len);
+  return kith_json_builder_to_data (builder, FALSE, len);
 }
 
 gboolean

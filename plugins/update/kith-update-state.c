@@ -75,8 +75,6 @@ gboolean
 kith_update_state_save (const KithUpdateState *state, const gchar *path, GError **error)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autoptr (GList) names = g_hash_table_get_keys (state->installed);
   g_autofree gchar *text = NULL;
   gsize length = 0;
@@ -99,9 +97,6 @@ kith_update_state_save (const KithUpdateState *state, const gchar *path, GError 
   json_builder_set_member_name (builder, "next-check");
   json_builder_add_int_value (builder, state->next_check);
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, &length);
+  text = kith_json_builder_to_data (builder, TRUE, &length);
   return kith_file_write_atomic (path, text, length, 0644, error);
 }

@@ -7,6 +7,7 @@
 
 #include "kith-crypto.h"
 #include "kith-file.h"
+#include "kith-json.h"
 
 /* 16 × (32 + 1 + 21 + 1 + 120 + 1) < 4096 */
 #define KITH_BLACKLIST_HEADER_ENTRIES 16
@@ -67,8 +68,6 @@ static gboolean
 kith_upload_blacklist_save (KithUploadBlacklist *self, GError **error)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *text = NULL;
   gsize len = 0;
 
@@ -91,10 +90,7 @@ kith_upload_blacklist_save (KithUploadBlacklist *self, GError **error)
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, &len);
+  text = kith_json_builder_to_data (builder, TRUE, &len);
   return kith_file_write_atomic (self->path, text, len, 0644, error);
 }
 

@@ -10,6 +10,7 @@
 #include "kith-body-spool.h"
 #include "kith-file.h"
 #include "kith-hex.h"
+#include "kith-json.h"
 #include "kith-upload-verify.h"
 
 #define KITH_UPLOAD_ALIAS_PATH "/upload/"
@@ -333,8 +334,6 @@ kith_upload_server_enroll (KithUploadServer *self)
   g_autofree gchar *url = g_strconcat (backend, "/enroll", NULL);
   g_autofree gchar *public_key = kith_crypto_key_get_public (self->key_pem, NULL);
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
   g_autofree gchar *text = NULL;
   gsize len = 0;
@@ -351,9 +350,7 @@ kith_upload_server_enroll (KithUploadServer *self)
   json_builder_set_member_name (builder, "alias");
   json_builder_add_string_value (builder, self->alias_base);
   json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, &len);
+  text = kith_json_builder_to_data (builder, FALSE, &len);
   soup_message_set_request_body_from_bytes (msg, "application/json", g_bytes_new_take (g_steal_pointer (&text), len));
   soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
                                     kith_upload_server_enroll_cb, self);
