@@ -16,6 +16,7 @@
 #include "kith-catalog.h"
 #include "kith-test-agent.h"
 #include "kith-test-backend.h"
+#include "kith-test-tls.h"
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -178,9 +179,10 @@ bench_alone (guint n)
   bytes = g_bytes_new_take (g_steal_pointer (&text), length);
   catalog = kith_catalog_parse (bytes, NULL);
   g_assert_nonnull (catalog);
+  kith_test_tls_trust (kith_test_backend_get_ca (backend)); /* the backend talks HTTPS */
   start = g_get_monotonic_time ();
   for (guint i = 0; i < n; i++) {
-    clients[i] = (BenchClient) { .session = soup_session_new (), .catalog = catalog,
+    clients[i] = (BenchClient) { .session = kith_test_session_new (), .catalog = catalog,
                                  .base = kith_test_backend_get_url (backend), .wait = &wait };
     bench_client_next (&clients[i]);
   }
