@@ -95,39 +95,62 @@ storm_all_streaming (gpointer user_data)
 
 /* A boot storm while the origin is held mid-body: one node fetches from the origin, every
  * other one is already reading a partial copy (the leader's or another waiter's) before
- * the origin sends the rest; all end verified, the origin served it once. */
-START_TEST (test_storm_streams_while_origin_held)
+ * the origin sends the rest; all end verified, the origin served it once. With
+ * @stream_readers 1 every partial copy takes one reader: the others read a waiter's copy
+ * (turned away with 503 when they asked a full one), a chain. */
+static void
+storm_run (guint stream_readers)
 {
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (STREAM_SIZE, 33);
   g_autofree gchar *url = kith_test_origin_url (origin, "/storm.bin");
+  g_autofree gchar *extra = g_strdup_printf ("stream-readers=%u\n", stream_readers);
   KithTestNode *nodes[STORM_NODES];
   KithTestFetch *fetches[STORM_NODES];
   Storm storm = { fetches, STORM_NODES };
-  guint64 streamed = 0;
+  guint64 streamed = 0, served = 0;
   guint from_origin = 0;
 
   kith_test_origin_add (origin, "/storm.bin", content, 0);
   kith_test_origin_hold (origin, "/storm.bin", STREAM_HOLD);
   for (guint i = 0; i < STORM_NODES; i++)
-    nodes[i] = kith_test_node_start_peering (test_port, NULL);
+    nodes[i] = kith_test_node_start_peering (test_port, extra);
   for (guint i = 0; i < STORM_NODES; i++)
     fetches[i] = kith_test_fetch_start (nodes[i], url, NULL, 0, FALSE);
   ck_assert (kith_test_wait_until (storm_all_streaming, &storm, 20000));
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/storm.bin"), 1);
   kith_test_origin_release (origin, "/storm.bin");
   for (guint i = 0; i < STORM_NODES; i++) {
+    guint64 node_served;
     if (g_strcmp0 (kith_test_fetch_wait_done (fetches[i], content, 30000), "origin") == 0)
       from_origin++;
     streamed += kith_test_node_peering_status (nodes[i], "streamed");
+    /* a node turned away (503) read someone else's copy: counted, never a failure */
+    ck_assert_uint_le (kith_test_node_peering_status (nodes[i], "stream-busy"), 16);
+    node_served = kith_test_node_peering_status (nodes[i], "bytes-served-partial");
+    /* nobody served more copies than it takes readers */
+    ck_assert_uint_le (node_served, (guint64) stream_readers * STREAM_SIZE);
+    served += node_served;
   }
   ck_assert_uint_eq (from_origin, 1);
   ck_assert_uint_eq (streamed, STORM_NODES - 1);
+  ck_assert_uint_eq (served, (guint64) (STORM_NODES - 1) * STREAM_SIZE);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/storm.bin"), 1);
   for (guint i = 0; i < STORM_NODES; i++) {
     kith_test_fetch_free (fetches[i]);
     kith_test_node_free (nodes[i]);
   }
+}
+
+START_TEST (test_storm_streams_while_origin_held)
+{
+  storm_run (4);
+}
+END_TEST
+
+START_TEST (test_storm_full_copies_send_readers_on)
+{
+  storm_run (1);
 }
 END_TEST
 
@@ -307,6 +330,7 @@ stream_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_waiter_streams_before_origin_ends);
   tcase_add_test (tc, test_storm_streams_while_origin_held);
+  tcase_add_test (tc, test_storm_full_copies_send_readers_on);
   tcase_add_test (tc, test_lying_leader_refetched);
   tcase_add_test (tc, test_stalled_leader_left);
   suite_add_tcase (suite, tc);

@@ -17,7 +17,9 @@
  * while it runs, as a partial copy (kith-partial-table.h) named in our "downloading". A
  * waiter with a trusted hash and a known size does not wait for "complete": it reads that
  * partial copy as it grows, into a partial copy of its own that it serves on in turn, and
- * verifies the whole at the end like any download from a peer.
+ * verifies the whole at the end like any download from a peer. A partial copy with all
+ * its readers (stream-readers) answers 503: the waiter reads another node's instead, so a
+ * storm spreads over a tree of readers rather than one node's link.
  */
 #include "kith-fetch-job.h"
 
@@ -32,6 +34,10 @@
 #define KITH_FETCH_JOB_MAX_ELECTIONS 3
 /* how long the origin may take to state its digest before we go on without it */
 #define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
+/* partial copies remembered per job (announced by the network: bounded) */
+#define KITH_FETCH_JOB_MAX_STREAMERS 16
+/* a partial copy that answered 503 (all its readers taken) is not asked again this long */
+#define KITH_FETCH_JOB_BUSY_MS 1000
 
 typedef enum {
   KITH_FETCH_JOB_ASKING_ORIGIN, /* HEAD for the origin's digest */
@@ -75,17 +81,31 @@ struct _KithFetchJob {
   KithPartialCopy *partial; /* the download in progress as we serve it, or NULL */
   gboolean streaming;       /* the download reads a peer's partial copy */
   gint64 last_bytes_us;     /* streaming: when bytes last came */
-  /* the partial copy waiting_for announced, to stream from */
-  gchar *stream_alias;
-  guint64 stream_total;
+  GHashTable *streamers;    /* node → KithFetchJobStreamer: partial copies announced */
   guint cancel_idle_id;
   guint start_idle_id;
 };
+
+/* A partial copy another node announced for our href. */
+typedef struct {
+  gchar *alias;
+  guint64 total;
+  guint64 done;
+  gint64 busy_until_us; /* answered 503: not before this */
+} KithFetchJobStreamer;
+
+static void
+kith_fetch_job_streamer_free (KithFetchJobStreamer *streamer)
+{
+  g_free (streamer->alias);
+  g_free (streamer);
+}
 
 static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
 static gboolean kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms);
+static void kith_fetch_job_stream_busy (KithFetchJob *job);
 
 const gchar *
 kith_fetch_job_get_href (KithFetchJob *job)
@@ -108,6 +128,8 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->transfers = g_ptr_array_new_with_free_func (g_object_unref);
   job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->reasked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  job->streamers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) kith_fetch_job_streamer_free);
   job->cancellable = g_cancellable_new ();
   job->started_us = kith_peer_table_now (context->peers);
   return job;
@@ -154,7 +176,7 @@ kith_fetch_job_free (KithFetchJob *job)
   g_free (job->href);
   g_free (job->expected_sha256);
   g_free (job->waiting_for);
-  g_free (job->stream_alias);
+  g_hash_table_unref (job->streamers);
   g_free (job->source);
   g_free (job);
 }
@@ -441,6 +463,11 @@ kith_fetch_job_download_finished (KithPeerDownload *download, const GError *down
   KithFetchJob *job = user_data;
   KithAliasEntry *entry = NULL;
 
+  if (error != NULL && job->streaming &&
+      kith_peer_download_get_status (download) == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+    kith_fetch_job_stream_busy (job); /* not a fault: it has all the readers it takes */
+    return;
+  }
   if (error == NULL)
     entry = kith_alias_writer_commit (job->writer, &error);
   /* only now, verified and stored, may the readers of our partial copy have its end */
@@ -651,7 +678,6 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
     g_free (job->waiting_for);
     job->waiting_for = g_strdup (node);
     job->heard_from_waited = FALSE;
-    g_clear_pointer (&job->stream_alias, g_free);
   }
   kith_fetch_job_past_deadline (job, moving, &left_ms);
   timeout_ms = MIN (timeout_ms, left_ms);
@@ -663,40 +689,113 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
   job->timer_id = g_timeout_add (timeout_ms, kith_fetch_job_wait_timeout, job);
 }
 
-/* Reads the partial copy of the downloader we wait for, rather than waiting for its
- * "complete": only against a trusted hash (the end verifies every byte) and a known size
- * (the bound of what we take). FALSE when that cannot be done: the wait goes on. */
+/* The size a stream from @streamer is bounded by, 0 when it may not be read: the
+ * caller's size, else the announced total; another size is another version. */
+static guint64
+kith_fetch_job_stream_size (KithFetchJob *job, const KithFetchJobStreamer *streamer)
+{
+  guint64 size = job->expected_size > 0 ? job->expected_size : streamer->total;
+
+  if (streamer->total > 0 && streamer->total != size)
+    return 0;
+  return size;
+}
+
+/* The partial copy to read: the downloader we wait for when it can take us, else the one
+ * furthest on; none that is skipped, unusable or busy. */
+static const gchar *
+kith_fetch_job_pick_streamer (KithFetchJob *job)
+{
+  gint64 now = g_get_monotonic_time ();
+  const gchar *best = NULL;
+  KithFetchJobStreamer *best_streamer = NULL;
+  GHashTableIter iter;
+  gpointer node, value;
+
+  g_hash_table_iter_init (&iter, job->streamers);
+  while (g_hash_table_iter_next (&iter, &node, &value)) {
+    KithFetchJobStreamer *streamer = value;
+    if (g_hash_table_contains (job->skip, node) || !kith_peer_table_is_usable (job->ctx->peers, node) ||
+        streamer->busy_until_us > now || kith_fetch_job_stream_size (job, streamer) == 0)
+      continue;
+    if (g_strcmp0 (node, job->waiting_for) == 0)
+      return node;
+    if (best_streamer == NULL || streamer->done > best_streamer->done) {
+      best = node;
+      best_streamer = streamer;
+    }
+  }
+  return best;
+}
+
+/* Reads a partial copy rather than waiting for "complete": only against a trusted hash
+ * (the end verifies every byte) and a known size (the bound of what we take). FALSE when
+ * that cannot be done: the wait goes on. */
 static gboolean
 kith_fetch_job_try_stream (KithFetchJob *job)
 {
-  guint64 size = job->expected_size > 0 ? job->expected_size : job->stream_total;
+  const gchar *picked = job->expected_sha256 != NULL ? kith_fetch_job_pick_streamer (job) : NULL;
+  KithFetchJobStreamer *streamer;
   g_autofree gchar *node = NULL;
   g_autofree gchar *alias = NULL;
 
-  if (job->expected_sha256 == NULL || job->stream_alias == NULL || job->waiting_for == NULL || size == 0 ||
-      (job->stream_total > 0 && job->stream_total != size))
+  if (picked == NULL)
     return FALSE;
-  node = g_strdup (job->waiting_for);
-  alias = g_steal_pointer (&job->stream_alias);
-  kith_fetch_job_from_peer (job, node, alias, job->expected_sha256, size, KITH_ALIAS_TRUST_HASH, TRUE);
+  streamer = g_hash_table_lookup (job->streamers, picked);
+  node = g_strdup (picked);
+  alias = g_strdup (streamer->alias);
+  kith_fetch_job_from_peer (job, node, alias, job->expected_sha256, kith_fetch_job_stream_size (job, streamer),
+                            KITH_ALIAS_TRUST_HASH, TRUE);
   return TRUE;
 }
 
-/* A "downloading" of the node we wait for that names its partial copy: remembered, to
- * stream from it. */
+/* The partial copy we asked for has all the readers it takes (503): another one, else the
+ * wait goes on until one can take us. Not a fault, not an attempt. */
+static void
+kith_fetch_job_stream_busy (KithFetchJob *job)
+{
+  KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, job->source);
+  g_autofree gchar *node = g_strdup (job->source);
+
+  kith_metrics_add (job->ctx->metrics, "kith_peering_stream_busy_total", NULL, 1);
+  g_debug ("%s: %s has all the readers it takes; reading elsewhere", job->href, node);
+  kith_fetch_job_reset_download (job);
+  job->streaming = FALSE;
+  if (streamer != NULL)
+    streamer->busy_until_us = g_get_monotonic_time () + KITH_FETCH_JOB_BUSY_MS * 1000;
+  if (kith_fetch_job_try_stream (job))
+    return;
+  kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node, job->ctx->timings->stall_ms,
+                           TRUE);
+}
+
+/* A "downloading" that names a partial copy: remembered (at most
+ * KITH_FETCH_JOB_MAX_STREAMERS), to stream from it. */
 static void
 kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
 {
   g_autoptr (GUri) uri = NULL;
+  KithFetchJobStreamer *streamer;
 
-  if (g_strcmp0 (packet->node, job->waiting_for) != 0 || packet->alias == NULL)
+  if (packet->alias == NULL)
     return;
   uri = g_uri_parse (packet->alias, G_URI_FLAGS_ENCODED, NULL);
   if (uri == NULL || !g_str_has_prefix (g_uri_get_path (uri), KITH_PARTIAL_HANDLER_PREFIX))
     return;
-  g_free (job->stream_alias);
-  job->stream_alias = g_strdup (packet->alias);
-  job->stream_total = packet->total;
+  streamer = g_hash_table_lookup (job->streamers, packet->node);
+  if (streamer == NULL) {
+    if (g_hash_table_size (job->streamers) >= KITH_FETCH_JOB_MAX_STREAMERS)
+      return;
+    streamer = g_new0 (KithFetchJobStreamer, 1);
+    g_hash_table_insert (job->streamers, g_strdup (packet->node), streamer);
+  }
+  if (g_strcmp0 (streamer->alias, packet->alias) != 0) {
+    g_free (streamer->alias);
+    streamer->alias = g_strdup (packet->alias);
+    streamer->busy_until_us = 0; /* a new copy: new readers */
+  }
+  streamer->total = packet->total;
+  streamer->done = packet->done;
 }
 
 /* The relay holds the file now (it answers "I have"), or cannot get it. */
@@ -912,9 +1011,6 @@ kith_fetch_job_handle_progress (KithFetchJob *job, const KithPacket *packet,
 
   if (g_strcmp0 (packet->node, job->waiting_for) != 0)
     return; /* we follow one downloader at a time */
-  kith_fetch_job_note_partial (job, packet);
-  if (kith_fetch_job_try_stream (job))
-    return;
   if (job->heard_from_waited && !moved)
     return;
   job->heard_from_waited = TRUE;
@@ -936,14 +1032,15 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     kith_fetch_job_handle_response (job, packet, from);
     break;
   case KITH_PACKET_TYPE_DOWNLOADING:
+    kith_fetch_job_note_partial (job, packet);
+    if (job->state == KITH_FETCH_JOB_WAITING && kith_fetch_job_try_stream (job))
+      break;
     if (job->state == KITH_FETCH_JOB_SEARCHING) {
       if (g_strcmp0 (job->waiting_for, packet->node) != 0) {
         g_free (job->waiting_for);
         job->waiting_for = g_strdup (packet->node);
         job->heard_from_waited = FALSE;
-        g_clear_pointer (&job->stream_alias, g_free);
       }
-      kith_fetch_job_note_partial (job, packet);
     } else if (job->state == KITH_FETCH_JOB_WAITING) {
       kith_fetch_job_handle_progress (job, packet, timings);
     }

@@ -25,6 +25,7 @@ struct _KithPeerDownload {
   guint64 offset; /* of the range asked for */
   guint64 length; /* of the range asked for, 0: the whole file */
   guint64 done;
+  guint status;
   gboolean started;
 };
 
@@ -65,6 +66,12 @@ guint64
 kith_peer_download_get_done (KithPeerDownload *download)
 {
   return download->done;
+}
+
+guint
+kith_peer_download_get_status (KithPeerDownload *download)
+{
+  return download->status;
 }
 
 void
@@ -186,6 +193,7 @@ kith_peer_download_sent (GObject *source, GAsyncResult *result, gpointer user_da
     return;
   }
   msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  download->status = soup_message_get_status (msg);
   if (download->length > 0) {
     if (!kith_peer_download_check_range (download, msg, &error)) {
       kith_peer_download_finish (download, error);

@@ -41,6 +41,8 @@ void kith_peer_download_set_range (KithPeerDownload *download, guint64 offset, g
 void kith_peer_download_start (KithPeerDownload *download);
 /* Bytes written so far. */
 guint64 kith_peer_download_get_done (KithPeerDownload *download);
+/* The HTTP status of the answer, 0 before one came (e.g. 503 from a busy source). */
+guint kith_peer_download_get_status (KithPeerDownload *download);
 /* Cancels a download in progress (no callback after this) and frees it. */
 void kith_peer_download_free (KithPeerDownload *download);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithPeerDownload, kith_peer_download_free)

@@ -26,6 +26,7 @@ struct _KithPeering {
   KithAliasHandler *handler;
   KithPartialTable *partials;
   KithPartialHandler *partial_handler;
+  guint stream_readers; /* readers of one partial copy at most */
   KithTransport *transport;
   KithPeerTable *peers;
   KithPeerDirectory *directory; /* the nodes heard, for `kith peers` (read-only export) */
@@ -53,7 +54,7 @@ static const gchar *const kith_peering_keys[] = {
   "port", "listen", "send-address", "broadcast", "multicast",
   "max-delay-ms", "client-wait-ms", "progress-interval-ms", "stall-ms", "bad-peer-time",
   "origin-deadline-ms", "follow-max-ms", "reply-rate", "reply-burst",
-  "cache-dir", "cache-max-mb", "cache-max-age", "trust", NULL,
+  "cache-dir", "cache-max-mb", "cache-max-age", "trust", "stream-readers", NULL,
 };
 
 static void
@@ -130,6 +131,22 @@ kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error
   self->timings.follow_max_ms = follow_max;
   self->timings.reply_rate = rate;
   self->timings.reply_burst = burst;
+  return TRUE;
+}
+
+/* A node streams its download to at most stream-readers others; the rest read theirs. The
+ * default 4: with LAN links about five times the uplink (100 Mbit/s, 20 Mbit/s), four
+ * streams at the origin's pace fit in one node's link, and a storm of N takes a tree
+ * log4(N) deep. */
+static gboolean
+kith_peering_load_streaming (KithPeering *self, KithConfig *config, GError **error)
+{
+  guint64 readers;
+
+  if (!kith_config_get_uint64 (config, "peering", "stream-readers", 4, 1, KITH_PARTIAL_HANDLER_MAX_READERS,
+                               &readers, error))
+    return FALSE;
+  self->stream_readers = readers;
   return TRUE;
 }
 
@@ -413,6 +430,7 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_transfers_active", KITH_METRIC_GAUGE, "Fetches in progress");
   kith_metrics_register (metrics, "kith_peering_streamed_total", KITH_METRIC_COUNTER, "Fetches read from a peer's partial copy while it downloaded, and verified");
   kith_metrics_register (metrics, "kith_peering_partial_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers from our partial copies (downloads in progress)");
+  kith_metrics_register (metrics, "kith_peering_stream_busy_total", KITH_METRIC_COUNTER, "Partial copies that had all the readers they take (503): read elsewhere");
   kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed)");
 }
 
@@ -443,6 +461,7 @@ kith_peering_start_partials (KithPeering *self)
 {
   self->partials = kith_partial_table_new (self->timings.stall_ms);
   self->partial_handler = kith_partial_handler_new (self->partials, self->timings.stall_ms);
+  kith_partial_handler_set_max_readers (self->partial_handler, self->stream_readers);
   g_signal_connect (self->partial_handler, "served", G_CALLBACK (kith_peering_partial_served), self);
   g_signal_connect (self->partial_handler, "refused", G_CALLBACK (kith_peering_partial_refused), self);
   kith_http_add_handler (kith_agent_get_http (self->agent), KITH_PARTIAL_HANDLER_PREFIX,
@@ -468,6 +487,7 @@ kith_peering_new (KithAgent *agent, GError **error)
   if (!kith_config_check_keys (config, "peering", kith_peering_keys, error) ||
       (self->trust = kith_peering_trust_new (agent, error)) == NULL ||
       !kith_peering_load_timings (self, config, error) ||
+      !kith_peering_load_streaming (self, config, error) ||
       !kith_peering_load_store (self, config, error) ||
       !kith_peering_load_transport (self, config, error))
     return NULL;
@@ -543,6 +563,7 @@ kith_peering_get_status (KithPeering *self)
     { "replies-limited", "kith_peering_replies_limited_total" },
     { "streamed", "kith_peering_streamed_total" },
     { "bytes-served-partial", "kith_peering_partial_served_bytes_total" },
+    { "stream-busy", "kith_peering_stream_busy_total" },
   };
 
   g_variant_dict_init (&dict, NULL);
