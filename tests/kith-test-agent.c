@@ -7,6 +7,7 @@
 #include "kith-test-agent.h"
 #include "kith-test-util.h"
 
+#include <check.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
@@ -309,6 +310,42 @@ kith_test_wait_until (gboolean (*condition) (gpointer user_data), gpointer user_
   if (!timed_out)
     g_source_remove (id);
   return condition (user_data);
+}
+
+static gboolean
+kith_test_poll_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+kith_test_poll_until (gboolean (*condition) (gpointer user_data), gpointer user_data, guint timeout_ms)
+{
+  guint tick = g_timeout_add (50, kith_test_poll_tick, NULL);
+  gboolean ok = kith_test_wait_until (condition, user_data, timeout_ms);
+
+  g_source_remove (tick);
+  return ok;
+}
+
+void
+kith_test_store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+kith_test_has_result (gpointer user_data)
+{
+  return *(GAsyncResult **) user_data != NULL;
+}
+
+GAsyncResult *
+kith_test_wait_result (GAsyncResult **slot, guint timeout_ms)
+{
+  ck_assert_msg (kith_test_wait_until (kith_test_has_result, slot, timeout_ms),
+                 "the call did not finish in %u ms", timeout_ms);
+  return *slot;
 }
 
 gint

@@ -43,6 +43,16 @@ GVariant *kith_test_get_status_section (GDBusConnection *connection, const gchar
  * @timeout_ms (scaled by $KITH_TEST_TIMEOUT_MULTIPLIER). */
 gboolean kith_test_wait_until (gboolean (*condition) (gpointer user_data), gpointer user_data,
                                guint timeout_ms);
+/* kith_test_wait_until() for the state of another process, which no event of ours announces
+ * (its files, its log): the loop turns every 50 ms to look again. */
+gboolean kith_test_poll_until (gboolean (*condition) (gpointer user_data), gpointer user_data,
+                               guint timeout_ms);
+/* A GAsyncReadyCallback that keeps a ref of the result in the GAsyncResult * @user_data
+ * points to (which starts NULL). */
+void kith_test_store_result (GObject *source, GAsyncResult *result, gpointer user_data);
+/* Waits up to @timeout_ms (scaled) for kith_test_store_result() to fill @slot; fails the
+ * test otherwise. Returns *@slot, still owned by it. */
+GAsyncResult *kith_test_wait_result (GAsyncResult **slot, guint timeout_ms);
 /* A timeout scaled by $KITH_TEST_TIMEOUT_MULTIPLIER (sanitizer builds run slower). */
 guint kith_test_timeout_ms (guint timeout_ms);
 /* Runs @argv (NULL-terminated) to completion with @env_extra ("K=V" list or NULL), bounded by

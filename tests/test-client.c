@@ -265,26 +265,6 @@ START_TEST (test_connect_environment)
 }
 END_TEST
 
-static void
-store_result (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (res);
-}
-
-static gboolean
-result_arrived (gpointer user_data)
-{
-  return *(GAsyncResult **) user_data != NULL;
-}
-
-/* Waits for the GAsyncResult an async call stores with store_result(). */
-static GAsyncResult *
-wait_result (GAsyncResult **res)
-{
-  ck_assert_msg (kith_test_wait_until (result_arrived, res, 10000), "async call never finished");
-  return *res;
-}
-
 START_TEST (test_connect_async_no_socket)
 {
   g_autofree gchar *dir = NULL;
@@ -294,8 +274,8 @@ START_TEST (test_connect_async_no_socket)
   g_autoptr (GAsyncResult) res = NULL;
 
   kith_client_set_address (client, address);
-  kith_client_connect_async (client, NULL, store_result, &res);
-  ck_assert (!kith_client_connect_finish (client, wait_result (&res), &error));
+  kith_client_connect_async (client, NULL, kith_test_store_result, &res);
+  ck_assert (!kith_client_connect_finish (client, kith_test_wait_result (&res, 10000), &error));
   assert_kith_error (error, KITH_CLIENT_ERROR_AGENT_NOT_RUNNING);
   assert_contains (error->message, address);
   g_rmdir (dir);
@@ -394,20 +374,20 @@ START_TEST (test_status_async_and_cancelled)
   g_autoptr (GCancellable) cancelled = g_cancellable_new ();
 
   kith_client_set_address (client, kith_test_agent_get_dbus_address (agent));
-  kith_client_connect_async (client, NULL, store_result, &res_connect);
-  ck_assert_msg (kith_client_connect_finish (client, wait_result (&res_connect), &error),
+  kith_client_connect_async (client, NULL, kith_test_store_result, &res_connect);
+  ck_assert_msg (kith_client_connect_finish (client, kith_test_wait_result (&res_connect, 10000), &error),
                  "%s", error ? error->message : "");
   ck_assert_str_eq (kith_client_get_node_id (client), kith_test_agent_get_node_id (agent));
 
-  kith_client_get_status_async (client, NULL, store_result, &res_status);
-  status = kith_client_get_status_finish (client, wait_result (&res_status), &error);
+  kith_client_get_status_async (client, NULL, kith_test_store_result, &res_status);
+  status = kith_client_get_status_finish (client, kith_test_wait_result (&res_status, 10000), &error);
   g_assert_no_error (error);
   ck_assert (g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT) != NULL);
 
   /* cancelled while the call is in flight */
-  kith_client_get_status_async (client, cancellable, store_result, &res_cancelled);
+  kith_client_get_status_async (client, cancellable, kith_test_store_result, &res_cancelled);
   g_cancellable_cancel (cancellable);
-  none = kith_client_get_status_finish (client, wait_result (&res_cancelled), &error);
+  none = kith_client_get_status_finish (client, kith_test_wait_result (&res_cancelled, 10000), &error);
   ck_assert_ptr_null (none);
   assert_kith_error (error, KITH_CLIENT_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -415,8 +395,9 @@ START_TEST (test_status_async_and_cancelled)
   /* a connect cancelled before it starts */
   g_cancellable_cancel (cancelled);
   kith_client_set_address (client2, kith_test_agent_get_dbus_address (agent));
-  kith_client_connect_async (client2, cancelled, store_result, &res_connect_cancelled);
-  ck_assert (!kith_client_connect_finish (client2, wait_result (&res_connect_cancelled), &error));
+  kith_client_connect_async (client2, cancelled, kith_test_store_result, &res_connect_cancelled);
+  ck_assert (
+      !kith_client_connect_finish (client2, kith_test_wait_result (&res_connect_cancelled, 10000), &error));
   assert_kith_error (error, KITH_CLIENT_ERROR_CANCELLED);
   ck_assert (!kith_client_is_connected (client2));
   ck_assert_int_eq (kith_test_agent_stop (agent), 0);
@@ -433,8 +414,8 @@ START_TEST (test_plugin_call_missing_and_agent_gone)
   g_autoptr (GError) error = NULL;
 
   kith_client_call_plugin_async (client, "Nonexistent", "org.kith.Nonexistent1", "Frob",
-                                 NULL, NULL, NULL, -1, NULL, store_result, &res);
-  reply = kith_client_call_plugin_finish (client, wait_result (&res), NULL, &error);
+                                 NULL, NULL, NULL, -1, NULL, kith_test_store_result, &res);
+  reply = kith_client_call_plugin_finish (client, kith_test_wait_result (&res, 10000), NULL, &error);
   ck_assert_ptr_null (reply);
   assert_kith_error (error, KITH_CLIENT_ERROR_PLUGIN_MISSING);
   assert_contains (error->message, "/org/kith/Agent1/Nonexistent");
@@ -459,12 +440,14 @@ START_TEST (test_plugin_calls_cancelled)
   g_autoptr (GError) error = NULL;
 
   g_cancellable_cancel (cancellable);
-  kith_client_update_get_status_async (client, cancellable, store_result, &res_update);
-  ck_assert_ptr_null (kith_client_update_get_status_finish (client, wait_result (&res_update), &error));
+  kith_client_update_get_status_async (client, cancellable, kith_test_store_result, &res_update);
+  ck_assert_ptr_null (
+      kith_client_update_get_status_finish (client, kith_test_wait_result (&res_update, 10000), &error));
   assert_kith_error (error, KITH_CLIENT_ERROR_CANCELLED);
   g_clear_error (&error);
-  kith_client_upload_get_status_async (client, cancellable, store_result, &res_upload);
-  ck_assert_ptr_null (kith_client_upload_get_status_finish (client, wait_result (&res_upload), &error));
+  kith_client_upload_get_status_async (client, cancellable, kith_test_store_result, &res_upload);
+  ck_assert_ptr_null (
+      kith_client_upload_get_status_finish (client, kith_test_wait_result (&res_upload, 10000), &error));
   assert_kith_error (error, KITH_CLIENT_ERROR_CANCELLED);
 }
 END_TEST
@@ -484,8 +467,8 @@ START_TEST (test_example_plugin_through_libkith)
 
   kith_client_call_plugin_async (client, "Hello", "org.kith.Hello1", "Greet",
                                  g_variant_new ("(s)", "tester"), G_VARIANT_TYPE ("(s)"),
-                                 NULL, -1, NULL, store_result, &res);
-  reply = kith_client_call_plugin_finish (client, wait_result (&res), NULL, &error);
+                                 NULL, -1, NULL, kith_test_store_result, &res);
+  reply = kith_client_call_plugin_finish (client, kith_test_wait_result (&res, 10000), NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&s)", &greeting);
   ck_assert_str_eq (greeting, expected);
@@ -493,8 +476,8 @@ START_TEST (test_example_plugin_through_libkith)
   /* the agent's org.kith.Error.InvalidArgs arrives as a code, prefix stripped */
   kith_client_call_plugin_async (client, "Hello", "org.kith.Hello1", "Greet",
                                  g_variant_new ("(s)", ""), G_VARIANT_TYPE ("(s)"),
-                                 NULL, -1, NULL, store_result, &res_bad);
-  bad = kith_client_call_plugin_finish (client, wait_result (&res_bad), NULL, &error);
+                                 NULL, -1, NULL, kith_test_store_result, &res_bad);
+  bad = kith_client_call_plugin_finish (client, kith_test_wait_result (&res_bad, 10000), NULL, &error);
   ck_assert_ptr_null (bad);
   assert_kith_error (error, KITH_CLIENT_ERROR_INVALID_ARGS);
   ck_assert_ptr_null (strstr (error->message, "org.kith.Error"));

@@ -35,26 +35,6 @@ connect_client (KithTestAgent *agent)
   return g_steal_pointer (&client);
 }
 
-static gboolean
-have_result (gpointer user_data)
-{
-  return *(GAsyncResult **) user_data != NULL;
-}
-
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-/* Waits for the GAsyncResult an async call hands to store_result(). */
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  ck_assert_msg (kith_test_wait_until (have_result, slot, WAIT_MS), "the call did not finish");
-  return *slot;
-}
-
 static void
 assert_error (const GError *error, KithClientError code, const gchar *text)
 {
@@ -73,8 +53,8 @@ update_check (KithClient *client, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  kith_client_update_check_async (client, NULL, NULL, NULL, store_result, &result);
-  return kith_client_update_check_finish (client, wait_result (&result), error);
+  kith_client_update_check_async (client, NULL, NULL, NULL, kith_test_store_result, &result);
+  return kith_client_update_check_finish (client, kith_test_wait_result (&result, WAIT_MS), error);
 }
 
 static gchar *
@@ -82,8 +62,8 @@ upload_file (KithClient *client, const gchar *path, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  kith_client_upload_file_async (client, path, FALSE, NULL, store_result, &result);
-  return kith_client_upload_file_finish (client, wait_result (&result), error);
+  kith_client_upload_file_async (client, path, FALSE, NULL, kith_test_store_result, &result);
+  return kith_client_upload_file_finish (client, kith_test_wait_result (&result, WAIT_MS), error);
 }
 
 /* hello, peering and update without a backend; Agent1 itself */
