@@ -6,7 +6,7 @@
 #include "kith-crypto.h"
 #include "kith-packet.h"
 #include "kith-peer-proof.h"
-#include "kith-test-agent.h"
+#include "kith-test-node.h"
 #include "kith-test-backend.h"
 #include "kith-test-suite.h"
 #include "kith-test-tls.h"
@@ -180,23 +180,6 @@ tap_url (Tap *tap)
 
 /* ---- agents ---- */
 
-typedef struct {
-  KithTestAgent *agent;
-  GDBusConnection *connection;
-} Node;
-
-static void
-node_free (Node *node)
-{
-  if (node->connection != NULL) {
-    g_clear_object (&node->connection);
-    ck_assert_int_eq (kith_test_agent_stop (node->agent), 0);
-  }
-  kith_test_agent_free (node->agent);
-  g_free (node);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Node, node_free)
-
 static gchar *
 backend_token (KithTestBackend *backend)
 {
@@ -228,24 +211,18 @@ backend_copies_of (KithTestBackend *backend, const gchar *content)
 
 /* An agent with peering, upload, update and relay against @url, trusting @ca: connected
  * (with @token: it enrolls and may relay) or offline (@token NULL: offline=true). */
-static Node *
+static KithTestNode *
 node_start (const gchar *url, const gchar *ca, const gchar *token, const gchar *relay_extra)
 {
-  Node *node = g_new0 (Node, 1);
+  g_autofree gchar *peering = kith_test_node_peering_config (test_port,
+                                                             "max-delay-ms=300\nclient-wait-ms=400");
   g_autofree gchar *config = NULL;
-  g_autoptr (GError) error = NULL;
 
   config = g_strdup_printf ("backend-url=%s\n"
                             "trust-anchor=%s\n"
                             "%s%s\n"
                             "offline=%s\n"
-                            "[peering]\n"
-                            "port=%u\n"
-                            "listen=127.255.255.255\n"
-                            "send-address=127.0.0.1\n"
-                            "broadcast=127.255.255.255\n"
-                            "max-delay-ms=300\n"
-                            "client-wait-ms=400\n"
+                            "%s"
                             "[update]\n"
                             "first-check=1h\n"
                             "[upload]\n"
@@ -259,34 +236,15 @@ node_start (const gchar *url, const gchar *ca, const gchar *token, const gchar *
                             "offer-wait=1s\n"
                             "%s\n",
                             url, ca, token != NULL ? "enrollment-token=" : "", token != NULL ? token : "",
-                            token != NULL ? "false" : "true", test_port, relay_extra != NULL ? relay_extra : "");
-  node->agent = kith_test_agent_new ("peering;upload;update;relay", config);
-  ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error != NULL ? error->message : "");
-  node->connection = kith_test_agent_connect (node->agent, &error);
-  g_assert_no_error (error);
-  return node;
-}
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Waits for another process's state: a tick keeps the loop turning. */
-static gboolean
-wait_for (gboolean (*condition) (gpointer), gpointer user_data, guint timeout_ms)
-{
-  guint tick = g_timeout_add (50, tick_cb, NULL);
-  gboolean ok = kith_test_wait_until (condition, user_data, timeout_ms);
-  g_source_remove (tick);
-  return ok;
+                            token != NULL ? "false" : "true", peering,
+                            relay_extra != NULL ? relay_extra : "");
+  return kith_test_node_start_new ("peering;upload;update;relay", config);
 }
 
 static gboolean
 node_is_serving (gpointer user_data)
 {
-  Node *node = user_data;
+  KithTestNode *node = user_data;
   g_autoptr (GVariant) relay = kith_test_get_status_section (node->connection, "relay");
   gboolean serving = FALSE;
 
@@ -296,7 +254,7 @@ node_is_serving (gpointer user_data)
 
 /* The relay node @node's requests go through, or NULL. */
 static gchar *
-node_relay (Node *node)
+node_relay (KithTestNode *node)
 {
   g_autoptr (GVariant) relay = kith_test_get_status_section (node->connection, "relay");
   gchar *id = NULL;
@@ -314,22 +272,22 @@ node_is_relayed (gpointer user_data)
 }
 
 static void
-node_wait_serving (Node *node)
+node_wait_serving (KithTestNode *node)
 {
   g_autofree gchar *log = NULL;
 
-  if (wait_for (node_is_serving, node, 30000))
+  if (kith_test_poll_until (node_is_serving, node, 30000))
     return;
   log = kith_test_agent_get_log (node->agent);
   ck_abort_msg ("the relay never offered relaying:\n%s", log);
 }
 
 static void
-node_wait_relayed (Node *node)
+node_wait_relayed (KithTestNode *node)
 {
   g_autofree gchar *log = NULL;
 
-  if (wait_for (node_is_relayed, node, 30000))
+  if (kith_test_poll_until (node_is_relayed, node, 30000))
     return;
   log = kith_test_agent_get_log (node->agent);
   ck_abort_msg ("the offline node never took a relay:\n%s", log);
@@ -371,7 +329,7 @@ call_is_done (gpointer user_data)
 
 /* Update1.Check(), waited for while the tap and the agents keep running. */
 static Call *
-node_check (Node *node)
+node_check (KithTestNode *node)
 {
   Call *call = g_new0 (Call, 1);
 
@@ -382,7 +340,7 @@ node_check (Node *node)
 }
 
 static void
-node_check_ok (Node *node)
+node_check_ok (KithTestNode *node)
 {
   g_autoptr (Call) call = node_check (node);
   g_autofree gchar *log = NULL;
@@ -394,7 +352,7 @@ node_check_ok (Node *node)
 }
 
 static guint64
-node_catalog_version (Node *node)
+node_catalog_version (KithTestNode *node)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
@@ -410,7 +368,7 @@ node_catalog_version (Node *node)
 
 /* One sample of @node's /metrics (0 when absent). */
 static gdouble
-node_metric (Node *node, const gchar *series)
+node_metric (KithTestNode *node, const gchar *series)
 {
   g_autoptr (SoupSession) session = soup_session_new ();
   g_autofree gchar *url = g_strconcat (kith_test_agent_get_http_url (node->agent), "/metrics", NULL);
@@ -425,7 +383,7 @@ node_metric (Node *node, const gchar *series)
 
 /* Drops a report into @node's outbox (write, then rename) and waits until its receipt is kept. */
 static void
-node_upload (Node *node, const gchar *name, const gchar *content)
+node_upload (KithTestNode *node, const gchar *name, const gchar *content)
 {
   g_autofree gchar *outbox = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "upload", "outbox", NULL);
   g_autofree gchar *tmp = g_strdup_printf ("%s/.%s", outbox, name);
@@ -438,7 +396,7 @@ node_upload (Node *node, const gchar *name, const gchar *content)
 static gboolean
 node_has_receipt (gpointer user_data)
 {
-  Node *node = user_data;
+  KithTestNode *node = user_data;
   g_autofree gchar *dir_path = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "upload", "receipts",
                                                  NULL);
   g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
@@ -448,7 +406,7 @@ node_has_receipt (gpointer user_data)
 
 /* `kith status` names the relay in use. */
 static void
-node_assert_status_line (Node *node, const gchar *relay_id)
+node_assert_status_line (KithTestNode *node, const gchar *relay_id)
 {
   const gchar *cli = g_getenv ("KITH_CLI_BIN");
   g_autofree gchar *address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (node->agent));
@@ -467,7 +425,7 @@ node_assert_status_line (Node *node, const gchar *relay_id)
 /* Sends @head to @node's HTTP port; returns the connection (caller owns) with the status of
  * the answer in *@status (0: none). */
 static GSocketConnection *
-raw_request (Node *node, const gchar *head, guint *status)
+raw_request (KithTestNode *node, const gchar *head, guint *status)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GUri) uri = g_uri_parse (kith_test_agent_get_http_url (node->agent), G_URI_FLAGS_NONE, NULL);
@@ -492,7 +450,7 @@ raw_request (Node *node, const gchar *head, guint *status)
 }
 
 static guint
-raw_status (Node *node, const gchar *head)
+raw_status (KithTestNode *node, const gchar *head)
 {
   guint status = 0;
   g_autoptr (GSocketConnection) conn = raw_request (node, head, &status);
@@ -507,8 +465,8 @@ START_TEST (test_offline_node_through_relay)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   g_autoptr (Tap) tap = NULL;
-  g_autoptr (Node) relay = NULL;
-  g_autoptr (Node) offline = NULL;
+  g_autoptr (KithTestNode) relay = NULL;
+  g_autoptr (KithTestNode) offline = NULL;
   g_autofree gchar *url = NULL;
   g_autofree gchar *token = backend_token (backend);
   g_autofree gchar *via = NULL;
@@ -533,7 +491,7 @@ START_TEST (test_offline_node_through_relay)
   ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/catalog.json"), 2);
   /* the report goes straight to the backend, through the tunnel: no peer ever holds it */
   node_upload (offline, "scan.txt", "RELAYED-REPORT-0123456789 the offline node's secret scan");
-  if (!wait_for (node_has_receipt, offline, 30000)) {
+  if (!kith_test_poll_until (node_has_receipt, offline, 30000)) {
     g_autofree gchar *log = kith_test_agent_get_log (offline->agent);
     ck_abort_msg ("no receipt:\n%s", log);
   }
@@ -557,7 +515,7 @@ END_TEST
 START_TEST (test_connect_refused)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr (Node) relay = NULL;
+  g_autoptr (KithTestNode) relay = NULL;
   g_autofree gchar *token = backend_token (backend);
   g_autofree gchar *get = NULL;
   g_autofree gchar *connect = NULL;
@@ -835,7 +793,7 @@ fake_relay_stop (GSubprocess *proc)
 }
 
 static guint64
-node_offers_refused (Node *node)
+node_offers_refused (KithTestNode *node)
 {
   g_autoptr (GVariant) relay = kith_test_get_status_section (node->connection, "relay");
   guint64 refused = 0;
@@ -856,7 +814,7 @@ static void
 check_unverifiable (const gchar *mode, const gchar *reason)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr (Node) offline = NULL;
+  g_autoptr (KithTestNode) offline = NULL;
   g_autoptr (Call) call = NULL;
   g_autofree gchar *log = NULL;
   GSubprocess *fake;
@@ -866,7 +824,7 @@ check_unverifiable (const gchar *mode, const gchar *reason)
   fake = fake_relay_start (backend, mode);
   offline = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, NULL);
   /* two searches, each refused */
-  ck_assert (wait_for (node_refused_an_offer, offline, 20000));
+  ck_assert (kith_test_poll_until (node_refused_an_offer, offline, 20000));
   ck_assert (!node_is_relayed (offline));
   call = node_check (offline);
   ck_assert_ptr_nonnull (call->error);
@@ -902,13 +860,13 @@ node_relay_is_not (gpointer user_data)
 START_TEST (test_failover)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr (Node) one = NULL;
-  g_autoptr (Node) two = NULL;
-  g_autoptr (Node) offline = NULL;
+  g_autoptr (KithTestNode) one = NULL;
+  g_autoptr (KithTestNode) two = NULL;
+  g_autoptr (KithTestNode) offline = NULL;
   g_autofree gchar *token = backend_token (backend);
   g_autofree gchar *first = NULL;
   g_autofree gchar *then = NULL;
-  Node *dead, *alive;
+  KithTestNode *dead, *alive;
   gpointer pair[2];
 
   kith_test_backend_publish_sample (backend, "2611211200");
@@ -923,11 +881,10 @@ START_TEST (test_failover)
   first = node_relay (offline);
   dead = g_strcmp0 (first, kith_test_agent_get_node_id (one->agent)) == 0 ? one : two;
   alive = dead == one ? two : one;
-  g_clear_object (&dead->connection);
-  kith_test_agent_kill (dead->agent);
+  kith_test_node_kill (dead);
   pair[0] = offline;
   pair[1] = first;
-  ck_assert_msg (wait_for (node_relay_is_not, pair, 20000), "no other relay taken");
+  ck_assert_msg (kith_test_poll_until (node_relay_is_not, pair, 20000), "no other relay taken");
   then = node_relay (offline);
   ck_assert_str_eq (then, kith_test_agent_get_node_id (alive->agent));
   ck_assert_double_ge (node_metric (offline, "kith_relay_failovers_total"), 1);
@@ -939,7 +896,7 @@ END_TEST
 
 /* A CONNECT from @local (an address on loopback) to 127.0.0.1:@port; its status in *@status. */
 static GSocketConnection *
-raw_connect_from (Node *node, const gchar *local, guint16 port, guint *status)
+raw_connect_from (KithTestNode *node, const gchar *local, guint16 port, guint *status)
 {
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketAddress) bind = g_inet_socket_address_new_from_string (local, 0);
@@ -968,7 +925,7 @@ START_TEST (test_caps)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
   g_autoptr (Sink) sink = sink_new (300000);
-  g_autoptr (Node) relay = NULL;
+  g_autoptr (KithTestNode) relay = NULL;
   g_autofree gchar *token = backend_token (backend);
   g_autofree gchar *extra = NULL;
   GSocketConnection *held[3];
@@ -1029,9 +986,9 @@ END_TEST
 START_TEST (test_origin_miss_fetched_by_relay)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
-  g_autoptr (Node) relay = NULL;
-  g_autoptr (Node) first = NULL;
-  g_autoptr (Node) second = NULL;
+  g_autoptr (KithTestNode) relay = NULL;
+  g_autoptr (KithTestNode) first = NULL;
+  g_autoptr (KithTestNode) second = NULL;
   g_autofree gchar *token = backend_token (backend);
   const gchar *src = kith_test_backend_publish_sample (backend, "2611211200");
   g_autoptr (GDir) dir = g_dir_open (src, 0, NULL);

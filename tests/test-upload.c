@@ -7,7 +7,7 @@
 #include "kith-receipt.h"
 #include "kith-packet.h"
 #include "kith-task-broker.h"
-#include "kith-test-agent.h"
+#include "kith-test-node.h"
 #include "kith-test-tls.h"
 #include "kith-test-origin.h"
 #include "kith-transport.h"
@@ -197,23 +197,6 @@ backend_copies_of (Backend *b, GBytes *content)
   return copies;
 }
 
-/* ---- waiting on another process's state: a tick keeps the loop turning ---- */
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wait_for (gboolean (*condition) (gpointer), gpointer user_data, guint timeout_ms)
-{
-  guint tick = g_timeout_add (50, tick_cb, NULL);
-  gboolean ok = kith_test_wait_until (condition, user_data, timeout_ms);
-  g_source_remove (tick);
-  return ok;
-}
-
 /* ---- agents ---- */
 
 typedef struct {
@@ -236,6 +219,7 @@ static Node *
 node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gchar *upload_extra)
 {
   g_autofree gchar *ca = backend_ca_path (b);
+  g_autofree gchar *peering = kith_test_node_peering_config (test_port, peering_extra);
   g_autofree gchar *config = NULL;
   g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
@@ -244,12 +228,7 @@ node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gcha
                             "trust-anchor=%s\n"
                             "%s%s\n"
                             "offline=%s\n"
-                            "[peering]\n"
-                            "port=%u\n"
-                            "listen=127.255.255.255\n"
-                            "send-address=127.0.0.1\n"
-                            "broadcast=127.255.255.255\n"
-                            "%s\n"
+                            "%s"
                             "[upload]\n"
                             "scan=100ms\n"
                             "retry=300ms\n"
@@ -257,8 +236,7 @@ node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gcha
                             "receipt-slack=2s\n"
                             "%s\n",
                             b->url, ca, offline ? "" : "enrollment-token=", offline ? "" : b->token,
-                            offline ? "true" : "false", test_port, peering_extra != NULL ? peering_extra : "",
-                            upload_extra != NULL ? upload_extra : "");
+                            offline ? "true" : "false", peering, upload_extra != NULL ? upload_extra : "");
   node->agent = kith_test_agent_new ("peering;upload", config);
   ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error != NULL ? error->message : "");
   node->outbox = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "upload", "outbox", NULL);
@@ -278,7 +256,7 @@ node_wait_log (Node *node, const gchar *text, guint timeout_ms)
 {
   gpointer pair[] = { node, (gpointer) text };
   g_autofree gchar *log = NULL;
-  if (wait_for (log_has, pair, timeout_ms))
+  if (kith_test_poll_until (log_has, pair, timeout_ms))
     return;
   log = kith_test_agent_get_log (node->agent);
   ck_abort_msg ("no \"%s\" in the agent's log:\n%s", text, log);
@@ -506,7 +484,8 @@ START_TEST (test_renews_before_expiry)
   g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
 
   node_wait_log (c, "enrolled", 10000);
-  ck_assert_msg (wait_for (backend_enrolled_twice, b, 10000), "the node did not renew its certificate");
+  ck_assert_msg (kith_test_poll_until (backend_enrolled_twice, b, 10000),
+                 "the node did not renew its certificate");
 }
 END_TEST
 
@@ -638,7 +617,7 @@ START_TEST (test_direct_when_online)
   g_autoptr (GBytes) report = kith_test_make_content (50000, 11);
 
   node_drop_report (n, "report-1.txt", report);
-  ck_assert_msg (wait_for (outbox_is_empty, n, 20000), "report not delivered");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, n, 20000), "report not delivered");
   ck_assert_uint_eq (node_receipts (n, b), 1);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   node_wait_log (n, "delivered directly", 5000);
@@ -683,7 +662,8 @@ START_TEST (test_outbox_refuses_symlinks)
                                   NULL));
   ck_assert_int_eq (symlink (secret_path, link_path), 0);
   node_drop_report (n, "plain.txt", report);
-  ck_assert_msg (wait_for (outbox_has_only_link, n, 20000), "the regular report was not delivered");
+  ck_assert_msg (kith_test_poll_until (outbox_has_only_link, n, 20000),
+                 "the regular report was not delivered");
   node_wait_log (n, "link.txt is a symbolic link: refused", 10000);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   ck_assert_uint_eq (backend_copies_of (b, secret), 0);
@@ -702,9 +682,11 @@ START_TEST (test_same_report_two_nodes)
   g_autoptr (GBytes) report = kith_test_make_content (6000, 93);
 
   node_drop_report (n1, "daily-scan.xml", report);
-  ck_assert_msg (wait_for (outbox_is_empty, n1, 20000), "the first node's report was not delivered");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, n1, 20000),
+                 "the first node's report was not delivered");
   node_drop_report (n2, "daily-scan.xml", report);
-  ck_assert_msg (wait_for (outbox_is_empty, n2, 20000), "the second node's report was not delivered");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, n2, 20000),
+                 "the second node's report was not delivered");
   ck_assert_uint_eq (node_receipts (n1, b), 1);
   ck_assert_uint_eq (node_receipts (n2, b), 1);
   ck_assert_uint_eq (backend_copies_of (b, report), 2);
@@ -728,7 +710,7 @@ START_TEST (test_backend_drops_receipts)
   gpointer pair[] = { b, report };
 
   node_drop_report (n, "kept.txt", report);
-  ck_assert (wait_for (backend_has_report, pair, 20000));
+  ck_assert (kith_test_poll_until (backend_has_report, pair, 20000));
   /* three attempts without a receipt (direct, peers, direct) */
   node_wait_log (n, "HTTP 202 without a receipt", 20000);
   node_wait_log (n, "no trusted peer offered", 20000);
@@ -754,7 +736,7 @@ START_TEST (test_honest_peer_delivers)
   ck_assert_int_eq (st.st_mode & 0777, 0600);
   o = node_start (b, TRUE, NULL, NULL);
   node_drop_report (o, "scan-result.xml", report);
-  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "report not delivered through the peer");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 30000), "report not delivered through the peer");
   ck_assert_uint_eq (node_receipts (o, b), 1);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   node_wait_log (o, "delivered through", 5000);
@@ -786,13 +768,14 @@ START_TEST (test_serves_only_while_backend_reachable)
   listen = g_strdup (b->url + strlen ("https://"));
   backend_stop (b);
   /* its renewal (at 2 s) fails: it stops offering */
-  ck_assert_msg (wait_for (status_not_serving, c, 15000), "the peer did not notice the backend was gone");
+  ck_assert_msg (kith_test_poll_until (status_not_serving, c, 15000),
+                 "the peer did not notice the backend was gone");
   o = node_start (b, TRUE, NULL, "offer-wait=1s");
   node_drop_report (o, "waiting.bin", report);
   node_wait_log (o, "no trusted peer offered", 15000);
   ck_assert (!outbox_is_empty (o));
   backend_serve (b, listen, args);
-  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "not delivered once the backend was back");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 30000), "not delivered once the backend was back");
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   ck_assert_uint_eq (node_receipts (o, b), 1);
 }
@@ -973,7 +956,7 @@ START_TEST (test_cli_cancel)
   /* the backend is back: a later report goes through, the cancelled one never does */
   backend_serve (b, listen, NULL);
   node_drop_report (n, "later.bin", later);
-  ck_assert_msg (wait_for (outbox_is_empty, n, 30000), "the later report was not delivered");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, n, 30000), "the later report was not delivered");
   ck_assert_uint_eq (backend_copies_of (b, later), 1);
   ck_assert_uint_eq (backend_copies_of (b, doomed), 0);
 }
@@ -1064,12 +1047,12 @@ START_TEST (test_upload_fd_never_blocks)
   ck_assert_int_eq (write (slow_writer, g_bytes_get_data (report, NULL), g_bytes_get_size (report)),
                     (gssize) g_bytes_get_size (report));
   close (slow_writer);
-  ck_assert (wait_for (upload_call_done, &slow, 20000));
+  ck_assert (kith_test_poll_until (upload_call_done, &slow, 20000));
   ck_assert_msg (slow.upload_id != NULL, "%s", slow.error != NULL ? slow.error->message : "");
-  ck_assert_msg (wait_for (outbox_is_empty, n, 20000), "the report was not delivered");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, n, 20000), "the report was not delivered");
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   /* the stalled one times out, with nothing added */
-  ck_assert (wait_for (upload_call_done, &stalled, 20000));
+  ck_assert (kith_test_poll_until (upload_call_done, &stalled, 20000));
   ck_assert_ptr_null (stalled.upload_id);
   ck_assert_msg (stalled.error != NULL && strstr (stalled.error->message, "read-timeout") != NULL, "%s",
                  stalled.error != NULL ? stalled.error->message : "no error");
@@ -1348,12 +1331,13 @@ START_TEST (test_bad_peer)
   o = node_start (b, TRUE, NULL, "receipt-slack=1500ms");
   bad[0] = o;
   node_drop_report (o, "report.bin", report);
-  ck_assert_msg (wait_for (node_has_blacklisted, bad, 30000), "%s: the bad peer is not blacklisted", mode);
+  ck_assert_msg (kith_test_poll_until (node_has_blacklisted, bad, 30000),
+                 "%s: the bad peer is not blacklisted", mode);
   ck_assert (!outbox_is_empty (o));
   ck_assert_uint_eq (backend_copies_of (b, report), 0);
   /* the honest peer comes back: the report goes through it, and only through it */
   ck_assert_msg (kith_test_agent_start (c->agent, &error), "%s", error != NULL ? error->message : "");
-  ck_assert_msg (wait_for (outbox_is_empty, o, 40000), "%s: report not delivered", mode);
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 40000), "%s: report not delivered", mode);
   reason = node_blacklist_reason (o, FAKE_NODE);
   ck_assert_msg (reason != NULL, "%s: the bad peer is not blacklisted", mode);
   ck_assert_msg (strstr (reason, bad_peers[_i].reason) != NULL, "%s: blacklisted for \"%s\"", mode, reason);
@@ -1417,9 +1401,10 @@ START_TEST (test_impostor_cannot_blacklist_honest)
   o = node_start (b, TRUE, NULL, NULL);
   bad[0] = o;
   node_drop_report (o, "report.bin", report);
-  ck_assert_msg (wait_for (node_has_blacklisted, bad, 30000), "the impostor was not blacklisted");
+  ck_assert_msg (kith_test_poll_until (node_has_blacklisted, bad, 30000), "the impostor was not blacklisted");
   ck_assert_msg (kith_test_agent_start (c->agent, &error), "%s", error != NULL ? error->message : "");
-  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "the impostor kept the report from the honest node");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 30000),
+                 "the impostor kept the report from the honest node");
   reason = node_blacklist_reason (o, kith_test_agent_get_node_id (c->agent));
   ck_assert_msg (reason != NULL && strstr (reason, "no certificate") != NULL, "impostor entry: %s", reason);
   through = g_strdup_printf ("delivered through %s", kith_test_agent_get_node_id (c->agent));
@@ -1450,12 +1435,12 @@ START_TEST (test_requester_killed_before_receipt)
   node_wait_log (c, "enrolled", 10000);
   o = node_start (b, TRUE, NULL, "receipt-slack=20s");
   node_drop_report (o, "crash.bin", report);
-  ck_assert (wait_for (backend_has_upload, b, 20000));
+  ck_assert (kith_test_poll_until (backend_has_upload, b, 20000));
   kith_test_agent_kill (o->agent);
   ck_assert (!outbox_is_empty (o));
   ck_assert_uint_eq (node_receipts (o, b), 0);
   ck_assert_msg (kith_test_agent_start (o->agent, &error), "%s", error != NULL ? error->message : "");
-  ck_assert_msg (wait_for (outbox_is_empty, o, 30000), "not delivered after the restart");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 30000), "not delivered after the restart");
   ck_assert_uint_eq (node_receipts (o, b), 1);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
   ck_assert_int_eq (backend_stat (b, "uploads"), 1);
@@ -1483,7 +1468,7 @@ START_TEST (test_peer_killed_while_forwarding)
   reports[0] = kith_test_make_content (20000, 100);
   node_drop_report (o, "000-first.bin", reports[0]);
   /* the peer forwarded it and waits for the receipt the backend holds back: kill it now */
-  ck_assert (wait_for (backend_has_upload, b, 20000));
+  ck_assert (kith_test_poll_until (backend_has_upload, b, 20000));
   kith_test_agent_kill (c->agent);
   /* the backend answers at once from now on; the peer comes back */
   listen = g_strdup (b->url + strlen ("https://"));
@@ -1495,7 +1480,8 @@ START_TEST (test_peer_killed_while_forwarding)
     reports[i] = kith_test_make_content (3000 + i, 100 + i);
     node_drop_report (o, name, reports[i]);
   }
-  ck_assert_msg (wait_for (outbox_is_empty, o, 60000), "not every report was delivered after the peer came back");
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 60000),
+                 "not every report was delivered after the peer came back");
   ck_assert_msg (node_blacklist_reason (o, c_node) == NULL, "the honest peer was blacklisted for dying");
   receipts = node_receipts (o, b);
   ck_assert_uint_eq (receipts, G_N_ELEMENTS (reports));
