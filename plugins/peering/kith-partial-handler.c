@@ -44,6 +44,8 @@ typedef struct {
   gint64 waiting_since_us; /* since when the reader has been waiting for bytes, 0: not */
   gulong changed_id;
   guint stall_id;
+  guint cut_id;        /* the cut, scheduled */
+  const gchar *cut_reason;
   gboolean completed; /* the whole answer is queued */
 } KithPartialReader;
 
@@ -58,6 +60,7 @@ kith_partial_handler_reader_stop (KithPartialReader *reader)
 
   g_clear_signal_handler (&reader->changed_id, reader->copy);
   g_clear_handle_id (&reader->stall_id, g_source_remove);
+  g_clear_handle_id (&reader->cut_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (reader->msg, reader);
   kith_partial_copy_remove_reader (reader->copy);
   g_signal_emit (self, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_SERVED], 0,
@@ -68,22 +71,35 @@ kith_partial_handler_reader_stop (KithPartialReader *reader)
   g_free (reader);
 }
 
-/* Ends the answer mid-body: the reader sees a broken connection, never a short file. */
-static void
-kith_partial_handler_cut (KithPartialReader *reader, const gchar *reason)
+static gboolean
+kith_partial_handler_cut_now (gpointer user_data)
 {
+  KithPartialReader *reader = user_data;
   g_autoptr (GIOStream) stream = NULL;
   SoupServerMessage *msg = g_object_ref (reader->msg);
 
+  reader->cut_id = 0;
   g_debug ("cutting a reader of %s after %" G_GUINT64_FORMAT " bytes: %s",
-           kith_partial_copy_get_href (reader->copy), reader->written, reason);
+           kith_partial_copy_get_href (reader->copy), reader->written, reader->cut_reason);
   g_signal_emit (reader->handler, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_REFUSED], 0,
-                 reason);
+                 reader->cut_reason);
   kith_partial_handler_reader_stop (reader); /* frees @reader */
   stream = soup_server_message_steal_connection (msg);
   if (stream != NULL)
     g_io_stream_close (stream, NULL, NULL);
   g_object_unref (msg);
+  return G_SOURCE_REMOVE;
+}
+
+/* Ends the answer mid-body: the reader sees a broken connection, never a short file. From
+ * an idle, never inside libsoup's own signals (the connection goes with it). */
+static void
+kith_partial_handler_cut (KithPartialReader *reader, const gchar *reason)
+{
+  if (reader->cut_id != 0)
+    return;
+  reader->cut_reason = reason;
+  reader->cut_id = g_idle_add (kith_partial_handler_cut_now, reader);
 }
 
 /* How far the answer may go now: what the copy can give (while it grows, never the file's
@@ -108,7 +124,7 @@ kith_partial_handler_pump (KithPartialReader *reader)
   guint64 limit;
   gboolean more = FALSE;
 
-  if (reader->completed)
+  if (reader->completed || reader->cut_id != 0)
     return;
   if (state == KITH_PARTIAL_COPY_FAILED) {
     kith_partial_handler_cut (reader, "failed");
@@ -179,9 +195,8 @@ kith_partial_handler_stall_check (gpointer user_data)
 
   if (reader->waiting_since_us != 0 && reader->handler->stall_ms > 0 &&
       now - reader->waiting_since_us >= (gint64) reader->handler->stall_ms * 1000) {
-    reader->stall_id = 0;
     kith_partial_handler_cut (reader, "stall");
-    return G_SOURCE_REMOVE;
+    return G_SOURCE_CONTINUE; /* removed when the reader stops */
   }
   return G_SOURCE_CONTINUE;
 }
