@@ -769,6 +769,37 @@ kith_fetch_job_stream_busy (KithFetchJob *job)
                            TRUE);
 }
 
+/* Room for one more partial copy: a full table drops one of a node we no longer take
+ * (skipped or unusable), else, for the downloader we wait for, the one least far on.
+ * FALSE: no room (a flood of announcements cannot push out the ones we may use). */
+static gboolean
+kith_fetch_job_streamers_make_room (KithFetchJob *job, const gchar *node)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gpointer least = NULL;
+  guint64 least_done = G_MAXUINT64;
+
+  if (g_hash_table_size (job->streamers) < KITH_FETCH_JOB_MAX_STREAMERS)
+    return TRUE;
+  g_hash_table_iter_init (&iter, job->streamers);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    KithFetchJobStreamer *streamer = value;
+    if (g_hash_table_contains (job->skip, key) || !kith_peer_table_is_usable (job->ctx->peers, key)) {
+      g_hash_table_iter_remove (&iter);
+      return TRUE;
+    }
+    if (streamer->done < least_done) {
+      least = key;
+      least_done = streamer->done;
+    }
+  }
+  if (g_strcmp0 (node, job->waiting_for) != 0 || least == NULL)
+    return FALSE;
+  g_hash_table_remove (job->streamers, least);
+  return TRUE;
+}
+
 /* A "downloading" that names a partial copy: remembered (at most
  * KITH_FETCH_JOB_MAX_STREAMERS), to stream from it. */
 static void
@@ -784,7 +815,7 @@ kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
     return;
   streamer = g_hash_table_lookup (job->streamers, packet->node);
   if (streamer == NULL) {
-    if (g_hash_table_size (job->streamers) >= KITH_FETCH_JOB_MAX_STREAMERS)
+    if (!kith_fetch_job_streamers_make_room (job, packet->node))
       return;
     streamer = g_new0 (KithFetchJobStreamer, 1);
     g_hash_table_insert (job->streamers, g_strdup (packet->node), streamer);
