@@ -15,7 +15,7 @@ static void kith_backend_route_resolver_init (GProxyResolverInterface *iface);
 G_DEFINE_TYPE_WITH_CODE (KithBackendRoute, kith_backend_route, G_TYPE_OBJECT,
                          G_IMPLEMENT_INTERFACE (G_TYPE_PROXY_RESOLVER, kith_backend_route_resolver_init))
 
-enum { SIGNAL_CHANGED, SIGNAL_LAST };
+enum { SIGNAL_CHANGED, SIGNAL_RELAY_FAILED, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST];
 
 static gint
@@ -105,6 +105,8 @@ kith_backend_route_class_init (KithBackendRouteClass *klass)
   G_OBJECT_CLASS (klass)->finalize = kith_backend_route_finalize;
   signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                           NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_RELAY_FAILED] = g_signal_new ("relay-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                               NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -137,6 +139,14 @@ kith_backend_route_set_relay (KithBackendRoute *self, const gchar *node, const g
   self->relay_node = g_strdup (node);
   self->relay_url = g_strdup (proxy_url);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+void
+kith_backend_route_report_failure (KithBackendRoute *self)
+{
+  g_return_if_fail (KITH_IS_BACKEND_ROUTE (self));
+  if (self->relay_url != NULL)
+    g_signal_emit (self, signals[SIGNAL_RELAY_FAILED], 0);
 }
 
 const gchar *

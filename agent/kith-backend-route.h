@@ -22,6 +22,10 @@ void kith_backend_route_set_relay (KithBackendRoute *self, const gchar *node, co
 /* The relay in use (node id and "http://HOST:PORT"), or NULL when direct; owned by @self. */
 const gchar *kith_backend_route_get_relay_node (KithBackendRoute *self);
 const gchar *kith_backend_route_get_relay_url (KithBackendRoute *self);
+/* A request to the backend through the relay failed without an answer (the connection
+ * was refused, reset, timed out): emits "relay-failed", so that whoever set the relay
+ * checks it now instead of at its next probe. Called by the sessions' trust hook. */
+void kith_backend_route_report_failure (KithBackendRoute *self);
 /* Whether @uri (an absolute URL) is one the relay would carry: https on the backend's host
  * and port. */
 gboolean kith_backend_route_is_backend (KithBackendRoute *self, const gchar *uri);

@@ -6,6 +6,7 @@ typedef struct {
   gchar *host;
   gint port;
   GTlsDatabase *anchor; /* NULL: the anchor could not be read; nothing extra is accepted */
+  KithBackendRoute *route; /* borrowed: the agent's, outliving its sessions */
 } KithBackendTrust;
 
 static void
@@ -50,6 +51,17 @@ kith_backend_trust_queued (SoupSession *session, SoupMessage *msg, KithBackendTr
   g_signal_connect (msg, "accept-certificate", G_CALLBACK (kith_backend_trust_accept), trust);
 }
 
+/* A backend request that got no answer at all while relayed: the relay may be gone. */
+static void
+kith_backend_trust_unqueued (SoupSession *session, SoupMessage *msg, KithBackendRoute *route)
+{
+  g_autofree gchar *uri = g_uri_to_string (soup_message_get_uri (msg));
+
+  if (soup_message_get_status (msg) == SOUP_STATUS_NONE && kith_backend_route_get_relay_url (route) != NULL &&
+      kith_backend_route_is_backend (route, uri))
+    kith_backend_route_report_failure (route);
+}
+
 void
 kith_backend_trust_session (KithAgent *agent, SoupSession *session)
 {
@@ -63,6 +75,8 @@ kith_backend_trust_session (KithAgent *agent, SoupSession *session)
     return;
   /* through a relay when the relay plugin set one; TLS still ends at the backend */
   g_object_set (session, "proxy-resolver", kith_agent_get_backend_route (agent), NULL);
+  g_signal_connect (session, "request-unqueued", G_CALLBACK (kith_backend_trust_unqueued),
+                    kith_agent_get_backend_route (agent));
   trust = g_new0 (KithBackendTrust, 1);
   trust->host = g_strdup (g_uri_get_host (uri));
   trust->port = g_uri_get_port (uri) == -1 ? 443 : g_uri_get_port (uri);

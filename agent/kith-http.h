@@ -53,8 +53,8 @@ void kith_http_add_handler (KithHttp *self, const gchar *path, SoupServerCallbac
                             gpointer user_data, GDestroyNotify destroy);
 /* CONNECT requests (they name a host:port, no path) go to @callback (NULL: answered 405,
  * the default); one such handler at a time. It may take the connection over with
- * soup_server_message_steal_connection(): the connection then still counts against the
- * caps until its socket is closed. */
+ * soup_server_message_steal_connection() (from "wrote-body"); what it does with it then,
+ * caps included, is its own business. */
 void kith_http_set_connect_handler (KithHttp *self, SoupServerCallback callback, gpointer user_data);
 /* Removes the handler added for @path (and its body limit). */
 void kith_http_remove_handler (KithHttp *self, const gchar *path);

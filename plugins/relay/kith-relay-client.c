@@ -40,6 +40,7 @@ struct _KithRelayClient {
   GHashTable *backoff;       /* node → gint64* monotonic µs until it may be taken again */
   guint64 refused;
   SoupSession *session;      /* fetch requests to the relay, on the LAN */
+  gulong failed_id;          /* the route's "relay-failed" */
 };
 
 static void kith_relay_client_search (KithRelayClient *self);
@@ -180,6 +181,19 @@ kith_relay_client_probe_relay (KithRelayClient *self)
 
   g_socket_client_connect_to_host_async (client, self->backend_host, self->backend_port,
                                          kith_relay_client_new_probe (self), kith_relay_client_relay_probed_cb, self);
+}
+
+/* A request through the relay got no answer: check it now, not at the next probe. */
+static void
+kith_relay_client_relay_failed_cb (KithBackendRoute *route, gpointer user_data)
+{
+  KithRelayClient *self = user_data;
+
+  if (self->state != KITH_RELAY_CLIENT_RELAYED)
+    return;
+  g_clear_handle_id (&self->timer_id, g_source_remove);
+  g_debug ("a request through relay %s failed; checking it now", self->node);
+  kith_relay_client_probe_relay (self);
 }
 
 /* ---- finding a relay ---- */
@@ -453,6 +467,8 @@ kith_relay_client_start (KithRelayClient *self)
 {
   if (self->backend_host == NULL)
     return;
+  self->failed_id = g_signal_connect (kith_agent_get_backend_route (self->agent), "relay-failed",
+                                      G_CALLBACK (kith_relay_client_relay_failed_cb), self);
   if (kith_agent_get_offline (self->agent)) {
     /* never tried directly: straight to the LAN's relays */
     kith_relay_client_search (self);
@@ -471,6 +487,7 @@ kith_relay_client_free (KithRelayClient *self)
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->timer_id, g_source_remove);
   g_idle_remove_by_data (self);
+  g_clear_signal_handler (&self->failed_id, kith_agent_get_backend_route (self->agent));
   kith_relay_client_end_search (self);
   kith_backend_route_set_relay (kith_agent_get_backend_route (self->agent), NULL, NULL);
   g_hash_table_unref (self->backoff);
