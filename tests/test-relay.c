@@ -3,9 +3,11 @@
  * kith-backend over HTTPS behind a tap that records every byte sent towards it, connected
  * agents that enroll and relay, and offline agents ([agent] offline=true: they never try
  * the backend directly) that reach it only through a relay's CONNECT. */
+#include "kith-backend-route.h"
 #include "kith-crypto.h"
 #include "kith-packet.h"
 #include "kith-peer-proof.h"
+#include "kith-rate-limit.h"
 #include "kith-test-node.h"
 #include "kith-test-backend.h"
 #include "kith-test-suite.h"
@@ -1028,11 +1030,104 @@ START_TEST (test_origin_miss_fetched_by_relay)
 }
 END_TEST
 
+/* With probes far apart, a request through a dead relay is what finds it dead: the next
+ * relay is taken at once, not at the next probe. */
+START_TEST (test_failover_on_failed_request)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestNode) one = NULL;
+  g_autoptr (KithTestNode) two = NULL;
+  g_autoptr (KithTestNode) offline = NULL;
+  g_autoptr (Call) failed = NULL;
+  g_autofree gchar *token = backend_token (backend);
+  g_autofree gchar *first = NULL;
+  KithTestNode *dead;
+  gpointer pair[2];
+
+  kith_test_backend_publish_sample (backend, "2611211200");
+  kith_test_backend_serve (backend, NULL);
+  one = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
+  two = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
+  node_wait_serving (one);
+  node_wait_serving (two);
+  offline = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, "probe=1h");
+  node_wait_relayed (offline);
+  first = node_relay (offline);
+  dead = g_strcmp0 (first, kith_test_agent_get_node_id (one->agent)) == 0 ? one : two;
+  g_clear_object (&dead->connection);
+  kith_test_agent_kill (dead->agent);
+  failed = node_check (offline);
+  ck_assert_ptr_nonnull (failed->error);
+  pair[0] = offline;
+  pair[1] = first;
+  ck_assert_msg (kith_test_poll_until (node_relay_is_not, pair, 5000), "the failed request did not move the node on");
+  node_check_ok (offline);
+  ck_assert_uint_eq (node_catalog_version (offline), 1);
+}
+END_TEST
+
+/* ---- the pieces ---- */
+
+/* A bucket charged for bytes already read goes into debt and says how long it lasts. */
+START_TEST (test_rate_limit_charge)
+{
+  g_autoptr (KithRateLimit) limit = kith_rate_limit_new (1000, 1000, 2);
+  g_autoptr (KithRateLimit) none = kith_rate_limit_new (0, 0, 2);
+  gint64 now = 1000000;
+
+  ck_assert_int_eq (kith_rate_limit_charge (limit, "a", 600, now), 0);
+  /* 400 left, 1000 more: 600 in debt at 1000/s */
+  ck_assert_int_eq (kith_rate_limit_charge (limit, "a", 1000, now), 600001);
+  /* half a second later, still 100 in debt */
+  ck_assert_int_eq (kith_rate_limit_charge (limit, "a", 0, now + 500000), 100001);
+  ck_assert_int_eq (kith_rate_limit_charge (limit, "a", 0, now + 600001), 0);
+  /* another key has its own bucket */
+  ck_assert_int_eq (kith_rate_limit_charge (limit, "b", 1000, now), 0);
+  ck_assert_int_eq (kith_rate_limit_charge (none, "a", G_MAXUINT32, now), 0);
+}
+END_TEST
+
+/* Only the backend's https host and port go to the relay, and only while one is set. */
+START_TEST (test_backend_route)
+{
+  g_autoptr (KithBackendRoute) route = kith_backend_route_new ("https://Backend.example:8443");
+  g_autoptr (KithBackendRoute) nothing = kith_backend_route_new (NULL);
+  g_auto (GStrv) direct = NULL;
+  g_auto (GStrv) relayed = NULL;
+  g_auto (GStrv) other = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (kith_backend_route_is_backend (route, "https://backend.example:8443/catalog.json"));
+  ck_assert (!kith_backend_route_is_backend (route, "http://backend.example:8443/catalog.json"));
+  ck_assert (!kith_backend_route_is_backend (route, "https://backend.example/catalog.json"));
+  ck_assert (!kith_backend_route_is_backend (route, "https://backend.example.evil:8443/"));
+  ck_assert (!kith_backend_route_is_backend (nothing, "https://backend.example:8443/"));
+  direct = g_proxy_resolver_lookup (G_PROXY_RESOLVER (route), "https://backend.example:8443", NULL, &error);
+  g_assert_no_error (error);
+  ck_assert_ptr_nonnull (direct);
+  ck_assert_ptr_null (kith_backend_route_get_relay_url (route));
+  kith_backend_route_set_relay (route, FAKE_NODE, "http://10.0.0.5:6515");
+  relayed = g_proxy_resolver_lookup (G_PROXY_RESOLVER (route), "https://backend.example:8443", NULL, &error);
+  ck_assert_str_eq (relayed[0], "http://10.0.0.5:6515");
+  ck_assert_ptr_null (relayed[1]);
+  other = g_proxy_resolver_lookup (G_PROXY_RESOLVER (route), "https://elsewhere.example:8443", NULL, &error);
+  ck_assert_str_ne (other[0], "http://10.0.0.5:6515");
+  ck_assert_str_eq (kith_backend_route_get_relay_node (route), FAKE_NODE);
+  kith_backend_route_set_relay (route, NULL, NULL);
+  ck_assert_ptr_null (kith_backend_route_get_relay_url (route));
+}
+END_TEST
+
 static Suite *
 relay_suite (void)
 {
   Suite *suite = suite_create ("relay");
+  TCase *unit = tcase_create ("unit");
   TCase *agents = tcase_create ("agents");
+
+  tcase_add_test (unit, test_rate_limit_charge);
+  tcase_add_test (unit, test_backend_route);
+  suite_add_tcase (suite, unit);
 
   tcase_set_timeout (agents, 180);
   tcase_add_test (agents, test_offline_node_through_relay);
@@ -1040,6 +1135,7 @@ relay_suite (void)
   tcase_add_test (agents, test_relay_of_another_vendor);
   tcase_add_test (agents, test_relay_without_relay_role);
   tcase_add_test (agents, test_failover);
+  tcase_add_test (agents, test_failover_on_failed_request);
   tcase_add_test (agents, test_caps);
   tcase_add_test (agents, test_origin_miss_fetched_by_relay);
   suite_add_tcase (suite, agents);
