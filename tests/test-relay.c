@@ -1054,8 +1054,7 @@ START_TEST (test_failover_on_failed_request)
   node_wait_relayed (offline);
   first = node_relay (offline);
   dead = g_strcmp0 (first, kith_test_agent_get_node_id (one->agent)) == 0 ? one : two;
-  g_clear_object (&dead->connection);
-  kith_test_agent_kill (dead->agent);
+  kith_test_node_kill (dead);
   failed = node_check (offline);
   ck_assert_ptr_nonnull (failed->error);
   pair[0] = offline;
