@@ -153,6 +153,16 @@ kith_test_agent_start (KithTestAgent *self, GError **error)
   return FALSE;
 }
 
+KithTestAgent *
+kith_test_agent_start_new (const gchar *plugins, const gchar *extra_config)
+{
+  g_autoptr (KithTestAgent) self = kith_test_agent_new (plugins, extra_config);
+  g_autoptr (GError) error = NULL;
+
+  ck_assert_msg (kith_test_agent_start (self, &error), "%s", error != NULL ? error->message : "");
+  return g_steal_pointer (&self);
+}
+
 /* Reaps the process after a signal; -1 if it had to be killed. */
 static gint
 kith_test_agent_reap (KithTestAgent *self)

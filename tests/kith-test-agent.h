@@ -15,6 +15,9 @@ typedef struct _KithTestAgent KithTestAgent;
 KithTestAgent *kith_test_agent_new (const gchar *plugins, const gchar *extra_config);
 /* Spawns $KITH_AGENT_BIN and waits for its ready line (or its exit: then fails with its log). */
 gboolean kith_test_agent_start (KithTestAgent *self, GError **error);
+/* kith_test_agent_new() and kith_test_agent_start(); fails the test (with the agent's log)
+ * unless it becomes ready. */
+KithTestAgent *kith_test_agent_start_new (const gchar *plugins, const gchar *extra_config);
 /* SIGTERM, then waits; returns the exit status (0 = clean), or -1 if it had to be killed. */
 gint kith_test_agent_stop (KithTestAgent *self);
 /* SIGKILL, for crash tests; waits for the process to go. */

@@ -31,16 +31,6 @@ dead_address (gchar **dir)
   return g_strdup_printf ("unix:path=%s/no-agent", *dir);
 }
 
-static KithTestAgent *
-start_agent (const gchar *plugins)
-{
-  g_autoptr (KithTestAgent) agent = kith_test_agent_new (plugins, NULL);
-  g_autoptr (GError) error = NULL;
-
-  ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error ? error->message : "");
-  return g_steal_pointer (&agent);
-}
-
 static KithClient *
 connect_client (KithTestAgent *agent)
 {
@@ -297,7 +287,7 @@ find_plugin (GPtrArray *plugins, const gchar *name)
 
 START_TEST (test_status_real_agent)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("alpha;beta");
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("alpha;beta", NULL);
   g_autoptr (KithClient) client = connect_client (agent);
   g_autoptr (GPtrArray) plugins = kith_client_get_plugins (client);
   g_autoptr (GError) error = NULL;
@@ -327,8 +317,8 @@ END_TEST
 
 START_TEST (test_two_agents_side_by_side)
 {
-  g_autoptr (KithTestAgent) agent1 = start_agent ("");
-  g_autoptr (KithTestAgent) agent2 = start_agent ("alpha");
+  g_autoptr (KithTestAgent) agent1 = kith_test_agent_start_new ("", NULL);
+  g_autoptr (KithTestAgent) agent2 = kith_test_agent_start_new ("alpha", NULL);
   g_autoptr (KithClient) client1 = connect_client (agent1);
   g_autoptr (KithClient) client2 = connect_client (agent2);
   g_autoptr (GPtrArray) plugins1 = kith_client_get_plugins (client1);
@@ -360,7 +350,7 @@ END_TEST
 
 START_TEST (test_status_async_and_cancelled)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("");
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("", NULL);
   g_autoptr (KithClient) client = kith_client_new ();
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GAsyncResult) res_connect = NULL;
@@ -406,7 +396,7 @@ END_TEST
 
 START_TEST (test_plugin_call_missing_and_agent_gone)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("alpha", NULL);
   g_autoptr (KithClient) client = connect_client (agent);
   g_autoptr (GAsyncResult) res = NULL;
   g_autoptr (GVariant) reply = NULL;
@@ -432,7 +422,7 @@ END_TEST
 /* Every async call of libkith, plugin wrappers too, reports a cancel in its own domain. */
 START_TEST (test_plugin_calls_cancelled)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("alpha", NULL);
   g_autoptr (KithClient) client = connect_client (agent);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GAsyncResult) res_update = NULL;
@@ -454,7 +444,7 @@ END_TEST
 
 START_TEST (test_example_plugin_through_libkith)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("hello");
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("hello", NULL);
   g_autoptr (KithClient) client = connect_client (agent);
   g_autoptr (GAsyncResult) res = NULL;
   g_autoptr (GAsyncResult) res_bad = NULL;
@@ -513,7 +503,7 @@ parse_json_object (JsonParser *parser, const gchar *text)
 
 START_TEST (test_cli_status_json)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("alpha", NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
@@ -545,7 +535,7 @@ END_TEST
 
 START_TEST (test_cli_status_human_and_environment)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("alpha");
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("alpha", NULL);
   g_autofree gchar *dir = NULL;
   g_autofree gchar *dead = dead_address (&dir);
   g_autofree gchar *env_live = g_strdup_printf ("KITH_AGENT_ADDRESS=%s",

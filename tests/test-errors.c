@@ -14,16 +14,6 @@
 
 #define WAIT_MS 60000
 
-static KithTestAgent *
-start_agent (const gchar *plugins, const gchar *extra)
-{
-  g_autoptr (KithTestAgent) agent = kith_test_agent_new (plugins, extra);
-  g_autoptr (GError) error = NULL;
-
-  ck_assert_msg (kith_test_agent_start (agent, &error), "%s", error != NULL ? error->message : "");
-  return g_steal_pointer (&agent);
-}
-
 static KithClient *
 connect_client (KithTestAgent *agent)
 {
@@ -69,7 +59,7 @@ upload_file (KithClient *client, const gchar *path, GError **error)
 /* hello, peering and update without a backend; Agent1 itself */
 START_TEST (test_errors_unconfigured_agent)
 {
-  g_autoptr (KithTestAgent) agent = start_agent ("hello;peering;update",
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("hello;peering;update",
                                                  "[peering]\nlisten=127.255.255.255\n"
                                                  "send-address=127.0.0.1\nbroadcast=127.255.255.255\n");
   g_autoptr (KithClient) client = connect_client (agent);
@@ -118,7 +108,7 @@ START_TEST (test_errors_offline_agent)
                                              "[peering]\nlisten=127.255.255.255\n"
                                              "send-address=127.0.0.1\nbroadcast=127.255.255.255\n",
                                              kith_test_backend_get_ca (backend));
-  g_autoptr (KithTestAgent) agent = start_agent ("peering;update;upload", extra);
+  g_autoptr (KithTestAgent) agent = kith_test_agent_start_new ("peering;update;upload", extra);
   g_autoptr (KithClient) client = connect_client (agent);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *message = NULL;
