@@ -40,6 +40,7 @@ assert_packets_equal (const KithPacket *a, const KithPacket *b)
   ck_assert_uint_eq (a->interval, b->interval);
   ck_assert_uint_eq (a->done, b->done);
   ck_assert_uint_eq (a->total, b->total);
+  ck_assert (str_equal0 (a->holder, b->holder));
 }
 
 /* A packet of @type with every field it may carry set to something non-default. */
@@ -56,6 +57,7 @@ make_full_packet (KithPacketType type)
     p->acceptprotocol = g_strdup ("http");
     p->cachedonly = TRUE;
     p->want = g_strdup ("upload");
+    p->holder = g_strdup ("0123456789abcdef0123456789abcdef");
     break;
   case KITH_PACKET_TYPE_RESPONSE:
     p->alias = g_strdup ("http://127.0.0.1:6515/alias/" SHA);
@@ -136,7 +138,7 @@ START_TEST (test_write_format)
   bytes = kith_packet_write (p, &error);
   ck_assert_ptr_nonnull (bytes);
   text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-  ck_assert_str_eq (text, "<service type=\"request\" version=\"1.0\" id=\"1111\" node=\"" NODE
+  ck_assert_str_eq (text, "<service type=\"request\" version=\"1.1\" id=\"1111\" node=\"" NODE
                           "\" method=\"get\" href=\"http://b/?a&amp;b\"/>");
 }
 END_TEST
@@ -173,6 +175,28 @@ START_TEST (test_write_refuses_invalid)
   assert_write_fails (p, KITH_PEERING_ERROR_PACKET_TOO_LARGE);
   p->type = KITH_PACKET_TYPE_UNKNOWN;
   assert_write_fails (p, KITH_PEERING_ERROR_PACKET_UNKNOWN_TYPE);
+}
+END_TEST
+
+/* The holder hint of a request (1.1): a node id like any other, refused otherwise. */
+START_TEST (test_holder_hint)
+{
+  static const gchar *const bad[] = { "0123", "0123456789ABCDEF0123456789ABCDEF",
+                                      "0123456789abcdef0123456789abcdeg", "" };
+  g_autoptr (KithPacket) p = make_full_packet (KITH_PACKET_TYPE_REQUEST);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithPacket) parsed = NULL;
+  const gchar *text = "<service type=\"request\" version=\"1.0\" id=\"7\" node=\"" NODE
+                      "\" href=\"http://h/\" holder=\"" NODE "\"/>";
+
+  parsed = kith_packet_parse ((const guint8 *) text, strlen (text), &error);
+  ck_assert_ptr_nonnull (parsed);
+  ck_assert_str_eq (parsed->holder, NODE);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_free (p->holder);
+    p->holder = g_strdup (bad[i]);
+    assert_write_fails (p, KITH_PEERING_ERROR_PACKET_BAD_VALUE);
+  }
 }
 END_TEST
 
@@ -403,6 +427,7 @@ packet_suite (void)
   tcase_add_test (tc, test_round_trip_every_type);
   tcase_add_test (tc, test_write_format);
   tcase_add_test (tc, test_write_refuses_invalid);
+  tcase_add_test (tc, test_holder_hint);
   tcase_add_test (tc, test_write_too_large_after_escaping);
   tcase_add_test (tc, test_parse_truncations);
   tcase_add_test (tc, test_parse_limits);

@@ -44,6 +44,7 @@ typedef enum {
   F_INTERVAL,
   F_DONE,
   F_TOTAL,
+  F_HOLDER,
   F_LAST
 } FieldId;
 
@@ -73,6 +74,7 @@ static const FieldInfo fields[F_LAST] = {
   FIELD (INTERVAL, UINT32, interval, 0),
   FIELD (DONE, UINT64, done, 0),
   FIELD (TOTAL, UINT64, total, 0),
+  FIELD (HOLDER, HEX, holder, KITH_PACKET_NODE_LEN),
 };
 #undef FIELD
 

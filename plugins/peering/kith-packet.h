@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 #define KITH_PACKET_MAX_ATTRIBUTES 32
 /* The protocol version we write; any VERSION_MAJOR.x is accepted. */
 #define KITH_PACKET_VERSION_MAJOR 1
-#define KITH_PACKET_VERSION_MINOR 0
+#define KITH_PACKET_VERSION_MINOR 1
 /* Lengths of the hex strings in node and sha256. */
 #define KITH_PACKET_NODE_LEN 32
 #define KITH_PACKET_SHA256_LEN 64
@@ -21,7 +21,8 @@ G_BEGIN_DECLS
  * KithPacketType:
  * Every packet carries type, version and node. The other attributes each type must have
  * (a packet without them is dropped with PACKET_MISSING_ATTRIBUTE) are:
- * @KITH_PACKET_TYPE_REQUEST: "request" (I need): id, href; method defaults to get
+ * @KITH_PACKET_TYPE_REQUEST: "request" (I need): id, href; method defaults to get; holder
+ *   (optional, since 1.1) names a node the requester believes holds href: it answers first
  * @KITH_PACKET_TYPE_RESPONSE: "response" (I have): id, alias; size and sha256 when the
  *   alias is a file, cert, sig and interval when it offers a task (upload, relay)
  * @KITH_PACKET_TYPE_FOUND: "found" (I found): id — responders cancel their pending reply
@@ -49,7 +50,7 @@ typedef enum {
  * KithPacket:
  * A plain value; every string is owned by the packet (set them with g_strdup), NULL when
  * absent. Numbers absent on the wire are 0. Values are checked by parse and write alike:
- * node is KITH_PACKET_NODE_LEN and sha256 KITH_PACKET_SHA256_LEN lowercase hex digits;
+ * node and holder are KITH_PACKET_NODE_LEN and sha256 KITH_PACKET_SHA256_LEN lowercase hex digits;
  * cert and sig are base64; href, alias, acceptprotocol and want are non-empty text without
  * control characters; numbers are plain decimal (no sign, no leading zero, no space) within
  * their type; cachedonly is "true" or "false"; done ≤ total unless total is 0.
@@ -73,6 +74,7 @@ typedef struct {
   guint32 interval;        /* task responses: the responder's upload interval, seconds */
   guint64 done;            /* bytes downloaded so far */
   guint64 total;           /* bytes expected, 0 if unknown */
+  gchar *holder;           /* requests: the node asked to answer first (a hint) */
 } KithPacket;
 
 /* The wire name of @type ("request", …), or NULL for UNKNOWN and out-of-range values. */
