@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-peer-table.c — KithPeerTable on a fake clock: the election (lowest recent requester,
- * self, skip, bad peers, the round's horizon), downloaders and their stall, bad-peer expiry */
+ * self, skip, bad peers, the round's horizon), downloaders and their stall, bad-peer expiry,
+ * the holder index (learned, bounded, aged); the reply order of kith-reply-rank.h */
 #include <check.h>
 
 #include "kith-peer-table.h"
 #include "kith-rate-limit.h"
+#include "kith-reply-rank.h"
 #include "kith-test-suite.h"
 
 #define SELF "5555555555555555"
@@ -197,6 +199,125 @@ START_TEST (test_fault_backs_off)
 }
 END_TEST
 
+
+static KithPacket *
+complete (const gchar *node, const gchar *href)
+{
+  KithPacket *packet = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
+
+  packet->node = g_strdup (node);
+  packet->href = g_strdup (href);
+  return packet;
+}
+
+static gboolean
+holders_contain (GPtrArray *holders, const gchar *node)
+{
+  for (guint i = 0; i < holders->len; i++) {
+    if (g_strcmp0 (g_ptr_array_index (holders, i), node) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+START_TEST (test_holders_learned_filtered_aged)
+{
+  g_autoptr (KithPeerTable) table = table_new ();
+  g_autoptr (KithPacket) done = complete (LOW, "http://o/f");
+  g_autoptr (GHashTable) skip = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) holders = NULL;
+
+  /* "complete" makes its sender a holder; ourselves and "origin" never are */
+  kith_peer_table_track (table, done);
+  kith_peer_table_note_holder (table, "http://o/f", HIGH);
+  kith_peer_table_note_holder (table, "http://o/f", SELF);
+  kith_peer_table_note_holder (table, "http://o/f", "origin");
+  ck_assert_uint_eq (kith_peer_table_count_holders (table, "http://o/f"), 2);
+  ck_assert_uint_eq (kith_peer_table_count_holders (table, "http://o/other"), 0);
+  /* skipped and bad peers are left out when only usable ones are asked for */
+  g_hash_table_add (skip, (gpointer) HIGH);
+  holders = kith_peer_table_get_holders (table, "http://o/f", skip, TRUE);
+  ck_assert_uint_eq (holders->len, 1);
+  ck_assert (holders_contain (holders, LOW));
+  g_clear_pointer (&holders, g_ptr_array_unref);
+  ck_assert (kith_peer_table_mark_bad (table, LOW));
+  holders = kith_peer_table_get_holders (table, "http://o/f", skip, TRUE);
+  ck_assert_uint_eq (holders->len, 0);
+  g_clear_pointer (&holders, g_ptr_array_unref);
+  holders = kith_peer_table_get_holders (table, "http://o/f", NULL, FALSE);
+  ck_assert_uint_eq (holders->len, 2);
+  g_clear_pointer (&holders, g_ptr_array_unref);
+  /* one that did not deliver is forgotten */
+  kith_peer_table_forget_holder (table, "http://o/f", LOW);
+  ck_assert_uint_eq (kith_peer_table_count_holders (table, "http://o/f"), 1);
+  /* and one not heard of again ages out */
+  fake_now += (gint64) KITH_PEER_TABLE_HOLDER_AGE_MS * 1000 + 1;
+  holders = kith_peer_table_get_holders (table, "http://o/f", NULL, FALSE);
+  ck_assert_uint_eq (holders->len, 0);
+}
+END_TEST
+
+START_TEST (test_holders_bounded)
+{
+  g_autoptr (KithPeerTable) table = table_new ();
+
+  /* a flood of made-up holders and URLs stays within the bounds */
+  for (guint i = 0; i < 4 * KITH_PEER_TABLE_MAX_HOLDERS; i++) {
+    g_autofree gchar *node = g_strdup_printf ("%032x", i);
+    fake_now++;
+    kith_peer_table_note_holder (table, "http://o/f", node);
+  }
+  ck_assert_uint_eq (kith_peer_table_count_holders (table, "http://o/f"), KITH_PEER_TABLE_MAX_HOLDERS);
+  for (guint i = 0; i < 2 * KITH_PEER_TABLE_MAX_HOLDER_HREFS; i++) {
+    g_autofree gchar *href = g_strdup_printf ("http://o/%u", i);
+    fake_now++;
+    kith_peer_table_note_holder (table, href, LOW);
+  }
+  ck_assert_uint_eq (kith_peer_table_count_holders (table, NULL), KITH_PEER_TABLE_MAX_HOLDER_HREFS);
+  /* the newest are kept */
+  ck_assert_uint_eq (kith_peer_table_count_holders (table, "http://o/1023"), 1);
+}
+END_TEST
+
+#define N_HOLDERS 20
+
+START_TEST (test_reply_rank_order_and_spread)
+{
+  g_autoptr (GPtrArray) holders = g_ptr_array_new_with_free_func (g_free);
+  guint first[N_HOLDERS] = { 0 };
+  const guint requests = 4000;
+
+  for (guint h = 0; h < N_HOLDERS; h++)
+    g_ptr_array_add (holders, g_strdup_printf ("%032x", 0xabc000 + h * 7));
+  for (guint32 id = 1; id <= requests; id++) {
+    gboolean seen[N_HOLDERS] = { FALSE };
+    const gchar *top = kith_reply_rank_first (SELF, id, holders);
+    for (guint h = 0; h < N_HOLDERS; h++) {
+      const gchar *node = g_ptr_array_index (holders, h);
+      /* every holder computes its own rank, knowing all the others: a permutation */
+      guint rank = kith_reply_rank_of (SELF, id, node, NULL, holders);
+      ck_assert_uint_lt (rank, N_HOLDERS);
+      ck_assert (!seen[rank]);
+      seen[rank] = TRUE;
+      if (rank == 0) {
+        ck_assert_str_eq (node, top); /* the requester's hint is the holders' first */
+        first[h]++;
+      }
+      /* hinted, one goes first; hinting another puts it before everyone */
+      ck_assert_uint_eq (kith_reply_rank_of (SELF, id, node, node, holders), 0);
+      if (g_strcmp0 (node, top) != 0)
+        ck_assert_uint_ge (kith_reply_rank_of (SELF, id, node, top, holders), 1);
+    }
+  }
+  /* each holder goes first about requests / N_HOLDERS = 200 times */
+  for (guint h = 0; h < N_HOLDERS; h++)
+    ck_assert_msg (first[h] > 130 && first[h] < 270, "holder %u first %u times of %u", h, first[h], requests);
+  /* another requester, the same id: another order */
+  ck_assert (kith_reply_rank_score (LOW, 1, "a") != kith_reply_rank_score (HIGH, 1, "a"));
+  ck_assert_ptr_null (kith_reply_rank_first (SELF, 1, NULL));
+}
+END_TEST
+
 START_TEST (test_rate_limit)
 {
   g_autoptr (KithRateLimit) limit = kith_rate_limit_new (10, 5, 4);
@@ -237,6 +358,9 @@ peer_table_suite (void)
   tcase_add_test (tc, test_bad_peers_bounded);
   tcase_add_test (tc, test_fault_backs_off);
   tcase_add_test (tc, test_rate_limit);
+  tcase_add_test (tc, test_holders_learned_filtered_aged);
+  tcase_add_test (tc, test_holders_bounded);
+  tcase_add_test (tc, test_reply_rank_order_and_spread);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-peer-table.c — requesters, downloaders, bad and backed-off peers, each with the time
- * it was last heard of, bounded, on a clock that tests can replace */
+/* kith-peer-table.c — requesters, downloaders, holders, bad and backed-off peers, each with
+ * the time it was last heard of, bounded, on a clock that tests can replace */
 #include "kith-peer-table.h"
 
 struct _KithPeerTable {
@@ -10,6 +10,7 @@ struct _KithPeerTable {
   gpointer clock_data;
   GHashTable *requesters;  /* href → KithPeerHref* (node → gint64 µs) */
   GHashTable *downloaders; /* href → KithPeerHref* (node → gint64 last announcement, µs) */
+  GHashTable *holders;     /* href → KithPeerHref* (node → gint64 last heard holding it, µs) */
   GHashTable *bad;         /* node → gint64 until, µs */
   GHashTable *backoff;     /* node → KithPeerBackoff* */
 };
@@ -42,6 +43,8 @@ kith_peer_table_new (const KithPeeringTimings *timings, const gchar *self_node)
                                             (GDestroyNotify) kith_peer_href_free);
   self->downloaders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                              (GDestroyNotify) kith_peer_href_free);
+  self->holders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) kith_peer_href_free);
   self->bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->backoff = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
@@ -54,6 +57,7 @@ kith_peer_table_free (KithPeerTable *self)
     return;
   g_hash_table_unref (self->requesters);
   g_hash_table_unref (self->downloaders);
+  g_hash_table_unref (self->holders);
   g_hash_table_unref (self->bad);
   g_hash_table_unref (self->backoff);
   g_free (self->self_node);
@@ -164,25 +168,79 @@ kith_peer_table_is_usable (KithPeerTable *self, const gchar *node)
   return !kith_peer_table_is_bad (self, node) && !kith_peer_table_is_backed_off (self, node);
 }
 
-/* Records "@node did something about @href now" in @table, within its bounds. */
+/* Records "@node did something about @href now" in @table, within its bounds (@max_hrefs
+ * URLs, @max_nodes nodes each). */
 static void
-kith_peer_table_note (KithPeerTable *self, GHashTable *table, const gchar *href, const gchar *node)
+kith_peer_table_note_within (KithPeerTable *self, GHashTable *table, const gchar *href, const gchar *node,
+                             guint max_hrefs, guint max_nodes)
 {
   KithPeerHref *entry = g_hash_table_lookup (table, href);
   gint64 now = kith_peer_table_now (self);
   gint64 *when;
 
   if (entry == NULL) {
-    kith_peer_table_make_room (table, href, KITH_PEER_TABLE_MAX_HREFS);
+    kith_peer_table_make_room (table, href, max_hrefs);
     entry = g_new0 (KithPeerHref, 1);
     entry->nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
     g_hash_table_insert (table, g_strdup (href), entry);
   }
-  kith_peer_table_make_room (entry->nodes, node, KITH_PEER_TABLE_MAX_NODES);
+  kith_peer_table_make_room (entry->nodes, node, max_nodes);
   when = g_new (gint64, 1);
   *when = now;
   g_hash_table_replace (entry->nodes, g_strdup (node), when);
   entry->last = now;
+}
+
+static void
+kith_peer_table_note (KithPeerTable *self, GHashTable *table, const gchar *href, const gchar *node)
+{
+  kith_peer_table_note_within (self, table, href, node, KITH_PEER_TABLE_MAX_HREFS, KITH_PEER_TABLE_MAX_NODES);
+}
+
+void
+kith_peer_table_note_holder (KithPeerTable *self, const gchar *href, const gchar *node)
+{
+  if (href == NULL || node == NULL || g_strcmp0 (node, "origin") == 0 ||
+      g_strcmp0 (node, self->self_node) == 0)
+    return;
+  kith_peer_table_note_within (self, self->holders, href, node, KITH_PEER_TABLE_MAX_HOLDER_HREFS,
+                               KITH_PEER_TABLE_MAX_HOLDERS);
+}
+
+void
+kith_peer_table_forget_holder (KithPeerTable *self, const gchar *href, const gchar *node)
+{
+  KithPeerHref *entry = href != NULL ? g_hash_table_lookup (self->holders, href) : NULL;
+
+  if (entry != NULL && node != NULL && g_hash_table_remove (entry->nodes, node) &&
+      g_hash_table_size (entry->nodes) == 0)
+    g_hash_table_remove (self->holders, href);
+}
+
+GPtrArray *
+kith_peer_table_get_holders (KithPeerTable *self, const gchar *href, GHashTable *skip, gboolean usable_only)
+{
+  KithPeerHref *entry = g_hash_table_lookup (self->holders, href);
+  gint64 horizon = kith_peer_table_now (self) - (gint64) KITH_PEER_TABLE_HOLDER_AGE_MS * 1000;
+  GPtrArray *holders = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer node, when;
+
+  if (entry == NULL)
+    return holders;
+  g_hash_table_iter_init (&iter, entry->nodes);
+  while (g_hash_table_iter_next (&iter, &node, &when)) {
+    if (*(gint64 *) when < horizon) {
+      g_hash_table_iter_remove (&iter);
+      continue;
+    }
+    if ((skip != NULL && g_hash_table_contains (skip, node)) ||
+        (usable_only && !kith_peer_table_is_usable (self, node)))
+      continue;
+    g_ptr_array_add (holders, node);
+  }
+  /* an entry emptied by age stays (one URL's worth) until make_room evicts it */
+  return holders;
 }
 
 void
@@ -205,6 +263,8 @@ kith_peer_table_track (KithPeerTable *self, const KithPacket *packet)
   }
   if (packet->type != KITH_PACKET_TYPE_DOWNLOADING && packet->type != KITH_PACKET_TYPE_COMPLETE)
     return;
+  if (packet->type == KITH_PACKET_TYPE_COMPLETE)
+    kith_peer_table_note_holder (self, packet->href, packet->node);
   entry = g_hash_table_lookup (self->downloaders, packet->href);
   if (entry != NULL && g_hash_table_remove (entry->nodes, packet->node) &&
       g_hash_table_size (entry->nodes) == 0)
@@ -272,6 +332,23 @@ kith_peer_table_count_requesters (KithPeerTable *self, const gchar *href)
     return entry != NULL ? g_hash_table_size (entry->nodes) : 0;
   }
   g_hash_table_iter_init (&iter, self->requesters);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+    n += g_hash_table_size (entry->nodes);
+  return n;
+}
+
+guint
+kith_peer_table_count_holders (KithPeerTable *self, const gchar *href)
+{
+  GHashTableIter iter;
+  KithPeerHref *entry;
+  guint n = 0;
+
+  if (href != NULL) {
+    entry = g_hash_table_lookup (self->holders, href);
+    return entry != NULL ? g_hash_table_size (entry->nodes) : 0;
+  }
+  g_hash_table_iter_init (&iter, self->holders);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
     n += g_hash_table_size (entry->nodes);
   return n;
