@@ -360,10 +360,11 @@ END_TEST
 START_TEST (test_hostile_peer_refused)
 {
   g_autoptr (KithTestOrigin) origin = origin_new ();
-  /* the honest holder answers after a random delay of up to 2 s, the liar at once: the
-   * liar's copy is the one tried first (unless a's delay beats the liar's reply, ~1 in 100) */
-  g_autoptr (Node) a = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
-  g_autoptr (Node) b = node_new (origin, "max-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
+  /* the honest holder answers after a random delay of up to 2 s (reply-order=random: not at
+   * once, as the holder b would name), the liar at once: the liar's copy is the one tried
+   * first (unless a's delay beats the liar's reply, ~1 in 100) */
+  g_autoptr (Node) a = node_new (origin, "reply-order=random\nmax-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
+  g_autoptr (Node) b = node_new (origin, "reply-order=random\nmax-delay-ms=2000\nclient-wait-ms=2500\n", FALSE);
   g_autofree gchar *liar_sha256 = kith_test_sha256 (repo.deb_bytes[0]);
   g_autoptr (KithTestAttacker) liar = NULL;
 

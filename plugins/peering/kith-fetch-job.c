@@ -28,6 +28,7 @@
 #include "kith-partial-handler.h"
 #include "kith-peer-download.h"
 #include "kith-peering-error.h"
+#include "kith-reply-rank.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
 /* leaders waited for before this node fetches from the origin itself (or gives up) */
@@ -385,8 +386,10 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
     if (announced) {
       job->done = job->total = entry->size;
       kith_fetch_job_announce (job, TRUE);
-      kith_fetch_job_announce_complete (job, entry);
     }
+    /* a copy from a peer is announced too: who holds what is how the LAN finds it fast */
+    kith_fetch_job_announce_complete (job, entry);
+    kith_peer_table_note_holder (job->ctx->peers, job->href, job->source);
     g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", job->href, entry->size, job->source);
     kith_peer_table_forgive (job->ctx->peers, job->source);
     kith_fetch_job_finish (job, entry, NULL);
@@ -399,6 +402,7 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
   }
   /* a peer failed us: remember it, and look again elsewhere */
   kith_fetch_job_blame (job, error);
+  kith_peer_table_forget_holder (job->ctx->peers, job->href, job->source);
   g_hash_table_add (job->skip, g_strdup (job->source));
   if (g_strcmp0 (job->waiting_for, job->source) == 0)
     g_clear_pointer (&job->waiting_for, g_free); /* not waited for again */
@@ -611,10 +615,32 @@ kith_fetch_job_search_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* reply-order=rank: names in @request the holder we know of that should answer first
+ * (kith-reply-rank.h: the same one the holders rank first, when they know what we know),
+ * and returns how long to wait — the full client wait when someone is known to hold or be
+ * fetching the file, else only the short miss wait, since a holder ranked first by its own
+ * view answers at once. reply-order=random: no hint, the client wait. */
+static guint
+kith_fetch_job_hint (KithFetchJob *job, KithPacket *request)
+{
+  const KithPeeringTimings *timings = job->ctx->timings;
+  g_autoptr (GPtrArray) holders = NULL;
+
+  if (timings->reply_order != KITH_REPLY_ORDER_RANK)
+    return timings->client_wait_ms;
+  holders = kith_peer_table_get_holders (job->ctx->peers, job->href, job->skip, TRUE);
+  request->holder = g_strdup (kith_reply_rank_first (job->ctx->node_id, request->id, holders));
+  if (request->holder != NULL || job->waiting_for != NULL ||
+      kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip) != NULL)
+    return timings->client_wait_ms;
+  return timings->miss_wait_ms;
+}
+
 static void
 kith_fetch_job_search (KithFetchJob *job)
 {
   g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+  guint wait_ms;
 
   job->state = KITH_FETCH_JOB_SEARCHING;
   job->request_id = kith_peering_sender_next_id (job->ctx->sender);
@@ -626,10 +652,10 @@ kith_fetch_job_search (KithFetchJob *job)
   request->href = g_strdup (job->href);
   request->acceptprotocol = g_strdup ("http");
   request->cachedonly = !kith_fetch_job_may_use_origin (job);
+  wait_ms = kith_fetch_job_hint (job, request);
   kith_peering_sender_broadcast (job->ctx->sender, request);
   kith_fetch_job_clear_timer (job);
-  job->timer_id = g_timeout_add (job->ctx->timings->client_wait_ms,
-                                 kith_fetch_job_search_timeout, job);
+  job->timer_id = g_timeout_add (wait_ms, kith_fetch_job_search_timeout, job);
 }
 
 /* A downloader or an elected one that stays silent is given up on. */
@@ -1026,6 +1052,7 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSo
     else
       return;
   }
+  kith_peer_table_note_holder (job->ctx->peers, job->href, packet->node);
   found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
   found->id = job->request_id;
   kith_peering_sender_broadcast (job->ctx->sender, found);

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-peering-server.c — the responding side (FIG. 3, 5; docs/architecture.md)
  *
- * Each holder waits a random delay before saying "I have", so the load
- * spreads over holders and the first answer usually silences the others
- * (the requester broadcasts "I found", which cancels pending replies).
+ * Each holder waits before saying "I have" — by its rank for this request among the holders
+ * it knows of (or, reply-order=random, a random delay) — so the load spreads over holders
+ * and the first answer silences the others (the requester broadcasts "I found", which
+ * cancels pending replies).
  */
 #include "kith-peering-server.h"
 
 #include "kith-alias-handler.h"
 #include "kith-rate-limit.h"
+#include "kith-reply-rank.h"
 
 /* Replies waiting for their delay, at most; then the oldest is dropped. */
 #define KITH_PEERING_SERVER_MAX_PENDING 256
@@ -155,14 +157,40 @@ kith_peering_server_answer_downloading (KithPeeringServer *self, const KithPacke
   return TRUE;
 }
 
-/* Sends @reply to @from after a random delay in [0, max-delay], unless "I found" or
- * "end-request" for @request comes first. Takes @reply. */
+/* How long to wait before answering @request (docs/protocol.md, "Reply order"). With
+ * reply-order=rank: our rank among the holders we know of (kith-reply-rank.h), one slot
+ * each, the hinted holder at once; capped at half the wait of a requester that knows no
+ * holder, so that however many holders we believe in (a hostile host can make us believe
+ * in many) someone still answers in time. Tasks, and reply-order=random: the patent's
+ * random delay in [0, max-delay-ms]. */
+static guint
+kith_peering_server_delay (KithPeeringServer *self, const KithPacket *request)
+{
+  const KithPeeringTimings *timings = self->ctx->timings;
+  g_autoptr (GPtrArray) holders = NULL;
+  guint rank;
+
+  if (timings->reply_order == KITH_REPLY_ORDER_RANDOM || request->method != KITH_PACKET_METHOD_GET ||
+      request->href == NULL)
+    return g_random_int_range (0, timings->max_delay_ms + 1);
+  if (g_strcmp0 (request->holder, self->ctx->node_id) == 0) {
+    kith_metrics_add (self->ctx->metrics, "kith_peering_replies_hinted_total", NULL, 1);
+    return 0;
+  }
+  holders = kith_peer_table_get_holders (self->ctx->peers, request->href, NULL, FALSE);
+  rank = kith_reply_rank_of (request->node, request->id, self->ctx->node_id, request->holder, holders);
+  return (guint) MIN ((guint64) rank * timings->reply_slot_ms,
+                      MIN (timings->max_delay_ms, timings->miss_wait_ms / 2));
+}
+
+/* Sends @reply to @from after its delay, unless "I found" or "end-request" for @request
+ * comes first. Takes @reply. */
 static void
 kith_peering_server_schedule (KithPeeringServer *self, const KithPacket *request,
                               KithPacket *reply, GSocketAddress *from)
 {
   KithPendingReply *pending;
-  guint delay_ms = g_random_int_range (0, self->ctx->timings->max_delay_ms + 1);
+  guint delay_ms = kith_peering_server_delay (self, request);
 
   kith_peering_server_make_room (self);
   pending = g_new0 (KithPendingReply, 1);

@@ -6,10 +6,19 @@
 
 G_BEGIN_DECLS
 
+/* [peering] reply-order: how holders time their "I have" (docs/protocol.md, "Reply order"). */
+typedef enum {
+  KITH_REPLY_ORDER_RANK,   /* rank × reply-slot-ms, the hinted holder at once */
+  KITH_REPLY_ORDER_RANDOM, /* a random delay in [0, max-delay-ms] (the patent's) */
+} KithReplyOrder;
+
 /* Timings and limits from [peering]. */
 typedef struct {
-  guint max_delay_ms;         /* responders wait a random delay in [0, this] */
+  guint max_delay_ms;         /* responders wait at most this long (random: a delay in [0, this]) */
   guint client_wait_ms;       /* requesters wait this long for a response */
+  KithReplyOrder reply_order;
+  guint reply_slot_ms;        /* rank: the delay between one rank and the next */
+  guint miss_wait_ms;         /* rank: the wait of a requester that knows no holder */
   guint progress_interval_ms; /* "downloading" announcements at most this often */
   guint stall_ms;             /* a downloader silent this long is given up on */
   guint bad_peer_ms;          /* a peer that served bad bytes is skipped this long */

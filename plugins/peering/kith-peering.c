@@ -54,7 +54,8 @@ static const gchar *const kith_peering_keys[] = {
   "port", "listen", "send-address", "broadcast", "multicast",
   "max-delay-ms", "client-wait-ms", "progress-interval-ms", "stall-ms", "bad-peer-time",
   "origin-deadline-ms", "follow-max-ms", "reply-rate", "reply-burst",
-  "cache-dir", "cache-max-mb", "cache-max-age", "trust", "stream-readers", NULL,
+  "reply-order", "reply-slot-ms", "miss-wait-ms", "cache-dir", "cache-max-mb", "cache-max-age", "trust",
+  "stream-readers", NULL,
 };
 
 static void
@@ -147,6 +148,31 @@ kith_peering_load_streaming (KithPeering *self, KithConfig *config, GError **err
                                &readers, error))
     return FALSE;
   self->stream_readers = readers;
+  return TRUE;
+}
+
+/* reply-order=rank (the default): holders answer in the order of kith-reply-rank.h, one
+ * reply-slot-ms apart, and a requester that knows no holder waits only miss-wait-ms;
+ * reply-order=random: every holder waits a random delay in [0, max-delay-ms] and every
+ * search waits client-wait-ms, as in the patent (whose timings then work by config). */
+static gboolean
+kith_peering_load_reply_order (KithPeering *self, KithConfig *config, GError **error)
+{
+  g_autofree gchar *order = kith_config_get_string (config, "peering", "reply-order", "rank", error);
+  guint64 slot, miss_wait;
+
+  if (order == NULL ||
+      !kith_config_get_uint64 (config, "peering", "reply-slot-ms", 3, 0, 1000, &slot, error) ||
+      !kith_config_get_uint64 (config, "peering", "miss-wait-ms", 15, 1, 60000, &miss_wait, error))
+    return FALSE;
+  if (g_strcmp0 (order, "rank") != 0 && g_strcmp0 (order, "random") != 0) {
+    kith_config_set_error (config, error, "peering", "reply-order", "'%s' is neither 'rank' nor 'random'", order);
+    return FALSE;
+  }
+  self->timings.reply_order = g_strcmp0 (order, "rank") == 0 ? KITH_REPLY_ORDER_RANK : KITH_REPLY_ORDER_RANDOM;
+  self->timings.reply_slot_ms = slot;
+  /* never longer than the wait with a holder known */
+  self->timings.miss_wait_ms = MIN (miss_wait, self->timings.client_wait_ms);
   return TRUE;
 }
 
@@ -423,6 +449,7 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_bad_peers_total", KITH_METRIC_COUNTER, "Peers skipped for serving bad bytes");
   kith_metrics_register (metrics, "kith_peering_peer_backoffs_total", KITH_METRIC_COUNTER, "Peers backed off after a failed download (a fault, not misbehaviour)");
   kith_metrics_register (metrics, "kith_peering_replies_limited_total", KITH_METRIC_COUNTER, "Replies not sent: the requester's address was over its rate");
+  kith_metrics_register (metrics, "kith_peering_replies_hinted_total", KITH_METRIC_COUNTER, "Replies scheduled at once because the request named this node as the holder to answer first");
   kith_metrics_register (metrics, "kith_peering_replies_evicted_total", KITH_METRIC_COUNTER, "Pending replies dropped to stay within the table's bound");
   kith_metrics_register (metrics, "kith_peering_oversize_downloads_total", KITH_METRIC_COUNTER, "Downloads cut at the size they were promised");
   kith_metrics_register (metrics, "kith_peering_unvouched_total", KITH_METRIC_COUNTER, "Copies refused without a trusted hash from peers that did not prove they are enrolled");
@@ -488,6 +515,7 @@ kith_peering_new (KithAgent *agent, GError **error)
       (self->trust = kith_peering_trust_new (agent, error)) == NULL ||
       !kith_peering_load_timings (self, config, error) ||
       !kith_peering_load_streaming (self, config, error) ||
+      !kith_peering_load_reply_order (self, config, error) ||
       !kith_peering_load_store (self, config, error) ||
       !kith_peering_load_transport (self, config, error))
     return NULL;
@@ -561,6 +589,7 @@ kith_peering_get_status (KithPeering *self)
     { "bad-peers", "kith_peering_bad_peers_total" },
     { "peer-backoffs", "kith_peering_peer_backoffs_total" },
     { "replies-limited", "kith_peering_replies_limited_total" },
+    { "replies-hinted", "kith_peering_replies_hinted_total" },
     { "streamed", "kith_peering_streamed_total" },
     { "bytes-served-partial", "kith_peering_partial_served_bytes_total" },
     { "stream-busy", "kith_peering_stream_busy_total" },
