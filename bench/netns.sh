@@ -12,13 +12,15 @@
 #   update N SECONDS BYTES-RATIO        the six-file sample release to N hosts at once over
 #                                       UPDATE_UPLINK (1 Mbit/s); N = 1 alone first
 #   lan-discovery-ms, lan-miss-ms, replies-per-request   bench-peering's remote mode, 20 holders
+#                                       (random-…: the same with reply-order=random)
 #   cpu-per-gb AGENT NGINX              CPU seconds per GB served, agent vs nginx (unshaped link)
 #
 # Parameters (environment): NETNS_BENCH_SIZES (MiB, default "20"; "20 200" for the big file),
 # NETNS_BENCH_STORMS ("2 8 20"), NETNS_BENCH_LATE_MIB (50), NETNS_BENCH_LINK (100mbit),
 # NETNS_BENCH_UPLINK (20mbit), NETNS_BENCH_UPDATE_UPLINK (1mbit), NETNS_BENCH_HITS (200: enough
 # for the spread over 20 holders), NETNS_BENCH_MISSES (40), NETNS_BENCH_CPU_GB (2), NETNS_BENCH_PEERING (extra [peering] lines, e.g.
-# "reply-order=random"), NETNS_BENCH_PARTS (which, "storm late cpu lan update"). Exits 77 with one line where namespaces cannot be made.
+# "reply-order=random"), NETNS_BENCH_PARTS (which, "storm late cpu lan lan-random update";
+# lan-random: discovery and miss again with reply-order=random, NETNS_BENCH_RANDOM_HITS, 100). Exits 77 with one line where namespaces cannot be made.
 . "$(dirname "$0")/../tests/kith-netns.sh"
 netns_enter "${NETNS_BENCH_TIMEOUT:-900}" "$0" "$@"
 set -euo pipefail
@@ -32,8 +34,9 @@ UPLINK=${NETNS_BENCH_UPLINK:-20mbit}
 UPDATE_UPLINK=${NETNS_BENCH_UPDATE_UPLINK:-1mbit}
 HITS=${NETNS_BENCH_HITS:-200}
 MISSES=${NETNS_BENCH_MISSES:-40}
+RANDOM_HITS=${NETNS_BENCH_RANDOM_HITS:-100}
 CPU_GB=${NETNS_BENCH_CPU_GB:-2}
-PARTS=" ${NETNS_BENCH_PARTS:-storm late cpu lan update} "
+PARTS=" ${NETNS_BENCH_PARTS:-storm late cpu lan lan-random update} "
 HOSTS=21 # 20 nodes, and a 21st that asks 20 holders
 PEERING=$BUILD/bench/bench-peering
 command -v nginx > /dev/null || { echo "SKIP: nginx is not installed (make deps)"; exit 77; }
@@ -144,6 +147,7 @@ if part cpu; then
     t0=$(netns_cpu_ticks "$pid")
     for k in $(seq "$gets"); do got=$((got + $(curl_get "$url"))); done
     t1=$(netns_cpu_ticks "$pid")
+    echo "  cpu of $pid: $t0 -> $t1 ticks for $got bytes" >&2
     awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v b="$got" 'BEGIN { printf "%.3f", t / hz / (b / 1e9) }'
   }
   curl_get () {
@@ -160,21 +164,34 @@ if part cpu; then
 fi
 
 # ---- discovery and miss on the LAN: h21 asks, 20 holders ----
+addresses="unix:path=$NETNS_DIR/node$HOSTS/bus"
+metrics="http://$(netns_addr "$HOSTS"):6515/metrics"
+for i in $(seq 20); do
+  addresses="$addresses,unix:path=$NETNS_DIR/node$i/bus"
+  metrics="$metrics,http://$(netns_addr "$i"):6515/metrics"
+done
+# remote PREFIX SCENARIO COUNT: bench-peering's remote mode from h21; its lines renamed
+remote () {
+  local prefix=$1
+  shift
+  netns_exec "h$HOSTS" timeout 300 "$PEERING" --agents "$addresses" --metrics "$metrics" \
+    --origin-dir "$WWW" --origin-url "$ORIGIN" "$@" > "$NETNS_DIR/remote.out"
+  grep -v '^  hit ' "$NETNS_DIR/remote.out" |
+    sed -e 's/^bench: \(discovery\|miss\|hit-total\)/bench: lan-\1/' -e "s/^bench: /bench: $prefix/"
+}
 if part lan; then
   fresh
-  addresses="unix:path=$NETNS_DIR/node$HOSTS/bus"
-  metrics="http://$(netns_addr "$HOSTS"):6515/metrics"
-  for i in $(seq 20); do
-    addresses="$addresses,unix:path=$NETNS_DIR/node$i/bus"
-    metrics="$metrics,http://$(netns_addr "$i"):6515/metrics"
-  done
-  remote () {
-    netns_exec "h$HOSTS" timeout 300 "$PEERING" --agents "$addresses" --metrics "$metrics" \
-      --origin-dir "$WWW" --origin-url "$ORIGIN" "$@" > "$NETNS_DIR/remote.out"
-    grep -v '^  hit ' "$NETNS_DIR/remote.out" | sed 's/^bench: \(discovery\|miss\|hit-total\)/bench: lan-\1/'
-  }
-  remote discovery "$HITS"
-  remote miss "$MISSES"
+  remote "" discovery "$HITS"
+  remote "" miss "$MISSES"
+fi
+# the same with the patent's random reply delays (the stock 40/80 ms): before instant discovery
+if part lan-random; then
+  saved=${NETNS_BENCH_PEERING:-}
+  NETNS_BENCH_PEERING="reply-order=random${saved:+\n$saved}"
+  fresh
+  remote random- discovery "$RANDOM_HITS"
+  remote random- miss "$MISSES"
+  NETNS_BENCH_PEERING=$saved
 fi
 
 # ---- the six-file update set to 1 and then 20 nodes over the update uplink ----
