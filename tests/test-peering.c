@@ -284,11 +284,12 @@ START_TEST (test_bad_peer_skipped)
   g_autoptr (GBytes) content = kith_test_make_content (128 * 1024, 9);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/honest");
-  /* honest holders answer after up to 300 ms; the liar answers at once and wins */
+  /* honest holders answer after a random delay up to 300 ms (reply-order=random: b would
+   * otherwise name a, which would answer at once); the liar answers at once and wins */
   g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port,
-                                                             "max-delay-ms=300\nclient-wait-ms=400\n");
+                                                             "reply-order=random\nmax-delay-ms=300\nclient-wait-ms=400\n");
   g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port,
-                                                             "max-delay-ms=300\nclient-wait-ms=400\n");
+                                                             "reply-order=random\nmax-delay-ms=300\nclient-wait-ms=400\n");
   g_autoptr (KithTestAttacker) fake = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
