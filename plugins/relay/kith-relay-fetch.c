@@ -5,10 +5,16 @@
 #include <string.h>
 
 #include "kith-hex.h"
+#include "kith-rate-limit.h"
 
 #define KITH_RELAY_FETCH_PATH "/relay/fetch"
 /* how long one request waits for the fetch before it is told to ask again */
 #define KITH_RELAY_FETCH_WAIT_S 20
+/* fetch requests one address may start: a release's files at once, then a few a second —
+ * each can cost the relay a download (one with a wrong hash is thrown away) */
+#define KITH_RELAY_FETCH_RATE 4
+#define KITH_RELAY_FETCH_BURST 64
+#define KITH_RELAY_FETCH_BUCKETS 1024
 
 struct _KithRelayFetch {
   KithAgent *agent;
@@ -19,6 +25,7 @@ struct _KithRelayFetch {
   gboolean serving;
   GHashTable *requests; /* KithRelayFetchRequest* (owned) */
   GHashTable *counts;   /* requester address → requests open */
+  KithRateLimit *starts; /* requests per requester address over time */
   guint64 served;
 };
 
@@ -177,7 +184,8 @@ kith_relay_fetch_handle (SoupServer *server, SoupServerMessage *msg, const char 
   }
   requester = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
   if (GPOINTER_TO_UINT (g_hash_table_lookup (self->counts, requester)) >= self->max_per_requester ||
-      g_hash_table_size (self->requests) >= self->max_total) {
+      g_hash_table_size (self->requests) >= self->max_total ||
+      !kith_rate_limit_take (self->starts, requester, g_get_monotonic_time ())) {
     kith_relay_fetch_refuse (self, msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "cap", "too many fetches; try again later");
     return;
   }
@@ -212,6 +220,7 @@ kith_relay_fetch_new (KithAgent *agent, gchar **allow, guint64 max_size, guint m
   self->max_total = max_total;
   self->requests = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) kith_relay_fetch_request_free, NULL);
   self->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->starts = kith_rate_limit_new (KITH_RELAY_FETCH_RATE, KITH_RELAY_FETCH_BURST, KITH_RELAY_FETCH_BUCKETS);
   kith_http_add_handler (kith_agent_get_http (agent), KITH_RELAY_FETCH_PATH, kith_relay_fetch_handle, self, NULL);
   return self;
 }
@@ -224,6 +233,7 @@ kith_relay_fetch_free (KithRelayFetch *self)
   kith_http_remove_handler (kith_agent_get_http (self->agent), KITH_RELAY_FETCH_PATH);
   g_hash_table_unref (self->requests);
   g_hash_table_unref (self->counts);
+  kith_rate_limit_free (self->starts);
   g_free (self);
 }
 

@@ -6,7 +6,8 @@
  * download for it and every requester, verified against the hash), so that it then holds
  * the file and serves it by peering; the answer is 200 once it holds it, 202 while the
  * fetch runs longer than a request may wait (ask again), 4xx/5xx with a reason otherwise.
- * Fetches at once are capped per requester and in all. */
+ * Fetches at once are capped per requester and in all, and the requests one address may
+ * start by a token bucket (64, then 4 a second). */
 #pragma once
 
 #include "kith-agent.h"
