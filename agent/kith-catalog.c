@@ -31,6 +31,7 @@ kith_catalog_file_free (KithCatalogFile *file)
   g_free (file->version);
   g_free (file->sha256);
   g_free (file->url);
+  kith_piece_list_free (file->pieces);
   g_free (file);
 }
 
@@ -71,6 +72,18 @@ kith_catalog_add_time (JsonBuilder *builder, const gchar *member, gint64 when)
   json_builder_add_string_value (builder, iso);
 }
 
+static void
+kith_catalog_add_pieces (JsonBuilder *builder, const KithPieceList *pieces)
+{
+  json_builder_set_member_name (builder, "pieces");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, (gint64) kith_piece_list_get_piece_size (pieces));
+  json_builder_set_member_name (builder, "sha256");
+  json_builder_add_string_value (builder, kith_piece_list_get_hashes (pieces));
+  json_builder_end_object (builder);
+}
+
 GBytes *
 kith_catalog_to_json (KithCatalog *catalog)
 {
@@ -98,6 +111,8 @@ kith_catalog_to_json (KithCatalog *catalog)
     json_builder_add_string_value (builder, file->sha256);
     json_builder_set_member_name (builder, "url");
     json_builder_add_string_value (builder, file->url);
+    if (file->pieces != NULL)
+      kith_catalog_add_pieces (builder, file->pieces);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);
@@ -155,11 +170,38 @@ kith_catalog_get_time (JsonObject *obj, const gchar *member, gint64 *out, GError
   return TRUE;
 }
 
+/* The optional "pieces" member of the entry @name of @size bytes: *@out stays NULL
+ * without one; one that breaks a bound (kith-piece-list.h) refuses the catalog. */
+static gboolean
+kith_catalog_parse_pieces (JsonObject *obj, const gchar *name, guint64 size, KithPieceList **out,
+                           GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, "pieces");
+  g_autoptr (GError) local = NULL;
+  g_autofree gchar *what = NULL;
+  JsonObject *pieces;
+  gint64 piece_size = 0;
+
+  *out = NULL;
+  if (node == NULL)
+    return TRUE;
+  pieces = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  if (pieces != NULL && kith_json_get_int (pieces, "size", &piece_size) && piece_size > 0)
+    *out = kith_piece_list_new (size, (guint64) piece_size, kith_json_get_string (pieces, "sha256"), &local);
+  if (*out != NULL)
+    return TRUE;
+  what = g_strdup_printf ("pieces of \"%s\" are not {\"size\": piece size, \"sha256\": one hash per piece}%s%s",
+                          name, local != NULL ? ": " : "", local != NULL ? local->message : "");
+  return kith_catalog_bad (error, what);
+}
+
 static KithCatalogFile *
 kith_catalog_parse_file (JsonNode *node, KithCatalog *catalog, GError **error)
 {
   JsonObject *obj;
   const gchar *name = NULL, *version = NULL, *sha256 = NULL, *url = NULL;
+  KithPieceList *pieces = NULL;
+  KithCatalogFile *file;
   gint64 size = 0;
 
   if (!JSON_NODE_HOLDS_OBJECT (node)) {
@@ -189,7 +231,11 @@ kith_catalog_parse_file (JsonNode *node, KithCatalog *catalog, GError **error)
     kith_catalog_bad (error, what);
     return NULL;
   }
-  return kith_catalog_file_new (name, version, (guint64) size, sha256, url);
+  if (!kith_catalog_parse_pieces (obj, name, (guint64) size, &pieces, error))
+    return NULL;
+  file = kith_catalog_file_new (name, version, (guint64) size, sha256, url);
+  file->pieces = pieces;
+  return file;
 }
 
 KithCatalog *

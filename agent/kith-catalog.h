@@ -6,12 +6,17 @@
  *    "issued": "2026-11-22T03:00:00Z",      ISO 8601, UTC
  *    "expires": "2026-11-29T03:00:00Z",     ISO 8601, UTC
  *    "files": [{"name": "avdat", "version": "2611211200", "size": 931840,
- *               "sha256": "<64 lowercase hex>", "url": "/files/avdat-2611211200.cab"}]}
- * url is relative to the backend's base URL. catalog.json.sig is the detached signature
+ *               "sha256": "<64 lowercase hex>", "url": "/files/avdat-2611211200.cab",
+ *               "pieces": {"size": 1048576, "sha256": "<64 hex per piece>"}}]}
+ * url is relative to the backend's base URL. pieces (optional; kith-backend publish writes it
+ * for files of at least KITH_PIECE_LIST_MIN_FILE_SIZE) is the file's piece list
+ * (kith-piece-list.h): signed with the rest, so each piece is trusted like the file hash. catalog.json.sig is the detached signature
  * document of kith_crypto_detached_sign() over the exact bytes of catalog.json. */
 #pragma once
 
 #include <glib.h>
+
+#include "kith-piece-list.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +26,7 @@ typedef struct {
   guint64 size;
   gchar *sha256; /* lowercase hex */
   gchar *url;    /* relative to the backend base URL, e.g. /files/avdat-2611211200.cab */
+  KithPieceList *pieces; /* its piece hashes, or NULL; owned */
 } KithCatalogFile;
 
 typedef struct {

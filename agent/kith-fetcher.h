@@ -3,6 +3,7 @@
  * relay and upload plugins get a URL through peering without linking it */
 #pragma once
 
+#include "kith-piece-list.h"
 #include "kith-transfer.h"
 
 G_BEGIN_DECLS
@@ -20,6 +21,9 @@ struct _KithFetcherInterface {
   GTypeInterface parent_iface;
   KithTransfer *(*fetch) (KithFetcher *self, const gchar *url, const gchar *sha256, guint64 size,
                           KithFetchFlags flags);
+  /* Optional: fetch with a trusted piece list (NULL: like fetch). */
+  KithTransfer *(*fetch_pieces) (KithFetcher *self, const gchar *url, const gchar *sha256, guint64 size,
+                                 const KithPieceList *pieces, KithFetchFlags flags);
 };
 
 /* Starts fetching @url, verified against @sha256 when given (64 hex digits, or NULL);
@@ -32,5 +36,13 @@ KithTransfer *kith_fetcher_fetch (KithFetcher *self, const gchar *url, const gch
  * copy of another size is refused. */
 KithTransfer *kith_fetcher_fetch_full (KithFetcher *self, const gchar *url, const gchar *sha256,
                                        guint64 size, KithFetchFlags flags);
+/* Likewise, with @pieces (nullable, copied): a piece list the caller trusts as it trusts
+ * @sha256 (e.g. from the signed catalog), for a file of @size bytes. A large file may then
+ * come in pieces from several peers at once, each piece checked as it arrives
+ * (docs/protocol.md "Pieces"); the whole file is still checked against @sha256. A list
+ * that does not describe @size bytes is ignored. A fetcher without piece support
+ * fetches the file whole. */
+KithTransfer *kith_fetcher_fetch_pieces (KithFetcher *self, const gchar *url, const gchar *sha256,
+                                         guint64 size, const KithPieceList *pieces, KithFetchFlags flags);
 
 G_END_DECLS

@@ -267,6 +267,7 @@ kith_backend_store_add_file (const gchar *dir, const gchar *src_dir, const gchar
   g_autofree gchar *sha256 = NULL;
   g_autofree gchar *name = NULL;
   g_autofree gchar *version = NULL;
+  g_autoptr (KithCatalogFile) file = NULL;
   gboolean stamped;
   guint64 size = 0;
 
@@ -288,7 +289,13 @@ kith_backend_store_add_file (const gchar *dir, const gchar *src_dir, const gchar
     name = g_strdup (filename);
     version = g_strndup (sha256, 16);
   }
-  g_ptr_array_add (catalog->files, kith_catalog_file_new (name, version, size, sha256, url));
+  file = kith_catalog_file_new (name, version, size, sha256, url);
+  /* large files are fetched in pieces from many nodes: each piece is checked against this
+   * signed list as it arrives (docs/backend.md "Piece lists") */
+  if (size >= KITH_PIECE_LIST_MIN_FILE_SIZE &&
+      (file->pieces = kith_piece_list_new_from_file (dest, KITH_PIECE_LIST_PIECE_SIZE, error)) == NULL)
+    return FALSE;
+  g_ptr_array_add (catalog->files, g_steal_pointer (&file));
   return TRUE;
 }
 

@@ -431,6 +431,106 @@ START_TEST (test_catalog_parse_errors)
 }
 END_TEST
 
+/* A file of at least KITH_PIECE_LIST_MIN_FILE_SIZE gets a piece list in the signed catalog:
+ * one SHA-256 per 1 MiB, each that of the published bytes; smaller files none. A list
+ * changed by one digit breaks the signature; lists that break a bound are refused. */
+START_TEST (test_publish_pieces)
+{
+  g_autoptr (TestDir) d = test_dir_new ();
+  g_autofree gchar *dir = init_backend (d, "vendor");
+  g_autofree gchar *rel = make_release (d, "rel", "2611211200", KITH_PIECE_LIST_MIN_FILE_SIZE + 1000);
+  g_autofree gchar *anchor = g_build_filename (dir, "ca.pem", NULL);
+  g_autoptr (KithCatalog) cat = NULL;
+  g_autoptr (GBytes) json = NULL;
+  g_autoptr (GBytes) sig = NULL;
+  g_autoptr (GBytes) avdat = NULL;
+  g_autoptr (GBytes) tampered = NULL;
+  g_autofree gchar *text = NULL;
+  const KithCatalogFile *f;
+  GError *error = NULL;
+  gchar *p;
+
+  ck_assert_int_eq (run_backend (NULL, NULL, "publish", dir, rel, NULL), 0);
+  json = read_bytes (dir, "public/catalog.json");
+  sig = read_bytes (dir, "public/catalog.json.sig");
+  cat = kith_catalog_verify (json, sig, anchor, now_s (), 0, &error);
+  ck_assert_msg (cat != NULL, "%s", error ? error->message : "");
+  f = kith_catalog_get_file (cat, "avdat");
+  ck_assert_ptr_nonnull (f->pieces);
+  ck_assert_uint_eq (kith_piece_list_get_piece_size (f->pieces), KITH_PIECE_LIST_PIECE_SIZE);
+  ck_assert_uint_eq (kith_piece_list_get_count (f->pieces), 9);
+  ck_assert_uint_eq (kith_piece_list_get_file_size (f->pieces), f->size);
+  avdat = read_bytes (dir, "public/files/avdat-2611211200.cab");
+  for (guint i = 0; i < 9; i++) {
+    guint64 offset, length;
+    kith_piece_list_get_piece (f->pieces, i, &offset, &length);
+    ck_assert_uint_eq (length, i < 8 ? KITH_PIECE_LIST_PIECE_SIZE : 1000);
+    ck_assert (kith_piece_list_verify (f->pieces, i, (const guint8 *) g_bytes_get_data (avdat, NULL) + offset,
+                                       length));
+    ck_assert (!kith_piece_list_verify (f->pieces, (i + 1) % 9, (const guint8 *) g_bytes_get_data (avdat, NULL) + offset,
+                                        length));
+  }
+  ck_assert_ptr_null (kith_catalog_get_file (cat, "xtrdat")->pieces);
+  ck_assert_ptr_null (kith_catalog_get_file (cat, "readme.txt")->pieces);
+
+  /* the list is signed with the rest: one digit of it changed breaks the signature */
+  text = g_strndup (g_bytes_get_data (json, NULL), g_bytes_get_size (json));
+  p = strstr (text, "\"pieces\"");
+  ck_assert_ptr_nonnull (p);
+  p = strstr (p, "\"sha256\" : \"");
+  ck_assert_ptr_nonnull (p);
+  p += strlen ("\"sha256\" : \"") + 100;
+  *p = *p == '0' ? '1' : '0';
+  tampered = g_bytes_new (text, strlen (text));
+  ck_assert_ptr_null (kith_catalog_verify (tampered, sig, anchor, now_s (), 0, &error));
+  ck_assert_msg (g_error_matches (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_BAD_SIGNATURE), "%s", error->message);
+  g_clear_error (&error);
+}
+END_TEST
+
+#define TEST_BAD_PIECES_HEAD "{\"version\": 1, \"issued\": \"2026-01-01T00:00:00Z\", \"expires\": \"2026-01-02T00:00:00Z\", " \
+  "\"files\": [{\"name\": \"a\", \"version\": \"1\", \"size\": %" G_GUINT64_FORMAT ", " \
+  "\"sha256\": \"%s\", \"url\": \"/x\", \"pieces\": %s}]}"
+
+/* Piece lists that break a bound are refused with the catalog, however they are signed. */
+START_TEST (test_catalog_bad_pieces)
+{
+  g_autofree gchar *zeros = g_strnfill (64, '0');
+  g_autofree gchar *two = g_strnfill (128, 'a');
+  g_autofree gchar *upper = g_strnfill (128, 'A');
+  g_autofree gchar *many = g_strnfill (64 * 3, 'b');
+  struct {
+    guint64 size;
+    const gchar *pieces;
+  } bad[] = {
+    { 2 * 65536, "\"x\"" },
+    { 2 * 65536, "{\"size\": 65536}" },
+    { 2 * 65536, "{\"size\": 0, \"sha256\": \"@two\"}" },
+    { 2 * 65536, "{\"size\": 1024, \"sha256\": \"@two\"}" },    /* piece too small */
+    { 2 * 65536, "{\"size\": 65536, \"sha256\": \"@many\"}" },  /* more hashes than pieces */
+    { 3 * 65536, "{\"size\": 65536, \"sha256\": \"@two\"}" },   /* fewer */
+    { 2 * 65536, "{\"size\": 65536, \"sha256\": \"@upper\"}" },
+    { (guint64) KITH_PIECE_LIST_MAX_PIECES * 65536 + 1, "{\"size\": 65536, \"sha256\": \"@two\"}" },
+  };
+  GError *error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GString) pieces = g_string_new (bad[i].pieces);
+    g_autofree gchar *text = NULL;
+    g_autoptr (GBytes) bytes = NULL;
+    g_string_replace (pieces, "@two", two, 0);
+    g_string_replace (pieces, "@many", many, 0);
+    g_string_replace (pieces, "@upper", upper, 0);
+    text = g_strdup_printf (TEST_BAD_PIECES_HEAD, bad[i].size, zeros, pieces->str);
+    bytes = g_bytes_new (text, strlen (text));
+    ck_assert_ptr_null (kith_catalog_parse (bytes, &error));
+    ck_assert_msg (g_error_matches (error, KITH_CRYPTO_ERROR, KITH_CRYPTO_ERROR_BAD_FORMAT), "case %u", i);
+    ck_assert_msg (strstr (error->message, "pieces of \"a\"") != NULL, "case %u: %s", i, error->message);
+    g_clear_error (&error);
+  }
+}
+END_TEST
+
 START_TEST (test_crypto_node_cert)
 {
   g_autoptr (TestDir) d = test_dir_new ();
@@ -1007,6 +1107,8 @@ backend_suite (void)
   tcase_add_test (tc, test_publish_tree);
   tcase_add_test (tc, test_catalog_rejected);
   tcase_add_test (tc, test_catalog_parse_errors);
+  tcase_add_test (tc, test_publish_pieces);
+  tcase_add_test (tc, test_catalog_bad_pieces);
   tcase_add_test (tc, test_crypto_node_cert);
   tcase_add_test (tc, test_cli_errors);
   tcase_add_test (tc, test_sample_release);

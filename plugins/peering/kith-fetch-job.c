@@ -83,6 +83,7 @@ struct _KithFetchJob {
   gboolean streaming;       /* the download reads a peer's partial copy */
   gint64 last_bytes_us;     /* streaming: when bytes last came */
   GHashTable *streamers;    /* node → KithFetchJobStreamer: partial copies announced */
+  KithPieceList *pieces;     /* trusted per-piece hashes, or NULL */
   guint cancel_idle_id;
   guint start_idle_id;
 };
@@ -179,7 +180,15 @@ kith_fetch_job_free (KithFetchJob *job)
   g_free (job->waiting_for);
   g_hash_table_unref (job->streamers);
   g_free (job->source);
+  kith_piece_list_free (job->pieces);
   g_free (job);
+}
+
+void
+kith_fetch_job_set_pieces (KithFetchJob *job, const KithPieceList *pieces)
+{
+  kith_piece_list_free (job->pieces);
+  job->pieces = kith_piece_list_copy (pieces);
 }
 
 static gboolean

@@ -19,6 +19,9 @@ KithFetchJob *kith_fetch_job_new (const KithPeeringContext *context, const gchar
                                   const gchar *sha256, guint64 size, guint flags,
                                   KithFetchJobFinishedFunc finished, gpointer user_data);
 void kith_fetch_job_free (KithFetchJob *job);
+/* A piece list trusted like the job's sha256 (copied), for a file of the job's size: with
+ * it a large file may come in pieces from several peers (kith-piece-fetch.h). Before start. */
+void kith_fetch_job_set_pieces (KithFetchJob *job, const KithPieceList *pieces);
 /* Starts from an idle, so the caller can connect to its transfer first. */
 void kith_fetch_job_start (KithFetchJob *job);
 void kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer);

@@ -172,9 +172,34 @@ kith_peering_dbus_handle_cancel (KithDbusTransfer1 *skeleton, GDBusMethodInvocat
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Options "piece-size" (t) and "pieces" (s, 64 hex digits per piece): a piece list the
+ * caller trusts, for a fetch that also gives sha256 and size (docs/protocol.md "Pieces"). */
 static gboolean
-kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, guint64 *size, KithFetchFlags *flags,
-                                 GError **error)
+kith_peering_dbus_parse_pieces (GVariant *options, const gchar *sha256, guint64 size, KithPieceList **pieces,
+                                GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree gchar *hashes = NULL;
+  guint64 piece_size = 0;
+
+  if (!g_variant_lookup (options, "pieces", "s", &hashes))
+    return TRUE;
+  if (sha256 == NULL || size == 0 || !g_variant_lookup (options, "piece-size", "t", &piece_size)) {
+    g_set_error_literal (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS,
+                         "option pieces needs the options piece-size, sha256 and size");
+    return FALSE;
+  }
+  *pieces = kith_piece_list_new (size, piece_size, hashes, &local);
+  if (*pieces == NULL) {
+    g_set_error (error, KITH_AGENT_ERROR, KITH_AGENT_ERROR_INVALID_ARGS, "option pieces: %s", local->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, guint64 *size, KithPieceList **pieces,
+                                 KithFetchFlags *flags, GError **error)
 {
   gboolean cached_only = FALSE, no_origin = FALSE;
 
@@ -189,6 +214,8 @@ kith_peering_dbus_parse_options (GVariant *options, gchar **sha256, guint64 *siz
     }
   }
   g_variant_lookup (options, "size", "t", size);
+  if (!kith_peering_dbus_parse_pieces (options, *sha256, *size, pieces, error))
+    return FALSE;
   g_variant_lookup (options, "cached-only", "b", &cached_only);
   g_variant_lookup (options, "no-origin", "b", &no_origin);
   *flags = (cached_only ? KITH_FETCH_FLAG_CACHED_ONLY : 0) | (no_origin ? KITH_FETCH_FLAG_NO_ORIGIN : 0);
@@ -274,13 +301,14 @@ kith_peering_dbus_handle_fetch (KithDbusPeering1 *skeleton, GDBusMethodInvocatio
   g_autoptr (GError) error = NULL;
   g_autofree gchar *sha256 = NULL;
   g_autofree gchar *path = NULL;
+  g_autoptr (KithPieceList) pieces = NULL;
   g_autoptr (GOutputStream) destination = NULL;
   KithFetchFlags flags = KITH_FETCH_FLAG_NONE;
   KithDbusTransferExport *export;
   guint64 size = 0;
 
   if (!kith_peering_dbus_check_url (url, &error) ||
-      !kith_peering_dbus_parse_options (options, &sha256, &size, &flags, &error) ||
+      !kith_peering_dbus_parse_options (options, &sha256, &size, &pieces, &flags, &error) ||
       (destination = kith_peering_dbus_take_fd (invocation, handle, &error)) == NULL) {
     g_dbus_method_invocation_return_gerror (invocation, error);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -292,7 +320,7 @@ kith_peering_dbus_handle_fetch (KithDbusPeering1 *skeleton, GDBusMethodInvocatio
   export->skeleton = kith_dbus_transfer1_skeleton_new ();
   kith_dbus_transfer1_set_url (export->skeleton, url);
   kith_dbus_transfer1_set_state (export->skeleton, "searching");
-  export->transfer = kith_fetcher_fetch_full (KITH_FETCHER (self->peering), url, sha256, size, flags);
+  export->transfer = kith_fetcher_fetch_pieces (KITH_FETCHER (self->peering), url, sha256, size, pieces, flags);
   g_signal_connect (export->transfer, "notify", G_CALLBACK (kith_peering_dbus_transfer_notify), export);
   g_signal_connect (export->transfer, "finished", G_CALLBACK (kith_peering_dbus_transfer_finished), export);
   g_signal_connect (export->skeleton, "handle-cancel", G_CALLBACK (kith_peering_dbus_handle_cancel), export);

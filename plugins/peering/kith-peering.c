@@ -360,8 +360,8 @@ kith_peering_job_finished (KithFetchJob *job, gpointer user_data)
 /* ---- KithFetcher ---- */
 
 static KithTransfer *
-kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256, guint64 size,
-                    KithFetchFlags flags)
+kith_peering_fetch_pieces (KithFetcher *fetcher, const gchar *url, const gchar *sha256, guint64 size,
+                           const KithPieceList *pieces, KithFetchFlags flags)
 {
   KithPeering *self = KITH_PEERING (fetcher);
   KithTransfer *transfer = kith_transfer_new (url);
@@ -374,6 +374,8 @@ kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256,
   }
   if (job == NULL) {
     job = kith_fetch_job_new (&self->ctx, url, sha256, size, flags, kith_peering_job_finished, self);
+    if (pieces != NULL)
+      kith_fetch_job_set_pieces (job, pieces);
     g_ptr_array_add (self->jobs, job);
     kith_metrics_set (self->ctx.metrics, "kith_peering_transfers_active", NULL, self->jobs->len);
     kith_fetch_job_start (job);
@@ -382,10 +384,18 @@ kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256,
   return transfer;
 }
 
+static KithTransfer *
+kith_peering_fetch (KithFetcher *fetcher, const gchar *url, const gchar *sha256, guint64 size,
+                    KithFetchFlags flags)
+{
+  return kith_peering_fetch_pieces (fetcher, url, sha256, size, NULL, flags);
+}
+
 static void
 kith_peering_fetcher_init (KithFetcherInterface *iface)
 {
   iface->fetch = kith_peering_fetch;
+  iface->fetch_pieces = kith_peering_fetch_pieces;
 }
 
 /* ---- KithTaskBroker: kith-peering-tasks.c does the work ---- */

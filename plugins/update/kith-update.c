@@ -361,7 +361,8 @@ kith_update_fetch_files (KithUpdateCheck *check)
       continue;
     url = g_strconcat (base, g_str_has_suffix (base, "/") && entry->url[0] == '/' ? entry->url + 1
                                                                                   : entry->url, NULL);
-    transfer = kith_fetcher_fetch_full (self->fetcher, url, entry->sha256, entry->size, KITH_FETCH_FLAG_NONE);
+    transfer = kith_fetcher_fetch_pieces (self->fetcher, url, entry->sha256, entry->size, entry->pieces,
+                                          KITH_FETCH_FLAG_NONE);
     g_ptr_array_add (check->transfers, transfer);
     g_hash_table_insert (check->names, transfer, entry->name);
     check->pending++;
