@@ -115,6 +115,17 @@ kith_fetch_job_get_href (KithFetchJob *job)
   return job->href;
 }
 
+gboolean
+kith_fetch_job_serves (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size, KithFetchFlags flags)
+{
+  if (job->state == KITH_FETCH_JOB_FINISHED || g_strcmp0 (job->href, url) != 0)
+    return FALSE;
+  if (sha256 == NULL && size == 0)
+    return TRUE;
+  return job->flags == flags && sha256 != NULL && job->expected_sha256 != NULL &&
+         g_ascii_strcasecmp (job->expected_sha256, sha256) == 0 && (size == 0 || job->expected_size == size);
+}
+
 KithFetchJob *
 kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const gchar *sha256,
                     guint64 size, guint flags, KithFetchJobFinishedFunc finished, gpointer user_data)

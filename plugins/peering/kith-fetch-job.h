@@ -26,6 +26,11 @@ void kith_fetch_job_set_pieces (KithFetchJob *job, const KithPieceList *pieces);
 void kith_fetch_job_start (KithFetchJob *job);
 void kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer);
 const gchar *kith_fetch_job_get_href (KithFetchJob *job);
+/* Whether a fetch of @url against @sha256 (NULL: none) of @size (0: unknown) with @flags
+ * can ride along @job: a fetch with neither hash nor size rides along any job of the URL;
+ * one with them only a job of the same URL and flags that checks the same hash and size. */
+gboolean kith_fetch_job_serves (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size,
+                                KithFetchFlags flags);
 /* TRUE while it fetches from the origin, or streams from a peer while serving its own
  * partial copy; fills the progress so far and @alias_path, the path of that partial copy
  * (caller frees; NULL when there is none). */

@@ -367,9 +367,10 @@ kith_peering_fetch_pieces (KithFetcher *fetcher, const gchar *url, const gchar *
   KithTransfer *transfer = kith_transfer_new (url);
   KithFetchJob *job = NULL;
 
-  /* one job per URL: a second caller rides along */
-  for (guint i = 0; i < self->jobs->len && sha256 == NULL && size == 0; i++) {
-    if (g_strcmp0 (kith_fetch_job_get_href (g_ptr_array_index (self->jobs, i)), url) == 0)
+  /* one job per URL: a second caller rides along (with a hash, only a job that checks the
+   * same hash and size — the relay's fetches for requesters join its own this way) */
+  for (guint i = 0; i < self->jobs->len && job == NULL; i++) {
+    if (kith_fetch_job_serves (g_ptr_array_index (self->jobs, i), url, sha256, size, flags))
       job = g_ptr_array_index (self->jobs, i);
   }
   if (job == NULL) {
