@@ -11,7 +11,9 @@
 netns_enter 280 "$0" "$@"
 set -euo pipefail
 
-fail () { echo "FAIL: $*"; for f in "$NETNS_DIR"/node*/agent.log "$NETNS_DIR"/backend.log "$NETNS_DIR"/tap.log; do
+# NETNS_KEEP=DIR keeps every log and state directory there (on failure and at the end)
+keep () { [ -z "${NETNS_KEEP:-}" ] || cp -r "$NETNS_DIR" "$NETNS_KEEP"; }
+fail () { echo "FAIL: $*"; keep; for f in "$NETNS_DIR"/node*/agent.log "$NETNS_DIR"/backend.log "$NETNS_DIR"/tap.log; do
             [ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }; done; exit 1; }
 ok () { echo "ok - $*"; }
 
@@ -97,9 +99,15 @@ for p in "${pids[@]}"; do wait "$p" || fail "a check failed: $(cat "$NETNS_DIR"/
 for i in 1 2 3; do netns_current "$i" || fail "node $i did not install the release"; done
 fetched=$(( $(netns_metric 4 kith_relay_fetches_total) + $(netns_metric 5 kith_relay_fetches_total) ))
 [ "$fetched" -ge "$(ls "$NETNS_RELEASE" | wc -l)" ] || fail "the relays fetched $fetched files for the LAN"
-counts=""
-for f in "$NETNS_RELEASE"/*; do counts="$counts $(netns_files_requests "$(basename "$f")")"; done
-ok "A, B, C current through the relays ($fetched fetches for them; origin downloads per file:$counts)"
+once () {
+  local f n
+  for f in "$NETNS_RELEASE"/*; do
+    n=$(netns_files_requests "$(basename "$f")")
+    [ "$n" = 1 ] || fail "$(basename "$f") left the backend $n times"
+  done
+}
+once
+ok "A, B, C current through the relays ($fetched fetch requests for them), each file left the backend once"
 
 # each reports: the POST goes through the tunnel, the receipt comes back
 for i in 1 2 3; do
@@ -140,7 +148,9 @@ pids=()
 for i in 1 2 3; do netns_kith "$i" update check > "$NETNS_DIR/check$i.out" 2>&1 & pids+=($!); done
 for p in "${pids[@]}"; do wait "$p" || fail "a check after D died failed: $(cat "$NETNS_DIR"/check*.out)"; done
 for i in 1 2 3; do netns_current "$i" || fail "node $i did not install the second release"; done
+once
 for i in 1 2 3; do
   ! grep -q "^$(netns_addr "$i") " "$NETNS_DIR/tap.log" || fail "host $i reached the backend itself"
 done
-ok "D killed: A, B, C moved to E and installed the second release through it"
+ok "D killed: A, B, C moved to E and installed the second release through it, each file once"
+keep

@@ -331,12 +331,20 @@ call_is_done (gpointer user_data)
 
 /* Update1.Check(), waited for while the tap and the agents keep running. */
 static Call *
-node_check (KithTestNode *node)
+node_check_begin (KithTestNode *node)
 {
   Call *call = g_new0 (Call, 1);
 
   g_dbus_connection_call (node->connection, NULL, "/org/kith/Agent1/Update", "org.kith.Update1", "Check", NULL,
                           G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, 120000, NULL, call_cb, call);
+  return call;
+}
+
+static Call *
+node_check (KithTestNode *node)
+{
+  Call *call = node_check_begin (node);
+
   ck_assert_msg (kith_test_wait_until (call_is_done, call, 90000), "Check() did not return");
   return call;
 }
@@ -1014,6 +1022,18 @@ START_TEST (test_origin_miss_fetched_by_relay)
   node_check_ok (second);
   ck_assert_uint_eq (node_catalog_version (second), 1);
   ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/files/"), files);
+  /* a new release, both offline nodes at once: the relay's fetches for them are one job per file */
+  kith_test_backend_publish_sample (backend, "2612011200");
+  {
+    g_autoptr (Call) one = node_check_begin (first);
+    g_autoptr (Call) two = node_check_begin (second);
+    ck_assert (kith_test_wait_until (call_is_done, one, 90000) && kith_test_wait_until (call_is_done, two, 90000));
+    ck_assert_msg (one->error == NULL && two->error == NULL, "%s",
+                   one->error != NULL ? one->error->message : two->error->message);
+  }
+  ck_assert_uint_eq (node_catalog_version (first), 2);
+  ck_assert_uint_eq (node_catalog_version (second), 2);
+  ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/files/"), 2 * files);
   /* the relay fetches only against a hash, only from its origins */
   {
     g_autofree gchar *file_url = g_strconcat (kith_test_backend_get_url (backend), "/files/x", NULL);
