@@ -536,8 +536,9 @@ START_TEST (test_connect_refused)
   kith_test_backend_publish_sample (backend, "2611211200");
   kith_test_backend_serve (backend, NULL);
   uri = g_uri_parse (kith_test_backend_get_url (backend), G_URI_FLAGS_NONE, NULL);
+  /* use=false: it never takes a relay itself, and still serves as one */
   relay = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token,
-                      "allow=127.0.0.1:9");
+                      "allow=127.0.0.1:9\nuse=false");
   node_wait_serving (relay);
   ck_assert_uint_eq (raw_status (relay, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n"), 403);
   ck_assert_uint_eq (raw_status (relay, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"), 403);

@@ -269,6 +269,12 @@ kith_relay_client_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer use
 static void
 kith_relay_client_search (KithRelayClient *self)
 {
+  if (!self->timings.use_relays) {
+    /* [relay] use=false: look again later, directly */
+    self->state = KITH_RELAY_CLIENT_UNREACHABLE;
+    kith_relay_client_schedule (self, self->timings.probe_ms);
+    return;
+  }
   if (self->broker == NULL || self->anchor_pem == NULL) {
     self->state = KITH_RELAY_CLIENT_UNREACHABLE;
     return;

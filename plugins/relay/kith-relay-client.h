@@ -22,6 +22,7 @@ typedef struct {
   guint64 offer_wait_ms;    /* how long one search waits for a relay that verifies */
   guint64 retry_ms;         /* after a search that found none */
   guint64 backoff_ms;       /* a relay that failed is not taken again for this long */
+  gboolean use_relays;      /* FALSE: only probe the backend (for the serving side), never search */
 } KithRelayClientTimings;
 
 /* Told whether the backend answers directly, each time that is found out. */

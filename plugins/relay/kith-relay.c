@@ -14,6 +14,7 @@ struct _KithRelay {
   KithRelayClient *client; /* NULL: use=false, or no backend */
   gchar **allow;
   guint64 fetch_timeout_ms; /* an origin miss fetched by the relay, at most */
+  gboolean use;             /* [relay] use: this node takes relays */
 };
 
 static void kith_relay_origin_init (KithOriginRelayInterface *iface);
@@ -28,7 +29,7 @@ kith_relay_origin_fetch_async (KithOriginRelay *origin, const gchar *url, const 
 {
   KithRelay *self = KITH_RELAY (origin);
 
-  if (self->client == NULL) {
+  if (self->client == NULL || !self->use) {
     g_task_report_new_error (self, callback, user_data, kith_relay_origin_fetch_async, G_IO_ERROR,
                              G_IO_ERROR_NOT_FOUND, "relaying is off ([relay] use=false)");
     return;
@@ -166,7 +167,9 @@ kith_relay_new (KithAgent *agent, GError **error)
     self->server = kith_relay_server_new (agent, &limits);
     kith_relay_server_start (self->server);
   }
-  if (use) {
+  /* the serving side needs the probe too: it relays only while the backend answers directly */
+  timings.use_relays = self->use = use;
+  if (use || self->server != NULL) {
     self->client = kith_relay_client_new (agent, &timings, kith_relay_direct_cb, self);
     kith_relay_client_start (self->client);
   }
