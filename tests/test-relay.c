@@ -546,6 +546,14 @@ START_TEST (test_connect_refused)
   connect = g_strdup_printf ("CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n", g_uri_get_port (uri) + 1);
   ck_assert_uint_eq (raw_status (relay, connect), 403);
   ck_assert_double_eq (node_metric (relay, "kith_relay_refused_total{reason=\"target\"}"), 3);
+  /* a head over 8 KiB, even to the backend, is refused */
+  {
+    g_autofree gchar *padding = g_strnfill (10000, 'x');
+    g_autofree gchar *big = g_strdup_printf ("CONNECT 127.0.0.1:%d HTTP/1.1\r\nX-Padding: %s\r\n\r\n",
+                                             g_uri_get_port (uri), padding);
+    ck_assert_uint_eq (raw_status (relay, big), 431);
+    ck_assert_double_eq (node_metric (relay, "kith_relay_refused_total{reason=\"head\"}"), 1);
+  }
   /* a proxy GET, even of the backend's own URL, is not proxied */
   get = g_strdup_printf ("GET %s/catalog.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", kith_test_backend_get_url (backend));
   status = raw_status (relay, get);
