@@ -69,7 +69,7 @@ struct _KithFetchJob {
   gchar *waiting_for; /* node announcing or elected to download */
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
   guint elections;    /* leaders waited for so far */
-  gboolean relay_asked; /* the relay was asked to fetch it once already */
+  guint relay_asks;   /* times the relay was asked to fetch it (at most twice) */
   gint64 started_us;  /* when the job was created (peer table clock) */
   gchar *source;      /* node id or "origin" */
   GCancellable *cancellable; /* the origin's HEAD */
@@ -894,16 +894,17 @@ kith_fetch_job_relay_done (GObject *source, GAsyncResult *result, gpointer user_
 }
 
 /* This node may not use the origin and nobody has the file: the relay in use (if any)
- * fetches it — only against a trusted hash, and once per job. */
+ * fetches it — only against a trusted hash, and at most twice per job (the second time
+ * after the relay that held it went away before it was taken). */
 static gboolean
 kith_fetch_job_ask_relay (KithFetchJob *job)
 {
   GObject *relay = job->ctx->agent != NULL ? kith_agent_get_service (job->ctx->agent, "relay") : NULL;
 
-  if (job->ctx->can_reach_origin || job->relay_asked || job->expected_sha256 == NULL ||
+  if (job->ctx->can_reach_origin || job->relay_asks >= 2 || job->expected_sha256 == NULL ||
       (job->flags & KITH_FETCH_FLAG_CACHED_ONLY) != 0 || relay == NULL || !KITH_IS_ORIGIN_RELAY (relay))
     return FALSE;
-  job->relay_asked = TRUE;
+  job->relay_asks++;
   job->state = KITH_FETCH_JOB_ASKING_RELAY;
   kith_fetch_job_clear_timer (job);
   g_free (job->source);

@@ -335,14 +335,14 @@ kith_relay_client_probe_direct (KithRelayClient *self)
 
 typedef struct {
   KithRelayClient *self;
-  gchar *url;      /* the relay's /relay/fetch?… */
+  gchar *query;    /* "url=…&sha256=…&size=…" of /relay/fetch */
   gint64 deadline; /* monotonic µs */
 } KithRelayClientFetch;
 
 static void
 kith_relay_client_fetch_free (KithRelayClientFetch *fetch)
 {
-  g_free (fetch->url);
+  g_free (fetch->query);
   g_free (fetch);
 }
 
@@ -360,6 +360,23 @@ kith_relay_client_fetch_again_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Asks again a little later — the relay's caps are full, or it is gone and the route is
+ * moving to the next one — or fails with @error once past the deadline. Takes @task. */
+static void
+kith_relay_client_fetch_later (GTask *task, GError *error)
+{
+  KithRelayClientFetch *fetch = g_task_get_task_data (task);
+
+  if (g_get_monotonic_time () >= fetch->deadline) {
+    g_task_return_error (task, error);
+    g_object_unref (task);
+    return;
+  }
+  g_clear_error (&error);
+  g_timeout_add_full (G_PRIORITY_DEFAULT, KITH_RELAY_CLIENT_FETCH_RETRY_MS, kith_relay_client_fetch_again_cb, task,
+                      NULL);
+}
+
 static void
 kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -371,8 +388,14 @@ kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_da
   g_autofree gchar *text = NULL;
   guint status;
 
-  if (body == NULL) {
+  if (body == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_task_return_error (task, error);
+    return;
+  }
+  if (body == NULL) {
+    /* the relay went away: the route finds the next one, and the fetch asks it */
+    kith_backend_route_report_failure (kith_agent_get_backend_route (fetch->self->agent));
+    kith_relay_client_fetch_later (g_steal_pointer (&task), error);
     return;
   }
   status = soup_message_get_status (msg);
@@ -384,24 +407,33 @@ kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_da
     kith_relay_client_fetch_send (g_steal_pointer (&task));
     return;
   }
-  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE && g_get_monotonic_time () < fetch->deadline) {
-    /* the relay's caps: this node's other fetches first */
-    g_timeout_add_full (G_PRIORITY_DEFAULT, KITH_RELAY_CLIENT_FETCH_RETRY_MS, kith_relay_client_fetch_again_cb,
-                        g_steal_pointer (&task), NULL);
-    return;
-  }
   text = g_strndup (g_bytes_get_data (body, NULL), MIN (g_bytes_get_size (body), 200));
   g_strchomp (text);
-  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, "the relay answered %u: %s", status,
-                           status == SOUP_STATUS_ACCEPTED ? "still fetching at the deadline" : text);
+  error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "the relay answered %u: %s", status,
+                       status == SOUP_STATUS_ACCEPTED ? "still fetching at the deadline" : text);
+  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+    /* the relay's caps: this node's other fetches first */
+    kith_relay_client_fetch_later (g_steal_pointer (&task), error);
+    return;
+  }
+  g_task_return_error (task, error);
 }
 
+/* To the relay in use now: after a failover, that is the next one. */
 static void
 kith_relay_client_fetch_send (GTask *task)
 {
   KithRelayClientFetch *fetch = g_task_get_task_data (task);
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, fetch->url);
+  const gchar *relay = kith_backend_route_get_relay_url (kith_agent_get_backend_route (fetch->self->agent));
+  g_autofree gchar *url = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
 
+  if (relay == NULL) {
+    kith_relay_client_fetch_later (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no relay in use"));
+    return;
+  }
+  url = g_strdup_printf ("%s/relay/fetch?%s", relay, fetch->query);
+  msg = soup_message_new (SOUP_METHOD_GET, url);
   soup_session_send_and_read_async (fetch->self->session, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
                                     kith_relay_client_fetch_cb, task);
 }
@@ -425,8 +457,7 @@ kith_relay_client_fetch_async (KithRelayClient *self, GObject *source, const gch
   escaped_url = g_uri_escape_string (url, NULL, FALSE);
   fetch = g_new0 (KithRelayClientFetch, 1);
   fetch->self = self;
-  fetch->url = g_strdup_printf ("%s/relay/fetch?url=%s&sha256=%s&size=%" G_GUINT64_FORMAT, relay, escaped_url, sha256,
-                                size);
+  fetch->query = g_strdup_printf ("url=%s&sha256=%s&size=%" G_GUINT64_FORMAT, escaped_url, sha256, size);
   fetch->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   g_task_set_task_data (task, fetch, (GDestroyNotify) kith_relay_client_fetch_free);
   kith_relay_client_fetch_send (task);
