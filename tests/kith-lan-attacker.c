@@ -24,6 +24,10 @@
  *   dead-then-good        answers "request"s at once with "I have" the URL's bytes (it
  *                         fetches them itself): the first alias names a closed port, later
  *                         ones its own HTTP server
+ *   piece-liar SIZE SEED  "I have" SIZE bytes with their real sha256: the bytes of
+ *                         kith_test_make_content (SIZE, SEED), one byte range per GET (206);
+ *                         the second range it serves has one byte wrong (a liar that only a
+ *                         piece list catches before the end)
  *
  * It prints "ready ALIAS-BASE SHA256" once listening (SHA256 of what it claims to have, "-"
  * for none), and "sent N" for every HTTP connection it served (N = body bytes written). It
@@ -313,6 +317,42 @@ attacker_answer_fetched (Attacker *self, const KithPacket *request, GSocketAddre
   attacker_send (self, reply, from);
 }
 
+/* ---- piece-liar: the real bytes, but one piece wrong ---- */
+
+static void
+attacker_start_piece_liar (Attacker *self)
+{
+  guint64 size = g_ascii_strtoull (self->args[0], NULL, 10);
+
+  self->poison = kith_test_make_content (size, (guint32) g_ascii_strtoull (self->args[1], NULL, 10));
+  self->claimed_sha256 = kith_test_sha256 (self->poison);
+  self->promised = size;
+}
+
+/* The range a piece-liar GET asks for ("Range: bytes=A-B"), its bytes (the second wrong). */
+static GBytes *
+attacker_piece_liar_body (Attacker *self, const gchar *head, guint64 *start, guint64 *end)
+{
+  const gchar *range = strstr (head, "\r\nRange: bytes=");
+  gchar *rest = NULL;
+  g_autofree guint8 *copy = NULL;
+  gsize len;
+
+  if (range == NULL)
+    return NULL;
+  *start = g_ascii_strtoull (range + strlen ("\r\nRange: bytes="), &rest, 10);
+  if (rest == NULL || *rest != '-')
+    return NULL;
+  *end = g_ascii_strtoull (rest + 1, NULL, 10);
+  if (*end < *start || *end >= self->promised)
+    return NULL;
+  len = (gsize) (*end - *start + 1);
+  copy = g_memdup2 ((const guint8 *) g_bytes_get_data (self->poison, NULL) + *start, len);
+  if (++self->answered == 2)
+    copy[len / 2] ^= 0x5a;
+  return g_bytes_new_take (g_steal_pointer (&copy), len);
+}
+
 static const AttackerMode attacker_modes[] = {
   { "have", 0, 2, TRUE, attacker_start_have, NULL },
   { "complete", 1, 1, TRUE, attacker_start_complete, NULL },
@@ -323,6 +363,7 @@ static const AttackerMode attacker_modes[] = {
   { "spoof-found", 0, 0, FALSE, NULL, attacker_spoof_found },
   { "amplify", 2, 2, FALSE, attacker_start_amplify, attacker_count_response },
   { "dead-then-good", 0, 0, FALSE, attacker_start_dead_then_good, attacker_answer_fetched },
+  { "piece-liar", 2, 2, TRUE, attacker_start_piece_liar, NULL },
 };
 
 static void
@@ -424,7 +465,19 @@ client_respond (Client *client)
   gboolean head_request = strncmp ((const gchar *) client->request, "HEAD ", 5) == 0;
 
   client->chunk = g_malloc0 (ATTACKER_CHUNK);
-  if (g_strcmp0 (self->mode->name, "stream") == 0) {
+  if (g_strcmp0 (self->mode->name, "piece-liar") == 0) {
+    g_autofree gchar *text = g_strndup ((const gchar *) client->request, client->request_len);
+    guint64 start = 0, end = 0;
+    client->body = attacker_piece_liar_body (self, text, &start, &end);
+    client->body_len = client->body != NULL ? g_bytes_get_size (client->body) : 0;
+    if (client->body != NULL)
+      g_snprintf (head, sizeof head,
+                  "HTTP/1.1 206 Partial Content\r\nContent-Length: %" G_GSIZE_FORMAT "\r\nContent-Range: bytes %"
+                  G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n",
+                  (gsize) client->body_len, start, end, self->promised);
+    else
+      g_snprintf (head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  } else if (g_strcmp0 (self->mode->name, "stream") == 0) {
     /* no Content-Length: the body ends when we close, if ever */
     client->body_len = head_request ? 0 : ATTACKER_STREAM_MAX;
     g_snprintf (head, sizeof head, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");

@@ -25,6 +25,8 @@ struct _KithAliasWriter {
   GOutputStream *stream;
   GChecksum *checksum;
   guint64 size;
+  gboolean scattered; /* written out of order: the checksum is of the file on disk */
+  GFileIOStream *scatter; /* for those writes (the stream above appends, whatever its offset) */
   gboolean finished;
 };
 
@@ -99,6 +101,45 @@ kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len,
   return TRUE;
 }
 
+gboolean
+kith_alias_writer_write_at (KithAliasWriter *writer, guint64 offset, const guint8 *data, gsize len,
+                            GError **error)
+{
+  g_return_val_if_fail (writer != NULL, FALSE);
+  g_return_val_if_fail (!writer->finished, FALSE);
+  if (offset == writer->size && !writer->scattered)
+    return kith_alias_writer_write (writer, data, len, error);
+  if (writer->scatter == NULL) {
+    g_autoptr (GFile) file = g_file_new_for_path (writer->tmp_path);
+    if ((writer->scatter = g_file_open_readwrite (file, NULL, error)) == NULL)
+      return FALSE;
+  }
+  if (!g_seekable_seek (G_SEEKABLE (writer->scatter), (goffset) offset, G_SEEK_SET, NULL, error) ||
+      !g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (writer->scatter)), data, len, NULL,
+                                  NULL, error))
+    return FALSE;
+  writer->scattered = TRUE;
+  writer->size = MAX (writer->size, offset + len);
+  return TRUE;
+}
+
+/* The sha256 of the temporary file as it is on disk (after a scattered write). */
+static gchar *
+writer_hash_file (KithAliasWriter *writer, GError **error)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (writer->tmp_path);
+  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buffer = g_malloc (64 * 1024);
+  gssize n;
+
+  if (in == NULL)
+    return NULL;
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, 64 * 1024, NULL, error)) > 0)
+    g_checksum_update (checksum, buffer, n);
+  return n < 0 ? NULL : g_strdup (g_checksum_get_string (checksum));
+}
+
 guint64
 kith_alias_writer_get_size (KithAliasWriter *writer)
 {
@@ -117,6 +158,8 @@ kith_alias_writer_get_path (KithAliasWriter *writer)
 static gboolean
 writer_close_durable (KithAliasWriter *writer, GError **error)
 {
+  if (writer->scatter != NULL && !g_io_stream_close (G_IO_STREAM (writer->scatter), NULL, error))
+    return FALSE;
   if (!g_output_stream_flush (writer->stream, NULL, error))
     return FALSE;
 #ifdef G_OS_UNIX
@@ -161,13 +204,15 @@ KithAliasEntry *
 kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
 {
   KithAliasEntry *entry;
-  const gchar *digest;
+  g_autofree gchar *digest = NULL;
 
   g_return_val_if_fail (writer != NULL, NULL);
   g_return_val_if_fail (!writer->finished, NULL);
-  digest = g_checksum_get_string (writer->checksum);
   if (!writer_close_durable (writer, error))
     return NULL; /* the temp file is deleted by kith_alias_writer_free() */
+  digest = writer->scattered ? writer_hash_file (writer, error) : g_strdup (g_checksum_get_string (writer->checksum));
+  if (digest == NULL)
+    return NULL;
   if (!writer_check (writer, digest, error)) {
     g_unlink (writer->tmp_path);
     writer->finished = TRUE;
@@ -190,6 +235,7 @@ kith_alias_writer_free (KithAliasWriter *writer)
     g_unlink (writer->tmp_path);
   }
   g_clear_object (&writer->stream);
+  g_clear_object (&writer->scatter);
   g_clear_pointer (&writer->checksum, g_checksum_free);
   g_clear_object (&writer->owner);
   g_free (writer->href);

@@ -29,6 +29,10 @@ KithAliasWriter *kith_alias_writer_new (const gchar *dir, const gchar *href,
 /* Appends @len bytes of @data. */
 gboolean kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len,
                                   GError **error);
+/* Writes @len bytes at @offset, for a file that arrives in pieces out of order: once a
+ * write is not an append, commit hashes the file from disk instead of as it came. */
+gboolean kith_alias_writer_write_at (KithAliasWriter *writer, guint64 offset, const guint8 *data, gsize len,
+                                     GError **error);
 /* How the bytes being written are verified (recorded with the file); default
  * KITH_ALIAS_TRUST_LAN. Set it before commit. */
 void kith_alias_writer_set_trust (KithAliasWriter *writer, KithAliasTrust trust);

@@ -28,6 +28,7 @@
 #include "kith-partial-handler.h"
 #include "kith-peer-download.h"
 #include "kith-peering-error.h"
+#include "kith-piece-fetch.h"
 #include "kith-reply-rank.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
@@ -84,6 +85,7 @@ struct _KithFetchJob {
   gint64 last_bytes_us;     /* streaming: when bytes last came */
   GHashTable *streamers;    /* node → KithFetchJobStreamer: partial copies announced */
   KithPieceList *pieces;     /* trusted per-piece hashes, or NULL */
+  KithPieceFetch *piece_fetch; /* the download in pieces from several sources, or NULL */
   guint cancel_idle_id;
   guint start_idle_id;
 };
@@ -108,6 +110,7 @@ static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
 static gboolean kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms);
 static void kith_fetch_job_stream_busy (KithFetchJob *job);
+static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
 
 const gchar *
 kith_fetch_job_get_href (KithFetchJob *job)
@@ -160,6 +163,7 @@ static void
 kith_fetch_job_reset_download (KithFetchJob *job)
 {
   g_clear_pointer (&job->download, kith_peer_download_free);
+  g_clear_pointer (&job->piece_fetch, kith_piece_fetch_free); /* before the writer it writes to */
   /* a copy that did not complete was abandoned: its readers are cut */
   if (job->partial != NULL)
     kith_partial_copy_fail (job->partial);
@@ -367,23 +371,28 @@ kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *t
  * lie (bytes that do not match what it promised), for a short growing back-off when the
  * download merely failed (connection refused or broken, timeout, HTTP error). */
 static void
-kith_fetch_job_blame (KithFetchJob *job, const GError *error)
+kith_fetch_job_blame_node (KithFetchJob *job, const gchar *node, const GError *error)
 {
   guint backoff_ms;
 
   if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
-    if (!kith_peer_table_mark_bad (job->ctx->peers, job->source))
+    if (!kith_peer_table_mark_bad (job->ctx->peers, node))
       return;
     kith_metrics_add (job->ctx->metrics, "kith_peering_bad_peers_total", NULL, 1);
-    g_message ("skipping peer %s for %u s: %s", job->source, job->ctx->timings->bad_peer_ms / 1000,
-               error->message);
+    g_message ("skipping peer %s for %u s: %s", node, job->ctx->timings->bad_peer_ms / 1000, error->message);
     return;
   }
-  backoff_ms = kith_peer_table_back_off (job->ctx->peers, job->source);
+  backoff_ms = kith_peer_table_back_off (job->ctx->peers, node);
   if (backoff_ms == 0)
     return;
   kith_metrics_add (job->ctx->metrics, "kith_peering_peer_backoffs_total", NULL, 1);
-  g_message ("backing off peer %s for %u ms: %s", job->source, backoff_ms, error->message);
+  g_message ("backing off peer %s for %u ms: %s", node, backoff_ms, error->message);
+}
+
+static void
+kith_fetch_job_blame (KithFetchJob *job, const GError *error)
+{
+  kith_fetch_job_blame_node (job, job->source, error);
 }
 
 static void
@@ -787,8 +796,10 @@ kith_fetch_job_try_stream (KithFetchJob *job)
 
   if (picked == NULL)
     return FALSE;
-  streamer = g_hash_table_lookup (job->streamers, picked);
   node = g_strdup (picked);
+  if (kith_fetch_job_try_stream_pieces (job, node))
+    return TRUE;
+  streamer = g_hash_table_lookup (job->streamers, picked);
   alias = g_strdup (streamer->alias);
   kith_fetch_job_from_peer (job, node, alias, job->expected_sha256, kith_fetch_job_stream_size (job, streamer),
                             KITH_ALIAS_TRUST_HASH, TRUE);
@@ -873,6 +884,183 @@ kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
   }
   streamer->total = packet->total;
   streamer->done = packet->done;
+}
+
+/* ---- many sources: a large file in pieces, each checked as it arrives (kith-piece-fetch.h) ---- */
+
+/* With a piece list trusted like the hash, of the size we were told. */
+static gboolean
+kith_fetch_job_uses_pieces (KithFetchJob *job)
+{
+  return job->pieces != NULL && job->expected_sha256 != NULL && kith_piece_list_get_count (job->pieces) > 1 &&
+         kith_piece_list_get_file_size (job->pieces) == job->expected_size;
+}
+
+static void
+kith_fetch_job_piece_source_failed (KithPieceFetch *fetch, const gchar *node, const GError *error,
+                                    gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  kith_fetch_job_blame_node (job, node, error);
+  g_hash_table_add (job->skip, g_strdup (node));
+}
+
+/* Our partial copy (and what we announce of it) is the verified prefix. */
+static void
+kith_fetch_job_piece_progress (KithPieceFetch *fetch, guint64 prefix, guint64 done, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  if (job->partial != NULL && prefix > kith_partial_copy_get_available (job->partial))
+    kith_partial_copy_grow (job->partial, prefix - kith_partial_copy_get_available (job->partial));
+  kith_fetch_job_download_progress (NULL, prefix, job);
+}
+
+static void
+kith_fetch_job_pieces_finished (KithPieceFetch *fetch, const GError *fetch_error, gpointer user_data)
+{
+  g_autoptr (GError) error = fetch_error != NULL ? g_error_copy (fetch_error) : NULL;
+  g_autofree gchar *sources = kith_piece_fetch_describe (fetch);
+  KithFetchJob *job = user_data;
+  KithAliasEntry *entry = NULL;
+
+  if (error == NULL)
+    entry = kith_alias_writer_commit (job->writer, &error);
+  if (entry != NULL) {
+    g_free (job->source);
+    job->source = g_strdup (kith_piece_fetch_get_top_source (fetch));
+    g_message ("%s: in pieces from %s", job->href, sources);
+    if (job->partial != NULL)
+      kith_partial_copy_complete (job->partial, entry->sha256);
+    kith_fetch_job_downloaded (job, entry, NULL); /* frees @fetch */
+    kith_alias_entry_free (entry);
+    return;
+  }
+  g_message ("%s: the pieces did not make the file (sources %s): %s", job->href, sources, error->message);
+  /* every piece matched, the file did not: the list and the hash disagree (nobody lied) */
+  if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
+    g_clear_pointer (&job->pieces, kith_piece_list_free);
+  kith_fetch_job_reset_download (job);
+  if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
+    kith_fetch_job_search (job);
+  else if (kith_fetch_job_may_use_origin (job))
+    kith_fetch_job_from_origin (job);
+  else
+    kith_fetch_job_finish (job, NULL, error);
+}
+
+static const KithPieceFetchFuncs kith_fetch_job_piece_funcs = {
+  .source_failed = kith_fetch_job_piece_source_failed,
+  .progress = kith_fetch_job_piece_progress,
+  .finished = kith_fetch_job_pieces_finished,
+};
+
+/* The other holders had max-delay-ms to answer and are sources now: the rest may cancel. */
+static gboolean
+kith_fetch_job_pieces_found (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+  g_autoptr (KithPacket) found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+
+  job->timer_id = 0;
+  found->id = job->request_id;
+  kith_peering_sender_broadcast (job->ctx->sender, found);
+  return G_SOURCE_REMOVE;
+}
+
+/* Fetches the file in pieces, first from @node (its first @available bytes at @alias);
+ * every other holder heard of joins (kith_fetch_job_pieces_packet). The download is a
+ * partial copy of ours, announced, that grows with the verified prefix. */
+static void
+kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *alias, guint64 available)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_debug ("%s: fetching in pieces, first from %s", job->href, node);
+  kith_fetch_job_clear_timer (job);
+  kith_fetch_job_reset_download (job);
+  job->state = KITH_FETCH_JOB_FROM_PEER;
+  job->download_trust = KITH_ALIAS_TRUST_HASH;
+  job->streaming = FALSE;
+  g_free (job->source);
+  job->source = g_strdup (node);
+  job->total = job->expected_size;
+  job->writer = kith_alias_store_begin (job->ctx->store, job->href, job->expected_sha256, job->expected_size, &error);
+  if (job->writer == NULL) {
+    kith_fetch_job_downloaded (job, NULL, error);
+    return;
+  }
+  kith_alias_writer_set_trust (job->writer, KITH_ALIAS_TRUST_HASH);
+  kith_fetch_job_open_partial (job, job->expected_size);
+  job->piece_fetch = kith_piece_fetch_new (job->ctx->session, job->ctx->metrics, job->pieces, job->writer,
+                                           job->ctx->timings->stall_ms, &kith_fetch_job_piece_funcs, job);
+  kith_piece_fetch_add_source (job->piece_fetch, node, alias, available);
+  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_PEER);
+  kith_fetch_job_announce (job, TRUE);
+  kith_piece_fetch_start (job->piece_fetch);
+  job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
+}
+
+/* What a partial copy @streamer lets us take: all but its last announced byte (a copy
+ * serves its last byte only once complete). */
+static guint64
+kith_fetch_job_streamer_available (const KithFetchJobStreamer *streamer)
+{
+  return streamer->done > 0 ? streamer->done - 1 : 0;
+}
+
+/* While fetching in pieces, the other holders join as sources: an "I have" for our
+ * request, a "complete" of the same bytes, a partial copy's progress. */
+static void
+kith_fetch_job_pieces_packet (KithFetchJob *job, const KithPacket *packet)
+{
+  KithFetchJobStreamer *streamer;
+
+  switch (packet->type) {
+  case KITH_PACKET_TYPE_RESPONSE:
+    if (packet->id != job->request_id || (packet->size > 0 && packet->size != job->expected_size) ||
+        (packet->sha256 != NULL && g_ascii_strcasecmp (packet->sha256, job->expected_sha256) != 0))
+      break;
+    kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size);
+    break;
+  case KITH_PACKET_TYPE_COMPLETE:
+    if (g_ascii_strcasecmp (packet->sha256, job->expected_sha256) == 0 && packet->size == job->expected_size)
+      kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size);
+    break;
+  case KITH_PACKET_TYPE_DOWNLOADING:
+    kith_fetch_job_note_partial (job, packet);
+    streamer = g_hash_table_lookup (job->streamers, packet->node);
+    if (streamer != NULL && streamer->total == job->expected_size && g_strcmp0 (streamer->alias, packet->alias) == 0)
+      kith_piece_fetch_add_source (job->piece_fetch, packet->node, streamer->alias,
+                                   kith_fetch_job_streamer_available (streamer));
+    break;
+  default:
+    break;
+  }
+}
+
+/* Waiting with partial copies announced: read pieces of all of them at once. */
+static gboolean
+kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
+{
+  KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, first);
+  GHashTableIter iter;
+  gpointer node, value;
+
+  if (!kith_fetch_job_uses_pieces (job))
+    return FALSE;
+  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_job_streamer_available (streamer));
+  if (job->piece_fetch == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, job->streamers);
+  while (g_hash_table_iter_next (&iter, &node, &value)) {
+    streamer = value;
+    if (!g_hash_table_contains (job->skip, node) && kith_peer_table_is_usable (job->ctx->peers, node) &&
+        kith_fetch_job_stream_size (job, streamer) == job->expected_size)
+      kith_piece_fetch_add_source (job->piece_fetch, node, streamer->alias, kith_fetch_job_streamer_available (streamer));
+  }
+  return TRUE;
 }
 
 /* The relay holds the file now (it answers "I have"), or cannot get it. */
@@ -1074,6 +1262,10 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSo
       return;
   }
   kith_peer_table_note_holder (job->ctx->peers, job->href, packet->node);
+  if (kith_fetch_job_uses_pieces (job) && (packet->size == 0 || packet->size == job->expected_size)) {
+    kith_fetch_job_from_pieces (job, packet->node, packet->alias, job->expected_size);
+    return; /* "found" once the other holders had time to answer too */
+  }
   found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
   found->id = job->request_id;
   kith_peering_sender_broadcast (job->ctx->sender, found);
@@ -1106,6 +1298,10 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
   if (!kith_peer_table_is_usable (job->ctx->peers, packet->node) ||
       g_hash_table_contains (job->skip, packet->node))
     return;
+  if (job->piece_fetch != NULL) {
+    kith_fetch_job_pieces_packet (job, packet);
+    return;
+  }
   switch (packet->type) {
   case KITH_PACKET_TYPE_RESPONSE:
     kith_fetch_job_handle_response (job, packet, from);
@@ -1128,7 +1324,11 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     if (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING)
       break;
     if (job->expected_sha256 != NULL) {
-      if (g_ascii_strcasecmp (job->expected_sha256, packet->sha256) == 0)
+      if (g_ascii_strcasecmp (job->expected_sha256, packet->sha256) != 0)
+        break;
+      if (kith_fetch_job_uses_pieces (job) && packet->size == job->expected_size)
+        kith_fetch_job_from_pieces (job, packet->node, packet->alias, packet->size);
+      else
         kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size,
                                   KITH_ALIAS_TRUST_HASH, FALSE);
     } else if (!kith_fetch_job_verified (job)) {

@@ -469,6 +469,8 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_streamed_total", KITH_METRIC_COUNTER, "Fetches read from a peer's partial copy while it downloaded, and verified");
   kith_metrics_register (metrics, "kith_peering_partial_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers from our partial copies (downloads in progress)");
   kith_metrics_register (metrics, "kith_peering_stream_busy_total", KITH_METRIC_COUNTER, "Partial copies that had all the readers they take (503): read elsewhere");
+  kith_metrics_register (metrics, "kith_peering_pieces_total", KITH_METRIC_COUNTER, "Pieces of files fetched in pieces, by result (ok: verified and kept, bad: did not match the piece list, failed: the source failed, busy: the source answered 503, dropped: a duplicate asked near the end that another source sent first)");
+  kith_metrics_register (metrics, "kith_peering_piece_bytes_total", KITH_METRIC_COUNTER, "Bytes of verified pieces kept");
   kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed)");
 }
 
@@ -604,6 +606,7 @@ kith_peering_get_status (KithPeering *self)
     { "streamed", "kith_peering_streamed_total" },
     { "bytes-served-partial", "kith_peering_partial_served_bytes_total" },
     { "stream-busy", "kith_peering_stream_busy_total" },
+    { "bytes-from-pieces", "kith_peering_piece_bytes_total" },
   };
 
   g_variant_dict_init (&dict, NULL);
@@ -614,6 +617,7 @@ kith_peering_get_status (KithPeering *self)
   g_variant_dict_insert_value (&dict, "packets-out", kith_metrics_to_variant (metrics, "kith_peering_packets_out_total"));
   g_variant_dict_insert_value (&dict, "packets-dropped", kith_metrics_to_variant (metrics, "kith_peering_packets_dropped_total"));
   g_variant_dict_insert_value (&dict, "aliases-dropped", kith_metrics_to_variant (metrics, "kith_peering_aliases_dropped_total"));
+  g_variant_dict_insert_value (&dict, "pieces", kith_metrics_to_variant (metrics, "kith_peering_pieces_total"));
   g_variant_dict_insert (&dict, "transfers-active", "t", (guint64) self->jobs->len);
   g_variant_dict_insert (&dict, "replies-pending", "t", (guint64) (
                          self->server != NULL ? kith_peering_server_get_pending (self->server) : 0));

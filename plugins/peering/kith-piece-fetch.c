@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-piece-fetch.c — a file in pieces from several sources (kith-piece-fetch.h)
+ *
+ * Each request is one Range GET of one piece, held in memory until it is complete and
+ * its SHA-256 matches the list; only then is it written to the file. So nothing
+ * unverified reaches the disk, a piece asked of two sources never mixes their bytes, and
+ * memory is bounded by the requests in flight (at most 16 MiB of pieces).
+ */
+#include "kith-piece-fetch.h"
+
+#include <string.h>
+
+#include "kith-peer-download.h"
+#include "kith-peering-error.h"
+
+/* One piece at a time per source: on a LAN a round trip is far below a piece's time on
+ * the wire (0.5 ms against 84 ms for 1 MiB at 100 Mbit/s), so the link stays busy, and a
+ * source's share follows its speed exactly. */
+#define KITH_PIECE_FETCH_PER_SOURCE 1
+#define KITH_PIECE_FETCH_MAX_BUFFERED (16 * 1024 * 1024)
+#define KITH_PIECE_FETCH_TICK_MS 50
+/* a piece in flight this long, and 4 times the mean piece time, may be asked of an idle
+ * source too (the end of a fetch must not wait for its slowest source) */
+#define KITH_PIECE_FETCH_DUPLICATE_MIN_MS 200
+/* a source that answered 503 (all its readers taken) is not asked again this long */
+#define KITH_PIECE_FETCH_BUSY_MS 1000
+#define KITH_PIECE_FETCH_NONE G_MAXUINT
+
+typedef struct {
+  gchar *node;
+  gchar *url;
+  guint64 available; /* bytes from the start it has */
+  guint inflight;
+  guint64 bytes; /* verified bytes it sent */
+  gboolean gone; /* lied or failed: asked for nothing more */
+  gint64 busy_until_us;
+} KithPieceSource;
+
+typedef struct {
+  KithPieceFetch *fetch;
+  KithPieceSource *source;
+  guint index;
+  guint64 offset;
+  guint64 length;
+  KithPeerDownload *download;
+  GChecksum *checksum;
+  guint8 *buffer;
+  gint64 started_us;
+  gint64 last_bytes_us;
+} KithPieceRequest;
+
+struct _KithPieceFetch {
+  SoupSession *session;
+  KithMetrics *metrics;
+  KithPieceList *pieces;
+  KithAliasWriter *writer;
+  guint stall_ms;
+  KithPieceFetchFuncs funcs;
+  gpointer user_data;
+  GPtrArray *sources;  /* KithPieceSource*, owned; never removed (requests point at them) */
+  GPtrArray *requests; /* KithPieceRequest* in flight, owned */
+  guint8 *verified;    /* per piece */
+  guint8 *asked;       /* per piece: requests in flight for it */
+  guint count;
+  guint verified_count;
+  guint first_missing;
+  guint64 prefix;
+  guint64 done;
+  guint max_inflight;
+  gint64 piece_us_total;
+  guint piece_us_count;
+  gint64 last_progress_us;
+  guint tick_id;
+  guint idle_id;
+  gboolean finished;
+};
+
+static void kith_piece_fetch_schedule (KithPieceFetch *self);
+
+static void
+kith_piece_source_free (KithPieceSource *source)
+{
+  g_free (source->node);
+  g_free (source->url);
+  g_free (source);
+}
+
+static void
+kith_piece_request_free (KithPieceRequest *request)
+{
+  g_clear_pointer (&request->download, kith_peer_download_free);
+  g_checksum_free (request->checksum);
+  g_free (request->buffer);
+  g_free (request);
+}
+
+static void
+kith_piece_fetch_count (KithPieceFetch *self, const gchar *result)
+{
+  g_autofree gchar *labels = g_strdup_printf ("result=\"%s\"", result);
+  kith_metrics_add (self->metrics, "kith_peering_pieces_total", labels, 1);
+}
+
+/* Takes @request out of flight (its piece may be asked again) and frees it. */
+static void
+kith_piece_fetch_drop (KithPieceFetch *self, KithPieceRequest *request)
+{
+  self->asked[request->index]--;
+  request->source->inflight--;
+  g_ptr_array_remove_fast (self->requests, request); /* frees it */
+}
+
+static void
+kith_piece_fetch_finish (KithPieceFetch *self, const GError *error)
+{
+  self->finished = TRUE;
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  g_ptr_array_set_size (self->requests, 0);
+  self->funcs.finished (self, error, self->user_data);
+}
+
+/* @source lied or failed: nothing more from it; its pieces in flight go back. */
+static void
+kith_piece_fetch_lose_source (KithPieceFetch *self, KithPieceSource *source, const GError *error)
+{
+  source->gone = TRUE;
+  for (guint i = self->requests->len; i > 0; i--) {
+    KithPieceRequest *request = g_ptr_array_index (self->requests, i - 1);
+    if (request->source == source)
+      kith_piece_fetch_drop (self, request);
+  }
+  self->funcs.source_failed (self, source->node, error, self->user_data);
+}
+
+static gboolean
+kith_piece_fetch_write (KithPeerDownload *download, const guint8 *data, gsize len, guint64 offset,
+                        gpointer user_data, GError **error)
+{
+  KithPieceRequest *request = user_data;
+  guint64 at = offset - request->offset;
+
+  /* the download holds the range to its length; checked again before the copy */
+  if (offset < request->offset || at + len > request->length) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s sent bytes outside piece %u", request->source->node, request->index);
+    return FALSE;
+  }
+  memcpy (request->buffer + at, data, len);
+  g_checksum_update (request->checksum, data, (gssize) len);
+  request->last_bytes_us = g_get_monotonic_time ();
+  return TRUE;
+}
+
+/* The contiguous verified prefix and the first piece still missing move on. */
+static void
+kith_piece_fetch_advance (KithPieceFetch *self)
+{
+  while (self->first_missing < self->count && self->verified[self->first_missing]) {
+    guint64 offset, length;
+    kith_piece_list_get_piece (self->pieces, self->first_missing, &offset, &length);
+    self->prefix = offset + length;
+    self->first_missing++;
+  }
+}
+
+/* A complete piece that matched: written, its duplicates cancelled, counted. */
+static gboolean
+kith_piece_fetch_keep (KithPieceFetch *self, KithPieceRequest *request, GError **error)
+{
+  guint index = request->index;
+
+  if (!kith_alias_writer_write_at (self->writer, request->offset, request->buffer, request->length, error))
+    return FALSE;
+  self->verified[index] = TRUE;
+  self->verified_count++;
+  self->done += request->length;
+  request->source->bytes += request->length;
+  self->piece_us_total += g_get_monotonic_time () - request->started_us;
+  self->piece_us_count++;
+  self->last_progress_us = g_get_monotonic_time ();
+  kith_piece_fetch_count (self, "ok");
+  kith_metrics_add (self->metrics, "kith_peering_piece_bytes_total", NULL, request->length);
+  for (guint i = self->requests->len; i > 0; i--) {
+    KithPieceRequest *other = g_ptr_array_index (self->requests, i - 1);
+    if (other != request && other->index == index) {
+      kith_piece_fetch_count (self, "dropped");
+      kith_piece_fetch_drop (self, other);
+    }
+  }
+  kith_piece_fetch_advance (self);
+  return TRUE;
+}
+
+static void
+kith_piece_fetch_request_finished (KithPeerDownload *download, const GError *download_error, gpointer user_data)
+{
+  KithPieceRequest *request = user_data;
+  KithPieceFetch *self = request->fetch;
+  KithPieceSource *source = request->source;
+  g_autoptr (GError) error = download_error != NULL ? g_error_copy (download_error) : NULL;
+
+  if (error != NULL && kith_peer_download_get_status (download) == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+    source->busy_until_us = g_get_monotonic_time () + KITH_PIECE_FETCH_BUSY_MS * 1000;
+    kith_piece_fetch_count (self, "busy");
+    kith_piece_fetch_drop (self, request);
+    kith_piece_fetch_schedule (self);
+    return;
+  }
+  if (error == NULL && !kith_piece_list_matches (self->pieces, request->index, g_checksum_get_string (request->checksum)))
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "piece %u from %s does not match the piece list", request->index, source->node);
+  if (error == NULL && kith_piece_fetch_keep (self, request, &error)) {
+    kith_piece_fetch_drop (self, request);
+    self->funcs.progress (self, self->prefix, self->done, self->user_data);
+    kith_piece_fetch_schedule (self);
+    return;
+  }
+  kith_piece_fetch_count (self, g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)
+                                    ? "bad" : "failed");
+  kith_piece_fetch_lose_source (self, source, error); /* drops @request too */
+  kith_piece_fetch_schedule (self);
+}
+
+static const KithPeerDownloadFuncs kith_piece_fetch_request_funcs = {
+  .write = kith_piece_fetch_write,
+  .finished = kith_piece_fetch_request_finished,
+};
+
+static void
+kith_piece_fetch_ask (KithPieceFetch *self, KithPieceSource *source, guint index)
+{
+  KithPieceRequest *request = g_new0 (KithPieceRequest, 1);
+
+  request->fetch = self;
+  request->source = source;
+  request->index = index;
+  kith_piece_list_get_piece (self->pieces, index, &request->offset, &request->length);
+  request->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  request->buffer = g_malloc (request->length);
+  request->started_us = request->last_bytes_us = g_get_monotonic_time ();
+  request->download = kith_peer_download_new (self->session, source->url, source->node, self->metrics,
+                                              &kith_piece_fetch_request_funcs, request);
+  kith_peer_download_set_range (request->download, request->offset, request->length);
+  self->asked[index]++;
+  source->inflight++;
+  g_ptr_array_add (self->requests, request);
+  kith_peer_download_start (request->download);
+}
+
+static gboolean
+kith_piece_fetch_source_has (KithPieceFetch *self, KithPieceSource *source, guint index)
+{
+  guint64 offset, length;
+
+  kith_piece_list_get_piece (self->pieces, index, &offset, &length);
+  return offset + length <= source->available;
+}
+
+/* Near the end, a piece stuck on another source, asked of idle @source as well. */
+static guint
+kith_piece_fetch_pick_duplicate (KithPieceFetch *self, KithPieceSource *source, gint64 now)
+{
+  gint64 mean_us = self->piece_us_count > 0 ? self->piece_us_total / self->piece_us_count : 0;
+  gint64 min_age_us = MAX ((gint64) KITH_PIECE_FETCH_DUPLICATE_MIN_MS * 1000, 4 * mean_us);
+
+  if (source->inflight > 0)
+    return KITH_PIECE_FETCH_NONE;
+  for (guint i = 0; i < self->requests->len; i++) {
+    KithPieceRequest *request = g_ptr_array_index (self->requests, i);
+    if (request->source != source && self->asked[request->index] == 1 &&
+        now - request->started_us >= min_age_us && kith_piece_fetch_source_has (self, source, request->index))
+      return request->index;
+  }
+  return KITH_PIECE_FETCH_NONE;
+}
+
+/* The first piece nobody is asked for that @source has, else a duplicate. */
+static guint
+kith_piece_fetch_pick (KithPieceFetch *self, KithPieceSource *source, gint64 now)
+{
+  for (guint i = self->first_missing; i < self->count; i++) {
+    if (!self->verified[i] && self->asked[i] == 0) {
+      if (kith_piece_fetch_source_has (self, source, i))
+        return i;
+      if (i * kith_piece_list_get_piece_size (self->pieces) >= source->available)
+        break; /* it has nothing further on */
+    }
+  }
+  return kith_piece_fetch_pick_duplicate (self, source, now);
+}
+
+static gboolean
+kith_piece_fetch_usable (KithPieceSource *source, gint64 now)
+{
+  return !source->gone && source->busy_until_us <= now && source->inflight < KITH_PIECE_FETCH_PER_SOURCE;
+}
+
+/* Hands out pieces to free sources; ends the fetch when all are verified, or when no
+ * source is left to bring the others. */
+static void
+kith_piece_fetch_schedule (KithPieceFetch *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean any_left = FALSE;
+
+  if (self->finished)
+    return;
+  if (self->verified_count == self->count) {
+    kith_piece_fetch_finish (self, NULL);
+    return;
+  }
+  for (guint i = 0; i < self->sources->len && self->requests->len < self->max_inflight; i++) {
+    KithPieceSource *source = g_ptr_array_index (self->sources, i);
+    guint index;
+    while (kith_piece_fetch_usable (source, now) && self->requests->len < self->max_inflight &&
+           (index = kith_piece_fetch_pick (self, source, now)) != KITH_PIECE_FETCH_NONE)
+      kith_piece_fetch_ask (self, source, index);
+  }
+  for (guint i = 0; i < self->sources->len; i++)
+    any_left |= !((KithPieceSource *) g_ptr_array_index (self->sources, i))->gone;
+  if (!any_left && self->requests->len == 0) {
+    g_autoptr (GError) error = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_NO_SOURCE,
+                                           "no source left for %u of %u pieces", self->count - self->verified_count,
+                                           self->count);
+    kith_piece_fetch_finish (self, error);
+  }
+}
+
+/* Every tick: requests that brought nothing for stall-ms fail their source; nothing in
+ * flight and no piece for stall-ms ends the fetch; else pieces are handed out again
+ * (busy sources come back, slow pieces may be duplicated). */
+static gboolean
+kith_piece_fetch_tick (gpointer user_data)
+{
+  KithPieceFetch *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 stall_us = (gint64) self->stall_ms * 1000;
+
+  for (guint i = self->requests->len; i > 0; i--) {
+    KithPieceRequest *request;
+    if (i > self->requests->len)
+      continue; /* a source lost took several */
+    request = g_ptr_array_index (self->requests, i - 1);
+    if (now - request->last_bytes_us >= stall_us) {
+      g_autoptr (GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s sent nothing for %u ms",
+                                             request->source->node, self->stall_ms);
+      kith_piece_fetch_count (self, "failed");
+      kith_piece_fetch_lose_source (self, request->source, error);
+    }
+  }
+  if (self->requests->len == 0 && now - self->last_progress_us >= stall_us) {
+    g_autoptr (GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                           "no source brought a piece for %u ms", self->stall_ms);
+    self->tick_id = 0;
+    kith_piece_fetch_finish (self, error);
+    return G_SOURCE_REMOVE;
+  }
+  /* last: the fetch may end, and be freed, in there (finishing removes this source) */
+  kith_piece_fetch_schedule (self);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+kith_piece_fetch_schedule_idle (gpointer user_data)
+{
+  KithPieceFetch *self = user_data;
+
+  self->idle_id = 0;
+  kith_piece_fetch_schedule (self);
+  return G_SOURCE_REMOVE;
+}
+
+KithPieceFetch *
+kith_piece_fetch_new (SoupSession *session, KithMetrics *metrics, const KithPieceList *pieces,
+                      KithAliasWriter *writer, guint stall_ms, const KithPieceFetchFuncs *funcs, gpointer user_data)
+{
+  KithPieceFetch *self = g_new0 (KithPieceFetch, 1);
+  guint64 piece_size = kith_piece_list_get_piece_size (pieces);
+
+  self->session = g_object_ref (session);
+  self->metrics = g_object_ref (metrics);
+  self->pieces = kith_piece_list_copy (pieces);
+  self->writer = writer;
+  self->stall_ms = MAX (stall_ms, 1);
+  self->funcs = *funcs;
+  self->user_data = user_data;
+  self->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_piece_source_free);
+  self->requests = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_piece_request_free);
+  self->count = kith_piece_list_get_count (pieces);
+  self->verified = g_new0 (guint8, self->count);
+  self->asked = g_new0 (guint8, self->count);
+  self->max_inflight = (guint) MIN ((guint64) KITH_PIECE_FETCH_MAX_SOURCES * KITH_PIECE_FETCH_PER_SOURCE,
+                                    MAX (KITH_PIECE_FETCH_MAX_BUFFERED / piece_size, 1));
+  return self;
+}
+
+static KithPieceSource *
+kith_piece_fetch_find_source (KithPieceFetch *self, const gchar *node)
+{
+  for (guint i = 0; i < self->sources->len; i++) {
+    KithPieceSource *source = g_ptr_array_index (self->sources, i);
+    if (g_strcmp0 (source->node, node) == 0)
+      return source;
+  }
+  return NULL;
+}
+
+gboolean
+kith_piece_fetch_has_source (KithPieceFetch *self, const gchar *node)
+{
+  return kith_piece_fetch_find_source (self, node) != NULL;
+}
+
+gboolean
+kith_piece_fetch_add_source (KithPieceFetch *self, const gchar *node, const gchar *url, guint64 available)
+{
+  KithPieceSource *source = kith_piece_fetch_find_source (self, node);
+
+  if (source == NULL) {
+    if (self->sources->len >= KITH_PIECE_FETCH_MAX_SOURCES)
+      return FALSE;
+    source = g_new0 (KithPieceSource, 1);
+    source->node = g_strdup (node);
+    g_ptr_array_add (self->sources, source);
+  }
+  if (source->gone)
+    return TRUE;
+  /* a new URL (a new partial copy) is taken for the next piece; those in flight go on */
+  g_free (source->url);
+  source->url = g_strdup (url);
+  source->available = MIN (available, kith_piece_list_get_file_size (self->pieces));
+  if (self->tick_id != 0 && self->idle_id == 0)
+    self->idle_id = g_idle_add (kith_piece_fetch_schedule_idle, self);
+  return TRUE;
+}
+
+void
+kith_piece_fetch_start (KithPieceFetch *self)
+{
+  self->last_progress_us = g_get_monotonic_time ();
+  self->tick_id = g_timeout_add (KITH_PIECE_FETCH_TICK_MS, kith_piece_fetch_tick, self);
+  if (self->idle_id == 0)
+    self->idle_id = g_idle_add (kith_piece_fetch_schedule_idle, self);
+}
+
+guint64
+kith_piece_fetch_get_source_bytes (KithPieceFetch *self, const gchar *node)
+{
+  KithPieceSource *source = kith_piece_fetch_find_source (self, node);
+  return source != NULL ? source->bytes : 0;
+}
+
+const gchar *
+kith_piece_fetch_get_top_source (KithPieceFetch *self)
+{
+  KithPieceSource *top = NULL;
+
+  for (guint i = 0; i < self->sources->len; i++) {
+    KithPieceSource *source = g_ptr_array_index (self->sources, i);
+    if (source->bytes > 0 && (top == NULL || source->bytes > top->bytes))
+      top = source;
+  }
+  return top != NULL ? top->node : NULL;
+}
+
+gchar *
+kith_piece_fetch_describe (KithPieceFetch *self)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < self->sources->len; i++) {
+    KithPieceSource *source = g_ptr_array_index (self->sources, i);
+    g_string_append_printf (text, "%s%s: %" G_GUINT64_FORMAT "%s", i > 0 ? ", " : "", source->node, source->bytes,
+                            source->gone ? " (left)" : "");
+  }
+  return g_string_free (text, FALSE);
+}
+
+void
+kith_piece_fetch_free (KithPieceFetch *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  g_ptr_array_unref (self->requests);
+  g_ptr_array_unref (self->sources);
+  g_object_unref (self->session);
+  g_object_unref (self->metrics);
+  kith_piece_list_free (self->pieces);
+  g_free (self->verified);
+  g_free (self->asked);
+  g_free (self);
+}

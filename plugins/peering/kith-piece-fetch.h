@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-piece-fetch.h — one file fetched in pieces from several sources at once, each piece
+ * checked against a trusted piece list as it arrives (docs/protocol.md "Pieces"): pieces
+ * are handed out one at a time to whichever source is free, so a slow source ends up with
+ * a small share and a piece stuck on one may be asked of an idle other near the end; a
+ * source that lies or fails gets nothing more and its pieces go to the others; verified
+ * pieces are kept whatever happens to the source that sent them. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "kith-agent.h"
+#include "kith-alias-writer.h"
+
+G_BEGIN_DECLS
+
+/* Sources one fetch takes (the network offers them: bounded). */
+#define KITH_PIECE_FETCH_MAX_SOURCES 8
+
+typedef struct _KithPieceFetch KithPieceFetch;
+
+typedef struct {
+  /* @node sent a piece that does not match the list, or more than it was asked for
+   * (KITH_PEERING_ERROR_HASH_MISMATCH: a liar), or failed (anything else); it is asked
+   * for nothing more. */
+  void (*source_failed) (KithPieceFetch *fetch, const gchar *node, const GError *error, gpointer user_data);
+  /* More pieces are verified: @prefix bytes from the start of the file are all there,
+   * @done bytes in all. */
+  void (*progress) (KithPieceFetch *fetch, guint64 prefix, guint64 done, gpointer user_data);
+  /* Called once: every piece verified and written (@error NULL), or no source can bring
+   * the pieces still missing. The fetch may be freed from here. */
+  void (*finished) (KithPieceFetch *fetch, const GError *error, gpointer user_data);
+} KithPieceFetchFuncs;
+
+/* A fetch of the file @pieces describes (copied) into @writer (borrowed: it outlives the
+ * fetch; pieces are written at their offsets once verified, nothing else is), through
+ * @session; a source that sends nothing for @stall_ms fails. Caller owns. */
+KithPieceFetch *kith_piece_fetch_new (SoupSession *session, KithMetrics *metrics, const KithPieceList *pieces,
+                                      KithAliasWriter *writer, guint stall_ms, const KithPieceFetchFuncs *funcs,
+                                      gpointer user_data);
+/* A source: @node serves the file at @url and has its first @available bytes (the file
+ * size for a complete copy; a partial copy's announced progress). Known nodes get the new
+ * @url and @available; FALSE when the fetch has all the sources it takes. */
+gboolean kith_piece_fetch_add_source (KithPieceFetch *self, const gchar *node, const gchar *url,
+                                      guint64 available);
+/* Whether @node is a source of this fetch (gone or not). */
+gboolean kith_piece_fetch_has_source (KithPieceFetch *self, const gchar *node);
+/* Starts asking for pieces (from an idle). */
+void kith_piece_fetch_start (KithPieceFetch *self);
+/* The verified bytes @node sent. */
+guint64 kith_piece_fetch_get_source_bytes (KithPieceFetch *self, const gchar *node);
+/* The source that sent the most verified bytes, or NULL; owned by @self. */
+const gchar *kith_piece_fetch_get_top_source (KithPieceFetch *self);
+/* "node: bytes, …" for the log; caller frees. */
+gchar *kith_piece_fetch_describe (KithPieceFetch *self);
+/* Cancels what is in flight (no callback after this) and frees. */
+void kith_piece_fetch_free (KithPieceFetch *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithPieceFetch, kith_piece_fetch_free)
+
+G_END_DECLS

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-pieces.c — a large file in pieces from several holders at once, across real agent
+ * processes on loopback (docs/protocol.md "Pieces"): with a trusted piece list the bytes
+ * come from every holder and none from the origin; a holder that lies about one piece is
+ * banned, the pieces the others (and it, before) sent are kept, and only its bad piece is
+ * fetched again, from the others */
+#include "kith-dbus-generated.h"
+#include "kith-test-attacker.h"
+#include "kith-test-node.h"
+#include "kith-test-origin.h"
+
+#include <check.h>
+#include <gio/gunixfdlist.h>
+
+#include "kith-piece-list.h"
+#include "kith-test-suite.h"
+#include <string.h>
+#include <unistd.h>
+
+#define PIECE (1024 * 1024)
+#define PIECES_SIZE (24 * PIECE)
+/* every holder answers within a few ms: all of them are sources before the first few pieces are in */
+#define PIECES_PEERING "max-delay-ms=5\n"
+
+static guint16 test_port;
+
+/* Fetch() over D-Bus with the piece list of @content (pieces of PIECE bytes) into a fresh
+ * file of @node's directory. */
+static KithTestFetch *
+fetch_pieces_start (KithTestNode *node, const gchar *url, GBytes *content, const KithPieceList *pieces)
+{
+  KithTestFetch *self = g_new0 (KithTestFetch, 1);
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GVariant) reply = NULL;
+  GVariantDict options;
+  const gchar *path = NULL;
+  gint fd;
+
+  self->dest = g_build_filename (kith_test_agent_get_dir (node->agent), "fetched-XXXXXX", NULL);
+  fd = g_mkstemp (self->dest);
+  ck_assert_int_ge (fd, 0);
+  g_unix_fd_list_append (fds, fd, &error);
+  close (fd);
+  g_assert_no_error (error);
+  g_variant_dict_init (&options, NULL);
+  g_variant_dict_insert (&options, "sha256", "s", sha256);
+  g_variant_dict_insert (&options, "size", "t", (guint64) g_bytes_get_size (content));
+  g_variant_dict_insert (&options, "piece-size", "t", kith_piece_list_get_piece_size (pieces));
+  g_variant_dict_insert (&options, "pieces", "s", kith_piece_list_get_hashes (pieces));
+  self->started_us = g_get_monotonic_time ();
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+      node->connection, NULL, "/org/kith/Agent1/Peering", "org.kith.Peering1", "Fetch",
+      g_variant_new ("(sh@a{sv})", url, 0, g_variant_dict_end (&options)), G_VARIANT_TYPE ("(o)"),
+      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&o)", &path);
+  self->proxy = kith_dbus_transfer1_proxy_new_sync (node->connection, G_DBUS_PROXY_FLAGS_NONE, NULL, path,
+                                                    NULL, &error);
+  g_assert_no_error (error);
+  return self;
+}
+
+static KithPieceList *
+make_pieces (GBytes *content)
+{
+  g_autoptr (GString) hashes = g_string_new (NULL);
+  gsize size = g_bytes_get_size (content);
+  GError *error = NULL;
+  KithPieceList *pieces;
+
+  for (gsize offset = 0; offset < size; offset += PIECE) {
+    g_autoptr (GBytes) piece = g_bytes_new_from_bytes (content, offset, MIN (PIECE, size - offset));
+    g_autofree gchar *sha256 = kith_test_sha256 (piece);
+    g_string_append (hashes, sha256);
+  }
+  pieces = kith_piece_list_new (size, PIECE, hashes->str, &error);
+  ck_assert_msg (pieces != NULL, "%s", error != NULL ? error->message : "");
+  return pieces;
+}
+
+static guint64
+served (KithTestNode *node)
+{
+  return kith_test_node_peering_status (node, "bytes-served");
+}
+
+/* @n holders of @content, seeded from @origin (one origin download, the rest from peers). */
+static void
+seed_holders (KithTestNode **holders, guint n, const gchar *url, GBytes *content)
+{
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+
+  for (guint i = 0; i < n; i++) {
+    holders[i] = kith_test_node_start_peering (test_port, PIECES_PEERING);
+    g_free (kith_test_fetch_sync (holders[i], url, sha256, FALSE, content));
+  }
+}
+
+/* Three holders, a fourth node fetches with the piece list: every holder sends some of
+ * it, together exactly the file (no piece twice), the origin nothing more; the pieces
+ * are all counted as verified. A fetch from one holder alone is the time to beat. */
+START_TEST (test_pieces_from_three_holders)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 51);
+  g_autoptr (KithPieceList) pieces = make_pieces (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/big.bin");
+  g_autoptr (KithTestNode) requester = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
+  KithTestNode *holders[3];
+  guint64 before[3], total = 0;
+  guint origin_requests;
+
+  kith_test_origin_add (origin, "/big.bin", content, 0);
+  seed_holders (holders, 3, url, content);
+  origin_requests = kith_test_origin_get_requests (origin, "/big.bin");
+  for (guint i = 0; i < 3; i++)
+    before[i] = served (holders[i]);
+  requester = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  fetch = fetch_pieces_start (requester, url, content, pieces);
+  kith_test_fetch_wait_done (fetch, content, 30000);
+  for (guint i = 0; i < 3; i++) {
+    guint64 sent = served (holders[i]) - before[i];
+    g_print ("pieces: holder %u sent %" G_GUINT64_FORMAT " bytes\n", i, sent);
+    ck_assert_msg (sent > 0, "holder %u sent nothing", i);
+    ck_assert_uint_eq (sent % PIECE, 0);
+    total += sent;
+  }
+  g_print ("pieces: %u MiB from 3 holders in %" G_GINT64_FORMAT " ms\n", PIECES_SIZE / PIECE,
+           kith_test_fetch_get_elapsed_ms (fetch));
+  ck_assert_uint_eq (kith_test_node_peering_counter (requester, "pieces", "result=\"dropped\""), 0);
+  ck_assert_uint_eq (total, PIECES_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_counter (requester, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/big.bin"), origin_requests);
+  ck_assert_uint_eq (kith_test_node_peering_status (requester, "bytes-from-origin"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (requester, "bytes-from-peers"), PIECES_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (requester, "bytes-from-pieces"), PIECES_SIZE);
+  /* for the log: the same file whole from one holder (no piece list) */
+  {
+    g_autoptr (KithTestNode) single = kith_test_node_start_peering (test_port, PIECES_PEERING);
+    g_autofree gchar *sha256 = kith_test_sha256 (content);
+    g_autoptr (KithTestFetch) whole = kith_test_fetch_start (single, url, sha256, PIECES_SIZE, FALSE);
+    kith_test_fetch_wait_done (whole, content, 30000);
+    g_print ("pieces: %u MiB whole from 1 holder in %" G_GINT64_FORMAT " ms\n", PIECES_SIZE / PIECE,
+             kith_test_fetch_get_elapsed_ms (whole));
+    ck_assert_uint_eq (kith_test_node_peering_status (single, "bytes-from-pieces"), 0);
+  }
+  for (guint i = 0; i < 3; i++)
+    kith_test_node_free (holders[i]);
+}
+END_TEST
+
+/* Two honest holders and a liar that serves the real bytes but gets its second piece
+ * wrong: the liar is banned on that piece; its first piece and every piece the honest
+ * ones sent are kept — the honest holders together send exactly the file minus the liar's
+ * good piece (none of theirs is asked again), the bad piece comes from them, and the file
+ * is verified whole. */
+START_TEST (test_piece_liar_banned_honest_kept)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 52);
+  g_autoptr (KithPieceList) pieces = make_pieces (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/liar.bin");
+  g_autofree gchar *size_text = g_strdup_printf ("%u", PIECES_SIZE);
+  g_autoptr (KithTestNode) requester = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
+  g_autoptr (KithTestAttacker) liar = NULL;
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  KithTestNode *holders[2];
+  guint64 before[2], honest = 0, dropped;
+  guint origin_requests;
+
+  kith_test_origin_add (origin, "/liar.bin", content, 0);
+  seed_holders (holders, 2, url, content);
+  origin_requests = kith_test_origin_get_requests (origin, "/liar.bin");
+  for (guint i = 0; i < 2; i++)
+    before[i] = served (holders[i]);
+  liar = kith_test_attacker_spawn (test_port, "piece-liar", size_text, "52");
+  ck_assert_str_eq (liar->sha256, sha256);
+  requester = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  fetch = fetch_pieces_start (requester, url, content, pieces);
+  kith_test_fetch_wait_done (fetch, content, 30000);
+  for (guint i = 0; i < 2; i++) {
+    guint64 sent = served (holders[i]) - before[i];
+    g_print ("pieces: honest holder %u sent %" G_GUINT64_FORMAT " bytes\n", i, sent);
+    honest += sent;
+  }
+  ck_assert_uint_eq (kith_test_node_peering_counter (requester, "pieces", "result=\"bad\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (requester, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (requester, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
+  /* the liar's first piece is kept, so the honest ones send the rest, each piece once (a
+   * piece asked of a second source near the end would show as dropped) */
+  dropped = (guint64) kith_test_node_peering_counter (requester, "pieces", "result=\"dropped\"");
+  ck_assert_uint_ge (honest, PIECES_SIZE - PIECE);
+  ck_assert_uint_le (honest, PIECES_SIZE - PIECE + dropped * PIECE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/liar.bin"), origin_requests);
+  /* it was asked for one piece per GET, never more */
+  ck_assert_uint_eq (kith_test_attacker_stop (liar), PIECE);
+  for (guint i = 0; i < 2; i++)
+    kith_test_node_free (holders[i]);
+}
+END_TEST
+
+static Suite *
+pieces_suite (void)
+{
+  Suite *suite = suite_create ("pieces");
+  TCase *tc = tcase_create ("pieces");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_pieces_from_three_holders);
+  tcase_add_test (tc, test_piece_liar_banned_honest_kept);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (int argc, char **argv)
+{
+  test_port = g_random_int_range (20000, 60000);
+  return kith_test_run_suite (pieces_suite ());
+}
