@@ -28,6 +28,9 @@
  *                         kith_test_make_content (SIZE, SEED), one byte range per GET (206);
  *                         the second range it serves has one byte wrong (a liar that only a
  *                         piece list catches before the end)
+ *   piece-slow SIZE SEED  the same, all ranges right, at 64 KiB per 100 ms
+ *   piece-cut SIZE SEED   the same, all ranges right, but the first one it serves is cut
+ *                         off halfway (the connection closed: a fault, not a lie)
  *
  * It prints "ready ALIAS-BASE SHA256" once listening (SHA256 of what it claims to have, "-"
  * for none), and "sent N" for every HTTP connection it served (N = body bytes written). It
@@ -320,7 +323,7 @@ attacker_answer_fetched (Attacker *self, const KithPacket *request, GSocketAddre
 /* ---- piece-liar: the real bytes, but one piece wrong ---- */
 
 static void
-attacker_start_piece_liar (Attacker *self)
+attacker_start_pieces (Attacker *self)
 {
   guint64 size = g_ascii_strtoull (self->args[0], NULL, 10);
 
@@ -331,7 +334,7 @@ attacker_start_piece_liar (Attacker *self)
 
 /* The range a piece-liar GET asks for ("Range: bytes=A-B"), its bytes (the second wrong). */
 static GBytes *
-attacker_piece_liar_body (Attacker *self, const gchar *head, guint64 *start, guint64 *end)
+attacker_piece_body (Attacker *self, const gchar *head, guint64 *start, guint64 *end)
 {
   const gchar *range = strstr (head, "\r\nRange: bytes=");
   gchar *rest = NULL;
@@ -348,7 +351,7 @@ attacker_piece_liar_body (Attacker *self, const gchar *head, guint64 *start, gui
     return NULL;
   len = (gsize) (*end - *start + 1);
   copy = g_memdup2 ((const guint8 *) g_bytes_get_data (self->poison, NULL) + *start, len);
-  if (++self->answered == 2)
+  if (++self->answered == 2 && g_strcmp0 (self->mode->name, "piece-liar") == 0)
     copy[len / 2] ^= 0x5a;
   return g_bytes_new_take (g_steal_pointer (&copy), len);
 }
@@ -363,7 +366,9 @@ static const AttackerMode attacker_modes[] = {
   { "spoof-found", 0, 0, FALSE, NULL, attacker_spoof_found },
   { "amplify", 2, 2, FALSE, attacker_start_amplify, attacker_count_response },
   { "dead-then-good", 0, 0, FALSE, attacker_start_dead_then_good, attacker_answer_fetched },
-  { "piece-liar", 2, 2, TRUE, attacker_start_piece_liar, NULL },
+  { "piece-liar", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "piece-slow", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "piece-cut", 2, 2, TRUE, attacker_start_pieces, NULL },
 };
 
 static void
@@ -397,6 +402,13 @@ client_free (Client *client)
 
 static void client_write_body (Client *client);
 
+static gboolean
+client_write_later (gpointer user_data)
+{
+  client_write_body (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 client_wrote (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -408,7 +420,10 @@ client_wrote (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   }
   client->sent += n;
-  client_write_body (client);
+  if (g_strcmp0 (client->attacker->mode->name, "piece-slow") == 0)
+    g_timeout_add (100, client_write_later, client);
+  else
+    client_write_body (client);
 }
 
 static void
@@ -465,16 +480,19 @@ client_respond (Client *client)
   gboolean head_request = strncmp ((const gchar *) client->request, "HEAD ", 5) == 0;
 
   client->chunk = g_malloc0 (ATTACKER_CHUNK);
-  if (g_strcmp0 (self->mode->name, "piece-liar") == 0) {
+  if (g_str_has_prefix (self->mode->name, "piece-")) {
     g_autofree gchar *text = g_strndup ((const gchar *) client->request, client->request_len);
     guint64 start = 0, end = 0;
-    client->body = attacker_piece_liar_body (self, text, &start, &end);
+    client->body = attacker_piece_body (self, text, &start, &end);
     client->body_len = client->body != NULL ? g_bytes_get_size (client->body) : 0;
+    /* piece-cut: the first range ends halfway, though its head promises all of it */
+    if (g_strcmp0 (self->mode->name, "piece-cut") == 0 && self->answered == 1)
+      client->body_len /= 2;
     if (client->body != NULL)
       g_snprintf (head, sizeof head,
                   "HTTP/1.1 206 Partial Content\r\nContent-Length: %" G_GSIZE_FORMAT "\r\nContent-Range: bytes %"
                   G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n",
-                  (gsize) client->body_len, start, end, self->promised);
+                  g_bytes_get_size (client->body), start, end, self->promised);
     else
       g_snprintf (head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   } else if (g_strcmp0 (self->mode->name, "stream") == 0) {

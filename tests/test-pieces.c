@@ -152,54 +152,101 @@ START_TEST (test_pieces_from_three_holders)
 }
 END_TEST
 
-/* Two honest holders and a liar that serves the real bytes but gets its second piece
- * wrong: the liar is banned on that piece; its first piece and every piece the honest
- * ones sent are kept — the honest holders together send exactly the file minus the liar's
- * good piece (none of theirs is asked again), the bad piece comes from them, and the file
- * is verified whole. */
-START_TEST (test_piece_liar_banned_honest_kept)
+typedef struct {
+  guint64 honest;  /* what the two honest holders sent */
+  guint64 dropped; /* pieces asked twice near the end, one copy dropped */
+  guint64 attacker_max; /* the most the attacker sent on one GET */
+  KithTestNode *requester;
+} HostileRun;
+
+/* Two honest holders and the attacker in @mode (kith-lan-attacker piece-*, serving the
+ * same bytes): a fourth node fetches with the piece list and must end with the file,
+ * without the origin. */
+static void
+hostile_run (const gchar *mode, guint32 seed, HostileRun *run)
 {
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 52);
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, seed);
   g_autoptr (KithPieceList) pieces = make_pieces (content);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/liar.bin");
+  g_autofree gchar *url = kith_test_origin_url (origin, "/hostile.bin");
   g_autofree gchar *size_text = g_strdup_printf ("%u", PIECES_SIZE);
-  g_autoptr (KithTestNode) requester = NULL;
-  g_autoptr (KithTestFetch) fetch = NULL;
-  g_autoptr (KithTestAttacker) liar = NULL;
+  g_autofree gchar *seed_text = g_strdup_printf ("%u", seed);
   g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autoptr (KithTestFetch) fetch = NULL;
+  g_autoptr (KithTestAttacker) attacker = NULL;
   KithTestNode *holders[2];
-  guint64 before[2], honest = 0, dropped;
+  guint64 before[2];
   guint origin_requests;
 
-  kith_test_origin_add (origin, "/liar.bin", content, 0);
+  kith_test_origin_add (origin, "/hostile.bin", content, 0);
   seed_holders (holders, 2, url, content);
-  origin_requests = kith_test_origin_get_requests (origin, "/liar.bin");
+  origin_requests = kith_test_origin_get_requests (origin, "/hostile.bin");
   for (guint i = 0; i < 2; i++)
     before[i] = served (holders[i]);
-  liar = kith_test_attacker_spawn (test_port, "piece-liar", size_text, "52");
-  ck_assert_str_eq (liar->sha256, sha256);
-  requester = kith_test_node_start_peering (test_port, PIECES_PEERING);
-  fetch = fetch_pieces_start (requester, url, content, pieces);
+  attacker = kith_test_attacker_spawn (test_port, mode, size_text, seed_text);
+  ck_assert_str_eq (attacker->sha256, sha256);
+  run->requester = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  fetch = fetch_pieces_start (run->requester, url, content, pieces);
   kith_test_fetch_wait_done (fetch, content, 30000);
+  run->honest = 0;
   for (guint i = 0; i < 2; i++) {
     guint64 sent = served (holders[i]) - before[i];
-    g_print ("pieces: honest holder %u sent %" G_GUINT64_FORMAT " bytes\n", i, sent);
-    honest += sent;
+    g_print ("pieces (%s): honest holder %u sent %" G_GUINT64_FORMAT " bytes\n", mode, i, sent);
+    run->honest += sent;
   }
-  ck_assert_uint_eq (kith_test_node_peering_counter (requester, "pieces", "result=\"bad\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (requester, "bad-peers"), 1);
-  ck_assert_uint_eq (kith_test_node_peering_counter (requester, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
-  /* the liar's first piece is kept, so the honest ones send the rest, each piece once (a
-   * piece asked of a second source near the end would show as dropped) */
-  dropped = (guint64) kith_test_node_peering_counter (requester, "pieces", "result=\"dropped\"");
-  ck_assert_uint_ge (honest, PIECES_SIZE - PIECE);
-  ck_assert_uint_le (honest, PIECES_SIZE - PIECE + dropped * PIECE);
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/liar.bin"), origin_requests);
-  /* it was asked for one piece per GET, never more */
-  ck_assert_uint_eq (kith_test_attacker_stop (liar), PIECE);
+  run->dropped = (guint64) kith_test_node_peering_counter (run->requester, "pieces", "result=\"dropped\"");
+  ck_assert_uint_eq (kith_test_node_peering_counter (run->requester, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/hostile.bin"), origin_requests);
+  run->attacker_max = kith_test_attacker_stop (attacker);
   for (guint i = 0; i < 2; i++)
     kith_test_node_free (holders[i]);
+}
+
+/* A liar that serves the real bytes but gets its second piece wrong is banned on that
+ * piece; its first piece and every piece the honest ones sent are kept — the honest
+ * holders together send exactly the file minus the liar's good piece (none of theirs is
+ * asked again), the bad piece comes from them, and the file is verified whole. */
+START_TEST (test_piece_liar_banned_honest_kept)
+{
+  HostileRun run;
+
+  hostile_run ("piece-liar", 52, &run);
+  ck_assert_uint_eq (kith_test_node_peering_counter (run.requester, "pieces", "result=\"bad\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (run.requester, "bad-peers"), 1);
+  /* a piece asked of a second source near the end would show as dropped */
+  ck_assert_uint_ge (run.honest, PIECES_SIZE - PIECE);
+  ck_assert_uint_le (run.honest, PIECES_SIZE - PIECE + run.dropped * PIECE);
+  ck_assert_uint_eq (run.attacker_max, PIECE); /* one piece per GET, never more */
+  kith_test_node_free (run.requester);
+}
+END_TEST
+
+/* A source that sends 640 KB/s beside two fast ones loses its share: it keeps at most one
+ * piece of 24 (its fair share is 8), a piece stuck on it is asked of a fast one too. */
+START_TEST (test_slow_source_loses_share)
+{
+  HostileRun run;
+
+  hostile_run ("piece-slow", 53, &run);
+  ck_assert_uint_ge (run.honest, PIECES_SIZE - PIECE);
+  ck_assert_uint_eq (kith_test_node_peering_status (run.requester, "bad-peers"), 0);
+  kith_test_node_free (run.requester);
+}
+END_TEST
+
+/* A source whose first piece breaks off halfway is backed off (a fault, not a lie) and
+ * loses its pieces: the honest holders send the whole file, its half piece included. */
+START_TEST (test_failed_source_loses_pieces)
+{
+  HostileRun run;
+
+  hostile_run ("piece-cut", 54, &run);
+  ck_assert_uint_eq (kith_test_node_peering_counter (run.requester, "pieces", "result=\"failed\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (run.requester, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (run.requester, "peer-backoffs"), 1);
+  ck_assert_uint_eq (run.honest, PIECES_SIZE + run.dropped * PIECE);
+  ck_assert_uint_eq (run.attacker_max, PIECE / 2);
+  kith_test_node_free (run.requester);
 }
 END_TEST
 
@@ -212,6 +259,8 @@ pieces_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_pieces_from_three_holders);
   tcase_add_test (tc, test_piece_liar_banned_honest_kept);
+  tcase_add_test (tc, test_slow_source_loses_share);
+  tcase_add_test (tc, test_failed_source_loses_pieces);
   suite_add_tcase (suite, tc);
   return suite;
 }
