@@ -939,7 +939,27 @@ raw_connect_from (KithTestNode *node, const gchar *local, guint16 port, guint *s
   return conn;
 }
 
-/* Caps: tunnels per requester and in all, bandwidth per requester, idle timeout. */
+/* How long a tunnel from @local to the sink takes to deliver its @size bytes (µs); the
+ * tunnel, still open, in *@out. */
+static gint64
+tunnel_read_time (KithTestNode *relay, const gchar *local, guint16 port, gsize size, GSocketConnection **out)
+{
+  g_autofree guint8 *buffer = g_malloc (65536);
+  gint64 start = g_get_monotonic_time ();
+  guint status = 0;
+  gsize got = 0;
+  gssize n;
+
+  *out = raw_connect_from (relay, local, port, &status);
+  ck_assert_uint_eq (status, 200);
+  while (got < size &&
+         (n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (*out)), buffer, 65536, NULL, NULL)) > 0)
+    got += (gsize) n;
+  ck_assert_uint_eq (got, size);
+  return g_get_monotonic_time () - start;
+}
+
+/* Caps: tunnels per requester and in all, bandwidth per requester and in all, idle timeout. */
 START_TEST (test_caps)
 {
   g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
@@ -997,6 +1017,18 @@ START_TEST (test_caps)
   ck_assert_int_eq (n, 0);
   ck_assert_msg (idle >= 700000 && idle < 5000000, "closed after %" G_GINT64_FORMAT " µs idle", idle);
   ck_assert_double_ge (node_metric (relay, "kith_relay_bytes_total{direction=\"down\"}"), 300000);
+  /* the total bucket alone (no limit per requester) holds one tunnel just the same */
+  {
+    g_autoptr (KithTestNode) shared = NULL;
+    g_autoptr (GSocketConnection) one = NULL;
+    g_autofree gchar *shared_extra = g_strdup_printf ("allow=127.0.0.1:%u\nrate-per-requester=0\nrate=100000\n",
+                                                      sink->port);
+    shared = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token,
+                         shared_extra);
+    node_wait_serving (shared);
+    elapsed = tunnel_read_time (shared, "127.0.0.5", sink->port, 300000, &one);
+    ck_assert_msg (elapsed >= 1500000 && elapsed < 8000000, "300000 bytes took %" G_GINT64_FORMAT " µs", elapsed);
+  }
 }
 END_TEST
 
