@@ -250,6 +250,75 @@ START_TEST (test_failed_source_loses_pieces)
 }
 END_TEST
 
+#define STORM_NODES 3
+#define STORM_HOLD (12 * PIECE)
+
+typedef struct {
+  KithTestFetch **fetches;
+  guint n;
+} Storm;
+
+/* All but one fetch (the origin's) have verified pieces of a partial copy. */
+static gboolean
+storm_waiters_have_pieces (gpointer user_data)
+{
+  Storm *storm = user_data;
+  guint reading = 0;
+
+  for (guint i = 0; i < storm->n; i++) {
+    KithDbusTransfer1 *proxy = storm->fetches[i]->proxy;
+    reading += g_strcmp0 (kith_dbus_transfer1_get_state (proxy), "from-peer") == 0 &&
+               kith_dbus_transfer1_get_bytes_done (proxy) >= PIECE;
+  }
+  return reading == storm->n - 1;
+}
+
+/* In-progress holders are sources: three nodes ask at once while the origin is held
+ * halfway; the one elected fetches from the origin, the two others already have verified
+ * pieces of the partial copies (the leader's, each other's) before the origin sends the
+ * rest, and end with every piece checked; the origin served the file once. */
+START_TEST (test_pieces_from_partial_copies)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 55);
+  g_autoptr (KithPieceList) pieces = make_pieces (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/storm.bin");
+  KithTestNode *nodes[STORM_NODES];
+  KithTestFetch *fetches[STORM_NODES];
+  Storm storm = { fetches, STORM_NODES };
+  guint from_pieces = 0;
+
+  kith_test_origin_add (origin, "/storm.bin", content, 0);
+  kith_test_origin_hold (origin, "/storm.bin", STORM_HOLD);
+  for (guint i = 0; i < STORM_NODES; i++)
+    nodes[i] = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  for (guint i = 0; i < STORM_NODES; i++)
+    fetches[i] = fetch_pieces_start (nodes[i], url, content, pieces);
+  if (!kith_test_wait_until (storm_waiters_have_pieces, &storm, 20000)) {
+    for (guint i = 0; i < STORM_NODES; i++) {
+      g_autofree gchar *log = kith_test_agent_get_log (nodes[i]->agent);
+      g_print ("DEBUG %u %s %" G_GUINT64_FORMAT "\n%s\n", i, kith_dbus_transfer1_get_state (fetches[i]->proxy),
+               kith_dbus_transfer1_get_bytes_done (fetches[i]->proxy), log);
+    }
+    ck_abort ();
+  }
+  kith_test_origin_release (origin, "/storm.bin");
+  for (guint i = 0; i < STORM_NODES; i++) {
+    guint64 bytes;
+    kith_test_fetch_wait_done (fetches[i], content, 30000);
+    bytes = kith_test_node_peering_status (nodes[i], "bytes-from-pieces");
+    ck_assert (bytes == 0 || bytes == PIECES_SIZE);
+    from_pieces += bytes == PIECES_SIZE;
+  }
+  ck_assert_uint_eq (from_pieces, STORM_NODES - 1);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/storm.bin"), 1);
+  for (guint i = 0; i < STORM_NODES; i++) {
+    kith_test_fetch_free (fetches[i]);
+    kith_test_node_free (nodes[i]);
+  }
+}
+END_TEST
+
 static Suite *
 pieces_suite (void)
 {
@@ -261,6 +330,7 @@ pieces_suite (void)
   tcase_add_test (tc, test_piece_liar_banned_honest_kept);
   tcase_add_test (tc, test_slow_source_loses_share);
   tcase_add_test (tc, test_failed_source_loses_pieces);
+  tcase_add_test (tc, test_pieces_from_partial_copies);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -1002,12 +1002,13 @@ kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *a
   job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
 }
 
-/* What a partial copy @streamer lets us take: all but its last announced byte (a copy
- * serves its last byte only once complete). */
+/* What a partial copy @streamer may be asked for: any piece — it sends a piece it does not
+ * have yet as the bytes come in (a piece that waits too long is asked of another source,
+ * or the source is left after stall-ms); announcements lag behind the copy. */
 static guint64
-kith_fetch_job_streamer_available (const KithFetchJobStreamer *streamer)
+kith_fetch_job_streamer_available (KithFetchJob *job, const KithFetchJobStreamer *streamer)
 {
-  return streamer->done > 0 ? streamer->done - 1 : 0;
+  return kith_fetch_job_stream_size (job, streamer);
 }
 
 /* While fetching in pieces, the other holders join as sources: an "I have" for our
@@ -1033,7 +1034,7 @@ kith_fetch_job_pieces_packet (KithFetchJob *job, const KithPacket *packet)
     streamer = g_hash_table_lookup (job->streamers, packet->node);
     if (streamer != NULL && streamer->total == job->expected_size && g_strcmp0 (streamer->alias, packet->alias) == 0)
       kith_piece_fetch_add_source (job->piece_fetch, packet->node, streamer->alias,
-                                   kith_fetch_job_streamer_available (streamer));
+                                   kith_fetch_job_streamer_available (job, streamer));
     break;
   default:
     break;
@@ -1050,7 +1051,7 @@ kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
 
   if (!kith_fetch_job_uses_pieces (job))
     return FALSE;
-  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_job_streamer_available (streamer));
+  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_job_streamer_available (job, streamer));
   if (job->piece_fetch == NULL)
     return TRUE;
   g_hash_table_iter_init (&iter, job->streamers);
@@ -1058,7 +1059,7 @@ kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
     streamer = value;
     if (!g_hash_table_contains (job->skip, node) && kith_peer_table_is_usable (job->ctx->peers, node) &&
         kith_fetch_job_stream_size (job, streamer) == job->expected_size)
-      kith_piece_fetch_add_source (job->piece_fetch, node, streamer->alias, kith_fetch_job_streamer_available (streamer));
+      kith_piece_fetch_add_source (job->piece_fetch, node, streamer->alias, kith_fetch_job_streamer_available (job, streamer));
   }
   return TRUE;
 }
