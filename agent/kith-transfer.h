@@ -25,7 +25,8 @@ const gchar *kith_transfer_state_to_string (KithTransferState state);
 
 const gchar *kith_transfer_get_url (KithTransfer *self);
 KithTransferState kith_transfer_get_state (KithTransfer *self);
-/* "origin", or the node id of the peer the bytes come from; NULL while searching. */
+/* "origin", "relay" (while the relay in use fetches it for this offline node), or the node
+ * id of the peer the bytes come from; NULL while searching. */
 const gchar *kith_transfer_get_source (KithTransfer *self);
 guint64 kith_transfer_get_bytes_done (KithTransfer *self);
 /* 0 while unknown. */

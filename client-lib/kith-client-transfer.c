@@ -193,7 +193,7 @@ kith_client_transfer_is_from_peer (KithClientTransfer *self)
 {
   g_return_val_if_fail (KITH_IS_CLIENT_TRANSFER (self), FALSE);
   return self->source != NULL && g_strcmp0 (self->source, "origin") != 0 &&
-         g_strcmp0 (self->source, "cache") != 0;
+         g_strcmp0 (self->source, "cache") != 0 && g_strcmp0 (self->source, "relay") != 0;
 }
 
 guint64

@@ -68,14 +68,15 @@ KithClientTransferState kith_client_transfer_get_state (KithClientTransfer *self
 /**
  * kith_client_transfer_get_source:
  *
- * "origin", "cache", a peer's node id (32 hex digits) — the peer waited for while
- * WAITING_FOR_PEER — or NULL while unknown; owned by @self.
+ * "origin", "cache", "relay" (the relay in use is fetching it for this offline node), a
+ * peer's node id (32 hex digits) — the peer waited for while WAITING_FOR_PEER — or NULL
+ * while unknown; owned by @self.
  */
 const gchar *kith_client_transfer_get_source (KithClientTransfer *self);
 /**
  * kith_client_transfer_is_from_peer:
  *
- * TRUE when the source is a peer's node id (not "origin", "cache" or unknown).
+ * TRUE when the source is a peer's node id (not "origin", "cache", "relay" or unknown).
  */
 gboolean kith_client_transfer_is_from_peer (KithClientTransfer *self);
 guint64 kith_client_transfer_get_bytes_done (KithClientTransfer *self);

@@ -24,11 +24,12 @@ kith_cmd_update_run_clear (KithUpdateRun *run)
   g_clear_pointer (&run->sizes, g_hash_table_unref);
 }
 
-/* "origin", "cache", or "peer 1a2b3c4d" (a node id shortened: enough on one LAN); caller frees. */
+/* "origin", "cache", "relay" (fetching it for this offline node), or "peer 1a2b3c4d" (a
+ * node id shortened: enough on one LAN); caller frees. */
 static gchar *
 kith_cmd_update_source_label (const gchar *source)
 {
-  if (g_strcmp0 (source, "origin") == 0 || g_strcmp0 (source, "cache") == 0)
+  if (g_strcmp0 (source, "origin") == 0 || g_strcmp0 (source, "cache") == 0 || g_strcmp0 (source, "relay") == 0)
     return g_strdup (source);
   return g_strdup_printf ("peer %.8s", source);
 }
