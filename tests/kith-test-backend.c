@@ -112,6 +112,12 @@ kith_test_backend_publish_sample (KithTestBackend *self, const gchar *stamp)
   return src;
 }
 
+void
+kith_test_backend_publish (KithTestBackend *self, const gchar *src)
+{
+  kith_test_backend_run ((const gchar *const[]) { kith_test_backend_bin (), "publish", self->dir, src, NULL });
+}
+
 static void kith_test_backend_serve_full (KithTestBackend *self, const gchar *rate, gboolean plain);
 
 void

@@ -18,6 +18,8 @@ const gchar *kith_test_backend_get_ca (KithTestBackend *self);
 /* Runs make-sample-release.sh with @stamp into a new directory and publishes it; returns
  * that directory (owned by @self). */
 const gchar *kith_test_backend_publish_sample (KithTestBackend *self, const gchar *stamp);
+/* `kith-backend publish` of the release in the directory @src (the caller's). */
+void kith_test_backend_publish (KithTestBackend *self, const gchar *src);
 /* `kith-backend serve` on 127.0.0.1, a free port, at @rate ("1M"; NULL: unlimited);
  * waits for its ready line. */
 void kith_test_backend_serve (KithTestBackend *self, const gchar *rate);

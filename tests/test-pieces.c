@@ -6,14 +6,17 @@
  * fetched again, from the others */
 #include "kith-dbus-generated.h"
 #include "kith-test-attacker.h"
+#include "kith-test-backend.h"
 #include "kith-test-node.h"
 #include "kith-test-origin.h"
 
 #include <check.h>
 #include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
 
 #include "kith-piece-list.h"
 #include "kith-test-suite.h"
+#include "kith-test-util.h"
 #include <string.h>
 #include <unistd.h>
 
@@ -319,6 +322,68 @@ START_TEST (test_pieces_from_partial_copies)
 }
 END_TEST
 
+#ifdef KITH_TEST_PIECES_UPDATE
+/* A node of @backend with the update plugin, its check an hour away (the test asks). */
+static KithTestNode *
+update_node_start (KithTestBackend *backend)
+{
+  g_autofree gchar *peering = kith_test_node_peering_config (test_port, PIECES_PEERING);
+  g_autofree gchar *config = g_strdup_printf ("backend-url=%s\ntrust-anchor=%s\n%s[update]\nfirst-check=1h\n",
+                                              kith_test_backend_get_url (backend),
+                                              kith_test_backend_get_ca (backend), peering);
+  return kith_test_node_start_new ("peering;update", config);
+}
+
+static void
+update_check (KithTestNode *node)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = g_dbus_connection_call_sync (node->connection, NULL, "/org/kith/Agent1/Update",
+                                                            "org.kith.Update1", "Check", NULL, G_VARIANT_TYPE ("(s)"),
+                                                            G_DBUS_CALL_FLAGS_NONE, 60000, NULL, &error);
+  const gchar *result = NULL;
+
+  ck_assert_msg (reply != NULL, "Check(): %s", error != NULL ? error->message : "");
+  g_variant_get (reply, "(&s)", &result);
+  ck_assert_msg (g_str_has_prefix (result, "installed catalog 1"), "%s", result);
+}
+
+/* The whole path: kith-backend publish lists the pieces of a 12 MiB file in the signed
+ * catalog, the update plugin passes them to peering, and the third node to install the
+ * release takes that file in pieces from the two that have it; it leaves the backend
+ * once. */
+START_TEST (test_release_in_pieces)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (12 * PIECE, 56);
+  g_autofree gchar *src = g_dir_make_tmp ("kith-pieces-XXXXXX", NULL);
+  g_autofree gchar *file = g_build_filename (src, "engine-2611211200.bin", NULL);
+  KithTestNode *nodes[3];
+  guint64 before[2];
+
+  ck_assert (g_file_set_contents (file, g_bytes_get_data (content, NULL), (gssize) g_bytes_get_size (content), NULL));
+  kith_test_backend_publish (backend, src);
+  kith_test_backend_serve (backend, NULL);
+  for (guint i = 0; i < 3; i++)
+    nodes[i] = update_node_start (backend);
+  update_check (nodes[0]);
+  update_check (nodes[1]);
+  for (guint i = 0; i < 2; i++)
+    before[i] = served (nodes[i]);
+  update_check (nodes[2]);
+  for (guint i = 0; i < 2; i++)
+    ck_assert_msg (served (nodes[i]) > before[i], "node %u sent no piece", i);
+  ck_assert_uint_eq (served (nodes[0]) + served (nodes[1]) - before[0] - before[1], 12 * PIECE);
+  ck_assert_uint_eq (kith_test_node_peering_status (nodes[2], "bytes-from-pieces"), 12 * PIECE);
+  ck_assert_uint_eq (kith_test_node_peering_counter (nodes[2], "pieces", "result=\"ok\""), 12);
+  ck_assert_uint_eq (kith_test_backend_get_requests (backend, "/files/engine-2611211200.bin"), 1);
+  for (guint i = 0; i < 3; i++)
+    kith_test_node_free (nodes[i]);
+  kith_test_rm_rf (src);
+}
+END_TEST
+#endif
+
 static Suite *
 pieces_suite (void)
 {
@@ -331,6 +396,9 @@ pieces_suite (void)
   tcase_add_test (tc, test_slow_source_loses_share);
   tcase_add_test (tc, test_failed_source_loses_pieces);
   tcase_add_test (tc, test_pieces_from_partial_copies);
+#ifdef KITH_TEST_PIECES_UPDATE
+  tcase_add_test (tc, test_release_in_pieces);
+#endif
   suite_add_tcase (suite, tc);
   return suite;
 }
