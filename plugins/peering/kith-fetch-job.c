@@ -888,12 +888,14 @@ kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
 
 /* ---- many sources: a large file in pieces, each checked as it arrives (kith-piece-fetch.h) ---- */
 
-/* With a piece list trusted like the hash, of the size we were told. */
+/* With a piece list trusted like the hash, of the size we were told, in pieces small
+ * enough to be held in memory until verified. */
 static gboolean
 kith_fetch_job_uses_pieces (KithFetchJob *job)
 {
   return job->pieces != NULL && job->expected_sha256 != NULL && kith_piece_list_get_count (job->pieces) > 1 &&
-         kith_piece_list_get_file_size (job->pieces) == job->expected_size;
+         kith_piece_list_get_file_size (job->pieces) == job->expected_size &&
+         kith_piece_list_get_piece_size (job->pieces) <= KITH_PIECE_FETCH_MAX_BUFFERED;
 }
 
 static void

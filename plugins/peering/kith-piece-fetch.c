@@ -17,7 +17,6 @@
  * the wire (0.5 ms against 84 ms for 1 MiB at 100 Mbit/s), so the link stays busy, and a
  * source's share follows its speed exactly. */
 #define KITH_PIECE_FETCH_PER_SOURCE 1
-#define KITH_PIECE_FETCH_MAX_BUFFERED (16 * 1024 * 1024)
 #define KITH_PIECE_FETCH_TICK_MS 50
 /* a piece in flight this long, and 4 times the mean piece time, may be asked of an idle
  * source too (the end of a fetch must not wait for its slowest source) */

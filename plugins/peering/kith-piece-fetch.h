@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 
 /* Sources one fetch takes (the network offers them: bounded). */
 #define KITH_PIECE_FETCH_MAX_SOURCES 8
+/* Pieces are held in memory until verified: at most this much per fetch, so a list with
+ * larger pieces is not fetched in pieces (the file comes whole). */
+#define KITH_PIECE_FETCH_MAX_BUFFERED (16 * 1024 * 1024)
 
 typedef struct _KithPieceFetch KithPieceFetch;
 
