@@ -281,6 +281,13 @@ END_TEST
 
 #define N_HOLDERS 20
 
+/* The holder ranked first for request @id of SELF, among @holders. */
+static const gchar *
+top_of (GPtrArray *holders, guint32 id)
+{
+  return kith_reply_rank_first (SELF, id, holders);
+}
+
 START_TEST (test_reply_rank_order_and_spread)
 {
   g_autoptr (GPtrArray) holders = g_ptr_array_new_with_free_func (g_free);
@@ -312,6 +319,13 @@ START_TEST (test_reply_rank_order_and_spread)
   /* each holder goes first about requests / N_HOLDERS = 200 times */
   for (guint h = 0; h < N_HOLDERS; h++)
     ck_assert_msg (first[h] > 130 && first[h] < 270, "holder %u first %u times of %u", h, first[h], requests);
+  /* the requester itself, still listed as a holder, does not count */
+  for (guint32 id = 1; id <= 64; id++) {
+    g_autofree gchar *top = g_strdup (top_of (holders, id));
+    g_ptr_array_add (holders, g_strdup (SELF));
+    ck_assert_uint_eq (kith_reply_rank_of (SELF, id, top, NULL, holders), 0);
+    g_ptr_array_remove_index (holders, holders->len - 1);
+  }
   /* another requester, the same id: another order */
   ck_assert (kith_reply_rank_score (LOW, 1, "a") != kith_reply_rank_score (HIGH, 1, "a"));
   ck_assert_ptr_null (kith_reply_rank_first (SELF, 1, NULL));

@@ -57,7 +57,8 @@ kith_reply_rank_of (const gchar *requester, guint32 id, const gchar *self, const
     return 0;
   for (guint i = 0; holders != NULL && i < holders->len; i++) {
     const gchar *node = g_ptr_array_index (holders, i);
-    if (g_strcmp0 (node, self) == 0 || g_strcmp0 (node, hint) == 0)
+    /* the requester may still be listed as a holder (it let its copy go): it is not one */
+    if (g_strcmp0 (node, self) == 0 || g_strcmp0 (node, hint) == 0 || g_strcmp0 (node, requester) == 0)
       continue;
     /* ties (a 2^-64 chance) are broken by the id itself, so that no two share a rank */
     if (kith_reply_rank_score (requester, id, node) < mine ||

@@ -14,8 +14,8 @@ G_BEGIN_DECLS
 guint64 kith_reply_rank_score (const gchar *requester, guint32 id, const gchar *holder);
 
 /* The rank of @self for the request (0 = first): a @hint naming another node goes first,
- * then every node of @holders (node ids, @self and @hint among them or not) with a lower
- * score than @self. A @hint naming @self makes it first. */
+ * then every node of @holders (node ids, @self and @hint among them or not; @requester is
+ * left out) with a lower score than @self. A @hint naming @self makes it first. */
 guint kith_reply_rank_of (const gchar *requester, guint32 id, const gchar *self, const gchar *hint,
                           GPtrArray *holders);
 
