@@ -103,6 +103,17 @@ kith_rate_limit_charge (KithRateLimit *self, const gchar *key, guint64 n, gint64
   return (gint64) (-bucket->tokens * G_USEC_PER_SEC / self->rate) + 1;
 }
 
+void
+kith_rate_limit_refund (KithRateLimit *self, const gchar *key, gint64 now_us)
+{
+  KithBucket *bucket;
+
+  if (self->rate == 0 || !g_hash_table_contains (self->buckets, key))
+    return;
+  bucket = kith_rate_limit_bucket (self, key, now_us);
+  bucket->tokens = MIN ((gdouble) self->burst, bucket->tokens + 1.0);
+}
+
 guint
 kith_rate_limit_get_size (KithRateLimit *self)
 {

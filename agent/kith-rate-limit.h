@@ -20,6 +20,9 @@ gboolean kith_rate_limit_take (KithRateLimit *self, const gchar *key, gint64 now
  * for bytes already read. Returns how long (µs) until the bucket is out of debt, 0 when
  * it still holds tokens; always 0 when the rate is 0. */
 gint64 kith_rate_limit_charge (KithRateLimit *self, const gchar *key, guint64 n, gint64 now_us);
+/* Gives one token back to @key's bucket (never beyond the burst): an event that turned
+ * out to be wanted. Nothing for a key without a bucket. */
+void kith_rate_limit_refund (KithRateLimit *self, const gchar *key, gint64 now_us);
 /* Buckets kept. */
 guint kith_rate_limit_get_size (KithRateLimit *self);
 

@@ -347,6 +347,19 @@ START_TEST (test_rate_limit)
   for (guint i = 0; i < 100; i++)
     allowed += kith_rate_limit_take (limit, "127.0.0.9", now);
   ck_assert_uint_eq (allowed, 5);
+  /* a refunded token (a reply the requester took) can be spent again, once */
+  ck_assert (!kith_rate_limit_take (limit, "127.0.0.9", now));
+  kith_rate_limit_refund (limit, "127.0.0.9", now);
+  ck_assert (kith_rate_limit_take (limit, "127.0.0.9", now));
+  ck_assert (!kith_rate_limit_take (limit, "127.0.0.9", now));
+  /* never beyond the burst, and nothing for an address never seen */
+  for (guint i = 0; i < 100; i++)
+    kith_rate_limit_refund (limit, "127.0.0.9", now);
+  allowed = 0;
+  for (guint i = 0; i < 100; i++)
+    allowed += kith_rate_limit_take (limit, "127.0.0.9", now);
+  ck_assert_uint_eq (allowed, 5);
+  kith_rate_limit_refund (limit, "127.0.0.7", now);
   /* other addresses have their own bucket; the table keeps the 4 used last */
   ck_assert (kith_rate_limit_take (limit, "127.0.0.8", now));
   for (guint i = 0; i < 10; i++) {

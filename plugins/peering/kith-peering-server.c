@@ -23,6 +23,7 @@ struct _KithPeeringServer {
   KithPeeringOriginProgressFunc origin_progress;
   gpointer origin_progress_data;
   GHashTable *pending; /* "node:id" → KithPendingReply* */
+  GHashTable *answered; /* "node:id" → KithPendingReply* (reply sent), the newest few */
   KithRateLimit *replies; /* per requester address */
 };
 
@@ -57,6 +58,8 @@ kith_peering_server_new (const KithPeeringContext *context, KithPeeringTasks *ta
   self->origin_progress_data = user_data;
   self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify) kith_peering_server_reply_free);
+  self->answered = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                          (GDestroyNotify) kith_peering_server_reply_free);
   self->replies = kith_rate_limit_new (context->timings->reply_rate, context->timings->reply_burst,
                                        KITH_PEERING_SERVER_MAX_SOURCES);
   return self;
@@ -66,6 +69,7 @@ void
 kith_peering_server_free (KithPeeringServer *self)
 {
   g_hash_table_unref (self->pending);
+  g_hash_table_unref (self->answered);
   kith_rate_limit_free (self->replies);
   g_free (self);
 }
@@ -99,6 +103,25 @@ kith_peering_server_may_reply (KithPeeringServer *self, GSocketAddress *to)
   return FALSE;
 }
 
+/* Keeps @table (pending or answered replies) within its bound: the oldest goes. */
+static void
+kith_peering_server_make_room (KithPeeringServer *self, GHashTable *table)
+{
+  GHashTableIter iter;
+  KithPendingReply *pending, *oldest = NULL;
+
+  if (g_hash_table_size (table) < KITH_PEERING_SERVER_MAX_PENDING)
+    return;
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending)) {
+    if (oldest == NULL || pending->created_us < oldest->created_us)
+      oldest = pending;
+  }
+  if (table == self->pending)
+    kith_metrics_add (self->ctx->metrics, "kith_peering_replies_evicted_total", NULL, 1);
+  g_hash_table_remove (table, oldest->key);
+}
+
 static gboolean
 kith_peering_server_reply_due (gpointer user_data)
 {
@@ -107,29 +130,18 @@ kith_peering_server_reply_due (gpointer user_data)
 
   pending->timeout_id = 0;
   /* the rate counts replies sent: one that "I found" cancelled cost the requester nothing */
-  if (kith_peering_server_may_reply (self, pending->to))
-    kith_peering_sender_send_to (self->ctx->sender, pending->reply, pending->to);
-  g_hash_table_remove (self->pending, pending->key);
+  if (!kith_peering_server_may_reply (self, pending->to)) {
+    g_hash_table_remove (self->pending, pending->key);
+    return G_SOURCE_REMOVE;
+  }
+  kith_peering_sender_send_to (self->ctx->sender, pending->reply, pending->to);
+  g_hash_table_steal (self->pending, pending->key);
+  g_clear_pointer (&pending->reply, kith_packet_free);
+  kith_peering_server_make_room (self, self->answered);
+  g_hash_table_replace (self->answered, pending->key, pending);
   return G_SOURCE_REMOVE;
 }
 
-/* Keeps the table of pending replies within its bound: the oldest goes. */
-static void
-kith_peering_server_make_room (KithPeeringServer *self)
-{
-  GHashTableIter iter;
-  KithPendingReply *pending, *oldest = NULL;
-
-  if (g_hash_table_size (self->pending) < KITH_PEERING_SERVER_MAX_PENDING)
-    return;
-  g_hash_table_iter_init (&iter, self->pending);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &pending)) {
-    if (oldest == NULL || pending->created_us < oldest->created_us)
-      oldest = pending;
-  }
-  kith_metrics_add (self->ctx->metrics, "kith_peering_replies_evicted_total", NULL, 1);
-  g_hash_table_remove (self->pending, oldest->key);
-}
 
 /* Someone fetching @packet's href from the origin says so at once: the requester
  * then waits for it instead of starting a second origin download. */
@@ -192,7 +204,7 @@ kith_peering_server_schedule (KithPeeringServer *self, const KithPacket *request
   KithPendingReply *pending;
   guint delay_ms = kith_peering_server_delay (self, request);
 
-  kith_peering_server_make_room (self);
+  kith_peering_server_make_room (self, self->pending);
   pending = g_new0 (KithPendingReply, 1);
   pending->created_us = kith_peer_table_now (self->ctx->peers);
   pending->server = self;
@@ -277,6 +289,25 @@ kith_peering_server_same_address (GSocketAddress *a, GSocketAddress *b)
                                g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (b)));
 }
 
+/* "found" after our reply was sent, from the address the request came from: the requester
+ * was real and took an answer (ours or another's), so the reply is given back to its rate.
+ * A forged source gets its replies refunded only by forging one "found" per reply, which
+ * leaves nothing to amplify (a reply is about the size of a request and a "found"). */
+static void
+kith_peering_server_taken (KithPeeringServer *self, const KithPacket *packet, const gchar *key,
+                           GSocketAddress *from)
+{
+  KithPendingReply *answered = g_hash_table_lookup (self->answered, key);
+  g_autofree gchar *host = NULL;
+
+  if (answered == NULL || packet->type != KITH_PACKET_TYPE_FOUND ||
+      !kith_peering_server_same_address (answered->to, from) || !G_IS_INET_SOCKET_ADDRESS (from))
+    return;
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)));
+  kith_rate_limit_refund (self->replies, host, kith_peer_table_now (self->ctx->peers));
+  g_hash_table_remove (self->answered, key);
+}
+
 /* "found" or "end-request" cancels our pending reply, but only when it comes from the
  * address and port the request came from: anyone can write another node's id. */
 static void
@@ -285,8 +316,10 @@ kith_peering_server_cancel (KithPeeringServer *self, const KithPacket *packet, G
   g_autofree gchar *key = kith_peering_server_key (packet);
   KithPendingReply *pending = g_hash_table_lookup (self->pending, key);
 
-  if (pending == NULL)
+  if (pending == NULL) {
+    kith_peering_server_taken (self, packet, key, from);
     return;
+  }
   if (!kith_peering_server_same_address (pending->to, from)) {
     kith_metrics_add (self->ctx->metrics, "kith_peering_packets_dropped_total",
                       "reason=\"foreign-cancel\"", 1);
