@@ -312,11 +312,16 @@ kith_client_fetch_open_destination (const gchar *path, gboolean *created, GError
 }
 
 static GVariant *
-kith_client_fetch_options (const gchar *sha256, guint64 size, KithClientFetchFlags flags)
+kith_client_fetch_options (const gchar *sha256, guint64 size, guint64 piece_size, const gchar *pieces,
+                           KithClientFetchFlags flags)
 {
   GVariantDict options;
 
   g_variant_dict_init (&options, NULL);
+  if (pieces != NULL) {
+    g_variant_dict_insert (&options, "piece-size", "t", piece_size);
+    g_variant_dict_insert (&options, "pieces", "s", pieces);
+  }
   if (sha256 != NULL)
     g_variant_dict_insert (&options, "sha256", "s", sha256);
   if (size > 0)
@@ -329,11 +334,11 @@ kith_client_fetch_options (const gchar *sha256, guint64 size, KithClientFetchFla
 }
 
 void
-kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gchar *destination,
-                               const gchar *sha256, guint64 size, KithClientFetchFlags flags,
-                               KithClientProgressFunc progress, gpointer progress_data,
-                               GDestroyNotify progress_data_free, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
+kith_client_fetch_pieces_async (KithClient *self, const gchar *url, const gchar *destination,
+                                const gchar *sha256, guint64 size, guint64 piece_size, const gchar *pieces,
+                                KithClientFetchFlags flags, KithClientProgressFunc progress,
+                                gpointer progress_data, GDestroyNotify progress_data_free,
+                                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task; /* the operation's reference, dropped by kith_client_fetch_return_*() */
   KithClientFetch *fetch;
@@ -377,7 +382,7 @@ kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gchar *
   close (fd);
   kith_client_call_plugin_async (self, KITH_CLIENT_FETCH_OBJECT, KITH_CLIENT_PEERING_INTERFACE, "Fetch",
                                  g_variant_new ("(sh@a{sv})", url, 0,
-                                                kith_client_fetch_options (sha256, size, flags)),
+                                                kith_client_fetch_options (sha256, size, piece_size, pieces, flags)),
                                  G_VARIANT_TYPE ("(o)"), fds, -1, NULL,
                                  kith_client_fetch_called_cb, task);
 #else
@@ -385,6 +390,17 @@ kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gchar *
                                                              "Fetching needs file descriptor passing "
                                                              "(a Unix system)"));
 #endif
+}
+
+void
+kith_client_fetch_sized_async (KithClient *self, const gchar *url, const gchar *destination,
+                               const gchar *sha256, guint64 size, KithClientFetchFlags flags,
+                               KithClientProgressFunc progress, gpointer progress_data,
+                               GDestroyNotify progress_data_free, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  kith_client_fetch_pieces_async (self, url, destination, sha256, size, 0, NULL, flags, progress, progress_data,
+                                  progress_data_free, cancellable, callback, user_data);
 }
 
 void

@@ -227,6 +227,26 @@ KithClientTransfer *kith_client_fetch_sized (KithClient *self, const gchar *url,
                                              GCancellable *cancellable, GError **error);
 
 /**
+ * kith_client_fetch_pieces_async:
+ *
+ * kith_client_fetch_sized_async() with a piece list the caller trusts as it trusts
+ * @sha256 (e.g. from a signed catalog): @pieces is the SHA-256 of every @piece_size-byte
+ * piece of the @size-byte file (the last may be shorter), 64 lowercase hex digits each,
+ * one after another (NULL: none, as kith_client_fetch_sized_async()). The agent may then
+ * take the file in pieces from several peers at once, checking each piece as it arrives
+ * and banning a peer whose piece does not match (docs/protocol.md "Pieces"); the whole
+ * file is still checked against @sha256. @sha256 and @size are required with @pieces; a
+ * list that breaks a bound (pieces of 64 KiB–64 MiB, at most 65536, one hash per piece)
+ * fails with KITH_CLIENT_ERROR_INVALID_ARGS. Finish with kith_client_fetch_finish().
+ */
+void kith_client_fetch_pieces_async (KithClient *self, const gchar *url, const gchar *destination,
+                                     const gchar *sha256, guint64 size, guint64 piece_size,
+                                     const gchar *pieces, KithClientFetchFlags flags,
+                                     KithClientProgressFunc progress, gpointer progress_data,
+                                     GDestroyNotify progress_data_free, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+
+/**
  * kith_client_watch_peers:
  *
  * Emits KithClient::peer-download (href, node, done, total: s, s, guint64, guint64) for every

@@ -205,6 +205,53 @@ START_TEST (test_fetch_origin_then_peer)
 }
 END_TEST
 
+/* kith_client_fetch_pieces_async(): B takes A's copy with a piece list (64 KiB pieces); a
+ * list one hash short is refused (INVALID_ARGS) before anything is fetched. */
+START_TEST (test_fetch_pieces)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (5 * 65536 + 11, 17);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/pieces.bin");
+  g_autofree gchar *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, content);
+  g_autoptr (Node) a = node_start ();
+  g_autoptr (Node) b = node_start ();
+  g_autofree gchar *dest_a = node_path (a, "pieces.bin");
+  g_autofree gchar *dest_b = node_path (b, "pieces.bin");
+  g_autoptr (KithClientTransfer) transfer = NULL;
+  g_autoptr (GString) hashes = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  gsize size = g_bytes_get_size (content);
+  Progress progress = { 0 };
+
+  for (gsize offset = 0; offset < size; offset += 65536) {
+    g_autoptr (GBytes) piece = g_bytes_new_from_bytes (content, offset, MIN (65536, size - offset));
+    g_autofree gchar *piece_sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, piece);
+    g_string_append (hashes, piece_sha256);
+  }
+  kith_test_origin_add (origin, "/pieces.bin", content, 0);
+  transfer = kith_client_fetch (a->client, url, dest_a, sha256, KITH_CLIENT_FETCH_FLAG_NONE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&transfer);
+  kith_client_fetch_pieces_async (b->client, url, dest_b, sha256, size, 65536, hashes->str + 64,
+                                  KITH_CLIENT_FETCH_FLAG_NONE, progress_cb, &progress, NULL, NULL, fetch_done_cb,
+                                  &progress);
+  fetch_wait (&progress);
+  ck_assert_msg (g_error_matches (progress.error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_INVALID_ARGS), "%s",
+                 progress.error != NULL ? progress.error->message : "no error");
+  progress_clear (&progress);
+  memset (&progress, 0, sizeof progress);
+  kith_client_fetch_pieces_async (b->client, url, dest_b, sha256, size, 65536, hashes->str,
+                                  KITH_CLIENT_FETCH_FLAG_NONE, progress_cb, &progress, NULL, NULL, fetch_done_cb,
+                                  &progress);
+  fetch_wait (&progress);
+  ck_assert_msg (progress.result != NULL, "%s", progress.error->message);
+  assert_file_equals (dest_b, content);
+  ck_assert_str_eq (kith_client_transfer_get_source (progress.result), kith_test_agent_get_node_id (a->agent));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/pieces.bin"), 1);
+  progress_clear (&progress);
+}
+END_TEST
+
 /* The agent refuses bytes that do not hash to what the caller expects. */
 START_TEST (test_fetch_sha256_mismatch)
 {
@@ -785,6 +832,7 @@ fetch_cli_suite (void)
   tcase_add_test (tc, test_transfer_error_mapping);
   tcase_add_test (tc, test_fetch_origin_then_peer);
   tcase_add_test (tc, test_fetch_sha256_mismatch);
+  tcase_add_test (tc, test_fetch_pieces);
   tcase_add_test (tc, test_fetch_cancel);
   tcase_add_test (tc, test_fetch_agent_gone);
   tcase_add_test (tc, test_cli_fetch);
