@@ -362,8 +362,35 @@ kith_cmd_fetch_copy_to_stdout (const gchar *path, GError **error)
   return TRUE;
 }
 
+/* --pieces FILE: the piece hashes it holds, whitespace (one per line, say) left out and
+ * lower-cased; NULL with @error when it cannot be read. */
+static gchar *
+kith_cmd_fetch_read_pieces (const gchar *path, GError **error)
+{
+  g_autofree gchar *text = NULL;
+  GString *hashes;
+
+  if (!g_file_get_contents (path, &text, NULL, error)) {
+    g_prefix_error (error, "--pieces: ");
+    return NULL;
+  }
+  hashes = g_string_new (NULL);
+  for (const gchar *c = text; *c != '\0'; c++) {
+    if (!g_ascii_isspace (*c))
+      g_string_append_c (hashes, g_ascii_tolower (*c));
+  }
+  return g_string_free (hashes, FALSE);
+}
+
+typedef struct {
+  const gchar *sha256;
+  guint64 size;       /* 0: unknown */
+  guint64 piece_size;
+  gchar *pieces;      /* NULL: none */
+} KithFetchWhat;
+
 static gint
-kith_cmd_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const gchar *sha256,
+kith_cmd_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const KithFetchWhat *what,
                     KithClientFetchFlags flags)
 {
   g_autofree gchar *spool = NULL;
@@ -391,8 +418,9 @@ kith_cmd_fetch_run (KithCli *cli, const gchar *url, const gchar *output, const g
   interrupt_id = kith_cli_cancel_on_interrupt (cancellable);
   if (view.interactive)
     tick_id = g_timeout_add (KITH_FETCH_TICK_MS, kith_cmd_fetch_tick, &view);
-  kith_client_fetch_async (client, url, output, sha256, flags, kith_cmd_fetch_progress, &view, NULL,
-                           cancellable, kith_cmd_fetch_done, &view);
+  kith_client_fetch_pieces_async (client, url, output, what->sha256, what->size, what->piece_size, what->pieces,
+                                  flags, kith_cmd_fetch_progress, &view, NULL, cancellable, kith_cmd_fetch_done,
+                                  &view);
   g_main_loop_run (loop);
   if (interrupt_id != 0)
     g_source_remove (interrupt_id);
@@ -427,13 +455,20 @@ kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
   g_autoptr (GError) error = NULL;
   g_autofree gchar *output = NULL;
   g_autofree gchar *sha256 = NULL;
+  g_autofree gchar *pieces_path = NULL;
+  g_autofree gchar *pieces = NULL;
+  gint64 size = 0, piece_size = 1024 * 1024;
   gboolean cached_only = FALSE, no_origin = FALSE, remote_name = FALSE;
+  KithFetchWhat what;
   const GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the bytes to FILE (created or truncated; - for standard output)", "FILE" },
     { "remote-name", 'O', 0, G_OPTION_ARG_NONE, &remote_name, "Write to a file named like the URL's last path segment", NULL },
     { "sha256", 0, 0, G_OPTION_ARG_STRING, &sha256, "Expected sha256 (64 hex digits); other bytes are refused", "HEX" },
     { "cached-only", 0, 0, G_OPTION_ARG_NONE, &cached_only, "Only from a peer's cache on the LAN", NULL },
     { "no-origin", 0, 0, G_OPTION_ARG_NONE, &no_origin, "Never from the origin URL itself", NULL },
+    { "size", 0, 0, G_OPTION_ARG_INT64, &size, "Expected size in bytes; a copy of another size is refused", "BYTES" },
+    { "pieces", 0, 0, G_OPTION_ARG_FILENAME, &pieces_path, "The sha256 of every piece, one per line (with --sha256 and --size): the file may come in pieces from several peers", "FILE" },
+    { "piece-size", 0, 0, G_OPTION_ARG_INT64, &piece_size, "The size of the pieces --pieces lists (1048576)", "BYTES" },
     { NULL },
   };
 
@@ -447,7 +482,14 @@ kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
     return kith_cli_report_error (cli, error);
   if (!kith_cmd_fetch_check_args (argc, output, sha256, &error))
     return kith_cli_report_error (cli, error);
-  return kith_cmd_fetch_run (cli, argv[1], output, sha256,
+  if (size < 0 || piece_size <= 0) {
+    g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "--size and --piece-size count bytes");
+    return kith_cli_report_error (cli, error);
+  }
+  if (pieces_path != NULL && (pieces = kith_cmd_fetch_read_pieces (pieces_path, &error)) == NULL)
+    return kith_cli_report_error (cli, error);
+  what = (KithFetchWhat) { sha256, (guint64) size, (guint64) piece_size, pieces };
+  return kith_cmd_fetch_run (cli, argv[1], output, &what,
                              (cached_only ? KITH_CLIENT_FETCH_FLAG_CACHED_ONLY : 0) |
                              (no_origin ? KITH_CLIENT_FETCH_FLAG_NO_ORIGIN : 0));
 }

@@ -352,6 +352,52 @@ run_kith (Node *node, const gchar *const *args, gchar **out, gchar **err)
   return kith_test_run ((const gchar *const *) argv->pdata, NULL, out, err);
 }
 
+/* `kith fetch --pieces FILE`: the hashes one per line, with --sha256 and --size; a list
+ * that does not fit the size fails with a message naming the pieces. */
+START_TEST (test_cli_fetch_pieces)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (3 * 65536 + 5, 18);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/cli-pieces.bin");
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *size = g_strdup_printf ("%" G_GSIZE_FORMAT, g_bytes_get_size (content));
+  g_autoptr (Node) a = node_start ();
+  g_autoptr (Node) b = node_start ();
+  g_autofree gchar *dest_a = node_path (a, "cli-pieces.bin");
+  g_autofree gchar *dest_b = node_path (b, "cli-pieces.bin");
+  g_autofree gchar *list = node_path (b, "pieces.txt");
+  g_autofree gchar *short_list = node_path (b, "short.txt");
+  g_autoptr (GString) hashes = g_string_new (NULL);
+  g_autoptr (KithClientTransfer) transfer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  gsize len = g_bytes_get_size (content);
+
+  for (gsize offset = 0; offset < len; offset += 65536) {
+    g_autoptr (GBytes) piece = g_bytes_new_from_bytes (content, offset, MIN (65536, len - offset));
+    g_autofree gchar *piece_sha = kith_test_sha256 (piece);
+    g_string_append_printf (hashes, "%s\n", piece_sha);
+  }
+  ck_assert (g_file_set_contents (list, hashes->str, -1, NULL));
+  ck_assert (g_file_set_contents (short_list, hashes->str + 65, -1, NULL));
+  kith_test_origin_add (origin, "/cli-pieces.bin", content, 0);
+  transfer = kith_client_fetch (a->client, url, dest_a, sha, KITH_CLIENT_FETCH_FLAG_NONE, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  ck_assert_int_ne (run_kith (b, (const gchar *const[]) { "fetch", "--sha256", sha, "--size", size, "--pieces",
+                                                           short_list, "--piece-size", "65536", "-o", dest_b, url,
+                                                           NULL }, &out, &err), 0);
+  ck_assert_msg (strstr (err, "pieces") != NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_msg (run_kith (b, (const gchar *const[]) { "fetch", "--sha256", sha, "--size", size, "--pieces", list,
+                                                       "--piece-size", "65536", "-o", dest_b, url, NULL },
+                           &out, &err) == 0, "%s", err);
+  assert_file_equals (dest_b, content);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/cli-pieces.bin"), 1);
+}
+END_TEST
+
 /* `kith fetch` as a process, output to a pipe: plain lines naming the source. */
 START_TEST (test_cli_fetch)
 {
@@ -836,6 +882,7 @@ fetch_cli_suite (void)
   tcase_add_test (tc, test_fetch_cancel);
   tcase_add_test (tc, test_fetch_agent_gone);
   tcase_add_test (tc, test_cli_fetch);
+  tcase_add_test (tc, test_cli_fetch_pieces);
   tcase_add_test (tc, test_cli_fetch_bad_url);
   tcase_add_test (tc, test_cli_fetch_stdout_and_remote_name);
   tcase_add_test (tc, test_watch_peer_downloads);
