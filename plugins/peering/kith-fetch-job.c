@@ -38,6 +38,8 @@
 #define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
 /* partial copies remembered per job (announced by the network: bounded) */
 #define KITH_FETCH_JOB_MAX_STREAMERS 16
+/* partial copies that ended under us in one job before that counts as a failed attempt */
+#define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
 /* a partial copy that answered 503 (all its readers taken) is not asked again this long */
 #define KITH_FETCH_JOB_BUSY_MS 1000
 
@@ -65,6 +67,7 @@ struct _KithFetchJob {
   guint32 request_id;
   guint timer_id;
   guint attempts;
+  guint streams_ended; /* partial copies that ended under us (kith_fetch_job_stream_ended) */
   GHashTable *skip; /* node ids not to elect or wait for again in this job */
   GHashTable *reasked; /* nodes whose bare "complete" made us ask again (once each) */
   gchar *waiting_for; /* node announcing or elected to download */
@@ -96,6 +99,7 @@ typedef struct {
   guint64 total;
   guint64 done;
   gint64 busy_until_us; /* answered 503: not before this */
+  gboolean ended;       /* this copy was cut or is gone: not read again */
 } KithFetchJobStreamer;
 
 static void
@@ -111,6 +115,8 @@ static void kith_fetch_job_decide (KithFetchJob *job);
 static gboolean kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms);
 static void kith_fetch_job_stream_busy (KithFetchJob *job);
 static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
+static void kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving);
+static gboolean kith_fetch_job_try_stream (KithFetchJob *job);
 
 const gchar *
 kith_fetch_job_get_href (KithFetchJob *job)
@@ -395,6 +401,32 @@ kith_fetch_job_blame (KithFetchJob *job, const GError *error)
   kith_fetch_job_blame_node (job, job->source, error);
 }
 
+/* A partial copy that ended short or is gone (404): its leader's own source failed (it cuts
+ * its readers and drops the copy) or the leader died. Not held against the leader: it may
+ * well start over with a new copy, announced afresh, and be the only node that can (the
+ * LAN's last online one). That copy is not read again; another is, or the wait for the
+ * leader goes on. Not an attempt, but at most KITH_FETCH_JOB_MAX_STREAM_ENDS per job. */
+static gboolean
+kith_fetch_job_stream_ended (KithFetchJob *job, const GError *error)
+{
+  KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, job->source);
+  g_autofree gchar *node = g_strdup (job->source);
+
+  if ((!g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED) &&
+       !g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND)) ||
+      job->streams_ended >= KITH_FETCH_JOB_MAX_STREAM_ENDS)
+    return FALSE;
+  job->streams_ended++;
+  if (streamer != NULL)
+    streamer->ended = TRUE;
+  g_message ("%s: the partial copy of %s ended (%s); reading another or waiting", job->href, node,
+             error->message);
+  if (!kith_fetch_job_try_stream (job))
+    kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node,
+                             job->ctx->timings->stall_ms, TRUE);
+  return TRUE;
+}
+
 static void
 kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *error)
 {
@@ -429,6 +461,8 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
     kith_fetch_job_finish (job, NULL, error);
     return;
   }
+  if (streamed && kith_fetch_job_stream_ended (job, error))
+    return;
   /* a peer failed us: remember it, and look again elsewhere */
   kith_fetch_job_blame (job, error);
   kith_peer_table_forget_holder (job->ctx->peers, job->href, job->source);
@@ -771,7 +805,7 @@ kith_fetch_job_pick_streamer (KithFetchJob *job)
   while (g_hash_table_iter_next (&iter, &node, &value)) {
     KithFetchJobStreamer *streamer = value;
     if (g_hash_table_contains (job->skip, node) || !kith_peer_table_is_usable (job->ctx->peers, node) ||
-        streamer->busy_until_us > now || kith_fetch_job_stream_size (job, streamer) == 0)
+        streamer->busy_until_us > now || streamer->ended || kith_fetch_job_stream_size (job, streamer) == 0)
       continue;
     if (g_strcmp0 (node, job->waiting_for) == 0)
       return node;
@@ -881,6 +915,7 @@ kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
     g_free (streamer->alias);
     streamer->alias = g_strdup (packet->alias);
     streamer->busy_until_us = 0; /* a new copy: new readers */
+    streamer->ended = FALSE;
   }
   streamer->total = packet->total;
   streamer->done = packet->done;
@@ -1081,6 +1116,8 @@ kith_fetch_job_relay_done (GObject *source, GAsyncResult *result, gpointer user_
     return;
   }
   g_debug ("%s: the relay holds it; asking the LAN again", job->href);
+  /* whoever was skipped failed us for a file it did not hold yet; the relay holds it now */
+  g_hash_table_remove_all (job->skip);
   kith_fetch_job_search (job);
 }
 

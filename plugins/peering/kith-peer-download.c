@@ -142,6 +142,12 @@ kith_peer_download_read_done (GObject *source, GAsyncResult *result, gpointer us
     g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
                  "%s sent %" G_GUINT64_FORMAT " of the %" G_GUINT64_FORMAT " bytes asked for",
                  download->source, download->done, download->length);
+  /* a chunked body cut mid-way reads as a clean end: short of the promise, it is a broken
+   * download (a fault, backed off), not a short file to blame as a lie */
+  else if (n == 0 && download->length == 0 && download->done < download->limit)
+    g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
+                 "%s ended after %" G_GUINT64_FORMAT " of the %" G_GUINT64_FORMAT " bytes it promised",
+                 download->source, download->done, download->limit);
   kith_peer_download_finish (download, error);
 }
 

@@ -32,7 +32,10 @@ typedef struct {
 KithPeerDownload *kith_peer_download_new (SoupSession *session, const gchar *url,
                                           const gchar *source, KithMetrics *metrics,
                                           const KithPeerDownloadFuncs *funcs, gpointer user_data);
-/* No byte past @limit is taken (0: none but the response's Content-Length). Before start. */
+/* @limit: the size the source promised (0: the response's Content-Length, if any). No byte
+ * past it is taken, and a body that ends before it fails the download (KITH_PEERING_ERROR_FAILED,
+ * a fault like a broken connection: a leader whose own source failed cuts its readers so).
+ * Before start. */
 void kith_peer_download_set_limit (KithPeerDownload *download, guint64 limit);
 /* Asks only @length bytes from @offset (Range); the answer must be 206 for exactly that
  * range, and the body must hold all of it. Before start. */
