@@ -139,30 +139,21 @@ kith_test_fetch_notify (GObject *proxy, GParamSpec *pspec, KithTestFetch *self)
 }
 
 KithTestFetch *
-kith_test_fetch_start_fd (KithTestNode *node, const gchar *url, const gchar *sha256, guint64 size,
-                          gboolean cached_only, gint fd)
+kith_test_fetch_start_options_fd (KithTestNode *node, const gchar *url, GVariant *options, gint fd)
 {
   KithTestFetch *self = g_new0 (KithTestFetch, 1);
   g_autoptr (GError) error = NULL;
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr (GVariant) reply = NULL;
-  GVariantDict options;
   const gchar *path = NULL;
 
   g_unix_fd_list_append (fds, fd, &error);
   g_assert_no_error (error);
-  g_variant_dict_init (&options, NULL);
-  if (sha256 != NULL)
-    g_variant_dict_insert (&options, "sha256", "s", sha256);
-  if (size > 0)
-    g_variant_dict_insert (&options, "size", "t", size);
-  if (cached_only)
-    g_variant_dict_insert (&options, "cached-only", "b", TRUE);
   self->started_us = g_get_monotonic_time ();
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
       node->connection, NULL, "/org/kith/Agent1/Peering", "org.kith.Peering1", "Fetch",
-      g_variant_new ("(sh@a{sv})", url, 0, g_variant_dict_end (&options)), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
+      g_variant_new ("(sh@a{sv})", url, 0, options), G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, fds,
+      NULL, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&o)", &path);
   self->proxy = kith_dbus_transfer1_proxy_new_sync (node->connection, G_DBUS_PROXY_FLAGS_NONE, NULL, path,
@@ -173,18 +164,47 @@ kith_test_fetch_start_fd (KithTestNode *node, const gchar *url, const gchar *sha
 }
 
 KithTestFetch *
-kith_test_fetch_start (KithTestNode *node, const gchar *url, const gchar *sha256, guint64 size,
-                       gboolean cached_only)
+kith_test_fetch_start_options (KithTestNode *node, const gchar *url, GVariant *options)
 {
   g_autofree gchar *dest = g_build_filename (kith_test_agent_get_dir (node->agent), "fetched-XXXXXX", NULL);
   gint fd = g_mkstemp (dest);
   KithTestFetch *self;
 
   ck_assert_int_ge (fd, 0);
-  self = kith_test_fetch_start_fd (node, url, sha256, size, cached_only, fd);
+  self = kith_test_fetch_start_options_fd (node, url, options, fd);
   close (fd);
   self->dest = g_steal_pointer (&dest);
   return self;
+}
+
+/* The options of kith_test_fetch_start(), floating. */
+static GVariant *
+kith_test_fetch_options (const gchar *sha256, guint64 size, gboolean cached_only)
+{
+  GVariantDict options;
+
+  g_variant_dict_init (&options, NULL);
+  if (sha256 != NULL)
+    g_variant_dict_insert (&options, "sha256", "s", sha256);
+  if (size > 0)
+    g_variant_dict_insert (&options, "size", "t", size);
+  if (cached_only)
+    g_variant_dict_insert (&options, "cached-only", "b", TRUE);
+  return g_variant_dict_end (&options);
+}
+
+KithTestFetch *
+kith_test_fetch_start_fd (KithTestNode *node, const gchar *url, const gchar *sha256, guint64 size,
+                          gboolean cached_only, gint fd)
+{
+  return kith_test_fetch_start_options_fd (node, url, kith_test_fetch_options (sha256, size, cached_only), fd);
+}
+
+KithTestFetch *
+kith_test_fetch_start (KithTestNode *node, const gchar *url, const gchar *sha256, guint64 size,
+                       gboolean cached_only)
+{
+  return kith_test_fetch_start_options (node, url, kith_test_fetch_options (sha256, size, cached_only));
 }
 
 gboolean

@@ -58,6 +58,12 @@ KithTestFetch *kith_test_fetch_start (KithTestNode *node, const gchar *url, cons
 /* The same into @fd (not closed; the caller reads what lands there). */
 KithTestFetch *kith_test_fetch_start_fd (KithTestNode *node, const gchar *url, const gchar *sha256,
                                          guint64 size, gboolean cached_only, gint fd);
+/* Asks @node for @url over D-Bus into @fd (not closed) with the Fetch() options @options
+ * (an a{sv}; a floating reference is taken). Caller frees. */
+KithTestFetch *kith_test_fetch_start_options_fd (KithTestNode *node, const gchar *url, GVariant *options,
+                                                 gint fd);
+/* The same into a fresh file of the node's directory. */
+KithTestFetch *kith_test_fetch_start_options (KithTestNode *node, const gchar *url, GVariant *options);
 /* A kith_test_wait_until() condition on a KithTestFetch: done or failed. */
 gboolean kith_test_fetch_is_finished (gpointer fetch);
 /* Waits up to @timeout_ms for the transfer to end, fails the test unless it is done and

@@ -32,37 +32,15 @@ static guint16 test_port;
 static KithTestFetch *
 fetch_pieces_start (KithTestNode *node, const gchar *url, GBytes *content, const KithPieceList *pieces)
 {
-  KithTestFetch *self = g_new0 (KithTestFetch, 1);
   g_autofree gchar *sha256 = kith_test_sha256 (content);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
-  g_autoptr (GVariant) reply = NULL;
   GVariantDict options;
-  const gchar *path = NULL;
-  gint fd;
 
-  self->dest = g_build_filename (kith_test_agent_get_dir (node->agent), "fetched-XXXXXX", NULL);
-  fd = g_mkstemp (self->dest);
-  ck_assert_int_ge (fd, 0);
-  g_unix_fd_list_append (fds, fd, &error);
-  close (fd);
-  g_assert_no_error (error);
   g_variant_dict_init (&options, NULL);
   g_variant_dict_insert (&options, "sha256", "s", sha256);
   g_variant_dict_insert (&options, "size", "t", (guint64) g_bytes_get_size (content));
   g_variant_dict_insert (&options, "piece-size", "t", kith_piece_list_get_piece_size (pieces));
   g_variant_dict_insert (&options, "pieces", "s", kith_piece_list_get_hashes (pieces));
-  self->started_us = g_get_monotonic_time ();
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-      node->connection, NULL, "/org/kith/Agent1/Peering", "org.kith.Peering1", "Fetch",
-      g_variant_new ("(sh@a{sv})", url, 0, g_variant_dict_end (&options)), G_VARIANT_TYPE ("(o)"),
-      G_DBUS_CALL_FLAGS_NONE, -1, fds, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&o)", &path);
-  self->proxy = kith_dbus_transfer1_proxy_new_sync (node->connection, G_DBUS_PROXY_FLAGS_NONE, NULL, path,
-                                                    NULL, &error);
-  g_assert_no_error (error);
-  return self;
+  return kith_test_fetch_start_options (node, url, g_variant_dict_end (&options));
 }
 
 static KithPieceList *
