@@ -401,6 +401,17 @@ kith_fetch_job_blame (KithFetchJob *job, const GError *error)
   kith_fetch_job_blame_node (job, job->source, error);
 }
 
+/* After its copy ended, how long the leader has to announce a new one: as long as an
+ * elected one has for its first word, not stall-ms — a leader that went on would say so at
+ * once, and one that died (killed, its host gone) says nothing, while the LAN waits. */
+static guint
+kith_fetch_job_reannounce_ms (KithFetchJob *job)
+{
+  const KithPeeringTimings *timings = job->ctx->timings;
+
+  return MIN (timings->stall_ms, 2 * timings->client_wait_ms + timings->max_delay_ms);
+}
+
 /* A partial copy that ended short or is gone (404): its leader's own source failed (it cuts
  * its readers and drops the copy) or the leader died. Not held against the leader: it may
  * well start over with a new copy, announced afresh, and be the only node that can (the
@@ -423,7 +434,7 @@ kith_fetch_job_stream_ended (KithFetchJob *job, const GError *error)
              error->message);
   if (!kith_fetch_job_try_stream (job))
     kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node,
-                             job->ctx->timings->stall_ms, TRUE);
+                             kith_fetch_job_reannounce_ms (job), TRUE);
   return TRUE;
 }
 
@@ -1161,8 +1172,12 @@ kith_fetch_job_decide (KithFetchJob *job)
   if (job->waiting_for == NULL)
     job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip));
   if (job->waiting_for != NULL) {
+    KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, job->waiting_for);
+    /* a downloader whose copy ended under us has only a moment to announce a new one */
     if (!kith_fetch_job_try_stream (job))
-      kith_fetch_job_wait_for (job, job->waiting_for, timings->stall_ms, FALSE);
+      kith_fetch_job_wait_for (job, job->waiting_for,
+                               streamer != NULL && streamer->ended ? kith_fetch_job_reannounce_ms (job)
+                                                                   : timings->stall_ms, FALSE);
     return;
   }
   leader = kith_peer_table_elect (job->ctx->peers, job->href, job->skip,
