@@ -1043,20 +1043,19 @@ kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *a
   kith_fetch_job_open_partial (job, job->expected_size);
   job->piece_fetch = kith_piece_fetch_new (job->ctx->session, job->ctx->metrics, job->pieces, job->writer,
                                            job->ctx->timings->stall_ms, &kith_fetch_job_piece_funcs, job);
-  kith_piece_fetch_add_source (job->piece_fetch, node, alias, available);
+  kith_piece_fetch_add_source (job->piece_fetch, node, alias, available, available < job->expected_size);
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_PEER);
   kith_fetch_job_announce (job, TRUE);
   kith_piece_fetch_start (job->piece_fetch);
   job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
 }
 
-/* What a partial copy @streamer may be asked for: any piece — it sends a piece it does not
- * have yet as the bytes come in (a piece that waits too long is asked of another source,
- * or the source is left after stall-ms); announcements lag behind the copy. */
+/* What a partial copy @streamer has: what it announced, all but the last byte (it sends
+ * its last byte only once complete); it is asked a little past that too (growing). */
 static guint64
-kith_fetch_job_streamer_available (KithFetchJob *job, const KithFetchJobStreamer *streamer)
+kith_fetch_job_streamer_available (const KithFetchJobStreamer *streamer)
 {
-  return kith_fetch_job_stream_size (job, streamer);
+  return streamer->done > 0 ? streamer->done - 1 : 0;
 }
 
 /* While fetching in pieces, the other holders join as sources: an "I have" for our
@@ -1071,18 +1070,18 @@ kith_fetch_job_pieces_packet (KithFetchJob *job, const KithPacket *packet)
     if (packet->id != job->request_id || (packet->size > 0 && packet->size != job->expected_size) ||
         (packet->sha256 != NULL && g_ascii_strcasecmp (packet->sha256, job->expected_sha256) != 0))
       break;
-    kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size);
+    kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size, FALSE);
     break;
   case KITH_PACKET_TYPE_COMPLETE:
     if (g_ascii_strcasecmp (packet->sha256, job->expected_sha256) == 0 && packet->size == job->expected_size)
-      kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size);
+      kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size, FALSE);
     break;
   case KITH_PACKET_TYPE_DOWNLOADING:
     kith_fetch_job_note_partial (job, packet);
     streamer = g_hash_table_lookup (job->streamers, packet->node);
     if (streamer != NULL && streamer->total == job->expected_size && g_strcmp0 (streamer->alias, packet->alias) == 0)
       kith_piece_fetch_add_source (job->piece_fetch, packet->node, streamer->alias,
-                                   kith_fetch_job_streamer_available (job, streamer));
+                                   kith_fetch_job_streamer_available (streamer), TRUE);
     break;
   default:
     break;
@@ -1099,7 +1098,7 @@ kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
 
   if (!kith_fetch_job_uses_pieces (job))
     return FALSE;
-  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_job_streamer_available (job, streamer));
+  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_job_streamer_available (streamer));
   if (job->piece_fetch == NULL)
     return TRUE;
   g_hash_table_iter_init (&iter, job->streamers);
@@ -1107,7 +1106,8 @@ kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
     streamer = value;
     if (!g_hash_table_contains (job->skip, node) && kith_peer_table_is_usable (job->ctx->peers, node) &&
         kith_fetch_job_stream_size (job, streamer) == job->expected_size)
-      kith_piece_fetch_add_source (job->piece_fetch, node, streamer->alias, kith_fetch_job_streamer_available (job, streamer));
+      kith_piece_fetch_add_source (job->piece_fetch, node, streamer->alias, kith_fetch_job_streamer_available (streamer),
+                                   TRUE);
   }
   return TRUE;
 }

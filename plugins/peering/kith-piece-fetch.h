@@ -42,10 +42,12 @@ KithPieceFetch *kith_piece_fetch_new (SoupSession *session, KithMetrics *metrics
                                       KithAliasWriter *writer, guint stall_ms, const KithPieceFetchFuncs *funcs,
                                       gpointer user_data);
 /* A source: @node serves the file at @url and has its first @available bytes (the file
- * size for a complete copy; a partial copy's announced progress). Known nodes get the new
- * @url and @available; FALSE when the fetch has all the sources it takes. */
+ * size for a complete copy; a partial copy's announced progress, @growing: it is asked
+ * for pieces a little past that too, which it sends as they come in — announcements lag
+ * behind). Known nodes get the new @url and @available; FALSE when the fetch has all the
+ * sources it takes. */
 gboolean kith_piece_fetch_add_source (KithPieceFetch *self, const gchar *node, const gchar *url,
-                                      guint64 available);
+                                      guint64 available, gboolean growing);
 /* Whether @node is a source of this fetch (gone or not). */
 gboolean kith_piece_fetch_has_source (KithPieceFetch *self, const gchar *node);
 /* Starts asking for pieces (from an idle). */
