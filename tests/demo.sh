@@ -7,11 +7,11 @@
 set -euo pipefail
 
 BUILD=${1:-build}
-# Where namespaces can be made (root, unshare), the FIG. 1 story on the namespace LAN
-# instead (docs/operations.md): five hosts, two online, relays, reports, D killed in the
+# Where namespaces can be made (root, unshare), the FIG. 1 story (docs/operations.md) on the
+# namespace LAN instead: five hosts, two online, relays, reports, D killed in the
 # middle of a second release. Its lines tell the story; it is bounded and stops by itself.
 if [ "$(id -u)" = 0 ] && unshare -n -m true 2> /dev/null; then
-  echo "== FIG. 1 on a namespace LAN: five hosts A…E, only D and E reach the backend"
+  echo "== the FIG. 1 story (docs/operations.md) on a namespace LAN: five hosts A…E, only D and E reach the backend"
   rc=0
   bash "$(dirname "$0")/test-netns-fig1.sh" "$BUILD" || rc=$?
   [ "$rc" = 77 ] || exit "$rc"
