@@ -68,8 +68,7 @@ kith_catalog_add_time (JsonBuilder *builder, const gchar *member, gint64 when)
 {
   g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (when);
   g_autofree gchar *iso = g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
-  json_builder_set_member_name (builder, member);
-  json_builder_add_string_value (builder, iso);
+  kith_json_add_string (builder, member, iso);
 }
 
 static void
@@ -77,10 +76,8 @@ kith_catalog_add_pieces (JsonBuilder *builder, const KithPieceList *pieces)
 {
   json_builder_set_member_name (builder, "pieces");
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, (gint64) kith_piece_list_get_piece_size (pieces));
-  json_builder_set_member_name (builder, "sha256");
-  json_builder_add_string_value (builder, kith_piece_list_get_hashes (pieces));
+  kith_json_add_int (builder, "size", (gint64) kith_piece_list_get_piece_size (pieces));
+  kith_json_add_string (builder, "sha256", kith_piece_list_get_hashes (pieces));
   json_builder_end_object (builder);
 }
 
@@ -92,8 +89,7 @@ kith_catalog_to_json (KithCatalog *catalog)
   gchar *text;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, catalog->version);
+  kith_json_add_int (builder, "version", catalog->version);
   kith_catalog_add_time (builder, "issued", catalog->issued);
   kith_catalog_add_time (builder, "expires", catalog->expires);
   json_builder_set_member_name (builder, "files");
@@ -101,16 +97,11 @@ kith_catalog_to_json (KithCatalog *catalog)
   for (guint i = 0; i < catalog->files->len; i++) {
     const KithCatalogFile *file = g_ptr_array_index (catalog->files, i);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, file->name);
-    json_builder_set_member_name (builder, "version");
-    json_builder_add_string_value (builder, file->version);
-    json_builder_set_member_name (builder, "size");
-    json_builder_add_int_value (builder, (gint64) file->size);
-    json_builder_set_member_name (builder, "sha256");
-    json_builder_add_string_value (builder, file->sha256);
-    json_builder_set_member_name (builder, "url");
-    json_builder_add_string_value (builder, file->url);
+    kith_json_add_string (builder, "name", file->name);
+    kith_json_add_string (builder, "version", file->version);
+    kith_json_add_int (builder, "size", (gint64) file->size);
+    kith_json_add_string (builder, "sha256", file->sha256);
+    kith_json_add_string (builder, "url", file->url);
     if (file->pieces != NULL)
       kith_catalog_add_pieces (builder, file->pieces);
     json_builder_end_object (builder);

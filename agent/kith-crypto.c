@@ -588,10 +588,8 @@ kith_crypto_detached_sign (GBytes *data, const gchar *cert_pem, const gchar *key
     return NULL;
   b64 = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "certificate");
-  json_builder_add_string_value (builder, cert_pem);
-  json_builder_set_member_name (builder, "signature");
-  json_builder_add_string_value (builder, b64);
+  kith_json_add_string (builder, "certificate", cert_pem);
+  kith_json_add_string (builder, "signature", b64);
   json_builder_end_object (builder);
   text = kith_json_builder_to_data (builder, TRUE, &length);
   return g_bytes_new_take (text, length);

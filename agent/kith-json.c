@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-json.c — typed members of a JSON object, and a built document as text */
+/* kith-json.c — typed members of a JSON object, read and built, and a built document as text */
 #include "kith-json.h"
 
 JsonNode *
@@ -28,6 +28,34 @@ kith_json_get_int (JsonObject *obj, const gchar *name, gint64 *out)
     return FALSE;
   *out = json_node_get_int (node);
   return TRUE;
+}
+
+void
+kith_json_add_string (JsonBuilder *builder, const gchar *name, const gchar *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+void
+kith_json_add_int (JsonBuilder *builder, const gchar *name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+kith_json_add_boolean (JsonBuilder *builder, const gchar *name, gboolean value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_boolean_value (builder, value);
+}
+
+void
+kith_json_add_double (JsonBuilder *builder, const gchar *name, gdouble value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, value);
 }
 
 gchar *

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-json.h — typed members of a JSON object, and a built document as text */
+/* kith-json.h — typed members of a JSON object, read and built, and a built document as text */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -14,6 +14,12 @@ JsonNode *kith_json_get_member (JsonObject *obj, const gchar *name, GType type);
 const gchar *kith_json_get_string (JsonObject *obj, const gchar *name);
 /* The integer member @name into @out; FALSE (and @out untouched) when there is none. */
 gboolean kith_json_get_int (JsonObject *obj, const gchar *name, gint64 *out);
+
+/* In the object @builder is building: member @name with the value @value. */
+void kith_json_add_string (JsonBuilder *builder, const gchar *name, const gchar *value);
+void kith_json_add_int (JsonBuilder *builder, const gchar *name, gint64 value);
+void kith_json_add_boolean (JsonBuilder *builder, const gchar *name, gboolean value);
+void kith_json_add_double (JsonBuilder *builder, const gchar *name, gdouble value);
 
 /* The document @builder built (its root), as text, indented when @pretty; its length in
  * @length (may be NULL). Caller frees. */

@@ -21,8 +21,7 @@ kith_receipt_seal (const gchar *text, const gchar *cert_pem, const gchar *key_pe
                                    (gssize) g_bytes_get_size (detached), error))
     return NULL;
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "receipt");
-  json_builder_add_string_value (builder, text);
+  kith_json_add_string (builder, "receipt", text);
   json_builder_set_member_name (builder, "signature");
   json_builder_add_value (builder, json_node_copy (json_parser_get_root (parser)));
   json_builder_end_object (builder);

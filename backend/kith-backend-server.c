@@ -298,23 +298,16 @@ kith_backend_server_get_stats_json (KithBackendServer *self)
     KithPathStats *stats = g_hash_table_lookup (self->stats, l->data);
     json_builder_set_member_name (builder, l->data);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "requests");
-    json_builder_add_int_value (builder, (gint64) stats->requests);
-    json_builder_set_member_name (builder, "bytes");
-    json_builder_add_int_value (builder, (gint64) stats->bytes);
+    kith_json_add_int (builder, "requests", (gint64) stats->requests);
+    kith_json_add_int (builder, "bytes", (gint64) stats->bytes);
     json_builder_end_object (builder);
   }
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "total_requests");
-  json_builder_add_int_value (builder, (gint64) self->total_requests);
-  json_builder_set_member_name (builder, "total_bytes");
-  json_builder_add_int_value (builder, (gint64) self->total_bytes);
-  json_builder_set_member_name (builder, "uploads");
-  json_builder_add_int_value (builder, (gint64) kith_backend_uploads_get_count (self->uploads));
-  json_builder_set_member_name (builder, "enrolled");
-  json_builder_add_int_value (builder, (gint64) kith_backend_uploads_get_enrolled (self->uploads));
-  json_builder_set_member_name (builder, "rate_limit");
-  json_builder_add_int_value (builder, (gint64) self->rate_limit);
+  kith_json_add_int (builder, "total_requests", (gint64) self->total_requests);
+  kith_json_add_int (builder, "total_bytes", (gint64) self->total_bytes);
+  kith_json_add_int (builder, "uploads", (gint64) kith_backend_uploads_get_count (self->uploads));
+  kith_json_add_int (builder, "enrolled", (gint64) kith_backend_uploads_get_enrolled (self->uploads));
+  kith_json_add_int (builder, "rate_limit", (gint64) self->rate_limit);
   json_builder_end_object (builder);
   return kith_json_builder_to_data (builder, FALSE, NULL);
 }

@@ -175,10 +175,8 @@ kith_backend_uploads_handle_enroll (KithBackendUploads *self, SoupServerMessage 
   {
     g_autoptr (JsonBuilder) builder = json_builder_new ();
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "certificate");
-    json_builder_add_string_value (builder, cert);
-    json_builder_set_member_name (builder, "expires");
-    json_builder_add_int_value (builder, now + self->options.cert_validity);
+    kith_json_add_string (builder, "certificate", cert);
+    kith_json_add_int (builder, "expires", now + self->options.cert_validity);
     json_builder_end_object (builder);
     reply = kith_json_builder_to_data (builder, FALSE, NULL);
   }
@@ -195,19 +193,13 @@ kith_backend_uploads_receipt_text (const gchar *upload_id, const gchar *sha256, 
   g_autofree gchar *time = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "upload_id");
-  json_builder_add_string_value (builder, upload_id);
-  json_builder_set_member_name (builder, "sha256");
-  json_builder_add_string_value (builder, sha256);
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, (gint64) size);
-  json_builder_set_member_name (builder, "requester");
-  json_builder_add_string_value (builder, requester);
-  json_builder_set_member_name (builder, "time");
-  json_builder_add_string_value (builder, time);
+  kith_json_add_string (builder, "upload_id", upload_id);
+  kith_json_add_string (builder, "sha256", sha256);
+  kith_json_add_int (builder, "size", (gint64) size);
+  kith_json_add_string (builder, "requester", requester);
+  kith_json_add_string (builder, "time", time);
   if (blacklist != NULL) {
-    json_builder_set_member_name (builder, "blacklist");
-    json_builder_add_string_value (builder, blacklist);
+    kith_json_add_string (builder, "blacklist", blacklist);
   }
   json_builder_end_object (builder);
   return kith_json_builder_to_data (builder, FALSE, NULL);

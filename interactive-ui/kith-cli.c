@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cli.c — the shared plumbing of the `kith` commands */
 #include "kith-cli.h"
+#include "kith-json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -131,16 +132,11 @@ kith_cli_report_error (KithCli *cli, const GError *error)
     json_builder_set_member_name (builder, "error");
     json_builder_begin_object (builder);
     /* name: stable, for scripts to match; exit-status: what kith exits with */
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, kith_cli_error_name (error));
-    json_builder_set_member_name (builder, "exit-status");
-    json_builder_add_int_value (builder, kith_cli_exit_code (error));
-    json_builder_set_member_name (builder, "domain");
-    json_builder_add_string_value (builder, g_quark_to_string (error->domain));
-    json_builder_set_member_name (builder, "code");
-    json_builder_add_int_value (builder, error->code);
-    json_builder_set_member_name (builder, "message");
-    json_builder_add_string_value (builder, error->message);
+    kith_json_add_string (builder, "name", kith_cli_error_name (error));
+    kith_json_add_int (builder, "exit-status", kith_cli_exit_code (error));
+    kith_json_add_string (builder, "domain", g_quark_to_string (error->domain));
+    kith_json_add_int (builder, "code", error->code);
+    kith_json_add_string (builder, "message", error->message);
     json_builder_end_object (builder);
     json_builder_end_object (builder);
     root = json_builder_get_root (builder);

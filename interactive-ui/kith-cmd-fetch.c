@@ -8,6 +8,7 @@
  * phase change and at most one progress line a second; --json prints only the result.
  */
 #include "kith-cli.h"
+#include "kith-json.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -286,20 +287,14 @@ kith_cmd_fetch_to_json (KithClientTransfer *transfer)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "url");
-  json_builder_add_string_value (builder, kith_client_transfer_get_url (transfer));
-  json_builder_set_member_name (builder, "file");
-  json_builder_add_string_value (builder, kith_client_transfer_get_destination (transfer));
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, kith_client_transfer_state_to_string (kith_client_transfer_get_state (transfer)));
-  json_builder_set_member_name (builder, "source");
-  json_builder_add_string_value (builder, kith_client_transfer_get_source (transfer));
-  json_builder_set_member_name (builder, "bytes");
-  json_builder_add_int_value (builder, (gint64) kith_client_transfer_get_bytes_done (transfer));
-  json_builder_set_member_name (builder, "elapsed-ms");
-  json_builder_add_int_value (builder, kith_client_transfer_get_elapsed (transfer) / 1000);
-  json_builder_set_member_name (builder, "bytes-per-second");
-  json_builder_add_int_value (builder, (gint64) kith_cmd_fetch_average_rate (transfer));
+  kith_json_add_string (builder, "url", kith_client_transfer_get_url (transfer));
+  kith_json_add_string (builder, "file", kith_client_transfer_get_destination (transfer));
+  kith_json_add_string (builder, "state",
+                        kith_client_transfer_state_to_string (kith_client_transfer_get_state (transfer)));
+  kith_json_add_string (builder, "source", kith_client_transfer_get_source (transfer));
+  kith_json_add_int (builder, "bytes", (gint64) kith_client_transfer_get_bytes_done (transfer));
+  kith_json_add_int (builder, "elapsed-ms", kith_client_transfer_get_elapsed (transfer) / 1000);
+  kith_json_add_int (builder, "bytes-per-second", (gint64) kith_cmd_fetch_average_rate (transfer));
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-cmd-status.c — `kith status`: who the agent is, its plugins, and every status section */
 #include "kith-cli.h"
+#include "kith-json.h"
 
 static void kith_cmd_status_print_dict (GString *out, GVariant *dict, guint indent);
 
@@ -111,21 +112,16 @@ kith_cmd_status_to_json (KithClient *client, GVariant *status)
   g_autoptr (GPtrArray) plugins = kith_client_get_plugins (client);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "node-id");
-  json_builder_add_string_value (builder, kith_client_get_node_id (client));
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_string_value (builder, kith_client_get_version (client));
+  kith_json_add_string (builder, "node-id", kith_client_get_node_id (client));
+  kith_json_add_string (builder, "version", kith_client_get_version (client));
   json_builder_set_member_name (builder, "plugins");
   json_builder_begin_array (builder);
   for (guint i = 0; i < plugins->len; i++) {
     KithClientPlugin *plugin = g_ptr_array_index (plugins, i);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, plugin->name);
-    json_builder_set_member_name (builder, "version");
-    json_builder_add_string_value (builder, plugin->version);
-    json_builder_set_member_name (builder, "state");
-    json_builder_add_string_value (builder, plugin->state);
+    kith_json_add_string (builder, "name", plugin->name);
+    kith_json_add_string (builder, "version", plugin->version);
+    kith_json_add_string (builder, "state", plugin->state);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);

@@ -2,6 +2,7 @@
 /* kith-cmd-update.c — `kith update status` and `kith update check`: the signature files the
  * update plugin keeps, and a check now with every file's progress and where it came from */
 #include "kith-cli.h"
+#include "kith-json.h"
 
 #include <string.h>
 
@@ -52,23 +53,17 @@ kith_cmd_update_status_to_json (KithClientUpdateStatus *status)
   g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (status->installed), (GCompareFunc) g_strcmp0);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "state");
-  json_builder_add_string_value (builder, status->state);
-  json_builder_set_member_name (builder, "catalog-version");
-  json_builder_add_int_value (builder, (gint64) status->catalog_version);
+  kith_json_add_string (builder, "state", status->state);
+  kith_json_add_int (builder, "catalog-version", (gint64) status->catalog_version);
   json_builder_set_member_name (builder, "installed");
   json_builder_begin_object (builder);
   for (GList *l = names; l != NULL; l = l->next) {
-    json_builder_set_member_name (builder, l->data);
-    json_builder_add_string_value (builder, g_hash_table_lookup (status->installed, l->data));
+    kith_json_add_string (builder, l->data, g_hash_table_lookup (status->installed, l->data));
   }
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "last-check");
-  json_builder_add_int_value (builder, status->last_check);
-  json_builder_set_member_name (builder, "last-result");
-  json_builder_add_string_value (builder, status->last_result);
-  json_builder_set_member_name (builder, "next-check");
-  json_builder_add_int_value (builder, status->next_check);
+  kith_json_add_int (builder, "last-check", status->last_check);
+  kith_json_add_string (builder, "last-result", status->last_result);
+  kith_json_add_int (builder, "next-check", status->next_check);
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
@@ -143,18 +138,14 @@ kith_cmd_update_check_to_json (KithUpdateRun *run)
   g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (run->sizes), (GCompareFunc) g_strcmp0);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "result");
-  json_builder_add_string_value (builder, run->result);
+  kith_json_add_string (builder, "result", run->result);
   json_builder_set_member_name (builder, "files");
   json_builder_begin_array (builder);
   for (GList *l = names; l != NULL; l = l->next) {
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, l->data);
-    json_builder_set_member_name (builder, "source");
-    json_builder_add_string_value (builder, g_hash_table_lookup (run->sources, l->data));
-    json_builder_set_member_name (builder, "bytes");
-    json_builder_add_int_value (builder, g_ascii_strtoll (g_hash_table_lookup (run->sizes, l->data), NULL, 10));
+    kith_json_add_string (builder, "name", l->data);
+    kith_json_add_string (builder, "source", g_hash_table_lookup (run->sources, l->data));
+    kith_json_add_int (builder, "bytes", g_ascii_strtoll (g_hash_table_lookup (run->sizes, l->data), NULL, 10));
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);

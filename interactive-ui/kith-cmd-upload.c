@@ -4,6 +4,7 @@
  * (withdraw a pending report) and `kith upload blacklist` (the nodes the upload
  * service blacklisted, and why) */
 #include "kith-cli.h"
+#include "kith-json.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -101,14 +102,10 @@ kith_cmd_upload_blacklist_to_json (JsonBuilder *builder, GPtrArray *blacklist)
   for (guint i = 0; i < blacklist->len; i++) {
     KithClientUploadBlacklisted *entry = g_ptr_array_index (blacklist, i);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "node");
-    json_builder_add_string_value (builder, entry->node);
-    json_builder_set_member_name (builder, "reason");
-    json_builder_add_string_value (builder, entry->reason);
-    json_builder_set_member_name (builder, "since");
-    json_builder_add_int_value (builder, entry->since);
-    json_builder_set_member_name (builder, "until");
-    json_builder_add_int_value (builder, entry->until);
+    kith_json_add_string (builder, "node", entry->node);
+    kith_json_add_string (builder, "reason", entry->reason);
+    kith_json_add_int (builder, "since", entry->since);
+    kith_json_add_int (builder, "until", entry->until);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);
@@ -120,19 +117,15 @@ kith_cmd_upload_status_to_json (KithClientUploadStatus *status)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "delivered");
-  json_builder_add_int_value (builder, (gint64) status->delivered);
+  kith_json_add_int (builder, "delivered", (gint64) status->delivered);
   json_builder_set_member_name (builder, "pending");
   json_builder_begin_array (builder);
   for (guint i = 0; i < status->pending->len; i++) {
     KithClientUploadReport *report = g_ptr_array_index (status->pending, i);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, report->name);
-    json_builder_set_member_name (builder, "state");
-    json_builder_add_string_value (builder, report->state);
-    json_builder_set_member_name (builder, "attempts");
-    json_builder_add_int_value (builder, report->attempts);
+    kith_json_add_string (builder, "name", report->name);
+    kith_json_add_string (builder, "state", report->state);
+    kith_json_add_int (builder, "attempts", report->attempts);
     json_builder_set_member_name (builder, "last-error");
     if (report->last_error != NULL)
       json_builder_add_string_value (builder, report->last_error);
@@ -215,10 +208,8 @@ kith_cmd_upload_cancel (KithCli *cli, KithClient *client, const gchar *name)
     g_autoptr (JsonBuilder) builder = json_builder_new ();
     g_autoptr (JsonNode) root = NULL;
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, name);
-    json_builder_set_member_name (builder, "state");
-    json_builder_add_string_value (builder, "cancelled");
+    kith_json_add_string (builder, "name", name);
+    kith_json_add_string (builder, "state", "cancelled");
     json_builder_end_object (builder);
     root = json_builder_get_root (builder);
     kith_cli_print_json (root);
@@ -254,10 +245,8 @@ kith_cmd_upload_send (KithCli *cli, KithClient *client, const gchar *path, gbool
       g_autoptr (JsonBuilder) builder = json_builder_new ();
       g_autoptr (JsonNode) root = NULL;
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "upload-id");
-      json_builder_add_string_value (builder, run.result);
-      json_builder_set_member_name (builder, "state");
-      json_builder_add_string_value (builder, "queued");
+      kith_json_add_string (builder, "upload-id", run.result);
+      kith_json_add_string (builder, "state", "queued");
       json_builder_end_object (builder);
       root = json_builder_get_root (builder);
       kith_cli_print_json (root);

@@ -8,6 +8,7 @@
  * line. Stops on q, Ctrl-C or after --duration; the terminal is restored in every case.
  */
 #include "kith-cli.h"
+#include "kith-json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -383,23 +384,17 @@ kith_cmd_watch_to_json (KithWatchView *view)
   g_autoptr (GPtrArray) current = kith_cmd_watch_current (view);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "events");
-  json_builder_add_int_value (builder, (gint64) view->events);
+  kith_json_add_int (builder, "events", (gint64) view->events);
   json_builder_set_member_name (builder, "downloads");
   json_builder_begin_array (builder);
   for (guint i = 0; i < current->len; i++) {
     KithWatchDownload *download = g_ptr_array_index (current, i);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "href");
-    json_builder_add_string_value (builder, download->href);
-    json_builder_set_member_name (builder, "node");
-    json_builder_add_string_value (builder, download->node);
-    json_builder_set_member_name (builder, "done");
-    json_builder_add_int_value (builder, (gint64) download->done);
-    json_builder_set_member_name (builder, "total");
-    json_builder_add_int_value (builder, (gint64) download->total);
-    json_builder_set_member_name (builder, "bytes-per-second");
-    json_builder_add_int_value (builder, (gint64) download->rate.rate);
+    kith_json_add_string (builder, "href", download->href);
+    kith_json_add_string (builder, "node", download->node);
+    kith_json_add_int (builder, "done", (gint64) download->done);
+    kith_json_add_int (builder, "total", (gint64) download->total);
+    kith_json_add_int (builder, "bytes-per-second", (gint64) download->rate.rate);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);

@@ -199,23 +199,17 @@ index_to_data (GPtrArray *records, gsize *len)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, INDEX_VERSION);
+  kith_json_add_int (builder, "version", INDEX_VERSION);
   json_builder_set_member_name (builder, "files");
   json_builder_begin_array (builder);
   for (guint r = 0; r < records->len; r++) {
     KithAliasRecord *file = g_ptr_array_index (records, r);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "sha256");
-    json_builder_add_string_value (builder, file->sha256);
-    json_builder_set_member_name (builder, "size");
-    json_builder_add_int_value (builder, (gint64) file->size);
-    json_builder_set_member_name (builder, "created");
-    json_builder_add_int_value (builder, file->created);
-    json_builder_set_member_name (builder, "last-access");
-    json_builder_add_int_value (builder, file->last_access);
-    json_builder_set_member_name (builder, "verified");
-    json_builder_add_string_value (builder, kith_alias_trust_to_string (file->trust));
+    kith_json_add_string (builder, "sha256", file->sha256);
+    kith_json_add_int (builder, "size", (gint64) file->size);
+    kith_json_add_int (builder, "created", file->created);
+    kith_json_add_int (builder, "last-access", file->last_access);
+    kith_json_add_string (builder, "verified", kith_alias_trust_to_string (file->trust));
     json_builder_set_member_name (builder, "hrefs");
     json_builder_begin_array (builder);
     for (guint i = 0; i < file->hrefs->len; i++)

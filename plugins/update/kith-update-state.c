@@ -81,21 +81,16 @@ kith_update_state_save (const KithUpdateState *state, const gchar *path, GError 
 
   names = g_list_sort (names, (GCompareFunc) g_strcmp0);
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "catalog-version");
-  json_builder_add_int_value (builder, state->catalog_version);
+  kith_json_add_int (builder, "catalog-version", state->catalog_version);
   json_builder_set_member_name (builder, "installed");
   json_builder_begin_object (builder);
   for (GList *l = names; l != NULL; l = l->next) {
-    json_builder_set_member_name (builder, l->data);
-    json_builder_add_string_value (builder, g_hash_table_lookup (state->installed, l->data));
+    kith_json_add_string (builder, l->data, g_hash_table_lookup (state->installed, l->data));
   }
   json_builder_end_object (builder);
-  json_builder_set_member_name (builder, "last-check");
-  json_builder_add_int_value (builder, state->last_check);
-  json_builder_set_member_name (builder, "last-result");
-  json_builder_add_string_value (builder, state->last_result);
-  json_builder_set_member_name (builder, "next-check");
-  json_builder_add_int_value (builder, state->next_check);
+  kith_json_add_int (builder, "last-check", state->last_check);
+  kith_json_add_string (builder, "last-result", state->last_result);
+  kith_json_add_int (builder, "next-check", state->next_check);
   json_builder_end_object (builder);
   text = kith_json_builder_to_data (builder, TRUE, &length);
   return kith_file_write_atomic (path, text, length, 0644, error);

@@ -75,18 +75,13 @@ kith_upload_blacklist_save (KithUploadBlacklist *self, GError **error)
   for (guint i = 0; i < self->entries->len; i++) {
     KithBlacklistEntry *entry = g_ptr_array_index (self->entries, i);
     json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "node");
-    json_builder_add_string_value (builder, entry->node);
+    kith_json_add_string (builder, "node", entry->node);
     if (entry->address != NULL) {
-      json_builder_set_member_name (builder, "address");
-      json_builder_add_string_value (builder, entry->address);
+      kith_json_add_string (builder, "address", entry->address);
     }
-    json_builder_set_member_name (builder, "reason");
-    json_builder_add_string_value (builder, entry->reason);
-    json_builder_set_member_name (builder, "since");
-    json_builder_add_int_value (builder, entry->since);
-    json_builder_set_member_name (builder, "until");
-    json_builder_add_int_value (builder, entry->until);
+    kith_json_add_string (builder, "reason", entry->reason);
+    kith_json_add_int (builder, "since", entry->since);
+    kith_json_add_int (builder, "until", entry->until);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);

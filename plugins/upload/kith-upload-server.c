@@ -341,14 +341,10 @@ kith_upload_server_enroll (KithUploadServer *self)
   if (msg == NULL || public_key == NULL)
     return;
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "token");
-  json_builder_add_string_value (builder, kith_agent_get_enrollment_token (self->agent));
-  json_builder_set_member_name (builder, "public_key");
-  json_builder_add_string_value (builder, public_key);
-  json_builder_set_member_name (builder, "node_id");
-  json_builder_add_string_value (builder, kith_agent_get_node_id (self->agent));
-  json_builder_set_member_name (builder, "alias");
-  json_builder_add_string_value (builder, self->alias_base);
+  kith_json_add_string (builder, "token", kith_agent_get_enrollment_token (self->agent));
+  kith_json_add_string (builder, "public_key", public_key);
+  kith_json_add_string (builder, "node_id", kith_agent_get_node_id (self->agent));
+  kith_json_add_string (builder, "alias", self->alias_base);
   json_builder_end_object (builder);
   text = kith_json_builder_to_data (builder, FALSE, &len);
   soup_message_set_request_body_from_bytes (msg, "application/json", g_bytes_new_take (g_steal_pointer (&text), len));
