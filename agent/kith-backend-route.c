@@ -8,6 +8,7 @@ struct _KithBackendRoute {
   gint port;
   gchar *relay_node;
   gchar *relay_url;
+  gboolean unreachable; /* the last direct attempt failed: neither direct nor relayed yet */
 };
 
 static void kith_backend_route_resolver_init (GProxyResolverInterface *iface);
@@ -139,6 +140,22 @@ kith_backend_route_set_relay (KithBackendRoute *self, const gchar *node, const g
   self->relay_node = g_strdup (node);
   self->relay_url = g_strdup (proxy_url);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+void
+kith_backend_route_set_unreachable (KithBackendRoute *self, gboolean unreachable)
+{
+  g_return_if_fail (KITH_IS_BACKEND_ROUTE (self));
+  if (self->unreachable == unreachable)
+    return;
+  self->unreachable = unreachable;
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+gboolean
+kith_backend_route_get_direct (KithBackendRoute *self)
+{
+  return !self->unreachable && self->relay_url == NULL;
 }
 
 void

@@ -22,6 +22,12 @@ void kith_backend_route_set_relay (KithBackendRoute *self, const gchar *node, co
 /* The relay in use (node id and "http://HOST:PORT"), or NULL when direct; owned by @self. */
 const gchar *kith_backend_route_get_relay_node (KithBackendRoute *self);
 const gchar *kith_backend_route_get_relay_url (KithBackendRoute *self);
+/* Whether the backend was found unreachable directly (the relay plugin probes it): while
+ * set and no relay is in use, the node is between relays. Emits "changed" when it changes. */
+void kith_backend_route_set_unreachable (KithBackendRoute *self, gboolean unreachable);
+/* TRUE when this node talks to its backend directly: not found unreachable, no relay in
+ * use. A node between two relays is not direct: origins are out of its reach too. */
+gboolean kith_backend_route_get_direct (KithBackendRoute *self);
 /* A request to the backend through the relay failed without an answer (the connection
  * was refused, reset, timed out): emits "relay-failed", so that whoever set the relay
  * checks it now instead of at its next probe. Called by the sessions' trust hook. */

@@ -510,11 +510,12 @@ kith_peering_start_partials (KithPeering *self)
 }
 
 /* A node whose backend answers only through a relay cannot reach origins either: its
- * misses go to the relay (docs/relay.md), and it is never elected to fetch for the LAN. */
+ * misses go to the relay (docs/relay.md), and it is never elected to fetch for the LAN.
+ * Nor can a node between two relays (the one in use died, the next not yet taken). */
 static void
 kith_peering_route_changed (KithBackendRoute *route, KithPeering *self)
 {
-  self->ctx.can_reach_origin = !kith_agent_get_offline (self->agent) && kith_backend_route_get_relay_url (route) == NULL;
+  self->ctx.can_reach_origin = !kith_agent_get_offline (self->agent) && kith_backend_route_get_direct (route);
 }
 
 KithPeering *

@@ -305,12 +305,14 @@ kith_relay_client_direct_probed_cb (GObject *source, GAsyncResult *res, gpointer
       g_message ("the backend answers directly again");
     kith_relay_client_end_search (self);
     kith_relay_client_clear_relay (self);
+    kith_backend_route_set_unreachable (kith_agent_get_backend_route (self->agent), FALSE);
     self->state = KITH_RELAY_CLIENT_DIRECT;
     if (self->func != NULL)
       self->func (TRUE, self->user_data);
     kith_relay_client_schedule (self, self->timings.probe_ms);
     return;
   }
+  kith_backend_route_set_unreachable (kith_agent_get_backend_route (self->agent), TRUE);
   if (self->func != NULL)
     self->func (FALSE, self->user_data);
   if (self->state == KITH_RELAY_CLIENT_RELAYED) {
@@ -448,9 +450,12 @@ kith_relay_client_fetch_async (KithRelayClient *self, GObject *source, const gch
   g_autofree gchar *escaped_url = NULL;
   KithRelayClientFetch *fetch;
 
-  if (relay == NULL || sha256 == NULL) {
+  /* between two relays (the one in use went away) the fetch waits for the next, up to
+   * its deadline; a node that never had one fails at once */
+  if ((relay == NULL && self->state != KITH_RELAY_CLIENT_SEARCHING && self->state != KITH_RELAY_CLIENT_TRYING) ||
+      sha256 == NULL) {
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                             relay == NULL ? "no relay in use" : "a relay fetches only against a hash");
+                             sha256 != NULL ? "no relay in use" : "a relay fetches only against a hash");
     g_object_unref (task);
     return;
   }
