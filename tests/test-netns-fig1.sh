@@ -114,11 +114,21 @@ d_partial () { netns_metric 4 kith_peering_partial_served_bytes_total; }
 served_before=$(d_partial)
 netns_publish 2611221200
 start=$(now_ms)
-for i in 1 2 3 4 5; do
+deadline=$((start + 20000))
+# D checks first, so that it is the one fetching from the backend when the others ask (a
+# node that hears no rival within miss-wait-ms fetches itself: started together, any of D
+# and E may lead); the others check as soon as the backend has had D's first request
+gets_before=$(files_served)
+netns_kith 4 update check > "$NETNS_DIR/check4.out" 2>&1 &
+pids[4]=$!
+while [ "$(files_served)" -le "$gets_before" ]; do
+  [ "$(now_ms)" -lt "$deadline" ] || fail "D asked the backend for nothing of release 2 within 20 s"
+  kill -0 "${pids[4]}" 2>/dev/null || fail "D's check ended before it asked the backend: $(cat "$NETNS_DIR/check4.out")"
+done
+for i in 1 2 3 5; do
   netns_kith "$i" update check > "$NETNS_DIR/check$i.out" 2>&1 &
   pids[$i]=$!
 done
-deadline=$((start + 20000))
 while [ "$(d_partial)" -le "$served_before" ]; do
   [ "$(now_ms)" -lt "$deadline" ] || fail "D served no partial copy of release 2 within 20 s"
   kill -0 "${NETNS_PIDS[4]}" 2>/dev/null || fail "D died by itself"
