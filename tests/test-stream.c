@@ -321,6 +321,70 @@ START_TEST (test_stalled_leader_left)
 }
 END_TEST
 
+static gboolean
+fetch_from_origin_has_bytes (gpointer user_data)
+{
+  KithTestFetch *fetch = user_data;
+  return g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "from-origin") == 0 &&
+         kith_dbus_transfer1_get_bytes_done (fetch->proxy) > 0;
+}
+
+/* A fetches @size bytes from an origin sending @rate bytes a second; B, asking once A has
+ * bytes, follows A's partial copy with follow-max-ms=@follow_ms. Returns where B's copy
+ * came from ("origin" or A's node id); *@origin_gets: the origin's GETs for it. */
+static gchar *
+follow_run (gsize size, guint rate, guint follow_ms, guint *origin_gets)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (size, 35);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/follow.bin");
+  g_autofree gchar *extra = g_strdup_printf ("follow-max-ms=%u\norigin-deadline-ms=%u\n", follow_ms, follow_ms);
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, extra);
+  g_autoptr (KithTestFetch) fa = NULL;
+  g_autoptr (KithTestFetch) fb = NULL;
+  gchar *source;
+
+  kith_test_origin_add (origin, "/follow.bin", content, rate);
+  fa = kith_test_fetch_start (a, url, NULL, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_from_origin_has_bytes, fa, 10000));
+  fb = kith_test_fetch_start (b, url, NULL, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_streams_bytes, fb, 10000));
+  ck_assert_str_eq (kith_test_fetch_wait_done (fa, content, 60000), "origin");
+  source = g_strdup (kith_test_fetch_wait_done (fb, content, 60000));
+  *origin_gets = kith_test_origin_get_requests (origin, "/follow.bin");
+  if (g_str_equal (source, kith_test_agent_get_node_id (a->agent))) {
+    g_free (source);
+    return g_strdup ("A");
+  }
+  return source;
+}
+
+/* A stream that keeps pace is read to its end past follow-max-ms: 2 MiB at 1 MiB/s, with
+ * follow-max-ms=1000, comes from A, and the origin sends it once (before: B left A after
+ * 1 s and the origin sent it twice, as in the 200 MiB storm over a 20 Mbit/s uplink). */
+START_TEST (test_paced_stream_followed)
+{
+  guint gets = 0;
+  g_autofree gchar *source = follow_run (STREAM_SIZE, 1024 * 1024, 1000, &gets);
+
+  ck_assert_str_eq (source, "A");
+  ck_assert_uint_eq (gets, 1);
+}
+END_TEST
+
+/* A trickle is still left: 512 KiB at 64 KiB/s (8 s) with follow-max-ms=500 cannot finish
+ * within 4 × 500 ms, so B goes to the origin itself. */
+START_TEST (test_slow_stream_left)
+{
+  guint gets = 0;
+  g_autofree gchar *source = follow_run (512 * 1024, 64 * 1024, 500, &gets);
+
+  ck_assert_str_eq (source, "origin");
+  ck_assert_uint_eq (gets, 2);
+}
+END_TEST
+
 static Suite *
 stream_suite (void)
 {
@@ -333,6 +397,8 @@ stream_suite (void)
   tcase_add_test (tc, test_storm_full_copies_send_readers_on);
   tcase_add_test (tc, test_lying_leader_refetched);
   tcase_add_test (tc, test_stalled_leader_left);
+  tcase_add_test (tc, test_paced_stream_followed);
+  tcase_add_test (tc, test_slow_stream_left);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -42,6 +42,9 @@
 #define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
 /* a partial copy that answered 503 (all its readers taken) is not asked again this long */
 #define KITH_FETCH_JOB_BUSY_MS 1000
+/* a stream past follow-max-ms is followed while the whole file would take, at its pace so
+ * far, at most this many times follow-max-ms: so never longer than that in all */
+#define KITH_FETCH_JOB_FOLLOW_PACE 4
 
 typedef enum {
   KITH_FETCH_JOB_ASKING_ORIGIN, /* HEAD for the origin's digest */
@@ -580,9 +583,25 @@ kith_fetch_job_open_partial (KithFetchJob *job, guint64 size)
   kith_partial_table_add (job->ctx->partials, job->partial);
 }
 
+/* Whether the stream, at its average pace since the fetch began, brings the whole file
+ * within KITH_FETCH_JOB_FOLLOW_PACE × follow-max-ms of that start. A slow uplink's honest
+ * copy (200 MiB at 20 Mbit/s: 84 s) is then read to its end rather than fetched from the
+ * origin a second time; a trickle is still left, and nothing is followed past that bound. */
+static gboolean
+kith_fetch_job_stream_on_pace (KithFetchJob *job)
+{
+  gdouble elapsed_us = (gdouble) (kith_peer_table_now (job->ctx->peers) - job->started_us);
+  gdouble bound_us = (gdouble) job->ctx->timings->follow_max_ms * 1000 * KITH_FETCH_JOB_FOLLOW_PACE;
+
+  if (job->total == 0 || job->done == 0 || elapsed_us <= 0)
+    return FALSE;
+  return elapsed_us * ((gdouble) job->total / (gdouble) job->done) <= bound_us;
+}
+
 /* While streaming, a source that sends nothing for stall-ms is left like a broken one;
- * one that keeps sending is followed no longer than follow-max-ms, like a downloader
- * whose progress moves, before a fetch that may use the origin goes there. */
+ * one that keeps sending is followed for follow-max-ms, like a downloader whose progress
+ * moves, and after that only while it keeps pace (above), before a fetch that may use the
+ * origin goes there. */
 static gboolean
 kith_fetch_job_stream_check (gpointer user_data)
 {
@@ -590,10 +609,11 @@ kith_fetch_job_stream_check (gpointer user_data)
   gint64 idle_us = g_get_monotonic_time () - job->last_bytes_us;
   guint left_ms;
 
-  if (kith_fetch_job_past_deadline (job, TRUE, &left_ms)) {
+  if (kith_fetch_job_past_deadline (job, TRUE, &left_ms) && !kith_fetch_job_stream_on_pace (job)) {
     job->timer_id = 0;
-    g_message ("%s: %s still streaming after %u ms; fetching from the origin", job->href, job->source,
-               job->ctx->timings->follow_max_ms);
+    g_message ("%s: %s still streaming after %u ms, too slowly to finish within %u ms; fetching from the origin",
+               job->href, job->source, job->ctx->timings->follow_max_ms,
+               job->ctx->timings->follow_max_ms * KITH_FETCH_JOB_FOLLOW_PACE);
     kith_fetch_job_reset_download (job);
     job->streaming = FALSE;
     kith_fetch_job_from_origin (job);
