@@ -20,15 +20,22 @@
  * verifies the whole at the end like any download from a peer. A partial copy with all
  * its readers (stream-readers) answers 503: the waiter reads another node's instead, so a
  * storm spreads over a tree of readers rather than one node's link.
+ *
+ * This file is the state machine; its parts report back to it through callbacks and never
+ * call it: kith-fetch-download.h (one download into the store, whole or in pieces, served
+ * as our partial copy), kith-fetch-streamers.h (the partial copies others announced),
+ * kith-fetch-pieces.h (when pieces, and from whom), kith-fetch-relay.h (asking the relay),
+ * kith-fetch-blame.h (what a failing peer costs it).
  */
 #include "kith-fetch-job.h"
 
-#include "kith-crypto.h"
+#include "kith-fetch-blame.h"
+#include "kith-fetch-download.h"
+#include "kith-fetch-pieces.h"
+#include "kith-fetch-relay.h"
+#include "kith-fetch-streamers.h"
 #include "kith-origin-digest.h"
-#include "kith-partial-handler.h"
-#include "kith-peer-download.h"
 #include "kith-peering-error.h"
-#include "kith-piece-fetch.h"
 #include "kith-reply-rank.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
@@ -36,8 +43,6 @@
 #define KITH_FETCH_JOB_MAX_ELECTIONS 3
 /* how long the origin may take to state its digest before we go on without it */
 #define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
-/* partial copies remembered per job (announced by the network: bounded) */
-#define KITH_FETCH_JOB_MAX_STREAMERS 16
 /* partial copies that ended under us in one job before that counts as a failed attempt */
 #define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
 /* a partial copy that answered 503 (all its readers taken) is not asked again this long */
@@ -80,37 +85,17 @@ struct _KithFetchJob {
   gint64 started_us;  /* when the job was created (peer table clock) */
   gchar *source;      /* node id or "origin" */
   GCancellable *cancellable; /* the origin's HEAD */
-  /* the HTTP download in progress, into the alias store */
-  KithPeerDownload *download;
-  KithAliasWriter *writer;
+  KithFetchDownload *download; /* the download in progress, into the alias store, or NULL */
   guint64 done;
   guint64 total;
   gint64 last_announce_us;
-  KithPartialCopy *partial; /* the download in progress as we serve it, or NULL */
   gboolean streaming;       /* the download reads a peer's partial copy */
   gint64 last_bytes_us;     /* streaming: when bytes last came */
-  GHashTable *streamers;    /* node → KithFetchJobStreamer: partial copies announced */
+  KithFetchStreamers *streamers; /* partial copies announced */
   KithPieceList *pieces;     /* trusted per-piece hashes, or NULL */
-  KithPieceFetch *piece_fetch; /* the download in pieces from several sources, or NULL */
   guint cancel_idle_id;
   guint start_idle_id;
 };
-
-/* A partial copy another node announced for our href. */
-typedef struct {
-  gchar *alias;
-  guint64 total;
-  guint64 done;
-  gint64 busy_until_us; /* answered 503: not before this */
-  gboolean ended;       /* this copy was cut or is gone: not read again */
-} KithFetchJobStreamer;
-
-static void
-kith_fetch_job_streamer_free (KithFetchJobStreamer *streamer)
-{
-  g_free (streamer->alias);
-  g_free (streamer);
-}
 
 static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
@@ -120,6 +105,7 @@ static void kith_fetch_job_stream_busy (KithFetchJob *job);
 static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
 static void kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving);
 static gboolean kith_fetch_job_try_stream (KithFetchJob *job);
+static void kith_fetch_job_pieces_finished (KithFetchJob *job, const KithAliasEntry *entry, const GError *error);
 
 const gchar *
 kith_fetch_job_get_href (KithFetchJob *job)
@@ -138,6 +124,15 @@ kith_fetch_job_serves (KithFetchJob *job, const gchar *url, const gchar *sha256,
          g_ascii_strcasecmp (job->expected_sha256, sha256) == 0 && (size == 0 || job->expected_size == size);
 }
 
+/* Whether copies of @node are still taken in this job. */
+static gboolean
+kith_fetch_job_takes (const gchar *node, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  return !g_hash_table_contains (job->skip, node) && kith_peer_table_is_usable (job->ctx->peers, node);
+}
+
 KithFetchJob *
 kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const gchar *sha256,
                     guint64 size, guint flags, KithFetchJobFinishedFunc finished, gpointer user_data)
@@ -153,8 +148,7 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->transfers = g_ptr_array_new_with_free_func (g_object_unref);
   job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->reasked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  job->streamers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify) kith_fetch_job_streamer_free);
+  job->streamers = kith_fetch_streamers_new (size, kith_fetch_job_takes, job);
   job->cancellable = g_cancellable_new ();
   job->started_us = kith_peer_table_now (context->peers);
   return job;
@@ -171,13 +165,7 @@ kith_fetch_job_clear_timer (KithFetchJob *job)
 static void
 kith_fetch_job_reset_download (KithFetchJob *job)
 {
-  g_clear_pointer (&job->download, kith_peer_download_free);
-  g_clear_pointer (&job->piece_fetch, kith_piece_fetch_free); /* before the writer it writes to */
-  /* a copy that did not complete was abandoned: its readers are cut */
-  if (job->partial != NULL)
-    kith_partial_copy_fail (job->partial);
-  g_clear_object (&job->partial);
-  g_clear_pointer (&job->writer, kith_alias_writer_free);
+  g_clear_pointer (&job->download, kith_fetch_download_free);
   job->done = job->total = 0;
 }
 
@@ -202,7 +190,7 @@ kith_fetch_job_free (KithFetchJob *job)
   g_free (job->href);
   g_free (job->expected_sha256);
   g_free (job->waiting_for);
-  g_hash_table_unref (job->streamers);
+  kith_fetch_streamers_free (job->streamers);
   g_free (job->source);
   kith_piece_list_free (job->pieces);
   g_free (job);
@@ -213,6 +201,13 @@ kith_fetch_job_set_pieces (KithFetchJob *job, const KithPieceList *pieces)
 {
   kith_piece_list_free (job->pieces);
   job->pieces = kith_piece_list_copy (pieces);
+}
+
+/* Whether the file comes in pieces from several sources (kith-fetch-pieces.h). */
+static gboolean
+kith_fetch_job_uses_pieces (KithFetchJob *job)
+{
+  return kith_fetch_pieces_fit (job->pieces, job->expected_sha256, job->expected_size);
 }
 
 static gboolean
@@ -318,6 +313,13 @@ kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer)
 
 /* ---- announcing our own origin download ---- */
 
+/* Whether the download in progress is served as a partial copy of ours. */
+static gboolean
+kith_fetch_job_announces_partial (KithFetchJob *job)
+{
+  return job->download != NULL && kith_fetch_download_is_served (job->download);
+}
+
 static void
 kith_fetch_job_announce (KithFetchJob *job, gboolean force)
 {
@@ -330,8 +332,8 @@ kith_fetch_job_announce (KithFetchJob *job, gboolean force)
   job->last_announce_us = now;
   packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
   packet->href = g_strdup (job->href);
-  if (job->partial != NULL) {
-    g_autofree gchar *path = kith_partial_handler_build_path (kith_partial_copy_get_token (job->partial));
+  if (kith_fetch_job_announces_partial (job)) {
+    g_autofree gchar *path = kith_fetch_download_get_partial_path (job->download);
     packet->alias = kith_peering_sender_url_for_path (job->ctx->sender, path, NULL);
   } else {
     packet->alias = kith_peering_sender_alias_url (job->ctx->sender, NULL, NULL, NULL);
@@ -358,7 +360,7 @@ kith_fetch_job_announce_complete (KithFetchJob *job, const KithAliasEntry *entry
 static gboolean
 kith_fetch_job_announces (KithFetchJob *job)
 {
-  return job->state == KITH_FETCH_JOB_FROM_ORIGIN || job->partial != NULL;
+  return job->state == KITH_FETCH_JOB_FROM_ORIGIN || kith_fetch_job_announces_partial (job);
 }
 
 gboolean
@@ -369,40 +371,12 @@ kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *t
     return FALSE;
   *done = job->done;
   *total = job->total;
-  if (job->partial != NULL)
-    *alias_path = kith_partial_handler_build_path (kith_partial_copy_get_token (job->partial));
+  if (kith_fetch_job_announces_partial (job))
+    *alias_path = kith_fetch_download_get_partial_path (job->download);
   return TRUE;
 }
 
 /* ---- one HTTP download into the alias store, from a peer or the origin ---- */
-
-/* The peer we fetched from is skipped for a while: for bad-peer-time when it proved to
- * lie (bytes that do not match what it promised), for a short growing back-off when the
- * download merely failed (connection refused or broken, timeout, HTTP error). */
-static void
-kith_fetch_job_blame_node (KithFetchJob *job, const gchar *node, const GError *error)
-{
-  guint backoff_ms;
-
-  if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
-    if (!kith_peer_table_mark_bad (job->ctx->peers, node))
-      return;
-    kith_metrics_add (job->ctx->metrics, "kith_peering_bad_peers_total", NULL, 1);
-    g_message ("skipping peer %s for %u s: %s", node, job->ctx->timings->bad_peer_ms / 1000, error->message);
-    return;
-  }
-  backoff_ms = kith_peer_table_back_off (job->ctx->peers, node);
-  if (backoff_ms == 0)
-    return;
-  kith_metrics_add (job->ctx->metrics, "kith_peering_peer_backoffs_total", NULL, 1);
-  g_message ("backing off peer %s for %u ms: %s", node, backoff_ms, error->message);
-}
-
-static void
-kith_fetch_job_blame (KithFetchJob *job, const GError *error)
-{
-  kith_fetch_job_blame_node (job, job->source, error);
-}
 
 /* After its copy ended, how long the leader has to announce a new one: as long as an
  * elected one has for its first word, not stall-ms — a leader that went on would say so at
@@ -423,7 +397,7 @@ kith_fetch_job_reannounce_ms (KithFetchJob *job)
 static gboolean
 kith_fetch_job_stream_ended (KithFetchJob *job, const GError *error)
 {
-  KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, job->source);
+  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
   g_autofree gchar *node = g_strdup (job->source);
 
   if ((!g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED) &&
@@ -442,7 +416,7 @@ kith_fetch_job_stream_ended (KithFetchJob *job, const GError *error)
 }
 
 static void
-kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *error)
+kith_fetch_job_downloaded (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
 {
   KithMetrics *metrics = job->ctx->metrics;
   gboolean from_origin = job->state == KITH_FETCH_JOB_FROM_ORIGIN;
@@ -478,7 +452,7 @@ kith_fetch_job_downloaded (KithFetchJob *job, KithAliasEntry *entry, GError *err
   if (streamed && kith_fetch_job_stream_ended (job, error))
     return;
   /* a peer failed us: remember it, and look again elsewhere */
-  kith_fetch_job_blame (job, error);
+  kith_fetch_blame_peer (job->ctx, job->source, error);
   kith_peer_table_forget_holder (job->ctx->peers, job->href, job->source);
   g_hash_table_add (job->skip, g_strdup (job->source));
   if (g_strcmp0 (job->waiting_for, job->source) == 0)
@@ -498,34 +472,19 @@ kith_fetch_job_download_state (KithFetchJob *job)
                                                   : KITH_TRANSFER_STATE_FROM_PEER;
 }
 
-static gboolean
-kith_fetch_job_write (KithPeerDownload *download, const guint8 *data, gsize len, guint64 offset,
-                      gpointer user_data, GError **error)
-{
-  KithFetchJob *job = user_data;
-
-  if (!kith_alias_writer_write (job->writer, data, len, error))
-    return FALSE;
-  if (job->partial != NULL)
-    kith_partial_copy_grow (job->partial, len);
-  return TRUE;
-}
-
 static void
-kith_fetch_job_download_started (KithPeerDownload *download, guint64 length, gpointer user_data)
+kith_fetch_job_download_started (KithFetchDownload *download, guint64 length, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
   if (length > 0)
     job->total = length;
-  if (length > 0 && job->partial != NULL)
-    kith_partial_copy_set_total (job->partial, length);
   if (kith_fetch_job_announces (job))
     kith_fetch_job_announce (job, TRUE);
 }
 
 static void
-kith_fetch_job_download_progress (KithPeerDownload *download, guint64 done, gpointer user_data)
+kith_fetch_job_download_progress (KithFetchDownload *download, guint64 done, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
@@ -536,52 +495,40 @@ kith_fetch_job_download_progress (KithPeerDownload *download, guint64 done, gpoi
   kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
 }
 
+/* In pieces: a source that failed or lied gets nothing more, and is left out of this job. */
 static void
-kith_fetch_job_download_finished (KithPeerDownload *download, const GError *download_error,
+kith_fetch_job_piece_source_failed (KithFetchDownload *download, const gchar *node, const GError *error,
+                                    gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  kith_fetch_blame_peer (job->ctx, node, error);
+  g_hash_table_add (job->skip, g_strdup (node));
+}
+
+static void
+kith_fetch_job_download_finished (KithFetchDownload *download, const KithAliasEntry *entry, const GError *error,
                                   gpointer user_data)
 {
-  g_autoptr (GError) error = download_error != NULL ? g_error_copy (download_error) : NULL;
   KithFetchJob *job = user_data;
-  KithAliasEntry *entry = NULL;
 
-  if (error != NULL && job->streaming &&
-      kith_peer_download_get_status (download) == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+  if (kith_fetch_download_in_pieces (download)) {
+    kith_fetch_job_pieces_finished (job, entry, error);
+    return;
+  }
+  if (error != NULL && job->streaming && kith_fetch_download_is_busy (download)) {
     kith_fetch_job_stream_busy (job); /* not a fault: it has all the readers it takes */
     return;
   }
-  if (error == NULL)
-    entry = kith_alias_writer_commit (job->writer, &error);
-  /* only now, verified and stored, may the readers of our partial copy have its end */
-  if (entry != NULL && job->partial != NULL)
-    kith_partial_copy_complete (job->partial, entry->sha256);
   kith_fetch_job_downloaded (job, entry, error);
-  kith_alias_entry_free (entry);
 }
 
-static const KithPeerDownloadFuncs kith_fetch_job_download_funcs = {
-  .write = kith_fetch_job_write,
+static const KithFetchDownloadFuncs kith_fetch_job_download_funcs = {
   .started = kith_fetch_job_download_started,
   .progress = kith_fetch_job_download_progress,
+  .source_failed = kith_fetch_job_piece_source_failed,
   .finished = kith_fetch_job_download_finished,
 };
-
-/* Our download in progress becomes a partial copy that peers may read as it grows. Without
- * one (no random token, the file cannot be reopened) the download goes on unshared. */
-static void
-kith_fetch_job_open_partial (KithFetchJob *job, guint64 size)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *token = kith_crypto_random_hex (KITH_PARTIAL_HANDLER_TOKEN_LEN / 2, &error);
-
-  if (token != NULL)
-    job->partial = kith_partial_copy_new (token, job->href, kith_alias_writer_get_path (job->writer),
-                                          size, &error);
-  if (job->partial == NULL) {
-    g_warning ("%s: not serving the download while it runs: %s", job->href, error->message);
-    return;
-  }
-  kith_partial_table_add (job->ctx->partials, job->partial);
-}
 
 /* Whether the stream, at its average pace since the fetch began, brings the whole file
  * within KITH_FETCH_JOB_FOLLOW_PACE × follow-max-ms of that start. A slow uplink's honest
@@ -638,28 +585,24 @@ kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha25
   kith_fetch_job_clear_timer (job);
   kith_fetch_job_reset_download (job);
   job->total = size;
-  job->writer = kith_alias_store_begin (job->ctx->store, job->href, sha256,
-                                        size, &error);
-  if (job->writer == NULL) {
+  job->download = kith_fetch_download_new (job->ctx, job->href, sha256, size, job->download_trust,
+                                           &kith_fetch_job_download_funcs, job, &error);
+  if (job->download == NULL) {
     kith_fetch_job_downloaded (job, NULL, error);
     return;
   }
-  kith_alias_writer_set_trust (job->writer, job->download_trust);
   if (job->state == KITH_FETCH_JOB_FROM_ORIGIN || job->streaming)
-    kith_fetch_job_open_partial (job, size);
+    kith_fetch_download_serve (job->download);
   kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
   /* the elected one says so before it connects: reaching a distant origin (routing, TLS,
    * the first response) can outlast the short wait of the others for its first word */
   if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
     kith_fetch_job_announce (job, TRUE);
-  job->download = kith_peer_download_new (job->ctx->session, url, job->source, job->ctx->metrics,
-                                          &kith_fetch_job_download_funcs, job);
-  kith_peer_download_set_limit (job->download, size);
   if (job->streaming) {
     job->last_bytes_us = g_get_monotonic_time ();
     job->timer_id = g_timeout_add (MAX (job->ctx->timings->stall_ms / 4, 10), kith_fetch_job_stream_check, job);
   }
-  kith_peer_download_start (job->download);
+  kith_fetch_download_start (job->download, url, job->source);
 }
 
 /* @trust: how the copy is verified (HASH with a trusted hash, PEER vouched, LAN believed);
@@ -809,53 +752,15 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
   job->timer_id = g_timeout_add (timeout_ms, kith_fetch_job_wait_timeout, job);
 }
 
-/* The size a stream from @streamer is bounded by, 0 when it may not be read: the
- * caller's size, else the announced total; another size is another version. */
-static guint64
-kith_fetch_job_stream_size (KithFetchJob *job, const KithFetchJobStreamer *streamer)
-{
-  guint64 size = job->expected_size > 0 ? job->expected_size : streamer->total;
-
-  if (streamer->total > 0 && streamer->total != size)
-    return 0;
-  return size;
-}
-
-/* The partial copy to read: the downloader we wait for when it can take us, else the one
- * furthest on; none that is skipped, unusable or busy. */
-static const gchar *
-kith_fetch_job_pick_streamer (KithFetchJob *job)
-{
-  gint64 now = g_get_monotonic_time ();
-  const gchar *best = NULL;
-  KithFetchJobStreamer *best_streamer = NULL;
-  GHashTableIter iter;
-  gpointer node, value;
-
-  g_hash_table_iter_init (&iter, job->streamers);
-  while (g_hash_table_iter_next (&iter, &node, &value)) {
-    KithFetchJobStreamer *streamer = value;
-    if (g_hash_table_contains (job->skip, node) || !kith_peer_table_is_usable (job->ctx->peers, node) ||
-        streamer->busy_until_us > now || streamer->ended || kith_fetch_job_stream_size (job, streamer) == 0)
-      continue;
-    if (g_strcmp0 (node, job->waiting_for) == 0)
-      return node;
-    if (best_streamer == NULL || streamer->done > best_streamer->done) {
-      best = node;
-      best_streamer = streamer;
-    }
-  }
-  return best;
-}
-
 /* Reads a partial copy rather than waiting for "complete": only against a trusted hash
  * (the end verifies every byte) and a known size (the bound of what we take). FALSE when
  * that cannot be done: the wait goes on. */
 static gboolean
 kith_fetch_job_try_stream (KithFetchJob *job)
 {
-  const gchar *picked = job->expected_sha256 != NULL ? kith_fetch_job_pick_streamer (job) : NULL;
-  KithFetchJobStreamer *streamer;
+  const gchar *picked = job->expected_sha256 != NULL ? kith_fetch_streamers_pick (job->streamers, job->waiting_for)
+                                                      : NULL;
+  KithFetchStreamer *streamer;
   g_autofree gchar *node = NULL;
   g_autofree gchar *alias = NULL;
 
@@ -864,9 +769,9 @@ kith_fetch_job_try_stream (KithFetchJob *job)
   node = g_strdup (picked);
   if (kith_fetch_job_try_stream_pieces (job, node))
     return TRUE;
-  streamer = g_hash_table_lookup (job->streamers, picked);
+  streamer = kith_fetch_streamers_lookup (job->streamers, picked);
   alias = g_strdup (streamer->alias);
-  kith_fetch_job_from_peer (job, node, alias, job->expected_sha256, kith_fetch_job_stream_size (job, streamer),
+  kith_fetch_job_from_peer (job, node, alias, job->expected_sha256, kith_fetch_streamers_size (job->streamers, streamer),
                             KITH_ALIAS_TRUST_HASH, TRUE);
   return TRUE;
 }
@@ -876,7 +781,7 @@ kith_fetch_job_try_stream (KithFetchJob *job)
 static void
 kith_fetch_job_stream_busy (KithFetchJob *job)
 {
-  KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, job->source);
+  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
   g_autofree gchar *node = g_strdup (job->source);
 
   kith_metrics_add (job->ctx->metrics, "kith_peering_stream_busy_total", NULL, 1);
@@ -891,121 +796,18 @@ kith_fetch_job_stream_busy (KithFetchJob *job)
                            TRUE);
 }
 
-/* Room for one more partial copy: a full table drops one of a node we no longer take
- * (skipped or unusable), else, for the downloader we wait for, the one least far on.
- * FALSE: no room (a flood of announcements cannot push out the ones we may use). */
-static gboolean
-kith_fetch_job_streamers_make_room (KithFetchJob *job, const gchar *node)
-{
-  GHashTableIter iter;
-  gpointer key, value;
-  gpointer least = NULL;
-  guint64 least_done = G_MAXUINT64;
-
-  if (g_hash_table_size (job->streamers) < KITH_FETCH_JOB_MAX_STREAMERS)
-    return TRUE;
-  g_hash_table_iter_init (&iter, job->streamers);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    KithFetchJobStreamer *streamer = value;
-    if (g_hash_table_contains (job->skip, key) || !kith_peer_table_is_usable (job->ctx->peers, key)) {
-      g_hash_table_iter_remove (&iter);
-      return TRUE;
-    }
-    if (streamer->done < least_done) {
-      least = key;
-      least_done = streamer->done;
-    }
-  }
-  if (g_strcmp0 (node, job->waiting_for) != 0 || least == NULL)
-    return FALSE;
-  g_hash_table_remove (job->streamers, least);
-  return TRUE;
-}
-
-/* A "downloading" that names a partial copy: remembered (at most
- * KITH_FETCH_JOB_MAX_STREAMERS), to stream from it. */
-static void
-kith_fetch_job_note_partial (KithFetchJob *job, const KithPacket *packet)
-{
-  g_autoptr (GUri) uri = NULL;
-  KithFetchJobStreamer *streamer;
-
-  if (packet->alias == NULL)
-    return;
-  uri = g_uri_parse (packet->alias, G_URI_FLAGS_ENCODED, NULL);
-  if (uri == NULL || !g_str_has_prefix (g_uri_get_path (uri), KITH_PARTIAL_HANDLER_PREFIX))
-    return;
-  streamer = g_hash_table_lookup (job->streamers, packet->node);
-  if (streamer == NULL) {
-    if (!kith_fetch_job_streamers_make_room (job, packet->node))
-      return;
-    streamer = g_new0 (KithFetchJobStreamer, 1);
-    g_hash_table_insert (job->streamers, g_strdup (packet->node), streamer);
-  }
-  if (g_strcmp0 (streamer->alias, packet->alias) != 0) {
-    g_free (streamer->alias);
-    streamer->alias = g_strdup (packet->alias);
-    streamer->busy_until_us = 0; /* a new copy: new readers */
-    streamer->ended = FALSE;
-  }
-  streamer->total = packet->total;
-  streamer->done = packet->done;
-}
-
 /* ---- many sources: a large file in pieces, each checked as it arrives (kith-piece-fetch.h) ---- */
 
-/* With a piece list trusted like the hash, of the size we were told, in pieces small
- * enough to be held in memory until verified. */
-static gboolean
-kith_fetch_job_uses_pieces (KithFetchJob *job)
-{
-  return job->pieces != NULL && job->expected_sha256 != NULL && kith_piece_list_get_count (job->pieces) > 1 &&
-         kith_piece_list_get_file_size (job->pieces) == job->expected_size &&
-         kith_piece_list_get_piece_size (job->pieces) <= KITH_PIECE_FETCH_MAX_BUFFERED;
-}
-
+/* The download in pieces ended: a copy, or a new search (or the origin). */
 static void
-kith_fetch_job_piece_source_failed (KithPieceFetch *fetch, const gchar *node, const GError *error,
-                                    gpointer user_data)
+kith_fetch_job_pieces_finished (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
 {
-  KithFetchJob *job = user_data;
-
-  kith_fetch_job_blame_node (job, node, error);
-  g_hash_table_add (job->skip, g_strdup (node));
-}
-
-/* Our partial copy (and what we announce of it) is the verified prefix. */
-static void
-kith_fetch_job_piece_progress (KithPieceFetch *fetch, guint64 prefix, guint64 done, gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-
-  if (job->partial != NULL && prefix > kith_partial_copy_get_available (job->partial))
-    kith_partial_copy_grow (job->partial, prefix - kith_partial_copy_get_available (job->partial));
-  kith_fetch_job_download_progress (NULL, prefix, job);
-}
-
-static void
-kith_fetch_job_pieces_finished (KithPieceFetch *fetch, const GError *fetch_error, gpointer user_data)
-{
-  g_autoptr (GError) error = fetch_error != NULL ? g_error_copy (fetch_error) : NULL;
-  g_autofree gchar *sources = kith_piece_fetch_describe (fetch);
-  KithFetchJob *job = user_data;
-  KithAliasEntry *entry = NULL;
-
-  if (error == NULL)
-    entry = kith_alias_writer_commit (job->writer, &error);
   if (entry != NULL) {
     g_free (job->source);
-    job->source = g_strdup (kith_piece_fetch_get_top_source (fetch));
-    g_message ("%s: in pieces from %s", job->href, sources);
-    if (job->partial != NULL)
-      kith_partial_copy_complete (job->partial, entry->sha256);
-    kith_fetch_job_downloaded (job, entry, NULL); /* frees @fetch */
-    kith_alias_entry_free (entry);
+    job->source = g_strdup (kith_fetch_download_get_top_source (job->download));
+    kith_fetch_job_downloaded (job, entry, NULL); /* frees the download */
     return;
   }
-  g_message ("%s: the pieces did not make the file (sources %s): %s", job->href, sources, error->message);
   /* every piece matched, the file did not: the list and the hash disagree (nobody lied) */
   if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
     g_clear_pointer (&job->pieces, kith_piece_list_free);
@@ -1017,12 +819,6 @@ kith_fetch_job_pieces_finished (KithPieceFetch *fetch, const GError *fetch_error
   else
     kith_fetch_job_finish (job, NULL, error);
 }
-
-static const KithPieceFetchFuncs kith_fetch_job_piece_funcs = {
-  .source_failed = kith_fetch_job_piece_source_failed,
-  .progress = kith_fetch_job_piece_progress,
-  .finished = kith_fetch_job_pieces_finished,
-};
 
 /* The other holders had max-delay-ms to answer and are sources now: the rest may cancel. */
 static gboolean
@@ -1054,94 +850,41 @@ kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *a
   g_free (job->source);
   job->source = g_strdup (node);
   job->total = job->expected_size;
-  job->writer = kith_alias_store_begin (job->ctx->store, job->href, job->expected_sha256, job->expected_size, &error);
-  if (job->writer == NULL) {
+  job->download = kith_fetch_download_new (job->ctx, job->href, job->expected_sha256, job->expected_size,
+                                           KITH_ALIAS_TRUST_HASH, &kith_fetch_job_download_funcs, job, &error);
+  if (job->download == NULL) {
     kith_fetch_job_downloaded (job, NULL, error);
     return;
   }
-  kith_alias_writer_set_trust (job->writer, KITH_ALIAS_TRUST_HASH);
-  kith_fetch_job_open_partial (job, job->expected_size);
-  job->piece_fetch = kith_piece_fetch_new (job->ctx->session, job->ctx->metrics, job->pieces, job->writer,
-                                           job->ctx->timings->stall_ms, &kith_fetch_job_piece_funcs, job);
-  kith_piece_fetch_add_source (job->piece_fetch, node, alias, available, available < job->expected_size);
+  kith_fetch_download_serve (job->download);
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_PEER);
   kith_fetch_job_announce (job, TRUE);
-  kith_piece_fetch_start (job->piece_fetch);
+  kith_fetch_download_start_pieces (job->download, job->pieces, node, alias, available);
   job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
-}
-
-/* What a partial copy @streamer has: what it announced, all but the last byte (it sends
- * its last byte only once complete); it is asked a little past that too (growing). */
-static guint64
-kith_fetch_job_streamer_available (const KithFetchJobStreamer *streamer)
-{
-  return streamer->done > 0 ? streamer->done - 1 : 0;
-}
-
-/* While fetching in pieces, the other holders join as sources: an "I have" for our
- * request, a "complete" of the same bytes, a partial copy's progress. */
-static void
-kith_fetch_job_pieces_packet (KithFetchJob *job, const KithPacket *packet)
-{
-  KithFetchJobStreamer *streamer;
-
-  switch (packet->type) {
-  case KITH_PACKET_TYPE_RESPONSE:
-    if (packet->id != job->request_id || (packet->size > 0 && packet->size != job->expected_size) ||
-        (packet->sha256 != NULL && g_ascii_strcasecmp (packet->sha256, job->expected_sha256) != 0))
-      break;
-    kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size, FALSE);
-    break;
-  case KITH_PACKET_TYPE_COMPLETE:
-    if (g_ascii_strcasecmp (packet->sha256, job->expected_sha256) == 0 && packet->size == job->expected_size)
-      kith_piece_fetch_add_source (job->piece_fetch, packet->node, packet->alias, job->expected_size, FALSE);
-    break;
-  case KITH_PACKET_TYPE_DOWNLOADING:
-    kith_fetch_job_note_partial (job, packet);
-    streamer = g_hash_table_lookup (job->streamers, packet->node);
-    if (streamer != NULL && streamer->total == job->expected_size && g_strcmp0 (streamer->alias, packet->alias) == 0)
-      kith_piece_fetch_add_source (job->piece_fetch, packet->node, streamer->alias,
-                                   kith_fetch_job_streamer_available (streamer), TRUE);
-    break;
-  default:
-    break;
-  }
 }
 
 /* Waiting with partial copies announced: read pieces of all of them at once. */
 static gboolean
 kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
 {
-  KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, first);
-  GHashTableIter iter;
-  gpointer node, value;
+  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, first);
 
   if (!kith_fetch_job_uses_pieces (job))
     return FALSE;
-  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_job_streamer_available (streamer));
-  if (job->piece_fetch == NULL)
+  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_streamers_available (streamer));
+  if (job->download == NULL || !kith_fetch_download_in_pieces (job->download))
     return TRUE;
-  g_hash_table_iter_init (&iter, job->streamers);
-  while (g_hash_table_iter_next (&iter, &node, &value)) {
-    streamer = value;
-    if (!g_hash_table_contains (job->skip, node) && kith_peer_table_is_usable (job->ctx->peers, node) &&
-        kith_fetch_job_stream_size (job, streamer) == job->expected_size)
-      kith_piece_fetch_add_source (job->piece_fetch, node, streamer->alias, kith_fetch_job_streamer_available (streamer),
-                                   TRUE);
-  }
+  kith_fetch_pieces_join_streamers (job->download, job->streamers);
   return TRUE;
 }
 
 /* The relay holds the file now (it answers "I have"), or cannot get it. */
 static void
-kith_fetch_job_relay_done (GObject *source, GAsyncResult *result, gpointer user_data)
+kith_fetch_job_relay_done (const GError *error, gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
   KithFetchJob *job = user_data;
 
-  if (!kith_origin_relay_fetch_finish (KITH_ORIGIN_RELAY (source), result, &error)) {
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return; /* the job is gone */
+  if (error != NULL) {
     g_message ("%s: the relay could not fetch it: %s", job->href, error->message);
     kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_OFFLINE, error->message);
     return;
@@ -1158,10 +901,8 @@ kith_fetch_job_relay_done (GObject *source, GAsyncResult *result, gpointer user_
 static gboolean
 kith_fetch_job_ask_relay (KithFetchJob *job)
 {
-  GObject *relay = job->ctx->agent != NULL ? kith_agent_get_service (job->ctx->agent, "relay") : NULL;
-
   if (job->ctx->can_reach_origin || job->relay_asks >= 2 || job->expected_sha256 == NULL ||
-      (job->flags & KITH_FETCH_FLAG_CACHED_ONLY) != 0 || relay == NULL || !KITH_IS_ORIGIN_RELAY (relay))
+      (job->flags & KITH_FETCH_FLAG_CACHED_ONLY) != 0 || !kith_fetch_relay_available (job->ctx->agent))
     return FALSE;
   job->relay_asks++;
   job->state = KITH_FETCH_JOB_ASKING_RELAY;
@@ -1170,8 +911,8 @@ kith_fetch_job_ask_relay (KithFetchJob *job)
   job->source = g_strdup ("relay");
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_ORIGIN);
   g_message ("%s: nobody on the LAN has it; asking the relay to fetch it", job->href);
-  kith_origin_relay_fetch_async (KITH_ORIGIN_RELAY (relay), job->href, job->expected_sha256, job->expected_size,
-                                 job->cancellable, kith_fetch_job_relay_done, job);
+  kith_fetch_relay_ask (job->ctx->agent, job->href, job->expected_sha256, job->expected_size, job->cancellable,
+                        kith_fetch_job_relay_done, job);
   return TRUE;
 }
 
@@ -1192,7 +933,7 @@ kith_fetch_job_decide (KithFetchJob *job)
   if (job->waiting_for == NULL)
     job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip));
   if (job->waiting_for != NULL) {
-    KithFetchJobStreamer *streamer = g_hash_table_lookup (job->streamers, job->waiting_for);
+    KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->waiting_for);
     /* a downloader whose copy ended under us has only a moment to announce a new one */
     if (!kith_fetch_job_try_stream (job))
       kith_fetch_job_wait_for (job, job->waiting_for,
@@ -1373,8 +1114,9 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
   if (!kith_peer_table_is_usable (job->ctx->peers, packet->node) ||
       g_hash_table_contains (job->skip, packet->node))
     return;
-  if (job->piece_fetch != NULL) {
-    kith_fetch_job_pieces_packet (job, packet);
+  if (job->download != NULL && kith_fetch_download_in_pieces (job->download)) {
+    kith_fetch_pieces_join (job->download, job->streamers, packet, job->request_id, job->expected_sha256,
+                            job->expected_size, job->waiting_for);
     return;
   }
   switch (packet->type) {
@@ -1382,7 +1124,7 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     kith_fetch_job_handle_response (job, packet, from);
     break;
   case KITH_PACKET_TYPE_DOWNLOADING:
-    kith_fetch_job_note_partial (job, packet);
+    kith_fetch_streamers_note (job->streamers, packet, job->waiting_for);
     if (job->state == KITH_FETCH_JOB_WAITING && kith_fetch_job_try_stream (job))
       break;
     if (job->state == KITH_FETCH_JOB_SEARCHING) {
