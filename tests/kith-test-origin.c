@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-test-origin.c — a small origin HTTP server for tests, in its own thread */
 #include "kith-test-origin.h"
+#include "kith-test-thread.h"
 
 #include <libsoup/soup.h>
 
 #define KITH_TEST_ORIGIN_SLICE_MS 50
 
 struct _KithTestOrigin {
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
+  KithTestThread *thread;
+  GMainContext *context; /* the thread's */
   SoupServer *server;
   guint16 port;
   GMutex mutex;
-  GCond cond;
-  gboolean ready;
   GHashTable *files;    /* path → KithTestOriginFile* */
   GHashTable *requests; /* path → count */
   GPtrArray *slow;      /* KithTestOriginSlow*, freed with the origin */
@@ -181,15 +179,14 @@ kith_test_origin_handle (SoupServer *server, SoupServerMessage *msg, const char 
   soup_message_body_append_bytes (soup_server_message_get_response_body (msg), file->content);
 }
 
-static gpointer
-kith_test_origin_thread (gpointer user_data)
+static void
+kith_test_origin_start (gpointer user_data)
 {
   KithTestOrigin *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GSocketAddress) address = NULL;
   GSList *uris;
 
-  g_main_context_push_thread_default (self->context);
   self->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (self->server, NULL, kith_test_origin_handle, self, NULL);
   address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
@@ -197,18 +194,16 @@ kith_test_origin_thread (gpointer user_data)
   uris = soup_server_get_uris (self->server);
   self->port = g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  g_mutex_lock (&self->mutex);
-  self->ready = TRUE;
-  g_cond_signal (&self->cond);
-  g_mutex_unlock (&self->mutex);
-  g_main_loop_run (self->loop);
+}
+
+static void
+kith_test_origin_stop (gpointer user_data)
+{
+  KithTestOrigin *self = user_data;
+
   g_ptr_array_set_size (self->slow, 0);
   soup_server_disconnect (self->server);
   g_clear_object (&self->server);
-  while (g_main_context_iteration (self->context, FALSE))
-    ;
-  g_main_context_pop_thread_default (self->context);
-  return NULL;
 }
 
 KithTestOrigin *
@@ -217,41 +212,24 @@ kith_test_origin_new (void)
   KithTestOrigin *self = g_new0 (KithTestOrigin, 1);
 
   g_mutex_init (&self->mutex);
-  g_cond_init (&self->cond);
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) kith_test_origin_file_free);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->digest = TRUE;
   self->slow = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_test_origin_slow_free);
-  self->context = g_main_context_new ();
-  self->loop = g_main_loop_new (self->context, FALSE);
-  self->thread = g_thread_new ("kith-test-origin", kith_test_origin_thread, self);
-  g_mutex_lock (&self->mutex);
-  while (!self->ready)
-    g_cond_wait (&self->cond, &self->mutex);
-  g_mutex_unlock (&self->mutex);
+  self->thread = kith_test_thread_new ("kith-test-origin", kith_test_origin_start, kith_test_origin_stop, self);
+  self->context = kith_test_thread_get_context (self->thread);
   return self;
-}
-
-static gboolean
-kith_test_origin_quit (gpointer user_data)
-{
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
 }
 
 void
 kith_test_origin_free (KithTestOrigin *self)
 {
-  g_main_context_invoke (self->context, kith_test_origin_quit, self->loop);
-  g_thread_join (self->thread);
-  g_main_loop_unref (self->loop);
-  g_main_context_unref (self->context);
+  kith_test_thread_free (self->thread);
   g_hash_table_unref (self->files);
   g_hash_table_unref (self->requests);
   g_ptr_array_unref (self->slow);
   g_mutex_clear (&self->mutex);
-  g_cond_clear (&self->cond);
   g_free (self);
 }
 

@@ -11,6 +11,7 @@
 #include "kith-test-node.h"
 #include "kith-test-backend.h"
 #include "kith-test-suite.h"
+#include "kith-test-thread.h"
 #include "kith-test-tls.h"
 #include "kith-transport.h"
 
@@ -30,10 +31,7 @@ static guint16 test_port;
 #define TAP_KEEP (16 * 1024 * 1024)
 
 typedef struct {
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  GSocketService *service;
+  KithTestThread *thread; /* a service on 127.0.0.1 */
   guint16 port;
   guint16 target_port;
   GMutex lock;
@@ -99,61 +97,23 @@ tap_run_cb (GThreadedSocketService *service, GSocketConnection *client, GObject 
   return TRUE;
 }
 
-static gpointer
-tap_thread (gpointer data)
-{
-  Tap *tap = data;
-
-  g_main_context_push_thread_default (tap->context);
-  g_main_loop_run (tap->loop);
-  g_main_context_pop_thread_default (tap->context);
-  return NULL;
-}
-
 static Tap *
 tap_new (guint16 target_port)
 {
   Tap *tap = g_new0 (Tap, 1);
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) effective = NULL;
-  g_autoptr (GError) error = NULL;
 
   g_mutex_init (&tap->lock);
   tap->up = g_byte_array_new ();
   tap->target_port = target_port;
-  tap->context = g_main_context_new ();
-  tap->loop = g_main_loop_new (tap->context, FALSE);
-  g_main_context_push_thread_default (tap->context);
-  tap->service = g_threaded_socket_service_new (64);
-  ck_assert (g_socket_listener_add_address (G_SOCKET_LISTENER (tap->service), address, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error));
-  g_signal_connect (tap->service, "run", G_CALLBACK (tap_run_cb), tap);
-  g_socket_service_start (tap->service);
-  g_main_context_pop_thread_default (tap->context);
-  tap->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  tap->thread = g_thread_new ("tap", tap_thread, tap);
+  tap->thread = kith_test_thread_new_service ("tap", 64, G_CALLBACK (tap_run_cb), tap);
+  tap->port = kith_test_thread_get_port (tap->thread);
   return tap;
-}
-
-static gboolean
-tap_quit_cb (gpointer data)
-{
-  Tap *tap = data;
-  g_socket_service_stop (tap->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (tap->service));
-  g_main_loop_quit (tap->loop);
-  return G_SOURCE_REMOVE;
 }
 
 static void
 tap_free (Tap *tap)
 {
-  g_main_context_invoke (tap->context, tap_quit_cb, tap);
-  g_thread_join (tap->thread);
-  g_object_unref (tap->service);
-  g_main_loop_unref (tap->loop);
-  g_main_context_unref (tap->context);
+  kith_test_thread_free (tap->thread);
   g_byte_array_unref (tap->up);
   g_mutex_clear (&tap->lock);
   g_free (tap);
@@ -574,10 +534,7 @@ END_TEST
 /* ---- a sink: an origin in [relay] allow= that sends SIZE bytes to whoever connects ---- */
 
 typedef struct {
-  GThread *thread;
-  GMainContext *context;
-  GMainLoop *loop;
-  GSocketService *service;
+  KithTestThread *thread; /* a service on 127.0.0.1 */
   guint16 port;
   gsize size;
 } Sink;
@@ -596,58 +553,21 @@ sink_run_cb (GThreadedSocketService *service, GSocketConnection *client, GObject
   return TRUE;
 }
 
-static gboolean
-sink_quit_cb (gpointer data)
-{
-  Sink *sink = data;
-  g_socket_service_stop (sink->service);
-  g_socket_listener_close (G_SOCKET_LISTENER (sink->service));
-  g_main_loop_quit (sink->loop);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-sink_thread (gpointer data)
-{
-  Sink *sink = data;
-
-  g_main_context_push_thread_default (sink->context);
-  g_main_loop_run (sink->loop);
-  g_main_context_pop_thread_default (sink->context);
-  return NULL;
-}
-
 static Sink *
 sink_new (gsize size)
 {
   Sink *sink = g_new0 (Sink, 1);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr (GSocketAddress) effective = NULL;
-  g_autoptr (GError) error = NULL;
 
   sink->size = size;
-  sink->context = g_main_context_new ();
-  sink->loop = g_main_loop_new (sink->context, FALSE);
-  g_main_context_push_thread_default (sink->context);
-  sink->service = g_threaded_socket_service_new (16);
-  ck_assert (g_socket_listener_add_address (G_SOCKET_LISTENER (sink->service), address, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error));
-  g_signal_connect (sink->service, "run", G_CALLBACK (sink_run_cb), sink);
-  g_socket_service_start (sink->service);
-  g_main_context_pop_thread_default (sink->context);
-  sink->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  sink->thread = g_thread_new ("sink", sink_thread, sink);
+  sink->thread = kith_test_thread_new_service ("sink", 16, G_CALLBACK (sink_run_cb), sink);
+  sink->port = kith_test_thread_get_port (sink->thread);
   return sink;
 }
 
 static void
 sink_free (Sink *sink)
 {
-  g_main_context_invoke (sink->context, sink_quit_cb, sink);
-  g_thread_join (sink->thread);
-  g_object_unref (sink->service);
-  g_main_loop_unref (sink->loop);
-  g_main_context_unref (sink->context);
+  kith_test_thread_free (sink->thread);
   g_free (sink);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sink, sink_free)
