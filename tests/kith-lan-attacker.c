@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "kith-packet.h"
+#include "kith-test-child.h"
 #include "kith-test-origin.h"
 #include "kith-transport.h"
 
@@ -577,20 +578,6 @@ attacker_find_mode (const gchar *name, guint n_args)
   return NULL;
 }
 
-static gboolean
-attacker_quit (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-attacker_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 attacker_clear (Attacker *self)
 {
@@ -614,7 +601,6 @@ main (int argc, char **argv)
 {
   static const gchar *const broadcast[] = { "127.255.255.255", NULL };
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
   g_autoptr (GError) error = NULL;
   Attacker self = { .loop = loop };
   int status = 0;
@@ -635,10 +621,9 @@ main (int argc, char **argv)
     g_signal_connect (self.transport, "datagram", G_CALLBACK (attacker_datagram), &self);
     if (self.mode->start != NULL)
       self.mode->start (&self);
-    g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, attacker_stdin_closed, loop);
-    g_timeout_add_seconds (120, attacker_quit, loop);
-    g_print ("ready %s %s\n", self.alias_base, self.claimed_sha256 != NULL ? self.claimed_sha256 : "-");
-    g_main_loop_run (loop);
+    g_autofree gchar *ready = g_strdup_printf ("ready %s %s", self.alias_base,
+                                               self.claimed_sha256 != NULL ? self.claimed_sha256 : "-");
+    kith_test_child_run (loop, ready);
   }
   attacker_clear (&self);
   return status;

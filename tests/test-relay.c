@@ -8,6 +8,7 @@
 #include "kith-packet.h"
 #include "kith-peer-proof.h"
 #include "kith-rate-limit.h"
+#include "kith-test-child.h"
 #include "kith-test-node.h"
 #include "kith-test-backend.h"
 #include "kith-test-suite.h"
@@ -644,19 +645,6 @@ fake_relay_incoming (GSocketService *service, GSocketConnection *connection, GOb
   return FALSE;
 }
 
-static gboolean
-fake_relay_quit (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-fake_relay_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
-{
-  return fake_relay_quit (loop);
-}
-
 static int
 fake_relay_main (int argc, char **argv)
 {
@@ -665,7 +653,6 @@ fake_relay_main (int argc, char **argv)
   g_autoptr (GSocketService) service = g_socket_service_new ();
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr (GSocketAddress) effective = NULL;
-  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
   g_autoptr (GError) error = NULL;
   FakeRelay fake = { .backend_url = argv[5] };
 
@@ -681,10 +668,7 @@ fake_relay_main (int argc, char **argv)
   fake.transport = kith_transport_new ((guint16) atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
   g_assert_true (kith_transport_start (fake.transport, &error));
   g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_relay_datagram), &fake);
-  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, fake_relay_stdin_closed, loop);
-  g_timeout_add_seconds (120, fake_relay_quit, loop);
-  g_print ("ready\n");
-  g_main_loop_run (loop);
+  kith_test_child_run (loop, "ready");
   g_print ("connections %u\n", fake.connections);
   kith_transport_stop (fake.transport);
   g_object_unref (fake.transport);
@@ -697,21 +681,10 @@ fake_relay_main (int argc, char **argv)
 static GSubprocess *
 fake_relay_start (KithTestBackend *backend, const gchar *mode)
 {
-  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autofree gchar *line = NULL;
-  GSubprocess *proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, self,
-                                        "--fake-relay", port, mode, kith_test_backend_get_dir (backend),
-                                        kith_test_backend_get_url (backend), NULL);
 
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
-  ck_assert_str_eq (line, "ready");
-  return proc;
+  return kith_test_child_spawn ("--fake-relay", port, mode, kith_test_backend_get_dir (backend),
+                                kith_test_backend_get_url (backend), NULL);
 }
 
 /* Stops the fake relay; returns how many connections its alias got. */

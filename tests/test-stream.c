@@ -5,6 +5,7 @@
  * is thrown away, marked and replaced by a fetch elsewhere */
 #include "kith-dbus-generated.h"
 #include "kith-packet.h"
+#include "kith-test-child.h"
 #include "kith-test-node.h"
 #include "kith-test-origin.h"
 #include "kith-transport.h"
@@ -205,20 +206,6 @@ fake_leader_serve (SoupServer *server, SoupServerMessage *msg, const char *path,
   soup_message_body_append_bytes (soup_server_message_get_response_body (msg), half);
 }
 
-static gboolean
-fake_leader_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-fake_leader_timeout (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
 /* test-stream --fake-leader PORT SIZE MODE: runs until stdin closes (or 120 s). */
 static int
 fake_leader_main (char **argv)
@@ -227,7 +214,6 @@ fake_leader_main (char **argv)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
   g_autoptr (GError) error = NULL;
   FakeLeader fake = { .size = g_ascii_strtoull (argv[3], NULL, 10), .stall = g_strcmp0 (argv[4], "stall") == 0 };
   GSList *uris;
@@ -241,10 +227,7 @@ fake_leader_main (char **argv)
   fake.alias = g_strdup_printf ("http://127.0.0.1:%d/alias/partial/0123456789abcdef0123456789abcdef",
                                 g_uri_get_port (uris->data));
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, fake_leader_stdin_closed, loop);
-  g_timeout_add_seconds (120, fake_leader_timeout, loop);
-  g_print ("ready\n");
-  g_main_loop_run (loop);
+  kith_test_child_run (loop, "ready");
   kith_transport_stop (fake.transport);
   g_object_unref (fake.transport);
   g_free (fake.alias);
@@ -256,17 +239,8 @@ fake_leader_spawn (gsize size, const gchar *mode)
 {
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
   g_autofree gchar *length = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
-  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autofree gchar *line = NULL;
-  GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                           &error, self, "--fake-leader", port, length, mode, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  ck_assert_str_eq (line, "ready");
-  return process;
+
+  return kith_test_child_spawn ("--fake-leader", port, length, mode, NULL);
 }
 
 /* B streams from the liar (it announces a download in progress), finds the hash wrong at

@@ -7,6 +7,7 @@
 #include "kith-receipt.h"
 #include "kith-packet.h"
 #include "kith-task-broker.h"
+#include "kith-test-child.h"
 #include "kith-test-node.h"
 #include "kith-test-tls.h"
 #include "kith-test-origin.h"
@@ -1201,19 +1202,6 @@ fake_peer_serve (SoupServer *server, SoupServerMessage *msg, const char *path, G
   }
 }
 
-static gboolean
-fake_peer_quit (gpointer loop)
-{
-  g_main_loop_quit (loop);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-fake_peer_stdin_closed (GIOChannel *channel, GIOCondition condition, gpointer loop)
-{
-  return fake_peer_quit (loop);
-}
-
 static int
 fake_peer_main (int argc, char **argv)
 {
@@ -1221,7 +1209,6 @@ fake_peer_main (int argc, char **argv)
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
-  g_autoptr (GIOChannel) input = g_io_channel_unix_new (0);
   g_autoptr (GError) error = NULL;
   FakePeer fake = { .mode = argv[3], .node = FAKE_NODE, .backend_url = argv[5] };
   GSList *uris;
@@ -1245,10 +1232,7 @@ fake_peer_main (int argc, char **argv)
   fake.transport = kith_transport_new ((guint16) atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
   g_assert_true (kith_transport_start (fake.transport, &error));
   g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_peer_datagram), &fake);
-  g_io_add_watch (input, G_IO_IN | G_IO_HUP | G_IO_ERR, fake_peer_stdin_closed, loop);
-  g_timeout_add_seconds (120, fake_peer_quit, loop);
-  g_print ("ready\n");
-  g_main_loop_run (loop);
+  kith_test_child_run (loop, "ready");
   kith_transport_stop (fake.transport);
   g_object_unref (fake.transport);
   soup_server_disconnect (server);
@@ -1264,17 +1248,9 @@ static GSubprocess *
 fake_peer_spawn (const gchar *mode, Backend *b, const gchar *replay)
 {
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
-  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GDataInputStream) out = NULL;
-  g_autofree gchar *line = NULL;
-  GSubprocess *process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                           self, "--fake-peer", port, mode, b->dir, b->url, replay, NULL);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
-  ck_assert_str_eq (line, "ready");
-  return process;
+
+  /* no replay path: the argument list ends at NULL */
+  return kith_test_child_spawn ("--fake-peer", port, mode, b->dir, b->url, replay, NULL);
 }
 
 static void
