@@ -203,3 +203,23 @@ kith_test_backend_get_bytes (KithTestBackend *self, const gchar *path)
 {
   return kith_test_backend_stat (self, path, "bytes");
 }
+
+guint
+kith_test_backend_dir_count_reports (const gchar *dir, GBytes *content)
+{
+  g_autofree gchar *dir_path = g_build_filename (dir, "uploads", NULL);
+  g_autoptr (GDir) uploads = g_dir_open (dir_path, 0, NULL);
+  const gchar *name;
+  guint copies = 0;
+
+  while (uploads != NULL && (name = g_dir_read_name (uploads)) != NULL) {
+    g_autofree gchar *path = g_build_filename (dir_path, name, NULL);
+    g_autofree gchar *data = NULL;
+    gsize len = 0;
+    if (g_str_has_suffix (name, ".receipt") || !g_file_get_contents (path, &data, &len, NULL))
+      continue;
+    if (len == g_bytes_get_size (content) && memcmp (data, g_bytes_get_data (content, NULL), len) == 0)
+      copies++;
+  }
+  return copies;
+}

@@ -33,6 +33,9 @@ const gchar *kith_test_backend_get_url (KithTestBackend *self);
  * starting with @path when it ends with '/'. */
 guint64 kith_test_backend_get_requests (KithTestBackend *self, const gchar *path);
 guint64 kith_test_backend_get_bytes (KithTestBackend *self, const gchar *path);
+/* How many reports stored under @dir/uploads (a backend directory; receipts aside) hold
+ * exactly @content. */
+guint kith_test_backend_dir_count_reports (const gchar *dir, GBytes *content);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithTestBackend, kith_test_backend_free)
 

@@ -157,19 +157,9 @@ backend_token (KithTestBackend *backend)
 static guint
 backend_copies_of (KithTestBackend *backend, const gchar *content)
 {
-  g_autofree gchar *dir_path = g_build_filename (kith_test_backend_get_dir (backend), "uploads", NULL);
-  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
-  const gchar *name;
-  guint copies = 0;
+  g_autoptr (GBytes) bytes = g_bytes_new_static (content, strlen (content));
 
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *path = g_build_filename (dir_path, name, NULL);
-    g_autofree gchar *data = NULL;
-    if (!g_str_has_suffix (name, ".receipt") && g_file_get_contents (path, &data, NULL, NULL) &&
-        g_strcmp0 (data, content) == 0)
-      copies++;
-  }
-  return copies;
+  return kith_test_backend_dir_count_reports (kith_test_backend_get_dir (backend), bytes);
 }
 
 /* An agent with peering, upload, update and relay against @url, trusting @ca: connected

@@ -7,6 +7,7 @@
 #include "kith-receipt.h"
 #include "kith-packet.h"
 #include "kith-task-broker.h"
+#include "kith-test-backend.h"
 #include "kith-test-child.h"
 #include "kith-test-node.h"
 #include "kith-test-tls.h"
@@ -177,25 +178,10 @@ backend_stat (Backend *b, const gchar *key)
   return json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)), key);
 }
 
-/* How many stored reports at the backend hold exactly @content. */
 static guint
 backend_copies_of (Backend *b, GBytes *content)
 {
-  g_autofree gchar *dir_path = g_build_filename (b->dir, "uploads", NULL);
-  g_autoptr (GDir) dir = g_dir_open (dir_path, 0, NULL);
-  const gchar *name;
-  guint copies = 0;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *path = g_build_filename (dir_path, name, NULL);
-    g_autofree gchar *data = NULL;
-    gsize len = 0;
-    if (g_str_has_suffix (name, ".receipt") || !g_file_get_contents (path, &data, &len, NULL))
-      continue;
-    if (len == g_bytes_get_size (content) && memcmp (data, g_bytes_get_data (content, NULL), len) == 0)
-      copies++;
-  }
-  return copies;
+  return kith_test_backend_dir_count_reports (b->dir, content);
 }
 
 /* ---- agents ---- */
