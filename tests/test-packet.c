@@ -364,57 +364,69 @@ expected_code (const gchar *basename)
   return best;
 }
 
-START_TEST (test_corpus_good)
+typedef void (*CorpusCheck) (const gchar *base, KithPacket *packet, const GError *error);
+
+/* Parses each file of corpus/packet/@sub and hands @check its name and what came of it. */
+static void
+corpus_check_each (const gchar *sub, CorpusCheck check)
 {
-  g_autoptr (GPtrArray) files = corpus_list ("good");
+  g_autoptr (GPtrArray) files = corpus_list (sub);
+
   for (guint i = 0; i < files->len; i++) {
     const gchar *path = g_ptr_array_index (files, i);
     g_autofree gchar *base = g_path_get_basename (path);
     g_autofree gchar *data = NULL;
     g_autoptr (GError) error = NULL;
     g_autoptr (KithPacket) p = NULL;
-    g_autoptr (KithPacket) again = NULL;
     gsize len;
-    KithPacketType want = KITH_PACKET_TYPE_UNKNOWN;
 
     ck_assert (g_file_get_contents (path, &data, &len, NULL));
     p = kith_packet_parse ((const guint8 *) data, len, &error);
-    ck_assert_msg (p != NULL, "%s: %s", base, error ? error->message : "");
-    /* good files are named <type>-<what>.xml */
-    for (guint t = KITH_PACKET_TYPE_UNKNOWN + 1; t < KITH_PACKET_TYPE_LAST; t++) {
-      const gchar *tn = kith_packet_type_to_string (t);
-      if (g_str_has_prefix (base, tn) && base[strlen (tn)] == '-' &&
-          (want == KITH_PACKET_TYPE_UNKNOWN || strlen (tn) > strlen (kith_packet_type_to_string (want))))
-        want = t;
-    }
-    ck_assert_msg (p->type == want, "%s parsed as %s", base, kith_packet_type_to_string (p->type));
-    ck_assert_str_eq (p->node, NODE);
-    again = round_trip (p);
-    p->version_minor = again->version_minor;
-    assert_packets_equal (p, again);
+    check (base, p, error);
   }
+}
+
+static void
+corpus_check_good (const gchar *base, KithPacket *p, const GError *error)
+{
+  g_autoptr (KithPacket) again = NULL;
+  KithPacketType want = KITH_PACKET_TYPE_UNKNOWN;
+
+  ck_assert_msg (p != NULL, "%s: %s", base, error ? error->message : "");
+  /* good files are named <type>-<what>.xml */
+  for (guint t = KITH_PACKET_TYPE_UNKNOWN + 1; t < KITH_PACKET_TYPE_LAST; t++) {
+    const gchar *tn = kith_packet_type_to_string (t);
+    if (g_str_has_prefix (base, tn) && base[strlen (tn)] == '-' &&
+        (want == KITH_PACKET_TYPE_UNKNOWN || strlen (tn) > strlen (kith_packet_type_to_string (want))))
+      want = t;
+  }
+  ck_assert_msg (p->type == want, "%s parsed as %s", base, kith_packet_type_to_string (p->type));
+  ck_assert_str_eq (p->node, NODE);
+  again = round_trip (p);
+  p->version_minor = again->version_minor;
+  assert_packets_equal (p, again);
+}
+
+START_TEST (test_corpus_good)
+{
+  corpus_check_each ("good", corpus_check_good);
 }
 END_TEST
 
+static void
+corpus_check_bad (const gchar *base, KithPacket *p, const GError *error)
+{
+  gint want = expected_code (base);
+
+  ck_assert_msg (p == NULL, "%s was accepted", base);
+  ck_assert_msg (g_error_matches (error, KITH_PEERING_ERROR, want), "%s: got %s (%s)", base,
+                 error ? kith_peering_error_to_reason (error->code) : "no error",
+                 error ? error->message : "");
+}
+
 START_TEST (test_corpus_bad)
 {
-  g_autoptr (GPtrArray) files = corpus_list ("bad");
-  for (guint i = 0; i < files->len; i++) {
-    const gchar *path = g_ptr_array_index (files, i);
-    g_autofree gchar *base = g_path_get_basename (path);
-    g_autofree gchar *data = NULL;
-    g_autoptr (GError) error = NULL;
-    g_autoptr (KithPacket) p = NULL;
-    gsize len;
-    gint want = expected_code (base);
-
-    ck_assert (g_file_get_contents (path, &data, &len, NULL));
-    p = kith_packet_parse ((const guint8 *) data, len, &error);
-    ck_assert_msg (p == NULL, "%s was accepted", base);
-    ck_assert_msg (g_error_matches (error, KITH_PEERING_ERROR, want), "%s: got %s (%s)", base,
-                   error ? kith_peering_error_to_reason (error->code) : "no error",
-                   error ? error->message : "");
-  }
+  corpus_check_each ("bad", corpus_check_bad);
 }
 END_TEST
 
