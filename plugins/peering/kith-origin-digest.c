@@ -2,6 +2,8 @@
 /* kith-origin-digest.c — Repr-Digest / Digest sha-256 from an origin's HEAD */
 #include "kith-origin-digest.h"
 
+#include "kith-deadline.h"
+
 #include <string.h>
 
 #define KITH_ORIGIN_DIGEST_SHA256_LEN 32
@@ -77,41 +79,6 @@ kith_origin_digest_from_headers (SoupMessageHeaders *headers)
   return hex;
 }
 
-typedef struct {
-  GCancellable *cancellable; /* ours: cancelled by the caller's or by the timeout */
-  gulong caller_id;
-  GCancellable *caller;
-  GSource *timeout;
-} KithOriginDigestHead;
-
-static void
-kith_origin_digest_head_free (KithOriginDigestHead *head)
-{
-  if (head->timeout != NULL) {
-    g_source_destroy (head->timeout);
-    g_source_unref (head->timeout);
-  }
-  if (head->caller != NULL) {
-    g_cancellable_disconnect (head->caller, head->caller_id);
-    g_object_unref (head->caller);
-  }
-  g_object_unref (head->cancellable);
-  g_free (head);
-}
-
-static gboolean
-kith_origin_digest_head_timeout (gpointer user_data)
-{
-  g_cancellable_cancel (user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-kith_origin_digest_caller_cancelled (GCancellable *caller, gpointer user_data)
-{
-  g_cancellable_cancel (user_data);
-}
-
 static void
 kith_origin_digest_head_sent (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -150,27 +117,19 @@ kith_origin_digest_head_async (SoupSession *session, const gchar *href, guint ti
                                GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_HEAD, href);
-  KithOriginDigestHead *head = g_new0 (KithOriginDigestHead, 1);
+  /* ours: cancelled by the caller's or by the timeout */
+  KithDeadline *deadline = kith_deadline_new (cancellable, timeout_ms);
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, kith_origin_digest_head_async);
-  head->cancellable = g_cancellable_new ();
-  g_task_set_task_data (task, head, (GDestroyNotify) kith_origin_digest_head_free);
+  g_task_set_task_data (task, deadline, (GDestroyNotify) kith_deadline_free);
   if (msg == NULL) {
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "'%s' is not a URL", href);
     g_object_unref (task);
     return;
   }
-  if (cancellable != NULL) {
-    head->caller = g_object_ref (cancellable);
-    head->caller_id = g_cancellable_connect (cancellable, G_CALLBACK (kith_origin_digest_caller_cancelled),
-                                             head->cancellable, NULL);
-  }
-  head->timeout = g_timeout_source_new (timeout_ms);
-  g_source_set_callback (head->timeout, kith_origin_digest_head_timeout, head->cancellable, NULL);
-  g_source_attach (head->timeout, g_main_context_get_thread_default ());
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Want-Repr-Digest", "sha-256=10");
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, head->cancellable,
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, kith_deadline_get_cancellable (deadline),
                                     kith_origin_digest_head_sent, task);
 }
 

@@ -2,6 +2,7 @@
 /* kith-upload-reader.c — a bounded asynchronous read of a whole fd */
 #include "kith-upload-reader.h"
 
+#include "kith-deadline.h"
 #include "kith-upload-error.h"
 
 #ifdef G_OS_UNIX
@@ -15,42 +16,16 @@ typedef struct {
   GInputStream *in;
   GByteArray *buf;
   guint64 max_size, timeout_ms;
-  GCancellable *cancellable; /* ours: the caller's one and the timeout both cancel it */
-  GCancellable *caller;
-  gulong caller_id;
-  guint timer_id;
-  gboolean timed_out;
+  KithDeadline *deadline; /* the caller's cancellable and the timeout both cancel it */
 } KithUploadRead;
 
 static void
 kith_upload_read_free (KithUploadRead *read)
 {
-  g_clear_handle_id (&read->timer_id, g_source_remove);
-  if (read->caller != NULL) {
-    g_cancellable_disconnect (read->caller, read->caller_id);
-    g_object_unref (read->caller);
-  }
+  kith_deadline_free (read->deadline);
   g_clear_object (&read->in);
   g_byte_array_unref (read->buf);
-  g_object_unref (read->cancellable);
   g_free (read);
-}
-
-static gboolean
-kith_upload_read_timeout_cb (gpointer user_data)
-{
-  KithUploadRead *read = user_data;
-
-  read->timer_id = 0;
-  read->timed_out = TRUE;
-  g_cancellable_cancel (read->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-kith_upload_read_caller_cancelled (GCancellable *caller, gpointer user_data)
-{
-  g_cancellable_cancel (user_data);
 }
 
 static void
@@ -61,7 +36,7 @@ kith_upload_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   GError *error = NULL;
   g_autoptr (GBytes) chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), res, &error);
 
-  if (chunk == NULL && read->timed_out) {
+  if (chunk == NULL && kith_deadline_has_expired (read->deadline)) {
     g_clear_error (&error);
     g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_FAILED,
                              "the report was not read within [upload] read-timeout (%" G_GUINT64_FORMAT
@@ -84,8 +59,9 @@ kith_upload_read_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     return;
   }
   g_byte_array_append (read->buf, g_bytes_get_data (chunk, NULL), (guint) g_bytes_get_size (chunk));
-  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_READ_CHUNK, G_PRIORITY_DEFAULT, read->cancellable,
-                                   kith_upload_read_cb, g_steal_pointer (&task));
+  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_READ_CHUNK, G_PRIORITY_DEFAULT,
+                                   kith_deadline_get_cancellable (read->deadline), kith_upload_read_cb,
+                                   g_steal_pointer (&task));
 }
 
 void
@@ -101,16 +77,11 @@ kith_upload_reader_read_async (gint fd, guint64 max_size, guint64 timeout_ms, GC
   read->buf = g_byte_array_new ();
   read->max_size = max_size;
   read->timeout_ms = timeout_ms;
-  read->cancellable = g_cancellable_new ();
-  if (cancellable != NULL) {
-    read->caller = g_object_ref (cancellable);
-    read->caller_id = g_cancellable_connect (cancellable, G_CALLBACK (kith_upload_read_caller_cancelled),
-                                             read->cancellable, NULL);
-  }
-  read->timer_id = g_timeout_add ((guint) MIN (timeout_ms, G_MAXUINT), kith_upload_read_timeout_cb, read);
+  read->deadline = kith_deadline_new (cancellable, (guint) MIN (timeout_ms, G_MAXUINT));
   g_task_set_task_data (task, read, (GDestroyNotify) kith_upload_read_free);
-  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_READ_CHUNK, G_PRIORITY_DEFAULT, read->cancellable,
-                                   kith_upload_read_cb, g_steal_pointer (&task));
+  g_input_stream_read_bytes_async (read->in, KITH_UPLOAD_READ_CHUNK, G_PRIORITY_DEFAULT,
+                                   kith_deadline_get_cancellable (read->deadline), kith_upload_read_cb,
+                                   g_steal_pointer (&task));
 #else
   g_task_return_new_error (task, KITH_UPLOAD_ERROR, KITH_UPLOAD_ERROR_UNSUPPORTED,
                            "reports by fd need a POSIX system");
