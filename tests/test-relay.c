@@ -758,6 +758,33 @@ node_relay_is_not (gpointer user_data)
   return id != NULL && g_strcmp0 (id, pair[1]) != 0;
 }
 
+/* Publishes a sample release at @backend, serves it and starts two nodes that enroll
+ * with @token: relays, once they serve. */
+static void
+relays_start (KithTestBackend *backend, const gchar *token, KithTestNode **one, KithTestNode **two)
+{
+  kith_test_backend_publish_sample (backend, "2611211200");
+  kith_test_backend_serve (backend, NULL);
+  *one = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
+  *two = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
+  node_wait_serving (*one);
+  node_wait_serving (*two);
+}
+
+/* Once @offline relays through @one or @two: kills that one and returns it, its node id
+ * in *@first. */
+static KithTestNode *
+relay_in_use_kill (KithTestNode *offline, KithTestNode *one, KithTestNode *two, gchar **first)
+{
+  KithTestNode *dead;
+
+  node_wait_relayed (offline);
+  *first = node_relay (offline);
+  dead = g_strcmp0 (*first, kith_test_agent_get_node_id (one->agent)) == 0 ? one : two;
+  kith_test_node_kill (dead);
+  return dead;
+}
+
 /* Two relays: the offline node uses the first that verifies; killed, the other takes over. */
 START_TEST (test_failover)
 {
@@ -771,19 +798,11 @@ START_TEST (test_failover)
   KithTestNode *dead, *alive;
   gpointer pair[2];
 
-  kith_test_backend_publish_sample (backend, "2611211200");
-  kith_test_backend_serve (backend, NULL);
-  one = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
-  two = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
-  node_wait_serving (one);
-  node_wait_serving (two);
+  relays_start (backend, token, &one, &two);
   node_check_ok (one);
   offline = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, NULL);
-  node_wait_relayed (offline);
-  first = node_relay (offline);
-  dead = g_strcmp0 (first, kith_test_agent_get_node_id (one->agent)) == 0 ? one : two;
+  dead = relay_in_use_kill (offline, one, two, &first);
   alive = dead == one ? two : one;
-  kith_test_node_kill (dead);
   pair[0] = offline;
   pair[1] = first;
   ck_assert_msg (kith_test_poll_until (node_relay_is_not, pair, 20000), "no other relay taken");
@@ -985,20 +1004,11 @@ START_TEST (test_failover_on_failed_request)
   g_autoptr (Call) failed = NULL;
   g_autofree gchar *token = backend_token (backend);
   g_autofree gchar *first = NULL;
-  KithTestNode *dead;
   gpointer pair[2];
 
-  kith_test_backend_publish_sample (backend, "2611211200");
-  kith_test_backend_serve (backend, NULL);
-  one = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
-  two = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), token, NULL);
-  node_wait_serving (one);
-  node_wait_serving (two);
+  relays_start (backend, token, &one, &two);
   offline = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL, "probe=1h");
-  node_wait_relayed (offline);
-  first = node_relay (offline);
-  dead = g_strcmp0 (first, kith_test_agent_get_node_id (one->agent)) == 0 ? one : two;
-  kith_test_node_kill (dead);
+  relay_in_use_kill (offline, one, two, &first);
   failed = node_check (offline);
   ck_assert_ptr_nonnull (failed->error);
   pair[0] = offline;
