@@ -178,19 +178,45 @@ kith_client_task_new (KithClient *self, GCancellable *cancellable, GAsyncReadyCa
   return task;
 }
 
+/* Fails with a clear error when a call comes before a successful connect. */
+static gboolean
+kith_client_check_connected (KithClient *self, GError **error)
+{
+  if (self->proxy != NULL)
+    return TRUE;
+  g_set_error_literal (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
+                       "Not connected to a kith agent: call kith_client_connect() first");
+  return FALSE;
+}
+
+/* A task for an _async() call that must pass @check first (kith_client_prepare(),
+ * kith_client_check_connected()); when it fails the task has already returned its error,
+ * and this returns NULL. */
+static GTask *
+kith_client_task_new_checked (KithClient *self, gboolean (*check) (KithClient *, GError **),
+                              GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
+                              gpointer source_tag)
+{
+  g_autoptr (GTask) task = kith_client_task_new (self, cancellable, callback, user_data, source_tag);
+  g_autoptr (GError) error = NULL;
+
+  if (check (self, &error))
+    return g_steal_pointer (&task);
+  g_task_return_error (task, g_steal_pointer (&error));
+  return NULL;
+}
+
 void
 kith_client_connect_async (KithClient *self, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GError) error = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
-  task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_connect_async);
-  if (!kith_client_prepare (self, &error)) {
-    g_task_return_error (task, g_steal_pointer (&error));
+  task = kith_client_task_new_checked (self, kith_client_prepare, cancellable, callback, user_data,
+                                       kith_client_connect_async);
+  if (task == NULL)
     return;
-  }
   if (self->resolved_address != NULL)
     g_dbus_connection_new_for_address (self->resolved_address,
                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
@@ -242,17 +268,6 @@ kith_client_is_connected (KithClient *self)
 {
   g_return_val_if_fail (KITH_IS_CLIENT (self), FALSE);
   return self->proxy != NULL;
-}
-
-/* Fails with a clear error when a call comes before a successful connect. */
-static gboolean
-kith_client_check_connected (KithClient *self, GError **error)
-{
-  if (self->proxy != NULL)
-    return TRUE;
-  g_set_error_literal (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_FAILED,
-                       "Not connected to a kith agent: call kith_client_connect() first");
-  return FALSE;
 }
 
 const gchar *
@@ -325,14 +340,12 @@ kith_client_get_status_async (KithClient *self, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GError) error = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
-  task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_get_status_async);
-  if (!kith_client_check_connected (self, &error)) {
-    g_task_return_error (task, g_steal_pointer (&error));
+  task = kith_client_task_new_checked (self, kith_client_check_connected, cancellable, callback, user_data,
+                                       kith_client_get_status_async);
+  if (task == NULL)
     return;
-  }
   kith_dbus_agent1_call_get_status (self->proxy, cancellable,
                                     kith_client_get_status_cb, g_steal_pointer (&task));
 }
@@ -447,19 +460,18 @@ kith_client_call_plugin_async (KithClient *self, const gchar *object,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (GError) error = NULL;
   g_autofree gchar *path = NULL;
 
   g_return_if_fail (KITH_IS_CLIENT (self));
   g_return_if_fail (object != NULL && interface_name != NULL && method != NULL);
-  task = kith_client_task_new (self, cancellable, callback, user_data, kith_client_call_plugin_async);
-  g_task_set_task_data (task, g_strdup (object), g_free);
-  if (!kith_client_check_connected (self, &error)) {
+  task = kith_client_task_new_checked (self, kith_client_check_connected, cancellable, callback, user_data,
+                                       kith_client_call_plugin_async);
+  if (task == NULL) {
     if (parameters != NULL)
       g_variant_unref (g_variant_ref_sink (parameters));
-    g_task_return_error (task, g_steal_pointer (&error));
     return;
   }
+  g_task_set_task_data (task, g_strdup (object), g_free);
   path = g_strdup_printf ("%s/%s", KITH_CLIENT_AGENT_PATH, object);
 #ifdef G_OS_UNIX
   g_dbus_connection_call_with_unix_fd_list (self->connection, kith_client_get_bus_name (self),
