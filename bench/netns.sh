@@ -17,7 +17,8 @@
 #
 # Parameters (environment): NETNS_BENCH_SIZES (MiB, default "20"; "20 200" for the big file),
 # NETNS_BENCH_STORMS ("2 8 20"), NETNS_BENCH_LATE_MIB (50), NETNS_BENCH_LINK (100mbit),
-# NETNS_BENCH_UPLINK (20mbit), NETNS_BENCH_UPDATE_UPLINK (1mbit), NETNS_BENCH_HITS (200: enough
+# NETNS_BENCH_UPLINK (20mbit), NETNS_BENCH_UPDATE_UPLINK (1mbit), NETNS_BENCH_LATE_LOGS (a directory:
+# the agents' logs of the late joiners go there), NETNS_BENCH_HITS (200: enough
 # for the spread over 20 holders), NETNS_BENCH_MISSES (40), NETNS_BENCH_CPU_GB (2), NETNS_BENCH_PEERING (extra [peering] lines, e.g.
 # "reply-order=random"), NETNS_BENCH_PARTS (which, "storm late cpu lan lan-random update";
 # lan-random: discovery and miss again with reply-order=random, NETNS_BENCH_RANDOM_HITS, 100). Exits 77 with one line where namespaces cannot be made.
@@ -126,9 +127,30 @@ if part late || part cpu; then
   netns_fetch_at_once "$ORIGIN/late.bin" "$LATE_SHA" /dev/null 1 > /dev/null
 fi
 if part late; then
+  # The joiners have the file's signed piece list, as real nodes do (the update plugin's
+  # catalog; here `kith fetch --pieces`): the SHA-256 of every 1 MiB, as kith-backend
+  # publish lists it. They take pieces from the holders and from each other.
+  python3 -c '
+import hashlib, sys
+with open(sys.argv[1], "rb") as f:
+    for piece in iter(lambda: f.read(1 << 20), b""):
+        print(hashlib.sha256(piece).hexdigest())' "$WWW/late.bin" > "$NETNS_DIR/late.pieces"
+  chmod 644 "$NETNS_DIR/late.pieces"
+  NETNS_FETCH_ARGS="--size=$bytes --pieces=$NETNS_DIR/late.pieces --piece-size=1048576"
   netns_fetch_at_once "$ORIGIN/late.bin" "$LATE_SHA" /dev/null 2 3 4 > /dev/null
+  cpu0=$(netns_cpu_ticks "${NETNS_PIDS[@]}")
   t=$(netns_fetch_at_once "$ORIGIN/late.bin" "$LATE_SHA" /dev/null $(seq 5 20))
+  cpu1=$(netns_cpu_ticks "${NETNS_PIDS[@]}")
+  NETNS_FETCH_ARGS=
   link_time=$(awk -v b="$bytes" -v r="$LINK_BPS" 'BEGIN { printf "%.3f", b * 8 / r }')
+  served=""
+  for i in $(seq 20); do served="$served $(netns_metric "$i" kith_peering_served_bytes_total)"; done
+  echo "  late: bytes served by node 1..20:$served" >&2
+  echo "  late: CPU seconds of the 21 agents: $(awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }') in $t s" >&2
+  if [ -n "${NETNS_BENCH_LATE_LOGS:-}" ]; then # a directory: the agents' logs of the run go there
+    mkdir -p "$NETNS_BENCH_LATE_LOGS"
+    for i in $(seq 20); do cp "$NETNS_DIR/node$i/agent.log" "$NETNS_BENCH_LATE_LOGS/node$i.log"; done
+  fi
   echo "bench: late $LATE_MIB 4 16 $t $(ratio "$t" "$link_time") $link_time"
 fi
 

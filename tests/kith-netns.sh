@@ -34,7 +34,8 @@
 #                                   NETNS_NGINX_LOG (one line per response: path status bytes)
 #   netns_nginx_bytes LOG [PATH]    body bytes nginx sent (for PATH only, if given)
 #   netns_fetch_at_once URL SHA OUT I…  `kith fetch` of URL (sha256 SHA) on nodes I… started
-#                                   together, into OUT/fetch-I (OUT=/dev/null: discarded);
+#                                   together (NETNS_FETCH_ARGS: more options of kith fetch),
+#                                   into OUT/fetch-I (OUT=/dev/null: discarded);
 #                                   prints the seconds until the last is done, fails if any did
 #   netns_metric I NAME [LABELS]    a counter from node I's /metrics (the agent started with
 #                                   EXTRA "metrics=any"), summed over the label sets that
@@ -312,7 +313,8 @@ netns_fetch_at_once () {
   for i in "$@"; do
     dest=$out/fetch-$i
     [ "$out" = /dev/null ] && dest=/dev/null
-    ( netns_kith "$i" fetch --sha256="$sha" -o "$dest" "$url" > "$NETNS_DIR/fetch-$i.log" 2>&1 &&
+    # shellcheck disable=SC2086 # NETNS_FETCH_ARGS: more options of kith fetch, split on blanks
+    ( netns_kith "$i" fetch --sha256="$sha" ${NETNS_FETCH_ARGS:-} -o "$dest" "$url" > "$NETNS_DIR/fetch-$i.log" 2>&1 &&
         date +%s.%N > "$NETNS_DIR/fetch-$i.end" ) &
     pids+=($!)
   done

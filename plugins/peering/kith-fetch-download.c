@@ -184,7 +184,8 @@ kith_fetch_download_piece_source_failed (KithPieceFetch *fetch, const gchar *nod
   self->funcs.source_failed (self, node, error, self->user_data);
 }
 
-/* Our partial copy (and what we announce of it) is the verified prefix. */
+/* Our partial copy streams the verified prefix in order; what we announce is every
+ * verified byte (the copy serves each verified piece: kith_fetch_download_piece). */
 static void
 kith_fetch_download_piece_progress (KithPieceFetch *fetch, guint64 prefix, guint64 done, gpointer user_data)
 {
@@ -192,7 +193,26 @@ kith_fetch_download_piece_progress (KithPieceFetch *fetch, guint64 prefix, guint
 
   if (self->partial != NULL && prefix > kith_partial_copy_get_available (self->partial))
     kith_partial_copy_grow (self->partial, prefix - kith_partial_copy_get_available (self->partial));
-  self->funcs.progress (self, prefix, self->user_data);
+  self->funcs.progress (self, done, self->user_data);
+}
+
+/* Our partial copy serves every piece verified, in any order: joiners trade. */
+static void
+kith_fetch_download_piece (KithPieceFetch *fetch, guint index, gpointer user_data)
+{
+  KithFetchDownload *self = user_data;
+
+  if (self->partial != NULL)
+    kith_partial_copy_add_piece (self->partial, index);
+}
+
+static void
+kith_fetch_download_pieces_starved (KithPieceFetch *fetch, gpointer user_data)
+{
+  KithFetchDownload *self = user_data;
+
+  if (self->funcs.starved != NULL)
+    self->funcs.starved (self, self->user_data);
 }
 
 static void
@@ -222,6 +242,8 @@ kith_fetch_download_pieces_finished (KithPieceFetch *fetch, const GError *error,
 static const KithPieceFetchFuncs kith_fetch_download_piece_funcs = {
   .source_failed = kith_fetch_download_piece_source_failed,
   .progress = kith_fetch_download_piece_progress,
+  .piece = kith_fetch_download_piece,
+  .starved = kith_fetch_download_pieces_starved,
   .finished = kith_fetch_download_pieces_finished,
 };
 
@@ -229,10 +251,20 @@ void
 kith_fetch_download_start_pieces (KithFetchDownload *self, const KithPieceList *pieces, const gchar *node,
                                   const gchar *url, guint64 available)
 {
+  if (self->partial != NULL)
+    kith_partial_copy_set_pieces (self->partial, kith_piece_list_get_piece_size (pieces),
+                                  kith_piece_list_get_count (pieces));
   self->piece_fetch = kith_piece_fetch_new (self->ctx->session, self->ctx->metrics, pieces, self->writer,
                                             self->ctx->timings->stall_ms, &kith_fetch_download_piece_funcs, self);
   kith_piece_fetch_add_source (self->piece_fetch, node, url, available, available < self->size);
   kith_piece_fetch_start (self->piece_fetch);
+}
+
+void
+kith_fetch_download_add_fallback (KithFetchDownload *self, const gchar *node, const gchar *url)
+{
+  if (self->piece_fetch != NULL)
+    kith_piece_fetch_add_fallback (self->piece_fetch, node, url, self->size);
 }
 
 gboolean

@@ -15,12 +15,15 @@ typedef struct _KithFetchDownload KithFetchDownload;
 typedef struct {
   /* The source's answer was accepted: @length bytes will come (0: unknown). */
   void (*started) (KithFetchDownload *download, guint64 length, gpointer user_data);
-  /* @done bytes so far (in pieces: the verified prefix, which is what we serve). */
+  /* @done bytes so far (in pieces: the verified bytes, in any order; all are served). */
   void (*progress) (KithFetchDownload *download, guint64 done, gpointer user_data);
   /* In pieces: @node sent bytes that do not match (KITH_PEERING_ERROR_HASH_MISMATCH) or
    * failed; it is asked for nothing more. */
   void (*source_failed) (KithFetchDownload *download, const gchar *node, const GError *error,
                          gpointer user_data);
+  /* In pieces: every source is gone with pieces missing (those in are kept); sources may
+   * be added from here. Optional: without it the download fails at once. */
+  void (*starved) (KithFetchDownload *download, gpointer user_data);
   /* Called once: @entry (borrowed) is the verified, stored copy, or @error says why there is
    * none. The download may be freed from here. */
   void (*finished) (KithFetchDownload *download, const KithAliasEntry *entry, const GError *error,
@@ -46,6 +49,8 @@ void kith_fetch_download_start_pieces (KithFetchDownload *self, const KithPieceL
 /* In pieces: one more source (kith_piece_fetch_add_source()); FALSE when it is not taken. */
 gboolean kith_fetch_download_add_source (KithFetchDownload *self, const gchar *node, const gchar *url,
                                          guint64 available, gboolean growing);
+/* In pieces: a source of last resort (the origin), asked only for the pieces no other has. */
+void kith_fetch_download_add_fallback (KithFetchDownload *self, const gchar *node, const gchar *url);
 gboolean kith_fetch_download_in_pieces (KithFetchDownload *self);
 /* Whether the source answered 503: a partial copy with all the readers it takes. */
 gboolean kith_fetch_download_is_busy (KithFetchDownload *self);

@@ -506,6 +506,28 @@ kith_fetch_job_piece_source_failed (KithFetchDownload *download, const gchar *no
   g_hash_table_add (job->skip, g_strdup (node));
 }
 
+/* In pieces, every source is gone: the pieces we have are kept. The LAN is asked again
+ * (answers join as sources) and a fetch that may use the origin takes from it the pieces
+ * nobody else has. */
+static void
+kith_fetch_job_pieces_starved (KithFetchDownload *download, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+  g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+
+  g_message ("%s: every source of the pieces is gone; keeping those in, asking again%s", job->href,
+             kith_fetch_job_may_use_origin (job) ? " and the origin for the rest" : "");
+  if (kith_fetch_job_may_use_origin (job))
+    kith_fetch_download_add_fallback (download, "origin", job->href);
+  job->request_id = kith_peering_sender_next_id (job->ctx->sender);
+  request->id = job->request_id;
+  request->method = KITH_PACKET_METHOD_GET;
+  request->href = g_strdup (job->href);
+  request->acceptprotocol = g_strdup ("http");
+  request->cachedonly = !kith_fetch_job_may_use_origin (job);
+  kith_peering_sender_broadcast (job->ctx->sender, request);
+}
+
 static void
 kith_fetch_job_download_finished (KithFetchDownload *download, const KithAliasEntry *entry, const GError *error,
                                   gpointer user_data)
@@ -527,6 +549,7 @@ static const KithFetchDownloadFuncs kith_fetch_job_download_funcs = {
   .started = kith_fetch_job_download_started,
   .progress = kith_fetch_job_download_progress,
   .source_failed = kith_fetch_job_piece_source_failed,
+  .starved = kith_fetch_job_pieces_starved,
   .finished = kith_fetch_job_download_finished,
 };
 

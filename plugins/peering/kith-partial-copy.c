@@ -3,6 +3,7 @@
 #include "kith-partial-copy.h"
 
 #include "kith-peering-error.h"
+#include "kith-piece-map.h"
 
 struct _KithPartialCopy {
   GObject parent_instance;
@@ -14,6 +15,8 @@ struct _KithPartialCopy {
   guint64 total;
   guint64 available;
   guint readers;
+  KithPieceMap *pieces; /* verified pieces, or NULL: the copy grows in order */
+  guint64 piece_size;
 };
 
 enum { KITH_PARTIAL_COPY_SIGNAL_CHANGED, KITH_PARTIAL_COPY_N_SIGNALS };
@@ -27,6 +30,7 @@ kith_partial_copy_finalize (GObject *object)
   KithPartialCopy *self = KITH_PARTIAL_COPY (object);
 
   g_clear_object (&self->file);
+  g_clear_pointer (&self->pieces, kith_piece_map_free);
   g_free (self->token);
   g_free (self->href);
   g_free (self->sha256);
@@ -178,6 +182,9 @@ kith_partial_copy_read (KithPartialCopy *self, guint64 offset, gsize len, GError
   g_autofree guint8 *data = NULL;
   gsize n = 0;
 
+  /* verified pieces past the prefix */
+  if (self->pieces != NULL && offset + len > readable && kith_partial_copy_has_range (self, offset, offset + len))
+    readable = offset + len;
   if (offset > readable) {
     g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
                  "offset %" G_GUINT64_FORMAT " is past the %" G_GUINT64_FORMAT " readable bytes",
@@ -220,4 +227,68 @@ kith_partial_copy_get_readers (KithPartialCopy *self)
 {
   g_return_val_if_fail (KITH_IS_PARTIAL_COPY (self), 0);
   return self->readers;
+}
+
+void
+kith_partial_copy_set_pieces (KithPartialCopy *self, guint64 piece_size, guint count)
+{
+  g_return_if_fail (KITH_IS_PARTIAL_COPY (self));
+  g_return_if_fail (self->pieces == NULL && piece_size > 0 && count > 0);
+  self->pieces = kith_piece_map_new (count);
+  self->piece_size = piece_size;
+}
+
+void
+kith_partial_copy_add_piece (KithPartialCopy *self, guint index)
+{
+  g_return_if_fail (KITH_IS_PARTIAL_COPY (self));
+  if (self->pieces == NULL || index >= kith_piece_map_get_count (self->pieces) ||
+      self->state != KITH_PARTIAL_COPY_GROWING || kith_piece_map_get (self->pieces, index))
+    return;
+  kith_piece_map_set (self->pieces, index);
+  kith_partial_copy_changed (self);
+}
+
+gboolean
+kith_partial_copy_has_pieces (KithPartialCopy *self)
+{
+  g_return_val_if_fail (KITH_IS_PARTIAL_COPY (self), FALSE);
+  return self->pieces != NULL;
+}
+
+gboolean
+kith_partial_copy_has_range (KithPartialCopy *self, guint64 start, guint64 end)
+{
+  guint first, last;
+
+  g_return_val_if_fail (KITH_IS_PARTIAL_COPY (self), FALSE);
+  if (start >= end)
+    return start == end && end <= kith_partial_copy_get_readable (self);
+  if (self->state != KITH_PARTIAL_COPY_GROWING || self->pieces == NULL)
+    return end <= kith_partial_copy_get_readable (self);
+  if (self->total == 0 || end > self->total)
+    return FALSE;
+  first = (guint) (start / self->piece_size);
+  last = (guint) ((end - 1) / self->piece_size);
+  if (last >= kith_piece_map_get_count (self->pieces))
+    return FALSE;
+  for (guint i = first; i <= last; i++)
+    if (!kith_piece_map_get (self->pieces, i))
+      return FALSE;
+  return TRUE;
+}
+
+gchar *
+kith_partial_copy_get_piece_map (KithPartialCopy *self)
+{
+  g_autoptr (KithPieceMap) all = NULL;
+
+  g_return_val_if_fail (KITH_IS_PARTIAL_COPY (self), NULL);
+  if (self->pieces == NULL || self->state == KITH_PARTIAL_COPY_FAILED)
+    return NULL;
+  if (self->state == KITH_PARTIAL_COPY_GROWING)
+    return kith_piece_map_to_hex (self->pieces);
+  all = kith_piece_map_new (kith_piece_map_get_count (self->pieces));
+  kith_piece_map_set_all (all);
+  return kith_piece_map_to_hex (all);
 }

@@ -2,7 +2,11 @@
 /* kith-partial-copy.h — a copy still being written (a download in progress), readable by
  * others while it grows: GROWING, then COMPLETE (the store took the verified file) or
  * FAILED. The bytes are read from the file being written; the copy opens it when it is
- * created, so readers keep reading after the store renames or evicts it. */
+ * created, so readers keep reading after the store renames or evicts it.
+ *
+ * A copy fetched in pieces (docs/protocol.md "Pieces") also has a piece map: the pieces
+ * verified so far, in any order; those may be read while the copy grows (nothing else
+ * beyond the verified prefix is). */
 #pragma once
 
 #include <gio/gio.h>
@@ -50,5 +54,19 @@ GBytes *kith_partial_copy_read (KithPartialCopy *self, guint64 offset, gsize len
 gboolean kith_partial_copy_add_reader (KithPartialCopy *self, guint max);
 void kith_partial_copy_remove_reader (KithPartialCopy *self);
 guint kith_partial_copy_get_readers (KithPartialCopy *self);
+
+/* Gives the copy a piece map of @count pieces of @piece_size bytes (the last may be
+ * shorter), none verified yet. Once, while growing. */
+void kith_partial_copy_set_pieces (KithPartialCopy *self, guint64 piece_size, guint count);
+/* Piece @index was verified and written at its place. */
+void kith_partial_copy_add_piece (KithPartialCopy *self, guint index);
+/* Whether the copy has a piece map. */
+gboolean kith_partial_copy_has_pieces (KithPartialCopy *self);
+/* Whether bytes [@start, @end) may be read now: once complete, all; while growing, those
+ * of verified pieces (with a piece map), else the readable prefix. */
+gboolean kith_partial_copy_has_range (KithPartialCopy *self, guint64 start, guint64 end);
+/* The piece map as sent in the Kith-Pieces header (kith-piece-map.h), or NULL without
+ * one; all pieces once complete. Caller frees. */
+gchar *kith_partial_copy_get_piece_map (KithPartialCopy *self);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include "kith-hex.h"
 #include "kith-http-range.h"
+#include "kith-piece-map.h"
 
 #define KITH_PARTIAL_HANDLER_CHUNK (64 * 1024)
 
@@ -47,6 +48,7 @@ typedef struct {
   guint cut_id;        /* the cut, scheduled */
   const gchar *cut_reason;
   gboolean completed; /* the whole answer is queued */
+  gboolean pieces;    /* the answer is of verified pieces: all there now */
 } KithPartialReader;
 
 static void kith_partial_handler_pump (KithPartialReader *reader);
@@ -110,6 +112,8 @@ kith_partial_handler_limit (KithPartialReader *reader)
   KithPartialCopy *copy = reader->copy;
   guint64 limit = kith_partial_copy_get_readable (copy);
 
+  if (reader->pieces)
+    return reader->end;
   if (reader->end == 0 && kith_partial_copy_get_state (copy) == KITH_PARTIAL_COPY_COMPLETE)
     reader->end = kith_partial_copy_get_total (copy);
   return reader->end > 0 ? MIN (limit, reader->end) : limit;
@@ -201,6 +205,29 @@ kith_partial_handler_stall_check (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A copy fetched in pieces says which it has verified (all, once complete). */
+static void
+kith_partial_handler_add_piece_map (SoupMessageHeaders *hdrs, KithPartialCopy *copy)
+{
+  g_autofree gchar *map = kith_partial_copy_get_piece_map (copy);
+
+  if (map != NULL)
+    soup_message_headers_replace (hdrs, KITH_PIECE_MAP_HEADER, map);
+}
+
+/* Whether @msg asks for one range of verified pieces of a copy fetched in pieces: served
+ * from the file at once, to up to KITH_PARTIAL_HANDLER_MAX_READERS readers. */
+static gboolean
+kith_partial_handler_is_piece_read (SoupServerMessage *msg, KithPartialCopy *copy)
+{
+  const gchar *range = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Range");
+  guint64 total = kith_partial_copy_get_total (copy), first = 0, last = 0;
+
+  return kith_partial_copy_has_pieces (copy) && total > 0 &&
+         kith_http_range_parse (range, total, &first, &last) == KITH_HTTP_RANGE_OK &&
+         kith_partial_copy_has_range (copy, first, last + 1);
+}
+
 /* The answer's headers: a range of a copy whose size is known (206), else all of it, with
  * its length when known, chunked otherwise. FALSE when answered already (416). */
 static gboolean
@@ -217,12 +244,24 @@ kith_partial_handler_headers (SoupServerMessage *msg, KithPartialCopy *copy, gui
   soup_message_headers_replace (hdrs, "Cache-Control", "no-store");
   *start = 0;
   *end = total;
+  kith_partial_handler_add_piece_map (hdrs, copy);
   if (total == 0) {
     soup_message_headers_set_encoding (hdrs, SOUP_ENCODING_CHUNKED);
     soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
     return TRUE;
   }
   switch (kith_http_range_parse (range, total, &first, &last)) {
+  case KITH_HTTP_RANGE_OK:
+    /* a copy fetched in pieces serves the pieces it has verified, and refuses at once a
+     * range of any other (its piece map, above, says which it has) */
+    if (!kith_partial_copy_has_pieces (copy) || kith_partial_copy_has_range (copy, first, last + 1)) {
+      *start = first;
+      *end = last + 1;
+      soup_message_headers_set_content_range (hdrs, (goffset) first, (goffset) last, (goffset) total);
+      soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+      break;
+    }
+    G_GNUC_FALLTHROUGH;
   case KITH_HTTP_RANGE_UNSATISFIABLE: {
     g_autofree gchar *cr = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, total);
     soup_message_headers_replace (hdrs, "Content-Range", cr);
@@ -230,12 +269,6 @@ kith_partial_handler_headers (SoupServerMessage *msg, KithPartialCopy *copy, gui
     soup_message_body_complete (soup_server_message_get_response_body (msg));
     return FALSE;
   }
-  case KITH_HTTP_RANGE_OK:
-    *start = first;
-    *end = last + 1;
-    soup_message_headers_set_content_range (hdrs, (goffset) first, (goffset) last, (goffset) total);
-    soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
-    break;
   default:
     soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
     break;
@@ -272,7 +305,7 @@ kith_partial_handler_lookup (KithPartialHandler *self, const gchar *path)
 /* A GET admitted: the reader queues what there is and follows the copy. */
 static void
 kith_partial_handler_start_reader (KithPartialHandler *self, SoupServerMessage *msg,
-                                   KithPartialCopy *copy, guint64 start, guint64 end)
+                                   KithPartialCopy *copy, guint64 start, guint64 end, gboolean pieces)
 {
   KithPartialReader *reader = g_new0 (KithPartialReader, 1);
 
@@ -281,6 +314,7 @@ kith_partial_handler_start_reader (KithPartialHandler *self, SoupServerMessage *
   reader->msg = g_object_ref (msg);
   reader->next = start;
   reader->end = end;
+  reader->pieces = pieces;
   /* no accumulation: libsoup drops each chunk once written */
   soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
   g_signal_connect (msg, "wrote-body-data", G_CALLBACK (kith_partial_handler_wrote), reader);
@@ -299,6 +333,8 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
   const gchar *method = soup_server_message_get_method (msg);
   g_autoptr (KithPartialCopy) copy = kith_partial_handler_lookup (self, path);
   guint64 start = 0, end = 0;
+  guint max_readers = self->max_readers;
+  gboolean pieces = FALSE;
 
   if (copy == NULL) {
     kith_partial_handler_respond_empty (msg, SOUP_STATUS_NOT_FOUND);
@@ -309,7 +345,11 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
     kith_partial_handler_respond_empty (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
     return;
   }
-  if (method == SOUP_METHOD_GET && !kith_partial_copy_add_reader (copy, self->max_readers)) {
+  if (method == SOUP_METHOD_GET) {
+    pieces = kith_partial_handler_is_piece_read (msg, copy);
+    max_readers = pieces ? KITH_PARTIAL_HANDLER_MAX_READERS : self->max_readers;
+  }
+  if (method == SOUP_METHOD_GET && !kith_partial_copy_add_reader (copy, max_readers)) {
     g_signal_emit (self, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_REFUSED], 0, "readers");
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
     kith_partial_handler_respond_empty (msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
@@ -318,13 +358,15 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
   if (!kith_partial_handler_headers (msg, copy, &start, &end)) {
     if (method == SOUP_METHOD_GET)
       kith_partial_copy_remove_reader (copy);
+    if (kith_partial_copy_has_pieces (copy))
+      g_signal_emit (self, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_REFUSED], 0, "missing");
     return;
   }
   if (method == SOUP_METHOD_HEAD) {
     soup_message_body_complete (soup_server_message_get_response_body (msg));
     return;
   }
-  kith_partial_handler_start_reader (self, msg, copy, start, end);
+  kith_partial_handler_start_reader (self, msg, copy, start, end, pieces);
 }
 
 void

@@ -26,6 +26,7 @@ struct _KithPeerDownload {
   guint64 length; /* of the range asked for, 0: the whole file */
   guint64 done;
   guint status;
+  SoupMessageHeaders *response_headers; /* of the answer, once it came */
   gboolean started;
 };
 
@@ -74,6 +75,13 @@ kith_peer_download_get_status (KithPeerDownload *download)
   return download->status;
 }
 
+const gchar *
+kith_peer_download_get_header (KithPeerDownload *download, const gchar *name)
+{
+  return download->response_headers != NULL ? soup_message_headers_get_one (download->response_headers, name)
+                                            : NULL;
+}
+
 void
 kith_peer_download_free (KithPeerDownload *download)
 {
@@ -81,6 +89,7 @@ kith_peer_download_free (KithPeerDownload *download)
     return;
   g_cancellable_cancel (download->cancellable);
   g_clear_object (&download->stream);
+  g_clear_pointer (&download->response_headers, soup_message_headers_unref);
   g_clear_object (&download->cancellable);
   g_clear_object (&download->metrics);
   g_clear_object (&download->session);
@@ -200,6 +209,7 @@ kith_peer_download_sent (GObject *source, GAsyncResult *result, gpointer user_da
   }
   msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
   download->status = soup_message_get_status (msg);
+  download->response_headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
   if (download->length > 0) {
     if (!kith_peer_download_check_range (download, msg, &error)) {
       kith_peer_download_finish (download, error);

@@ -46,6 +46,9 @@ void kith_peer_download_start (KithPeerDownload *download);
 guint64 kith_peer_download_get_done (KithPeerDownload *download);
 /* The HTTP status of the answer, 0 before one came (e.g. 503 from a busy source). */
 guint kith_peer_download_get_status (KithPeerDownload *download);
+/* Header @name of the answer (a 206 or an error status alike), NULL before one came or
+ * without it; owned by @download. */
+const gchar *kith_peer_download_get_header (KithPeerDownload *download, const gchar *name);
 /* Cancels a download in progress (no callback after this) and frees it. */
 void kith_peer_download_free (KithPeerDownload *download);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithPeerDownload, kith_peer_download_free)

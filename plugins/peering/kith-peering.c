@@ -469,9 +469,9 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_streamed_total", KITH_METRIC_COUNTER, "Fetches read from a peer's partial copy while it downloaded, and verified");
   kith_metrics_register (metrics, "kith_peering_partial_served_bytes_total", KITH_METRIC_COUNTER, "Bytes served to peers from our partial copies (downloads in progress)");
   kith_metrics_register (metrics, "kith_peering_stream_busy_total", KITH_METRIC_COUNTER, "Partial copies that had all the readers they take (503): read elsewhere");
-  kith_metrics_register (metrics, "kith_peering_pieces_total", KITH_METRIC_COUNTER, "Pieces of files fetched in pieces, by result (ok: verified and kept, bad: did not match the piece list, failed: the source failed, busy: the source answered 503, dropped: a duplicate asked near the end that another source sent first)");
+  kith_metrics_register (metrics, "kith_peering_pieces_total", KITH_METRIC_COUNTER, "Pieces of files fetched in pieces, by result (ok: verified and kept, bad: did not match the piece list, failed: the source failed, busy: the source answered 503, dropped: a duplicate asked near the end that another source sent first, missing: a partial copy refused a piece it did not claim, lied: a source refused a piece it claimed or sent a bad piece map)");
   kith_metrics_register (metrics, "kith_peering_piece_bytes_total", KITH_METRIC_COUNTER, "Bytes of verified pieces kept");
-  kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed)");
+  kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed, missing: a piece not verified yet)");
 }
 
 static void

@@ -12,6 +12,7 @@
 
 #include "kith-peer-download.h"
 #include "kith-peering-error.h"
+#include "kith-piece-map.h"
 
 /* One piece at a time per source: on a LAN a round trip is far below a piece's time on
  * the wire (0.5 ms against 84 ms for 1 MiB at 100 Mbit/s), so the link stays busy, and a
@@ -23,6 +24,9 @@
 #define KITH_PIECE_FETCH_DUPLICATE_MIN_MS 200
 /* a source that answered 503 (all its readers taken) is not asked again this long */
 #define KITH_PIECE_FETCH_BUSY_MS 1000
+/* a source without a piece map that refused a piece (416: it has not got it yet) is not
+ * asked again this long (one announcement interval) */
+#define KITH_PIECE_FETCH_MISSING_MS 250
 #define KITH_PIECE_FETCH_NONE G_MAXUINT
 /* a growing copy is asked for pieces starting up to this many pieces past its announced
  * progress (4 MiB is 330 ms at 100 Mbit/s, more than the 250 ms between announcements) */
@@ -33,6 +37,8 @@ typedef struct {
   gchar *url;
   guint64 available; /* bytes from the start it has */
   gboolean growing;  /* a partial copy: has more soon */
+  KithPieceMap *map; /* the pieces it says it has (Kith-Pieces), or NULL: its first @available bytes */
+  gboolean fallback; /* asked only for pieces no other source has (the origin) */
   guint inflight;
   guint64 bytes; /* verified bytes it sent */
   gboolean gone; /* lied or failed: asked for nothing more */
@@ -64,6 +70,7 @@ struct _KithPieceFetch {
   GPtrArray *requests; /* KithPieceRequest* in flight, owned */
   guint8 *verified;    /* per piece */
   guint8 *asked;       /* per piece: requests in flight for it */
+  guint16 *avail;      /* per piece: sources that have it (as of the last schedule) */
   guint count;
   guint verified_count;
   guint first_missing;
@@ -76,6 +83,7 @@ struct _KithPieceFetch {
   guint tick_id;
   guint idle_id;
   gboolean finished;
+  gboolean starved; /* no source left, told the caller; cleared by a new source */
 };
 
 static void kith_piece_fetch_schedule (KithPieceFetch *self);
@@ -85,6 +93,7 @@ kith_piece_source_free (KithPieceSource *source)
 {
   g_free (source->node);
   g_free (source->url);
+  kith_piece_map_free (source->map);
   g_free (source);
 }
 
@@ -179,6 +188,8 @@ kith_piece_fetch_keep (KithPieceFetch *self, KithPieceRequest *request, GError *
   self->verified_count++;
   self->done += request->length;
   request->source->bytes += request->length;
+  g_debug ("piece %u from %s in %" G_GINT64_FORMAT " ms (%u in flight)", index, request->source->node,
+           (g_get_monotonic_time () - request->started_us) / 1000, self->requests->len);
   self->piece_us_total += g_get_monotonic_time () - request->started_us;
   self->piece_us_count++;
   self->last_progress_us = g_get_monotonic_time ();
@@ -192,6 +203,45 @@ kith_piece_fetch_keep (KithPieceFetch *self, KithPieceRequest *request, GError *
     }
   }
   kith_piece_fetch_advance (self);
+  if (self->funcs.piece != NULL)
+    self->funcs.piece (self, index, self->user_data);
+  return TRUE;
+}
+
+/* @source lied about what it has (a map that is not one, takes pieces back, or claims one it
+ * refuses): counted, and it loses its share like a source that sent a bad piece. */
+static void
+kith_piece_fetch_lie (KithPieceFetch *self, KithPieceSource *source, const GError *error)
+{
+  kith_piece_fetch_count (self, "lied");
+  kith_piece_fetch_lose_source (self, source, error);
+  kith_piece_fetch_schedule (self);
+}
+
+/* The piece map @source sent with an answer (@hex, NULL: none) becomes what it has. FALSE
+ * when it lies: not a map of this file, or one without a piece it said it had (a copy
+ * never loses a verified piece). */
+static gboolean
+kith_piece_fetch_update_map (KithPieceFetch *self, KithPieceSource *source, const gchar *hex, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (KithPieceMap) map = NULL;
+
+  if (hex == NULL)
+    return TRUE;
+  map = kith_piece_map_new_from_hex (hex, self->count, &local_error);
+  if (map == NULL) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH, "%s sent a bad piece map: %s",
+                 source->node, local_error->message);
+    return FALSE;
+  }
+  if (source->map != NULL && !kith_piece_map_covers (map, source->map)) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s no longer has pieces it said it had", source->node);
+    return FALSE;
+  }
+  kith_piece_map_free (source->map);
+  source->map = g_steal_pointer (&map);
   return TRUE;
 }
 
@@ -202,8 +252,30 @@ kith_piece_fetch_request_finished (KithPeerDownload *download, const GError *dow
   KithPieceFetch *self = request->fetch;
   KithPieceSource *source = request->source;
   g_autoptr (GError) error = download_error != NULL ? g_error_copy (download_error) : NULL;
+  g_autoptr (GError) lie = NULL;
+  guint status = kith_peer_download_get_status (download);
 
-  if (error != NULL && kith_peer_download_get_status (download) == SOUP_STATUS_SERVICE_UNAVAILABLE) {
+  if (!kith_piece_fetch_update_map (self, source, kith_peer_download_get_header (download, KITH_PIECE_MAP_HEADER),
+                                    &lie)) {
+    kith_piece_fetch_lie (self, source, lie);
+    return;
+  }
+  if (error != NULL && status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE) {
+    /* refused: a lie if its map says it has the piece, else it has not got it yet */
+    if (source->map != NULL && kith_piece_map_get (source->map, request->index)) {
+      g_set_error (&lie, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                   "%s refused piece %u, which it says it has", source->node, request->index);
+      kith_piece_fetch_lie (self, source, lie);
+      return;
+    }
+    if (source->map == NULL)
+      source->busy_until_us = g_get_monotonic_time () + KITH_PIECE_FETCH_MISSING_MS * 1000;
+    kith_piece_fetch_count (self, "missing");
+    kith_piece_fetch_drop (self, request);
+    kith_piece_fetch_schedule (self);
+    return;
+  }
+  if (error != NULL && status == SOUP_STATUS_SERVICE_UNAVAILABLE) {
     source->busy_until_us = g_get_monotonic_time () + KITH_PIECE_FETCH_BUSY_MS * 1000;
     kith_piece_fetch_count (self, "busy");
     kith_piece_fetch_drop (self, request);
@@ -256,6 +328,8 @@ kith_piece_fetch_source_has (KithPieceFetch *self, KithPieceSource *source, guin
 {
   guint64 offset, length;
 
+  if (source->map != NULL)
+    return kith_piece_map_get (source->map, index);
   kith_piece_list_get_piece (self->pieces, index, &offset, &length);
   if (source->growing)
     return offset < source->available + KITH_PIECE_FETCH_LOOKAHEAD * kith_piece_list_get_piece_size (self->pieces);
@@ -280,19 +354,80 @@ kith_piece_fetch_pick_duplicate (KithPieceFetch *self, KithPieceSource *source, 
   return KITH_PIECE_FETCH_NONE;
 }
 
-/* The first piece nobody is asked for that @source has, else a duplicate. */
+/* Whether a partial copy announced more bytes than its last piece map has: it has pieces
+ * we do not know of. */
+static gboolean
+kith_piece_fetch_map_is_stale (KithPieceFetch *self, KithPieceSource *source)
+{
+  return source->map != NULL && source->growing &&
+         (guint64) kith_piece_map_get_set_count (source->map) * kith_piece_list_get_piece_size (self->pieces) <
+             source->available;
+}
+
+/* A piece its (stale) map does not claim, to be asked as a probe: it is sent if the copy
+ * has it by now, else refused with the copy's map as it is (no lie either way). The
+ * rarest, at random among equals. */
+static guint
+kith_piece_fetch_pick_probe (KithPieceFetch *self, KithPieceSource *source)
+{
+  guint best = KITH_PIECE_FETCH_NONE, ties = 0;
+
+  for (guint i = self->first_missing; i < self->count; i++) {
+    if (self->verified[i] || self->asked[i] != 0 || kith_piece_map_get (source->map, i))
+      continue;
+    if (best == KITH_PIECE_FETCH_NONE || self->avail[i] < self->avail[best]) {
+      best = i;
+      ties = 1;
+    } else if (self->avail[i] == self->avail[best] && g_random_int_range (0, (gint32) ++ties) == 0) {
+      best = i;
+    }
+  }
+  return best;
+}
+
+/* Rarest first: of the pieces nobody is asked for that @source has, one that the fewest
+ * sources have, at random among those (so fetchers that start together start on different
+ * pieces, and soon have pieces to trade); else a duplicate. */
 static guint
 kith_piece_fetch_pick (KithPieceFetch *self, KithPieceSource *source, gint64 now)
 {
+  guint best = KITH_PIECE_FETCH_NONE, ties = 0;
+
   for (guint i = self->first_missing; i < self->count; i++) {
-    if (!self->verified[i] && self->asked[i] == 0) {
-      if (kith_piece_fetch_source_has (self, source, i))
-        return i;
-      if (!source->growing && i * kith_piece_list_get_piece_size (self->pieces) >= source->available)
+    if (self->verified[i] || self->asked[i] != 0)
+      continue;
+    if (source->fallback && self->avail[i] > 0)
+      continue; /* another source has it */
+    if (!kith_piece_fetch_source_has (self, source, i)) {
+      if (source->map == NULL && !source->growing && i * kith_piece_list_get_piece_size (self->pieces) >= source->available)
         break; /* it has nothing further on */
+      continue;
+    }
+    if (best == KITH_PIECE_FETCH_NONE || self->avail[i] < self->avail[best]) {
+      best = i;
+      ties = 1;
+    } else if (self->avail[i] == self->avail[best] && g_random_int_range (0, (gint32) ++ties) == 0) {
+      best = i;
     }
   }
-  return kith_piece_fetch_pick_duplicate (self, source, now);
+  if (best == KITH_PIECE_FETCH_NONE && kith_piece_fetch_map_is_stale (self, source))
+    best = kith_piece_fetch_pick_probe (self, source);
+  return best != KITH_PIECE_FETCH_NONE ? best : kith_piece_fetch_pick_duplicate (self, source, now);
+}
+
+/* How many sources (not gone) have each missing piece. */
+static void
+kith_piece_fetch_count_avail (KithPieceFetch *self)
+{
+  memset (self->avail, 0, sizeof (guint16) * self->count);
+  for (guint j = 0; j < self->sources->len; j++) {
+    KithPieceSource *source = g_ptr_array_index (self->sources, j);
+    if (source->gone || source->fallback)
+      continue;
+    for (guint i = self->first_missing; i < self->count; i++)
+      if (!self->verified[i] && kith_piece_fetch_source_has (self, source, i))
+        self->avail[i]++;
+  }
 }
 
 static gboolean
@@ -308,6 +443,7 @@ kith_piece_fetch_schedule (KithPieceFetch *self)
 {
   gint64 now = g_get_monotonic_time ();
   gboolean any_left = FALSE;
+  guint offset;
 
   if (self->finished)
     return;
@@ -315,8 +451,11 @@ kith_piece_fetch_schedule (KithPieceFetch *self)
     kith_piece_fetch_finish (self, NULL);
     return;
   }
-  for (guint i = 0; i < self->sources->len && self->requests->len < self->max_inflight; i++) {
-    KithPieceSource *source = g_ptr_array_index (self->sources, i);
+  kith_piece_fetch_count_avail (self);
+  /* from a random source on: none is always first to take the rarest pieces */
+  offset = self->sources->len > 0 ? (guint) g_random_int_range (0, (gint32) self->sources->len) : 0;
+  for (guint k = 0; k < self->sources->len && self->requests->len < self->max_inflight; k++) {
+    KithPieceSource *source = g_ptr_array_index (self->sources, (k + offset) % self->sources->len);
     guint index;
     while (kith_piece_fetch_usable (source, now) && self->requests->len < self->max_inflight &&
            (index = kith_piece_fetch_pick (self, source, now)) != KITH_PIECE_FETCH_NONE)
@@ -324,6 +463,16 @@ kith_piece_fetch_schedule (KithPieceFetch *self)
   }
   for (guint i = 0; i < self->sources->len; i++)
     any_left |= !((KithPieceSource *) g_ptr_array_index (self->sources, i))->gone;
+  if (!any_left && self->requests->len == 0 && self->funcs.starved != NULL) {
+    /* the caller may find new sources (the LAN again, the origin); the pieces we have are
+     * kept, and the tick ends the fetch if none brings one within stall-ms */
+    if (!self->starved) {
+      self->starved = TRUE;
+      self->last_progress_us = now;
+      self->funcs.starved (self, self->user_data); /* may add sources, not free the fetch */
+    }
+    return;
+  }
   if (!any_left && self->requests->len == 0) {
     g_autoptr (GError) error = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_NO_SOURCE,
                                            "no source left for %u of %u pieces", self->count - self->verified_count,
@@ -395,6 +544,7 @@ kith_piece_fetch_new (SoupSession *session, KithMetrics *metrics, const KithPiec
   self->count = kith_piece_list_get_count (pieces);
   self->verified = g_new0 (guint8, self->count);
   self->asked = g_new0 (guint8, self->count);
+  self->avail = g_new0 (guint16, self->count);
   self->max_inflight = (guint) MIN ((guint64) KITH_PIECE_FETCH_MAX_SOURCES * KITH_PIECE_FETCH_PER_SOURCE,
                                     MAX (KITH_PIECE_FETCH_MAX_BUFFERED / piece_size, 1));
   return self;
@@ -432,13 +582,30 @@ kith_piece_fetch_add_source (KithPieceFetch *self, const gchar *node, const gcha
   }
   if (source->gone)
     return TRUE;
-  /* a new URL (a new partial copy) is taken for the next piece; those in flight go on */
+  /* a new URL (a new partial copy) is taken for the next piece; those in flight go on;
+   * its piece map is not that of the old copy */
+  if (g_strcmp0 (source->url, url) != 0)
+    g_clear_pointer (&source->map, kith_piece_map_free);
+  self->starved = FALSE;
   g_free (source->url);
   source->url = g_strdup (url);
   source->available = MIN (available, kith_piece_list_get_file_size (self->pieces));
   source->growing = growing && source->available < kith_piece_list_get_file_size (self->pieces);
   if (self->tick_id != 0 && self->idle_id == 0)
     self->idle_id = g_idle_add (kith_piece_fetch_schedule_idle, self);
+  return TRUE;
+}
+
+gboolean
+kith_piece_fetch_add_fallback (KithPieceFetch *self, const gchar *node, const gchar *url, guint64 available)
+{
+  KithPieceSource *source;
+
+  if (!kith_piece_fetch_add_source (self, node, url, available, FALSE))
+    return FALSE;
+  source = kith_piece_fetch_find_source (self, node);
+  if (source != NULL)
+    source->fallback = TRUE;
   return TRUE;
 }
 
@@ -498,5 +665,6 @@ kith_piece_fetch_free (KithPieceFetch *self)
   kith_piece_list_free (self->pieces);
   g_free (self->verified);
   g_free (self->asked);
+  g_free (self->avail);
   g_free (self);
 }

@@ -4,7 +4,12 @@
  * are handed out one at a time to whichever source is free, so a slow source ends up with
  * a small share and a piece stuck on one may be asked of an idle other near the end; a
  * source that lies or fails gets nothing more and its pieces go to the others; verified
- * pieces are kept whatever happens to the source that sent them. */
+ * pieces are kept whatever happens to the source that sent them.
+ *
+ * Pieces are asked rarest first (the fewest sources have them; random among equals).
+ * A partial copy fetched in pieces says which it has in a piece map (kith-piece-map.h) with
+ * every answer; one that sends a map that is not one, takes back a piece, or refuses a
+ * piece its map claims is a liar, like one that sends a bad piece. */
 #pragma once
 
 #include <libsoup/soup.h>
@@ -15,7 +20,7 @@
 G_BEGIN_DECLS
 
 /* Sources one fetch takes (the network offers them: bounded). */
-#define KITH_PIECE_FETCH_MAX_SOURCES 8
+#define KITH_PIECE_FETCH_MAX_SOURCES 16
 /* Pieces are held in memory until verified: at most this much per fetch, so a list with
  * larger pieces is not fetched in pieces (the file comes whole). */
 #define KITH_PIECE_FETCH_MAX_BUFFERED (16 * 1024 * 1024)
@@ -30,6 +35,13 @@ typedef struct {
   /* More pieces are verified: @prefix bytes from the start of the file are all there,
    * @done bytes in all. */
   void (*progress) (KithPieceFetch *fetch, guint64 prefix, guint64 done, gpointer user_data);
+  /* Piece @index was verified and written (before progress). Optional. */
+  void (*piece) (KithPieceFetch *fetch, guint index, gpointer user_data);
+  /* Every source is gone with pieces still missing: the caller may add sources (not free
+   * the fetch from here); the pieces verified are kept, and the fetch finishes with an
+   * error when no source brings a piece for stall-ms. Optional: without it the fetch
+   * finishes at once. */
+  void (*starved) (KithPieceFetch *fetch, gpointer user_data);
   /* Called once: every piece verified and written (@error NULL), or no source can bring
    * the pieces still missing. The fetch may be freed from here. */
   void (*finished) (KithPieceFetch *fetch, const GError *error, gpointer user_data);
@@ -48,6 +60,8 @@ KithPieceFetch *kith_piece_fetch_new (SoupSession *session, KithMetrics *metrics
  * sources it takes. */
 gboolean kith_piece_fetch_add_source (KithPieceFetch *self, const gchar *node, const gchar *url,
                                       guint64 available, gboolean growing);
+/* A source of last resort (the origin): asked only for the pieces no other source has. */
+gboolean kith_piece_fetch_add_fallback (KithPieceFetch *self, const gchar *node, const gchar *url, guint64 available);
 /* Whether @node is a source of this fetch (gone or not). */
 gboolean kith_piece_fetch_has_source (KithPieceFetch *self, const gchar *node);
 /* Starts asking for pieces (from an idle). */
