@@ -264,9 +264,16 @@ netns_host_addr () {
   esac
 }
 
-netns_nginx () {
-  local host=$1 root=$2 port=$3 d=$NETNS_DIR/nginx-$1 addr
-  addr=$(netns_host_addr "$host")
+# netns_nginx_run HOST DIR URL SERVER [FORMAT [CURL-OPTION...]]: a stock nginx in HOST, its
+# prefix, config and logs in DIR (access.log lines in FORMAT, '$uri $status $body_bytes_sent'
+# unless given), serving the directives SERVER in its one server block. Returns once URL
+# answers curl in HOST (with the CURL-OPTIONs, such as --cacert), 1 if nginx does not start.
+# Sets NETNS_NGINX_LOG and NETNS_NGINX_PID; netns_cleanup stops it.
+netns_nginx_run () {
+  # shellcheck disable=SC2016 # nginx's variables, not the shell's
+  local host=$1 d=$2 url=$3 server=$4 format=${5:-'$uri $status $body_bytes_sent'} bin
+  shift $(( $# < 5 ? $# : 5 ))
+  bin=$(command -v nginx || echo /usr/sbin/nginx)
   mkdir -p "$d/tmp"
   NETNS_NGINX_LOG=$d/access.log
   cat > "$d/nginx.conf" <<CONF
@@ -277,29 +284,40 @@ pid $d/nginx.pid;
 error_log $d/error.log;
 events { worker_connections 256; }
 http {
-  log_format bytes '\$uri \$status \$body_bytes_sent';
-  access_log $NETNS_NGINX_LOG bytes;
+  log_format kith '$format';
+  access_log $NETNS_NGINX_LOG kith;
   sendfile on;
-  tcp_nopush on;
   client_body_temp_path $d/tmp/body;
   proxy_temp_path $d/tmp/proxy;
   fastcgi_temp_path $d/tmp/fastcgi;
   uwsgi_temp_path $d/tmp/uwsgi;
   scgi_temp_path $d/tmp/scgi;
   default_type application/octet-stream;
-  server { listen $addr:$port; root $root; }
+  server {
+$server
+  }
 }
 CONF
-  nsenter --net="/run/netns/$host" -- nginx -p "$d" -c "$d/nginx.conf" 2> "$d/stderr" &
+  # nsenter: $! is nginx itself, which netns_cleanup stops
+  nsenter --net="/run/netns/$host" -- "$bin" -p "$d" -c "$d/nginx.conf" 2> "$d/stderr" &
   NETNS_NGINX_PID=$!
   NETNS_EXTRA_PIDS+=("$NETNS_NGINX_PID")
-  NETNS_NGINX_URL=http://$addr:$port
   for _ in $(seq 200); do
-    netns_exec "$host" curl -s -o /dev/null --max-time 2 "$NETNS_NGINX_URL/" && return 0
+    netns_exec "$host" curl -s -o /dev/null --max-time 2 "$@" "$url" && return 0
     kill -0 "$NETNS_NGINX_PID" 2>/dev/null || break
     sleep 0.05
   done
   echo "nginx did not start in $host:"; cat "$d/stderr" "$d/error.log" 2>/dev/null; return 1
+}
+
+# netns_nginx HOST ROOT PORT: nginx in HOST serving the directory ROOT on its address, PORT;
+# NETNS_NGINX_URL is its URL.
+netns_nginx () {
+  local host=$1 root=$2 port=$3 addr
+  addr=$(netns_host_addr "$host")
+  NETNS_NGINX_URL=http://$addr:$port
+  netns_nginx_run "$host" "$NETNS_DIR/nginx-$host" "$NETNS_NGINX_URL/" \
+    "    listen $addr:$port; root $root; tcp_nopush on;"
 }
 
 netns_nginx_bytes () {

@@ -33,26 +33,11 @@ ok "publish wrote public/: catalog.json, its signature and files/, nothing else"
 
 # nginx with its own prefix, config and logs; the stock binary, no module of ours
 N=$NETNS_DIR/nginx
-mkdir -p "$N/tmp"
+mkdir -p "$N"
 "$NETNS_BUILD/backend/kith-backend" tls-cert "$NETNS_VENDOR" "$N/origin.pem" "$NETNS_INET" > /dev/null
-cat > "$N/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/error.log;
-events { worker_connections 256; }
-http {
-  log_format kith '\$request_method \$uri \$status \$body_bytes_sent';
-  access_log $N/access.log kith;
-  client_body_temp_path $N/tmp/body;
-  proxy_temp_path $N/tmp/proxy;
-  fastcgi_temp_path $N/tmp/fastcgi;
-  uwsgi_temp_path $N/tmp/uwsgi;
-  scgi_temp_path $N/tmp/scgi;
-  default_type application/octet-stream;
-  sendfile on;
-  server {
+ORIGIN=https://$NETNS_INET
+# shellcheck disable=SC2016 # nginx's variables, not the shell's
+netns_nginx_run inet "$N" "$ORIGIN/catalog.json" "
     listen $NETNS_INET:443 ssl;
     ssl_certificate $N/origin.pem;
     ssl_certificate_key $N/origin.pem;
@@ -67,21 +52,8 @@ http {
       proxy_ssl_verify on;
       proxy_ssl_name $NETNS_INET;
     }
-    location / { return 404; }
-  }
-}
-CONF
-# nsenter: $! is nginx itself, which netns_cleanup stops (SIGTERM: a graceful stop would
-# wait for the agents' idle keep-alive connections)
-nsenter --net=/run/netns/inet -- "$NGINX" -p "$N" -c "$N/nginx.conf" 2> "$N/stderr.log" &
-NGINX_PID=$!
-NETNS_EXTRA_PIDS+=("$NGINX_PID")
-ORIGIN=https://$NETNS_INET
-for _ in $(seq 200); do
-  netns_exec h1 curl -s --max-time 2 --cacert "$NETNS_VENDOR/ca.pem" -o /dev/null "$ORIGIN/catalog.json" && break
-  kill -0 "$NGINX_PID" 2>/dev/null || { cat "$N/stderr.log"; fail "nginx exited"; }
-  sleep 0.05
-done
+    location / { return 404; }" '$request_method $uri $status $body_bytes_sent' --cacert "$NETNS_VENDOR/ca.pem" ||
+  fail "nginx did not start"
 for path in ca-key.pem signing-key.pem enrollment-token ../ca-key.pem files/../../ca-key.pem; do
   code=$(netns_exec h1 curl -s --path-as-is --max-time 5 --cacert "$NETNS_VENDOR/ca.pem" -o /dev/null \
     -w '%{http_code}' "$ORIGIN/$path" || true)
