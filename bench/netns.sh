@@ -50,7 +50,14 @@ NETNS_TMPFS_SIZE=$((2048 + 3 * HOSTS * biggest))m
 export NETNS_TMPFS_SIZE
 NETNS_KITH_TIMEOUT=600
 netns_lan "$BUILD" "$HOSTS"
-trap netns_cleanup EXIT
+# NETNS_BENCH_KEEP=DIR: the agents' logs and the drivers' full output are copied there at the end
+keep_logs () {
+  [ -n "${NETNS_BENCH_KEEP:-}" ] || return 0
+  mkdir -p "$NETNS_BENCH_KEEP"
+  for d in "$NETNS_DIR"/node*; do cp "$d/agent.log" "$NETNS_BENCH_KEEP/$(basename "$d").log" 2>/dev/null || true; done
+  cp "$NETNS_DIR"/remote-*.out "$NETNS_BENCH_KEEP/" 2>/dev/null || true
+}
+trap 'keep_logs; netns_cleanup' EXIT
 netns_online $(seq "$HOSTS")
 netns_backend > /dev/null
 WWW=$NETNS_DIR/www
@@ -198,6 +205,7 @@ remote () {
   shift
   netns_exec "h$HOSTS" timeout 300 "$PEERING" --agents "$addresses" --metrics "$metrics" \
     --origin-dir "$WWW" --origin-url "$ORIGIN" "$@" > "$NETNS_DIR/remote.out"
+  cp "$NETNS_DIR/remote.out" "$NETNS_DIR/remote-$prefix$1.out"
   grep -v '^  hit ' "$NETNS_DIR/remote.out" |
     sed -e 's/^bench: \(discovery\|miss\|hit-total\)/bench: lan-\1/' -e "s/^bench: /bench: $prefix/"
 }
