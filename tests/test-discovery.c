@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-discovery.c — instant discovery across real agent processes on loopback
- * (docs/protocol.md, "Reply order"): a node that heard who holds a file names that holder
- * in its request, and the holder answers at once; holders that all know each other rank
+ * (docs/protocol.md, "Reply order"): a node that heard who holds a file sends its request to
+ * that holder alone, and the holder answers at once; one that stays silent is passed over
+ * and the LAN asked; holders that all know each other rank
  * themselves alike, so the one the requester names is the one that serves it; with
  * reply-order=random no request names anyone. Asserted by who served and by the holders'
  * counters, never by timing. */
@@ -51,22 +52,34 @@ START_TEST (test_known_holder_answers_at_once)
   g_autofree gchar *source_b = NULL;
   g_autofree gchar *source_c = NULL;
   guint64 hinted_a, hinted_b;
+  gdouble heard_by_c, heard_by_ab;
 
   kith_test_origin_add (origin, "/hinted", content, 0);
   source_a = kith_test_fetch_sync (a, url, sha, FALSE, content);
   ck_assert_str_eq (source_a, "origin");
   /* B heard A's "complete": it asks A by name, and A answers at once */
   wait_heard_complete (b, 1);
+  heard_by_c = kith_test_node_peering_counter (c, "packets-in", "type=\"request\"");
   source_b = kith_test_fetch_sync (b, url, sha, FALSE, content);
   ck_assert_str_eq (source_b, kith_test_agent_get_node_id (a->agent));
   ck_assert_uint_eq (kith_test_node_peering_status (a, "replies-hinted"), 1);
+  /* B asked A alone: C heard neither the request nor the "found" */
+  ck_assert_uint_eq ((guint) kith_test_node_peering_counter (b, "requests-direct", "result=\"answered\""), 1);
+  ck_assert_uint_eq ((guint) kith_test_node_peering_counter (a, "packets-in", "type=\"request\""), 1);
+  ck_assert_uint_eq ((guint) (kith_test_node_peering_counter (c, "packets-in", "type=\"request\"") - heard_by_c), 0);
+  ck_assert_uint_eq ((guint) kith_test_node_peering_counter (c, "packets-in", "type=\"found\""), 0);
   /* a copy from a peer is announced too: C now knows A and B, names the one of them that
    * ranks first for its request, and that one serves it */
   wait_heard_complete (c, 2);
+  heard_by_ab = kith_test_node_peering_counter (a, "packets-in", "type=\"request\"") +
+                kith_test_node_peering_counter (b, "packets-in", "type=\"request\"");
   source_c = kith_test_fetch_sync (c, url, sha, FALSE, content);
   hinted_a = kith_test_node_peering_status (a, "replies-hinted");
   hinted_b = kith_test_node_peering_status (b, "replies-hinted");
   ck_assert_uint_eq (hinted_a + hinted_b, 2);
+  /* C's request, too, went to the one it named only */
+  ck_assert_uint_eq ((guint) (kith_test_node_peering_counter (a, "packets-in", "type=\"request\"") +
+                              kith_test_node_peering_counter (b, "packets-in", "type=\"request\"") - heard_by_ab), 1);
   if (hinted_b == 1)
     ck_assert_str_eq (source_c, kith_test_agent_get_node_id (b->agent));
   else
@@ -128,6 +141,38 @@ START_TEST (test_rank_spreads_load)
 }
 END_TEST
 
+/* A holder known from its "complete" that is gone by the time it is asked: its slot passes
+ * without an answer, it is forgotten as a holder, and the request goes to the whole LAN
+ * (nobody else holds the file: the requester fetches it from the origin). */
+START_TEST (test_silent_holder_passed_over)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (16 * 1024, 43);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/gone");
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, SPREAD_TIMINGS);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, SPREAD_TIMINGS);
+  g_autoptr (KithTestNode) c = kith_test_node_start_peering (test_port, SPREAD_TIMINGS);
+  g_autofree gchar *source_a = NULL;
+  g_autofree gchar *source_b = NULL;
+  gdouble heard_by_c;
+
+  kith_test_origin_add (origin, "/gone", content, 0);
+  source_a = kith_test_fetch_sync (a, url, sha, FALSE, content);
+  ck_assert_str_eq (source_a, "origin");
+  wait_heard_complete (b, 1);
+  kith_test_node_stop (a);
+  heard_by_c = kith_test_node_peering_counter (c, "packets-in", "type=\"request\"");
+  source_b = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  ck_assert_str_eq (source_b, "origin");
+  ck_assert_uint_eq ((guint) kith_test_node_peering_counter (b, "requests-direct", "result=\"unanswered\""), 1);
+  ck_assert_uint_eq ((guint) kith_test_node_peering_counter (b, "requests-direct", "result=\"answered\""), 0);
+  /* the LAN was asked once A's slot had passed */
+  ck_assert_uint_eq ((guint) (kith_test_node_peering_counter (c, "packets-in", "type=\"request\"") - heard_by_c), 1);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/gone"), 2);
+}
+END_TEST
+
 /* reply-order=random keeps the patent's behaviour: no hints, a random delay each. */
 START_TEST (test_random_order_names_nobody)
 {
@@ -146,6 +191,7 @@ START_TEST (test_random_order_names_nobody)
   source_b = kith_test_fetch_sync (b, url, sha, FALSE, content);
   ck_assert_str_eq (source_b, kith_test_agent_get_node_id (a->agent));
   ck_assert_uint_eq (kith_test_node_peering_status (a, "replies-hinted"), 0);
+  ck_assert_uint_eq ((guint) kith_test_node_peering_counter (b, "requests-direct", "result=\"answered\""), 0);
 }
 END_TEST
 
@@ -158,6 +204,7 @@ discovery_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_known_holder_answers_at_once);
   tcase_add_test (tc, test_rank_spreads_load);
+  tcase_add_test (tc, test_silent_holder_passed_over);
   tcase_add_test (tc, test_random_order_names_nobody);
   suite_add_tcase (suite, tc);
   return suite;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-peer-table.c — KithPeerTable on a fake clock: the election (lowest recent requester,
  * self, skip, bad peers, the round's horizon), downloaders and their stall, bad-peer expiry,
- * the holder index (learned, bounded, aged); the reply order of kith-reply-rank.h */
+ * the holder index (learned, bounded, aged), holder addresses (bounded); the reply order of kith-reply-rank.h */
 #include <check.h>
 
 #include "kith-peer-table.h"
@@ -288,6 +288,32 @@ top_of (GPtrArray *holders, guint32 id)
   return kith_reply_rank_first (SELF, id, holders);
 }
 
+/* Where a node's packets came from: the last address wins, never our own, at most
+ * KITH_PEER_TABLE_MAX_ADDRESSES nodes (the one heard of longest ago goes). */
+START_TEST (test_addresses_bounded)
+{
+  g_autoptr (KithPeerTable) table = table_new ();
+  g_autoptr (GSocketAddress) first = g_inet_socket_address_new_from_string ("10.0.0.1", 4000);
+  g_autoptr (GSocketAddress) second = g_inet_socket_address_new_from_string ("10.0.0.2", 4001);
+
+  ck_assert_ptr_null (kith_peer_table_get_address (table, LOW));
+  kith_peer_table_note_address (table, LOW, first);
+  kith_peer_table_note_address (table, SELF, first);
+  ck_assert_ptr_null (kith_peer_table_get_address (table, SELF));
+  fake_now += 1000;
+  kith_peer_table_note_address (table, LOW, second);
+  ck_assert (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (kith_peer_table_get_address (table, LOW))) == 4001);
+  for (guint i = 0; i < KITH_PEER_TABLE_MAX_ADDRESSES; i++) {
+    g_autofree gchar *node = g_strdup_printf ("%016x", i);
+    fake_now += 1000;
+    kith_peer_table_note_address (table, node, first);
+  }
+  /* LOW was heard of longest ago: gone; the newest stays */
+  ck_assert_ptr_null (kith_peer_table_get_address (table, LOW));
+  ck_assert_ptr_nonnull (kith_peer_table_get_address (table, "00000000000003ff"));
+}
+END_TEST
+
 START_TEST (test_reply_rank_order_and_spread)
 {
   g_autoptr (GPtrArray) holders = g_ptr_array_new_with_free_func (g_free);
@@ -387,6 +413,7 @@ peer_table_suite (void)
   tcase_add_test (tc, test_rate_limit);
   tcase_add_test (tc, test_holders_learned_filtered_aged);
   tcase_add_test (tc, test_holders_bounded);
+  tcase_add_test (tc, test_addresses_bounded);
   tcase_add_test (tc, test_reply_rank_order_and_spread);
   suite_add_tcase (suite, tc);
   return suite;

@@ -79,6 +79,7 @@ struct _KithFetchJob {
   GHashTable *skip; /* node ids not to elect or wait for again in this job */
   GHashTable *reasked; /* nodes whose bare "complete" made us ask again (once each) */
   gchar *waiting_for; /* node announcing or elected to download */
+  gchar *asked;       /* the holder this search's request went to alone, or NULL */
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
   guint elections;    /* leaders waited for so far */
   guint relay_asks;   /* times the relay was asked to fetch it (at most twice) */
@@ -190,6 +191,7 @@ kith_fetch_job_free (KithFetchJob *job)
   g_free (job->href);
   g_free (job->expected_sha256);
   g_free (job->waiting_for);
+  g_free (job->asked);
   kith_fetch_streamers_free (job->streamers);
   g_free (job->source);
   kith_piece_list_free (job->pieces);
@@ -696,17 +698,13 @@ kith_fetch_job_hint (KithFetchJob *job, KithPacket *request)
   return timings->miss_wait_ms;
 }
 
+/* Broadcasts this search's request (naming the holder that should answer first) and waits. */
 static void
-kith_fetch_job_search (KithFetchJob *job)
+kith_fetch_job_ask_lan (KithFetchJob *job)
 {
   g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
   guint wait_ms;
 
-  job->state = KITH_FETCH_JOB_SEARCHING;
-  job->request_id = kith_peering_sender_next_id (job->ctx->sender);
-  g_clear_pointer (&job->source, g_free);
-  job->done = job->total = 0;
-  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
   request->id = job->request_id;
   request->method = KITH_PACKET_METHOD_GET;
   request->href = g_strdup (job->href);
@@ -716,6 +714,65 @@ kith_fetch_job_search (KithFetchJob *job)
   kith_peering_sender_broadcast (job->ctx->sender, request);
   kith_fetch_job_clear_timer (job);
   job->timer_id = g_timeout_add (wait_ms, kith_fetch_job_search_timeout, job);
+}
+
+/* The holder asked alone stayed silent for its slot: it is forgotten as a holder of the URL
+ * (until it announces it again) and the LAN is asked, with the same request id, so that its
+ * late answer still counts. */
+static gboolean
+kith_fetch_job_direct_timeout (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  job->timer_id = 0;
+  kith_metrics_add (job->ctx->metrics, "kith_peering_requests_direct_total", "result=\"unanswered\"", 1);
+  g_debug ("%s: %s did not answer; asking the LAN", job->href, job->asked);
+  kith_peer_table_forget_holder (job->ctx->peers, job->href, job->asked);
+  g_clear_pointer (&job->asked, g_free);
+  kith_fetch_job_ask_lan (job);
+  return G_SOURCE_REMOVE;
+}
+
+/* reply-order=rank: the request goes to the known holder ranked first alone, at the address
+ * its packets come from (docs/protocol.md, "Asking a known holder"): it answers at once and
+ * nobody else is woken. Not for a fetch in pieces, which wants every holder's answer. FALSE
+ * when there is no such holder (or address): the LAN is asked. */
+static gboolean
+kith_fetch_job_ask_holder (KithFetchJob *job)
+{
+  const KithPeeringTimings *timings = job->ctx->timings;
+  g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
+  GSocketAddress *to;
+
+  if (timings->reply_order != KITH_REPLY_ORDER_RANK || kith_fetch_job_uses_pieces (job))
+    return FALSE;
+  request->id = job->request_id;
+  kith_fetch_job_hint (job, request);
+  to = kith_peer_table_get_address (job->ctx->peers, request->holder);
+  if (request->holder == NULL || to == NULL)
+    return FALSE;
+  request->method = KITH_PACKET_METHOD_GET;
+  request->href = g_strdup (job->href);
+  request->acceptprotocol = g_strdup ("http");
+  request->cachedonly = !kith_fetch_job_may_use_origin (job);
+  job->asked = g_strdup (request->holder);
+  kith_peering_sender_send_to (job->ctx->sender, request, to);
+  kith_fetch_job_clear_timer (job);
+  job->timer_id = g_timeout_add (MAX (timings->reply_slot_ms, 1), kith_fetch_job_direct_timeout, job);
+  return TRUE;
+}
+
+static void
+kith_fetch_job_search (KithFetchJob *job)
+{
+  job->state = KITH_FETCH_JOB_SEARCHING;
+  job->request_id = kith_peering_sender_next_id (job->ctx->sender);
+  g_clear_pointer (&job->source, g_free);
+  g_clear_pointer (&job->asked, g_free);
+  job->done = job->total = 0;
+  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
+  if (!kith_fetch_job_ask_holder (job))
+    kith_fetch_job_ask_lan (job);
 }
 
 /* A downloader or an elected one that stays silent is given up on. */
@@ -1107,7 +1164,14 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSo
   }
   found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
   found->id = job->request_id;
-  kith_peering_sender_broadcast (job->ctx->sender, found);
+  /* a request only the holder heard is answered: "found" goes to it alone too */
+  if (job->asked != NULL && g_strcmp0 (packet->node, job->asked) == 0 &&
+      kith_peer_table_get_address (job->ctx->peers, job->asked) != NULL) {
+    kith_metrics_add (job->ctx->metrics, "kith_peering_requests_direct_total", "result=\"answered\"", 1);
+    kith_peering_sender_send_to (job->ctx->sender, found, kith_peer_table_get_address (job->ctx->peers, job->asked));
+  } else {
+    kith_peering_sender_broadcast (job->ctx->sender, found);
+  }
   kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust, FALSE);
 }
 

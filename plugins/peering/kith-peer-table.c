@@ -13,6 +13,7 @@ struct _KithPeerTable {
   GHashTable *holders;     /* href → KithPeerHref* (node → gint64 last heard holding it, µs) */
   GHashTable *bad;         /* node → gint64 until, µs */
   GHashTable *backoff;     /* node → KithPeerBackoff* */
+  GHashTable *addresses;   /* node → KithPeerAddress* */
 };
 
 typedef struct {
@@ -24,6 +25,18 @@ typedef struct {
   gint64 until; /* first: kith_peer_table_make_room reads it */
   guint step_ms;
 } KithPeerBackoff;
+
+typedef struct {
+  gint64 last; /* first: kith_peer_table_make_room reads it */
+  GSocketAddress *address;
+} KithPeerAddress;
+
+static void
+kith_peer_address_free (KithPeerAddress *address)
+{
+  g_object_unref (address->address);
+  g_free (address);
+}
 
 static void
 kith_peer_href_free (KithPeerHref *href)
@@ -47,6 +60,8 @@ kith_peer_table_new (const KithPeeringTimings *timings, const gchar *self_node)
                                          (GDestroyNotify) kith_peer_href_free);
   self->bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->backoff = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->addresses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) kith_peer_address_free);
   return self;
 }
 
@@ -60,6 +75,7 @@ kith_peer_table_free (KithPeerTable *self)
   g_hash_table_unref (self->holders);
   g_hash_table_unref (self->bad);
   g_hash_table_unref (self->backoff);
+  g_hash_table_unref (self->addresses);
   g_free (self->self_node);
   g_free (self);
 }
@@ -205,6 +221,28 @@ kith_peer_table_note_holder (KithPeerTable *self, const gchar *href, const gchar
     return;
   kith_peer_table_note_within (self, self->holders, href, node, KITH_PEER_TABLE_MAX_HOLDER_HREFS,
                                KITH_PEER_TABLE_MAX_HOLDERS);
+}
+
+void
+kith_peer_table_note_address (KithPeerTable *self, const gchar *node, GSocketAddress *from)
+{
+  KithPeerAddress *address;
+
+  if (node == NULL || !G_IS_INET_SOCKET_ADDRESS (from) || g_strcmp0 (node, self->self_node) == 0)
+    return;
+  kith_peer_table_make_room (self->addresses, node, KITH_PEER_TABLE_MAX_ADDRESSES);
+  address = g_new0 (KithPeerAddress, 1);
+  address->last = kith_peer_table_now (self);
+  address->address = g_object_ref (from);
+  g_hash_table_replace (self->addresses, g_strdup (node), address);
+}
+
+GSocketAddress *
+kith_peer_table_get_address (KithPeerTable *self, const gchar *node)
+{
+  KithPeerAddress *address = node != NULL ? g_hash_table_lookup (self->addresses, node) : NULL;
+
+  return address != NULL ? address->address : NULL;
 }
 
 void

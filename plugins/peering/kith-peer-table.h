@@ -7,6 +7,8 @@
 #include "kith-packet.h"
 #include "kith-peering-timings.h"
 
+#include <gio/gio.h>
+
 G_BEGIN_DECLS
 
 typedef struct _KithPeerTable KithPeerTable;
@@ -19,6 +21,7 @@ typedef struct _KithPeerTable KithPeerTable;
 #define KITH_PEER_TABLE_MAX_BACKOFF 256  /* peers backed off after a fault */
 #define KITH_PEER_TABLE_MAX_HOLDER_HREFS 512 /* URLs with known holders */
 #define KITH_PEER_TABLE_MAX_HOLDERS 32   /* holders of one URL */
+#define KITH_PEER_TABLE_MAX_ADDRESSES 1024 /* nodes whose send address is remembered */
 /* A holder not heard of again within this long is forgotten (its cache may have let go). */
 #define KITH_PEER_TABLE_HOLDER_AGE_MS (30 * 60 * 1000)
 /* A fault (connection failed, timed out, HTTP error) backs a peer off this long at first,
@@ -46,6 +49,11 @@ void kith_peer_table_track (KithPeerTable *self, const KithPacket *packet);
 /* Remembers that @node holds @href (it announced "complete", answered "I have" to us, or
  * served it); @node "origin" or NULL is ignored. */
 void kith_peer_table_note_holder (KithPeerTable *self, const gchar *href, const gchar *node);
+/* Remembers where @node's packets come from (@from: its send socket, where it takes unicast
+ * requests): the last address heard wins. */
+void kith_peer_table_note_address (KithPeerTable *self, const gchar *node, GSocketAddress *from);
+/* The address last heard from @node, or NULL; borrowed from the table until it next changes. */
+GSocketAddress *kith_peer_table_get_address (KithPeerTable *self, const gchar *node);
 /* Forgets @node as a holder of @href (it did not deliver). */
 void kith_peer_table_forget_holder (KithPeerTable *self, const gchar *href, const gchar *node);
 /* The holders of @href heard of within KITH_PEER_TABLE_HOLDER_AGE_MS, minus @skip and unusable

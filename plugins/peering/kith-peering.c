@@ -283,6 +283,9 @@ kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *fr
     return;
   kith_peering_server_handle_packet (self->server, packet, from);
   kith_peer_table_track (self->peers, packet);
+  /* a holder's announcements come from its send socket: a requester may ask it there */
+  if (packet->type == KITH_PACKET_TYPE_COMPLETE || packet->type == KITH_PACKET_TYPE_RESPONSE)
+    kith_peer_table_note_address (self->peers, packet->node, from);
   kith_peer_directory_note (self->directory, packet, from);
   if (packet->type == KITH_PACKET_TYPE_DOWNLOADING || packet->type == KITH_PACKET_TYPE_COMPLETE) {
     guint64 done = packet->type == KITH_PACKET_TYPE_COMPLETE ? packet->size : packet->done;
@@ -461,6 +464,7 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_peer_backoffs_total", KITH_METRIC_COUNTER, "Peers backed off after a failed download (a fault, not misbehaviour)");
   kith_metrics_register (metrics, "kith_peering_replies_limited_total", KITH_METRIC_COUNTER, "Replies not sent: the requester's address was over its rate");
   kith_metrics_register (metrics, "kith_peering_replies_hinted_total", KITH_METRIC_COUNTER, "Replies scheduled at once because the request named this node as the holder to answer first");
+  kith_metrics_register (metrics, "kith_peering_requests_direct_total", KITH_METRIC_COUNTER, "Requests sent straight to the known holder ranked first, by whether it answered in time");
   kith_metrics_register (metrics, "kith_peering_replies_evicted_total", KITH_METRIC_COUNTER, "Pending replies dropped to stay within the table's bound");
   kith_metrics_register (metrics, "kith_peering_oversize_downloads_total", KITH_METRIC_COUNTER, "Downloads cut at the size they were promised");
   kith_metrics_register (metrics, "kith_peering_unvouched_total", KITH_METRIC_COUNTER, "Copies refused without a trusted hash from peers that did not prove they are enrolled");
@@ -619,6 +623,7 @@ kith_peering_get_status (KithPeering *self)
   g_variant_dict_insert_value (&dict, "packets-dropped", kith_metrics_to_variant (metrics, "kith_peering_packets_dropped_total"));
   g_variant_dict_insert_value (&dict, "aliases-dropped", kith_metrics_to_variant (metrics, "kith_peering_aliases_dropped_total"));
   g_variant_dict_insert_value (&dict, "pieces", kith_metrics_to_variant (metrics, "kith_peering_pieces_total"));
+  g_variant_dict_insert_value (&dict, "requests-direct", kith_metrics_to_variant (metrics, "kith_peering_requests_direct_total"));
   g_variant_dict_insert (&dict, "transfers-active", "t", (guint64) self->jobs->len);
   g_variant_dict_insert (&dict, "replies-pending", "t", (guint64) (
                          self->server != NULL ? kith_peering_server_get_pending (self->server) : 0));
