@@ -43,6 +43,8 @@
 #define KITH_FETCH_JOB_MAX_ELECTIONS 3
 /* how long the origin may take to state its digest before we go on without it */
 #define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
+/* a body this small comes in a read or two: its progress is not worth a broadcast */
+#define KITH_FETCH_JOB_SMALL_BODY (64 * 1024)
 /* partial copies that ended under us in one job before that counts as a failed attempt */
 #define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
 /* a partial copy that answered 503 (all its readers taken) is not asked again this long */
@@ -434,11 +436,10 @@ kith_fetch_job_downloaded (KithFetchJob *job, const KithAliasEntry *entry, const
                                            : "kith_peering_peer_bytes_total", NULL, entry->size);
     if (streamed)
       kith_metrics_add (metrics, "kith_peering_streamed_total", NULL, 1);
-    if (announced) {
+    if (announced)
       job->done = job->total = entry->size;
-      kith_fetch_job_announce (job, TRUE);
-    }
-    /* a copy from a peer is announced too: who holds what is how the LAN finds it fast */
+    /* a copy from a peer is announced too: who holds what is how the LAN finds it fast; a
+     * download we announced ends with it too ("complete" is its 100 %: one broadcast, not two) */
     kith_fetch_job_announce_complete (job, entry);
     kith_peer_table_note_holder (job->ctx->peers, job->href, job->source);
     g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", job->href, entry->size, job->source);
@@ -478,11 +479,14 @@ static void
 kith_fetch_job_download_started (KithFetchDownload *download, guint64 length, gpointer user_data)
 {
   KithFetchJob *job = user_data;
+  /* said at once only when it is news (waiters stream only with a known size) and more than
+   * a read or two: a small body's "complete" follows a moment later */
+  gboolean news = length > 0 && length != job->total && length > KITH_FETCH_JOB_SMALL_BODY;
 
   if (length > 0)
     job->total = length;
   if (kith_fetch_job_announces (job))
-    kith_fetch_job_announce (job, TRUE);
+    kith_fetch_job_announce (job, news);
 }
 
 static void
