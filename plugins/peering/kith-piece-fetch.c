@@ -364,6 +364,19 @@ kith_piece_fetch_map_is_stale (KithPieceFetch *self, KithPieceSource *source)
              source->available;
 }
 
+/* One step of rarest first: piece @i replaces *@best if fewer sources have it, or, as
+ * rare, with the chance that leaves every one of the *@ties equals equally likely. */
+static void
+kith_piece_fetch_consider (KithPieceFetch *self, guint i, guint *best, guint *ties)
+{
+  if (*best == KITH_PIECE_FETCH_NONE || self->avail[i] < self->avail[*best]) {
+    *best = i;
+    *ties = 1;
+  } else if (self->avail[i] == self->avail[*best] && g_random_int_range (0, (gint32) ++(*ties)) == 0) {
+    *best = i;
+  }
+}
+
 /* A piece its (stale) map does not claim, to be asked as a probe: it is sent if the copy
  * has it by now, else refused with the copy's map as it is (no lie either way). The
  * rarest, at random among equals. */
@@ -375,12 +388,7 @@ kith_piece_fetch_pick_probe (KithPieceFetch *self, KithPieceSource *source)
   for (guint i = self->first_missing; i < self->count; i++) {
     if (self->verified[i] || self->asked[i] != 0 || kith_piece_map_get (source->map, i))
       continue;
-    if (best == KITH_PIECE_FETCH_NONE || self->avail[i] < self->avail[best]) {
-      best = i;
-      ties = 1;
-    } else if (self->avail[i] == self->avail[best] && g_random_int_range (0, (gint32) ++ties) == 0) {
-      best = i;
-    }
+    kith_piece_fetch_consider (self, i, &best, &ties);
   }
   return best;
 }
@@ -403,12 +411,7 @@ kith_piece_fetch_pick (KithPieceFetch *self, KithPieceSource *source, gint64 now
         break; /* it has nothing further on */
       continue;
     }
-    if (best == KITH_PIECE_FETCH_NONE || self->avail[i] < self->avail[best]) {
-      best = i;
-      ties = 1;
-    } else if (self->avail[i] == self->avail[best] && g_random_int_range (0, (gint32) ++ties) == 0) {
-      best = i;
-    }
+    kith_piece_fetch_consider (self, i, &best, &ties);
   }
   if (best == KITH_PIECE_FETCH_NONE && kith_piece_fetch_map_is_stale (self, source))
     best = kith_piece_fetch_pick_probe (self, source);
