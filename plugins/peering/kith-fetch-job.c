@@ -25,7 +25,8 @@
  * call it: kith-fetch-download.h (one download into the store, whole or in pieces, served
  * as our partial copy), kith-fetch-streamers.h (the partial copies others announced),
  * kith-fetch-pieces.h (when pieces, and from whom), kith-fetch-relay.h (asking the relay),
- * kith-fetch-blame.h (what a failing peer costs it).
+ * kith-fetch-blame.h (what a failing peer costs it), kith-fetch-search.h (the request to
+ * the LAN and the wait for an answer).
  */
 #include "kith-fetch-job.h"
 
@@ -33,10 +34,10 @@
 #include "kith-fetch-download.h"
 #include "kith-fetch-pieces.h"
 #include "kith-fetch-relay.h"
+#include "kith-fetch-search.h"
 #include "kith-fetch-streamers.h"
 #include "kith-origin-digest.h"
 #include "kith-peering-error.h"
-#include "kith-reply-rank.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
 /* leaders waited for before this node fetches from the origin itself (or gives up) */
@@ -74,14 +75,13 @@ struct _KithFetchJob {
   KithFetchFlags flags;
   GPtrArray *transfers; /* KithTransfer* */
   KithFetchJobState state;
-  guint32 request_id;
+  KithFetchSearch *search; /* the request to the LAN in force, and its wait */
   guint timer_id;
   guint attempts;
   guint streams_ended; /* partial copies that ended under us (kith_fetch_job_stream_ended) */
   GHashTable *skip; /* node ids not to elect or wait for again in this job */
   GHashTable *reasked; /* nodes whose bare "complete" made us ask again (once each) */
   gchar *waiting_for; /* node announcing or elected to download */
-  gchar *asked;       /* the holder this search's request went to alone, or NULL */
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
   guint elections;    /* leaders waited for so far */
   guint relay_asks;   /* times the relay was asked to fetch it (at most twice) */
@@ -136,6 +136,42 @@ kith_fetch_job_takes (const gchar *node, gpointer user_data)
   return !g_hash_table_contains (job->skip, node) && kith_peer_table_is_usable (job->ctx->peers, node);
 }
 
+static gboolean
+kith_fetch_job_may_use_origin (KithFetchJob *job)
+{
+  return job->ctx->can_reach_origin &&
+         (job->flags & (KITH_FETCH_FLAG_CACHED_ONLY | KITH_FETCH_FLAG_NO_ORIGIN)) == 0;
+}
+
+/* ---- what the search asks and tells (kith-fetch-search.h) ---- */
+
+static const gchar *
+kith_fetch_job_waited_for (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  return job->waiting_for;
+}
+
+static gboolean
+kith_fetch_job_search_may_use_origin (gpointer user_data)
+{
+  return kith_fetch_job_may_use_origin (user_data);
+}
+
+/* Nobody answered the search in time. */
+static void
+kith_fetch_job_search_ended (gpointer user_data)
+{
+  kith_fetch_job_decide (user_data);
+}
+
+static const KithFetchSearchFuncs kith_fetch_job_search_funcs = {
+  .waited_for = kith_fetch_job_waited_for,
+  .may_use_origin = kith_fetch_job_search_may_use_origin,
+  .ended = kith_fetch_job_search_ended,
+};
+
 KithFetchJob *
 kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const gchar *sha256,
                     guint64 size, guint flags, KithFetchJobFinishedFunc finished, gpointer user_data)
@@ -152,6 +188,7 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->reasked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->streamers = kith_fetch_streamers_new (size, kith_fetch_job_takes, job);
+  job->search = kith_fetch_search_new (context, href, job->skip, &kith_fetch_job_search_funcs, job);
   job->cancellable = g_cancellable_new ();
   job->started_us = kith_peer_table_now (context->peers);
   return job;
@@ -163,6 +200,7 @@ kith_fetch_job_clear_timer (KithFetchJob *job)
   if (job->timer_id != 0)
     g_source_remove (job->timer_id);
   job->timer_id = 0;
+  kith_fetch_search_stop (job->search);
 }
 
 static void
@@ -193,7 +231,7 @@ kith_fetch_job_free (KithFetchJob *job)
   g_free (job->href);
   g_free (job->expected_sha256);
   g_free (job->waiting_for);
-  g_free (job->asked);
+  kith_fetch_search_free (job->search);
   kith_fetch_streamers_free (job->streamers);
   g_free (job->source);
   kith_piece_list_free (job->pieces);
@@ -212,13 +250,6 @@ static gboolean
 kith_fetch_job_uses_pieces (KithFetchJob *job)
 {
   return kith_fetch_pieces_fit (job->pieces, job->expected_sha256, job->expected_size);
-}
-
-static gboolean
-kith_fetch_job_may_use_origin (KithFetchJob *job)
-{
-  return job->ctx->can_reach_origin &&
-         (job->flags & (KITH_FETCH_FLAG_CACHED_ONLY | KITH_FETCH_FLAG_NO_ORIGIN)) == 0;
 }
 
 /* Mirrors the job onto every transfer attached to it. */
@@ -282,11 +313,8 @@ kith_fetch_job_collect_cancelled (gpointer user_data)
     if (!kith_transfer_is_finished (g_ptr_array_index (job->transfers, i)))
       return G_SOURCE_REMOVE;
   }
-  if (job->state == KITH_FETCH_JOB_SEARCHING) {
-    g_autoptr (KithPacket) end = kith_packet_new (KITH_PACKET_TYPE_END_REQUEST);
-    end->id = job->request_id;
-    kith_peering_sender_broadcast (job->ctx->sender, end);
-  }
+  if (job->state == KITH_FETCH_JOB_SEARCHING)
+    kith_fetch_search_end (job->search);
   kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_CANCELLED, "cancelled");
   return G_SOURCE_REMOVE;
 }
@@ -519,19 +547,12 @@ static void
 kith_fetch_job_pieces_starved (KithFetchDownload *download, gpointer user_data)
 {
   KithFetchJob *job = user_data;
-  g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
 
   g_message ("%s: every source of the pieces is gone; keeping those in, asking again%s", job->href,
              kith_fetch_job_may_use_origin (job) ? " and the origin for the rest" : "");
   if (kith_fetch_job_may_use_origin (job))
     kith_fetch_download_add_fallback (download, "origin", job->href);
-  job->request_id = kith_peering_sender_next_id (job->ctx->sender);
-  request->id = job->request_id;
-  request->method = KITH_PACKET_METHOD_GET;
-  request->href = g_strdup (job->href);
-  request->acceptprotocol = g_strdup ("http");
-  request->cachedonly = !kith_fetch_job_may_use_origin (job);
-  kith_peering_sender_broadcast (job->ctx->sender, request);
+  kith_fetch_search_ask_again (job->search);
 }
 
 static void
@@ -672,111 +693,15 @@ kith_fetch_job_from_origin (KithFetchJob *job)
 
 /* ---- searching and waiting ---- */
 
-static gboolean
-kith_fetch_job_search_timeout (gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-  job->timer_id = 0;
-  kith_fetch_job_decide (job);
-  return G_SOURCE_REMOVE;
-}
-
-/* reply-order=rank: names in @request the holder we know of that should answer first
- * (kith-reply-rank.h: the same one the holders rank first, when they know what we know),
- * and returns how long to wait — the full client wait when someone is known to hold or be
- * fetching the file, else only the short miss wait, since a holder ranked first by its own
- * view answers at once. reply-order=random: no hint, the client wait. */
-static guint
-kith_fetch_job_hint (KithFetchJob *job, KithPacket *request)
-{
-  const KithPeeringTimings *timings = job->ctx->timings;
-  g_autoptr (GPtrArray) holders = NULL;
-
-  if (timings->reply_order != KITH_REPLY_ORDER_RANK)
-    return timings->client_wait_ms;
-  holders = kith_peer_table_get_holders (job->ctx->peers, job->href, job->skip, TRUE);
-  request->holder = g_strdup (kith_reply_rank_first (job->ctx->node_id, request->id, holders));
-  if (request->holder != NULL || job->waiting_for != NULL ||
-      kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip) != NULL)
-    return timings->client_wait_ms;
-  return timings->miss_wait_ms;
-}
-
-/* Broadcasts this search's request (naming the holder that should answer first) and waits. */
-static void
-kith_fetch_job_ask_lan (KithFetchJob *job)
-{
-  g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
-  guint wait_ms;
-
-  request->id = job->request_id;
-  request->method = KITH_PACKET_METHOD_GET;
-  request->href = g_strdup (job->href);
-  request->acceptprotocol = g_strdup ("http");
-  request->cachedonly = !kith_fetch_job_may_use_origin (job);
-  wait_ms = kith_fetch_job_hint (job, request);
-  kith_peering_sender_broadcast (job->ctx->sender, request);
-  kith_fetch_job_clear_timer (job);
-  job->timer_id = g_timeout_add (wait_ms, kith_fetch_job_search_timeout, job);
-}
-
-/* The holder asked alone stayed silent for its slot: it is forgotten as a holder of the URL
- * (until it announces it again) and the LAN is asked, with the same request id, so that its
- * late answer still counts. */
-static gboolean
-kith_fetch_job_direct_timeout (gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-
-  job->timer_id = 0;
-  kith_metrics_add (job->ctx->metrics, "kith_peering_requests_direct_total", "result=\"unanswered\"", 1);
-  g_debug ("%s: %s did not answer; asking the LAN", job->href, job->asked);
-  kith_peer_table_forget_holder (job->ctx->peers, job->href, job->asked);
-  g_clear_pointer (&job->asked, g_free);
-  kith_fetch_job_ask_lan (job);
-  return G_SOURCE_REMOVE;
-}
-
-/* reply-order=rank: the request goes to the known holder ranked first alone, at the address
- * its packets come from (docs/protocol.md, "Asking a known holder"): it answers at once and
- * nobody else is woken. Not for a fetch in pieces, which wants every holder's answer. FALSE
- * when there is no such holder (or address): the LAN is asked. */
-static gboolean
-kith_fetch_job_ask_holder (KithFetchJob *job)
-{
-  const KithPeeringTimings *timings = job->ctx->timings;
-  g_autoptr (KithPacket) request = kith_packet_new (KITH_PACKET_TYPE_REQUEST);
-  GSocketAddress *to;
-
-  if (timings->reply_order != KITH_REPLY_ORDER_RANK || kith_fetch_job_uses_pieces (job))
-    return FALSE;
-  request->id = job->request_id;
-  kith_fetch_job_hint (job, request);
-  to = kith_peer_table_get_address (job->ctx->peers, request->holder);
-  if (request->holder == NULL || to == NULL)
-    return FALSE;
-  request->method = KITH_PACKET_METHOD_GET;
-  request->href = g_strdup (job->href);
-  request->acceptprotocol = g_strdup ("http");
-  request->cachedonly = !kith_fetch_job_may_use_origin (job);
-  job->asked = g_strdup (request->holder);
-  kith_peering_sender_send_to (job->ctx->sender, request, to);
-  kith_fetch_job_clear_timer (job);
-  job->timer_id = g_timeout_add (MAX (timings->reply_slot_ms, 1), kith_fetch_job_direct_timeout, job);
-  return TRUE;
-}
-
 static void
 kith_fetch_job_search (KithFetchJob *job)
 {
   job->state = KITH_FETCH_JOB_SEARCHING;
-  job->request_id = kith_peering_sender_next_id (job->ctx->sender);
   g_clear_pointer (&job->source, g_free);
-  g_clear_pointer (&job->asked, g_free);
   job->done = job->total = 0;
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
-  if (!kith_fetch_job_ask_holder (job))
-    kith_fetch_job_ask_lan (job);
+  kith_fetch_job_clear_timer (job);
+  kith_fetch_search_start (job->search, kith_fetch_job_uses_pieces (job));
 }
 
 /* A downloader or an elected one that stays silent is given up on. */
@@ -909,11 +834,9 @@ static gboolean
 kith_fetch_job_pieces_found (gpointer user_data)
 {
   KithFetchJob *job = user_data;
-  g_autoptr (KithPacket) found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
 
   job->timer_id = 0;
-  found->id = job->request_id;
-  kith_peering_sender_broadcast (job->ctx->sender, found);
+  kith_fetch_search_found (job->search, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -1144,10 +1067,9 @@ kith_fetch_job_vouched (KithFetchJob *job, const KithPacket *packet, GSocketAddr
 static void
 kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
-  g_autoptr (KithPacket) found = NULL;
   KithAliasTrust trust = KITH_ALIAS_TRUST_HASH;
 
-  if (packet->id != job->request_id ||
+  if (packet->id != kith_fetch_search_get_id (job->search) ||
       (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING))
     return;
   if (job->expected_sha256 != NULL && packet->sha256 != NULL &&
@@ -1166,16 +1088,7 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSo
     kith_fetch_job_from_pieces (job, packet->node, packet->alias, job->expected_size);
     return; /* "found" once the other holders had time to answer too */
   }
-  found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
-  found->id = job->request_id;
-  /* a request only the holder heard is answered: "found" goes to it alone too */
-  if (job->asked != NULL && g_strcmp0 (packet->node, job->asked) == 0 &&
-      kith_peer_table_get_address (job->ctx->peers, job->asked) != NULL) {
-    kith_metrics_add (job->ctx->metrics, "kith_peering_requests_direct_total", "result=\"answered\"", 1);
-    kith_peering_sender_send_to (job->ctx->sender, found, kith_peer_table_get_address (job->ctx->peers, job->asked));
-  } else {
-    kith_peering_sender_broadcast (job->ctx->sender, found);
-  }
+  kith_fetch_search_found (job->search, packet->node);
   kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust, FALSE);
 }
 
@@ -1206,7 +1119,8 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
       g_hash_table_contains (job->skip, packet->node))
     return;
   if (job->download != NULL && kith_fetch_download_in_pieces (job->download)) {
-    kith_fetch_pieces_join (job->download, job->streamers, packet, job->request_id, job->expected_sha256,
+    kith_fetch_pieces_join (job->download, job->streamers, packet, kith_fetch_search_get_id (job->search),
+                            job->expected_sha256,
                             job->expected_size, job->waiting_for);
     return;
   }
