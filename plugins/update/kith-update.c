@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-update.c — the update service: schedule, catalog, file transactions, install
+/* kith-update.c — the update service: schedule, file transactions, install
  *
- * A check: GET /catalog.json and /catalog.json.sig from [agent] backend-url (never through
- * peers: a catalog must come from the vendor), kith_catalog_verify() against the trust
- * anchor and the installed version, then one KithFetcher transaction per file whose version
- * differs from the installed one (so one set may come from several peers and the origin),
- * then the installer switches the whole set in from a worker thread.
+ * A check runs in three steps: the catalog check (kith-update-check.c: the signed catalog
+ * from [agent] backend-url, never through peers, verified, and the files to fetch), then one
+ * KithFetcher transaction per file whose version differs from the installed one or that is
+ * damaged (so one set may come from several peers and the origin), then the installer
+ * switches the whole set in from a worker thread.
  */
 #include "kith-update.h"
 #include "kith-backend-trust.h"
 
 #include "kith-catalog.h"
+#include "kith-update-check.h"
 #include "kith-update-error.h"
 #include "kith-update-installer.h"
 #include "kith-update-schedule.h"
@@ -20,22 +21,19 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
-#define KITH_UPDATE_CATALOG_MAX (4 * 1024 * 1024)
-
+/* A check as the service runs it: the catalog check, the files, the install. */
 typedef struct {
   KithUpdate *self;   /* a ref */
   GPtrArray *waiters; /* GTask, each completed with the result */
   GCancellable *cancellable;
-  GBytes *catalog_bytes;
-  KithCatalog *catalog;
+  KithCatalog *catalog;  /* the verified one, once the catalog check has answered */
   GPtrArray *transfers;  /* KithTransfer */
   GHashTable *sources;   /* name → verified path in peering's cache */
   GHashTable *names;     /* KithTransfer → name (borrowed from catalog) */
-  GHashTable *damaged;   /* names of installed files that no longer match the manifest */
   gboolean repair;       /* the installed catalog again, with its damaged files fetched anew */
   guint pending;
   gboolean ended; /* the waiters have their answer; late callbacks only drop their ref */
-} KithUpdateCheck;
+} KithUpdateRun;
 
 struct _KithUpdate {
   GObject parent_instance;
@@ -48,7 +46,7 @@ struct _KithUpdate {
   KithCatalog *installed;
   KithUpdateState *state;
   KithUpdateStage stage;
-  KithUpdateCheck *check;
+  KithUpdateRun *run;
   guint timer_id;
   gboolean stopped;
 };
@@ -58,7 +56,7 @@ G_DEFINE_TYPE (KithUpdate, kith_update, G_TYPE_OBJECT)
 enum { SIGNAL_CHANGED, SIGNAL_FILE_PROGRESS, SIGNAL_SET_INSTALLED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-static void kith_update_check_start (KithUpdate *self);
+static void kith_update_run_start (KithUpdate *self);
 
 const gchar *
 kith_update_stage_to_string (KithUpdateStage status)
@@ -84,7 +82,7 @@ kith_update_timer_cb (gpointer user_data)
   KithUpdate *self = user_data;
   self->timer_id = 0;
   g_debug ("scheduled check");
-  kith_update_check_start (self);
+  kith_update_run_start (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -103,32 +101,30 @@ kith_update_schedule_after (KithUpdate *self, KithUpdateScheduleEvent event, gin
 /* ---- the end of a check ---- */
 
 static void
-kith_update_check_clear (KithUpdateCheck *check)
+kith_update_run_clear (KithUpdateRun *run)
 {
-  for (guint i = 0; check->transfers != NULL && i < check->transfers->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (check->transfers, i), check);
-  g_clear_pointer (&check->transfers, g_ptr_array_unref);
-  g_clear_pointer (&check->sources, g_hash_table_unref);
-  g_clear_pointer (&check->names, g_hash_table_unref);
-  g_clear_pointer (&check->damaged, g_hash_table_unref);
-  g_clear_pointer (&check->catalog, kith_catalog_free);
-  g_clear_pointer (&check->catalog_bytes, g_bytes_unref);
-  g_clear_object (&check->cancellable);
-  g_ptr_array_unref (check->waiters);
-  g_object_unref (check->self);
+  for (guint i = 0; run->transfers != NULL && i < run->transfers->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (run->transfers, i), run);
+  g_clear_pointer (&run->transfers, g_ptr_array_unref);
+  g_clear_pointer (&run->sources, g_hash_table_unref);
+  g_clear_pointer (&run->names, g_hash_table_unref);
+  g_clear_pointer (&run->catalog, kith_catalog_free);
+  g_clear_object (&run->cancellable);
+  g_ptr_array_unref (run->waiters);
+  g_object_unref (run->self);
 }
 
-/* Checks are shared by the service and each callback in flight (soup, installer thread). */
-static KithUpdateCheck *
-kith_update_check_ref (KithUpdateCheck *check)
+/* Runs are shared by the service and each callback in flight (catalog check, installer thread). */
+static KithUpdateRun *
+kith_update_run_ref (KithUpdateRun *run)
 {
-  return g_rc_box_acquire (check);
+  return g_rc_box_acquire (run);
 }
 
 static void
-kith_update_check_unref (KithUpdateCheck *check)
+kith_update_run_unref (KithUpdateRun *run)
 {
-  g_rc_box_release_full (check, (GDestroyNotify) kith_update_check_clear);
+  g_rc_box_release_full (run, (GDestroyNotify) kith_update_run_clear);
 }
 
 static void
@@ -148,19 +144,19 @@ kith_update_save_state (KithUpdate *self)
 
 /* Ends the running check with @result or @error (one of them NULL). */
 static void
-kith_update_check_end (KithUpdateCheck *check, const gchar *result, const GError *error)
+kith_update_run_end (KithUpdateRun *run, const gchar *result, const GError *error)
 {
-  KithUpdate *self = check->self;
+  KithUpdate *self = run->self;
 
-  g_return_if_fail (!check->ended);
-  check->ended = TRUE;
-  for (guint i = 0; check->transfers != NULL && i < check->transfers->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (check->transfers, i), check);
+  g_return_if_fail (!run->ended);
+  run->ended = TRUE;
+  for (guint i = 0; run->transfers != NULL && i < run->transfers->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (run->transfers, i), run);
   if (error != NULL)
     g_warning ("update check failed: %s", error->message);
   else
     g_message ("update check: %s", result);
-  self->check = NULL;
+  self->run = NULL;
   if (!self->stopped) {
     g_free (self->state->last_result);
     self->state->last_result = error != NULL ? g_strdup_printf ("error: %s", error->message)
@@ -175,23 +171,23 @@ kith_update_check_end (KithUpdateCheck *check, const gchar *result, const GError
     self->stage = KITH_UPDATE_STAGE_IDLE;
     g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   }
-  for (guint i = 0; i < check->waiters->len; i++) {
-    GTask *task = g_ptr_array_index (check->waiters, i);
+  for (guint i = 0; i < run->waiters->len; i++) {
+    GTask *task = g_ptr_array_index (run->waiters, i);
     if (error != NULL)
       g_task_return_error (task, g_error_copy (error));
     else
       g_task_return_pointer (task, g_strdup (result), g_free);
   }
-  g_ptr_array_set_size (check->waiters, 0);
-  kith_update_check_unref (check); /* the service's ref */
+  g_ptr_array_set_size (run->waiters, 0);
+  kith_update_run_unref (run); /* the service's ref */
 }
 
 static void
-kith_update_check_fail (KithUpdateCheck *check, GQuark domain, gint code, const gchar *format, ...)
+kith_update_run_fail (KithUpdateRun *run, GQuark domain, gint code, const gchar *format, ...)
     G_GNUC_PRINTF (4, 5);
 
 static void
-kith_update_check_fail (KithUpdateCheck *check, GQuark domain, gint code, const gchar *format, ...)
+kith_update_run_fail (KithUpdateRun *run, GQuark domain, gint code, const gchar *format, ...)
 {
   g_autoptr (GError) error = NULL;
   va_list args;
@@ -199,7 +195,7 @@ kith_update_check_fail (KithUpdateCheck *check, GQuark domain, gint code, const 
   va_start (args, format);
   error = g_error_new_valist (domain, code, format, args);
   va_end (args);
-  kith_update_check_end (check, NULL, error);
+  kith_update_run_end (run, NULL, error);
 }
 
 /* ---- install ---- */
@@ -220,10 +216,10 @@ kith_update_files_variant (KithCatalog *catalog)
 static void
 kith_update_install_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-  KithUpdateCheck *check = task_data;
+  KithUpdateRun *run = task_data;
   GError *error = NULL;
 
-  if (!kith_update_installer_install (check->self->signatures_dir, check->catalog, check->sources, &error))
+  if (!kith_update_installer_install (run->self->signatures_dir, run->catalog, run->sources, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -232,60 +228,59 @@ kith_update_install_thread (GTask *task, gpointer source, gpointer task_data, GC
 static void
 kith_update_install_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  KithUpdateCheck *check = user_data;
-  KithUpdate *self = check->self;
+  KithUpdateRun *run = user_data;
+  KithUpdate *self = run->self;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *message = NULL;
 
-  if (check->ended) {
-    kith_update_check_unref (check);
+  if (run->ended) {
+    kith_update_run_unref (run);
     return;
   }
   if (!g_task_propagate_boolean (G_TASK (result), &error)) {
-    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_INSTALL,
-                            "installing catalog %" G_GINT64_FORMAT ": %s", check->catalog->version,
-                            error->message);
-    kith_update_check_unref (check);
+    kith_update_run_fail (run, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_INSTALL,
+                          "installing catalog %" G_GINT64_FORMAT ": %s", run->catalog->version,
+                          error->message);
+    kith_update_run_unref (run);
     return;
   }
   kith_catalog_free (self->installed);
-  self->installed = g_steal_pointer (&check->catalog);
-  if (check->repair)
+  self->installed = g_steal_pointer (&run->catalog);
+  if (run->repair)
     message = g_strdup_printf ("repaired catalog %" G_GINT64_FORMAT " (%u damaged files fetched again)",
-                               self->installed->version, g_hash_table_size (check->sources));
+                               self->installed->version, g_hash_table_size (run->sources));
   else
     message = g_strdup_printf ("installed catalog %" G_GINT64_FORMAT " (%u files, %u fetched)",
                                self->installed->version, self->installed->files->len,
-                               g_hash_table_size (check->sources));
+                               g_hash_table_size (run->sources));
   if (!self->stopped)
     g_signal_emit (self, signals[SIGNAL_SET_INSTALLED], 0, self->installed->version,
                    kith_update_files_variant (self->installed));
-  kith_update_check_end (check, message, NULL);
-  kith_update_check_unref (check);
+  kith_update_run_end (run, message, NULL);
+  kith_update_run_unref (run);
 }
 
 static void
-kith_update_install (KithUpdateCheck *check)
+kith_update_install (KithUpdateRun *run)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, kith_update_install_done,
-                                      kith_update_check_ref (check));
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, kith_update_install_done, kith_update_run_ref (run));
 
-  kith_update_set_stage (check->self, KITH_UPDATE_STAGE_INSTALLING);
-  g_task_set_task_data (task, check, NULL);
+  kith_update_set_stage (run->self, KITH_UPDATE_STAGE_INSTALLING);
+  g_task_set_task_data (task, run, NULL);
   g_task_run_in_thread (task, kith_update_install_thread);
 }
 
 /* ---- files ---- */
 
 static void
-kith_update_transfer_notify (KithTransfer *transfer, GParamSpec *pspec, KithUpdateCheck *check)
+kith_update_transfer_notify (KithTransfer *transfer, GParamSpec *pspec, KithUpdateRun *run)
 {
-  const gchar *name = g_hash_table_lookup (check->names, transfer);
+  const gchar *name = g_hash_table_lookup (run->names, transfer);
   const gchar *source = kith_transfer_get_source (transfer);
 
   if (kith_transfer_is_finished (transfer))
     return; /* reported once verified */
-  g_signal_emit (check->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
+  g_signal_emit (run->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
                  kith_transfer_get_bytes_done (transfer), kith_transfer_get_bytes_total (transfer));
 }
 
@@ -311,290 +306,160 @@ kith_update_transfer_check_size (KithTransfer *transfer, const KithCatalogFile *
 }
 
 static void
-kith_update_transfer_finished (KithTransfer *transfer, KithUpdateCheck *check)
+kith_update_transfer_finished (KithTransfer *transfer, KithUpdateRun *run)
 {
-  const gchar *name = g_hash_table_lookup (check->names, transfer);
-  const KithCatalogFile *entry = kith_catalog_get_file (check->catalog, name);
+  const gchar *name = g_hash_table_lookup (run->names, transfer);
+  const KithCatalogFile *entry = kith_catalog_get_file (run->catalog, name);
   g_autoptr (GError) error = NULL;
 
-  check->pending--;
+  run->pending--;
   if (kith_transfer_get_state (transfer) == KITH_TRANSFER_STATE_FAILED) {
     error = g_error_new (KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE, "%s: %s", name,
                          kith_transfer_get_error (transfer)->message);
   } else if (kith_update_transfer_check_size (transfer, entry, &error)) {
-    g_hash_table_insert (check->sources, g_strdup (name), g_strdup (kith_transfer_get_path (transfer)));
+    g_hash_table_insert (run->sources, g_strdup (name), g_strdup (kith_transfer_get_path (transfer)));
     const gchar *source = kith_transfer_get_source (transfer);
-    g_signal_emit (check->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
+    g_signal_emit (run->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
                    entry->size, entry->size);
   }
   if (error != NULL) {
     /* one bad file fails the set: stop the others, keep the installed set */
-    for (guint i = 0; i < check->transfers->len; i++) {
-      KithTransfer *other = g_ptr_array_index (check->transfers, i);
-      g_signal_handlers_disconnect_by_data (other, check);
+    for (guint i = 0; i < run->transfers->len; i++) {
+      KithTransfer *other = g_ptr_array_index (run->transfers, i);
+      g_signal_handlers_disconnect_by_data (other, run);
       kith_transfer_cancel (other);
     }
-    kith_update_check_end (check, NULL, error);
+    kith_update_run_end (run, NULL, error);
     return;
   }
-  if (check->pending == 0)
-    kith_update_install (check);
+  if (run->pending == 0)
+    kith_update_install (run);
 }
 
+/* Starts a transfer for each entry of @fetch (files of run->catalog). */
 static void
-kith_update_fetch_files (KithUpdateCheck *check)
+kith_update_fetch_files (KithUpdateRun *run, GPtrArray *fetch)
 {
-  KithUpdate *self = check->self;
+  KithUpdate *self = run->self;
   const gchar *base = kith_agent_get_backend_url (self->agent);
 
-  check->transfers = g_ptr_array_new_with_free_func (g_object_unref);
-  check->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  check->names = g_hash_table_new (g_direct_hash, g_direct_equal);
-  for (guint i = 0; i < check->catalog->files->len; i++) {
-    KithCatalogFile *entry = g_ptr_array_index (check->catalog->files, i);
-    const KithCatalogFile *old = kith_catalog_get_file (self->installed, entry->name);
+  run->transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  run->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  run->names = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < fetch->len; i++) {
+    KithCatalogFile *entry = g_ptr_array_index (fetch, i);
     g_autofree gchar *url = NULL;
     KithTransfer *transfer;
 
-    if (old != NULL && g_strcmp0 (old->version, entry->version) == 0 &&
-        g_strcmp0 (old->sha256, entry->sha256) == 0 && !g_hash_table_contains (check->damaged, entry->name))
-      continue;
     url = g_strconcat (base, g_str_has_suffix (base, "/") && entry->url[0] == '/' ? entry->url + 1
                                                                                   : entry->url, NULL);
     transfer = kith_fetcher_fetch_pieces (self->fetcher, url, entry->sha256, entry->size, entry->pieces,
                                           KITH_FETCH_FLAG_NONE);
-    g_ptr_array_add (check->transfers, transfer);
-    g_hash_table_insert (check->names, transfer, entry->name);
-    check->pending++;
+    g_ptr_array_add (run->transfers, transfer);
+    g_hash_table_insert (run->names, transfer, entry->name);
+    run->pending++;
   }
-  kith_update_set_stage (self, check->pending > 0 ? KITH_UPDATE_STAGE_DOWNLOADING
-                                                   : KITH_UPDATE_STAGE_INSTALLING);
-  if (check->pending == 0) {
-    kith_update_install (check);
+  kith_update_set_stage (self, run->pending > 0 ? KITH_UPDATE_STAGE_DOWNLOADING
+                                                 : KITH_UPDATE_STAGE_INSTALLING);
+  if (run->pending == 0) {
+    kith_update_install (run);
     return;
   }
   /* connect only now: a transfer served from the cache may finish at once */
-  for (guint i = 0; i < check->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (check->transfers, i);
-    g_signal_connect (transfer, "notify", G_CALLBACK (kith_update_transfer_notify), check);
-    g_signal_connect (transfer, "finished", G_CALLBACK (kith_update_transfer_finished), check);
+  for (guint i = 0; i < run->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (run->transfers, i);
+    g_signal_connect (transfer, "notify", G_CALLBACK (kith_update_transfer_notify), run);
+    g_signal_connect (transfer, "finished", G_CALLBACK (kith_update_transfer_finished), run);
   }
-  for (guint i = 0; i < check->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (check->transfers, i);
+  for (guint i = 0; i < run->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (run->transfers, i);
     if (kith_transfer_is_finished (transfer)) {
-      g_signal_handlers_disconnect_by_data (transfer, check);
-      kith_update_transfer_finished (transfer, check);
-      if (check->ended || check->pending == 0)
+      g_signal_handlers_disconnect_by_data (transfer, run);
+      kith_update_transfer_finished (transfer, run);
+      if (run->ended || run->pending == 0)
         return; /* failed, or went on to install */
     }
   }
 }
 
-/* ---- the installed files, re-verified at every check ---- */
-
+/* The catalog check answered: end the run, or fetch what it chose. */
 static void
-kith_update_verify_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+kith_update_checked (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  KithUpdateCheck *check = task_data;
+  KithUpdateRun *run = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithUpdateCheckResult) found = kith_update_check_catalog_finish (result, &error);
 
-  g_task_return_pointer (task, kith_update_installer_find_damaged (check->self->signatures_dir,
-                                                                   check->self->installed),
-                         (GDestroyNotify) g_ptr_array_unref);
-}
-
-static void
-kith_update_verify_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  KithUpdateCheck *check = user_data;
-  KithUpdate *self = check->self;
-  g_autoptr (GPtrArray) damaged = g_task_propagate_pointer (G_TASK (result), NULL);
-
-  if (check->ended) {
-    kith_update_check_unref (check);
-    return;
-  }
-  check->damaged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  for (guint i = 0; damaged != NULL && i < damaged->len; i++) {
-    const gchar *name = g_ptr_array_index (damaged, i);
-    g_warning ("installed file %s/current/%s does not match its catalog: fetching it again",
-               self->signatures_dir, name);
-    g_hash_table_add (check->damaged, g_strdup (name));
-  }
-  if (check->catalog->version == self->installed->version && g_hash_table_size (check->damaged) == 0) {
+  if (run->ended)
+    ;
+  else if (found == NULL)
+    kith_update_run_end (run, NULL, error);
+  else if (found->up_to_date) {
     g_autofree gchar *message = g_strdup_printf ("up to date (catalog %" G_GINT64_FORMAT ")",
-                                                 check->catalog->version);
-    kith_update_check_end (check, message, NULL);
+                                                 found->catalog->version);
+    kith_update_run_end (run, message, NULL);
   } else {
-    check->repair = check->catalog->version == self->installed->version;
-    g_message ("catalog %" G_GINT64_FORMAT " verified (installed: %" G_GINT64_FORMAT ", %u damaged)",
-               check->catalog->version, self->installed->version, g_hash_table_size (check->damaged));
-    kith_update_fetch_files (check);
+    run->catalog = g_steal_pointer (&found->catalog);
+    run->repair = found->repair;
+    kith_update_fetch_files (run, found->fetch);
   }
-  kith_update_check_unref (check);
+  kith_update_run_unref (run);
 }
 
-/* Hashes every installed file against the installed manifest (which the new catalog's
- * unchanged entries equal) from a worker thread, then fetches what changed or is damaged. */
-static void
-kith_update_verify_installed (KithUpdateCheck *check)
+/* A new run, registered as the running one; nothing happens until kith_update_run_begin(). */
+static KithUpdateRun *
+kith_update_run_new (KithUpdate *self)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, kith_update_verify_done, kith_update_check_ref (check));
+  KithUpdateRun *run = g_rc_box_new0 (KithUpdateRun);
 
-  g_task_set_task_data (task, check, NULL);
-  g_task_run_in_thread (task, kith_update_verify_thread);
-}
-
-/* ---- catalog ---- */
-
-static void
-kith_update_catalog_verified (KithUpdateCheck *check, GBytes *signature)
-{
-  KithUpdate *self = check->self;
-  g_autoptr (GError) error = NULL;
-
-  check->catalog = kith_catalog_verify (check->catalog_bytes, signature,
-                                        kith_agent_get_trust_anchor (self->agent),
-                                        g_get_real_time () / G_USEC_PER_SEC,
-                                        self->installed->version, &error);
-  if (check->catalog == NULL) {
-    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_CATALOG,
-                            "catalog rejected: %s", error->message);
-    return;
-  }
-  kith_update_verify_installed (check);
-}
-
-/* Reads the whole body of a GET, bounded; NULL with an error naming @what. */
-static GBytes *
-kith_update_get_finish (SoupSession *session, GAsyncResult *result, const gchar *what, GError **error)
-{
-  SoupMessage *msg = soup_session_get_async_result_message (session, result);
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (session, result, error);
-
-  if (body == NULL) {
-    g_prefix_error (error, "cannot fetch %s: ", what);
-    return NULL;
-  }
-  if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
-    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_CATALOG, "cannot fetch %s: HTTP %u %s",
-                 what, soup_message_get_status (msg), soup_message_get_reason_phrase (msg));
-    return NULL;
-  }
-  if (g_bytes_get_size (body) > KITH_UPDATE_CATALOG_MAX) {
-    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_CATALOG, "%s is larger than %u bytes",
-                 what, KITH_UPDATE_CATALOG_MAX);
-    return NULL;
-  }
-  return g_steal_pointer (&body);
-}
-
-static void
-kith_update_get (KithUpdateCheck *check, const gchar *path, GAsyncReadyCallback callback)
-{
-  const gchar *base = kith_agent_get_backend_url (check->self->agent);
-  g_autofree gchar *url = g_strconcat (base, g_str_has_suffix (base, "/") ? path + 1 : path, NULL);
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
-
-  soup_session_send_and_read_async (check->self->session, msg, G_PRIORITY_DEFAULT,
-                                    check->cancellable, callback, kith_update_check_ref (check));
-}
-
-static void
-kith_update_signature_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  KithUpdateCheck *check = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) signature = kith_update_get_finish (SOUP_SESSION (source), result,
-                                                        "catalog.json.sig", &error);
-
-  if (check->ended)
-    ;
-  else if (signature == NULL)
-    kith_update_check_end (check, NULL, error);
-  else
-    kith_update_catalog_verified (check, signature);
-  kith_update_check_unref (check);
-}
-
-static void
-kith_update_catalog_cb (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  KithUpdateCheck *check = user_data;
-  g_autoptr (GError) error = NULL;
-
-  g_autoptr (GBytes) body = kith_update_get_finish (SOUP_SESSION (source), result, "catalog.json", &error);
-
-  if (check->ended)
-    ;
-  else if (body == NULL)
-    kith_update_check_end (check, NULL, error);
-  else {
-    check->catalog_bytes = g_steal_pointer (&body);
-    kith_update_get (check, "/catalog.json.sig", kith_update_signature_cb);
-  }
-  kith_update_check_unref (check);
-}
-
-/* A new check, registered as the running one; nothing happens until kith_update_check_run(). */
-static KithUpdateCheck *
-kith_update_check_new (KithUpdate *self)
-{
-  KithUpdateCheck *check = g_rc_box_new0 (KithUpdateCheck);
-
-  check->self = g_object_ref (self);
-  check->waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  check->cancellable = g_cancellable_new ();
-  self->check = check;
+  run->self = g_object_ref (self);
+  run->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  run->cancellable = g_cancellable_new ();
+  self->run = run;
   g_clear_handle_id (&self->timer_id, g_source_remove);
-  return check;
+  return run;
 }
 
 static void
-kith_update_check_run (KithUpdateCheck *check)
+kith_update_run_begin (KithUpdateRun *run)
 {
-  KithUpdate *self = check->self;
+  KithUpdate *self = run->self;
+  g_autoptr (GError) error = NULL;
 
   kith_update_set_stage (self, KITH_UPDATE_STAGE_CHECKING);
-  if (!kith_agent_can_reach_backend (self->agent)) {
-    /* the catalog only ever comes from the vendor: directly or through a relay's tunnel */
-    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_OFFLINE,
-                            "offline: no catalog ([agent] offline=true: this node never contacts "
-                            "the backend directly, and no relay on the LAN is in use)");
+  if (!kith_update_check_ready (self->agent, &error)) {
+    kith_update_run_end (run, NULL, error);
     return;
   }
-  if (kith_agent_get_backend_url (self->agent) == NULL || kith_agent_get_trust_anchor (self->agent) == NULL) {
-    kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_NOT_CONFIGURED,
-                            "no catalog: [agent] backend-url and trust-anchor must both be set");
-    return;
-  }
-  kith_update_get (check, "/catalog.json", kith_update_catalog_cb);
+  kith_update_check_catalog_async (self->agent, self->session, self->signatures_dir, self->installed,
+                                   run->cancellable, kith_update_checked, kith_update_run_ref (run));
 }
 
 static void
-kith_update_check_start (KithUpdate *self)
+kith_update_run_start (KithUpdate *self)
 {
-  if (self->check == NULL && !self->stopped)
-    kith_update_check_run (kith_update_check_new (self));
+  if (self->run == NULL && !self->stopped)
+    kith_update_run_begin (kith_update_run_new (self));
 }
 
 void
 kith_update_check_async (KithUpdate *self, GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, NULL, callback, user_data);
-  KithUpdateCheck *check = self->check;
+  KithUpdateRun *run = self->run;
 
   if (self->stopped) {
     g_task_return_new_error (task, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_STOPPED,
                              "the update service is stopping");
     return;
   }
-  if (check != NULL) {
-    g_ptr_array_add (check->waiters, g_steal_pointer (&task));
+  if (run != NULL) {
+    g_ptr_array_add (run->waiters, g_steal_pointer (&task));
     return;
   }
-  check = kith_update_check_new (self);
-  g_ptr_array_add (check->waiters, g_steal_pointer (&task));
-  kith_update_check_run (check);
+  run = kith_update_run_new (self);
+  g_ptr_array_add (run->waiters, g_steal_pointer (&task));
+  kith_update_run_begin (run);
 }
 
 gchar *
@@ -749,20 +614,20 @@ kith_update_new (KithAgent *agent, GError **error)
 void
 kith_update_stop (KithUpdate *self)
 {
-  KithUpdateCheck *check = self->check;
+  KithUpdateRun *run = self->run;
 
   self->stopped = TRUE;
   g_clear_handle_id (&self->timer_id, g_source_remove);
-  if (check == NULL || self->stage == KITH_UPDATE_STAGE_INSTALLING)
+  if (run == NULL || self->stage == KITH_UPDATE_STAGE_INSTALLING)
     return; /* an install runs to its end: it is atomic, not cancellable */
-  g_cancellable_cancel (check->cancellable);
-  for (guint i = 0; check->transfers != NULL && i < check->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (check->transfers, i);
-    g_signal_handlers_disconnect_by_data (transfer, check);
+  g_cancellable_cancel (run->cancellable);
+  for (guint i = 0; run->transfers != NULL && i < run->transfers->len; i++) {
+    KithTransfer *transfer = g_ptr_array_index (run->transfers, i);
+    g_signal_handlers_disconnect_by_data (transfer, run);
     kith_transfer_cancel (transfer);
   }
-  kith_update_check_fail (check, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_STOPPED,
-                          "the update service stopped during the check");
+  kith_update_run_fail (run, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_STOPPED,
+                        "the update service stopped during the check");
 }
 
 static void
