@@ -14,7 +14,11 @@
 #include "kith-peering-error.h"
 #include "kith-peering-server.h"
 #include "kith-peering-tasks.h"
+#include "kith-piece-fetch.h"
 #include "kith-transport.h"
+
+/* Connections of the peering session in all: four fetches in pieces at full width. */
+#define KITH_PEERING_MAX_CONNS (4 * KITH_PIECE_FETCH_MAX_SOURCES)
 
 struct _KithPeering {
   GObject parent_instance;
@@ -538,7 +542,12 @@ kith_peering_new (KithAgent *agent, GError **error)
       !kith_peering_load_transport (self, config, error))
     return NULL;
   kith_peering_register_metrics (kith_agent_get_metrics (agent));
-  self->session = soup_session_new_with_options ("max-conns-per-host", 8, "timeout", 60,
+  /* libsoup's default of 10 connections in all is less than one fetch in pieces keeps
+   * open (a piece in flight per source, KITH_PIECE_FETCH_MAX_SOURCES): past it every piece
+   * queued, and closed another source's idle connection to open its own — a new TCP
+   * connection, and its slow start, per piece. Bounded all the same. */
+  self->session = soup_session_new_with_options ("max-conns", KITH_PEERING_MAX_CONNS, "max-conns-per-host", 8,
+                                                 "timeout", 60,
                                                  "user-agent", "kith ", NULL);
   kith_backend_trust_session (agent, self->session); /* origin files on the backend */
   self->peers = kith_peer_table_new (&self->timings, kith_agent_get_node_id (agent));
