@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-upload.c — the requesting side: direct upload, task requests, offer and receipt
- * checks, blacklist, back-off (the reports themselves are kith-upload-outbox's) */
+/* kith-upload.c — the requesting side: which report goes next and how, the retry back-off,
+ * receipts kept, the blacklist and the responders' back-off fed (one attempt at a report is
+ * kith-upload-attempt's, the reports themselves kith-upload-outbox's) */
 #include "kith-upload.h"
 #include "kith-backend-trust.h"
 
@@ -11,36 +12,20 @@
 #include <unistd.h>
 #endif
 
+#include "kith-crypto.h"
 #include "kith-file.h"
+#include "kith-upload-attempt.h"
 #include "kith-upload-backoff.h"
 #include "kith-upload-error.h"
 #include "kith-upload-outbox.h"
 #include "kith-peer-identity.h"
 #include "kith-upload-reader.h"
 #include "kith-upload-server.h"
-#include "kith-upload-verify.h"
 
 /* Upload(fd) calls being read at once */
 #define KITH_UPLOAD_MAX_READS 8
 /* responders remembered in back-off at once */
 #define KITH_UPLOAD_BACKOFF_NODES 256
-
-/* One attempt at one report: direct, or through the peer that offered. */
-typedef struct {
-  KithOutboxReport *report; /* borrowed from the outbox */
-  GBytes *content;
-  gchar *upload_id;
-  gchar *sha256;
-  guint32 request_id;  /* 0: no task request open */
-  gchar *responder;    /* NULL: direct to the backend */
-  guint timer_id;      /* offer wait or receipt time T */
-  gchar *timeout_reason;
-  GCancellable *cancellable;
-  SoupMessage *msg;    /* the POST in flight, or NULL */
-  gboolean handed_over; /* the whole report was written to the responder */
-  gint64 started;      /* monotonic µs the POST began */
-  gchar *direct_error; /* why the backend could not be reached, when peers were asked instead */
-} KithAttempt;
 
 struct _KithUpload {
   GObject parent_instance;
@@ -60,7 +45,7 @@ struct _KithUpload {
   guint64 peer_backoff, peer_backoff_max, read_timeout;
   guint reads; /* Upload(fd) calls being read */
   GCancellable *reads_cancellable;
-  KithAttempt *attempt;
+  KithUploadAttempt *attempt;
   guint scan_id;
   guint64 delivered;
 };
@@ -95,26 +80,6 @@ kith_upload_count (KithUpload *self, const gchar *name, const gchar *labels)
 {
   kith_metrics_add (kith_agent_get_metrics (self->agent), name, labels, 1);
 }
-static void kith_upload_ask_peers (KithUpload *self);
-
-static void
-kith_upload_attempt_free (KithAttempt *attempt)
-{
-  g_clear_handle_id (&attempt->timer_id, g_source_remove);
-  g_cancellable_cancel (attempt->cancellable);
-  g_object_unref (attempt->cancellable);
-  if (attempt->msg != NULL) {
-    g_signal_handlers_disconnect_matched (attempt->msg, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, attempt);
-    g_object_unref (attempt->msg);
-  }
-  g_bytes_unref (attempt->content);
-  g_free (attempt->upload_id);
-  g_free (attempt->sha256);
-  g_free (attempt->responder);
-  g_free (attempt->timeout_reason);
-  g_free (attempt->direct_error);
-  g_free (attempt);
-}
 
 static gint64
 kith_upload_now (void)
@@ -122,31 +87,23 @@ kith_upload_now (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
-static void
-kith_upload_end_request (KithUpload *self)
-{
-  if (self->attempt->request_id != 0)
-    kith_task_broker_end (self->broker, self->attempt->request_id);
-  self->attempt->request_id = 0;
-}
-
 /* Ends the current attempt: a delivered report leaves the pending list, a failed one backs
  * off (doubling, capped). */
 static void
 kith_upload_finish (KithUpload *self, gboolean ok, const gchar *why)
 {
-  KithAttempt *attempt = self->attempt;
-  KithOutboxReport *report = attempt->report;
+  KithUploadAttempt *attempt = self->attempt;
+  KithOutboxReport *report = kith_upload_attempt_get_report (attempt);
+  const gchar *direct_error = kith_upload_attempt_get_direct_error (attempt);
 
-  kith_upload_end_request (self);
   self->attempt = NULL;
   report->sending = FALSE;
   if (!ok) {
     guint64 delay = MIN (self->retry << MIN (report->attempts, 16u), self->retry_max);
     report->attempts++;
     report->next_try = g_get_monotonic_time () + (gint64) delay * 1000;
-    if (attempt->direct_error != NULL) {
-      g_autofree gchar *both = g_strdup_printf ("backend unreachable (%s); %s", attempt->direct_error, why);
+    if (direct_error != NULL) {
+      g_autofree gchar *both = g_strdup_printf ("backend unreachable (%s); %s", direct_error, why);
       kith_upload_outbox_report_set_error (report, both);
     } else {
       kith_upload_outbox_report_set_error (report, why);
@@ -191,33 +148,50 @@ kith_upload_fault (KithUpload *self, const gchar *node, const gchar *why)
 static void
 kith_upload_delivered (KithUpload *self, const gchar *document, gsize len, const gchar *text)
 {
-  KithAttempt *attempt = self->attempt;
-  g_autofree gchar *name = g_strconcat (attempt->upload_id, ".json", NULL);
+  KithUploadAttempt *attempt = self->attempt;
+  const gchar *report = kith_upload_attempt_get_report (attempt)->name;
+  const gchar *responder = kith_upload_attempt_get_responder (attempt);
+  g_autofree gchar *upload_id = g_strdup (kith_upload_attempt_get_upload_id (attempt));
+  g_autofree gchar *name = g_strconcat (upload_id, ".json", NULL);
   g_autofree gchar *receipt_path = g_build_filename (self->receipts, name, NULL);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *upload_id = g_strdup (attempt->upload_id);
 
   if (!kith_file_write_atomic (receipt_path, document, len, 0644, &error)) {
-    g_warning ("cannot keep the receipt of %s: %s", attempt->report->name, error->message);
+    g_warning ("cannot keep the receipt of %s: %s", report, error->message);
     kith_upload_finish (self, FALSE, "receipt not saved");
     return;
   }
-  if (attempt->responder != NULL)
-    kith_upload_backoff_clear (self->backoff, attempt->responder);
-  g_message ("report %s delivered %s%s", attempt->report->name, attempt->responder != NULL ? "through " : "directly",
-             attempt->responder != NULL ? attempt->responder : "");
+  if (responder != NULL)
+    kith_upload_backoff_clear (self->backoff, responder);
+  g_message ("report %s delivered %s%s", report, responder != NULL ? "through " : "directly",
+             responder != NULL ? responder : "");
   self->delivered++;
   kith_upload_count (self, "kith_upload_delivered_total",
-                     attempt->responder != NULL ? "via=\"peer\"" : "via=\"direct\"");
+                     responder != NULL ? "via=\"peer\"" : "via=\"direct\"");
   /* the report leaves the outbox first: whoever hears "delivered" sees it gone */
   kith_upload_finish (self, TRUE, NULL);
   g_signal_emit (self, signals[SIGNAL_DELIVERED], 0, upload_id, text);
 }
 
+/* ---- the attempt's callbacks ---- */
+
 static void
-kith_upload_measure (KithUpload *self, gsize size)
+kith_upload_misbehaved_cb (const gchar *node, const gchar *address, const gchar *reason, gpointer user_data)
 {
-  gint64 elapsed = g_get_monotonic_time () - self->attempt->started;
+  kith_upload_blacklist_node (user_data, node, address, reason);
+}
+
+static void
+kith_upload_fault_cb (const gchar *node, const gchar *why, gpointer user_data)
+{
+  kith_upload_fault (user_data, node, why);
+}
+
+/* @size bytes took @elapsed µs to post: the link's speed, for the next T. */
+static void
+kith_upload_sent_cb (gsize size, gint64 elapsed, gpointer user_data)
+{
+  KithUpload *self = user_data;
   guint64 speed;
 
   if (size < 16 * 1024 || elapsed <= 0)
@@ -227,192 +201,44 @@ kith_upload_measure (KithUpload *self, gsize size)
 }
 
 static void
-kith_upload_post_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+kith_upload_done_cb (GBytes *receipt, const gchar *text, const gchar *why, gpointer user_data)
 {
-  g_autoptr (KithUpload) self = user_data; /* the ref taken for this request */
-  KithAttempt *attempt = self->attempt;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
-  g_autofree gchar *reason = NULL;
-  g_autofree gchar *text = NULL;
-  KithUploadExpect expect;
-  guint status;
+  KithUpload *self = user_data;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || attempt == NULL)
-    return; /* stopped, or T ran out and the timer handled it */
-  g_clear_handle_id (&attempt->timer_id, g_source_remove);
-  if (body == NULL && attempt->responder == NULL && self->broker != NULL) {
-    g_message ("backend unreachable (%s): asking peers to upload %s", error->message, attempt->report->name);
-    g_free (attempt->direct_error);
-    attempt->direct_error = g_strdup (error->message);
-    kith_upload_ask_peers (self);
-    return;
-  }
-  if (body == NULL) {
-    g_autofree gchar *why = g_strdup_printf ("cannot send: %s", error->message);
-    if (attempt->responder != NULL)
-      kith_upload_fault (self, attempt->responder, why);
+  if (receipt != NULL)
+    kith_upload_delivered (self, g_bytes_get_data (receipt, NULL), g_bytes_get_size (receipt), text);
+  else
     kith_upload_finish (self, FALSE, why);
-    return;
-  }
-  status = soup_message_get_status (msg);
-  if (status != SOUP_STATUS_OK) {
-    /* no receipt, and no claim of one either: nothing proven against the responder */
-    g_autofree gchar *why = g_strdup_printf ("HTTP %u without a receipt", status);
-    if (attempt->responder != NULL)
-      kith_upload_fault (self, attempt->responder, why);
-    kith_upload_finish (self, FALSE, why);
-    return;
-  }
-  kith_upload_measure (self, g_bytes_get_size (attempt->content));
-  expect = (KithUploadExpect){ attempt->upload_id, attempt->sha256, g_bytes_get_size (attempt->content),
-                               kith_agent_get_node_id (self->agent) };
-  if (!kith_upload_verify_receipt (self->anchor_pem, body, &expect, kith_upload_now (), &text, &reason)) {
-    if (attempt->responder != NULL)
-      kith_upload_blacklist_node (self, attempt->responder, NULL, reason);
-    kith_upload_finish (self, FALSE, reason);
-    return;
-  }
-  kith_upload_delivered (self, g_bytes_get_data (body, NULL), g_bytes_get_size (body), text);
 }
 
-/* T ran out (claims 4, 12): a responder that took the whole report and gave no receipt is
- * blacklisted; one that never took it all (a stalled or dead link) only backs off. The
- * report is tried elsewhere. */
-static gboolean
-kith_upload_timeout_cb (gpointer user_data)
-{
-  KithUpload *self = user_data;
-  KithAttempt *attempt = self->attempt;
-  g_autofree gchar *why = g_strdup (attempt->timeout_reason);
+static const KithUploadAttemptCallbacks kith_upload_attempt_callbacks = {
+  .misbehaved = kith_upload_misbehaved_cb,
+  .fault = kith_upload_fault_cb,
+  .sent = kith_upload_sent_cb,
+  .done = kith_upload_done_cb,
+};
 
-  attempt->timer_id = 0;
-  g_cancellable_cancel (attempt->cancellable);
-  if (attempt->responder != NULL && attempt->handed_over)
-    kith_upload_blacklist_node (self, attempt->responder, NULL, why);
-  else if (attempt->responder != NULL) {
-    g_free (why);
-    why = g_strdup_printf ("%s, the report not even taken", attempt->timeout_reason);
-    kith_upload_fault (self, attempt->responder, why);
-  }
-  kith_upload_finish (self, FALSE, why);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-kith_upload_wrote_body_cb (SoupMessage *msg, gpointer user_data)
-{
-  KithAttempt *attempt = user_data;
-  attempt->handed_over = TRUE;
-}
-
-static void
-kith_upload_post (KithUpload *self, const gchar *url, guint64 t_ms)
-{
-  KithAttempt *attempt = self->attempt;
-  g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
-  g_autofree gchar *blacklist = kith_upload_blacklist_to_header (self->blacklist, kith_upload_now ());
-  SoupMessageHeaders *headers;
-
-  if (msg == NULL) {
-    kith_upload_finish (self, FALSE, "unusable URL");
-    return;
-  }
-  headers = soup_message_get_request_headers (msg);
-  soup_message_headers_replace (headers, "X-Kith-Upload-Id", attempt->upload_id);
-  soup_message_headers_replace (headers, "X-Kith-Node", kith_agent_get_node_id (self->agent));
-  /* the patent's "report the responding server peer in a next report" */
-  if (blacklist != NULL)
-    soup_message_headers_replace (headers, "X-Kith-Blacklist", blacklist);
-  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", attempt->content);
-  if (attempt->msg != NULL) {
-    g_signal_handlers_disconnect_matched (attempt->msg, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, attempt);
-    g_clear_object (&attempt->msg);
-  }
-  attempt->msg = g_object_ref (msg);
-  attempt->handed_over = FALSE;
-  g_signal_connect (msg, "wrote-body", G_CALLBACK (kith_upload_wrote_body_cb), attempt);
-  g_free (attempt->timeout_reason);
-  attempt->timeout_reason = g_strdup_printf ("no receipt within T=%" G_GUINT64_FORMAT " ms", t_ms);
-  attempt->timer_id = g_timeout_add ((guint) MIN (t_ms, G_MAXUINT), kith_upload_timeout_cb, self);
-  attempt->started = g_get_monotonic_time ();
-  g_debug ("POST %s to %s, T=%" G_GUINT64_FORMAT " ms", attempt->report->name, url, t_ms);
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, attempt->cancellable,
-                                    kith_upload_post_cb, g_object_ref (self));
-}
-
-static gboolean
-kith_upload_found_cb (gpointer user_data)
-{
-  KithUpload *self = user_data;
-  if (self->attempt != NULL)
-    kith_upload_end_request (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* FIG. 9 (docs/architecture.md): every offer is checked before a byte is sent; a failing one is blacklisted and
- * we keep listening for others. */
-static void
-kith_upload_offer_cb (guint32 id, const KithTaskOffer *offer, gpointer user_data)
-{
-  KithUpload *self = user_data;
-  KithAttempt *attempt = self->attempt;
-  g_autofree gchar *reason = NULL;
-  g_autofree gchar *from = NULL;
-  guint64 t_ms;
-
-  if (attempt == NULL || attempt->request_id != id || attempt->responder != NULL)
-    return;
-  from = offer->from != NULL ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (offer->from)) : NULL;
-  if (kith_upload_blacklist_contains (self->blacklist, offer->node, from, kith_upload_now ())) {
-    g_debug ("ignoring the offer of blacklisted node %s", offer->node);
-    return;
-  }
-  if (kith_upload_backoff_active (self->backoff, offer->node, g_get_monotonic_time ())) {
-    g_debug ("ignoring the offer of node %s: backing off after its last fault", offer->node);
-    return;
-  }
-  if (!kith_task_offer_verify (offer, id, self->anchor_pem, KITH_PEER_ROLE_UPLOAD, kith_upload_now (), &reason)) {
-    g_message ("refused the upload offer of %s: %s", offer->node, reason);
-    kith_upload_blacklist_node (self, offer->node, from, reason);
-    return;
-  }
-  g_clear_handle_id (&attempt->timer_id, g_source_remove);
-  attempt->responder = g_strdup (offer->node);
-  kith_task_broker_found (self->broker, id);
-  /* not from inside the broker's own callback */
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, kith_upload_found_cb, g_object_ref (self), g_object_unref);
-  t_ms = kith_upload_receipt_time_ms (g_bytes_get_size (attempt->content), self->speed,
-                                      (guint64) offer->interval * 1000, self->slack);
-  kith_upload_post (self, offer->alias, t_ms);
-}
-
-static gboolean
-kith_upload_offer_wait_cb (gpointer user_data)
-{
-  KithUpload *self = user_data;
-  self->attempt->timer_id = 0;
-  kith_upload_finish (self, FALSE, "no trusted peer offered to upload");
-  return G_SOURCE_REMOVE;
-}
-
-static void
-kith_upload_ask_peers (KithUpload *self)
-{
-  KithAttempt *attempt = self->attempt;
-
-  attempt->request_id = kith_task_broker_request (self->broker, "upload", self->upload_url, kith_upload_offer_cb, self);
-  attempt->timer_id = g_timeout_add ((guint) self->offer_wait, kith_upload_offer_wait_cb, self);
-  g_debug ("asked the LAN to upload %s (request %u)", attempt->report->name, attempt->request_id);
-}
+/* ---- the next report ---- */
 
 static void
 kith_upload_start (KithUpload *self, KithOutboxReport *report)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) content = kith_upload_outbox_read (self->outbox, report->name, &error);
-  KithAttempt *attempt;
+  g_autofree gchar *sha256 = NULL;
+  g_autofree gchar *upload_id = NULL;
+  KithUploadAttemptContext context = {
+    .agent = self->agent,
+    .session = self->session,
+    .broker = self->broker,
+    .blacklist = self->blacklist,
+    .backoff = self->backoff,
+    .anchor_pem = self->anchor_pem,
+    .upload_url = self->upload_url,
+    .offer_wait_ms = self->offer_wait,
+    .slack_ms = self->slack,
+    .speed = self->speed,
+  };
 
   if (content == NULL) {
     report->next_try = G_MAXINT64; /* until the file goes away: see the scan */
@@ -420,28 +246,16 @@ kith_upload_start (KithUpload *self, KithOutboxReport *report)
       g_warning ("report %s not sent: %s", report->name, error->message);
     return;
   }
-  attempt = g_new0 (KithAttempt, 1);
-  attempt->report = report;
-  attempt->cancellable = g_cancellable_new ();
-  attempt->content = g_steal_pointer (&content);
-  attempt->sha256 = kith_crypto_sha256_hex (attempt->content);
-  attempt->upload_id = kith_upload_outbox_report_id (kith_agent_get_node_id (self->agent), report->name,
-                                                     attempt->sha256);
+  sha256 = kith_crypto_sha256_hex (content);
+  upload_id = kith_upload_outbox_report_id (kith_agent_get_node_id (self->agent), report->name, sha256);
   report->sending = TRUE;
-  self->attempt = attempt;
+  self->attempt = kith_upload_attempt_new (&context, report, content, upload_id, sha256,
+                                           &kith_upload_attempt_callbacks, self);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
-  if (self->direct && kith_agent_can_reach_backend (self->agent) && report->attempts % 2 == 0) {
-    /* every other attempt goes through peers, so a backend that is reachable but never
-     * answers with a receipt does not keep the report from them */
-    kith_upload_post (self, self->upload_url,
-                      kith_upload_receipt_time_ms (g_bytes_get_size (attempt->content), self->speed, 0, self->slack));
-    return;
-  }
-  if (self->broker == NULL) {
-    kith_upload_finish (self, FALSE, "no peering service to ask");
-    return;
-  }
-  kith_upload_ask_peers (self);
+  /* every other attempt goes through peers, so a backend that is reachable but never
+   * answers with a receipt does not keep the report from them */
+  kith_upload_attempt_start (self->attempt, self->direct && kith_agent_can_reach_backend (self->agent) &&
+                                                report->attempts % 2 == 0);
 }
 
 /* One report at a time, oldest name first, among those not backing off. */
@@ -533,11 +347,10 @@ kith_upload_cancel (KithUpload *self, const gchar *name, GError **error)
   /* a report dropped in since the last scan can be cancelled too */
   gboolean scanned = kith_upload_outbox_scan (self->outbox);
 
-  if (self->attempt != NULL && g_strcmp0 (self->attempt->report->name, name) == 0) {
+  if (self->attempt != NULL && g_strcmp0 (kith_upload_attempt_get_report (self->attempt)->name, name) == 0) {
     /* stop sending it first: nothing of it goes out after this */
     g_message ("report %s cancelled while being sent", name);
-    kith_upload_end_request (self);
-    self->attempt->report->sending = FALSE;
+    kith_upload_attempt_get_report (self->attempt)->sending = FALSE;
     g_clear_pointer (&self->attempt, kith_upload_attempt_free);
   }
   if (!kith_upload_outbox_cancel (self->outbox, name, error)) {
@@ -605,10 +418,7 @@ kith_upload_stop (KithUpload *self)
 {
   g_clear_handle_id (&self->scan_id, g_source_remove);
   g_cancellable_cancel (self->reads_cancellable);
-  if (self->attempt != NULL) {
-    kith_upload_end_request (self);
-    g_clear_pointer (&self->attempt, kith_upload_attempt_free);
-  }
+  g_clear_pointer (&self->attempt, kith_upload_attempt_free);
   g_clear_pointer (&self->server, kith_upload_server_free);
   if (self->session != NULL)
     soup_session_abort (self->session);
