@@ -31,11 +31,13 @@
 #include "kith-fetch-job.h"
 
 #include "kith-fetch-blame.h"
+#include "kith-fetch-deadline.h"
 #include "kith-fetch-download.h"
 #include "kith-fetch-pieces.h"
 #include "kith-fetch-relay.h"
 #include "kith-fetch-search.h"
 #include "kith-fetch-streamers.h"
+#include "kith-fetch-transfers.h"
 #include "kith-origin-digest.h"
 #include "kith-peering-error.h"
 
@@ -50,9 +52,6 @@
 #define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
 /* a partial copy that answered 503 (all its readers taken) is not asked again this long */
 #define KITH_FETCH_JOB_BUSY_MS 1000
-/* a stream past follow-max-ms is followed while the whole file would take, at its pace so
- * far, at most this many times follow-max-ms: so never longer than that in all */
-#define KITH_FETCH_JOB_FOLLOW_PACE 4
 
 typedef enum {
   KITH_FETCH_JOB_ASKING_ORIGIN, /* HEAD for the origin's digest */
@@ -73,7 +72,7 @@ struct _KithFetchJob {
   guint64 expected_size; /* from the caller, 0: unknown */
   KithAliasTrust download_trust; /* how the download in progress is verified */
   KithFetchFlags flags;
-  GPtrArray *transfers; /* KithTransfer* */
+  KithFetchTransfers *transfers; /* the callers riding along */
   KithFetchJobState state;
   KithFetchSearch *search; /* the request to the LAN in force, and its wait */
   guint timer_id;
@@ -85,7 +84,7 @@ struct _KithFetchJob {
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
   guint elections;    /* leaders waited for so far */
   guint relay_asks;   /* times the relay was asked to fetch it (at most twice) */
-  gint64 started_us;  /* when the job was created (peer table clock) */
+  KithFetchDeadline *deadline; /* from the job's creation */
   gchar *source;      /* node id or "origin" */
   GCancellable *cancellable; /* the origin's HEAD */
   KithFetchDownload *download; /* the download in progress, into the alias store, or NULL */
@@ -96,10 +95,10 @@ struct _KithFetchJob {
   gint64 last_bytes_us;     /* streaming: when bytes last came */
   KithFetchStreamers *streamers; /* partial copies announced */
   KithPieceList *pieces;     /* trusted per-piece hashes, or NULL */
-  guint cancel_idle_id;
   guint start_idle_id;
 };
 
+static void kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gchar *message);
 static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
@@ -172,6 +171,17 @@ static const KithFetchSearchFuncs kith_fetch_job_search_funcs = {
   .ended = kith_fetch_job_search_ended,
 };
 
+/* Every transfer of the job was cancelled: the job stops too. */
+static void
+kith_fetch_job_cancelled (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  if (job->state == KITH_FETCH_JOB_SEARCHING)
+    kith_fetch_search_end (job->search);
+  kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_CANCELLED, "cancelled");
+}
+
 KithFetchJob *
 kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const gchar *sha256,
                     guint64 size, guint flags, KithFetchJobFinishedFunc finished, gpointer user_data)
@@ -184,13 +194,13 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->expected_sha256 = g_strdup (sha256);
   job->expected_size = size;
   job->flags = flags;
-  job->transfers = g_ptr_array_new_with_free_func (g_object_unref);
+  job->transfers = kith_fetch_transfers_new (kith_fetch_job_cancelled, job);
   job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->reasked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->streamers = kith_fetch_streamers_new (size, kith_fetch_job_takes, job);
   job->search = kith_fetch_search_new (context, href, job->skip, &kith_fetch_job_search_funcs, job);
   job->cancellable = g_cancellable_new ();
-  job->started_us = kith_peer_table_now (context->peers);
+  job->deadline = kith_fetch_deadline_new (context);
   return job;
 }
 
@@ -213,19 +223,13 @@ kith_fetch_job_reset_download (KithFetchJob *job)
 void
 kith_fetch_job_free (KithFetchJob *job)
 {
-  for (guint i = 0; i < job->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (job->transfers, i);
-    g_signal_handlers_disconnect_by_data (kith_transfer_get_cancellable (transfer), job);
-  }
-  if (job->cancel_idle_id != 0)
-    g_source_remove (job->cancel_idle_id);
+  kith_fetch_transfers_free (job->transfers);
   if (job->start_idle_id != 0)
     g_source_remove (job->start_idle_id);
   kith_fetch_job_clear_timer (job);
   g_cancellable_cancel (job->cancellable);
   kith_fetch_job_reset_download (job);
   g_object_unref (job->cancellable);
-  g_ptr_array_unref (job->transfers);
   g_hash_table_unref (job->skip);
   g_hash_table_unref (job->reasked);
   g_free (job->href);
@@ -233,6 +237,7 @@ kith_fetch_job_free (KithFetchJob *job)
   g_free (job->waiting_for);
   kith_fetch_search_free (job->search);
   kith_fetch_streamers_free (job->streamers);
+  kith_fetch_deadline_free (job->deadline);
   g_free (job->source);
   kith_piece_list_free (job->pieces);
   g_free (job);
@@ -256,35 +261,15 @@ kith_fetch_job_uses_pieces (KithFetchJob *job)
 static void
 kith_fetch_job_publish (KithFetchJob *job, KithTransferState state)
 {
-  for (guint i = 0; i < job->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (job->transfers, i);
-    if (kith_transfer_is_finished (transfer))
-      continue;
-    kith_transfer_set_source (transfer, job->source);
-    kith_transfer_set_progress (transfer, job->done, job->total);
-    kith_transfer_set_state (transfer, state);
-  }
+  kith_fetch_transfers_publish (job->transfers, job->source, job->done, job->total, state);
 }
 
 static void
 kith_fetch_job_finish (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
 {
-  g_autoptr (GPtrArray) transfers = g_ptr_array_ref (job->transfers);
-
   kith_fetch_job_clear_timer (job);
   job->state = KITH_FETCH_JOB_FINISHED;
-  for (guint i = 0; i < transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (transfers, i);
-    if (kith_transfer_is_finished (transfer))
-      continue;
-    if (entry != NULL) {
-      kith_transfer_set_source (transfer, job->source);
-      kith_transfer_set_progress (transfer, entry->size, entry->size);
-      kith_transfer_complete (transfer, entry->path, entry->sha256);
-    } else {
-      kith_transfer_fail (transfer, error);
-    }
-  }
+  kith_fetch_transfers_finish (job->transfers, job->source, entry, error);
   job->finished (job, job->finished_data); /* frees the job */
 }
 
@@ -301,46 +286,10 @@ kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gchar *message)
   kith_fetch_job_finish (job, NULL, error);
 }
 
-/* When every transfer of the job has been cancelled, the job stops too; from an
- * idle, because cancellation can happen inside one of the job's own callbacks. */
-static gboolean
-kith_fetch_job_collect_cancelled (gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-
-  job->cancel_idle_id = 0;
-  for (guint i = 0; i < job->transfers->len; i++) {
-    if (!kith_transfer_is_finished (g_ptr_array_index (job->transfers, i)))
-      return G_SOURCE_REMOVE;
-  }
-  if (job->state == KITH_FETCH_JOB_SEARCHING)
-    kith_fetch_search_end (job->search);
-  kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_CANCELLED, "cancelled");
-  return G_SOURCE_REMOVE;
-}
-
-static void
-kith_fetch_job_transfer_cancelled (GCancellable *cancellable, KithFetchJob *job)
-{
-  g_autoptr (GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                 "the transfer was cancelled");
-
-  for (guint i = 0; i < job->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (job->transfers, i);
-    if (kith_transfer_get_cancellable (transfer) == cancellable &&
-        !kith_transfer_is_finished (transfer))
-      kith_transfer_fail (transfer, error);
-  }
-  if (job->cancel_idle_id == 0)
-    job->cancel_idle_id = g_idle_add (kith_fetch_job_collect_cancelled, job);
-}
-
 void
 kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer)
 {
-  g_ptr_array_add (job->transfers, g_object_ref (transfer));
-  g_signal_connect (kith_transfer_get_cancellable (transfer), "cancelled",
-                    G_CALLBACK (kith_fetch_job_transfer_cancelled), job);
+  kith_fetch_transfers_add (job->transfers, transfer);
 }
 
 /* ---- announcing our own origin download ---- */
@@ -580,24 +529,9 @@ static const KithFetchDownloadFuncs kith_fetch_job_download_funcs = {
   .finished = kith_fetch_job_download_finished,
 };
 
-/* Whether the stream, at its average pace since the fetch began, brings the whole file
- * within KITH_FETCH_JOB_FOLLOW_PACE × follow-max-ms of that start. A slow uplink's honest
- * copy (200 MiB at 20 Mbit/s: 84 s) is then read to its end rather than fetched from the
- * origin a second time; a trickle is still left, and nothing is followed past that bound. */
-static gboolean
-kith_fetch_job_stream_on_pace (KithFetchJob *job)
-{
-  gdouble elapsed_us = (gdouble) (kith_peer_table_now (job->ctx->peers) - job->started_us);
-  gdouble bound_us = (gdouble) job->ctx->timings->follow_max_ms * 1000 * KITH_FETCH_JOB_FOLLOW_PACE;
-
-  if (job->total == 0 || job->done == 0 || elapsed_us <= 0)
-    return FALSE;
-  return elapsed_us * ((gdouble) job->total / (gdouble) job->done) <= bound_us;
-}
-
 /* While streaming, a source that sends nothing for stall-ms is left like a broken one;
  * one that keeps sending is followed for follow-max-ms, like a downloader whose progress
- * moves, and after that only while it keeps pace (above), before a fetch that may use the
+ * moves, and after that only while it keeps pace (kith_fetch_deadline_on_pace()), before a fetch that may use the
  * origin goes there. */
 static gboolean
 kith_fetch_job_stream_check (gpointer user_data)
@@ -606,11 +540,11 @@ kith_fetch_job_stream_check (gpointer user_data)
   gint64 idle_us = g_get_monotonic_time () - job->last_bytes_us;
   guint left_ms;
 
-  if (kith_fetch_job_past_deadline (job, TRUE, &left_ms) && !kith_fetch_job_stream_on_pace (job)) {
+  if (kith_fetch_job_past_deadline (job, TRUE, &left_ms) && !kith_fetch_deadline_on_pace (job->deadline, job->done, job->total)) {
     job->timer_id = 0;
     g_message ("%s: %s still streaming after %u ms, too slowly to finish within %u ms; fetching from the origin",
                job->href, job->source, job->ctx->timings->follow_max_ms,
-               job->ctx->timings->follow_max_ms * KITH_FETCH_JOB_FOLLOW_PACE);
+               job->ctx->timings->follow_max_ms * KITH_FETCH_DEADLINE_FOLLOW_PACE);
     kith_fetch_job_reset_download (job);
     job->streaming = FALSE;
     kith_fetch_job_from_origin (job);
@@ -717,27 +651,15 @@ kith_fetch_job_wait_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Whether the origin deadline (@moving: the longer bound for following a downloader that
- * makes progress) has passed; fills the ms left otherwise. Never for a fetch that may not
- * use the origin, or with origin-deadline-ms=0. */
+/* Whether the origin deadline has passed (kith_fetch_deadline_passed()); never for a fetch
+ * that may not use the origin. */
 static gboolean
 kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms)
 {
-  const KithPeeringTimings *timings = job->ctx->timings;
-  guint bound_ms = moving ? MAX (timings->follow_max_ms, timings->origin_deadline_ms)
-                          : timings->origin_deadline_ms;
-  gint64 left_us;
-
   *left_ms = G_MAXUINT;
-  if (!kith_fetch_job_may_use_origin (job) || timings->origin_deadline_ms == 0)
+  if (!kith_fetch_job_may_use_origin (job))
     return FALSE;
-  left_us = job->started_us + (gint64) bound_ms * 1000 - kith_peer_table_now (job->ctx->peers);
-  if (left_us <= 0) {
-    *left_ms = 0;
-    return TRUE;
-  }
-  *left_ms = (guint) MIN (left_us / 1000 + 1, (gint64) G_MAXUINT);
-  return FALSE;
+  return kith_fetch_deadline_passed (job->deadline, moving, left_ms);
 }
 
 /* Waits up to @timeout_ms for @node, but never past the origin deadline. */
