@@ -393,13 +393,29 @@ kith_piece_fetch_pick_probe (KithPieceFetch *self, KithPieceSource *source)
   return best;
 }
 
+/* Whether piece @index is past what growing @source (without a map) announced: asked of
+ * it, the piece comes only when its own download gets there. */
+static gboolean
+kith_piece_fetch_is_ahead (KithPieceFetch *self, KithPieceSource *source, guint index)
+{
+  guint64 offset, length;
+
+  if (source->map != NULL || !source->growing)
+    return FALSE;
+  kith_piece_list_get_piece (self->pieces, index, &offset, &length);
+  return offset + length > source->available;
+}
+
 /* Rarest first: of the pieces nobody is asked for that @source has, one that the fewest
  * sources have, at random among those (so fetchers that start together start on different
- * pieces, and soon have pieces to trade); else a duplicate. */
+ * pieces, and soon have pieces to trade); a piece past a growing copy's announced progress
+ * only when it has none before (one source takes one piece at a time: waiting there for
+ * its download, we would leave the pieces it has); else a duplicate. */
 static guint
 kith_piece_fetch_pick (KithPieceFetch *self, KithPieceSource *source, gint64 now)
 {
   guint best = KITH_PIECE_FETCH_NONE, ties = 0;
+  guint ahead = KITH_PIECE_FETCH_NONE, ahead_ties = 0;
 
   for (guint i = self->first_missing; i < self->count; i++) {
     if (self->verified[i] || self->asked[i] != 0)
@@ -411,8 +427,13 @@ kith_piece_fetch_pick (KithPieceFetch *self, KithPieceSource *source, gint64 now
         break; /* it has nothing further on */
       continue;
     }
-    kith_piece_fetch_consider (self, i, &best, &ties);
+    if (kith_piece_fetch_is_ahead (self, source, i))
+      kith_piece_fetch_consider (self, i, &ahead, &ahead_ties);
+    else
+      kith_piece_fetch_consider (self, i, &best, &ties);
   }
+  if (best == KITH_PIECE_FETCH_NONE)
+    best = ahead;
   if (best == KITH_PIECE_FETCH_NONE && kith_piece_fetch_map_is_stale (self, source))
     best = kith_piece_fetch_pick_probe (self, source);
   return best != KITH_PIECE_FETCH_NONE ? best : kith_piece_fetch_pick_duplicate (self, source, now);
