@@ -300,6 +300,87 @@ START_TEST (test_pieces_from_partial_copies)
 }
 END_TEST
 
+#define JOINERS 4
+
+typedef struct {
+  KithTestNode **nodes;
+  guint n;
+} Nodes;
+
+/* Some of @nodes served bytes. */
+static gboolean
+nodes_served (gpointer user_data)
+{
+  Nodes *nodes = user_data;
+
+  for (guint i = 0; i < nodes->n; i++)
+    if (served (nodes->nodes[i]) > 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Joiners trade: a holder fetching from an origin that holds back the second half, and
+ * four nodes that ask for the file in pieces at once, with the piece list. Nobody can
+ * complete a copy while the origin holds, so whatever a joiner serves then is pieces of
+ * its partial copy: each takes the rarest pieces first (at random among equals: they start
+ * on different ones) and serves every piece it has verified, in any order, its piece map
+ * saying which. Some joiner serves another before the origin sends the rest; in the end
+ * every joiner has verified each piece once and has the file, the holder sent less than a
+ * copy per joiner (the joiners the rest), and the origin was asked once. */
+START_TEST (test_joiners_trade)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 57);
+  g_autoptr (KithPieceList) pieces = make_pieces (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/trade.bin");
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autoptr (KithTestNode) holder = NULL;
+  g_autoptr (KithTestFetch) holder_fetch = NULL;
+  KithTestNode *joiners[JOINERS];
+  KithTestFetch *fetches[JOINERS];
+  Nodes trading = { joiners, JOINERS };
+  guint64 holder_sent, joined = 0;
+
+  kith_test_origin_add (origin, "/trade.bin", content, 0);
+  kith_test_origin_hold (origin, "/trade.bin", STORM_HOLD);
+  holder = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  holder_fetch = kith_test_fetch_start (holder, url, sha256, PIECES_SIZE, FALSE);
+  for (guint i = 0; i < JOINERS; i++)
+    joiners[i] = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  for (guint i = 0; i < JOINERS; i++)
+    fetches[i] = fetch_pieces_start (joiners[i], url, content, pieces);
+  ck_assert_msg (kith_test_poll_until (nodes_served, &trading, 20000),
+                 "no joiner served a piece of its partial copy while the origin held");
+  for (guint i = 0; i < JOINERS; i++)
+    ck_assert (!kith_test_fetch_is_finished (fetches[i]));
+  kith_test_origin_release (origin, "/trade.bin");
+  kith_test_fetch_wait_done (holder_fetch, content, 30000);
+  for (guint i = 0; i < JOINERS; i++) {
+    kith_test_fetch_wait_done (fetches[i], content, 30000);
+    ck_assert_uint_eq (kith_test_node_peering_counter (joiners[i], "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
+    ck_assert_uint_eq (kith_test_node_peering_counter (joiners[i], "pieces", "result=\"lied\""), 0);
+    ck_assert_uint_eq (kith_test_node_peering_status (joiners[i], "bytes-from-pieces"), PIECES_SIZE);
+    ck_assert_uint_eq (kith_test_node_peering_status (joiners[i], "bad-peers"), 0);
+  }
+  holder_sent = served (holder);
+  for (guint i = 0; i < JOINERS; i++) {
+    guint64 sent = served (joiners[i]);
+    g_print ("pieces (trade): joiner %u served %" G_GUINT64_FORMAT " bytes, had the file in %" G_GINT64_FORMAT
+             " ms\n", i, sent, kith_test_fetch_get_elapsed_ms (fetches[i]));
+    joined += sent;
+  }
+  g_print ("pieces (trade): the holder served %" G_GUINT64_FORMAT " bytes, the joiners %" G_GUINT64_FORMAT "\n",
+           holder_sent, joined);
+  ck_assert_uint_lt (holder_sent, (guint64) JOINERS * PIECES_SIZE);
+  ck_assert_uint_ge (holder_sent + joined, (guint64) JOINERS * PIECES_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/trade.bin"), 1);
+  for (guint i = 0; i < JOINERS; i++) {
+    kith_test_fetch_free (fetches[i]);
+    kith_test_node_free (joiners[i]);
+  }
+}
+END_TEST
+
 #ifdef KITH_TEST_PIECES_UPDATE
 /* A node of @backend with the update plugin, its check an hour away (the test asks). */
 static KithTestNode *
@@ -374,6 +455,7 @@ pieces_suite (void)
   tcase_add_test (tc, test_slow_source_loses_share);
   tcase_add_test (tc, test_failed_source_loses_pieces);
   tcase_add_test (tc, test_pieces_from_partial_copies);
+  tcase_add_test (tc, test_joiners_trade);
 #ifdef KITH_TEST_PIECES_UPDATE
   tcase_add_test (tc, test_release_in_pieces);
 #endif
