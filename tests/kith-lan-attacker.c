@@ -31,6 +31,16 @@
  *   piece-slow SIZE SEED  the same, all ranges right, at 64 KiB per 100 ms
  *   piece-cut SIZE SEED   the same, all ranges right, but the first one it serves is cut
  *                         off halfway (the connection closed: a fault, not a lie)
+ *   piece-map-foreign SIZE SEED  the same, all ranges right, each with a Kith-Pieces map
+ *                         of another file: twice as many pieces (of half the size of the
+ *                         first range asked), all set
+ *   piece-map-takeback SIZE SEED  all ranges right, the first with a map of every piece,
+ *                         the later ones with a map that no longer has the first piece
+ *                         it served
+ *   piece-map-refuse SIZE SEED  a map of every piece with each answer, but the second
+ *                         range asked is refused (416)
+ *   (the maps count pieces of the size of the first range asked: a test's pieces are all
+ *   of one size)
  *
  * It prints "ready ALIAS-BASE SHA256" once listening (SHA256 of what it claims to have, "-"
  * for none), and "sent N" for every HTTP connection it served (N = body bytes written). It
@@ -82,6 +92,9 @@ struct _Attacker {
   SoupSession *session;
   GHashTable *files;
   guint answered;
+  /* piece-map-*: the size of the first range asked, and the piece it was */
+  guint64 piece_size;
+  guint64 first_piece;
 };
 
 typedef struct {
@@ -357,6 +370,35 @@ attacker_piece_body (Attacker *self, const gchar *head, guint64 *start, guint64 
   return g_bytes_new_take (g_steal_pointer (&copy), len);
 }
 
+/* piece-map-*: the Kith-Pieces header line of its answer to a range at @start, ""
+ * for the modes without one. */
+static gchar *
+attacker_piece_map (Attacker *self, guint64 start, guint64 end)
+{
+  gboolean foreign = g_strcmp0 (self->mode->name, "piece-map-foreign") == 0;
+  g_autoptr (GString) hex = g_string_new (NULL);
+  guint64 size, count;
+  g_autofree guint8 *bits = NULL;
+
+  if (!g_str_has_prefix (self->mode->name, "piece-map-"))
+    return g_strdup ("");
+  if (self->piece_size == 0) {
+    self->piece_size = end - start + 1;
+    self->first_piece = start / self->piece_size;
+  }
+  size = foreign ? MAX (self->piece_size / 2, 1) : self->piece_size;
+  count = (self->promised + size - 1) / size;
+  bits = g_malloc0 ((gsize) (count + 7) / 8);
+  for (guint64 i = 0; i < count; i++)
+    bits[i / 8] |= (guint8) (0x80 >> (i % 8));
+  /* piece-map-takeback: after its first answer, the first piece it served is gone */
+  if (g_strcmp0 (self->mode->name, "piece-map-takeback") == 0 && self->answered > 1)
+    bits[self->first_piece / 8] &= (guint8) ~(0x80 >> (self->first_piece % 8));
+  for (guint64 i = 0; i < (count + 7) / 8; i++)
+    g_string_append_printf (hex, "%02x", bits[i]);
+  return g_strdup_printf ("Kith-Pieces: %s\r\n", hex->str);
+}
+
 static const AttackerMode attacker_modes[] = {
   { "have", 0, 2, TRUE, attacker_start_have, NULL },
   { "complete", 1, 1, TRUE, attacker_start_complete, NULL },
@@ -370,6 +412,9 @@ static const AttackerMode attacker_modes[] = {
   { "piece-liar", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-slow", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-cut", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "piece-map-foreign", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "piece-map-takeback", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "piece-map-refuse", 2, 2, TRUE, attacker_start_pieces, NULL },
 };
 
 static void
@@ -477,14 +522,19 @@ client_respond (Client *client)
 {
   Attacker *self = client->attacker;
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->connection));
-  static gchar head[256];
+  static gchar head[512];
   gboolean head_request = strncmp ((const gchar *) client->request, "HEAD ", 5) == 0;
 
   client->chunk = g_malloc0 (ATTACKER_CHUNK);
   if (g_str_has_prefix (self->mode->name, "piece-")) {
     g_autofree gchar *text = g_strndup ((const gchar *) client->request, client->request_len);
     guint64 start = 0, end = 0;
+    g_autofree gchar *map = NULL;
     client->body = attacker_piece_body (self, text, &start, &end);
+    map = client->body != NULL ? attacker_piece_map (self, start, end) : g_strdup ("");
+    /* piece-map-refuse: the second range is refused, though its map claims it */
+    if (g_strcmp0 (self->mode->name, "piece-map-refuse") == 0 && self->answered == 2)
+      g_clear_pointer (&client->body, g_bytes_unref);
     client->body_len = client->body != NULL ? g_bytes_get_size (client->body) : 0;
     /* piece-cut: the first range ends halfway, though its head promises all of it */
     if (g_strcmp0 (self->mode->name, "piece-cut") == 0 && self->answered == 1)
@@ -492,10 +542,11 @@ client_respond (Client *client)
     if (client->body != NULL)
       g_snprintf (head, sizeof head,
                   "HTTP/1.1 206 Partial Content\r\nContent-Length: %" G_GSIZE_FORMAT "\r\nContent-Range: bytes %"
-                  G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n",
-                  g_bytes_get_size (client->body), start, end, self->promised);
+                  G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\r\n%sConnection: close\r\n\r\n",
+                  g_bytes_get_size (client->body), start, end, self->promised, map);
     else
-      g_snprintf (head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      g_snprintf (head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\n%s"
+                  "Connection: close\r\n\r\n", map);
   } else if (g_strcmp0 (self->mode->name, "stream") == 0) {
     /* no Content-Length: the body ends when we close, if ever */
     client->body_len = head_request ? 0 : ATTACKER_STREAM_MAX;

@@ -53,8 +53,10 @@ kith_test_attacker_stop (KithTestAttacker *self)
     return self->sent;
   g_output_stream_close (g_subprocess_get_stdin_pipe (self->process), NULL, NULL);
   while ((line = kith_test_attacker_read_line (self)) != NULL) {
-    if (g_str_has_prefix (line, "sent "))
+    if (g_str_has_prefix (line, "sent ")) {
       self->sent = MAX (self->sent, g_ascii_strtoull (line + 5, NULL, 10));
+      self->connections++;
+    }
     g_free (line);
   }
   g_clear_object (&self->out);

@@ -13,6 +13,7 @@ typedef struct {
   gchar *alias_base; /* where its HTTP server serves, "http://127.0.0.1:PORT/alias/" */
   gchar *sha256;     /* what it claims to have, NULL for none */
   guint64 sent;      /* the most body bytes it wrote on one connection, once stopped */
+  guint connections; /* the HTTP connections it served, once stopped */
 } KithTestAttacker;
 
 /* Spawns $KITH_LAN_ATTACKER on the peering @port in @mode with up to two arguments (NULL

@@ -137,6 +137,7 @@ typedef struct {
   guint64 honest;  /* what the two honest holders sent */
   guint64 dropped; /* pieces asked twice near the end, one copy dropped */
   guint64 attacker_max; /* the most the attacker sent on one GET */
+  guint attacker_gets;  /* the GETs it answered */
   KithTestNode *requester;
 } HostileRun;
 
@@ -179,6 +180,7 @@ hostile_run (const gchar *mode, guint32 seed, HostileRun *run)
   ck_assert_uint_eq (kith_test_node_peering_counter (run->requester, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/hostile.bin"), origin_requests);
   run->attacker_max = kith_test_attacker_stop (attacker);
+  run->attacker_gets = attacker->connections;
   for (guint i = 0; i < 2; i++)
     kith_test_node_free (holders[i]);
 }
@@ -199,6 +201,50 @@ START_TEST (test_piece_liar_banned_honest_kept)
   ck_assert_uint_le (run.honest, PIECES_SIZE - PIECE + run.dropped * PIECE);
   ck_assert_uint_eq (run.attacker_max, PIECE); /* one piece per GET, never more */
   kith_test_node_free (run.requester);
+}
+END_TEST
+
+/* A liar about what it has (kith-lan-attacker @mode: every byte it sends is right, its
+ * piece map is not): the lie is counted (result=lied, never bad) and it is banned at once
+ * — asked nothing after the answer that lied, the first @kept of its answers being pieces
+ * kept — and the honest holders send exactly the rest: none of their pieces is asked
+ * twice, but for a duplicate near the end (dropped). */
+static void
+check_map_liar (const gchar *mode, guint32 seed, guint kept)
+{
+  HostileRun run;
+
+  hostile_run (mode, seed, &run);
+  g_print ("pieces (%s): the liar answered %u GETs, %" G_GUINT64_FORMAT " dropped\n", mode, run.attacker_gets,
+           run.dropped);
+  ck_assert_uint_eq (kith_test_node_peering_counter (run.requester, "pieces", "result=\"lied\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (run.requester, "pieces", "result=\"bad\""), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (run.requester, "bad-peers"), 1);
+  ck_assert_uint_eq (run.attacker_gets, kept + 1);
+  ck_assert_uint_ge (run.honest, PIECES_SIZE - kept * PIECE);
+  ck_assert_uint_le (run.honest, PIECES_SIZE - kept * PIECE + run.dropped * PIECE);
+  kith_test_node_free (run.requester);
+}
+
+/* A map of another file (twice the pieces) with its first answer: that piece is not kept. */
+START_TEST (test_piece_map_foreign_banned)
+{
+  check_map_liar ("piece-map-foreign", 58, 0);
+}
+END_TEST
+
+/* A map that no longer has the piece it served first: that piece (verified) is kept, the
+ * one that came with the lie is not. */
+START_TEST (test_piece_map_takeback_banned)
+{
+  check_map_liar ("piece-map-takeback", 59, 1);
+}
+END_TEST
+
+/* A 416 for a piece its map claims. */
+START_TEST (test_piece_map_refuse_banned)
+{
+  check_map_liar ("piece-map-refuse", 60, 1);
 }
 END_TEST
 
@@ -452,6 +498,9 @@ pieces_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_pieces_from_three_holders);
   tcase_add_test (tc, test_piece_liar_banned_honest_kept);
+  tcase_add_test (tc, test_piece_map_foreign_banned);
+  tcase_add_test (tc, test_piece_map_takeback_banned);
+  tcase_add_test (tc, test_piece_map_refuse_banned);
   tcase_add_test (tc, test_slow_source_loses_share);
   tcase_add_test (tc, test_failed_source_loses_pieces);
   tcase_add_test (tc, test_pieces_from_partial_copies);
