@@ -12,6 +12,7 @@
 
 #include "kith-alias-store.h"
 #include "kith-peering-error.h"
+#include "kith-sha256.h"
 
 #define WAIT_TIMEOUT_S 10
 
@@ -555,6 +556,32 @@ START_TEST (test_add_file_and_remove)
 }
 END_TEST
 
+/* The writer's digest (GnuTLS) is GLib's, fed whole or in uneven pieces, of 0 bytes too. */
+START_TEST (test_sha256_matches_glib)
+{
+  static const gsize sizes[] = { 0, 1, 55, 64, 1000, 1048576 + 3 };
+
+  for (gsize k = 0; k < G_N_ELEMENTS (sizes); k++) {
+    g_autoptr (GBytes) data = make_data (sizes[k], (guint8) k);
+    const guint8 *bytes = g_bytes_get_data (data, NULL);
+    g_autofree gchar *expected = g_compute_checksum_for_data (G_CHECKSUM_SHA256, bytes, sizes[k]);
+    g_autofree gchar *whole = kith_sha256_for_data (bytes, sizes[k]);
+    g_autoptr (KithSha256) sha = kith_sha256_new ();
+    gsize at = 0, step = 1;
+
+    while (at < sizes[k]) {
+      gsize n = MIN (step, sizes[k] - at);
+      kith_sha256_update (sha, bytes + at, n);
+      at += n;
+      step = step * 3 + 1;
+    }
+    ck_assert_str_eq (whole, expected);
+    ck_assert_str_eq (kith_sha256_get_string (sha), expected);
+    ck_assert_str_eq (kith_sha256_get_string (sha), expected); /* asked again: the same */
+  }
+}
+END_TEST
+
 static Suite *
 alias_store_suite (void)
 {
@@ -575,6 +602,7 @@ alias_store_suite (void)
   tcase_add_test (tc, test_max_age);
   tcase_add_test (tc, test_href_new_content);
   tcase_add_test (tc, test_add_file_and_remove);
+  tcase_add_test (tc, test_sha256_matches_glib);
   suite_add_tcase (s, tc);
   return s;
 }

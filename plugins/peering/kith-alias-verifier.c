@@ -2,6 +2,8 @@
 /* kith-alias-verifier.c — hashing files off the main thread */
 #include "kith-alias-verifier.h"
 
+#include "kith-sha256.h"
+
 #define HASH_BUFFER_SIZE (256 * 1024)
 
 typedef struct {
@@ -22,7 +24,7 @@ kith_alias_hash_file (const gchar *path, GCancellable *cancellable, GError **err
 {
   g_autoptr (GFile) gfile = g_file_new_for_path (path);
   g_autoptr (GFileInputStream) stream = g_file_read (gfile, cancellable, error);
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (KithSha256) checksum = kith_sha256_new ();
   g_autofree guint8 *buf = g_malloc (HASH_BUFFER_SIZE);
 
   if (stream == NULL)
@@ -34,9 +36,9 @@ kith_alias_hash_file (const gchar *path, GCancellable *cancellable, GError **err
       return NULL;
     if (n == 0)
       break;
-    g_checksum_update (checksum, buf, n);
+    kith_sha256_update (checksum, buf, (gsize) n);
   }
-  return g_strdup (g_checksum_get_string (checksum));
+  return g_strdup (kith_sha256_get_string (checksum));
 }
 
 /* Worker thread: returns the sha256s whose bytes do not match. */

@@ -13,6 +13,7 @@
 
 #include "kith-hex.h"
 #include "kith-peering-error.h"
+#include "kith-sha256.h"
 
 struct _KithAliasWriter {
   GObject *owner;
@@ -23,7 +24,7 @@ struct _KithAliasWriter {
   guint64 expected_size;
   gchar *tmp_path;
   GOutputStream *stream;
-  GChecksum *checksum;
+  KithSha256 *checksum;
   guint64 size;
   gboolean scattered; /* written out of order: the checksum is of the file on disk */
   GFileIOStream *scatter; /* for those writes (the stream above appends, whatever its offset) */
@@ -83,7 +84,7 @@ kith_alias_writer_new (const gchar *dir, const gchar *href, const gchar *expecte
   if (stream == NULL)
     return NULL;
   writer->stream = G_OUTPUT_STREAM (stream);
-  writer->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  writer->checksum = kith_sha256_new ();
   return g_steal_pointer (&writer);
 }
 
@@ -96,7 +97,7 @@ kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, gsize len,
     return TRUE;
   if (!g_output_stream_write_all (writer->stream, data, len, NULL, NULL, error))
     return FALSE;
-  g_checksum_update (writer->checksum, data, (gssize) len);
+  kith_sha256_update (writer->checksum, data, len);
   writer->size += len;
   return TRUE;
 }
@@ -129,15 +130,15 @@ writer_hash_file (KithAliasWriter *writer, GError **error)
 {
   g_autoptr (GFile) file = g_file_new_for_path (writer->tmp_path);
   g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
-  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buffer = g_malloc (64 * 1024);
+  g_autoptr (KithSha256) checksum = kith_sha256_new ();
+  g_autofree guint8 *buffer = g_malloc (256 * 1024);
   gssize n;
 
   if (in == NULL)
     return NULL;
-  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, 64 * 1024, NULL, error)) > 0)
-    g_checksum_update (checksum, buffer, n);
-  return n < 0 ? NULL : g_strdup (g_checksum_get_string (checksum));
+  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, 256 * 1024, NULL, error)) > 0)
+    kith_sha256_update (checksum, buffer, (gsize) n);
+  return n < 0 ? NULL : g_strdup (kith_sha256_get_string (checksum));
 }
 
 guint64
@@ -210,7 +211,7 @@ kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
   g_return_val_if_fail (!writer->finished, NULL);
   if (!writer_close_durable (writer, error))
     return NULL; /* the temp file is deleted by kith_alias_writer_free() */
-  digest = writer->scattered ? writer_hash_file (writer, error) : g_strdup (g_checksum_get_string (writer->checksum));
+  digest = writer->scattered ? writer_hash_file (writer, error) : g_strdup (kith_sha256_get_string (writer->checksum));
   if (digest == NULL)
     return NULL;
   if (!writer_check (writer, digest, error)) {
@@ -236,7 +237,7 @@ kith_alias_writer_free (KithAliasWriter *writer)
   }
   g_clear_object (&writer->stream);
   g_clear_object (&writer->scatter);
-  g_clear_pointer (&writer->checksum, g_checksum_free);
+  g_clear_pointer (&writer->checksum, kith_sha256_free);
   g_clear_object (&writer->owner);
   g_free (writer->href);
   g_free (writer->expected_sha256);

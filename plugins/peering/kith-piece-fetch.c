@@ -13,6 +13,7 @@
 #include "kith-peer-download.h"
 #include "kith-peering-error.h"
 #include "kith-piece-map.h"
+#include "kith-sha256.h"
 
 /* One piece at a time per source: on a LAN a round trip is far below a piece's time on
  * the wire (0.5 ms against 84 ms for 1 MiB at 100 Mbit/s), so the link stays busy, and a
@@ -52,7 +53,7 @@ typedef struct {
   guint64 offset;
   guint64 length;
   KithPeerDownload *download;
-  GChecksum *checksum;
+  KithSha256 *checksum;
   guint8 *buffer;
   gint64 started_us;
   gint64 last_bytes_us;
@@ -101,7 +102,7 @@ static void
 kith_piece_request_free (KithPieceRequest *request)
 {
   g_clear_pointer (&request->download, kith_peer_download_free);
-  g_checksum_free (request->checksum);
+  kith_sha256_free (request->checksum);
   g_free (request->buffer);
   g_free (request);
 }
@@ -159,7 +160,7 @@ kith_piece_fetch_write (KithPeerDownload *download, const guint8 *data, gsize le
     return FALSE;
   }
   memcpy (request->buffer + at, data, len);
-  g_checksum_update (request->checksum, data, (gssize) len);
+  kith_sha256_update (request->checksum, data, len);
   request->last_bytes_us = g_get_monotonic_time ();
   return TRUE;
 }
@@ -282,7 +283,7 @@ kith_piece_fetch_request_finished (KithPeerDownload *download, const GError *dow
     kith_piece_fetch_schedule (self);
     return;
   }
-  if (error == NULL && !kith_piece_list_matches (self->pieces, request->index, g_checksum_get_string (request->checksum)))
+  if (error == NULL && !kith_piece_list_matches (self->pieces, request->index, kith_sha256_get_string (request->checksum)))
     g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
                  "piece %u from %s does not match the piece list", request->index, source->node);
   if (error == NULL && kith_piece_fetch_keep (self, request, &error)) {
@@ -311,7 +312,7 @@ kith_piece_fetch_ask (KithPieceFetch *self, KithPieceSource *source, guint index
   request->source = source;
   request->index = index;
   kith_piece_list_get_piece (self->pieces, index, &request->offset, &request->length);
-  request->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  request->checksum = kith_sha256_new ();
   request->buffer = g_malloc (request->length);
   request->started_us = request->last_bytes_us = g_get_monotonic_time ();
   request->download = kith_peer_download_new (self->session, source->url, source->node, self->metrics,
