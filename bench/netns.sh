@@ -145,15 +145,30 @@ with open(sys.argv[1], "rb") as f:
   chmod 644 "$NETNS_DIR/late.pieces"
   NETNS_FETCH_ARGS="--size=$bytes --pieces=$NETNS_DIR/late.pieces --piece-size=1048576"
   netns_fetch_at_once "$ORIGIN/late.bin" "$LATE_SHA" /dev/null 2 3 4 > /dev/null
+  served_by () { local i; for i in $(seq 20); do echo "$(netns_metric "$i" kith_peering_served_bytes_total)"; done; }
+  served0=$(served_by)
+  busy_ticks () { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; } # user nice system irq softirq
   cpu0=$(netns_cpu_ticks "${NETNS_PIDS[@]}")
+  busy0=$(busy_ticks)
   t=$(netns_fetch_at_once "$ORIGIN/late.bin" "$LATE_SHA" /dev/null $(seq 5 20))
   cpu1=$(netns_cpu_ticks "${NETNS_PIDS[@]}")
+  busy1=$(busy_ticks)
   NETNS_FETCH_ARGS=
   link_time=$(awk -v b="$bytes" -v r="$LINK_BPS" 'BEGIN { printf "%.3f", b * 8 / r }')
-  served=""
-  for i in $(seq 20); do served="$served $(netns_metric "$i" kith_peering_served_bytes_total)"; done
+  # what each node served during this round alone (the holders 2-4 fetched before it)
+  served=$(paste -d' ' <(echo "$served0") <(served_by) | awk '{ printf " %d", $2 - $1 }')
   echo "  late: bytes served by node 1..20:$served" >&2
-  echo "  late: CPU seconds of the 21 agents: $(awk -v t="$((cpu1 - cpu0))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }') in $t s" >&2
+  pieces=""
+  for r in ok missing busy dropped failed bad lied; do
+    n=0
+    for i in $(seq 5 20); do n=$((n + $(netns_metric "$i" kith_peering_pieces_total "result=\"$r\""))); done
+    pieces="$pieces $r $n"
+  done
+  echo "  late: piece requests of the joiners:$pieces" >&2
+  hz=$(getconf CLK_TCK)
+  echo "  late: CPU seconds of the 21 agents: $(awk -v t="$((cpu1 - cpu0))" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }') in $t s;" \
+    "the machine's $(nproc) CPUs busy $(awk -v t="$((busy1 - busy0))" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }') s" \
+    "(everything, other work on the host too)" >&2
   if [ -n "${NETNS_BENCH_LATE_LOGS:-}" ]; then # a directory: the agents' logs of the run go there
     mkdir -p "$NETNS_BENCH_LATE_LOGS"
     for i in $(seq 20); do cp "$NETNS_DIR/node$i/agent.log" "$NETNS_BENCH_LATE_LOGS/node$i.log"; done
