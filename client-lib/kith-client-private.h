@@ -24,13 +24,40 @@ void kith_client_error_convert_connect (GError **error, const gchar *address, GB
  * property of org.kith.Transfer1 ("org.kith.Error.Name: message"); caller owns it. */
 GError *kith_client_error_new_for_transfer (const gchar *url, const gchar *reason);
 
+/* ---- KithClient itself (kith-client.c) ---- */
+
 /* kith_client_error_convert() for @self's address or bus. */
 void kith_client_convert_error (KithClient *self, GError **error);
+/* Fails with a clear error when a call comes before a successful connect. */
+gboolean kith_client_check_connected (KithClient *self, GError **error);
+
+/* A GTask for an async call of @self that returns KITH_CLIENT_ERROR_CANCELLED itself
+ * (GTask's own cancellation check is off); caller owns it. */
+GTask *kith_client_task_new (KithClient *self, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data,
+                             gpointer source_tag);
+/* kith_client_task_new() for a call that must pass @check first (e.g.
+ * kith_client_check_connected()); when it fails the task has already returned its error,
+ * and this returns NULL. Otherwise the caller owns the task. */
+GTask *kith_client_task_new_checked (KithClient *self, gboolean (*check) (KithClient *, GError **),
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data, gpointer source_tag);
+/* When @task's cancellable is cancelled (a caller's cancel wins even over a reply already
+ * on its way, so cancelling is deterministic): returns the converted error on @task and TRUE. */
+gboolean kith_client_task_return_if_cancelled (KithClient *self, GTask *task);
 
 /* The connection to the agent; NULL before connecting; owned by @self. */
 GDBusConnection *kith_client_get_connection (KithClient *self);
 /* The agent's bus name, or NULL in peer-to-peer mode (where calls carry no destination). */
 const gchar *kith_client_get_bus_name (KithClient *self);
+
+/* The subscription behind KithClient::peer-download, 0 when not watching. */
+guint kith_client_get_peer_watch (KithClient *self);
+/* Keeps @subscription (made on the current connection; an earlier one is dropped):
+ * @self unsubscribes it when it connects again or is finalized. */
+void kith_client_set_peer_watch (KithClient *self, guint subscription);
+
+/* ---- calls to a plugin's object (kith-client-call.c) ---- */
 
 /*
  * Calls @interface_name.@method on /org/kith/Agent1/@object (e.g. "Peering") with
@@ -56,6 +83,8 @@ guint kith_client_subscribe_plugin_signal (KithClient *self, const gchar *object
 /* Drops a subscription made with kith_client_subscribe_plugin_signal(). */
 void kith_client_unsubscribe_plugin_signal (KithClient *self, guint id);
 
+/* ---- transfers (kith-client-transfer.c) ---- */
+
 /* A transfer of @url into @destination, SEARCHING, its clock started; caller owns it. */
 KithClientTransfer *kith_client_transfer_new (const gchar *url, const gchar *destination);
 /* Records the agent's object path for it. */
@@ -63,12 +92,6 @@ void kith_client_transfer_set_object_path (KithClientTransfer *self, const gchar
 /* Takes the agent's values (empty strings mean unset), notifying each change; TRUE if any changed. */
 gboolean kith_client_transfer_update (KithClientTransfer *self, const gchar *state, const gchar *source,
                                       guint64 bytes_done, guint64 bytes_total, const gchar *error);
-
-/* A GTask for an async call of @self that returns KITH_CLIENT_ERROR_CANCELLED itself
- * (GTask's own cancellation check is off); caller owns it. */
-GTask *kith_client_task_new (KithClient *self, GCancellable *cancellable,
-                             GAsyncReadyCallback callback, gpointer user_data,
-                             gpointer source_tag);
 
 /* The blocking form of an async call (kith-client-sync.c):
  *   KithClientSync sync;

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-client.c — KithClient: finds the agent, connects, and converts every error once */
+/* kith-client.c — KithClient: finds the agent, connects, and converts every error once.
+ * Calls to a plugin's object are kith-client-call.c; the calls themselves live beside
+ * their plugin's types (kith-client-fetch.c, -update.c, -upload.c, -peers.c). */
 #include "kith-client.h"
 #include "kith-client-private.h"
 #include "kith-dbus-generated.h"
-
-#ifdef G_OS_UNIX
-#include <gio/gunixfdlist.h>
-#endif
 
 struct _KithClient {
   GObject parent_instance;
@@ -16,7 +14,7 @@ struct _KithClient {
   gchar *target;           /* for people: the address, or "system bus" */
   GDBusConnection *connection;
   KithDbusAgent1 *proxy;
-  guint peer_download_id; /* PeerDownload subscription, 0 when not watching */
+  guint peer_download_id; /* PeerDownload subscription (kith-client-peers.c), 0 when not watching */
 };
 
 enum { PROP_0, PROP_ADDRESS, PROP_BUS_TYPE, PROP_LAST };
@@ -59,14 +57,35 @@ kith_client_convert_connect_error (KithClient *self, GError **error)
   kith_client_error_convert_connect (error, self->resolved_address, self->bus_type);
 }
 
+/* The PeerDownload subscription (kith-client-peers.c) ends with the connection it was made on. */
+static void
+kith_client_drop_peer_watch (KithClient *self)
+{
+  if (self->connection != NULL && self->peer_download_id != 0)
+    g_dbus_connection_signal_unsubscribe (self->connection, self->peer_download_id);
+  self->peer_download_id = 0;
+}
+
+guint
+kith_client_get_peer_watch (KithClient *self)
+{
+  return self->peer_download_id;
+}
+
+void
+kith_client_set_peer_watch (KithClient *self, guint subscription)
+{
+  kith_client_drop_peer_watch (self);
+  self->peer_download_id = subscription;
+}
+
 /* Called before any connect: refuses a malformed address with a clear error. */
 static gboolean
 kith_client_prepare (KithClient *self, GError **error)
 {
   g_autoptr (GError) error_local = NULL;
 
-  kith_client_unsubscribe_plugin_signal (self, self->peer_download_id);
-  self->peer_download_id = 0;
+  kith_client_drop_peer_watch (self);
   g_clear_object (&self->proxy);
   g_clear_object (&self->connection);
   kith_client_resolve (self);
@@ -178,8 +197,7 @@ kith_client_task_new (KithClient *self, GCancellable *cancellable, GAsyncReadyCa
   return task;
 }
 
-/* Fails with a clear error when a call comes before a successful connect. */
-static gboolean
+gboolean
 kith_client_check_connected (KithClient *self, GError **error)
 {
   if (self->proxy != NULL)
@@ -189,10 +207,7 @@ kith_client_check_connected (KithClient *self, GError **error)
   return FALSE;
 }
 
-/* A task for an _async() call that must pass @check first (kith_client_prepare(),
- * kith_client_check_connected()); when it fails the task has already returned its error,
- * and this returns NULL. */
-static GTask *
+GTask *
 kith_client_task_new_checked (KithClient *self, gboolean (*check) (KithClient *, GError **),
                               GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
                               gpointer source_tag)
@@ -305,7 +320,7 @@ kith_client_get_plugins (KithClient *self)
 }
 
 /* A caller's cancel wins even over a reply already on its way, so cancelling is deterministic. */
-static gboolean
+gboolean
 kith_client_task_return_if_cancelled (KithClient *self, GTask *task)
 {
   g_autoptr (GError) error = NULL;
@@ -385,197 +400,6 @@ kith_client_get_bus_name (KithClient *self)
   g_return_val_if_fail (KITH_IS_CLIENT (self), NULL);
   /* a peer-to-peer connection has no bus daemon to route by name */
   return self->resolved_address != NULL ? NULL : KITH_CLIENT_AGENT_NAME;
-}
-
-/* The reply of a plugin call: body and any file descriptors that came with it. */
-typedef struct {
-  GVariant *reply;
-  GUnixFDList *fd_list;
-} KithClientReply;
-
-static void
-kith_client_reply_free (KithClientReply *reply)
-{
-  g_clear_pointer (&reply->reply, g_variant_unref);
-  g_clear_object (&reply->fd_list);
-  g_free (reply);
-}
-
-/* A plugin call that finds nothing to call means the plugin is not running. */
-static void
-kith_client_convert_plugin_error (KithClient *self, const gchar *object, GError **error)
-{
-  if (g_error_matches (*error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
-      g_error_matches (*error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE) ||
-      g_error_matches (*error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
-    g_autofree gchar *cause = NULL;
-    g_dbus_error_strip_remote_error (*error);
-    cause = g_strdup ((*error)->message);
-    g_clear_error (error);
-    g_set_error (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_PLUGIN_MISSING,
-                 "The kith agent at %s has nothing at %s/%s (%s): is that plugin running? "
-                 "Add it to plugins= in the agent's config; `kith status` says why a plugin failed",
-                 self->target, KITH_CLIENT_AGENT_PATH, object, cause);
-    return;
-  }
-  kith_client_convert_error (self, error);
-}
-
-static void
-kith_client_call_plugin_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr (GTask) task = G_TASK (user_data);
-  KithClient *self = g_task_get_source_object (task);
-  const gchar *object = g_task_get_task_data (task);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GUnixFDList) fd_list = NULL;
-  g_autoptr (GVariant) body = NULL;
-  KithClientReply *reply;
-
-#ifdef G_OS_UNIX
-  body = g_dbus_connection_call_with_unix_fd_list_finish (G_DBUS_CONNECTION (source),
-                                                          &fd_list, res, &error);
-#else
-  body = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
-#endif
-  if (body == NULL) {
-    kith_client_convert_plugin_error (self, object, &error);
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
-  }
-  if (kith_client_task_return_if_cancelled (self, task))
-    return;
-  reply = g_new0 (KithClientReply, 1);
-  reply->reply = g_steal_pointer (&body);
-  reply->fd_list = g_steal_pointer (&fd_list);
-  g_task_return_pointer (task, reply, (GDestroyNotify) kith_client_reply_free);
-}
-
-void
-kith_client_call_plugin_async (KithClient *self, const gchar *object,
-                               const gchar *interface_name, const gchar *method,
-                               GVariant *parameters, const GVariantType *reply_type,
-                               GUnixFDList *fd_list, gint timeout_msec,
-                               GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data)
-{
-  g_autoptr (GTask) task = NULL;
-  g_autofree gchar *path = NULL;
-
-  g_return_if_fail (KITH_IS_CLIENT (self));
-  g_return_if_fail (object != NULL && interface_name != NULL && method != NULL);
-  task = kith_client_task_new_checked (self, kith_client_check_connected, cancellable, callback, user_data,
-                                       kith_client_call_plugin_async);
-  if (task == NULL) {
-    if (parameters != NULL)
-      g_variant_unref (g_variant_ref_sink (parameters));
-    return;
-  }
-  g_task_set_task_data (task, g_strdup (object), g_free);
-  path = g_strdup_printf ("%s/%s", KITH_CLIENT_AGENT_PATH, object);
-#ifdef G_OS_UNIX
-  g_dbus_connection_call_with_unix_fd_list (self->connection, kith_client_get_bus_name (self),
-                                            path, interface_name, method, parameters,
-                                            reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                            timeout_msec, fd_list, cancellable,
-                                            kith_client_call_plugin_cb, g_steal_pointer (&task));
-#else
-  g_dbus_connection_call (self->connection, kith_client_get_bus_name (self),
-                          path, interface_name, method, parameters,
-                          reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START, timeout_msec,
-                          cancellable, kith_client_call_plugin_cb, g_steal_pointer (&task));
-#endif
-}
-
-GVariant *
-kith_client_call_plugin_finish (KithClient *self, GAsyncResult *res,
-                                GUnixFDList **out_fd_list, GError **error)
-{
-  KithClientReply *reply;
-  GVariant *body;
-
-  g_return_val_if_fail (g_task_is_valid (res, self), NULL);
-  reply = g_task_propagate_pointer (G_TASK (res), error);
-  if (reply == NULL)
-    return NULL;
-  body = g_steal_pointer (&reply->reply);
-  if (out_fd_list != NULL)
-    *out_fd_list = g_steal_pointer (&reply->fd_list);
-  kith_client_reply_free (reply);
-  return body;
-}
-
-guint
-kith_client_subscribe_plugin_signal (KithClient *self, const gchar *object,
-                                     const gchar *interface_name, const gchar *signal_name,
-                                     GDBusSignalCallback callback, gpointer user_data,
-                                     GDestroyNotify user_data_free)
-{
-  g_autofree gchar *path = NULL;
-
-  g_return_val_if_fail (KITH_IS_CLIENT (self), 0);
-  g_return_val_if_fail (self->connection != NULL, 0);
-  path = g_strdup_printf ("%s/%s", KITH_CLIENT_AGENT_PATH, object);
-  return g_dbus_connection_signal_subscribe (self->connection, kith_client_get_bus_name (self),
-                                             interface_name, signal_name, path, NULL,
-                                             G_DBUS_SIGNAL_FLAGS_NONE,
-                                             callback, user_data, user_data_free);
-}
-
-void
-kith_client_unsubscribe_plugin_signal (KithClient *self, guint id)
-{
-  g_return_if_fail (KITH_IS_CLIENT (self));
-  if (self->connection != NULL && id != 0)
-    g_dbus_connection_signal_unsubscribe (self->connection, id);
-}
-
-static void
-kith_client_peer_download_cb (GDBusConnection *connection, const gchar *sender_name,
-                              const gchar *object_path, const gchar *interface_name,
-                              const gchar *signal_name, GVariant *parameters, gpointer user_data)
-{
-  KithClient *self = KITH_CLIENT (user_data);
-  const gchar *href, *node;
-  guint64 done, total;
-
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sstt)"))) {
-    g_debug ("PeerDownload with signature %s ignored", g_variant_get_type_string (parameters));
-    return;
-  }
-  g_variant_get (parameters, "(&s&stt)", &href, &node, &done, &total);
-  g_signal_emit (self, signals[SIGNAL_PEER_DOWNLOAD], 0, href, node, done, total);
-}
-
-gboolean
-kith_client_watch_peers (KithClient *self, GError **error)
-{
-  g_autoptr (GPtrArray) plugins = NULL;
-  gboolean running = FALSE;
-
-  g_return_val_if_fail (KITH_IS_CLIENT (self), FALSE);
-  if (!kith_client_check_connected (self, error))
-    return FALSE;
-  if (self->peer_download_id != 0)
-    return TRUE;
-  plugins = kith_client_get_plugins (self);
-  for (guint i = 0; i < plugins->len; i++) {
-    KithClientPlugin *plugin = g_ptr_array_index (plugins, i);
-    if (g_strcmp0 (plugin->name, "peering") == 0)
-      running = kith_client_plugin_is_running (plugin);
-  }
-  /* a signal never comes from a missing plugin: say so now rather than wait forever */
-  if (!running) {
-    g_set_error (error, KITH_CLIENT_ERROR, KITH_CLIENT_ERROR_PLUGIN_MISSING,
-                 "The kith agent at %s runs no peering plugin: add peering to plugins= in "
-                 "its config; `kith status` says why a plugin failed", self->target);
-    return FALSE;
-  }
-  self->peer_download_id = kith_client_subscribe_plugin_signal (self, "Peering", "org.kith.Peering1",
-                                                                "PeerDownload",
-                                                                kith_client_peer_download_cb,
-                                                                self, NULL);
-  return TRUE;
 }
 
 void
@@ -661,7 +485,7 @@ static void
 kith_client_finalize (GObject *object)
 {
   KithClient *self = KITH_CLIENT (object);
-  kith_client_unsubscribe_plugin_signal (self, self->peer_download_id);
+  kith_client_drop_peer_watch (self);
   g_clear_object (&self->proxy);
   g_clear_object (&self->connection);
   g_free (self->address);
