@@ -6,6 +6,7 @@
  */
 #include "kith-update-check.h"
 
+#include "kith-http-request.h"
 #include "kith-update-error.h"
 #include "kith-update-installer.h"
 
@@ -150,15 +151,16 @@ kith_update_check_catalog_verify (GTask *task, GBytes *signature)
   kith_update_check_verify_installed (task);
 }
 
-/* Reads the whole body of a GET, bounded; NULL with an error naming @what. */
+/* The whole body of a GET (read no further than the maximum); NULL with an error naming @what. */
 static GBytes *
-kith_update_check_get_finish (SoupSession *session, GAsyncResult *result, const gchar *what, GError **error)
+kith_update_check_get_finish (SoupMessage *msg, GAsyncResult *result, const gchar *what, GError **error)
 {
-  SoupMessage *msg = soup_session_get_async_result_message (session, result);
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (session, result, error);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) body = kith_http_request_send_finish (result, &local);
+  gboolean too_large = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
 
-  if (body == NULL) {
-    g_prefix_error (error, "cannot fetch %s: ", what);
+  if (body == NULL && !too_large) {
+    g_propagate_prefixed_error (error, g_steal_pointer (&local), "cannot fetch %s: ", what);
     return NULL;
   }
   if (soup_message_get_status (msg) != SOUP_STATUS_OK) {
@@ -166,7 +168,7 @@ kith_update_check_get_finish (SoupSession *session, GAsyncResult *result, const 
                  what, soup_message_get_status (msg), soup_message_get_reason_phrase (msg));
     return NULL;
   }
-  if (g_bytes_get_size (body) > KITH_UPDATE_CHECK_CATALOG_MAX) {
+  if (too_large) {
     g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_CATALOG, "%s is larger than %u bytes",
                  what, KITH_UPDATE_CHECK_CATALOG_MAX);
     return NULL;
@@ -182,8 +184,8 @@ kith_update_check_get (GTask *task, const gchar *path, GAsyncReadyCallback callb
   g_autofree gchar *url = g_strconcat (base, g_str_has_suffix (base, "/") ? path + 1 : path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
 
-  soup_session_send_and_read_async (data->session, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                                    callback, g_object_ref (task));
+  kith_http_request_send_async (data->session, msg, KITH_UPDATE_CHECK_CATALOG_MAX,
+                                g_task_get_cancellable (task), callback, g_object_ref (task));
 }
 
 static void
@@ -191,8 +193,8 @@ kith_update_check_signature_cb (GObject *source, GAsyncResult *result, gpointer 
 {
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
-  g_autoptr (GBytes) signature = kith_update_check_get_finish (SOUP_SESSION (source), result,
-                                                              "catalog.json.sig", &error);
+  g_autoptr (GBytes) signature =
+      kith_update_check_get_finish (SOUP_MESSAGE (source), result, "catalog.json.sig", &error);
 
   if (g_task_return_error_if_cancelled (task))
     g_clear_error (&error);
@@ -209,7 +211,7 @@ kith_update_check_catalog_cb (GObject *source, GAsyncResult *result, gpointer us
   KithUpdateCheckData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  data->catalog_bytes = kith_update_check_get_finish (SOUP_SESSION (source), result, "catalog.json", &error);
+  data->catalog_bytes = kith_update_check_get_finish (SOUP_MESSAGE (source), result, "catalog.json", &error);
   if (g_task_return_error_if_cancelled (task))
     g_clear_error (&error);
   else if (data->catalog_bytes == NULL)

@@ -3,7 +3,11 @@
  * offered, every offer checked before a byte is sent, the receipt awaited for T */
 #include "kith-upload-attempt.h"
 
+#include "kith-http-request.h"
 #include "kith-upload-verify.h"
+
+/* The largest answer to a POST that is read: a receipt is a few KiB. */
+#define KITH_UPLOAD_ATTEMPT_ANSWER_MAX (1024 * 1024)
 
 /* Shared by its owner and each callback in flight (the POST, the "found" idle): freed by the
  * owner, it is over, and what is still in flight only drops its ref. */
@@ -119,8 +123,9 @@ kith_upload_attempt_post_cb (GObject *source, GAsyncResult *res, gpointer user_d
 {
   KithUploadAttempt *self = user_data; /* the ref taken for this request */
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autoptr (GBytes) body = kith_http_request_send_finish (res, &error);
+  SoupMessage *msg = SOUP_MESSAGE (source);
+  gboolean too_large = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
   g_autofree gchar *reason = NULL;
   g_autofree gchar *text = NULL;
   g_autofree gchar *why = NULL;
@@ -133,14 +138,14 @@ kith_upload_attempt_post_cb (GObject *source, GAsyncResult *res, gpointer user_d
   }
   kith_upload_attempt_unref (self); /* the owner's ref keeps it until "done" */
   g_clear_handle_id (&self->timer_id, g_source_remove);
-  if (body == NULL && self->responder == NULL && self->context.broker != NULL) {
+  if (body == NULL && !too_large && self->responder == NULL && self->context.broker != NULL) {
     g_message ("backend unreachable (%s): asking peers to upload %s", error->message, self->report->name);
     g_free (self->direct_error);
     self->direct_error = g_strdup (error->message);
     kith_upload_attempt_ask_peers (self);
     return;
   }
-  if (body == NULL) {
+  if (body == NULL && !too_large) {
     why = g_strdup_printf ("cannot send: %s", error->message);
     if (self->responder != NULL)
       self->callbacks.fault (self->responder, why, self->user_data);
@@ -160,8 +165,10 @@ kith_upload_attempt_post_cb (GObject *source, GAsyncResult *res, gpointer user_d
                         self->user_data);
   expect = (KithUploadExpect){ self->upload_id, self->sha256, g_bytes_get_size (self->content),
                                kith_agent_get_node_id (self->context.agent) };
-  if (!kith_upload_verify_receipt (self->context.anchor_pem, body, &expect, kith_upload_attempt_now (), &text,
-                                   &reason)) {
+  if (too_large)
+    reason = g_strdup_printf ("an answer of %s, not a receipt", error->message);
+  if (too_large || !kith_upload_verify_receipt (self->context.anchor_pem, body, &expect,
+                                                kith_upload_attempt_now (), &text, &reason)) {
     if (self->responder != NULL)
       self->callbacks.misbehaved (self->responder, NULL, reason, self->user_data);
     kith_upload_attempt_fail (self, reason);
@@ -227,8 +234,8 @@ kith_upload_attempt_post (KithUploadAttempt *self, const gchar *url, guint64 t_m
   self->timer_id = g_timeout_add ((guint) MIN (t_ms, G_MAXUINT), kith_upload_attempt_timeout_cb, self);
   self->started = g_get_monotonic_time ();
   g_debug ("POST %s to %s, T=%" G_GUINT64_FORMAT " ms", self->report->name, url, t_ms);
-  soup_session_send_and_read_async (self->context.session, msg, G_PRIORITY_DEFAULT, self->cancellable,
-                                    kith_upload_attempt_post_cb, kith_upload_attempt_ref (self));
+  kith_http_request_send_async (self->context.session, msg, KITH_UPLOAD_ATTEMPT_ANSWER_MAX, self->cancellable,
+                                kith_upload_attempt_post_cb, kith_upload_attempt_ref (self));
 }
 
 /* ---- the peers' offers ---- */
