@@ -7,6 +7,7 @@
 
 #include "kith-backend-error.h"
 #include "kith-http.h"
+#include "kith-http-answer.h"
 #include "kith-json.h"
 #include "kith-backend-store.h"
 #include "kith-backend-upload.h"
@@ -168,13 +169,6 @@ kith_backend_server_path_stats (KithBackendServer *self, const gchar *path)
   return stats;
 }
 
-static void
-kith_backend_server_set_text (SoupServerMessage *msg, guint status, const gchar *text)
-{
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, text, strlen (text));
-}
-
 /* libsoup leaves a range starting past the end for us to refuse */
 static gboolean
 kith_backend_server_ranges_outside (const SoupRange *ranges, int n_ranges, gsize size)
@@ -205,7 +199,7 @@ kith_backend_server_handle_file (KithBackendServer *self, SoupServerMessage *msg
   if (local != NULL)
     mapped = g_mapped_file_new (local, FALSE, NULL);
   if (mapped == NULL) {
-    kith_backend_server_set_text (msg, SOUP_STATUS_NOT_FOUND, "not found\n");
+    kith_http_answer_line (msg, SOUP_STATUS_NOT_FOUND, "not found");
     return;
   }
   whole = g_mapped_file_get_bytes (mapped);
@@ -222,7 +216,7 @@ kith_backend_server_handle_file (KithBackendServer *self, SoupServerMessage *msg
       soup_message_headers_free_ranges (request, ranges);
     g_autofree gchar *cr = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, size);
     soup_message_headers_replace (response, "Content-Range", cr);
-    kith_backend_server_set_text (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, "range not satisfiable\n");
+    kith_http_answer_line (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, "range not satisfiable");
     return;
   }
   /* several ranges would need multipart/byteranges; RFC 9110 lets us send the whole instead */
@@ -263,13 +257,12 @@ kith_backend_server_handler (SoupServer *server, SoupServerMessage *msg, const c
   }
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
-    kith_backend_server_set_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
+    kith_http_answer_line (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed");
     return;
   }
   if (g_str_equal (path, "/stats")) {
     g_autofree gchar *json = kith_backend_server_get_stats_json (self);
-    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, json, strlen (json));
+    kith_http_answer_text (msg, SOUP_STATUS_OK, "application/json", json);
     return;
   }
   kith_backend_server_handle_file (self, msg, path);

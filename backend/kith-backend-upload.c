@@ -12,6 +12,7 @@
 #include "kith-crypto.h"
 #include "kith-file.h"
 #include "kith-hex.h"
+#include "kith-http-answer.h"
 #include "kith-json.h"
 #include "kith-receipt.h"
 
@@ -58,18 +59,10 @@ kith_backend_uploads_get_enrolled (KithBackendUploads *self)
 }
 
 static void
-kith_backend_uploads_reply (SoupServerMessage *msg, guint status, const gchar *type, const gchar *text)
-{
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, type, SOUP_MEMORY_COPY, text, strlen (text));
-}
-
-static void
 kith_backend_uploads_refuse (SoupServerMessage *msg, guint status, const gchar *reason)
 {
-  g_autofree gchar *line = g_strconcat (reason, "\n", NULL);
   g_message ("refused %s: %s", soup_server_message_get_method (msg), reason);
-  kith_backend_uploads_reply (msg, status, "text/plain", line);
+  kith_http_answer_line (msg, status, reason);
 }
 
 /* Compares without stopping at the first difference, so timing does not leak the token. */
@@ -180,7 +173,7 @@ kith_backend_uploads_handle_enroll (KithBackendUploads *self, SoupServerMessage 
     json_builder_end_object (builder);
     reply = kith_json_builder_to_data (builder, FALSE, NULL);
   }
-  kith_backend_uploads_reply (msg, SOUP_STATUS_OK, "application/json", reply);
+  kith_http_answer_text (msg, SOUP_STATUS_OK, "application/json", reply);
 }
 
 /* The receipt text: what the backend vouches it stored, for whom and when. */
@@ -346,10 +339,10 @@ kith_backend_uploads_handle_upload (KithBackendUploads *self, SoupServerMessage 
     return;
   }
   if (self->options.drop_receipts) {
-    kith_backend_uploads_reply (msg, SOUP_STATUS_ACCEPTED, "text/plain", "stored; receipt dropped (--drop-receipts)\n");
+    kith_http_answer_line (msg, SOUP_STATUS_ACCEPTED, "stored; receipt dropped (--drop-receipts)");
     return;
   }
-  kith_backend_uploads_reply (msg, SOUP_STATUS_OK, "application/json", document);
+  kith_http_answer_text (msg, SOUP_STATUS_OK, "application/json", document);
   if (self->options.delay_receipts > 0) {
     KithDelayedReceipt *delayed = g_new0 (KithDelayedReceipt, 1);
     delayed->msg = g_object_ref (msg);

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "kith-http-answer.h"
 #include "kith-http-range.h"
 #include "kith-sendfile.h"
 
@@ -95,14 +96,6 @@ etag_list_matches (const gchar *inm, const gchar *etag)
   return FALSE;
 }
 
-/* Sets the status with an empty body, for every answer that is not the file. */
-static void
-respond_empty (SoupServerMessage *msg, guint status)
-{
-  soup_server_message_set_status (msg, status, NULL);
-  soup_message_body_complete (soup_server_message_get_response_body (msg));
-}
-
 /* Maps the entry's file; NULL (and the entry is dropped) if it is gone or changed on disk. */
 static GBytes *
 map_entry (KithAliasHandler *self, KithAliasEntry *entry)
@@ -178,7 +171,7 @@ respond_file (KithAliasHandler *self, SoupServer *server, SoupServerMessage *msg
   soup_message_body_set_accumulate (body, FALSE);
   if (soup_server_message_get_method (msg) == SOUP_METHOD_GET && len > 0) {
     if (!attach_body (self, server, msg, entry, start, len)) {
-      respond_empty (msg, SOUP_STATUS_NOT_FOUND);
+      kith_http_answer_empty (msg, SOUP_STATUS_NOT_FOUND);
       return;
     }
     self->hits++;
@@ -210,12 +203,12 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
 
   entry = sha256 != NULL ? kith_alias_store_lookup_sha256 (self->store, sha256) : NULL;
   if (entry == NULL) {
-    respond_empty (msg, SOUP_STATUS_NOT_FOUND);
+    kith_http_answer_empty (msg, SOUP_STATUS_NOT_FOUND);
     return;
   }
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
     soup_message_headers_replace (hdrs, "Allow", "GET, HEAD");
-    respond_empty (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+    kith_http_answer_empty (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
     return;
   }
 
@@ -228,7 +221,7 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
 
   inm = soup_message_headers_get_one (req, "If-None-Match");
   if (inm != NULL && etag_list_matches (inm, etag)) {
-    respond_empty (msg, SOUP_STATUS_NOT_MODIFIED);
+    kith_http_answer_empty (msg, SOUP_STATUS_NOT_MODIFIED);
     return;
   }
 
@@ -239,7 +232,7 @@ kith_alias_handler_callback (SoupServer *server, SoupServerMessage *msg, const c
   if (range == KITH_HTTP_RANGE_UNSATISFIABLE) {
     g_autofree gchar *cr = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, entry->size);
     soup_message_headers_replace (hdrs, "Content-Range", cr);
-    respond_empty (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE);
+    kith_http_answer_empty (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE);
     return;
   }
   if (range == KITH_HTTP_RANGE_NONE)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kith-hex.h"
+#include "kith-http-answer.h"
 #include "kith-http-range.h"
 #include "kith-piece-map.h"
 
@@ -277,13 +278,6 @@ kith_partial_handler_headers (SoupServerMessage *msg, KithPartialCopy *copy, gui
   return TRUE;
 }
 
-static void
-kith_partial_handler_respond_empty (SoupServerMessage *msg, guint status)
-{
-  soup_server_message_set_status (msg, status, NULL);
-  soup_message_body_complete (soup_server_message_get_response_body (msg));
-}
-
 /* The copy named by @path, or NULL when @path is not exactly a partial path. */
 static KithPartialCopy *
 kith_partial_handler_lookup (KithPartialHandler *self, const gchar *path)
@@ -337,12 +331,12 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
   gboolean pieces = FALSE;
 
   if (copy == NULL) {
-    kith_partial_handler_respond_empty (msg, SOUP_STATUS_NOT_FOUND);
+    kith_http_answer_empty (msg, SOUP_STATUS_NOT_FOUND);
     return;
   }
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", "GET, HEAD");
-    kith_partial_handler_respond_empty (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+    kith_http_answer_empty (msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
     return;
   }
   if (method == SOUP_METHOD_GET) {
@@ -352,7 +346,7 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
   if (method == SOUP_METHOD_GET && !kith_partial_copy_add_reader (copy, max_readers)) {
     g_signal_emit (self, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_REFUSED], 0, "readers");
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
-    kith_partial_handler_respond_empty (msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
+    kith_http_answer_empty (msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
     return;
   }
   if (!kith_partial_handler_headers (msg, copy, &start, &end)) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kith-hex.h"
+#include "kith-http-answer.h"
 #include "kith-rate-limit.h"
 
 #define KITH_RELAY_FETCH_PATH "/relay/fetch"
@@ -84,12 +85,10 @@ kith_relay_fetch_request_free (KithRelayFetchRequest *request)
 static void
 kith_relay_fetch_answer (KithRelayFetchRequest *request, guint status, const gchar *text)
 {
-  g_autofree gchar *line = g_strconcat (text, "\n", NULL);
   SoupServerMessage *msg = request->msg;
   KithRelayFetch *self = request->self;
 
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, line, strlen (line));
+  kith_http_answer_line (msg, status, text);
   g_object_ref (msg);
   g_hash_table_remove (self->requests, request);
   soup_server_message_unpause (msg);
@@ -134,12 +133,10 @@ kith_relay_fetch_refuse (KithRelayFetch *self, SoupServerMessage *msg, guint sta
                          const gchar *why)
 {
   g_autofree gchar *labels = g_strdup_printf ("reason=\"%s\"", reason);
-  g_autofree gchar *line = g_strconcat (why, "\n", NULL);
 
   g_debug ("refused a fetch: %s", why);
   kith_metrics_add (kith_agent_get_metrics (self->agent), "kith_relay_fetches_refused_total", labels, 1);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, line, strlen (line));
+  kith_http_answer_line (msg, status, why);
 }
 
 static void

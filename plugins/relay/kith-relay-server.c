@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "kith-http-answer.h"
 #include "kith-peer-identity.h"
 #include "kith-peer-proof.h"
 #include "kith-relay-fetch.h"
@@ -115,12 +116,10 @@ kith_relay_server_refuse (KithRelayServer *self, SoupServerMessage *msg, guint s
                           const gchar *why)
 {
   g_autofree gchar *labels = g_strdup_printf ("reason=\"%s\"", reason);
-  g_autofree gchar *line = g_strconcat (why, "\n", NULL);
 
   g_debug ("refused a CONNECT: %s", why);
   kith_relay_server_count (self, "kith_relay_refused_total", labels);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, line, strlen (line));
+  kith_http_answer_line (msg, status, why);
 }
 
 static void
@@ -199,8 +198,7 @@ kith_relay_server_connected_cb (GObject *source, GAsyncResult *res, gpointer use
     g_autofree gchar *why = g_strdup_printf ("cannot reach %s: %s", connect->target, error->message);
     g_message ("CONNECT of %s: %s", connect->requester, why);
     kith_relay_server_count (self, "kith_relay_connect_failures_total", NULL);
-    soup_server_message_set_status (connect->msg, SOUP_STATUS_BAD_GATEWAY, NULL);
-    soup_server_message_set_response (connect->msg, "text/plain", SOUP_MEMORY_COPY, why, strlen (why));
+    kith_http_answer_text (connect->msg, SOUP_STATUS_BAD_GATEWAY, "text/plain", why);
     g_signal_handlers_disconnect_by_data (connect->msg, connect);
     soup_server_message_unpause (connect->msg);
     kith_relay_server_release (self, connect->requester);

@@ -10,6 +10,7 @@
 #include "kith-body-spool.h"
 #include "kith-file.h"
 #include "kith-hex.h"
+#include "kith-http-answer.h"
 #include "kith-json.h"
 #include "kith-upload-verify.h"
 
@@ -172,10 +173,8 @@ kith_upload_server_retry_spool (KithUploadServer *self)
 static void
 kith_upload_server_refuse (SoupServerMessage *msg, guint status, const gchar *reason)
 {
-  g_autofree gchar *line = g_strconcat (reason, "\n", NULL);
   g_debug ("refused an upload: %s", reason);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "text/plain", SOUP_MEMORY_COPY, line, strlen (line));
+  kith_http_answer_line (msg, status, reason);
 }
 
 /* The head is in: everything that can be refused is refused before a byte of the body is
