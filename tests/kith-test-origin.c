@@ -15,6 +15,7 @@ struct _KithTestOrigin {
   GMutex mutex;
   GHashTable *files;    /* path → KithTestOriginFile* */
   GHashTable *requests; /* path → count */
+  GHashTable *bytes;    /* path → guint64*: body bytes written */
   GPtrArray *slow;      /* KithTestOriginSlow*, freed with the origin */
   gboolean digest;      /* state Repr-Digest */
 };
@@ -133,18 +134,55 @@ kith_test_origin_serve_held (SoupServerMessage *msg, KithTestOriginFile *file)
   g_signal_connect (msg, "finished", G_CALLBACK (kith_test_origin_held_finished), file);
 }
 
+typedef struct {
+  KithTestOrigin *origin;
+  gchar *path;
+} KithTestOriginCount;
+
+static void
+kith_test_origin_count_free (gpointer data, GClosure *closure)
+{
+  KithTestOriginCount *count = data;
+
+  g_free (count->path);
+  g_free (count);
+}
+
+/* Body bytes of a GET answer as they are written (of its range only, for a Range). */
+static void
+kith_test_origin_wrote (SoupServerMessage *msg, guint chunk_size, KithTestOriginCount *count)
+{
+  KithTestOrigin *self = count->origin;
+  guint64 *bytes;
+
+  g_mutex_lock (&self->mutex);
+  bytes = g_hash_table_lookup (self->bytes, count->path);
+  if (bytes == NULL) {
+    bytes = g_new0 (guint64, 1);
+    g_hash_table_insert (self->bytes, g_strdup (count->path), bytes);
+  }
+  *bytes += chunk_size;
+  g_mutex_unlock (&self->mutex);
+}
+
 static void
 kith_test_origin_handle (SoupServer *server, SoupServerMessage *msg, const char *path,
                          GHashTable *query, gpointer user_data)
 {
   KithTestOrigin *self = user_data;
   KithTestOriginFile *file;
+  gboolean ranged = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Range") != NULL;
 
   g_mutex_lock (&self->mutex);
   file = g_hash_table_lookup (self->files, path);
   if (file != NULL && g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0) {
     guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, path));
+    KithTestOriginCount *bytes = g_new0 (KithTestOriginCount, 1);
     g_hash_table_insert (self->requests, g_strdup (path), GUINT_TO_POINTER (count + 1));
+    bytes->origin = self;
+    bytes->path = g_strdup (path);
+    g_signal_connect_data (msg, "wrote-body-data", G_CALLBACK (kith_test_origin_wrote), bytes,
+                           kith_test_origin_count_free, 0);
   }
   g_mutex_unlock (&self->mutex);
   if (file == NULL) {
@@ -169,7 +207,7 @@ kith_test_origin_handle (SoupServer *server, SoupServerMessage *msg, const char 
     return;
   }
   g_mutex_lock (&self->mutex);
-  if (file->hold > 0 && g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0) {
+  if (file->hold > 0 && !ranged && g_strcmp0 (soup_server_message_get_method (msg), "GET") == 0) {
     kith_test_origin_serve_held (msg, file);
     g_mutex_unlock (&self->mutex);
     return;
@@ -215,6 +253,7 @@ kith_test_origin_new (void)
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                        (GDestroyNotify) kith_test_origin_file_free);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->bytes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->digest = TRUE;
   self->slow = g_ptr_array_new_with_free_func ((GDestroyNotify) kith_test_origin_slow_free);
   self->thread = kith_test_thread_new ("kith-test-origin", kith_test_origin_start, kith_test_origin_stop, self);
@@ -228,6 +267,7 @@ kith_test_origin_free (KithTestOrigin *self)
   kith_test_thread_free (self->thread);
   g_hash_table_unref (self->files);
   g_hash_table_unref (self->requests);
+  g_hash_table_unref (self->bytes);
   g_ptr_array_unref (self->slow);
   g_mutex_clear (&self->mutex);
   g_free (self);
@@ -326,6 +366,19 @@ kith_test_origin_get_requests (KithTestOrigin *self, const gchar *path)
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->requests, path));
   g_mutex_unlock (&self->mutex);
   return count;
+}
+
+guint64
+kith_test_origin_get_bytes (KithTestOrigin *self, const gchar *path)
+{
+  guint64 *bytes;
+  guint64 value;
+
+  g_mutex_lock (&self->mutex);
+  bytes = g_hash_table_lookup (self->bytes, path);
+  value = bytes != NULL ? *bytes : 0;
+  g_mutex_unlock (&self->mutex);
+  return value;
 }
 
 GBytes *

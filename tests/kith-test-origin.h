@@ -20,14 +20,16 @@ gchar *kith_test_origin_url (KithTestOrigin *self, const gchar *path);
 /* Whether responses state the file's hash, `Repr-Digest: sha-256=:BASE64:` (default TRUE),
  * as an origin a node may take a trusted hash from (docs/protocol.md "Trust"). */
 void kith_test_origin_set_digest (KithTestOrigin *self, gboolean digest);
-/* GET answers for @path (added before, at full speed) send only its first @bytes, then
- * pause mid-body until kith_test_origin_release(): an origin download that is surely
- * still running while a test looks at its followers. */
+/* GET answers for the whole of @path (added before, at full speed; not those for a
+ * Range) send only its first @bytes, then pause mid-body until kith_test_origin_release():
+ * an origin download that is surely still running while a test looks at its followers. */
 void kith_test_origin_hold (KithTestOrigin *self, const gchar *path, gsize bytes);
 /* Sends the rest of every held answer for @path, and holds no later one. */
 void kith_test_origin_release (KithTestOrigin *self, const gchar *path);
 /* GET requests received for @path. */
 guint kith_test_origin_get_requests (KithTestOrigin *self, const gchar *path);
+/* Body bytes written in GET answers for @path (a Range's only), so far. */
+guint64 kith_test_origin_get_bytes (KithTestOrigin *self, const gchar *path);
 
 /* @size deterministic pseudo-random bytes derived from @seed. */
 GBytes *kith_test_make_content (gsize size, guint32 seed);

@@ -427,6 +427,81 @@ START_TEST (test_joiners_trade)
 }
 END_TEST
 
+typedef struct {
+  KithTestFetch **fetches;
+  guint n;
+  guint64 bytes; /* each must have verified this much */
+} Progress;
+
+static gboolean
+fetches_have (gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  for (guint i = 0; i < progress->n; i++)
+    if (kith_dbus_transfer1_get_bytes_done (progress->fetches[i]->proxy) < progress->bytes)
+      return FALSE;
+  return TRUE;
+}
+
+/* past a piece's end: a partial copy read as it grows keeps back the last byte it has */
+#define VANISH_HOLD (STORM_HOLD + PIECE / 2)
+
+/* Verified pieces survive their sources: a holder fetching from an origin that holds back
+ * the second half, and two nodes fetching in pieces from its partial copy and each other.
+ * Once each has verified some pieces, the holder and one of them are killed: every source
+ * of the other is gone, mid-fetch (some without a word: a copy it has nothing to ask of).
+ * It keeps the pieces it verified, asks the LAN again (nobody) and takes from the origin
+ * only the pieces it lacks — in ranges, less than the file, at most what it did not have
+ * when the others died — and ends with the file, each piece verified once. */
+START_TEST (test_pieces_kept_when_sources_vanish)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 61);
+  g_autoptr (KithPieceList) pieces = make_pieces (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/vanish.bin");
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autoptr (KithTestNode) holder = NULL;
+  g_autoptr (KithTestFetch) holder_fetch = NULL;
+  KithTestNode *nodes[2];
+  KithTestFetch *fetches[2];
+  Progress some = { fetches, 2, 2 * PIECE };
+  guint64 had, before, from_origin;
+
+  kith_test_origin_add (origin, "/vanish.bin", content, 0);
+  kith_test_origin_hold (origin, "/vanish.bin", VANISH_HOLD);
+  holder = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  holder_fetch = kith_test_fetch_start (holder, url, sha256, PIECES_SIZE, FALSE);
+  for (guint i = 0; i < 2; i++)
+    nodes[i] = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  for (guint i = 0; i < 2; i++)
+    fetches[i] = fetch_pieces_start (nodes[i], url, content, pieces);
+  ck_assert_msg (kith_test_wait_until (fetches_have, &some, 20000), "the fetchers have no pieces");
+  /* the holder's whole download is held: the second half never leaves the origin for it */
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/vanish.bin"), 1);
+  before = kith_test_origin_get_bytes (origin, "/vanish.bin");
+  had = kith_dbus_transfer1_get_bytes_done (fetches[1]->proxy);
+  kith_test_node_kill (holder);
+  kith_test_node_kill (nodes[0]);
+  kith_test_fetch_wait_done (fetches[1], content, 30000);
+  from_origin = kith_test_origin_get_bytes (origin, "/vanish.bin") - before;
+  g_print ("pieces (vanish): %" G_GUINT64_FORMAT " bytes verified when the sources went, %" G_GUINT64_FORMAT
+           " from the origin after, the file in %" G_GINT64_FORMAT " ms\n",
+           had, from_origin, kith_test_fetch_get_elapsed_ms (fetches[1]));
+  ck_assert_uint_gt (from_origin, 0);
+  ck_assert_uint_lt (from_origin, PIECES_SIZE);
+  ck_assert_uint_le (from_origin, PIECES_SIZE - had);
+  ck_assert_uint_eq (from_origin % PIECE, 0);
+  ck_assert_uint_eq (kith_test_node_peering_counter (nodes[1], "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
+  ck_assert_uint_eq (kith_test_node_peering_status (nodes[1], "bytes-from-pieces"), PIECES_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_counter (nodes[1], "pieces", "result=\"lied\""), 0);
+  kith_test_fetch_free (fetches[0]);
+  kith_test_fetch_free (fetches[1]);
+  kith_test_node_free (nodes[0]);
+  kith_test_node_free (nodes[1]);
+}
+END_TEST
+
 #ifdef KITH_TEST_PIECES_UPDATE
 /* A node of @backend with the update plugin, its check an hour away (the test asks). */
 static KithTestNode *
@@ -505,6 +580,7 @@ pieces_suite (void)
   tcase_add_test (tc, test_failed_source_loses_pieces);
   tcase_add_test (tc, test_pieces_from_partial_copies);
   tcase_add_test (tc, test_joiners_trade);
+  tcase_add_test (tc, test_pieces_kept_when_sources_vanish);
 #ifdef KITH_TEST_PIECES_UPDATE
   tcase_add_test (tc, test_release_in_pieces);
 #endif
