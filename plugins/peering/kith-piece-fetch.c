@@ -85,6 +85,7 @@ struct _KithPieceFetch {
   guint idle_id;
   gboolean finished;
   gboolean starved; /* no source left, told the caller; cleared by a new source */
+  gboolean told;    /* the caller was told (starved) since the last piece kept */
 };
 
 static void kith_piece_fetch_schedule (KithPieceFetch *self);
@@ -194,6 +195,7 @@ kith_piece_fetch_keep (KithPieceFetch *self, KithPieceRequest *request, GError *
   self->piece_us_total += g_get_monotonic_time () - request->started_us;
   self->piece_us_count++;
   self->last_progress_us = g_get_monotonic_time ();
+  self->told = FALSE;
   kith_piece_fetch_count (self, "ok");
   kith_metrics_add (self->metrics, "kith_peering_piece_bytes_total", NULL, request->length);
   for (guint i = self->requests->len; i > 0; i--) {
@@ -492,7 +494,7 @@ kith_piece_fetch_schedule (KithPieceFetch *self)
     /* the caller may find new sources (the LAN again, the origin); the pieces we have are
      * kept, and the tick ends the fetch if none brings one within stall-ms */
     if (!self->starved) {
-      self->starved = TRUE;
+      self->starved = self->told = TRUE;
       self->last_progress_us = now;
       self->funcs.starved (self, self->user_data); /* may add sources, not free the fetch */
     }
@@ -527,6 +529,14 @@ kith_piece_fetch_tick (gpointer user_data)
       kith_piece_fetch_count (self, "failed");
       kith_piece_fetch_lose_source (self, request->source, error);
     }
+  }
+  /* sources are left but none brought a piece for stall-ms (they have none we lack, or
+   * went without a word): starved too, once per piece kept — the caller may find others */
+  if (self->requests->len == 0 && now - self->last_progress_us >= stall_us && self->funcs.starved != NULL &&
+      !self->told) {
+    self->told = TRUE;
+    self->last_progress_us = now;
+    self->funcs.starved (self, self->user_data); /* may add sources, not free the fetch */
   }
   if (self->requests->len == 0 && now - self->last_progress_us >= stall_us) {
     g_autoptr (GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,

@@ -37,10 +37,10 @@ typedef struct {
   void (*progress) (KithPieceFetch *fetch, guint64 prefix, guint64 done, gpointer user_data);
   /* Piece @index was verified and written (before progress). Optional. */
   void (*piece) (KithPieceFetch *fetch, guint index, gpointer user_data);
-  /* Every source is gone with pieces still missing: the caller may add sources (not free
-   * the fetch from here); the pieces verified are kept, and the fetch finishes with an
-   * error when no source brings a piece for stall-ms. Optional: without it the fetch
-   * finishes at once. */
+  /* Every source is gone with pieces still missing, or (once per piece kept) none brought
+   * one for stall-ms: the caller may add sources (not free the fetch from here); the
+   * pieces verified are kept, and the fetch finishes with an error when no source brings
+   * a piece for stall-ms after that. Optional: without it the fetch finishes at once. */
   void (*starved) (KithPieceFetch *fetch, gpointer user_data);
   /* Called once: every piece verified and written (@error NULL), or no source can bring
    * the pieces still missing. The fetch may be freed from here. */
