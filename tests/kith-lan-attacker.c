@@ -39,6 +39,8 @@
  *                         it served
  *   piece-map-refuse SIZE SEED  a map of every piece with each answer, but the second
  *                         range asked is refused (416)
+ *   piece-map-empty SIZE SEED  every range refused (416) with a map of no piece: no lie,
+ *                         a source that never has anything to give
  *   (the maps count pieces of the size of the first range asked: a test's pieces are all
  *   of one size)
  *
@@ -389,7 +391,7 @@ attacker_piece_map (Attacker *self, guint64 start, guint64 end)
   size = foreign ? MAX (self->piece_size / 2, 1) : self->piece_size;
   count = (self->promised + size - 1) / size;
   bits = g_malloc0 ((gsize) (count + 7) / 8);
-  for (guint64 i = 0; i < count; i++)
+  for (guint64 i = 0; i < count && g_strcmp0 (self->mode->name, "piece-map-empty") != 0; i++)
     bits[i / 8] |= (guint8) (0x80 >> (i % 8));
   /* piece-map-takeback: after its first answer, the first piece it served is gone */
   if (g_strcmp0 (self->mode->name, "piece-map-takeback") == 0 && self->answered > 1)
@@ -415,6 +417,7 @@ static const AttackerMode attacker_modes[] = {
   { "piece-map-foreign", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-map-takeback", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-map-refuse", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "piece-map-empty", 2, 2, TRUE, attacker_start_pieces, NULL },
 };
 
 static void
@@ -533,7 +536,8 @@ client_respond (Client *client)
     client->body = attacker_piece_body (self, text, &start, &end);
     map = client->body != NULL ? attacker_piece_map (self, start, end) : g_strdup ("");
     /* piece-map-refuse: the second range is refused, though its map claims it */
-    if (g_strcmp0 (self->mode->name, "piece-map-refuse") == 0 && self->answered == 2)
+    if ((g_strcmp0 (self->mode->name, "piece-map-refuse") == 0 && self->answered == 2) ||
+        g_strcmp0 (self->mode->name, "piece-map-empty") == 0)
       g_clear_pointer (&client->body, g_bytes_unref);
     client->body_len = client->body != NULL ? g_bytes_get_size (client->body) : 0;
     /* piece-cut: the first range ends halfway, though its head promises all of it */
