@@ -2,8 +2,11 @@
 /* kith-relay-client.c — direct or through a relay: probes, search, failover */
 #include "kith-relay-client.h"
 
+#include "kith-http-request.h"
 #include "kith-peer-proof.h"
 
+/* the most of a relay's answer to a fetch that is read: a line of text */
+#define KITH_RELAY_CLIENT_ANSWER_MAX (64 * 1024)
 /* a fetch the relay refused for its caps is asked again after this */
 #define KITH_RELAY_CLIENT_FETCH_RETRY_MS 500
 /* relays remembered in back-off at once */
@@ -385,8 +388,8 @@ kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_da
   g_autoptr (GTask) task = user_data;
   KithRelayClientFetch *fetch = g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autoptr (GBytes) body = kith_http_request_send_finish (res, &error);
+  SoupMessage *msg = SOUP_MESSAGE (source);
   g_autofree gchar *text = NULL;
   guint status;
 
@@ -436,8 +439,8 @@ kith_relay_client_fetch_send (GTask *task)
   }
   url = g_strdup_printf ("%s/relay/fetch?%s", relay, fetch->query);
   msg = soup_message_new (SOUP_METHOD_GET, url);
-  soup_session_send_and_read_async (fetch->self->session, msg, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                                    kith_relay_client_fetch_cb, task);
+  kith_http_request_send_async (fetch->self->session, msg, KITH_RELAY_CLIENT_ANSWER_MAX,
+                                g_task_get_cancellable (task), kith_relay_client_fetch_cb, task);
 }
 
 void

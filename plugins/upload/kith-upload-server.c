@@ -11,11 +11,14 @@
 #include "kith-file.h"
 #include "kith-hex.h"
 #include "kith-http-answer.h"
+#include "kith-http-request.h"
 #include "kith-json.h"
 #include "kith-upload-verify.h"
 
 #define KITH_UPLOAD_ALIAS_PATH "/upload/"
 #define KITH_UPLOAD_RETRY_S 5
+/* the most of the backend's answer that is read (a receipt, a node certificate: a few KiB) */
+#define KITH_UPLOAD_SERVER_ANSWER_MAX (1024 * 1024)
 
 struct _KithUploadServer {
   KithAgent *agent;
@@ -95,8 +98,8 @@ kith_upload_server_forward_cb (GObject *source, GAsyncResult *res, gpointer user
   KithForward *fwd = user_data;
   KithUploadServer *self = fwd->self;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
-  SoupMessage *out = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autoptr (GBytes) body = kith_http_request_send_finish (res, &error);
+  SoupMessage *out = SOUP_MESSAGE (source);
   guint status = body != NULL ? soup_message_get_status (out) : SOUP_STATUS_BAD_GATEWAY;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -148,8 +151,8 @@ kith_upload_server_forward (KithUploadServer *self, const gchar *path, GBytes *r
                                          fwd);
     soup_server_message_pause (msg);
   }
-  soup_session_send_and_read_async (self->session, out, G_PRIORITY_DEFAULT, self->cancellable,
-                                    kith_upload_server_forward_cb, fwd);
+  kith_http_request_send_async (self->session, out, KITH_UPLOAD_SERVER_ANSWER_MAX, self->cancellable,
+                                kith_upload_server_forward_cb, fwd);
 }
 
 /* Reports whose forwarding failed earlier (or before a restart) go out again. */
@@ -286,8 +289,8 @@ kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_
 {
   KithUploadServer *self = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), res, &error);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), res);
+  g_autoptr (GBytes) body = kith_http_request_send_finish (res, &error);
+  SoupMessage *msg = SOUP_MESSAGE (source);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree gchar *path = NULL;
   JsonObject *obj = NULL;
@@ -335,6 +338,7 @@ kith_upload_server_enroll (KithUploadServer *self)
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
   g_autofree gchar *text = NULL;
+  g_autoptr (GBytes) body = NULL;
   gsize len = 0;
 
   if (msg == NULL || public_key == NULL)
@@ -346,9 +350,10 @@ kith_upload_server_enroll (KithUploadServer *self)
   kith_json_add_string (builder, "alias", self->alias_base);
   json_builder_end_object (builder);
   text = kith_json_builder_to_data (builder, FALSE, &len);
-  soup_message_set_request_body_from_bytes (msg, "application/json", g_bytes_new_take (g_steal_pointer (&text), len));
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
-                                    kith_upload_server_enroll_cb, self);
+  body = g_bytes_new_take (g_steal_pointer (&text), len);
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  kith_http_request_send_async (self->session, msg, KITH_UPLOAD_SERVER_ANSWER_MAX, self->cancellable,
+                                kith_upload_server_enroll_cb, self);
 }
 
 KithUploadServer *
