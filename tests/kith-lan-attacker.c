@@ -21,9 +21,11 @@
  *                         name
  *   amplify HREF N        N "request"s for HREF (new node ids), then prints "responses R"
  *                         for the unicast answers it got within 2 s, and ends
- *   dead-then-good        answers "request"s at once with "I have" the URL's bytes (it
- *                         fetches them itself): the first alias names a closed port, later
- *                         ones its own HTTP server
+ *   dead-then-good URL [URL]  fetches the URLs itself before it is ready, then answers
+ *                         "request"s for them at once with "I have" their bytes (a holder,
+ *                         not a fetcher: a requester that knows no holder waits only
+ *                         miss-wait-ms): the first alias names a closed port, later ones its
+ *                         own HTTP server
  *   piece-liar SIZE SEED  "I have" SIZE bytes with their real sha256: the bytes of
  *                         kith_test_make_content (SIZE, SEED), one byte range per GET (206);
  *                         the second range it serves has one byte wrong (a liar that only a
@@ -90,9 +92,9 @@ struct _Attacker {
   /* request-flood, amplify */
   guint32 counter;
   guint responses;
-  /* dead-then-good: the files it fetched, sha256 → GBytes */
-  SoupSession *session;
+  /* dead-then-good: the files it fetched, sha256 → GBytes, and their URLs, URL → sha256 */
   GHashTable *files;
+  GHashTable *hrefs;
   guint answered;
   /* piece-map-*: the size of the first range asked, and the piece it was */
   guint64 piece_size;
@@ -302,36 +304,47 @@ attacker_spoof_found (Attacker *self, const KithPacket *packet, GSocketAddress *
 
 /* ---- dead-then-good: a fault first, then honest answers ---- */
 
+/* Each URL of its arguments, fetched before it says it is ready: when a request comes it
+ * holds the bytes already and answers at once, as a holder does. Exits if one cannot be had. */
 static void
 attacker_start_dead_then_good (Attacker *self)
 {
-  self->session = soup_session_new ();
+  g_autoptr (SoupSession) session = soup_session_new ();
+
   self->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  self->hrefs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < self->n_args; i++) {
+    g_autoptr (SoupMessage) msg = soup_message_new ("GET", self->args[i]);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GBytes) body = msg != NULL ? soup_session_send_and_read (session, msg, NULL, &error) : NULL;
+
+    if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK) {
+      g_printerr ("kith-lan-attacker: cannot fetch %s: %s\n", self->args[i],
+                  error != NULL ? error->message : msg != NULL ? soup_message_get_reason_phrase (msg) : "not a URL");
+      exit (1);
+    }
+    g_hash_table_replace (self->hrefs, g_strdup (self->args[i]), g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body));
+    g_hash_table_replace (self->files, g_strdup (g_hash_table_lookup (self->hrefs, self->args[i])), g_bytes_ref (body));
+  }
 }
 
 static void
 attacker_answer_fetched (Attacker *self, const KithPacket *request, GSocketAddress *from)
 {
-  g_autoptr (KithPacket) reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
-  g_autoptr (SoupMessage) msg = NULL;
-  g_autoptr (GBytes) body = NULL;
-  gchar *sha256;
+  g_autoptr (KithPacket) reply = NULL;
+  const gchar *sha256;
 
   if (request->type != KITH_PACKET_TYPE_REQUEST || request->href == NULL ||
-      (msg = soup_message_new ("GET", request->href)) == NULL)
+      (sha256 = g_hash_table_lookup (self->hrefs, request->href)) == NULL)
     return;
-  body = soup_session_send_and_read (self->session, msg, NULL, NULL);
-  if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
-    return;
-  sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, body);
-  g_hash_table_replace (self->files, sha256, g_bytes_ref (body));
+  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
   reply->id = request->id;
   reply->node = g_strdup (ATTACKER_NODE);
   reply->href = g_strdup (request->href);
   /* the first answer names a port nobody listens on: a fault, not a lie */
   reply->alias = self->answered++ == 0 ? g_strdup_printf ("http://127.0.0.1:9/alias/%s", sha256)
                                        : g_strdup_printf ("%s%s", self->alias_base, sha256);
-  reply->size = g_bytes_get_size (body);
+  reply->size = g_bytes_get_size (g_hash_table_lookup (self->files, sha256));
   reply->sha256 = g_strdup (sha256);
   attacker_send (self, reply, from);
 }
@@ -410,7 +423,7 @@ static const AttackerMode attacker_modes[] = {
   { "downloading", 1, 1, FALSE, attacker_start_downloading, NULL },
   { "spoof-found", 0, 0, FALSE, NULL, attacker_spoof_found },
   { "amplify", 2, 2, FALSE, attacker_start_amplify, attacker_count_response },
-  { "dead-then-good", 0, 0, FALSE, attacker_start_dead_then_good, attacker_answer_fetched },
+  { "dead-then-good", 1, 2, FALSE, attacker_start_dead_then_good, attacker_answer_fetched },
   { "piece-liar", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-slow", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-cut", 2, 2, TRUE, attacker_start_pieces, NULL },
@@ -645,7 +658,7 @@ attacker_clear (Attacker *self)
     g_object_unref (self->service);
   }
   g_clear_pointer (&self->files, g_hash_table_unref);
-  g_clear_object (&self->session);
+  g_clear_pointer (&self->hrefs, g_hash_table_unref);
   g_clear_pointer (&self->poison, g_bytes_unref);
   g_free (self->claimed_sha256);
   g_free (self->alias_base);
