@@ -17,7 +17,8 @@
 #
 # Parameters (environment): NETNS_BENCH_SIZES (MiB, default "20"; "20 200" for the big file),
 # NETNS_BENCH_STORMS ("2 8 20"), NETNS_BENCH_LATE_MIB (50), NETNS_BENCH_LINK (100mbit),
-# NETNS_BENCH_UPLINK (20mbit), NETNS_BENCH_UPDATE_UPLINK (1mbit), NETNS_BENCH_LATE_LOGS (a directory:
+# NETNS_BENCH_UPLINK (20mbit), NETNS_BENCH_UPDATE_UPLINK (1mbit), NETNS_BURST (the tbf bucket, 32kb:
+# tests/kith-netns.sh), NETNS_BENCH_LATE_LOGS (a directory:
 # the agents' logs of the late joiners go there), NETNS_BENCH_HITS (200: enough
 # for the spread over 20 holders), NETNS_BENCH_MISSES (40), NETNS_BENCH_CPU_GB (2), NETNS_BENCH_PEERING (extra [peering] lines, e.g.
 # "reply-order=random"), NETNS_BENCH_PARTS (which, "storm late cpu lan lan-random update";

@@ -13,7 +13,9 @@
 #                                   of NETNS_TMPFS_SIZE (default 512m)
 #   netns_online I…                 route hosts I… to the Internet through the gateway
 #   netns_rate LINK RATE            tbf on both ends of LINK (hI, or "uplink" = gw–inet);
-#                                   RATE as tc takes it (e.g. 8mbit, 1mbps)
+#                                   RATE as tc takes it (e.g. 8mbit, 1mbps); its bucket is
+#                                   NETNS_BURST (32kb: tbf cuts every larger GSO packet into
+#                                   MTU-sized ones, in software, on this host's CPUs)
 #   netns_unrate LINK               takes the tbf off both ends of LINK again
 #   netns_exec HOST CMD…            run CMD in HOST (h1…hN, gw, inet)
 #   netns_backend [ARGS…]           kith-backend init + sample release + serve (HTTPS, a
@@ -154,11 +156,11 @@ netns_online () {
 netns_rate () {
   local link=$1 rate=$2
   if [ "$link" = uplink ]; then
-    ip netns exec gw tc qdisc replace dev uplink root tbf rate "$rate" burst 32kb latency 1s
-    ip netns exec inet tc qdisc replace dev uplink root tbf rate "$rate" burst 32kb latency 1s
+    ip netns exec gw tc qdisc replace dev uplink root tbf rate "$rate" burst "${NETNS_BURST:-32kb}" latency 1s
+    ip netns exec inet tc qdisc replace dev uplink root tbf rate "$rate" burst "${NETNS_BURST:-32kb}" latency 1s
   else
-    ip netns exec "$link" tc qdisc replace dev "$link" root tbf rate "$rate" burst 32kb latency 1s
-    tc qdisc replace dev "$link-br" root tbf rate "$rate" burst 32kb latency 1s
+    ip netns exec "$link" tc qdisc replace dev "$link" root tbf rate "$rate" burst "${NETNS_BURST:-32kb}" latency 1s
+    tc qdisc replace dev "$link-br" root tbf rate "$rate" burst "${NETNS_BURST:-32kb}" latency 1s
   fi
 }
 
