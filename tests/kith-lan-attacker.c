@@ -42,7 +42,9 @@
  *   piece-map-refuse SIZE SEED  a map of every piece with each answer, but the second
  *                         range asked is refused (416)
  *   piece-map-empty SIZE SEED  every range refused (416) with a map of no piece: no lie,
- *                         a source that never has anything to give
+ *                         a source that never has anything to give (node id bad1…, so
+ *                         that it may run beside another mode)
+ *   piece-vanish SIZE SEED  two ranges right, then it is gone (the process ends)
  *   (the maps count pieces of the size of the first range asked: a test's pieces are all
  *   of one size)
  *
@@ -61,6 +63,7 @@
 #include "kith-transport.h"
 
 #define ATTACKER_NODE "bad0bad0bad0bad0bad0bad0bad0bad0"
+#define ATTACKER_EMPTY_NODE "bad1bad1bad1bad1bad1bad1bad1bad1"
 /* the prefix of the ever-lower node ids it makes up (and ignores when they come back) */
 #define ATTACKER_LOW_PREFIX "000000000000000000000000"
 #define ATTACKER_STREAM_MAX (300ull * 1024 * 1024)
@@ -144,7 +147,7 @@ attacker_answer_have (Attacker *self, const KithPacket *request, GSocketAddress 
     return;
   reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
   reply->id = request->id;
-  reply->node = g_strdup (ATTACKER_NODE);
+  reply->node = g_strdup (g_strcmp0 (self->mode->name, "piece-map-empty") == 0 ? ATTACKER_EMPTY_NODE : ATTACKER_NODE);
   reply->alias = attacker_alias (self);
   reply->size = self->promised;
   reply->sha256 = g_strdup (self->claimed_sha256);
@@ -431,6 +434,7 @@ static const AttackerMode attacker_modes[] = {
   { "piece-map-takeback", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-map-refuse", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-map-empty", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "piece-vanish", 2, 2, TRUE, attacker_start_pieces, NULL },
 };
 
 static void
@@ -441,7 +445,7 @@ attacker_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from,
   g_autoptr (KithPacket) packet = kith_packet_parse (raw, len, NULL);
 
   if (packet == NULL || packet->node == NULL || g_str_has_prefix (packet->node, ATTACKER_LOW_PREFIX) ||
-      g_strcmp0 (packet->node, ATTACKER_NODE) == 0)
+      g_strcmp0 (packet->node, ATTACKER_NODE) == 0 || g_strcmp0 (packet->node, ATTACKER_EMPTY_NODE) == 0)
     return; /* unparsable, or one of ours */
   if (self->mode->answers_have)
     attacker_answer_have (self, packet, from);
@@ -454,7 +458,12 @@ attacker_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from,
 static void
 client_free (Client *client)
 {
+  Attacker *self = client->attacker;
+
   g_print ("sent %" G_GUINT64_FORMAT "\n", client->sent);
+  /* piece-vanish: gone after its second range, like a host switched off */
+  if (g_strcmp0 (self->mode->name, "piece-vanish") == 0 && self->answered >= 2)
+    g_main_loop_quit (self->loop);
   g_io_stream_close (G_IO_STREAM (client->connection), NULL, NULL);
   g_object_unref (client->connection);
   g_clear_pointer (&client->body, g_bytes_unref);
