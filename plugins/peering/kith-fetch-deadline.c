@@ -4,15 +4,17 @@
 
 struct _KithFetchDeadline {
   const KithPeeringContext *ctx;
+  KithFetchFlags flags;
   gint64 started_us; /* peer table clock */
 };
 
 KithFetchDeadline *
-kith_fetch_deadline_new (const KithPeeringContext *context)
+kith_fetch_deadline_new (const KithPeeringContext *context, KithFetchFlags flags)
 {
   KithFetchDeadline *self = g_new0 (KithFetchDeadline, 1);
 
   self->ctx = context;
+  self->flags = flags;
   self->started_us = kith_peer_table_now (context->peers);
   return self;
 }
@@ -24,6 +26,13 @@ kith_fetch_deadline_free (KithFetchDeadline *self)
 }
 
 gboolean
+kith_fetch_deadline_origin_allowed (KithFetchDeadline *self)
+{
+  return self->ctx->can_reach_origin &&
+         (self->flags & (KITH_FETCH_FLAG_CACHED_ONLY | KITH_FETCH_FLAG_NO_ORIGIN)) == 0;
+}
+
+gboolean
 kith_fetch_deadline_passed (KithFetchDeadline *self, gboolean moving, guint *left_ms)
 {
   const KithPeeringTimings *timings = self->ctx->timings;
@@ -32,7 +41,7 @@ kith_fetch_deadline_passed (KithFetchDeadline *self, gboolean moving, guint *lef
   gint64 left_us;
 
   *left_ms = G_MAXUINT;
-  if (timings->origin_deadline_ms == 0)
+  if (!kith_fetch_deadline_origin_allowed (self) || timings->origin_deadline_ms == 0)
     return FALSE;
   left_us = self->started_us + (gint64) bound_ms * 1000 - kith_peer_table_now (self->ctx->peers);
   if (left_us <= 0) {

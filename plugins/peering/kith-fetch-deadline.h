@@ -14,13 +14,18 @@ G_BEGIN_DECLS
 
 typedef struct _KithFetchDeadline KithFetchDeadline;
 
-/* The deadline of a job starting now, with the timings and clock of @context (borrowed: it
- * outlives the deadline). Caller owns. */
-KithFetchDeadline *kith_fetch_deadline_new (const KithPeeringContext *context);
+/* The deadline of a job with @flags starting now, with the timings and clock of @context
+ * (borrowed: it outlives the deadline). Caller owns. */
+KithFetchDeadline *kith_fetch_deadline_new (const KithPeeringContext *context, KithFetchFlags flags);
 void kith_fetch_deadline_free (KithFetchDeadline *self);
+/* Whether the fetch may use the origin now: its flags allow it and this node can reach
+ * origins (not [agent] offline=true, not behind a relay; that may change while it runs).
+ * A fetch that may not has no deadline. */
+gboolean kith_fetch_deadline_origin_allowed (KithFetchDeadline *self);
 /* Whether origin-deadline-ms (@moving: the longer bound for following a downloader that
  * makes progress, follow-max-ms when that is longer) has passed since the start; fills the
- * ms left otherwise (G_MAXUINT: no deadline). Never with origin-deadline-ms=0. */
+ * ms left otherwise (G_MAXUINT: no deadline). Never with origin-deadline-ms=0, nor for a
+ * fetch that may not use the origin. */
 gboolean kith_fetch_deadline_passed (KithFetchDeadline *self, gboolean moving, guint *left_ms);
 /* Whether a stream at @done of @total bytes, at its average pace since the start, brings the
  * whole file within KITH_FETCH_DEADLINE_FOLLOW_PACE × follow-max-ms of that start. */

@@ -22,21 +22,21 @@
  * storm spreads over a tree of readers rather than one node's link.
  *
  * This file is the state machine; its parts report back to it through callbacks and never
- * call it: kith-fetch-download.h (one download into the store, whole or in pieces, served
- * as our partial copy), kith-fetch-streamers.h (the partial copies others announced),
- * kith-fetch-pieces.h (when pieces, and from whom), kith-fetch-relay.h (asking the relay),
- * kith-fetch-blame.h (what a failing peer costs it), kith-fetch-search.h (the request to
- * the LAN and the wait for an answer).
+ * call it: kith-fetch-search.h (the request to the LAN and the wait for an answer),
+ * kith-fetch-attempt.h (one download from one source into the store, whole or in pieces,
+ * served as our partial copy and announced: kith-fetch-download.h, kith-fetch-announce.h),
+ * kith-fetch-streamers.h (the partial copies others announced), kith-fetch-pieces.h (when
+ * pieces), kith-fetch-deadline.h (when the origin is better), kith-fetch-transfers.h (the
+ * callers riding along), kith-fetch-relay.h (asking the relay), kith-fetch-blame.h (what a
+ * failing peer costs it).
  */
 #include "kith-fetch-job.h"
 
+#include "kith-fetch-attempt.h"
 #include "kith-fetch-blame.h"
-#include "kith-fetch-deadline.h"
-#include "kith-fetch-download.h"
 #include "kith-fetch-pieces.h"
 #include "kith-fetch-relay.h"
 #include "kith-fetch-search.h"
-#include "kith-fetch-streamers.h"
 #include "kith-fetch-transfers.h"
 #include "kith-origin-digest.h"
 #include "kith-peering-error.h"
@@ -46,8 +46,6 @@
 #define KITH_FETCH_JOB_MAX_ELECTIONS 3
 /* how long the origin may take to state its digest before we go on without it */
 #define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
-/* a body this small comes in a read or two: its progress is not worth a broadcast */
-#define KITH_FETCH_JOB_SMALL_BODY (64 * 1024)
 /* partial copies that ended under us in one job before that counts as a failed attempt */
 #define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
 /* a partial copy that answered 503 (all its readers taken) is not asked again this long */
@@ -70,7 +68,6 @@ struct _KithFetchJob {
   gchar *href;
   gchar *expected_sha256; /* a hash we trust: the caller's or the origin's digest */
   guint64 expected_size; /* from the caller, 0: unknown */
-  KithAliasTrust download_trust; /* how the download in progress is verified */
   KithFetchFlags flags;
   KithFetchTransfers *transfers; /* the callers riding along */
   KithFetchJobState state;
@@ -87,12 +84,11 @@ struct _KithFetchJob {
   KithFetchDeadline *deadline; /* from the job's creation */
   gchar *source;      /* node id or "origin" */
   GCancellable *cancellable; /* the origin's HEAD */
-  KithFetchDownload *download; /* the download in progress, into the alias store, or NULL */
-  guint64 done;
+  KithFetchAttempt *attempt; /* the download in progress, or NULL */
+  KithFetchAnnounce *announce; /* what we tell the LAN of it */
+  guint64 done;  /* waiting: the progress the downloader announced */
   guint64 total;
-  gint64 last_announce_us;
-  gboolean streaming;       /* the download reads a peer's partial copy */
-  gint64 last_bytes_us;     /* streaming: when bytes last came */
+  gboolean streaming; /* the attempt reads a peer's partial copy (set before it begins) */
   KithFetchStreamers *streamers; /* partial copies announced */
   KithPieceList *pieces;     /* trusted per-piece hashes, or NULL */
   guint start_idle_id;
@@ -102,7 +98,6 @@ static void kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gch
 static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
-static gboolean kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms);
 static void kith_fetch_job_stream_busy (KithFetchJob *job);
 static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
 static void kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving);
@@ -138,8 +133,7 @@ kith_fetch_job_takes (const gchar *node, gpointer user_data)
 static gboolean
 kith_fetch_job_may_use_origin (KithFetchJob *job)
 {
-  return job->ctx->can_reach_origin &&
-         (job->flags & (KITH_FETCH_FLAG_CACHED_ONLY | KITH_FETCH_FLAG_NO_ORIGIN)) == 0;
+  return kith_fetch_deadline_origin_allowed (job->deadline);
 }
 
 /* ---- what the search asks and tells (kith-fetch-search.h) ---- */
@@ -200,7 +194,8 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->streamers = kith_fetch_streamers_new (size, kith_fetch_job_takes, job);
   job->search = kith_fetch_search_new (context, href, job->skip, &kith_fetch_job_search_funcs, job);
   job->cancellable = g_cancellable_new ();
-  job->deadline = kith_fetch_deadline_new (context);
+  job->deadline = kith_fetch_deadline_new (context, flags);
+  job->announce = kith_fetch_announce_new (context, href);
   return job;
 }
 
@@ -216,7 +211,7 @@ kith_fetch_job_clear_timer (KithFetchJob *job)
 static void
 kith_fetch_job_reset_download (KithFetchJob *job)
 {
-  g_clear_pointer (&job->download, kith_fetch_download_free);
+  g_clear_pointer (&job->attempt, kith_fetch_attempt_free);
   job->done = job->total = 0;
 }
 
@@ -238,6 +233,7 @@ kith_fetch_job_free (KithFetchJob *job)
   kith_fetch_search_free (job->search);
   kith_fetch_streamers_free (job->streamers);
   kith_fetch_deadline_free (job->deadline);
+  kith_fetch_announce_free (job->announce);
   g_free (job->source);
   kith_piece_list_free (job->pieces);
   g_free (job);
@@ -257,11 +253,17 @@ kith_fetch_job_uses_pieces (KithFetchJob *job)
   return kith_fetch_pieces_fit (job->pieces, job->expected_sha256, job->expected_size);
 }
 
-/* Mirrors the job onto every transfer attached to it. */
+/* Mirrors the job onto every transfer attached to it: the progress of its attempt, or of
+ * the downloader it waits for. */
 static void
 kith_fetch_job_publish (KithFetchJob *job, KithTransferState state)
 {
-  kith_fetch_transfers_publish (job->transfers, job->source, job->done, job->total, state);
+  guint64 done = job->done;
+  guint64 total = job->total;
+
+  if (job->attempt != NULL)
+    kith_fetch_attempt_get_progress (job->attempt, &done, &total);
+  kith_fetch_transfers_publish (job->transfers, job->source, done, total, state);
 }
 
 static void
@@ -292,72 +294,18 @@ kith_fetch_job_add_transfer (KithFetchJob *job, KithTransfer *transfer)
   kith_fetch_transfers_add (job->transfers, transfer);
 }
 
-/* ---- announcing our own origin download ---- */
-
-/* Whether the download in progress is served as a partial copy of ours. */
-static gboolean
-kith_fetch_job_announces_partial (KithFetchJob *job)
-{
-  return job->download != NULL && kith_fetch_download_is_served (job->download);
-}
-
-static void
-kith_fetch_job_announce (KithFetchJob *job, gboolean force)
-{
-  g_autoptr (KithPacket) packet = NULL;
-  gint64 now = g_get_monotonic_time ();
-  const KithPeeringTimings *timings = job->ctx->timings;
-
-  if (!force && now - job->last_announce_us < (gint64) timings->progress_interval_ms * 1000)
-    return;
-  job->last_announce_us = now;
-  packet = kith_packet_new (KITH_PACKET_TYPE_DOWNLOADING);
-  packet->href = g_strdup (job->href);
-  if (kith_fetch_job_announces_partial (job)) {
-    g_autofree gchar *path = kith_fetch_download_get_partial_path (job->download);
-    packet->alias = kith_peering_sender_url_for_path (job->ctx->sender, path, NULL);
-  } else {
-    packet->alias = kith_peering_sender_alias_url (job->ctx->sender, NULL, NULL, NULL);
-  }
-  packet->done = MIN (job->done, job->total > 0 ? job->total : job->done);
-  packet->total = job->total;
-  kith_peering_sender_broadcast (job->ctx->sender, packet);
-}
-
-static void
-kith_fetch_job_announce_complete (KithFetchJob *job, const KithAliasEntry *entry)
-{
-  g_autoptr (KithPacket) packet = kith_packet_new (KITH_PACKET_TYPE_COMPLETE);
-
-  packet->href = g_strdup (job->href);
-  packet->alias = kith_peering_sender_alias_url (job->ctx->sender, entry->sha256, entry->href, NULL);
-  packet->size = entry->size;
-  packet->sha256 = g_strdup (entry->sha256);
-  kith_peering_sender_broadcast (job->ctx->sender, packet);
-}
-
-/* Whether this job tells the LAN about its download: from the origin, or streamed while
- * it serves its partial copy on. */
-static gboolean
-kith_fetch_job_announces (KithFetchJob *job)
-{
-  return job->state == KITH_FETCH_JOB_FROM_ORIGIN || kith_fetch_job_announces_partial (job);
-}
+/* ---- our own download ---- */
 
 gboolean
 kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *total, gchar **alias_path)
 {
   *alias_path = NULL;
-  if (!kith_fetch_job_announces (job))
+  if (job->attempt == NULL || !kith_fetch_attempt_announces (job->attempt))
     return FALSE;
-  *done = job->done;
-  *total = job->total;
-  if (kith_fetch_job_announces_partial (job))
-    *alias_path = kith_fetch_download_get_partial_path (job->download);
+  kith_fetch_attempt_get_progress (job->attempt, done, total);
+  *alias_path = kith_fetch_attempt_get_partial_path (job->attempt);
   return TRUE;
 }
-
-/* ---- one HTTP download into the alias store, from a peer or the origin ---- */
 
 /* After its copy ended, how long the leader has to announce a new one: as long as an
  * elected one has for its first word, not stall-ms — a leader that went on would say so at
@@ -396,32 +344,49 @@ kith_fetch_job_stream_ended (KithFetchJob *job, const GError *error)
   return TRUE;
 }
 
+/* The copy is stored: counted, announced, and handed to the transfers. */
+static void
+kith_fetch_job_got (KithFetchJob *job, const KithAliasEntry *entry, gboolean from_origin, gboolean streamed)
+{
+  KithMetrics *metrics = job->ctx->metrics;
+
+  kith_metrics_add (metrics, from_origin ? "kith_peering_misses_total" : "kith_peering_hits_total", NULL, 1);
+  kith_metrics_add (metrics, from_origin ? "kith_peering_origin_bytes_total" : "kith_peering_peer_bytes_total",
+                    NULL, entry->size);
+  if (streamed)
+    kith_metrics_add (metrics, "kith_peering_streamed_total", NULL, 1);
+  /* a copy from a peer is announced too: who holds what is how the LAN finds it fast; a
+   * download we announced ends with it too ("complete" is its 100 %: one broadcast, not two) */
+  kith_fetch_announce_complete (job->announce, entry);
+  kith_peer_table_note_holder (job->ctx->peers, job->href, job->source);
+  g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", job->href, entry->size, job->source);
+  kith_peer_table_forgive (job->ctx->peers, job->source);
+  kith_fetch_job_finish (job, entry, NULL);
+}
+
+/* One more attempt failed: the LAN again, the origin after a few, or the end. */
+static void
+kith_fetch_job_retry (KithFetchJob *job, const GError *error)
+{
+  if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
+    kith_fetch_job_search (job);
+  else if (kith_fetch_job_may_use_origin (job))
+    kith_fetch_job_from_origin (job);
+  else
+    kith_fetch_job_finish (job, NULL, error);
+}
+
+/* The attempt ended, or could not begin (the job may be gone after this). */
 static void
 kith_fetch_job_downloaded (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
 {
-  KithMetrics *metrics = job->ctx->metrics;
   gboolean from_origin = job->state == KITH_FETCH_JOB_FROM_ORIGIN;
-  gboolean announced = kith_fetch_job_announces (job);
   gboolean streamed = job->streaming;
 
   kith_fetch_job_reset_download (job);
   job->streaming = FALSE;
   if (entry != NULL) {
-    kith_metrics_add (metrics, from_origin ? "kith_peering_misses_total" : "kith_peering_hits_total",
-                      NULL, 1);
-    kith_metrics_add (metrics, from_origin ? "kith_peering_origin_bytes_total"
-                                           : "kith_peering_peer_bytes_total", NULL, entry->size);
-    if (streamed)
-      kith_metrics_add (metrics, "kith_peering_streamed_total", NULL, 1);
-    if (announced)
-      job->done = job->total = entry->size;
-    /* a copy from a peer is announced too: who holds what is how the LAN finds it fast; a
-     * download we announced ends with it too ("complete" is its 100 %: one broadcast, not two) */
-    kith_fetch_job_announce_complete (job, entry);
-    kith_peer_table_note_holder (job->ctx->peers, job->href, job->source);
-    g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", job->href, entry->size, job->source);
-    kith_peer_table_forgive (job->ctx->peers, job->source);
-    kith_fetch_job_finish (job, entry, NULL);
+    kith_fetch_job_got (job, entry, from_origin, streamed);
     return;
   }
   if (from_origin) {
@@ -437,50 +402,23 @@ kith_fetch_job_downloaded (KithFetchJob *job, const KithAliasEntry *entry, const
   g_hash_table_add (job->skip, g_strdup (job->source));
   if (g_strcmp0 (job->waiting_for, job->source) == 0)
     g_clear_pointer (&job->waiting_for, g_free); /* not waited for again */
-  if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
-    kith_fetch_job_search (job);
-  else if (kith_fetch_job_may_use_origin (job))
-    kith_fetch_job_from_origin (job);
-  else
-    kith_fetch_job_finish (job, NULL, error);
+  kith_fetch_job_retry (job, error);
 }
 
-static KithTransferState
-kith_fetch_job_download_state (KithFetchJob *job)
-{
-  return job->state == KITH_FETCH_JOB_FROM_ORIGIN ? KITH_TRANSFER_STATE_FROM_ORIGIN
-                                                  : KITH_TRANSFER_STATE_FROM_PEER;
-}
+/* ---- what the attempt tells (kith-fetch-attempt.h) ---- */
 
 static void
-kith_fetch_job_download_started (KithFetchDownload *download, guint64 length, gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-  /* said at once only when it is news (waiters stream only with a known size) and more than
-   * a read or two: a small body's "complete" follows a moment later */
-  gboolean news = length > 0 && length != job->total && length > KITH_FETCH_JOB_SMALL_BODY;
-
-  if (length > 0)
-    job->total = length;
-  if (kith_fetch_job_announces (job))
-    kith_fetch_job_announce (job, news);
-}
-
-static void
-kith_fetch_job_download_progress (KithFetchDownload *download, guint64 done, gpointer user_data)
+kith_fetch_job_attempt_progress (KithFetchAttempt *attempt, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  job->done = done;
-  job->last_bytes_us = g_get_monotonic_time ();
-  if (kith_fetch_job_announces (job))
-    kith_fetch_job_announce (job, FALSE);
-  kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
+  kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN ? KITH_TRANSFER_STATE_FROM_ORIGIN
+                                                                        : KITH_TRANSFER_STATE_FROM_PEER);
 }
 
 /* In pieces: a source that failed or lied gets nothing more, and is left out of this job. */
 static void
-kith_fetch_job_piece_source_failed (KithFetchDownload *download, const gchar *node, const GError *error,
+kith_fetch_job_piece_source_failed (KithFetchAttempt *attempt, const gchar *node, const GError *error,
                                     gpointer user_data)
 {
   KithFetchJob *job = user_data;
@@ -493,100 +431,73 @@ kith_fetch_job_piece_source_failed (KithFetchDownload *download, const gchar *no
  * (answers join as sources) and a fetch that may use the origin takes from it the pieces
  * nobody else has. */
 static void
-kith_fetch_job_pieces_starved (KithFetchDownload *download, gpointer user_data)
+kith_fetch_job_pieces_starved (KithFetchAttempt *attempt, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
   g_message ("%s: every source of the pieces is gone; keeping those in, asking again%s", job->href,
              kith_fetch_job_may_use_origin (job) ? " and the origin for the rest" : "");
   if (kith_fetch_job_may_use_origin (job))
-    kith_fetch_download_add_fallback (download, "origin", job->href);
+    kith_fetch_attempt_add_origin (attempt);
   kith_fetch_search_ask_again (job->search);
 }
 
 static void
-kith_fetch_job_download_finished (KithFetchDownload *download, const KithAliasEntry *entry, const GError *error,
-                                  gpointer user_data)
+kith_fetch_job_attempt_busy (KithFetchAttempt *attempt, gpointer user_data)
 {
-  KithFetchJob *job = user_data;
-
-  if (kith_fetch_download_in_pieces (download)) {
-    kith_fetch_job_pieces_finished (job, entry, error);
-    return;
-  }
-  if (error != NULL && job->streaming && kith_fetch_download_is_busy (download)) {
-    kith_fetch_job_stream_busy (job); /* not a fault: it has all the readers it takes */
-    return;
-  }
-  kith_fetch_job_downloaded (job, entry, error);
+  kith_fetch_job_stream_busy (user_data);
 }
 
-static const KithFetchDownloadFuncs kith_fetch_job_download_funcs = {
-  .started = kith_fetch_job_download_started,
-  .progress = kith_fetch_job_download_progress,
-  .source_failed = kith_fetch_job_piece_source_failed,
-  .starved = kith_fetch_job_pieces_starved,
-  .finished = kith_fetch_job_download_finished,
-};
-
-/* While streaming, a source that sends nothing for stall-ms is left like a broken one;
- * one that keeps sending is followed for follow-max-ms, like a downloader whose progress
- * moves, and after that only while it keeps pace (kith_fetch_deadline_on_pace()), before a fetch that may use the
- * origin goes there. */
-static gboolean
-kith_fetch_job_stream_check (gpointer user_data)
+/* A stream too slow to follow past the deadline: the origin. */
+static void
+kith_fetch_job_attempt_too_slow (KithFetchAttempt *attempt, gpointer user_data)
 {
   KithFetchJob *job = user_data;
-  gint64 idle_us = g_get_monotonic_time () - job->last_bytes_us;
-  guint left_ms;
 
-  if (kith_fetch_job_past_deadline (job, TRUE, &left_ms) && !kith_fetch_deadline_on_pace (job->deadline, job->done, job->total)) {
-    job->timer_id = 0;
-    g_message ("%s: %s still streaming after %u ms, too slowly to finish within %u ms; fetching from the origin",
-               job->href, job->source, job->ctx->timings->follow_max_ms,
-               job->ctx->timings->follow_max_ms * KITH_FETCH_DEADLINE_FOLLOW_PACE);
-    kith_fetch_job_reset_download (job);
-    job->streaming = FALSE;
-    kith_fetch_job_from_origin (job);
-    return G_SOURCE_REMOVE;
-  }
-  if (idle_us >= (gint64) job->ctx->timings->stall_ms * 1000) {
-    g_autoptr (GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                           "%s sent nothing for %u ms", job->source,
-                                           job->ctx->timings->stall_ms);
-    job->timer_id = 0;
-    kith_fetch_job_downloaded (job, NULL, error);
-    return G_SOURCE_REMOVE;
-  }
-  return G_SOURCE_CONTINUE;
+  kith_fetch_job_reset_download (job);
+  job->streaming = FALSE;
+  kith_fetch_job_from_origin (job);
 }
 
 static void
-kith_fetch_job_download (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size)
+kith_fetch_job_attempt_finished (KithFetchAttempt *attempt, const KithAliasEntry *entry, const GError *error,
+                                 gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  if (kith_fetch_attempt_in_pieces (attempt))
+    kith_fetch_job_pieces_finished (job, entry, error);
+  else
+    kith_fetch_job_downloaded (job, entry, error);
+}
+
+static const KithFetchAttemptFuncs kith_fetch_job_attempt_funcs = {
+  .progress = kith_fetch_job_attempt_progress,
+  .source_failed = kith_fetch_job_piece_source_failed,
+  .starved = kith_fetch_job_pieces_starved,
+  .busy = kith_fetch_job_attempt_busy,
+  .too_slow = kith_fetch_job_attempt_too_slow,
+  .finished = kith_fetch_job_attempt_finished,
+};
+
+/* A new attempt of @kind from job->source; FALSE when it could not begin (the job moved on
+ * through kith_fetch_job_downloaded() and may be gone). */
+static gboolean
+kith_fetch_job_attempt (KithFetchJob *job, KithFetchAttemptKind kind, const gchar *sha256, guint64 size,
+                        KithAliasTrust trust)
 {
   g_autoptr (GError) error = NULL;
 
   kith_fetch_job_clear_timer (job);
   kith_fetch_job_reset_download (job);
-  job->total = size;
-  job->download = kith_fetch_download_new (job->ctx, job->href, sha256, size, job->download_trust,
-                                           &kith_fetch_job_download_funcs, job, &error);
-  if (job->download == NULL) {
+  job->attempt = kith_fetch_attempt_new (job->ctx, job->href, kind, job->source, sha256, size, trust,
+                                         job->announce, job->deadline, &kith_fetch_job_attempt_funcs, job, &error);
+  if (job->attempt == NULL) {
     kith_fetch_job_downloaded (job, NULL, error);
-    return;
+    return FALSE;
   }
-  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN || job->streaming)
-    kith_fetch_download_serve (job->download);
-  kith_fetch_job_publish (job, kith_fetch_job_download_state (job));
-  /* the elected one says so before it connects: reaching a distant origin (routing, TLS,
-   * the first response) can outlast the short wait of the others for its first word */
-  if (job->state == KITH_FETCH_JOB_FROM_ORIGIN)
-    kith_fetch_job_announce (job, TRUE);
-  if (job->streaming) {
-    job->last_bytes_us = g_get_monotonic_time ();
-    job->timer_id = g_timeout_add (MAX (job->ctx->timings->stall_ms / 4, 10), kith_fetch_job_stream_check, job);
-  }
-  kith_fetch_download_start (job->download, url, job->source);
+  kith_fetch_job_attempt_progress (job->attempt, job);
+  return TRUE;
 }
 
 /* @trust: how the copy is verified (HASH with a trusted hash, PEER vouched, LAN believed);
@@ -598,7 +509,6 @@ kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *ali
   g_debug ("%s: fetching from %s at %s (%s%s)", job->href, node, alias, kith_alias_trust_to_string (trust),
            streaming ? ", streaming" : "");
   job->state = KITH_FETCH_JOB_FROM_PEER;
-  job->download_trust = trust;
   job->streaming = streaming;
   g_free (job->source);
   job->source = g_strdup (node);
@@ -609,8 +519,10 @@ kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *ali
     kith_fetch_job_downloaded (job, NULL, error);
     return;
   }
-  kith_fetch_job_download (job, alias, job->expected_sha256 != NULL ? job->expected_sha256 : sha256,
-                           job->expected_size > 0 ? job->expected_size : size);
+  if (kith_fetch_job_attempt (job, streaming ? KITH_FETCH_ATTEMPT_STREAM : KITH_FETCH_ATTEMPT_PEER,
+                              job->expected_sha256 != NULL ? job->expected_sha256 : sha256,
+                              job->expected_size > 0 ? job->expected_size : size, trust))
+    kith_fetch_attempt_start (job->attempt, alias);
 }
 
 static void
@@ -620,9 +532,10 @@ kith_fetch_job_from_origin (KithFetchJob *job)
   job->state = KITH_FETCH_JOB_FROM_ORIGIN;
   g_free (job->source);
   job->source = g_strdup ("origin");
-  job->last_announce_us = 0;
-  job->download_trust = job->expected_sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN;
-  kith_fetch_job_download (job, job->href, job->expected_sha256, job->expected_size);
+  kith_fetch_announce_reset (job->announce);
+  if (kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_ORIGIN, job->expected_sha256, job->expected_size,
+                              job->expected_sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN))
+    kith_fetch_attempt_start (job->attempt, job->href);
 }
 
 /* ---- searching and waiting ---- */
@@ -651,17 +564,6 @@ kith_fetch_job_wait_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Whether the origin deadline has passed (kith_fetch_deadline_passed()); never for a fetch
- * that may not use the origin. */
-static gboolean
-kith_fetch_job_past_deadline (KithFetchJob *job, gboolean moving, guint *left_ms)
-{
-  *left_ms = G_MAXUINT;
-  if (!kith_fetch_job_may_use_origin (job))
-    return FALSE;
-  return kith_fetch_deadline_passed (job->deadline, moving, left_ms);
-}
-
 /* Waits up to @timeout_ms for @node, but never past the origin deadline. */
 static void
 kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving)
@@ -673,7 +575,7 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
     job->waiting_for = g_strdup (node);
     job->heard_from_waited = FALSE;
   }
-  kith_fetch_job_past_deadline (job, moving, &left_ms);
+  kith_fetch_deadline_passed (job->deadline, moving, &left_ms);
   timeout_ms = MIN (timeout_ms, left_ms);
   job->state = KITH_FETCH_JOB_WAITING;
   g_free (job->source);
@@ -735,20 +637,15 @@ kith_fetch_job_pieces_finished (KithFetchJob *job, const KithAliasEntry *entry, 
 {
   if (entry != NULL) {
     g_free (job->source);
-    job->source = g_strdup (kith_fetch_download_get_top_source (job->download));
-    kith_fetch_job_downloaded (job, entry, NULL); /* frees the download */
+    job->source = g_strdup (kith_fetch_attempt_get_top_source (job->attempt));
+    kith_fetch_job_downloaded (job, entry, NULL); /* frees the attempt */
     return;
   }
   /* every piece matched, the file did not: the list and the hash disagree (nobody lied) */
   if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
     g_clear_pointer (&job->pieces, kith_piece_list_free);
   kith_fetch_job_reset_download (job);
-  if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
-    kith_fetch_job_search (job);
-  else if (kith_fetch_job_may_use_origin (job))
-    kith_fetch_job_from_origin (job);
-  else
-    kith_fetch_job_finish (job, NULL, error);
+  kith_fetch_job_retry (job, error);
 }
 
 /* The other holders had max-delay-ms to answer and are sources now: the rest may cancel. */
@@ -763,33 +660,24 @@ kith_fetch_job_pieces_found (gpointer user_data)
 }
 
 /* Fetches the file in pieces, first from @node (its first @available bytes at @alias);
- * every other holder heard of joins (kith_fetch_job_pieces_packet). The download is a
- * partial copy of ours, announced, that grows with the verified prefix. */
-static void
+ * every other holder heard of joins (kith_fetch_attempt_join()). The download is a partial
+ * copy of ours, announced, that grows with the verified prefix. FALSE when it could not
+ * begin: the job moved on, and may be gone. */
+static gboolean
 kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *alias, guint64 available)
 {
-  g_autoptr (GError) error = NULL;
-
   g_debug ("%s: fetching in pieces, first from %s", job->href, node);
-  kith_fetch_job_clear_timer (job);
-  kith_fetch_job_reset_download (job);
   job->state = KITH_FETCH_JOB_FROM_PEER;
-  job->download_trust = KITH_ALIAS_TRUST_HASH;
   job->streaming = FALSE;
   g_free (job->source);
   job->source = g_strdup (node);
-  job->total = job->expected_size;
-  job->download = kith_fetch_download_new (job->ctx, job->href, job->expected_sha256, job->expected_size,
-                                           KITH_ALIAS_TRUST_HASH, &kith_fetch_job_download_funcs, job, &error);
-  if (job->download == NULL) {
-    kith_fetch_job_downloaded (job, NULL, error);
-    return;
-  }
-  kith_fetch_download_serve (job->download);
-  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_PEER);
-  kith_fetch_job_announce (job, TRUE);
-  kith_fetch_download_start_pieces (job->download, job->pieces, node, alias, available);
+  if (!kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_PIECES, job->expected_sha256, job->expected_size,
+                               KITH_ALIAS_TRUST_HASH))
+    return FALSE;
+  /* set before the start, so that whatever ends the attempt clears it */
   job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
+  kith_fetch_attempt_start_pieces (job->attempt, job->pieces, alias, available);
+  return TRUE;
 }
 
 /* Waiting with partial copies announced: read pieces of all of them at once. */
@@ -800,10 +688,9 @@ kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
 
   if (!kith_fetch_job_uses_pieces (job))
     return FALSE;
-  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_streamers_available (streamer));
-  if (job->download == NULL || !kith_fetch_download_in_pieces (job->download))
-    return TRUE;
-  kith_fetch_pieces_join_streamers (job->download, job->streamers);
+  /* the job is not touched after a fetch that could not begin: it may be gone */
+  if (kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_streamers_available (streamer)))
+    kith_fetch_attempt_join_streamers (job->attempt, job->streamers);
   return TRUE;
 }
 
@@ -853,7 +740,7 @@ kith_fetch_job_decide (KithFetchJob *job)
   const gchar *leader;
   guint left_ms;
 
-  if (kith_fetch_job_past_deadline (job, FALSE, &left_ms)) {
+  if (kith_fetch_deadline_passed (job->deadline, FALSE, &left_ms)) {
     g_message ("%s: nothing from the LAN within %u ms; fetching from the origin", job->href,
                timings->origin_deadline_ms);
     kith_fetch_job_from_origin (job);
@@ -1040,10 +927,9 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
   if (!kith_peer_table_is_usable (job->ctx->peers, packet->node) ||
       g_hash_table_contains (job->skip, packet->node))
     return;
-  if (job->download != NULL && kith_fetch_download_in_pieces (job->download)) {
-    kith_fetch_pieces_join (job->download, job->streamers, packet, kith_fetch_search_get_id (job->search),
-                            job->expected_sha256,
-                            job->expected_size, job->waiting_for);
+  if (job->attempt != NULL && kith_fetch_attempt_in_pieces (job->attempt)) {
+    kith_fetch_attempt_join (job->attempt, job->streamers, packet, kith_fetch_search_get_id (job->search),
+                             job->expected_sha256, job->expected_size, job->waiting_for);
     return;
   }
   switch (packet->type) {

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kith-fetch-announce.h — what a fetch job tells the LAN of its own download
+ * (docs/protocol.md): "downloading" with its progress, at most once per
+ * progress-interval-ms unless it is news, and "complete" once the copy is stored */
+#pragma once
+
+#include "kith-fetch-download.h"
+
+G_BEGIN_DECLS
+
+typedef struct _KithFetchAnnounce KithFetchAnnounce;
+
+/* The announcements for @href with @context (borrowed: it outlives them). Caller owns. */
+KithFetchAnnounce *kith_fetch_announce_new (const KithPeeringContext *context, const gchar *href);
+void kith_fetch_announce_free (KithFetchAnnounce *self);
+/* "downloading" @done of @total bytes (0: unknown), naming the partial copy @download
+ * (nullable) serves, else our alias URL; not sent within progress-interval-ms of the last
+ * unless @force. */
+void kith_fetch_announce_progress (KithFetchAnnounce *self, KithFetchDownload *download, guint64 done,
+                                   guint64 total, gboolean force);
+/* The next progress is sent whatever the interval (a new download from the origin). */
+void kith_fetch_announce_reset (KithFetchAnnounce *self);
+/* "complete": @entry (borrowed) is stored and served here. */
+void kith_fetch_announce_complete (KithFetchAnnounce *self, const KithAliasEntry *entry);
+
+G_END_DECLS
