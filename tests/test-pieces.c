@@ -22,8 +22,10 @@
 
 #define PIECE (1024 * 1024)
 #define PIECES_SIZE (24 * PIECE)
-/* every holder answers within a few ms: all of them are sources before the first few pieces are in */
-#define PIECES_PEERING "max-delay-ms=5\n"
+/* every holder answers within a few ms (by rank: at most min (max-delay-ms, miss-wait-ms / 2),
+ * 7 ms), well before a fetch in pieces says "found" (max-delay-ms + 1 after it starts): all
+ * of them are sources before the first few pieces are in */
+#define PIECES_PEERING "max-delay-ms=20\n"
 
 static guint16 test_port;
 
