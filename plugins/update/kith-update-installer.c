@@ -98,13 +98,51 @@ kith_update_installer_remove_tree (const gchar *path)
   g_unlink (path);
 }
 
+/* Reads @in to its end in chunks, hashing each into @checksum and writing it to @out (-1:
+ * nowhere); stops at the chunk that takes the count past @limit, neither hashed nor written.
+ * *@total counts every byte read, that chunk too. FALSE with errno set when a read (*@failed
+ * "read") or a write ("write") failed. */
+static gboolean
+kith_update_installer_pump (int in, int out, guint64 limit, GChecksum *checksum, guint64 *total,
+                            const gchar **failed)
+{
+  g_autofree guint8 *buffer = g_malloc (KITH_UPDATE_COPY_CHUNK);
+
+  *total = 0;
+  for (;;) {
+    gssize n = read (in, buffer, KITH_UPDATE_COPY_CHUNK);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      *failed = "read";
+      return FALSE;
+    }
+    if (n == 0)
+      return TRUE;
+    *total += (guint64) n;
+    if (*total > limit)
+      return TRUE; /* never take more than was promised */
+    g_checksum_update (checksum, buffer, n);
+    for (gssize off = 0; out >= 0 && off < n;) {
+      gssize w = write (out, buffer + off, (gsize) (n - off));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0) {
+        *failed = "write";
+        return FALSE;
+      }
+      off += w;
+    }
+  }
+}
+
 /* Copies @src to the new file @dst in bounded chunks, checks size and sha256, syncs it. */
 static gboolean
 kith_update_installer_copy (const gchar *src, const gchar *dst, const KithCatalogFile *entry,
                             GError **error)
 {
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buffer = g_malloc (KITH_UPDATE_COPY_CHUNK);
+  const gchar *failed = NULL;
   guint64 total = 0;
   gboolean ok = FALSE;
   int in = g_open (src, O_RDONLY, 0);
@@ -117,31 +155,11 @@ kith_update_installer_copy (const gchar *src, const gchar *dst, const KithCatalo
     kith_update_installer_set_errno (error, "create", dst);
     goto out;
   }
-  for (;;) {
-    gssize n = read (in, buffer, KITH_UPDATE_COPY_CHUNK);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      kith_update_installer_set_errno (error, "read", src);
-      goto out;
-    }
-    if (n == 0)
-      break;
-    total += (guint64) n;
-    if (total > entry->size)
-      break; /* reported below; never copy more than the catalog promised */
-    g_checksum_update (checksum, buffer, n);
-    for (gssize off = 0; off < n;) {
-      gssize w = write (out, buffer + off, (gsize) (n - off));
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0) {
-        kith_update_installer_set_errno (error, "write", dst);
-        goto out;
-      }
-      off += w;
-    }
+  if (!kith_update_installer_pump (in, out, entry->size, checksum, &total, &failed)) {
+    kith_update_installer_set_errno (error, failed, g_strcmp0 (failed, "read") == 0 ? src : dst);
+    goto out;
   }
+  /* more than the catalog promised was never copied: the pump stopped there */
   if (total != entry->size) {
     g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE,
                  "%s: %s bytes where the catalog says %" G_GUINT64_FORMAT, entry->name,
@@ -171,27 +189,16 @@ static gboolean
 kith_update_installer_file_matches (const gchar *path, const KithCatalogFile *entry)
 {
   g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guint8 *buffer = g_malloc (KITH_UPDATE_COPY_CHUNK);
+  const gchar *failed = NULL;
   guint64 total = 0;
+  gboolean read_all;
   int fd = g_open (path, O_RDONLY | O_NOFOLLOW, 0);
 
   if (fd < 0)
     return FALSE;
-  for (;;) {
-    gssize n = read (fd, buffer, KITH_UPDATE_COPY_CHUNK);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      g_close (fd, NULL);
-      return n == 0 && total == entry->size && g_strcmp0 (g_checksum_get_string (checksum), entry->sha256) == 0;
-    }
-    total += (guint64) n;
-    if (total > entry->size)
-      break;
-    g_checksum_update (checksum, buffer, n);
-  }
+  read_all = kith_update_installer_pump (fd, -1, entry->size, checksum, &total, &failed);
   g_close (fd, NULL);
-  return FALSE;
+  return read_all && total == entry->size && g_strcmp0 (g_checksum_get_string (checksum), entry->sha256) == 0;
 }
 
 GPtrArray *
