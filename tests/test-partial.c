@@ -12,22 +12,15 @@
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
-#include "kith-partial-handler.h"
+#include "kith-test-partial.h"
 
 #define WAIT_TIMEOUT_S 20
 #define TOTAL (600 * 1024 + 7) /* more than the reader's buffer */
 #define TOKEN "0123456789abcdef0123456789abcdef"
 
-static gchar *tmp_dir;
-static gchar *file_path;
+static KithTestPartial *fixture;
 static GOutputStream *file_out;
-static KithPartialTable *table;
-static KithPartialHandler *handler;
-static SoupServer *server;
-static SoupSession *session;
 static GBytes *content;
-static guint16 port;
-static GPtrArray *refusals;
 
 static void
 run_until (gboolean (*done) (gpointer), gpointer data)
@@ -42,40 +35,18 @@ run_until (gboolean (*done) (gpointer), gpointer data)
 }
 
 static void
-on_refused (KithPartialHandler *h, const gchar *reason, gpointer user_data)
-{
-  g_ptr_array_add (refusals, g_strdup (reason));
-}
-
-static void
 setup_with_stall (guint stall_ms)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr (GFile) file = NULL;
-  GSList *uris;
 
-  tmp_dir = g_dir_make_tmp ("kith-partial-XXXXXX", &error);
-  g_assert_no_error (error);
-  file_path = g_build_filename (tmp_dir, ".partial-test", NULL);
-  file = g_file_new_for_path (file_path);
+  fixture = kith_test_partial_new ("partial", stall_ms);
+  file = g_file_new_for_path (fixture->file_path);
   file_out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error));
   g_assert_no_error (error);
   content = g_bytes_new_take (g_malloc (TOTAL), TOTAL);
   for (gsize i = 0; i < TOTAL; i++)
     ((guint8 *) g_bytes_get_data (content, NULL))[i] = (guint8) (i * 7 + i / 251);
-  table = kith_partial_table_new (100);
-  handler = kith_partial_handler_new (table, stall_ms);
-  refusals = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (handler, "refused", G_CALLBACK (on_refused), NULL);
-  server = soup_server_new (NULL, NULL);
-  kith_partial_handler_add_to_server (handler, server);
-  g_assert_true (soup_server_listen (server, address, 0, &error));
-  uris = soup_server_get_uris (server);
-  port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  /* every reader of a test on its own connection */
-  session = soup_session_new_with_options ("max-conns-per-host", 16, NULL);
 }
 
 static void
@@ -87,19 +58,9 @@ setup (void)
 static void
 teardown (void)
 {
-  g_clear_object (&session);
-  soup_server_disconnect (server);
-  g_clear_object (&server);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_clear_object (&handler);
-  g_clear_pointer (&table, kith_partial_table_free);
   g_clear_object (&file_out);
+  g_clear_pointer (&fixture, kith_test_partial_free);
   g_clear_pointer (&content, g_bytes_unref);
-  g_clear_pointer (&refusals, g_ptr_array_unref);
-  kith_test_rm_rf (tmp_dir);
-  g_clear_pointer (&tmp_dir, g_free);
-  g_clear_pointer (&file_path, g_free);
 }
 
 /* A copy of TOTAL bytes (or of unknown size) in the table, nothing written yet. */
@@ -107,10 +68,10 @@ static KithPartialCopy *
 copy_new (guint64 total)
 {
   g_autoptr (GError) error = NULL;
-  KithPartialCopy *copy = kith_partial_copy_new (TOKEN, "http://origin/f", file_path, total, &error);
+  KithPartialCopy *copy = kith_partial_copy_new (TOKEN, "http://origin/f", fixture->file_path, total, &error);
 
   g_assert_no_error (error);
-  kith_partial_table_add (table, copy);
+  kith_partial_table_add (fixture->table, copy);
   return copy;
 }
 
@@ -196,7 +157,7 @@ static Reader *
 reader_start (const gchar *method, const gchar *token, const gchar *range)
 {
   Reader *reader = g_new0 (Reader, 1);
-  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u" KITH_PARTIAL_HANDLER_PREFIX "%s", port, token);
+  g_autofree gchar *url = kith_test_partial_url (fixture, token);
 
   reader->msg = soup_message_new (method, url);
   reader->received = g_byte_array_new ();
@@ -204,7 +165,7 @@ reader_start (const gchar *method, const gchar *token, const gchar *range)
   reader->pending = TRUE;
   if (range != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (reader->msg), "Range", range);
-  soup_session_send_async (session, reader->msg, G_PRIORITY_DEFAULT, reader->cancellable, reader_sent,
+  soup_session_send_async (fixture->session, reader->msg, G_PRIORITY_DEFAULT, reader->cancellable, reader_sent,
                            reader);
   return reader;
 }
@@ -302,8 +263,8 @@ START_TEST (test_bytes_while_growing)
   g_assert_no_error (reader->error);
   assert_content (reader, 0, TOTAL);
   ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
-  ck_assert_uint_eq (kith_partial_handler_get_bytes_served (handler), TOTAL);
-  ck_assert_uint_eq (refusals->len, 0);
+  ck_assert_uint_eq (kith_partial_handler_get_bytes_served (fixture->handler), TOTAL);
+  ck_assert_uint_eq (fixture->refusals->len, 0);
 }
 END_TEST
 
@@ -319,8 +280,8 @@ START_TEST (test_failure_cuts)
   /* never a clean end: the reader cannot mistake it for the whole file */
   ck_assert_msg (reader->error != NULL, "a failed copy ended cleanly");
   ck_assert_uint_eq (reader->received->len, 50 * 1024 - 1);
-  ck_assert_uint_eq (refusals->len, 1);
-  ck_assert_str_eq (g_ptr_array_index (refusals, 0), "failed");
+  ck_assert_uint_eq (fixture->refusals->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 0), "failed");
   ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
 }
 END_TEST
@@ -341,8 +302,8 @@ START_TEST (test_stall_cuts)
   run_until (reader_ended, reader);
   ck_assert_msg (reader->error != NULL, "a stalled copy ended cleanly");
   ck_assert_uint_ge (g_get_monotonic_time () - started, 250 * 1000);
-  ck_assert_uint_eq (refusals->len, 1);
-  ck_assert_str_eq (g_ptr_array_index (refusals, 0), "stall");
+  ck_assert_uint_eq (fixture->refusals->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 0), "stall");
 }
 END_TEST
 
@@ -408,15 +369,15 @@ START_TEST (test_reader_cap)
   g_autoptr (Reader) first = NULL;
   g_autoptr (Reader) second = NULL;
 
-  kith_partial_handler_set_max_readers (handler, 1);
+  kith_partial_handler_set_max_readers (fixture->handler, 1);
   copy_write (copy, 1000);
   first = reader_start ("GET", TOKEN, NULL);
   reader_wait_for (first, 999);
   second = reader_start ("GET", TOKEN, NULL);
   run_until (reader_ended, second);
   ck_assert_uint_eq (soup_message_get_status (second->msg), 503);
-  ck_assert_uint_eq (refusals->len, 1);
-  ck_assert_str_eq (g_ptr_array_index (refusals, 0), "readers");
+  ck_assert_uint_eq (fixture->refusals->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 0), "readers");
   ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 1);
 }
 END_TEST
@@ -444,7 +405,7 @@ END_TEST
 static gboolean
 table_empty (gpointer user_data)
 {
-  return kith_partial_table_get_size (table) == 0;
+  return kith_partial_table_get_size (fixture->table) == 0;
 }
 
 /* A failed copy leaves the table at once, a complete one after its linger; the table is
@@ -452,7 +413,7 @@ table_empty (gpointer user_data)
 START_TEST (test_table)
 {
   g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
-  g_autoptr (KithPartialCopy) found = kith_partial_table_lookup (table, TOKEN);
+  g_autoptr (KithPartialCopy) found = kith_partial_table_lookup (fixture->table, TOKEN);
   g_autoptr (KithPartialCopy) growing = NULL;
 
   ck_assert_ptr_eq (found, copy);
@@ -461,20 +422,20 @@ START_TEST (test_table)
   g_clear_object (&copy);
   copy = copy_new (TOTAL);
   kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
-  ck_assert_uint_eq (kith_partial_table_get_size (table), 1);
+  ck_assert_uint_eq (kith_partial_table_get_size (fixture->table), 1);
   run_until (table_empty, NULL);
   /* full: the finished copies go before any growing one */
-  growing = kith_partial_copy_new ("ffffffffffffffffffffffffffffffff", "h", file_path, 0, NULL);
-  kith_partial_table_add (table, growing);
+  growing = kith_partial_copy_new ("ffffffffffffffffffffffffffffffff", "h", fixture->file_path, 0, NULL);
+  kith_partial_table_add (fixture->table, growing);
   for (guint i = 0; i < KITH_PARTIAL_TABLE_MAX + 10; i++) {
     g_autofree gchar *token = g_strdup_printf ("%032x", i);
-    g_autoptr (KithPartialCopy) other = kith_partial_copy_new (token, "h", file_path, 0, NULL);
+    g_autoptr (KithPartialCopy) other = kith_partial_copy_new (token, "h", fixture->file_path, 0, NULL);
     kith_partial_copy_complete (other, "00");
-    kith_partial_table_add (table, other);
+    kith_partial_table_add (fixture->table, other);
   }
-  ck_assert_uint_eq (kith_partial_table_get_size (table), KITH_PARTIAL_TABLE_MAX);
+  ck_assert_uint_eq (kith_partial_table_get_size (fixture->table), KITH_PARTIAL_TABLE_MAX);
   g_clear_object (&found);
-  found = kith_partial_table_lookup (table, "ffffffffffffffffffffffffffffffff");
+  found = kith_partial_table_lookup (fixture->table, "ffffffffffffffffffffffffffffffff");
   ck_assert_ptr_eq (found, growing);
 }
 END_TEST

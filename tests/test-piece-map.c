@@ -12,7 +12,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
-#include "kith-partial-handler.h"
+#include "kith-test-partial.h"
 #include "kith-piece-map.h"
 
 #define TOKEN "00112233445566778899aabbccddeeff"
@@ -104,66 +104,27 @@ END_TEST
 
 /* ---- a partial copy fetched in pieces, over HTTP ---- */
 
-static gchar *tmp_dir;
-static gchar *file_path;
+static KithTestPartial *fixture;
 static GBytes *content;
-static KithPartialTable *table;
-static KithPartialHandler *handler;
-static SoupServer *server;
-static SoupSession *session;
-static guint16 port;
-static GPtrArray *refusals;
-
-static void
-on_refused (KithPartialHandler *h, const gchar *reason, gpointer user_data)
-{
-  g_ptr_array_add (refusals, g_strdup (reason));
-}
 
 static void
 setup (void)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   guint8 *data = g_malloc (TOTAL);
-  GSList *uris;
 
-  tmp_dir = g_dir_make_tmp ("kith-piece-map-XXXXXX", &error);
-  g_assert_no_error (error);
-  file_path = g_build_filename (tmp_dir, ".partial-pieces", NULL);
+  fixture = kith_test_partial_new ("piece-map", 5000);
   for (gsize i = 0; i < TOTAL; i++)
     data[i] = (guint8) (i * 13 + i / 7);
   content = g_bytes_new_take (data, TOTAL);
   /* the pieces are written at their places, in any order: the file has its full size */
-  ck_assert (g_file_set_contents (file_path, g_bytes_get_data (content, NULL), TOTAL, NULL));
-  table = kith_partial_table_new (100);
-  handler = kith_partial_handler_new (table, 5000);
-  refusals = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (handler, "refused", G_CALLBACK (on_refused), NULL);
-  server = soup_server_new (NULL, NULL);
-  kith_partial_handler_add_to_server (handler, server);
-  g_assert_true (soup_server_listen (server, address, 0, &error));
-  uris = soup_server_get_uris (server);
-  port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  session = soup_session_new ();
+  ck_assert (g_file_set_contents (fixture->file_path, g_bytes_get_data (content, NULL), TOTAL, NULL));
 }
 
 static void
 teardown (void)
 {
-  g_clear_object (&session);
-  soup_server_disconnect (server);
-  g_clear_object (&server);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_clear_object (&handler);
-  g_clear_pointer (&table, kith_partial_table_free);
+  g_clear_pointer (&fixture, kith_test_partial_free);
   g_clear_pointer (&content, g_bytes_unref);
-  g_clear_pointer (&refusals, g_ptr_array_unref);
-  kith_test_rm_rf (tmp_dir);
-  g_clear_pointer (&tmp_dir, g_free);
-  g_clear_pointer (&file_path, g_free);
 }
 
 typedef struct {
@@ -186,13 +147,13 @@ answer_read (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 get_range (Answer *answer, guint64 first, guint64 last)
 {
-  g_autofree gchar *url = g_strdup_printf ("http://127.0.0.1:%u" KITH_PARTIAL_HANDLER_PREFIX TOKEN, port);
+  g_autofree gchar *url = kith_test_partial_url (fixture, TOKEN);
   gboolean timed_out = FALSE;
   guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
 
   *answer = (Answer) { soup_message_new ("GET", url), NULL, NULL, FALSE };
   soup_message_headers_set_range (soup_message_get_request_headers (answer->msg), (goffset) first, (goffset) last);
-  soup_session_send_and_read_async (session, answer->msg, G_PRIORITY_DEFAULT, NULL, answer_read, answer);
+  soup_session_send_and_read_async (fixture->session, answer->msg, G_PRIORITY_DEFAULT, NULL, answer_read, answer);
   while (!answer->done && !timed_out)
     g_main_context_iteration (NULL, TRUE);
   ck_assert_msg (!timed_out, "the answer did not end");
@@ -241,12 +202,12 @@ assert_piece (Answer *answer, guint index)
 START_TEST (test_copy_serves_verified_pieces)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (KithPartialCopy) copy = kith_partial_copy_new (TOKEN, "http://origin/f", file_path, TOTAL, &error);
+  g_autoptr (KithPartialCopy) copy = kith_partial_copy_new (TOKEN, "http://origin/f", fixture->file_path, TOTAL, &error);
   g_autofree gchar *map = NULL;
   Answer answer;
 
   g_assert_no_error (error);
-  kith_partial_table_add (table, copy);
+  kith_partial_table_add (fixture->table, copy);
   kith_partial_copy_set_pieces (copy, PIECE, COUNT);
   ck_assert (kith_partial_copy_has_pieces (copy));
   kith_partial_copy_add_piece (copy, 7);
@@ -270,7 +231,7 @@ START_TEST (test_copy_serves_verified_pieces)
   ck_assert_uint_eq (soup_message_get_status (answer.msg), 206);
   ck_assert_uint_eq (g_bytes_get_size (answer.body), 10);
   answer_clear (&answer);
-  ck_assert_uint_eq (refusals->len, 0);
+  ck_assert_uint_eq (fixture->refusals->len, 0);
 
   get_piece (&answer, 3);
   ck_assert_uint_eq (soup_message_get_status (answer.msg), 416);
@@ -280,9 +241,9 @@ START_TEST (test_copy_serves_verified_pieces)
   get_range (&answer, 7 * PIECE, 8 * PIECE); /* one byte into piece 8 */
   ck_assert_uint_eq (soup_message_get_status (answer.msg), 416);
   answer_clear (&answer);
-  ck_assert_uint_eq (refusals->len, 2);
-  ck_assert_str_eq (g_ptr_array_index (refusals, 0), "missing");
-  ck_assert_str_eq (g_ptr_array_index (refusals, 1), "missing");
+  ck_assert_uint_eq (fixture->refusals->len, 2);
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 0), "missing");
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 1), "missing");
   ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
 
   kith_partial_copy_grow (copy, TOTAL);
@@ -300,8 +261,8 @@ END_TEST
 /* A failed copy has no map to give; one fetched whole never had one. */
 START_TEST (test_copy_map_absent)
 {
-  g_autoptr (KithPartialCopy) whole = kith_partial_copy_new (TOKEN, "http://origin/f", file_path, TOTAL, NULL);
-  g_autoptr (KithPartialCopy) failed = kith_partial_copy_new (TOKEN, "http://origin/f", file_path, TOTAL, NULL);
+  g_autoptr (KithPartialCopy) whole = kith_partial_copy_new (TOKEN, "http://origin/f", fixture->file_path, TOTAL, NULL);
+  g_autoptr (KithPartialCopy) failed = kith_partial_copy_new (TOKEN, "http://origin/f", fixture->file_path, TOTAL, NULL);
   g_autofree gchar *none = kith_partial_copy_get_piece_map (whole);
   g_autofree gchar *gone = NULL;
 
