@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-peering.c — the peering service: reads [peering], owns the shared objects
- * (store, transport, peer table, sender, task broker), dispatches packets to the
- * responder and the fetch jobs, and implements KithFetcher and KithTaskBroker */
+/* kith-peering.c — the peering service: made from [peering] (kith-peering-config.c), owns
+ * the shared objects (store, transport, peer table, sender, task broker), dispatches
+ * packets to the responder and the fetch jobs, and implements KithFetcher and KithTaskBroker */
 #include "kith-peering.h"
 #include "kith-backend-trust.h"
 
@@ -10,6 +10,7 @@
 #include "kith-fetch-job.h"
 #include "kith-partial-handler.h"
 #include "kith-peer-directory.h"
+#include "kith-peering-config.h"
 #include "kith-peering-context.h"
 #include "kith-peering-error.h"
 #include "kith-peering-server.h"
@@ -54,14 +55,6 @@ G_DEFINE_TYPE_WITH_CODE (KithPeering, kith_peering, G_TYPE_OBJECT,
                          G_IMPLEMENT_INTERFACE (KITH_TYPE_FETCHER, kith_peering_fetcher_init)
                          G_IMPLEMENT_INTERFACE (KITH_TYPE_TASK_BROKER, kith_peering_task_broker_init))
 
-static const gchar *const kith_peering_keys[] = {
-  "port", "listen", "send-address", "broadcast", "multicast",
-  "max-delay-ms", "client-wait-ms", "progress-interval-ms", "stall-ms", "bad-peer-time",
-  "origin-deadline-ms", "follow-max-ms", "reply-rate", "reply-burst",
-  "reply-order", "reply-slot-ms", "miss-wait-ms", "cache-dir", "cache-max-mb", "cache-max-age", "trust",
-  "stream-readers", NULL,
-};
-
 static void
 kith_peering_finalize (GObject *object)
 {
@@ -98,135 +91,6 @@ static void
 kith_peering_init (KithPeering *self)
 {
   self->jobs = g_ptr_array_new ();
-}
-
-/* ---- configuration ---- */
-
-static gboolean
-kith_peering_load_timings (KithPeering *self, KithConfig *config, GError **error)
-{
-  guint64 max_delay, client_wait, progress, stall, bad_peer, deadline, follow_max, rate, burst;
-
-  /* defaults chosen by measurement (bench/RESULTS.md): a hit is found in ~20 ms; a miss
-   * costs the wait plus ~6 ms of bookkeeping, so 80 ms keeps it under 100 ms, and still
-   * leaves 40 ms past the latest reply for the LAN round trip. The patent's 2000/2200 ms
-   * still work by config. */
-  if (!kith_config_get_uint64 (config, "peering", "max-delay-ms", 40, 0, 60000, &max_delay, error) ||
-      !kith_config_get_uint64 (config, "peering", "client-wait-ms", 80, 1, 60000, &client_wait, error) ||
-      !kith_config_get_uint64 (config, "peering", "progress-interval-ms", 250, 10, 60000, &progress, error) ||
-      !kith_config_get_uint64 (config, "peering", "stall-ms", 5000, 100, 600000, &stall, error) ||
-      !kith_config_get_duration_ms (config, "peering", "bad-peer-time", 10 * 60 * 1000, &bad_peer, error) ||
-      !kith_config_get_uint64 (config, "peering", "origin-deadline-ms", 4000, 0, 600000, &deadline, error) ||
-      !kith_config_get_uint64 (config, "peering", "follow-max-ms", 60000, 0, 3600000, &follow_max, error) ||
-      !kith_config_get_uint64 (config, "peering", "reply-rate", 20, 0, 100000, &rate, error) ||
-      !kith_config_get_uint64 (config, "peering", "reply-burst", 40, 1, 100000, &burst, error))
-    return FALSE;
-  if (client_wait <= max_delay) {
-    kith_config_set_error (config, error, "peering", "client-wait-ms",
-                           "%" G_GUINT64_FORMAT " must exceed max-delay-ms (%" G_GUINT64_FORMAT
-                           ") so that the slowest responder is still heard", client_wait, max_delay);
-    return FALSE;
-  }
-  self->timings.max_delay_ms = max_delay;
-  self->timings.client_wait_ms = client_wait;
-  self->timings.progress_interval_ms = progress;
-  self->timings.stall_ms = stall;
-  self->timings.bad_peer_ms = MIN (bad_peer, G_MAXUINT);
-  self->timings.origin_deadline_ms = deadline;
-  self->timings.follow_max_ms = follow_max;
-  self->timings.reply_rate = rate;
-  self->timings.reply_burst = burst;
-  return TRUE;
-}
-
-/* A node streams its download to at most stream-readers others; the rest read theirs. The
- * default 4: with LAN links about five times the uplink (100 Mbit/s, 20 Mbit/s), four
- * streams at the origin's pace fit in one node's link, and a storm of N takes a tree
- * log4(N) deep. */
-static gboolean
-kith_peering_load_streaming (KithPeering *self, KithConfig *config, GError **error)
-{
-  guint64 readers;
-
-  if (!kith_config_get_uint64 (config, "peering", "stream-readers", 4, 1, KITH_PARTIAL_HANDLER_MAX_READERS,
-                               &readers, error))
-    return FALSE;
-  self->stream_readers = readers;
-  return TRUE;
-}
-
-/* reply-order=rank (the default): holders answer in the order of kith-reply-rank.h, one
- * reply-slot-ms apart, and a requester that knows no holder waits only miss-wait-ms;
- * reply-order=random: every holder waits a random delay in [0, max-delay-ms] and every
- * search waits client-wait-ms, as in the patent (whose timings then work by config). */
-static gboolean
-kith_peering_load_reply_order (KithPeering *self, KithConfig *config, GError **error)
-{
-  g_autofree gchar *order = kith_config_get_string (config, "peering", "reply-order", "rank", error);
-  guint64 slot, miss_wait;
-
-  if (order == NULL ||
-      !kith_config_get_uint64 (config, "peering", "reply-slot-ms", 3, 0, 1000, &slot, error) ||
-      !kith_config_get_uint64 (config, "peering", "miss-wait-ms", 15, 1, 60000, &miss_wait, error))
-    return FALSE;
-  if (g_strcmp0 (order, "rank") != 0 && g_strcmp0 (order, "random") != 0) {
-    kith_config_set_error (config, error, "peering", "reply-order", "'%s' is neither 'rank' nor 'random'", order);
-    return FALSE;
-  }
-  self->timings.reply_order = g_strcmp0 (order, "rank") == 0 ? KITH_REPLY_ORDER_RANK : KITH_REPLY_ORDER_RANDOM;
-  self->timings.reply_slot_ms = slot;
-  /* never longer than the wait with a holder known */
-  self->timings.miss_wait_ms = MIN (miss_wait, self->timings.client_wait_ms);
-  return TRUE;
-}
-
-static gboolean
-kith_peering_load_store (KithPeering *self, KithConfig *config, GError **error)
-{
-  g_autofree gchar *default_dir = g_build_filename (kith_agent_get_state_dir (self->agent),
-                                                    "peering-cache", NULL);
-  g_autofree gchar *dir = kith_config_get_path (config, "peering", "cache-dir", default_dir, error);
-  guint64 max_mb, max_age;
-
-  if (dir == NULL ||
-      !kith_config_get_uint64 (config, "peering", "cache-max-mb", 1024, 0, G_MAXUINT32, &max_mb, error) ||
-      !kith_config_get_duration_ms (config, "peering", "cache-max-age", 30ull * 24 * 3600 * 1000,
-                                    &max_age, error))
-    return FALSE;
-  self->store = kith_alias_store_new (dir, max_mb * 1024 * 1024, max_age, error);
-  return self->store != NULL;
-}
-
-static gboolean
-kith_peering_load_transport (KithPeering *self, KithConfig *config, GError **error)
-{
-  /* bare defaults stay on loopback; the packaged kith-agent.conf opens the LAN */
-  static const gchar *const default_broadcast[] = { "127.255.255.255", NULL };
-  g_autofree gchar *listen = NULL;
-  g_autofree gchar *send = NULL;
-  g_autofree gchar *multicast = NULL;
-  g_auto (GStrv) broadcast = NULL;
-  g_autoptr (GError) error_local = NULL;
-  guint64 port;
-
-  if (!kith_config_get_uint64 (config, "peering", "port", 1967, 1, G_MAXUINT16, &port, error) ||
-      (listen = kith_config_get_string (config, "peering", "listen", "127.255.255.255", error)) == NULL ||
-      (send = kith_config_get_string (config, "peering", "send-address", "127.0.0.1", error)) == NULL ||
-      (broadcast = kith_config_get_strv (config, "peering", "broadcast", default_broadcast, error)) == NULL)
-    return FALSE;
-  multicast = kith_config_get_string (config, "peering", "multicast", NULL, &error_local);
-  if (error_local != NULL) {
-    g_propagate_error (error, g_steal_pointer (&error_local));
-    return FALSE;
-  }
-  self->transport = kith_transport_new (port, listen[0] != '\0' ? listen : NULL, send,
-                                        (const gchar *const *) broadcast, multicast);
-  if (!kith_transport_start (self->transport, &error_local)) {
-    kith_config_set_error (config, error, "peering", "port", "cannot open the peering sockets: %s",
-                           error_local->message);
-    return FALSE;
-  }
-  return TRUE;
 }
 
 /* ---- packets ---- */
@@ -533,13 +397,11 @@ kith_peering_new (KithAgent *agent, GError **error)
   KithConfig *config = kith_agent_get_config (agent);
 
   self->agent = agent;
-  if (!kith_config_check_keys (config, "peering", kith_peering_keys, error) ||
+  if (!kith_peering_config_check_keys (config, error) ||
       (self->trust = kith_peering_trust_new (agent, error)) == NULL ||
-      !kith_peering_load_timings (self, config, error) ||
-      !kith_peering_load_streaming (self, config, error) ||
-      !kith_peering_load_reply_order (self, config, error) ||
-      !kith_peering_load_store (self, config, error) ||
-      !kith_peering_load_transport (self, config, error))
+      !kith_peering_config_load_timings (config, &self->timings, &self->stream_readers, error) ||
+      (self->store = kith_peering_config_open_store (config, kith_agent_get_state_dir (agent), error)) == NULL ||
+      (self->transport = kith_peering_config_open_transport (config, error)) == NULL)
     return NULL;
   kith_peering_register_metrics (kith_agent_get_metrics (agent));
   /* libsoup's default of 10 connections in all is less than one fetch in pieces keeps
