@@ -446,7 +446,7 @@ fetches_have (gpointer user_data)
   return TRUE;
 }
 
-/* past a piece's end: a partial copy read as it grows keeps back the last byte it has */
+/* mid-piece: the holder's partial copy has twelve whole pieces to give while the origin holds */
 #define VANISH_HOLD (STORM_HOLD + PIECE / 2)
 
 /* Verified pieces survive their sources: a holder fetching from an origin that holds back

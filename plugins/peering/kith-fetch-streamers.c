@@ -57,6 +57,8 @@ kith_fetch_streamers_size (KithFetchStreamers *self, const KithFetchStreamer *st
 guint64
 kith_fetch_streamers_available (const KithFetchStreamer *streamer)
 {
+  if (streamer->total > 0)
+    return MIN (streamer->done, streamer->total - 1);
   return streamer->done > 0 ? streamer->done - 1 : 0;
 }
 

@@ -43,8 +43,8 @@ GPtrArray *kith_fetch_streamers_list_sized (KithFetchStreamers *self);
 /* The size a read of @streamer is bounded by, 0 when it may not be read: the expected
  * size, else the announced total; another size is another version. */
 guint64 kith_fetch_streamers_size (KithFetchStreamers *self, const KithFetchStreamer *streamer);
-/* What @streamer has: what it announced but the last byte (a partial copy sends its last
- * byte only once complete). */
+/* What @streamer has: what it announced, but never the file's last byte (a partial copy
+ * sends it only once complete; of a size not announced, any byte may be the last). */
 guint64 kith_fetch_streamers_available (const KithFetchStreamer *streamer);
 
 G_END_DECLS

@@ -130,6 +130,11 @@ kith_partial_copy_get_readable (KithPartialCopy *self)
   case KITH_PARTIAL_COPY_COMPLETE:
     return self->available;
   case KITH_PARTIAL_COPY_GROWING:
+    /* the byte held back is the one that would let a reader end the file before the store
+     * verified it: with a known size, only the file's last byte; with none, any byte
+     * written may be the last */
+    if (self->total > 0)
+      return MIN (self->available, self->total - 1);
     return self->available > 0 ? self->available - 1 : 0;
   default:
     return 0;

@@ -38,7 +38,9 @@ void kith_partial_copy_set_total (KithPartialCopy *self, guint64 total);
 /* Bytes written to the file so far. */
 guint64 kith_partial_copy_get_available (KithPartialCopy *self);
 /* Bytes a reader may be given now: all of them once complete; while growing, all but the
- * last byte of the file, so that nobody completes a copy before it was verified. */
+ * last byte of the file, so that nobody completes a copy before it was verified — every
+ * byte written short of it when the size is known, all but the last written while it is
+ * not (any of them may be the file's last). */
 guint64 kith_partial_copy_get_readable (KithPartialCopy *self);
 /* @len more bytes were appended to the file. */
 void kith_partial_copy_grow (KithPartialCopy *self, guint64 len);
