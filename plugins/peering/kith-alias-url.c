@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* kith-alias-url.c — the alias URL rule: http(s), the packet's source host, /alias/ */
+/* kith-alias-url.c — the alias URL rule: http(s), the packet's source host, /alias/; and
+ * the host an alias from an any-address listener stands for */
 #include "kith-alias-url.h"
 
 #include <string.h>
@@ -49,4 +50,28 @@ kith_alias_url_check (const gchar *alias, GSocketAddress *from, const gchar **re
       g_uri_get_fragment (uri) != NULL)
     return kith_alias_url_fail (reason, "path");
   return TRUE;
+}
+
+void
+kith_alias_url_fix_host (gchar **alias, GSocketAddress *from)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GInetAddress) host = NULL;
+  g_autofree gchar *source = NULL;
+  GUri *fixed;
+
+  if (*alias == NULL || (*alias)[0] == '\0' || !G_IS_INET_SOCKET_ADDRESS (from))
+    return;
+  uri = g_uri_parse (*alias, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL)
+    return;
+  host = g_inet_address_new_from_string (g_uri_get_host (uri));
+  if (host == NULL || !g_inet_address_get_is_any (host))
+    return;
+  source = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)));
+  fixed = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL, source, g_uri_get_port (uri),
+                       g_uri_get_path (uri), NULL, NULL);
+  g_free (*alias);
+  *alias = g_uri_to_string (fixed);
+  g_uri_unref (fixed);
 }

@@ -13,5 +13,9 @@ G_BEGIN_DECLS
 /* TRUE when @alias is acceptable from a packet sent by @from; else FALSE and *@reason is
  * a static metric label: "syntax", "scheme", "host" or "path". */
 gboolean kith_alias_url_check (const gchar *alias, GSocketAddress *from, const gchar **reason);
+/* An alias on the any address (a node listening on all of its addresses names no host of
+ * its own) gets the host of @from, the packet's source; *@alias is replaced. Any other
+ * alias, or none, is left as it is. */
+void kith_alias_url_fix_host (gchar **alias, GSocketAddress *from);
 
 G_END_DECLS

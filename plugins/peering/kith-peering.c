@@ -95,32 +95,6 @@ kith_peering_init (KithPeering *self)
 
 /* ---- packets ---- */
 
-/* An alias announced from a node listening on any address names no host: use the
- * address the packet came from. */
-static void
-kith_peering_fix_alias_host (KithPacket *packet, GSocketAddress *from)
-{
-  g_autoptr (GUri) uri = NULL;
-  g_autoptr (GInetAddress) host = NULL;
-  g_autofree gchar *source = NULL;
-  GUri *fixed;
-
-  if (packet->alias == NULL || packet->alias[0] == '\0' || !G_IS_INET_SOCKET_ADDRESS (from))
-    return;
-  uri = g_uri_parse (packet->alias, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL || g_uri_get_host (uri) == NULL)
-    return;
-  host = g_inet_address_new_from_string (g_uri_get_host (uri));
-  if (host == NULL || !g_inet_address_get_is_any (host))
-    return;
-  source = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)));
-  fixed = g_uri_build (G_URI_FLAGS_NONE, g_uri_get_scheme (uri), NULL, source, g_uri_get_port (uri),
-                       g_uri_get_path (uri), NULL, NULL);
-  g_free (packet->alias);
-  packet->alias = g_uri_to_string (fixed);
-  g_uri_unref (fixed);
-}
-
 /* An alias must name the packet's source host and a kith alias path (kith-alias-url.h):
  * an announcement with any other is dropped and counted. */
 static gboolean
@@ -146,7 +120,7 @@ kith_peering_dispatch (KithPeering *self, KithPacket *packet, GSocketAddress *fr
 {
   if (kith_peering_tasks_deliver_offer (self->tasks, packet, from))
     return; /* the alias of a task offer is checked, not fixed: it must name its sender */
-  kith_peering_fix_alias_host (packet, from);
+  kith_alias_url_fix_host (&packet->alias, from);
   if (!kith_peering_alias_acceptable (self, packet, from))
     return;
   kith_peering_server_handle_packet (self->server, packet, from);
