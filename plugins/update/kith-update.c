@@ -4,8 +4,8 @@
  * A check runs in three steps: the catalog check (kith-update-check.c: the signed catalog
  * from [agent] backend-url, never through peers, verified, and the files to fetch), then one
  * KithFetcher transaction per file whose version differs from the installed one or that is
- * damaged (so one set may come from several peers and the origin), then the installer
- * switches the whole set in from a worker thread.
+ * damaged (kith-update-fetch.c: so one set may come from several peers and the origin), then
+ * the installer switches the whole set in from a worker thread.
  */
 #include "kith-update.h"
 #include "kith-backend-trust.h"
@@ -13,6 +13,7 @@
 #include "kith-catalog.h"
 #include "kith-update-check.h"
 #include "kith-update-error.h"
+#include "kith-update-fetch.h"
 #include "kith-update-installer.h"
 #include "kith-update-schedule.h"
 #include "kith-update-state.h"
@@ -26,12 +27,9 @@ typedef struct {
   KithUpdate *self;   /* a ref */
   GPtrArray *waiters; /* GTask, each completed with the result */
   GCancellable *cancellable;
-  KithCatalog *catalog;  /* the verified one, once the catalog check has answered */
-  GPtrArray *transfers;  /* KithTransfer */
-  GHashTable *sources;   /* name → verified path in peering's cache */
-  GHashTable *names;     /* KithTransfer → name (borrowed from catalog) */
-  gboolean repair;       /* the installed catalog again, with its damaged files fetched anew */
-  guint pending;
+  KithCatalog *catalog;   /* the verified one, once the catalog check has answered */
+  KithUpdateFetch *fetch; /* its files, once chosen */
+  gboolean repair;        /* the installed catalog again, with its damaged files fetched anew */
   gboolean ended; /* the waiters have their answer; late callbacks only drop their ref */
 } KithUpdateRun;
 
@@ -103,11 +101,7 @@ kith_update_schedule_after (KithUpdate *self, KithUpdateScheduleEvent event, gin
 static void
 kith_update_run_clear (KithUpdateRun *run)
 {
-  for (guint i = 0; run->transfers != NULL && i < run->transfers->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (run->transfers, i), run);
-  g_clear_pointer (&run->transfers, g_ptr_array_unref);
-  g_clear_pointer (&run->sources, g_hash_table_unref);
-  g_clear_pointer (&run->names, g_hash_table_unref);
+  g_clear_pointer (&run->fetch, kith_update_fetch_free);
   g_clear_pointer (&run->catalog, kith_catalog_free);
   g_clear_object (&run->cancellable);
   g_ptr_array_unref (run->waiters);
@@ -150,8 +144,8 @@ kith_update_run_end (KithUpdateRun *run, const gchar *result, const GError *erro
 
   g_return_if_fail (!run->ended);
   run->ended = TRUE;
-  for (guint i = 0; run->transfers != NULL && i < run->transfers->len; i++)
-    g_signal_handlers_disconnect_by_data (g_ptr_array_index (run->transfers, i), run);
+  if (run->fetch != NULL)
+    kith_update_fetch_detach (run->fetch);
   if (error != NULL)
     g_warning ("update check failed: %s", error->message);
   else
@@ -219,7 +213,8 @@ kith_update_install_thread (GTask *task, gpointer source, gpointer task_data, GC
   KithUpdateRun *run = task_data;
   GError *error = NULL;
 
-  if (!kith_update_installer_install (run->self->signatures_dir, run->catalog, run->sources, &error))
+  if (!kith_update_installer_install (run->self->signatures_dir, run->catalog,
+                                      kith_update_fetch_get_sources (run->fetch), &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -232,6 +227,7 @@ kith_update_install_done (GObject *source, GAsyncResult *result, gpointer user_d
   KithUpdate *self = run->self;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *message = NULL;
+  guint fetched;
 
   if (run->ended) {
     kith_update_run_unref (run);
@@ -246,13 +242,13 @@ kith_update_install_done (GObject *source, GAsyncResult *result, gpointer user_d
   }
   kith_catalog_free (self->installed);
   self->installed = g_steal_pointer (&run->catalog);
+  fetched = g_hash_table_size (kith_update_fetch_get_sources (run->fetch));
   if (run->repair)
     message = g_strdup_printf ("repaired catalog %" G_GINT64_FORMAT " (%u damaged files fetched again)",
-                               self->installed->version, g_hash_table_size (run->sources));
+                               self->installed->version, fetched);
   else
     message = g_strdup_printf ("installed catalog %" G_GINT64_FORMAT " (%u files, %u fetched)",
-                               self->installed->version, self->installed->files->len,
-                               g_hash_table_size (run->sources));
+                               self->installed->version, self->installed->files->len, fetched);
   if (!self->stopped)
     g_signal_emit (self, signals[SIGNAL_SET_INSTALLED], 0, self->installed->version,
                    kith_update_files_variant (self->installed));
@@ -270,116 +266,41 @@ kith_update_install (KithUpdateRun *run)
   g_task_run_in_thread (task, kith_update_install_thread);
 }
 
-/* ---- files ---- */
+/* ---- files: kith-update-fetch.c fetches them ---- */
 
 static void
-kith_update_transfer_notify (KithTransfer *transfer, GParamSpec *pspec, KithUpdateRun *run)
+kith_update_file_progress (const gchar *name, const gchar *source, guint64 done, guint64 total, gpointer user_data)
 {
-  const gchar *name = g_hash_table_lookup (run->names, transfer);
-  const gchar *source = kith_transfer_get_source (transfer);
+  KithUpdateRun *run = user_data;
 
-  if (kith_transfer_is_finished (transfer))
-    return; /* reported once verified */
-  g_signal_emit (run->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
-                 kith_transfer_get_bytes_done (transfer), kith_transfer_get_bytes_total (transfer));
-}
-
-/* The size on disk, which the catalog must match before the installer even looks. */
-static gboolean
-kith_update_transfer_check_size (KithTransfer *transfer, const KithCatalogFile *entry, GError **error)
-{
-  GStatBuf st;
-
-  if (g_strcmp0 (kith_transfer_get_sha256 (transfer), entry->sha256) != 0) {
-    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE,
-                 "%s: sha256 %s where the catalog says %s", entry->name,
-                 kith_transfer_get_sha256 (transfer), entry->sha256);
-    return FALSE;
-  }
-  if (g_stat (kith_transfer_get_path (transfer), &st) != 0 || (guint64) st.st_size != entry->size) {
-    g_set_error (error, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE,
-                 "%s: the fetched file is not the %" G_GUINT64_FORMAT " bytes the catalog says",
-                 entry->name, entry->size);
-    return FALSE;
-  }
-  return TRUE;
+  g_signal_emit (run->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source, done, total);
 }
 
 static void
-kith_update_transfer_finished (KithTransfer *transfer, KithUpdateRun *run)
+kith_update_files_done (const GError *error, gpointer user_data)
 {
-  const gchar *name = g_hash_table_lookup (run->names, transfer);
-  const KithCatalogFile *entry = kith_catalog_get_file (run->catalog, name);
-  g_autoptr (GError) error = NULL;
+  KithUpdateRun *run = user_data;
 
-  run->pending--;
-  if (kith_transfer_get_state (transfer) == KITH_TRANSFER_STATE_FAILED) {
-    error = g_error_new (KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_FILE, "%s: %s", name,
-                         kith_transfer_get_error (transfer)->message);
-  } else if (kith_update_transfer_check_size (transfer, entry, &error)) {
-    g_hash_table_insert (run->sources, g_strdup (name), g_strdup (kith_transfer_get_path (transfer)));
-    const gchar *source = kith_transfer_get_source (transfer);
-    g_signal_emit (run->self, signals[SIGNAL_FILE_PROGRESS], 0, name, source != NULL ? source : "",
-                   entry->size, entry->size);
-  }
-  if (error != NULL) {
-    /* one bad file fails the set: stop the others, keep the installed set */
-    for (guint i = 0; i < run->transfers->len; i++) {
-      KithTransfer *other = g_ptr_array_index (run->transfers, i);
-      g_signal_handlers_disconnect_by_data (other, run);
-      kith_transfer_cancel (other);
-    }
+  if (error != NULL)
     kith_update_run_end (run, NULL, error);
-    return;
-  }
-  if (run->pending == 0)
+  else
     kith_update_install (run);
 }
 
-/* Starts a transfer for each entry of @fetch (files of run->catalog). */
+/* Fetches each entry of @fetch (files of run->catalog), then installs the set. */
 static void
 kith_update_fetch_files (KithUpdateRun *run, GPtrArray *fetch)
 {
   KithUpdate *self = run->self;
-  const gchar *base = kith_agent_get_backend_url (self->agent);
+  guint count;
 
-  run->transfers = g_ptr_array_new_with_free_func (g_object_unref);
-  run->sources = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  run->names = g_hash_table_new (g_direct_hash, g_direct_equal);
-  for (guint i = 0; i < fetch->len; i++) {
-    KithCatalogFile *entry = g_ptr_array_index (fetch, i);
-    g_autofree gchar *url = NULL;
-    KithTransfer *transfer;
-
-    url = g_strconcat (base, g_str_has_suffix (base, "/") && entry->url[0] == '/' ? entry->url + 1
-                                                                                  : entry->url, NULL);
-    transfer = kith_fetcher_fetch_pieces (self->fetcher, url, entry->sha256, entry->size, entry->pieces,
-                                          KITH_FETCH_FLAG_NONE);
-    g_ptr_array_add (run->transfers, transfer);
-    g_hash_table_insert (run->names, transfer, entry->name);
-    run->pending++;
-  }
-  kith_update_set_stage (self, run->pending > 0 ? KITH_UPDATE_STAGE_DOWNLOADING
-                                                 : KITH_UPDATE_STAGE_INSTALLING);
-  if (run->pending == 0) {
+  run->fetch = kith_update_fetch_new (self->fetcher, kith_agent_get_backend_url (self->agent), fetch, run->catalog);
+  count = kith_update_fetch_get_count (run->fetch);
+  kith_update_set_stage (self, count > 0 ? KITH_UPDATE_STAGE_DOWNLOADING : KITH_UPDATE_STAGE_INSTALLING);
+  if (count == 0)
     kith_update_install (run);
-    return;
-  }
-  /* connect only now: a transfer served from the cache may finish at once */
-  for (guint i = 0; i < run->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (run->transfers, i);
-    g_signal_connect (transfer, "notify", G_CALLBACK (kith_update_transfer_notify), run);
-    g_signal_connect (transfer, "finished", G_CALLBACK (kith_update_transfer_finished), run);
-  }
-  for (guint i = 0; i < run->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (run->transfers, i);
-    if (kith_transfer_is_finished (transfer)) {
-      g_signal_handlers_disconnect_by_data (transfer, run);
-      kith_update_transfer_finished (transfer, run);
-      if (run->ended || run->pending == 0)
-        return; /* failed, or went on to install */
-    }
-  }
+  else
+    kith_update_fetch_start (run->fetch, kith_update_file_progress, kith_update_files_done, run);
 }
 
 /* The catalog check answered: end the run, or fetch what it chose. */
@@ -621,11 +542,8 @@ kith_update_stop (KithUpdate *self)
   if (run == NULL || self->stage == KITH_UPDATE_STAGE_INSTALLING)
     return; /* an install runs to its end: it is atomic, not cancellable */
   g_cancellable_cancel (run->cancellable);
-  for (guint i = 0; run->transfers != NULL && i < run->transfers->len; i++) {
-    KithTransfer *transfer = g_ptr_array_index (run->transfers, i);
-    g_signal_handlers_disconnect_by_data (transfer, run);
-    kith_transfer_cancel (transfer);
-  }
+  if (run->fetch != NULL)
+    kith_update_fetch_cancel (run->fetch);
   kith_update_run_fail (run, KITH_UPDATE_ERROR, KITH_UPDATE_ERROR_STOPPED,
                         "the update service stopped during the check");
 }
