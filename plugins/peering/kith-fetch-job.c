@@ -11,7 +11,7 @@
  * Every copy is verified (sha256) into the alias store before it is handed on, and a
  * peer's copy is taken only against a hash this node trusts (the caller's, or the one the
  * origin states in a HEAD) or from a peer that proves it is enrolled (trust=verified,
- * kith-peering-trust.h); the copy records which (KithAliasTrust).
+ * kith-fetch-offers.h); the copy records which (KithAliasTrust).
  *
  * Streaming (docs/protocol.md "Streaming"): a download from the origin is served to others
  * while it runs, as a partial copy (kith-partial-table.h) named in our "downloading". A
@@ -22,7 +22,8 @@
  * storm spreads over a tree of readers rather than one node's link.
  *
  * This file is the state machine; its parts report back to it through callbacks and never
- * call it: kith-fetch-search.h (the request to the LAN and the wait for an answer),
+ * call it: kith-fetch-offers.h (which copies it takes, and the nodes it leaves out),
+ * kith-fetch-search.h (the request to the LAN and the wait for an answer),
  * kith-fetch-attempt.h (one download from one source into the store, whole or in pieces,
  * served as our partial copy and announced: kith-fetch-download.h, kith-fetch-announce.h),
  * kith-fetch-streamers.h (the partial copies others announced), kith-fetch-pieces.h (when
@@ -34,7 +35,7 @@
 
 #include "kith-fetch-attempt.h"
 #include "kith-fetch-blame.h"
-#include "kith-fetch-pieces.h"
+#include "kith-fetch-offers.h"
 #include "kith-fetch-relay.h"
 #include "kith-fetch-search.h"
 #include "kith-fetch-transfers.h"
@@ -66,8 +67,7 @@ struct _KithFetchJob {
   KithFetchJobFinishedFunc finished;
   gpointer finished_data;
   gchar *href;
-  gchar *expected_sha256; /* a hash we trust: the caller's or the origin's digest */
-  guint64 expected_size; /* from the caller, 0: unknown */
+  KithFetchOffers *offers; /* what the job trusts, and the nodes it leaves out */
   KithFetchFlags flags;
   KithFetchTransfers *transfers; /* the callers riding along */
   KithFetchJobState state;
@@ -75,7 +75,6 @@ struct _KithFetchJob {
   guint timer_id;
   guint attempts;
   guint streams_ended; /* partial copies that ended under us (kith_fetch_job_stream_ended) */
-  GHashTable *skip; /* node ids not to elect or wait for again in this job */
   GHashTable *reasked; /* nodes whose bare "complete" made us ask again (once each) */
   gchar *waiting_for; /* node announcing or elected to download */
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
@@ -90,7 +89,6 @@ struct _KithFetchJob {
   guint64 total;
   gboolean streaming; /* the attempt reads a peer's partial copy (set before it begins) */
   KithFetchStreamers *streamers; /* partial copies announced */
-  KithPieceList *pieces;     /* trusted per-piece hashes, or NULL */
   guint start_idle_id;
 };
 
@@ -113,12 +111,15 @@ kith_fetch_job_get_href (KithFetchJob *job)
 gboolean
 kith_fetch_job_serves (KithFetchJob *job, const gchar *url, const gchar *sha256, guint64 size, KithFetchFlags flags)
 {
+  const gchar *trusted;
+
   if (job->state == KITH_FETCH_JOB_FINISHED || g_strcmp0 (job->href, url) != 0)
     return FALSE;
   if (sha256 == NULL && size == 0)
     return TRUE;
-  return job->flags == flags && sha256 != NULL && job->expected_sha256 != NULL &&
-         g_ascii_strcasecmp (job->expected_sha256, sha256) == 0 && (size == 0 || job->expected_size == size);
+  trusted = kith_fetch_offers_get_sha256 (job->offers);
+  return job->flags == flags && sha256 != NULL && trusted != NULL &&
+         g_ascii_strcasecmp (trusted, sha256) == 0 && (size == 0 || kith_fetch_offers_get_size (job->offers) == size);
 }
 
 /* Whether copies of @node are still taken in this job. */
@@ -127,7 +128,7 @@ kith_fetch_job_takes (const gchar *node, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  return !g_hash_table_contains (job->skip, node) && kith_peer_table_is_usable (job->ctx->peers, node);
+  return kith_fetch_offers_takes_from (job->offers, node);
 }
 
 static gboolean
@@ -185,14 +186,13 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->finished = finished;
   job->finished_data = user_data;
   job->href = g_strdup (href);
-  job->expected_sha256 = g_strdup (sha256);
-  job->expected_size = size;
+  job->offers = kith_fetch_offers_new (context, href, sha256, size);
   job->flags = flags;
   job->transfers = kith_fetch_transfers_new (kith_fetch_job_cancelled, job);
-  job->skip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->reasked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->streamers = kith_fetch_streamers_new (size, kith_fetch_job_takes, job);
-  job->search = kith_fetch_search_new (context, href, job->skip, &kith_fetch_job_search_funcs, job);
+  job->search = kith_fetch_search_new (context, href, kith_fetch_offers_get_left_out (job->offers),
+                                       &kith_fetch_job_search_funcs, job);
   job->cancellable = g_cancellable_new ();
   job->deadline = kith_fetch_deadline_new (context, flags);
   job->announce = kith_fetch_announce_new (context, href);
@@ -225,32 +225,22 @@ kith_fetch_job_free (KithFetchJob *job)
   g_cancellable_cancel (job->cancellable);
   kith_fetch_job_reset_download (job);
   g_object_unref (job->cancellable);
-  g_hash_table_unref (job->skip);
   g_hash_table_unref (job->reasked);
   g_free (job->href);
-  g_free (job->expected_sha256);
   g_free (job->waiting_for);
   kith_fetch_search_free (job->search);
   kith_fetch_streamers_free (job->streamers);
   kith_fetch_deadline_free (job->deadline);
   kith_fetch_announce_free (job->announce);
   g_free (job->source);
-  kith_piece_list_free (job->pieces);
+  kith_fetch_offers_free (job->offers);
   g_free (job);
 }
 
 void
 kith_fetch_job_set_pieces (KithFetchJob *job, const KithPieceList *pieces)
 {
-  kith_piece_list_free (job->pieces);
-  job->pieces = kith_piece_list_copy (pieces);
-}
-
-/* Whether the file comes in pieces from several sources (kith-fetch-pieces.h). */
-static gboolean
-kith_fetch_job_uses_pieces (KithFetchJob *job)
-{
-  return kith_fetch_pieces_fit (job->pieces, job->expected_sha256, job->expected_size);
+  kith_fetch_offers_set_pieces (job->offers, pieces);
 }
 
 /* Mirrors the job onto every transfer attached to it: the progress of its attempt, or of
@@ -399,7 +389,7 @@ kith_fetch_job_downloaded (KithFetchJob *job, const KithAliasEntry *entry, const
   /* a peer failed us: remember it, and look again elsewhere */
   kith_fetch_blame_peer (job->ctx, job->source, error);
   kith_peer_table_forget_holder (job->ctx->peers, job->href, job->source);
-  g_hash_table_add (job->skip, g_strdup (job->source));
+  kith_fetch_offers_leave_out (job->offers, job->source);
   if (g_strcmp0 (job->waiting_for, job->source) == 0)
     g_clear_pointer (&job->waiting_for, g_free); /* not waited for again */
   kith_fetch_job_retry (job, error);
@@ -424,7 +414,7 @@ kith_fetch_job_piece_source_failed (KithFetchAttempt *attempt, const gchar *node
   KithFetchJob *job = user_data;
 
   kith_fetch_blame_peer (job->ctx, node, error);
-  g_hash_table_add (job->skip, g_strdup (node));
+  kith_fetch_offers_leave_out (job->offers, node);
 }
 
 /* In pieces, every source is gone: the pieces we have are kept. The LAN is asked again
@@ -506,35 +496,37 @@ static void
 kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *alias,
                           const gchar *sha256, guint64 size, KithAliasTrust trust, gboolean streaming)
 {
+  g_autoptr (GError) error = NULL;
+  const gchar *check_sha256;
+  guint64 check_size;
+
   g_debug ("%s: fetching from %s at %s (%s%s)", job->href, node, alias, kith_alias_trust_to_string (trust),
            streaming ? ", streaming" : "");
   job->state = KITH_FETCH_JOB_FROM_PEER;
   job->streaming = streaming;
   g_free (job->source);
   job->source = g_strdup (node);
-  if (job->expected_size > 0 && size > 0 && size != job->expected_size) {
-    g_autoptr (GError) error = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                                           "%s offered %" G_GUINT64_FORMAT " bytes, not %" G_GUINT64_FORMAT,
-                                           node, size, job->expected_size);
+  if (!kith_fetch_offers_bound (job->offers, node, sha256, size, &check_sha256, &check_size, &error)) {
     kith_fetch_job_downloaded (job, NULL, error);
     return;
   }
   if (kith_fetch_job_attempt (job, streaming ? KITH_FETCH_ATTEMPT_STREAM : KITH_FETCH_ATTEMPT_PEER,
-                              job->expected_sha256 != NULL ? job->expected_sha256 : sha256,
-                              job->expected_size > 0 ? job->expected_size : size, trust))
+                              check_sha256, check_size, trust))
     kith_fetch_attempt_start (job->attempt, alias);
 }
 
 static void
 kith_fetch_job_from_origin (KithFetchJob *job)
 {
+  const gchar *sha256 = kith_fetch_offers_get_sha256 (job->offers);
+
   g_debug ("%s: fetching from the origin", job->href);
   job->state = KITH_FETCH_JOB_FROM_ORIGIN;
   g_free (job->source);
   job->source = g_strdup ("origin");
   kith_fetch_announce_reset (job->announce);
-  if (kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_ORIGIN, job->expected_sha256, job->expected_size,
-                              job->expected_sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN))
+  if (kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_ORIGIN, sha256, kith_fetch_offers_get_size (job->offers),
+                              sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN))
     kith_fetch_attempt_start (job->attempt, job->href);
 }
 
@@ -548,7 +540,7 @@ kith_fetch_job_search (KithFetchJob *job)
   job->done = job->total = 0;
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
   kith_fetch_job_clear_timer (job);
-  kith_fetch_search_start (job->search, kith_fetch_job_uses_pieces (job));
+  kith_fetch_search_start (job->search, kith_fetch_offers_in_pieces (job->offers));
 }
 
 /* A downloader or an elected one that stays silent is given up on. */
@@ -559,7 +551,8 @@ kith_fetch_job_wait_timeout (gpointer user_data)
 
   job->timer_id = 0;
   g_debug ("%s: %s went silent", job->href, job->waiting_for);
-  g_hash_table_add (job->skip, g_steal_pointer (&job->waiting_for));
+  kith_fetch_offers_leave_out (job->offers, job->waiting_for);
+  g_clear_pointer (&job->waiting_for, g_free);
   kith_fetch_job_decide (job);
   return G_SOURCE_REMOVE;
 }
@@ -591,8 +584,9 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
 static gboolean
 kith_fetch_job_try_stream (KithFetchJob *job)
 {
-  const gchar *picked = job->expected_sha256 != NULL ? kith_fetch_streamers_pick (job->streamers, job->waiting_for)
-                                                      : NULL;
+  const gchar *picked = kith_fetch_offers_may_stream (job->offers)
+                           ? kith_fetch_streamers_pick (job->streamers, job->waiting_for)
+                           : NULL;
   KithFetchStreamer *streamer;
   g_autofree gchar *node = NULL;
   g_autofree gchar *alias = NULL;
@@ -604,8 +598,8 @@ kith_fetch_job_try_stream (KithFetchJob *job)
     return TRUE;
   streamer = kith_fetch_streamers_lookup (job->streamers, picked);
   alias = g_strdup (streamer->alias);
-  kith_fetch_job_from_peer (job, node, alias, job->expected_sha256, kith_fetch_streamers_size (job->streamers, streamer),
-                            KITH_ALIAS_TRUST_HASH, TRUE);
+  kith_fetch_job_from_peer (job, node, alias, kith_fetch_offers_get_sha256 (job->offers),
+                            kith_fetch_streamers_size (job->streamers, streamer), KITH_ALIAS_TRUST_HASH, TRUE);
   return TRUE;
 }
 
@@ -643,7 +637,7 @@ kith_fetch_job_pieces_finished (KithFetchJob *job, const KithAliasEntry *entry, 
   }
   /* every piece matched, the file did not: the list and the hash disagree (nobody lied) */
   if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
-    g_clear_pointer (&job->pieces, kith_piece_list_free);
+    kith_fetch_offers_drop_pieces (job->offers);
   kith_fetch_job_reset_download (job);
   kith_fetch_job_retry (job, error);
 }
@@ -671,12 +665,12 @@ kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *a
   job->streaming = FALSE;
   g_free (job->source);
   job->source = g_strdup (node);
-  if (!kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_PIECES, job->expected_sha256, job->expected_size,
-                               KITH_ALIAS_TRUST_HASH))
+  if (!kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_PIECES, kith_fetch_offers_get_sha256 (job->offers),
+                               kith_fetch_offers_get_size (job->offers), KITH_ALIAS_TRUST_HASH))
     return FALSE;
   /* set before the start, so that whatever ends the attempt clears it */
   job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
-  kith_fetch_attempt_start_pieces (job->attempt, job->pieces, alias, available);
+  kith_fetch_attempt_start_pieces (job->attempt, kith_fetch_offers_get_pieces (job->offers), alias, available);
   return TRUE;
 }
 
@@ -686,7 +680,7 @@ kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
 {
   KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, first);
 
-  if (!kith_fetch_job_uses_pieces (job))
+  if (!kith_fetch_offers_in_pieces (job->offers))
     return FALSE;
   /* the job is not touched after a fetch that could not begin: it may be gone */
   if (kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_streamers_available (streamer)))
@@ -706,8 +700,8 @@ kith_fetch_job_relay_done (const GError *error, gpointer user_data)
     return;
   }
   g_debug ("%s: the relay holds it; asking the LAN again", job->href);
-  /* whoever was skipped failed us for a file it did not hold yet; the relay holds it now */
-  g_hash_table_remove_all (job->skip);
+  /* whoever was left out failed us for a file it did not hold yet; the relay holds it now */
+  kith_fetch_offers_take_back_all (job->offers);
   kith_fetch_job_search (job);
 }
 
@@ -717,7 +711,9 @@ kith_fetch_job_relay_done (const GError *error, gpointer user_data)
 static gboolean
 kith_fetch_job_ask_relay (KithFetchJob *job)
 {
-  if (job->ctx->can_reach_origin || job->relay_asks >= 2 || job->expected_sha256 == NULL ||
+  const gchar *sha256 = kith_fetch_offers_get_sha256 (job->offers);
+
+  if (job->ctx->can_reach_origin || job->relay_asks >= 2 || sha256 == NULL ||
       (job->flags & KITH_FETCH_FLAG_CACHED_ONLY) != 0 || !kith_fetch_relay_available (job->ctx->agent))
     return FALSE;
   job->relay_asks++;
@@ -727,8 +723,8 @@ kith_fetch_job_ask_relay (KithFetchJob *job)
   job->source = g_strdup ("relay");
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_ORIGIN);
   g_message ("%s: nobody on the LAN has it; asking the relay to fetch it", job->href);
-  kith_fetch_relay_ask (job->ctx->agent, job->href, job->expected_sha256, job->expected_size, job->cancellable,
-                        kith_fetch_job_relay_done, job);
+  kith_fetch_relay_ask (job->ctx->agent, job->href, sha256, kith_fetch_offers_get_size (job->offers),
+                        job->cancellable, kith_fetch_job_relay_done, job);
   return TRUE;
 }
 
@@ -747,7 +743,8 @@ kith_fetch_job_decide (KithFetchJob *job)
     return;
   }
   if (job->waiting_for == NULL)
-    job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href, job->skip));
+    job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href,
+                                                                   kith_fetch_offers_get_left_out (job->offers)));
   if (job->waiting_for != NULL) {
     KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->waiting_for);
     /* a downloader whose copy ended under us has only a moment to announce a new one */
@@ -757,8 +754,8 @@ kith_fetch_job_decide (KithFetchJob *job)
                                                                    : timings->stall_ms, FALSE);
     return;
   }
-  leader = kith_peer_table_elect (job->ctx->peers, job->href, job->skip,
-                               kith_fetch_job_may_use_origin (job));
+  leader = kith_peer_table_elect (job->ctx->peers, job->href, kith_fetch_offers_get_left_out (job->offers),
+                                  kith_fetch_job_may_use_origin (job));
   if (leader == NULL) {
     if (kith_fetch_job_ask_relay (job))
       return;
@@ -792,12 +789,6 @@ kith_fetch_job_decide (KithFetchJob *job)
   kith_fetch_job_wait_for (job, leader, 2 * timings->client_wait_ms + timings->max_delay_ms, FALSE);
 }
 
-static gboolean
-kith_fetch_job_verified (KithFetchJob *job)
-{
-  return kith_peering_trust_get_mode (job->ctx->trust) == KITH_PEERING_TRUST_VERIFIED;
-}
-
 /* The origin's HEAD: a stated digest becomes the hash we trust; then the LAN is asked. */
 static void
 kith_fetch_job_digest_done (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -810,8 +801,7 @@ kith_fetch_job_digest_done (GObject *source, GAsyncResult *result, gpointer user
     return; /* the job is gone */
   if (digest != NULL) {
     g_debug ("%s: the origin states sha-256 %s", job->href, digest);
-    kith_metrics_add (job->ctx->metrics, "kith_peering_origin_digests_total", NULL, 1);
-    job->expected_sha256 = g_steal_pointer (&digest);
+    kith_fetch_offers_trust_digest (job->offers, g_steal_pointer (&digest));
   } else {
     g_debug ("%s: no digest from the origin: %s", job->href, error->message);
   }
@@ -822,25 +812,16 @@ static gboolean
 kith_fetch_job_start_now (gpointer user_data)
 {
   KithFetchJob *job = user_data;
-  KithAliasStore *store = job->ctx->store;
-  g_autoptr (KithAliasEntry) entry = NULL;
+  g_autoptr (KithAliasEntry) entry = kith_fetch_offers_lookup_stored (job->offers);
 
   job->start_idle_id = 0;
-  if (job->expected_sha256 != NULL)
-    entry = kith_alias_store_lookup_sha256 (store, job->expected_sha256);
-  else
-    entry = kith_alias_store_lookup_href (store, job->href);
-  /* without a hash, a copy nobody vouched for is not the answer (trust=verified) */
-  if (entry != NULL && job->expected_sha256 == NULL && kith_fetch_job_verified (job) &&
-      entry->trust < KITH_ALIAS_TRUST_PEER)
-    g_clear_pointer (&entry, kith_alias_entry_free);
   if (entry != NULL) {
     g_free (job->source);
     job->source = g_strdup ("cache");
     kith_fetch_job_finish (job, entry, NULL);
     return G_SOURCE_REMOVE;
   }
-  if (job->expected_sha256 == NULL && kith_fetch_job_verified (job) && kith_fetch_job_may_use_origin (job)) {
+  if (kith_fetch_offers_want_digest (job->offers) && kith_fetch_job_may_use_origin (job)) {
     job->state = KITH_FETCH_JOB_ASKING_ORIGIN;
     kith_origin_digest_head_async (job->ctx->session, job->href, KITH_FETCH_JOB_DIGEST_TIMEOUT_MS,
                                    job->cancellable, kith_fetch_job_digest_done, job);
@@ -858,43 +839,21 @@ kith_fetch_job_start (KithFetchJob *job)
 
 /* ---- packets from other nodes ---- */
 
-/* Without a trusted hash a copy is believed only from an enrolled peer (trust=verified);
- * a peer that cannot prove it is left out of this job and counted. */
-static gboolean
-kith_fetch_job_vouched (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
-{
-  g_autofree gchar *reason = NULL;
-
-  if (kith_peering_trust_check_vouch (job->ctx->trust, packet, from, &reason))
-    return TRUE;
-  kith_metrics_add (job->ctx->metrics, "kith_peering_unvouched_total", NULL, 1);
-  g_debug ("%s: not taking the copy of %s without a trusted hash: %s", job->href, packet->node, reason);
-  g_hash_table_add (job->skip, g_strdup (packet->node));
-  return FALSE;
-}
-
 static void
 kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
-  KithAliasTrust trust = KITH_ALIAS_TRUST_HASH;
+  KithAliasTrust trust;
+  KithFetchOfferVerdict verdict;
 
   if (packet->id != kith_fetch_search_get_id (job->search) ||
       (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING))
     return;
-  if (job->expected_sha256 != NULL && packet->sha256 != NULL &&
-      g_ascii_strcasecmp (job->expected_sha256, packet->sha256) != 0)
-    return; /* another version of the URL */
-  if (job->expected_sha256 == NULL) {
-    if (!kith_fetch_job_verified (job))
-      trust = KITH_ALIAS_TRUST_LAN;
-    else if (kith_fetch_job_vouched (job, packet, from))
-      trust = KITH_ALIAS_TRUST_PEER;
-    else
-      return;
-  }
+  verdict = kith_fetch_offers_judge_response (job->offers, packet, from, &trust);
+  if (verdict != KITH_FETCH_OFFER_WHOLE && verdict != KITH_FETCH_OFFER_PIECES)
+    return;
   kith_peer_table_note_holder (job->ctx->peers, job->href, packet->node);
-  if (kith_fetch_job_uses_pieces (job) && (packet->size == 0 || packet->size == job->expected_size)) {
-    kith_fetch_job_from_pieces (job, packet->node, packet->alias, job->expected_size);
+  if (verdict == KITH_FETCH_OFFER_PIECES) {
+    kith_fetch_job_from_pieces (job, packet->node, packet->alias, kith_fetch_offers_get_size (job->offers));
     return; /* "found" once the other holders had time to answer too */
   }
   kith_fetch_search_found (job->search, packet->node);
@@ -919,17 +878,39 @@ kith_fetch_job_handle_progress (KithFetchJob *job, const KithPacket *packet,
   kith_fetch_job_wait_for (job, packet->node, timings->stall_ms, moved);
 }
 
+static void
+kith_fetch_job_handle_complete (KithFetchJob *job, const KithPacket *packet)
+{
+  KithAliasTrust trust;
+
+  switch (kith_fetch_offers_judge_complete (job->offers, packet, &trust)) {
+  case KITH_FETCH_OFFER_PIECES:
+    kith_fetch_job_from_pieces (job, packet->node, packet->alias, packet->size);
+    break;
+  case KITH_FETCH_OFFER_WHOLE:
+    kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust, FALSE);
+    break;
+  case KITH_FETCH_OFFER_UNPROVEN:
+    /* ask again, so that the one we waited for answers "I have" with its proof (or is left out) */
+    if (g_strcmp0 (packet->node, job->waiting_for) == 0 && g_hash_table_add (job->reasked, g_strdup (packet->node)))
+      kith_fetch_job_search (job);
+    break;
+  default:
+    break;
+  }
+}
+
 void
 kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
   const KithPeeringTimings *timings = job->ctx->timings;
 
-  if (!kith_peer_table_is_usable (job->ctx->peers, packet->node) ||
-      g_hash_table_contains (job->skip, packet->node))
+  if (!kith_fetch_offers_takes_from (job->offers, packet->node))
     return;
   if (job->attempt != NULL && kith_fetch_attempt_in_pieces (job->attempt)) {
     kith_fetch_attempt_join (job->attempt, job->streamers, packet, kith_fetch_search_get_id (job->search),
-                             job->expected_sha256, job->expected_size, job->waiting_for);
+                             kith_fetch_offers_get_sha256 (job->offers), kith_fetch_offers_get_size (job->offers),
+                             job->waiting_for);
     return;
   }
   switch (packet->type) {
@@ -953,23 +934,7 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
   case KITH_PACKET_TYPE_COMPLETE:
     if (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING)
       break;
-    if (job->expected_sha256 != NULL) {
-      if (g_ascii_strcasecmp (job->expected_sha256, packet->sha256) != 0)
-        break;
-      if (kith_fetch_job_uses_pieces (job) && packet->size == job->expected_size)
-        kith_fetch_job_from_pieces (job, packet->node, packet->alias, packet->size);
-      else
-        kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size,
-                                  KITH_ALIAS_TRUST_HASH, FALSE);
-    } else if (!kith_fetch_job_verified (job)) {
-      kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size,
-                                KITH_ALIAS_TRUST_LAN, FALSE);
-    } else if (g_strcmp0 (packet->node, job->waiting_for) == 0 &&
-               g_hash_table_add (job->reasked, g_strdup (packet->node))) {
-      /* a bare "complete" proves nothing: ask again, so that the one we waited for
-       * answers "I have" with its proof (or is left out) */
-      kith_fetch_job_search (job);
-    }
+    kith_fetch_job_handle_complete (job, packet);
     break;
   default:
     break;
