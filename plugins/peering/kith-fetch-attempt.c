@@ -2,7 +2,9 @@
 /* kith-fetch-attempt.c — one attempt of a fetch job against one source */
 #include "kith-fetch-attempt.h"
 
+#include "kith-fetch-blame.h"
 #include "kith-fetch-pieces.h"
+#include "kith-peering-error.h"
 
 /* a body this small comes in a read or two: its progress is not worth a broadcast */
 #define KITH_FETCH_ATTEMPT_SMALL_BODY (64 * 1024)
@@ -25,6 +27,18 @@ struct _KithFetchAttempt {
 
 static const KithFetchDownloadFuncs kith_fetch_attempt_download_funcs;
 
+/* An attempt that failed or could not begin: the origin's failure is the operator's to see;
+ * a peer's is held against it (in pieces, the sources were blamed one by one as they failed). */
+static void
+kith_fetch_attempt_count_failure (const KithPeeringContext *context, const gchar *href, KithFetchAttemptKind kind,
+                                  const gchar *source, const GError *error)
+{
+  if (kind == KITH_FETCH_ATTEMPT_ORIGIN)
+    g_warning ("%s: origin download failed: %s", href, error->message);
+  else
+    kith_fetch_blame_source (context, href, source, error);
+}
+
 KithFetchAttempt *
 kith_fetch_attempt_new (const KithPeeringContext *context, const gchar *href, KithFetchAttemptKind kind,
                         const gchar *source, const gchar *sha256, guint64 size, KithAliasTrust trust,
@@ -32,10 +46,13 @@ kith_fetch_attempt_new (const KithPeeringContext *context, const gchar *href, Ki
                         const KithFetchAttemptFuncs *funcs, gpointer user_data, GError **error)
 {
   KithFetchAttempt *self = g_new0 (KithFetchAttempt, 1);
+  GError *local_error = NULL;
 
   self->download = kith_fetch_download_new (context, href, sha256, size, trust, &kith_fetch_attempt_download_funcs,
-                                            self, error);
+                                            self, &local_error);
   if (self->download == NULL) {
+    kith_fetch_attempt_count_failure (context, href, kind, source, local_error);
+    g_propagate_error (error, local_error);
     g_free (self);
     return NULL;
   }
@@ -61,6 +78,12 @@ kith_fetch_attempt_free (KithFetchAttempt *self)
   g_free (self->href);
   g_free (self->source);
   g_free (self);
+}
+
+KithFetchAttemptKind
+kith_fetch_attempt_get_kind (KithFetchAttempt *self)
+{
+  return self->kind;
 }
 
 gboolean
@@ -89,9 +112,11 @@ kith_fetch_attempt_get_partial_path (KithFetchAttempt *self)
 }
 
 const gchar *
-kith_fetch_attempt_get_top_source (KithFetchAttempt *self)
+kith_fetch_attempt_get_source (KithFetchAttempt *self)
 {
-  return kith_fetch_download_get_top_source (self->download);
+  if (self->kind == KITH_FETCH_ATTEMPT_PIECES)
+    return kith_fetch_download_get_top_source (self->download);
+  return self->source;
 }
 
 static void
@@ -134,6 +159,7 @@ kith_fetch_attempt_source_failed (KithFetchDownload *download, const gchar *node
 {
   KithFetchAttempt *self = user_data;
 
+  kith_fetch_blame_peer (self->ctx, node, error);
   self->funcs.source_failed (self, node, error, self->user_data);
 }
 
@@ -145,6 +171,50 @@ kith_fetch_attempt_starved (KithFetchDownload *download, gpointer user_data)
   self->funcs.starved (self, self->user_data);
 }
 
+/* The copy is stored: counted, announced (a copy from a peer too: who holds what is how the
+ * LAN finds it fast; a download we announced ends with it, "complete" being its 100 %), its
+ * source noted as a holder and forgiven what it failed before. */
+static void
+kith_fetch_attempt_got (KithFetchAttempt *self, const KithAliasEntry *entry)
+{
+  KithMetrics *metrics = self->ctx->metrics;
+  gboolean from_origin = self->kind == KITH_FETCH_ATTEMPT_ORIGIN;
+  const gchar *source = kith_fetch_attempt_get_source (self);
+
+  kith_metrics_add (metrics, from_origin ? "kith_peering_misses_total" : "kith_peering_hits_total", NULL, 1);
+  kith_metrics_add (metrics, from_origin ? "kith_peering_origin_bytes_total" : "kith_peering_peer_bytes_total",
+                    NULL, entry->size);
+  if (self->kind == KITH_FETCH_ATTEMPT_STREAM)
+    kith_metrics_add (metrics, "kith_peering_streamed_total", NULL, 1);
+  kith_fetch_announce_complete (self->announce, entry);
+  kith_peer_table_note_holder (self->ctx->peers, self->href, source);
+  g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", self->href, entry->size, source);
+  kith_peer_table_forgive (self->ctx->peers, source);
+}
+
+/* A partial copy that ended short or is gone (404), rather than one that broke or lied. */
+static gboolean
+kith_fetch_attempt_copy_ended (const GError *error)
+{
+  return g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED) ||
+         g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND);
+}
+
+/* Every end but busy and too slow: the books, then the job (which may free @self). */
+static void
+kith_fetch_attempt_end (KithFetchAttempt *self, const KithAliasEntry *entry, const GError *error)
+{
+  if (entry != NULL) {
+    kith_fetch_attempt_got (self, entry);
+  } else if (self->kind == KITH_FETCH_ATTEMPT_STREAM && kith_fetch_attempt_copy_ended (error) &&
+             self->funcs.ended (self, error, self->user_data)) {
+    return; /* the job reads another copy or waits; @self may be gone */
+  } else if (self->kind != KITH_FETCH_ATTEMPT_PIECES) {
+    kith_fetch_attempt_count_failure (self->ctx, self->href, self->kind, self->source, error);
+  }
+  self->funcs.finished (self, entry, error, self->user_data);
+}
+
 static void
 kith_fetch_attempt_finished (KithFetchDownload *download, const KithAliasEntry *entry, const GError *error,
                              gpointer user_data)
@@ -152,10 +222,12 @@ kith_fetch_attempt_finished (KithFetchDownload *download, const KithAliasEntry *
   KithFetchAttempt *self = user_data;
 
   if (error != NULL && self->kind == KITH_FETCH_ATTEMPT_STREAM && kith_fetch_download_is_busy (download)) {
-    self->funcs.busy (self, self->user_data); /* not a fault: it has all the readers it takes */
+    /* not a fault: it has all the readers it takes */
+    kith_metrics_add (self->ctx->metrics, "kith_peering_stream_busy_total", NULL, 1);
+    self->funcs.busy (self, self->user_data);
     return;
   }
-  self->funcs.finished (self, entry, error, self->user_data);
+  kith_fetch_attempt_end (self, entry, error);
 }
 
 static const KithFetchDownloadFuncs kith_fetch_attempt_download_funcs = {
@@ -193,7 +265,7 @@ kith_fetch_attempt_watch (gpointer user_data)
     g_autoptr (GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s sent nothing for %u ms",
                                            self->source, timings->stall_ms);
     self->watch_id = 0;
-    self->funcs.finished (self, NULL, error, self->user_data);
+    kith_fetch_attempt_end (self, NULL, error);
     return G_SOURCE_REMOVE;
   }
   return G_SOURCE_CONTINUE;

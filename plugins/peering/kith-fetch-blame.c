@@ -22,3 +22,11 @@ kith_fetch_blame_peer (const KithPeeringContext *context, const gchar *node, con
   kith_metrics_add (context->metrics, "kith_peering_peer_backoffs_total", NULL, 1);
   g_message ("backing off peer %s for %u ms: %s", node, backoff_ms, error->message);
 }
+
+void
+kith_fetch_blame_source (const KithPeeringContext *context, const gchar *href, const gchar *node,
+                         const GError *error)
+{
+  kith_fetch_blame_peer (context, node, error);
+  kith_peer_table_forget_holder (context->peers, href, node);
+}

@@ -11,5 +11,9 @@ G_BEGIN_DECLS
  * download merely failed (refused, broken, timed out, an HTTP error) for a short, growing
  * back-off; counted and logged. */
 void kith_fetch_blame_peer (const KithPeeringContext *context, const gchar *node, const GError *error);
+/* The same for the one source of a download of @href (not one of many in pieces): it is no
+ * longer taken for a holder of @href either. */
+void kith_fetch_blame_source (const KithPeeringContext *context, const gchar *href, const gchar *node,
+                              const GError *error);
 
 G_END_DECLS

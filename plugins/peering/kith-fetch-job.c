@@ -25,16 +25,15 @@
  * call it: kith-fetch-offers.h (which copies it takes, and the nodes it leaves out),
  * kith-fetch-search.h (the request to the LAN and the wait for an answer),
  * kith-fetch-attempt.h (one download from one source into the store, whole or in pieces,
- * served as our partial copy and announced: kith-fetch-download.h, kith-fetch-announce.h),
+ * served as our partial copy and announced, and what its end earns or costs its source:
+ * kith-fetch-download.h, kith-fetch-announce.h, kith-fetch-blame.h),
  * kith-fetch-streamers.h (the partial copies others announced), kith-fetch-pieces.h (when
  * pieces), kith-fetch-deadline.h (when the origin is better), kith-fetch-transfers.h (the
- * callers riding along), kith-fetch-relay.h (asking the relay), kith-fetch-blame.h (what a
- * failing peer costs it).
+ * callers riding along), kith-fetch-relay.h (asking the relay).
  */
 #include "kith-fetch-job.h"
 
 #include "kith-fetch-attempt.h"
-#include "kith-fetch-blame.h"
 #include "kith-fetch-offers.h"
 #include "kith-fetch-relay.h"
 #include "kith-fetch-search.h"
@@ -74,7 +73,7 @@ struct _KithFetchJob {
   KithFetchSearch *search; /* the request to the LAN in force, and its wait */
   guint timer_id;
   guint attempts;
-  guint streams_ended; /* partial copies that ended under us (kith_fetch_job_stream_ended) */
+  guint streams_ended; /* partial copies that ended under us (kith_fetch_job_attempt_ended) */
   GHashTable *reasked; /* nodes whose bare "complete" made us ask again (once each) */
   gchar *waiting_for; /* node announcing or elected to download */
   gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
@@ -87,7 +86,6 @@ struct _KithFetchJob {
   KithFetchAnnounce *announce; /* what we tell the LAN of it */
   guint64 done;  /* waiting: the progress the downloader announced */
   guint64 total;
-  gboolean streaming; /* the attempt reads a peer's partial copy (set before it begins) */
   KithFetchStreamers *streamers; /* partial copies announced */
   guint start_idle_id;
 };
@@ -100,7 +98,7 @@ static void kith_fetch_job_stream_busy (KithFetchJob *job);
 static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
 static void kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving);
 static gboolean kith_fetch_job_try_stream (KithFetchJob *job);
-static void kith_fetch_job_pieces_finished (KithFetchJob *job, const KithAliasEntry *entry, const GError *error);
+static void kith_fetch_job_pieces_failed (KithFetchJob *job, const GError *error);
 
 const gchar *
 kith_fetch_job_get_href (KithFetchJob *job)
@@ -297,63 +295,6 @@ kith_fetch_job_get_origin_progress (KithFetchJob *job, guint64 *done, guint64 *t
   return TRUE;
 }
 
-/* After its copy ended, how long the leader has to announce a new one: as long as an
- * elected one has for its first word, not stall-ms — a leader that went on would say so at
- * once, and one that died (killed, its host gone) says nothing, while the LAN waits. */
-static guint
-kith_fetch_job_reannounce_ms (KithFetchJob *job)
-{
-  const KithPeeringTimings *timings = job->ctx->timings;
-
-  return MIN (timings->stall_ms, 2 * timings->client_wait_ms + timings->max_delay_ms);
-}
-
-/* A partial copy that ended short or is gone (404): its leader's own source failed (it cuts
- * its readers and drops the copy) or the leader died. Not held against the leader: it may
- * well start over with a new copy, announced afresh, and be the only node that can (the
- * LAN's last online one). That copy is not read again; another is, or the wait for the
- * leader goes on. Not an attempt, but at most KITH_FETCH_JOB_MAX_STREAM_ENDS per job. */
-static gboolean
-kith_fetch_job_stream_ended (KithFetchJob *job, const GError *error)
-{
-  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
-  g_autofree gchar *node = g_strdup (job->source);
-
-  if ((!g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED) &&
-       !g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND)) ||
-      job->streams_ended >= KITH_FETCH_JOB_MAX_STREAM_ENDS)
-    return FALSE;
-  job->streams_ended++;
-  if (streamer != NULL)
-    streamer->ended = TRUE;
-  g_message ("%s: the partial copy of %s ended (%s); reading another or waiting", job->href, node,
-             error->message);
-  if (!kith_fetch_job_try_stream (job))
-    kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node,
-                             kith_fetch_job_reannounce_ms (job), TRUE);
-  return TRUE;
-}
-
-/* The copy is stored: counted, announced, and handed to the transfers. */
-static void
-kith_fetch_job_got (KithFetchJob *job, const KithAliasEntry *entry, gboolean from_origin, gboolean streamed)
-{
-  KithMetrics *metrics = job->ctx->metrics;
-
-  kith_metrics_add (metrics, from_origin ? "kith_peering_misses_total" : "kith_peering_hits_total", NULL, 1);
-  kith_metrics_add (metrics, from_origin ? "kith_peering_origin_bytes_total" : "kith_peering_peer_bytes_total",
-                    NULL, entry->size);
-  if (streamed)
-    kith_metrics_add (metrics, "kith_peering_streamed_total", NULL, 1);
-  /* a copy from a peer is announced too: who holds what is how the LAN finds it fast; a
-   * download we announced ends with it too ("complete" is its 100 %: one broadcast, not two) */
-  kith_fetch_announce_complete (job->announce, entry);
-  kith_peer_table_note_holder (job->ctx->peers, job->href, job->source);
-  g_message ("%s: %" G_GUINT64_FORMAT " bytes from %s", job->href, entry->size, job->source);
-  kith_peer_table_forgive (job->ctx->peers, job->source);
-  kith_fetch_job_finish (job, entry, NULL);
-}
-
 /* One more attempt failed: the LAN again, the origin after a few, or the end. */
 static void
 kith_fetch_job_retry (KithFetchJob *job, const GError *error)
@@ -366,29 +307,17 @@ kith_fetch_job_retry (KithFetchJob *job, const GError *error)
     kith_fetch_job_finish (job, NULL, error);
 }
 
-/* The attempt ended, or could not begin (the job may be gone after this). */
+/* An attempt of @kind failed or could not begin, its source blamed (kith-fetch-attempt.h):
+ * the origin's failure ends the job; a peer is left out, and the LAN asked again (the job
+ * may be gone after this). */
 static void
-kith_fetch_job_downloaded (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
+kith_fetch_job_failed (KithFetchJob *job, KithFetchAttemptKind kind, const GError *error)
 {
-  gboolean from_origin = job->state == KITH_FETCH_JOB_FROM_ORIGIN;
-  gboolean streamed = job->streaming;
-
   kith_fetch_job_reset_download (job);
-  job->streaming = FALSE;
-  if (entry != NULL) {
-    kith_fetch_job_got (job, entry, from_origin, streamed);
-    return;
-  }
-  if (from_origin) {
-    g_warning ("%s: origin download failed: %s", job->href, error->message);
+  if (kind == KITH_FETCH_ATTEMPT_ORIGIN) {
     kith_fetch_job_finish (job, NULL, error);
     return;
   }
-  if (streamed && kith_fetch_job_stream_ended (job, error))
-    return;
-  /* a peer failed us: remember it, and look again elsewhere */
-  kith_fetch_blame_peer (job->ctx, job->source, error);
-  kith_peer_table_forget_holder (job->ctx->peers, job->href, job->source);
   kith_fetch_offers_leave_out (job->offers, job->source);
   if (g_strcmp0 (job->waiting_for, job->source) == 0)
     g_clear_pointer (&job->waiting_for, g_free); /* not waited for again */
@@ -406,14 +335,13 @@ kith_fetch_job_attempt_progress (KithFetchAttempt *attempt, gpointer user_data)
                                                                         : KITH_TRANSFER_STATE_FROM_PEER);
 }
 
-/* In pieces: a source that failed or lied gets nothing more, and is left out of this job. */
+/* In pieces: a source that failed or lied (blamed) is left out of this job. */
 static void
 kith_fetch_job_piece_source_failed (KithFetchAttempt *attempt, const gchar *node, const GError *error,
                                     gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  kith_fetch_blame_peer (job->ctx, node, error);
   kith_fetch_offers_leave_out (job->offers, node);
 }
 
@@ -445,20 +373,64 @@ kith_fetch_job_attempt_too_slow (KithFetchAttempt *attempt, gpointer user_data)
   KithFetchJob *job = user_data;
 
   kith_fetch_job_reset_download (job);
-  job->streaming = FALSE;
   kith_fetch_job_from_origin (job);
 }
 
+/* After its copy ended, how long the leader has to announce a new one: as long as an
+ * elected one has for its first word, not stall-ms — a leader that went on would say so at
+ * once, and one that died (killed, its host gone) says nothing, while the LAN waits. */
+static guint
+kith_fetch_job_reannounce_ms (KithFetchJob *job)
+{
+  const KithPeeringTimings *timings = job->ctx->timings;
+
+  return MIN (timings->stall_ms, 2 * timings->client_wait_ms + timings->max_delay_ms);
+}
+
+/* The partial copy we read ended short or is gone (404): its leader's own source failed (it
+ * cuts its readers and drops the copy) or the leader died. Not held against the leader: it
+ * may well start over with a new copy, announced afresh, and be the only node that can (the
+ * LAN's last online one). That copy is not read again; another is, or the wait for the
+ * leader goes on. Not an attempt, but at most KITH_FETCH_JOB_MAX_STREAM_ENDS per job. */
+static gboolean
+kith_fetch_job_attempt_ended (KithFetchAttempt *attempt, const GError *error, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
+  g_autofree gchar *node = g_strdup (job->source);
+
+  if (job->streams_ended >= KITH_FETCH_JOB_MAX_STREAM_ENDS)
+    return FALSE;
+  kith_fetch_job_reset_download (job);
+  job->streams_ended++;
+  if (streamer != NULL)
+    streamer->ended = TRUE;
+  g_message ("%s: the partial copy of %s ended (%s); reading another or waiting", job->href, node,
+             error->message);
+  if (!kith_fetch_job_try_stream (job))
+    kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node,
+                             kith_fetch_job_reannounce_ms (job), TRUE);
+  return TRUE;
+}
+
+/* The attempt ended: the copy is handed to the transfers, or the next step is taken. */
 static void
 kith_fetch_job_attempt_finished (KithFetchAttempt *attempt, const KithAliasEntry *entry, const GError *error,
                                  gpointer user_data)
 {
   KithFetchJob *job = user_data;
+  KithFetchAttemptKind kind = kith_fetch_attempt_get_kind (attempt);
 
-  if (kith_fetch_attempt_in_pieces (attempt))
-    kith_fetch_job_pieces_finished (job, entry, error);
-  else
-    kith_fetch_job_downloaded (job, entry, error);
+  if (entry != NULL) {
+    g_free (job->source);
+    job->source = g_strdup (kith_fetch_attempt_get_source (attempt));
+    kith_fetch_job_reset_download (job);
+    kith_fetch_job_finish (job, entry, NULL);
+  } else if (kind == KITH_FETCH_ATTEMPT_PIECES) {
+    kith_fetch_job_pieces_failed (job, error);
+  } else {
+    kith_fetch_job_failed (job, kind, error);
+  }
 }
 
 static const KithFetchAttemptFuncs kith_fetch_job_attempt_funcs = {
@@ -467,11 +439,12 @@ static const KithFetchAttemptFuncs kith_fetch_job_attempt_funcs = {
   .starved = kith_fetch_job_pieces_starved,
   .busy = kith_fetch_job_attempt_busy,
   .too_slow = kith_fetch_job_attempt_too_slow,
+  .ended = kith_fetch_job_attempt_ended,
   .finished = kith_fetch_job_attempt_finished,
 };
 
 /* A new attempt of @kind from job->source; FALSE when it could not begin (the job moved on
- * through kith_fetch_job_downloaded() and may be gone). */
+ * through kith_fetch_job_failed() and may be gone). */
 static gboolean
 kith_fetch_job_attempt (KithFetchJob *job, KithFetchAttemptKind kind, const gchar *sha256, guint64 size,
                         KithAliasTrust trust)
@@ -483,7 +456,7 @@ kith_fetch_job_attempt (KithFetchJob *job, KithFetchAttemptKind kind, const gcha
   job->attempt = kith_fetch_attempt_new (job->ctx, job->href, kind, job->source, sha256, size, trust,
                                          job->announce, job->deadline, &kith_fetch_job_attempt_funcs, job, &error);
   if (job->attempt == NULL) {
-    kith_fetch_job_downloaded (job, NULL, error);
+    kith_fetch_job_failed (job, kind, error);
     return FALSE;
   }
   kith_fetch_job_attempt_progress (job->attempt, job);
@@ -503,11 +476,10 @@ kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *ali
   g_debug ("%s: fetching from %s at %s (%s%s)", job->href, node, alias, kith_alias_trust_to_string (trust),
            streaming ? ", streaming" : "");
   job->state = KITH_FETCH_JOB_FROM_PEER;
-  job->streaming = streaming;
   g_free (job->source);
   job->source = g_strdup (node);
   if (!kith_fetch_offers_bound (job->offers, node, sha256, size, &check_sha256, &check_size, &error)) {
-    kith_fetch_job_downloaded (job, NULL, error);
+    kith_fetch_job_failed (job, KITH_FETCH_ATTEMPT_PEER, error);
     return;
   }
   if (kith_fetch_job_attempt (job, streaming ? KITH_FETCH_ATTEMPT_STREAM : KITH_FETCH_ATTEMPT_PEER,
@@ -611,10 +583,8 @@ kith_fetch_job_stream_busy (KithFetchJob *job)
   KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
   g_autofree gchar *node = g_strdup (job->source);
 
-  kith_metrics_add (job->ctx->metrics, "kith_peering_stream_busy_total", NULL, 1);
   g_debug ("%s: %s has all the readers it takes; reading elsewhere", job->href, node);
   kith_fetch_job_reset_download (job);
-  job->streaming = FALSE;
   if (streamer != NULL)
     streamer->busy_until_us = g_get_monotonic_time () + KITH_FETCH_JOB_BUSY_MS * 1000;
   if (kith_fetch_job_try_stream (job))
@@ -625,16 +595,10 @@ kith_fetch_job_stream_busy (KithFetchJob *job)
 
 /* ---- many sources: a large file in pieces, each checked as it arrives (kith-piece-fetch.h) ---- */
 
-/* The download in pieces ended: a copy, or a new search (or the origin). */
+/* The download in pieces brought no copy: a new search (or the origin). */
 static void
-kith_fetch_job_pieces_finished (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
+kith_fetch_job_pieces_failed (KithFetchJob *job, const GError *error)
 {
-  if (entry != NULL) {
-    g_free (job->source);
-    job->source = g_strdup (kith_fetch_attempt_get_top_source (job->attempt));
-    kith_fetch_job_downloaded (job, entry, NULL); /* frees the attempt */
-    return;
-  }
   /* every piece matched, the file did not: the list and the hash disagree (nobody lied) */
   if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
     kith_fetch_offers_drop_pieces (job->offers);
@@ -662,7 +626,6 @@ kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *a
 {
   g_debug ("%s: fetching in pieces, first from %s", job->href, node);
   job->state = KITH_FETCH_JOB_FROM_PEER;
-  job->streaming = FALSE;
   g_free (job->source);
   job->source = g_strdup (node);
   if (!kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_PIECES, kith_fetch_offers_get_sha256 (job->offers),

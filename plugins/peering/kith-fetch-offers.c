@@ -2,6 +2,7 @@
 /* kith-fetch-offers.c — which copies offered to one fetch job it takes, and how far it trusts each */
 #include "kith-fetch-offers.h"
 
+#include "kith-fetch-blame.h"
 #include "kith-fetch-pieces.h"
 #include "kith-peering-error.h"
 
@@ -196,8 +197,11 @@ kith_fetch_offers_bound (KithFetchOffers *self, const gchar *node, const gchar *
                          const gchar **check_sha256, guint64 *check_size, GError **error)
 {
   if (self->size > 0 && size > 0 && size != self->size) {
-    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "%s offered %" G_GUINT64_FORMAT " bytes, not %" G_GUINT64_FORMAT, node, size, self->size);
+    GError *lie = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                               "%s offered %" G_GUINT64_FORMAT " bytes, not %" G_GUINT64_FORMAT, node, size,
+                               self->size);
+    kith_fetch_blame_source (self->ctx, self->href, node, lie);
+    g_propagate_error (error, lie);
     return FALSE;
   }
   *check_sha256 = self->sha256 != NULL ? self->sha256 : sha256;

@@ -63,7 +63,8 @@ KithAliasEntry *kith_fetch_offers_lookup_stored (KithFetchOffers *self);
 gboolean kith_fetch_offers_may_stream (KithFetchOffers *self);
 /* The hash (@check_sha256, nullable, borrowed) and size (@check_size) a copy @node offers
  * as @sha256, @size is fetched against: the trusted ones, else the offer's. FALSE with
- * @error (KITH_PEERING_ERROR_HASH_MISMATCH: a lie) when the size is not the trusted one. */
+ * @error (KITH_PEERING_ERROR_HASH_MISMATCH: a lie, blamed as kith-fetch-blame.h says) when
+ * the size is not the trusted one. */
 gboolean kith_fetch_offers_bound (KithFetchOffers *self, const gchar *node, const gchar *sha256, guint64 size,
                                   const gchar **check_sha256, guint64 *check_size, GError **error);
 
