@@ -295,6 +295,87 @@ START_TEST (test_stalled_leader_left)
 }
 END_TEST
 
+typedef struct {
+  KithTestNode *node;
+  guint min;
+} Heard;
+
+/* @node heard at least @min "downloading". */
+static gboolean
+heard_downloading (gpointer user_data)
+{
+  Heard *heard = user_data;
+  return kith_test_node_peering_counter (heard->node, "packets-in", "type=\"downloading\"") >= heard->min;
+}
+
+/* What @node's peer directory says @peer is doing with @url: its activity (NULL: nothing)
+ * and, downloading, how far it is. */
+static gchar *
+directory_activity (KithTestNode *node, const gchar *peer, const gchar *url, guint64 *done)
+{
+  g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
+  g_autoptr (GVariant) peers = g_variant_lookup_value (section, "peers", G_VARIANT_TYPE ("aa{sv}"));
+  GVariantIter iter;
+  GVariant *entry;
+
+  ck_assert (peers != NULL);
+  g_variant_iter_init (&iter, peers);
+  while ((entry = g_variant_iter_next_value (&iter)) != NULL) {
+    g_autoptr (GVariant) owned = entry;
+    const gchar *id = NULL, *href = NULL, *activity = NULL;
+    if (g_variant_lookup (entry, "node", "&s", &id) && g_str_equal (id, peer) &&
+        g_variant_lookup (entry, "href", "&s", &href) && g_str_equal (href, url) &&
+        g_variant_lookup (entry, "activity", "&s", &activity)) {
+      g_variant_lookup (entry, "done", "t", done);
+      return g_strdup (activity);
+    }
+  }
+  return NULL;
+}
+
+/* A download that stops bringing bytes is still announced: A's origin download is held
+ * mid-body, and W, a node started after A's last byte came (it asks nothing, so no answer
+ * tells it), hears A's "downloading" all the same — twice, the progress where it stopped
+ * — and so knows who is fetching the URL. The repeats are bounded: A sent at most one per
+ * kith_fetch_announce_repeat_ms() (1 s with the default timings) meanwhile. */
+START_TEST (test_stalled_download_reannounced)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (STREAM_SIZE, 36);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/still.bin");
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) w = NULL;
+  g_autoptr (KithTestFetch) fa = NULL;
+  g_autofree gchar *activity = NULL;
+  Heard heard = { NULL, 2 };
+  guint64 sent_before, sent, done = 0;
+  gint64 started_us, elapsed_ms;
+
+  kith_test_origin_add (origin, "/still.bin", content, 0);
+  kith_test_origin_hold (origin, "/still.bin", STREAM_HOLD);
+  fa = kith_test_fetch_start (a, url, NULL, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_holds_origin_bytes, fa, 10000));
+  started_us = g_get_monotonic_time ();
+  sent_before = kith_test_node_peering_counter (a, "packets-out", "type=\"downloading\"");
+  w = kith_test_node_start_peering (test_port, NULL);
+  heard.node = w;
+  ck_assert_msg (kith_test_poll_until (heard_downloading, &heard, 10000),
+                 "a node started after the download stalled never heard of it");
+  elapsed_ms = (g_get_monotonic_time () - started_us) / 1000;
+  sent = kith_test_node_peering_counter (a, "packets-out", "type=\"downloading\"") - sent_before;
+  activity = directory_activity (w, kith_test_agent_get_node_id (a->agent), url, &done);
+  ck_assert_str_eq (activity, "downloading");
+  ck_assert_uint_eq (done, STREAM_HOLD);
+  /* still held: every one of those said the same progress */
+  ck_assert_uint_eq (kith_dbus_transfer1_get_bytes_done (fa->proxy), STREAM_HOLD);
+  g_print ("stream (stalled): %" G_GUINT64_FORMAT " downloading sent in %" G_GINT64_FORMAT " ms\n", sent,
+           elapsed_ms);
+  ck_assert_uint_le (sent, (guint64) (elapsed_ms / 1000 + 1));
+  kith_test_origin_release (origin, "/still.bin");
+  ck_assert_str_eq (kith_test_fetch_wait_done (fa, content, 30000), "origin");
+}
+END_TEST
+
 static gboolean
 fetch_from_origin_has_bytes (gpointer user_data)
 {
@@ -371,6 +452,7 @@ stream_suite (void)
   tcase_add_test (tc, test_storm_full_copies_send_readers_on);
   tcase_add_test (tc, test_lying_leader_refetched);
   tcase_add_test (tc, test_stalled_leader_left);
+  tcase_add_test (tc, test_stalled_download_reannounced);
   tcase_add_test (tc, test_paced_stream_followed);
   tcase_add_test (tc, test_slow_stream_left);
   suite_add_tcase (suite, tc);

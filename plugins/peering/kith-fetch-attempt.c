@@ -74,6 +74,9 @@ void
 kith_fetch_attempt_free (KithFetchAttempt *self)
 {
   g_clear_handle_id (&self->watch_id, g_source_remove);
+  /* what we announced of this download is not said again once it is over */
+  if (kith_fetch_attempt_announces (self))
+    kith_fetch_announce_stop (self->announce);
   kith_fetch_download_free (self->download);
   g_free (self->href);
   g_free (self->source);
