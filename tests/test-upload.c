@@ -9,6 +9,7 @@
 #include "kith-task-broker.h"
 #include "kith-test-backend.h"
 #include "kith-test-child.h"
+#include "kith-test-endless.h"
 #include "kith-test-node.h"
 #include "kith-test-tls.h"
 #include "kith-test-origin.h"
@@ -975,6 +976,18 @@ upload_call_done (gpointer user_data)
   return ((UploadCall *) user_data)->done;
 }
 
+/* The agent behind @bus answers GetStatus within 5 s. */
+static void
+assert_answers_dbus (GDBusConnection *bus, const gchar *when)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) status = g_dbus_connection_call_sync (bus, NULL, "/org/kith/Agent1", "org.kith.Agent1",
+                                                             "GetStatus", NULL, G_VARIANT_TYPE ("(a{sv})"),
+                                                             G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+
+  ck_assert_msg (status != NULL, "GetStatus %s: %s", when, error != NULL ? error->message : "");
+}
+
 /* Upload(h, {"name": @name}) with the read end of a new pipe; *@writer is its write end. */
 static void
 upload_begin (GDBusConnection *bus, const gchar *name, gint *writer, UploadCall *call)
@@ -1013,12 +1026,7 @@ START_TEST (test_upload_fd_never_blocks)
   upload_begin (bus, "stalled.txt", &stalled_writer, &stalled);
   upload_begin (bus, "slow.txt", &slow_writer, &slow);
   /* both calls are in: the agent still answers D-Bus, within 5 s ... */
-  {
-    g_autoptr (GVariant) status = g_dbus_connection_call_sync (bus, NULL, "/org/kith/Agent1", "org.kith.Agent1",
-                                                               "GetStatus", NULL, G_VARIANT_TYPE ("(a{sv})"),
-                                                               G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
-    ck_assert_msg (status != NULL, "GetStatus while an Upload(fd) waits: %s", error != NULL ? error->message : "");
-  }
+  assert_answers_dbus (bus, "while an Upload(fd) waits");
   /* ... and HTTP */
   {
     g_autoptr (SoupSession) session = kith_test_session_new ();
@@ -1063,6 +1071,7 @@ typedef struct {
   gchar *key;
   gchar *cert; /* PEM; NULL for "nocert" */
   GPtrArray *held; /* messages thrown away: paused for ever */
+  KithTestEndless *endless; /* "flood", "trickle": where its alias points */
 } FakePeer;
 
 static gchar *
@@ -1214,6 +1223,12 @@ fake_peer_main (int argc, char **argv)
   uris = soup_server_get_uris (server);
   fake.alias = g_strdup_printf ("http://127.0.0.1:%d/upload/", g_uri_get_port (uris->data));
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  if (g_str_equal (fake.mode, "flood") || g_str_equal (fake.mode, "trickle")) {
+    /* the report is taken, and the answer to it never ends */
+    fake.endless = kith_test_endless_new (g_str_equal (fake.mode, "trickle"));
+    g_free (fake.alias);
+    fake.alias = g_strdup_printf ("http://127.0.0.1:%u/upload/", kith_test_endless_get_port (fake.endless));
+  }
   fake.cert = fake_certificate (&fake, argv[4], argc > 6 ? argv[6] : NULL);
   fake.transport = kith_transport_new ((guint16) atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
   g_assert_true (kith_transport_start (fake.transport, &error));
@@ -1222,6 +1237,7 @@ fake_peer_main (int argc, char **argv)
   kith_transport_stop (fake.transport);
   g_object_unref (fake.transport);
   soup_server_disconnect (server);
+  g_clear_pointer (&fake.endless, kith_test_endless_free);
   g_ptr_array_unref (fake.held);
   g_object_unref (fake.session);
   g_free (fake.alias);
@@ -1455,11 +1471,70 @@ START_TEST (test_peer_killed_while_forwarding)
 }
 END_TEST
 
+/* Peers whose answer to the report never ends: each its own process (--fake-peer MODE),
+ * with a certificate that verifies, taking the whole report and then answering 200 with a
+ * body that goes on — at full speed ("flood") or a byte every 100 ms ("trickle"). */
+static const struct {
+  const gchar *mode;
+  const gchar *reason; /* what the blacklist must say */
+} endless_peers[] = {
+  /* cut at the most a receipt may be, 1 MiB */
+  { "flood", "an answer of more than 1048576 bytes, not a receipt" },
+  /* cut at T: the report was taken and no receipt came */
+  { "trickle", "no receipt within T=" },
+};
+
+/* The offline node cuts the endless answer (at its bound, or at T), blacklists the peer
+ * for it and stays up; the report stays in its outbox and reaches the backend, once,
+ * through the honest peer that comes next. */
+START_TEST (test_endless_answer)
+{
+  const gchar *mode = endless_peers[_i].mode;
+  g_autoptr (Backend) b = backend_start (NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (Node) c = NULL;
+  g_autoptr (GBytes) report = kith_test_make_content (40000, 110 + (guint32) _i);
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *reason = NULL;
+  gpointer bad[] = { NULL, (gpointer) FAKE_NODE };
+  GSubprocess *fake = fake_peer_spawn (mode, b, NULL);
+  guint64 sent;
+
+  o = node_start (b, TRUE, NULL, "receipt-slack=1500ms");
+  bad[0] = o;
+  node_drop_report (o, "report.bin", report);
+  sent = kith_test_endless_wait_cut (fake);
+  if (g_str_equal (mode, "flood")) {
+    /* it sent past the bound (so the bound cut it, not the end of a body), and not much
+     * more than the socket buffers between the two hold */
+    ck_assert_uint_gt (sent, 1024 * 1024);
+    ck_assert_uint_lt (sent, 64 * 1024 * 1024);
+  } else {
+    ck_assert_uint_ge (sent, 1);
+  }
+  ck_assert_msg (kith_test_poll_until (node_has_blacklisted, bad, 10000), "%s: the peer is not blacklisted", mode);
+  reason = node_blacklist_reason (o, FAKE_NODE);
+  ck_assert_msg (strstr (reason, endless_peers[_i].reason) != NULL, "%s: blacklisted for \"%s\"", mode, reason);
+  bus = kith_test_agent_connect (o->agent, &error);
+  g_assert_no_error (error);
+  assert_answers_dbus (bus, "after an endless answer");
+  ck_assert (!outbox_is_empty (o));
+  ck_assert_uint_eq (backend_copies_of (b, report), 0);
+  fake_peer_stop (fake);
+  c = node_start (b, FALSE, NULL, NULL);
+  ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 40000), "%s: report not delivered", mode);
+  ck_assert_uint_eq (backend_copies_of (b, report), 1);
+  ck_assert_uint_eq (node_receipts (o, b), 1);
+}
+END_TEST
+
 static Suite *
 upload_suite (void)
 {
   Suite *s = suite_create ("upload");
   TCase *tc = tcase_create ("upload");
+  TCase *endless = tcase_create ("endless");
 
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_blacklist_persists_and_expires);
@@ -1484,6 +1559,10 @@ upload_suite (void)
   tcase_add_test (tc, test_requester_killed_before_receipt);
   tcase_add_test (tc, test_peer_killed_while_forwarding);
   suite_add_tcase (s, tc);
+  /* answers that never end, from peers of their own */
+  tcase_set_timeout (endless, 120);
+  tcase_add_loop_test (endless, test_endless_answer, 0, G_N_ELEMENTS (endless_peers));
+  suite_add_tcase (s, endless);
   return s;
 }
 
