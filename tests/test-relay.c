@@ -9,7 +9,9 @@
 #include "kith-peer-proof.h"
 #include "kith-rate-limit.h"
 #include "kith-test-child.h"
+#include "kith-test-endless.h"
 #include "kith-test-node.h"
+#include "kith-test-origin.h"
 #include "kith-test-backend.h"
 #include "kith-test-suite.h"
 #include "kith-test-thread.h"
@@ -565,9 +567,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sink, sink_free)
 
 /* ---- a fake relay, its own process: test-relay --fake-relay PORT MODE BACKEND_DIR URL.
  * It answers every want=relay at once with a signed offer whose certificate is wrong:
- * "otherca" (another vendor's CA, relay permitted), "norole" (the right CA, only upload).
- * It counts the connections made to its alias and prints "connections N" when stdin
- * closes (or after 120 s). ---- */
+ * "otherca" (another vendor's CA, relay permitted), "norole" (the right CA, only upload);
+ * or right, from a relay whose answers never end: "flood", "trickle" (its CONNECTs are
+ * answered and held, every fetch answered 200 with a body that goes on, at full speed or
+ * a byte every 100 ms; see kith-test-endless.h). It counts the connections made to its
+ * alias (but for those two) and prints "connections N" when stdin closes (or after 120 s). ---- */
 
 typedef struct {
   KithTransport *transport;
@@ -576,6 +580,7 @@ typedef struct {
   gchar *key;
   gchar *cert;
   guint connections;
+  KithTestEndless *endless; /* "flood", "trickle": where its alias points */
 } FakeRelay;
 
 static gchar *
@@ -649,8 +654,13 @@ fake_relay_main (int argc, char **argv)
   g_assert_true (g_socket_listener_add_address (G_SOCKET_LISTENER (service), address, G_SOCKET_TYPE_STREAM,
                                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error));
   g_signal_connect (service, "incoming", G_CALLBACK (fake_relay_incoming), &fake);
-  fake.alias = g_strdup_printf ("http://127.0.0.1:%u/relay/",
-                                g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
+  if (g_str_equal (argv[3], "flood") || g_str_equal (argv[3], "trickle")) {
+    fake.endless = kith_test_endless_new (g_str_equal (argv[3], "trickle"));
+    fake.alias = g_strdup_printf ("http://127.0.0.1:%u/relay/", kith_test_endless_get_port (fake.endless));
+  } else {
+    fake.alias = g_strdup_printf ("http://127.0.0.1:%u/relay/",
+                                  g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective)));
+  }
   fake.key = kith_crypto_key_generate (&error);
   g_assert_no_error (error);
   fake.cert = fake_relay_certificate (&fake, argv[3], argv[4]);
@@ -659,6 +669,7 @@ fake_relay_main (int argc, char **argv)
   g_assert_true (kith_transport_start (fake.transport, &error));
   g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_relay_datagram), &fake);
   kith_test_child_run (loop, "ready");
+  g_clear_pointer (&fake.endless, kith_test_endless_free);
   g_print ("connections %u\n", fake.connections);
   kith_transport_stop (fake.transport);
   g_object_unref (fake.transport);
@@ -686,7 +697,11 @@ fake_relay_stop (GSubprocess *proc)
   guint connections = G_MAXUINT;
 
   g_output_stream_close (g_subprocess_get_stdin_pipe (proc), NULL, NULL);
-  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
+  /* past the lines of answers cut (see kith-test-endless.h) */
+  do {
+    g_free (line);
+    line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
+  } while (line != NULL && !g_str_has_prefix (line, "connections "));
   ck_assert (g_subprocess_wait (proc, NULL, NULL));
   if (line != NULL && g_str_has_prefix (line, "connections "))
     connections = (guint) g_ascii_strtoull (line + 12, NULL, 10);
@@ -1019,6 +1034,60 @@ START_TEST (test_failover_on_failed_request)
 }
 END_TEST
 
+/* An offline node's relay answers its fetch of an origin miss with a body that never ends,
+ * at full speed ("flood") or a byte every 100 ms ("trickle"), from a process of its own
+ * whose offer verifies: the node cuts it, at the 64 KiB an answer may be or at the fetch's
+ * deadline, the fetch fails saying so, bounded in time, and the node keeps answering. */
+static void
+check_endless_relay (const gchar *mode, const gchar *error)
+{
+  g_autoptr (KithTestBackend) backend = kith_test_backend_new ();
+  g_autoptr (KithTestNode) offline = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
+  g_autoptr (GBytes) content = kith_test_make_content (1000, 7);
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autoptr (GVariant) relay = NULL;
+  GSubprocess *fake;
+  guint64 sent;
+
+  kith_test_backend_serve (backend, NULL);
+  fake = fake_relay_start (backend, mode);
+  offline = node_start (kith_test_backend_get_url (backend), kith_test_backend_get_ca (backend), NULL,
+                        "fetch-timeout=3s");
+  node_wait_relayed (offline);
+  fetch = kith_test_fetch_start (offline, "http://127.0.0.1:9/nobody-has-it.cab", sha256, 1000, FALSE);
+  /* the deadline is 3 s: well within this, however the relay answers */
+  ck_assert_msg (kith_test_wait_until (kith_test_fetch_is_finished, fetch, 15000), "%s: the fetch did not end (%s)",
+                 mode, kith_dbus_transfer1_get_state (fetch->proxy));
+  ck_assert_str_eq (kith_dbus_transfer1_get_state (fetch->proxy), "failed");
+  ck_assert_msg (strstr (kith_dbus_transfer1_get_error (fetch->proxy), error) != NULL, "%s: failed with \"%s\"", mode,
+                 kith_dbus_transfer1_get_error (fetch->proxy));
+  /* the node closed the relay's answer (the relay says so), and keeps answering */
+  sent = kith_test_endless_wait_cut (fake);
+  if (g_str_equal (mode, "flood")) {
+    /* past the bound (so the bound cut it), and not much more than the socket buffers hold */
+    ck_assert_uint_gt (sent, 64 * 1024);
+    ck_assert_uint_lt (sent, 64 * 1024 * 1024);
+  } else {
+    ck_assert_uint_ge (sent, 1);
+  }
+  relay = kith_test_get_status_section (offline->connection, "relay");
+  ck_assert_ptr_nonnull (relay);
+  fake_relay_stop (fake);
+}
+
+START_TEST (test_relay_flood)
+{
+  check_endless_relay ("flood", "more than 65536 bytes");
+}
+END_TEST
+
+START_TEST (test_relay_trickle)
+{
+  check_endless_relay ("trickle", "deadline");
+}
+END_TEST
+
 /* ---- the pieces ---- */
 
 /* A bucket charged for bytes already read goes into debt and says how long it lasts. */
@@ -1077,6 +1146,7 @@ relay_suite (void)
   Suite *suite = suite_create ("relay");
   TCase *unit = tcase_create ("unit");
   TCase *agents = tcase_create ("agents");
+  TCase *endless = tcase_create ("endless");
 
   tcase_add_test (unit, test_rate_limit_charge);
   tcase_add_test (unit, test_backend_route);
@@ -1092,6 +1162,11 @@ relay_suite (void)
   tcase_add_test (agents, test_caps);
   tcase_add_test (agents, test_origin_miss_fetched_by_relay);
   suite_add_tcase (suite, agents);
+  /* relays whose answers never end, each a process of its own */
+  tcase_set_timeout (endless, 120);
+  tcase_add_test (endless, test_relay_flood);
+  tcase_add_test (endless, test_relay_trickle);
+  suite_add_tcase (suite, endless);
   return suite;
 }
 

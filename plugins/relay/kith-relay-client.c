@@ -2,6 +2,7 @@
 /* kith-relay-client.c — direct or through a relay: probes, search, failover */
 #include "kith-relay-client.h"
 
+#include "kith-deadline.h"
 #include "kith-http-request.h"
 #include "kith-peer-proof.h"
 
@@ -342,11 +343,17 @@ typedef struct {
   KithRelayClient *self;
   gchar *query;    /* "url=…&sha256=…&size=…" of /relay/fetch */
   gint64 deadline; /* monotonic µs */
+  /* the request in flight, cancelled with the fetch or at the deadline: an answer that
+   * trickles in stays under the session's idle timeout, and under the size bound for hours */
+  KithDeadline *request;
+  GError *last_error; /* why the request before it failed, when it is asked again */
 } KithRelayClientFetch;
 
 static void
 kith_relay_client_fetch_free (KithRelayClientFetch *fetch)
 {
+  kith_deadline_free (fetch->request);
+  g_clear_error (&fetch->last_error);
   g_free (fetch->query);
   g_free (fetch);
 }
@@ -377,7 +384,8 @@ kith_relay_client_fetch_later (GTask *task, GError *error)
     g_object_unref (task);
     return;
   }
-  g_clear_error (&error);
+  g_clear_error (&fetch->last_error);
+  fetch->last_error = error;
   g_timeout_add_full (G_PRIORITY_DEFAULT, KITH_RELAY_CLIENT_FETCH_RETRY_MS, kith_relay_client_fetch_again_cb, task,
                       NULL);
 }
@@ -390,9 +398,22 @@ kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_da
   GError *error = NULL;
   g_autoptr (GBytes) body = kith_http_request_send_finish (res, &error);
   SoupMessage *msg = SOUP_MESSAGE (source);
+  g_autoptr (KithDeadline) request = g_steal_pointer (&fetch->request);
   g_autofree gchar *text = NULL;
   guint status;
 
+  if (body == NULL && kith_deadline_has_expired (request) &&
+      !g_cancellable_is_cancelled (g_task_get_cancellable (task))) {
+    g_clear_error (&error);
+    if (fetch->last_error != NULL)
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               "the relay's answer did not end by the fetch's deadline (the one before: %s)",
+                               fetch->last_error->message);
+    else
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               "the relay's answer did not end by the fetch's deadline");
+    return;
+  }
   if (body == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     g_task_return_error (task, error);
     return;
@@ -432,6 +453,7 @@ kith_relay_client_fetch_send (GTask *task)
   const gchar *relay = kith_backend_route_get_relay_url (kith_agent_get_backend_route (fetch->self->agent));
   g_autofree gchar *url = NULL;
   g_autoptr (SoupMessage) msg = NULL;
+  gint64 left_ms;
 
   if (relay == NULL) {
     kith_relay_client_fetch_later (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no relay in use"));
@@ -439,8 +461,10 @@ kith_relay_client_fetch_send (GTask *task)
   }
   url = g_strdup_printf ("%s/relay/fetch?%s", relay, fetch->query);
   msg = soup_message_new (SOUP_METHOD_GET, url);
+  left_ms = MAX (fetch->deadline - g_get_monotonic_time (), 0) / 1000 + 1;
+  fetch->request = kith_deadline_new (g_task_get_cancellable (task), (guint) MIN (left_ms, G_MAXUINT));
   kith_http_request_send_async (fetch->self->session, msg, KITH_RELAY_CLIENT_ANSWER_MAX,
-                                g_task_get_cancellable (task), kith_relay_client_fetch_cb, task);
+                                kith_deadline_get_cancellable (fetch->request), kith_relay_client_fetch_cb, task);
 }
 
 void
