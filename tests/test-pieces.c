@@ -546,6 +546,89 @@ START_TEST (test_pieces_kept_beside_an_empty_source)
 }
 END_TEST
 
+typedef struct {
+  KithTestNode *node;
+  const gchar *type;
+} HeardType;
+
+/* @node heard a packet of type @type. */
+static gboolean
+heard_type (gpointer user_data)
+{
+  HeardType *heard = user_data;
+  g_autofree gchar *labels = g_strdup_printf ("type=\"%s\"", heard->type);
+
+  return kith_test_node_peering_counter (heard->node, "packets-in", labels) >= 1;
+}
+
+/* a holder ranked behind a named one answers a slot late: long enough for a downloader's
+ * answer, which comes at once, to be in first */
+#define LATE_HOLDER_PEERING "reply-slot-ms=300\nmax-delay-ms=400\nmiss-wait-ms=1000\nclient-wait-ms=2000\n"
+
+/* A fetch in pieces started by an "I have" takes the partial copy heard of just before as a
+ * source at once. H holds the file; R knows only X as a holder (X stored it from H, R heard
+ * its "complete"; X is stopped since); L fetches it from an origin that holds back the second
+ * half, and says so only every minute (progress-interval-ms). R asks in pieces, naming X: L
+ * answers "downloading" at once, H (ranked behind the X named) "I have" a slot later, and
+ * R's fetch in pieces starts from H — with L's partial copy as a source from the start: L
+ * sends some of the pieces it has while the origin still holds. Before, L was a source only
+ * once it spoke again or the fetch starved: H sent every piece. */
+START_TEST (test_pieces_take_partial_copy_heard_before)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 63);
+  g_autoptr (KithPieceList) pieces = make_pieces (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/before.bin");
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autoptr (KithTestNode) h = kith_test_node_start_peering (test_port, PIECES_PEERING LATE_HOLDER_PEERING);
+  g_autoptr (KithTestNode) r = NULL;
+  g_autoptr (KithTestNode) x = NULL;
+  g_autoptr (KithTestNode) l = NULL;
+  g_autoptr (KithTestFetch) held = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
+  HeardType complete = { NULL, "complete" };
+  guint64 from_l, from_h;
+  guint origin_requests;
+
+  kith_test_origin_add (origin, "/before.bin", content, 0);
+  g_free (kith_test_fetch_sync (h, url, sha256, FALSE, content));
+  r = kith_test_node_start_peering (test_port, PIECES_PEERING "client-wait-ms=3000\n");
+  x = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  g_free (kith_test_fetch_sync (x, url, sha256, FALSE, content));
+  complete.node = r;
+  ck_assert_msg (kith_test_poll_until (heard_type, &complete, 10000), "R never heard X's complete");
+  kith_test_node_stop (x);
+  kith_test_node_stop (h);
+  origin_requests = kith_test_origin_get_requests (origin, "/before.bin");
+  kith_test_origin_hold (origin, "/before.bin", STORM_HOLD);
+  l = kith_test_node_start_peering (test_port, PIECES_PEERING "progress-interval-ms=60000\n");
+  held = kith_test_fetch_start (l, url, sha256, PIECES_SIZE, FALSE);
+  {
+    Progress some = { &held, 1, STORM_HOLD };
+    ck_assert_msg (kith_test_wait_until (fetches_have, &some, 20000), "L has not the held bytes");
+  }
+  ck_assert_str_eq (kith_dbus_transfer1_get_state (held->proxy), "from-origin");
+  kith_test_node_start (h);
+  ck_assert (kith_test_poll_until (kith_test_node_cache_verified, h, 10000));
+  fetch = fetch_pieces_start (r, url, content, pieces);
+  kith_test_fetch_wait_done (fetch, content, 30000);
+  from_l = served (l);
+  from_h = served (h);
+  g_print ("pieces (heard before): L (growing) sent %" G_GUINT64_FORMAT " bytes, H %" G_GUINT64_FORMAT "\n", from_l,
+           from_h);
+  ck_assert_msg (from_l > 0, "the partial copy heard of before the \"I have\" sent nothing");
+  ck_assert_uint_eq (from_l % PIECE, 0);
+  ck_assert_uint_le (from_l, STORM_HOLD);
+  ck_assert_uint_eq (kith_test_node_peering_counter (r, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
+  ck_assert_uint_eq (kith_test_node_peering_status (r, "bytes-from-origin"), 0);
+  /* all of it while the origin held L's download: the second half came from H alone */
+  ck_assert (!kith_test_fetch_is_finished (held));
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/before.bin"), origin_requests + 1);
+  kith_test_origin_release (origin, "/before.bin");
+  kith_test_fetch_wait_done (held, content, 30000);
+}
+END_TEST
+
 #ifdef KITH_TEST_PIECES_UPDATE
 /* A node of @backend with the update plugin, its check an hour away (the test asks). */
 static KithTestNode *
@@ -626,6 +709,7 @@ pieces_suite (void)
   tcase_add_test (tc, test_joiners_trade);
   tcase_add_test (tc, test_pieces_kept_when_sources_vanish);
   tcase_add_test (tc, test_pieces_kept_beside_an_empty_source);
+  tcase_add_test (tc, test_pieces_take_partial_copy_heard_before);
 #ifdef KITH_TEST_PIECES_UPDATE
   tcase_add_test (tc, test_release_in_pieces);
 #endif

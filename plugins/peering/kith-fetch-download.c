@@ -273,3 +273,9 @@ kith_fetch_download_add_source (KithFetchDownload *self, const gchar *node, cons
 {
   return self->piece_fetch != NULL && kith_piece_fetch_add_source (self->piece_fetch, node, url, available, growing);
 }
+
+gboolean
+kith_fetch_download_has_source (KithFetchDownload *self, const gchar *node)
+{
+  return self->piece_fetch != NULL && kith_piece_fetch_has_source (self->piece_fetch, node);
+}

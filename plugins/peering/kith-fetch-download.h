@@ -49,6 +49,8 @@ void kith_fetch_download_start_pieces (KithFetchDownload *self, const KithPieceL
 /* In pieces: one more source (kith_piece_fetch_add_source()); FALSE when it is not taken. */
 gboolean kith_fetch_download_add_source (KithFetchDownload *self, const gchar *node, const gchar *url,
                                          guint64 available, gboolean growing);
+/* In pieces: whether @node is a source already (gone or not). */
+gboolean kith_fetch_download_has_source (KithFetchDownload *self, const gchar *node);
 /* In pieces: a source of last resort (the origin), asked only for the pieces no other has. */
 void kith_fetch_download_add_fallback (KithFetchDownload *self, const gchar *node, const gchar *url);
 gboolean kith_fetch_download_in_pieces (KithFetchDownload *self);

@@ -618,9 +618,10 @@ kith_fetch_job_pieces_found (gpointer user_data)
 }
 
 /* Fetches the file in pieces, first from @node (its first @available bytes at @alias);
- * every other holder heard of joins (kith_fetch_attempt_join()). The download is a partial
- * copy of ours, announced, that grows with the verified prefix. FALSE when it could not
- * begin: the job moved on, and may be gone. */
+ * the partial copies already heard of join at once, every other holder as it is heard of
+ * (kith_fetch_attempt_join()). The download is a partial copy of ours, announced, that
+ * grows with the verified prefix. FALSE when it could not begin: the job moved on, and may
+ * be gone. */
 static gboolean
 kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *alias, guint64 available)
 {
@@ -634,6 +635,9 @@ kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *a
   /* set before the start, so that whatever ends the attempt clears it */
   job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
   kith_fetch_attempt_start_pieces (job->attempt, kith_fetch_offers_get_pieces (job->offers), alias, available);
+  /* a downloader heard just before the "I have" that started this says nothing new until
+   * its progress moves: without this it would wait for that, or for the fetch to starve */
+  kith_fetch_attempt_join_streamers (job->attempt, job->streamers);
   return TRUE;
 }
 
@@ -645,9 +649,7 @@ kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
 
   if (!kith_fetch_offers_in_pieces (job->offers))
     return FALSE;
-  /* the job is not touched after a fetch that could not begin: it may be gone */
-  if (kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_streamers_available (streamer)))
-    kith_fetch_attempt_join_streamers (job->attempt, job->streamers);
+  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_streamers_available (streamer));
   return TRUE;
 }
 

@@ -49,6 +49,9 @@ kith_fetch_pieces_join_streamers (KithFetchDownload *download, KithFetchStreamer
   for (guint i = 0; i < nodes->len; i++) {
     const gchar *node = g_ptr_array_index (nodes, i);
     KithFetchStreamer *streamer = kith_fetch_streamers_lookup (streamers, node);
+    /* a source already (the first, maybe with its complete copy) keeps what it has */
+    if (kith_fetch_download_has_source (download, node))
+      continue;
     kith_fetch_download_add_source (download, node, streamer->alias, kith_fetch_streamers_available (streamer),
                                     TRUE);
   }

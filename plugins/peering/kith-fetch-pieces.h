@@ -18,7 +18,8 @@ gboolean kith_fetch_pieces_fit (const KithPieceList *pieces, const gchar *sha256
 void kith_fetch_pieces_join (KithFetchDownload *download, KithFetchStreamers *streamers,
                              const KithPacket *packet, guint32 request_id, const gchar *sha256,
                              guint64 size, const gchar *preferred);
-/* Every partial copy in @streamers still taken, of the expected size, joins @download. */
+/* Every partial copy in @streamers still taken, of the expected size and not ended, joins
+ * @download, but for a node that is a source of it already. */
 void kith_fetch_pieces_join_streamers (KithFetchDownload *download, KithFetchStreamers *streamers);
 
 G_END_DECLS

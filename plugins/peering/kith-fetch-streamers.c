@@ -96,7 +96,10 @@ kith_fetch_streamers_list_sized (KithFetchStreamers *self)
 
   g_hash_table_iter_init (&iter, self->table);
   while (g_hash_table_iter_next (&iter, &node, &value)) {
-    if (self->takes (node, self->takes_data) && kith_fetch_streamers_size (self, value) == self->expected_size)
+    KithFetchStreamer *streamer = value;
+    /* an ended copy is not read again (404, or cut: its leader's source failed) */
+    if (self->takes (node, self->takes_data) && !streamer->ended &&
+        kith_fetch_streamers_size (self, streamer) == self->expected_size)
       g_ptr_array_add (nodes, node);
   }
   return nodes;

@@ -38,7 +38,8 @@ void kith_fetch_streamers_note (KithFetchStreamers *self, const KithPacket *pack
 /* The node whose copy to read: @preferred when it can take us, else the one furthest on;
  * none left out, busy, ended or of another size. NULL: none; owned by @self. */
 const gchar *kith_fetch_streamers_pick (KithFetchStreamers *self, const gchar *preferred);
-/* The nodes (owned by @self) of every copy still taken whose size is the expected one. */
+/* The nodes (owned by @self) of every copy still taken, not ended, whose size is the
+ * expected one. */
 GPtrArray *kith_fetch_streamers_list_sized (KithFetchStreamers *self);
 /* The size a read of @streamer is bounded by, 0 when it may not be read: the expected
  * size, else the announced total; another size is another version. */
