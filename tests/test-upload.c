@@ -44,6 +44,7 @@ typedef struct {
   GSubprocess *proc;
   gchar *url;
   gchar *token;
+  gboolean plain_http; /* a fake of our own: plain HTTP, see fake_backend_start() */
 } Backend;
 
 static void
@@ -217,6 +218,7 @@ node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gcha
                             "%s%s\n"
                             "offline=%s\n"
                             "%s"
+                            "%s"
                             "[upload]\n"
                             "scan=100ms\n"
                             "retry=300ms\n"
@@ -224,7 +226,8 @@ node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gcha
                             "receipt-slack=2s\n"
                             "%s\n",
                             b->url, ca, offline ? "" : "enrollment-token=", offline ? "" : b->token,
-                            offline ? "true" : "false", peering, upload_extra != NULL ? upload_extra : "");
+                            offline ? "true" : "false", b->plain_http ? "plain-http=true\n" : "", peering,
+                            upload_extra != NULL ? upload_extra : "");
   node->agent = kith_test_agent_new ("peering;upload", config);
   ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error != NULL ? error->message : "");
   node->outbox = g_build_filename (kith_test_agent_get_dir (node->agent), "state", "upload", "outbox", NULL);
@@ -1529,6 +1532,90 @@ START_TEST (test_endless_answer)
 }
 END_TEST
 
+/* ---- a backend whose answers never end, its own process: test-upload --fake-backend MODE
+ * PORTFILE ("flood" or "trickle", see kith-test-endless.h), plain HTTP on loopback; it
+ * writes its port into PORTFILE before it says "ready" ---- */
+
+static int
+fake_backend_main (int argc, char **argv)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (KithTestEndless) endless = kith_test_endless_new (g_str_equal (argv[2], "trickle"));
+  g_autofree gchar *port = g_strdup_printf ("%u", kith_test_endless_get_port (endless));
+
+  g_assert_true (g_file_set_contents (argv[3], port, -1, NULL));
+  kith_test_child_run (loop, "ready");
+  return 0;
+}
+
+/* The fake backend in @mode, with a trust anchor of the test's own making (no certificate
+ * the node is offered is checked against it here). Frees like a real one. */
+static Backend *
+fake_backend_start (const gchar *mode)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *key = kith_crypto_key_generate (NULL);
+  KithCertSpec spec = { .common_name = "kith vendor CA", .not_after = g_get_real_time () / G_USEC_PER_SEC + 3600,
+                        .is_ca = TRUE };
+  g_autofree gchar *ca = kith_crypto_cert_self_signed (key, &spec, NULL);
+  g_autofree gchar *ca_path = NULL;
+  g_autofree gchar *port_path = NULL;
+  g_autofree gchar *port = NULL;
+  Backend *b = g_new0 (Backend, 1);
+
+  b->root = g_dir_make_tmp ("kith-upload-XXXXXX", &error);
+  g_assert_no_error (error);
+  b->dir = g_build_filename (b->root, "backend", NULL);
+  ck_assert_int_eq (g_mkdir (b->dir, 0700), 0);
+  ca_path = backend_ca_path (b);
+  ck_assert (ca != NULL && g_file_set_contents (ca_path, ca, -1, NULL));
+  port_path = g_build_filename (b->root, "port", NULL);
+  b->proc = kith_test_child_spawn ("--fake-backend", mode, port_path, NULL);
+  ck_assert (g_file_get_contents (port_path, &port, NULL, NULL));
+  b->url = g_strdup_printf ("http://127.0.0.1:%s", port);
+  b->token = g_strdup ("00000000000000000000000000000000");
+  b->plain_http = TRUE;
+  return b;
+}
+
+static gboolean
+node_is_serving (GDBusConnection *bus)
+{
+  g_autoptr (GVariant) upload = kith_test_get_status_section (bus, "upload");
+  gboolean serving = TRUE;
+
+  ck_assert (g_variant_lookup (upload, "serving", "b", &serving));
+  return serving;
+}
+
+/* A backend whose answer to the enrollment never ends: the connected node cuts it past
+ * 1 MiB, is not enrolled, offers no uploads and keeps answering D-Bus; at its next try
+ * (5 s on) it cuts it again. */
+START_TEST (test_enroll_answer_endless)
+{
+  g_autoptr (Backend) b = fake_backend_start ("flood");
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *cert = g_build_filename (kith_test_agent_get_dir (c->agent), "state", "upload", "node-cert.pem",
+                                             NULL);
+
+  for (guint attempt = 0; attempt < 2; attempt++) {
+    guint64 sent = kith_test_endless_wait_cut (b->proc);
+    /* past the bound (so the bound cut it), not much more than the socket buffers hold */
+    ck_assert_uint_gt (sent, 1024 * 1024);
+    ck_assert_uint_lt (sent, 64 * 1024 * 1024);
+    bus = kith_test_agent_connect (c->agent, &error);
+    g_assert_no_error (error);
+    assert_answers_dbus (bus, "after an endless enrollment answer");
+    ck_assert (!node_is_serving (bus));
+    ck_assert (!g_file_test (cert, G_FILE_TEST_EXISTS));
+    g_clear_object (&bus);
+  }
+  fake_peer_stop (g_steal_pointer (&b->proc));
+}
+END_TEST
+
 static Suite *
 upload_suite (void)
 {
@@ -1562,6 +1649,7 @@ upload_suite (void)
   /* answers that never end, from peers of their own */
   tcase_set_timeout (endless, 120);
   tcase_add_loop_test (endless, test_endless_answer, 0, G_N_ELEMENTS (endless_peers));
+  tcase_add_test (endless, test_enroll_answer_endless);
   suite_add_tcase (s, endless);
   return s;
 }
@@ -1571,6 +1659,8 @@ main (int argc, char **argv)
 {
   if (argc >= 6 && g_strcmp0 (argv[1], "--fake-peer") == 0)
     return fake_peer_main (argc, argv);
+  if (argc >= 4 && g_strcmp0 (argv[1], "--fake-backend") == 0)
+    return fake_backend_main (argc, argv);
   test_port = (guint16) g_random_int_range (20000, 60000);
   return kith_test_run_suite (upload_suite ());
 }
