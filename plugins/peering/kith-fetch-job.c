@@ -94,7 +94,6 @@ static void kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gch
 static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
-static void kith_fetch_job_stream_busy (KithFetchJob *job);
 static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
 static void kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving);
 static gboolean kith_fetch_job_try_stream (KithFetchJob *job);
@@ -195,6 +194,16 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->deadline = kith_fetch_deadline_new (context, flags);
   job->announce = kith_fetch_announce_new (context, href);
   return job;
+}
+
+/* Where the job's bytes come from now: a node id, "origin", "relay" or "cache". */
+static void
+kith_fetch_job_set_source (KithFetchJob *job, const gchar *source)
+{
+  gchar *old = job->source;
+
+  job->source = g_strdup (source);
+  g_free (old);
 }
 
 static void
@@ -360,10 +369,33 @@ kith_fetch_job_pieces_starved (KithFetchAttempt *attempt, gpointer user_data)
   kith_fetch_search_ask_again (job->search);
 }
 
+/* Our read of a partial copy stopped by no fault of its leader: the copy is marked (@ended:
+ * not read again; else busy, not asked for KITH_FETCH_JOB_BUSY_MS), another is read, or the
+ * wait for the leader goes on, at most @timeout_ms, as for one that moves. */
+static void
+kith_fetch_job_stream_stopped (KithFetchJob *job, gboolean ended, guint timeout_ms)
+{
+  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
+  g_autofree gchar *node = g_strdup (job->source);
+
+  kith_fetch_job_reset_download (job);
+  if (streamer != NULL && ended)
+    streamer->ended = TRUE;
+  else if (streamer != NULL)
+    streamer->busy_until_us = g_get_monotonic_time () + KITH_FETCH_JOB_BUSY_MS * 1000;
+  if (!kith_fetch_job_try_stream (job))
+    kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node, timeout_ms, TRUE);
+}
+
+/* The partial copy we asked for has all the readers it takes (503): another one, else the
+ * wait goes on until one can take us. Not a fault, not an attempt. */
 static void
 kith_fetch_job_attempt_busy (KithFetchAttempt *attempt, gpointer user_data)
 {
-  kith_fetch_job_stream_busy (user_data);
+  KithFetchJob *job = user_data;
+
+  g_debug ("%s: %s has all the readers it takes; reading elsewhere", job->href, job->source);
+  kith_fetch_job_stream_stopped (job, FALSE, job->ctx->timings->stall_ms);
 }
 
 /* A stream too slow to follow past the deadline: the origin. */
@@ -396,20 +428,13 @@ static gboolean
 kith_fetch_job_attempt_ended (KithFetchAttempt *attempt, const GError *error, gpointer user_data)
 {
   KithFetchJob *job = user_data;
-  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
-  g_autofree gchar *node = g_strdup (job->source);
 
   if (job->streams_ended >= KITH_FETCH_JOB_MAX_STREAM_ENDS)
     return FALSE;
-  kith_fetch_job_reset_download (job);
   job->streams_ended++;
-  if (streamer != NULL)
-    streamer->ended = TRUE;
-  g_message ("%s: the partial copy of %s ended (%s); reading another or waiting", job->href, node,
+  g_message ("%s: the partial copy of %s ended (%s); reading another or waiting", job->href, job->source,
              error->message);
-  if (!kith_fetch_job_try_stream (job))
-    kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node,
-                             kith_fetch_job_reannounce_ms (job), TRUE);
+  kith_fetch_job_stream_stopped (job, TRUE, kith_fetch_job_reannounce_ms (job));
   return TRUE;
 }
 
@@ -422,8 +447,7 @@ kith_fetch_job_attempt_finished (KithFetchAttempt *attempt, const KithAliasEntry
   KithFetchAttemptKind kind = kith_fetch_attempt_get_kind (attempt);
 
   if (entry != NULL) {
-    g_free (job->source);
-    job->source = g_strdup (kith_fetch_attempt_get_source (attempt));
+    kith_fetch_job_set_source (job, kith_fetch_attempt_get_source (attempt));
     kith_fetch_job_reset_download (job);
     kith_fetch_job_finish (job, entry, NULL);
   } else if (kind == KITH_FETCH_ATTEMPT_PIECES) {
@@ -476,8 +500,7 @@ kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *ali
   g_debug ("%s: fetching from %s at %s (%s%s)", job->href, node, alias, kith_alias_trust_to_string (trust),
            streaming ? ", streaming" : "");
   job->state = KITH_FETCH_JOB_FROM_PEER;
-  g_free (job->source);
-  job->source = g_strdup (node);
+  kith_fetch_job_set_source (job, node);
   if (!kith_fetch_offers_bound (job->offers, node, sha256, size, &check_sha256, &check_size, &error)) {
     kith_fetch_job_failed (job, KITH_FETCH_ATTEMPT_PEER, error);
     return;
@@ -494,8 +517,7 @@ kith_fetch_job_from_origin (KithFetchJob *job)
 
   g_debug ("%s: fetching from the origin", job->href);
   job->state = KITH_FETCH_JOB_FROM_ORIGIN;
-  g_free (job->source);
-  job->source = g_strdup ("origin");
+  kith_fetch_job_set_source (job, "origin");
   kith_fetch_announce_reset (job->announce);
   if (kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_ORIGIN, sha256, kith_fetch_offers_get_size (job->offers),
                               sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN))
@@ -513,6 +535,17 @@ kith_fetch_job_search (KithFetchJob *job)
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
   kith_fetch_job_clear_timer (job);
   kith_fetch_search_start (job->search, kith_fetch_offers_in_pieces (job->offers));
+}
+
+/* @node is the downloader waited for from now on; one new to us has not announced yet. */
+static void
+kith_fetch_job_follow (KithFetchJob *job, const gchar *node)
+{
+  if (g_strcmp0 (job->waiting_for, node) == 0)
+    return;
+  g_free (job->waiting_for);
+  job->waiting_for = g_strdup (node);
+  job->heard_from_waited = FALSE;
 }
 
 /* A downloader or an elected one that stays silent is given up on. */
@@ -535,16 +568,11 @@ kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms,
 {
   guint left_ms = G_MAXUINT;
 
-  if (g_strcmp0 (job->waiting_for, node) != 0) {
-    g_free (job->waiting_for);
-    job->waiting_for = g_strdup (node);
-    job->heard_from_waited = FALSE;
-  }
+  kith_fetch_job_follow (job, node);
   kith_fetch_deadline_passed (job->deadline, moving, &left_ms);
   timeout_ms = MIN (timeout_ms, left_ms);
   job->state = KITH_FETCH_JOB_WAITING;
-  g_free (job->source);
-  job->source = g_strdup (node);
+  kith_fetch_job_set_source (job, node);
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_WAITING_FOR_PEER);
   kith_fetch_job_clear_timer (job);
   job->timer_id = g_timeout_add (timeout_ms, kith_fetch_job_wait_timeout, job);
@@ -573,24 +601,6 @@ kith_fetch_job_try_stream (KithFetchJob *job)
   kith_fetch_job_from_peer (job, node, alias, kith_fetch_offers_get_sha256 (job->offers),
                             kith_fetch_streamers_size (job->streamers, streamer), KITH_ALIAS_TRUST_HASH, TRUE);
   return TRUE;
-}
-
-/* The partial copy we asked for has all the readers it takes (503): another one, else the
- * wait goes on until one can take us. Not a fault, not an attempt. */
-static void
-kith_fetch_job_stream_busy (KithFetchJob *job)
-{
-  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
-  g_autofree gchar *node = g_strdup (job->source);
-
-  g_debug ("%s: %s has all the readers it takes; reading elsewhere", job->href, node);
-  kith_fetch_job_reset_download (job);
-  if (streamer != NULL)
-    streamer->busy_until_us = g_get_monotonic_time () + KITH_FETCH_JOB_BUSY_MS * 1000;
-  if (kith_fetch_job_try_stream (job))
-    return;
-  kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node, job->ctx->timings->stall_ms,
-                           TRUE);
 }
 
 /* ---- many sources: a large file in pieces, each checked as it arrives (kith-piece-fetch.h) ---- */
@@ -627,8 +637,7 @@ kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *a
 {
   g_debug ("%s: fetching in pieces, first from %s", job->href, node);
   job->state = KITH_FETCH_JOB_FROM_PEER;
-  g_free (job->source);
-  job->source = g_strdup (node);
+  kith_fetch_job_set_source (job, node);
   if (!kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_PIECES, kith_fetch_offers_get_sha256 (job->offers),
                                kith_fetch_offers_get_size (job->offers), KITH_ALIAS_TRUST_HASH))
     return FALSE;
@@ -684,13 +693,21 @@ kith_fetch_job_ask_relay (KithFetchJob *job)
   job->relay_asks++;
   job->state = KITH_FETCH_JOB_ASKING_RELAY;
   kith_fetch_job_clear_timer (job);
-  g_free (job->source);
-  job->source = g_strdup ("relay");
+  kith_fetch_job_set_source (job, "relay");
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_ORIGIN);
   g_message ("%s: nobody on the LAN has it; asking the relay to fetch it", job->href);
   kith_fetch_relay_ask (job->ctx->agent, job->href, sha256, kith_fetch_offers_get_size (job->offers),
                         job->cancellable, kith_fetch_job_relay_done, job);
   return TRUE;
+}
+
+/* Nobody has it for us, and the origin is not ours to use. */
+static void
+kith_fetch_job_no_source (KithFetchJob *job, const gchar *message)
+{
+  kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin ? KITH_PEERING_ERROR_NO_SOURCE
+                                                               : KITH_PEERING_ERROR_OFFLINE,
+                               message);
 }
 
 /* Nobody answered "I have": wait for a downloader, or fetch from the origin if elected. */
@@ -724,10 +741,7 @@ kith_fetch_job_decide (KithFetchJob *job)
   if (leader == NULL) {
     if (kith_fetch_job_ask_relay (job))
       return;
-    kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin
-                                          ? KITH_PEERING_ERROR_NO_SOURCE
-                                          : KITH_PEERING_ERROR_OFFLINE,
-                                 "no peer on the LAN has it, and this fetch may not use the origin");
+    kith_fetch_job_no_source (job, "no peer on the LAN has it, and this fetch may not use the origin");
     return;
   }
   if (g_strcmp0 (leader, job->ctx->node_id) == 0) {
@@ -742,10 +756,8 @@ kith_fetch_job_decide (KithFetchJob *job)
                  KITH_FETCH_JOB_MAX_ELECTIONS);
       kith_fetch_job_from_origin (job);
     } else if (!kith_fetch_job_ask_relay (job)) {
-      kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin ? KITH_PEERING_ERROR_NO_SOURCE
-                                                                   : KITH_PEERING_ERROR_OFFLINE,
-                                   "the peers elected to fetch it stayed silent, and this fetch "
-                                   "may not use the origin");
+      kith_fetch_job_no_source (job, "the peers elected to fetch it stayed silent, and this fetch "
+                                     "may not use the origin");
     }
     return;
   }
@@ -781,8 +793,7 @@ kith_fetch_job_start_now (gpointer user_data)
 
   job->start_idle_id = 0;
   if (entry != NULL) {
-    g_free (job->source);
-    job->source = g_strdup ("cache");
+    kith_fetch_job_set_source (job, "cache");
     kith_fetch_job_finish (job, entry, NULL);
     return G_SOURCE_REMOVE;
   }
@@ -886,15 +897,10 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     kith_fetch_streamers_note (job->streamers, packet, job->waiting_for);
     if (job->state == KITH_FETCH_JOB_WAITING && kith_fetch_job_try_stream (job))
       break;
-    if (job->state == KITH_FETCH_JOB_SEARCHING) {
-      if (g_strcmp0 (job->waiting_for, packet->node) != 0) {
-        g_free (job->waiting_for);
-        job->waiting_for = g_strdup (packet->node);
-        job->heard_from_waited = FALSE;
-      }
-    } else if (job->state == KITH_FETCH_JOB_WAITING) {
+    if (job->state == KITH_FETCH_JOB_SEARCHING)
+      kith_fetch_job_follow (job, packet->node);
+    else if (job->state == KITH_FETCH_JOB_WAITING)
       kith_fetch_job_handle_progress (job, packet, timings);
-    }
     break;
   case KITH_PACKET_TYPE_COMPLETE:
     if (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING)
