@@ -23,7 +23,8 @@
  *
  * This file is the state machine; its parts report back to it through callbacks and never
  * call it: kith-fetch-offers.h (which copies it takes, and the nodes it leaves out),
- * kith-fetch-search.h (the request to the LAN and the wait for an answer),
+ * kith-fetch-search.h (the request to the LAN and the wait for an answer), kith-fetch-wait.h
+ * (the downloader waited for, and the election),
  * kith-fetch-attempt.h (one download from one source into the store, whole or in pieces,
  * served as our partial copy and announced, and what its end earns or costs its source:
  * kith-fetch-download.h, kith-fetch-announce.h, kith-fetch-blame.h),
@@ -38,12 +39,11 @@
 #include "kith-fetch-relay.h"
 #include "kith-fetch-search.h"
 #include "kith-fetch-transfers.h"
+#include "kith-fetch-wait.h"
 #include "kith-origin-digest.h"
 #include "kith-peering-error.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
-/* leaders waited for before this node fetches from the origin itself (or gives up) */
-#define KITH_FETCH_JOB_MAX_ELECTIONS 3
 /* how long the origin may take to state its digest before we go on without it */
 #define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
 /* partial copies that ended under us in one job before that counts as a failed attempt */
@@ -74,18 +74,13 @@ struct _KithFetchJob {
   guint timer_id;
   guint attempts;
   guint streams_ended; /* partial copies that ended under us (kith_fetch_job_attempt_ended) */
-  GHashTable *reasked; /* nodes whose bare "complete" made us ask again (once each) */
-  gchar *waiting_for; /* node announcing or elected to download */
-  gboolean heard_from_waited; /* waiting_for has announced since we began waiting */
-  guint elections;    /* leaders waited for so far */
+  KithFetchWait *wait; /* the downloader waited for */
   guint relay_asks;   /* times the relay was asked to fetch it (at most twice) */
   KithFetchDeadline *deadline; /* from the job's creation */
   gchar *source;      /* node id or "origin" */
   GCancellable *cancellable; /* the origin's HEAD */
   KithFetchAttempt *attempt; /* the download in progress, or NULL */
   KithFetchAnnounce *announce; /* what we tell the LAN of it */
-  guint64 done;  /* waiting: the progress the downloader announced */
-  guint64 total;
   KithFetchStreamers *streamers; /* partial copies announced */
   guint start_idle_id;
 };
@@ -94,6 +89,7 @@ static void kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gch
 static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
 static void kith_fetch_job_decide (KithFetchJob *job);
+static void kith_fetch_job_silent (const gchar *node, gpointer user_data);
 static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
 static void kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving);
 static gboolean kith_fetch_job_try_stream (KithFetchJob *job);
@@ -141,7 +137,7 @@ kith_fetch_job_waited_for (gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  return job->waiting_for;
+  return kith_fetch_wait_get_node (job->wait);
 }
 
 static gboolean
@@ -186,12 +182,12 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->offers = kith_fetch_offers_new (context, href, sha256, size);
   job->flags = flags;
   job->transfers = kith_fetch_transfers_new (kith_fetch_job_cancelled, job);
-  job->reasked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   job->streamers = kith_fetch_streamers_new (size, kith_fetch_job_takes, job);
   job->search = kith_fetch_search_new (context, href, kith_fetch_offers_get_left_out (job->offers),
                                        &kith_fetch_job_search_funcs, job);
   job->cancellable = g_cancellable_new ();
   job->deadline = kith_fetch_deadline_new (context, flags);
+  job->wait = kith_fetch_wait_new (context, href, job->deadline, kith_fetch_job_silent, job);
   job->announce = kith_fetch_announce_new (context, href);
   return job;
 }
@@ -212,6 +208,7 @@ kith_fetch_job_clear_timer (KithFetchJob *job)
   if (job->timer_id != 0)
     g_source_remove (job->timer_id);
   job->timer_id = 0;
+  kith_fetch_wait_stop (job->wait);
   kith_fetch_search_stop (job->search);
 }
 
@@ -219,7 +216,7 @@ static void
 kith_fetch_job_reset_download (KithFetchJob *job)
 {
   g_clear_pointer (&job->attempt, kith_fetch_attempt_free);
-  job->done = job->total = 0;
+  kith_fetch_wait_clear_progress (job->wait);
 }
 
 void
@@ -232,10 +229,9 @@ kith_fetch_job_free (KithFetchJob *job)
   g_cancellable_cancel (job->cancellable);
   kith_fetch_job_reset_download (job);
   g_object_unref (job->cancellable);
-  g_hash_table_unref (job->reasked);
   g_free (job->href);
-  g_free (job->waiting_for);
   kith_fetch_search_free (job->search);
+  kith_fetch_wait_free (job->wait);
   kith_fetch_streamers_free (job->streamers);
   kith_fetch_deadline_free (job->deadline);
   kith_fetch_announce_free (job->announce);
@@ -255,11 +251,13 @@ kith_fetch_job_set_pieces (KithFetchJob *job, const KithPieceList *pieces)
 static void
 kith_fetch_job_publish (KithFetchJob *job, KithTransferState state)
 {
-  guint64 done = job->done;
-  guint64 total = job->total;
+  guint64 done;
+  guint64 total;
 
   if (job->attempt != NULL)
     kith_fetch_attempt_get_progress (job->attempt, &done, &total);
+  else
+    kith_fetch_wait_get_progress (job->wait, &done, &total);
   kith_fetch_transfers_publish (job->transfers, job->source, done, total, state);
 }
 
@@ -328,8 +326,7 @@ kith_fetch_job_failed (KithFetchJob *job, KithFetchAttemptKind kind, const GErro
     return;
   }
   kith_fetch_offers_leave_out (job->offers, job->source);
-  if (g_strcmp0 (job->waiting_for, job->source) == 0)
-    g_clear_pointer (&job->waiting_for, g_free); /* not waited for again */
+  kith_fetch_wait_forget (job->wait, job->source);
   kith_fetch_job_retry (job, error);
 }
 
@@ -383,8 +380,10 @@ kith_fetch_job_stream_stopped (KithFetchJob *job, gboolean ended, guint timeout_
     streamer->ended = TRUE;
   else if (streamer != NULL)
     streamer->busy_until_us = g_get_monotonic_time () + KITH_FETCH_JOB_BUSY_MS * 1000;
-  if (!kith_fetch_job_try_stream (job))
-    kith_fetch_job_wait_for (job, job->waiting_for != NULL ? job->waiting_for : node, timeout_ms, TRUE);
+  if (!kith_fetch_job_try_stream (job)) {
+    const gchar *waited = kith_fetch_wait_get_node (job->wait);
+    kith_fetch_job_wait_for (job, waited != NULL ? waited : node, timeout_ms, TRUE);
+  }
 }
 
 /* The partial copy we asked for has all the readers it takes (503): another one, else the
@@ -408,17 +407,6 @@ kith_fetch_job_attempt_too_slow (KithFetchAttempt *attempt, gpointer user_data)
   kith_fetch_job_from_origin (job);
 }
 
-/* After its copy ended, how long the leader has to announce a new one: as long as an
- * elected one has for its first word, not stall-ms — a leader that went on would say so at
- * once, and one that died (killed, its host gone) says nothing, while the LAN waits. */
-static guint
-kith_fetch_job_reannounce_ms (KithFetchJob *job)
-{
-  const KithPeeringTimings *timings = job->ctx->timings;
-
-  return MIN (timings->stall_ms, 2 * timings->client_wait_ms + timings->max_delay_ms);
-}
-
 /* The partial copy we read ended short or is gone (404): its leader's own source failed (it
  * cuts its readers and drops the copy) or the leader died. Not held against the leader: it
  * may well start over with a new copy, announced afresh, and be the only node that can (the
@@ -434,7 +422,7 @@ kith_fetch_job_attempt_ended (KithFetchAttempt *attempt, const GError *error, gp
   job->streams_ended++;
   g_message ("%s: the partial copy of %s ended (%s); reading another or waiting", job->href, job->source,
              error->message);
-  kith_fetch_job_stream_stopped (job, TRUE, kith_fetch_job_reannounce_ms (job));
+  kith_fetch_job_stream_stopped (job, TRUE, kith_fetch_wait_get_reannounce_ms (job->wait));
   return TRUE;
 }
 
@@ -531,51 +519,31 @@ kith_fetch_job_search (KithFetchJob *job)
 {
   job->state = KITH_FETCH_JOB_SEARCHING;
   g_clear_pointer (&job->source, g_free);
-  job->done = job->total = 0;
+  kith_fetch_wait_clear_progress (job->wait);
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
   kith_fetch_job_clear_timer (job);
   kith_fetch_search_start (job->search, kith_fetch_offers_in_pieces (job->offers));
 }
 
-/* @node is the downloader waited for from now on; one new to us has not announced yet. */
+/* The downloader or elected one waited for stayed silent: given up on. */
 static void
-kith_fetch_job_follow (KithFetchJob *job, const gchar *node)
-{
-  if (g_strcmp0 (job->waiting_for, node) == 0)
-    return;
-  g_free (job->waiting_for);
-  job->waiting_for = g_strdup (node);
-  job->heard_from_waited = FALSE;
-}
-
-/* A downloader or an elected one that stays silent is given up on. */
-static gboolean
-kith_fetch_job_wait_timeout (gpointer user_data)
+kith_fetch_job_silent (const gchar *node, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  job->timer_id = 0;
-  g_debug ("%s: %s went silent", job->href, job->waiting_for);
-  kith_fetch_offers_leave_out (job->offers, job->waiting_for);
-  g_clear_pointer (&job->waiting_for, g_free);
+  kith_fetch_offers_leave_out (job->offers, node);
   kith_fetch_job_decide (job);
-  return G_SOURCE_REMOVE;
 }
 
-/* Waits up to @timeout_ms for @node, but never past the origin deadline. */
+/* Waits for @node (kith_fetch_wait_arm()). */
 static void
 kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving)
 {
-  guint left_ms = G_MAXUINT;
-
-  kith_fetch_job_follow (job, node);
-  kith_fetch_deadline_passed (job->deadline, moving, &left_ms);
-  timeout_ms = MIN (timeout_ms, left_ms);
   job->state = KITH_FETCH_JOB_WAITING;
   kith_fetch_job_set_source (job, node);
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_WAITING_FOR_PEER);
   kith_fetch_job_clear_timer (job);
-  job->timer_id = g_timeout_add (timeout_ms, kith_fetch_job_wait_timeout, job);
+  kith_fetch_wait_arm (job->wait, node, timeout_ms, moving);
 }
 
 /* Reads a partial copy rather than waiting for "complete": only against a trusted hash
@@ -585,7 +553,7 @@ static gboolean
 kith_fetch_job_try_stream (KithFetchJob *job)
 {
   const gchar *picked = kith_fetch_offers_may_stream (job->offers)
-                           ? kith_fetch_streamers_pick (job->streamers, job->waiting_for)
+                           ? kith_fetch_streamers_pick (job->streamers, kith_fetch_wait_get_node (job->wait))
                            : NULL;
   KithFetchStreamer *streamer;
   g_autofree gchar *node = NULL;
@@ -715,7 +683,8 @@ static void
 kith_fetch_job_decide (KithFetchJob *job)
 {
   const KithPeeringTimings *timings = job->ctx->timings;
-  const gchar *leader;
+  KithFetchStreamer *streamer;
+  const gchar *node;
   guint left_ms;
 
   if (kith_fetch_deadline_passed (job->deadline, FALSE, &left_ms)) {
@@ -724,46 +693,39 @@ kith_fetch_job_decide (KithFetchJob *job)
     kith_fetch_job_from_origin (job);
     return;
   }
-  if (job->waiting_for == NULL)
-    job->waiting_for = g_strdup (kith_peer_table_find_downloader (job->ctx->peers, job->href,
-                                                                   kith_fetch_offers_get_left_out (job->offers)));
-  if (job->waiting_for != NULL) {
-    KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->waiting_for);
+  switch (kith_fetch_wait_choose (job->wait, kith_fetch_offers_get_left_out (job->offers),
+                                  kith_fetch_job_may_use_origin (job), &node)) {
+  case KITH_FETCH_WAIT_DOWNLOADER:
+    streamer = kith_fetch_streamers_lookup (job->streamers, node);
     /* a downloader whose copy ended under us has only a moment to announce a new one */
     if (!kith_fetch_job_try_stream (job))
-      kith_fetch_job_wait_for (job, job->waiting_for,
-                               streamer != NULL && streamer->ended ? kith_fetch_job_reannounce_ms (job)
-                                                                   : timings->stall_ms, FALSE);
-    return;
-  }
-  leader = kith_peer_table_elect (job->ctx->peers, job->href, kith_fetch_offers_get_left_out (job->offers),
-                                  kith_fetch_job_may_use_origin (job));
-  if (leader == NULL) {
-    if (kith_fetch_job_ask_relay (job))
-      return;
-    kith_fetch_job_no_source (job, "no peer on the LAN has it, and this fetch may not use the origin");
-    return;
-  }
-  if (g_strcmp0 (leader, job->ctx->node_id) == 0) {
+      kith_fetch_job_wait_for (job, node,
+                               streamer != NULL && streamer->ended ? kith_fetch_wait_get_reannounce_ms (job->wait)
+                                                                   : timings->stall_ms,
+                               FALSE);
+    break;
+  case KITH_FETCH_WAIT_LEADER:
+    g_debug ("%s: %s will fetch it from the origin; waiting", job->href, node);
+    kith_fetch_job_wait_for (job, node, kith_fetch_wait_get_leader_ms (job->wait), FALSE);
+    break;
+  case KITH_FETCH_WAIT_SELF:
     kith_fetch_job_from_origin (job);
-    return;
-  }
-  /* requesters that never download must not hold the election: after a few leaders that
-   * stayed silent, this node goes itself */
-  if (++job->elections > KITH_FETCH_JOB_MAX_ELECTIONS) {
+    break;
+  case KITH_FETCH_WAIT_NOBODY:
+    if (!kith_fetch_job_ask_relay (job))
+      kith_fetch_job_no_source (job, "no peer on the LAN has it, and this fetch may not use the origin");
+    break;
+  case KITH_FETCH_WAIT_NO_LEADER:
     if (kith_fetch_job_may_use_origin (job)) {
       g_message ("%s: %u elected peers stayed silent; fetching from the origin", job->href,
-                 KITH_FETCH_JOB_MAX_ELECTIONS);
+                 KITH_FETCH_WAIT_MAX_ELECTIONS);
       kith_fetch_job_from_origin (job);
     } else if (!kith_fetch_job_ask_relay (job)) {
       kith_fetch_job_no_source (job, "the peers elected to fetch it stayed silent, and this fetch "
                                      "may not use the origin");
     }
-    return;
+    break;
   }
-  /* the leader asked at about the same time; its own wait may end a little later */
-  g_debug ("%s: %s will fetch it from the origin; waiting", job->href, leader);
-  kith_fetch_job_wait_for (job, leader, 2 * timings->client_wait_ms + timings->max_delay_ms, FALSE);
 }
 
 /* The origin's HEAD: a stated digest becomes the hash we trust; then the LAN is asked. */
@@ -836,24 +798,6 @@ kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSo
   kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust, FALSE);
 }
 
-/* A downloader's announcement: its first one, or progress that moved, renews the wait;
- * the same progress again does not, so a downloader that does not move is left. */
-static void
-kith_fetch_job_handle_progress (KithFetchJob *job, const KithPacket *packet,
-                                const KithPeeringTimings *timings)
-{
-  gboolean moved = job->heard_from_waited && packet->done > job->done;
-
-  if (g_strcmp0 (packet->node, job->waiting_for) != 0)
-    return; /* we follow one downloader at a time */
-  if (job->heard_from_waited && !moved)
-    return;
-  job->heard_from_waited = TRUE;
-  job->done = packet->done;
-  job->total = packet->total;
-  kith_fetch_job_wait_for (job, packet->node, timings->stall_ms, moved);
-}
-
 static void
 kith_fetch_job_handle_complete (KithFetchJob *job, const KithPacket *packet)
 {
@@ -868,7 +812,7 @@ kith_fetch_job_handle_complete (KithFetchJob *job, const KithPacket *packet)
     break;
   case KITH_FETCH_OFFER_UNPROVEN:
     /* ask again, so that the one we waited for answers "I have" with its proof (or is left out) */
-    if (g_strcmp0 (packet->node, job->waiting_for) == 0 && g_hash_table_add (job->reasked, g_strdup (packet->node)))
+    if (kith_fetch_wait_reask (job->wait, packet->node))
       kith_fetch_job_search (job);
     break;
   default:
@@ -879,14 +823,14 @@ kith_fetch_job_handle_complete (KithFetchJob *job, const KithPacket *packet)
 void
 kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
-  const KithPeeringTimings *timings = job->ctx->timings;
+  gboolean moved;
 
   if (!kith_fetch_offers_takes_from (job->offers, packet->node))
     return;
   if (job->attempt != NULL && kith_fetch_attempt_in_pieces (job->attempt)) {
     kith_fetch_attempt_join (job->attempt, job->streamers, packet, kith_fetch_search_get_id (job->search),
                              kith_fetch_offers_get_sha256 (job->offers), kith_fetch_offers_get_size (job->offers),
-                             job->waiting_for);
+                             kith_fetch_wait_get_node (job->wait));
     return;
   }
   switch (packet->type) {
@@ -894,13 +838,15 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     kith_fetch_job_handle_response (job, packet, from);
     break;
   case KITH_PACKET_TYPE_DOWNLOADING:
-    kith_fetch_streamers_note (job->streamers, packet, job->waiting_for);
+    kith_fetch_streamers_note (job->streamers, packet, kith_fetch_wait_get_node (job->wait));
     if (job->state == KITH_FETCH_JOB_WAITING && kith_fetch_job_try_stream (job))
       break;
+    /* its first word, or progress that moved, renews the wait; the same progress again does
+     * not, so a downloader that does not move is left */
     if (job->state == KITH_FETCH_JOB_SEARCHING)
-      kith_fetch_job_follow (job, packet->node);
-    else if (job->state == KITH_FETCH_JOB_WAITING)
-      kith_fetch_job_handle_progress (job, packet, timings);
+      kith_fetch_wait_follow (job->wait, packet->node);
+    else if (job->state == KITH_FETCH_JOB_WAITING && kith_fetch_wait_heard (job->wait, packet, &moved))
+      kith_fetch_job_wait_for (job, packet->node, job->ctx->timings->stall_ms, moved);
     break;
   case KITH_PACKET_TYPE_COMPLETE:
     if (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING)
