@@ -22,7 +22,8 @@
  * storm spreads over a tree of readers rather than one node's link.
  *
  * This file is the state machine; its parts report back to it through callbacks and never
- * call it: kith-fetch-offers.h (which copies it takes, and the nodes it leaves out),
+ * call it: kith-fetch-offers.h (which copies it takes, the origin's digest, and the nodes it
+ * leaves out),
  * kith-fetch-search.h (the request to the LAN and the wait for an answer), kith-fetch-wait.h
  * (the downloader waited for, and the election),
  * kith-fetch-attempt.h (one download from one source into the store, whole or in pieces,
@@ -40,12 +41,9 @@
 #include "kith-fetch-search.h"
 #include "kith-fetch-transfers.h"
 #include "kith-fetch-wait.h"
-#include "kith-origin-digest.h"
 #include "kith-peering-error.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
-/* how long the origin may take to state its digest before we go on without it */
-#define KITH_FETCH_JOB_DIGEST_TIMEOUT_MS 2000
 /* partial copies that ended under us in one job before that counts as a failed attempt */
 #define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
 /* a partial copy that answered 503 (all its readers taken) is not asked again this long */
@@ -728,23 +726,11 @@ kith_fetch_job_decide (KithFetchJob *job)
   }
 }
 
-/* The origin's HEAD: a stated digest becomes the hash we trust; then the LAN is asked. */
+/* The origin stated its digest, or not: the LAN is asked. */
 static void
-kith_fetch_job_digest_done (GObject *source, GAsyncResult *result, gpointer user_data)
+kith_fetch_job_digest_done (gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *digest = kith_origin_digest_head_finish (result, &error);
-  KithFetchJob *job = user_data;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* the job is gone */
-  if (digest != NULL) {
-    g_debug ("%s: the origin states sha-256 %s", job->href, digest);
-    kith_fetch_offers_trust_digest (job->offers, g_steal_pointer (&digest));
-  } else {
-    g_debug ("%s: no digest from the origin: %s", job->href, error->message);
-  }
-  kith_fetch_job_search (job);
+  kith_fetch_job_search (user_data);
 }
 
 static gboolean
@@ -761,8 +747,7 @@ kith_fetch_job_start_now (gpointer user_data)
   }
   if (kith_fetch_offers_want_digest (job->offers) && kith_fetch_job_may_use_origin (job)) {
     job->state = KITH_FETCH_JOB_ASKING_ORIGIN;
-    kith_origin_digest_head_async (job->ctx->session, job->href, KITH_FETCH_JOB_DIGEST_TIMEOUT_MS,
-                                   job->cancellable, kith_fetch_job_digest_done, job);
+    kith_fetch_offers_ask_origin (job->offers, job->cancellable, kith_fetch_job_digest_done, job);
     return G_SOURCE_REMOVE;
   }
   kith_fetch_job_search (job);

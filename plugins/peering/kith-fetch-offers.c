@@ -4,15 +4,21 @@
 
 #include "kith-fetch-blame.h"
 #include "kith-fetch-pieces.h"
+#include "kith-origin-digest.h"
 #include "kith-peering-error.h"
+
+/* how long the origin may take to state its digest before we go on without it */
+#define KITH_FETCH_OFFERS_DIGEST_TIMEOUT_MS 2000
 
 struct _KithFetchOffers {
   const KithPeeringContext *ctx;
   gchar *href;
-  gchar *sha256;         /* the hash trusted: the caller's or the origin's digest */
-  guint64 size;          /* from the caller, 0: unknown */
-  KithPieceList *pieces; /* trusted per-piece hashes, or NULL */
-  GHashTable *left_out;  /* node ids not taken, elected or waited for again */
+  gchar *sha256;                  /* the hash trusted: the caller's or the origin's digest */
+  guint64 size;                   /* from the caller, 0: unknown */
+  KithPieceList *pieces;          /* trusted per-piece hashes, or NULL */
+  GHashTable *left_out;           /* node ids not taken, elected or waited for again */
+  KithFetchOffersReadyFunc ready; /* the origin's digest asked for */
+  gpointer ready_data;
 };
 
 KithFetchOffers *
@@ -63,12 +69,35 @@ kith_fetch_offers_want_digest (KithFetchOffers *self)
   return self->sha256 == NULL && kith_fetch_offers_verified (self);
 }
 
-void
-kith_fetch_offers_trust_digest (KithFetchOffers *self, gchar *digest)
+/* The origin's HEAD: a stated digest becomes the hash we trust. */
+static void
+kith_fetch_offers_digest_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  kith_metrics_add (self->ctx->metrics, "kith_peering_origin_digests_total", NULL, 1);
-  g_free (self->sha256);
-  self->sha256 = digest;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *digest = kith_origin_digest_head_finish (result, &error);
+  KithFetchOffers *self = user_data;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* the job is gone */
+  if (digest != NULL) {
+    g_debug ("%s: the origin states sha-256 %s", self->href, digest);
+    kith_metrics_add (self->ctx->metrics, "kith_peering_origin_digests_total", NULL, 1);
+    g_free (self->sha256);
+    self->sha256 = g_steal_pointer (&digest);
+  } else {
+    g_debug ("%s: no digest from the origin: %s", self->href, error->message);
+  }
+  self->ready (self->ready_data);
+}
+
+void
+kith_fetch_offers_ask_origin (KithFetchOffers *self, GCancellable *cancellable,
+                              KithFetchOffersReadyFunc ready, gpointer user_data)
+{
+  self->ready = ready;
+  self->ready_data = user_data;
+  kith_origin_digest_head_async (self->ctx->session, self->href, KITH_FETCH_OFFERS_DIGEST_TIMEOUT_MS,
+                                 cancellable, kith_fetch_offers_digest_done, self);
 }
 
 void

@@ -30,8 +30,13 @@ guint64 kith_fetch_offers_get_size (KithFetchOffers *self);
 /* Whether no hash is trusted yet and trust=verified takes no copy without one or a proof:
  * the origin's digest is worth asking for. */
 gboolean kith_fetch_offers_want_digest (KithFetchOffers *self);
-/* The origin states @digest (taken): the hash trusted from now on; counted. */
-void kith_fetch_offers_trust_digest (KithFetchOffers *self, gchar *digest);
+/* Called once the origin's answer is in (kith_fetch_offers_ask_origin()); never after a
+ * cancel. */
+typedef void (*KithFetchOffersReadyFunc) (gpointer user_data);
+/* Asks the origin for the digest it states (kith-origin-digest.h, given up after 2 s): the
+ * hash trusted from then on (counted); then @ready, digest or none. */
+void kith_fetch_offers_ask_origin (KithFetchOffers *self, GCancellable *cancellable,
+                                   KithFetchOffersReadyFunc ready, gpointer user_data);
 /* A piece list trusted like the hash (copied; NULL: none), and the list as it stands
  * (owned by @self); it is dropped when the whole file did not match the hash. */
 void kith_fetch_offers_set_pieces (KithFetchOffers *self, const KithPieceList *pieces);
