@@ -403,6 +403,62 @@ START_TEST (test_index_heals)
 }
 END_TEST
 
+/* An index whose records name the same href (edited by hand, or written by an older
+ * version): the first record naming it keeps it, and a record left with none is dropped
+ * with its file. */
+START_TEST (test_index_href_claimed_once)
+{
+  g_autofree gchar *index = g_build_filename (tmp_dir, "index.json", NULL);
+  g_autoptr (GBytes) a = make_data (400, 41);
+  g_autoptr (GBytes) b = make_data (500, 42);
+  g_autoptr (GBytes) c = make_data (600, 43);
+  g_autofree gchar *sha_a = sha_of (a);
+  g_autofree gchar *sha_b = sha_of (b);
+  g_autofree gchar *sha_c = sha_of (c);
+  g_autofree gchar *path_b = g_build_filename (tmp_dir, sha_b, NULL);
+  g_autofree gchar *text = NULL;
+  g_autoptr (KithAliasStore) store = NULL;
+  g_autoptr (KithAliasEntry) shared = NULL;
+  g_autoptr (KithAliasEntry) own = NULL;
+  g_autoptr (KithAliasEntry) rest = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  GBytes *all[] = { a, b, c };
+  const gchar *shas[] = { sha_a, sha_b, sha_c };
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++) {
+    g_autofree gchar *path = g_build_filename (tmp_dir, shas[i], NULL);
+    ck_assert (g_file_set_contents (path, g_bytes_get_data (all[i], NULL),
+                                    (gssize) g_bytes_get_size (all[i]), NULL));
+  }
+  text = g_strdup_printf ("{\"version\":1,\"files\":["
+                          "{\"sha256\":\"%s\",\"size\":400,\"created\":1,\"last-access\":1,"
+                          "\"hrefs\":[\"http://o.example/s\",\"http://o.example/a\"]},"
+                          "{\"sha256\":\"%s\",\"size\":500,\"created\":1,\"last-access\":1,"
+                          "\"hrefs\":[\"http://o.example/s\"]},"
+                          "{\"sha256\":\"%s\",\"size\":600,\"created\":1,\"last-access\":1,"
+                          "\"hrefs\":[\"http://o.example/a\",\"http://o.example/c\"]}]}",
+                          sha_a, sha_b, sha_c);
+  ck_assert (g_file_set_contents (index, text, -1, NULL));
+
+  store = open_store (0, 0);
+  wait_verified (store);
+  shared = kith_alias_store_lookup_href (store, "http://o.example/s");
+  own = kith_alias_store_lookup_href (store, "http://o.example/a");
+  rest = kith_alias_store_lookup_href (store, "http://o.example/c");
+  ck_assert_ptr_nonnull (shared);
+  ck_assert_ptr_nonnull (own);
+  ck_assert_ptr_nonnull (rest);
+  ck_assert_str_eq (shared->sha256, sha_a);
+  ck_assert_str_eq (own->sha256, sha_a);
+  ck_assert_str_eq (rest->sha256, sha_c);
+  ck_assert_ptr_null (kith_alias_store_lookup_sha256 (store, sha_b));
+  ck_assert (!g_file_test (path_b, G_FILE_TEST_EXISTS));
+  ck_assert_uint_eq (kith_alias_store_get_total_bytes (store), 1000);
+  entries = kith_alias_store_get_entries (store);
+  ck_assert_uint_eq (entries->len, 3);
+}
+END_TEST
+
 START_TEST (test_lru_eviction)
 {
   g_autoptr (KithAliasStore) store = open_store (3000, 0);
@@ -597,6 +653,7 @@ alias_store_suite (void)
   tcase_add_test (tc, test_startup_drops_bad_files);
   tcase_add_test (tc, test_corrupt_index);
   tcase_add_test (tc, test_index_heals);
+  tcase_add_test (tc, test_index_href_claimed_once);
   tcase_add_test (tc, test_lru_eviction);
   tcase_add_test (tc, test_oversize_kept_alone);
   tcase_add_test (tc, test_max_age);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-alias-store.c — the node's verified copies of files, named by sha256: the table
  * of files and hrefs, eviction, expiry and queries. The index format lives in
- * kith-alias-index.c, re-hashing in kith-alias-verifier.c, writing in kith-alias-writer.c.
+ * kith-alias-index.c, healing the directory at startup in kith-alias-recovery.c, writing in
+ * kith-alias-writer.c.
  *
  * Layout of the cache directory:
  *   <sha256>          a complete, verified file
@@ -24,8 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "kith-alias-index.h"
-#include "kith-alias-verifier.h"
-#include "kith-hex.h"
+#include "kith-alias-recovery.h"
 #include "kith-peering-error.h"
 
 #define INDEX_NAME "index.json"
@@ -100,12 +100,21 @@ entry_for (KithAliasStore *self, KithAliasFile *file, const gchar *href)
 
 /* ------------------------------------------------------------ index table */
 
+/* Takes @file into the table; none of its hrefs may be another file's. */
+static void
+store_insert (KithAliasStore *self, KithAliasFile *file)
+{
+  g_hash_table_insert (self->files, file->sha256, file);
+  self->total_bytes += file->size;
+  for (guint i = 0; i < file->hrefs->len; i++)
+    g_hash_table_insert (self->hrefs, g_ptr_array_index (file->hrefs, i), file);
+}
+
 static KithAliasFile *
 store_insert_file (KithAliasStore *self, const gchar *sha256, guint64 size)
 {
   KithAliasFile *file = kith_alias_record_new (sha256, size);
-  g_hash_table_insert (self->files, file->sha256, file);
-  self->total_bytes += size;
+  store_insert (self, file);
   return file;
 }
 
@@ -182,6 +191,25 @@ store_evict (KithAliasStore *self, const gchar *keep)
   return evicted;
 }
 
+/* Drops every expired file; returns how many (the caller saves). */
+static guint
+store_drop_expired (KithAliasStore *self)
+{
+  g_autoptr (GPtrArray) expired = g_ptr_array_new ();
+  gint64 now = store_now (self);
+  GHashTableIter iter;
+  KithAliasFile *file;
+
+  g_hash_table_iter_init (&iter, self->files);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
+    if (file_is_expired (self, file, now))
+      g_ptr_array_add (expired, file);
+  }
+  for (guint i = 0; i < expired->len; i++)
+    store_drop_file (self, g_ptr_array_index (expired, i), "expired, over cache-max-age");
+  return expired->len;
+}
+
 /* ------------------------------------------------------------ persistence */
 
 /* The keys (sha256s) or the values (files) of @files, borrowed. */
@@ -234,103 +262,42 @@ save_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Adds one index record (taken); a file that is missing or has the wrong size is dropped. */
-static void
-load_one (KithAliasStore *self, KithAliasRecord *record)
-{
-  g_autofree gchar *path = file_path (self, record->sha256);
-  GStatBuf st;
-  KithAliasFile *file;
+/* ------------------------------------------------------------- startup */
 
-  if (g_stat (path, &st) != 0 || (guint64) st.st_size != record->size) {
-    g_message ("alias index: %s is missing or has the wrong size, dropped", record->sha256);
-    g_unlink (path);
-    self->dirty = TRUE;
-    kith_alias_record_free (record);
-    return;
-  }
-  file = store_insert_file (self, record->sha256, record->size);
-  file->created = record->created;
-  file->last_access = record->last_access;
-  file->trust = record->trust;
-  for (guint i = 0; i < record->hrefs->len; i++) {
-    const gchar *href = g_ptr_array_index (record->hrefs, i);
-    if (!g_hash_table_contains (self->hrefs, href))
-      store_link_href (self, file, href);
-  }
-  kith_alias_record_free (record);
-  if (file->hrefs->len == 0)
-    store_drop_file (self, file, "no usable href");
-}
-
-/* Reads index.json; an unreadable index is logged and treated as empty. */
+/* The index, checked against the files, and the content files it lost (adopted unverified,
+ * with no href: served by sha256 until a fetch of their URL links them again). */
 static void
 store_load (KithAliasStore *self)
 {
-  gboolean damaged = FALSE;
-  g_autoptr (GPtrArray) records = kith_alias_index_load (self->index_path, &damaged);
+  gboolean stale = FALSE;
+  g_autoptr (GPtrArray) records = kith_alias_recovery_load (self->cache_dir, self->index_path, &stale);
+  g_autoptr (GPtrArray) strays = NULL;
 
   g_ptr_array_set_free_func (records, NULL);
   for (guint i = 0; i < records->len; i++)
-    load_one (self, g_ptr_array_index (records, i));
-}
-
-/* A content file the index does not know (a damaged index, a crash before it was saved)
- * is adopted unverified, with no href: the startup re-hash keeps it only if its bytes
- * match its name, and it is served by sha256 until a fetch of its URL links it again. */
-static void
-store_adopt (KithAliasStore *self, const gchar *name, const gchar *path)
-{
-  GStatBuf st;
-  KithAliasFile *file;
-
-  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
-    g_unlink (path);
-    return;
-  }
-  g_message ("alias %s is not in the index: adopted, to be re-hashed", name);
-  file = store_insert_file (self, name, (guint64) st.st_size);
-  file->created = store_now (self);
-  file->last_access = 0; /* first to go when space is short */
-  self->dirty = TRUE;
-}
-
-/* Leftovers of a crash: partial downloads are deleted, content files adopted. */
-static void
-store_scan_strays (KithAliasStore *self)
-{
-  g_autoptr (GDir) dir = g_dir_open (self->cache_dir, 0, NULL);
-  const gchar *name;
-
-  if (dir == NULL)
-    return;
-  while ((name = g_dir_read_name (dir)) != NULL) {
-    g_autofree gchar *path = g_build_filename (self->cache_dir, name, NULL);
-
-    if (g_str_has_prefix (name, KITH_ALIAS_WRITER_PARTIAL_PREFIX)) {
-      g_debug ("removing stray %s", path);
-      g_unlink (path);
-    } else if (kith_hex_is_valid (name, 64, 64) && !g_hash_table_contains (self->files, name)) {
-      store_adopt (self, name, path);
-    }
+    store_insert (self, g_ptr_array_index (records, i));
+  if (stale)
+    self->dirty = TRUE;
+  if (store_drop_expired (self) > 0) /* by the wall clock: no test clock is set yet */
+    self->dirty = TRUE;
+  strays = kith_alias_recovery_scan_strays (self->cache_dir, self->files);
+  g_ptr_array_set_free_func (strays, NULL);
+  for (guint i = 0; i < strays->len; i++) {
+    KithAliasFile *file = g_ptr_array_index (strays, i);
+    file->created = store_now (self);
+    file->last_access = 0; /* first to go when space is short */
+    store_insert (self, file);
+    self->dirty = TRUE;
   }
 }
 
-/* ----------------------------------------------------- startup re-hashing */
-
 static void
-verify_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+store_verified (GObject *owner, GPtrArray *bad)
 {
-  GWeakRef *weak = user_data;
-  g_autoptr (KithAliasStore) self = g_weak_ref_get (weak);
-  g_autoptr (GPtrArray) bad = kith_alias_verifier_run_finish (res, NULL);
+  KithAliasStore *self = KITH_ALIAS_STORE (owner);
   GHashTableIter iter;
   KithAliasFile *file;
 
-  g_weak_ref_clear (weak);
-  g_free (weak);
-  if (self == NULL || bad == NULL)
-    return;
   for (guint i = 0; i < bad->len; i++) {
     file = g_hash_table_lookup (self->files, g_ptr_array_index (bad, i));
     if (file != NULL && !file->verified) {
@@ -351,15 +318,11 @@ static void
 store_start_verify (KithAliasStore *self)
 {
   g_autoptr (GPtrArray) sha256s = store_list (self->files, TRUE);
-  GWeakRef *weak = g_new0 (GWeakRef, 1);
 
-  /* the task holds no ref on the store, so dropping it cancels the work */
-  g_weak_ref_init (weak, self);
   self->verifying = TRUE;
-  kith_alias_verifier_run_async (self->cache_dir, sha256s, self->cancellable, verify_done_cb, weak);
+  kith_alias_recovery_verify (self->cache_dir, sha256s, self->cancellable, store_verified,
+                              G_OBJECT (self));
 }
-
-static guint store_drop_expired (KithAliasStore *self);
 
 /* ------------------------------------------------------------ the GObject */
 
@@ -430,9 +393,6 @@ kith_alias_store_new (const gchar *cache_dir, guint64 max_bytes, guint64 max_age
   self->max_bytes = max_bytes;
   self->max_age_ms = max_age_ms;
   store_load (self);
-  if (store_drop_expired (self) > 0) /* by the wall clock: no test clock is set yet */
-    self->dirty = TRUE;
-  store_scan_strays (self);
   if (self->dirty && !kith_alias_store_save (self, error))
     return NULL;
   if (g_hash_table_size (self->files) > 0)
@@ -522,25 +482,6 @@ kith_alias_store_remove (KithAliasStore *self, const gchar *sha256, GError **err
   store_drop_file (self, file, "removed");
   store_changed (self);
   return TRUE;
-}
-
-/* Drops every expired file; returns how many (the caller saves). */
-static guint
-store_drop_expired (KithAliasStore *self)
-{
-  g_autoptr (GPtrArray) expired = g_ptr_array_new ();
-  gint64 now = store_now (self);
-  GHashTableIter iter;
-  KithAliasFile *file;
-
-  g_hash_table_iter_init (&iter, self->files);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &file)) {
-    if (file_is_expired (self, file, now))
-      g_ptr_array_add (expired, file);
-  }
-  for (guint i = 0; i < expired->len; i++)
-    store_drop_file (self, g_ptr_array_index (expired, i), "expired, over cache-max-age");
-  return expired->len;
 }
 
 guint
