@@ -78,6 +78,14 @@ static const FieldInfo fields[F_LAST] = {
 };
 #undef FIELD
 
+/* Strings are owned by the packet and checked by check_string(); the other kinds are values. */
+static gboolean
+field_is_string (const FieldInfo *field)
+{
+  return field->kind == FIELD_KIND_TEXT || field->kind == FIELD_KIND_HEX ||
+         field->kind == FIELD_KIND_BASE64;
+}
+
 #define BIT(f) (1u << (F_##f))
 #define COMMON (BIT (TYPE) | BIT (VERSION) | BIT (NODE))
 /* What each type must carry; documented in kith-packet.h, keep both in step. */
@@ -124,16 +132,17 @@ kith_packet_type_from_string (const gchar *str)
   return KITH_PACKET_TYPE_UNKNOWN;
 }
 
+static const gchar *const method_names[] = {
+  [KITH_PACKET_METHOD_GET] = "get",
+  [KITH_PACKET_METHOD_POST] = "post",
+};
+
 const gchar *
 kith_packet_method_to_string (KithPacketMethod method)
 {
-  switch (method) {
-  case KITH_PACKET_METHOD_GET:
-    return "get";
-  case KITH_PACKET_METHOD_POST:
-    return "post";
-  }
-  return NULL;
+  if ((guint) method >= G_N_ELEMENTS (method_names))
+    return NULL;
+  return method_names[method];
 }
 
 KithPacket *
@@ -153,8 +162,7 @@ kith_packet_free (KithPacket *packet)
   if (packet == NULL)
     return;
   for (guint i = 0; i < F_LAST; i++) {
-    if (fields[i].kind == FIELD_KIND_TEXT || fields[i].kind == FIELD_KIND_HEX ||
-        fields[i].kind == FIELD_KIND_BASE64)
+    if (field_is_string (&fields[i]))
       g_free (G_STRUCT_MEMBER (gchar *, packet, fields[i].offset));
   }
   g_free (packet);
@@ -240,13 +248,13 @@ field_set (KithPacket *packet, const FieldInfo *field, const gchar *value)
     G_STRUCT_MEMBER (gboolean, packet, field->offset) = value[0] == 't';
     return TRUE;
   case FIELD_KIND_METHOD:
-    if (g_strcmp0 (value, "get") == 0)
-      packet->method = KITH_PACKET_METHOD_GET;
-    else if (g_strcmp0 (value, "post") == 0)
-      packet->method = KITH_PACKET_METHOD_POST;
-    else
-      return FALSE;
-    return TRUE;
+    for (guint m = 0; m < G_N_ELEMENTS (method_names); m++) {
+      if (strcmp (value, method_names[m]) == 0) {
+        packet->method = (KithPacketMethod) m;
+        return TRUE;
+      }
+    }
+    return FALSE;
   case FIELD_KIND_TEXT:
   case FIELD_KIND_HEX:
   case FIELD_KIND_BASE64:
@@ -279,8 +287,7 @@ validate (const KithPacket *packet, guint32 present, GError **error)
   }
   for (guint i = 0; i < F_LAST; i++) {
     const gchar *str;
-    if (fields[i].kind != FIELD_KIND_TEXT && fields[i].kind != FIELD_KIND_HEX &&
-        fields[i].kind != FIELD_KIND_BASE64)
+    if (!field_is_string (&fields[i]))
       continue;
     str = G_STRUCT_MEMBER (const gchar *, packet, fields[i].offset);
     if (str != NULL && !check_string (&fields[i], str)) {
@@ -582,9 +589,8 @@ kith_packet_write (const KithPacket *packet, GError **error)
   /* numbers and bools are always there to write; strings only when set, and a string
    * that alone overflows a packet is refused before it costs a buffer */
   for (guint i = 0; i < F_LAST; i++) {
-    FieldKind kind = fields[i].kind;
     const gchar *str;
-    if (kind != FIELD_KIND_TEXT && kind != FIELD_KIND_HEX && kind != FIELD_KIND_BASE64)
+    if (!field_is_string (&fields[i]))
       continue;
     str = G_STRUCT_MEMBER (const gchar *, packet, fields[i].offset);
     if (str == NULL)
@@ -594,7 +600,7 @@ kith_packet_write (const KithPacket *packet, GError **error)
   }
   if (!validate (packet, present, error))
     return NULL;
-  if ((guint) packet->method > KITH_PACKET_METHOD_POST) {
+  if (kith_packet_method_to_string (packet->method) == NULL) {
     g_set_error_literal (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_PACKET_BAD_VALUE,
                          "invalid method");
     return NULL;
