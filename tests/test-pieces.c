@@ -30,19 +30,28 @@
 static guint16 test_port;
 
 /* Fetch() over D-Bus with the piece list of @content (pieces of PIECE bytes) into a fresh
- * file of @node's directory. */
+ * file of @node's directory; @cached_only: not from the origin. */
 static KithTestFetch *
-fetch_pieces_start (KithTestNode *node, const gchar *url, GBytes *content, const KithPieceList *pieces)
+fetch_pieces_start_full (KithTestNode *node, const gchar *url, GBytes *content, const KithPieceList *pieces,
+                         gboolean cached_only)
 {
   g_autofree gchar *sha256 = kith_test_sha256 (content);
   GVariantDict options;
 
   g_variant_dict_init (&options, NULL);
+  if (cached_only)
+    g_variant_dict_insert (&options, "cached-only", "b", TRUE);
   g_variant_dict_insert (&options, "sha256", "s", sha256);
   g_variant_dict_insert (&options, "size", "t", (guint64) g_bytes_get_size (content));
   g_variant_dict_insert (&options, "piece-size", "t", kith_piece_list_get_piece_size (pieces));
   g_variant_dict_insert (&options, "pieces", "s", kith_piece_list_get_hashes (pieces));
   return kith_test_fetch_start_options (node, url, g_variant_dict_end (&options));
+}
+
+static KithTestFetch *
+fetch_pieces_start (KithTestNode *node, const gchar *url, GBytes *content, const KithPieceList *pieces)
+{
+  return fetch_pieces_start_full (node, url, content, pieces, FALSE);
 }
 
 static KithPieceList *
@@ -629,6 +638,52 @@ START_TEST (test_pieces_take_partial_copy_heard_before)
 }
 END_TEST
 
+/* The first source of a fetch in pieces fails at once, before its "found" is due
+ * (max-delay-ms + 1 after it began): the fetch, starved, asks the LAN again, and the holders
+ * that answer that request a slot late are not silenced by the "found" of the first one.
+ * H holds the file; R knows only X as a holder (X stored it, R heard its "complete"; X is
+ * stopped since), so R's requests name X and H answers each 300 ms late, after the "found"
+ * due 101 ms after the first answer; the first answer is kith-lan-attacker's dead-then-good,
+ * an alias at a closed port. R, cached-only, has the file from H after its second request:
+ * two requests in all. Before, the "found" went out for the second request and cancelled
+ * H's answer: R had no source until it gave up on the fetch in pieces after stall-ms and
+ * searched a third time. */
+START_TEST (test_pieces_reask_not_silenced_by_found)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (PIECES_SIZE, 64);
+  g_autoptr (KithPieceList) pieces = make_pieces (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/reask.bin");
+  g_autofree gchar *sha256 = kith_test_sha256 (content);
+  g_autoptr (KithTestNode) h = kith_test_node_start_peering (test_port, PIECES_PEERING LATE_HOLDER_PEERING);
+  g_autoptr (KithTestNode) r = NULL;
+  g_autoptr (KithTestNode) x = NULL;
+  g_autoptr (KithTestAttacker) dead = NULL;
+  g_autoptr (KithTestFetch) fetch = NULL;
+  HeardType complete = { NULL, "complete" };
+  guint64 before;
+
+  kith_test_origin_add (origin, "/reask.bin", content, 0);
+  g_free (kith_test_fetch_sync (h, url, sha256, FALSE, content));
+  r = kith_test_node_start_peering (test_port, "max-delay-ms=100\nclient-wait-ms=1000\nstall-ms=2000\n");
+  x = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  g_free (kith_test_fetch_sync (x, url, sha256, FALSE, content));
+  complete.node = r;
+  ck_assert_msg (kith_test_poll_until (heard_type, &complete, 10000), "R never heard X's complete");
+  kith_test_node_stop (x);
+  dead = kith_test_attacker_spawn (test_port, "dead-then-good", url, NULL);
+  before = served (h);
+  fetch = fetch_pieces_start_full (r, url, content, pieces, TRUE);
+  kith_test_fetch_wait_done (fetch, content, 30000);
+  g_print ("pieces (re-ask): the file in %" G_GINT64_FORMAT " ms, %.0f requests\n",
+           kith_test_fetch_get_elapsed_ms (fetch), kith_test_node_peering_counter (r, "packets-out", "type=\"request\""));
+  ck_assert_uint_eq (kith_test_node_peering_counter (r, "packets-out", "type=\"request\""), 2);
+  ck_assert_uint_eq (kith_test_node_peering_counter (r, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
+  ck_assert_uint_eq (served (h) - before, PIECES_SIZE);
+  kith_test_attacker_stop (dead);
+}
+END_TEST
+
 #ifdef KITH_TEST_PIECES_UPDATE
 /* A node of @backend with the update plugin, its check an hour away (the test asks). */
 static KithTestNode *
@@ -710,6 +765,7 @@ pieces_suite (void)
   tcase_add_test (tc, test_pieces_kept_when_sources_vanish);
   tcase_add_test (tc, test_pieces_kept_beside_an_empty_source);
   tcase_add_test (tc, test_pieces_take_partial_copy_heard_before);
+  tcase_add_test (tc, test_pieces_reask_not_silenced_by_found);
 #ifdef KITH_TEST_PIECES_UPDATE
   tcase_add_test (tc, test_release_in_pieces);
 #endif

@@ -11,6 +11,9 @@ struct _KithFetchSearch {
   gchar *href;
   GHashTable *skip; /* borrowed from the job */
   guint32 request_id;
+  /* the request a "found" closes: the one kith_fetch_search_start() sent; 0 once
+   * kith_fetch_search_ask_again() asked for every answer */
+  guint32 found_id;
   gchar *asked;     /* the holder this request went to alone, or NULL */
   guint timer_id;
 };
@@ -152,6 +155,7 @@ void
 kith_fetch_search_start (KithFetchSearch *self, gboolean every_holder)
 {
   self->request_id = kith_peering_sender_next_id (self->ctx->sender);
+  self->found_id = self->request_id;
   g_clear_pointer (&self->asked, g_free);
   if (every_holder || !kith_fetch_search_ask_holder (self))
     kith_fetch_search_ask_lan (self);
@@ -163,17 +167,26 @@ kith_fetch_search_ask_again (KithFetchSearch *self)
   g_autoptr (KithPacket) request = NULL;
 
   self->request_id = kith_peering_sender_next_id (self->ctx->sender);
+  /* every answer is taken as it comes, those of holders waiting their slot too: a "found"
+   * due for the request before (a fetch in pieces says it max-delay-ms after it began)
+   * would silence them, the only ones left to answer a fetch that has no source */
+  self->found_id = 0;
   request = kith_fetch_search_request (self);
+  /* named like any request's, the holder we know that ranks first answers at once */
+  kith_fetch_search_hint (self, request);
   kith_peering_sender_broadcast (self->ctx->sender, request);
 }
 
 void
 kith_fetch_search_found (KithFetchSearch *self, const gchar *holder)
 {
-  g_autoptr (KithPacket) found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+  g_autoptr (KithPacket) found = NULL;
   GSocketAddress *to = NULL;
 
-  found->id = self->request_id;
+  if (self->found_id == 0)
+    return;
+  found = kith_packet_new (KITH_PACKET_TYPE_FOUND);
+  found->id = self->found_id;
   /* a request only the holder heard is answered: "found" goes to it alone too */
   if (self->asked != NULL && g_strcmp0 (holder, self->asked) == 0)
     to = kith_peer_table_get_address (self->ctx->peers, self->asked);

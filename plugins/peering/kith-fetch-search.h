@@ -35,12 +35,15 @@ void kith_fetch_search_free (KithFetchSearch *self);
 void kith_fetch_search_start (KithFetchSearch *self, gboolean every_holder);
 /* Stops waiting (no @ended); the request id stays, a late answer to it still counts. */
 void kith_fetch_search_stop (KithFetchSearch *self);
-/* A new request to the LAN, without a wait: the answers are taken as they come. */
+/* A new request to the LAN (naming the known holder ranked first), without a wait: the
+ * answers are taken as they come, and no "found" closes it (kith_fetch_search_found() does
+ * nothing until the next kith_fetch_search_start()). */
 void kith_fetch_search_ask_again (KithFetchSearch *self);
 /* The id of the request in force (0: none yet). */
 guint32 kith_fetch_search_get_id (KithFetchSearch *self);
-/* "found" for the request: to @holder (nullable) alone when the request went to it alone,
- * else to the LAN, so that the others may stop. */
+/* "found" for the request kith_fetch_search_start() sent: to @holder (nullable) alone when
+ * the request went to it alone, else to the LAN, so that the others may stop. Nothing after
+ * kith_fetch_search_ask_again(). */
 void kith_fetch_search_found (KithFetchSearch *self, const gchar *holder);
 /* "end" of the request: the fetch stops without an answer. */
 void kith_fetch_search_end (KithFetchSearch *self);
