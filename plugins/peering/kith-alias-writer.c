@@ -11,6 +11,7 @@
 #include <gio/gfiledescriptorbased.h>
 #endif
 
+#include "kith-alias-verifier.h"
 #include "kith-hex.h"
 #include "kith-peering-error.h"
 #include "kith-sha256.h"
@@ -124,23 +125,6 @@ kith_alias_writer_write_at (KithAliasWriter *writer, guint64 offset, const guint
   return TRUE;
 }
 
-/* The sha256 of the temporary file as it is on disk (after a scattered write). */
-static gchar *
-writer_hash_file (KithAliasWriter *writer, GError **error)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (writer->tmp_path);
-  g_autoptr (GFileInputStream) in = g_file_read (file, NULL, error);
-  g_autoptr (KithSha256) checksum = kith_sha256_new ();
-  g_autofree guint8 *buffer = g_malloc (256 * 1024);
-  gssize n;
-
-  if (in == NULL)
-    return NULL;
-  while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, 256 * 1024, NULL, error)) > 0)
-    kith_sha256_update (checksum, buffer, (gsize) n);
-  return n < 0 ? NULL : g_strdup (kith_sha256_get_string (checksum));
-}
-
 guint64
 kith_alias_writer_get_size (KithAliasWriter *writer)
 {
@@ -211,7 +195,10 @@ kith_alias_writer_commit (KithAliasWriter *writer, GError **error)
   g_return_val_if_fail (!writer->finished, NULL);
   if (!writer_close_durable (writer, error))
     return NULL; /* the temp file is deleted by kith_alias_writer_free() */
-  digest = writer->scattered ? writer_hash_file (writer, error) : g_strdup (kith_sha256_get_string (writer->checksum));
+  if (writer->scattered) /* the bytes came out of order: hash them as they lie on disk */
+    digest = kith_alias_hash_file (writer->tmp_path, NULL, error);
+  else
+    digest = g_strdup (kith_sha256_get_string (writer->checksum));
   if (digest == NULL)
     return NULL;
   if (!writer_check (writer, digest, error)) {
