@@ -5,18 +5,16 @@
  * the backend directly) that reach it only through a relay's CONNECT. */
 #include "kith-backend-route.h"
 #include "kith-crypto.h"
-#include "kith-packet.h"
-#include "kith-peer-proof.h"
 #include "kith-rate-limit.h"
 #include "kith-test-child.h"
 #include "kith-test-endless.h"
 #include "kith-test-node.h"
+#include "kith-test-offer.h"
 #include "kith-test-origin.h"
 #include "kith-test-backend.h"
 #include "kith-test-suite.h"
 #include "kith-test-thread.h"
 #include "kith-test-tls.h"
-#include "kith-transport.h"
 
 #include <check.h>
 #include <glib/gstdio.h>
@@ -574,7 +572,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Sink, sink_free)
  * alias (but for those two) and prints "connections N" when stdin closes (or after 120 s). ---- */
 
 typedef struct {
-  KithTransport *transport;
+  KithTestOffer *offer;
   const gchar *backend_url;
   gchar *alias;
   gchar *key;
@@ -592,11 +590,6 @@ fake_relay_certificate (FakeRelay *fake, const gchar *mode, const gchar *backend
   g_autofree gchar *ca_key = kith_crypto_read_private_key (ca_key_path, NULL);
   g_autofree gchar *pub = kith_crypto_key_get_public (fake->key, NULL);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  const gchar *sans[] = { fake->alias, NULL };
-  KithCertExtension ext[] = { { KITH_CRYPTO_OID_NODE_ID, FAKE_NODE },
-                              { KITH_CRYPTO_OID_TASKS, g_str_equal (mode, "norole") ? "upload,serve" : "upload,relay" },
-                              { NULL, NULL } };
-  KithCertSpec spec = { .common_name = "kith node", .not_after = now + 3600, .san_uris = sans, .extensions = ext };
 
   g_assert_true (g_file_get_contents (ca_path, &ca, NULL, NULL));
   if (g_str_equal (mode, "otherca")) {
@@ -606,31 +599,8 @@ fake_relay_certificate (FakeRelay *fake, const gchar *mode, const gchar *backend
     g_free (ca);
     ca = kith_crypto_cert_self_signed (ca_key, &ca_spec, NULL);
   }
-  return kith_crypto_cert_issue (pub, &spec, ca, ca_key, NULL);
-}
-
-static void
-fake_relay_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, FakeRelay *fake)
-{
-  gsize len = 0;
-  const guint8 *raw = g_bytes_get_data (data, &len);
-  g_autoptr (KithPacket) request = kith_packet_parse (raw, len, NULL);
-  g_autoptr (KithPacket) reply = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-
-  if (request == NULL || request->type != KITH_PACKET_TYPE_REQUEST || g_strcmp0 (request->want, "relay") != 0)
-    return;
-  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
-  reply->id = request->id;
-  reply->node = g_strdup (FAKE_NODE);
-  reply->method = KITH_PACKET_METHOD_POST;
-  reply->want = g_strdup ("relay");
-  reply->alias = g_strdup (fake->alias);
-  reply->cert = kith_peer_cert_base64_from_pem (fake->cert);
-  reply->sig = kith_peer_proof_sign (fake->key, request->id, reply->alias, NULL);
-  bytes = kith_packet_write (reply, NULL);
-  if (bytes != NULL)
-    kith_transport_send_to (transport, bytes, from, NULL);
+  return kith_test_offer_issue (ca, ca_key, pub, FAKE_NODE, g_str_equal (mode, "norole") ? "upload,serve" : "upload,relay",
+                                fake->alias, 0, now + 3600);
 }
 
 static gboolean
@@ -643,7 +613,6 @@ fake_relay_incoming (GSocketService *service, GSocketConnection *connection, GOb
 static int
 fake_relay_main (int argc, char **argv)
 {
-  static const gchar *const broadcast[] = { "127.255.255.255", NULL };
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (GSocketService) service = g_socket_service_new ();
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
@@ -665,14 +634,12 @@ fake_relay_main (int argc, char **argv)
   g_assert_no_error (error);
   fake.cert = fake_relay_certificate (&fake, argv[3], argv[4]);
   g_assert_nonnull (fake.cert);
-  fake.transport = kith_transport_new ((guint16) atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
-  g_assert_true (kith_transport_start (fake.transport, &error));
-  g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_relay_datagram), &fake);
+  fake.offer = kith_test_offer_new ((guint16) atoi (argv[2]), "relay", FAKE_NODE, fake.alias, FALSE, fake.cert,
+                                    fake.key);
   kith_test_child_run (loop, "ready");
   g_clear_pointer (&fake.endless, kith_test_endless_free);
   g_print ("connections %u\n", fake.connections);
-  kith_transport_stop (fake.transport);
-  g_object_unref (fake.transport);
+  kith_test_offer_free (fake.offer);
   g_free (fake.alias);
   g_free (fake.key);
   g_free (fake.cert);

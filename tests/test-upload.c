@@ -5,15 +5,13 @@
  * speaking the peering protocol. See docs/security.md for the threat each test covers. */
 #include "kith-crypto.h"
 #include "kith-receipt.h"
-#include "kith-packet.h"
-#include "kith-task-broker.h"
 #include "kith-test-backend.h"
 #include "kith-test-child.h"
 #include "kith-test-endless.h"
 #include "kith-test-node.h"
+#include "kith-test-offer.h"
 #include "kith-test-tls.h"
 #include "kith-test-origin.h"
-#include "kith-transport.h"
 #include "kith-upload-backoff.h"
 #include "kith-upload-blacklist.h"
 #include "kith-upload-verify.h"
@@ -1062,13 +1060,14 @@ START_TEST (test_upload_fd_never_blocks)
 END_TEST
 
 /* ---- bad peers, each its own process: test-upload --fake-peer PORT MODE BACKEND_DIR
- * BACKEND_URL [CERT]. It answers every upload "I need" at once (before any honest peer) ---- */
+ * BACKEND_URL [CERT]. It answers every upload "I need" at once (before any honest peer;
+ * kith-test-offer.h) ---- */
 
 typedef struct {
   const gchar *mode;
   const gchar *node; /* the node id it claims */
   const gchar *backend_url;
-  KithTransport *transport;
+  KithTestOffer *offer;
   SoupSession *session;
   gchar *alias;
   gchar *key;
@@ -1076,20 +1075,6 @@ typedef struct {
   GPtrArray *held; /* messages thrown away: paused for ever */
   KithTestEndless *endless; /* "flood", "trickle": where its alias points */
 } FakePeer;
-
-static gchar *
-fake_issue (const gchar *ca_cert, const gchar *ca_key, const gchar *pub, const gchar *alias, gint64 from, gint64 to)
-{
-  const gchar *sans[] = { alias, NULL };
-  KithCertExtension ext[] = { { KITH_CRYPTO_OID_NODE_ID, FAKE_NODE }, { KITH_CRYPTO_OID_TASKS, "upload,relay" },
-                              { NULL, NULL } };
-  KithCertSpec spec = { .common_name = "kith node", .not_before = from, .not_after = to, .san_uris = sans,
-                        .extensions = ext };
-  g_autoptr (GError) error = NULL;
-  gchar *cert = kith_crypto_cert_issue (pub, &spec, ca_cert, ca_key, &error);
-  g_assert_no_error (error);
-  return cert;
-}
 
 /* The certificate each mode presents. */
 static gchar *
@@ -1107,44 +1092,14 @@ fake_certificate (FakePeer *fake, const gchar *backend_dir, const gchar *replay_
   if (g_str_equal (fake->mode, "replay"))
     return read_text (replay_path);
   if (g_str_equal (fake->mode, "expired"))
-    return fake_issue (ca, ca_key, pub, fake->alias, now - 7200, now - 3600);
+    return kith_test_offer_issue (ca, ca_key, pub, FAKE_NODE, "upload,relay", fake->alias, now - 7200, now - 3600);
   if (g_str_equal (fake->mode, "otherca")) {
     g_autofree gchar *other_key = kith_crypto_key_generate (NULL);
     KithCertSpec spec = { .common_name = "kith vendor CA", .not_after = now + 3600, .is_ca = TRUE };
     g_autofree gchar *other_ca = kith_crypto_cert_self_signed (other_key, &spec, NULL);
-    return fake_issue (other_ca, other_key, pub, fake->alias, 0, now + 3600);
+    return kith_test_offer_issue (other_ca, other_key, pub, FAKE_NODE, "upload,relay", fake->alias, 0, now + 3600);
   }
-  return fake_issue (ca, ca_key, pub, fake->alias, 0, now + 3600);
-}
-
-static void
-fake_peer_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from, FakePeer *fake)
-{
-  gsize len = 0;
-  const guint8 *raw = g_bytes_get_data (data, &len);
-  g_autoptr (KithPacket) request = kith_packet_parse (raw, len, NULL);
-  g_autoptr (KithPacket) reply = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GBytes) proof = NULL;
-  g_autoptr (GBytes) sig = NULL;
-  g_autoptr (GError) error = NULL;
-
-  if (request == NULL || request->type != KITH_PACKET_TYPE_REQUEST || g_strcmp0 (request->want, "upload") != 0)
-    return;
-  reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
-  reply->id = request->id;
-  reply->node = g_strdup (fake->node);
-  reply->method = KITH_PACKET_METHOD_POST;
-  reply->want = g_strdup ("upload");
-  reply->alias = g_strdup_printf ("%s%08x", fake->alias, request->id);
-  if (fake->cert != NULL)
-    reply->cert = kith_peer_cert_base64_from_pem (fake->cert);
-  proof = kith_task_broker_proof_data (request->id, reply->alias);
-  sig = kith_crypto_sign (fake->key, proof, NULL);
-  reply->sig = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
-  bytes = kith_packet_write (reply, &error);
-  g_assert_no_error (error);
-  kith_transport_send_to (transport, bytes, from, NULL);
+  return kith_test_offer_issue (ca, ca_key, pub, FAKE_NODE, "upload,relay", fake->alias, 0, now + 3600);
 }
 
 /* A receipt that looks right but is signed with the fake's own (CA-issued) node key. */
@@ -1203,7 +1158,6 @@ fake_peer_serve (SoupServer *server, SoupServerMessage *msg, const char *path, G
 static int
 fake_peer_main (int argc, char **argv)
 {
-  static const gchar *const broadcast[] = { "127.255.255.255", NULL };
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
@@ -1233,12 +1187,10 @@ fake_peer_main (int argc, char **argv)
     fake.alias = g_strdup_printf ("http://127.0.0.1:%u/upload/", kith_test_endless_get_port (fake.endless));
   }
   fake.cert = fake_certificate (&fake, argv[4], argc > 6 ? argv[6] : NULL);
-  fake.transport = kith_transport_new ((guint16) atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
-  g_assert_true (kith_transport_start (fake.transport, &error));
-  g_signal_connect (fake.transport, "datagram", G_CALLBACK (fake_peer_datagram), &fake);
+  fake.offer = kith_test_offer_new ((guint16) atoi (argv[2]), "upload", fake.node, fake.alias, TRUE, fake.cert,
+                                    fake.key);
   kith_test_child_run (loop, "ready");
-  kith_transport_stop (fake.transport);
-  g_object_unref (fake.transport);
+  kith_test_offer_free (fake.offer);
   soup_server_disconnect (server);
   g_clear_pointer (&fake.endless, kith_test_endless_free);
   g_ptr_array_unref (fake.held);
