@@ -21,43 +21,26 @@
  * its readers (stream-readers) answers 503: the waiter reads another node's instead, so a
  * storm spreads over a tree of readers rather than one node's link.
  *
- * This file is the state machine; its parts report back to it through callbacks and never
- * call it: kith-fetch-offers.h (which copies it takes, the origin's digest, and the nodes it
- * leaves out),
- * kith-fetch-search.h (the request to the LAN and the wait for an answer), kith-fetch-wait.h
- * (the downloader waited for, and the election),
- * kith-fetch-attempt.h (one download from one source into the store, whole or in pieces,
- * served as our partial copy and announced, and what its end earns or costs its source:
- * kith-fetch-download.h, kith-fetch-announce.h, kith-fetch-blame.h),
- * kith-fetch-streamers.h (the partial copies others announced), kith-fetch-pieces.h (when
- * pieces), kith-fetch-deadline.h (when the origin is better), kith-fetch-transfers.h (the
- * callers riding along), kith-fetch-relay.h (asking the relay).
+ * This file runs the fetch to its end: it takes the source its finder names, fetches from
+ * it, and on a failure looks again, goes to the origin or gives up. Its parts report back to
+ * it through callbacks and never call it: kith-fetch-finder.h (where the file comes from
+ * next: the store, the search of the LAN, the downloader waited for and the election, the
+ * partial copies read as they grow), kith-fetch-offers.h (which copies it takes, the
+ * origin's digest, and the nodes it leaves out), kith-fetch-attempt.h (one download from one
+ * source into the store, whole or in pieces, served as our partial copy and announced, and
+ * what its end earns or costs its source), kith-fetch-deadline.h (when the origin is
+ * better), kith-fetch-transfers.h (the callers riding along).
  */
 #include "kith-fetch-job.h"
 
 #include "kith-fetch-attempt.h"
-#include "kith-fetch-offers.h"
-#include "kith-fetch-relay.h"
-#include "kith-fetch-search.h"
+#include "kith-fetch-finder.h"
 #include "kith-fetch-transfers.h"
-#include "kith-fetch-wait.h"
 #include "kith-peering-error.h"
 
 #define KITH_FETCH_JOB_MAX_PEER_ATTEMPTS 4
 /* partial copies that ended under us in one job before that counts as a failed attempt */
 #define KITH_FETCH_JOB_MAX_STREAM_ENDS 8
-/* a partial copy that answered 503 (all its readers taken) is not asked again this long */
-#define KITH_FETCH_JOB_BUSY_MS 1000
-
-typedef enum {
-  KITH_FETCH_JOB_ASKING_ORIGIN, /* HEAD for the origin's digest */
-  KITH_FETCH_JOB_ASKING_RELAY,  /* the relay in use fetches it for us (docs/relay.md) */
-  KITH_FETCH_JOB_SEARCHING,
-  KITH_FETCH_JOB_WAITING,
-  KITH_FETCH_JOB_FROM_PEER,
-  KITH_FETCH_JOB_FROM_ORIGIN,
-  KITH_FETCH_JOB_FINISHED,
-} KithFetchJobState;
 
 struct _KithFetchJob {
   const KithPeeringContext *ctx; /* borrowed from the service that owns the job */
@@ -67,31 +50,22 @@ struct _KithFetchJob {
   KithFetchOffers *offers; /* what the job trusts, and the nodes it leaves out */
   KithFetchFlags flags;
   KithFetchTransfers *transfers; /* the callers riding along */
-  KithFetchJobState state;
-  KithFetchSearch *search; /* the request to the LAN in force, and its wait */
-  guint timer_id;
+  gboolean done;                 /* finished: its transfers have their end */
+  KithFetchFinder *finder;       /* where the file comes from next */
   guint attempts;
-  guint streams_ended; /* partial copies that ended under us (kith_fetch_job_attempt_ended) */
-  KithFetchWait *wait; /* the downloader waited for */
-  guint relay_asks;   /* times the relay was asked to fetch it (at most twice) */
+  guint streams_ended;         /* partial copies that ended under us (kith_fetch_job_attempt_ended) */
   KithFetchDeadline *deadline; /* from the job's creation */
-  gchar *source;      /* node id or "origin" */
-  GCancellable *cancellable; /* the origin's HEAD */
-  KithFetchAttempt *attempt; /* the download in progress, or NULL */
+  gchar *source;               /* node id, "origin", "relay" or "cache" */
+  GCancellable *cancellable;   /* the origin's HEAD, the relay's fetch */
+  KithFetchAttempt *attempt;   /* the download in progress, or NULL */
   KithFetchAnnounce *announce; /* what we tell the LAN of it */
-  KithFetchStreamers *streamers; /* partial copies announced */
   guint start_idle_id;
 };
 
 static void kith_fetch_job_fail_literal (KithFetchJob *job, gint code, const gchar *message);
-static void kith_fetch_job_search (KithFetchJob *job);
 static void kith_fetch_job_from_origin (KithFetchJob *job);
-static void kith_fetch_job_decide (KithFetchJob *job);
-static void kith_fetch_job_silent (const gchar *node, gpointer user_data);
-static gboolean kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first);
-static void kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving);
-static gboolean kith_fetch_job_try_stream (KithFetchJob *job);
 static void kith_fetch_job_pieces_failed (KithFetchJob *job, const GError *error);
+static const KithFetchFinderFuncs kith_fetch_job_finder_funcs;
 
 const gchar *
 kith_fetch_job_get_href (KithFetchJob *job)
@@ -104,7 +78,7 @@ kith_fetch_job_serves (KithFetchJob *job, const gchar *url, const gchar *sha256,
 {
   const gchar *trusted;
 
-  if (job->state == KITH_FETCH_JOB_FINISHED || g_strcmp0 (job->href, url) != 0)
+  if (job->done || g_strcmp0 (job->href, url) != 0)
     return FALSE;
   if (sha256 == NULL && size == 0)
     return TRUE;
@@ -113,49 +87,11 @@ kith_fetch_job_serves (KithFetchJob *job, const gchar *url, const gchar *sha256,
          g_ascii_strcasecmp (trusted, sha256) == 0 && (size == 0 || kith_fetch_offers_get_size (job->offers) == size);
 }
 
-/* Whether copies of @node are still taken in this job. */
-static gboolean
-kith_fetch_job_takes (const gchar *node, gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-
-  return kith_fetch_offers_takes_from (job->offers, node);
-}
-
 static gboolean
 kith_fetch_job_may_use_origin (KithFetchJob *job)
 {
   return kith_fetch_deadline_origin_allowed (job->deadline);
 }
-
-/* ---- what the search asks and tells (kith-fetch-search.h) ---- */
-
-static const gchar *
-kith_fetch_job_waited_for (gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-
-  return kith_fetch_wait_get_node (job->wait);
-}
-
-static gboolean
-kith_fetch_job_search_may_use_origin (gpointer user_data)
-{
-  return kith_fetch_job_may_use_origin (user_data);
-}
-
-/* Nobody answered the search in time. */
-static void
-kith_fetch_job_search_ended (gpointer user_data)
-{
-  kith_fetch_job_decide (user_data);
-}
-
-static const KithFetchSearchFuncs kith_fetch_job_search_funcs = {
-  .waited_for = kith_fetch_job_waited_for,
-  .may_use_origin = kith_fetch_job_search_may_use_origin,
-  .ended = kith_fetch_job_search_ended,
-};
 
 /* Every transfer of the job was cancelled: the job stops too. */
 static void
@@ -163,8 +99,7 @@ kith_fetch_job_cancelled (gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  if (job->state == KITH_FETCH_JOB_SEARCHING)
-    kith_fetch_search_end (job->search);
+  kith_fetch_finder_end (job->finder);
   kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_CANCELLED, "cancelled");
 }
 
@@ -180,12 +115,10 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->offers = kith_fetch_offers_new (context, href, sha256, size);
   job->flags = flags;
   job->transfers = kith_fetch_transfers_new (kith_fetch_job_cancelled, job);
-  job->streamers = kith_fetch_streamers_new (size, kith_fetch_job_takes, job);
-  job->search = kith_fetch_search_new (context, href, kith_fetch_offers_get_left_out (job->offers),
-                                       &kith_fetch_job_search_funcs, job);
   job->cancellable = g_cancellable_new ();
   job->deadline = kith_fetch_deadline_new (context, flags);
-  job->wait = kith_fetch_wait_new (context, href, job->deadline, kith_fetch_job_silent, job);
+  job->finder =
+      kith_fetch_finder_new (context, href, flags, job->offers, job->deadline, &kith_fetch_job_finder_funcs, job);
   job->announce = kith_fetch_announce_new (context, href);
   return job;
 }
@@ -203,18 +136,14 @@ kith_fetch_job_set_source (KithFetchJob *job, const gchar *source)
 static void
 kith_fetch_job_clear_timer (KithFetchJob *job)
 {
-  if (job->timer_id != 0)
-    g_source_remove (job->timer_id);
-  job->timer_id = 0;
-  kith_fetch_wait_stop (job->wait);
-  kith_fetch_search_stop (job->search);
+  kith_fetch_finder_stop (job->finder);
 }
 
 static void
 kith_fetch_job_reset_download (KithFetchJob *job)
 {
   g_clear_pointer (&job->attempt, kith_fetch_attempt_free);
-  kith_fetch_wait_clear_progress (job->wait);
+  kith_fetch_finder_clear_progress (job->finder);
 }
 
 void
@@ -228,9 +157,7 @@ kith_fetch_job_free (KithFetchJob *job)
   kith_fetch_job_reset_download (job);
   g_object_unref (job->cancellable);
   g_free (job->href);
-  kith_fetch_search_free (job->search);
-  kith_fetch_wait_free (job->wait);
-  kith_fetch_streamers_free (job->streamers);
+  kith_fetch_finder_free (job->finder);
   kith_fetch_deadline_free (job->deadline);
   kith_fetch_announce_free (job->announce);
   g_free (job->source);
@@ -255,7 +182,7 @@ kith_fetch_job_publish (KithFetchJob *job, KithTransferState state)
   if (job->attempt != NULL)
     kith_fetch_attempt_get_progress (job->attempt, &done, &total);
   else
-    kith_fetch_wait_get_progress (job->wait, &done, &total);
+    kith_fetch_finder_get_progress (job->finder, &done, &total);
   kith_fetch_transfers_publish (job->transfers, job->source, done, total, state);
 }
 
@@ -263,7 +190,7 @@ static void
 kith_fetch_job_finish (KithFetchJob *job, const KithAliasEntry *entry, const GError *error)
 {
   kith_fetch_job_clear_timer (job);
-  job->state = KITH_FETCH_JOB_FINISHED;
+  job->done = TRUE;
   kith_fetch_transfers_finish (job->transfers, job->source, entry, error);
   job->finished (job, job->finished_data); /* frees the job */
 }
@@ -305,7 +232,7 @@ static void
 kith_fetch_job_retry (KithFetchJob *job, const GError *error)
 {
   if (++job->attempts < KITH_FETCH_JOB_MAX_PEER_ATTEMPTS)
-    kith_fetch_job_search (job);
+    kith_fetch_finder_search (job->finder);
   else if (kith_fetch_job_may_use_origin (job))
     kith_fetch_job_from_origin (job);
   else
@@ -324,7 +251,7 @@ kith_fetch_job_failed (KithFetchJob *job, KithFetchAttemptKind kind, const GErro
     return;
   }
   kith_fetch_offers_leave_out (job->offers, job->source);
-  kith_fetch_wait_forget (job->wait, job->source);
+  kith_fetch_finder_forget (job->finder, job->source);
   kith_fetch_job_retry (job, error);
 }
 
@@ -335,8 +262,9 @@ kith_fetch_job_attempt_progress (KithFetchAttempt *attempt, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  kith_fetch_job_publish (job, job->state == KITH_FETCH_JOB_FROM_ORIGIN ? KITH_TRANSFER_STATE_FROM_ORIGIN
-                                                                        : KITH_TRANSFER_STATE_FROM_PEER);
+  kith_fetch_job_publish (job, kith_fetch_attempt_get_kind (attempt) == KITH_FETCH_ATTEMPT_ORIGIN
+                                   ? KITH_TRANSFER_STATE_FROM_ORIGIN
+                                   : KITH_TRANSFER_STATE_FROM_PEER);
 }
 
 /* In pieces: a source that failed or lied (blamed) is left out of this job. */
@@ -361,27 +289,18 @@ kith_fetch_job_pieces_starved (KithFetchAttempt *attempt, gpointer user_data)
              kith_fetch_job_may_use_origin (job) ? " and the origin for the rest" : "");
   if (kith_fetch_job_may_use_origin (job))
     kith_fetch_attempt_add_origin (attempt);
-  kith_fetch_search_ask_again (job->search);
+  kith_fetch_finder_ask_again (job->finder);
 }
 
-/* Our read of a partial copy stopped by no fault of its leader: the copy is marked (@ended:
- * not read again; else busy, not asked for KITH_FETCH_JOB_BUSY_MS), another is read, or the
- * wait for the leader goes on, at most @timeout_ms, as for one that moves. */
+/* Our read of a partial copy stopped by no fault of its leader: the finder reads another,
+ * or waits (kith_fetch_finder_read_elsewhere()). */
 static void
-kith_fetch_job_stream_stopped (KithFetchJob *job, gboolean ended, guint timeout_ms)
+kith_fetch_job_stream_stopped (KithFetchJob *job, gboolean ended)
 {
-  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, job->source);
   g_autofree gchar *node = g_strdup (job->source);
 
   kith_fetch_job_reset_download (job);
-  if (streamer != NULL && ended)
-    streamer->ended = TRUE;
-  else if (streamer != NULL)
-    streamer->busy_until_us = g_get_monotonic_time () + KITH_FETCH_JOB_BUSY_MS * 1000;
-  if (!kith_fetch_job_try_stream (job)) {
-    const gchar *waited = kith_fetch_wait_get_node (job->wait);
-    kith_fetch_job_wait_for (job, waited != NULL ? waited : node, timeout_ms, TRUE);
-  }
+  kith_fetch_finder_read_elsewhere (job->finder, node, ended);
 }
 
 /* The partial copy we asked for has all the readers it takes (503): another one, else the
@@ -392,7 +311,7 @@ kith_fetch_job_attempt_busy (KithFetchAttempt *attempt, gpointer user_data)
   KithFetchJob *job = user_data;
 
   g_debug ("%s: %s has all the readers it takes; reading elsewhere", job->href, job->source);
-  kith_fetch_job_stream_stopped (job, FALSE, job->ctx->timings->stall_ms);
+  kith_fetch_job_stream_stopped (job, FALSE);
 }
 
 /* A stream too slow to follow past the deadline: the origin. */
@@ -420,7 +339,7 @@ kith_fetch_job_attempt_ended (KithFetchAttempt *attempt, const GError *error, gp
   job->streams_ended++;
   g_message ("%s: the partial copy of %s ended (%s); reading another or waiting", job->href, job->source,
              error->message);
-  kith_fetch_job_stream_stopped (job, TRUE, kith_fetch_wait_get_reannounce_ms (job->wait));
+  kith_fetch_job_stream_stopped (job, TRUE);
   return TRUE;
 }
 
@@ -485,7 +404,6 @@ kith_fetch_job_from_peer (KithFetchJob *job, const gchar *node, const gchar *ali
 
   g_debug ("%s: fetching from %s at %s (%s%s)", job->href, node, alias, kith_alias_trust_to_string (trust),
            streaming ? ", streaming" : "");
-  job->state = KITH_FETCH_JOB_FROM_PEER;
   kith_fetch_job_set_source (job, node);
   if (!kith_fetch_offers_bound (job->offers, node, sha256, size, &check_sha256, &check_size, &error)) {
     kith_fetch_job_failed (job, KITH_FETCH_ATTEMPT_PEER, error);
@@ -502,71 +420,11 @@ kith_fetch_job_from_origin (KithFetchJob *job)
   const gchar *sha256 = kith_fetch_offers_get_sha256 (job->offers);
 
   g_debug ("%s: fetching from the origin", job->href);
-  job->state = KITH_FETCH_JOB_FROM_ORIGIN;
   kith_fetch_job_set_source (job, "origin");
   kith_fetch_announce_reset (job->announce);
   if (kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_ORIGIN, sha256, kith_fetch_offers_get_size (job->offers),
                               sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN))
     kith_fetch_attempt_start (job->attempt, job->href);
-}
-
-/* ---- searching and waiting ---- */
-
-static void
-kith_fetch_job_search (KithFetchJob *job)
-{
-  job->state = KITH_FETCH_JOB_SEARCHING;
-  g_clear_pointer (&job->source, g_free);
-  kith_fetch_wait_clear_progress (job->wait);
-  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_SEARCHING);
-  kith_fetch_job_clear_timer (job);
-  kith_fetch_search_start (job->search, kith_fetch_offers_in_pieces (job->offers));
-}
-
-/* The downloader or elected one waited for stayed silent: given up on. */
-static void
-kith_fetch_job_silent (const gchar *node, gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-
-  kith_fetch_offers_leave_out (job->offers, node);
-  kith_fetch_job_decide (job);
-}
-
-/* Waits for @node (kith_fetch_wait_arm()). */
-static void
-kith_fetch_job_wait_for (KithFetchJob *job, const gchar *node, guint timeout_ms, gboolean moving)
-{
-  job->state = KITH_FETCH_JOB_WAITING;
-  kith_fetch_job_set_source (job, node);
-  kith_fetch_job_publish (job, KITH_TRANSFER_STATE_WAITING_FOR_PEER);
-  kith_fetch_job_clear_timer (job);
-  kith_fetch_wait_arm (job->wait, node, timeout_ms, moving);
-}
-
-/* Reads a partial copy rather than waiting for "complete": only against a trusted hash
- * (the end verifies every byte) and a known size (the bound of what we take). FALSE when
- * that cannot be done: the wait goes on. */
-static gboolean
-kith_fetch_job_try_stream (KithFetchJob *job)
-{
-  const gchar *picked = kith_fetch_offers_may_stream (job->offers)
-                           ? kith_fetch_streamers_pick (job->streamers, kith_fetch_wait_get_node (job->wait))
-                           : NULL;
-  KithFetchStreamer *streamer;
-  g_autofree gchar *node = NULL;
-  g_autofree gchar *alias = NULL;
-
-  if (picked == NULL)
-    return FALSE;
-  node = g_strdup (picked);
-  if (kith_fetch_job_try_stream_pieces (job, node))
-    return TRUE;
-  streamer = kith_fetch_streamers_lookup (job->streamers, picked);
-  alias = g_strdup (streamer->alias);
-  kith_fetch_job_from_peer (job, node, alias, kith_fetch_offers_get_sha256 (job->offers),
-                            kith_fetch_streamers_size (job->streamers, streamer), KITH_ALIAS_TRUST_HASH, TRUE);
-  return TRUE;
 }
 
 /* ---- many sources: a large file in pieces, each checked as it arrives (kith-piece-fetch.h) ---- */
@@ -582,175 +440,97 @@ kith_fetch_job_pieces_failed (KithFetchJob *job, const GError *error)
   kith_fetch_job_retry (job, error);
 }
 
-/* The other holders had max-delay-ms to answer and are sources now: the rest may cancel. */
-static gboolean
-kith_fetch_job_pieces_found (gpointer user_data)
-{
-  KithFetchJob *job = user_data;
-
-  job->timer_id = 0;
-  kith_fetch_search_found (job->search, NULL);
-  return G_SOURCE_REMOVE;
-}
-
 /* Fetches the file in pieces, first from @node (its first @available bytes at @alias);
  * the partial copies already heard of join at once, every other holder as it is heard of
  * (kith_fetch_attempt_join()). The download is a partial copy of ours, announced, that
- * grows with the verified prefix. FALSE when it could not begin: the job moved on, and may
- * be gone. */
-static gboolean
-kith_fetch_job_from_pieces (KithFetchJob *job, const gchar *node, const gchar *alias, guint64 available)
-{
-  g_debug ("%s: fetching in pieces, first from %s", job->href, node);
-  job->state = KITH_FETCH_JOB_FROM_PEER;
-  kith_fetch_job_set_source (job, node);
-  if (!kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_PIECES, kith_fetch_offers_get_sha256 (job->offers),
-                               kith_fetch_offers_get_size (job->offers), KITH_ALIAS_TRUST_HASH))
-    return FALSE;
-  /* set before the start, so that whatever ends the attempt clears it */
-  job->timer_id = g_timeout_add (job->ctx->timings->max_delay_ms + 1, kith_fetch_job_pieces_found, job);
-  kith_fetch_attempt_start_pieces (job->attempt, kith_fetch_offers_get_pieces (job->offers), alias, available);
-  /* a downloader heard just before the "I have" that started this says nothing new until
-   * its progress moves: without this it would wait for that, or for the fetch to starve */
-  kith_fetch_attempt_join_streamers (job->attempt, job->streamers);
-  return TRUE;
-}
-
-/* Waiting with partial copies announced: read pieces of all of them at once. */
-static gboolean
-kith_fetch_job_try_stream_pieces (KithFetchJob *job, const gchar *first)
-{
-  KithFetchStreamer *streamer = kith_fetch_streamers_lookup (job->streamers, first);
-
-  if (!kith_fetch_offers_in_pieces (job->offers))
-    return FALSE;
-  kith_fetch_job_from_pieces (job, first, streamer->alias, kith_fetch_streamers_available (streamer));
-  return TRUE;
-}
-
-/* The relay holds the file now (it answers "I have"), or cannot get it. */
+ * grows with the verified prefix. */
 static void
-kith_fetch_job_relay_done (const GError *error, gpointer user_data)
+kith_fetch_job_pieces (const gchar *node, const gchar *alias, guint64 available, gpointer user_data)
 {
   KithFetchJob *job = user_data;
 
-  if (error != NULL) {
-    g_message ("%s: the relay could not fetch it: %s", job->href, error->message);
-    kith_fetch_job_fail_literal (job, KITH_PEERING_ERROR_OFFLINE, error->message);
-    return;
-  }
-  g_debug ("%s: the relay holds it; asking the LAN again", job->href);
-  /* whoever was left out failed us for a file it did not hold yet; the relay holds it now */
-  kith_fetch_offers_take_back_all (job->offers);
-  kith_fetch_job_search (job);
+  g_debug ("%s: fetching in pieces, first from %s", job->href, node);
+  kith_fetch_job_set_source (job, node);
+  if (!kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_PIECES, kith_fetch_offers_get_sha256 (job->offers),
+                               kith_fetch_offers_get_size (job->offers), KITH_ALIAS_TRUST_HASH))
+    return; /* the job moved on, and may be gone */
+  /* set before the start, so that whatever ends the attempt stops it: the other holders
+   * had max-delay-ms to answer and are sources by then, the rest may cancel */
+  kith_fetch_finder_found_later (job->finder);
+  kith_fetch_attempt_start_pieces (job->attempt, kith_fetch_offers_get_pieces (job->offers), alias, available);
+  /* a downloader heard just before the "I have" that started this says nothing new until
+   * its progress moves: without this it would wait for that, or for the fetch to starve */
+  kith_fetch_attempt_join_streamers (job->attempt, kith_fetch_finder_get_streamers (job->finder));
 }
 
-/* This node may not use the origin and nobody has the file: the relay in use (if any)
- * fetches it — only against a trusted hash, and at most twice per job (the second time
- * after the relay that held it went away before it was taken). */
-static gboolean
-kith_fetch_job_ask_relay (KithFetchJob *job)
-{
-  const gchar *sha256 = kith_fetch_offers_get_sha256 (job->offers);
+/* ---- what the finder tells (kith-fetch-finder.h) ---- */
 
-  if (job->ctx->can_reach_origin || job->relay_asks >= 2 || sha256 == NULL ||
-      (job->flags & KITH_FETCH_FLAG_CACHED_ONLY) != 0 || !kith_fetch_relay_available (job->ctx->agent))
-    return FALSE;
-  job->relay_asks++;
-  job->state = KITH_FETCH_JOB_ASKING_RELAY;
-  kith_fetch_job_clear_timer (job);
+static void
+kith_fetch_job_stored (const KithAliasEntry *entry, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  kith_fetch_job_set_source (job, "cache");
+  kith_fetch_job_finish (job, entry, NULL);
+}
+
+/* Searching, or waiting for @node: the transfers show it. */
+static void
+kith_fetch_job_looking (const gchar *node, gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
+  kith_fetch_job_set_source (job, node);
+  kith_fetch_job_publish (job, node != NULL ? KITH_TRANSFER_STATE_WAITING_FOR_PEER : KITH_TRANSFER_STATE_SEARCHING);
+}
+
+static void
+kith_fetch_job_copy (const gchar *node, const gchar *alias, const gchar *sha256, guint64 size, KithAliasTrust trust,
+                     gboolean streaming, gpointer user_data)
+{
+  kith_fetch_job_from_peer (user_data, node, alias, sha256, size, trust, streaming);
+}
+
+static void
+kith_fetch_job_origin (gpointer user_data)
+{
+  kith_fetch_job_from_origin (user_data);
+}
+
+/* The relay in use fetches it for us. */
+static void
+kith_fetch_job_relaying (gpointer user_data)
+{
+  KithFetchJob *job = user_data;
+
   kith_fetch_job_set_source (job, "relay");
   kith_fetch_job_publish (job, KITH_TRANSFER_STATE_FROM_ORIGIN);
-  g_message ("%s: nobody on the LAN has it; asking the relay to fetch it", job->href);
-  kith_fetch_relay_ask (job->ctx->agent, job->href, sha256, kith_fetch_offers_get_size (job->offers),
-                        job->cancellable, kith_fetch_job_relay_done, job);
-  return TRUE;
 }
 
-/* Nobody has it for us, and the origin is not ours to use. */
+/* Nobody brings it: the end. */
 static void
-kith_fetch_job_no_source (KithFetchJob *job, const gchar *message)
+kith_fetch_job_nobody (gint code, const gchar *message, gpointer user_data)
 {
-  kith_fetch_job_fail_literal (job, job->ctx->can_reach_origin ? KITH_PEERING_ERROR_NO_SOURCE
-                                                               : KITH_PEERING_ERROR_OFFLINE,
-                               message);
+  kith_fetch_job_fail_literal (user_data, code, message);
 }
 
-/* Nobody answered "I have": wait for a downloader, or fetch from the origin if elected. */
-static void
-kith_fetch_job_decide (KithFetchJob *job)
-{
-  const KithPeeringTimings *timings = job->ctx->timings;
-  KithFetchStreamer *streamer;
-  const gchar *node;
-  guint left_ms;
-
-  if (kith_fetch_deadline_passed (job->deadline, FALSE, &left_ms)) {
-    g_message ("%s: nothing from the LAN within %u ms; fetching from the origin", job->href,
-               timings->origin_deadline_ms);
-    kith_fetch_job_from_origin (job);
-    return;
-  }
-  switch (kith_fetch_wait_choose (job->wait, kith_fetch_offers_get_left_out (job->offers),
-                                  kith_fetch_job_may_use_origin (job), &node)) {
-  case KITH_FETCH_WAIT_DOWNLOADER:
-    streamer = kith_fetch_streamers_lookup (job->streamers, node);
-    /* a downloader whose copy ended under us has only a moment to announce a new one */
-    if (!kith_fetch_job_try_stream (job))
-      kith_fetch_job_wait_for (job, node,
-                               streamer != NULL && streamer->ended ? kith_fetch_wait_get_reannounce_ms (job->wait)
-                                                                   : timings->stall_ms,
-                               FALSE);
-    break;
-  case KITH_FETCH_WAIT_LEADER:
-    g_debug ("%s: %s will fetch it from the origin; waiting", job->href, node);
-    kith_fetch_job_wait_for (job, node, kith_fetch_wait_get_leader_ms (job->wait), FALSE);
-    break;
-  case KITH_FETCH_WAIT_SELF:
-    kith_fetch_job_from_origin (job);
-    break;
-  case KITH_FETCH_WAIT_NOBODY:
-    if (!kith_fetch_job_ask_relay (job))
-      kith_fetch_job_no_source (job, "no peer on the LAN has it, and this fetch may not use the origin");
-    break;
-  case KITH_FETCH_WAIT_NO_LEADER:
-    if (kith_fetch_job_may_use_origin (job)) {
-      g_message ("%s: %u elected peers stayed silent; fetching from the origin", job->href,
-                 KITH_FETCH_WAIT_MAX_ELECTIONS);
-      kith_fetch_job_from_origin (job);
-    } else if (!kith_fetch_job_ask_relay (job)) {
-      kith_fetch_job_no_source (job, "the peers elected to fetch it stayed silent, and this fetch "
-                                     "may not use the origin");
-    }
-    break;
-  }
-}
-
-/* The origin stated its digest, or not: the LAN is asked. */
-static void
-kith_fetch_job_digest_done (gpointer user_data)
-{
-  kith_fetch_job_search (user_data);
-}
+static const KithFetchFinderFuncs kith_fetch_job_finder_funcs = {
+  .stored = kith_fetch_job_stored,
+  .looking = kith_fetch_job_looking,
+  .copy = kith_fetch_job_copy,
+  .pieces = kith_fetch_job_pieces,
+  .origin = kith_fetch_job_origin,
+  .relaying = kith_fetch_job_relaying,
+  .nobody = kith_fetch_job_nobody,
+};
 
 static gboolean
 kith_fetch_job_start_now (gpointer user_data)
 {
   KithFetchJob *job = user_data;
-  g_autoptr (KithAliasEntry) entry = kith_fetch_offers_lookup_stored (job->offers);
 
   job->start_idle_id = 0;
-  if (entry != NULL) {
-    kith_fetch_job_set_source (job, "cache");
-    kith_fetch_job_finish (job, entry, NULL);
-    return G_SOURCE_REMOVE;
-  }
-  if (kith_fetch_offers_want_digest (job->offers) && kith_fetch_job_may_use_origin (job)) {
-    job->state = KITH_FETCH_JOB_ASKING_ORIGIN;
-    kith_fetch_offers_ask_origin (job->offers, job->cancellable, kith_fetch_job_digest_done, job);
-    return G_SOURCE_REMOVE;
-  }
-  kith_fetch_job_search (job);
+  kith_fetch_finder_start (job->finder, job->cancellable);
   return G_SOURCE_REMOVE;
 }
 
@@ -760,85 +540,16 @@ kith_fetch_job_start (KithFetchJob *job)
   job->start_idle_id = g_idle_add (kith_fetch_job_start_now, job);
 }
 
-/* ---- packets from other nodes ---- */
-
-static void
-kith_fetch_job_handle_response (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
-{
-  KithAliasTrust trust;
-  KithFetchOfferVerdict verdict;
-
-  if (packet->id != kith_fetch_search_get_id (job->search) ||
-      (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING))
-    return;
-  verdict = kith_fetch_offers_judge_response (job->offers, packet, from, &trust);
-  if (verdict != KITH_FETCH_OFFER_WHOLE && verdict != KITH_FETCH_OFFER_PIECES)
-    return;
-  kith_peer_table_note_holder (job->ctx->peers, job->href, packet->node);
-  if (verdict == KITH_FETCH_OFFER_PIECES) {
-    kith_fetch_job_from_pieces (job, packet->node, packet->alias, kith_fetch_offers_get_size (job->offers));
-    return; /* "found" once the other holders had time to answer too */
-  }
-  kith_fetch_search_found (job->search, packet->node);
-  kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust, FALSE);
-}
-
-static void
-kith_fetch_job_handle_complete (KithFetchJob *job, const KithPacket *packet)
-{
-  KithAliasTrust trust;
-
-  switch (kith_fetch_offers_judge_complete (job->offers, packet, &trust)) {
-  case KITH_FETCH_OFFER_PIECES:
-    kith_fetch_job_from_pieces (job, packet->node, packet->alias, packet->size);
-    break;
-  case KITH_FETCH_OFFER_WHOLE:
-    kith_fetch_job_from_peer (job, packet->node, packet->alias, packet->sha256, packet->size, trust, FALSE);
-    break;
-  case KITH_FETCH_OFFER_UNPROVEN:
-    /* ask again, so that the one we waited for answers "I have" with its proof (or is left out) */
-    if (kith_fetch_wait_reask (job->wait, packet->node))
-      kith_fetch_job_search (job);
-    break;
-  default:
-    break;
-  }
-}
-
 void
 kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSocketAddress *from)
 {
-  gboolean moved;
-
   if (!kith_fetch_offers_takes_from (job->offers, packet->node))
     return;
   if (job->attempt != NULL && kith_fetch_attempt_in_pieces (job->attempt)) {
-    kith_fetch_attempt_join (job->attempt, job->streamers, packet, kith_fetch_search_get_id (job->search),
-                             kith_fetch_offers_get_sha256 (job->offers), kith_fetch_offers_get_size (job->offers),
-                             kith_fetch_wait_get_node (job->wait));
+    kith_fetch_attempt_join (job->attempt, kith_fetch_finder_get_streamers (job->finder), packet,
+                             kith_fetch_finder_get_request_id (job->finder), kith_fetch_offers_get_sha256 (job->offers),
+                             kith_fetch_offers_get_size (job->offers), kith_fetch_finder_get_waited_for (job->finder));
     return;
   }
-  switch (packet->type) {
-  case KITH_PACKET_TYPE_RESPONSE:
-    kith_fetch_job_handle_response (job, packet, from);
-    break;
-  case KITH_PACKET_TYPE_DOWNLOADING:
-    kith_fetch_streamers_note (job->streamers, packet, kith_fetch_wait_get_node (job->wait));
-    if (job->state == KITH_FETCH_JOB_WAITING && kith_fetch_job_try_stream (job))
-      break;
-    /* its first word, or progress that moved, renews the wait; the same progress again does
-     * not, so a downloader that does not move is left */
-    if (job->state == KITH_FETCH_JOB_SEARCHING)
-      kith_fetch_wait_follow (job->wait, packet->node);
-    else if (job->state == KITH_FETCH_JOB_WAITING && kith_fetch_wait_heard (job->wait, packet, &moved))
-      kith_fetch_job_wait_for (job, packet->node, job->ctx->timings->stall_ms, moved);
-    break;
-  case KITH_PACKET_TYPE_COMPLETE:
-    if (job->state != KITH_FETCH_JOB_SEARCHING && job->state != KITH_FETCH_JOB_WAITING)
-      break;
-    kith_fetch_job_handle_complete (job, packet);
-    break;
-  default:
-    break;
-  }
+  kith_fetch_finder_handle_packet (job->finder, packet, from);
 }
