@@ -47,6 +47,18 @@
  *   piece-vanish SIZE SEED  two ranges right, then it is gone (the process ends)
  *   (the maps count pieces of the size of the first range asked: a test's pieces are all
  *   of one size)
+ *   cut SIZE SEED         "I have" SIZE bytes with their real sha256 (the bytes of
+ *                         kith_test_make_content (SIZE, SEED)); its first answer promises all
+ *                         of them (200) but sends only the first SIZE / 3 and closes (a fault:
+ *                         a holder that died mid-way); later ones send the whole file
+ *   cut-late SIZE SEED    the same, but the first answer holds the connection open after SIZE / 3
+ *                         bytes until it hears another node's "complete" (a holder that came
+ *                         after), then closes it
+ *   cut-then-lie SIZE SEED  as cut; after its first answer it answers "I need" as another node
+ *                         (bad2…), whose answer to "bytes=N-" is a 206 of bytes 0-(SIZE-N-1):
+ *                         the right length, from the wrong place
+ *   cut-then-whole SIZE SEED  as cut-then-lie, but bad2 ignores the range: 200 and the whole file
+ *   cut-poison SIZE SEED  as cut, but the third its first answer sends is not the file's
  *
  * It prints "ready ALIAS-BASE SHA256" once listening (SHA256 of what it claims to have, "-"
  * for none), and "sent N" for every HTTP connection it served (N = body bytes written). It
@@ -64,6 +76,8 @@
 
 #define ATTACKER_NODE "bad0bad0bad0bad0bad0bad0bad0bad0"
 #define ATTACKER_EMPTY_NODE "bad1bad1bad1bad1bad1bad1bad1bad1"
+/* the cut-then-* modes' second identity, after the first answer */
+#define ATTACKER_SECOND_NODE "bad2bad2bad2bad2bad2bad2bad2bad2"
 /* the prefix of the ever-lower node ids it makes up (and ignores when they come back) */
 #define ATTACKER_LOW_PREFIX "000000000000000000000000"
 #define ATTACKER_STREAM_MAX (300ull * 1024 * 1024)
@@ -102,9 +116,12 @@ struct _Attacker {
   /* piece-map-*: the size of the first range asked, and the piece it was */
   guint64 piece_size;
   guint64 first_piece;
+  /* cut*: the HTTP answers begun, and (cut-late) the cut one held open */
+  guint cuts_served;
+  struct _Client *held;
 };
 
-typedef struct {
+typedef struct _Client {
   Attacker *attacker;
   GSocketConnection *connection;
   guint8 request[4096];
@@ -113,6 +130,7 @@ typedef struct {
   guint8 *chunk;
   guint64 sent;
   guint64 body_len;
+  gboolean hold; /* cut-late: kept open once its body is out, until a "complete" */
 } Client;
 
 static void
@@ -147,7 +165,12 @@ attacker_answer_have (Attacker *self, const KithPacket *request, GSocketAddress 
     return;
   reply = kith_packet_new (KITH_PACKET_TYPE_RESPONSE);
   reply->id = request->id;
-  reply->node = g_strdup (g_strcmp0 (self->mode->name, "piece-map-empty") == 0 ? ATTACKER_EMPTY_NODE : ATTACKER_NODE);
+  if (g_strcmp0 (self->mode->name, "piece-map-empty") == 0)
+    reply->node = g_strdup (ATTACKER_EMPTY_NODE);
+  else if (g_str_has_prefix (self->mode->name, "cut-then-") && self->cuts_served > 0)
+    reply->node = g_strdup (ATTACKER_SECOND_NODE);
+  else
+    reply->node = g_strdup (ATTACKER_NODE);
   reply->alias = attacker_alias (self);
   reply->size = self->promised;
   reply->sha256 = g_strdup (self->claimed_sha256);
@@ -417,6 +440,21 @@ attacker_piece_map (Attacker *self, guint64 start, guint64 end)
   return g_strdup_printf ("Kith-Pieces: %s\r\n", hex->str);
 }
 
+/* ---- cut*: the real file, cut off a third of the way ---- */
+
+static void client_free (struct _Client *client);
+
+/* cut-late: the held answer ends once another node announces it holds the file. */
+static void
+attacker_cut_on_complete (Attacker *self, const KithPacket *packet, GSocketAddress *from)
+{
+  if (packet->type == KITH_PACKET_TYPE_COMPLETE && self->held != NULL) {
+    struct _Client *held = self->held;
+    self->held = NULL;
+    client_free (held);
+  }
+}
+
 static const AttackerMode attacker_modes[] = {
   { "have", 0, 2, TRUE, attacker_start_have, NULL },
   { "complete", 1, 1, TRUE, attacker_start_complete, NULL },
@@ -435,6 +473,11 @@ static const AttackerMode attacker_modes[] = {
   { "piece-map-refuse", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-map-empty", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "piece-vanish", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "cut", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "cut-late", 2, 2, TRUE, attacker_start_pieces, attacker_cut_on_complete },
+  { "cut-then-lie", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "cut-then-whole", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "cut-poison", 2, 2, TRUE, attacker_start_pieces, NULL },
 };
 
 static void
@@ -445,7 +488,8 @@ attacker_datagram (KithTransport *transport, GBytes *data, GSocketAddress *from,
   g_autoptr (KithPacket) packet = kith_packet_parse (raw, len, NULL);
 
   if (packet == NULL || packet->node == NULL || g_str_has_prefix (packet->node, ATTACKER_LOW_PREFIX) ||
-      g_strcmp0 (packet->node, ATTACKER_NODE) == 0 || g_strcmp0 (packet->node, ATTACKER_EMPTY_NODE) == 0)
+      g_strcmp0 (packet->node, ATTACKER_NODE) == 0 || g_strcmp0 (packet->node, ATTACKER_EMPTY_NODE) == 0 ||
+      g_strcmp0 (packet->node, ATTACKER_SECOND_NODE) == 0)
     return; /* unparsable, or one of ours */
   if (self->mode->answers_have)
     attacker_answer_have (self, packet, from);
@@ -503,6 +547,10 @@ client_write_body (Client *client)
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (client->connection));
   gsize n = (gsize) MIN ((guint64) ATTACKER_CHUNK, client->body_len - client->sent);
 
+  if (n == 0 && client->hold) {
+    client->attacker->held = client;
+    return;
+  }
   if (n == 0) {
     client_free (client);
     return;
@@ -573,6 +621,34 @@ client_respond (Client *client)
     else
       g_snprintf (head, sizeof head, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\n%s"
                   "Connection: close\r\n\r\n", map);
+  } else if (g_str_has_prefix (self->mode->name, "cut")) {
+    g_autofree gchar *text = g_strndup ((const gchar *) client->request, client->request_len);
+    const gchar *range = strstr (text, "\r\nRange: bytes=");
+    guint64 from = range != NULL ? g_ascii_strtoull (range + strlen ("\r\nRange: bytes="), NULL, 10) : 0;
+    gboolean first = self->cuts_served++ == 0;
+
+    client->body = g_bytes_ref (self->poison);
+    client->body_len = head_request ? 0 : self->promised;
+    if (first && g_strcmp0 (self->mode->name, "cut-poison") == 0) {
+      g_bytes_unref (client->body);
+      client->body = kith_test_make_content (self->promised, 0xbad);
+    }
+    if (first) {
+      client->body_len = head_request ? 0 : self->promised / 3;
+      client->hold = g_strcmp0 (self->mode->name, "cut-late") == 0;
+    }
+    if (!first && g_strcmp0 (self->mode->name, "cut-then-lie") == 0 && from > 0 && from < self->promised) {
+      /* the length of the rest, but bytes from the start */
+      client->body_len = head_request ? 0 : self->promised - from;
+      g_snprintf (head, sizeof head,
+                  "HTTP/1.1 206 Partial Content\r\nContent-Length: %" G_GUINT64_FORMAT "\r\nContent-Range: bytes 0-%"
+                  G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n",
+                  self->promised - from, self->promised - from - 1, self->promised);
+    } else {
+      g_snprintf (head, sizeof head,
+                  "HTTP/1.1 200 OK\r\nContent-Length: %" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n",
+                  self->promised);
+    }
   } else if (g_strcmp0 (self->mode->name, "stream") == 0) {
     /* no Content-Length: the body ends when we close, if ever */
     client->body_len = head_request ? 0 : ATTACKER_STREAM_MAX;
@@ -658,6 +734,8 @@ attacker_find_mode (const gchar *name, guint n_args)
 static void
 attacker_clear (Attacker *self)
 {
+  if (self->held != NULL)
+    client_free (g_steal_pointer (&self->held));
   if (self->transport != NULL) {
     kith_transport_stop (self->transport);
     g_object_unref (self->transport);

@@ -125,6 +125,24 @@ kith_alias_writer_write_at (KithAliasWriter *writer, guint64 offset, const guint
   return TRUE;
 }
 
+gboolean
+kith_alias_writer_restart (KithAliasWriter *writer, GError **error)
+{
+  g_return_val_if_fail (writer != NULL, FALSE);
+  g_return_val_if_fail (!writer->finished, FALSE);
+  if (writer->scatter != NULL && !g_io_stream_close (G_IO_STREAM (writer->scatter), NULL, error))
+    return FALSE;
+  g_clear_object (&writer->scatter);
+  /* the stream appends (O_APPEND): once the file is empty, the next write lands at 0 */
+  if (!g_seekable_truncate (G_SEEKABLE (writer->stream), 0, NULL, error))
+    return FALSE;
+  kith_sha256_free (writer->checksum);
+  writer->checksum = kith_sha256_new ();
+  writer->size = 0;
+  writer->scattered = FALSE;
+  return TRUE;
+}
+
 guint64
 kith_alias_writer_get_size (KithAliasWriter *writer)
 {
@@ -176,6 +194,18 @@ writer_check (KithAliasWriter *writer, const gchar *digest, GError **error)
     return FALSE;
   }
   return TRUE;
+}
+
+gboolean
+kith_alias_writer_matches (KithAliasWriter *writer, GError **error)
+{
+  g_autofree gchar *digest = NULL;
+
+  g_return_val_if_fail (writer != NULL, FALSE);
+  g_return_val_if_fail (!writer->finished, FALSE);
+  digest = writer->scattered ? kith_alias_hash_file (writer->tmp_path, NULL, error)
+                              : g_strdup (kith_sha256_get_string (writer->checksum));
+  return digest != NULL && writer_check (writer, digest, error);
 }
 
 void

@@ -33,6 +33,13 @@ gboolean kith_alias_writer_write (KithAliasWriter *writer, const guint8 *data, g
  * write is not an append, commit hashes the file from disk instead of as it came. */
 gboolean kith_alias_writer_write_at (KithAliasWriter *writer, guint64 offset, const guint8 *data, gsize len,
                                      GError **error);
+/* Throws away every byte written so far (the file is truncated, the hash starts again):
+ * a download resumed from a source that sends the whole file again from its first byte. */
+gboolean kith_alias_writer_restart (KithAliasWriter *writer, GError **error);
+/* Whether the bytes written so far have the expected size and sha256 (TRUE without them),
+ * else FALSE with KITH_PEERING_ERROR_HASH_MISMATCH saying how they differ. Ends the hashing
+ * as it is: only commit or restart may follow. */
+gboolean kith_alias_writer_matches (KithAliasWriter *writer, GError **error);
 /* How the bytes being written are verified (recorded with the file); default
  * KITH_ALIAS_TRUST_LAN. Set it before commit. */
 void kith_alias_writer_set_trust (KithAliasWriter *writer, KithAliasTrust trust);

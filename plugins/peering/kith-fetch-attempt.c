@@ -184,9 +184,12 @@ kith_fetch_attempt_got (KithFetchAttempt *self, const KithAliasEntry *entry)
   gboolean from_origin = self->kind == KITH_FETCH_ATTEMPT_ORIGIN;
   const gchar *source = kith_fetch_attempt_get_source (self);
 
+  /* a download resumed after a broken one has bytes of both kinds of source */
+  guint64 origin_bytes = MIN (kith_fetch_download_get_origin_bytes (self->download), entry->size);
+
   kith_metrics_add (metrics, from_origin ? "kith_peering_misses_total" : "kith_peering_hits_total", NULL, 1);
-  kith_metrics_add (metrics, from_origin ? "kith_peering_origin_bytes_total" : "kith_peering_peer_bytes_total",
-                    NULL, entry->size);
+  kith_metrics_add (metrics, "kith_peering_origin_bytes_total", NULL, origin_bytes);
+  kith_metrics_add (metrics, "kith_peering_peer_bytes_total", NULL, entry->size - origin_bytes);
   if (self->kind == KITH_FETCH_ATTEMPT_STREAM)
     kith_metrics_add (metrics, "kith_peering_streamed_total", NULL, 1);
   kith_fetch_announce_complete (self->announce, entry);

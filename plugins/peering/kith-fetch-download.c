@@ -3,6 +3,7 @@
 #include "kith-fetch-download.h"
 
 #include "kith-crypto.h"
+#include "kith-peering-error.h"
 #include "kith-partial-handler.h"
 #include "kith-peer-download.h"
 #include "kith-piece-fetch.h"
@@ -12,8 +13,18 @@ struct _KithFetchDownload {
   KithFetchDownloadFuncs funcs;
   gpointer user_data;
   gchar *href;
+  gchar *sha256; /* the hash the copy is checked against, or NULL */
   guint64 size;
   KithAliasWriter *writer;
+  /* the whole file: the bytes in before this download began (resumed from a broken one),
+   * how many of them the origin sent, the nodes that sent the others; and the source now */
+  guint64 kept;
+  guint64 kept_origin;
+  GPtrArray *kept_sources;
+  gchar *source;
+  gchar *url;
+  gboolean resumable; /* what is in may be kept if the download breaks (false once it lied,
+                       * a write failed or the copy was checked) */
   KithPartialCopy *partial;    /* the download as we serve it, or NULL */
   KithPeerDownload *download;  /* the whole file from one URL, or NULL */
   KithPieceFetch *piece_fetch; /* the file in pieces from several sources, or NULL */
@@ -24,7 +35,9 @@ kith_fetch_download_new (const KithPeeringContext *context, const gchar *href, c
                          guint64 size, KithAliasTrust trust, const KithFetchDownloadFuncs *funcs,
                          gpointer user_data, GError **error)
 {
-  KithAliasWriter *writer = kith_alias_store_begin (context->store, href, sha256, size, error);
+  g_autoptr (KithResumePoint) point = kith_resume_table_take (context->resumes, href, sha256, size);
+  KithAliasWriter *writer = point != NULL ? g_steal_pointer (&point->writer)
+                                          : kith_alias_store_begin (context->store, href, sha256, size, error);
   KithFetchDownload *self;
 
   if (writer == NULL)
@@ -35,9 +48,49 @@ kith_fetch_download_new (const KithPeeringContext *context, const gchar *href, c
   self->funcs = *funcs;
   self->user_data = user_data;
   self->href = g_strdup (href);
+  self->sha256 = g_strdup (sha256);
   self->size = size;
   self->writer = writer;
+  self->kept = kith_alias_writer_get_size (writer);
+  self->kept_origin = point != NULL ? point->origin_bytes : 0;
+  self->kept_sources = point != NULL ? g_ptr_array_ref (point->sources) : g_ptr_array_new_with_free_func (g_free);
+  self->resumable = TRUE;
   return self;
+}
+
+/* Bytes this download wrote itself. */
+static guint64
+kith_fetch_download_own_bytes (KithFetchDownload *self)
+{
+  return kith_alias_writer_get_size (self->writer) - self->kept;
+}
+
+/* A whole-file download that ends without a copy keeps what is in for the next attempt at
+ * the same file (kith-resume-table.h), with who sent it: the end's hash check still
+ * decides, and a mismatch blames them all. Not in pieces (verified pieces are kept there),
+ * not without a hash and a size to check the whole against. */
+static void
+kith_fetch_download_park (KithFetchDownload *self)
+{
+  guint64 in = kith_alias_writer_get_size (self->writer);
+  KithResumePoint *point;
+
+  if (!self->resumable || self->sha256 == NULL || self->size == 0 || in == 0 ||
+      in >= self->size)
+    return;
+  point = kith_resume_point_new (g_steal_pointer (&self->writer));
+  point->origin_bytes = self->kept_origin;
+  for (guint i = 0; i < self->kept_sources->len; i++)
+    g_ptr_array_add (point->sources, g_strdup (g_ptr_array_index (self->kept_sources, i)));
+  if (in > self->kept) {
+    if (g_strcmp0 (self->source, "origin") == 0)
+      point->origin_bytes += in - self->kept;
+    else if (self->source != NULL && !g_ptr_array_find_with_equal_func (point->sources, self->source, g_str_equal, NULL))
+      g_ptr_array_add (point->sources, g_strdup (self->source));
+  }
+  g_message ("%s: keeping the %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+             " bytes in for the next source, which is asked for the rest", self->href, in, self->size);
+  kith_resume_table_park (self->ctx->resumes, self->href, self->sha256, self->size, point);
 }
 
 void
@@ -49,7 +102,12 @@ kith_fetch_download_free (KithFetchDownload *self)
   if (self->partial != NULL)
     kith_partial_copy_fail (self->partial);
   g_clear_object (&self->partial);
+  kith_fetch_download_park (self);
   kith_alias_writer_free (self->writer);
+  g_ptr_array_unref (self->kept_sources);
+  g_free (self->source);
+  g_free (self->url);
+  g_free (self->sha256);
   g_free (self->href);
   g_free (self);
 }
@@ -109,8 +167,22 @@ kith_fetch_download_commit (KithFetchDownload *self, GError *error)
 {
   KithAliasEntry *entry = NULL;
 
-  if (error == NULL)
+  if (error == NULL) {
+    self->resumable = FALSE; /* checked: stored, or thrown away */
     entry = kith_alias_writer_commit (self->writer, &error);
+    /* the bytes kept from before are as much in question as the last source's */
+    for (guint i = 0; entry == NULL && g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH) &&
+                      i < self->kept_sources->len; i++) {
+      const gchar *node = g_ptr_array_index (self->kept_sources, i);
+      if (g_strcmp0 (node, self->source) != 0)
+        self->funcs.source_failed (self, node, error, self->user_data);
+    }
+  } else if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH) &&
+             (kith_fetch_download_own_bytes (self) > 0 || g_strcmp0 (self->source, "origin") == 0)) {
+    /* a source that broke its promise: what it sent is not kept, nor is anything when the
+     * origin itself answered wrongly (the next attempt would ask it the same) */
+    self->resumable = FALSE;
+  }
   if (entry != NULL && self->partial != NULL)
     kith_partial_copy_complete (self->partial, entry->sha256);
   self->funcs.finished (self, entry, error, self->user_data); /* may free @self */
@@ -126,10 +198,27 @@ kith_fetch_download_write (KithPeerDownload *download, const guint8 *data, gsize
 {
   KithFetchDownload *self = user_data;
 
-  if (!kith_alias_writer_write (self->writer, data, len, error))
+  if (!kith_alias_writer_write (self->writer, data, len, error)) {
+    self->resumable = FALSE; /* what is on disk is no longer known */
     return FALSE;
+  }
   if (self->partial != NULL)
     kith_partial_copy_grow (self->partial, len);
+  return TRUE;
+}
+
+/* The source sends the whole file again (it ignored our range): what was kept goes. */
+static gboolean
+kith_fetch_download_restarted (KithPeerDownload *download, gpointer user_data, GError **error)
+{
+  KithFetchDownload *self = user_data;
+
+  if (!kith_alias_writer_restart (self->writer, error)) {
+    self->resumable = FALSE;
+    return FALSE;
+  }
+  self->kept = self->kept_origin = 0;
+  g_ptr_array_set_size (self->kept_sources, 0);
   return TRUE;
 }
 
@@ -138,8 +227,17 @@ kith_fetch_download_started (KithPeerDownload *download, guint64 length, gpointe
 {
   KithFetchDownload *self = user_data;
 
-  if (length > 0 && self->partial != NULL)
-    kith_partial_copy_set_total (self->partial, length);
+  /* resumed: the rest comes after what was kept, which our readers may have at once */
+  if (length > 0)
+    length += self->kept;
+  if (self->kept > 0)
+    g_message ("%s: %s sends the rest from byte %" G_GUINT64_FORMAT, self->href, self->source, self->kept);
+  if (self->partial != NULL) {
+    if (length > 0)
+      kith_partial_copy_set_total (self->partial, length);
+    if (self->kept > 0)
+      kith_partial_copy_grow (self->partial, self->kept);
+  }
   self->funcs.started (self, length, self->user_data);
 }
 
@@ -148,13 +246,55 @@ kith_fetch_download_progress (KithPeerDownload *download, guint64 done, gpointer
 {
   KithFetchDownload *self = user_data;
 
-  self->funcs.progress (self, done, self->user_data);
+  self->funcs.progress (self, kith_alias_writer_get_size (self->writer), self->user_data);
+}
+
+/* The origin completed a copy resumed from bytes peers sent, and the whole does not match.
+ * The origin is where the file comes from: the kept bytes were the wrong ones. Their senders
+ * are blamed, the bytes thrown away, and the origin asked for the whole file — an origin
+ * attempt that failed would end the fetch, which a peer that sent bad bytes and broke off
+ * must not be able to do. TRUE when it started again. */
+static gboolean
+kith_fetch_download_start_over (KithFetchDownload *self)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) restart_error = NULL;
+  g_autofree gchar *url = NULL;
+
+  if (self->kept == 0 || self->kept_sources->len == 0 || g_strcmp0 (self->source, "origin") != 0 ||
+      kith_alias_writer_matches (self->writer, &error) ||
+      !g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
+    return FALSE;
+  for (guint i = 0; i < self->kept_sources->len; i++)
+    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, i), error, self->user_data);
+  if (!kith_alias_writer_restart (self->writer, &restart_error)) {
+    g_warning ("%s: %s", self->href, restart_error->message);
+    return FALSE; /* the commit fails on the mismatch */
+  }
+  g_message ("%s: the %" G_GUINT64_FORMAT " bytes kept from before did not make the file (%s); fetching it whole "
+             "from the origin", self->href, self->kept, error->message);
+  self->kept = self->kept_origin = 0;
+  g_ptr_array_set_size (self->kept_sources, 0);
+  /* our readers had those bytes: they are cut, and a new partial copy is announced */
+  if (self->partial != NULL) {
+    kith_partial_copy_fail (self->partial);
+    g_clear_object (&self->partial);
+    kith_fetch_download_serve (self);
+  }
+  url = g_strdup (self->url);
+  g_clear_pointer (&self->download, kith_peer_download_free); /* allowed from its finished */
+  kith_fetch_download_start (self, url, "origin");
+  return TRUE;
 }
 
 static void
 kith_fetch_download_finished (KithPeerDownload *download, const GError *error, gpointer user_data)
 {
-  kith_fetch_download_commit (user_data, error != NULL ? g_error_copy (error) : NULL);
+  KithFetchDownload *self = user_data;
+
+  if (error == NULL && kith_fetch_download_start_over (self))
+    return;
+  kith_fetch_download_commit (self, error != NULL ? g_error_copy (error) : NULL);
 }
 
 static const KithPeerDownloadFuncs kith_fetch_download_funcs = {
@@ -162,15 +302,30 @@ static const KithPeerDownloadFuncs kith_fetch_download_funcs = {
   .started = kith_fetch_download_started,
   .progress = kith_fetch_download_progress,
   .finished = kith_fetch_download_finished,
+  .restarted = kith_fetch_download_restarted,
 };
 
 void
 kith_fetch_download_start (KithFetchDownload *self, const gchar *url, const gchar *source)
 {
+  g_free (self->source);
+  self->source = g_strdup (source);
+  g_free (self->url);
+  self->url = g_strdup (url);
   self->download = kith_peer_download_new (self->ctx->session, url, source, self->ctx->metrics,
                                            &kith_fetch_download_funcs, self);
   kith_peer_download_set_limit (self->download, self->size);
+  if (self->kept > 0)
+    kith_peer_download_set_resume (self->download, self->kept);
   kith_peer_download_start (self->download);
+}
+
+guint64
+kith_fetch_download_get_origin_bytes (KithFetchDownload *self)
+{
+  if (self->piece_fetch != NULL)
+    return 0;
+  return self->kept_origin + (g_strcmp0 (self->source, "origin") == 0 ? kith_fetch_download_own_bytes (self) : 0);
 }
 
 /* ---- in pieces, each checked as it arrives ---- */
@@ -251,6 +406,14 @@ void
 kith_fetch_download_start_pieces (KithFetchDownload *self, const KithPieceList *pieces, const gchar *node,
                                   const gchar *url, guint64 available)
 {
+  g_autoptr (GError) error = NULL;
+
+  /* pieces are checked one by one against their list: bytes kept unchecked are not used */
+  if (self->kept > 0 && !kith_alias_writer_restart (self->writer, &error))
+    g_warning ("%s: %s", self->href, error->message);
+  self->kept = self->kept_origin = 0;
+  g_ptr_array_set_size (self->kept_sources, 0);
+  self->resumable = FALSE; /* written out of order */
   if (self->partial != NULL)
     kith_partial_copy_set_pieces (self->partial, kith_piece_list_get_piece_size (pieces),
                                   kith_piece_list_get_count (pieces));

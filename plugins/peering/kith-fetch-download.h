@@ -18,7 +18,8 @@ typedef struct {
   /* @done bytes so far (in pieces: the verified bytes, in any order; all are served). */
   void (*progress) (KithFetchDownload *download, guint64 done, gpointer user_data);
   /* In pieces: @node sent bytes that do not match (KITH_PEERING_ERROR_HASH_MISMATCH) or
-   * failed; it is asked for nothing more. */
+   * failed; it is asked for nothing more. Whole: @node sent bytes kept from a broken
+   * download before this one resumed it, and the whole did not match. */
   void (*source_failed) (KithFetchDownload *download, const gchar *node, const GError *error,
                          gpointer user_data);
   /* In pieces: every source is gone with pieces missing (those in are kept); sources may
@@ -40,7 +41,11 @@ KithFetchDownload *kith_fetch_download_new (const KithPeeringContext *context, c
 /* Serves the download while it runs, as a partial copy of ours; without one (no random
  * token, the file cannot be reopened) it goes on unshared. Before a start. */
 void kith_fetch_download_serve (KithFetchDownload *self);
-/* Fetches the whole file from @url; @source names the sender in errors. */
+/* Fetches the whole file from @url; @source names the sender in errors ("origin" for the
+ * origin). When a whole-file download of the same URL, sha256 and size broke before, the
+ * bytes it brought are kept (kith-resume-table.h) and only the rest is asked for; likewise,
+ * when this one ends without a copy (but not in pieces, nor when its source lied), what it
+ * brought is kept for the next. */
 void kith_fetch_download_start (KithFetchDownload *self, const gchar *url, const gchar *source);
 /* Fetches it in the pieces @pieces describes, first from @node at @url, which has its first
  * @available bytes (fewer than the size: a partial copy, still growing). */
@@ -54,6 +59,8 @@ gboolean kith_fetch_download_has_source (KithFetchDownload *self, const gchar *n
 /* In pieces: a source of last resort (the origin), asked only for the pieces no other has. */
 void kith_fetch_download_add_fallback (KithFetchDownload *self, const gchar *node, const gchar *url);
 gboolean kith_fetch_download_in_pieces (KithFetchDownload *self);
+/* Whole: of the bytes of the copy, those the origin sent (kept from before, or its own). */
+guint64 kith_fetch_download_get_origin_bytes (KithFetchDownload *self);
 /* Whether the source answered 503: a partial copy with all the readers it takes. */
 gboolean kith_fetch_download_is_busy (KithFetchDownload *self);
 /* Whether the download is served as a partial copy. */

@@ -24,6 +24,7 @@ struct _KithPeerDownload {
   guint64 limit;
   guint64 offset; /* of the range asked for */
   guint64 length; /* of the range asked for, 0: the whole file */
+  guint64 resume; /* asked from this byte on, the ones before in already (0: not resumed) */
   guint64 done;
   guint status;
   SoupMessageHeaders *response_headers; /* of the answer, once it came */
@@ -61,6 +62,15 @@ kith_peer_download_set_range (KithPeerDownload *download, guint64 offset, guint6
   g_return_if_fail (length > 0);
   download->offset = offset;
   download->length = length;
+}
+
+void
+kith_peer_download_set_resume (KithPeerDownload *download, guint64 offset)
+{
+  g_return_if_fail (!download->started);
+  g_return_if_fail (download->length == 0 && download->funcs.restarted != NULL);
+  g_return_if_fail (offset > 0 && offset < download->limit);
+  download->resume = offset;
 }
 
 guint64
@@ -193,6 +203,55 @@ kith_peer_download_check_range (KithPeerDownload *download, SoupMessage *msg, GE
 }
 
 static void
+kith_peer_download_count_resume (KithPeerDownload *download, const gchar *result)
+{
+  g_autofree gchar *labels = g_strdup_printf ("result=\"%s\"", result);
+
+  if (download->metrics != NULL)
+    kith_metrics_add (download->metrics, "kith_peering_resumed_total", labels, 1);
+}
+
+/* The answer to a resumed request: the rest of the file (206 of exactly bytes=RESUME-, the
+ * limit now bounding what is left), or all of it again from byte 0 (200). Any other range
+ * would put bytes where they do not belong: a lie, refused before a byte is taken. */
+static gboolean
+kith_peer_download_check_resume (KithPeerDownload *download, SoupMessage *msg, GError **error)
+{
+  goffset start = 0, end = 0, total = 0;
+  guint status = soup_message_get_status (msg);
+
+  if (status == SOUP_STATUS_OK) {
+    g_message ("%s ignored the range from byte %" G_GUINT64_FORMAT ": starting again from 0", download->source,
+               download->resume);
+    kith_peer_download_count_resume (download, "restarted");
+    download->resume = 0;
+    return download->funcs.restarted (download, download->user_data, error);
+  }
+  if (status != SOUP_STATUS_PARTIAL_CONTENT) {
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_NOT_FOUND, "%s answered HTTP %u %s to bytes=%"
+                 G_GUINT64_FORMAT "-", download->source, status, soup_message_get_reason_phrase (msg),
+                 download->resume);
+    return FALSE;
+  }
+  if (!soup_message_headers_get_content_range (soup_message_get_response_headers (msg), &start, &end, &total) ||
+      start != (goffset) download->resume || end != (goffset) (download->limit - 1) ||
+      (total != (goffset) download->limit && total != -1)) {
+    const gchar *range = soup_message_headers_get_one (soup_message_get_response_headers (msg), "Content-Range");
+    kith_peer_download_count_resume (download, "lied");
+    g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                 "%s answered bytes=%" G_GUINT64_FORMAT "- of a file of %" G_GUINT64_FORMAT
+                 " bytes with Content-Range '%s'", download->source, download->resume, download->limit,
+                 range != NULL ? range : "");
+    return FALSE;
+  }
+  g_debug ("%s sends the rest from byte %" G_GUINT64_FORMAT, download->source, download->resume);
+  kith_peer_download_count_resume (download, "ranged");
+  download->offset = download->resume;
+  download->limit -= download->resume;
+  return TRUE;
+}
+
+static void
 kith_peer_download_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
@@ -212,6 +271,11 @@ kith_peer_download_sent (GObject *source, GAsyncResult *result, gpointer user_da
   download->response_headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
   if (download->length > 0) {
     if (!kith_peer_download_check_range (download, msg, &error)) {
+      kith_peer_download_finish (download, error);
+      return;
+    }
+  } else if (download->resume > 0) {
+    if (!kith_peer_download_check_resume (download, msg, &error)) {
       kith_peer_download_finish (download, error);
       return;
     }
@@ -259,6 +323,9 @@ kith_peer_download_start (KithPeerDownload *download)
                                     (goffset) (download->offset + download->length - 1));
     if (download->limit == 0 || download->limit > download->length)
       download->limit = download->length;
+  } else if (download->resume > 0) {
+    g_autofree gchar *range = g_strdup_printf ("bytes=%" G_GUINT64_FORMAT "-", download->resume);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", range);
   }
   soup_session_send_async (download->session, msg, G_PRIORITY_DEFAULT, download->cancellable,
                            kith_peer_download_sent, download);

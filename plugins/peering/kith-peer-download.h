@@ -25,6 +25,10 @@ typedef struct {
    * cap or than it announced); NOT_FOUND: an HTTP error status; else a transport error.
    * The download may be freed from here. */
   void (*finished) (KithPeerDownload *download, const GError *error, gpointer user_data);
+  /* A resumed download (kith_peer_download_set_resume()) was answered 200, the whole file:
+   * the sink throws away what it had, the writes start again at byte 0. FALSE with @error
+   * stops the download. Required with a resume, before started. */
+  gboolean (*restarted) (KithPeerDownload *download, gpointer user_data, GError **error);
 } KithPeerDownloadFuncs;
 
 /* A download of @url through @session; @source names the sender in errors ("origin", a
@@ -40,9 +44,17 @@ void kith_peer_download_set_limit (KithPeerDownload *download, guint64 limit);
 /* Asks only @length bytes from @offset (Range); the answer must be 206 for exactly that
  * range, and the body must hold all of it. Before start. */
 void kith_peer_download_set_range (KithPeerDownload *download, guint64 offset, guint64 length);
+/* Asks the file from byte @offset on (Range: bytes=OFFSET-), the first @offset bytes being
+ * in already; needs the limit (the file's size, above @offset). A 206 must say exactly
+ * bytes OFFSET-(limit-1)/limit (the total may be unknown): writes then start at @offset and
+ * the limit bounds the rest. A 200 (a server that ignores Range) sends the whole file: restarted is called. A 206 of
+ * any other range is a lie (KITH_PEERING_ERROR_HASH_MISMATCH), refused before its body is
+ * read. Each outcome is counted in kith_peering_resumed_total{result="ranged"|"restarted"|
+ * "lied"} of @metrics. Before start; not with a range. */
+void kith_peer_download_set_resume (KithPeerDownload *download, guint64 offset);
 /* Sends the request; callbacks come from the thread-default main context. */
 void kith_peer_download_start (KithPeerDownload *download);
-/* Bytes written so far. */
+/* Bytes written so far by this download (after a resume: from its offset). */
 guint64 kith_peer_download_get_done (KithPeerDownload *download);
 /* The HTTP status of the answer, 0 before one came (e.g. 503 from a busy source). */
 guint kith_peer_download_get_status (KithPeerDownload *download);

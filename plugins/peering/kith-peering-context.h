@@ -12,6 +12,7 @@
 #include "kith-peering-sender.h"
 #include "kith-peering-timings.h"
 #include "kith-peering-trust.h"
+#include "kith-resume-table.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,7 @@ typedef struct {
   gboolean can_reach_origin; /* [agent] offline=false: this node may fetch from origins */
   KithPeeringTrust *trust;   /* [peering] trust=: whose copies are taken, which are vouched for */
   KithPartialTable *partials; /* our downloads in progress, served to peers while they grow */
+  KithResumeTable *resumes;   /* whole-file downloads that broke mid-way, for the next attempt */
   KithAgent *agent;          /* for the services looked up when needed (the relay, for origin misses) */
 } KithPeeringContext;
 

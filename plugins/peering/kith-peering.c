@@ -31,6 +31,7 @@ struct _KithPeering {
   KithAliasHandler *handler;
   KithPartialTable *partials;
   KithPartialHandler *partial_handler;
+  KithResumeTable *resumes;
   guint stream_readers; /* readers of one partial copy at most */
   KithTransport *transport;
   KithPeerTable *peers;
@@ -68,6 +69,7 @@ kith_peering_finalize (GObject *object)
     g_signal_handlers_disconnect_by_data (self->partial_handler, self);
   g_clear_object (&self->partial_handler);
   g_clear_pointer (&self->partials, kith_partial_table_free);
+  g_clear_pointer (&self->resumes, kith_resume_table_free); /* before the store its files are in */
   g_clear_object (&self->store);
   g_clear_object (&self->session);
   g_clear_pointer (&self->tasks, kith_peering_tasks_free);
@@ -317,6 +319,7 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_stream_busy_total", KITH_METRIC_COUNTER, "Partial copies that had all the readers they take (503): read elsewhere");
   kith_metrics_register (metrics, "kith_peering_pieces_total", KITH_METRIC_COUNTER, "Pieces of files fetched in pieces, by result (ok: verified and kept, bad: did not match the piece list, failed: the source failed, busy: the source answered 503, dropped: a duplicate asked near the end that another source sent first, missing: a partial copy refused a piece it did not claim, lied: a source refused a piece it claimed or sent a bad piece map)");
   kith_metrics_register (metrics, "kith_peering_piece_bytes_total", KITH_METRIC_COUNTER, "Bytes of verified pieces kept");
+  kith_metrics_register (metrics, "kith_peering_resumed_total", KITH_METRIC_COUNTER, "Downloads of a whole file that asked their source only for the rest, the bytes before kept from a download that broke, by answer (ranged: the rest came, 206; restarted: the whole file again, 200; lied: a 206 of another range, refused)");
   kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed, missing: a piece not verified yet)");
 }
 
@@ -392,6 +395,7 @@ kith_peering_new (KithAgent *agent, GError **error)
                                           kith_agent_get_metrics (agent), kith_agent_get_http (agent));
   self->tasks = kith_peering_tasks_new (self->sender);
   kith_peering_start_partials (self);
+  self->resumes = kith_resume_table_new (KITH_RESUME_TABLE_KEEP_MS);
   self->ctx = (KithPeeringContext) {
     .timings = &self->timings,
     .node_id = kith_agent_get_node_id (agent),
@@ -403,6 +407,7 @@ kith_peering_new (KithAgent *agent, GError **error)
     .can_reach_origin = !kith_agent_get_offline (agent),
     .trust = self->trust,
     .partials = self->partials,
+    .resumes = self->resumes,
     .agent = agent,
   };
   self->server = kith_peering_server_new (&self->ctx, self->tasks, kith_peering_origin_progress, self);
@@ -468,6 +473,7 @@ kith_peering_get_status (KithPeering *self)
   g_variant_dict_insert_value (&dict, "packets-dropped", kith_metrics_to_variant (metrics, "kith_peering_packets_dropped_total"));
   g_variant_dict_insert_value (&dict, "aliases-dropped", kith_metrics_to_variant (metrics, "kith_peering_aliases_dropped_total"));
   g_variant_dict_insert_value (&dict, "pieces", kith_metrics_to_variant (metrics, "kith_peering_pieces_total"));
+  g_variant_dict_insert_value (&dict, "resumed", kith_metrics_to_variant (metrics, "kith_peering_resumed_total"));
   g_variant_dict_insert_value (&dict, "requests-direct", kith_metrics_to_variant (metrics, "kith_peering_requests_direct_total"));
   g_variant_dict_insert (&dict, "transfers-active", "t", (guint64) self->jobs->len);
   g_variant_dict_insert (&dict, "replies-pending", "t", (guint64) (

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test-resume.c — a whole-file download from a peer that breaks mid-way is resumed, not
+ * started again (docs/protocol.md "Resuming"): real agent processes on loopback and the LAN
+ * attacker (tests/kith-lan-attacker.c, its own process) as the source that is cut off a
+ * third of the way; the next source — a holder, or the origin — is asked only for the rest,
+ * and what it served is counted where it served it */
+#include "kith-dbus-generated.h"
+#include "kith-test-attacker.h"
+#include "kith-test-node.h"
+#include "kith-test-origin.h"
+
+#include <check.h>
+
+#include "kith-test-suite.h"
+
+#define RESUME_SIZE (1024 * 1024 + 7)
+/* where the attacker's cut modes stop: the first third */
+#define RESUME_CUT (RESUME_SIZE / 3)
+#define ATTACKER_NODE "bad0bad0bad0bad0bad0bad0bad0bad0"
+#define ATTACKER_SECOND_NODE "bad2bad2bad2bad2bad2bad2bad2bad2"
+
+static guint16 test_port;
+
+static gboolean
+fetch_has_cut_bytes (gpointer user_data)
+{
+  KithTestFetch *fetch = user_data;
+  return kith_dbus_transfer1_get_bytes_done (fetch->proxy) >= RESUME_CUT;
+}
+
+/* B's download from the attacker stops a third of the way, its connection held open; H
+ * fetches the file meanwhile (whole, from the same attacker) and says "complete", at which
+ * the attacker cuts B off. B asks H, the holder it just heard of, for the rest: H serves
+ * exactly the two thirds B lacked, and B's copy verifies. */
+START_TEST (test_resumed_from_holder)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 41);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/resume.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) h = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autoptr (KithTestFetch) fb = NULL;
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autofree gchar *from_h = NULL;
+
+  kith_test_origin_add (origin, "/resume.bin", content, 0);
+  cutter = kith_test_attacker_spawn (test_port, "cut-late", size, "41");
+  ck_assert_str_eq (cutter->sha256, sha);
+  fb = kith_test_fetch_start (b, url, sha, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_has_cut_bytes, fb, 10000));
+  ck_assert_str_eq (kith_dbus_transfer1_get_source (fb->proxy), ATTACKER_NODE);
+  /* the attacker's second answer is the whole file: H holds it, and its "complete" cuts B */
+  from_h = kith_test_fetch_sync (h, url, sha, FALSE, content);
+  ck_assert_str_eq (from_h, ATTACKER_NODE);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fb, content, 30000), kith_test_agent_get_node_id (h->agent));
+  /* H was asked from byte RESUME_CUT on, and sent nothing else */
+  ck_assert_uint_eq (kith_test_node_peering_status (h, "bytes-served"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", NULL), 1);
+  /* a cut is a fault, not a lie */
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/resume.bin"), 0);
+  /* the cut answer sent its third and no more */
+  kith_test_attacker_stop (cutter);
+  ck_assert_uint_eq (cutter->connections, 2);
+}
+END_TEST
+
+/* B's download from the attacker is cut a third of the way; the attacker's second identity
+ * answers B's "bytes=N-" with a 206 of the right length from byte 0: refused before a byte of
+ * it is taken, counted as a lie, the liar banned. B, elected, asks the origin for the rest
+ * (the caller gave the size: a size only peers announced does not bound an origin's answer):
+ * the origin sends exactly the two thirds, and B's copy verifies. */
+START_TEST (test_wrong_range_refused_then_origin)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 42);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/lie.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autoptr (KithTestFetch) fetch = NULL;
+
+  kith_test_origin_add (origin, "/lie.bin", content, 0);
+  cutter = kith_test_attacker_spawn (test_port, "cut-then-lie", size, "42");
+  /* the size the caller trusts: only then is the origin asked for a part of the file */
+  fetch = kith_test_fetch_start (b, url, sha, RESUME_SIZE, FALSE);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fetch, content, 30000), "origin");
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/lie.bin"), 1);
+  ck_assert_uint_eq (kith_test_origin_get_bytes (origin, "/lie.bin"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"lied\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
+  /* the cut: backed off; the wrong range: banned */
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-origin"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+  kith_test_attacker_stop (cutter);
+  ck_assert_uint_eq (cutter->connections, 2);
+}
+END_TEST
+
+/* The second identity ignores the range and answers 200 with the whole file: B throws away
+ * the third it kept, hashes from byte 0 again, and its copy verifies. */
+START_TEST (test_range_ignored_starts_over)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 43);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/whole.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autofree gchar *source = NULL;
+
+  kith_test_origin_add (origin, "/whole.bin", content, 0);
+  cutter = kith_test_attacker_spawn (test_port, "cut-then-whole", size, "43");
+  source = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  ck_assert_str_eq (source, ATTACKER_SECOND_NODE);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"restarted\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", NULL), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/whole.bin"), 0);
+  /* the whole file went out on the second connection */
+  ck_assert_uint_eq (kith_test_attacker_stop (cutter), RESUME_SIZE);
+}
+END_TEST
+
+/* The third the attacker sent before it broke off is not the file's: the origin, asked for
+ * the rest, completes a copy that does not match. The origin is where the file comes from:
+ * the attacker is banned for its bytes, they are thrown away, and the origin is asked for the
+ * whole file — the fetch does not fail for it. */
+START_TEST (test_bad_kept_bytes_fetched_again_whole)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 44);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/poison.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autoptr (KithTestFetch) fetch = NULL;
+
+  kith_test_origin_add (origin, "/poison.bin", content, 0);
+  cutter = kith_test_attacker_spawn (test_port, "cut-poison", size, "44");
+  fetch = kith_test_fetch_start (b, url, sha, RESUME_SIZE, FALSE);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fetch, content, 30000), "origin");
+  /* the rest, then the whole */
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/poison.bin"), 2);
+  ck_assert_uint_eq (kith_test_origin_get_bytes (origin, "/poison.bin"), 2 * RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-origin"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_attacker_stop (cutter), RESUME_CUT);
+}
+END_TEST
+
+static Suite *
+resume_suite (void)
+{
+  Suite *suite = suite_create ("resume");
+  TCase *tc = tcase_create ("resume");
+
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_resumed_from_holder);
+  tcase_add_test (tc, test_wrong_range_refused_then_origin);
+  tcase_add_test (tc, test_range_ignored_starts_over);
+  tcase_add_test (tc, test_bad_kept_bytes_fetched_again_whole);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
+
+int
+main (int argc, char **argv)
+{
+  test_port = g_random_int_range (20000, 60000);
+  return kith_test_run_suite (resume_suite ());
+}
