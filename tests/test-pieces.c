@@ -623,8 +623,8 @@ START_TEST (test_pieces_take_partial_copy_heard_before)
   kith_test_fetch_wait_done (fetch, content, 30000);
   from_l = served (l);
   from_h = served (h);
-  g_print ("pieces (heard before): L (growing) sent %" G_GUINT64_FORMAT " bytes, H %" G_GUINT64_FORMAT "\n", from_l,
-           from_h);
+  g_print ("pieces (heard before): L (growing) sent %" G_GUINT64_FORMAT " bytes, H %" G_GUINT64_FORMAT "\n",
+           from_l, from_h);
   ck_assert_msg (from_l > 0, "the partial copy heard of before the \"I have\" sent nothing");
   ck_assert_uint_eq (from_l % PIECE, 0);
   ck_assert_uint_le (from_l, STORM_HOLD);
@@ -676,7 +676,8 @@ START_TEST (test_pieces_reask_not_silenced_by_found)
   fetch = fetch_pieces_start_full (r, url, content, pieces, TRUE);
   kith_test_fetch_wait_done (fetch, content, 30000);
   g_print ("pieces (re-ask): the file in %" G_GINT64_FORMAT " ms, %.0f requests\n",
-           kith_test_fetch_get_elapsed_ms (fetch), kith_test_node_peering_counter (r, "packets-out", "type=\"request\""));
+           kith_test_fetch_get_elapsed_ms (fetch),
+           kith_test_node_peering_counter (r, "packets-out", "type=\"request\""));
   ck_assert_uint_eq (kith_test_node_peering_counter (r, "packets-out", "type=\"request\""), 2);
   ck_assert_uint_eq (kith_test_node_peering_counter (r, "pieces", "result=\"ok\""), PIECES_SIZE / PIECE);
   ck_assert_uint_eq (served (h) - before, PIECES_SIZE);

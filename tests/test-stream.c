@@ -315,13 +315,10 @@ directory_activity (KithTestNode *node, const gchar *peer, const gchar *url, gui
 {
   g_autoptr (GVariant) section = kith_test_get_status_section (node->connection, "peering");
   g_autoptr (GVariant) peers = g_variant_lookup_value (section, "peers", G_VARIANT_TYPE ("aa{sv}"));
-  GVariantIter iter;
-  GVariant *entry;
 
   ck_assert (peers != NULL);
-  g_variant_iter_init (&iter, peers);
-  while ((entry = g_variant_iter_next_value (&iter)) != NULL) {
-    g_autoptr (GVariant) owned = entry;
+  for (gsize i = 0; i < g_variant_n_children (peers); i++) {
+    g_autoptr (GVariant) entry = g_variant_get_child_value (peers, i);
     const gchar *id = NULL, *href = NULL, *activity = NULL;
     if (g_variant_lookup (entry, "node", "&s", &id) && g_str_equal (id, peer) &&
         g_variant_lookup (entry, "href", "&s", &href) && g_str_equal (href, url) &&

@@ -52,8 +52,8 @@ kith_fetch_announce_repeat_ms (const KithPeeringTimings *timings)
 static void kith_fetch_announce_send (KithFetchAnnounce *self, KithPacket *packet);
 
 /* Nothing was said for the repeat interval (the download brought no byte): the progress
- * again, where it stopped, so that nodes that came later still learn who is fetching the URL and
- * where its partial copy is. Those that follow it already are not held by it: only
+ * again, where it stopped, so that nodes that came later still learn who is fetching the
+ * URL and where its partial copy is. Those that follow it already are not held by it: only
  * progress that moves renews their wait. */
 static gboolean
 kith_fetch_announce_repeat (gpointer user_data)
@@ -75,8 +75,8 @@ kith_fetch_announce_send (KithFetchAnnounce *self, KithPacket *packet)
   self->last_us = g_get_monotonic_time ();
   kith_peering_sender_broadcast (self->ctx->sender, packet);
   self->last = packet;
-  self->repeat_id = g_timeout_add (kith_fetch_announce_repeat_ms (self->ctx->timings), kith_fetch_announce_repeat,
-                                   self);
+  self->repeat_id = g_timeout_add (kith_fetch_announce_repeat_ms (self->ctx->timings),
+                                   kith_fetch_announce_repeat, self);
 }
 
 void
