@@ -9,6 +9,7 @@
 #include "kith-test-util.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
@@ -277,6 +278,54 @@ START_TEST (test_copy_map_absent)
 }
 END_TEST
 
+static void
+on_served (KithPartialHandler *h, guint64 bytes, gboolean complete, gpointer user_data)
+{
+  guint64 *served = user_data;
+
+  ck_assert (complete);
+  served[0]++;
+  served[1] += bytes;
+}
+
+/* A verified piece is sent from the file the copy opened, even once that file was renamed
+ * and another took its name (on Linux by sendfile, which closes the connection after it);
+ * its reader is counted while it is served, and "served" says all of it went. */
+START_TEST (test_copy_piece_from_its_file)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithPartialCopy) copy = kith_partial_copy_new (TOKEN, "http://origin/f", fixture->file_path, TOTAL, &error);
+  g_autofree gchar *moved = g_strconcat (fixture->file_path, ".moved", NULL);
+  guint64 served[2] = { 0, 0 };
+  Answer answer;
+
+  g_assert_no_error (error);
+  g_signal_connect (fixture->handler, "served", G_CALLBACK (on_served), served);
+  kith_partial_table_add (fixture->table, copy);
+  kith_partial_copy_set_pieces (copy, PIECE, COUNT);
+  kith_partial_copy_add_piece (copy, 4);
+  kith_partial_copy_add_piece (copy, COUNT - 1);
+  ck_assert_int_eq (g_rename (fixture->file_path, moved), 0);
+  ck_assert (g_file_set_contents (fixture->file_path, "not the copy", -1, NULL));
+
+  get_piece (&answer, 4);
+  assert_piece (&answer, 4);
+#ifdef __linux__
+  ck_assert (soup_message_headers_header_equals (soup_message_get_response_headers (answer.msg), "Connection",
+                                                 "close"));
+#endif
+  answer_clear (&answer);
+  get_piece (&answer, COUNT - 1);
+  assert_piece (&answer, COUNT - 1);
+  answer_clear (&answer);
+  ck_assert_uint_eq (served[0], 2);
+  ck_assert_uint_eq (served[1], PIECE + (TOTAL - (COUNT - 1) * PIECE));
+  ck_assert_uint_eq (kith_partial_handler_get_bytes_served (fixture->handler), served[1]);
+  ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
+  ck_assert_uint_eq (fixture->refusals->len, 0);
+}
+END_TEST
+
 static Suite *
 piece_map_suite (void)
 {
@@ -292,6 +341,7 @@ piece_map_suite (void)
   tcase_set_timeout (copy, 60);
   tcase_add_test (copy, test_copy_serves_verified_pieces);
   tcase_add_test (copy, test_copy_map_absent);
+  tcase_add_test (copy, test_copy_piece_from_its_file);
   suite_add_tcase (s, copy);
   return s;
 }

@@ -2,6 +2,11 @@
 /* kith-partial-copy.c — a download in progress, readable while it grows */
 #include "kith-partial-copy.h"
 
+#include <fcntl.h>
+#ifdef G_OS_UNIX
+#include <gio/gfiledescriptorbased.h>
+#endif
+
 #include "kith-peering-error.h"
 #include "kith-piece-map.h"
 
@@ -207,6 +212,17 @@ kith_partial_copy_read (KithPartialCopy *self, guint64 offset, gsize len, GError
     return NULL;
   }
   return g_bytes_new_take (g_steal_pointer (&data), len);
+}
+
+gint
+kith_partial_copy_dup_fd (KithPartialCopy *self)
+{
+  g_return_val_if_fail (KITH_IS_PARTIAL_COPY (self), -1);
+#if defined(G_OS_UNIX) && defined(F_DUPFD_CLOEXEC)
+  if (G_IS_FILE_DESCRIPTOR_BASED (self->file))
+    return fcntl (g_file_descriptor_based_get_fd (G_FILE_DESCRIPTOR_BASED (self->file)), F_DUPFD_CLOEXEC, 0);
+#endif
+  return -1;
 }
 
 gboolean

@@ -52,6 +52,10 @@ void kith_partial_copy_fail (KithPartialCopy *self);
 const gchar *kith_partial_copy_get_sha256 (KithPartialCopy *self);
 /* Up to @len readable bytes from @offset (fewer only at the readable end); caller owns. */
 GBytes *kith_partial_copy_read (KithPartialCopy *self, guint64 offset, gsize len, GError **error);
+/* A new descriptor of the copy's file (the one opened before any rename), for sendfile(2);
+ * -1 where there is none. Caller closes it. */
+gint kith_partial_copy_dup_fd (KithPartialCopy *self);
+
 /* Readers being served: a reader is admitted only while fewer than @max are (TRUE: counted). */
 gboolean kith_partial_copy_add_reader (KithPartialCopy *self, guint max);
 void kith_partial_copy_remove_reader (KithPartialCopy *self);

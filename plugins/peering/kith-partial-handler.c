@@ -5,6 +5,10 @@
  * (chunks of KITH_PARTIAL_HANDLER_CHUNK read from the file); libsoup pauses the message
  * when the queue runs dry, and the copy's "changed" or libsoup's "wrote-body-data" queue
  * more and unpause it. Nothing is held in memory beyond the queue.
+ *
+ * A range of verified pieces is in the file whole when it is asked for: that goes out with
+ * sendfile(2) instead (kith-sendfile.h), from the page cache, without the copy through our
+ * memory and libsoup's wakeup per chunk; most of what joiners trade is such ranges.
  */
 #include "kith-partial-handler.h"
 
@@ -14,6 +18,7 @@
 #include "kith-http-answer.h"
 #include "kith-http-range.h"
 #include "kith-piece-map.h"
+#include "kith-sendfile.h"
 
 #define KITH_PARTIAL_HANDLER_CHUNK (64 * 1024)
 
@@ -319,6 +324,53 @@ kith_partial_handler_start_reader (KithPartialHandler *self, SoupServerMessage *
   kith_partial_handler_pump (reader);
 }
 
+/* A range of verified pieces sent by the kernel: its reader is counted until it ends. */
+typedef struct {
+  KithPartialHandler *handler; /* ref */
+  KithPartialCopy *copy;       /* ref */
+} KithPartialSendfile;
+
+static void
+kith_partial_handler_sendfile_done (guint64 bytes, gboolean complete, gpointer user_data)
+{
+  KithPartialSendfile *sent = user_data;
+
+  sent->handler->bytes_served += bytes;
+  kith_partial_copy_remove_reader (sent->copy);
+  g_signal_emit (sent->handler, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_SERVED], 0, bytes,
+                 complete);
+}
+
+static void
+kith_partial_handler_sendfile_free (gpointer user_data)
+{
+  KithPartialSendfile *sent = user_data;
+
+  g_object_unref (sent->copy);
+  g_object_unref (sent->handler);
+  g_free (sent);
+}
+
+/* FALSE, @msg untouched, where sendfile cannot be used (HTTPS, no descriptor). */
+static gboolean
+kith_partial_handler_sendfile (KithPartialHandler *self, SoupServer *server, SoupServerMessage *msg,
+                               KithPartialCopy *copy, guint64 start, guint64 end)
+{
+  gint fd = kith_partial_copy_dup_fd (copy);
+  KithPartialSendfile *sent;
+
+  if (fd < 0)
+    return FALSE;
+  sent = g_new0 (KithPartialSendfile, 1);
+  sent->handler = g_object_ref (self);
+  sent->copy = g_object_ref (copy);
+  if (kith_sendfile_respond_fd (server, msg, fd, start, end - start, kith_partial_handler_sendfile_done, sent,
+                                kith_partial_handler_sendfile_free))
+    return TRUE;
+  kith_partial_handler_sendfile_free (sent);
+  return FALSE;
+}
+
 void
 kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const char *path,
                                GHashTable *query, gpointer user_data)
@@ -360,6 +412,8 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
     soup_message_body_complete (soup_server_message_get_response_body (msg));
     return;
   }
+  if (pieces && end > start && kith_partial_handler_sendfile (self, server, msg, copy, start, end))
+    return;
   kith_partial_handler_start_reader (self, msg, copy, start, end, pieces);
 }
 

@@ -2,14 +2,14 @@
 /* kith-sendfile.c — sends a response body with sendfile(2) on libsoup's socket */
 #include "kith-sendfile.h"
 
+#include <glib/gstdio.h>
+
 #ifdef __linux__
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <glib/gstdio.h>
 
 /* sendfile moves at most ~2 GiB per call */
 #define SENDFILE_MAX_CHUNK (G_GUINT64_CONSTANT (1) << 30)
@@ -145,22 +145,20 @@ open_checked (const gchar *path, guint64 expected_size)
 }
 
 gboolean
-kith_sendfile_respond (SoupServer *server, SoupServerMessage *msg, const gchar *path,
-                       guint64 expected_size, guint64 offset, guint64 length,
-                       KithSendfileDoneFunc done, gpointer user_data, GDestroyNotify destroy)
+kith_sendfile_respond_fd (SoupServer *server, SoupServerMessage *msg, gint fd, guint64 offset,
+                          guint64 length, KithSendfileDoneFunc done, gpointer user_data,
+                          GDestroyNotify destroy)
 {
   SendfileJob *job;
-  gint fd;
 
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
-  if (offset + length > expected_size || length == 0)
-    return FALSE;
+  g_return_val_if_fail (fd >= 0, FALSE);
   /* the bytes must go through TLS there, which only libsoup can do */
-  if (server == NULL || soup_server_is_https (server) || soup_server_message_get_socket (msg) == NULL)
+  if (length == 0 || server == NULL || soup_server_is_https (server) ||
+      soup_server_message_get_socket (msg) == NULL) {
+    g_close (fd, NULL);
     return FALSE;
-  fd = open_checked (path, expected_size);
-  if (fd < 0)
-    return FALSE;
+  }
 
   job = g_new0 (SendfileJob, 1);
   job->fd = fd;
@@ -177,6 +175,24 @@ kith_sendfile_respond (SoupServer *server, SoupServerMessage *msg, const gchar *
   return TRUE;
 }
 
+gboolean
+kith_sendfile_respond (SoupServer *server, SoupServerMessage *msg, const gchar *path,
+                       guint64 expected_size, guint64 offset, guint64 length,
+                       KithSendfileDoneFunc done, gpointer user_data, GDestroyNotify destroy)
+{
+  gint fd;
+
+  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
+  if (offset + length > expected_size || length == 0)
+    return FALSE;
+  if (server == NULL || soup_server_is_https (server) || soup_server_message_get_socket (msg) == NULL)
+    return FALSE;
+  fd = open_checked (path, expected_size);
+  if (fd < 0)
+    return FALSE;
+  return kith_sendfile_respond_fd (server, msg, fd, offset, length, done, user_data, destroy);
+}
+
 #else /* !__linux__ */
 
 gboolean
@@ -184,6 +200,15 @@ kith_sendfile_respond (SoupServer *server, SoupServerMessage *msg, const gchar *
                        guint64 expected_size, guint64 offset, guint64 length,
                        KithSendfileDoneFunc done, gpointer user_data, GDestroyNotify destroy)
 {
+  return FALSE;
+}
+
+gboolean
+kith_sendfile_respond_fd (SoupServer *server, SoupServerMessage *msg, gint fd, guint64 offset,
+                          guint64 length, KithSendfileDoneFunc done, gpointer user_data,
+                          GDestroyNotify destroy)
+{
+  g_close (fd, NULL);
   return FALSE;
 }
 

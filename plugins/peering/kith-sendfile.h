@@ -29,4 +29,13 @@ gboolean kith_sendfile_respond (SoupServer *server, SoupServerMessage *msg, cons
                                 KithSendfileDoneFunc done, gpointer user_data,
                                 GDestroyNotify destroy);
 
+/*
+ * The same for bytes [@offset, @offset + @length) of the open file @fd, which the call
+ * takes (closed when the response ended, or at once on FALSE). For a file still being
+ * written: the caller vouches that the range is there.
+ */
+gboolean kith_sendfile_respond_fd (SoupServer *server, SoupServerMessage *msg, gint fd, guint64 offset,
+                                   guint64 length, KithSendfileDoneFunc done, gpointer user_data,
+                                   GDestroyNotify destroy);
+
 G_END_DECLS
