@@ -8,6 +8,7 @@
 #include "kith-peering-dbus.h"
 
 #include "kith-dbus-generated.h"
+#include "kith-fd-copy.h"
 #include "kith-hex.h"
 #include "kith-peering-error.h"
 
@@ -122,7 +123,7 @@ kith_peering_dbus_copied (GObject *source, GAsyncResult *result, gpointer user_d
   g_autoptr (GError) error = NULL;
   KithDbusTransferExport *export = user_data;
 
-  if (g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error) < 0 &&
+  if (kith_fd_copy_finish (result, &error) < 0 &&
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return; /* the export is gone */
   if (error != NULL)
@@ -147,9 +148,8 @@ kith_peering_dbus_transfer_finished (KithTransfer *transfer, KithDbusTransferExp
     kith_peering_dbus_finish (export, error);
     return;
   }
-  g_output_stream_splice_async (export->destination, G_INPUT_STREAM (input),
-                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE, G_PRIORITY_DEFAULT,
-                                export->cancellable, kith_peering_dbus_copied, export);
+  kith_fd_copy_async (G_INPUT_STREAM (input), export->destination, export->cancellable, kith_peering_dbus_copied,
+                      export);
 }
 
 static void
