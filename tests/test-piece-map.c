@@ -326,6 +326,57 @@ START_TEST (test_copy_piece_from_its_file)
 }
 END_TEST
 
+/* With every reader of the copy taken, a piece it has not verified is still refused at once
+ * (416 and its map: no reader needed), and a verified piece still served (piece reads have
+ * their own, larger cap); only a read of the whole copy is turned away (503). */
+START_TEST (test_copy_missing_piece_while_readers_taken)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (KithPartialCopy) copy = kith_partial_copy_new (TOKEN, "http://origin/f", fixture->file_path, TOTAL,
+                                                           &error);
+  g_autofree gchar *url = kith_test_partial_url (fixture, TOKEN);
+  Answer answer, whole = { soup_message_new ("GET", url), NULL, NULL, FALSE };
+  gboolean timed_out = FALSE;
+  guint id;
+
+  g_assert_no_error (error);
+  kith_partial_table_add (fixture->table, copy);
+  kith_partial_copy_set_pieces (copy, PIECE, COUNT);
+  kith_partial_copy_add_piece (copy, 5);
+  kith_partial_handler_set_max_readers (fixture->handler, 2);
+  ck_assert (kith_partial_copy_add_reader (copy, 2));
+  ck_assert (kith_partial_copy_add_reader (copy, 2));
+
+  get_piece (&answer, 3);
+  ck_assert_uint_eq (soup_message_get_status (answer.msg), 416);
+  ck_assert_str_eq (answer_map (&answer), "0400");
+  answer_clear (&answer);
+  get_range (&answer, TOTAL + 10, TOTAL + 20); /* past the end */
+  ck_assert_uint_eq (soup_message_get_status (answer.msg), 416);
+  answer_clear (&answer);
+  get_piece (&answer, 5);
+  assert_piece (&answer, 5);
+  answer_clear (&answer);
+  ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 2);
+
+  soup_session_send_and_read_async (fixture->session, whole.msg, G_PRIORITY_DEFAULT, NULL, answer_read, &whole);
+  id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
+  while (!whole.done && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  ck_assert_msg (!timed_out, "the answer did not end");
+  g_source_remove (id);
+  g_assert_no_error (whole.error);
+  ck_assert_uint_eq (soup_message_get_status (whole.msg), 503);
+  answer_clear (&whole);
+  ck_assert_uint_eq (fixture->refusals->len, 3);
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 0), "missing");
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 1), "missing");
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 2), "readers");
+  kith_partial_copy_remove_reader (copy);
+  kith_partial_copy_remove_reader (copy);
+}
+END_TEST
+
 static Suite *
 piece_map_suite (void)
 {
@@ -342,6 +393,7 @@ piece_map_suite (void)
   tcase_add_test (copy, test_copy_serves_verified_pieces);
   tcase_add_test (copy, test_copy_map_absent);
   tcase_add_test (copy, test_copy_piece_from_its_file);
+  tcase_add_test (copy, test_copy_missing_piece_while_readers_taken);
   suite_add_tcase (s, copy);
   return s;
 }

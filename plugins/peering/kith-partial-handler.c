@@ -234,6 +234,27 @@ kith_partial_handler_is_piece_read (SoupServerMessage *msg, KithPartialCopy *cop
          kith_partial_copy_has_range (copy, first, last + 1);
 }
 
+/* Whether @msg asks a copy fetched in pieces for a range it cannot serve now: answered 416
+ * at once with its piece map, which takes no reader — so a requester guessing what a copy
+ * has learns it even while the copy's readers are all taken (a 503 would keep it away). */
+static gboolean
+kith_partial_handler_is_refused_range (SoupServerMessage *msg, KithPartialCopy *copy)
+{
+  const gchar *range = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Range");
+  guint64 total = kith_partial_copy_get_total (copy), first = 0, last = 0;
+
+  if (!kith_partial_copy_has_pieces (copy) || total == 0)
+    return FALSE;
+  switch (kith_http_range_parse (range, total, &first, &last)) {
+  case KITH_HTTP_RANGE_OK:
+    return !kith_partial_copy_has_range (copy, first, last + 1);
+  case KITH_HTTP_RANGE_UNSATISFIABLE:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
 /* The answer's headers: a range of a copy whose size is known (206), else all of it, with
  * its length when known, chunked otherwise. FALSE when answered already (416). */
 static gboolean
@@ -380,7 +401,7 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
   g_autoptr (KithPartialCopy) copy = kith_partial_handler_lookup (self, path);
   guint64 start = 0, end = 0;
   guint max_readers = self->max_readers;
-  gboolean pieces = FALSE;
+  gboolean pieces = FALSE, reader = FALSE;
 
   if (copy == NULL) {
     kith_http_answer_empty (msg, SOUP_STATUS_NOT_FOUND);
@@ -394,15 +415,16 @@ kith_partial_handler_callback (SoupServer *server, SoupServerMessage *msg, const
   if (method == SOUP_METHOD_GET) {
     pieces = kith_partial_handler_is_piece_read (msg, copy);
     max_readers = pieces ? KITH_PARTIAL_HANDLER_MAX_READERS : self->max_readers;
+    reader = !kith_partial_handler_is_refused_range (msg, copy);
   }
-  if (method == SOUP_METHOD_GET && !kith_partial_copy_add_reader (copy, max_readers)) {
+  if (reader && !kith_partial_copy_add_reader (copy, max_readers)) {
     g_signal_emit (self, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_REFUSED], 0, "readers");
     soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Retry-After", "1");
     kith_http_answer_empty (msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
     return;
   }
   if (!kith_partial_handler_headers (msg, copy, &start, &end)) {
-    if (method == SOUP_METHOD_GET)
+    if (reader)
       kith_partial_copy_remove_reader (copy);
     if (kith_partial_copy_has_pieces (copy))
       g_signal_emit (self, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_REFUSED], 0, "missing");
