@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kith-body-spool.h"
+#include "kith-deadline.h"
 #include "kith-file.h"
 #include "kith-hex.h"
 #include "kith-http-answer.h"
@@ -35,7 +36,16 @@ struct _KithUploadServer {
   guint timer_id;   /* renewal or retry */
   guint64 forwarded;
   GCancellable *cancellable;
+  guint64 enroll_timeout_ms;
+  struct _KithEnroll *enroll; /* the enrollment in flight, or NULL */
 };
+
+/* An enrollment in flight: its answer is read whole, so a backend (or whoever answers at
+ * its address) that trickles it in would hold it, and every renewal after it, for good. */
+typedef struct _KithEnroll {
+  KithUploadServer *self; /* NULL once the server is freed */
+  KithDeadline *deadline;
+} KithEnroll;
 
 typedef struct {
   KithUploadServer *self;
@@ -287,7 +297,6 @@ kith_upload_server_respond (const KithTaskAsk *ask, KithTaskOffer *offer, gpoint
 static void
 kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  KithUploadServer *self = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) body = kith_http_request_send_finish (res, &error);
   SoupMessage *msg = SOUP_MESSAGE (source);
@@ -296,9 +305,22 @@ kith_upload_server_enroll_cb (GObject *source, GAsyncResult *res, gpointer user_
   JsonObject *obj = NULL;
   const gchar *cert;
   gint64 expires, now = g_get_real_time () / G_USEC_PER_SEC;
+  KithEnroll *enroll = user_data;
+  KithUploadServer *self = enroll->self;
+  gboolean expired = kith_deadline_has_expired (enroll->deadline);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  kith_deadline_free (enroll->deadline);
+  g_free (enroll);
+  if (self == NULL)
     return;
+  self->enroll = NULL;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !expired)
+    return;
+  if (expired && body == NULL) {
+    g_clear_error (&error);
+    error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no whole answer within enroll-timeout (%" G_GUINT64_FORMAT
+                         " ms)", self->enroll_timeout_ms);
+  }
   if (body == NULL) {
     g_debug ("cannot enroll: %s", error->message);
     kith_upload_server_set_reachable (self, FALSE);
@@ -341,7 +363,8 @@ kith_upload_server_enroll (KithUploadServer *self)
   g_autoptr (GBytes) body = NULL;
   gsize len = 0;
 
-  if (msg == NULL || public_key == NULL)
+  /* one at a time: the one in flight ends by its deadline, and schedules the next */
+  if (self->enroll != NULL || msg == NULL || public_key == NULL)
     return;
   json_builder_begin_object (builder);
   kith_json_add_string (builder, "token", kith_agent_get_enrollment_token (self->agent));
@@ -352,15 +375,21 @@ kith_upload_server_enroll (KithUploadServer *self)
   text = kith_json_builder_to_data (builder, FALSE, &len);
   body = g_bytes_new_take (g_steal_pointer (&text), len);
   soup_message_set_request_body_from_bytes (msg, "application/json", body);
-  kith_http_request_send_async (self->session, msg, KITH_UPLOAD_SERVER_ANSWER_MAX, self->cancellable,
-                                kith_upload_server_enroll_cb, self);
+  self->enroll = g_new0 (KithEnroll, 1);
+  self->enroll->self = self;
+  self->enroll->deadline = kith_deadline_new (self->cancellable, (guint) MIN (self->enroll_timeout_ms, G_MAXUINT));
+  kith_http_request_send_async (self->session, msg, KITH_UPLOAD_SERVER_ANSWER_MAX,
+                                kith_deadline_get_cancellable (self->enroll->deadline), kith_upload_server_enroll_cb,
+                                self->enroll);
 }
 
 KithUploadServer *
-kith_upload_server_new (KithAgent *agent, SoupSession *session, guint64 max_size, guint32 interval)
+kith_upload_server_new (KithAgent *agent, SoupSession *session, guint64 max_size, guint32 interval,
+                        guint64 enroll_timeout_ms)
 {
   KithUploadServer *self = g_new0 (KithUploadServer, 1);
 
+  self->enroll_timeout_ms = enroll_timeout_ms;
   self->agent = agent;
   self->session = session;
   self->max_size = max_size;
@@ -408,6 +437,8 @@ kith_upload_server_free (KithUploadServer *self)
     return;
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->timer_id, g_source_remove);
+  if (self->enroll != NULL)
+    self->enroll->self = NULL; /* its callback, still to come, frees it */
   if (self->upload_url != NULL) {
     GObject *peering = kith_agent_get_service (self->agent, "peering");
     if (peering != NULL)

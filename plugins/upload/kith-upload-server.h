@@ -15,8 +15,10 @@ G_BEGIN_DECLS
 typedef struct _KithUploadServer KithUploadServer;
 
 /* Serves upload tasks for @agent through @session (both borrowed, outlive it): reports of at
- * most @max_size bytes, advertising @interval seconds. */
-KithUploadServer *kith_upload_server_new (KithAgent *agent, SoupSession *session, guint64 max_size, guint32 interval);
+ * most @max_size bytes, advertising @interval seconds; an enrollment whose answer has not
+ * ended after @enroll_timeout_ms is given up and tried again later. */
+KithUploadServer *kith_upload_server_new (KithAgent *agent, SoupSession *session, guint64 max_size, guint32 interval,
+                                          guint64 enroll_timeout_ms);
 /* Enrolls (asynchronously) and starts answering; FALSE when the key cannot be made. */
 gboolean kith_upload_server_start (KithUploadServer *self, GError **error);
 void kith_upload_server_free (KithUploadServer *self);

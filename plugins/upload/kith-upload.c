@@ -42,7 +42,7 @@ struct _KithUpload {
   gchar *upload_url;
   gboolean direct;
   guint64 max_size, offer_wait, retry, retry_max, slack, speed, blacklist_time, scan;
-  guint64 peer_backoff, peer_backoff_max, read_timeout;
+  guint64 peer_backoff, peer_backoff_max, read_timeout, enroll_timeout;
   guint reads; /* Upload(fd) calls being read */
   GCancellable *reads_cancellable;
   KithUploadAttempt *attempt;
@@ -462,7 +462,8 @@ kith_upload_init (KithUpload *self)
 
 static const gchar *const kith_upload_keys[] = {
   "outbox", "direct", "serve", "interval", "max-size", "offer-wait", "retry", "retry-max",
-  "receipt-slack", "speed", "blacklist-time", "scan", "peer-backoff", "peer-backoff-max", "read-timeout", NULL,
+  "receipt-slack", "speed", "blacklist-time", "scan", "peer-backoff", "peer-backoff-max", "read-timeout",
+  "enroll-timeout", NULL,
 };
 
 static gboolean
@@ -488,7 +489,8 @@ kith_upload_read_config (KithUpload *self, gboolean *serve, guint64 *interval, G
          kith_config_get_duration_ms (config, "upload", "scan", 2000, &self->scan, error) &&
          kith_config_get_duration_ms (config, "upload", "peer-backoff", 2000, &self->peer_backoff, error) &&
          kith_config_get_duration_ms (config, "upload", "peer-backoff-max", 300000, &self->peer_backoff_max, error) &&
-         kith_config_get_duration_ms (config, "upload", "read-timeout", 60000, &self->read_timeout, error);
+         kith_config_get_duration_ms (config, "upload", "read-timeout", 60000, &self->read_timeout, error) &&
+         kith_config_get_duration_ms (config, "upload", "enroll-timeout", 60000, &self->enroll_timeout, error);
 }
 
 static gboolean
@@ -540,7 +542,8 @@ kith_upload_new (KithAgent *agent, GError **error)
   kith_backend_trust_session (agent, self->session);
   if (serve && self->broker != NULL && !kith_agent_get_offline (agent) &&
       kith_agent_get_enrollment_token (agent) != NULL) {
-    self->server = kith_upload_server_new (agent, self->session, self->max_size, (guint32) interval);
+    self->server = kith_upload_server_new (agent, self->session, self->max_size, (guint32) interval,
+                                           self->enroll_timeout);
     if (!kith_upload_server_start (self->server, error))
       return NULL;
   }
