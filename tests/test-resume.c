@@ -166,6 +166,60 @@ START_TEST (test_bad_kept_bytes_fetched_again_whole)
 }
 END_TEST
 
+#define LEADER_SIZE (2 * 1024 * 1024 + 17)
+#define LEADER_HOLD (512 * 1024)
+
+static gboolean
+fetch_holds_origin_bytes (gpointer user_data)
+{
+  KithTestFetch *fetch = user_data;
+  return g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "from-origin") == 0 &&
+         kith_dbus_transfer1_get_bytes_done (fetch->proxy) >= LEADER_HOLD;
+}
+
+static gboolean
+fetch_streamed_hold (gpointer user_data)
+{
+  KithTestFetch *fetch = user_data;
+  return g_strcmp0 (kith_dbus_transfer1_get_state (fetch->proxy), "from-peer") == 0 &&
+         kith_dbus_transfer1_get_bytes_done (fetch->proxy) >= LEADER_HOLD;
+}
+
+/* A fetches from the origin, whose answer is held after LEADER_HOLD bytes; B reads A's
+ * partial copy as it grows and has all of them when A's process is killed. B, left with no
+ * other source, asks the origin for the rest: in all, the origin sent the file once (A's
+ * held part and B's rest), and B's copy verifies. */
+START_TEST (test_killed_leader_resumed_from_origin)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (LEADER_SIZE, 45);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/leader.bin");
+  g_autoptr (KithTestNode) a = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestFetch) fa = NULL;
+  g_autoptr (KithTestFetch) fb = NULL;
+
+  kith_test_origin_add (origin, "/leader.bin", content, 0);
+  kith_test_origin_hold (origin, "/leader.bin", LEADER_HOLD);
+  fa = kith_test_fetch_start (a, url, NULL, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_holds_origin_bytes, fa, 10000));
+  fb = kith_test_fetch_start (b, url, sha, LEADER_SIZE, FALSE);
+  ck_assert_msg (kith_test_wait_until (fetch_streamed_hold, fb, 20000), "B is %s with %" G_GUINT64_FORMAT " bytes",
+                 kith_dbus_transfer1_get_state (fb->proxy), kith_dbus_transfer1_get_bytes_done (fb->proxy));
+  ck_assert_str_eq (kith_dbus_transfer1_get_source (fb->proxy), kith_test_agent_get_node_id (a->agent));
+  kith_test_node_kill (a);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fb, content, 30000), "origin");
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/leader.bin"), 2);
+  ck_assert_uint_eq (kith_test_origin_get_bytes (origin, "/leader.bin"), LEADER_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), LEADER_HOLD);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-origin"), LEADER_SIZE - LEADER_HOLD);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), LEADER_SIZE);
+  kith_test_origin_release (origin, "/leader.bin");
+}
+END_TEST
+
 static Suite *
 resume_suite (void)
 {
@@ -177,6 +231,7 @@ resume_suite (void)
   tcase_add_test (tc, test_wrong_range_refused_then_origin);
   tcase_add_test (tc, test_range_ignored_starts_over);
   tcase_add_test (tc, test_bad_kept_bytes_fetched_again_whole);
+  tcase_add_test (tc, test_killed_leader_resumed_from_origin);
   suite_add_tcase (suite, tc);
   return suite;
 }
