@@ -34,6 +34,7 @@ typedef struct _KithResumeTable KithResumeTable;
 KithResumeTable *kith_resume_table_new (guint keep_ms);
 /* Frees the table and every point still in it. */
 void kith_resume_table_free (KithResumeTable *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithResumeTable, kith_resume_table_free)
 /* Keeps @point (taken) for the file @href of @sha256 and @size, in place of one kept before. */
 void kith_resume_table_park (KithResumeTable *self, const gchar *href, const gchar *sha256, guint64 size,
                              KithResumePoint *point);
