@@ -30,8 +30,8 @@ static const KithFetchDownloadFuncs kith_fetch_attempt_download_funcs;
 /* An attempt that failed or could not begin: the origin's failure is the operator's to see;
  * a peer's is held against it (in pieces, the sources were blamed one by one as they failed). */
 static void
-kith_fetch_attempt_count_failure (const KithPeeringContext *context, const gchar *href, KithFetchAttemptKind kind,
-                                  const gchar *source, const GError *error)
+kith_fetch_attempt_count_failure (const KithPeeringContext *context, const gchar *href,
+                                  KithFetchAttemptKind kind, const gchar *source, const GError *error)
 {
   if (kind == KITH_FETCH_ATTEMPT_ORIGIN)
     g_warning ("%s: origin download failed: %s", href, error->message);
@@ -48,8 +48,8 @@ kith_fetch_attempt_new (const KithPeeringContext *context, const gchar *href, Ki
   KithFetchAttempt *self = g_new0 (KithFetchAttempt, 1);
   GError *local_error = NULL;
 
-  self->download = kith_fetch_download_new (context, href, sha256, size, trust, &kith_fetch_attempt_download_funcs,
-                                            self, &local_error);
+  self->download = kith_fetch_download_new (context, href, sha256, size, trust,
+                                            &kith_fetch_attempt_download_funcs, self, &local_error);
   if (self->download == NULL) {
     kith_fetch_attempt_count_failure (context, href, kind, source, local_error);
     g_propagate_error (error, local_error);

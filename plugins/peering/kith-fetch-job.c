@@ -84,7 +84,8 @@ kith_fetch_job_serves (KithFetchJob *job, const gchar *url, const gchar *sha256,
     return TRUE;
   trusted = kith_fetch_offers_get_sha256 (job->offers);
   return job->flags == flags && sha256 != NULL && trusted != NULL &&
-         g_ascii_strcasecmp (trusted, sha256) == 0 && (size == 0 || kith_fetch_offers_get_size (job->offers) == size);
+         g_ascii_strcasecmp (trusted, sha256) == 0 &&
+         (size == 0 || kith_fetch_offers_get_size (job->offers) == size);
 }
 
 static gboolean
@@ -117,8 +118,8 @@ kith_fetch_job_new (const KithPeeringContext *context, const gchar *href, const 
   job->transfers = kith_fetch_transfers_new (kith_fetch_job_cancelled, job);
   job->cancellable = g_cancellable_new ();
   job->deadline = kith_fetch_deadline_new (context, flags);
-  job->finder =
-      kith_fetch_finder_new (context, href, flags, job->offers, job->deadline, &kith_fetch_job_finder_funcs, job);
+  job->finder = kith_fetch_finder_new (context, href, flags, job->offers, job->deadline,
+                                       &kith_fetch_job_finder_funcs, job);
   job->announce = kith_fetch_announce_new (context, href);
   return job;
 }
@@ -422,7 +423,8 @@ kith_fetch_job_from_origin (KithFetchJob *job)
   g_debug ("%s: fetching from the origin", job->href);
   kith_fetch_job_set_source (job, "origin");
   kith_fetch_announce_reset (job->announce);
-  if (kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_ORIGIN, sha256, kith_fetch_offers_get_size (job->offers),
+  if (kith_fetch_job_attempt (job, KITH_FETCH_ATTEMPT_ORIGIN, sha256,
+                              kith_fetch_offers_get_size (job->offers),
                               sha256 != NULL ? KITH_ALIAS_TRUST_HASH : KITH_ALIAS_TRUST_ORIGIN))
     kith_fetch_attempt_start (job->attempt, job->href);
 }
@@ -457,7 +459,8 @@ kith_fetch_job_pieces (const gchar *node, const gchar *alias, guint64 available,
   /* set before the start, so that whatever ends the attempt stops it: the other holders
    * had max-delay-ms to answer and are sources by then, the rest may cancel */
   kith_fetch_finder_found_later (job->finder);
-  kith_fetch_attempt_start_pieces (job->attempt, kith_fetch_offers_get_pieces (job->offers), alias, available);
+  kith_fetch_attempt_start_pieces (job->attempt, kith_fetch_offers_get_pieces (job->offers), alias,
+                                   available);
   /* a downloader heard just before the "I have" that started this says nothing new until
    * its progress moves: without this it would wait for that, or for the fetch to starve */
   kith_fetch_attempt_join_streamers (job->attempt, kith_fetch_finder_get_streamers (job->finder));
@@ -481,12 +484,13 @@ kith_fetch_job_looking (const gchar *node, gpointer user_data)
   KithFetchJob *job = user_data;
 
   kith_fetch_job_set_source (job, node);
-  kith_fetch_job_publish (job, node != NULL ? KITH_TRANSFER_STATE_WAITING_FOR_PEER : KITH_TRANSFER_STATE_SEARCHING);
+  kith_fetch_job_publish (job, node != NULL ? KITH_TRANSFER_STATE_WAITING_FOR_PEER
+                                            : KITH_TRANSFER_STATE_SEARCHING);
 }
 
 static void
-kith_fetch_job_copy (const gchar *node, const gchar *alias, const gchar *sha256, guint64 size, KithAliasTrust trust,
-                     gboolean streaming, gpointer user_data)
+kith_fetch_job_copy (const gchar *node, const gchar *alias, const gchar *sha256, guint64 size,
+                     KithAliasTrust trust, gboolean streaming, gpointer user_data)
 {
   kith_fetch_job_from_peer (user_data, node, alias, sha256, size, trust, streaming);
 }
@@ -547,8 +551,10 @@ kith_fetch_job_handle_packet (KithFetchJob *job, const KithPacket *packet, GSock
     return;
   if (job->attempt != NULL && kith_fetch_attempt_in_pieces (job->attempt)) {
     kith_fetch_attempt_join (job->attempt, kith_fetch_finder_get_streamers (job->finder), packet,
-                             kith_fetch_finder_get_request_id (job->finder), kith_fetch_offers_get_sha256 (job->offers),
-                             kith_fetch_offers_get_size (job->offers), kith_fetch_finder_get_waited_for (job->finder));
+                             kith_fetch_finder_get_request_id (job->finder),
+                             kith_fetch_offers_get_sha256 (job->offers),
+                             kith_fetch_offers_get_size (job->offers),
+                             kith_fetch_finder_get_waited_for (job->finder));
     return;
   }
   kith_fetch_finder_handle_packet (job->finder, packet, from);
