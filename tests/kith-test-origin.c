@@ -97,14 +97,28 @@ static void
 kith_test_origin_serve_slow (KithTestOrigin *self, SoupServerMessage *msg, KithTestOriginFile *file)
 {
   KithTestOriginSlow *slow = g_new0 (KithTestOriginSlow, 1);
+  SoupMessageHeaders *hdrs = soup_server_message_get_response_headers (msg);
+  gsize size = g_bytes_get_size (file->content);
+  SoupRange *ranges = NULL;
+  int n_ranges = 0;
 
-  slow->content = g_bytes_ref (file->content);
+  /* one range is answered with its bytes only, as a real origin does (libsoup's own range
+   * handling would see the paused answer's empty body and say 416) */
+  if (soup_message_headers_get_ranges (soup_server_message_get_request_headers (msg), (goffset) size, &ranges,
+                                       &n_ranges) && n_ranges == 1) {
+    slow->content = g_bytes_new_from_bytes (file->content, (gsize) ranges[0].start,
+                                            (gsize) (ranges[0].end - ranges[0].start + 1));
+    soup_message_headers_set_content_range (hdrs, ranges[0].start, ranges[0].end, (goffset) size);
+    soup_server_message_set_status (msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
+  } else {
+    slow->content = g_bytes_ref (file->content);
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  }
+  if (ranges != NULL)
+    soup_message_headers_free_ranges (soup_server_message_get_request_headers (msg), ranges);
   slow->rate = file->rate;
-  soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
-                                     SOUP_ENCODING_CONTENT_LENGTH);
-  soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
-                                           g_bytes_get_size (file->content));
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_encoding (hdrs, SOUP_ENCODING_CONTENT_LENGTH);
+  soup_message_headers_set_content_length (hdrs, (goffset) g_bytes_get_size (slow->content));
   g_ptr_array_add (self->slow, slow);
   slow->msg = g_object_ref (msg);
   g_signal_connect (msg, "finished", G_CALLBACK (kith_test_origin_slow_finished), slow);
