@@ -59,6 +59,8 @@
  *                         the right length, from the wrong place
  *   cut-then-whole SIZE SEED  as cut-then-lie, but bad2 ignores the range: 200 and the whole file
  *   cut-poison SIZE SEED  as cut, but the third its first answer sends is not the file's
+ *   cut-size SIZE SEED    as cut, but it announces (and its answers promise) 1000 bytes more
+ *                         than the file has
  *
  * It prints "ready ALIAS-BASE SHA256" once listening (SHA256 of what it claims to have, "-"
  * for none), and "sent N" for every HTTP connection it served (N = body bytes written). It
@@ -172,7 +174,7 @@ attacker_answer_have (Attacker *self, const KithPacket *request, GSocketAddress 
   else
     reply->node = g_strdup (ATTACKER_NODE);
   reply->alias = attacker_alias (self);
-  reply->size = self->promised;
+  reply->size = self->promised + (g_strcmp0 (self->mode->name, "cut-size") == 0 ? 1000 : 0);
   reply->sha256 = g_strdup (self->claimed_sha256);
   attacker_send (self, reply, from);
 }
@@ -478,6 +480,7 @@ static const AttackerMode attacker_modes[] = {
   { "cut-then-lie", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "cut-then-whole", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "cut-poison", 2, 2, TRUE, attacker_start_pieces, NULL },
+  { "cut-size", 2, 2, TRUE, attacker_start_pieces, NULL },
 };
 
 static void
@@ -647,7 +650,7 @@ client_respond (Client *client)
     } else {
       g_snprintf (head, sizeof head,
                   "HTTP/1.1 200 OK\r\nContent-Length: %" G_GUINT64_FORMAT "\r\nConnection: close\r\n\r\n",
-                  self->promised);
+                  self->promised + (g_strcmp0 (self->mode->name, "cut-size") == 0 ? 1000 : 0));
     }
   } else if (g_strcmp0 (self->mode->name, "stream") == 0) {
     /* no Content-Length: the body ends when we close, if ever */

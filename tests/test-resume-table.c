@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-resume-table.c — the broken downloads kept for the next attempt at the same file
- * (plugins/peering/kith-resume-table.c): found only for that URL, sha256 and size, bounded
+ * (plugins/peering/kith-resume-table.c): found only for that URL, sha256 and size (or any
+ * size, for a fetch that knows none), bounded
  * in number (the oldest goes) and in time, each going with its temporary file */
 #include "kith-alias-store.h"
 #include "kith-resume-table.h"
@@ -69,15 +70,21 @@ START_TEST (test_taken_only_for_the_same_file)
   g_autoptr (KithResumePoint) point = NULL;
 
   kith_resume_table_park (table, HREF, sha, SIZE, make_point (1, 1000, &path));
-  /* another size, hash or URL is another file; no hash or size: nothing to check the whole by */
+  /* another size, hash or URL is another file; no hash: nothing to check the whole by */
   ck_assert_ptr_null (kith_resume_table_take (table, HREF, sha, SIZE + 1));
   ck_assert_ptr_null (kith_resume_table_take (table, HREF, other, SIZE));
   ck_assert_ptr_null (kith_resume_table_take (table, "http://o.example/other.bin", sha, SIZE));
   ck_assert_ptr_null (kith_resume_table_take (table, HREF, NULL, SIZE));
-  ck_assert_ptr_null (kith_resume_table_take (table, HREF, sha, 0));
+  ck_assert_ptr_null (kith_resume_table_take (table, HREF, other, 0));
   ck_assert_uint_eq (kith_resume_table_get_count (table), 1);
   point = kith_resume_table_take (table, HREF, upper, SIZE);
   ck_assert_ptr_nonnull (point);
+  ck_assert_uint_eq (point->size, SIZE);
+  /* a size not known: the one kept of any size, which the point says */
+  kith_resume_table_park (table, HREF, sha, SIZE, g_steal_pointer (&point));
+  point = kith_resume_table_take (table, HREF, sha, 0);
+  ck_assert_ptr_nonnull (point);
+  ck_assert_uint_eq (point->size, SIZE);
   ck_assert_uint_eq (kith_alias_writer_get_size (point->writer), 1000);
   ck_assert (g_file_test (path, G_FILE_TEST_EXISTS));
   ck_assert_uint_eq (kith_resume_table_get_count (table), 0);

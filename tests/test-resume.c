@@ -166,6 +166,61 @@ START_TEST (test_bad_kept_bytes_fetched_again_whole)
 }
 END_TEST
 
+/* The caller gives only the sha256: the size the kept third is bounded by is the one the
+ * attacker announced, and the origin's 206 must say the same before its rest is taken. */
+START_TEST (test_resumed_from_origin_without_size)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 46);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/nosize.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autofree gchar *source = NULL;
+
+  kith_test_origin_add (origin, "/nosize.bin", content, 0);
+  cutter = kith_test_attacker_spawn (test_port, "cut", size, "46");
+  source = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  ck_assert_str_eq (source, "origin");
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/nosize.bin"), 1);
+  ck_assert_uint_eq (kith_test_origin_get_bytes (origin, "/nosize.bin"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_attacker_stop (cutter), RESUME_CUT);
+}
+END_TEST
+
+/* The attacker announced 1000 bytes more than the file has and broke off a third of the
+ * way: the origin's 206 to the rest names the file's real size, not the one the kept bytes
+ * were bounded by. Not the origin's lie: the kept bytes go, the origin is asked for the whole
+ * file, and the fetch ends with it. */
+START_TEST (test_wrong_announced_size_fetched_again_whole)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 47);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/bigger.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autofree gchar *source = NULL;
+
+  kith_test_origin_add (origin, "/bigger.bin", content, 0);
+  cutter = kith_test_attacker_spawn (test_port, "cut-size", size, "47");
+  source = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  ck_assert_str_eq (source, "origin");
+  /* the rest, refused for its range; then the whole */
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/bigger.bin"), 2);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"lied\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-origin"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+}
+END_TEST
+
 #define LEADER_SIZE (2 * 1024 * 1024 + 17)
 #define LEADER_HOLD (512 * 1024)
 
@@ -232,6 +287,8 @@ resume_suite (void)
   tcase_add_test (tc, test_range_ignored_starts_over);
   tcase_add_test (tc, test_bad_kept_bytes_fetched_again_whole);
   tcase_add_test (tc, test_killed_leader_resumed_from_origin);
+  tcase_add_test (tc, test_resumed_from_origin_without_size);
+  tcase_add_test (tc, test_wrong_announced_size_fetched_again_whole);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -157,13 +157,14 @@ END_TEST
 
 /* ---- a bad leader, as its own process: answers every "I need" with "downloading",
  * naming a partial copy, and serves bytes that are not the file (mode "wrong") or the
- * first half of some and then nothing (mode "stall") ---- */
+ * first half of the file and then nothing (mode "stall") ---- */
 
 typedef struct {
   KithTransport *transport;
   gchar *alias;
   guint64 size;
   gboolean stall;
+  guint32 seed; /* of the real file (kith_test_make_content) */
 } FakeLeader;
 
 static void
@@ -194,7 +195,9 @@ fake_leader_serve (SoupServer *server, SoupServerMessage *msg, const char *path,
 {
   FakeLeader *fake = user_data;
   g_autoptr (GBytes) wrong = kith_test_make_content (fake->size, 666);
-  g_autoptr (GBytes) half = g_bytes_new_from_bytes (wrong, 0, fake->size / 2);
+  /* a stall is a fault, not a lie: the half it sends is the file's */
+  g_autoptr (GBytes) right = kith_test_make_content (fake->size, fake->seed);
+  g_autoptr (GBytes) half = g_bytes_new_from_bytes (right, 0, fake->size / 2);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   if (!fake->stall) {
@@ -206,7 +209,7 @@ fake_leader_serve (SoupServer *server, SoupServerMessage *msg, const char *path,
   soup_message_body_append_bytes (soup_server_message_get_response_body (msg), half);
 }
 
-/* test-stream --fake-leader PORT SIZE MODE: runs until stdin closes (or 120 s). */
+/* test-stream --fake-leader PORT SIZE MODE SEED (of the real file): runs until stdin closes (or 120 s). */
 static int
 fake_leader_main (char **argv)
 {
@@ -215,7 +218,8 @@ fake_leader_main (char **argv)
   g_autoptr (SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
   g_autoptr (GError) error = NULL;
-  FakeLeader fake = { .size = g_ascii_strtoull (argv[3], NULL, 10), .stall = g_strcmp0 (argv[4], "stall") == 0 };
+  FakeLeader fake = { .size = g_ascii_strtoull (argv[3], NULL, 10), .stall = g_strcmp0 (argv[4], "stall") == 0,
+                      .seed = (guint32) g_ascii_strtoull (argv[5], NULL, 10) };
   GSList *uris;
 
   fake.transport = kith_transport_new (atoi (argv[2]), "127.255.255.255", "127.0.0.1", broadcast, NULL);
@@ -235,12 +239,13 @@ fake_leader_main (char **argv)
 }
 
 static GSubprocess *
-fake_leader_spawn (gsize size, const gchar *mode)
+fake_leader_spawn (gsize size, const gchar *mode, guint32 seed)
 {
   g_autofree gchar *port = g_strdup_printf ("%u", test_port);
   g_autofree gchar *length = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
+  g_autofree gchar *seed_text = g_strdup_printf ("%u", seed);
 
-  return kith_test_child_spawn ("--fake-leader", port, length, mode, NULL);
+  return kith_test_child_spawn ("--fake-leader", port, length, mode, seed_text, NULL);
 }
 
 /* B streams from the liar (it announces a download in progress), finds the hash wrong at
@@ -252,7 +257,7 @@ START_TEST (test_lying_leader_refetched)
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/lied.bin");
   g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "wrong");
+  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "wrong", 32);
   g_autofree gchar *source = NULL;
 
   kith_test_origin_add (origin, "/lied.bin", content, 0);
@@ -277,7 +282,7 @@ START_TEST (test_stalled_leader_left)
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/stalled.bin");
   g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, "stall-ms=500\n");
-  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "stall");
+  g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "stall", 34);
   g_autoptr (KithTestFetch) fetch = NULL;
 
   kith_test_origin_add (origin, "/stalled.bin", content, 0);
@@ -459,7 +464,7 @@ stream_suite (void)
 int
 main (int argc, char **argv)
 {
-  if (argc == 5 && g_strcmp0 (argv[1], "--fake-leader") == 0)
+  if (argc == 6 && g_strcmp0 (argv[1], "--fake-leader") == 0)
     return fake_leader_main (argv);
   test_port = g_random_int_range (20000, 60000);
   return kith_test_run_suite (stream_suite ());

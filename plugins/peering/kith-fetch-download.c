@@ -15,6 +15,8 @@ struct _KithFetchDownload {
   gchar *href;
   gchar *sha256; /* the hash the copy is checked against, or NULL */
   guint64 size;
+  guint64 bound; /* the size a download is bounded by: @size, else that of the bytes kept */
+  KithAliasTrust trust;
   KithAliasWriter *writer;
   /* the whole file: the bytes in before this download began (resumed from a broken one),
    * how many of them the origin sent, the nodes that sent the others; and the source now */
@@ -50,6 +52,8 @@ kith_fetch_download_new (const KithPeeringContext *context, const gchar *href, c
   self->href = g_strdup (href);
   self->sha256 = g_strdup (sha256);
   self->size = size;
+  self->bound = size > 0 ? size : point != NULL ? point->size : 0;
+  self->trust = trust;
   self->writer = writer;
   self->kept = kith_alias_writer_get_size (writer);
   self->kept_origin = point != NULL ? point->origin_bytes : 0;
@@ -75,8 +79,7 @@ kith_fetch_download_park (KithFetchDownload *self)
   guint64 in = kith_alias_writer_get_size (self->writer);
   KithResumePoint *point;
 
-  if (!self->resumable || self->sha256 == NULL || self->size == 0 || in == 0 ||
-      in >= self->size)
+  if (!self->resumable || self->sha256 == NULL || self->bound == 0 || in == 0 || in >= self->bound)
     return;
   point = kith_resume_point_new (g_steal_pointer (&self->writer));
   point->origin_bytes = self->kept_origin;
@@ -89,8 +92,8 @@ kith_fetch_download_park (KithFetchDownload *self)
       g_ptr_array_add (point->sources, g_strdup (self->source));
   }
   g_message ("%s: keeping the %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
-             " bytes in for the next source, which is asked for the rest", self->href, in, self->size);
-  kith_resume_table_park (self->ctx->resumes, self->href, self->sha256, self->size, point);
+             " bytes in for the next source, which is asked for the rest", self->href, in, self->bound);
+  kith_resume_table_park (self->ctx->resumes, self->href, self->sha256, self->bound, point);
 }
 
 void
@@ -249,38 +252,47 @@ kith_fetch_download_progress (KithPeerDownload *download, guint64 done, gpointer
   self->funcs.progress (self, kith_alias_writer_get_size (self->writer), self->user_data);
 }
 
-/* The origin completed a copy resumed from bytes peers sent, and the whole does not match.
- * The origin is where the file comes from: the kept bytes were the wrong ones. Their senders
- * are blamed, the bytes thrown away, and the origin asked for the whole file — an origin
- * attempt that failed would end the fetch, which a peer that sent bad bytes and broke off
- * must not be able to do. TRUE when it started again. */
+/* The origin is where the file comes from: a copy it completed after bytes kept from peers
+ * that does not match (@why a HASH_MISMATCH: the kept bytes were the wrong ones, their
+ * senders are blamed), or an answer to the rest that brought none of it (another range or
+ * size than the kept bytes were bounded by — a peer announced it —, a 416, an error), means
+ * the kept bytes go and the origin is asked for the whole file, into a new temporary file:
+ * an origin attempt that failed would end the fetch, which a peer that sent bad bytes and
+ * broke off must not be able to do. Once: nothing is kept after it. TRUE when it started
+ * again. */
 static gboolean
-kith_fetch_download_start_over (KithFetchDownload *self)
+kith_fetch_download_start_over (KithFetchDownload *self, const GError *why, gboolean blame)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GError) restart_error = NULL;
   g_autofree gchar *url = NULL;
+  KithAliasWriter *writer;
+  gboolean served;
 
-  if (self->kept == 0 || self->kept_sources->len == 0 || g_strcmp0 (self->source, "origin") != 0 ||
-      kith_alias_writer_matches (self->writer, &error) ||
-      !g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
+  if (self->kept == 0 || g_strcmp0 (self->source, "origin") != 0)
     return FALSE;
-  for (guint i = 0; i < self->kept_sources->len; i++)
-    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, i), error, self->user_data);
-  if (!kith_alias_writer_restart (self->writer, &restart_error)) {
-    g_warning ("%s: %s", self->href, restart_error->message);
-    return FALSE; /* the commit fails on the mismatch */
+  writer = kith_alias_store_begin (self->ctx->store, self->href, self->sha256, self->size, &error);
+  if (writer == NULL) {
+    g_warning ("%s: %s", self->href, error->message);
+    return FALSE;
   }
+  kith_alias_writer_set_trust (writer, self->trust);
+  for (guint i = 0; blame && i < self->kept_sources->len; i++)
+    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, i), why, self->user_data);
   g_message ("%s: the %" G_GUINT64_FORMAT " bytes kept from before did not make the file (%s); fetching it whole "
-             "from the origin", self->href, self->kept, error->message);
-  self->kept = self->kept_origin = 0;
-  g_ptr_array_set_size (self->kept_sources, 0);
+             "from the origin", self->href, self->kept, why->message);
   /* our readers had those bytes: they are cut, and a new partial copy is announced */
-  if (self->partial != NULL) {
+  served = self->partial != NULL;
+  if (served) {
     kith_partial_copy_fail (self->partial);
     g_clear_object (&self->partial);
-    kith_fetch_download_serve (self);
   }
+  kith_alias_writer_free (self->writer);
+  self->writer = writer;
+  self->kept = self->kept_origin = 0;
+  self->bound = self->size;
+  g_ptr_array_set_size (self->kept_sources, 0);
+  if (served)
+    kith_fetch_download_serve (self);
   url = g_strdup (self->url);
   g_clear_pointer (&self->download, kith_peer_download_free); /* allowed from its finished */
   kith_fetch_download_start (self, url, "origin");
@@ -291,8 +303,15 @@ static void
 kith_fetch_download_finished (KithPeerDownload *download, const GError *error, gpointer user_data)
 {
   KithFetchDownload *self = user_data;
+  g_autoptr (GError) mismatch = NULL;
 
-  if (error == NULL && kith_fetch_download_start_over (self))
+  if (error == NULL && self->kept > 0 && self->kept_sources->len > 0 && g_strcmp0 (self->source, "origin") == 0 &&
+      !kith_alias_writer_matches (self->writer, &mismatch) &&
+      g_error_matches (mismatch, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH) &&
+      kith_fetch_download_start_over (self, mismatch, TRUE))
+    return;
+  /* the origin would not send the rest (another range or size, 416, an error): the whole */
+  if (error != NULL && kith_peer_download_get_done (download) == 0 && kith_fetch_download_start_over (self, error, FALSE))
     return;
   kith_fetch_download_commit (self, error != NULL ? g_error_copy (error) : NULL);
 }
@@ -314,7 +333,7 @@ kith_fetch_download_start (KithFetchDownload *self, const gchar *url, const gcha
   self->url = g_strdup (url);
   self->download = kith_peer_download_new (self->ctx->session, url, source, self->ctx->metrics,
                                            &kith_fetch_download_funcs, self);
-  kith_peer_download_set_limit (self->download, self->size);
+  kith_peer_download_set_limit (self->download, self->bound);
   if (self->kept > 0)
     kith_peer_download_set_resume (self->download, self->kept);
   kith_peer_download_start (self->download);

@@ -42,8 +42,10 @@ KithFetchDownload *kith_fetch_download_new (const KithPeeringContext *context, c
  * token, the file cannot be reopened) it goes on unshared. Before a start. */
 void kith_fetch_download_serve (KithFetchDownload *self);
 /* Fetches the whole file from @url; @source names the sender in errors ("origin" for the
- * origin). When a whole-file download of the same URL, sha256 and size broke before, the
- * bytes it brought are kept (kith-resume-table.h) and only the rest is asked for; likewise,
+ * origin). When a whole-file download of the same URL, sha256 and size (any size, when
+ * none is known) broke before, the bytes it brought are kept (kith-resume-table.h) and only
+ * the rest is asked for; the origin is asked for the whole file again when those bytes turn
+ * out wrong (the whole does not match, or it names another size). Likewise,
  * when this one ends without a copy (but not in pieces, nor when its source lied), what it
  * brought is kept for the next. */
 void kith_fetch_download_start (KithFetchDownload *self, const gchar *url, const gchar *source);

@@ -7,6 +7,8 @@
  */
 #include "kith-resume-table.h"
 
+#include <string.h>
+
 typedef struct {
   gchar *key;
   KithResumePoint *point;
@@ -119,13 +121,13 @@ kith_resume_table_schedule (KithResumeTable *self)
                                    kith_resume_table_expire, self);
 }
 
-/* The index of @key's entry, or -1. */
+/* The index of @key's entry (@prefix: of the first whose key begins with it), or -1. */
 static gint
-kith_resume_table_find (KithResumeTable *self, const gchar *key)
+kith_resume_table_find (KithResumeTable *self, const gchar *key, gboolean prefix)
 {
   for (guint i = 0; i < self->entries->len; i++) {
     KithResumeEntry *entry = g_ptr_array_index (self->entries, i);
-    if (g_strcmp0 (entry->key, key) == 0)
+    if (prefix ? g_str_has_prefix (entry->key, key) : g_strcmp0 (entry->key, key) == 0)
       return (gint) i;
   }
   return -1;
@@ -139,9 +141,10 @@ kith_resume_table_park (KithResumeTable *self, const gchar *href, const gchar *s
   gint old;
 
   entry->key = kith_resume_table_key (href, sha256, size);
+  point->size = size;
   entry->point = point;
   entry->kept_us = g_get_monotonic_time ();
-  if ((old = kith_resume_table_find (self, entry->key)) >= 0)
+  if ((old = kith_resume_table_find (self, entry->key, FALSE)) >= 0)
     g_ptr_array_remove_index (self->entries, (guint) old);
   if (self->entries->len >= KITH_RESUME_TABLE_MAX)
     g_ptr_array_remove_index (self->entries, 0);
@@ -157,10 +160,13 @@ kith_resume_table_take (KithResumeTable *self, const gchar *href, const gchar *s
   KithResumePoint *point;
   gint index;
 
-  if (sha256 == NULL || size == 0)
+  if (sha256 == NULL)
     return NULL;
   key = kith_resume_table_key (href, sha256, size);
-  if ((index = kith_resume_table_find (self, key)) < 0)
+  /* of any size: the key up to its size */
+  if (size == 0)
+    key[strlen (key) - 1] = '\0';
+  if ((index = kith_resume_table_find (self, key, size == 0)) < 0)
     return NULL;
   entry = g_ptr_array_steal_index (self->entries, (guint) index);
   point = g_steal_pointer (&entry->point);

@@ -20,6 +20,7 @@ typedef struct {
   KithAliasWriter *writer; /* the bytes in so far (kith_alias_writer_get_size()) */
   guint64 origin_bytes;    /* of them, those the origin sent */
   GPtrArray *sources;      /* the node ids (not the origin) that sent the others */
+  guint64 size;            /* of the file (set when parked) */
 } KithResumePoint;
 
 /* A point at @writer (taken), with no byte yet from anybody. Caller owns. */
@@ -38,7 +39,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithResumeTable, kith_resume_table_free)
 /* Keeps @point (taken) for the file @href of @sha256 and @size, in place of one kept before. */
 void kith_resume_table_park (KithResumeTable *self, const gchar *href, const gchar *sha256, guint64 size,
                              KithResumePoint *point);
-/* The point kept for that very file, removed from the table, or NULL. Caller owns. */
+/* The point kept for that very file (@size 0: of any size, its own in point->size), removed
+ * from the table, or NULL. Caller owns. */
 KithResumePoint *kith_resume_table_take (KithResumeTable *self, const gchar *href, const gchar *sha256,
                                          guint64 size);
 /* Points kept now. */
