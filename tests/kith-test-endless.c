@@ -20,6 +20,8 @@ struct _KithTestEndless {
   GMutex mutex;
   GCond idle;
   guint running; /* answers in progress */
+  KithTestEndlessFunc func;
+  gpointer user_data;
 };
 
 static gboolean
@@ -45,22 +47,25 @@ kith_test_endless_read_head (GInputStream *in)
   return head;
 }
 
-/* Reads and drops the request body its Content-Length announces. */
-static gboolean
-kith_test_endless_skip_body (GInputStream *in, const gchar *head)
+/* Reads the request body its Content-Length announces; keeps its first 64 KiB. */
+static GBytes *
+kith_test_endless_read_body (GInputStream *in, const gchar *head)
 {
   g_autofree gchar *lower = g_ascii_strdown (head, -1);
   const gchar *field = strstr (lower, "\r\ncontent-length:");
   guint64 left = field != NULL ? g_ascii_strtoull (field + strlen ("\r\ncontent-length:"), NULL, 10) : 0;
   g_autofree guint8 *buffer = g_malloc (KITH_TEST_ENDLESS_CHUNK);
+  g_autoptr (GByteArray) kept = g_byte_array_new ();
 
   while (left > 0) {
     gssize n = g_input_stream_read (in, buffer, MIN (left, KITH_TEST_ENDLESS_CHUNK), NULL, NULL);
     if (n <= 0)
-      return FALSE;
+      return NULL;
+    if (kept->len < KITH_TEST_ENDLESS_CHUNK)
+      g_byte_array_append (kept, buffer, (guint) MIN ((gsize) n, KITH_TEST_ENDLESS_CHUNK - kept->len));
     left -= (guint64) n;
   }
-  return TRUE;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&kept));
 }
 
 /* A tunnel that never carries anything: open until the client closes it, or we stop. */
@@ -123,6 +128,7 @@ kith_test_endless_run_cb (GThreadedSocketService *service, GSocketConnection *co
   GSocket *socket = g_socket_connection_get_socket (connection);
   GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
   GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  GBytes *body = NULL;
   GString *head;
 
   g_mutex_lock (&self->mutex);
@@ -132,8 +138,14 @@ kith_test_endless_run_cb (GThreadedSocketService *service, GSocketConnection *co
   head = kith_test_endless_read_head (in);
   if (head != NULL && g_str_has_prefix (head->str, "CONNECT "))
     kith_test_endless_hold (self, socket, in, out);
-  else if (head != NULL && kith_test_endless_skip_body (in, head->str))
-    kith_test_endless_answer (self, out);
+  else if (head != NULL && (body = kith_test_endless_read_body (in, head->str)) != NULL) {
+    g_autofree gchar *answer = self->func != NULL ? self->func (head->str, body, self->user_data) : NULL;
+    if (answer != NULL)
+      g_output_stream_write_all (out, answer, strlen (answer), NULL, NULL, NULL);
+    else
+      kith_test_endless_answer (self, out);
+    g_bytes_unref (body);
+  }
   if (head != NULL)
     g_string_free (head, TRUE);
   g_mutex_lock (&self->mutex);
@@ -153,6 +165,13 @@ kith_test_endless_new (gboolean trickle)
   self->trickle = trickle;
   self->thread = kith_test_thread_new_service ("endless", 8, G_CALLBACK (kith_test_endless_run_cb), self);
   return self;
+}
+
+void
+kith_test_endless_set_func (KithTestEndless *self, KithTestEndlessFunc func, gpointer user_data)
+{
+  self->func = func;
+  self->user_data = user_data;
 }
 
 guint16

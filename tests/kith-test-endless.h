@@ -18,6 +18,11 @@ typedef struct _KithTestEndless KithTestEndless;
  * else at full speed. Caller frees. */
 KithTestEndless *kith_test_endless_new (gboolean trickle);
 guint16 kith_test_endless_get_port (KithTestEndless *self);
+/* Answers a request itself: the whole HTTP answer (head and body, newly allocated), or NULL
+ * for the endless one. @head is the request head, @body the first 64 KiB of its body. */
+typedef gchar *(*KithTestEndlessFunc) (const gchar *head, GBytes *body, gpointer user_data);
+/* Before the first request comes (the workers call @func from their threads). */
+void kith_test_endless_set_func (KithTestEndless *self, KithTestEndlessFunc func, gpointer user_data);
 /* Ends the answers in progress (each within 10 s, however stuck its reader) and frees. */
 void kith_test_endless_free (KithTestEndless *self);
 /* In the suite: waits for @child (which must end by itself) to say that an answer was cut,

@@ -1485,23 +1485,77 @@ START_TEST (test_endless_answer)
 END_TEST
 
 /* ---- a backend whose answers never end, its own process: test-upload --fake-backend MODE
- * PORTFILE ("flood" or "trickle", see kith-test-endless.h), plain HTTP on loopback; it
- * writes its port into PORTFILE before it says "ready" ---- */
+ * PORTFILE [CA_DIR] ("flood" or "trickle", see kith-test-endless.h), plain HTTP on loopback;
+ * "forward-trickle": enrollments are answered with a node certificate issued by the CA
+ * in CA_DIR (ca.pem, ca-key.pem), every other request trickles. It writes its port into
+ * PORTFILE before it says "ready" ---- */
+
+typedef struct {
+  gchar *ca;
+  gchar *ca_key;
+} FakeBackend;
+
+/* In a worker thread of the endless server: an enrollment gets its certificate. */
+static gchar *
+fake_backend_enroll (const gchar *head, GBytes *body, gpointer user_data)
+{
+  FakeBackend *fake = user_data;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *cert = NULL;
+  g_autofree gchar *text = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  JsonObject *request;
+
+  if (!g_str_has_prefix (head, "POST /enroll ") ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body),
+                                   NULL))
+    return NULL;
+  request = json_node_get_object (json_parser_get_root (parser));
+  cert = kith_test_offer_issue (fake->ca, fake->ca_key, json_object_get_string_member (request, "public_key"),
+                                json_object_get_string_member (request, "node_id"), "upload",
+                                json_object_get_string_member (request, "alias"), 0, now + 3600);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "certificate");
+  json_builder_add_string_value (builder, cert);
+  json_builder_set_member_name (builder, "expires");
+  json_builder_add_int_value (builder, now + 3600);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  return g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                          "Connection: close\r\n\r\n%s",
+                          strlen (text), text);
+}
 
 static int
 fake_backend_main (int argc, char **argv)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr (KithTestEndless) endless = kith_test_endless_new (g_str_equal (argv[2], "trickle"));
+  g_autoptr (KithTestEndless) endless = kith_test_endless_new (!g_str_equal (argv[2], "flood"));
   g_autofree gchar *port = g_strdup_printf ("%u", kith_test_endless_get_port (endless));
+  FakeBackend fake = { 0 };
 
+  if (g_str_equal (argv[2], "forward-trickle")) {
+    g_autofree gchar *ca_path = g_build_filename (argv[4], "ca.pem", NULL);
+    g_autofree gchar *ca_key_path = g_build_filename (argv[4], "ca-key.pem", NULL);
+    g_assert_true (g_file_get_contents (ca_path, &fake.ca, NULL, NULL));
+    g_assert_true (g_file_get_contents (ca_key_path, &fake.ca_key, NULL, NULL));
+    kith_test_endless_set_func (endless, fake_backend_enroll, &fake);
+  }
   g_assert_true (g_file_set_contents (argv[3], port, -1, NULL));
   kith_test_child_run (loop, "ready");
+  g_clear_pointer (&endless, kith_test_endless_free);
+  g_free (fake.ca);
+  g_free (fake.ca_key);
   return 0;
 }
 
-/* The fake backend in @mode, with a trust anchor of the test's own making (no certificate
- * the node is offered is checked against it here). Frees like a real one. */
+/* The fake backend in @mode, with a trust anchor of the test's own making (only the
+ * certificates "forward-trickle" issues chain to it). Frees like a real one. */
 static Backend *
 fake_backend_start (const gchar *mode)
 {
@@ -1511,6 +1565,7 @@ fake_backend_start (const gchar *mode)
                         .is_ca = TRUE };
   g_autofree gchar *ca = kith_crypto_cert_self_signed (key, &spec, NULL);
   g_autofree gchar *ca_path = NULL;
+  g_autofree gchar *ca_key_path = NULL;
   g_autofree gchar *port_path = NULL;
   g_autofree gchar *port = NULL;
   Backend *b = g_new0 (Backend, 1);
@@ -1521,8 +1576,10 @@ fake_backend_start (const gchar *mode)
   ck_assert_int_eq (g_mkdir (b->dir, 0700), 0);
   ca_path = backend_ca_path (b);
   ck_assert (ca != NULL && g_file_set_contents (ca_path, ca, -1, NULL));
+  ca_key_path = g_build_filename (b->dir, "ca-key.pem", NULL);
+  ck_assert (g_file_set_contents (ca_key_path, key, -1, NULL));
   port_path = g_build_filename (b->root, "port", NULL);
-  b->proc = kith_test_child_spawn ("--fake-backend", mode, port_path, NULL);
+  b->proc = kith_test_child_spawn ("--fake-backend", mode, port_path, b->dir, NULL);
   ck_assert (g_file_get_contents (port_path, &port, NULL, NULL));
   b->url = g_strdup_printf ("http://127.0.0.1:%s", port);
   b->token = g_strdup ("00000000000000000000000000000000");
@@ -1575,6 +1632,72 @@ START_TEST (test_enroll_answer_endless)
 }
 END_TEST
 
+static gboolean
+spool_has_report (gpointer user_data)
+{
+  g_autoptr (GDir) dir = g_dir_open (user_data, 0, NULL);
+  const gchar *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
+    if (name[0] != '.')
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static gboolean
+spool_is_empty (gpointer user_data)
+{
+  return !spool_has_report (user_data);
+}
+
+/* A connected node forwards an offline node's report to a backend that enrolled it and
+ * then trickles its answer to the report, a byte every 100 ms, from its own process: the
+ * forward is given up at the requester's T (2 s + 2 × 5000 B / 125 kB/s = 2080 ms, sent as
+ * X-Kith-Receipt-Time) and the 2 s margin — not held until restart — its spooled copy
+ * deleted and counted; the offline node, which got no receipt, keeps its report. */
+START_TEST (test_forward_answer_trickles)
+{
+  g_autoptr (Backend) b = fake_backend_start ("forward-trickle");
+  g_autoptr (Node) c = node_start (b, FALSE, NULL, NULL);
+  g_autoptr (Node) o = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (GVariant) upload = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) report = kith_test_make_content (5000, 77);
+  g_autofree gchar *spool =
+      g_build_filename (kith_test_agent_get_dir (c->agent), "state", "upload", "spool", NULL);
+  guint64 cut = 0, sent;
+  gint64 spooled, ended;
+
+  node_wait_log (c, "enrolled", 10000);
+  o = node_start (b, TRUE, NULL, NULL);
+  node_drop_report (o, "trickled.bin", report);
+  ck_assert_msg (kith_test_poll_until (spool_has_report, spool, 20000),
+                 "the report never reached the peer's spool");
+  spooled = g_get_monotonic_time ();
+  sent = kith_test_endless_wait_cut (b->proc);
+  ended = g_get_monotonic_time ();
+  /* a byte at a time until the forward's deadline: past T, within T and the margin */
+  ck_assert_uint_ge (sent, 1);
+  ck_assert_uint_lt (sent, 1024 * 1024);
+  ck_assert_int_ge ((ended - spooled) / 1000, 2080 - 200);
+  ck_assert_int_le ((ended - spooled) / 1000, 2080 + 2000 + 1000);
+  ck_assert_msg (kith_test_poll_until (spool_is_empty, spool, 2000),
+                 "the cut forward's report stayed in the spool");
+  node_wait_log (c, "gave up forwarding", 2000);
+  bus = kith_test_agent_connect (c->agent, &error);
+  g_assert_no_error (error);
+  assert_answers_dbus (bus, "after a forward cut");
+  upload = kith_test_get_status_section (bus, "upload");
+  ck_assert (g_variant_lookup (upload, "forwards-cut", "t", &cut));
+  ck_assert_uint_eq (cut, 1);
+  ck_assert (!outbox_is_empty (o));
+  ck_assert_uint_eq (node_receipts (o, b), 0);
+  fake_peer_stop (g_steal_pointer (&b->proc));
+}
+END_TEST
+
 static Suite *
 upload_suite (void)
 {
@@ -1609,6 +1732,7 @@ upload_suite (void)
   tcase_set_timeout (endless, 120);
   tcase_add_loop_test (endless, test_endless_answer, 0, G_N_ELEMENTS (endless_peers));
   tcase_add_loop_test (endless, test_enroll_answer_endless, 0, 2);
+  tcase_add_test (endless, test_forward_answer_trickles);
   suite_add_tcase (s, endless);
   return s;
 }
@@ -1618,7 +1742,7 @@ main (int argc, char **argv)
 {
   if (argc >= 6 && g_strcmp0 (argv[1], "--fake-peer") == 0)
     return fake_peer_main (argc, argv);
-  if (argc >= 4 && g_strcmp0 (argv[1], "--fake-backend") == 0)
+  if (argc >= 5 && g_strcmp0 (argv[1], "--fake-backend") == 0)
     return fake_backend_main (argc, argv);
   test_port = (guint16) g_random_int_range (20000, 60000);
   return kith_test_run_suite (upload_suite ());

@@ -212,6 +212,7 @@ kith_upload_attempt_post (KithUploadAttempt *self, const gchar *url, guint64 t_m
   g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
   g_autofree gchar *blacklist =
       kith_upload_blacklist_to_header (self->context.blacklist, kith_upload_attempt_now ());
+  g_autofree gchar *t_text = NULL;
   SoupMessageHeaders *headers;
 
   if (msg == NULL) {
@@ -224,6 +225,9 @@ kith_upload_attempt_post (KithUploadAttempt *self, const gchar *url, guint64 t_m
   /* the patent's "report the responding server peer in a next report" */
   if (blacklist != NULL)
     soup_message_headers_replace (headers, "X-Kith-Blacklist", blacklist);
+  /* a responder waits for the backend's answer no longer than we wait for it */
+  t_text = g_strdup_printf ("%" G_GUINT64_FORMAT, t_ms);
+  soup_message_headers_replace (headers, "X-Kith-Receipt-Time", t_text);
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream", self->content);
   kith_upload_attempt_disconnect_msg (self);
   self->msg = g_object_ref (msg);

@@ -20,6 +20,15 @@
 #define KITH_UPLOAD_RETRY_S 5
 /* the most of the backend's answer that is read (a receipt, a node certificate: a few KiB) */
 #define KITH_UPLOAD_SERVER_ANSWER_MAX (1024 * 1024)
+/* A forward waits for the backend's answer until the requester's receipt deadline T (its
+ * X-Kith-Receipt-Time) and this margin more: past T the requester has given up, keeps the
+ * report in its outbox and sends it again, so the answer serves nobody. */
+#define KITH_UPLOAD_SERVER_FORWARD_MARGIN_MS 2000
+/* T when the requester did not say (an older node, a spool retry): the default
+ * receipt-slack and speed's T for a report of the largest size, about 5 min */
+#define KITH_UPLOAD_SERVER_FORWARD_DEFAULT_MS (10000 + G_GUINT64_CONSTANT (2) * 16 * 1048576 * 1000 / 125000)
+/* the most a requester's T may hold a forward, whatever it says */
+#define KITH_UPLOAD_SERVER_FORWARD_MAX_MS (30 * 60 * 1000)
 
 struct _KithUploadServer {
   KithAgent *agent;
@@ -35,6 +44,7 @@ struct _KithUploadServer {
   gboolean backend_ok;
   guint timer_id;   /* renewal or retry */
   guint64 forwarded;
+  guint64 forwards_cut; /* forwards that had no whole answer by their deadline */
   GCancellable *cancellable;
   guint64 enroll_timeout_ms;
   struct _KithEnroll *enroll; /* the enrollment in flight, or NULL */
@@ -52,6 +62,8 @@ typedef struct {
   SoupServerMessage *msg; /* a ref, or NULL for a spool retry */
   gulong finished_id;
   gchar *path;            /* the spooled report */
+  KithDeadline *deadline; /* T + the margin, or the server's end */
+  guint64 timeout_ms;
 } KithForward;
 
 static void kith_upload_server_enroll (KithUploadServer *self);
@@ -72,6 +84,7 @@ kith_upload_server_forward_free (KithForward *fwd)
     g_signal_handler_disconnect (fwd->msg, fwd->finished_id);
     g_object_unref (fwd->msg);
   }
+  kith_deadline_free (fwd->deadline);
   g_free (fwd->path);
   g_free (fwd);
 }
@@ -112,6 +125,22 @@ kith_upload_server_forward_cb (GObject *source, GAsyncResult *res, gpointer user
   SoupMessage *out = SOUP_MESSAGE (source);
   guint status = body != NULL ? soup_message_get_status (out) : SOUP_STATUS_BAD_GATEWAY;
 
+  if (body == NULL && kith_deadline_has_expired (fwd->deadline)) {
+    /* the requester gave up at T and keeps its report: the spooled copy would only be
+     * sent a second time, and the backend left unjudged (it may be slow, not gone) */
+    g_message ("gave up forwarding %s: the backend's answer did not end within %" G_GUINT64_FORMAT
+               " ms (the requester's T and a margin); the requester keeps the report",
+               fwd->path, fwd->timeout_ms);
+    g_unlink (fwd->path);
+    self->forwards_cut++;
+    kith_metrics_add (kith_agent_get_metrics (self->agent), "kith_upload_forwards_cut_total", NULL, 1);
+    if (fwd->msg != NULL) {
+      kith_http_answer_line (fwd->msg, SOUP_STATUS_GATEWAY_TIMEOUT, "the backend did not answer in time");
+      soup_server_message_unpause (fwd->msg);
+    }
+    kith_upload_server_forward_free (fwd);
+    return;
+  }
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     kith_upload_server_forward_free (fwd);
     return;
@@ -134,10 +163,22 @@ kith_upload_server_forward_cb (GObject *source, GAsyncResult *res, gpointer user
   kith_upload_server_forward_free (fwd);
 }
 
+/* The requester's T from @text (its X-Kith-Receipt-Time, ms), bounded; NULL or not a
+ * number: the default. */
+static guint64
+kith_upload_server_receipt_time (const gchar *text)
+{
+  guint64 t_ms = 0;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT64, &t_ms, NULL))
+    return KITH_UPLOAD_SERVER_FORWARD_DEFAULT_MS;
+  return MIN (t_ms, KITH_UPLOAD_SERVER_FORWARD_MAX_MS);
+}
+
 /* Spool file names: UPLOADID.REQUESTER.RANDOM — everything a retry needs. */
 static void
 kith_upload_server_forward (KithUploadServer *self, const gchar *path, GBytes *report, SoupServerMessage *msg,
-                            const gchar *blacklist)
+                            const gchar *blacklist, const gchar *receipt_time)
 {
   g_autofree gchar *name = g_path_get_basename (path);
   g_auto (GStrv) parts = g_strsplit (name, ".", 3);
@@ -155,14 +196,17 @@ kith_upload_server_forward (KithUploadServer *self, const gchar *path, GBytes *r
   fwd = g_new0 (KithForward, 1);
   fwd->self = self;
   fwd->path = g_strdup (path);
+  fwd->timeout_ms = kith_upload_server_receipt_time (receipt_time) + KITH_UPLOAD_SERVER_FORWARD_MARGIN_MS;
+  fwd->deadline = kith_deadline_new (self->cancellable, (guint) fwd->timeout_ms);
   if (msg != NULL) {
     fwd->msg = g_object_ref (msg);
     fwd->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (kith_upload_server_forward_finished_cb),
                                          fwd);
     soup_server_message_pause (msg);
   }
-  kith_http_request_send_async (self->session, out, KITH_UPLOAD_SERVER_ANSWER_MAX, self->cancellable,
-                                kith_upload_server_forward_cb, fwd);
+  kith_http_request_send_async (self->session, out, KITH_UPLOAD_SERVER_ANSWER_MAX,
+                                kith_deadline_get_cancellable (fwd->deadline), kith_upload_server_forward_cb,
+                                fwd);
 }
 
 /* Reports whose forwarding failed earlier (or before a restart) go out again. */
@@ -179,7 +223,7 @@ kith_upload_server_retry_spool (KithUploadServer *self)
     if (name[0] == '.' || (mapped = g_mapped_file_new (path, FALSE, NULL)) == NULL)
       continue;
     report = g_mapped_file_get_bytes (mapped);
-    kith_upload_server_forward (self, path, report, NULL, NULL);
+    kith_upload_server_forward (self, path, report, NULL, NULL, NULL);
   }
 }
 
@@ -266,7 +310,9 @@ kith_upload_server_handle (SoupServer *server, SoupServerMessage *msg, const cha
     return;
   }
   report = g_mapped_file_get_bytes (mapped);
-  kith_upload_server_forward (self, spooled, report, msg, soup_message_headers_get_one (headers, "X-Kith-Blacklist"));
+  kith_upload_server_forward (self, spooled, report, msg,
+                              soup_message_headers_get_one (headers, "X-Kith-Blacklist"),
+                              soup_message_headers_get_one (headers, "X-Kith-Receipt-Time"));
 }
 
 static gboolean
@@ -490,4 +536,10 @@ guint64
 kith_upload_server_get_forwarded (KithUploadServer *self)
 {
   return self->forwarded;
+}
+
+guint64
+kith_upload_server_get_forwards_cut (KithUploadServer *self)
+{
+  return self->forwards_cut;
 }

@@ -30,6 +30,9 @@ gboolean kith_upload_server_prove (KithUploadServer *self, const gchar *role, gu
 gboolean kith_upload_server_is_serving (KithUploadServer *self);
 /* Reports forwarded to the backend with a receipt since start. */
 guint64 kith_upload_server_get_forwarded (KithUploadServer *self);
+/* Forwards given up since start: the backend's answer had not ended by the requester's
+ * receipt deadline T and a margin (their spooled reports deleted, the requesters keep theirs). */
+guint64 kith_upload_server_get_forwards_cut (KithUploadServer *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithUploadServer, kith_upload_server_free)
 

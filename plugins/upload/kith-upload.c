@@ -409,6 +409,8 @@ kith_upload_get_status (KithUpload *self)
   g_variant_dict_insert (&dict, "serving", "b", self->server != NULL && kith_upload_server_is_serving (self->server));
   g_variant_dict_insert (&dict, "forwarded", "t",
                          self->server != NULL ? kith_upload_server_get_forwarded (self->server) : 0);
+  g_variant_dict_insert (&dict, "forwards-cut", "t",
+                         self->server != NULL ? kith_upload_server_get_forwards_cut (self->server) : 0);
   g_variant_dict_insert (&dict, "speed", "t", self->speed);
   return g_variant_dict_end (&dict);
 }
@@ -555,6 +557,8 @@ kith_upload_new (KithAgent *agent, GError **error)
                          "Responders blacklisted, by whether they had proven their identity");
   kith_metrics_register (kith_agent_get_metrics (agent), "kith_upload_responder_faults_total", KITH_METRIC_COUNTER,
                          "Responders put in back-off after a failed connection, a timeout or an HTTP error");
+  kith_metrics_register (kith_agent_get_metrics (agent), "kith_upload_forwards_cut_total", KITH_METRIC_COUNTER,
+                         "Forwards given up: the backend had not answered by the requester's T and a margin");
   self->scan_id = g_timeout_add ((guint) MAX (self->scan, 10), kith_upload_scan_cb, self);
   kith_upload_scan_cb (self);
   return g_steal_pointer (&self);
