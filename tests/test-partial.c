@@ -332,6 +332,71 @@ START_TEST (test_unknown_size_chunked)
 }
 END_TEST
 
+/* Of a size not known, the cut is all that tells a reader the body is short: a chunked body
+ * that ends cleanly (its zero-length chunk, or a close where a chunk ended) is taken for the
+ * whole file by any HTTP client. */
+static void
+assert_unknown_size_cut (KithPartialCopy *copy, Reader *reader, const gchar *reason)
+{
+  run_until (reader_ended, reader);
+  ck_assert_msg (reader->error != NULL, "a copy of unknown size cut (%s) ended cleanly after %u bytes", reason,
+                 reader->received->len);
+  /* a reset: libsoup reads a close at a chunk's end as the end of the body */
+  ck_assert_msg (g_error_matches (reader->error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED), "%s: %s", reason,
+                 reader->error->message);
+  ck_assert_int_eq (soup_message_headers_get_encoding (soup_message_get_response_headers (reader->msg)),
+                    SOUP_ENCODING_CHUNKED);
+  assert_content (reader, 0, 50 * 1024 - 1);
+  ck_assert_uint_eq (fixture->refusals->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 0), reason);
+  ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
+}
+
+START_TEST (test_unknown_size_failure_cuts)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (0);
+  g_autoptr (Reader) reader = reader_start ("GET", TOKEN, NULL);
+
+  copy_write (copy, 50 * 1024);
+  reader_wait_for (reader, 50 * 1024 - 1);
+  kith_partial_copy_fail (copy);
+  assert_unknown_size_cut (copy, reader, "failed");
+}
+END_TEST
+
+START_TEST (test_unknown_size_stall_cuts)
+{
+  g_autoptr (KithPartialCopy) copy = NULL;
+  g_autoptr (Reader) reader = NULL;
+
+  teardown ();
+  setup_with_stall (300);
+  copy = copy_new (0);
+  reader = reader_start ("GET", TOKEN, NULL);
+  copy_write (copy, 50 * 1024);
+  reader_wait_for (reader, 50 * 1024 - 1);
+  assert_unknown_size_cut (copy, reader, "stall");
+}
+END_TEST
+
+/* ...while a copy of unknown size that completes ends with its last chunk, cleanly */
+START_TEST (test_unknown_size_complete_ends)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (0);
+  g_autoptr (Reader) reader = reader_start ("GET", TOKEN, NULL);
+
+  copy_write (copy, 50 * 1024);
+  reader_wait_for (reader, 50 * 1024 - 1);
+  kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
+  run_until (reader_ended, reader);
+  g_assert_no_error (reader->error);
+  ck_assert_int_eq (soup_message_headers_get_encoding (soup_message_get_response_headers (reader->msg)),
+                    SOUP_ENCODING_CHUNKED);
+  assert_content (reader, 0, 50 * 1024);
+  ck_assert_uint_eq (fixture->refusals->len, 0);
+}
+END_TEST
+
 START_TEST (test_range_and_head)
 {
   g_autoptr (KithPartialCopy) copy = copy_new (TOTAL);
@@ -456,6 +521,9 @@ partial_suite (void)
   tcase_add_test (tc, test_failure_cuts);
   tcase_add_test (tc, test_stall_cuts);
   tcase_add_test (tc, test_unknown_size_chunked);
+  tcase_add_test (tc, test_unknown_size_failure_cuts);
+  tcase_add_test (tc, test_unknown_size_stall_cuts);
+  tcase_add_test (tc, test_unknown_size_complete_ends);
   tcase_add_test (tc, test_range_and_head);
   tcase_add_test (tc, test_reader_cap);
   tcase_add_test (tc, test_not_found);

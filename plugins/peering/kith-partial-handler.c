@@ -12,7 +12,9 @@
  */
 #include "kith-partial-handler.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "kith-hex.h"
 #include "kith-http-answer.h"
@@ -85,8 +87,24 @@ kith_partial_handler_cut_now (gpointer user_data)
   KithPartialReader *reader = user_data;
   g_autoptr (GIOStream) stream = NULL;
   SoupServerMessage *msg = g_object_ref (reader->msg);
+  GSocket *socket = soup_server_message_get_socket (msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding (soup_server_message_get_response_headers (msg));
 
   reader->cut_id = 0;
+  /* A chunked body (size unknown) has no length to fall short of: libsoup would end it with
+   * the zero-length chunk as it lets the answer go, and even without that chunk libsoup's
+   * client reads a close at a chunk's end as the body's end. The connection is reset
+   * instead, before libsoup writes again: every HTTP client reports that as an error. */
+  if (encoding == SOUP_ENCODING_CHUNKED && socket != NULL && !g_socket_is_closed (socket)) {
+    struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+
+    if (setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &reset, sizeof reset) != 0)
+      g_warning ("cannot reset a reader's connection: %s", g_strerror (errno));
+    /* libsoup asks for these as it lets the connection go: read while there is a socket */
+    (void) soup_server_message_get_local_address (msg);
+    (void) soup_server_message_get_remote_address (msg);
+    g_socket_close (socket, NULL);
+  }
   g_debug ("cutting a reader of %s after %" G_GUINT64_FORMAT " bytes: %s",
            kith_partial_copy_get_href (reader->copy), reader->written, reader->cut_reason);
   g_signal_emit (reader->handler, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_REFUSED], 0,
