@@ -4,7 +4,8 @@
  * Each request is one Range GET of one piece, held in memory until it is complete and
  * its SHA-256 matches the list; only then is it written to the file. So nothing
  * unverified reaches the disk, a piece asked of two sources never mixes their bytes, and
- * memory is bounded by the requests in flight (at most 16 MiB of pieces).
+ * memory is bounded by the requests in flight (at most 16 MiB of pieces). Which piece a
+ * free source is asked for is the picker's choice (kith-piece-picker.h).
  */
 #include "kith-piece-fetch.h"
 
@@ -13,49 +14,32 @@
 #include "kith-peer-download.h"
 #include "kith-peering-error.h"
 #include "kith-piece-map.h"
+#include "kith-piece-picker.h"
 #include "kith-sha256.h"
 
-/* One piece at a time per source: on a LAN a round trip is far below a piece's time on
- * the wire (0.5 ms against 84 ms for 1 MiB at 100 Mbit/s), so the link stays busy, and a
- * source's share follows its speed exactly. */
-#define KITH_PIECE_FETCH_PER_SOURCE 1
 #define KITH_PIECE_FETCH_TICK_MS 50
-/* a piece in flight this long, and 4 times the mean piece time, may be asked of an idle
- * source too (the end of a fetch must not wait for its slowest source) */
-#define KITH_PIECE_FETCH_DUPLICATE_MIN_MS 200
 /* a source that answered 503 (all its readers taken) is not asked again this long */
 #define KITH_PIECE_FETCH_BUSY_MS 1000
 /* a source without a piece map that refused a piece (416: it has not got it yet) is not
  * asked again this long (one announcement interval) */
 #define KITH_PIECE_FETCH_MISSING_MS 250
-#define KITH_PIECE_FETCH_NONE G_MAXUINT
-/* a growing copy is asked for pieces starting up to this many pieces past its announced
- * progress (4 MiB is 330 ms at 100 Mbit/s, more than the 250 ms between announcements) */
-#define KITH_PIECE_FETCH_LOOKAHEAD 4
 
 typedef struct {
+  KithPiecePickerSource has; /* first: the picker reads the sources as these */
   gchar *node;
   gchar *url;
-  guint64 available; /* bytes from the start it has */
-  gboolean growing;  /* a partial copy: has more soon */
-  KithPieceMap *map; /* the pieces it says it has (Kith-Pieces), or NULL: its first @available bytes */
-  gboolean fallback; /* asked only for pieces no other source has (the origin) */
-  guint inflight;
   guint64 bytes; /* verified bytes it sent */
-  gboolean gone; /* lied or failed: asked for nothing more */
-  gint64 busy_until_us;
 } KithPieceSource;
 
 typedef struct {
+  KithPiecePickerRequest pick; /* first: the picker reads the requests as these */
   KithPieceFetch *fetch;
   KithPieceSource *source;
-  guint index;
   guint64 offset;
   guint64 length;
   KithPeerDownload *download;
   KithSha256 *checksum;
   guint8 *buffer;
-  gint64 started_us;
   gint64 last_bytes_us;
 } KithPieceRequest;
 
@@ -95,7 +79,7 @@ kith_piece_source_free (KithPieceSource *source)
 {
   g_free (source->node);
   g_free (source->url);
-  kith_piece_map_free (source->map);
+  kith_piece_map_free (source->has.map);
   g_free (source);
 }
 
@@ -119,8 +103,8 @@ kith_piece_fetch_count (KithPieceFetch *self, const gchar *result)
 static void
 kith_piece_fetch_drop (KithPieceFetch *self, KithPieceRequest *request)
 {
-  self->asked[request->index]--;
-  request->source->inflight--;
+  self->asked[request->pick.index]--;
+  request->source->has.inflight--;
   g_ptr_array_remove_fast (self->requests, request); /* frees it */
 }
 
@@ -138,7 +122,7 @@ kith_piece_fetch_finish (KithPieceFetch *self, const GError *error)
 static void
 kith_piece_fetch_lose_source (KithPieceFetch *self, KithPieceSource *source, const GError *error)
 {
-  source->gone = TRUE;
+  source->has.gone = TRUE;
   for (guint i = self->requests->len; i > 0; i--) {
     KithPieceRequest *request = g_ptr_array_index (self->requests, i - 1);
     if (request->source == source)
@@ -157,7 +141,7 @@ kith_piece_fetch_write (KithPeerDownload *download, const guint8 *data, gsize le
   /* the download holds the range to its length; checked again before the copy */
   if (offset < request->offset || at + len > request->length) {
     g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "%s sent bytes outside piece %u", request->source->node, request->index);
+                 "%s sent bytes outside piece %u", request->source->node, request->pick.index);
     return FALSE;
   }
   memcpy (request->buffer + at, data, len);
@@ -182,7 +166,7 @@ kith_piece_fetch_advance (KithPieceFetch *self)
 static gboolean
 kith_piece_fetch_keep (KithPieceFetch *self, KithPieceRequest *request, GError **error)
 {
-  guint index = request->index;
+  guint index = request->pick.index;
 
   if (!kith_alias_writer_write_at (self->writer, request->offset, request->buffer, request->length, error))
     return FALSE;
@@ -191,8 +175,8 @@ kith_piece_fetch_keep (KithPieceFetch *self, KithPieceRequest *request, GError *
   self->done += request->length;
   request->source->bytes += request->length;
   g_debug ("piece %u from %s in %" G_GINT64_FORMAT " ms (%u in flight)", index, request->source->node,
-           (g_get_monotonic_time () - request->started_us) / 1000, self->requests->len);
-  self->piece_us_total += g_get_monotonic_time () - request->started_us;
+           (g_get_monotonic_time () - request->pick.started_us) / 1000, self->requests->len);
+  self->piece_us_total += g_get_monotonic_time () - request->pick.started_us;
   self->piece_us_count++;
   self->last_progress_us = g_get_monotonic_time ();
   self->told = FALSE;
@@ -200,7 +184,7 @@ kith_piece_fetch_keep (KithPieceFetch *self, KithPieceRequest *request, GError *
   kith_metrics_add (self->metrics, "kith_peering_piece_bytes_total", NULL, request->length);
   for (guint i = self->requests->len; i > 0; i--) {
     KithPieceRequest *other = g_ptr_array_index (self->requests, i - 1);
-    if (other != request && other->index == index) {
+    if (other != request && other->pick.index == index) {
       kith_piece_fetch_count (self, "dropped");
       kith_piece_fetch_drop (self, other);
     }
@@ -238,13 +222,13 @@ kith_piece_fetch_update_map (KithPieceFetch *self, KithPieceSource *source, cons
                  source->node, local_error->message);
     return FALSE;
   }
-  if (source->map != NULL && !kith_piece_map_covers (map, source->map)) {
+  if (source->has.map != NULL && !kith_piece_map_covers (map, source->has.map)) {
     g_set_error (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
                  "%s no longer has pieces it said it had", source->node);
     return FALSE;
   }
-  kith_piece_map_free (source->map);
-  source->map = g_steal_pointer (&map);
+  kith_piece_map_free (source->has.map);
+  source->has.map = g_steal_pointer (&map);
   return TRUE;
 }
 
@@ -265,29 +249,29 @@ kith_piece_fetch_request_finished (KithPeerDownload *download, const GError *dow
   }
   if (error != NULL && status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE) {
     /* refused: a lie if its map says it has the piece, else it has not got it yet */
-    if (source->map != NULL && kith_piece_map_get (source->map, request->index)) {
+    if (source->has.map != NULL && kith_piece_map_get (source->has.map, request->pick.index)) {
       g_set_error (&lie, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                   "%s refused piece %u, which it says it has", source->node, request->index);
+                   "%s refused piece %u, which it says it has", source->node, request->pick.index);
       kith_piece_fetch_lie (self, source, lie);
       return;
     }
-    if (source->map == NULL)
-      source->busy_until_us = g_get_monotonic_time () + KITH_PIECE_FETCH_MISSING_MS * 1000;
+    if (source->has.map == NULL)
+      source->has.busy_until_us = g_get_monotonic_time () + KITH_PIECE_FETCH_MISSING_MS * 1000;
     kith_piece_fetch_count (self, "missing");
     kith_piece_fetch_drop (self, request);
     kith_piece_fetch_schedule (self);
     return;
   }
   if (error != NULL && status == SOUP_STATUS_SERVICE_UNAVAILABLE) {
-    source->busy_until_us = g_get_monotonic_time () + KITH_PIECE_FETCH_BUSY_MS * 1000;
+    source->has.busy_until_us = g_get_monotonic_time () + KITH_PIECE_FETCH_BUSY_MS * 1000;
     kith_piece_fetch_count (self, "busy");
     kith_piece_fetch_drop (self, request);
     kith_piece_fetch_schedule (self);
     return;
   }
-  if (error == NULL && !kith_piece_list_matches (self->pieces, request->index, kith_sha256_get_string (request->checksum)))
+  if (error == NULL && !kith_piece_list_matches (self->pieces, request->pick.index, kith_sha256_get_string (request->checksum)))
     g_set_error (&error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                 "piece %u from %s does not match the piece list", request->index, source->node);
+                 "piece %u from %s does not match the piece list", request->pick.index, source->node);
   if (error == NULL && kith_piece_fetch_keep (self, request, &error)) {
     kith_piece_fetch_drop (self, request);
     self->funcs.progress (self, self->prefix, self->done, self->user_data);
@@ -312,155 +296,45 @@ kith_piece_fetch_ask (KithPieceFetch *self, KithPieceSource *source, guint index
 
   request->fetch = self;
   request->source = source;
-  request->index = index;
+  request->pick.source = &source->has;
+  request->pick.index = index;
   kith_piece_list_get_piece (self->pieces, index, &request->offset, &request->length);
   request->checksum = kith_sha256_new ();
   request->buffer = g_malloc (request->length);
-  request->started_us = request->last_bytes_us = g_get_monotonic_time ();
+  request->pick.started_us = request->last_bytes_us = g_get_monotonic_time ();
   request->download = kith_peer_download_new (self->session, source->url, source->node, self->metrics,
                                               &kith_piece_fetch_request_funcs, request);
   kith_peer_download_set_range (request->download, request->offset, request->length);
   self->asked[index]++;
-  source->inflight++;
+  source->has.inflight++;
   g_ptr_array_add (self->requests, request);
   kith_peer_download_start (request->download);
 }
 
-static gboolean
-kith_piece_fetch_source_has (KithPieceFetch *self, KithPieceSource *source, guint index)
-{
-  guint64 offset, length;
-
-  if (source->map != NULL)
-    return kith_piece_map_get (source->map, index);
-  kith_piece_list_get_piece (self->pieces, index, &offset, &length);
-  if (source->growing)
-    return offset < source->available + KITH_PIECE_FETCH_LOOKAHEAD * kith_piece_list_get_piece_size (self->pieces);
-  return offset + length <= source->available;
-}
-
-/* Near the end, a piece stuck on another source, asked of idle @source as well. */
-static guint
-kith_piece_fetch_pick_duplicate (KithPieceFetch *self, KithPieceSource *source, gint64 now)
-{
-  gint64 mean_us = self->piece_us_count > 0 ? self->piece_us_total / self->piece_us_count : 0;
-  gint64 min_age_us = MAX ((gint64) KITH_PIECE_FETCH_DUPLICATE_MIN_MS * 1000, 4 * mean_us);
-
-  if (source->inflight > 0)
-    return KITH_PIECE_FETCH_NONE;
-  for (guint i = 0; i < self->requests->len; i++) {
-    KithPieceRequest *request = g_ptr_array_index (self->requests, i);
-    if (request->source != source && self->asked[request->index] == 1 &&
-        now - request->started_us >= min_age_us && kith_piece_fetch_source_has (self, source, request->index))
-      return request->index;
-  }
-  return KITH_PIECE_FETCH_NONE;
-}
-
-/* Whether a partial copy announced more bytes than its last piece map has: it has pieces
- * we do not know of. */
-static gboolean
-kith_piece_fetch_map_is_stale (KithPieceFetch *self, KithPieceSource *source)
-{
-  return source->map != NULL && source->growing &&
-         (guint64) kith_piece_map_get_set_count (source->map) * kith_piece_list_get_piece_size (self->pieces) <
-             source->available;
-}
-
-/* One step of rarest first: piece @i replaces *@best if fewer sources have it, or, as
- * rare, with the chance that leaves every one of the *@ties equals equally likely. */
+/* What the picker needs to know, as of now (pieces kept move on first_missing and the mean). */
 static void
-kith_piece_fetch_consider (KithPieceFetch *self, guint i, guint *best, guint *ties)
+kith_piece_fetch_picker (KithPieceFetch *self, KithPiecePicker *picker)
 {
-  if (*best == KITH_PIECE_FETCH_NONE || self->avail[i] < self->avail[*best]) {
-    *best = i;
-    *ties = 1;
-  } else if (self->avail[i] == self->avail[*best] && g_random_int_range (0, (gint32) ++(*ties)) == 0) {
-    *best = i;
-  }
+  *picker = (KithPiecePicker) {
+    .pieces = self->pieces,
+    .count = self->count,
+    .first_missing = self->first_missing,
+    .verified = self->verified,
+    .asked = self->asked,
+    .avail = self->avail,
+    .sources = self->sources,
+    .requests = self->requests,
+    .mean_piece_us = self->piece_us_count > 0 ? self->piece_us_total / self->piece_us_count : 0,
+  };
 }
 
-/* A piece its (stale) map does not claim, to be asked as a probe: it is sent if the copy
- * has it by now, else refused with the copy's map as it is (no lie either way). The
- * rarest, at random among equals. */
-static guint
-kith_piece_fetch_pick_probe (KithPieceFetch *self, KithPieceSource *source)
-{
-  guint best = KITH_PIECE_FETCH_NONE, ties = 0;
-
-  for (guint i = self->first_missing; i < self->count; i++) {
-    if (self->verified[i] || self->asked[i] != 0 || kith_piece_map_get (source->map, i))
-      continue;
-    kith_piece_fetch_consider (self, i, &best, &ties);
-  }
-  return best;
-}
-
-/* Whether piece @index is past what growing @source (without a map) announced: asked of
- * it, the piece comes only when its own download gets there. */
-static gboolean
-kith_piece_fetch_is_ahead (KithPieceFetch *self, KithPieceSource *source, guint index)
-{
-  guint64 offset, length;
-
-  if (source->map != NULL || !source->growing)
-    return FALSE;
-  kith_piece_list_get_piece (self->pieces, index, &offset, &length);
-  return offset + length > source->available;
-}
-
-/* Rarest first: of the pieces nobody is asked for that @source has, one that the fewest
- * sources have, at random among those (so fetchers that start together start on different
- * pieces, and soon have pieces to trade); a piece past a growing copy's announced progress
- * only when it has none before (one source takes one piece at a time: waiting there for
- * its download, we would leave the pieces it has); else a duplicate. */
 static guint
 kith_piece_fetch_pick (KithPieceFetch *self, KithPieceSource *source, gint64 now)
 {
-  guint best = KITH_PIECE_FETCH_NONE, ties = 0;
-  guint ahead = KITH_PIECE_FETCH_NONE, ahead_ties = 0;
+  KithPiecePicker picker;
 
-  for (guint i = self->first_missing; i < self->count; i++) {
-    if (self->verified[i] || self->asked[i] != 0)
-      continue;
-    if (source->fallback && self->avail[i] > 0)
-      continue; /* another source has it */
-    if (!kith_piece_fetch_source_has (self, source, i)) {
-      if (source->map == NULL && !source->growing && i * kith_piece_list_get_piece_size (self->pieces) >= source->available)
-        break; /* it has nothing further on */
-      continue;
-    }
-    if (kith_piece_fetch_is_ahead (self, source, i))
-      kith_piece_fetch_consider (self, i, &ahead, &ahead_ties);
-    else
-      kith_piece_fetch_consider (self, i, &best, &ties);
-  }
-  if (best == KITH_PIECE_FETCH_NONE)
-    best = ahead;
-  if (best == KITH_PIECE_FETCH_NONE && kith_piece_fetch_map_is_stale (self, source))
-    best = kith_piece_fetch_pick_probe (self, source);
-  return best != KITH_PIECE_FETCH_NONE ? best : kith_piece_fetch_pick_duplicate (self, source, now);
-}
-
-/* How many sources (not gone) have each missing piece. */
-static void
-kith_piece_fetch_count_avail (KithPieceFetch *self)
-{
-  memset (self->avail, 0, sizeof (guint16) * self->count);
-  for (guint j = 0; j < self->sources->len; j++) {
-    KithPieceSource *source = g_ptr_array_index (self->sources, j);
-    if (source->gone || source->fallback)
-      continue;
-    for (guint i = self->first_missing; i < self->count; i++)
-      if (!self->verified[i] && kith_piece_fetch_source_has (self, source, i))
-        self->avail[i]++;
-  }
-}
-
-static gboolean
-kith_piece_fetch_usable (KithPieceSource *source, gint64 now)
-{
-  return !source->gone && source->busy_until_us <= now && source->inflight < KITH_PIECE_FETCH_PER_SOURCE;
+  kith_piece_fetch_picker (self, &picker);
+  return kith_piece_picker_pick (&picker, &source->has, now);
 }
 
 /* Hands out pieces to free sources; ends the fetch when all are verified, or when no
@@ -470,6 +344,7 @@ kith_piece_fetch_schedule (KithPieceFetch *self)
 {
   gint64 now = g_get_monotonic_time ();
   gboolean any_left = FALSE;
+  KithPiecePicker picker;
   guint offset;
 
   if (self->finished)
@@ -478,18 +353,19 @@ kith_piece_fetch_schedule (KithPieceFetch *self)
     kith_piece_fetch_finish (self, NULL);
     return;
   }
-  kith_piece_fetch_count_avail (self);
+  kith_piece_fetch_picker (self, &picker);
+  kith_piece_picker_count_avail (&picker);
   /* from a random source on: none is always first to take the rarest pieces */
   offset = self->sources->len > 0 ? (guint) g_random_int_range (0, (gint32) self->sources->len) : 0;
   for (guint k = 0; k < self->sources->len && self->requests->len < self->max_inflight; k++) {
     KithPieceSource *source = g_ptr_array_index (self->sources, (k + offset) % self->sources->len);
     guint index;
-    while (kith_piece_fetch_usable (source, now) && self->requests->len < self->max_inflight &&
-           (index = kith_piece_fetch_pick (self, source, now)) != KITH_PIECE_FETCH_NONE)
+    while (kith_piece_picker_usable (&source->has, now) && self->requests->len < self->max_inflight &&
+           (index = kith_piece_fetch_pick (self, source, now)) != KITH_PIECE_PICKER_NONE)
       kith_piece_fetch_ask (self, source, index);
   }
   for (guint i = 0; i < self->sources->len; i++)
-    any_left |= !((KithPieceSource *) g_ptr_array_index (self->sources, i))->gone;
+    any_left |= !((KithPieceSource *) g_ptr_array_index (self->sources, i))->has.gone;
   if (!any_left && self->requests->len == 0 && self->funcs.starved != NULL) {
     /* the caller may find new sources (the LAN again, the origin); the pieces we have are
      * kept, and the tick ends the fetch if none brings one within stall-ms */
@@ -580,7 +456,7 @@ kith_piece_fetch_new (SoupSession *session, KithMetrics *metrics, const KithPiec
   self->verified = g_new0 (guint8, self->count);
   self->asked = g_new0 (guint8, self->count);
   self->avail = g_new0 (guint16, self->count);
-  self->max_inflight = (guint) MIN ((guint64) KITH_PIECE_FETCH_MAX_SOURCES * KITH_PIECE_FETCH_PER_SOURCE,
+  self->max_inflight = (guint) MIN ((guint64) KITH_PIECE_FETCH_MAX_SOURCES * KITH_PIECE_PICKER_PER_SOURCE,
                                     MAX (KITH_PIECE_FETCH_MAX_BUFFERED / piece_size, 1));
   return self;
 }
@@ -615,17 +491,17 @@ kith_piece_fetch_add_source (KithPieceFetch *self, const gchar *node, const gcha
     source->node = g_strdup (node);
     g_ptr_array_add (self->sources, source);
   }
-  if (source->gone)
+  if (source->has.gone)
     return TRUE;
   /* a new URL (a new partial copy) is taken for the next piece; those in flight go on;
    * its piece map is not that of the old copy */
   if (g_strcmp0 (source->url, url) != 0)
-    g_clear_pointer (&source->map, kith_piece_map_free);
+    g_clear_pointer (&source->has.map, kith_piece_map_free);
   self->starved = FALSE;
   g_free (source->url);
   source->url = g_strdup (url);
-  source->available = MIN (available, kith_piece_list_get_file_size (self->pieces));
-  source->growing = growing && source->available < kith_piece_list_get_file_size (self->pieces);
+  source->has.available = MIN (available, kith_piece_list_get_file_size (self->pieces));
+  source->has.growing = growing && source->has.available < kith_piece_list_get_file_size (self->pieces);
   if (self->tick_id != 0 && self->idle_id == 0)
     self->idle_id = g_idle_add (kith_piece_fetch_schedule_idle, self);
   return TRUE;
@@ -640,7 +516,7 @@ kith_piece_fetch_add_fallback (KithPieceFetch *self, const gchar *node, const gc
     return FALSE;
   source = kith_piece_fetch_find_source (self, node);
   if (source != NULL)
-    source->fallback = TRUE;
+    source->has.fallback = TRUE;
   return TRUE;
 }
 
@@ -681,7 +557,7 @@ kith_piece_fetch_describe (KithPieceFetch *self)
   for (guint i = 0; i < self->sources->len; i++) {
     KithPieceSource *source = g_ptr_array_index (self->sources, i);
     g_string_append_printf (text, "%s%s: %" G_GUINT64_FORMAT "%s", i > 0 ? ", " : "", source->node, source->bytes,
-                            source->gone ? " (left)" : "");
+                            source->has.gone ? " (left)" : "");
   }
   return g_string_free (text, FALSE);
 }

@@ -6,7 +6,8 @@
  * source that lies or fails gets nothing more and its pieces go to the others; verified
  * pieces are kept whatever happens to the source that sent them.
  *
- * Pieces are asked rarest first (the fewest sources have them; random among equals).
+ * Pieces are asked rarest first (the fewest sources have them; random among equals;
+ * the choice is kith-piece-picker.h's).
  * A partial copy fetched in pieces says which it has in a piece map (kith-piece-map.h) with
  * every answer; one that sends a map that is not one, takes back a piece, or refuses a
  * piece its map claims is a liar, like one that sends a bad piece. */
