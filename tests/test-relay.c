@@ -655,25 +655,36 @@ fake_relay_start (KithTestBackend *backend, const gchar *mode)
                                 kith_test_backend_get_url (backend), NULL);
 }
 
-/* Stops the fake relay; returns how many connections its alias got. */
+/* Stops the fake relay; returns how many connections its alias got, and in *@cuts (may be
+ * NULL) how many of its endless answers were cut that the suite had not read of yet. */
 static guint
-fake_relay_stop (GSubprocess *proc)
+fake_relay_stop_counting (GSubprocess *proc, guint *cuts)
 {
   g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
   g_autofree gchar *line = NULL;
   guint connections = G_MAXUINT;
 
   g_output_stream_close (g_subprocess_get_stdin_pipe (proc), NULL, NULL);
+  if (cuts != NULL)
+    *cuts = 0;
   /* past the lines of answers cut (see kith-test-endless.h) */
   do {
     g_free (line);
     line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
+    if (cuts != NULL && line != NULL && g_str_has_prefix (line, "cut "))
+      (*cuts)++;
   } while (line != NULL && !g_str_has_prefix (line, "connections "));
   ck_assert (g_subprocess_wait (proc, NULL, NULL));
   if (line != NULL && g_str_has_prefix (line, "connections "))
     connections = (guint) g_ascii_strtoull (line + 12, NULL, 10);
   g_object_unref (proc);
   return connections;
+}
+
+static guint
+fake_relay_stop (GSubprocess *proc)
+{
+  return fake_relay_stop_counting (proc, NULL);
 }
 
 static guint64
@@ -1004,7 +1015,9 @@ END_TEST
 /* An offline node's relay answers its fetch of an origin miss with a body that never ends,
  * at full speed ("flood") or a byte every 100 ms ("trickle"), from a process of its own
  * whose offer verifies: the node cuts it, at the 64 KiB an answer may be or at the fetch's
- * deadline, the fetch fails saying so, bounded in time, and the node keeps answering. */
+ * deadline, the fetch fails saying so, bounded in time, and the node keeps answering. An
+ * answer past the bound is proven misbehaviour: that relay is blacklisted, asked once (not
+ * again every 500 ms until the deadline) and never again, not even by the next fetch. */
 static void
 check_endless_relay (const gchar *mode, const gchar *error)
 {
@@ -1040,7 +1053,22 @@ check_endless_relay (const gchar *mode, const gchar *error)
   }
   relay = kith_test_get_status_section (offline->connection, "relay");
   ck_assert_ptr_nonnull (relay);
-  fake_relay_stop (fake);
+  if (g_str_equal (mode, "flood")) {
+    g_autoptr (KithTestFetch) again = NULL;
+    guint cuts;
+    ck_assert_double_eq (node_metric (offline, "kith_relay_blacklisted_total"), 1);
+    ck_assert (!node_is_relayed (offline));
+    again = kith_test_fetch_start (offline, "http://127.0.0.1:9/nobody-has-it-either.cab", sha256, 1000,
+                                   FALSE);
+    ck_assert (kith_test_wait_until (kith_test_fetch_is_finished, again, 15000));
+    ck_assert_str_eq (kith_dbus_transfer1_get_state (again->proxy), "failed");
+    /* the relay offers again at every search: still not taken */
+    ck_assert (!node_is_relayed (offline));
+    fake_relay_stop_counting (fake, &cuts);
+    ck_assert_uint_eq (cuts, 0);
+  } else {
+    fake_relay_stop (fake);
+  }
 }
 
 START_TEST (test_relay_flood)

@@ -12,6 +12,9 @@
 #define KITH_RELAY_CLIENT_FETCH_RETRY_MS 500
 /* relays remembered in back-off at once */
 #define KITH_RELAY_CLIENT_MAX_BACKOFF 256
+/* a relay that proved it misbehaves (an answer past the bound) is not taken again for this
+ * long — as upload's blacklist-time: a fault backs off, a proven lie blacklists */
+#define KITH_RELAY_CLIENT_BLACKLIST_MS (24 * 3600 * G_GINT64_CONSTANT (1000))
 
 typedef enum {
   KITH_RELAY_CLIENT_PROBING,
@@ -108,13 +111,19 @@ kith_relay_client_clear_relay (KithRelayClient *self)
 }
 
 static void
-kith_relay_client_back_off (KithRelayClient *self, const gchar *node)
+kith_relay_client_set_backoff (KithRelayClient *self, const gchar *node, gint64 ms)
 {
-  gint64 until = g_get_monotonic_time () + (gint64) self->timings.backoff_ms * 1000;
+  gint64 until = g_get_monotonic_time () + ms * 1000;
 
   if (g_hash_table_size (self->backoff) >= KITH_RELAY_CLIENT_MAX_BACKOFF)
     g_hash_table_remove_all (self->backoff); /* a flood of names: forgetting is safe, checks still apply */
   g_hash_table_replace (self->backoff, g_strdup (node), g_memdup2 (&until, sizeof until));
+}
+
+static void
+kith_relay_client_back_off (KithRelayClient *self, const gchar *node)
+{
+  kith_relay_client_set_backoff (self, node, (gint64) self->timings.backoff_ms);
 }
 
 static gboolean
@@ -144,6 +153,22 @@ kith_relay_client_socket_client (KithRelayClient *self, const gchar *proxy_url)
     g_socket_client_set_proxy_resolver (client, resolver);
   }
   return client;
+}
+
+/* A relay that proved it misbehaves: not taken again for a day, and left now if in use. */
+static void
+kith_relay_client_blacklist (KithRelayClient *self, const gchar *node, const gchar *why)
+{
+  g_message ("relay %s blacklisted for %" G_GINT64_FORMAT " s: %s", node, KITH_RELAY_CLIENT_BLACKLIST_MS / 1000,
+             why);
+  kith_relay_client_count (self, "kith_relay_blacklisted_total");
+  kith_relay_client_set_backoff (self, node, KITH_RELAY_CLIENT_BLACKLIST_MS);
+  if (g_strcmp0 (node, self->node) != 0 ||
+      (self->state != KITH_RELAY_CLIENT_RELAYED && self->state != KITH_RELAY_CLIENT_TRYING))
+    return;
+  g_cancellable_cancel (self->cancellable); /* its probe */
+  kith_relay_client_clear_relay (self);
+  kith_relay_client_search (self);
 }
 
 /* ---- the relay in use ---- */
@@ -346,6 +371,7 @@ typedef struct {
   /* the request in flight, cancelled with the fetch or at the deadline: an answer that
    * trickles in stays under the session's idle timeout, and under the size bound for hours */
   KithDeadline *request;
+  gchar *relay_node;  /* whom the request in flight went to */
   GError *last_error; /* why the request before it failed, when it is asked again */
 } KithRelayClientFetch;
 
@@ -353,6 +379,7 @@ static void
 kith_relay_client_fetch_free (KithRelayClientFetch *fetch)
 {
   kith_deadline_free (fetch->request);
+  g_free (fetch->relay_node);
   g_clear_error (&fetch->last_error);
   g_free (fetch->query);
   g_free (fetch);
@@ -418,6 +445,17 @@ kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_da
     g_task_return_error (task, error);
     return;
   }
+  if (body == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
+    /* more than the bound is no fault but proof of misbehaviour (docs/security.md): asking
+     * it again every half second until the deadline only fed it our time */
+    g_autofree gchar *why = g_strdup_printf ("its answer to a fetch was %s", error->message);
+    if (fetch->relay_node != NULL)
+      kith_relay_client_blacklist (fetch->self, fetch->relay_node, why);
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                             "the relay's answer was %s (blacklisted)", error->message);
+    g_error_free (error);
+    return;
+  }
   if (body == NULL) {
     /* the relay went away: the route finds the next one, and the fetch asks it */
     kith_backend_route_report_failure (kith_agent_get_backend_route (fetch->self->agent));
@@ -461,6 +499,9 @@ kith_relay_client_fetch_send (GTask *task)
   }
   url = g_strdup_printf ("%s/relay/fetch?%s", relay, fetch->query);
   msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_free (fetch->relay_node);
+  fetch->relay_node =
+      g_strdup (kith_backend_route_get_relay_node (kith_agent_get_backend_route (fetch->self->agent)));
   left_ms = MAX (fetch->deadline - g_get_monotonic_time (), 0) / 1000 + 1;
   fetch->request = kith_deadline_new (g_task_get_cancellable (task), (guint) MIN (left_ms, G_MAXUINT));
   kith_http_request_send_async (fetch->self->session, msg, KITH_RELAY_CLIENT_ANSWER_MAX,

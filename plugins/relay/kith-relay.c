@@ -138,6 +138,8 @@ kith_relay_register_metrics (KithAgent *agent)
                          "Relay offers that failed the enrolled-peer check");
   kith_metrics_register (metrics, "kith_relay_failovers_total", KITH_METRIC_COUNTER,
                          "Relays given up because they stopped tunnelling to the backend");
+  kith_metrics_register (metrics, "kith_relay_blacklisted_total", KITH_METRIC_COUNTER,
+                         "Relays blacklisted for a day: an answer past its bound");
   kith_metrics_register (metrics, "kith_relay_fetches_total", KITH_METRIC_COUNTER,
                          "Origin misses fetched whole for offline requesters");
   kith_metrics_register (metrics, "kith_relay_fetches_refused_total", KITH_METRIC_COUNTER,
