@@ -59,6 +59,8 @@
  *                         the right length, from the wrong place
  *   cut-then-whole SIZE SEED  as cut-then-lie, but bad2 ignores the range: 200 and the whole file
  *   cut-poison SIZE SEED  as cut, but the third its first answer sends is not the file's
+ *   cut-late-poison SIZE SEED  as cut-late, but the third its first answer sends is not the
+ *                         file's (a host that gets the holder that sends the rest blamed)
  *   cut-size SIZE SEED    as cut, but it announces (and its answers promise) 1000 bytes more
  *                         than the file has
  *
@@ -477,6 +479,7 @@ static const AttackerMode attacker_modes[] = {
   { "piece-vanish", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "cut", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "cut-late", 2, 2, TRUE, attacker_start_pieces, attacker_cut_on_complete },
+  { "cut-late-poison", 2, 2, TRUE, attacker_start_pieces, attacker_cut_on_complete },
   { "cut-then-lie", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "cut-then-whole", 2, 2, TRUE, attacker_start_pieces, NULL },
   { "cut-poison", 2, 2, TRUE, attacker_start_pieces, NULL },
@@ -632,13 +635,14 @@ client_respond (Client *client)
 
     client->body = g_bytes_ref (self->poison);
     client->body_len = head_request ? 0 : self->promised;
-    if (first && g_strcmp0 (self->mode->name, "cut-poison") == 0) {
+    if (first && (g_strcmp0 (self->mode->name, "cut-poison") == 0 ||
+                  g_strcmp0 (self->mode->name, "cut-late-poison") == 0)) {
       g_bytes_unref (client->body);
       client->body = kith_test_make_content (self->promised, 0xbad);
     }
     if (first) {
       client->body_len = head_request ? 0 : self->promised / 3;
-      client->hold = g_strcmp0 (self->mode->name, "cut-late") == 0;
+      client->hold = g_str_has_prefix (self->mode->name, "cut-late");
     }
     if (!first && g_strcmp0 (self->mode->name, "cut-then-lie") == 0 && from > 0 && from < self->promised) {
       /* the length of the rest, but bytes from the start */

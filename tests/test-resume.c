@@ -221,6 +221,60 @@ START_TEST (test_wrong_announced_size_fetched_again_whole)
 }
 END_TEST
 
+/* The third the attacker sent B before it broke off is not the file's; the honest holder H
+ * sends the rest and B's copy does not match. It had two senders, so nobody is banned for
+ * it: each is backed off as for a fault, the kept bytes go and H is asked for the whole
+ * file, which alone makes B's copy. H, forgiven at that good delivery, is the source of B's
+ * next fetch. */
+START_TEST (test_mixed_mismatch_bans_nobody)
+{
+  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
+  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 48);
+  g_autoptr (GBytes) next = kith_test_make_content (RESUME_SIZE, 49);
+  g_autofree gchar *sha = kith_test_sha256 (content);
+  g_autofree gchar *next_sha = kith_test_sha256 (next);
+  g_autofree gchar *url = kith_test_origin_url (origin, "/framed.bin");
+  g_autofree gchar *next_url = kith_test_origin_url (origin, "/next.bin");
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) h = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autoptr (KithTestFetch) fb = NULL;
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autofree gchar *from_h = NULL;
+  g_autofree gchar *next_source = NULL;
+  g_autofree gchar *next_from_h = NULL;
+
+  kith_test_origin_add (origin, "/framed.bin", content, 0);
+  kith_test_origin_add (origin, "/next.bin", next, 0);
+  cutter = kith_test_attacker_spawn (test_port, "cut-late-poison", size, "48");
+  fb = kith_test_fetch_start (b, url, sha, 0, FALSE);
+  ck_assert (kith_test_wait_until (fetch_has_cut_bytes, fb, 10000));
+  ck_assert_str_eq (kith_dbus_transfer1_get_source (fb->proxy), ATTACKER_NODE);
+  /* the attacker's second answer is the whole file: H holds it, and its "complete" cuts B */
+  from_h = kith_test_fetch_sync (h, url, sha, FALSE, content);
+  ck_assert_str_eq (from_h, ATTACKER_NODE);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fb, content, 30000), kith_test_agent_get_node_id (h->agent));
+  /* H was asked for the rest, then for the whole */
+  ck_assert_uint_eq (kith_test_node_peering_status (h, "bytes-served"), 2 * RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"mismatched\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
+  /* the cut, then the attacker and H for the copy that did not match */
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 3);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/framed.bin"), 0);
+  /* H is not held against: B's next fetch, of a file only H has, comes from it */
+  next_from_h = kith_test_fetch_sync (h, next_url, next_sha, FALSE, next);
+  ck_assert_str_eq (next_from_h, "origin");
+  next_source = kith_test_fetch_sync (b, next_url, next_sha, FALSE, next);
+  ck_assert_str_eq (next_source, kith_test_agent_get_node_id (h->agent));
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/next.bin"), 1);
+  kith_test_attacker_stop (cutter);
+}
+END_TEST
+
 #define LEADER_SIZE (2 * 1024 * 1024 + 17)
 #define LEADER_HOLD (512 * 1024)
 
@@ -286,6 +340,7 @@ resume_suite (void)
   tcase_add_test (tc, test_wrong_range_refused_then_origin);
   tcase_add_test (tc, test_range_ignored_starts_over);
   tcase_add_test (tc, test_bad_kept_bytes_fetched_again_whole);
+  tcase_add_test (tc, test_mixed_mismatch_bans_nobody);
   tcase_add_test (tc, test_killed_leader_resumed_from_origin);
   tcase_add_test (tc, test_resumed_from_origin_without_size);
   tcase_add_test (tc, test_wrong_announced_size_fetched_again_whole);

@@ -71,8 +71,8 @@ kith_fetch_download_own_bytes (KithFetchDownload *self)
 
 /* A whole-file download that ends without a copy keeps what is in for the next attempt at
  * the same file (kith-resume-table.h), with who sent it: the end's hash check still
- * decides, and a mismatch blames them all. Not in pieces (verified pieces are kept there),
- * not without a hash and a size to check the whole against. */
+ * decides (who answers for a mismatch: kith_fetch_download_blame_senders()). Not in pieces
+ * (verified pieces are kept there), not without a hash and a size to check the whole against. */
 static void
 kith_fetch_download_park (KithFetchDownload *self)
 {
@@ -252,34 +252,69 @@ kith_fetch_download_progress (KithPeerDownload *download, guint64 done, gpointer
   self->funcs.progress (self, kith_alias_writer_get_size (self->writer), self->user_data);
 }
 
-/* The origin is where the file comes from: a copy it completed after bytes kept from peers
- * that does not match (@why a HASH_MISMATCH: the kept bytes were the wrong ones, their
- * senders are blamed), or an answer to the rest that brought none of it (another range or
- * size than the kept bytes were bounded by — a peer announced it —, a 416, an error), means
- * the kept bytes go and the origin is asked for the whole file, into a new temporary file:
- * an origin attempt that failed would end the fetch, which a peer that sent bad bytes and
- * broke off must not be able to do. Once: nothing is kept after it. TRUE when it started
- * again. */
+/* The peers whose bytes are in the copy: those of the kept bytes and the source now when it
+ * is a peer that sent some (each once; the origin is where the file comes from, not one). */
+static guint
+kith_fetch_download_count_senders (KithFetchDownload *self)
+{
+  guint n = self->kept_sources->len;
+
+  if (self->source != NULL && g_strcmp0 (self->source, "origin") != 0 &&
+      kith_fetch_download_own_bytes (self) > 0 &&
+      !g_ptr_array_find_with_equal_func (self->kept_sources, self->source, g_str_equal, NULL))
+    n++;
+  return n;
+}
+
+/* A copy resumed from kept bytes did not match (@why, a HASH_MISMATCH). One peer that sent
+ * bytes of it is banned for it as ever. Of several, the copy does not say which sent the
+ * wrong ones: a host that streamed a bad prefix and broke off would get the honest holder
+ * that sent the rest banned with it. So none is banned on that alone: each gets a fault's
+ * back-off (forgiven at its next good delivery), the copy is counted, and the next one comes
+ * from a single source, which alone answers for it. @with_source: the source now sent bytes
+ * of it too. */
+static void
+kith_fetch_download_blame_senders (KithFetchDownload *self, const GError *why, gboolean with_source)
+{
+  guint n = with_source ? kith_fetch_download_count_senders (self) : self->kept_sources->len;
+  g_autoptr (GError) fault = NULL;
+
+  if (n == 1 && !with_source) {
+    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, 0), why, self->user_data);
+    return;
+  }
+  fault = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
+                       "one of the %u nodes that sent parts of a copy that did not match (%s)", n,
+                       why->message);
+  kith_metrics_add (self->ctx->metrics, "kith_peering_resumed_total", "result=\"mismatched\"", 1);
+  g_message ("%s: a copy from %u nodes did not match; none is banned for it, the file is fetched again "
+             "from one", self->href, n);
+  for (guint i = 0; i < self->kept_sources->len; i++)
+    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, i), fault, self->user_data);
+  if (with_source && !g_ptr_array_find_with_equal_func (self->kept_sources, self->source, g_str_equal, NULL))
+    self->funcs.source_failed (self, self->source, fault, self->user_data);
+}
+
+/* The kept bytes go and the source now is asked for the whole file, into a new temporary
+ * file; nothing is kept if that breaks (resumable false), so one source makes the next copy.
+ * TRUE when it started again. */
 static gboolean
-kith_fetch_download_start_over (KithFetchDownload *self, const GError *why, gboolean blame)
+kith_fetch_download_refetch (KithFetchDownload *self, const GError *why)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *url = NULL;
+  g_autofree gchar *source = NULL;
   KithAliasWriter *writer;
   gboolean served;
 
-  if (self->kept == 0 || g_strcmp0 (self->source, "origin") != 0)
-    return FALSE;
   writer = kith_alias_store_begin (self->ctx->store, self->href, self->sha256, self->size, &error);
   if (writer == NULL) {
     g_warning ("%s: %s", self->href, error->message);
     return FALSE;
   }
   kith_alias_writer_set_trust (writer, self->trust);
-  for (guint i = 0; blame && i < self->kept_sources->len; i++)
-    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, i), why, self->user_data);
   g_message ("%s: the %" G_GUINT64_FORMAT " bytes kept from before did not make the file (%s); fetching it whole "
-             "from the origin", self->href, self->kept, why->message);
+             "from %s", self->href, self->kept, why->message, self->source);
   /* our readers had those bytes: they are cut, and a new partial copy is announced */
   served = self->partial != NULL;
   if (served) {
@@ -289,14 +324,35 @@ kith_fetch_download_start_over (KithFetchDownload *self, const GError *why, gboo
   kith_alias_writer_free (self->writer);
   self->writer = writer;
   self->kept = self->kept_origin = 0;
-  self->bound = self->size;
+  if (self->size > 0 || g_strcmp0 (self->source, "origin") == 0)
+    self->bound = self->size;
   g_ptr_array_set_size (self->kept_sources, 0);
+  self->resumable = FALSE;
   if (served)
     kith_fetch_download_serve (self);
   url = g_strdup (self->url);
+  source = g_strdup (self->source);
   g_clear_pointer (&self->download, kith_peer_download_free); /* allowed from its finished */
-  kith_fetch_download_start (self, url, "origin");
+  kith_fetch_download_start (self, url, source);
   return TRUE;
+}
+
+/* The origin is where the file comes from: a copy it completed after bytes kept from peers
+ * that does not match (@why a HASH_MISMATCH: the kept bytes were the wrong ones, their
+ * senders blamed as kith_fetch_download_blame_senders() says), or an answer to the rest that
+ * brought none of it (another range or size than the kept bytes were bounded by — a peer
+ * announced it —, a 416, an error), means the kept bytes go and the origin is asked for the
+ * whole file: an origin attempt that failed would end the fetch, which a peer that sent bad
+ * bytes and broke off must not be able to do. Once: nothing is kept after it. TRUE when it
+ * started again. */
+static gboolean
+kith_fetch_download_start_over (KithFetchDownload *self, const GError *why, gboolean blame)
+{
+  if (self->kept == 0 || g_strcmp0 (self->source, "origin") != 0)
+    return FALSE;
+  if (blame)
+    kith_fetch_download_blame_senders (self, why, FALSE);
+  return kith_fetch_download_refetch (self, why);
 }
 
 static void
@@ -304,12 +360,25 @@ kith_fetch_download_finished (KithPeerDownload *download, const GError *error, g
 {
   KithFetchDownload *self = user_data;
   g_autoptr (GError) mismatch = NULL;
+  gboolean from_origin = g_strcmp0 (self->source, "origin") == 0;
 
-  if (error == NULL && self->kept > 0 && self->kept_sources->len > 0 && g_strcmp0 (self->source, "origin") == 0 &&
+  if (error == NULL && self->kept > 0 && self->kept_sources->len > 0 &&
+      (from_origin || kith_fetch_download_count_senders (self) > 1) &&
       !kith_alias_writer_matches (self->writer, &mismatch) &&
-      g_error_matches (mismatch, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH) &&
-      kith_fetch_download_start_over (self, mismatch, TRUE))
-    return;
+      g_error_matches (mismatch, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
+    if (from_origin && kith_fetch_download_start_over (self, mismatch, TRUE))
+      return;
+    /* a peer completed bytes others sent: it sends the whole again, and answers for it alone */
+    if (!from_origin) {
+      kith_fetch_download_blame_senders (self, mismatch, TRUE);
+      if (kith_fetch_download_refetch (self, mismatch))
+        return;
+      self->resumable = FALSE; /* the bytes in are not the file's */
+      kith_fetch_download_commit (self, g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
+                                                     "%s", mismatch->message));
+      return;
+    }
+  }
   /* the origin would not send the rest (another range or size, 416, an error): the whole */
   if (error != NULL && kith_peer_download_get_done (download) == 0 && kith_fetch_download_start_over (self, error, FALSE))
     return;
