@@ -222,11 +222,12 @@ START_TEST (test_wrong_announced_size_fetched_again_whole)
 END_TEST
 
 /* The third the attacker sent B before it broke off is not the file's; the honest holder H
- * sends the rest and B's copy does not match. It had two senders, so nobody is banned for
- * it: each is backed off as for a fault, the kept bytes go and H is asked for the whole
- * file, which alone makes B's copy. H, forgiven at that good delivery, is the source of B's
+ * sends the rest and B's copy does not match. It had two senders, so neither is banned for
+ * it alone: each is backed off as for a fault, and H is asked for the whole file, which
+ * alone makes B's copy. Against it, the attacker's third differs and H's rest does not: the
+ * attacker is banned, H is not, and H, forgiven at that good delivery, is the source of B's
  * next fetch. */
-START_TEST (test_mixed_mismatch_bans_nobody)
+START_TEST (test_mixed_mismatch_bans_the_liar)
 {
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 48);
@@ -258,7 +259,8 @@ START_TEST (test_mixed_mismatch_bans_nobody)
   ck_assert_uint_eq (kith_test_node_peering_status (h, "bytes-served"), 2 * RESUME_SIZE - RESUME_CUT);
   ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
   ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"mismatched\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
+  /* the attacker, whose third differs from the verified copy */
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
   /* the cut, then the attacker and H for the copy that did not match */
   ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 3);
   ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_SIZE);
@@ -269,7 +271,7 @@ START_TEST (test_mixed_mismatch_bans_nobody)
   ck_assert_str_eq (next_from_h, "origin");
   next_source = kith_test_fetch_sync (b, next_url, next_sha, FALSE, next);
   ck_assert_str_eq (next_source, kith_test_agent_get_node_id (h->agent));
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/next.bin"), 1);
   kith_test_attacker_stop (cutter);
 }
@@ -340,7 +342,7 @@ resume_suite (void)
   tcase_add_test (tc, test_wrong_range_refused_then_origin);
   tcase_add_test (tc, test_range_ignored_starts_over);
   tcase_add_test (tc, test_bad_kept_bytes_fetched_again_whole);
-  tcase_add_test (tc, test_mixed_mismatch_bans_nobody);
+  tcase_add_test (tc, test_mixed_mismatch_bans_the_liar);
   tcase_add_test (tc, test_killed_leader_resumed_from_origin);
   tcase_add_test (tc, test_resumed_from_origin_without_size);
   tcase_add_test (tc, test_wrong_announced_size_fetched_again_whole);

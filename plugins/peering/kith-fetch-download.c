@@ -3,6 +3,7 @@
 #include "kith-fetch-download.h"
 
 #include "kith-crypto.h"
+#include "kith-file-compare.h"
 #include "kith-peering-error.h"
 #include "kith-partial-handler.h"
 #include "kith-peer-download.h"
@@ -23,6 +24,13 @@ struct _KithFetchDownload {
   guint64 kept;
   guint64 kept_origin;
   GPtrArray *kept_sources;
+  GPtrArray *span_nodes; /* who sent which of the kept bytes (KithResumePoint) */
+  GArray *span_ends;
+  /* a copy of several senders that did not match, kept until the one we fetch again in its
+   * place verifies, to find whose bytes were wrong; or NULL */
+  KithAliasWriter *suspect;
+  GPtrArray *suspect_nodes;
+  GArray *suspect_ends;
   gchar *source;
   gchar *url;
   gboolean resumable; /* what is in may be kept if the download breaks (false once it lied,
@@ -58,6 +66,10 @@ kith_fetch_download_new (const KithPeeringContext *context, const gchar *href, c
   self->kept = kith_alias_writer_get_size (writer);
   self->kept_origin = point != NULL ? point->origin_bytes : 0;
   self->kept_sources = point != NULL ? g_ptr_array_ref (point->sources) : g_ptr_array_new_with_free_func (g_free);
+  self->span_nodes = point != NULL ? g_ptr_array_ref (point->span_nodes)
+                                   : g_ptr_array_new_with_free_func (g_free);
+  self->span_ends = point != NULL ? g_array_ref (point->span_ends)
+                                  : g_array_new (FALSE, FALSE, sizeof (guint64));
   self->resumable = TRUE;
   return self;
 }
@@ -67,6 +79,32 @@ static guint64
 kith_fetch_download_own_bytes (KithFetchDownload *self)
 {
   return kith_alias_writer_get_size (self->writer) - self->kept;
+}
+
+/* The kept bytes are gone: nobody sent any. */
+static void
+kith_fetch_download_forget_kept (KithFetchDownload *self)
+{
+  self->kept = self->kept_origin = 0;
+  g_ptr_array_set_size (self->kept_sources, 0);
+  g_ptr_array_set_size (self->span_nodes, 0);
+  g_array_set_size (self->span_ends, 0);
+}
+
+/* The spans of the bytes in: the kept ones and, if it sent any, the source's now. */
+static void
+kith_fetch_download_copy_spans (KithFetchDownload *self, GPtrArray *nodes, GArray *ends)
+{
+  guint64 in = kith_alias_writer_get_size (self->writer);
+
+  for (guint i = 0; i < self->span_nodes->len; i++) {
+    g_ptr_array_add (nodes, g_strdup (g_ptr_array_index (self->span_nodes, i)));
+    g_array_append_val (ends, g_array_index (self->span_ends, guint64, i));
+  }
+  if (in > self->kept && self->source != NULL) {
+    g_ptr_array_add (nodes, g_strdup (self->source));
+    g_array_append_val (ends, in);
+  }
 }
 
 /* A whole-file download that ends without a copy keeps what is in for the next attempt at
@@ -81,7 +119,9 @@ kith_fetch_download_park (KithFetchDownload *self)
 
   if (!self->resumable || self->sha256 == NULL || self->bound == 0 || in == 0 || in >= self->bound)
     return;
-  point = kith_resume_point_new (g_steal_pointer (&self->writer));
+  point = kith_resume_point_new (NULL);
+  kith_fetch_download_copy_spans (self, point->span_nodes, point->span_ends);
+  point->writer = g_steal_pointer (&self->writer);
   point->origin_bytes = self->kept_origin;
   for (guint i = 0; i < self->kept_sources->len; i++)
     g_ptr_array_add (point->sources, g_strdup (g_ptr_array_index (self->kept_sources, i)));
@@ -107,7 +147,12 @@ kith_fetch_download_free (KithFetchDownload *self)
   g_clear_object (&self->partial);
   kith_fetch_download_park (self);
   kith_alias_writer_free (self->writer);
+  kith_alias_writer_free (self->suspect);
+  g_clear_pointer (&self->suspect_nodes, g_ptr_array_unref);
+  g_clear_pointer (&self->suspect_ends, g_array_unref);
   g_ptr_array_unref (self->kept_sources);
+  g_ptr_array_unref (self->span_nodes);
+  g_array_unref (self->span_ends);
   g_free (self->source);
   g_free (self->url);
   g_free (self->sha256);
@@ -164,6 +209,39 @@ kith_fetch_download_get_top_source (KithFetchDownload *self)
   return self->piece_fetch != NULL ? kith_piece_fetch_get_top_source (self->piece_fetch) : NULL;
 }
 
+/* The copy of several senders that did not match (the suspect) against @entry, the verified
+ * file one source sent in its place: a sender whose bytes there differ sent bytes that are
+ * not the file's, and is banned as a single sender of a bad copy would be; the others had
+ * only their fault's back-off. One read of both files, once per such copy. */
+static void
+kith_fetch_download_find_liars (KithFetchDownload *self, const KithAliasEntry *entry)
+{
+  guint64 start = 0;
+
+  for (guint i = 0; i < self->suspect_nodes->len; i++) {
+    const gchar *node = g_ptr_array_index (self->suspect_nodes, i);
+    guint64 end = g_array_index (self->suspect_ends, guint64, i);
+    g_autoptr (GError) error = NULL;
+
+    if (g_strcmp0 (node, "origin") != 0 &&
+        !kith_file_compare_range (kith_alias_writer_get_path (self->suspect), entry->path, start,
+                                  MIN (end, entry->size), &error)) {
+      if (error != NULL) {
+        g_warning ("%s: cannot tell whether %s sent the file's bytes: %s", self->href, node, error->message);
+      } else {
+        g_autoptr (GError) lie = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                                              "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                                              " it sent are not the file's", start, end - 1);
+        self->funcs.source_failed (self, node, lie, self->user_data);
+      }
+    }
+    start = end;
+  }
+  g_clear_pointer (&self->suspect, kith_alias_writer_free);
+  g_clear_pointer (&self->suspect_nodes, g_ptr_array_unref);
+  g_clear_pointer (&self->suspect_ends, g_array_unref);
+}
+
 /* The copy is verified and stored; only now may the readers of our partial copy have its end. */
 static void
 kith_fetch_download_commit (KithFetchDownload *self, GError *error)
@@ -186,6 +264,8 @@ kith_fetch_download_commit (KithFetchDownload *self, GError *error)
      * origin itself answered wrongly (the next attempt would ask it the same) */
     self->resumable = FALSE;
   }
+  if (entry != NULL && self->suspect != NULL)
+    kith_fetch_download_find_liars (self, entry);
   if (entry != NULL && self->partial != NULL)
     kith_partial_copy_complete (self->partial, entry->sha256);
   self->funcs.finished (self, entry, error, self->user_data); /* may free @self */
@@ -220,8 +300,7 @@ kith_fetch_download_restarted (KithPeerDownload *download, gpointer user_data, G
     self->resumable = FALSE;
     return FALSE;
   }
-  self->kept = self->kept_origin = 0;
-  g_ptr_array_set_size (self->kept_sources, 0);
+  kith_fetch_download_forget_kept (self);
   return TRUE;
 }
 
@@ -271,8 +350,9 @@ kith_fetch_download_count_senders (KithFetchDownload *self)
  * wrong ones: a host that streamed a bad prefix and broke off would get the honest holder
  * that sent the rest banned with it. So none is banned on that alone: each gets a fault's
  * back-off (forgiven at its next good delivery), the copy is counted, and the next one comes
- * from a single source, which alone answers for it. @with_source: the source now sent bytes
- * of it too. */
+ * from a single source, which alone answers for it; once that one verifies, the senders
+ * whose bytes differ from it are banned (kith_fetch_download_find_liars()). @with_source:
+ * the source now sent bytes of it too. */
 static void
 kith_fetch_download_blame_senders (KithFetchDownload *self, const GError *why, gboolean with_source)
 {
@@ -287,8 +367,8 @@ kith_fetch_download_blame_senders (KithFetchDownload *self, const GError *why, g
                        "one of the %u nodes that sent parts of a copy that did not match (%s)", n,
                        why->message);
   kith_metrics_add (self->ctx->metrics, "kith_peering_resumed_total", "result=\"mismatched\"", 1);
-  g_message ("%s: a copy from %u nodes did not match; none is banned for it, the file is fetched again "
-             "from one", self->href, n);
+  g_message ("%s: a copy from %u nodes did not match; fetching it again from one, against which each "
+             "one's bytes are checked", self->href, n);
   for (guint i = 0; i < self->kept_sources->len; i++)
     self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, i), fault, self->user_data);
   if (with_source && !g_ptr_array_find_with_equal_func (self->kept_sources, self->source, g_str_equal, NULL))
@@ -297,9 +377,10 @@ kith_fetch_download_blame_senders (KithFetchDownload *self, const GError *why, g
 
 /* The kept bytes go and the source now is asked for the whole file, into a new temporary
  * file; nothing is kept if that breaks (resumable false), so one source makes the next copy.
- * TRUE when it started again. */
+ * @keep: the copy in had several senders, it is kept (with who sent what) until that one
+ * verifies (kith_fetch_download_find_liars()). TRUE when it started again. */
 static gboolean
-kith_fetch_download_refetch (KithFetchDownload *self, const GError *why)
+kith_fetch_download_refetch (KithFetchDownload *self, const GError *why, gboolean keep)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *url = NULL;
@@ -321,12 +402,18 @@ kith_fetch_download_refetch (KithFetchDownload *self, const GError *why)
     kith_partial_copy_fail (self->partial);
     g_clear_object (&self->partial);
   }
-  kith_alias_writer_free (self->writer);
+  if (keep && self->suspect == NULL) {
+    self->suspect = self->writer;
+    self->suspect_nodes = g_ptr_array_new_with_free_func (g_free);
+    self->suspect_ends = g_array_new (FALSE, FALSE, sizeof (guint64));
+    kith_fetch_download_copy_spans (self, self->suspect_nodes, self->suspect_ends);
+  } else {
+    kith_alias_writer_free (self->writer);
+  }
   self->writer = writer;
-  self->kept = self->kept_origin = 0;
+  kith_fetch_download_forget_kept (self);
   if (self->size > 0 || g_strcmp0 (self->source, "origin") == 0)
     self->bound = self->size;
-  g_ptr_array_set_size (self->kept_sources, 0);
   self->resumable = FALSE;
   if (served)
     kith_fetch_download_serve (self);
@@ -352,7 +439,7 @@ kith_fetch_download_start_over (KithFetchDownload *self, const GError *why, gboo
     return FALSE;
   if (blame)
     kith_fetch_download_blame_senders (self, why, FALSE);
-  return kith_fetch_download_refetch (self, why);
+  return kith_fetch_download_refetch (self, why, blame && self->kept_sources->len > 1);
 }
 
 static void
@@ -371,7 +458,7 @@ kith_fetch_download_finished (KithPeerDownload *download, const GError *error, g
     /* a peer completed bytes others sent: it sends the whole again, and answers for it alone */
     if (!from_origin) {
       kith_fetch_download_blame_senders (self, mismatch, TRUE);
-      if (kith_fetch_download_refetch (self, mismatch))
+      if (kith_fetch_download_refetch (self, mismatch, TRUE))
         return;
       self->resumable = FALSE; /* the bytes in are not the file's */
       kith_fetch_download_commit (self, g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
@@ -499,8 +586,7 @@ kith_fetch_download_start_pieces (KithFetchDownload *self, const KithPieceList *
   /* pieces are checked one by one against their list: bytes kept unchecked are not used */
   if (self->kept > 0 && !kith_alias_writer_restart (self->writer, &error))
     g_warning ("%s: %s", self->href, error->message);
-  self->kept = self->kept_origin = 0;
-  g_ptr_array_set_size (self->kept_sources, 0);
+  kith_fetch_download_forget_kept (self);
   self->resumable = FALSE; /* written out of order */
   if (self->partial != NULL)
     kith_partial_copy_set_pieces (self->partial, kith_piece_list_get_piece_size (pieces),

@@ -21,7 +21,8 @@ typedef struct {
    * failed; it is asked for nothing more. Whole: @node sent bytes kept from a broken
    * download before this one resumed it, and the whole did not match; or, when the copy
    * had several senders, @node is one of them (a fault, KITH_PEERING_ERROR_FAILED: the
-   * file is fetched again whole from the source now). */
+   * file is fetched again whole from the source now), and once that copy verifies, one of
+   * them whose bytes differ from it (KITH_PEERING_ERROR_HASH_MISMATCH). */
   void (*source_failed) (KithFetchDownload *download, const gchar *node, const GError *error,
                          gpointer user_data);
   /* In pieces: every source is gone with pieces missing (those in are kept); sources may
