@@ -4,6 +4,7 @@
  * complete, a failed or stalled copy cuts its readers, ranges, HEAD, the reader cap */
 #include <check.h>
 
+#include "kith-test-agent.h"
 #include "kith-test-suite.h"
 #include "kith-test-util.h"
 #include <string.h>
@@ -14,25 +15,13 @@
 
 #include "kith-test-partial.h"
 
-#define WAIT_TIMEOUT_S 20
+#define WAIT_TIMEOUT_MS 20000
 #define TOTAL (600 * 1024 + 7) /* more than the reader's buffer */
 #define TOKEN "0123456789abcdef0123456789abcdef"
 
 static KithTestPartial *fixture;
 static GOutputStream *file_out;
 static GBytes *content;
-
-static void
-run_until (gboolean (*done) (gpointer), gpointer data)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  ck_assert_msg (!timed_out, "timed out waiting");
-  g_source_remove (id);
-}
 
 static void
 setup_with_stall (guint stall_ms)
@@ -214,7 +203,7 @@ static void
 reader_wait_for (Reader *reader, guint64 bytes)
 {
   reader_want = bytes;
-  run_until (reader_has_wanted, reader);
+  ck_assert_msg (kith_test_wait_until (reader_has_wanted, reader, WAIT_TIMEOUT_MS), "timed out waiting");
   ck_assert_msg (!reader_ended (reader), "the answer ended after %u bytes: %s", reader->received->len,
                  reader->error != NULL ? reader->error->message : "end of body");
   ck_assert_uint_eq (reader->received->len, bytes);
@@ -259,7 +248,7 @@ START_TEST (test_bytes_while_growing)
   ck_assert (!reader_ended (reader));
   ck_assert_uint_eq (reader->received->len, TOTAL - 1);
   kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
-  run_until (reader_ended, reader);
+  ck_assert_msg (kith_test_wait_until (reader_ended, reader, WAIT_TIMEOUT_MS), "timed out waiting");
   g_assert_no_error (reader->error);
   assert_content (reader, 0, TOTAL);
   ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 0);
@@ -276,7 +265,7 @@ START_TEST (test_failure_cuts)
   copy_write (copy, 50 * 1024);
   reader_wait_for (reader, 50 * 1024);
   kith_partial_copy_fail (copy);
-  run_until (reader_ended, reader);
+  ck_assert_msg (kith_test_wait_until (reader_ended, reader, WAIT_TIMEOUT_MS), "timed out waiting");
   /* never a clean end: the reader cannot mistake it for the whole file */
   ck_assert_msg (reader->error != NULL, "a failed copy ended cleanly");
   ck_assert_uint_eq (reader->received->len, 50 * 1024);
@@ -299,7 +288,7 @@ START_TEST (test_stall_cuts)
   copy_write (copy, 10 * 1024);
   reader_wait_for (reader, 10 * 1024);
   started = g_get_monotonic_time ();
-  run_until (reader_ended, reader);
+  ck_assert_msg (kith_test_wait_until (reader_ended, reader, WAIT_TIMEOUT_MS), "timed out waiting");
   ck_assert_msg (reader->error != NULL, "a stalled copy ended cleanly");
   ck_assert_uint_ge (g_get_monotonic_time () - started, 250 * 1000);
   ck_assert_uint_eq (fixture->refusals->len, 1);
@@ -326,7 +315,7 @@ START_TEST (test_unknown_size_chunked)
   copy_write (copy, 4000);
   reader_wait_for (reader, 4999);
   kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
-  run_until (reader_ended, reader);
+  ck_assert_msg (kith_test_wait_until (reader_ended, reader, WAIT_TIMEOUT_MS), "timed out waiting");
   g_assert_no_error (reader->error);
   assert_content (reader, 0, 5000);
 }
@@ -338,7 +327,7 @@ END_TEST
 static void
 assert_unknown_size_cut (KithPartialCopy *copy, Reader *reader, const gchar *reason)
 {
-  run_until (reader_ended, reader);
+  ck_assert_msg (kith_test_wait_until (reader_ended, reader, WAIT_TIMEOUT_MS), "timed out waiting");
   ck_assert_msg (reader->error != NULL, "a copy of unknown size cut (%s) ended cleanly after %u bytes", reason,
                  reader->received->len);
   /* a reset: libsoup reads a close at a chunk's end as the end of the body */
@@ -388,7 +377,7 @@ START_TEST (test_unknown_size_complete_ends)
   copy_write (copy, 50 * 1024);
   reader_wait_for (reader, 50 * 1024 - 1);
   kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
-  run_until (reader_ended, reader);
+  ck_assert_msg (kith_test_wait_until (reader_ended, reader, WAIT_TIMEOUT_MS), "timed out waiting");
   g_assert_no_error (reader->error);
   ck_assert_int_eq (soup_message_headers_get_encoding (soup_message_get_response_headers (reader->msg)),
                     SOUP_ENCODING_CHUNKED);
@@ -408,7 +397,7 @@ START_TEST (test_range_and_head)
 
   copy_write (copy, 1000);
   middle = reader_start ("GET", TOKEN, "bytes=100-199");
-  run_until (reader_ended, middle);
+  ck_assert_msg (kith_test_wait_until (reader_ended, middle, WAIT_TIMEOUT_MS), "timed out waiting");
   g_assert_no_error (middle->error);
   ck_assert_uint_eq (soup_message_get_status (middle->msg), 206);
   assert_content (middle, 100, 100);
@@ -417,14 +406,14 @@ START_TEST (test_range_and_head)
   copy_write (copy, TOTAL - 1000);
   reader_wait_for (tail, 9);
   kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
-  run_until (reader_ended, tail);
+  ck_assert_msg (kith_test_wait_until (reader_ended, tail, WAIT_TIMEOUT_MS), "timed out waiting");
   g_assert_no_error (tail->error);
   assert_content (tail, TOTAL - 10, 10);
   past = reader_start ("GET", TOKEN, past_range);
-  run_until (reader_ended, past);
+  ck_assert_msg (kith_test_wait_until (reader_ended, past, WAIT_TIMEOUT_MS), "timed out waiting");
   ck_assert_uint_eq (soup_message_get_status (past->msg), 416);
   head = reader_start ("HEAD", TOKEN, NULL);
-  run_until (reader_ended, head);
+  ck_assert_msg (kith_test_wait_until (reader_ended, head, WAIT_TIMEOUT_MS), "timed out waiting");
   ck_assert_uint_eq (soup_message_get_status (head->msg), 200);
   ck_assert_int_eq (soup_message_headers_get_content_length (soup_message_get_response_headers (head->msg)),
                     TOTAL);
@@ -443,7 +432,7 @@ START_TEST (test_reader_cap)
   first = reader_start ("GET", TOKEN, NULL);
   reader_wait_for (first, 1000);
   second = reader_start ("GET", TOKEN, NULL);
-  run_until (reader_ended, second);
+  ck_assert_msg (kith_test_wait_until (reader_ended, second, WAIT_TIMEOUT_MS), "timed out waiting");
   ck_assert_uint_eq (soup_message_get_status (second->msg), 503);
   ck_assert_uint_eq (fixture->refusals->len, 1);
   ck_assert_str_eq (g_ptr_array_index (fixture->refusals, 0), "readers");
@@ -460,11 +449,11 @@ START_TEST (test_not_found)
   const gchar *tokens[] = { "0123456789abcdef0123456789abcdee", "0123456789ABCDEF0123456789ABCDEF", "0123",
                             below, above };
 
-  run_until (reader_ended, right);
+  ck_assert_msg (kith_test_wait_until (reader_ended, right, WAIT_TIMEOUT_MS), "timed out waiting");
   ck_assert_uint_eq (soup_message_get_status (right->msg), 200);
   for (guint i = 0; i < G_N_ELEMENTS (tokens); i++) {
     g_autoptr (Reader) reader = reader_start ("GET", tokens[i], NULL);
-    run_until (reader_ended, reader);
+    ck_assert_msg (kith_test_wait_until (reader_ended, reader, WAIT_TIMEOUT_MS), "timed out waiting");
     ck_assert_msg (soup_message_get_status (reader->msg) == 404, "%s: %u", tokens[i],
                    soup_message_get_status (reader->msg));
   }
@@ -487,12 +476,12 @@ START_TEST (test_table)
 
   ck_assert_ptr_eq (found, copy);
   kith_partial_copy_fail (copy);
-  run_until (table_empty, NULL);
+  ck_assert_msg (kith_test_wait_until (table_empty, NULL, WAIT_TIMEOUT_MS), "timed out waiting");
   g_clear_object (&copy);
   copy = copy_new (TOTAL);
   kith_partial_copy_complete (copy, "0000000000000000000000000000000000000000000000000000000000000000");
   ck_assert_uint_eq (kith_partial_table_get_size (fixture->table), 1);
-  run_until (table_empty, NULL);
+  ck_assert_msg (kith_test_wait_until (table_empty, NULL, WAIT_TIMEOUT_MS), "timed out waiting");
   /* full: the finished copies go before any growing one */
   growing = kith_partial_copy_new ("ffffffffffffffffffffffffffffffff", "h", fixture->file_path, 0, NULL);
   kith_partial_table_add (fixture->table, growing);

@@ -5,6 +5,7 @@
  * any other at once (416), saying in Kith-Pieces which it has */
 #include <check.h>
 
+#include "kith-test-agent.h"
 #include "kith-test-suite.h"
 #include "kith-test-util.h"
 
@@ -20,7 +21,7 @@
 #define PIECE 1000
 #define COUNT 10
 #define TOTAL (COUNT * PIECE - 300) /* the last piece is shorter */
-#define WAIT_TIMEOUT_S 20
+#define WAIT_TIMEOUT_MS 20000
 
 /* ---- the map and its wire form ---- */
 
@@ -144,21 +145,22 @@ answer_read (GObject *source, GAsyncResult *result, gpointer user_data)
   answer->done = TRUE;
 }
 
+static gboolean
+answer_is_done (gpointer user_data)
+{
+  return ((Answer *) user_data)->done;
+}
+
 /* A GET of bytes [@first, @last] of the copy, to its end (bounded). Caller clears. */
 static void
 get_range (Answer *answer, guint64 first, guint64 last)
 {
   g_autofree gchar *url = kith_test_partial_url (fixture, TOKEN);
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
 
   *answer = (Answer) { soup_message_new ("GET", url), NULL, NULL, FALSE };
   soup_message_headers_set_range (soup_message_get_request_headers (answer->msg), (goffset) first, (goffset) last);
   soup_session_send_and_read_async (fixture->session, answer->msg, G_PRIORITY_DEFAULT, NULL, answer_read, answer);
-  while (!answer->done && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  ck_assert_msg (!timed_out, "the answer did not end");
-  g_source_remove (id);
+  ck_assert_msg (kith_test_wait_until (answer_is_done, answer, WAIT_TIMEOUT_MS), "the answer did not end");
   g_assert_no_error (answer->error);
 }
 
@@ -336,8 +338,6 @@ START_TEST (test_copy_missing_piece_while_readers_taken)
                                                            &error);
   g_autofree gchar *url = kith_test_partial_url (fixture, TOKEN);
   Answer answer, whole = { soup_message_new ("GET", url), NULL, NULL, FALSE };
-  gboolean timed_out = FALSE;
-  guint id;
 
   g_assert_no_error (error);
   kith_partial_table_add (fixture->table, copy);
@@ -360,11 +360,7 @@ START_TEST (test_copy_missing_piece_while_readers_taken)
   ck_assert_uint_eq (kith_partial_copy_get_readers (copy), 2);
 
   soup_session_send_and_read_async (fixture->session, whole.msg, G_PRIORITY_DEFAULT, NULL, answer_read, &whole);
-  id = g_timeout_add_seconds (WAIT_TIMEOUT_S, kith_test_timeout_cb, &timed_out);
-  while (!whole.done && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  ck_assert_msg (!timed_out, "the answer did not end");
-  g_source_remove (id);
+  ck_assert_msg (kith_test_wait_until (answer_is_done, &whole, WAIT_TIMEOUT_MS), "the answer did not end");
   g_assert_no_error (whole.error);
   ck_assert_uint_eq (soup_message_get_status (whole.msg), 503);
   answer_clear (&whole);
