@@ -459,6 +459,76 @@ START_TEST (test_index_href_claimed_once)
 }
 END_TEST
 
+/* A record whose sha256 is not lower-case hex (the one hex rule, kith-hex.h) is malformed:
+ * refused at load, with its href, whether its file is named as the record says or by the
+ * lower-case hash (then adopted by sha256 as any file the index lost); the records around
+ * it are whole. */
+START_TEST (test_index_upper_case_refused)
+{
+  g_autofree gchar *index = g_build_filename (tmp_dir, "index.json", NULL);
+  g_autoptr (GBytes) a = make_data (400, 51);
+  g_autoptr (GBytes) b = make_data (500, 52);
+  g_autoptr (GBytes) c = make_data (600, 53);
+  g_autoptr (GBytes) d = make_data (700, 54);
+  g_autofree gchar *sha_a = sha_of (a);
+  g_autofree gchar *sha_b = sha_of (b);
+  g_autofree gchar *sha_c = sha_of (c);
+  g_autofree gchar *sha_d = sha_of (d);
+  g_autofree gchar *upper_b = g_ascii_strup (sha_b, -1);
+  g_autofree gchar *upper_d = g_ascii_strup (sha_d, -1);
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *saved = NULL;
+  g_autoptr (KithAliasStore) store = NULL;
+  g_autoptr (KithAliasEntry) ea = NULL;
+  g_autoptr (KithAliasEntry) ec = NULL;
+  g_autoptr (KithAliasEntry) ed = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  /* b's file is named as its record says, d's by its lower-case hash */
+  GBytes *all[] = { a, b, c, d };
+  const gchar *names[] = { sha_a, upper_b, sha_c, sha_d };
+
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++) {
+    g_autofree gchar *path = g_build_filename (tmp_dir, names[i], NULL);
+    ck_assert (g_file_set_contents (path, g_bytes_get_data (all[i], NULL),
+                                    (gssize) g_bytes_get_size (all[i]), NULL));
+  }
+  text = g_strdup_printf ("{\"version\":1,\"files\":["
+                          "{\"sha256\":\"%s\",\"size\":400,\"hrefs\":[\"http://o.example/a\"]},"
+                          "{\"sha256\":\"%s\",\"size\":500,\"hrefs\":[\"http://o.example/b\"]},"
+                          "{\"sha256\":\"%s\",\"size\":600,\"hrefs\":[\"http://o.example/c\"]},"
+                          "{\"sha256\":\"%s\",\"size\":700,\"hrefs\":[\"http://o.example/d\"]}]}",
+                          sha_a, upper_b, sha_c, upper_d);
+  ck_assert (g_file_set_contents (index, text, -1, NULL));
+
+  store = open_store (0, 0);
+  /* before any re-hash: a, c and d's adopted file (b's record was taken as written before) */
+  ck_assert_uint_eq (kith_alias_store_get_total_bytes (store), 400 + 600 + 700);
+  wait_verified (store);
+  ea = kith_alias_store_lookup_href (store, "http://o.example/a");
+  ec = kith_alias_store_lookup_href (store, "http://o.example/c");
+  ck_assert_ptr_nonnull (ea);
+  ck_assert_ptr_nonnull (ec);
+  ck_assert_str_eq (ea->sha256, sha_a);
+  ck_assert_str_eq (ec->sha256, sha_c);
+  ck_assert_ptr_null (kith_alias_store_lookup_href (store, "http://o.example/b"));
+  ck_assert_ptr_null (kith_alias_store_lookup_href (store, "http://o.example/d"));
+  ck_assert_ptr_null (kith_alias_store_lookup_sha256 (store, upper_b));
+  ck_assert_ptr_null (kith_alias_store_lookup_sha256 (store, sha_b));
+  /* d's bytes are kept, by their hash and without the refused record's href */
+  ed = kith_alias_store_lookup_sha256 (store, sha_d);
+  ck_assert_ptr_nonnull (ed);
+  ck_assert_ptr_null (ed->href);
+  entries = kith_alias_store_get_entries (store);
+  ck_assert_uint_eq (entries->len, 2);
+  /* the index written back names no upper-case hash */
+  ck_assert (kith_alias_store_save (store, NULL));
+  ck_assert (g_file_get_contents (index, &saved, NULL, NULL));
+  ck_assert_ptr_null (strstr (saved, upper_b));
+  ck_assert_ptr_null (strstr (saved, upper_d));
+  ck_assert_ptr_nonnull (strstr (saved, sha_d));
+}
+END_TEST
+
 START_TEST (test_lru_eviction)
 {
   g_autoptr (KithAliasStore) store = open_store (3000, 0);
@@ -654,6 +724,7 @@ alias_store_suite (void)
   tcase_add_test (tc, test_corrupt_index);
   tcase_add_test (tc, test_index_heals);
   tcase_add_test (tc, test_index_href_claimed_once);
+  tcase_add_test (tc, test_index_upper_case_refused);
   tcase_add_test (tc, test_lru_eviction);
   tcase_add_test (tc, test_oversize_kept_alone);
   tcase_add_test (tc, test_max_age);

@@ -29,13 +29,6 @@ kith_alias_record_free (KithAliasRecord *record)
   g_free (record);
 }
 
-static gboolean
-is_sha256_hex (const gchar *s)
-{
-  g_autofree gchar *lower = s != NULL ? g_ascii_strdown (s, -1) : NULL;
-  return kith_hex_is_valid (lower, 64, 64);
-}
-
 /* The integer member @name, or @fallback if absent or of another type. */
 static gint64
 json_get_int (JsonObject *obj, const gchar *name, gint64 fallback)
@@ -57,7 +50,9 @@ record_from_json (JsonObject *obj)
                          : NULL;
   KithAliasRecord *record;
 
-  if (!is_sha256_hex (sha256) || size < 0 || hrefs == NULL || json_array_get_length (hrefs) == 0)
+  /* kith writes every sha256 lower-case (kith-hex.h), and the files are named by it: a
+   * record spelt otherwise was not written by kith and is malformed like any other */
+  if (!kith_hex_is_valid (sha256, 64, 64) || size < 0 || hrefs == NULL || json_array_get_length (hrefs) == 0)
     return NULL;
   record = kith_alias_record_new (sha256, (guint64) size);
   record->created = json_get_int (obj, "created", 0);

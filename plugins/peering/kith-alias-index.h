@@ -29,10 +29,11 @@ KithAliasRecord *kith_alias_record_new (const gchar *sha256, guint64 size);
 void kith_alias_record_free (KithAliasRecord *record);
 
 /* Reads the index at @path: the well-formed records (element-type KithAliasRecord), with
- * unique sha256s and non-empty hrefs. Malformed records are skipped; of an index that does
- * not parse (e.g. truncated), the records that are whole are salvaged. Sets
- * @damaged when the index was unreadable, of an unknown format or had malformed records;
- * an absent index is empty and not damaged. Never NULL. */
+ * unique sha256s (64 lower-case hex digits, kith_hex_is_valid()) and non-empty hrefs.
+ * Malformed records are skipped; of an index that does not parse (e.g. truncated), the
+ * records that are whole are salvaged. Sets @damaged when the index was unreadable, of an
+ * unknown format or had malformed records; an absent index is empty and not damaged. Never
+ * NULL. */
 GPtrArray *kith_alias_index_load (const gchar *path, gboolean *damaged);
 /* Replaces the index at @path atomically and durably with @records (element-type
  * KithAliasRecord). */
