@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kith-deadline.h — a cancellable of one's own that the caller's cancellable or a timeout
  * cancels: an operation on a peer, an origin or a writer that must end in time, whoever
- * else may also cancel it. Shared by the origin HEAD, the upload report reader and the
- * relay client's fetch requests. */
+ * else may also cancel it. Shared by the origin HEAD, the upload report reader, the upload
+ * server's enrollment and forwards of reports, and the relay client's fetch requests. */
 #pragma once
 
 #include <gio/gio.h>
