@@ -132,8 +132,8 @@ kith_piece_fetch_lose_source (KithPieceFetch *self, KithPieceSource *source, con
 }
 
 static gboolean
-kith_piece_fetch_write (KithPeerDownload *download, const guint8 *data, gsize len, guint64 offset,
-                        gpointer user_data, GError **error)
+kith_piece_fetch_write (KithPeerDownload *download G_GNUC_UNUSED, const guint8 *data, gsize len,
+                        guint64 offset, gpointer user_data, GError **error)
 {
   KithPieceRequest *request = user_data;
   guint64 at = offset - request->offset;
