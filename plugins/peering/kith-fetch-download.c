@@ -31,6 +31,11 @@ struct _KithFetchDownload {
   KithAliasWriter *suspect;
   GPtrArray *suspect_nodes;
   GArray *suspect_ends;
+  /* while the suspect is compared with the verified copy (in a worker), the copy, which
+   * the caller gets once that is done, and the nodes whose ranges are compared */
+  GCancellable *comparing;
+  KithAliasEntry *verified;
+  GPtrArray *compared_nodes;
   gchar *source;
   gchar *url;
   gboolean resumable; /* what is in may be kept if the download breaks (false once it lied,
@@ -147,6 +152,11 @@ kith_fetch_download_free (KithFetchDownload *self)
   g_clear_object (&self->partial);
   kith_fetch_download_park (self);
   kith_alias_writer_free (self->writer);
+  if (self->comparing != NULL)
+    g_cancellable_cancel (self->comparing); /* its callback sees that and leaves @self alone */
+  g_clear_object (&self->comparing);
+  kith_alias_entry_free (self->verified);
+  g_clear_pointer (&self->compared_nodes, g_ptr_array_unref);
   kith_alias_writer_free (self->suspect);
   g_clear_pointer (&self->suspect_nodes, g_ptr_array_unref);
   g_clear_pointer (&self->suspect_ends, g_array_unref);
@@ -209,37 +219,86 @@ kith_fetch_download_get_top_source (KithFetchDownload *self)
   return self->piece_fetch != NULL ? kith_piece_fetch_get_top_source (self->piece_fetch) : NULL;
 }
 
-/* The copy of several senders that did not match (the suspect) against @entry, the verified
- * file one source sent in its place: a sender whose bytes there differ sent bytes that are
- * not the file's, and is banned as a single sender of a bad copy would be; the others had
- * only their fault's back-off. One read of both files, once per such copy. */
 static void
-kith_fetch_download_find_liars (KithFetchDownload *self, const KithAliasEntry *entry)
+kith_fetch_download_forget_suspect (KithFetchDownload *self)
 {
-  guint64 start = 0;
-
-  for (guint i = 0; i < self->suspect_nodes->len; i++) {
-    const gchar *node = g_ptr_array_index (self->suspect_nodes, i);
-    guint64 end = g_array_index (self->suspect_ends, guint64, i);
-    g_autoptr (GError) error = NULL;
-
-    if (g_strcmp0 (node, "origin") != 0 &&
-        !kith_file_compare_range (kith_alias_writer_get_path (self->suspect), entry->path, start,
-                                  MIN (end, entry->size), &error)) {
-      if (error != NULL) {
-        g_warning ("%s: cannot tell whether %s sent the file's bytes: %s", self->href, node, error->message);
-      } else {
-        g_autoptr (GError) lie = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                                              "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
-                                              " it sent are not the file's", start, end - 1);
-        self->funcs.source_failed (self, node, lie, self->user_data);
-      }
-    }
-    start = end;
-  }
   g_clear_pointer (&self->suspect, kith_alias_writer_free);
   g_clear_pointer (&self->suspect_nodes, g_ptr_array_unref);
   g_clear_pointer (&self->suspect_ends, g_array_unref);
+  g_clear_pointer (&self->compared_nodes, g_ptr_array_unref);
+}
+
+/* The caller gets the verified copy @entry (taken), or @error (taken). */
+static void
+kith_fetch_download_finish (KithFetchDownload *self, KithAliasEntry *entry, GError *error)
+{
+  self->funcs.finished (self, entry, error, self->user_data); /* may free @self */
+  kith_alias_entry_free (entry);
+  g_clear_error (&error);
+}
+
+static void
+kith_fetch_download_compared (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  KithFetchDownload *self;
+  g_autoptr (GArray) ranges = NULL;
+
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
+    return; /* the download was freed */
+  self = user_data;
+  ranges = kith_file_compare_ranges_finish (result, NULL);
+  for (guint i = 0; ranges != NULL && i < ranges->len; i++) {
+    const KithFileCompareRange *range = &g_array_index (ranges, KithFileCompareRange, i);
+    const gchar *node = g_ptr_array_index (self->compared_nodes, i);
+
+    if (range->error != NULL) {
+      g_warning ("%s: cannot tell whether %s sent the file's bytes: %s", self->href, node,
+                 range->error->message);
+    } else if (!range->equal) {
+      g_autoptr (GError) lie = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
+                                            "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                                            " it sent are not the file's", range->start, range->end - 1);
+      self->funcs.source_failed (self, node, lie, self->user_data);
+    }
+  }
+  g_clear_object (&self->comparing);
+  kith_fetch_download_forget_suspect (self);
+  kith_fetch_download_finish (self, g_steal_pointer (&self->verified), NULL);
+}
+
+/* The copy of several senders that did not match (the suspect) against @entry (taken), the
+ * verified file one source sent in its place: a sender whose bytes there differ sent bytes
+ * that are not the file's, and is banned as a single sender of a bad copy would be; the
+ * others had only their fault's back-off. Both files are read once, in a worker, as large
+ * files take a while: the caller has the copy once that is done. */
+static void
+kith_fetch_download_find_liars (KithFetchDownload *self, KithAliasEntry *entry)
+{
+  g_autoptr (GArray) ranges = g_array_new (FALSE, TRUE, sizeof (KithFileCompareRange));
+  guint64 start = 0;
+
+  self->compared_nodes = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < self->suspect_nodes->len; i++) {
+    const gchar *node = g_ptr_array_index (self->suspect_nodes, i);
+    guint64 end = g_array_index (self->suspect_ends, guint64, i);
+
+    if (g_strcmp0 (node, "origin") != 0) {
+      KithFileCompareRange range = { .start = start, .end = MIN (end, entry->size) };
+
+      g_array_append_val (ranges, range);
+      g_ptr_array_add (self->compared_nodes, g_strdup (node));
+    }
+    start = end;
+  }
+  if (ranges->len == 0) {
+    kith_fetch_download_forget_suspect (self);
+    kith_fetch_download_finish (self, entry, NULL);
+    return;
+  }
+  self->verified = entry;
+  self->comparing = g_cancellable_new ();
+  kith_file_compare_ranges_async (kith_alias_writer_get_path (self->suspect), entry->path, g_steal_pointer (&ranges),
+                                  self->comparing, kith_fetch_download_compared, self);
 }
 
 /* The copy is verified and stored; only now may the readers of our partial copy have its end. */
@@ -264,13 +323,12 @@ kith_fetch_download_commit (KithFetchDownload *self, GError *error)
      * origin itself answered wrongly (the next attempt would ask it the same) */
     self->resumable = FALSE;
   }
-  if (entry != NULL && self->suspect != NULL)
-    kith_fetch_download_find_liars (self, entry);
   if (entry != NULL && self->partial != NULL)
     kith_partial_copy_complete (self->partial, entry->sha256);
-  self->funcs.finished (self, entry, error, self->user_data); /* may free @self */
-  kith_alias_entry_free (entry);
-  g_clear_error (&error);
+  if (entry != NULL && self->suspect != NULL)
+    kith_fetch_download_find_liars (self, entry);
+  else
+    kith_fetch_download_finish (self, entry, error);
 }
 
 /* ---- the whole file from one URL ---- */
