@@ -47,6 +47,13 @@ kith_test_partial_url (KithTestPartial *self, const gchar *token)
 }
 
 void
+kith_test_partial_stop (KithTestPartial *self)
+{
+  kith_partial_handler_stop (self->handler);
+  soup_server_disconnect (self->server);
+}
+
+void
 kith_test_partial_free (KithTestPartial *self)
 {
   g_clear_object (&self->session);

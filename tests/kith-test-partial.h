@@ -25,6 +25,9 @@ typedef struct {
 KithTestPartial *kith_test_partial_new (const gchar *name, guint stall_ms);
 /* "http://127.0.0.1:PORT" KITH_PARTIAL_HANDLER_PREFIX @token; caller frees. */
 gchar *kith_test_partial_url (KithTestPartial *self, const gchar *token);
+/* Stops as the agent does: the handler (peering's stop), then the server lets every
+ * connection go (the agent's), with nothing of the main loop run in between. */
+void kith_test_partial_stop (KithTestPartial *self);
 /* Stops the server, lets its last callbacks run, frees everything and removes the directory. */
 void kith_test_partial_free (KithTestPartial *self);
 

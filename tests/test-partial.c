@@ -368,6 +368,20 @@ START_TEST (test_unknown_size_stall_cuts)
 }
 END_TEST
 
+/* ...and so is a reader mid-body when the agent stops: the server's disconnect alone lets
+ * the answer go with its zero-length chunk */
+START_TEST (test_unknown_size_stop_cuts)
+{
+  g_autoptr (KithPartialCopy) copy = copy_new (0);
+  g_autoptr (Reader) reader = reader_start ("GET", TOKEN, NULL);
+
+  copy_write (copy, 50 * 1024);
+  reader_wait_for (reader, 50 * 1024 - 1);
+  kith_test_partial_stop (fixture);
+  assert_unknown_size_cut (copy, reader, "stopping");
+}
+END_TEST
+
 /* ...while a copy of unknown size that completes ends with its last chunk, cleanly */
 START_TEST (test_unknown_size_complete_ends)
 {
@@ -512,6 +526,7 @@ partial_suite (void)
   tcase_add_test (tc, test_unknown_size_chunked);
   tcase_add_test (tc, test_unknown_size_failure_cuts);
   tcase_add_test (tc, test_unknown_size_stall_cuts);
+  tcase_add_test (tc, test_unknown_size_stop_cuts);
   tcase_add_test (tc, test_unknown_size_complete_ends);
   tcase_add_test (tc, test_range_and_head);
   tcase_add_test (tc, test_reader_cap);

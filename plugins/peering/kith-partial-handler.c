@@ -30,6 +30,7 @@ struct _KithPartialHandler {
   guint stall_ms;
   guint max_readers;
   guint64 bytes_served;
+  GList *readers; /* KithPartialReader, borrowed: each removes itself as it stops */
 };
 
 enum {
@@ -57,6 +58,7 @@ typedef struct {
   const gchar *cut_reason;
   gboolean completed; /* the whole answer is queued */
   gboolean pieces;    /* the answer is of verified pieces: all there now */
+  GList *link;        /* in the handler's readers */
 } KithPartialReader;
 
 static void kith_partial_handler_pump (KithPartialReader *reader);
@@ -73,6 +75,7 @@ kith_partial_handler_reader_stop (KithPartialReader *reader)
   g_clear_handle_id (&reader->cut_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (reader->msg, reader);
   kith_partial_copy_remove_reader (reader->copy);
+  self->readers = g_list_delete_link (self->readers, reader->link);
   g_signal_emit (self, kith_partial_handler_signals[KITH_PARTIAL_HANDLER_SIGNAL_SERVED], 0,
                  reader->written, reader->completed && reader->queued == 0);
   g_object_unref (reader->msg);
@@ -353,6 +356,8 @@ kith_partial_handler_start_reader (KithPartialHandler *self, SoupServerMessage *
   reader->next = start;
   reader->end = end;
   reader->pieces = pieces;
+  self->readers = g_list_prepend (self->readers, reader);
+  reader->link = self->readers;
   /* no accumulation: libsoup drops each chunk once written */
   soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
   g_signal_connect (msg, "wrote-body-data", G_CALLBACK (kith_partial_handler_wrote), reader);
@@ -476,6 +481,22 @@ gchar *
 kith_partial_handler_build_path (const gchar *token)
 {
   return g_strconcat (KITH_PARTIAL_HANDLER_PREFIX, token, NULL);
+}
+
+void
+kith_partial_handler_stop (KithPartialHandler *self)
+{
+  g_return_if_fail (KITH_IS_PARTIAL_HANDLER (self));
+  /* now, not from an idle: the server lets every connection go before that would run, and
+   * a chunked answer let go ends with its zero-length chunk, a clean end */
+  while (self->readers != NULL) {
+    KithPartialReader *reader = self->readers->data;
+
+    if (reader->cut_id == 0)
+      reader->cut_reason = "stopping";
+    g_clear_handle_id (&reader->cut_id, g_source_remove);
+    kith_partial_handler_cut_now (reader); /* frees @reader, and its link */
+  }
 }
 
 guint64

@@ -26,7 +26,8 @@ G_BEGIN_DECLS
 
 /* Signals: "served" (guint64 body bytes written, gboolean all of the answer) when a
  * reader's answer ended or was cut; "refused" (const gchar *reason) for every reader
- * turned away or cut: "readers" (over the cap), "stall", "failed". */
+ * turned away or cut: "readers" (over the cap), "stall", "failed", "stopping" (the handler
+ * was stopped, kith_partial_handler_stop()). */
 #define KITH_TYPE_PARTIAL_HANDLER (kith_partial_handler_get_type ())
 G_DECLARE_FINAL_TYPE (KithPartialHandler, kith_partial_handler, KITH, PARTIAL_HANDLER, GObject)
 
@@ -42,6 +43,10 @@ void kith_partial_handler_add_to_server (KithPartialHandler *self, SoupServer *s
 void kith_partial_handler_set_max_readers (KithPartialHandler *self, guint max_readers);
 /* "/alias/partial/<token>"; caller owns. */
 gchar *kith_partial_handler_build_path (const gchar *token);
+/* Cuts every reader whose answer is still going out, at once — a reader of a copy of
+ * unknown size by resetting its connection, so that it is never taken for a clean end (the
+ * server's own disconnect would end it so). For a stop of the server: call it before. */
+void kith_partial_handler_stop (KithPartialHandler *self);
 /* Body bytes written to readers so far. */
 guint64 kith_partial_handler_get_bytes_served (KithPartialHandler *self);
 

@@ -320,7 +320,7 @@ kith_peering_register_metrics (KithMetrics *metrics)
   kith_metrics_register (metrics, "kith_peering_pieces_total", KITH_METRIC_COUNTER, "Pieces of files fetched in pieces, by result (ok: verified and kept, bad: did not match the piece list, failed: the source failed, busy: the source answered 503, dropped: a duplicate asked near the end that another source sent first, missing: a partial copy refused a piece it did not claim, lied: a source refused a piece it claimed or sent a bad piece map)");
   kith_metrics_register (metrics, "kith_peering_piece_bytes_total", KITH_METRIC_COUNTER, "Bytes of verified pieces kept");
   kith_metrics_register (metrics, "kith_peering_resumed_total", KITH_METRIC_COUNTER, "Downloads of a whole file that asked their source only for the rest, the bytes before kept from a download that broke, by answer (ranged: the rest came, 206; restarted: the whole file again, 200; lied: a 206 of another range, refused; mismatched: the copy had bytes of several peers and did not match, none banned for it alone, fetched again whole from one, then those whose bytes differ from that banned)");
-  kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed, missing: a piece not verified yet)");
+  kith_metrics_register (metrics, "kith_peering_partial_refused_total", KITH_METRIC_COUNTER, "Readers of a partial copy turned away or cut, by reason (readers: over the cap, stall, failed, missing: a piece not verified yet, stopping: the agent stopped)");
 }
 
 static void
@@ -431,6 +431,9 @@ kith_peering_stop (KithPeering *self)
     return;
   while (self->jobs->len > 0)
     kith_fetch_job_abort (g_ptr_array_index (self->jobs, 0), error);
+  /* the readers of our partial copies, cut before the agent's server lets them go */
+  if (self->partial_handler != NULL)
+    kith_partial_handler_stop (self->partial_handler);
   kith_transport_stop (self->transport);
   g_signal_handlers_disconnect_by_data (self->transport, self);
   kith_http_remove_handler (kith_agent_get_http (self->agent), KITH_ALIAS_HANDLER_PREFIX);
