@@ -8,6 +8,7 @@
  * phase change and at most one progress line a second; --json prints only the result.
  */
 #include "kith-cli.h"
+#include "kith-hex.h"
 #include "kith-json.h"
 
 #include <errno.h>
@@ -313,7 +314,7 @@ kith_cmd_fetch_check_args (gint argc, const gchar *output, const gchar *sha256, 
                          "fetch needs --output FILE (-o FILE, -o - for standard output) or -O: where to write the bytes");
     return FALSE;
   }
-  if (sha256 != NULL && (strlen (sha256) != 64 || strspn (sha256, "0123456789abcdefABCDEF") != 64)) {
+  if (sha256 != NULL && !kith_hex_is_valid (sha256, 64, 64)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                  "--sha256 needs 64 hex digits, not '%s'", sha256);
     return FALSE;
@@ -475,6 +476,12 @@ kith_cmd_fetch (KithCli *cli, const KithCommand *command, gint argc, gchar **arg
   }
   if (remote_name && argc == 2 && (output = kith_cmd_fetch_name_from_url (argv[1], &error)) == NULL)
     return kith_cli_report_error (cli, error);
+  if (sha256 != NULL) {
+    /* a person may type the hash in capitals; the agent is given the one spelling (kith-hex.h) */
+    gchar *lower = g_ascii_strdown (sha256, -1);
+    g_free (sha256);
+    sha256 = lower;
+  }
   if (!kith_cmd_fetch_check_args (argc, output, sha256, &error))
     return kith_cli_report_error (cli, error);
   if (size < 0 || piece_size <= 0) {

@@ -495,6 +495,15 @@ START_TEST (test_cli_fetch_stdout_and_remote_name)
   rc = run_kith (a, (const gchar *[]) { "fetch", root_url, "-O", NULL }, &out3, &err3);
   ck_assert_int_eq (rc, 64);
   ck_assert_msg (strstr (err3, "names no file") != NULL, "%s", err3);
+  /* a person's --sha256 in capitals names the same bytes */
+  {
+    g_autofree gchar *sha = kith_test_sha256 (content);
+    g_autofree gchar *upper = g_ascii_strup (sha, -1);
+    g_autofree gchar *out4 = NULL, *err4 = NULL;
+    rc = run_kith (a, (const gchar *[]) { "fetch", url, "-o", "-", "--sha256", upper, NULL }, &out4, &err4);
+    ck_assert_msg (rc == 0, "rc %d: %s", rc, err4);
+    ck_assert_str_eq (out4, text);
+  }
 }
 END_TEST
 
@@ -529,6 +538,20 @@ START_TEST (test_cli_fetch_bad_url)
   rc = run_kith (a, (const gchar *[]) { "fetch", missing, NULL }, &out3, &err3);
   ck_assert_int_eq (rc, 64);
   ck_assert_msg (strstr (err3, "--output") != NULL, "unclear: %s", err3);
+
+  /* a --sha256 that is not 64 hex digits, in either case: a usage error */
+  {
+    const gchar *bad[] = { "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg",
+                           "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDE" };
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autofree gchar *out4 = NULL, *err4 = NULL;
+      rc = run_kith (a, (const gchar *[]) { "fetch", missing, "-o", dest, "--sha256", bad[i], NULL }, &out4,
+                     &err4);
+      ck_assert_int_eq (rc, 64);
+      ck_assert_msg (strstr (err4, "--sha256 needs 64 hex digits") != NULL, "unclear: %s", err4);
+      ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
+    }
+  }
 }
 END_TEST
 

@@ -4,6 +4,7 @@
 
 #include "kith-apt-direct.h"
 #include "kith-apt-hashes.h"
+#include "kith-hex.h"
 
 #include <string.h>
 
@@ -319,8 +320,12 @@ kith_apt_item_new (const KithAptItemContext *context, KithAptMessage *request)
   self->cancellable = g_cancellable_new ();
   if (self->uri != NULL)
     self->url = kith_apt_item_origin_url (self->uri);
-  if (sha256 != NULL && strlen (sha256) == 64 && strspn (sha256, "0123456789abcdefABCDEF") == 64)
+  if (sha256 != NULL) {
+    /* apt may spell it in capitals; kith names a hash in lower case only (kith-hex.h) */
     self->sha256 = g_ascii_strdown (sha256, -1);
+    if (!kith_hex_is_valid (self->sha256, 64, 64))
+      g_clear_pointer (&self->sha256, g_free);
+  }
   if (size != NULL)
     self->size = g_ascii_strtoull (size, NULL, 10);
   self->maximum_size = self->size > 0 ? self->size : maximum != NULL ? g_ascii_strtoull (maximum, NULL, 10) : 0;
