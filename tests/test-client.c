@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-client.c — libkith and the kith CLI: error mapping, and real agents in peer-to-peer mode */
 #include "kith-client-private.h"
+#include "kith-hex.h"
 #include "kith.h"
 #include "kith-test-agent.h"
 #include "kith-test-bus.h"
@@ -41,18 +42,6 @@ connect_client (KithTestAgent *agent)
   ck_assert_msg (kith_client_connect (client, NULL, &error), "%s", error ? error->message : "");
   ck_assert (kith_client_is_connected (client));
   return g_steal_pointer (&client);
-}
-
-static gboolean
-is_hex32 (const gchar *s)
-{
-  if (s == NULL || strlen (s) != 32)
-    return FALSE;
-  for (guint i = 0; i < 32; i++) {
-    if (!g_ascii_isxdigit (s[i]))
-      return FALSE;
-  }
-  return TRUE;
 }
 
 /* ---- error mapping ------------------------------------------------------ */
@@ -295,7 +284,7 @@ START_TEST (test_status_real_agent)
   g_autoptr (GVariant) section = NULL;
   KithClientPlugin *alpha;
 
-  ck_assert_msg (is_hex32 (kith_client_get_node_id (client)), "node id %s",
+  ck_assert_msg (kith_hex_is_valid (kith_client_get_node_id (client), 32, 32), "node id %s",
                  kith_client_get_node_id (client));
   ck_assert_str_eq (kith_client_get_node_id (client), kith_test_agent_get_node_id (agent));
   ck_assert_str_ne (kith_client_get_version (client), "");
@@ -519,7 +508,7 @@ START_TEST (test_cli_status_json)
   root = parse_json_object (parser, out);
   ck_assert_str_eq (json_object_get_string_member (root, "node-id"),
                     kith_test_agent_get_node_id (agent));
-  ck_assert (is_hex32 (json_object_get_string_member (root, "node-id")));
+  ck_assert (kith_hex_is_valid (json_object_get_string_member (root, "node-id"), 32, 32));
   plugins = json_object_get_array_member (root, "plugins");
   ck_assert_ptr_nonnull (plugins);
   ck_assert_uint_eq (json_array_get_length (plugins), 1);
