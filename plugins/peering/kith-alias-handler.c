@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "kith-hex.h"
 #include "kith-http-answer.h"
 #include "kith-http-range.h"
 #include "kith-sendfile.h"
@@ -64,20 +65,20 @@ finished_cb (SoupServerMessage *msg, gpointer user_data)
 static gchar *
 parse_alias_path (const gchar *path)
 {
+  g_autofree gchar *sha256 = NULL;
   const gchar *p;
 
   if (path == NULL || !g_str_has_prefix (path, KITH_ALIAS_HANDLER_PREFIX))
     return NULL;
   p = path + strlen (KITH_ALIAS_HANDLER_PREFIX);
-  for (guint i = 0; i < SHA256_HEX_LEN; i++) {
-    if (!g_ascii_isdigit (p[i]) && !(p[i] >= 'a' && p[i] <= 'f'))
-      return NULL;
-  }
+  sha256 = g_strndup (p, SHA256_HEX_LEN);
+  if (!kith_hex_is_valid (sha256, SHA256_HEX_LEN, SHA256_HEX_LEN))
+    return NULL;
   /* optional cosmetic name: one segment, nothing below it */
   if (p[SHA256_HEX_LEN] != '\0' &&
       (p[SHA256_HEX_LEN] != '/' || strchr (p + SHA256_HEX_LEN + 1, '/') != NULL))
     return NULL;
-  return g_strndup (p, SHA256_HEX_LEN);
+  return g_steal_pointer (&sha256);
 }
 
 /* TRUE if the If-None-Match value @inm names @etag (or is "*"). */
