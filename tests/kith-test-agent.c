@@ -386,3 +386,22 @@ kith_test_run (const gchar *const *argv, const gchar *const *env_extra, gchar **
     return 128 + g_subprocess_get_term_sig (process);
   return g_subprocess_get_exit_status (process);
 }
+
+gint
+kith_test_run_cli (KithTestAgent *agent, const gchar *const *args, const gchar *const *env_extra,
+                   gchar **out_stdout, gchar **out_stderr)
+{
+  const gchar *bin = g_getenv ("KITH_CLI_BIN");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+
+  ck_assert_msg (bin != NULL, "KITH_CLI_BIN must name the kith CLI");
+  g_ptr_array_add (argv, (gpointer) bin);
+  if (agent != NULL) {
+    g_ptr_array_add (argv, (gpointer) "--address");
+    g_ptr_array_add (argv, (gpointer) kith_test_agent_get_dbus_address (agent));
+  }
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return kith_test_run ((const gchar *const *) argv->pdata, env_extra, out_stdout, out_stderr);
+}

@@ -62,6 +62,10 @@ guint kith_test_timeout_ms (guint timeout_ms);
  * 60 s; returns the exit status and the output (caller frees). */
 gint kith_test_run (const gchar *const *argv, const gchar *const *env_extra, gchar **out_stdout,
                     gchar **out_stderr);
+/* kith_test_run() of the kith command line ($KITH_CLI_BIN; the test fails if it is unset) with
+ * @args (NULL-terminated), after `--address` and @agent's bus unless @agent is NULL. */
+gint kith_test_run_cli (KithTestAgent *agent, const gchar *const *args, const gchar *const *env_extra,
+                        gchar **out_stdout, gchar **out_stderr);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithTestAgent, kith_test_agent_free)
 

@@ -466,19 +466,6 @@ END_TEST
 
 /* ---- the kith CLI as a process ------------------------------------------- */
 
-static gint
-run_kith (const gchar *const *args, const gchar *const *env, gchar **out, gchar **err)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("KITH_CLI_BIN"));
-  ck_assert_msg (g_ptr_array_index (argv, 0) != NULL, "KITH_CLI_BIN not set");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  return kith_test_run ((const gchar *const *) argv->pdata, env, out, err);
-}
-
 static JsonObject *
 parse_json_object (JsonParser *parser, const gchar *text)
 {
@@ -503,7 +490,7 @@ START_TEST (test_cli_status_json)
   JsonArray *plugins;
   gint rc;
 
-  rc = run_kith (args, NULL, &out, &err);
+  rc = kith_test_run_cli (NULL, args, NULL, &out, &err);
   ck_assert_msg (rc == 0, "kith status --json exited %d: %s", rc, err);
   root = parse_json_object (parser, out);
   ck_assert_str_eq (json_object_get_string_member (root, "node-id"),
@@ -539,7 +526,7 @@ START_TEST (test_cli_status_human_and_environment)
   gint rc;
 
   /* the environment names the agent */
-  rc = run_kith (args_plain, env1, &out1, &err1);
+  rc = kith_test_run_cli (NULL, args_plain, env1, &out1, &err1);
   ck_assert_msg (rc == 0, "kith status exited %d: %s", rc, err1);
   assert_contains (out1, kith_test_agent_get_node_id (agent));
   assert_contains (out1, "alpha");
@@ -549,7 +536,7 @@ START_TEST (test_cli_status_human_and_environment)
   ck_assert_msg (g_regex_match_simple ("uptime-seconds +[0-9]+ (s|min)", out1, 0, 0), "raw uptime: %s", out1);
 
   /* --address (before the command) wins over a dead environment */
-  rc = run_kith (args_override, env2, &out2, &err2);
+  rc = kith_test_run_cli (NULL, args_override, env2, &out2, &err2);
   ck_assert_msg (rc == 0, "kith --address … status exited %d: %s", rc, err2);
   assert_contains (out2, kith_test_agent_get_node_id (agent));
   ck_assert_int_eq (kith_test_agent_stop (agent), 0);
@@ -568,7 +555,7 @@ START_TEST (test_cli_no_agent)
   JsonObject *root, *error;
   gint rc;
 
-  rc = run_kith (args_human, NULL, &out1, &err1);
+  rc = kith_test_run_cli (NULL, args_human, NULL, &out1, &err1);
   ck_assert_int_eq (rc, 2);
   ck_assert_str_eq (out1, "");
   assert_contains (err1, "No kith agent answers at");
@@ -576,7 +563,7 @@ START_TEST (test_cli_no_agent)
   assert_contains (err1, "kith-agent --config FILE");
 
   /* --json: only a JSON error object on stdout, same exit code */
-  rc = run_kith (args_json, NULL, &out2, &err2);
+  rc = kith_test_run_cli (NULL, args_json, NULL, &out2, &err2);
   ck_assert_int_eq (rc, 2);
   root = parse_json_object (parser, out2);
   error = json_object_get_object_member (root, "error");
@@ -601,15 +588,15 @@ START_TEST (test_cli_file_errors)
   g_autofree gchar *out1 = NULL, *err1 = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
   JsonObject *error;
 
-  ck_assert_int_eq (run_kith (args_dir, NULL, &out1, &err1), 1);
+  ck_assert_int_eq (kith_test_run_cli (NULL, args_dir, NULL, &out1, &err1), 1);
   assert_contains (err1, "/tmp: is a directory, not a report file");
   ck_assert_msg (strstr (err1, "agent") == NULL, "a file error blamed the agent: %s", err1);
-  ck_assert_int_eq (run_kith (args_missing, NULL, &out2, &err2), 1);
+  ck_assert_int_eq (kith_test_run_cli (NULL, args_missing, NULL, &out2, &err2), 1);
   error = json_object_get_object_member (parse_json_object (parser, out2), "error");
   ck_assert_str_eq (json_object_get_string_member (error, "name"), "failed");
   ck_assert_int_eq (json_object_get_int_member (error, "exit-status"), 1);
   assert_contains (json_object_get_string_member (error, "message"), "/nonexistent/report.json: No such file");
-  ck_assert_int_eq (run_kith (args_version, NULL, &out3, &err3), 0);
+  ck_assert_int_eq (kith_test_run_cli (NULL, args_version, NULL, &out3, &err3), 0);
   ck_assert (g_str_has_prefix (out3, "kith "));
 }
 END_TEST
@@ -622,12 +609,12 @@ START_TEST (test_cli_usage)
   g_autofree gchar *out1 = NULL, *err1 = NULL, *out2 = NULL, *err2 = NULL;
   g_autofree gchar *out3 = NULL, *err3 = NULL;
 
-  ck_assert_int_eq (run_kith (args_unknown, NULL, &out1, &err1), 64);
+  ck_assert_int_eq (kith_test_run_cli (NULL, args_unknown, NULL, &out1, &err1), 64);
   assert_contains (err1, "unknown command 'frobnicate'");
-  ck_assert_int_eq (run_kith (args_both, NULL, &out2, &err2), 64);
+  ck_assert_int_eq (kith_test_run_cli (NULL, args_both, NULL, &out2, &err2), 64);
   assert_contains (err2, "--session and --system");
   /* the help lists the commands and documents the exit codes */
-  ck_assert_int_eq (run_kith (args_help, NULL, &out3, &err3), 0);
+  ck_assert_int_eq (kith_test_run_cli (NULL, args_help, NULL, &out3, &err3), 0);
   assert_contains (out3, "status");
   assert_contains (out3, "2   no kith agent answers");
   assert_contains (out3, "KITH_AGENT_ADDRESS");
@@ -670,7 +657,7 @@ START_TEST (test_session_bus)
   g_assert_no_error (error);
   ck_assert (g_variant_lookup_value (status, "agent", G_VARIANT_TYPE_VARDICT) != NULL);
 
-  rc = run_kith (args, NULL, &out, &err);
+  rc = kith_test_run_cli (NULL, args, NULL, &out, &err);
   ck_assert_msg (rc == 0, "kith --session status exited %d: %s %s", rc, g_strdelimit (out, "\n", ' '), err);
   root = parse_json_object (parser, out);
   ck_assert_str_eq (json_object_get_string_member (root, "node-id"),

@@ -337,21 +337,6 @@ START_TEST (test_fetch_agent_gone)
 }
 END_TEST
 
-/* Runs `kith --address AGENT ARGS…`; returns the exit status. */
-static gint
-run_kith (Node *node, const gchar *const *args, gchar **out, gchar **err)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("KITH_CLI_BIN"));
-  g_ptr_array_add (argv, (gpointer) "--address");
-  g_ptr_array_add (argv, (gpointer) kith_test_agent_get_dbus_address (node->agent));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  return kith_test_run ((const gchar *const *) argv->pdata, NULL, out, err);
-}
-
 /* `kith fetch --pieces FILE`: the hashes one per line, with --sha256 and --size; a list
  * that does not fit the size fails with a message naming the pieces. */
 START_TEST (test_cli_fetch_pieces)
@@ -384,15 +369,21 @@ START_TEST (test_cli_fetch_pieces)
   kith_test_origin_add (origin, "/cli-pieces.bin", content, 0);
   transfer = kith_client_fetch (a->client, url, dest_a, sha, KITH_CLIENT_FETCH_FLAG_NONE, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  ck_assert_int_ne (run_kith (b, (const gchar *const[]) { "fetch", "--sha256", sha, "--size", size, "--pieces",
-                                                           short_list, "--piece-size", "65536", "-o", dest_b, url,
-                                                           NULL }, &out, &err), 0);
+  ck_assert_int_ne (kith_test_run_cli (b->agent,
+                                       (const gchar *const[]) { "fetch", "--sha256", sha, "--size", size,
+                                                               "--pieces", short_list, "--piece-size",
+                                                               "65536", "-o", dest_b, url, NULL },
+                                       NULL, &out, &err),
+                    0);
   ck_assert_msg (strstr (err, "pieces") != NULL, "%s", err);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  ck_assert_msg (run_kith (b, (const gchar *const[]) { "fetch", "--sha256", sha, "--size", size, "--pieces", list,
-                                                       "--piece-size", "65536", "-o", dest_b, url, NULL },
-                           &out, &err) == 0, "%s", err);
+  ck_assert_msg (
+      kith_test_run_cli (b->agent,
+                         (const gchar *const[]) { "fetch", "--sha256", sha, "--size", size, "--pieces", list,
+                                                 "--piece-size", "65536", "-o", dest_b, url, NULL },
+                         NULL, &out, &err) == 0,
+      "%s", err);
   assert_file_equals (dest_b, content);
   ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/cli-pieces.bin"), 1);
 }
@@ -418,7 +409,8 @@ START_TEST (test_cli_fetch)
   gint rc;
 
   kith_test_origin_add (origin, "/cli.tar", content, 0);
-  rc = run_kith (a, (const gchar *[]) { "fetch", url, "-o", dest_a, "--sha256", sha, NULL }, &out, &err);
+  rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", url, "-o", dest_a, "--sha256", sha, NULL },
+                          NULL, &out, &err);
   ck_assert_msg (rc == 0, "rc %d: %s", rc, err);
   assert_file_equals (dest_a, content);
   /* progress and summary on stderr; stdout stays for data */
@@ -430,7 +422,8 @@ START_TEST (test_cli_fetch)
                  "terminal codes in plain output: %s", err);
 
   /* --json: one object, the source is A */
-  rc = run_kith (b, (const gchar *[]) { "--json", "fetch", url, "-o", dest_b, NULL }, &json_out, &json_err);
+  rc = kith_test_run_cli (b->agent, (const gchar *[]) { "--json", "fetch", url, "-o", dest_b, NULL }, NULL,
+                          &json_out, &json_err);
   ck_assert_msg (rc == 0, "rc %d: %s", rc, json_err);
   assert_file_equals (dest_b, content);
   ck_assert_msg (json_parser_load_from_data (parser, json_out, -1, NULL), "not JSON: %s", json_out);
@@ -447,7 +440,8 @@ START_TEST (test_cli_fetch)
     JsonArray *peers;
     JsonObject *peer = NULL;
 
-    rc = run_kith (b, (const gchar *[]) { "--json", "peers", NULL }, &peers_out, &peers_err);
+    rc = kith_test_run_cli (b->agent, (const gchar *[]) { "--json", "peers", NULL }, NULL, &peers_out,
+                            &peers_err);
     ck_assert_msg (rc == 0, "kith peers: rc %d: %s", rc, peers_err);
     ck_assert_msg (json_parser_load_from_data (peers_parser, peers_out, -1, NULL), "not JSON: %s", peers_out);
     peers = json_node_get_array (json_parser_get_root (peers_parser));
@@ -460,7 +454,7 @@ START_TEST (test_cli_fetch)
     ck_assert (g_str_has_prefix (json_object_get_string_member (peer, "address"), "127."));
     ck_assert_int_gt (json_object_get_int_member (peer, "last-seen"), 0);
     ck_assert_str_eq (json_object_get_string_member (peer, "href"), url);
-    rc = run_kith (b, (const gchar *[]) { "peers", NULL }, &human, &human_err);
+    rc = kith_test_run_cli (b->agent, (const gchar *[]) { "peers", NULL }, NULL, &human, &human_err);
     ck_assert_int_eq (rc, 0);
     ck_assert_msg (strstr (human, "LAST SEEN") != NULL && strstr (human, " ago") != NULL, "%s", human);
   }
@@ -484,7 +478,7 @@ START_TEST (test_cli_fetch_stdout_and_remote_name)
   gint rc;
 
   kith_test_origin_add (origin, "/dir/notes-v1.txt", content, 0);
-  rc = run_kith (a, (const gchar *[]) { "fetch", url, "-o", "-", NULL }, &out, &err);
+  rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", url, "-o", "-", NULL }, NULL, &out, &err);
   ck_assert_msg (rc == 0, "rc %d: %s", rc, err);
   ck_assert_str_eq (out, text);
   ck_assert_msg (strstr (err, "Fetched ") != NULL && strstr (err, "standard output") != NULL, "summary: %s", err);
@@ -492,7 +486,7 @@ START_TEST (test_cli_fetch_stdout_and_remote_name)
   rc = kith_test_run (argv_remote, NULL, &out2, &err2);
   ck_assert_msg (rc == 0, "rc %d: %s", rc, err2);
   assert_file_equals (named, content);
-  rc = run_kith (a, (const gchar *[]) { "fetch", root_url, "-O", NULL }, &out3, &err3);
+  rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", root_url, "-O", NULL }, NULL, &out3, &err3);
   ck_assert_int_eq (rc, 64);
   ck_assert_msg (strstr (err3, "names no file") != NULL, "%s", err3);
   /* a person's --sha256 in capitals names the same bytes */
@@ -500,7 +494,8 @@ START_TEST (test_cli_fetch_stdout_and_remote_name)
     g_autofree gchar *sha = kith_test_sha256 (content);
     g_autofree gchar *upper = g_ascii_strup (sha, -1);
     g_autofree gchar *out4 = NULL, *err4 = NULL;
-    rc = run_kith (a, (const gchar *[]) { "fetch", url, "-o", "-", "--sha256", upper, NULL }, &out4, &err4);
+    rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", url, "-o", "-", "--sha256", upper, NULL }, NULL,
+                            &out4, &err4);
     ck_assert_msg (rc == 0, "rc %d: %s", rc, err4);
     ck_assert_str_eq (out4, text);
   }
@@ -522,20 +517,22 @@ START_TEST (test_cli_fetch_bad_url)
   g_autofree gchar *err3 = NULL;
   gint rc;
 
-  rc = run_kith (a, (const gchar *[]) { "fetch", "ftp://example.invalid/x", "-o", dest, NULL }, &out, &err);
+  rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", "ftp://example.invalid/x", "-o", dest, NULL },
+                          NULL, &out, &err);
   ck_assert_int_eq (rc, 1);
   ck_assert_msg (strstr (err, "ftp://example.invalid/x") != NULL && strstr (err, "http") != NULL,
                  "unclear: %s", err);
   ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
 
   /* a URL the origin does not have */
-  rc = run_kith (a, (const gchar *[]) { "fetch", missing, "-o", dest, NULL }, &out2, &err2);
+  rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", missing, "-o", dest, NULL }, NULL, &out2,
+                          &err2);
   ck_assert_int_ne (rc, 0);
   ck_assert_msg (strstr (err2, "Fetching") != NULL && strstr (err2, missing) != NULL, "unclear: %s", err2);
   ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
 
   /* no -o: a usage error */
-  rc = run_kith (a, (const gchar *[]) { "fetch", missing, NULL }, &out3, &err3);
+  rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", missing, NULL }, NULL, &out3, &err3);
   ck_assert_int_eq (rc, 64);
   ck_assert_msg (strstr (err3, "--output") != NULL, "unclear: %s", err3);
 
@@ -545,8 +542,8 @@ START_TEST (test_cli_fetch_bad_url)
                            "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDE" };
     for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
       g_autofree gchar *out4 = NULL, *err4 = NULL;
-      rc = run_kith (a, (const gchar *[]) { "fetch", missing, "-o", dest, "--sha256", bad[i], NULL }, &out4,
-                     &err4);
+      rc = kith_test_run_cli (a->agent, (const gchar *[]) { "fetch", missing, "-o", dest, "--sha256", bad[i], NULL },
+                              NULL, &out4, &err4);
       ck_assert_int_eq (rc, 64);
       ck_assert_msg (strstr (err4, "--sha256 needs 64 hex digits") != NULL, "unclear: %s", err4);
       ck_assert (!g_file_test (dest, G_FILE_TEST_EXISTS));
@@ -605,7 +602,7 @@ START_TEST (test_watch_peer_downloads)
   ck_assert_msg (kith_test_wait_until (peer_download_seen, &watch, 5000), "no PeerDownload for %s", url);
 
   /* A still downloads (announcing every 250 ms) while the command watches for a second */
-  rc = run_kith (w, (const gchar *[]) { "watch", "--duration", "1", NULL }, &out, &err);
+  rc = kith_test_run_cli (w->agent, (const gchar *[]) { "watch", "--duration", "1", NULL }, NULL, &out, &err);
   ck_assert_msg (rc == 0, "rc %d: %s", rc, err);
   ck_assert_msg (strstr (out, url) != NULL, "href not in output: %s", out);
   ck_assert_msg (strstr (out, kith_test_agent_get_node_id (a->agent)) != NULL, "node not in output: %s", out);

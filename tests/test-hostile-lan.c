@@ -147,9 +147,8 @@ START_TEST (test_poisoned_answer_without_hash)
     g_autofree gchar *err = NULL;
     g_autofree gchar *data = NULL;
     gsize len = 0;
-    const gchar *argv[] = { g_getenv ("KITH_CLI_BIN"), "--address", kith_test_agent_get_dbus_address (victim->agent),
-                            "--json", "fetch", url, "-o", dest, NULL };
-    gint rc = kith_test_run (argv, NULL, &out, &err);
+    const gchar *args[] = { "--json", "fetch", url, "-o", dest, NULL };
+    gint rc = kith_test_run_cli (victim->agent, args, NULL, &out, &err);
 
     ck_assert_msg (rc == 0, "kith fetch: rc %d: %s", rc, err);
     ck_assert_msg (strstr (out, "\"source\" : \"origin\"") != NULL || strstr (out, "\"source\":\"origin\"") != NULL,

@@ -369,15 +369,12 @@ node_has_receipt (gpointer user_data)
 static void
 node_assert_status_line (KithTestNode *node, const gchar *relay_id)
 {
-  const gchar *cli = g_getenv ("KITH_CLI_BIN");
-  g_autofree gchar *address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (node->agent));
-  const gchar *argv[] = { cli, "--address", address, "status", NULL };
+  const gchar *args[] = { "status", NULL };
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   g_autofree gchar *line = g_strdup_printf ("Relay:    %s at http://127.0.0.1:", relay_id);
 
-  ck_assert_msg (cli != NULL, "KITH_CLI_BIN must name the kith CLI");
-  ck_assert_msg (kith_test_run (argv, NULL, &out, &err) == 0, "kith status: %s", err);
+  ck_assert_msg (kith_test_run_cli (node->agent, args, NULL, &out, &err) == 0, "kith status: %s", err);
   ck_assert_msg (strstr (out, line) != NULL, "kith status printed:\n%s", out);
 }
 

@@ -257,14 +257,11 @@ assert_set_whole (KithTestNode *node)
 static void
 assert_cli (KithTestNode *node, const gchar *what, const gchar *expected)
 {
-  const gchar *cli = g_getenv ("KITH_CLI_BIN");
-  g_autofree gchar *address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (node->agent));
-  const gchar *argv[] = { cli, "--address", address, "update", what, "--json", NULL };
+  const gchar *args[] = { "update", what, "--json", NULL };
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
 
-  ck_assert_msg (cli != NULL, "KITH_CLI_BIN must name the kith CLI");
-  ck_assert_msg (kith_test_run (argv, NULL, &out, &err) == 0, "kith update %s: %s", what, err);
+  ck_assert_msg (kith_test_run_cli (node->agent, args, NULL, &out, &err) == 0, "kith update %s: %s", what, err);
   ck_assert_msg (strstr (out, expected) != NULL, "kith update %s printed %s", what, out);
 }
 
@@ -277,8 +274,7 @@ START_TEST (test_four_agents_one_release)
   KithTestNode *nodes[4] = { NULL };
   KithTestNode *late;
   CheckCall *calls[4];
-  const gchar *argv[] = { g_getenv ("KITH_CLI_BIN"), "--address", NULL, "update", "check", NULL };
-  g_autofree gchar *address = NULL;
+  const gchar *args[] = { "update", "check", NULL };
   g_autofree gchar *out = NULL;
   g_autofree gchar *err = NULL;
   g_autoptr (GDir) dir = NULL;
@@ -334,8 +330,7 @@ START_TEST (test_four_agents_one_release)
   /* a fifth node, late: `kith update check` shows every file coming from a peer, and
    * not one more byte leaves the backend */
   late = node_start_new (backend, NULL, NULL);
-  argv[2] = address = g_strdup_printf ("unix:path=%s/bus", kith_test_agent_get_dir (late->agent));
-  ck_assert_msg (kith_test_run (argv, NULL, &out, &err) == 0, "kith update check: %s", err);
+  ck_assert_msg (kith_test_run_cli (late->agent, args, NULL, &out, &err) == 0, "kith update check: %s", err);
   ck_assert_msg (strstr (out, "avdat") != NULL && strstr (out, "from peer ") != NULL &&
                  strstr (out, "from origin") == NULL && strstr (out, "installed catalog 1") != NULL,
                  "kith update check printed:\n%s", out);

@@ -802,26 +802,23 @@ END_TEST
 
 /* ---- the kith CLI as a process ---- */
 
+/* kith_test_run_cli() on @node with the arguments after @out, up to NULL; prints the CLI's
+ * stderr when it fails. */
 static gint
 run_kith (Node *node, gchar **out, ...)
 {
-  const gchar *bin = g_getenv ("KITH_CLI_BIN");
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
   g_autofree gchar *err = NULL;
-  va_list args;
+  va_list ap;
   const gchar *arg;
   gint rc;
 
-  ck_assert_msg (bin != NULL, "KITH_CLI_BIN must name the kith binary");
-  g_ptr_array_add (argv, (gpointer) bin);
-  g_ptr_array_add (argv, (gpointer) "--address");
-  g_ptr_array_add (argv, (gpointer) kith_test_agent_get_dbus_address (node->agent));
-  va_start (args, out);
-  while ((arg = va_arg (args, const gchar *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  rc = kith_test_run ((const gchar *const *) argv->pdata, NULL, out, &err);
+  va_start (ap, out);
+  while ((arg = va_arg (ap, const gchar *)) != NULL)
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  rc = kith_test_run_cli (node->agent, (const gchar *const *) args->pdata, NULL, out, &err);
   if (rc != 0)
     g_printerr ("kith failed (%d): %s\n", rc, err);
   return rc;
