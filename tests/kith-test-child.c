@@ -53,3 +53,22 @@ kith_test_child_spawn (const gchar *first_arg, ...)
   ck_assert_str_eq (line, "ready");
   return process;
 }
+
+void
+kith_test_child_stop (GSubprocess *child, void (*on_line) (const gchar *line, gpointer user_data),
+                      gpointer user_data)
+{
+  g_output_stream_close (g_subprocess_get_stdin_pipe (child), NULL, NULL);
+  if (on_line != NULL) {
+    g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+
+    for (;;) {
+      g_autofree gchar *line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
+      if (line == NULL)
+        break;
+      on_line (line, user_data);
+    }
+  }
+  ck_assert (g_subprocess_wait (child, NULL, NULL));
+  g_object_unref (child);
+}

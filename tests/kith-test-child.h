@@ -15,5 +15,10 @@ void kith_test_child_run (GMainLoop *loop, const gchar *ready_line);
  * piped) and waits for its "ready" line; the stdout pipe stays open for more lines.
  * Caller unrefs. */
 GSubprocess *kith_test_child_spawn (const gchar *first_arg, ...) G_GNUC_NULL_TERMINATED;
+/* In the suite: closes @child's stdin, which tells it to end, gives each line it prints
+ * until then to @on_line (NULL: its stdout is not read) and waits for it to exit (the test
+ * fails if that wait fails). Takes the caller's reference to @child. */
+void kith_test_child_stop (GSubprocess *child, void (*on_line) (const gchar *line, gpointer user_data),
+                           gpointer user_data);
 
 G_END_DECLS

@@ -652,30 +652,34 @@ fake_relay_start (KithTestBackend *backend, const gchar *mode)
                                 kith_test_backend_get_url (backend), NULL);
 }
 
+typedef struct {
+  guint connections;
+  guint *cuts;
+} FakeRelayEnd;
+
+/* past the lines of answers cut (see kith-test-endless.h), the last: "connections N" */
+static void
+fake_relay_line (const gchar *line, gpointer user_data)
+{
+  FakeRelayEnd *end = user_data;
+
+  if (end->cuts != NULL && g_str_has_prefix (line, "cut "))
+    (*end->cuts)++;
+  else if (g_str_has_prefix (line, "connections "))
+    end->connections = (guint) g_ascii_strtoull (line + 12, NULL, 10);
+}
+
 /* Stops the fake relay; returns how many connections its alias got, and in *@cuts (may be
  * NULL) how many of its endless answers were cut that the suite had not read of yet. */
 static guint
 fake_relay_stop_counting (GSubprocess *proc, guint *cuts)
 {
-  g_autoptr (GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
-  g_autofree gchar *line = NULL;
-  guint connections = G_MAXUINT;
+  FakeRelayEnd end = { G_MAXUINT, cuts };
 
-  g_output_stream_close (g_subprocess_get_stdin_pipe (proc), NULL, NULL);
   if (cuts != NULL)
     *cuts = 0;
-  /* past the lines of answers cut (see kith-test-endless.h) */
-  do {
-    g_free (line);
-    line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, NULL);
-    if (cuts != NULL && line != NULL && g_str_has_prefix (line, "cut "))
-      (*cuts)++;
-  } while (line != NULL && !g_str_has_prefix (line, "connections "));
-  ck_assert (g_subprocess_wait (proc, NULL, NULL));
-  if (line != NULL && g_str_has_prefix (line, "connections "))
-    connections = (guint) g_ascii_strtoull (line + 12, NULL, 10);
-  g_object_unref (proc);
-  return connections;
+  kith_test_child_stop (proc, fake_relay_line, &end);
+  return end.connections;
 }
 
 static guint

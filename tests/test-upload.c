@@ -1207,14 +1207,6 @@ fake_peer_spawn (const gchar *mode, Backend *b, const gchar *replay)
   return kith_test_child_spawn ("--fake-peer", port, mode, b->dir, b->url, replay, NULL);
 }
 
-static void
-fake_peer_stop (GSubprocess *fake)
-{
-  g_output_stream_close (g_subprocess_get_stdin_pipe (fake), NULL, NULL);
-  ck_assert (g_subprocess_wait (fake, NULL, NULL));
-  g_object_unref (fake);
-}
-
 static const struct {
   const gchar *mode;
   const gchar *reason; /* what the blacklist must say */
@@ -1303,7 +1295,7 @@ START_TEST (test_bad_peer)
     ck_assert_str_eq (json_object_get_string_member (first, "node"), FAKE_NODE);
     ck_assert_str_eq (json_object_get_string_member (first, "reason"), reason);
   }
-  fake_peer_stop (fake);
+  kith_test_child_stop (fake, NULL, NULL);
 }
 END_TEST
 
@@ -1341,7 +1333,7 @@ START_TEST (test_impostor_cannot_blacklist_honest)
   node_wait_log (o, through, 5000);
   node_wait_log (o, " at 127.0.0.1:", 5000);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
-  fake_peer_stop (fake);
+  kith_test_child_stop (fake, NULL, NULL);
 }
 END_TEST
 
@@ -1473,7 +1465,7 @@ START_TEST (test_endless_answer)
   assert_answers_dbus (bus, "after an endless answer");
   ck_assert (!outbox_is_empty (o));
   ck_assert_uint_eq (backend_copies_of (b, report), 0);
-  fake_peer_stop (fake);
+  kith_test_child_stop (fake, NULL, NULL);
   c = node_start (b, FALSE, NULL, NULL);
   ck_assert_msg (kith_test_poll_until (outbox_is_empty, o, 40000), "%s: report not delivered", mode);
   ck_assert_uint_eq (backend_copies_of (b, report), 1);
@@ -1625,7 +1617,7 @@ START_TEST (test_enroll_answer_endless)
     ck_assert (!g_file_test (cert, G_FILE_TEST_EXISTS));
     g_clear_object (&bus);
   }
-  fake_peer_stop (g_steal_pointer (&b->proc));
+  kith_test_child_stop (g_steal_pointer (&b->proc), NULL, NULL);
 }
 END_TEST
 
@@ -1691,7 +1683,7 @@ START_TEST (test_forward_answer_trickles)
   ck_assert_uint_eq (cut, 1);
   ck_assert (!outbox_is_empty (o));
   ck_assert_uint_eq (node_receipts (o, b), 0);
-  fake_peer_stop (g_steal_pointer (&b->proc));
+  kith_test_child_stop (g_steal_pointer (&b->proc), NULL, NULL);
 }
 END_TEST
 
