@@ -223,3 +223,14 @@ kith_test_backend_dir_count_reports (const gchar *dir, GBytes *content)
   }
   return copies;
 }
+
+gchar *
+kith_test_backend_agent_config (const gchar *url, const gchar *ca, const gchar *token)
+{
+  return g_strdup_printf ("backend-url=%s\n"
+                          "trust-anchor=%s\n"
+                          "%s%s\n"
+                          "offline=%s\n",
+                          url, ca, token != NULL ? "enrollment-token=" : "", token != NULL ? token : "",
+                          token != NULL ? "false" : "true");
+}

@@ -36,6 +36,9 @@ guint64 kith_test_backend_get_bytes (KithTestBackend *self, const gchar *path);
 /* How many reports stored under @dir/uploads (a backend directory; receipts aside) hold
  * exactly @content. */
 guint kith_test_backend_dir_count_reports (const gchar *dir, GBytes *content);
+/* The [agent] keys of a node of the backend at @url that trusts @ca: it enrolls with @token,
+ * or runs offline if @token is NULL. Caller frees. */
+gchar *kith_test_backend_agent_config (const gchar *url, const gchar *ca, const gchar *token);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KithTestBackend, kith_test_backend_free)
 

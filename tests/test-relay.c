@@ -169,12 +169,10 @@ node_start (const gchar *url, const gchar *ca, const gchar *token, const gchar *
 {
   g_autofree gchar *peering = kith_test_node_peering_config (test_port,
                                                              "max-delay-ms=300\nclient-wait-ms=400");
+  g_autofree gchar *agent = kith_test_backend_agent_config (url, ca, token);
   g_autofree gchar *config = NULL;
 
-  config = g_strdup_printf ("backend-url=%s\n"
-                            "trust-anchor=%s\n"
-                            "%s%s\n"
-                            "offline=%s\n"
+  config = g_strdup_printf ("%s"
                             "%s"
                             "[update]\n"
                             "first-check=1h\n"
@@ -188,9 +186,7 @@ node_start (const gchar *url, const gchar *ca, const gchar *token, const gchar *
                             "retry=300ms\n"
                             "offer-wait=1s\n"
                             "%s\n",
-                            url, ca, token != NULL ? "enrollment-token=" : "", token != NULL ? token : "",
-                            token != NULL ? "false" : "true", peering,
-                            relay_extra != NULL ? relay_extra : "");
+                            agent, peering, relay_extra != NULL ? relay_extra : "");
   return kith_test_node_start_new ("peering;upload;update;relay", config);
 }
 

@@ -206,15 +206,13 @@ static Node *
 node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gchar *upload_extra)
 {
   g_autofree gchar *ca = backend_ca_path (b);
+  g_autofree gchar *agent = kith_test_backend_agent_config (b->url, ca, offline ? NULL : b->token);
   g_autofree gchar *peering = kith_test_node_peering_config (test_port, peering_extra);
   g_autofree gchar *config = NULL;
   g_autoptr (GError) error = NULL;
   Node *node = g_new0 (Node, 1);
 
-  config = g_strdup_printf ("backend-url=%s\n"
-                            "trust-anchor=%s\n"
-                            "%s%s\n"
-                            "offline=%s\n"
+  config = g_strdup_printf ("%s"
                             "%s"
                             "%s"
                             "[upload]\n"
@@ -223,8 +221,7 @@ node_start (Backend *b, gboolean offline, const gchar *peering_extra, const gcha
                             "offer-wait=3s\n"
                             "receipt-slack=2s\n"
                             "%s\n",
-                            b->url, ca, offline ? "" : "enrollment-token=", offline ? "" : b->token,
-                            offline ? "true" : "false", b->plain_http ? "plain-http=true\n" : "", peering,
+                            agent, b->plain_http ? "plain-http=true\n" : "", peering,
                             upload_extra != NULL ? upload_extra : "");
   node->agent = kith_test_agent_new ("peering;upload", config);
   ck_assert_msg (kith_test_agent_start (node->agent, &error), "%s", error != NULL ? error->message : "");
