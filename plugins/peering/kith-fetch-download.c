@@ -20,11 +20,10 @@ struct _KithFetchDownload {
   KithAliasTrust trust;
   KithAliasWriter *writer;
   /* the whole file: the bytes in before this download began (resumed from a broken one),
-   * how many of them the origin sent, the nodes that sent the others; and the source now */
+   * and who sent which of them (KithResumePoint: the origin's share and the peers that sent
+   * the others follow from these); and the source now */
   guint64 kept;
-  guint64 kept_origin;
-  GPtrArray *kept_sources;
-  GPtrArray *span_nodes; /* who sent which of the kept bytes (KithResumePoint) */
+  GPtrArray *span_nodes;
   GArray *span_ends;
   /* a copy of several senders that did not match, kept until the one we fetch again in its
    * place verifies, to find whose bytes were wrong; or NULL */
@@ -69,8 +68,6 @@ kith_fetch_download_new (const KithPeeringContext *context, const gchar *href, c
   self->trust = trust;
   self->writer = writer;
   self->kept = kith_alias_writer_get_size (writer);
-  self->kept_origin = point != NULL ? point->origin_bytes : 0;
-  self->kept_sources = point != NULL ? g_ptr_array_ref (point->sources) : g_ptr_array_new_with_free_func (g_free);
   self->span_nodes = point != NULL ? g_ptr_array_ref (point->span_nodes)
                                    : g_ptr_array_new_with_free_func (g_free);
   self->span_ends = point != NULL ? g_array_ref (point->span_ends)
@@ -90,10 +87,47 @@ kith_fetch_download_own_bytes (KithFetchDownload *self)
 static void
 kith_fetch_download_forget_kept (KithFetchDownload *self)
 {
-  self->kept = self->kept_origin = 0;
-  g_ptr_array_set_size (self->kept_sources, 0);
+  self->kept = 0;
   g_ptr_array_set_size (self->span_nodes, 0);
   g_array_set_size (self->span_ends, 0);
+}
+
+/* The peers (not the origin) that sent kept bytes, each once, in the order they sent them;
+ * borrowed from the spans. */
+static GPtrArray *
+kith_fetch_download_kept_senders (KithFetchDownload *self)
+{
+  GPtrArray *senders = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->span_nodes->len; i++) {
+    const gchar *node = g_ptr_array_index (self->span_nodes, i);
+    if (g_strcmp0 (node, "origin") != 0 && !g_ptr_array_find_with_equal_func (senders, node, g_str_equal, NULL))
+      g_ptr_array_add (senders, (gpointer) node);
+  }
+  return senders;
+}
+
+static guint
+kith_fetch_download_n_kept_senders (KithFetchDownload *self)
+{
+  g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
+
+  return senders->len;
+}
+
+/* Of the kept bytes, those the origin sent. */
+static guint64
+kith_fetch_download_kept_origin (KithFetchDownload *self)
+{
+  guint64 bytes = 0, start = 0;
+
+  for (guint i = 0; i < self->span_nodes->len; i++) {
+    guint64 end = g_array_index (self->span_ends, guint64, i);
+    if (g_strcmp0 (g_ptr_array_index (self->span_nodes, i), "origin") == 0)
+      bytes += end - start;
+    start = end;
+  }
+  return bytes;
 }
 
 /* The spans of the bytes in: the kept ones and, if it sent any, the source's now. */
@@ -127,15 +161,6 @@ kith_fetch_download_park (KithFetchDownload *self)
   point = kith_resume_point_new (NULL);
   kith_fetch_download_copy_spans (self, point->span_nodes, point->span_ends);
   point->writer = g_steal_pointer (&self->writer);
-  point->origin_bytes = self->kept_origin;
-  for (guint i = 0; i < self->kept_sources->len; i++)
-    g_ptr_array_add (point->sources, g_strdup (g_ptr_array_index (self->kept_sources, i)));
-  if (in > self->kept) {
-    if (g_strcmp0 (self->source, "origin") == 0)
-      point->origin_bytes += in - self->kept;
-    else if (self->source != NULL && !g_ptr_array_find_with_equal_func (point->sources, self->source, g_str_equal, NULL))
-      g_ptr_array_add (point->sources, g_strdup (self->source));
-  }
   g_message ("%s: keeping the %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
              " bytes in for the next source, which is asked for the rest", self->href, in, self->bound);
   kith_resume_table_park (self->ctx->resumes, self->href, self->sha256, self->bound, point);
@@ -160,7 +185,6 @@ kith_fetch_download_free (KithFetchDownload *self)
   kith_alias_writer_free (self->suspect);
   g_clear_pointer (&self->suspect_nodes, g_ptr_array_unref);
   g_clear_pointer (&self->suspect_ends, g_array_unref);
-  g_ptr_array_unref (self->kept_sources);
   g_ptr_array_unref (self->span_nodes);
   g_array_unref (self->span_ends);
   g_free (self->source);
@@ -311,11 +335,13 @@ kith_fetch_download_commit (KithFetchDownload *self, GError *error)
     self->resumable = FALSE; /* checked: stored, or thrown away */
     entry = kith_alias_writer_commit (self->writer, &error);
     /* the bytes kept from before are as much in question as the last source's */
-    for (guint i = 0; entry == NULL && g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH) &&
-                      i < self->kept_sources->len; i++) {
-      const gchar *node = g_ptr_array_index (self->kept_sources, i);
-      if (g_strcmp0 (node, self->source) != 0)
-        self->funcs.source_failed (self, node, error, self->user_data);
+    if (entry == NULL && g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
+      g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
+      for (guint i = 0; i < senders->len; i++) {
+        const gchar *node = g_ptr_array_index (senders, i);
+        if (g_strcmp0 (node, self->source) != 0)
+          self->funcs.source_failed (self, node, error, self->user_data);
+      }
     }
   } else if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH) &&
              (kith_fetch_download_own_bytes (self) > 0 || g_strcmp0 (self->source, "origin") == 0)) {
@@ -394,11 +420,12 @@ kith_fetch_download_progress (KithPeerDownload *download, guint64 done, gpointer
 static guint
 kith_fetch_download_count_senders (KithFetchDownload *self)
 {
-  guint n = self->kept_sources->len;
+  g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
+  guint n = senders->len;
 
   if (self->source != NULL && g_strcmp0 (self->source, "origin") != 0 &&
       kith_fetch_download_own_bytes (self) > 0 &&
-      !g_ptr_array_find_with_equal_func (self->kept_sources, self->source, g_str_equal, NULL))
+      !g_ptr_array_find_with_equal_func (senders, self->source, g_str_equal, NULL))
     n++;
   return n;
 }
@@ -414,11 +441,12 @@ kith_fetch_download_count_senders (KithFetchDownload *self)
 static void
 kith_fetch_download_blame_senders (KithFetchDownload *self, const GError *why, gboolean with_source)
 {
-  guint n = with_source ? kith_fetch_download_count_senders (self) : self->kept_sources->len;
+  g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
+  guint n = with_source ? kith_fetch_download_count_senders (self) : senders->len;
   g_autoptr (GError) fault = NULL;
 
   if (n == 1 && !with_source) {
-    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, 0), why, self->user_data);
+    self->funcs.source_failed (self, g_ptr_array_index (senders, 0), why, self->user_data);
     return;
   }
   fault = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
@@ -427,9 +455,9 @@ kith_fetch_download_blame_senders (KithFetchDownload *self, const GError *why, g
   kith_metrics_add (self->ctx->metrics, "kith_peering_resumed_total", "result=\"mismatched\"", 1);
   g_message ("%s: a copy from %u nodes did not match; fetching it again from one, against which each "
              "one's bytes are checked", self->href, n);
-  for (guint i = 0; i < self->kept_sources->len; i++)
-    self->funcs.source_failed (self, g_ptr_array_index (self->kept_sources, i), fault, self->user_data);
-  if (with_source && !g_ptr_array_find_with_equal_func (self->kept_sources, self->source, g_str_equal, NULL))
+  for (guint i = 0; i < senders->len; i++)
+    self->funcs.source_failed (self, g_ptr_array_index (senders, i), fault, self->user_data);
+  if (with_source && !g_ptr_array_find_with_equal_func (senders, self->source, g_str_equal, NULL))
     self->funcs.source_failed (self, self->source, fault, self->user_data);
 }
 
@@ -493,11 +521,14 @@ kith_fetch_download_refetch (KithFetchDownload *self, const GError *why, gboolea
 static gboolean
 kith_fetch_download_start_over (KithFetchDownload *self, const GError *why, gboolean blame)
 {
+  gboolean several;
+
   if (self->kept == 0 || g_strcmp0 (self->source, "origin") != 0)
     return FALSE;
+  several = kith_fetch_download_n_kept_senders (self) > 1;
   if (blame)
     kith_fetch_download_blame_senders (self, why, FALSE);
-  return kith_fetch_download_refetch (self, why, blame && self->kept_sources->len > 1);
+  return kith_fetch_download_refetch (self, why, blame && several);
 }
 
 static void
@@ -507,7 +538,7 @@ kith_fetch_download_finished (KithPeerDownload *download, const GError *error, g
   g_autoptr (GError) mismatch = NULL;
   gboolean from_origin = g_strcmp0 (self->source, "origin") == 0;
 
-  if (error == NULL && self->kept > 0 && self->kept_sources->len > 0 &&
+  if (error == NULL && self->kept > 0 && kith_fetch_download_n_kept_senders (self) > 0 &&
       (from_origin || kith_fetch_download_count_senders (self) > 1) &&
       !kith_alias_writer_matches (self->writer, &mismatch) &&
       g_error_matches (mismatch, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
@@ -558,7 +589,7 @@ kith_fetch_download_get_origin_bytes (KithFetchDownload *self)
 {
   if (self->piece_fetch != NULL)
     return 0;
-  return self->kept_origin + (g_strcmp0 (self->source, "origin") == 0 ? kith_fetch_download_own_bytes (self) : 0);
+  return kith_fetch_download_kept_origin (self) + (g_strcmp0 (self->source, "origin") == 0 ? kith_fetch_download_own_bytes (self) : 0);
 }
 
 /* ---- in pieces, each checked as it arrives ---- */

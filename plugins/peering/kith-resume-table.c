@@ -27,7 +27,6 @@ kith_resume_point_new (KithAliasWriter *writer)
   KithResumePoint *point = g_new0 (KithResumePoint, 1);
 
   point->writer = writer;
-  point->sources = g_ptr_array_new_with_free_func (g_free);
   point->span_nodes = g_ptr_array_new_with_free_func (g_free);
   point->span_ends = g_array_new (FALSE, FALSE, sizeof (guint64));
   return point;
@@ -39,7 +38,6 @@ kith_resume_point_free (KithResumePoint *point)
   if (point == NULL)
     return;
   kith_alias_writer_free (point->writer);
-  g_ptr_array_unref (point->sources);
   g_ptr_array_unref (point->span_nodes);
   g_array_unref (point->span_ends);
   g_free (point);

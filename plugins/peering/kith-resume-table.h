@@ -18,11 +18,10 @@ G_BEGIN_DECLS
 /* Where a broken download stopped. */
 typedef struct {
   KithAliasWriter *writer; /* the bytes in so far (kith_alias_writer_get_size()) */
-  guint64 origin_bytes;    /* of them, those the origin sent */
-  GPtrArray *sources;      /* the node ids (not the origin) that sent the others */
   /* who sent which bytes, in order: span i is bytes [end of span i-1 (0), span_ends[i]) of
    * span_nodes[i] ("origin" for the origin), so that a copy that does not match can be
-   * held against exactly the senders whose bytes were wrong */
+   * held against exactly the senders whose bytes were wrong; the origin's share and the
+   * peers that sent the rest follow from them */
   GPtrArray *span_nodes;
   GArray *span_ends; /* guint64 */
   guint64 size;            /* of the file (set when parked) */
