@@ -18,7 +18,9 @@ kith_file_compare_open (const gchar *path, guint64 start, GCancellable *cancella
   return G_INPUT_STREAM (g_steal_pointer (&in));
 }
 
-gboolean
+/* TRUE when bytes [@start, @end) of @path_a and @path_b are equal; FALSE when they differ,
+ * or with @error set when either cannot be read that far (or @cancellable was cancelled). */
+static gboolean
 kith_file_compare_range (const gchar *path_a, const gchar *path_b, guint64 start, guint64 end,
                          GCancellable *cancellable, GError **error)
 {

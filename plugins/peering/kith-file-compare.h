@@ -6,12 +6,6 @@
 
 G_BEGIN_DECLS
 
-/* TRUE when bytes [@start, @end) of @path_a and @path_b are equal; FALSE when they differ,
- * or with @error set when either cannot be read that far (or @cancellable was cancelled).
- * Reads both (synchronously, 64 KiB at a time). */
-gboolean kith_file_compare_range (const gchar *path_a, const gchar *path_b, guint64 start, guint64 end,
-                                  GCancellable *cancellable, GError **error);
-
 /* One range to compare, and what was found: @equal, or @error set when it could not be read. */
 typedef struct {
   guint64 start;
