@@ -28,46 +28,83 @@ fetch_has_cut_bytes (gpointer user_data)
   return kith_dbus_transfer1_get_bytes_done (fetch->proxy) >= RESUME_CUT;
 }
 
+/* One case's cast: the origin with a file of RESUME_SIZE bytes at @path, B that fetches it,
+ * H (when asked for) that may come to hold it, and the LAN attacker in @mode, which offers
+ * the same file and breaks off RESUME_CUT bytes into it. */
+typedef struct {
+  KithTestOrigin *origin;
+  GBytes *content;
+  gchar *sha;
+  gchar *url;
+  KithTestNode *b;
+  KithTestNode *h;
+  KithTestAttacker *cutter;
+} Cast;
+
+static void
+cast_start (Cast *cast, const gchar *path, const gchar *mode, guint seed, gboolean with_holder)
+{
+  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_autofree gchar *seed_arg = g_strdup_printf ("%u", seed);
+
+  cast->origin = kith_test_origin_new ();
+  cast->content = kith_test_make_content (RESUME_SIZE, seed);
+  cast->sha = kith_test_sha256 (cast->content);
+  cast->url = kith_test_origin_url (cast->origin, path);
+  cast->b = kith_test_node_start_peering (test_port, NULL);
+  if (with_holder)
+    cast->h = kith_test_node_start_peering (test_port, NULL);
+  kith_test_origin_add (cast->origin, path, cast->content, 0);
+  cast->cutter = kith_test_attacker_spawn (test_port, mode, size, seed_arg);
+}
+
+/* In the order the cases' own variables went. */
+static void
+cast_clear (Cast *cast)
+{
+  g_clear_pointer (&cast->cutter, kith_test_attacker_free);
+  g_clear_pointer (&cast->h, kith_test_node_free);
+  g_clear_pointer (&cast->b, kith_test_node_free);
+  g_free (cast->url);
+  g_free (cast->sha);
+  g_clear_pointer (&cast->content, g_bytes_unref);
+  g_clear_pointer (&cast->origin, kith_test_origin_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Cast, cast_clear)
+
 /* B's download from the attacker stops a third of the way, its connection held open; H
  * fetches the file meanwhile (whole, from the same attacker) and says "complete", at which
  * the attacker cuts B off. B asks H, the holder it just heard of, for the rest: H serves
  * exactly the two thirds B lacked, and B's copy verifies. */
 START_TEST (test_resumed_from_holder)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 41);
-  g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/resume.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestNode) h = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_auto (Cast) cast = { 0 };
   g_autoptr (KithTestFetch) fb = NULL;
-  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
   g_autofree gchar *from_h = NULL;
 
-  kith_test_origin_add (origin, "/resume.bin", content, 0);
-  cutter = kith_test_attacker_spawn (test_port, "cut-late", size, "41");
-  ck_assert_str_eq (cutter->sha256, sha);
-  fb = kith_test_fetch_start (b, url, sha, 0, FALSE);
+  cast_start (&cast, "/resume.bin", "cut-late", 41, TRUE);
+  ck_assert_str_eq (cast.cutter->sha256, cast.sha);
+  fb = kith_test_fetch_start (cast.b, cast.url, cast.sha, 0, FALSE);
   ck_assert (kith_test_wait_until (fetch_has_cut_bytes, fb, 10000));
   ck_assert_str_eq (kith_dbus_transfer1_get_source (fb->proxy), ATTACKER_NODE);
   /* the attacker's second answer is the whole file: H holds it, and its "complete" cuts B */
-  from_h = kith_test_fetch_sync (h, url, sha, FALSE, content);
+  from_h = kith_test_fetch_sync (cast.h, cast.url, cast.sha, FALSE, cast.content);
   ck_assert_str_eq (from_h, ATTACKER_NODE);
-  ck_assert_str_eq (kith_test_fetch_wait_done (fb, content, 30000), kith_test_agent_get_node_id (h->agent));
+  ck_assert_str_eq (kith_test_fetch_wait_done (fb, cast.content, 30000),
+                    kith_test_agent_get_node_id (cast.h->agent));
   /* H was asked from byte RESUME_CUT on, and sent nothing else */
-  ck_assert_uint_eq (kith_test_node_peering_status (h, "bytes-served"), RESUME_SIZE - RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", NULL), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.h, "bytes-served"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", NULL), 1);
   /* a cut is a fault, not a lie */
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/resume.bin"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "peer-backoffs"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-peers"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/resume.bin"), 0);
   /* the cut answer sent its third and no more */
-  kith_test_attacker_stop (cutter);
-  ck_assert_uint_eq (cutter->connections, 2);
+  kith_test_attacker_stop (cast.cutter);
+  ck_assert_uint_eq (cast.cutter->connections, 2);
 }
 END_TEST
 
@@ -78,32 +115,25 @@ END_TEST
  * the origin sends exactly the two thirds, and B's copy verifies. */
 START_TEST (test_wrong_range_refused_then_origin)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 42);
-  g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/lie.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestAttacker) cutter = NULL;
-  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_auto (Cast) cast = { 0 };
   g_autoptr (KithTestFetch) fetch = NULL;
 
-  kith_test_origin_add (origin, "/lie.bin", content, 0);
-  cutter = kith_test_attacker_spawn (test_port, "cut-then-lie", size, "42");
-  /* the size the caller trusts: only then is the origin asked for a part of the file */
-  fetch = kith_test_fetch_start (b, url, sha, RESUME_SIZE, FALSE);
-  ck_assert_str_eq (kith_test_fetch_wait_done (fetch, content, 30000), "origin");
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/lie.bin"), 1);
-  ck_assert_uint_eq (kith_test_origin_get_bytes (origin, "/lie.bin"), RESUME_SIZE - RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"lied\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
+  cast_start (&cast, "/lie.bin", "cut-then-lie", 42, FALSE);
+  /* the size the caller trusts: only then is the cast.origin asked for a part of the file */
+  fetch = kith_test_fetch_start (cast.b, cast.url, cast.sha, RESUME_SIZE, FALSE);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fetch, cast.content, 30000), "origin");
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/lie.bin"), 1);
+  ck_assert_uint_eq (kith_test_origin_get_bytes (cast.origin, "/lie.bin"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"lied\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"ranged\""), 1);
   /* the cut: backed off; the wrong range: banned */
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-origin"), RESUME_SIZE - RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
-  kith_test_attacker_stop (cutter);
-  ck_assert_uint_eq (cutter->connections, 2);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "peer-backoffs"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-origin"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-peers"), RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "cache-bytes"), RESUME_SIZE);
+  kith_test_attacker_stop (cast.cutter);
+  ck_assert_uint_eq (cast.cutter->connections, 2);
 }
 END_TEST
 
@@ -111,27 +141,20 @@ END_TEST
  * the third it kept, hashes from byte 0 again, and its copy verifies. */
 START_TEST (test_range_ignored_starts_over)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 43);
-  g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/whole.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestAttacker) cutter = NULL;
-  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_auto (Cast) cast = { 0 };
   g_autofree gchar *source = NULL;
 
-  kith_test_origin_add (origin, "/whole.bin", content, 0);
-  cutter = kith_test_attacker_spawn (test_port, "cut-then-whole", size, "43");
-  source = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  cast_start (&cast, "/whole.bin", "cut-then-whole", 43, FALSE);
+  source = kith_test_fetch_sync (cast.b, cast.url, cast.sha, FALSE, cast.content);
   ck_assert_str_eq (source, ATTACKER_SECOND_NODE);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"restarted\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", NULL), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 0);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/whole.bin"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"restarted\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", NULL), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bad-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-peers"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/whole.bin"), 0);
   /* the whole file went out on the second connection */
-  ck_assert_uint_eq (kith_test_attacker_stop (cutter), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_attacker_stop (cast.cutter), RESUME_SIZE);
 }
 END_TEST
 
@@ -141,28 +164,21 @@ END_TEST
  * whole file — the fetch does not fail for it. */
 START_TEST (test_bad_kept_bytes_fetched_again_whole)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 44);
-  g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/poison.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestAttacker) cutter = NULL;
-  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_auto (Cast) cast = { 0 };
   g_autoptr (KithTestFetch) fetch = NULL;
 
-  kith_test_origin_add (origin, "/poison.bin", content, 0);
-  cutter = kith_test_attacker_spawn (test_port, "cut-poison", size, "44");
-  fetch = kith_test_fetch_start (b, url, sha, RESUME_SIZE, FALSE);
-  ck_assert_str_eq (kith_test_fetch_wait_done (fetch, content, 30000), "origin");
+  cast_start (&cast, "/poison.bin", "cut-poison", 44, FALSE);
+  fetch = kith_test_fetch_start (cast.b, cast.url, cast.sha, RESUME_SIZE, FALSE);
+  ck_assert_str_eq (kith_test_fetch_wait_done (fetch, cast.content, 30000), "origin");
   /* the rest, then the whole */
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/poison.bin"), 2);
-  ck_assert_uint_eq (kith_test_origin_get_bytes (origin, "/poison.bin"), 2 * RESUME_SIZE - RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-origin"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), 0);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_attacker_stop (cutter), RESUME_CUT);
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/poison.bin"), 2);
+  ck_assert_uint_eq (kith_test_origin_get_bytes (cast.origin, "/poison.bin"), 2 * RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-origin"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_attacker_stop (cast.cutter), RESUME_CUT);
 }
 END_TEST
 
@@ -170,25 +186,18 @@ END_TEST
  * attacker announced, and the origin's 206 must say the same before its rest is taken. */
 START_TEST (test_resumed_from_origin_without_size)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 46);
-  g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/nosize.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestAttacker) cutter = NULL;
-  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_auto (Cast) cast = { 0 };
   g_autofree gchar *source = NULL;
 
-  kith_test_origin_add (origin, "/nosize.bin", content, 0);
-  cutter = kith_test_attacker_spawn (test_port, "cut", size, "46");
-  source = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  cast_start (&cast, "/nosize.bin", "cut", 46, FALSE);
+  source = kith_test_fetch_sync (cast.b, cast.url, cast.sha, FALSE, cast.content);
   ck_assert_str_eq (source, "origin");
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/nosize.bin"), 1);
-  ck_assert_uint_eq (kith_test_origin_get_bytes (origin, "/nosize.bin"), RESUME_SIZE - RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_attacker_stop (cutter), RESUME_CUT);
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/nosize.bin"), 1);
+  ck_assert_uint_eq (kith_test_origin_get_bytes (cast.origin, "/nosize.bin"), RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-peers"), RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_attacker_stop (cast.cutter), RESUME_CUT);
 }
 END_TEST
 
@@ -198,26 +207,19 @@ END_TEST
  * file, and the fetch ends with it. */
 START_TEST (test_wrong_announced_size_fetched_again_whole)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 47);
-  g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/bigger.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestAttacker) cutter = NULL;
-  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
+  g_auto (Cast) cast = { 0 };
   g_autofree gchar *source = NULL;
 
-  kith_test_origin_add (origin, "/bigger.bin", content, 0);
-  cutter = kith_test_attacker_spawn (test_port, "cut-size", size, "47");
-  source = kith_test_fetch_sync (b, url, sha, FALSE, content);
+  cast_start (&cast, "/bigger.bin", "cut-size", 47, FALSE);
+  source = kith_test_fetch_sync (cast.b, cast.url, cast.sha, FALSE, cast.content);
   ck_assert_str_eq (source, "origin");
   /* the rest, refused for its range; then the whole */
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/bigger.bin"), 2);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"lied\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 0);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-origin"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), 0);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/bigger.bin"), 2);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"lied\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"ranged\""), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-origin"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-peers"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "cache-bytes"), RESUME_SIZE);
 }
 END_TEST
 
@@ -229,51 +231,45 @@ END_TEST
  * next fetch. */
 START_TEST (test_mixed_mismatch_bans_the_liar)
 {
-  g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
-  g_autoptr (GBytes) content = kith_test_make_content (RESUME_SIZE, 48);
+  g_auto (Cast) cast = { 0 };
   g_autoptr (GBytes) next = kith_test_make_content (RESUME_SIZE, 49);
-  g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *next_sha = kith_test_sha256 (next);
-  g_autofree gchar *url = kith_test_origin_url (origin, "/framed.bin");
-  g_autofree gchar *next_url = kith_test_origin_url (origin, "/next.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestNode) h = kith_test_node_start_peering (test_port, NULL);
-  g_autoptr (KithTestAttacker) cutter = NULL;
+  g_autofree gchar *next_url = NULL;
   g_autoptr (KithTestFetch) fb = NULL;
-  g_autofree gchar *size = g_strdup_printf ("%u", RESUME_SIZE);
   g_autofree gchar *from_h = NULL;
   g_autofree gchar *next_source = NULL;
   g_autofree gchar *next_from_h = NULL;
 
-  kith_test_origin_add (origin, "/framed.bin", content, 0);
-  kith_test_origin_add (origin, "/next.bin", next, 0);
-  cutter = kith_test_attacker_spawn (test_port, "cut-late-poison", size, "48");
-  fb = kith_test_fetch_start (b, url, sha, 0, FALSE);
+  cast_start (&cast, "/framed.bin", "cut-late-poison", 48, TRUE);
+  next_url = kith_test_origin_url (cast.origin, "/next.bin");
+  kith_test_origin_add (cast.origin, "/next.bin", next, 0);
+  fb = kith_test_fetch_start (cast.b, cast.url, cast.sha, 0, FALSE);
   ck_assert (kith_test_wait_until (fetch_has_cut_bytes, fb, 10000));
   ck_assert_str_eq (kith_dbus_transfer1_get_source (fb->proxy), ATTACKER_NODE);
   /* the attacker's second answer is the whole file: H holds it, and its "complete" cuts B */
-  from_h = kith_test_fetch_sync (h, url, sha, FALSE, content);
+  from_h = kith_test_fetch_sync (cast.h, cast.url, cast.sha, FALSE, cast.content);
   ck_assert_str_eq (from_h, ATTACKER_NODE);
-  ck_assert_str_eq (kith_test_fetch_wait_done (fb, content, 30000), kith_test_agent_get_node_id (h->agent));
+  ck_assert_str_eq (kith_test_fetch_wait_done (fb, cast.content, 30000),
+                    kith_test_agent_get_node_id (cast.h->agent));
   /* H was asked for the rest, then for the whole */
-  ck_assert_uint_eq (kith_test_node_peering_status (h, "bytes-served"), 2 * RESUME_SIZE - RESUME_CUT);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"ranged\""), 1);
-  ck_assert_uint_eq (kith_test_node_peering_counter (b, "resumed", "result=\"mismatched\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.h, "bytes-served"), 2 * RESUME_SIZE - RESUME_CUT);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"ranged\""), 1);
+  ck_assert_uint_eq (kith_test_node_peering_counter (cast.b, "resumed", "result=\"mismatched\""), 1);
   /* the attacker, whose third differs from the verified copy */
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bad-peers"), 1);
   /* the cut, then the attacker and H for the copy that did not match */
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "peer-backoffs"), 3);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bytes-from-peers"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "cache-bytes"), RESUME_SIZE);
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/framed.bin"), 0);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "peer-backoffs"), 3);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bytes-from-peers"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "cache-bytes"), RESUME_SIZE);
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/framed.bin"), 0);
   /* H is not held against: B's next fetch, of a file only H has, comes from it */
-  next_from_h = kith_test_fetch_sync (h, next_url, next_sha, FALSE, next);
+  next_from_h = kith_test_fetch_sync (cast.h, next_url, next_sha, FALSE, next);
   ck_assert_str_eq (next_from_h, "origin");
-  next_source = kith_test_fetch_sync (b, next_url, next_sha, FALSE, next);
-  ck_assert_str_eq (next_source, kith_test_agent_get_node_id (h->agent));
-  ck_assert_uint_eq (kith_test_node_peering_status (b, "bad-peers"), 1);
-  ck_assert_uint_eq (kith_test_origin_get_requests (origin, "/next.bin"), 1);
-  kith_test_attacker_stop (cutter);
+  next_source = kith_test_fetch_sync (cast.b, next_url, next_sha, FALSE, next);
+  ck_assert_str_eq (next_source, kith_test_agent_get_node_id (cast.h->agent));
+  ck_assert_uint_eq (kith_test_node_peering_status (cast.b, "bad-peers"), 1);
+  ck_assert_uint_eq (kith_test_origin_get_requests (cast.origin, "/next.bin"), 1);
+  kith_test_attacker_stop (cast.cutter);
 }
 END_TEST
 
