@@ -18,6 +18,18 @@ typedef struct {
  * 127.0.0.1, on @port; @extra (more keys of the group, may be NULL) follows. Caller frees. */
 gchar *kith_test_node_peering_config (guint16 port, const gchar *extra);
 
+/* [peering] keys for a node of a case that asserts it met a hostile process — the LAN
+ * attacker (kith-lan-attacker), a suite's fake leader — that it does not know yet as a
+ * holder: it waits up to a second for that process's answer. The process runs on its own,
+ * and on a loaded machine its answer can come after the default miss wait (15 ms; 80 ms,
+ * client-wait-ms, when a holder or downloader is known), when the node has already gone to
+ * the origin or elsewhere without meeting it. An offer the node takes ends the wait at
+ * once; one it refuses (left out, a hash that does not match), and a "downloading" answer,
+ * which does not end a search, cost up to that second. With them a node also waits longer
+ * for a leader it elected (2 × client-wait-ms + max-delay-ms). Part of @extra above; none
+ * of its keys may be given there again. */
+#define KITH_TEST_MEET_THE_ATTACKER "miss-wait-ms=1000\nclient-wait-ms=1000\n"
+
 /* A node whose agent runs @plugins with @config (see kith_test_agent_new); not started. */
 KithTestNode *kith_test_node_new (const gchar *plugins, const gchar *config);
 /* Starts the agent (again, after a stop) and connects to it; fails the test otherwise. */

@@ -19,12 +19,6 @@
 
 static guint16 test_port;
 
-/* For the victim of a case that asserts it met the attacker: the attacker is a process of
- * its own, and on a loaded machine its answer can come after the default miss wait (15 ms),
- * when the victim has already gone to the origin without meeting it. An offer it takes
- * ends the wait at once; one it refuses costs the case up to that second. */
-#define MEET_THE_ATTACKER "miss-wait-ms=1000\nclient-wait-ms=1000\n"
-
 /* ---- the cases ---- */
 
 /* The alias points at an internal URL of another host: it is never fetched. */
@@ -37,7 +31,7 @@ START_TEST (test_ssrf_alias)
   g_autofree gchar *url = kith_test_origin_url (origin, "/f.cab");
   g_autofree gchar *target = kith_test_origin_url (internal, "/secret");
   g_autofree gchar *source = NULL;
-  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, MEET_THE_ATTACKER);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_add (origin, "/f.cab", content, 0);
@@ -61,7 +55,7 @@ START_TEST (test_file_alias)
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *source = NULL;
   g_autofree gchar *log = NULL;
-  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, MEET_THE_ATTACKER);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_add (origin, "/g.cab", content, 0);
@@ -85,7 +79,7 @@ START_TEST (test_stream_cut_at_promised_size)
   g_autoptr (GBytes) content = kith_test_make_content (50000, 24);
   g_autofree gchar *url = kith_test_origin_url (origin, "/h.cab");
   g_autofree gchar *sha = kith_test_sha256 (content);
-  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, MEET_THE_ATTACKER);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (KithTestFetch) fetch = NULL;
   g_autoptr (KithTestAttacker) hostile = NULL;
   guint64 sent;
