@@ -51,9 +51,10 @@ cast_start (Cast *cast, const gchar *path, const gchar *mode, guint seed, gboole
   cast->content = kith_test_make_content (RESUME_SIZE, seed);
   cast->sha = kith_test_sha256 (cast->content);
   cast->url = kith_test_origin_url (cast->origin, path);
-  cast->b = kith_test_node_start_peering (test_port, NULL);
+  /* each case has B (and H) take the attacker's first answer: they wait for it */
+  cast->b = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   if (with_holder)
-    cast->h = kith_test_node_start_peering (test_port, NULL);
+    cast->h = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   kith_test_origin_add (cast->origin, path, cast->content, 0);
   cast->cutter = kith_test_attacker_spawn (test_port, mode, size, seed_arg);
 }
