@@ -156,7 +156,8 @@ START_TEST (test_failed_peer_backed_off_not_banned)
   g_autofree gchar *sha2 = kith_test_sha256 (content2);
   g_autofree gchar *url1 = kith_test_origin_url (origin, "/one");
   g_autofree gchar *url2 = kith_test_origin_url (origin, "/two");
-  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
+  /* it must meet the peer twice: for /one, and for /two, of which it knows no holder */
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (KithTestAttacker) hostile = NULL;
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
