@@ -249,14 +249,15 @@ fake_leader_spawn (gsize size, const gchar *mode, guint32 seed)
 }
 
 /* B streams from the liar (it announces a download in progress), finds the hash wrong at
- * the end, throws the copy away, marks the liar and fetches the file from the origin. */
+ * the end, throws the copy away, marks the liar and fetches the file from the origin. B
+ * waits for the liar's answer (KITH_TEST_MEET_THE_ATTACKER), here and in the next case. */
 START_TEST (test_lying_leader_refetched)
 {
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (256 * 1024, 32);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/lied.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "wrong", 32);
   g_autofree gchar *source = NULL;
 
@@ -281,7 +282,8 @@ START_TEST (test_stalled_leader_left)
   g_autoptr (GBytes) content = kith_test_make_content (256 * 1024, 34);
   g_autofree gchar *sha = kith_test_sha256 (content);
   g_autofree gchar *url = kith_test_origin_url (origin, "/stalled.bin");
-  g_autoptr (KithTestNode) b = kith_test_node_start_peering (test_port, "stall-ms=500\n");
+  g_autoptr (KithTestNode) b =
+      kith_test_node_start_peering (test_port, "stall-ms=500\n" KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (GSubprocess) fake = fake_leader_spawn (g_bytes_get_size (content), "stall", 34);
   g_autoptr (KithTestFetch) fetch = NULL;
 
