@@ -537,7 +537,8 @@ START_TEST (test_pieces_kept_beside_an_empty_source)
   empty = kith_test_attacker_spawn (test_port, "piece-map-empty", size_text, "62");
   vanish = kith_test_attacker_spawn (test_port, "piece-vanish", size_text, "62");
   ck_assert_str_eq (empty->sha256, vanish->sha256);
-  node = kith_test_node_start_peering (test_port, PIECES_PEERING);
+  /* it knows neither as a holder, and must hear both */
+  node = kith_test_node_start_peering (test_port, PIECES_PEERING KITH_TEST_MEET_THE_ATTACKER);
   fetch = fetch_pieces_start (node, url, content, pieces);
   kith_test_fetch_wait_done (fetch, content, 30000);
   from_origin = kith_test_origin_get_bytes (origin, "/empty.bin");
