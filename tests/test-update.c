@@ -67,13 +67,16 @@ END_TEST
 
 /* ---- agents ---- */
 
-/* A node of @backend that trusts the CA of @anchor (another vendor's, in the TLS test). */
+/* the [peering] keys of a node of these cases */
+#define NODE_PEERING "max-delay-ms=300\nclient-wait-ms=400"
+
+/* A node of @backend that trusts the CA of @anchor (another vendor's, in the TLS test), with
+ * @peering_keys in its [peering] group. */
 static KithTestNode *
-node_new_anchored (KithTestBackend *backend, KithTestBackend *anchor, const gchar *agent_extra,
-                   const gchar *update_extra)
+node_new_full (KithTestBackend *backend, KithTestBackend *anchor, const gchar *peering_keys,
+               const gchar *agent_extra, const gchar *update_extra)
 {
-  g_autofree gchar *peering = kith_test_node_peering_config (test_port,
-                                                             "max-delay-ms=300\nclient-wait-ms=400");
+  g_autofree gchar *peering = kith_test_node_peering_config (test_port, peering_keys);
   g_autofree gchar *config = NULL;
 
   config = g_strdup_printf ("backend-url=%s\n"
@@ -87,6 +90,13 @@ node_new_anchored (KithTestBackend *backend, KithTestBackend *anchor, const gcha
                             agent_extra != NULL ? agent_extra : "", peering,
                             update_extra != NULL ? update_extra : "");
   return kith_test_node_new ("peering;update", config);
+}
+
+static KithTestNode *
+node_new_anchored (KithTestBackend *backend, KithTestBackend *anchor, const gchar *agent_extra,
+                   const gchar *update_extra)
+{
+  return node_new_full (backend, anchor, NODE_PEERING, agent_extra, update_extra);
 }
 
 /* A path under @node's installed signature sets (state/update/signatures); caller frees. */
@@ -511,7 +521,9 @@ START_TEST (test_lying_peer_never_installed)
   kith_test_backend_serve (backend, NULL);
   /* a liar (kith-lan-attacker): answers every "I need" for avdat at once, serves wrong bytes */
   liar = kith_test_attacker_spawn_liar (test_port, avdat->sha256, avdat->size);
-  node = node_start_new (backend, NULL, NULL);
+  /* it knows no holder of avdat, and must hear the liar: it waits for its answer */
+  node = node_new_full (backend, backend, "max-delay-ms=300\n" KITH_TEST_MEET_THE_ATTACKER, NULL, NULL);
+  kith_test_node_start (node);
   call = check_sync (node);
   ck_assert_msg (call->error == NULL, "%s", call->error ? call->error->message : "");
   /* the liar's bytes were refused, the file came from the backend, the set is the release */
