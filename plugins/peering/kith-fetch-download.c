@@ -3,7 +3,7 @@
 #include "kith-fetch-download.h"
 
 #include "kith-crypto.h"
-#include "kith-file-compare.h"
+#include "kith-fetch-verdict.h"
 #include "kith-peering-error.h"
 #include "kith-partial-handler.h"
 #include "kith-peer-download.h"
@@ -19,22 +19,11 @@ struct _KithFetchDownload {
   guint64 bound; /* the size a download is bounded by: @size, else that of the bytes kept */
   KithAliasTrust trust;
   KithAliasWriter *writer;
-  /* the whole file: the bytes in before this download began (resumed from a broken one),
-   * and who sent which of them (KithResumePoint: the origin's share and the peers that sent
-   * the others follow from these); and the source now */
+  /* the whole file: the bytes in before this download began (resumed from a broken one);
+   * who sent which of them, and who answers for a copy of several senders that does not
+   * match; and the source now */
   guint64 kept;
-  GPtrArray *span_nodes;
-  GArray *span_ends;
-  /* a copy of several senders that did not match, kept until the one we fetch again in its
-   * place verifies, to find whose bytes were wrong; or NULL */
-  KithAliasWriter *suspect;
-  GPtrArray *suspect_nodes;
-  GArray *suspect_ends;
-  /* while the suspect is compared with the verified copy (in a worker), the copy, which
-   * the caller gets once that is done, and the nodes whose ranges are compared */
-  GCancellable *comparing;
-  KithAliasEntry *verified;
-  GPtrArray *compared_nodes;
+  KithFetchVerdict *verdict;
   gchar *source;
   gchar *url;
   gboolean resumable; /* what is in may be kept if the download breaks (false once it lied,
@@ -42,6 +31,36 @@ struct _KithFetchDownload {
   KithPartialCopy *partial;    /* the download as we serve it, or NULL */
   KithPeerDownload *download;  /* the whole file from one URL, or NULL */
   KithPieceFetch *piece_fetch; /* the file in pieces from several sources, or NULL */
+};
+
+/* The caller gets the verified copy @entry (taken), or @error (taken). */
+static void
+kith_fetch_download_finish (KithFetchDownload *self, KithAliasEntry *entry, GError *error)
+{
+  self->funcs.finished (self, entry, error, self->user_data); /* may free @self */
+  kith_alias_entry_free (entry);
+  g_clear_error (&error);
+}
+
+static void
+kith_fetch_download_blamed (KithFetchVerdict *verdict, const gchar *node, const GError *error,
+                            gpointer user_data)
+{
+  KithFetchDownload *self = user_data;
+
+  self->funcs.source_failed (self, node, error, self->user_data);
+}
+
+/* The copy fetched again verified, and the senders of the one that did not were judged by it. */
+static void
+kith_fetch_download_judged (KithFetchVerdict *verdict, KithAliasEntry *entry, gpointer user_data)
+{
+  kith_fetch_download_finish (user_data, entry, NULL);
+}
+
+static const KithFetchVerdictFuncs kith_fetch_download_verdict_funcs = {
+  .blame = kith_fetch_download_blamed,
+  .judged = kith_fetch_download_judged,
 };
 
 KithFetchDownload *
@@ -68,10 +87,9 @@ kith_fetch_download_new (const KithPeeringContext *context, const gchar *href, c
   self->trust = trust;
   self->writer = writer;
   self->kept = kith_alias_writer_get_size (writer);
-  self->span_nodes = point != NULL ? g_ptr_array_ref (point->span_nodes)
-                                   : g_ptr_array_new_with_free_func (g_free);
-  self->span_ends = point != NULL ? g_array_ref (point->span_ends)
-                                  : g_array_new (FALSE, FALSE, sizeof (guint64));
+  self->verdict = kith_fetch_verdict_new (href, point != NULL ? point->span_nodes : NULL,
+                                          point != NULL ? point->span_ends : NULL, context->metrics,
+                                          &kith_fetch_download_verdict_funcs, self);
   self->resumable = TRUE;
   return self;
 }
@@ -88,67 +106,12 @@ static void
 kith_fetch_download_forget_kept (KithFetchDownload *self)
 {
   self->kept = 0;
-  g_ptr_array_set_size (self->span_nodes, 0);
-  g_array_set_size (self->span_ends, 0);
-}
-
-/* The peers (not the origin) that sent kept bytes, each once, in the order they sent them;
- * borrowed from the spans. */
-static GPtrArray *
-kith_fetch_download_kept_senders (KithFetchDownload *self)
-{
-  GPtrArray *senders = g_ptr_array_new ();
-
-  for (guint i = 0; i < self->span_nodes->len; i++) {
-    const gchar *node = g_ptr_array_index (self->span_nodes, i);
-    if (g_strcmp0 (node, "origin") != 0 && !g_ptr_array_find_with_equal_func (senders, node, g_str_equal, NULL))
-      g_ptr_array_add (senders, (gpointer) node);
-  }
-  return senders;
-}
-
-static guint
-kith_fetch_download_n_kept_senders (KithFetchDownload *self)
-{
-  g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
-
-  return senders->len;
-}
-
-/* Of the kept bytes, those the origin sent. */
-static guint64
-kith_fetch_download_kept_origin (KithFetchDownload *self)
-{
-  guint64 bytes = 0, start = 0;
-
-  for (guint i = 0; i < self->span_nodes->len; i++) {
-    guint64 end = g_array_index (self->span_ends, guint64, i);
-    if (g_strcmp0 (g_ptr_array_index (self->span_nodes, i), "origin") == 0)
-      bytes += end - start;
-    start = end;
-  }
-  return bytes;
-}
-
-/* The spans of the bytes in: the kept ones and, if it sent any, the source's now. */
-static void
-kith_fetch_download_copy_spans (KithFetchDownload *self, GPtrArray *nodes, GArray *ends)
-{
-  guint64 in = kith_alias_writer_get_size (self->writer);
-
-  for (guint i = 0; i < self->span_nodes->len; i++) {
-    g_ptr_array_add (nodes, g_strdup (g_ptr_array_index (self->span_nodes, i)));
-    g_array_append_val (ends, g_array_index (self->span_ends, guint64, i));
-  }
-  if (in > self->kept && self->source != NULL) {
-    g_ptr_array_add (nodes, g_strdup (self->source));
-    g_array_append_val (ends, in);
-  }
+  kith_fetch_verdict_forget_kept (self->verdict);
 }
 
 /* A whole-file download that ends without a copy keeps what is in for the next attempt at
  * the same file (kith-resume-table.h), with who sent it: the end's hash check still
- * decides (who answers for a mismatch: kith_fetch_download_blame_senders()). Not in pieces
+ * decides (who answers for a mismatch: kith-fetch-verdict.h). Not in pieces
  * (verified pieces are kept there), not without a hash and a size to check the whole against. */
 static void
 kith_fetch_download_park (KithFetchDownload *self)
@@ -159,7 +122,8 @@ kith_fetch_download_park (KithFetchDownload *self)
   if (!self->resumable || self->sha256 == NULL || self->bound == 0 || in == 0 || in >= self->bound)
     return;
   point = kith_resume_point_new (NULL);
-  kith_fetch_download_copy_spans (self, point->span_nodes, point->span_ends);
+  kith_fetch_verdict_copy_spans (self->verdict, self->kept, in, self->source, point->span_nodes,
+                                 point->span_ends);
   point->writer = g_steal_pointer (&self->writer);
   g_message ("%s: keeping the %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
              " bytes in for the next source, which is asked for the rest", self->href, in, self->bound);
@@ -177,16 +141,7 @@ kith_fetch_download_free (KithFetchDownload *self)
   g_clear_object (&self->partial);
   kith_fetch_download_park (self);
   kith_alias_writer_free (self->writer);
-  if (self->comparing != NULL)
-    g_cancellable_cancel (self->comparing); /* its callback sees that and leaves @self alone */
-  g_clear_object (&self->comparing);
-  kith_alias_entry_free (self->verified);
-  g_clear_pointer (&self->compared_nodes, g_ptr_array_unref);
-  kith_alias_writer_free (self->suspect);
-  g_clear_pointer (&self->suspect_nodes, g_ptr_array_unref);
-  g_clear_pointer (&self->suspect_ends, g_array_unref);
-  g_ptr_array_unref (self->span_nodes);
-  g_array_unref (self->span_ends);
+  kith_fetch_verdict_free (self->verdict); /* a comparison under way is cancelled */
   g_free (self->source);
   g_free (self->url);
   g_free (self->sha256);
@@ -243,88 +198,6 @@ kith_fetch_download_get_top_source (KithFetchDownload *self)
   return self->piece_fetch != NULL ? kith_piece_fetch_get_top_source (self->piece_fetch) : NULL;
 }
 
-static void
-kith_fetch_download_forget_suspect (KithFetchDownload *self)
-{
-  g_clear_pointer (&self->suspect, kith_alias_writer_free);
-  g_clear_pointer (&self->suspect_nodes, g_ptr_array_unref);
-  g_clear_pointer (&self->suspect_ends, g_array_unref);
-  g_clear_pointer (&self->compared_nodes, g_ptr_array_unref);
-}
-
-/* The caller gets the verified copy @entry (taken), or @error (taken). */
-static void
-kith_fetch_download_finish (KithFetchDownload *self, KithAliasEntry *entry, GError *error)
-{
-  self->funcs.finished (self, entry, error, self->user_data); /* may free @self */
-  kith_alias_entry_free (entry);
-  g_clear_error (&error);
-}
-
-static void
-kith_fetch_download_compared (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  KithFetchDownload *self;
-  g_autoptr (GArray) ranges = NULL;
-
-  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
-    return; /* the download was freed */
-  self = user_data;
-  ranges = kith_file_compare_ranges_finish (result, NULL);
-  for (guint i = 0; ranges != NULL && i < ranges->len; i++) {
-    const KithFileCompareRange *range = &g_array_index (ranges, KithFileCompareRange, i);
-    const gchar *node = g_ptr_array_index (self->compared_nodes, i);
-
-    if (range->error != NULL) {
-      g_warning ("%s: cannot tell whether %s sent the file's bytes: %s", self->href, node,
-                 range->error->message);
-    } else if (!range->equal) {
-      g_autoptr (GError) lie = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH,
-                                            "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
-                                            " it sent are not the file's", range->start, range->end - 1);
-      self->funcs.source_failed (self, node, lie, self->user_data);
-    }
-  }
-  g_clear_object (&self->comparing);
-  kith_fetch_download_forget_suspect (self);
-  kith_fetch_download_finish (self, g_steal_pointer (&self->verified), NULL);
-}
-
-/* The copy of several senders that did not match (the suspect) against @entry (taken), the
- * verified file one source sent in its place: a sender whose bytes there differ sent bytes
- * that are not the file's, and is banned as a single sender of a bad copy would be; the
- * others had only their fault's back-off. Both files are read once, in a worker, as large
- * files take a while: the caller has the copy once that is done. */
-static void
-kith_fetch_download_find_liars (KithFetchDownload *self, KithAliasEntry *entry)
-{
-  g_autoptr (GArray) ranges = g_array_new (FALSE, TRUE, sizeof (KithFileCompareRange));
-  guint64 start = 0;
-
-  self->compared_nodes = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < self->suspect_nodes->len; i++) {
-    const gchar *node = g_ptr_array_index (self->suspect_nodes, i);
-    guint64 end = g_array_index (self->suspect_ends, guint64, i);
-
-    if (g_strcmp0 (node, "origin") != 0) {
-      KithFileCompareRange range = { .start = start, .end = MIN (end, entry->size) };
-
-      g_array_append_val (ranges, range);
-      g_ptr_array_add (self->compared_nodes, g_strdup (node));
-    }
-    start = end;
-  }
-  if (ranges->len == 0) {
-    kith_fetch_download_forget_suspect (self);
-    kith_fetch_download_finish (self, entry, NULL);
-    return;
-  }
-  self->verified = entry;
-  self->comparing = g_cancellable_new ();
-  kith_file_compare_ranges_async (kith_alias_writer_get_path (self->suspect), entry->path, g_steal_pointer (&ranges),
-                                  self->comparing, kith_fetch_download_compared, self);
-}
-
 /* The copy is verified and stored; only now may the readers of our partial copy have its end. */
 static void
 kith_fetch_download_commit (KithFetchDownload *self, GError *error)
@@ -335,14 +208,8 @@ kith_fetch_download_commit (KithFetchDownload *self, GError *error)
     self->resumable = FALSE; /* checked: stored, or thrown away */
     entry = kith_alias_writer_commit (self->writer, &error);
     /* the bytes kept from before are as much in question as the last source's */
-    if (entry == NULL && g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
-      g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
-      for (guint i = 0; i < senders->len; i++) {
-        const gchar *node = g_ptr_array_index (senders, i);
-        if (g_strcmp0 (node, self->source) != 0)
-          self->funcs.source_failed (self, node, error, self->user_data);
-      }
-    }
+    if (entry == NULL && g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH))
+      kith_fetch_verdict_blame_kept (self->verdict, error, self->source);
   } else if (g_error_matches (error, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH) &&
              (kith_fetch_download_own_bytes (self) > 0 || g_strcmp0 (self->source, "origin") == 0)) {
     /* a source that broke its promise: what it sent is not kept, nor is anything when the
@@ -351,8 +218,9 @@ kith_fetch_download_commit (KithFetchDownload *self, GError *error)
   }
   if (entry != NULL && self->partial != NULL)
     kith_partial_copy_complete (self->partial, entry->sha256);
-  if (entry != NULL && self->suspect != NULL)
-    kith_fetch_download_find_liars (self, entry);
+  /* a copy of several senders that did not match is judged by this one before the caller has it */
+  if (entry != NULL && kith_fetch_verdict_has_suspect (self->verdict))
+    kith_fetch_verdict_judge (self->verdict, entry);
   else
     kith_fetch_download_finish (self, entry, error);
 }
@@ -415,56 +283,10 @@ kith_fetch_download_progress (KithPeerDownload *download, guint64 done, gpointer
   self->funcs.progress (self, kith_alias_writer_get_size (self->writer), self->user_data);
 }
 
-/* The peers whose bytes are in the copy: those of the kept bytes and the source now when it
- * is a peer that sent some (each once; the origin is where the file comes from, not one). */
-static guint
-kith_fetch_download_count_senders (KithFetchDownload *self)
-{
-  g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
-  guint n = senders->len;
-
-  if (self->source != NULL && g_strcmp0 (self->source, "origin") != 0 &&
-      kith_fetch_download_own_bytes (self) > 0 &&
-      !g_ptr_array_find_with_equal_func (senders, self->source, g_str_equal, NULL))
-    n++;
-  return n;
-}
-
-/* A copy resumed from kept bytes did not match (@why, a HASH_MISMATCH). One peer that sent
- * bytes of it is banned for it as ever. Of several, the copy does not say which sent the
- * wrong ones: a host that streamed a bad prefix and broke off would get the honest holder
- * that sent the rest banned with it. So none is banned on that alone: each gets a fault's
- * back-off (forgiven at its next good delivery), the copy is counted, and the next one comes
- * from a single source, which alone answers for it; once that one verifies, the senders
- * whose bytes differ from it are banned (kith_fetch_download_find_liars()). @with_source:
- * the source now sent bytes of it too. */
-static void
-kith_fetch_download_blame_senders (KithFetchDownload *self, const GError *why, gboolean with_source)
-{
-  g_autoptr (GPtrArray) senders = kith_fetch_download_kept_senders (self);
-  guint n = with_source ? kith_fetch_download_count_senders (self) : senders->len;
-  g_autoptr (GError) fault = NULL;
-
-  if (n == 1 && !with_source) {
-    self->funcs.source_failed (self, g_ptr_array_index (senders, 0), why, self->user_data);
-    return;
-  }
-  fault = g_error_new (KITH_PEERING_ERROR, KITH_PEERING_ERROR_FAILED,
-                       "one of the %u nodes that sent parts of a copy that did not match (%s)", n,
-                       why->message);
-  kith_metrics_add (self->ctx->metrics, "kith_peering_resumed_total", "result=\"mismatched\"", 1);
-  g_message ("%s: a copy from %u nodes did not match; fetching it again from one, against which each "
-             "one's bytes are checked", self->href, n);
-  for (guint i = 0; i < senders->len; i++)
-    self->funcs.source_failed (self, g_ptr_array_index (senders, i), fault, self->user_data);
-  if (with_source && !g_ptr_array_find_with_equal_func (senders, self->source, g_str_equal, NULL))
-    self->funcs.source_failed (self, self->source, fault, self->user_data);
-}
-
 /* The kept bytes go and the source now is asked for the whole file, into a new temporary
  * file; nothing is kept if that breaks (resumable false), so one source makes the next copy.
  * @keep: the copy in had several senders, it is kept (with who sent what) until that one
- * verifies (kith_fetch_download_find_liars()). TRUE when it started again. */
+ * verifies, to judge them by (kith_fetch_verdict_suspect()). TRUE when it started again. */
 static gboolean
 kith_fetch_download_refetch (KithFetchDownload *self, const GError *why, gboolean keep)
 {
@@ -488,14 +310,10 @@ kith_fetch_download_refetch (KithFetchDownload *self, const GError *why, gboolea
     kith_partial_copy_fail (self->partial);
     g_clear_object (&self->partial);
   }
-  if (keep && self->suspect == NULL) {
-    self->suspect = self->writer;
-    self->suspect_nodes = g_ptr_array_new_with_free_func (g_free);
-    self->suspect_ends = g_array_new (FALSE, FALSE, sizeof (guint64));
-    kith_fetch_download_copy_spans (self, self->suspect_nodes, self->suspect_ends);
-  } else {
+  if (keep)
+    kith_fetch_verdict_suspect (self->verdict, self->writer, self->kept, self->source);
+  else
     kith_alias_writer_free (self->writer);
-  }
   self->writer = writer;
   kith_fetch_download_forget_kept (self);
   if (self->size > 0 || g_strcmp0 (self->source, "origin") == 0)
@@ -512,7 +330,7 @@ kith_fetch_download_refetch (KithFetchDownload *self, const GError *why, gboolea
 
 /* The origin is where the file comes from: a copy it completed after bytes kept from peers
  * that does not match (@why a HASH_MISMATCH: the kept bytes were the wrong ones, their
- * senders blamed as kith_fetch_download_blame_senders() says), or an answer to the rest that
+ * senders blamed as kith_fetch_verdict_blame() says), or an answer to the rest that
  * brought none of it (another range or size than the kept bytes were bounded by — a peer
  * announced it —, a 416, an error), means the kept bytes go and the origin is asked for the
  * whole file: an origin attempt that failed would end the fetch, which a peer that sent bad
@@ -525,9 +343,9 @@ kith_fetch_download_start_over (KithFetchDownload *self, const GError *why, gboo
 
   if (self->kept == 0 || g_strcmp0 (self->source, "origin") != 0)
     return FALSE;
-  several = kith_fetch_download_n_kept_senders (self) > 1;
+  several = kith_fetch_verdict_get_n_kept_senders (self->verdict) > 1;
   if (blame)
-    kith_fetch_download_blame_senders (self, why, FALSE);
+    kith_fetch_verdict_blame (self->verdict, why, NULL, 0);
   return kith_fetch_download_refetch (self, why, blame && several);
 }
 
@@ -538,15 +356,16 @@ kith_fetch_download_finished (KithPeerDownload *download, const GError *error, g
   g_autoptr (GError) mismatch = NULL;
   gboolean from_origin = g_strcmp0 (self->source, "origin") == 0;
 
-  if (error == NULL && self->kept > 0 && kith_fetch_download_n_kept_senders (self) > 0 &&
-      (from_origin || kith_fetch_download_count_senders (self) > 1) &&
+  if (error == NULL && self->kept > 0 && kith_fetch_verdict_get_n_kept_senders (self->verdict) > 0 &&
+      (from_origin || kith_fetch_verdict_count_senders (self->verdict, self->source,
+                                                        kith_fetch_download_own_bytes (self)) > 1) &&
       !kith_alias_writer_matches (self->writer, &mismatch) &&
       g_error_matches (mismatch, KITH_PEERING_ERROR, KITH_PEERING_ERROR_HASH_MISMATCH)) {
     if (from_origin && kith_fetch_download_start_over (self, mismatch, TRUE))
       return;
     /* a peer completed bytes others sent: it sends the whole again, and answers for it alone */
     if (!from_origin) {
-      kith_fetch_download_blame_senders (self, mismatch, TRUE);
+      kith_fetch_verdict_blame (self->verdict, mismatch, self->source, kith_fetch_download_own_bytes (self));
       if (kith_fetch_download_refetch (self, mismatch, TRUE))
         return;
       self->resumable = FALSE; /* the bytes in are not the file's */
@@ -589,7 +408,8 @@ kith_fetch_download_get_origin_bytes (KithFetchDownload *self)
 {
   if (self->piece_fetch != NULL)
     return 0;
-  return kith_fetch_download_kept_origin (self) + (g_strcmp0 (self->source, "origin") == 0 ? kith_fetch_download_own_bytes (self) : 0);
+  return kith_fetch_verdict_get_kept_origin (self->verdict) +
+         (g_strcmp0 (self->source, "origin") == 0 ? kith_fetch_download_own_bytes (self) : 0);
 }
 
 /* ---- in pieces, each checked as it arrives ---- */

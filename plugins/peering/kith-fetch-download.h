@@ -22,7 +22,8 @@ typedef struct {
    * download before this one resumed it, and the whole did not match; or, when the copy
    * had several senders, @node is one of them (a fault, KITH_PEERING_ERROR_FAILED: the
    * file is fetched again whole from the source now), and once that copy verifies, one of
-   * them whose bytes differ from it (KITH_PEERING_ERROR_HASH_MISMATCH). */
+   * them whose bytes differ from it (KITH_PEERING_ERROR_HASH_MISMATCH; the verdict on such
+   * a copy: kith-fetch-verdict.h). */
   void (*source_failed) (KithFetchDownload *download, const gchar *node, const GError *error,
                          gpointer user_data);
   /* In pieces: every source is gone with pieces missing (those in are kept); sources may
