@@ -126,14 +126,16 @@ assert_not_poisoned (KithTestNode *node, KithTestAttacker *hostile, GBytes *cont
 
 /* `kith fetch URL` with no hash, the origin stating none, while an attacker answers "I have"
  * first with its own alias and the sha256 of its own bytes: the victim takes the origin's
- * bytes, and so does the next node, which asks the LAN after it. */
+ * bytes, and so does the next node, which asks the LAN after it. The victims of this case
+ * and of the next two wait for the attacker's answer (KITH_TEST_MEET_THE_ATTACKER): one that
+ * came after they had gone to the origin would let the case pass without the poison offered. */
 START_TEST (test_poisoned_answer_without_hash)
 {
   g_autoptr (KithTestOrigin) origin = kith_test_origin_new ();
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 31);
   g_autofree gchar *url = kith_test_origin_url (origin, "/p.cab");
   g_autofree gchar *second = NULL;
-  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (KithTestNode) next = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (KithTestAttacker) hostile = NULL;
 
@@ -174,7 +176,7 @@ START_TEST (test_poisoned_answer_origin_digest)
   g_autofree gchar *url = kith_test_origin_url (origin, "/q.cab");
   g_autofree gchar *first = NULL;
   g_autofree gchar *second = NULL;
-  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (KithTestNode) next = kith_test_node_start_peering (test_port, NULL);
   g_autoptr (KithTestAttacker) hostile = NULL;
 
@@ -199,7 +201,7 @@ START_TEST (test_bare_complete_poison)
   g_autoptr (GBytes) content = kith_test_make_content (64 * 1024, 33);
   g_autofree gchar *url = kith_test_origin_url (origin, "/c.cab");
   g_autofree gchar *source = NULL;
-  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, NULL);
+  g_autoptr (KithTestNode) victim = kith_test_node_start_peering (test_port, KITH_TEST_MEET_THE_ATTACKER);
   g_autoptr (KithTestAttacker) hostile = NULL;
 
   kith_test_origin_set_digest (origin, FALSE);
