@@ -2,14 +2,9 @@
 /* kith-relay-client.c — direct or through a relay: probes, search, failover */
 #include "kith-relay-client.h"
 
-#include "kith-deadline.h"
-#include "kith-http-request.h"
 #include "kith-peer-proof.h"
+#include "kith-relay-request.h"
 
-/* the most of a relay's answer to a fetch that is read: a line of text */
-#define KITH_RELAY_CLIENT_ANSWER_MAX (64 * 1024)
-/* a fetch the relay refused for its caps is asked again after this */
-#define KITH_RELAY_CLIENT_FETCH_RETRY_MS 500
 /* relays remembered in back-off at once */
 #define KITH_RELAY_CLIENT_MAX_BACKOFF 256
 /* a relay that proved it misbehaves (an answer past the bound) is not taken again for this
@@ -155,10 +150,13 @@ kith_relay_client_socket_client (KithRelayClient *self, const gchar *proxy_url)
   return client;
 }
 
-/* A relay that proved it misbehaves: not taken again for a day, and left now if in use. */
+/* A relay that proved it misbehaves (a fetch through it told so): not taken again for a
+ * day, and left now if in use. */
 static void
-kith_relay_client_blacklist (KithRelayClient *self, const gchar *node, const gchar *why)
+kith_relay_client_blacklist_cb (const gchar *node, const gchar *why, gpointer user_data)
 {
+  KithRelayClient *self = user_data;
+
   g_message ("relay %s blacklisted for %" G_GINT64_FORMAT " s: %s", node, KITH_RELAY_CLIENT_BLACKLIST_MS / 1000,
              why);
   kith_relay_client_count (self, "kith_relay_blacklisted_total");
@@ -362,184 +360,25 @@ kith_relay_client_probe_direct (KithRelayClient *self)
                                          kith_relay_client_new_probe (self), kith_relay_client_direct_probed_cb, self);
 }
 
-/* ---- origin misses, fetched by the relay ---- */
-
-typedef struct {
-  KithRelayClient *self;
-  gchar *query;    /* "url=…&sha256=…&size=…" of /relay/fetch */
-  gint64 deadline; /* monotonic µs */
-  /* the request in flight, cancelled with the fetch or at the deadline: an answer that
-   * trickles in stays under the session's idle timeout, and under the size bound for hours */
-  KithDeadline *request;
-  gchar *relay_node;  /* whom the request in flight went to */
-  GError *last_error; /* why the request before it failed, when it is asked again */
-} KithRelayClientFetch;
-
-static void
-kith_relay_client_fetch_free (KithRelayClientFetch *fetch)
-{
-  kith_deadline_free (fetch->request);
-  g_free (fetch->relay_node);
-  g_clear_error (&fetch->last_error);
-  g_free (fetch->query);
-  g_free (fetch);
-}
-
-static void kith_relay_client_fetch_send (GTask *task);
-
-static gboolean
-kith_relay_client_fetch_again_cb (gpointer user_data)
-{
-  GTask *task = user_data;
-
-  if (g_task_return_error_if_cancelled (task))
-    g_object_unref (task);
-  else
-    kith_relay_client_fetch_send (task);
-  return G_SOURCE_REMOVE;
-}
-
-/* Asks again a little later — the relay's caps are full, or it is gone and the route is
- * moving to the next one — or fails with @error once past the deadline. Takes @task. */
-static void
-kith_relay_client_fetch_later (GTask *task, GError *error)
-{
-  KithRelayClientFetch *fetch = g_task_get_task_data (task);
-
-  if (g_get_monotonic_time () >= fetch->deadline) {
-    g_task_return_error (task, error);
-    g_object_unref (task);
-    return;
-  }
-  g_clear_error (&fetch->last_error);
-  fetch->last_error = error;
-  g_timeout_add_full (G_PRIORITY_DEFAULT, KITH_RELAY_CLIENT_FETCH_RETRY_MS, kith_relay_client_fetch_again_cb, task,
-                      NULL);
-}
-
-static void
-kith_relay_client_fetch_cb (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  KithRelayClientFetch *fetch = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr (GBytes) body = kith_http_request_send_finish (res, &error);
-  SoupMessage *msg = SOUP_MESSAGE (source);
-  g_autoptr (KithDeadline) request = g_steal_pointer (&fetch->request);
-  g_autofree gchar *text = NULL;
-  guint status;
-
-  if (body == NULL && kith_deadline_has_expired (request) &&
-      !g_cancellable_is_cancelled (g_task_get_cancellable (task))) {
-    g_clear_error (&error);
-    if (fetch->last_error != NULL)
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               "the relay's answer did not end by the fetch's deadline (the one before: %s)",
-                               fetch->last_error->message);
-    else
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                               "the relay's answer did not end by the fetch's deadline");
-    return;
-  }
-  if (body == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    g_task_return_error (task, error);
-    return;
-  }
-  if (body == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE)) {
-    /* more than the bound is no fault but proof of misbehaviour (docs/security.md): asking
-     * it again every half second until the deadline only fed it our time */
-    g_autofree gchar *why = g_strdup_printf ("its answer to a fetch was %s", error->message);
-    if (fetch->relay_node != NULL)
-      kith_relay_client_blacklist (fetch->self, fetch->relay_node, why);
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                             "the relay's answer was %s (blacklisted)", error->message);
-    g_error_free (error);
-    return;
-  }
-  if (body == NULL) {
-    /* the relay went away: the route finds the next one, and the fetch asks it */
-    kith_backend_route_report_failure (kith_agent_get_backend_route (fetch->self->agent));
-    kith_relay_client_fetch_later (g_steal_pointer (&task), error);
-    return;
-  }
-  status = soup_message_get_status (msg);
-  if (status == SOUP_STATUS_OK) {
-    g_task_return_boolean (task, TRUE);
-    return;
-  }
-  if (status == SOUP_STATUS_ACCEPTED && g_get_monotonic_time () < fetch->deadline) {
-    kith_relay_client_fetch_send (g_steal_pointer (&task));
-    return;
-  }
-  text = g_strndup (g_bytes_get_data (body, NULL), MIN (g_bytes_get_size (body), 200));
-  g_strchomp (text);
-  error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, "the relay answered %u: %s", status,
-                       status == SOUP_STATUS_ACCEPTED ? "still fetching at the deadline" : text);
-  if (status == SOUP_STATUS_SERVICE_UNAVAILABLE) {
-    /* the relay's caps: this node's other fetches first */
-    kith_relay_client_fetch_later (g_steal_pointer (&task), error);
-    return;
-  }
-  g_task_return_error (task, error);
-}
-
-/* To the relay in use now: after a failover, that is the next one. */
-static void
-kith_relay_client_fetch_send (GTask *task)
-{
-  KithRelayClientFetch *fetch = g_task_get_task_data (task);
-  const gchar *relay = kith_backend_route_get_relay_url (kith_agent_get_backend_route (fetch->self->agent));
-  g_autofree gchar *url = NULL;
-  g_autoptr (SoupMessage) msg = NULL;
-  gint64 left_ms;
-
-  if (relay == NULL) {
-    kith_relay_client_fetch_later (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no relay in use"));
-    return;
-  }
-  url = g_strdup_printf ("%s/relay/fetch?%s", relay, fetch->query);
-  msg = soup_message_new (SOUP_METHOD_GET, url);
-  g_free (fetch->relay_node);
-  fetch->relay_node =
-      g_strdup (kith_backend_route_get_relay_node (kith_agent_get_backend_route (fetch->self->agent)));
-  left_ms = MAX (fetch->deadline - g_get_monotonic_time (), 0) / 1000 + 1;
-  fetch->request = kith_deadline_new (g_task_get_cancellable (task), (guint) MIN (left_ms, G_MAXUINT));
-  kith_http_request_send_async (fetch->self->session, msg, KITH_RELAY_CLIENT_ANSWER_MAX,
-                                kith_deadline_get_cancellable (fetch->request), kith_relay_client_fetch_cb, task);
-}
+/* ---- origin misses, fetched by the relay (kith-relay-request.h) ---- */
 
 void
 kith_relay_client_fetch_async (KithRelayClient *self, GObject *source, const gchar *url, const gchar *sha256,
                                guint64 size, guint64 timeout_ms, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task = g_task_new (source, cancellable, callback, user_data);
-  const gchar *relay = kith_backend_route_get_relay_url (kith_agent_get_backend_route (self->agent));
-  g_autofree gchar *escaped_url = NULL;
-  KithRelayClientFetch *fetch;
+  /* while a relay is searched for or tried the fetch waits for it */
+  gboolean finding = self->state == KITH_RELAY_CLIENT_SEARCHING || self->state == KITH_RELAY_CLIENT_TRYING;
 
-  /* between two relays (the one in use went away) the fetch waits for the next, up to
-   * its deadline; a node that never had one fails at once */
-  if ((relay == NULL && self->state != KITH_RELAY_CLIENT_SEARCHING && self->state != KITH_RELAY_CLIENT_TRYING) ||
-      sha256 == NULL) {
-    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                             sha256 != NULL ? "no relay in use" : "a relay fetches only against a hash");
-    g_object_unref (task);
-    return;
-  }
-  escaped_url = g_uri_escape_string (url, NULL, FALSE);
-  fetch = g_new0 (KithRelayClientFetch, 1);
-  fetch->self = self;
-  fetch->query = g_strdup_printf ("url=%s&sha256=%s&size=%" G_GUINT64_FORMAT, escaped_url, sha256, size);
-  fetch->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  g_task_set_task_data (task, fetch, (GDestroyNotify) kith_relay_client_fetch_free);
-  kith_relay_client_fetch_send (task);
+  kith_relay_request_async (kith_agent_get_backend_route (self->agent), self->session, finding,
+                            kith_relay_client_blacklist_cb, self, source, url, sha256, size, timeout_ms, cancellable,
+                            callback, user_data);
 }
 
 gboolean
 kith_relay_client_fetch_finish (KithRelayClient *self, GAsyncResult *result, GError **error)
 {
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return kith_relay_request_finish (result, error);
 }
 
 /* ---- the object ---- */

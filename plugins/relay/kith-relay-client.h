@@ -37,7 +37,8 @@ void kith_relay_client_free (KithRelayClient *self);
 /* Asks the relay in use to fetch @url (verified against @sha256, @size bytes or 0) and hold
  * it (kith-relay-fetch.h), asking again while it answers "still fetching", for at most
  * @timeout_ms (and again, a little later, while its caps are full); fails at once when no
- * relay is in use. The task's source object is @source. */
+ * relay is in use and none is being searched for or tried. The request itself is
+ * kith-relay-request.h. The task's source object is @source. */
 void kith_relay_client_fetch_async (KithRelayClient *self, GObject *source, const gchar *url, const gchar *sha256,
                                     guint64 size, guint64 timeout_ms, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
