@@ -39,6 +39,11 @@ struct _KithRelayClient {
   gchar *proxy_url;
   guint timer_id;
   GCancellable *cancellable; /* the probe in flight */
+  /* cancelled once, when the client is freed: the fetches through the relay it started
+   * (kith-relay-request.h) may still wait to ask again then, and must neither send nor
+   * call kith_relay_client_blacklist_cb() on it after that — not self->cancellable, which
+   * each new probe replaces */
+  GCancellable *stop;
   GHashTable *backoff;       /* node → gint64* monotonic µs until it may be taken again */
   guint64 refused;
   SoupSession *session;      /* fetch requests to the relay, on the LAN */
@@ -370,7 +375,7 @@ kith_relay_client_fetch_async (KithRelayClient *self, GObject *source, const gch
   /* while a relay is searched for or tried the fetch waits for it */
   gboolean finding = self->state == KITH_RELAY_CLIENT_SEARCHING || self->state == KITH_RELAY_CLIENT_TRYING;
 
-  kith_relay_request_async (kith_agent_get_backend_route (self->agent), self->session, finding,
+  kith_relay_request_async (kith_agent_get_backend_route (self->agent), self->session, self->stop, finding,
                             kith_relay_client_blacklist_cb, self, source, url, sha256, size, timeout_ms, cancellable,
                             callback, user_data);
 }
@@ -406,6 +411,7 @@ kith_relay_client_new (KithAgent *agent, const KithRelayClientTimings *timings, 
   }
   self->backoff = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->cancellable = g_cancellable_new ();
+  self->stop = g_cancellable_new ();
   /* the relay's own HTTP server; a fetch request waits there up to its own bound */
   self->session = soup_session_new_with_options ("timeout", 60, "user-agent", "kith-relay", NULL);
   return self;
@@ -432,6 +438,9 @@ kith_relay_client_free (KithRelayClient *self)
 {
   if (self == NULL)
     return;
+  /* first: no fetch of ours blames a relay on self from here on */
+  g_cancellable_cancel (self->stop);
+  g_clear_object (&self->stop);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->timer_id, g_source_remove);
@@ -440,6 +449,7 @@ kith_relay_client_free (KithRelayClient *self)
   kith_relay_client_end_search (self);
   kith_backend_route_set_relay (kith_agent_get_backend_route (self->agent), NULL, NULL);
   g_hash_table_unref (self->backoff);
+  /* the fetches in flight end now (cancelled); a fetch still holds its own reference */
   soup_session_abort (self->session);
   g_object_unref (self->session);
   g_free (self->anchor_pem);

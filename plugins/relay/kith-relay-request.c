@@ -11,10 +11,15 @@
 #define KITH_RELAY_REQUEST_RETRY_MS 500
 
 typedef struct {
-  KithBackendRoute *route; /* borrowed */
-  SoupSession *session;    /* borrowed */
+  /* the request's own references: it may outlive the relay client that started it (the
+   * plugin stopped while it waited to ask again), and must not send on a freed session */
+  KithBackendRoute *route;
+  SoupSession *session;
+  /* cancelled by the owner of blacklist_data before it frees it: once it is, the request
+   * neither sends again nor blames a relay, and ends with G_IO_ERROR_CANCELLED */
+  GCancellable *stop;
   KithRelayRequestBlacklistFunc blacklist;
-  gpointer blacklist_data;
+  gpointer blacklist_data; /* borrowed until stop is cancelled */
   gchar *query;    /* "url=…&sha256=…&size=…" of /relay/fetch */
   gint64 deadline; /* monotonic µs */
   /* the request in flight, cancelled with the fetch or at the deadline: an answer that
@@ -31,7 +36,23 @@ kith_relay_request_free (KithRelayRequest *fetch)
   g_free (fetch->relay_node);
   g_clear_error (&fetch->last_error);
   g_free (fetch->query);
+  g_object_unref (fetch->stop);
+  g_object_unref (fetch->session);
+  g_object_unref (fetch->route);
   g_free (fetch);
+}
+
+/* Ends @task with G_IO_ERROR_CANCELLED if its owner stopped (stop is cancelled): nothing
+ * it borrowed may be used after that. */
+static gboolean
+kith_relay_request_return_if_stopped (GTask *task)
+{
+  KithRelayRequest *fetch = g_task_get_task_data (task);
+
+  if (!g_cancellable_is_cancelled (fetch->stop))
+    return FALSE;
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the relay client stopped");
+  return TRUE;
 }
 
 static void kith_relay_request_send (GTask *task);
@@ -41,7 +62,7 @@ kith_relay_request_again_cb (gpointer user_data)
 {
   GTask *task = user_data;
 
-  if (g_task_return_error_if_cancelled (task))
+  if (kith_relay_request_return_if_stopped (task) || g_task_return_error_if_cancelled (task))
     g_object_unref (task);
   else
     kith_relay_request_send (task);
@@ -54,6 +75,8 @@ static void
 kith_relay_request_later (GTask *task, GError *error)
 {
   KithRelayRequest *fetch = g_task_get_task_data (task);
+  GSource *wait;
+  GSource *stopped;
 
   if (g_get_monotonic_time () >= fetch->deadline) {
     g_task_return_error (task, error);
@@ -62,8 +85,16 @@ kith_relay_request_later (GTask *task, GError *error)
   }
   g_clear_error (&fetch->last_error);
   fetch->last_error = error;
-  g_timeout_add_full (G_PRIORITY_DEFAULT, KITH_RELAY_REQUEST_RETRY_MS, kith_relay_request_again_cb, task,
-                      NULL);
+  /* the wait ends early when the owner stops: the fetch then fails at once, not half a
+   * second later */
+  wait = g_timeout_source_new (KITH_RELAY_REQUEST_RETRY_MS);
+  stopped = g_cancellable_source_new (fetch->stop);
+  g_source_set_dummy_callback (stopped);
+  g_source_add_child_source (wait, stopped);
+  g_source_unref (stopped);
+  g_source_set_callback (wait, kith_relay_request_again_cb, task, NULL);
+  g_source_attach (wait, g_main_context_get_thread_default ());
+  g_source_unref (wait);
 }
 
 static void
@@ -78,6 +109,13 @@ kith_relay_request_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autofree gchar *text = NULL;
   guint status;
 
+  /* the owner stopped (this is the abort of its session, or an answer that came in before
+   * the stop): the blacklist's owner may be gone — no blame, no next request, whatever the
+   * answer was */
+  if (kith_relay_request_return_if_stopped (task)) {
+    g_clear_error (&error);
+    return;
+  }
   if (body == NULL && kith_deadline_has_expired (request) &&
       !g_cancellable_is_cancelled (g_task_get_cancellable (task))) {
     g_clear_error (&error);
@@ -158,7 +196,7 @@ kith_relay_request_send (GTask *task)
 }
 
 void
-kith_relay_request_async (KithBackendRoute *route, SoupSession *session, gboolean finding,
+kith_relay_request_async (KithBackendRoute *route, SoupSession *session, GCancellable *stop, gboolean finding,
                           KithRelayRequestBlacklistFunc blacklist, gpointer blacklist_data, GObject *source,
                           const gchar *url, const gchar *sha256, guint64 size, guint64 timeout_ms,
                           GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
@@ -177,8 +215,9 @@ kith_relay_request_async (KithBackendRoute *route, SoupSession *session, gboolea
   }
   escaped_url = g_uri_escape_string (url, NULL, FALSE);
   fetch = g_new0 (KithRelayRequest, 1);
-  fetch->route = route;
-  fetch->session = session;
+  fetch->route = g_object_ref (route);
+  fetch->session = g_object_ref (session);
+  fetch->stop = g_object_ref (stop);
   fetch->blacklist = blacklist;
   fetch->blacklist_data = blacklist_data;
   fetch->query = g_strdup_printf ("url=%s&sha256=%s&size=%" G_GUINT64_FORMAT, escaped_url, sha256, size);

@@ -25,10 +25,12 @@ typedef void (*KithRelayRequestBlacklistFunc) (const gchar *node, const gchar *w
 /* Asks the relay in use on @route to fetch @url (verified against @sha256, @size bytes or 0)
  * and hold it, with requests through @session, for at most @timeout_ms. With no relay in
  * use it fails at once — unless @finding (one is being searched for or tried): then it
- * waits for the next one up to the deadline. @route, @session and @blacklist_data are
- * borrowed: the caller keeps them until the request is over. The task's source object is
- * @source. */
-void kith_relay_request_async (KithBackendRoute *route, SoupSession *session, gboolean finding,
+ * waits for the next one up to the deadline. The request holds references to @route,
+ * @session and @stop. @blacklist_data is borrowed until @stop is cancelled: its owner
+ * cancels @stop before freeing it (and may abort @session), and from then on the request
+ * never calls @blacklist nor sends again, and ends with G_IO_ERROR_CANCELLED. The task's
+ * source object is @source. */
+void kith_relay_request_async (KithBackendRoute *route, SoupSession *session, GCancellable *stop, gboolean finding,
                                KithRelayRequestBlacklistFunc blacklist, gpointer blacklist_data,
                                GObject *source, const gchar *url, const gchar *sha256, guint64 size,
                                guint64 timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -36,7 +38,8 @@ void kith_relay_request_async (KithBackendRoute *route, SoupSession *session, gb
 /* TRUE once the relay holds the file; otherwise FALSE and @error says why: the relay's
  * status and reason, the last request's own error, G_IO_ERROR_TIMED_OUT (its answer did not
  * end by the deadline), G_IO_ERROR_NOT_FOUND (no relay in use, or no hash) or
- * G_IO_ERROR_INVALID_DATA (the relay misbehaved and was named to the blacklist callback). */
+ * G_IO_ERROR_INVALID_DATA (the relay misbehaved and was named to the blacklist callback) or
+ * G_IO_ERROR_CANCELLED (@cancellable or @stop was cancelled). */
 gboolean kith_relay_request_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS
