@@ -372,6 +372,62 @@ kith_test_origin_set_digest (KithTestOrigin *self, gboolean digest)
   g_atomic_int_set (&self->digest, digest);
 }
 
+typedef struct {
+  GMutex mutex;
+  GCond cond;
+  gboolean passed;
+} KithTestOriginBarrier;
+
+static gboolean
+kith_test_origin_barrier_pass (gpointer user_data)
+{
+  KithTestOriginBarrier *barrier = user_data;
+
+  g_mutex_lock (&barrier->mutex);
+  barrier->passed = TRUE;
+  g_cond_signal (&barrier->cond);
+  g_mutex_unlock (&barrier->mutex);
+  return G_SOURCE_REMOVE;
+}
+
+/* Returns once the server's thread has finished whatever it was running when called.
+ *
+ * The body bytes of an answer are counted in "wrote-body-data", which libsoup 3 emits in
+ * the same call that writes them to the socket (soup-server-io.c io_write(): the
+ * non-blocking g_pollable_stream_write(), then at once soup_server_message_wrote_body_data()
+ * for what it wrote), in the server's thread. The client may read those bytes, and the test
+ * ask for the count, before that thread gets to the emission: descheduled between the
+ * write and the signal, a whole body written in one go on loopback is missing from the
+ * count. A no-op dispatched in the server's context runs only after the dispatch doing
+ * such a write has returned, so after it every byte a client has seen is counted. It
+ * waits for no answer to end: a held or throttled one stays as it is, and nothing the
+ * server's thread runs blocks. */
+static void
+kith_test_origin_sync (KithTestOrigin *self)
+{
+  KithTestOriginBarrier barrier = { 0 };
+  GSource *source;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+
+  if (g_main_context_is_owner (self->context))
+    return;
+  g_mutex_init (&barrier.mutex);
+  g_cond_init (&barrier.cond);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, kith_test_origin_barrier_pass, &barrier, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+  g_mutex_lock (&barrier.mutex);
+  while (!barrier.passed)
+    if (!g_cond_wait_until (&barrier.cond, &barrier.mutex, deadline))
+      g_error ("the origin's thread ran nothing for 30 s");
+  g_mutex_unlock (&barrier.mutex);
+  g_mutex_clear (&barrier.mutex);
+  g_cond_clear (&barrier.cond);
+}
+
+/* Not synced: a request is counted by the handler, before any byte of its answer is sent. */
 guint
 kith_test_origin_get_requests (KithTestOrigin *self, const gchar *path)
 {
@@ -388,6 +444,7 @@ kith_test_origin_get_bytes (KithTestOrigin *self, const gchar *path)
   guint64 *bytes;
   guint64 value;
 
+  kith_test_origin_sync (self);
   g_mutex_lock (&self->mutex);
   bytes = g_hash_table_lookup (self->bytes, path);
   value = bytes != NULL ? *bytes : 0;

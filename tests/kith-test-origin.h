@@ -28,7 +28,8 @@ void kith_test_origin_hold (KithTestOrigin *self, const gchar *path, gsize bytes
 void kith_test_origin_release (KithTestOrigin *self, const gchar *path);
 /* GET requests received for @path. */
 guint kith_test_origin_get_requests (KithTestOrigin *self, const gchar *path);
-/* Body bytes written in GET answers for @path (a Range's only), so far. */
+/* Body bytes written in GET answers for @path (a Range's only), so far: every byte a client
+ * has received is counted (this waits for the server's thread to finish what it is running). */
 guint64 kith_test_origin_get_bytes (KithTestOrigin *self, const gchar *path);
 
 /* @size deterministic pseudo-random bytes derived from @seed. */
